@@ -1,0 +1,50 @@
+package io.rbdgw.block;
+
+/**
+ * What a device is and can do; the SCSI layer builds READ CAPACITY, the block limits and the
+ * thin-provisioning pages from this.
+ *
+ * @param sizeBytes            current size in bytes (a multiple of {@code blockSize})
+ * @param blockSize            logical block size in bytes (512 or 4096)
+ * @param thinProvisioned      discard frees space (UNMAP and WRITE SAME with UNMAP are honoured)
+ * @param discardZeroes        a discarded range reads back as zeros (LBPRZ); false when a discard may
+ *                             leave old data behind (RBD discards smaller than an object)
+ * @param volatileWriteCache   acknowledged writes may sit in a volatile cache until flush (WCE=1);
+ *                             false when every acknowledged write is already durable
+ * @param maxAtomicCompareAndWriteBytes largest COMPARE AND WRITE the device does atomically (0: none)
+ * @param optimalTransferBytes preferred I/O size (for example the RBD object size), 0 if none
+ * @param identity             a stable identity of the backing storage (an image id, a file's
+ *                             path); the SCSI layer derives the NAA designator and serial from it, so
+ *                             it must be the same on every gateway that serves this device
+ */
+public record DeviceInfo(
+        long sizeBytes,
+        int blockSize,
+        boolean thinProvisioned,
+        boolean discardZeroes,
+        boolean volatileWriteCache,
+        int maxAtomicCompareAndWriteBytes,
+        int optimalTransferBytes,
+        String identity) {
+
+    public DeviceInfo {
+        if (blockSize != 512 && blockSize != 4096) {
+            throw new IllegalArgumentException("block size must be 512 or 4096, not " + blockSize);
+        }
+        if (sizeBytes < 0 || sizeBytes % blockSize != 0) {
+            throw new IllegalArgumentException("size " + sizeBytes + " is not a multiple of " + blockSize);
+        }
+        if (identity == null || identity.isEmpty()) {
+            throw new IllegalArgumentException("identity is required");
+        }
+    }
+
+    public long blockCount() {
+        return sizeBytes / blockSize;
+    }
+
+    public DeviceInfo withSize(long newSizeBytes) {
+        return new DeviceInfo(newSizeBytes, blockSize, thinProvisioned, discardZeroes, volatileWriteCache,
+                maxAtomicCompareAndWriteBytes, optimalTransferBytes, identity);
+    }
+}
