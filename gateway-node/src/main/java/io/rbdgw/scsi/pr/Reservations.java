@@ -1,0 +1,37 @@
+package io.rbdgw.scsi.pr;
+
+import io.rbdgw.scsi.ItNexus;
+import io.rbdgw.scsi.ScsiTask;
+
+/**
+ * Reservations of one logical unit: SPC-2 RESERVE/RELEASE and SPC-4 persistent reservations.
+ * The logical unit asks {@link #permits} before every command and hands the reservation commands
+ * over whole. Implementations complete the tasks they are given (possibly asynchronously, when the
+ * state lives in a cluster-wide store).
+ */
+public interface Reservations {
+
+    /**
+     * Whether {@code nexus} may execute the command in {@code cdb} now; false means the logical unit
+     * answers RESERVATION CONFLICT. Called on the I/O path: must not block or allocate.
+     */
+    boolean permits(ItNexus nexus, byte[] cdb);
+
+    /** PERSISTENT RESERVE IN (0x5E). */
+    void persistentReserveIn(ScsiTask task);
+
+    /** PERSISTENT RESERVE OUT (0x5F); the parameter list is {@link ScsiTask#dataOut()}. */
+    void persistentReserveOut(ScsiTask task);
+
+    /** RESERVE(6) (0x16) and RESERVE(10) (0x56). */
+    void reserve(ScsiTask task);
+
+    /** RELEASE(6) (0x17) and RELEASE(10) (0x57). */
+    void release(ScsiTask task);
+
+    /** The nexus is gone (session closed): its SPC-2 reservation is released; PR state stays. */
+    void nexusLost(ItNexus nexus);
+
+    /** LOGICAL UNIT RESET or a target reset: the SPC-2 reservation is released; PR state stays. */
+    void reset();
+}
