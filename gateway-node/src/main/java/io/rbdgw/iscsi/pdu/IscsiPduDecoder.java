@@ -1,0 +1,221 @@
+package io.rbdgw.iscsi.pdu;
+
+import static io.rbdgw.iscsi.pdu.PduCodec.BHS_LENGTH;
+import static io.rbdgw.iscsi.pdu.PduCodec.pad4;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.List;
+
+/**
+ * Decodes iSCSI PDUs (RFC 7143 section 11) into {@link IscsiPdu} records, and input it cannot accept into
+ * {@link InvalidPdu}: no exception leaves this handler for malformed input.
+ *
+ * <p>States: HEADER waits for the BHS, AHS and header digest, checks the digest and validates the lengths and
+ * opcode before anything else is read; DATA waits for the data segment, padding and data digest and emits the PDU
+ * with its data as a retained slice of the cumulation (no copy); SKIP drops the data of a rejected PDU as it
+ * arrives, without buffering it; DISCARD drops everything after a fatal error.
+ *
+ * <p>Emits at most one message per {@code decode} call, so a handler that changes the digest settings while
+ * processing a PDU (e.g. the last Login Response) affects the very next PDU. Not sharable; setters must be called
+ * from the channel's event loop.
+ */
+public class IscsiPduDecoder extends ByteToMessageDecoder {
+    private static final int NO_ITT = 0xFFFFFFFF;
+
+    private enum State { HEADER, DATA, SKIP, DISCARD }
+
+    private final boolean targetSide;
+    private int maxDataSegmentLength;
+    private boolean headerDigest;
+    private boolean dataDigest;
+
+    private State state = State.HEADER;
+    // the PDU in progress; set in HEADER, used in DATA
+    private int headerLength;        // BHS + AHS + header digest
+    private int dataSegmentLength;   // without padding
+    private int dataLength;          // padded data segment + data digest
+    private boolean pduDataDigest;   // data digest setting when the header was read
+    private int skipRemaining;
+
+    /**
+     * @param targetSide true to accept only initiator opcodes (a target), false to accept only target opcodes
+     *     (an initiator, e.g. a test client)
+     * @param maxDataSegmentLength the largest data segment accepted (MaxRecvDataSegmentLength, or the login limit)
+     */
+    public IscsiPduDecoder(boolean targetSide, int maxDataSegmentLength) {
+        this.targetSide = targetSide;
+        setMaxDataSegmentLength(maxDataSegmentLength);
+    }
+
+    public void setHeaderDigest(boolean on) {
+        headerDigest = on;
+    }
+
+    public void setDataDigest(boolean on) {
+        dataDigest = on;
+    }
+
+    public void setMaxDataSegmentLength(int n) {
+        if (n < 0 || n > 0xFFFFFF) {
+            throw new IllegalArgumentException("maxDataSegmentLength out of range: " + n);
+        }
+        maxDataSegmentLength = n;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        try {
+            switch (state) {
+                case HEADER:
+                    decodeHeader(ctx, in, out);
+                    break;
+                case DATA:
+                    decodeData(ctx, in, out);
+                    break;
+                case SKIP:
+                    skip(in);
+                    break;
+                default:
+                    in.skipBytes(in.readableBytes());
+                    break;
+            }
+        } catch (RuntimeException e) {
+            // A bug, not bad input: still never let it escape; the stream position is unknown now.
+            state = State.DISCARD;
+            in.skipBytes(in.readableBytes());
+            out.add(new InvalidPdu(RejectReason.PROTOCOL_ERROR, Unpooled.EMPTY_BUFFER, NO_ITT, true,
+                    "internal decoder error: " + e));
+        }
+    }
+
+    private void decodeHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < BHS_LENGTH) {
+            return;
+        }
+        int start = in.readerIndex();
+        int ahsBytes = PduCodec.totalAhsBytes(in, start);
+        int dsl = PduCodec.dataSegmentLength(in, start);
+        int hdrLen = BHS_LENGTH + ahsBytes + (headerDigest ? 4 : 0);
+        if (in.readableBytes() < hdrLen) {
+            return; // at most 48 + 1020 + 4 bytes: safe to wait for
+        }
+        if (headerDigest) {
+            int expected = in.getIntLE(start + BHS_LENGTH + ahsBytes);
+            if (Crc32c.compute(in, start, BHS_LENGTH + ahsBytes) != expected) {
+                // the lengths cannot be trusted: no way to find the next PDU
+                out.add(invalid(ctx, in, start, RejectReason.PROTOCOL_ERROR, true, "header digest mismatch"));
+                state = State.DISCARD;
+                in.skipBytes(in.readableBytes());
+                return;
+            }
+        }
+        headerLength = hdrLen;
+        dataSegmentLength = dsl;
+        pduDataDigest = dataDigest;
+        dataLength = dsl == 0 ? 0 : pad4(dsl) + (pduDataDigest ? 4 : 0);
+
+        int opcode = PduCodec.opcode(in, start);
+        int reason;
+        String message;
+        if (targetSide ? !Opcodes.isInitiatorOpcode(opcode) : !Opcodes.isTargetOpcode(opcode)) {
+            reason = RejectReason.COMMAND_NOT_SUPPORTED;
+            message = "unexpected opcode 0x" + Integer.toHexString(opcode);
+        } else if (dsl > maxDataSegmentLength) {
+            reason = RejectReason.PROTOCOL_ERROR;
+            message = "DataSegmentLength " + dsl + " exceeds " + maxDataSegmentLength;
+        } else if (dsl > 0 && !Opcodes.mayCarryData(opcode)) {
+            reason = RejectReason.PROTOCOL_ERROR;
+            message = "data segment on opcode 0x" + Integer.toHexString(opcode);
+        } else if (ahsBytes > 0 && opcode != Opcodes.SCSI_COMMAND) {
+            reason = RejectReason.INVALID_PDU_FIELD;
+            message = "AHS on opcode 0x" + Integer.toHexString(opcode);
+        } else {
+            reason = 0;
+            message = ahsBytes > 0 ? checkScsiCommandAhs(in, start + BHS_LENGTH, ahsBytes) : null;
+            if (message != null) {
+                reason = message.startsWith("bidirectional") ? RejectReason.COMMAND_NOT_SUPPORTED
+                        : RejectReason.INVALID_PDU_FIELD;
+            }
+        }
+        if (message != null) {
+            out.add(invalid(ctx, in, start, reason, false, message));
+            in.skipBytes(hdrLen);
+            skipRemaining = dataLength;
+            state = skipRemaining > 0 ? State.SKIP : State.HEADER;
+            return;
+        }
+        state = State.DATA;
+        decodeData(ctx, in, out);
+    }
+
+    /** Returns null if the AHS chain of a SCSI Command is acceptable, else why not. */
+    private static String checkScsiCommandAhs(ByteBuf in, int pos, int length) {
+        int end = pos + length;
+        boolean extendedCdb = false;
+        while (pos < end) {
+            int ahsLength = in.getUnsignedShort(pos);
+            int type = in.getUnsignedByte(pos + 2);
+            int size = pad4(3 + ahsLength);
+            if (size > end - pos) {
+                return "AHS overruns TotalAHSLength";
+            }
+            if (type == PduCodec.AHS_TYPE_EXTENDED_CDB) {
+                if (extendedCdb || ahsLength < 2) {
+                    return "bad Extended CDB AHS";
+                }
+                extendedCdb = true;
+            } else if (type == PduCodec.AHS_TYPE_BIDI_READ_LENGTH) {
+                return "bidirectional commands are not supported";
+            } else {
+                return "unknown AHS type " + type;
+            }
+            pos += size;
+        }
+        return null;
+    }
+
+    private void decodeData(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (in.readableBytes() < headerLength + dataLength) {
+            return;
+        }
+        int start = in.readerIndex();
+        int dataStart = start + headerLength;
+        state = State.HEADER;
+        if (pduDataDigest && dataSegmentLength > 0) {
+            int padded = pad4(dataSegmentLength);
+            if (Crc32c.compute(in, dataStart, padded) != in.getIntLE(dataStart + padded)) {
+                out.add(invalid(ctx, in, start, RejectReason.DATA_DIGEST_ERROR, false, "data digest mismatch"));
+                in.skipBytes(headerLength + dataLength);
+                return;
+            }
+        }
+        ByteBuf data = dataSegmentLength == 0 ? Unpooled.EMPTY_BUFFER : in.retainedSlice(dataStart, dataSegmentLength);
+        IscsiPdu pdu;
+        try {
+            pdu = PduCodec.decode(in, start, data);
+        } catch (RuntimeException e) {
+            data.release();
+            throw e;
+        }
+        in.skipBytes(headerLength + dataLength);
+        out.add(pdu);
+    }
+
+    private void skip(ByteBuf in) {
+        int n = Math.min(skipRemaining, in.readableBytes());
+        in.skipBytes(n);
+        skipRemaining -= n;
+        if (skipRemaining == 0) {
+            state = State.HEADER;
+        }
+    }
+
+    private static InvalidPdu invalid(ChannelHandlerContext ctx, ByteBuf in, int start, int reason, boolean fatal,
+            String message) {
+        ByteBuf header = ctx.alloc().buffer(BHS_LENGTH).writeBytes(in, start, BHS_LENGTH);
+        return new InvalidPdu(reason, header, PduCodec.itt(in, start), fatal, message);
+    }
+}
