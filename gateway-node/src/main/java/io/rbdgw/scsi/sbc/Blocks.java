@@ -46,10 +46,10 @@ final class Blocks {
         return op >= 0x80 && op < 0xA0;
     }
 
-    /** 05/21/00 unless [lba, lba + blocks) lies within the device. */
+    /** 05/21/00 unless LBA is a valid address and [lba, lba + blocks) lies within the device. */
     static void checkRange(DeviceInfo info, long lba, long blocks) {
         long total = info.blockCount();
-        if (lba < 0 || lba > total || blocks > total - lba) {
+        if (lba < 0 || lba >= total || blocks > total - lba) {
             throw ScsiError.lbaOutOfRange();
         }
     }
