@@ -1,0 +1,51 @@
+package io.rbdgw.scsi;
+
+/**
+ * One supported command: what dispatch uses and what REPORT SUPPORTED OPERATION CODES reports, from
+ * the same object so that the two cannot disagree.
+ *
+ * @param opcode         operation code
+ * @param serviceAction  service action, or -1 for a command without one
+ * @param name           for logs
+ * @param usage          CDB USAGE DATA (SPC-4 6.35.3): byte 0 the opcode, then per CDB byte the bits
+ *                       the device server looks at; any other bit set is rejected with INVALID FIELD IN
+ *                       CDB. The last byte is the CONTROL byte (0: NACA and LINK unsupported).
+ *                       Shared, never modified.
+ * @param uaExempt       reported even while a unit attention is pending (INQUIRY, REPORT LUNS,
+ *                       REQUEST SENSE)
+ * @param nominalTimeout nominal command processing timeout in seconds (0: not specified)
+ * @param recommendedTimeout recommended command timeout in seconds (0: not specified)
+ * @param handler        the implementation
+ */
+public record CommandSpec(int opcode, int serviceAction, String name, byte[] usage, boolean uaExempt,
+                          int nominalTimeout, int recommendedTimeout, CommandHandler handler) {
+
+    public int cdbLength() {
+        return usage.length;
+    }
+
+    public boolean hasServiceAction() {
+        return serviceAction >= 0;
+    }
+
+    /**
+     * Rejects bits the usage data does not allow (05/24/00 with the field pointer), and NACA or LINK
+     * in the CONTROL byte.
+     */
+    public void validate(byte[] cdb) {
+        if (cdb.length < usage.length) {
+            throw ScsiError.invalidCdb(0, -1);
+        }
+        int last = usage.length - 1;
+        for (int i = 1; i < last; i++) {
+            int bad = cdb[i] & ~usage[i] & 0xff;
+            if (bad != 0) {
+                throw ScsiError.invalidCdb(i, Cdbs.highestBit(bad));
+            }
+        }
+        int control = cdb[last] & 0x05;
+        if (control != 0) {
+            throw ScsiError.invalidCdb(last, Cdbs.highestBit(control));
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package io.rbdgw.scsi;
+
+import io.rbdgw.block.BlockDevice;
+import io.rbdgw.block.DeviceInfo;
+import io.rbdgw.scsi.pr.Reservations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * One SCSI logical unit (SBC-3 direct-access block device) backed by a {@link BlockDevice}.
+ *
+ * <p>{@link #execute} runs on the transport's threads (one event loop per connection, several at
+ * once); completions come from the device's threads. Per-command work is: pending unit attention
+ * (one volatile read when none), reservation check, table lookup, CDB validation against the
+ * command's usage data, then the handler. Nothing on that path locks or blocks.
+ *
+ * <p>Reservations are created by a factory that receives this unit's {@link UnitAttentions}, because
+ * the persistent-reservation implementation posts unit attentions (reservations preempted, released,
+ * registrations preempted) to other nexuses.
+ */
+public final class LogicalUnit implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LogicalUnit.class);
+
+    /** Largest READ/WRITE in bytes (block limits VPD MAXIMUM TRANSFER LENGTH). */
+    public static final int MAX_TRANSFER_BYTES = 8 << 20;
+    /** Largest WRITE SAME in bytes (MAXIMUM WRITE SAME LENGTH). */
+    public static final long MAX_WRITE_SAME_BYTES = 32L << 20;
+    /** Largest UNMAP range per command in bytes (MAXIMUM UNMAP LBA COUNT). */
+    public static final long MAX_UNMAP_BYTES = 1L << 30;
+    /** MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT. */
+    public static final int MAX_UNMAP_DESCRIPTORS = 256;
+
+    private final long lun;
+    private final BlockDevice device;
+    private final LuIdentity identity;
+    private final NexusUnitAttentions unitAttentions = new NexusUnitAttentions();
+    private final Reservations reservations;
+    private final TargetPortGroups targetPortGroups;
+    private final CommandTable commands = CommandTable.SBC;
+    private volatile Supplier<long[]> reportedLuns;
+
+    /**
+     * @param lun              the LUN this unit answers on
+     * @param device           the storage; closed with this unit
+     * @param identity         INQUIRY identity (usually {@link LuIdentity#fromDeviceIdentity})
+     * @param reservations     builds this unit's reservation manager, given its unit attentions
+     * @param targetPortGroups the ALUA groups reported for this unit
+     */
+    public LogicalUnit(long lun, BlockDevice device, LuIdentity identity,
+                       Function<UnitAttentions, Reservations> reservations, TargetPortGroups targetPortGroups) {
+        this.lun = lun;
+        this.device = Objects.requireNonNull(device, "device");
+        this.identity = Objects.requireNonNull(identity, "identity");
+        this.reservations = Objects.requireNonNull(reservations.apply(unitAttentions), "reservations");
+        this.targetPortGroups = Objects.requireNonNull(targetPortGroups, "targetPortGroups");
+        long[] self = {lun};
+        this.reportedLuns = () -> self;
+    }
+
+    /** Identity from the device's {@link DeviceInfo#identity()}, one Active/Optimized group per port. */
+    public LogicalUnit(long lun, BlockDevice device, Function<UnitAttentions, Reservations> reservations) {
+        this(lun, device, LuIdentity.fromDeviceIdentity(device.info().identity()), reservations,
+                TargetPortGroups.onePerPort());
+    }
+
+    /** Executes {@code task}; never throws, always completes the task exactly once. */
+    public void execute(ScsiTask task) {
+        byte[] cdb = task.cdb();
+        try {
+            CommandSpec spec = commands.lookup(cdb);
+            ItNexus nexus = task.nexus();
+            if (spec == null || !spec.uaExempt()) {
+                int ua = unitAttentions.poll(nexus);
+                if (ua >= 0) {
+                    task.complete(ScsiStatus.CHECK_CONDITION, null,
+                            SenseData.fixed(SenseData.UNIT_ATTENTION, ua >>> 8, ua & 0xff), -1);
+                    return;
+                }
+            }
+            if (!reservations.permits(nexus, cdb)) {
+                task.complete(ScsiStatus.RESERVATION_CONFLICT, null, null, -1);
+                return;
+            }
+            if (spec == null) {
+                throw commands.unsupported(cdb);
+            }
+            spec.validate(cdb);
+            spec.handler().execute(this, task, cdb);
+        } catch (ScsiError e) {
+            task.complete(e.status(), null, e.sense(), e.transferLength());
+        } catch (RuntimeException e) {
+            LOG.error("LUN {}: command {} failed", lun, String.format("0x%02x", cdb[0] & 0xff), e);
+            task.complete(ScsiStatus.CHECK_CONDITION, null,
+                    SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), -1);
+        }
+    }
+
+    /** A new I_T nexus: it will see 29/00 POWER ON, RESET, OR BUS DEVICE RESET OCCURRED once. */
+    public void nexusCreated(ItNexus nexus) {
+        unitAttentions.nexusCreated(nexus);
+    }
+
+    /** The nexus is gone: its unit attentions and SPC-2 reservation go with it. */
+    public void nexusLost(ItNexus nexus) {
+        unitAttentions.nexusLost(nexus);
+        reservations.nexusLost(nexus);
+    }
+
+    /**
+     * LOGICAL UNIT RESET received on {@code by} (null for a reset of unknown origin): 29/03 BUS DEVICE
+     * RESET FUNCTION OCCURRED for every other nexus (SAM-5), SPC-2 reservation released.
+     */
+    public void reset(ItNexus by) {
+        unitAttentions.postAllExcept(by, 0x29, 0x03);
+        reservations.reset();
+    }
+
+    /** The device was resized: 2A/09 CAPACITY DATA HAS CHANGED for every nexus. */
+    public void capacityChanged() {
+        unitAttentions.postAllExcept(null, 0x2A, 0x09);
+    }
+
+    public UnitAttentions unitAttentions() {
+        return unitAttentions;
+    }
+
+    /** The same object as {@link #unitAttentions()}, with the queue operations. */
+    public NexusUnitAttentions unitAttentionQueues() {
+        return unitAttentions;
+    }
+
+    public long lun() {
+        return lun;
+    }
+
+    public BlockDevice device() {
+        return device;
+    }
+
+    /** Current device description (changes on resize). */
+    public DeviceInfo info() {
+        return device.info();
+    }
+
+    public LuIdentity identity() {
+        return identity;
+    }
+
+    public Reservations reservations() {
+        return reservations;
+    }
+
+    public TargetPortGroups targetPortGroups() {
+        return targetPortGroups;
+    }
+
+    public CommandTable commands() {
+        return commands;
+    }
+
+    /** LUNs REPORT LUNS lists when sent to this unit (the target's LUN table when attached to one). */
+    public long[] reportedLuns() {
+        return reportedLuns.get();
+    }
+
+    void reportLunsFrom(Supplier<long[]> luns) {
+        this.reportedLuns = luns;
+    }
+
+    /** MAXIMUM TRANSFER LENGTH in blocks. */
+    public long maxTransferBlocks(DeviceInfo info) {
+        return MAX_TRANSFER_BYTES / info.blockSize();
+    }
+
+    /** MAXIMUM WRITE SAME LENGTH in blocks. */
+    public long maxWriteSameBlocks(DeviceInfo info) {
+        return MAX_WRITE_SAME_BYTES / info.blockSize();
+    }
+
+    /** MAXIMUM UNMAP LBA COUNT in blocks (0 when the device is not thin). */
+    public long maxUnmapBlocks(DeviceInfo info) {
+        return info.thinProvisioned() ? MAX_UNMAP_BYTES / info.blockSize() : 0;
+    }
+
+    /** MAXIMUM COMPARE AND WRITE LENGTH in blocks (at most 255, the CDB field's limit). */
+    public int maxCompareAndWriteBlocks(DeviceInfo info) {
+        return Math.min(255, info.maxAtomicCompareAndWriteBytes() / info.blockSize());
+    }
+
+    @Override
+    public void close() {
+        device.close();
+    }
+}

@@ -1,0 +1,141 @@
+package io.rbdgw.scsi;
+
+import io.netty.buffer.ByteBuf;
+import io.rbdgw.scsi.spc.Inquiry;
+import io.rbdgw.scsi.spc.ReportLuns;
+import io.rbdgw.scsi.spc.RequestSense;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The LUN table of one iSCSI target as the SCSI engine sees it. Routes commands by LUN and answers
+ * for LUNs that do not exist: REPORT LUNS (for any LUN, so also LUN 0 when it is not configured),
+ * INQUIRY (peripheral qualifier 011b, device type 0x1F), REQUEST SENSE (sense 05/25/00) and CHECK
+ * CONDITION 05/25/00 LOGICAL UNIT NOT SUPPORTED for anything else.
+ */
+public final class ScsiTarget {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScsiTarget.class);
+
+    private static final LuIdentity NO_LUN = new LuIdentity(LuIdentity.VENDOR, LuIdentity.PRODUCT,
+            LuIdentity.REVISION, "", 0, 0);
+
+    private final Map<Long, LogicalUnit> luns = new ConcurrentHashMap<>();
+    private final Set<ItNexus> nexuses = ConcurrentHashMap.newKeySet();
+    private volatile long[] lunList = new long[0];
+
+    /** Executes {@code task} on its LUN; never throws, always completes the task exactly once. */
+    public void execute(ScsiTask task) {
+        byte[] cdb = task.cdb();
+        int op = cdb[0] & 0xff;
+        if (op == 0xA0) {
+            // REPORT LUNS is a target-level command: one answer whichever LUN it is addressed to
+            answerDirectly(task, () -> {
+                CommandTable.SBC.find(0xA0, -1).validate(cdb);
+                ReportLuns.respond(task, cdb, lunList);
+            });
+            return;
+        }
+        LogicalUnit lu = luns.get(task.lun());
+        if (lu != null) {
+            lu.execute(task);
+            return;
+        }
+        answerDirectly(task, () -> {
+            if (op == 0x12) {
+                CommandTable.SBC.find(0x12, -1).validate(cdb);
+                if ((cdb[1] & 0x01) != 0 || cdb[2] != 0) {
+                    throw ScsiError.check(SenseData.ILLEGAL_REQUEST, 0x25, 0x00);
+                }
+                ByteBuf data = Inquiry.standard(task, NO_LUN, 0x7F);
+                Completions.data(task, data, Cdbs.u16(cdb, 3));
+            } else if (op == 0x03) {
+                CommandTable.SBC.find(0x03, -1).validate(cdb);
+                RequestSense.respond(task, SenseData.fixed(SenseData.ILLEGAL_REQUEST, 0x25, 0x00),
+                        (cdb[1] & 0x01) != 0, Cdbs.u8(cdb, 4));
+            } else {
+                throw ScsiError.check(SenseData.ILLEGAL_REQUEST, 0x25, 0x00);
+            }
+        });
+    }
+
+    /**
+     * Adds a logical unit (replacing none: the LUN must be free). Existing nexuses become known to it
+     * (with their power-on unit attention) and the other LUNs report 3F/0E REPORTED LUNS DATA HAS
+     * CHANGED.
+     */
+    public void addLun(LogicalUnit lu) {
+        if (luns.putIfAbsent(lu.lun(), lu) != null) {
+            throw new IllegalArgumentException("LUN " + lu.lun() + " exists");
+        }
+        lu.reportLunsFrom(() -> lunList);
+        for (ItNexus n : nexuses) {
+            lu.nexusCreated(n);
+        }
+        lunsChanged(lu.lun());
+    }
+
+    /** Removes a logical unit (the caller closes it); the remaining LUNs report 3F/0E. */
+    public LogicalUnit removeLun(long lun) {
+        LogicalUnit lu = luns.remove(lun);
+        if (lu != null) {
+            lunsChanged(lun);
+        }
+        return lu;
+    }
+
+    public LogicalUnit lun(long lun) {
+        return luns.get(lun);
+    }
+
+    public void nexusCreated(ItNexus nexus) {
+        nexuses.add(nexus);
+        luns.values().forEach(lu -> lu.nexusCreated(nexus));
+    }
+
+    public void nexusLost(ItNexus nexus) {
+        nexuses.remove(nexus);
+        luns.values().forEach(lu -> lu.nexusLost(nexus));
+    }
+
+    /** LOGICAL UNIT RESET task management function. */
+    public void lunReset(long lun, ItNexus by) {
+        LogicalUnit lu = luns.get(lun);
+        if (lu != null) {
+            lu.reset(by);
+        }
+    }
+
+    /** TARGET WARM/COLD RESET: every logical unit is reset. */
+    public void targetReset(ItNexus by) {
+        luns.values().forEach(lu -> lu.reset(by));
+    }
+
+    private void lunsChanged(long changed) {
+        long[] list = luns.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        lunList = list;
+        luns.values().forEach(lu -> {
+            if (lu.lun() != changed) {
+                lu.unitAttentions().postAllExcept(null, 0x3F, 0x0E);
+            }
+        });
+        LOG.debug("LUNs now {}", Arrays.toString(list));
+    }
+
+    private static void answerDirectly(ScsiTask task, Runnable r) {
+        try {
+            r.run();
+        } catch (ScsiError e) {
+            task.complete(e.status(), null, e.sense(), e.transferLength());
+        } catch (RuntimeException e) {
+            LOG.error("target-level command failed", e);
+            task.complete(ScsiStatus.CHECK_CONDITION, null,
+                    SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), -1);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.rbdgw.scsi.sbc;
+
+import io.netty.buffer.ByteBuf;
+import io.rbdgw.block.BlockDeviceException;
+import io.rbdgw.block.DeviceInfo;
+import io.rbdgw.block.IoCallback;
+import io.rbdgw.scsi.BlockErrors;
+import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.ScsiError;
+import io.rbdgw.scsi.ScsiStatus;
+import io.rbdgw.scsi.ScsiTask;
+
+/**
+ * COMPARE AND WRITE (SBC-3 5.2): the data-out holds the compare data then the write data, n blocks
+ * each. A miscompare answers 0E/1D/00 with INFORMATION = offset of the first differing byte from the
+ * start of the data-out buffer (which is also its offset in the compared range, the compare data
+ * coming first). FUA is honoured with a flush after the write when the device caches writes.
+ */
+public final class CompareAndWrite {
+
+    private CompareAndWrite() {
+    }
+
+    public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
+        long lba = Blocks.lba(cdb);
+        int blocks = cdb[13] & 0xff;
+        DeviceInfo info = lu.info();
+        int bs = info.blockSize();
+        int len = 2 * blocks * bs;
+        try {
+            if (blocks > lu.maxCompareAndWriteBlocks(info)) {
+                throw ScsiError.invalidCdb(13, -1);
+            }
+            Blocks.checkRange(info, lba, blocks);
+        } catch (ScsiError e) {
+            throw e.withTransferLength(len);
+        }
+        if (blocks == 0) {
+            task.complete(ScsiStatus.GOOD, null, null, 0);
+            return;
+        }
+        ByteBuf out = Blocks.dataOut(task, len);
+        ByteBuf copy = Blocks.directCopyIfNeeded(out, len, task.alloc());
+        int half = len / 2;
+        boolean flush = (cdb[1] & 0x08) != 0 && info.volatileWriteCache();
+        CawDone done = new CawDone(lu, task, copy, len, flush);
+        try {
+            lu.device().compareAndWrite(lba * bs, Blocks.nio(out, copy, 0, half), Blocks.nio(out, copy, half, half),
+                    done);
+        } catch (RuntimeException e) {
+            done.releaseCopy();
+            throw e;
+        }
+    }
+
+    private static final class CawDone implements IoCallback {
+        private final LogicalUnit lu;
+        private final ScsiTask task;
+        private final ByteBuf copy;
+        private final int len;
+        private final boolean flush;
+
+        CawDone(LogicalUnit lu, ScsiTask task, ByteBuf copy, int len, boolean flush) {
+            this.lu = lu;
+            this.task = task;
+            this.copy = copy;
+            this.len = len;
+            this.flush = flush;
+        }
+
+        void releaseCopy() {
+            if (copy != null) {
+                copy.release();
+            }
+        }
+
+        @Override
+        public void onSuccess(long bytes) {
+            releaseCopy();
+            if (flush) {
+                lu.device().flush(new Done(task, len, null));
+            } else {
+                task.complete(ScsiStatus.GOOD, null, null, len);
+            }
+        }
+
+        @Override
+        public void onFailure(BlockDeviceException error) {
+            releaseCopy();
+            BlockErrors.fail(task, error, len);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.rbdgw.scsi;
+
+import io.rbdgw.scsi.pr.Reservations;
+
+/** Test-only reservations: permits everything, RESERVE/RELEASE succeed; PR commands are unsupported. */
+public final class PermitAll implements Reservations {
+
+    public boolean permit = true;
+    public int resets;
+    public int lost;
+
+    @Override
+    public boolean permits(ItNexus nexus, byte[] cdb) {
+        return permit;
+    }
+
+    @Override
+    public void persistentReserveIn(ScsiTask task) {
+        task.complete(ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(5, 0x20, 0), -1);
+    }
+
+    @Override
+    public void persistentReserveOut(ScsiTask task) {
+        task.complete(ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(5, 0x20, 0), -1);
+    }
+
+    @Override
+    public void reserve(ScsiTask task) {
+        task.complete(ScsiStatus.GOOD, null, null, -1);
+    }
+
+    @Override
+    public void release(ScsiTask task) {
+        task.complete(ScsiStatus.GOOD, null, null, -1);
+    }
+
+    @Override
+    public void nexusLost(ItNexus nexus) {
+        lost++;
+    }
+
+    @Override
+    public void reset() {
+        resets++;
+    }
+}

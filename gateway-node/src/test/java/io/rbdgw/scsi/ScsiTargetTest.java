@@ -1,0 +1,80 @@
+package io.rbdgw.scsi;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+
+import static io.rbdgw.scsi.RecordingTask.NEXUS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ScsiTargetTest {
+
+    private final ScsiTarget target = new ScsiTarget();
+
+    private RecordingTask run(long lun, int... cdb) {
+        RecordingTask t = new RecordingTask(NEXUS, lun, RecordingTask.bytes(cdb), null);
+        target.execute(t);
+        return t;
+    }
+
+    private static LogicalUnit lu(long lun) {
+        return new LogicalUnit(lun, MemoryDevice.thin(16, 512), ua -> new PermitAll());
+    }
+
+    private long[] reportLuns(long via) {
+        byte[] d = run(via, 0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0).good();
+        ByteBuffer b = ByteBuffer.wrap(d);
+        long[] luns = new long[b.getInt(0) / 8];
+        for (int i = 0; i < luns.length; i++) {
+            luns[i] = b.getLong(8 + 8 * i) >>> 48 & 0x3FFF;
+        }
+        return luns;
+    }
+
+    @Test
+    void reportLunsFollowsAddAndRemoveAndPostsUnitAttention() {
+        target.nexusCreated(NEXUS);
+        assertThat(reportLuns(0)).isEmpty();
+        target.addLun(lu(0));
+        target.addLun(lu(3));
+        target.addLun(lu(300));
+        assertThat(reportLuns(7)).containsExactly(0, 3, 300);
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E);
+        target.removeLun(3);
+        assertThat(reportLuns(0)).containsExactly(0, 300);
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E);
+        run(0, 0x00, 0, 0, 0, 0, 0).good();
+        run(300, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
+        run(300, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E);
+        run(300, 0x00, 0, 0, 0, 0, 0).good();
+        run(0, 0xA0, 0, 3, 0, 0, 0, 0, 0, 1, 0, 0, 0).invalidCdb(2, -1);
+        run(0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 0, 0).invalidCdb(6, -1);
+    }
+
+    @Test
+    void nonexistentLun() {
+        byte[] inq = run(5, 0x12, 0, 0, 0, 96, 0).good();
+        assertThat(inq[0] & 0xff).isEqualTo(0x7F);
+        byte[] sense = run(5, 0x03, 0, 0, 0, 18, 0).good();
+        assertThat(SenseData.senseKey(sense)).isEqualTo(5);
+        assertThat(SenseData.asc(sense)).isEqualTo(0x25);
+        run(5, 0x00, 0, 0, 0, 0, 0).check(5, 0x25, 0);
+        run(5, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0).check(5, 0x25, 0);
+    }
+
+    @Test
+    void lunResetAndTargetReset() {
+        ItNexus other = RecordingTask.OTHER;
+        target.addLun(lu(0));
+        target.nexusCreated(NEXUS);
+        target.nexusCreated(other);
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
+        target.lunReset(0, other);
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x03);
+        target.targetReset(NEXUS);
+        run(0, 0x00, 0, 0, 0, 0, 0).good();
+        target.nexusLost(NEXUS);
+        assertThat(target.lun(0).unitAttentionQueues().knows(NEXUS)).isFalse();
+    }
+}
