@@ -313,6 +313,9 @@ public final class FileBlockDevice implements BlockDevice {
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);
             return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.READ_ERROR));
+            return;
         }
         DeviceChecks.succeed(callback, length);
     }
@@ -332,6 +335,9 @@ public final class FileBlockDevice implements BlockDevice {
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);
             return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            return;
         }
         DeviceChecks.succeed(callback, length);
     }
@@ -341,6 +347,9 @@ public final class FileBlockDevice implements BlockDevice {
             sync();
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
             return;
         }
         DeviceChecks.succeed(callback, 0);
@@ -357,6 +366,9 @@ public final class FileBlockDevice implements BlockDevice {
             }
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
             return;
         }
         DeviceChecks.succeed(callback, length);
@@ -382,6 +394,9 @@ public final class FileBlockDevice implements BlockDevice {
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);
             return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            return;
         }
         DeviceChecks.succeed(callback, length);
     }
@@ -404,6 +419,9 @@ public final class FileBlockDevice implements BlockDevice {
             }
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
             return;
         }
         if (mismatch < 0) {
@@ -546,6 +564,12 @@ public final class FileBlockDevice implements BlockDevice {
         ByteBuffer copy = ByteBuffer.allocateDirect(buffer.remaining());
         copy.put(0, buffer, buffer.position(), buffer.remaining());
         return copy;
+    }
+
+    /** A bug in this class must still complete the operation exactly once. */
+    private BlockDeviceException unexpected(RuntimeException e, Kind kind) {
+        LOG.error("{}: unexpected failure", path, e);
+        return new BlockDeviceException(kind, path + ": unexpected " + e, e);
     }
 
     /** Maps an errno to the failure class the SCSI layer turns into sense data. */
