@@ -1,0 +1,600 @@
+package io.rbdgw.block;
+
+import io.rbdgw.block.BlockDeviceException.Kind;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A block device backed by a (sparse) file, with pread/pwrite through libc on the caller's direct
+ * buffers (no copy).
+ *
+ * <p>The libc calls block, so every operation runs on a small worker pool owned by the device; the
+ * caller only enqueues (the queue is unbounded, its depth is bounded by the initiators' command
+ * windows) and is never blocked. Callbacks run on a worker thread; argument errors (alignment) throw
+ * immediately, range errors and a closed device are reported on the caller's thread.
+ *
+ * <p>Writes go to the page cache ({@code volatileWriteCache}): {@link #flush} and FUA writes call
+ * fdatasync. Discard punches holes (FALLOC_FL_PUNCH_HOLE), which read back as zeros; write-zeroes uses
+ * FALLOC_FL_ZERO_RANGE where the file system has it, else a hole, else written zeros. Allocation status
+ * comes from lseek SEEK_DATA/SEEK_HOLE.
+ *
+ * <p>COMPARE AND WRITE is atomic against every write of this gateway to its range: writes take the
+ * {@link RangeLocks} stripes of their range shared and compare-and-write takes them exclusive, only
+ * ever in the worker threads.
+ *
+ * <p>Identity: {@code "file:" + absolute path + "#" + uuid}, the UUID being kept in a sidecar file
+ * {@code <name>.id} next to the image (created once; a sidecar rather than an xattr because not every
+ * file system stores user xattrs). It survives restarts and differs between copies of an image.
+ */
+public final class FileBlockDevice implements BlockDevice {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileBlockDevice.class);
+
+    public static final int DEFAULT_IO_THREADS = 4;
+    /** Largest atomic COMPARE AND WRITE. */
+    public static final int MAX_ATOMIC_CAW_BYTES = 64 * 1024;
+    private static final int LOCK_REGION_SHIFT = 20;
+    private static final int LOCK_STRIPES = 256;
+    private static final int FILL_BYTES = 1 << 20;
+    /** Shared source of zeros for the write-zeroes fallback; only ever read. */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(FILL_BYTES);
+
+    private final Path path;
+    private final int fd;
+    private final DeviceInfo info;
+    private final ThreadPoolExecutor workers;
+    private final RangeLocks locks = new RangeLocks(LOCK_STRIPES, LOCK_REGION_SHIFT);
+    private final ThreadLocal<ByteBuffer> compareScratch =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_ATOMIC_CAW_BYTES));
+    private volatile boolean closed;
+    private boolean fdClosed;
+    private volatile boolean noZeroRange;
+    private volatile boolean noPunchHole;
+    private volatile boolean noSeekData;
+
+    private FileBlockDevice(Path path, int fd, DeviceInfo info, int ioThreads) {
+        this.path = path;
+        this.fd = fd;
+        this.info = info;
+        AtomicInteger n = new AtomicInteger();
+        String name = path.getFileName().toString();
+        ThreadFactory threads = r -> {
+            Thread t = new Thread(r, "file-io-" + name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        this.workers = new ThreadPoolExecutor(ioThreads, ioThreads, 0, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), threads);
+        workers.prestartAllCoreThreads();
+    }
+
+    /**
+     * Opens the image at {@code path}, creating a sparse file of {@code sizeIfNew} bytes if it is
+     * missing or empty. An existing file keeps its size (rounded down to a block multiple).
+     */
+    public static FileBlockDevice open(Path path, long sizeIfNew, int blockSize) throws IOException {
+        return open(path, sizeIfNew, blockSize, false, DEFAULT_IO_THREADS);
+    }
+
+    /**
+     * Opens or creates the image; with {@code growToSize} an existing smaller file is extended
+     * (sparsely) to {@code size}. A larger existing file is never shrunk.
+     */
+    public static FileBlockDevice open(Path path, long size, int blockSize, boolean growToSize, int ioThreads)
+            throws IOException {
+        if (size <= 0 || size % blockSize != 0) {
+            throw new IllegalArgumentException("size " + size + " must be a positive multiple of " + blockSize);
+        }
+        if (ioThreads <= 0) {
+            throw new IllegalArgumentException("need at least one I/O thread");
+        }
+        Path abs = path.toAbsolutePath().normalize();
+        try {
+            Files.createFile(abs);
+        } catch (FileAlreadyExistsException e) {
+            // keep the existing image
+        }
+        String identity = "file:" + abs + "#" + sidecarUuid(abs);
+        int fd = LibC.open(abs.toString(), LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new IOException("open " + abs + ": errno " + LibC.errno());
+        }
+        try {
+            long current = LibC.lseek(fd, 0, 2 /* SEEK_END */);
+            if (current < 0) {
+                throw new IOException("lseek " + abs + ": errno " + LibC.errno());
+            }
+            long deviceSize = current - current % blockSize;
+            if (current == 0 || (growToSize && current < size)) {
+                if (LibC.ftruncate(fd, size) != 0) {
+                    throw new IOException("ftruncate " + abs + " to " + size + ": errno " + LibC.errno());
+                }
+                deviceSize = size;
+            } else if (deviceSize != current) {
+                LOG.warn("{}: size {} is not a multiple of {}; the last {} bytes are not used", abs, current,
+                        blockSize, current - deviceSize);
+            }
+            DeviceInfo info = new DeviceInfo(deviceSize, blockSize, true, true, true, MAX_ATOMIC_CAW_BYTES, 0,
+                    identity);
+            return new FileBlockDevice(abs, fd, info, ioThreads);
+        } catch (IOException | RuntimeException e) {
+            LibC.close(fd);
+            throw e;
+        }
+    }
+
+    /** The UUID in {@code <image>.id}, created atomically (link of a complete temp file) if missing. */
+    private static String sidecarUuid(Path image) throws IOException {
+        Path sidecar = image.resolveSibling(image.getFileName() + ".id");
+        if (!Files.exists(sidecar)) {
+            Path tmp = Files.createTempFile(image.getParent(), image.getFileName() + ".id.", ".tmp");
+            try {
+                Files.writeString(tmp, UUID.randomUUID() + "\n", StandardCharsets.US_ASCII,
+                        StandardOpenOption.TRUNCATE_EXISTING);
+                Files.createLink(sidecar, tmp);
+            } catch (FileAlreadyExistsException e) {
+                // another process created it first: use theirs
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        }
+        String uuid = Files.readString(sidecar, StandardCharsets.US_ASCII).trim();
+        try {
+            return UUID.fromString(uuid).toString();
+        } catch (IllegalArgumentException e) {
+            throw new IOException(sidecar + " does not hold a UUID: '" + uuid + "'", e);
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public DeviceInfo info() {
+        return info;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst, IoCallback callback) {
+        DeviceChecks.checkBuffer(dst, "read", info.blockSize());
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("read into a read-only buffer");
+        }
+        int length = dst.remaining();
+        if (admit(offset, length, callback)) {
+            submit(() -> runRead(offset, dst, length, callback), callback);
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
+        DeviceChecks.checkBuffer(src, "write", info.blockSize());
+        int length = src.remaining();
+        if (admit(offset, length, callback)) {
+            submit(() -> runWrite(offset, src, length, fua, callback), callback);
+        }
+    }
+
+    @Override
+    public void flush(IoCallback callback) {
+        if (admit(0, 0, callback)) {
+            submit(() -> runFlush(callback), callback);
+        }
+    }
+
+    @Override
+    public void discard(long offset, long length, IoCallback callback) {
+        if (admit(offset, length, callback)) {
+            submit(() -> runZero(offset, length, false, callback), callback);
+        }
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, IoCallback callback) {
+        if (admit(offset, length, callback)) {
+            submit(() -> runZero(offset, length, true, callback), callback);
+        }
+    }
+
+    @Override
+    public void writeSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
+        DeviceChecks.checkPattern(pattern, info.blockSize());
+        if (DeviceChecks.allZero(pattern)) {
+            writeZeroes(offset, length, callback);
+        } else if (admit(offset, length, callback)) {
+            submit(() -> runWriteSame(offset, length, pattern, callback), callback);
+        }
+    }
+
+    @Override
+    public void compareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, IoCallback callback) {
+        DeviceChecks.checkCompareAndWrite(compare, write, info.blockSize(), MAX_ATOMIC_CAW_BYTES);
+        int length = compare.remaining();
+        if (admit(offset, length, callback)) {
+            submit(() -> runCompareAndWrite(offset, compare, write, length, callback), callback);
+        }
+    }
+
+    @Override
+    public void allocationStatus(long offset, IoCallback callback) {
+        if (!admit(offset, 0, callback)) {
+            return;
+        }
+        if (offset >= info.sizeBytes()) {
+            DeviceChecks.fail(callback, DeviceChecks.rangeError(offset, info.blockSize(), info.sizeBytes()));
+            return;
+        }
+        submit(() -> runAllocationStatus(offset, callback), callback);
+    }
+
+    /** Refuses new operations, waits for those queued or running, then closes the file. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (fdClosed) {
+                return;
+            }
+            closed = true;
+            workers.shutdown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    if (workers.awaitTermination(10, TimeUnit.SECONDS)) {
+                        break;
+                    }
+                    LOG.warn("{}: still waiting for {} operations before closing", path, workers.getActiveCount());
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            LibC.close(fd);
+            fdClosed = true;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---- admission (caller's thread)
+
+    private boolean admit(long offset, long length, IoCallback callback) {
+        DeviceChecks.checkCallback(callback);
+        DeviceChecks.checkAligned(offset, length, info.blockSize());
+        if (closed) {
+            DeviceChecks.fail(callback, closedError());
+            return false;
+        }
+        BlockDeviceException range = DeviceChecks.rangeError(offset, length, info.sizeBytes());
+        if (range != null) {
+            DeviceChecks.fail(callback, range);
+            return false;
+        }
+        return true;
+    }
+
+    private void submit(Runnable task, IoCallback callback) {
+        try {
+            workers.execute(task);
+        } catch (RejectedExecutionException e) {
+            DeviceChecks.fail(callback, closedError());
+        }
+    }
+
+    private BlockDeviceException closedError() {
+        return new BlockDeviceException(Kind.CLOSED, path + " is closed");
+    }
+
+    // ---- operations (worker threads)
+
+    private void runRead(long offset, ByteBuffer dst, int length, IoCallback callback) {
+        try {
+            if (dst.isDirect()) {
+                preadFully(LibC.address(dst) + dst.position(), length, offset);
+            } else {
+                ByteBuffer tmp = ByteBuffer.allocateDirect(length);
+                preadFully(LibC.address(tmp), length, offset);
+                dst.put(dst.position(), tmp, 0, length);
+            }
+        } catch (BlockDeviceException e) {
+            DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.READ_ERROR));
+            return;
+        }
+        DeviceChecks.succeed(callback, length);
+    }
+
+    private void runWrite(long offset, ByteBuffer src, int length, boolean fua, IoCallback callback) {
+        try {
+            ByteBuffer direct = direct(src);
+            locks.lockShared(offset, length);
+            try {
+                pwriteFully(LibC.address(direct) + direct.position(), length, offset);
+            } finally {
+                locks.unlockShared(offset, length);
+            }
+            if (fua) {
+                sync();
+            }
+        } catch (BlockDeviceException e) {
+            DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            return;
+        }
+        DeviceChecks.succeed(callback, length);
+    }
+
+    private void runFlush(IoCallback callback) {
+        try {
+            sync();
+        } catch (BlockDeviceException e) {
+            DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            return;
+        }
+        DeviceChecks.succeed(callback, 0);
+    }
+
+    /** Discard ({@code preferAllocated} false) or write-zeroes (true) over the range. */
+    private void runZero(long offset, long length, boolean preferAllocated, IoCallback callback) {
+        try {
+            locks.lockShared(offset, length);
+            try {
+                zeroRange(offset, length, preferAllocated);
+            } finally {
+                locks.unlockShared(offset, length);
+            }
+        } catch (BlockDeviceException e) {
+            DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            return;
+        }
+        DeviceChecks.succeed(callback, length);
+    }
+
+    private void runWriteSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
+        try {
+            int block = pattern.remaining();
+            int fillLength = (int) Math.min(length, FILL_BYTES);
+            ByteBuffer fill = ByteBuffer.allocateDirect(fillLength);
+            for (int at = 0; at < fillLength; at += block) {
+                fill.put(at, pattern, pattern.position(), block);
+            }
+            long address = LibC.address(fill);
+            locks.lockShared(offset, length);
+            try {
+                for (long done = 0; done < length; done += fillLength) {
+                    pwriteFully(address, (int) Math.min(fillLength, length - done), offset + done);
+                }
+            } finally {
+                locks.unlockShared(offset, length);
+            }
+        } catch (BlockDeviceException e) {
+            DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            return;
+        }
+        DeviceChecks.succeed(callback, length);
+    }
+
+    private void runCompareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, int length,
+            IoCallback callback) {
+        int mismatch;
+        try {
+            ByteBuffer directWrite = direct(write);
+            ByteBuffer current = compareScratch.get().clear().limit(length);
+            locks.lockExclusive(offset, length);
+            try {
+                preadFully(LibC.address(current), length, offset);
+                mismatch = compare.slice(compare.position(), length).mismatch(current);
+                if (mismatch < 0) {
+                    pwriteFully(LibC.address(directWrite) + directWrite.position(), length, offset);
+                }
+            } finally {
+                locks.unlockExclusive(offset, length);
+            }
+        } catch (BlockDeviceException e) {
+            DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            return;
+        }
+        if (mismatch < 0) {
+            DeviceChecks.succeed(callback, length);
+        } else {
+            DeviceChecks.fail(callback, new MiscompareException(mismatch));
+        }
+    }
+
+    private void runAllocationStatus(long offset, IoCallback callback) {
+        long size = info.sizeBytes();
+        int block = info.blockSize();
+        long extent;
+        if (noSeekData) {
+            extent = size - offset;
+        } else {
+            long data = LibC.lseek(fd, offset, LibC.SEEK_DATA);
+            if (data < 0) {
+                int errno = LibC.errno();
+                if (errno == LibC.ENXIO) {
+                    extent = -(size - offset); // no data from here to the end of the file
+                } else if (errno == LibC.EINVAL || errno == LibC.EOPNOTSUPP) {
+                    noSeekData = true;
+                    extent = size - offset;
+                } else {
+                    DeviceChecks.fail(callback, error(errno, Kind.READ_ERROR, "lseek(SEEK_DATA)"));
+                    return;
+                }
+            } else if (data > offset) {
+                long hole = (Math.min(data, size) - offset) / block * block;
+                extent = hole > 0 ? -hole : block; // a hole smaller than a block counts as mapped
+            } else {
+                long holeAt = LibC.lseek(fd, offset, LibC.SEEK_HOLE);
+                if (holeAt < 0) {
+                    DeviceChecks.fail(callback, error(LibC.errno(), Kind.READ_ERROR, "lseek(SEEK_HOLE)"));
+                    return;
+                }
+                long mapped = Math.min(holeAt, size) - offset;
+                extent = Math.min((mapped + block - 1) / block * block, size - offset);
+            }
+        }
+        DeviceChecks.succeed(callback, extent);
+    }
+
+    // ---- libc helpers (worker threads)
+
+    private void preadFully(long address, long length, long offset) throws BlockDeviceException {
+        long done = 0;
+        while (done < length) {
+            long n = LibC.pread(fd, address + done, length - done, offset + done);
+            if (n > 0) {
+                done += n;
+            } else if (n == 0) {
+                throw new BlockDeviceException(Kind.READ_ERROR,
+                        path + ": end of file at " + (offset + done) + " (was the image truncated?)");
+            } else {
+                int errno = LibC.errno();
+                if (errno != LibC.EINTR) {
+                    throw error(errno, Kind.READ_ERROR, "pread at " + (offset + done));
+                }
+            }
+        }
+    }
+
+    private void pwriteFully(long address, long length, long offset) throws BlockDeviceException {
+        long done = 0;
+        while (done < length) {
+            long n = LibC.pwrite(fd, address + done, length - done, offset + done);
+            if (n > 0) {
+                done += n;
+            } else if (n == 0) {
+                throw new BlockDeviceException(Kind.WRITE_ERROR, path + ": pwrite wrote nothing at " + (offset + done));
+            } else {
+                int errno = LibC.errno();
+                if (errno != LibC.EINTR) {
+                    throw error(errno, Kind.WRITE_ERROR, "pwrite at " + (offset + done));
+                }
+            }
+        }
+    }
+
+    private void sync() throws BlockDeviceException {
+        while (LibC.fdatasync(fd) != 0) {
+            int errno = LibC.errno();
+            if (errno != LibC.EINTR) {
+                throw error(errno, Kind.WRITE_ERROR, "fdatasync");
+            }
+        }
+    }
+
+    private void zeroRange(long offset, long length, boolean preferAllocated) throws BlockDeviceException {
+        if (length == 0) {
+            return;
+        }
+        if (preferAllocated && !noZeroRange) {
+            int errno = fallocate(LibC.FALLOC_FL_ZERO_RANGE | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
+            if (errno == 0) {
+                return;
+            }
+            if (!unsupported(errno)) {
+                throw error(errno, Kind.WRITE_ERROR, "fallocate(ZERO_RANGE)");
+            }
+            noZeroRange = true;
+        }
+        if (!noPunchHole) {
+            int errno = fallocate(LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
+            if (errno == 0) {
+                return;
+            }
+            if (!unsupported(errno)) {
+                throw error(errno, Kind.WRITE_ERROR, "fallocate(PUNCH_HOLE)");
+            }
+            noPunchHole = true;
+        }
+        long zeros = LibC.address(ZEROS);
+        for (long done = 0; done < length; done += FILL_BYTES) {
+            pwriteFully(zeros, Math.min(FILL_BYTES, length - done), offset + done);
+        }
+    }
+
+    /** fallocate, retried on EINTR; 0 or the errno. */
+    private int fallocate(int mode, long offset, long length) {
+        while (LibC.fallocate(fd, mode, offset, length) != 0) {
+            int errno = LibC.errno();
+            if (errno != LibC.EINTR) {
+                return errno;
+            }
+        }
+        return 0;
+    }
+
+    private static boolean unsupported(int errno) {
+        return errno == LibC.EOPNOTSUPP || errno == LibC.ENOSYS || errno == LibC.EINVAL;
+    }
+
+    private static ByteBuffer direct(ByteBuffer buffer) {
+        if (buffer.isDirect()) {
+            return buffer;
+        }
+        ByteBuffer copy = ByteBuffer.allocateDirect(buffer.remaining());
+        copy.put(0, buffer, buffer.position(), buffer.remaining());
+        return copy;
+    }
+
+    /** A bug in this class must still complete the operation exactly once. */
+    private BlockDeviceException unexpected(RuntimeException e, Kind kind) {
+        LOG.error("{}: unexpected failure", path, e);
+        return new BlockDeviceException(kind, path + ": unexpected " + e, e);
+    }
+
+    /** Maps an errno to the failure class the SCSI layer turns into sense data. */
+    private BlockDeviceException error(int errno, Kind ioKind, String what) {
+        Kind kind;
+        switch (errno) {
+            case LibC.EAGAIN:
+            case LibC.ENOMEM:
+            case LibC.EINTR:
+                kind = Kind.TRANSIENT;
+                break;
+            case LibC.EOPNOTSUPP:
+            case LibC.ENOSYS:
+                kind = Kind.UNSUPPORTED;
+                break;
+            case LibC.ENOSPC:
+            case LibC.EDQUOT:
+            case LibC.EFBIG:
+            case LibC.EROFS:
+                kind = Kind.WRITE_ERROR;
+                break;
+            default:
+                kind = ioKind;
+                break;
+        }
+        return new BlockDeviceException(kind, path + ": " + what + " failed, errno " + errno);
+    }
+}
