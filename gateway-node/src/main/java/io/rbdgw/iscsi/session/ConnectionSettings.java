@@ -1,0 +1,36 @@
+package io.rbdgw.iscsi.session;
+
+import java.time.Duration;
+
+import io.rbdgw.iscsi.login.TargetParameters;
+
+/**
+ * Transport settings of a portal.
+ *
+ * @param parameters          what login offers and accepts
+ * @param commandWindow       commands a session may have outstanding (MaxCmdSN - ExpCmdSN + 1 when idle)
+ * @param maxWriteBytes       largest write the target buffers for one command (EDTL above it is refused)
+ * @param nopInInterval       idle time after which the target pings the initiator with a NOP-In
+ * @param nopInTimeout        how long the initiator has to answer a ping before the connection is dropped
+ * @param loginTimeout        how long a connection may stay in the login phase
+ * @param relativeTargetPort  relative target port id reported for this portal group
+ */
+public record ConnectionSettings(
+        TargetParameters parameters,
+        int commandWindow,
+        int maxWriteBytes,
+        Duration nopInInterval,
+        Duration nopInTimeout,
+        Duration loginTimeout,
+        int relativeTargetPort) {
+
+    public static ConnectionSettings defaults() {
+        return new ConnectionSettings(TargetParameters.defaults(), 128, 16 << 20,
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(15), 1);
+    }
+
+    public ConnectionSettings withNopIn(Duration interval, Duration timeout) {
+        return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, interval, timeout, loginTimeout,
+                relativeTargetPort);
+    }
+}

@@ -1,0 +1,87 @@
+package io.rbdgw.iscsi.session;
+
+import java.net.InetSocketAddress;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.rbdgw.iscsi.pdu.IscsiPduDecoder;
+import io.rbdgw.iscsi.pdu.IscsiPduEncoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The iSCSI portal: a Netty server whose connections each get a PDU decoder, an encoder and an
+ * {@link IscsiConnection}. Uses epoll where available.
+ */
+public final class IscsiServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(IscsiServer.class);
+
+    private final TargetRegistry targets;
+    private final SessionRegistry sessions;
+    private final ConnectionSettings settings;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final boolean epoll;
+    private Channel serverChannel;
+
+    public IscsiServer(TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings, int ioThreads) {
+        this.targets = targets;
+        this.sessions = sessions;
+        this.settings = settings;
+        this.epoll = Epoll.isAvailable();
+        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.boss = new MultiThreadIoEventLoopGroup(1, factory);
+        this.workers = new MultiThreadIoEventLoopGroup(ioThreads, factory);
+    }
+
+    public InetSocketAddress bind(InetSocketAddress address) throws InterruptedException {
+        Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
+                : NioServerSocketChannel.class;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channelClass)
+                .option(ChannelOption.SO_BACKLOG, 256)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(4 << 20, 16 << 20))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        IscsiPduDecoder decoder = new IscsiPduDecoder(true,
+                                settings.parameters().maxRecvDataSegmentLength());
+                        IscsiPduEncoder encoder = new IscsiPduEncoder();
+                        ch.pipeline().addLast("decoder", decoder);
+                        ch.pipeline().addLast("encoder", encoder);
+                        ch.pipeline().addLast("iscsi", new IscsiConnection(targets, sessions, settings, decoder, encoder));
+                    }
+                });
+        serverChannel = b.bind(address).sync().channel();
+        InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+        log.info("iSCSI portal listening on {} ({})", bound, epoll ? "epoll" : "nio");
+        return bound;
+    }
+
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        workers.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        boss.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

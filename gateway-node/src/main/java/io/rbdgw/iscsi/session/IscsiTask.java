@@ -1,0 +1,165 @@
+package io.rbdgw.iscsi.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.rbdgw.scsi.ItNexus;
+import io.rbdgw.scsi.ScsiTask;
+
+/**
+ * One SCSI command in flight on a connection: its data-out assembly state (immediate data,
+ * unsolicited Data-Out, R2T sequences) and, once the engine answers, its outcome. Objects are
+ * recycled per connection, so a steady stream of commands allocates no task objects.
+ *
+ * <p>All fields are touched on the connection's event loop only, except {@link #complete}, which the
+ * engine may call from a device thread: it stores the outcome and hops to the event loop (the task
+ * itself is the Runnable, so the hop allocates nothing).
+ */
+final class IscsiTask implements ScsiTask, Runnable {
+
+    static final int NO_TTT = 0xffffffff;
+
+    private final IscsiConnection connection;
+
+    // command
+    int itt;
+    long rawLun;
+    long lun;
+    int cmdSN;
+    boolean immediate;
+    boolean read;
+    boolean write;
+    int expectedLength;
+    byte[] cdb;
+
+    // data-out assembly
+    ByteBuf dataOut;
+    int received;            // bytes of data-out received so far (contiguous with DataPDUInOrder)
+    int unsolicitedEnd;      // data-out offset where unsolicited data ends
+    boolean unsolicitedOpen; // unsolicited Data-Out PDUs may still arrive
+    int unsolicitedDataSN;   // next DataSN expected in the unsolicited sequence
+    int nextR2tOffset;       // first offset not yet solicited
+    int r2tSN;               // next R2TSN
+    final R2tSlot[] r2ts;    // outstanding R2Ts
+    int outstandingR2ts;
+    boolean executing;       // handed to the SCSI engine
+
+    // outcome (written by complete(), read on the event loop)
+    int status;
+    ByteBuf dataIn;
+    byte[] sense;
+    int transferLength;
+
+    // task management
+    boolean aborted;
+    TmfWait abortWaiter;
+
+    IscsiTask(IscsiConnection connection, int maxOutstandingR2t) {
+        this.connection = connection;
+        this.r2ts = new R2tSlot[maxOutstandingR2t];
+        for (int i = 0; i < r2ts.length; i++) {
+            r2ts[i] = new R2tSlot();
+        }
+    }
+
+    /** Per outstanding R2T: the solicited range and the progress of its Data-Out sequence. */
+    static final class R2tSlot {
+        boolean active;
+        int ttt;
+        int offset;
+        int length;
+        int received;
+        int nextDataSN;
+    }
+
+    void reset() {
+        if (dataOut != null) {
+            dataOut.release();
+            dataOut = null;
+        }
+        if (dataIn != null) {
+            dataIn.release();
+            dataIn = null;
+        }
+        cdb = null;
+        sense = null;
+        received = 0;
+        unsolicitedEnd = 0;
+        unsolicitedOpen = false;
+        unsolicitedDataSN = 0;
+        nextR2tOffset = 0;
+        r2tSN = 0;
+        outstandingR2ts = 0;
+        for (R2tSlot s : r2ts) {
+            s.active = false;
+        }
+        executing = false;
+        aborted = false;
+        abortWaiter = null;
+        status = 0;
+        transferLength = -1;
+    }
+
+    R2tSlot findR2t(int ttt) {
+        for (R2tSlot s : r2ts) {
+            if (s.active && s.ttt == ttt) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    R2tSlot freeR2tSlot() {
+        for (R2tSlot s : r2ts) {
+            if (!s.active) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    // ScsiTask
+
+    @Override
+    public byte[] cdb() {
+        return cdb;
+    }
+
+    @Override
+    public ItNexus nexus() {
+        return connection.nexus();
+    }
+
+    @Override
+    public long lun() {
+        return lun;
+    }
+
+    @Override
+    public int expectedTransferLength() {
+        return expectedLength;
+    }
+
+    @Override
+    public ByteBuf dataOut() {
+        return dataOut;
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return connection.alloc();
+    }
+
+    @Override
+    public void complete(int status, ByteBuf dataIn, byte[] sense, int transferLength) {
+        this.status = status;
+        this.dataIn = dataIn;
+        this.sense = sense;
+        this.transferLength = transferLength;
+        connection.runOnEventLoop(this);
+    }
+
+    @Override
+    public void run() {
+        connection.taskCompleted(this);
+    }
+}

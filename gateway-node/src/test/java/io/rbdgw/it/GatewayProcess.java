@@ -1,0 +1,133 @@
+package io.rbdgw.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gateway started as a real process from the packaged jar, as a user would start it. Its output is
+ * collected; Netty's leak detector runs at PARANOID so that leaks show up in {@link #output()}.
+ */
+final class GatewayProcess implements AutoCloseable {
+
+    static final String IQN = "iqn.2026-11.io.rbdgw:standalone";
+
+    private final Process process;
+    private final StringBuffer output = new StringBuffer();
+    private final CountDownLatch up = new CountDownLatch(1);
+    private final int port;
+    private final String iqn;
+
+    private GatewayProcess(Process process, int port, String iqn) {
+        this.process = process;
+        this.port = port;
+        this.iqn = iqn;
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    output.append(line).append('\n');
+                    if (line.contains("LUN URL:")) {
+                        up.countDown();
+                    }
+                }
+            } catch (IOException ignored) {
+                // process gone
+            }
+        }, "gateway-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts {@code standalone} with the given extra arguments on a free loopback port. */
+    static GatewayProcess standalone(Path dataDir, String... extra) throws Exception {
+        int port = freePort();
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-Dio.netty.leakDetection.level=paranoid",
+                "-jar", jar(), "standalone", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port));
+        cmd.addAll(List.of(extra));
+        String iqn = IQN;
+        for (int i = 0; i < extra.length - 1; i++) {
+            if (extra[i].equals("--target-iqn")) {
+                iqn = extra[i + 1];
+            }
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        GatewayProcess g = new GatewayProcess(p, port, iqn);
+        if (!g.up.await(60, TimeUnit.SECONDS)) {
+            g.close();
+            throw new IllegalStateException("gateway did not come up:\n" + g.output());
+        }
+        return g;
+    }
+
+    static String jar() {
+        String jar = System.getProperty("gateway.jar");
+        if (jar == null) {
+            throw new IllegalStateException("system property gateway.jar is not set (run with mvn verify)");
+        }
+        return jar;
+    }
+
+    static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    int port() {
+        return port;
+    }
+
+    String portal() {
+        return "127.0.0.1:" + port;
+    }
+
+    String iqn() {
+        return iqn;
+    }
+
+    String lunUrl(int lun) {
+        return "iscsi://" + portal() + "/" + iqn + "/" + lun;
+    }
+
+    String output() {
+        return output.toString();
+    }
+
+    Process process() {
+        return process;
+    }
+
+    /** Sends SIGTERM and waits; returns the exit code. */
+    int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+            throw new IllegalStateException("gateway did not stop within 20 s of SIGTERM:\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}
