@@ -799,7 +799,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (d.dataSN() != t.unsolicitedDataSN || off != t.received || off + len > t.unsolicitedEnd) {
-                protocolError("unsolicited Data-Out out of order or beyond FirstBurstLength (DataSN "
+                failDataSequence(t, "unsolicited Data-Out out of order or beyond FirstBurstLength (DataSN "
                         + d.dataSN() + ", offset " + off + ", length " + len + ")");
                 return;
             }
@@ -823,12 +823,12 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
         IscsiTask.R2tSlot slot = t.findR2t(d.ttt());
         if (slot == null) {
-            protocolError("Data-Out with an unknown Target Transfer Tag 0x" + Integer.toHexString(d.ttt()));
+            failDataSequence(t, "Data-Out with an unknown Target Transfer Tag 0x" + Integer.toHexString(d.ttt()));
             return;
         }
         if (d.dataSN() != slot.nextDataSN || off != slot.offset + slot.received
                 || slot.received + len > slot.length) {
-            protocolError("solicited Data-Out out of order or beyond its R2T (DataSN " + d.dataSN()
+            failDataSequence(t, "solicited Data-Out out of order or beyond its R2T (DataSN " + d.dataSN()
                     + ", offset " + off + ", length " + len + ")");
             return;
         }
@@ -838,7 +838,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         t.received += len;
         if (slot.received == slot.length) {
             if (!d.finalFlag()) {
-                protocolError("R2T sequence complete without the F bit");
+                failDataSequence(t, "R2T sequence complete without the F bit");
                 return;
             }
             slot.active = false;
@@ -853,8 +853,25 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 sendR2ts(t);
             }
         } else if (d.finalFlag()) {
-            protocolError("F bit before the end of the R2T sequence");
+            failDataSequence(t, "F bit before the end of the R2T sequence");
         }
+    }
+
+    /**
+     * A Data-Out that breaks its sequence (DataSN, offset, burst length). At ErrorRecoveryLevel 0
+     * there is no retransmission, but the stream itself is intact, so only the command fails: CHECK
+     * CONDITION, ABORTED COMMAND / DATA PHASE ERROR; later Data-Out for it are dropped, since the
+     * task is gone once its response is out.
+     */
+    private void failDataSequence(IscsiTask t, String why) {
+        log.warn("{}: failing ITT 0x{}: {}", ctx.channel().remoteAddress(), Integer.toHexString(t.itt), why);
+        for (IscsiTask.R2tSlot s : t.r2ts) {
+            s.active = false;
+        }
+        t.outstandingR2ts = 0;
+        t.unsolicitedOpen = false;
+        t.nextR2tOffset = t.expectedLength;
+        finishWithoutExecuting(t, io.rbdgw.scsi.SenseData.fixed(io.rbdgw.scsi.SenseData.ABORTED_COMMAND, 0x4B, 0x00));
     }
 
     private void execute(IscsiTask t) {
@@ -895,7 +912,9 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         boolean overflow = false;
         boolean underflow = false;
         int residual = 0;
-        if (good) {
+        if (tl >= 0 || good) {
+            // Residuals are reported with any status when the command says what it wanted to move
+            // (RFC 7143 11.4.5: a write cut short by the EDTL still reports its overflow).
             int actual = tl >= 0 ? tl : 0;
             if (actual > edtl) {
                 overflow = true;
