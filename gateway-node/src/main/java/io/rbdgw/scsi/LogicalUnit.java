@@ -32,6 +32,11 @@ public final class LogicalUnit implements AutoCloseable {
     public static final long MAX_WRITE_SAME_BYTES = 32L << 20;
     /** Largest UNMAP range per command in bytes (MAXIMUM UNMAP LBA COUNT). */
     public static final long MAX_UNMAP_BYTES = 1L << 30;
+    /**
+     * Upper bound of MAXIMUM UNMAP LBA COUNT in blocks: initiators and conformance suites treat more
+     * than 2^20 blocks per command as implausible (libiscsi's block-limits check).
+     */
+    public static final long MAX_UNMAP_BLOCKS = 1L << 20;
     /** MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT. */
     public static final int MAX_UNMAP_DESCRIPTORS = 256;
 
@@ -113,10 +118,12 @@ public final class LogicalUnit implements AutoCloseable {
 
     /**
      * LOGICAL UNIT RESET received on {@code by} (null for a reset of unknown origin): 29/03 BUS DEVICE
-     * RESET FUNCTION OCCURRED for every other nexus (SAM-5), SPC-2 reservation released.
+     * RESET FUNCTION OCCURRED for every nexus, the one that asked included (SAM-5 6.3.4: a unit
+     * attention for all I_T nexuses; multipath initiators such as libiscsi's MultipathIO.Reset
+     * expect it on every path), SPC-2 reservation released.
      */
     public void reset(ItNexus by) {
-        unitAttentions.postAllExcept(by, 0x29, 0x03);
+        unitAttentions.postAllExcept(null, 0x29, 0x03);
         reservations.reset();
     }
 
@@ -177,14 +184,20 @@ public final class LogicalUnit implements AutoCloseable {
         return MAX_TRANSFER_BYTES / info.blockSize();
     }
 
-    /** MAXIMUM WRITE SAME LENGTH in blocks. */
+    /**
+     * MAXIMUM WRITE SAME LENGTH in blocks: {@link #MAX_WRITE_SAME_BYTES}, but at most 0xFFFF, the
+     * largest count WRITE SAME(10) can express, so that both CDB sizes share one limit.
+     */
     public long maxWriteSameBlocks(DeviceInfo info) {
-        return MAX_WRITE_SAME_BYTES / info.blockSize();
+        return Math.min(0xFFFF, MAX_WRITE_SAME_BYTES / info.blockSize());
     }
 
-    /** MAXIMUM UNMAP LBA COUNT in blocks (0 when the device is not thin). */
+    /**
+     * MAXIMUM UNMAP LBA COUNT in blocks (0 when the device is not thin): {@link #MAX_UNMAP_BYTES}, but
+     * at most {@link #MAX_UNMAP_BLOCKS}.
+     */
     public long maxUnmapBlocks(DeviceInfo info) {
-        return info.thinProvisioned() ? MAX_UNMAP_BYTES / info.blockSize() : 0;
+        return info.thinProvisioned() ? Math.min(MAX_UNMAP_BLOCKS, MAX_UNMAP_BYTES / info.blockSize()) : 0;
     }
 
     /** MAXIMUM COMPARE AND WRITE LENGTH in blocks (at most 255, the CDB field's limit). */
