@@ -48,6 +48,8 @@ public final class LogicalUnit implements AutoCloseable {
     private final TargetPortGroups targetPortGroups;
     private final CommandTable commands = CommandTable.SBC;
     private volatile Supplier<long[]> reportedLuns;
+    /** SWP of the control mode page: medium writes fail with 07/27/02 while set (not saved). */
+    private volatile boolean softwareWriteProtect;
 
     /**
      * @param lun              the LUN this unit answers on
@@ -95,6 +97,9 @@ public final class LogicalUnit implements AutoCloseable {
                 throw commands.unsupported(cdb);
             }
             spec.validate(cdb);
+            if (softwareWriteProtect && writesMedium(cdb[0] & 0xff)) {
+                throw ScsiError.check(SenseData.DATA_PROTECT, 0x27, 0x02);
+            }
             spec.handler().execute(this, task, cdb);
         } catch (ScsiError e) {
             task.complete(e.status(), null, e.sense(), e.transferLength());
@@ -125,6 +130,37 @@ public final class LogicalUnit implements AutoCloseable {
     public void reset(ItNexus by) {
         unitAttentions.postAllExcept(null, 0x29, 0x03);
         reservations.reset();
+    }
+
+    /** Whether SWP (software write protect, control mode page) is set. */
+    public boolean softwareWriteProtected() {
+        return softwareWriteProtect;
+    }
+
+    /**
+     * Sets or clears SWP (MODE SELECT from {@code by}); a change reports 2A/01 MODE PARAMETERS
+     * CHANGED to every other nexus (SPC-4 7.5.2).
+     */
+    public void setSoftwareWriteProtect(boolean on, ItNexus by) {
+        if (softwareWriteProtect != on) {
+            softwareWriteProtect = on;
+            unitAttentions.postAllExcept(by, 0x2A, 0x01);
+        }
+    }
+
+    /** Commands that change the medium, refused while software write protected. */
+    private static boolean writesMedium(int op) {
+        switch (op) {
+            case 0x0A: case 0x2A: case 0xAA: case 0x8A: // WRITE 6/10/12/16
+            case 0x2E: case 0xAE: case 0x8E:            // WRITE AND VERIFY 10/12/16
+            case 0x41: case 0x93:                       // WRITE SAME 10/16
+            case 0x42:                                  // UNMAP
+            case 0x89:                                  // COMPARE AND WRITE
+            case 0x9C:                                  // WRITE ATOMIC(16)
+                return true;
+            default:
+                return false;
+        }
     }
 
     /** The device was resized: 2A/09 CAPACITY DATA HAS CHANGED for every nexus. */
