@@ -3,6 +3,7 @@ package io.rbdgw.scsi;
 import io.rbdgw.scsi.sbc.Capacity;
 import io.rbdgw.scsi.sbc.CacheCommands;
 import io.rbdgw.scsi.sbc.CompareAndWrite;
+import io.rbdgw.scsi.sbc.DefectData;
 import io.rbdgw.scsi.sbc.ReadWrite;
 import io.rbdgw.scsi.sbc.Unmap;
 import io.rbdgw.scsi.sbc.WriteSame;
@@ -125,6 +126,7 @@ public final class CommandTable {
         t.add(0x34, "PRE-FETCH(10)", CacheCommands::preFetch, 0x34, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, C);
         t.add(0x35, "SYNCHRONIZE CACHE(10)", CacheCommands::synchronizeCache,
                 0x35, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, C);
+        t.add(0x37, "READ DEFECT DATA(10)", DefectData::readDefectData10, 0x37, 0, 0x1F, 0, 0, 0, 0, 0xFF, 0xFF, C);
         t.add(0x41, "WRITE SAME(10)", WriteSame::execute, 0x41, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, C);
         t.add(0x42, "UNMAP", Unmap::execute, 0x42, 0, 0, 0, 0, 0, 0x1F, 0xFF, 0xFF, C);
         t.add(0x4D, "LOG SENSE", BasicCommands::logSense, 0x4D, 0, 0xFF, 0xFF, 0, 0xFF, 0xFF, 0xFF, 0xFF, C);
@@ -176,6 +178,8 @@ public final class CommandTable {
                 0xFF, 0x1F, C);
         t.add(0xAF, "VERIFY(12)", ReadWrite::verify, 0xAF, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
                 0x1F, C);
+        t.add(0xB7, "READ DEFECT DATA(12)", DefectData::readDefectData12, 0xB7, 0x1F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                0xFF, 0xFF, 0xFF, 0, C);
         return t;
     }
 }

@@ -32,6 +32,11 @@ public final class LogicalUnit implements AutoCloseable {
     public static final long MAX_WRITE_SAME_BYTES = 32L << 20;
     /** Largest UNMAP range per command in bytes (MAXIMUM UNMAP LBA COUNT). */
     public static final long MAX_UNMAP_BYTES = 1L << 30;
+    /**
+     * Upper bound of MAXIMUM UNMAP LBA COUNT in blocks: initiators and conformance suites treat more
+     * than 2^20 blocks per command as implausible (libiscsi's block-limits check).
+     */
+    public static final long MAX_UNMAP_BLOCKS = 1L << 20;
     /** MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT. */
     public static final int MAX_UNMAP_DESCRIPTORS = 256;
 
@@ -43,6 +48,8 @@ public final class LogicalUnit implements AutoCloseable {
     private final TargetPortGroups targetPortGroups;
     private final CommandTable commands = CommandTable.SBC;
     private volatile Supplier<long[]> reportedLuns;
+    /** SWP of the control mode page: medium writes fail with 07/27/02 while set (not saved). */
+    private volatile boolean softwareWriteProtect;
 
     /**
      * @param lun              the LUN this unit answers on
@@ -90,6 +97,9 @@ public final class LogicalUnit implements AutoCloseable {
                 throw commands.unsupported(cdb);
             }
             spec.validate(cdb);
+            if (softwareWriteProtect && writesMedium(cdb[0] & 0xff)) {
+                throw ScsiError.check(SenseData.DATA_PROTECT, 0x27, 0x02);
+            }
             spec.handler().execute(this, task, cdb);
         } catch (ScsiError e) {
             task.complete(e.status(), null, e.sense(), e.transferLength());
@@ -113,11 +123,44 @@ public final class LogicalUnit implements AutoCloseable {
 
     /**
      * LOGICAL UNIT RESET received on {@code by} (null for a reset of unknown origin): 29/03 BUS DEVICE
-     * RESET FUNCTION OCCURRED for every other nexus (SAM-5), SPC-2 reservation released.
+     * RESET FUNCTION OCCURRED for every nexus, the one that asked included (SAM-5 6.3.4: a unit
+     * attention for all I_T nexuses; multipath initiators such as libiscsi's MultipathIO.Reset
+     * expect it on every path), SPC-2 reservation released.
      */
     public void reset(ItNexus by) {
-        unitAttentions.postAllExcept(by, 0x29, 0x03);
+        unitAttentions.postAllExcept(null, 0x29, 0x03);
         reservations.reset();
+    }
+
+    /** Whether SWP (software write protect, control mode page) is set. */
+    public boolean softwareWriteProtected() {
+        return softwareWriteProtect;
+    }
+
+    /**
+     * Sets or clears SWP (MODE SELECT from {@code by}); a change reports 2A/01 MODE PARAMETERS
+     * CHANGED to every other nexus (SPC-4 7.5.2).
+     */
+    public void setSoftwareWriteProtect(boolean on, ItNexus by) {
+        if (softwareWriteProtect != on) {
+            softwareWriteProtect = on;
+            unitAttentions.postAllExcept(by, 0x2A, 0x01);
+        }
+    }
+
+    /** Commands that change the medium, refused while software write protected. */
+    private static boolean writesMedium(int op) {
+        switch (op) {
+            case 0x0A: case 0x2A: case 0xAA: case 0x8A: // WRITE 6/10/12/16
+            case 0x2E: case 0xAE: case 0x8E:            // WRITE AND VERIFY 10/12/16
+            case 0x41: case 0x93:                       // WRITE SAME 10/16
+            case 0x42:                                  // UNMAP
+            case 0x89:                                  // COMPARE AND WRITE
+            case 0x9C:                                  // WRITE ATOMIC(16)
+                return true;
+            default:
+                return false;
+        }
     }
 
     /** The device was resized: 2A/09 CAPACITY DATA HAS CHANGED for every nexus. */
@@ -177,14 +220,20 @@ public final class LogicalUnit implements AutoCloseable {
         return MAX_TRANSFER_BYTES / info.blockSize();
     }
 
-    /** MAXIMUM WRITE SAME LENGTH in blocks. */
+    /**
+     * MAXIMUM WRITE SAME LENGTH in blocks: {@link #MAX_WRITE_SAME_BYTES}, but at most 0xFFFF, the
+     * largest count WRITE SAME(10) can express, so that both CDB sizes share one limit.
+     */
     public long maxWriteSameBlocks(DeviceInfo info) {
-        return MAX_WRITE_SAME_BYTES / info.blockSize();
+        return Math.min(0xFFFF, MAX_WRITE_SAME_BYTES / info.blockSize());
     }
 
-    /** MAXIMUM UNMAP LBA COUNT in blocks (0 when the device is not thin). */
+    /**
+     * MAXIMUM UNMAP LBA COUNT in blocks (0 when the device is not thin): {@link #MAX_UNMAP_BYTES}, but
+     * at most {@link #MAX_UNMAP_BLOCKS}.
+     */
     public long maxUnmapBlocks(DeviceInfo info) {
-        return info.thinProvisioned() ? MAX_UNMAP_BYTES / info.blockSize() : 0;
+        return info.thinProvisioned() ? Math.min(MAX_UNMAP_BLOCKS, MAX_UNMAP_BYTES / info.blockSize()) : 0;
     }
 
     /** MAXIMUM COMPARE AND WRITE LENGTH in blocks (at most 255, the CDB field's limit). */

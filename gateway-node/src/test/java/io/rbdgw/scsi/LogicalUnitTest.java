@@ -50,9 +50,10 @@ class LogicalUnitTest {
     }
 
     @Test
-    void resetSparesTheNexusThatAskedForIt() {
+    void resetReachesEveryNexusIncludingTheOneThatAskedForIt() {
         f.lu.nexusCreated(OTHER);
         f.lu.reset(NEXUS);
+        f.run(0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x03);
         f.run(0x00, 0, 0, 0, 0, 0).good();
         assertThat(f.lu.unitAttentionQueues().pendingFor(OTHER)).isEqualTo(2); // 29/00 then 29/03
         RecordingTask t = new RecordingTask(OTHER, 0, RecordingTask.bytes(0x00, 0, 0, 0, 0, 0), null);

@@ -73,6 +73,7 @@ class ScsiTargetTest {
         target.lunReset(0, other);
         run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x03);
         target.targetReset(NEXUS);
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x03); // the nexus that reset sees it too
         run(0, 0x00, 0, 0, 0, 0, 0).good();
         target.nexusLost(NEXUS);
         assertThat(target.lun(0).unitAttentionQueues().knows(NEXUS)).isFalse();

@@ -53,6 +53,7 @@ public final class PrAccess {
             case 0x1A: case 0x5A:                       // MODE SENSE 6/10
             case 0x3C:                                  // READ BUFFER
             case 0x1C:                                  // RECEIVE DIAGNOSTIC RESULTS
+            case 0x37: case 0xB7:                       // READ DEFECT DATA 10/12
                 return READ;
             default:
                 return CONFLICT;

@@ -55,6 +55,46 @@ final class Blocks {
     }
 
     /**
+     * 05/21/00 unless [lba, lba + blocks) lies within the device; unlike {@link #checkRange} an empty
+     * range may start at the capacity (UNMAP descriptors with no blocks). LBAs are unsigned: one with
+     * the top bit set is always out of range.
+     */
+    static void checkRangeAllowEmpty(DeviceInfo info, long lba, long blocks) {
+        long total = info.blockCount();
+        if (lba < 0 || lba > total || blocks > total - lba) {
+            throw ScsiError.lbaOutOfRange();
+        }
+    }
+
+    /**
+     * Whole blocks of data-out the initiator actually sent for a write of {@code blocks} blocks: the
+     * expected transfer length (and the buffer) rounded down to blocks, at most {@code blocks}. When
+     * the initiator announces less than the CDB asks for, SAM-5 lets the device server process only
+     * what arrived; the transport reports the difference as residual overflow.
+     */
+    static long blocksSent(ScsiTask task, long blocks, int blockSize) {
+        ByteBuf out = task.dataOut();
+        if (out == null) {
+            return 0;
+        }
+        long bytes = Math.min(out.readableBytes(), Math.max(0, task.expectedTransferLength()));
+        return Math.min(blocks, bytes / blockSize);
+    }
+
+    /**
+     * 05/24/00 INVALID FIELD IN CDB (pointing at {@code lengthField}) unless the initiator announced
+     * exactly {@code len} bytes of data-out: for COMPARE AND WRITE and WRITE SAME a different size
+     * means initiator and CDB disagree about the command, and nothing may be executed.
+     */
+    static void checkExactDataOut(ScsiTask task, int len, int lengthField) {
+        ByteBuf out = task.dataOut();
+        int sent = out == null ? 0 : out.readableBytes();
+        if (task.expectedTransferLength() != len || sent < len) {
+            throw ScsiError.invalidCdb(lengthField, -1).withTransferLength(len);
+        }
+    }
+
+    /**
      * The first {@code len} bytes of the data-out buffer, or 05/0E/03 when the initiator sent fewer
      * (nothing is executed then; the transfer length still tells the transport the CDB's size).
      */

@@ -56,7 +56,7 @@ public final class Capacity {
         long lba = Cdbs.u64(cdb, 2);
         long alloc = Cdbs.u32(cdb, 10);
         DeviceInfo info = lu.info();
-        if (lba >= info.blockCount()) {
+        if (lba < 0 || lba >= info.blockCount()) { // the LBA is unsigned: 2^63 and up are out of range
             throw ScsiError.lbaOutOfRange();
         }
         if (alloc == 0) {

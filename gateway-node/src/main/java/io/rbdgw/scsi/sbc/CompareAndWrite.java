@@ -14,7 +14,8 @@ import io.rbdgw.scsi.ScsiTask;
  * COMPARE AND WRITE (SBC-3 5.2): the data-out holds the compare data then the write data, n blocks
  * each. A miscompare answers 0E/1D/00 with INFORMATION = offset of the first differing byte from the
  * start of the data-out buffer (which is also its offset in the compared range, the compare data
- * coming first). FUA is honoured with a flush after the write when the device caches writes.
+ * coming first). A data-out of any size other than 2 * NUMBER OF LOGICAL BLOCKS blocks is 05/24/00
+ * before anything is compared. FUA is honoured with a flush after the write when the device caches writes.
  */
 public final class CompareAndWrite {
 
@@ -35,11 +36,14 @@ public final class CompareAndWrite {
         } catch (ScsiError e) {
             throw e.withTransferLength(len);
         }
+        // the data-out must be exactly compare + write data: with any other size the initiator and
+        // the CDB disagree about the command, and a partial compare would be meaningless
+        Blocks.checkExactDataOut(task, len, 13);
         if (blocks == 0) {
             task.complete(ScsiStatus.GOOD, null, null, 0);
             return;
         }
-        ByteBuf out = Blocks.dataOut(task, len);
+        ByteBuf out = task.dataOut();
         ByteBuf copy = Blocks.directCopyIfNeeded(out, len, task.alloc());
         int half = len / 2;
         boolean flush = (cdb[1] & 0x08) != 0 && info.volatileWriteCache();

@@ -92,11 +92,17 @@ public final class ReadWrite {
         } catch (ScsiError e) {
             throw e.withTransferLength(expected);
         }
-        int len = expected;
-        ByteBuf out = Blocks.dataOut(task, len);
+        // residual overflow: only the whole blocks that arrived are written (nothing if none did);
+        // the CDB's length is still reported so that the transport computes the residual
+        int len = (int) (Blocks.blocksSent(task, blocks, bs) * bs);
+        if (len == 0) {
+            task.complete(ScsiStatus.GOOD, null, null, expected);
+            return;
+        }
+        ByteBuf out = task.dataOut();
         boolean byteCheck = verify && (cdb[1] & 0x02) != 0;
         ByteBuf copy = Blocks.directCopyIfNeeded(out, len, task.alloc());
-        WriteDone done = new WriteDone(lu, task, copy, len, byteCheck ? lba * bs : -1);
+        WriteDone done = new WriteDone(lu, task, copy, len, expected, byteCheck ? lba * bs : -1);
         try {
             lu.device().write(lba * bs, Blocks.nio(out, copy, 0, len), fua, done);
         } catch (RuntimeException e) {
@@ -127,14 +133,14 @@ public final class ReadWrite {
             throw e.withTransferLength(expected);
         }
         Blocks.dataOut(task, expected);
-        readAndCompare(lu, task, lba * bs, expected);
+        readAndCompare(lu, task, lba * bs, expected, expected);
     }
 
     /** Reads {@code len} bytes at {@code offset} and compares them with the task's data-out. */
-    static void readAndCompare(LogicalUnit lu, ScsiTask task, long offset, int len) {
+    static void readAndCompare(LogicalUnit lu, ScsiTask task, long offset, int len, int transferLength) {
         ByteBuf buf = task.alloc().directBuffer(len);
         try {
-            lu.device().read(offset, buf.nioBuffer(0, len), new CompareDone(task, buf, len));
+            lu.device().read(offset, buf.nioBuffer(0, len), new CompareDone(task, buf, len, transferLength));
         } catch (RuntimeException e) {
             buf.release();
             throw e;
@@ -170,13 +176,15 @@ public final class ReadWrite {
         private final ScsiTask task;
         private final ByteBuf copy;
         private final int len;
+        private final int transferLength;
         private final long verifyOffset;
 
-        WriteDone(LogicalUnit lu, ScsiTask task, ByteBuf copy, int len, long verifyOffset) {
+        WriteDone(LogicalUnit lu, ScsiTask task, ByteBuf copy, int len, int transferLength, long verifyOffset) {
             this.lu = lu;
             this.task = task;
             this.copy = copy;
             this.len = len;
+            this.transferLength = transferLength;
             this.verifyOffset = verifyOffset;
         }
 
@@ -190,21 +198,21 @@ public final class ReadWrite {
         public void onSuccess(long bytes) {
             releaseCopy();
             if (verifyOffset < 0) {
-                task.complete(ScsiStatus.GOOD, null, null, len);
+                task.complete(ScsiStatus.GOOD, null, null, transferLength);
                 return;
             }
             try {
-                readAndCompare(lu, task, verifyOffset, len);
+                readAndCompare(lu, task, verifyOffset, len, transferLength);
             } catch (RuntimeException e) {
                 task.complete(ScsiStatus.CHECK_CONDITION, null,
-                        SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), len);
+                        SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), transferLength);
             }
         }
 
         @Override
         public void onFailure(BlockDeviceException error) {
             releaseCopy();
-            BlockErrors.fail(task, error, len);
+            BlockErrors.fail(task, error, transferLength);
         }
     }
 
@@ -212,11 +220,13 @@ public final class ReadWrite {
         private final ScsiTask task;
         private final ByteBuf medium;
         private final int len;
+        private final int transferLength;
 
-        CompareDone(ScsiTask task, ByteBuf medium, int len) {
+        CompareDone(ScsiTask task, ByteBuf medium, int len, int transferLength) {
             this.task = task;
             this.medium = medium;
             this.len = len;
+            this.transferLength = transferLength;
         }
 
         @Override
@@ -225,17 +235,17 @@ public final class ReadWrite {
             int at = Blocks.firstMismatch(medium, 0, out, out.readerIndex(), len);
             medium.release();
             if (at < 0) {
-                task.complete(ScsiStatus.GOOD, null, null, len);
+                task.complete(ScsiStatus.GOOD, null, null, transferLength);
             } else {
                 task.complete(ScsiStatus.CHECK_CONDITION, null,
-                        SenseData.withInformation(SenseData.MISCOMPARE, 0x1D, 0x00, at), len);
+                        SenseData.withInformation(SenseData.MISCOMPARE, 0x1D, 0x00, at), transferLength);
             }
         }
 
         @Override
         public void onFailure(BlockDeviceException error) {
             medium.release();
-            BlockErrors.fail(task, error, len);
+            BlockErrors.fail(task, error, transferLength);
         }
     }
 }

@@ -60,7 +60,7 @@ public final class Unmap {
                 if (blocks > maxBlocks) {
                     throw ScsiError.invalidParameter(at + 8, -1);
                 }
-                Blocks.checkRange(info, lba, blocks);
+                Blocks.checkRangeAllowEmpty(info, lba, blocks);
                 if (blocks > 0) {
                     nonEmpty++;
                 }

@@ -44,12 +44,14 @@ public final class WriteSame {
         } catch (ScsiError e) {
             throw e.withTransferLength(expected);
         }
+        // exactly one block of data-out (none with NDOB): anything else is a confused initiator
+        Blocks.checkExactDataOut(task, ndob ? 0 : bs, lenOffset);
         long offset = lba * bs;
         long length = blocks * bs;
         ByteBuf out = null;
         boolean zero = ndob;
         if (!ndob) {
-            out = Blocks.dataOut(task, bs);
+            out = task.dataOut();
             zero = isZero(out, bs);
         }
         if (zero) {

@@ -11,8 +11,10 @@ import io.rbdgw.scsi.SenseData;
 
 /**
  * MODE SENSE 6/10 and MODE SELECT 6/10 with the caching (0x08), control (0x0A) and informational
- * exceptions control (0x1C) pages. No field is changeable: MODE SELECT accepts pages equal to the
- * current ones (hosts write back what they read) and rejects any change with 05/26/00.
+ * exceptions control (0x1C) pages. The only changeable field is SWP (software write protect) in the
+ * control page; MODE SELECT accepts pages equal to the current ones apart from that bit (hosts write
+ * back what they read) and rejects any other change with 05/26/00. While SWP is set the
+ * DEVICE-SPECIFIC PARAMETER reports WP.
  */
 public final class ModePages {
 
@@ -22,8 +24,12 @@ public final class ModePages {
     static final int ALL = 0x3F;
     private static final int[] PAGES = {CACHING, CONTROL, INFORMATIONAL_EXCEPTIONS};
 
-    /** DEVICE-SPECIFIC PARAMETER: WP=0, DPOFUA=1. */
+    /** DEVICE-SPECIFIC PARAMETER: DPOFUA=1 (WP is added while software write protected). */
     static final int DEVICE_SPECIFIC = 0x10;
+    /** WP in the DEVICE-SPECIFIC PARAMETER. */
+    static final int WP = 0x80;
+    /** SWP in byte 4 of the control page. */
+    static final int SWP = 0x08;
 
     private ModePages() {
     }
@@ -53,12 +59,14 @@ public final class ModePages {
         }
         DeviceInfo info = lu.info();
         int bdLen = dbd ? 0 : llbaa ? 16 : 8;
+        boolean swp = lu.softwareWriteProtected();
+        int deviceSpecific = DEVICE_SPECIFIC | (swp ? WP : 0);
         ByteBuf b = task.alloc().buffer(64);
         if (ten) {
-            b.writeShort(0).writeByte(0).writeByte(DEVICE_SPECIFIC).writeByte(llbaa && !dbd ? 1 : 0).writeByte(0)
+            b.writeShort(0).writeByte(0).writeByte(deviceSpecific).writeByte(llbaa && !dbd ? 1 : 0).writeByte(0)
                     .writeShort(bdLen);
         } else {
-            b.writeByte(0).writeByte(0).writeByte(DEVICE_SPECIFIC).writeByte(bdLen);
+            b.writeByte(0).writeByte(0).writeByte(deviceSpecific).writeByte(bdLen);
         }
         if (bdLen == 8) {
             long blocks = info.blockCount();
@@ -68,7 +76,7 @@ public final class ModePages {
         }
         for (int p : PAGES) {
             if (page == ALL || page == p) {
-                writePage(b, p, pc == 1, info);
+                writePage(b, p, pc == 1, info, swp && pc != 2); // default values: SWP 0
             }
         }
         if (ten) {
@@ -114,7 +122,9 @@ public final class ModePages {
                 }
             }
             int off = header + bdLen;
+            Boolean newSwp = null;
             ByteBuf current = task.alloc().heapBuffer(32);
+            ByteBuf changeable = task.alloc().heapBuffer(32);
             try {
                 while (off < len) {
                     if (off + 2 > len) {
@@ -125,7 +135,9 @@ public final class ModePages {
                         throw ScsiError.invalidParameter(off, (out.getByte(base + off) & 0x40) != 0 ? 6 : 5);
                     }
                     current.clear();
-                    writePage(current, code, false, info);
+                    writePage(current, code, false, info, lu.softwareWriteProtected());
+                    changeable.clear();
+                    writePage(changeable, code, true, info, false);
                     int pageLen = out.getUnsignedByte(base + off + 1);
                     if (pageLen != current.readableBytes() - 2) {
                         throw ScsiError.invalidParameter(off + 1, -1);
@@ -134,15 +146,23 @@ public final class ModePages {
                         throw ScsiError.parameterListLength();
                     }
                     for (int i = 2; i < 2 + pageLen; i++) {
-                        int diff = (out.getByte(base + off + i) ^ current.getByte(i)) & 0xff;
+                        int diff = (out.getByte(base + off + i) ^ current.getByte(i)) & ~changeable.getByte(i) & 0xff;
                         if (diff != 0) {
                             throw ScsiError.invalidParameter(off + i, Cdbs.highestBit(diff));
                         }
+                    }
+                    if (code == CONTROL) {
+                        newSwp = (out.getByte(base + off + 4) & SWP) != 0;
                     }
                     off += 2 + pageLen;
                 }
             } finally {
                 current.release();
+                changeable.release();
+            }
+            // applied only once the whole parameter list has been accepted
+            if (newSwp != null) {
+                lu.setSoftwareWriteProtect(newSwp, task.nexus());
             }
         } catch (ScsiError e) {
             throw e.withTransferLength(len);
@@ -159,8 +179,8 @@ public final class ModePages {
         return false;
     }
 
-    /** Writes one page: current/default values, or the changeable mask (all zero: nothing changeable). */
-    static void writePage(ByteBuf b, int page, boolean changeable, DeviceInfo info) {
+    /** Writes one page: current/default values, or the changeable mask (only SWP is changeable). */
+    static void writePage(ByteBuf b, int page, boolean changeable, DeviceInfo info, boolean swp) {
         switch (page) {
             case CACHING:
                 b.writeByte(CACHING).writeByte(0x12);
@@ -170,11 +190,11 @@ public final class ModePages {
             case CONTROL:
                 b.writeByte(CONTROL).writeByte(0x0A);
                 if (changeable) {
-                    b.writeZero(0x0A);
+                    b.writeZero(2).writeByte(SWP).writeZero(7);
                 } else {
                     b.writeByte(0x02);   // TST=0, D_SENSE=0, GLTSD=1
                     b.writeByte(0x10);   // QUEUE ALGORITHM MODIFIER 1 (unrestricted), QERR=0
-                    b.writeByte(0x00);
+                    b.writeByte(swp ? SWP : 0x00);
                     b.writeByte(0x00);   // TAS=0
                     b.writeZero(6);
                 }

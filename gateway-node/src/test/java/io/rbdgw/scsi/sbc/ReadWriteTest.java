@@ -78,13 +78,57 @@ class ReadWriteTest {
     }
 
     @Test
-    void shortDataOutWritesNothingButReportsTheCdbLength() {
+    void lessThanOneBlockOfDataOutWritesNothingButReportsTheCdbLength() {
         RecordingTask w = f.runWithData(new byte[200], 0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0);
-        w.check(5, 0x0E, 0x03);
+        w.good();
         assertThat(w.transferLength).isEqualTo(512);
         assertThat(f.device.ops).isEmpty();
-        RecordingTask none = f.run(0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0);
-        none.check(5, 0x0E, 0x03);
+        RecordingTask none = f.run(0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0); // expected transfer length 0
+        none.good();
+        assertThat(none.transferLength).isEqualTo(512);
+        assertThat(f.device.ops).isEmpty();
+    }
+
+    @Test
+    void overflowWritesOnlyTheWholeBlocksThatArrived() {
+        byte[] a = new byte[1024];
+        java.util.Arrays.fill(a, (byte) 'a');
+        f.runWithData(a, 0x2A, 0, 0, 0, 0, 0, 0, 0, 2, 0).good();
+        byte[] b = new byte[512 + 100];
+        java.util.Arrays.fill(b, (byte) 'b');
+        RecordingTask w = f.runWithData(b, 0x2A, 0, 0, 0, 0, 0, 0, 0, 2, 0); // CDB 2 blocks, 1.2 sent
+        w.good();
+        assertThat(w.transferLength).isEqualTo(1024);
+        byte[] back = f.run(0x28, 0, 0, 0, 0, 0, 0, 0, 2, 0).good();
+        assertThat(back[0]).isEqualTo((byte) 'b');
+        assertThat(back[511]).isEqualTo((byte) 'b');
+        assertThat(back[512]).isEqualTo((byte) 'a');
+        assertThat(back[1023]).isEqualTo((byte) 'a');
+    }
+
+    @Test
+    void underflowWritesOnlyWhatTheCdbAsksFor() {
+        byte[] a = new byte[1024];
+        java.util.Arrays.fill(a, (byte) 'a');
+        f.runWithData(a, 0x8A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0).good();
+        byte[] b = new byte[1024];
+        java.util.Arrays.fill(b, (byte) 'b');
+        RecordingTask w = f.runWithData(b, 0x8A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0); // 1 block, 2 sent
+        w.good();
+        assertThat(w.transferLength).isEqualTo(512);
+        byte[] back = f.run(0x28, 0, 0, 0, 0, 0, 0, 0, 2, 0).good();
+        assertThat(back[511]).isEqualTo((byte) 'b');
+        assertThat(back[512]).isEqualTo((byte) 'a');
+    }
+
+    @Test
+    void writeAndVerifyWithOverflowVerifiesWhatWasWritten() {
+        byte[] b = new byte[512];
+        java.util.Arrays.fill(b, (byte) 'v');
+        RecordingTask w = f.runWithData(b, 0x2E, 0x02, 0, 0, 0, 0, 0, 0, 2, 0); // BYTCHK, 2 blocks, 1 sent
+        w.good();
+        assertThat(w.transferLength).isEqualTo(1024);
+        assertThat(f.run(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0).good()[100]).isEqualTo((byte) 'v');
     }
 
     @Test
@@ -168,5 +212,12 @@ class ReadWriteTest {
         assertThat(d[20]).isEqualTo((byte) 1); // deallocated
         assertThat(((d[18] & 0xff) << 8) | (d[19] & 0xff)).isEqualTo(1018);
         f.run(0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 24, 0, 0).check(5, 0x21, 0);
+    }
+
+    @Test
+    void getLbaStatusWithTheTopLbaBitSetIsOutOfRange() {
+        f.run(0x9E, 0x12, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0).check(5, 0x21, 0); // 2^63
+        f.run(0x9E, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 24, 0, 0).check(5, 0x21, 0);
+        assertThat(f.device.ops).isEmpty();
     }
 }

@@ -61,7 +61,18 @@ class WriteSameUnmapCompareTest {
         f.runWithData(new byte[512], 0x41, 0, 0, 0, 0x03, 0xFF, 0, 0, 2, 0).check(5, 0x21, 0);
         Fixture big = new Fixture(MemoryDevice.thick(70000, 512));
         big.runWithData(new byte[512], 0x93, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x01, 0, 0).invalidCdb(10, -1);
-        f.run(0x41, 0, 0, 0, 0, 0, 0, 0, 1, 0).check(5, 0x0E, 0x03);
+        f.run(0x41, 0, 0, 0, 0, 0, 0, 0, 1, 0).invalidCdb(7, -1);
+    }
+
+    @Test
+    void writeSameNeedsExactlyOneBlockOfDataOut() {
+        f.runWithData(new byte[256], 0x41, 0, 0, 0, 0, 0, 0, 0, 1, 0).invalidCdb(7, -1);
+        RecordingTask tooMuch = f.runWithData(new byte[1024], 0x93, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+        tooMuch.invalidCdb(10, -1);
+        assertThat(tooMuch.transferLength).isEqualTo(512);
+        // NDOB: no data-out at all
+        f.runWithData(new byte[512], 0x93, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0).invalidCdb(10, -1);
+        assertThat(f.device.ops).isEmpty();
     }
 
     private static byte[] unmapList(long[][] descriptors) {
@@ -78,6 +89,17 @@ class WriteSameUnmapCompareTest {
         byte[] list = unmapList(new long[][] {{0, 8}, {100, 0}, {1000, 24}});
         f.runWithData(list, 0x42, 0, 0, 0, 0, 0, 0, 0, list.length, 0).good();
         assertThat(f.device.ops).containsExactly("discard 0 4096", "discard 512000 12288");
+    }
+
+    @Test
+    void unmapOfNoBlocksMayStartAtTheCapacity() {
+        byte[] atEnd = unmapList(new long[][] {{1024, 0}, {5, 0}});
+        f.runWithData(atEnd, 0x42, 0, 0, 0, 0, 0, 0, 0, atEnd.length, 0).good();
+        byte[] beyond = unmapList(new long[][] {{1025, 0}});
+        f.runWithData(beyond, 0x42, 0, 0, 0, 0, 0, 0, 0, beyond.length, 0).check(5, 0x21, 0);
+        byte[] negative = unmapList(new long[][] {{-1, 0}});
+        f.runWithData(negative, 0x42, 0, 0, 0, 0, 0, 0, 0, negative.length, 0).check(5, 0x21, 0);
+        assertThat(f.device.ops).isEmpty();
     }
 
     @Test
@@ -138,7 +160,14 @@ class WriteSameUnmapCompareTest {
     void compareAndWriteLimits() {
         f.runWithData(new byte[9 * 1024], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0).invalidCdb(13, -1);
         f.runWithData(new byte[1024], 0x89, 0, 0, 0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 1, 0, 0).check(5, 0x21, 0);
-        f.runWithData(new byte[512], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0).check(5, 0x0E, 3);
+        // data-out of any size but 2 * blocks is rejected before anything is compared
+        f.runWithData(new byte[512], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0).invalidCdb(13, -1);
+        f.runWithData(new byte[2048], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0).invalidCdb(13, -1);
+        RecordingTask tooFew = f.runWithData(new byte[2048], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0);
+        tooFew.invalidCdb(13, -1);
+        assertThat(tooFew.transferLength).isEqualTo(3072);
+        // NUMBER OF LOGICAL BLOCKS 0 (e.g. 256 truncated to 8 bits) with data-out is not a no-op
+        f.runWithData(new byte[4096], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0).invalidCdb(13, -1);
         RecordingTask none = f.run(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         none.good();
         assertThat(f.device.ops).isEmpty();

@@ -104,10 +104,10 @@ class InquiryTest {
         assertThat(d[5] & 0xff).isEqualTo(8);             // CAW length
         assertThat(b.getInt(8)).isEqualTo((8 << 20) / 512);
         assertThat(b.getInt(12)).isEqualTo((4 << 20) / 512);
-        assertThat(b.getInt(20)).isEqualTo((1 << 30) / 512);
+        assertThat(b.getInt(20)).isEqualTo(1 << 20);      // MAXIMUM UNMAP LBA COUNT capped at 2^20 blocks
         assertThat(b.getInt(24)).isEqualTo(256);
         assertThat(b.getInt(28)).isEqualTo((4 << 20) / 512);
-        assertThat(b.getLong(36)).isEqualTo((32 << 20) / 512);
+        assertThat(b.getLong(36)).isEqualTo(0xFFFF);      // MAXIMUM WRITE SAME LENGTH: WRITE SAME(10)'s limit
     }
 
     @Test

@@ -39,7 +39,7 @@ class ModeAndOpcodesTest {
         assertThat(ByteBuffer.wrap(d).getLong(8)).isEqualTo(1024);
         byte[] noBd = f.run(0x5A, 0x08, 0x48, 0, 0, 0, 0, 0, 255, 0).good(); // DBD, changeable caching
         assertThat(noBd).hasSize(8 + 20);
-        assertThat(noBd[10]).isZero(); // nothing changeable
+        assertThat(noBd[10]).isZero(); // nothing changeable in the caching page
         f.run(0x1A, 0, 0xC8, 0, 255, 0).check(5, 0x39, 0);
         f.run(0x1A, 0, 0x19, 0, 255, 0).invalidCdb(2, 5);
         f.run(0x1A, 0, 0x08, 1, 255, 0).invalidCdb(3, -1);
@@ -57,6 +57,33 @@ class ModeAndOpcodesTest {
         f.runWithData(list, 0x15, 0x00, 0, 0, list.length, 0).invalidCdb(1, 4);
         f.runWithData(list, 0x15, 0x11, 0, 0, list.length, 0).invalidCdb(1, 0);
         f.runWithData(new byte[2], 0x15, 0x10, 0, 0, 2, 0).check(5, 0x1A, 0);
+    }
+
+    @Test
+    void softwareWriteProtectIsChangeableAndRefusesWrites() {
+        byte[] mask = f.run(0x1A, 0x08, 0x4A, 0, 255, 0).good(); // DBD, changeable control page
+        assertThat(mask[4 + 4]).isEqualTo((byte) 0x08);            // only SWP
+        byte[] control = f.run(0x1A, 0x08, 0x0A, 0, 255, 0).good();
+        byte[] list = control.clone();
+        list[0] = 0;
+        list[4 + 4] |= 0x08;
+        f.lu.nexusCreated(RecordingTask.OTHER);
+        f.runWithData(list, 0x15, 0x10, 0, 0, list.length, 0).good();
+        assertThat(f.lu.softwareWriteProtected()).isTrue();
+        assertThat(f.run(0x1A, 0, 0x0A, 0, 255, 0).good()[2] & 0x80).isEqualTo(0x80); // WP
+        assertThat(f.run(0x1A, 0x08, 0x0A, 0, 255, 0).good()[4 + 4] & 0x08).isEqualTo(0x08);
+        f.runWithData(new byte[512], 0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0).check(7, 0x27, 0x02);
+        f.runWithData(new byte[512], 0x41, 0, 0, 0, 0, 0, 0, 0, 1, 0).check(7, 0x27, 0x02);
+        f.run(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0).good(); // reads still work
+        assertThat(f.device.ops).containsExactly("read 0 512");
+        // the other nexus learns that mode parameters changed (after its power-on UA)
+        assertThat(f.lu.unitAttentionQueues().poll(RecordingTask.OTHER)).isEqualTo(0x2900);
+        assertThat(f.lu.unitAttentionQueues().poll(RecordingTask.OTHER)).isEqualTo(0x2A01);
+        byte[] clear = control.clone();
+        clear[0] = 0;
+        f.runWithData(clear, 0x15, 0x10, 0, 0, clear.length, 0).good();
+        assertThat(f.lu.softwareWriteProtected()).isFalse();
+        f.runWithData(new byte[512], 0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0).good();
     }
 
     @Test
