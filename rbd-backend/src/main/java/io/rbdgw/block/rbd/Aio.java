@@ -1,5 +1,6 @@
 package io.rbdgw.block.rbd;
 
+import com.sun.jna.CallbackReference;
 import com.sun.jna.CallbackThreadInitializer;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
@@ -83,9 +84,12 @@ final class Aio {
 
     /** Static: librbd may call it as long as the library is loaded. */
     static final LibRbd.CompletionCallback CALLBACK = new Dispatcher();
+    /** Its native trampoline, valid while CALLBACK is reachable (always). */
+    private static final long CALLBACK_POINTER;
 
     static {
         Native.setCallbackThreadInitializer(CALLBACK, new CallbackThreadInitializer(true, false, "librbd-aio"));
+        CALLBACK_POINTER = Pointer.nativeValue(CallbackReference.getFunctionPointer(CALLBACK));
         MISMATCH.clear();
         for (int i = CAPACITY - 1; i >= 0; i--) {
             OPS[i] = new Op(i, Pointer.nativeValue(MISMATCH) + 8L * i);
@@ -129,7 +133,7 @@ final class Aio {
     /** A completion bound to {@code op}, or a negative errno. */
     static long newCompletion(Op op) {
         long[] out = COMPLETION_OUT.get();
-        int rc = LibRbd.rbd_aio_create_completion(op.id, CALLBACK, out);
+        int rc = LibRbd.rbd_aio_create_completion(op.id, CALLBACK_POINTER, out);
         return rc < 0 ? rc : out[0];
     }
 

@@ -41,7 +41,12 @@ final class LibRbd {
     }
 
     // ---- completions
-    static native int rbd_aio_create_completion(long cbArg, CompletionCallback cb, long[] completion);
+    /**
+     * {@code cb} is the function pointer of a {@link CompletionCallback} (from
+     * {@code CallbackReference.getFunctionPointer}, fetched once): passing the Callback object itself
+     * would make JNA look it up in a synchronized map on every I/O.
+     */
+    static native int rbd_aio_create_completion(long cbArg, long cb, long[] completion);
 
     static native long rbd_aio_get_return_value(long completion);
 

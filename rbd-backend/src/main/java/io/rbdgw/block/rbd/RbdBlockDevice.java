@@ -399,6 +399,11 @@ public final class RbdBlockDevice implements BlockDevice {
                     "range [" + offset + ", +" + length + ") is beyond the device end " + size));
             return null;
         }
+        if (length == 0 && type != Aio.Type.FLUSH) {
+            leave();
+            succeed(callback, 0);
+            return null;
+        }
         Aio.Op op = Aio.acquire();
         if (op == null) {
             leave();
@@ -450,36 +455,50 @@ public final class RbdBlockDevice implements BlockDevice {
 
     private BlockDeviceException error(Aio.Op op, long rv) {
         int errno = (int) -rv;
-        boolean read = op.type == Aio.Type.READ;
         String what = op.type + " [" + op.offset + ", +" + op.length + ") on rbd " + pool + "/" + name;
+        if (errno == Errno.EILSEQ && op.type == Aio.Type.COMPARE_AND_WRITE) {
+            return new MiscompareException(miscompareOffset(op));
+        }
+        if (errno == Errno.EINVAL) {
+            LOG.error("librbd rejected {} as invalid (EINVAL): a gateway bug", what);
+        }
+        return new BlockDeviceException(kindOf(op.type, errno), what + " failed: " + reasonOf(errno));
+    }
+
+    /** The deliberate errno mapping documented in the class comment (miscompare aside). */
+    static Kind kindOf(Aio.Type type, int errno) {
         switch (errno) {
-            case Errno.EILSEQ:
-                if (op.type == Aio.Type.COMPARE_AND_WRITE) {
-                    return new MiscompareException(miscompareOffset(op));
-                }
-                return new BlockDeviceException(Kind.WRITE_ERROR, what + " failed: " + Errno.describe(errno));
             case Errno.ESHUTDOWN:
-                return new BlockDeviceException(Kind.FENCED, what + ": this client is blocklisted");
             case Errno.EROFS:
-                return new BlockDeviceException(Kind.FENCED, what + ": the exclusive lock is held elsewhere");
             case Errno.EPERM:
             case Errno.EACCES:
-                return new BlockDeviceException(Kind.FENCED, what + ": permission denied");
+                return Kind.FENCED;
             case Errno.ETIMEDOUT:
             case Errno.EAGAIN:
             case Errno.ENOTCONN:
             case Errno.ENOMEM:
             case Errno.ENOBUFS:
-                return new BlockDeviceException(Kind.TRANSIENT, what + " failed: " + Errno.describe(errno));
+                return Kind.TRANSIENT;
             case Errno.EOPNOTSUPP:
-                return new BlockDeviceException(Kind.UNSUPPORTED, what + " is not supported by this image");
-            case Errno.EINVAL:
-                LOG.error("librbd rejected {} as invalid (EINVAL): a gateway bug", what);
-                return new BlockDeviceException(read ? Kind.READ_ERROR : Kind.WRITE_ERROR,
-                        what + " rejected by librbd as invalid (EINVAL)");
+                return Kind.UNSUPPORTED;
             default:
-                return new BlockDeviceException(read ? Kind.READ_ERROR : Kind.WRITE_ERROR,
-                        what + " failed: " + Errno.describe(errno));
+                return type == Aio.Type.READ ? Kind.READ_ERROR : Kind.WRITE_ERROR;
+        }
+    }
+
+    private static String reasonOf(int errno) {
+        switch (errno) {
+            case Errno.ESHUTDOWN:
+                return "this client is blocklisted (" + Errno.describe(errno) + ")";
+            case Errno.EROFS:
+                return "the exclusive lock is held by another client (" + Errno.describe(errno) + ")";
+            case Errno.EPERM:
+            case Errno.EACCES:
+                return "permission denied (" + Errno.describe(errno) + ")";
+            case Errno.EINVAL:
+                return "rejected by librbd as invalid, a gateway bug (" + Errno.describe(errno) + ")";
+            default:
+                return Errno.describe(errno);
         }
     }
 
