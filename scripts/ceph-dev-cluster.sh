@@ -30,6 +30,8 @@
 #   RBDGW_CEPH_OSD_BYTES=4294967296      memstore device bytes / bluestore block file size
 #   RBDGW_CEPH_MGR=1                     start a ceph-mgr (needed for HEALTH_OK and pg stats)
 #   RBDGW_CEPH_MON_PORT=3300             mon msgr2 port; RBDGW_CEPH_MON_V1_PORT=6789 legacy port
+#                                       (neither set and 3300/6789 taken by another cluster: the first
+#                                       free pair 3302/3303, 3304/3305, ... is used and remembered)
 #   RBDGW_CEPH_PORT_MIN=6800 RBDGW_CEPH_PORT_MAX=7300   range for osd/mgr ports
 #   RBDGW_CEPH_POOL=rbd RBDGW_CEPH_PG=32 RBDGW_CEPH_POOL_SIZE=1
 #   RBDGW_CEPH_CLIENT=iscsi              extra cephx client with rbd profile caps
@@ -50,6 +52,7 @@ OSD_BYTES=${RBDGW_CEPH_OSD_BYTES:-4294967296}
 WITH_MGR=${RBDGW_CEPH_MGR:-1}
 MON_PORT=${RBDGW_CEPH_MON_PORT:-3300}
 MON_V1_PORT=${RBDGW_CEPH_MON_V1_PORT:-6789}
+AUTO_PORTS=$([ -z "${RBDGW_CEPH_MON_PORT:-}${RBDGW_CEPH_MON_V1_PORT:-}" ] && echo 1 || echo 0)
 PORT_MIN=${RBDGW_CEPH_PORT_MIN:-6800}
 PORT_MAX=${RBDGW_CEPH_PORT_MAX:-7300}
 POOL=${RBDGW_CEPH_POOL:-rbd}
@@ -344,6 +347,11 @@ cmd_status() {
 cmd_up() {
   install_pkgs
   mkdir -p "$DIR"
+  if [ "$AUTO_PORTS" = 1 ] && [ -s "$DIR/$MARKER" ]; then # ports picked by an earlier up
+    MON_PORT=$(tr ' ' '\n' < "$DIR/$MARKER" | sed -n 's/^MON_PORT=//p')
+    MON_V1_PORT=$(tr ' ' '\n' < "$DIR/$MARKER" | sed -n 's/^MON_V1_PORT=//p')
+    [[ "$MON_PORT" =~ ^[0-9]+$ && "$MON_V1_PORT" =~ ^[0-9]+$ ]] || { MON_PORT=3300; MON_V1_PORT=6789; }
+  fi
   # already running with the same knobs?
   local name running=0 missing=0 want; want=$(config_string)
   shopt -s nullglob
@@ -371,7 +379,14 @@ cmd_up() {
   if [ "$TCMALLOC" = 1 ]; then
     tcmalloc_lib >/dev/null || die "RBDGW_CEPH_TCMALLOC=1 but libtcmalloc.so.4 not found (apt-get install libgoogle-perftools4)"
   fi
-  local p
+  local p i
+  if [ "$AUTO_PORTS" = 1 ] && { port_busy "$MON_PORT" || port_busy "$MON_V1_PORT"; }; then
+    for ((i = 1; i <= 40; i++)); do
+      MON_PORT=$((3300 + 2 * i)); MON_V1_PORT=$((MON_PORT + 1))
+      port_busy "$MON_PORT" || port_busy "$MON_V1_PORT" || break
+    done
+    log "default mon ports taken (another cluster?): using $MON_PORT/$MON_V1_PORT"
+  fi
   for p in "$MON_PORT" "$MON_V1_PORT"; do
     port_busy "$p" && die "127.0.0.1:$p already in use (another cluster? set RBDGW_CEPH_MON_PORT / RBDGW_CEPH_MON_V1_PORT)"
   done
