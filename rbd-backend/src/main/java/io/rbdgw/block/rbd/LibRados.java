@@ -24,4 +24,6 @@ final class LibRados {
     static native int rados_blocklist_add(long cluster, String clientAddress, int expireSeconds);
 
     static native long rados_get_instance_id(long cluster);
+
+    static native int rados_wait_for_latest_osdmap(long cluster);
 }

@@ -183,8 +183,14 @@ public final class RbdCluster implements AutoCloseable {
     }
 
     /**
-     * Fences a client: the OSDs reject its operations (-ESHUTDOWN) for {@code seconds}. Returns when
-     * the OSD map with the entry is committed. Also works with the address of this very client.
+     * Fences a client: the OSDs reject its operations (-ESHUTDOWN) for {@code seconds}. Also works with
+     * the address of this very client.
+     *
+     * <p>Returns when the monitors committed the OSD map with the entry and this client has that map.
+     * An OSD that has not seen the map yet may still apply an operation of the fenced client for a
+     * moment; it catches up, at the latest, when an operation of this (newer) client reaches it,
+     * which is why the taking-over gateway's own writes are safe but a "fenced" client's write right
+     * after this call can still succeed.
      */
     public void blocklist(String clientAddress, int seconds) throws CephException {
         checkOpen();
@@ -194,6 +200,10 @@ public final class RbdCluster implements AutoCloseable {
         int rc = LibRados.rados_blocklist_add(clusterAddress, clientAddress, seconds);
         if (rc < 0) {
             throw new CephException("blocklisting " + clientAddress, rc);
+        }
+        rc = LibRados.rados_wait_for_latest_osdmap(clusterAddress);
+        if (rc < 0) {
+            throw new CephException("waiting for the OSD map after blocklisting " + clientAddress, rc);
         }
     }
 

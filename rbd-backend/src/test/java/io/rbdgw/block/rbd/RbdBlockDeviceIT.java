@@ -402,6 +402,34 @@ class RbdBlockDeviceIT {
     }
 
     @Test
+    void closeWaitsForOperationsInFlight() throws Exception {
+        String name = TestCeph.uniqueName("it-close-busy");
+        images.create(name, 8L * MIB);
+        try {
+            RbdBlockDevice dev = images.open(name);
+            List<Done> writes = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                Done done = new Done();
+                writes.add(done);
+                dev.write((long) i * 65536, random(65536, i), false, done);
+            }
+            dev.close();
+            for (Done done : writes) {
+                assertThat(done.success()).as("completed before close returned").isEqualTo(65536);
+            }
+            try (RbdBlockDevice again = images.open(name)) {
+                Done r = new Done();
+                ByteBuffer dst = ByteBuffer.allocateDirect(65536);
+                again.read(63L * 65536, dst, r);
+                r.success();
+                assertThat(dst).isEqualTo(random(65536, 63));
+            }
+        } finally {
+            images.delete(name);
+        }
+    }
+
+    @Test
     void closedDeviceFailsWithClosed() throws Exception {
         String name = TestCeph.uniqueName("it-close");
         images.create(name, 4L * MIB);

@@ -2,6 +2,7 @@ package io.rbdgw.block.rbd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.rbdgw.block.BlockDeviceException.Kind;
 import java.nio.ByteBuffer;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -192,8 +194,21 @@ class RbdClusterIT {
             write(dev, 0, random(4096, 5));
             TestCeph.cluster().blocklist(address, 600);
 
+            // the OSD may apply a write or two until it has the new OSD map; then every write fails
+            AtomicInteger lateWrites = new AtomicInteger();
+            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                Done attempt = new Done();
+                dev.write(4096, random(4096, 6), false, attempt);
+                try {
+                    return attempt.failure().kind() == Kind.FENCED;
+                } catch (AssertionError succeeded) {
+                    lateWrites.incrementAndGet();
+                    return false;
+                }
+            });
+            System.out.println("writes accepted after blocklist returned: " + lateWrites.get());
             Done fenced = new Done();
-            dev.write(4096, random(4096, 6), false, fenced);
+            dev.write(8192, random(4096, 6), false, fenced);
             assertThat(fenced.failure().kind()).isEqualTo(Kind.FENCED);
             Done fencedRead = new Done();
             dev.read(0, ByteBuffer.allocateDirect(4096), fencedRead);
