@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, integration tests against the gateway process with real
-# iSCSI clients (libiscsi tools, qemu-img), and libiscsi's conformance suite. Installs the clients
-# it needs first (apt-get). Usage: scripts/test.sh [extra maven arguments]
+# iSCSI clients (libiscsi tools, qemu-img), libiscsi's conformance suite, and the RBD backend's
+# integration tests against a real single-node Ceph cluster. Installs the clients it needs first
+# (apt-get; the Ceph script installs Ceph's own packages).
+# Usage: scripts/test.sh [extra maven arguments]
+# Environment: RBDGW_CEPH_DIR (default target/ceph-dev) where the cluster lives;
+#              RBDGW_KEEP_CEPH=1 leaves the cluster running afterwards (the next run reuses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
-exec ./mvnw -B -ntp verify "$@"
+
+CEPH_DIR=${RBDGW_CEPH_DIR:-$PWD/target/ceph-dev}
+if [ "${RBDGW_KEEP_CEPH:-0}" != 1 ]; then
+  trap 'scripts/ceph-dev-cluster.sh down "$CEPH_DIR" || true' EXIT
+fi
+RBDGW_CEPH_CONF=$(scripts/ceph-dev-cluster.sh up "$CEPH_DIR")
+export RBDGW_CEPH_CONF
+
+./mvnw -B -ntp verify "$@"

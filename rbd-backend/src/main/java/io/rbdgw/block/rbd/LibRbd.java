@@ -1,0 +1,106 @@
+package io.rbdgw.block.rbd;
+
+import com.sun.jna.Callback;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+
+/**
+ * The librbd calls rados-java 0.6.0 lacks (asynchronous I/O on caller buffers, update watch,
+ * exclusive lock, image id), bound with JNA direct mapping: a plain native call without proxy or
+ * boxing. Handles and buffers are passed as {@code long} addresses (ABI-identical on 64-bit Linux),
+ * so the data-path calls allocate nothing. Functions return 0 or a negative errno unless noted.
+ *
+ * <p>Out-parameters written during the call are {@code long[]}/{@code int[]} (JNA copies them back
+ * when the call returns); {@code mismatch_off} of compare-and-write is written when the completion
+ * fires, so it must be native memory that outlives the completion.
+ */
+final class LibRbd {
+
+    static final int LOCK_MODE_EXCLUSIVE = 0;
+    /** {@code LIBRADOS_OP_FLAG_FADVISE_FUA}. */
+    static final int OP_FLAG_FUA = 0x80;
+
+    static {
+        if (!Platform.isLinux() || Native.POINTER_SIZE != 8) {
+            throw new UnsupportedOperationException("the RBD backend needs 64-bit Linux");
+        }
+        Native.register(LibRbd.class, "rbd");
+    }
+
+    private LibRbd() {
+    }
+
+    /** {@code void (*rbd_callback_t)(rbd_completion_t cb, void *arg)}. */
+    interface CompletionCallback extends Callback {
+        void invoke(long completion, long arg);
+    }
+
+    /** {@code void (*rbd_update_callback_t)(void *arg)}. */
+    interface UpdateCallback extends Callback {
+        void invoke(long arg);
+    }
+
+    // ---- completions
+    /**
+     * {@code cb} is the function pointer of a {@link CompletionCallback} (from
+     * {@code CallbackReference.getFunctionPointer}, fetched once): passing the Callback object itself
+     * would make JNA look it up in a synchronized map on every I/O.
+     */
+    static native int rbd_aio_create_completion(long cbArg, long cb, long[] completion);
+
+    static native long rbd_aio_get_return_value(long completion);
+
+    static native void rbd_aio_release(long completion);
+
+    // ---- asynchronous I/O
+    static native int rbd_aio_read(long image, long off, long len, long buf, long completion);
+
+    static native int rbd_aio_write2(long image, long off, long len, long buf, long completion, int opFlags);
+
+    static native int rbd_aio_discard(long image, long off, long len, long completion);
+
+    static native int rbd_aio_write_zeroes(long image, long off, long len, long completion, int zeroFlags,
+            int opFlags);
+
+    static native int rbd_aio_writesame(long image, long off, long len, long buf, long dataLen, long completion,
+            int opFlags);
+
+    /** Returns a negative errno if the request was rejected at once; mismatchOff is written at completion. */
+    static native long rbd_aio_compare_and_write(long image, long off, long len, long cmpBuf, long buf,
+            long completion, long mismatchOff, int opFlags);
+
+    static native int rbd_aio_flush(long image, long completion);
+
+    // ---- image handle
+    static native int rbd_open(long ioctx, String name, long[] image, String snapName);
+
+    static native int rbd_close(long image);
+
+    static native int rbd_get_size(long image, long[] size);
+
+    static native int rbd_get_features(long image, long[] features);
+
+    /** {@code rbd_stat(image, rbd_image_info_t *info, size_t infosize)}; obj_size is at byte 8. */
+    static native int rbd_stat(long image, long info, long infoSize);
+
+    /** Returns -ERANGE if {@code len} is too small. */
+    static native int rbd_get_id(long image, byte[] id, long len);
+
+    static native int rbd_update_watch(long image, long[] handle, UpdateCallback cb, long arg);
+
+    static native int rbd_update_unwatch(long image, long handle);
+
+    // ---- exclusive lock
+    static native int rbd_is_exclusive_lock_owner(long image, int[] isOwner);
+
+    static native int rbd_lock_acquire(long image, int lockMode);
+
+    static native int rbd_lock_release(long image);
+
+    /** {@code lockOwners} is a native array of {@code maxOwners[0]} char pointers. */
+    static native int rbd_lock_get_owners(long image, int[] lockMode, long lockOwners, long[] maxOwners);
+
+    static native void rbd_lock_get_owners_cleanup(long lockOwners, long count);
+
+    static native int rbd_lock_break(long image, int lockMode, String lockOwner);
+}

@@ -1,0 +1,689 @@
+package io.rbdgw.block.rbd;
+
+import com.ceph.rados.IoCTX;
+import com.sun.jna.CallbackThreadInitializer;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import io.rbdgw.block.BlockDevice;
+import io.rbdgw.block.BlockDeviceException;
+import io.rbdgw.block.BlockDeviceException.Kind;
+import io.rbdgw.block.DeviceInfo;
+import io.rbdgw.block.IoCallback;
+import io.rbdgw.block.MiscompareException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A block device on an RBD image: asynchronous librbd I/O straight from and into the caller's
+ * direct buffers (no copy; heap buffers go through a temporary direct copy). Callbacks run on
+ * librbd's completion threads, or on the caller's thread for errors found before submission;
+ * callers hop to their own thread.
+ *
+ * <p>What the device reports ({@link DeviceInfo}): 512-byte blocks; thin-provisioned; discards do
+ * not promise zeros (librbd leaves data behind on discards smaller than an object); no volatile
+ * write cache (the cluster connection runs with {@code rbd_cache=false}, so an acknowledged write is
+ * committed in RADOS and a FUA write needs no extra flush); atomic compare-and-write of one 512-byte
+ * sector (Pacific rejects anything longer or crossing a 512-byte boundary); optimal transfer = the
+ * object size; identity {@code "rbd:" + pool + "/" + image id} (the id survives renames and is the
+ * same on every gateway).
+ *
+ * <p>Operation mapping: read/write → {@code rbd_aio_read}/{@code rbd_aio_write2} (FUA op flag on FUA
+ * writes), flush → {@code rbd_aio_flush}, discard → {@code rbd_aio_discard}, writeZeroes →
+ * {@code rbd_aio_write_zeroes}, writeSame → {@code rbd_aio_writesame}, compareAndWrite →
+ * {@code rbd_aio_compare_and_write}; allocationStatus reports the rest of the device as mapped.
+ *
+ * <p>librbd errors map to {@link Kind}s deliberately:
+ * <table>
+ *   <caption>errno to Kind</caption>
+ *   <tr><th>librbd result</th><th>Kind</th><th>why</th></tr>
+ *   <tr><td>-EILSEQ on compare-and-write</td><td>MISCOMPARE</td><td>{@link MiscompareException} with
+ *       mismatch_off minus the request offset</td></tr>
+ *   <tr><td>-ESHUTDOWN (Ceph's EBLOCKLISTED), -EROFS (exclusive lock lost/held elsewhere),
+ *       -EPERM/-EACCES (caps revoked)</td><td>FENCED</td><td>this gateway may no longer write</td></tr>
+ *   <tr><td>-ETIMEDOUT (rados_osd_op_timeout), -EAGAIN, -ENOTCONN, -ENOMEM, -ENOBUFS</td>
+ *       <td>TRANSIENT</td><td>the cluster is slow or reconnecting; the host retries</td></tr>
+ *   <tr><td>-EOPNOTSUPP</td><td>UNSUPPORTED</td><td></td></tr>
+ *   <tr><td>-EIO, -ENOSPC, -EDQUOT, -ENOENT (image gone), anything else</td><td>READ_ERROR for
+ *       reads, WRITE_ERROR for all others</td><td>medium error</td></tr>
+ *   <tr><td>-EINVAL</td><td>READ_ERROR/WRITE_ERROR</td><td>a request librbd considers malformed is a
+ *       gateway bug: logged at ERROR with the request</td></tr>
+ * </table>
+ * Range errors against the size this device knows are OUT_OF_RANGE (checked before submission); a
+ * closed device answers CLOSED; more than {@link Aio#CAPACITY} operations in flight in the JVM answer
+ * TRANSIENT.
+ *
+ * <p>Resize: the device watches the image header ({@code rbd_update_watch}); on a notification it
+ * re-reads the size on a separate thread (calling librbd from the watch callback could deadlock),
+ * updates {@link #info()} and runs the {@link #onResize} listeners.
+ */
+public final class RbdBlockDevice implements BlockDevice {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RbdBlockDevice.class);
+
+    public static final int BLOCK_SIZE = 512;
+    /** Pacific's compare-and-write limit: one 512-byte sector. */
+    public static final int MAX_ATOMIC_CAW_BYTES = 512;
+
+    private static final AtomicLong IDS = new AtomicLong();
+    private static final Map<Long, RbdBlockDevice> WATCHED = new ConcurrentHashMap<>();
+    private static final ExecutorService EVENTS = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "rbd-image-events");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static final class Watcher implements LibRbd.UpdateCallback {
+        @Override
+        public void invoke(long arg) {
+            try {
+                RbdBlockDevice device = WATCHED.get(arg);
+                if (device != null) {
+                    EVENTS.execute(device::refreshSize);
+                }
+            } catch (Throwable t) {
+                LOG.error("rbd update watch callback failed", t);
+            }
+        }
+    }
+
+    private static final LibRbd.UpdateCallback WATCHER = new Watcher();
+
+    static {
+        Native.setCallbackThreadInitializer(WATCHER, new CallbackThreadInitializer(true, false, "librbd-watch"));
+    }
+
+    private final long key = IDS.incrementAndGet();
+    private final String pool;
+    private final String name;
+    private final String imageId;
+    private final long image;
+    private final long watchHandle;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final List<Runnable> resizeListeners = new CopyOnWriteArrayList<>();
+    private volatile DeviceInfo info;
+    private volatile boolean closed;
+    private boolean released;
+
+    private RbdBlockDevice(String pool, String name, String imageId, long image, DeviceInfo info, long[] watch) {
+        this.pool = pool;
+        this.name = name;
+        this.imageId = imageId;
+        this.image = image;
+        this.info = info;
+        WATCHED.put(key, this);
+        int rc = LibRbd.rbd_update_watch(image, watch, WATCHER, key);
+        if (rc < 0) {
+            LOG.warn("rbd {}/{}: cannot watch for resizes ({}); the size is read only at open", pool, name,
+                    Errno.describe(rc));
+            WATCHED.remove(key);
+            this.watchHandle = -1;
+        } else {
+            this.watchHandle = watch[0];
+        }
+    }
+
+    /** Opens {@code pool/name} for I/O on the cluster connection. */
+    public static RbdBlockDevice open(RbdCluster cluster, String pool, String name) throws CephException {
+        IoCTX ioCtx = cluster.ioCtx(pool);
+        long[] handle = new long[1];
+        int rc = LibRbd.rbd_open(Pointer.nativeValue(ioCtx.getPointer()), name, handle, null);
+        if (rc < 0) {
+            throw new CephException("open image " + pool + "/" + name + " as client."
+                    + cluster.options().clientId(), rc);
+        }
+        long image = handle[0];
+        try {
+            byte[] id = new byte[128];
+            rc = LibRbd.rbd_get_id(image, id, id.length);
+            check(rc, "get the id of", pool, name);
+            String imageId = new String(id, 0, strlen(id), StandardCharsets.US_ASCII);
+            long[] size = new long[1];
+            check(LibRbd.rbd_get_size(image, size), "get the size of", pool, name);
+            Memory stat = new Memory(512);
+            stat.clear();
+            check(LibRbd.rbd_stat(image, Pointer.nativeValue(stat), 512), "stat", pool, name);
+            long objectSize = stat.getLong(8);
+            DeviceInfo info = new DeviceInfo(size[0] - size[0] % BLOCK_SIZE, BLOCK_SIZE, true, false, false,
+                    MAX_ATOMIC_CAW_BYTES, (int) Math.min(objectSize, Integer.MAX_VALUE),
+                    "rbd:" + pool + "/" + imageId);
+            return new RbdBlockDevice(pool, name, imageId, image, info, new long[1]);
+        } catch (CephException | RuntimeException e) {
+            LibRbd.rbd_close(image);
+            throw e;
+        }
+    }
+
+    private static void check(int rc, String what, String pool, String name) throws CephException {
+        if (rc < 0) {
+            throw new CephException("cannot " + what + " image " + pool + "/" + name, rc);
+        }
+    }
+
+    private static int strlen(byte[] s) {
+        int n = 0;
+        while (n < s.length && s[n] != 0) {
+            n++;
+        }
+        return n;
+    }
+
+    public String pool() {
+        return pool;
+    }
+
+    public String imageName() {
+        return name;
+    }
+
+    /** The image's stable id (not its name). */
+    public String imageId() {
+        return imageId;
+    }
+
+    @Override
+    public DeviceInfo info() {
+        return info;
+    }
+
+    /**
+     * Runs {@code listener} (on an internal event thread) after the device noticed a size change; the
+     * SCSI layer raises CAPACITY DATA HAS CHANGED from it.
+     */
+    public void onResize(Runnable listener) {
+        resizeListeners.add(listener);
+    }
+
+    /** Re-reads the image size now (also done on every header update notification). */
+    public void refreshSize() {
+        if (closed) {
+            return;
+        }
+        long[] size = new long[1];
+        int rc;
+        if (!enter()) {
+            return;
+        }
+        try {
+            rc = LibRbd.rbd_get_size(image, size);
+        } finally {
+            leave();
+        }
+        if (rc < 0) {
+            LOG.warn("rbd {}/{}: cannot read the size after an update: {}", pool, name, Errno.describe(rc));
+            return;
+        }
+        long newSize = size[0] - size[0] % BLOCK_SIZE;
+        DeviceInfo old = info;
+        if (old.sizeBytes() != newSize) {
+            info = old.withSize(newSize);
+            LOG.info("rbd {}/{}: size changed from {} to {} bytes", pool, name, old.sizeBytes(), newSize);
+            for (Runnable listener : resizeListeners) {
+                try {
+                    listener.run();
+                } catch (RuntimeException e) {
+                    LOG.error("resize listener failed", e);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ data path
+
+    @Override
+    public void read(long offset, ByteBuffer dst, IoCallback callback) {
+        checkBuffer(dst, "read");
+        checkAligned(offset, 0);
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("read into a read-only buffer");
+        }
+        int length = dst.remaining();
+        Aio.Op op = start(Aio.Type.READ, offset, length, callback);
+        if (op == null) {
+            return;
+        }
+        long address;
+        if (dst.isDirect()) {
+            address = address(dst);
+        } else {
+            op.heapDestination = dst;
+            op.bounce = ByteBuffer.allocateDirect(length);
+            address = address(op.bounce);
+        }
+        long c = Aio.newCompletion(op);
+        submitted(op, c < 0 ? c : LibRbd.rbd_aio_read(image, offset, length, address, c), c);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
+        checkBuffer(src, "write");
+        checkAligned(offset, 0);
+        int length = src.remaining();
+        Aio.Op op = start(Aio.Type.WRITE, offset, length, callback);
+        if (op == null) {
+            return;
+        }
+        long address = directAddress(op, src);
+        long c = Aio.newCompletion(op);
+        // With rbd_cache off an acknowledged write is committed; the FUA flag documents intent.
+        submitted(op, c < 0 ? c
+                : LibRbd.rbd_aio_write2(image, offset, length, address, c, fua ? LibRbd.OP_FLAG_FUA : 0), c);
+    }
+
+    @Override
+    public void flush(IoCallback callback) {
+        Aio.Op op = start(Aio.Type.FLUSH, 0, 0, callback);
+        if (op == null) {
+            return;
+        }
+        long c = Aio.newCompletion(op);
+        submitted(op, c < 0 ? c : LibRbd.rbd_aio_flush(image, c), c);
+    }
+
+    @Override
+    public void discard(long offset, long length, IoCallback callback) {
+        checkAligned(offset, length);
+        Aio.Op op = start(Aio.Type.DISCARD, offset, length, callback);
+        if (op == null) {
+            return;
+        }
+        long c = Aio.newCompletion(op);
+        submitted(op, c < 0 ? c : LibRbd.rbd_aio_discard(image, offset, length, c), c);
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, IoCallback callback) {
+        checkAligned(offset, length);
+        Aio.Op op = start(Aio.Type.WRITE_ZEROES, offset, length, callback);
+        if (op == null) {
+            return;
+        }
+        long c = Aio.newCompletion(op);
+        submitted(op, c < 0 ? c : LibRbd.rbd_aio_write_zeroes(image, offset, length, c, 0, 0), c);
+    }
+
+    @Override
+    public void writeSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
+        checkAligned(offset, length);
+        if (pattern == null || pattern.remaining() != BLOCK_SIZE) {
+            throw new IllegalArgumentException("write-same pattern must be exactly one block of " + BLOCK_SIZE);
+        }
+        Aio.Op op = start(Aio.Type.WRITE_SAME, offset, length, callback);
+        if (op == null) {
+            return;
+        }
+        long address = directAddress(op, pattern);
+        long c = Aio.newCompletion(op);
+        submitted(op, c < 0 ? c : LibRbd.rbd_aio_writesame(image, offset, length, address, BLOCK_SIZE, c, 0), c);
+    }
+
+    @Override
+    public void compareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, IoCallback callback) {
+        checkBuffer(compare, "compare");
+        checkBuffer(write, "write");
+        checkAligned(offset, 0);
+        if (compare.remaining() != write.remaining()) {
+            throw new IllegalArgumentException("compare (" + compare.remaining() + " bytes) and write ("
+                    + write.remaining() + " bytes) differ in length");
+        }
+        if (compare.remaining() > MAX_ATOMIC_CAW_BYTES) {
+            throw new IllegalArgumentException("compare and write of " + compare.remaining()
+                    + " bytes exceeds " + MAX_ATOMIC_CAW_BYTES);
+        }
+        int length = compare.remaining();
+        Aio.Op op = start(Aio.Type.COMPARE_AND_WRITE, offset, length, callback);
+        if (op == null) {
+            return;
+        }
+        long cmp;
+        long wr;
+        if (compare.isDirect() && write.isDirect()) {
+            cmp = address(compare);
+            wr = address(write);
+        } else {
+            // one bounce for both halves
+            ByteBuffer both = ByteBuffer.allocateDirect(2 * length);
+            both.put(compare.duplicate()).put(write.duplicate()).flip();
+            op.bounce = both;
+            cmp = address(both);
+            wr = cmp + length;
+        }
+        long c = Aio.newCompletion(op);
+        submitted(op, c < 0 ? c
+                : LibRbd.rbd_aio_compare_and_write(image, offset, length, cmp, wr, c, op.mismatchAddress, 0), c);
+    }
+
+    @Override
+    public void allocationStatus(long offset, IoCallback callback) {
+        checkAligned(offset, 0);
+        checkCallback(callback);
+        if (closed) {
+            fail(callback, new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed"));
+            return;
+        }
+        long size = info.sizeBytes();
+        if (offset >= size) {
+            fail(callback, new BlockDeviceException(Kind.OUT_OF_RANGE,
+                    "offset " + offset + " is beyond the device end " + size));
+            return;
+        }
+        succeed(callback, size - offset);
+    }
+
+    /**
+     * Admits an operation: range and closed checks, an op from the table. Null if the callback was
+     * already completed with an error.
+     */
+    private Aio.Op start(Aio.Type type, long offset, long length, IoCallback callback) {
+        checkCallback(callback);
+        if (!enter()) {
+            fail(callback, new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed"));
+            return null;
+        }
+        long size = info.sizeBytes();
+        if (offset > size || length > size - offset) {
+            leave();
+            fail(callback, new BlockDeviceException(Kind.OUT_OF_RANGE,
+                    "range [" + offset + ", +" + length + ") is beyond the device end " + size));
+            return null;
+        }
+        if (length == 0 && type != Aio.Type.FLUSH) {
+            leave();
+            succeed(callback, 0);
+            return null;
+        }
+        Aio.Op op = Aio.acquire();
+        if (op == null) {
+            leave();
+            fail(callback, new BlockDeviceException(Kind.TRANSIENT,
+                    Aio.CAPACITY + " RBD operations already in flight"));
+            return null;
+        }
+        op.device = this;
+        op.callback = callback;
+        op.type = type;
+        op.offset = offset;
+        op.length = length;
+        return op;
+    }
+
+    /** After the native submit call: a negative result means no callback will come. */
+    private void submitted(Aio.Op op, long rc, long completion) {
+        if (rc >= 0) {
+            return;
+        }
+        if (completion >= 0) {
+            LibRbd.rbd_aio_release(completion);
+        }
+        IoCallback callback = op.callback;
+        BlockDeviceException error = error(op, rc);
+        Aio.release(op);
+        leave();
+        fail(callback, error);
+    }
+
+    /** Called on a librbd thread with the operation's return value. */
+    void complete(Aio.Op op, long rv) {
+        IoCallback callback = op.callback;
+        if (rv < 0) {
+            BlockDeviceException error = error(op, rv);
+            Aio.release(op);
+            leave();
+            fail(callback, error);
+            return;
+        }
+        if (op.heapDestination != null) {
+            op.heapDestination.duplicate().put(op.bounce);
+        }
+        long bytes = op.type == Aio.Type.FLUSH ? 0 : op.length;
+        Aio.release(op);
+        leave();
+        succeed(callback, bytes);
+    }
+
+    private BlockDeviceException error(Aio.Op op, long rv) {
+        int errno = (int) -rv;
+        String what = op.type + " [" + op.offset + ", +" + op.length + ") on rbd " + pool + "/" + name;
+        if (errno == Errno.EILSEQ && op.type == Aio.Type.COMPARE_AND_WRITE) {
+            return new MiscompareException(miscompareOffset(op));
+        }
+        if (errno == Errno.EINVAL) {
+            LOG.error("librbd rejected {} as invalid (EINVAL): a gateway bug", what);
+        }
+        return new BlockDeviceException(kindOf(op.type, errno), what + " failed: " + reasonOf(errno));
+    }
+
+    /** The deliberate errno mapping documented in the class comment (miscompare aside). */
+    static Kind kindOf(Aio.Type type, int errno) {
+        switch (errno) {
+            case Errno.ESHUTDOWN:
+            case Errno.EROFS:
+            case Errno.EPERM:
+            case Errno.EACCES:
+                return Kind.FENCED;
+            case Errno.ETIMEDOUT:
+            case Errno.EAGAIN:
+            case Errno.ENOTCONN:
+            case Errno.ENOMEM:
+            case Errno.ENOBUFS:
+                return Kind.TRANSIENT;
+            case Errno.EOPNOTSUPP:
+                return Kind.UNSUPPORTED;
+            default:
+                return type == Aio.Type.READ ? Kind.READ_ERROR : Kind.WRITE_ERROR;
+        }
+    }
+
+    private static String reasonOf(int errno) {
+        switch (errno) {
+            case Errno.ESHUTDOWN:
+                return "this client is blocklisted (" + Errno.describe(errno) + ")";
+            case Errno.EROFS:
+                return "the exclusive lock is held by another client (" + Errno.describe(errno) + ")";
+            case Errno.EPERM:
+            case Errno.EACCES:
+                return "permission denied (" + Errno.describe(errno) + ")";
+            case Errno.EINVAL:
+                return "rejected by librbd as invalid, a gateway bug (" + Errno.describe(errno) + ")";
+            default:
+                return Errno.describe(errno);
+        }
+    }
+
+    /**
+     * The first differing byte relative to the compared range. Pacific's librbd is supposed to report
+     * the absolute image offset in mismatch_off, but converts the OSD's answer (relative to the
+     * compared extent) as if it were relative to the object start: a request at object offset X
+     * reports object start + m instead of object start + X + m. Both readings are accepted; they are
+     * unambiguous because a compared range (at most 512 bytes, 512-aligned) at X > 0 starts at least
+     * 512 bytes into the object.
+     */
+    private long miscompareOffset(Aio.Op op) {
+        long reported = Aio.mismatchOffset(op);
+        long relative = reported - op.offset;
+        if (relative >= 0 && relative < op.length) {
+            return relative;
+        }
+        long objectSize = info.optimalTransferBytes();
+        long objectStart = objectSize > 0 ? op.offset - op.offset % objectSize : 0;
+        relative = reported - objectStart;
+        if (relative >= 0 && relative < op.length) {
+            return relative;
+        }
+        LOG.warn("rbd {}/{}: librbd reported miscompare offset {} outside the compared range [{}, +{})", pool, name,
+                reported, op.offset, op.length);
+        return 0;
+    }
+
+    private boolean enter() {
+        inFlight.incrementAndGet();
+        if (closed) {
+            leave();
+            return false;
+        }
+        return true;
+    }
+
+    private void leave() {
+        inFlight.decrementAndGet();
+    }
+
+    private static long directAddress(Aio.Op op, ByteBuffer src) {
+        if (src.isDirect()) {
+            return address(src);
+        }
+        ByteBuffer copy = ByteBuffer.allocateDirect(src.remaining());
+        copy.put(src.duplicate()).flip();
+        op.bounce = copy;
+        return address(copy);
+    }
+
+    /** Native address of the buffer's position. */
+    private static long address(ByteBuffer direct) {
+        return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
+    }
+
+    private static void checkBuffer(ByteBuffer buffer, String what) {
+        if (buffer == null) {
+            throw new IllegalArgumentException(what + " buffer is null");
+        }
+        if (buffer.remaining() % BLOCK_SIZE != 0) {
+            throw new IllegalArgumentException(
+                    what + " buffer has " + buffer.remaining() + " bytes, not a multiple of " + BLOCK_SIZE);
+        }
+    }
+
+    private static void checkAligned(long offset, long length) {
+        if (offset < 0 || length < 0 || offset % BLOCK_SIZE != 0 || length % BLOCK_SIZE != 0) {
+            throw new IllegalArgumentException("offset " + offset + " and length " + length
+                    + " must be non-negative multiples of " + BLOCK_SIZE);
+        }
+    }
+
+    private static void checkCallback(IoCallback callback) {
+        if (callback == null) {
+            throw new IllegalArgumentException("callback is null");
+        }
+    }
+
+    private static void succeed(IoCallback callback, long bytes) {
+        try {
+            callback.onSuccess(bytes);
+        } catch (RuntimeException | Error e) {
+            LOG.error("block-device callback threw in onSuccess", e);
+        }
+    }
+
+    private static void fail(IoCallback callback, BlockDeviceException error) {
+        try {
+            callback.onFailure(error);
+        } catch (RuntimeException | Error e) {
+            LOG.error("block-device callback threw in onFailure", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ exclusive lock (management)
+
+    /** Takes the exclusive lock explicitly: other clients' writes then fail (FENCED) instead of stealing it. */
+    public void acquireExclusiveLock() throws CephException {
+        lockCall(LibRbd.rbd_lock_acquire(image, LibRbd.LOCK_MODE_EXCLUSIVE), "acquire the exclusive lock of");
+    }
+
+    public void releaseExclusiveLock() throws CephException {
+        lockCall(LibRbd.rbd_lock_release(image), "release the exclusive lock of");
+    }
+
+    public boolean isExclusiveLockOwner() throws CephException {
+        int[] owner = new int[1];
+        lockCall(LibRbd.rbd_is_exclusive_lock_owner(image, owner), "query the exclusive lock of");
+        return owner[0] != 0;
+    }
+
+    /** The current lock owners ({@code "auto <client id>"} cookies as librbd names them). */
+    public List<String> lockOwners() throws CephException {
+        int max = 8;
+        Memory owners = new Memory(8L * max);
+        owners.clear();
+        long[] count = {max};
+        int[] mode = new int[1];
+        int rc = LibRbd.rbd_lock_get_owners(image, mode, Pointer.nativeValue(owners), count);
+        if (rc == -Errno.ENOENT) {
+            return List.of();
+        }
+        lockCall(rc, "list the lock owners of");
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < count[0]; i++) {
+            out.add(owners.getPointer(8L * i).getString(0));
+        }
+        LibRbd.rbd_lock_get_owners_cleanup(Pointer.nativeValue(owners), count[0]);
+        return out;
+    }
+
+    /** Breaks another client's exclusive lock; librbd blocklists that client (rbd_blocklist_expire_seconds). */
+    public void breakExclusiveLock(String owner) throws CephException {
+        lockCall(LibRbd.rbd_lock_break(image, LibRbd.LOCK_MODE_EXCLUSIVE, owner), "break the lock of");
+    }
+
+    private void lockCall(int rc, String what) throws CephException {
+        if (closed) {
+            throw new CephException("device closed", -Errno.ENOTCONN);
+        }
+        if (rc < 0) {
+            throw new CephException("cannot " + what + " image " + pool + "/" + name, rc);
+        }
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /** Waits (up to 60 s) for operations in flight, then closes the image. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (released) {
+                return;
+            }
+            released = true;
+            closed = true;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (inFlight.get() > 0) {
+            LOG.warn("rbd {}/{}: closing with {} operations still in flight", pool, name, inFlight.get());
+        }
+        if (watchHandle >= 0) {
+            int rc = LibRbd.rbd_update_unwatch(image, watchHandle);
+            if (rc < 0) {
+                LOG.warn("rbd {}/{}: unwatch failed: {}", pool, name, Errno.describe(rc));
+            }
+        }
+        WATCHED.remove(key);
+        int rc = LibRbd.rbd_close(image);
+        if (rc < 0) {
+            LOG.warn("rbd {}/{}: close failed: {}", pool, name, Errno.describe(rc));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "rbd:" + pool + "/" + name;
+    }
+}

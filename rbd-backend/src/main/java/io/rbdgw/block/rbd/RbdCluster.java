@@ -1,0 +1,231 @@
+package io.rbdgw.block.rbd;
+
+import com.ceph.rados.IoCTX;
+import com.ceph.rados.Rados;
+import com.ceph.rados.exceptions.RadosException;
+import com.sun.jna.Pointer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One RADOS client connection (one cephx identity, one client address) and its per-pool I/O
+ * contexts. Devices and {@link RbdImages} borrow the I/O contexts; close them before the cluster.
+ *
+ * <p>Settings forced before connect, for correctness rather than speed:
+ * <ul>
+ *   <li>{@code rbd_cache = false}: an acknowledged write is in RADOS (no volatile client cache, so
+ *       WCE=0 is honest) and no gateway serves data another gateway has overwritten.</li>
+ *   <li>{@code client_mount_timeout}, {@code rados_mon_op_timeout}: a dead or unreachable cluster
+ *       fails {@link #connect} and monitor commands with -ETIMEDOUT instead of hanging.</li>
+ *   <li>{@code rados_osd_op_timeout}: an OSD op that gets no answer fails (TRANSIENT) instead of
+ *       holding a SCSI command forever.</li>
+ * </ul>
+ */
+public final class RbdCluster implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RbdCluster.class);
+
+    /**
+     * How to connect.
+     *
+     * @param clientId       cephx id without {@code client.} (e.g. {@code iscsi})
+     * @param confFile       ceph.conf (mon host, and the keyring unless {@code keyring} is given)
+     * @param keyring        keyring file, or null to use the one the conf names
+     * @param connectTimeout bound for connect and monitor commands
+     * @param osdOpTimeout   bound for one OSD operation (0 = wait forever)
+     */
+    public record Options(String clientId, Path confFile, Path keyring, Duration connectTimeout,
+            Duration osdOpTimeout) {
+
+        public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(15);
+        public static final Duration DEFAULT_OSD_OP_TIMEOUT = Duration.ofSeconds(30);
+
+        public Options {
+            if (clientId == null || clientId.isEmpty() || clientId.startsWith("client.")) {
+                throw new IllegalArgumentException("clientId must be a bare cephx id such as 'iscsi': " + clientId);
+            }
+            if (confFile == null) {
+                throw new IllegalArgumentException("confFile is required");
+            }
+            if (connectTimeout == null || connectTimeout.toSeconds() < 1) {
+                throw new IllegalArgumentException("connectTimeout must be at least 1 s");
+            }
+            if (osdOpTimeout == null || osdOpTimeout.isNegative()) {
+                throw new IllegalArgumentException("osdOpTimeout must be >= 0");
+            }
+        }
+
+        public static Options of(String clientId, Path confFile) {
+            return new Options(clientId, confFile, null, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OSD_OP_TIMEOUT);
+        }
+
+        public Options withKeyring(Path keyringFile) {
+            return new Options(clientId, confFile, keyringFile, connectTimeout, osdOpTimeout);
+        }
+
+        public Options withTimeouts(Duration connect, Duration osdOp) {
+            return new Options(clientId, confFile, keyring, connect, osdOp);
+        }
+    }
+
+    /** rados-java keeps the {@code rados_t} protected; this is the only way to reach it. */
+    private static final class RadosHandle extends Rados {
+        RadosHandle(String id) {
+            super(id);
+        }
+
+        long address() {
+            return Pointer.nativeValue(clusterPtr);
+        }
+    }
+
+    private final Options options;
+    private final RadosHandle rados;
+    private final long clusterAddress;
+    private final Map<String, IoCTX> ioCtxs = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private RbdCluster(Options options, RadosHandle rados) {
+        this.options = options;
+        this.rados = rados;
+        this.clusterAddress = rados.address();
+    }
+
+    /** Connects, or fails with {@link CephException} (UNREACHABLE within about the connect timeout). */
+    public static RbdCluster connect(Options options) throws CephException {
+        if (!Files.isReadable(options.confFile())) {
+            throw new CephException("cannot read ceph conf " + options.confFile(), -Errno.ENOENT);
+        }
+        RadosHandle rados = new RadosHandle(options.clientId());
+        try {
+            rados.confReadFile(options.confFile().toFile());
+            if (options.keyring() != null) {
+                rados.confSet("keyring", options.keyring().toString());
+            }
+            rados.confSet("rbd_cache", "false");
+            String connect = Long.toString(options.connectTimeout().toSeconds());
+            rados.confSet("client_mount_timeout", connect);
+            rados.confSet("rados_mon_op_timeout", connect);
+            rados.confSet("rados_osd_op_timeout", Long.toString(options.osdOpTimeout().toSeconds()));
+            rados.connect();
+        } catch (RadosException e) {
+            rados.shutDown();
+            throw new CephException("cannot connect to the Ceph cluster of " + options.confFile() + " as client."
+                    + options.clientId(), e.getReturnValue(), e);
+        }
+        RbdCluster cluster = new RbdCluster(options, rados);
+        LOG.info("connected to Ceph as client.{} ({}), address {}", options.clientId(), options.confFile(),
+                cluster.clientAddress());
+        return cluster;
+    }
+
+    public static RbdCluster connect(String clientId, Path confFile) throws CephException {
+        return connect(Options.of(clientId, confFile));
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /** The I/O context of {@code pool}, opened once and kept until {@link #close}. */
+    public IoCTX ioCtx(String pool) throws CephException {
+        checkOpen();
+        IoCTX ctx = ioCtxs.get(pool);
+        if (ctx != null) {
+            return ctx;
+        }
+        synchronized (ioCtxs) {
+            ctx = ioCtxs.get(pool);
+            if (ctx == null) {
+                try {
+                    ctx = rados.ioCtxCreate(pool);
+                } catch (RadosException e) {
+                    throw new CephException("cannot open pool " + pool, e.getReturnValue(), e);
+                }
+                ioCtxs.put(pool, ctx);
+            }
+            return ctx;
+        }
+    }
+
+    /** Image management in {@code pool}. */
+    public RbdImages images(String pool) throws CephException {
+        return new RbdImages(this, pool);
+    }
+
+    /**
+     * This client's address as the OSDs see it ({@code 127.0.0.1:0/3141592653}): what another gateway
+     * blocklists to fence this one.
+     */
+    public String clientAddress() throws CephException {
+        checkOpen();
+        long[] out = new long[1];
+        int rc = LibRados.rados_getaddrs(clusterAddress, out);
+        if (rc < 0) {
+            throw new CephException("rados_getaddrs", rc);
+        }
+        try {
+            return new Pointer(out[0]).getString(0);
+        } finally {
+            LibRados.rados_buffer_free(out[0]);
+        }
+    }
+
+    /** The global id of this client ({@code client.4242} is 4242). */
+    public long instanceId() throws CephException {
+        checkOpen();
+        return LibRados.rados_get_instance_id(clusterAddress);
+    }
+
+    /**
+     * Fences a client: the OSDs reject its operations (-ESHUTDOWN) for {@code seconds}. Also works with
+     * the address of this very client.
+     *
+     * <p>Returns when the monitors committed the OSD map with the entry and this client has that map.
+     * An OSD that has not seen the map yet may still apply an operation of the fenced client for a
+     * moment; it catches up, at the latest, when an operation of this (newer) client reaches it,
+     * which is why the taking-over gateway's own writes are safe but a "fenced" client's write right
+     * after this call can still succeed.
+     */
+    public void blocklist(String clientAddress, int seconds) throws CephException {
+        checkOpen();
+        if (seconds <= 0) {
+            throw new IllegalArgumentException("blocklist expiry must be positive: " + seconds);
+        }
+        int rc = LibRados.rados_blocklist_add(clusterAddress, clientAddress, seconds);
+        if (rc < 0) {
+            throw new CephException("blocklisting " + clientAddress, rc);
+        }
+        rc = LibRados.rados_wait_for_latest_osdmap(clusterAddress);
+        if (rc < 0) {
+            throw new CephException("waiting for the OSD map after blocklisting " + clientAddress, rc);
+        }
+    }
+
+    private void checkOpen() throws CephException {
+        if (closed) {
+            throw new CephException("cluster connection closed", -Errno.ENOTCONN);
+        }
+    }
+
+    /** Closes the I/O contexts and the connection; devices must be closed first. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        synchronized (ioCtxs) {
+            for (IoCTX ctx : ioCtxs.values()) {
+                rados.ioCtxDestroy(ctx);
+            }
+            ioCtxs.clear();
+        }
+        rados.shutDown();
+    }
+}

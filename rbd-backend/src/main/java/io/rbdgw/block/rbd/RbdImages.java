@@ -1,0 +1,164 @@
+package io.rbdgw.block.rbd;
+
+import com.ceph.rados.IoCTX;
+import com.ceph.rbd.Rbd;
+import com.ceph.rbd.RbdException;
+import com.ceph.rbd.RbdImage;
+import com.ceph.rbd.jna.RbdSnapInfo;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Image lifecycle in one pool (management path, synchronous): create, list, resize, snapshots,
+ * delete, and {@link #open} for I/O. Uses rados-java where it covers the call. Failures are
+ * {@link CephException}s whose {@link CephException#reason()} tells a missing image from missing caps.
+ */
+public final class RbdImages {
+
+    /** RBD_FEATURE_LAYERING | EXCLUSIVE_LOCK | OBJECT_MAP | FAST_DIFF | DEEP_FLATTEN: the CLI default (61). */
+    public static final long DEFAULT_FEATURES = 1 | 4 | 8 | 16 | 32;
+    /** 4 MiB objects. */
+    public static final int DEFAULT_ORDER = 22;
+
+    /** A snapshot of an image. */
+    public record Snapshot(long id, String name, long sizeBytes) {
+    }
+
+    private final RbdCluster cluster;
+    private final String pool;
+    private final IoCTX ioCtx;
+    private final Rbd rbd;
+
+    RbdImages(RbdCluster cluster, String pool) throws CephException {
+        this.cluster = cluster;
+        this.pool = pool;
+        this.ioCtx = cluster.ioCtx(pool);
+        this.rbd = new Rbd(ioCtx);
+    }
+
+    public String pool() {
+        return pool;
+    }
+
+    /** Creates a format-2 image with the default features and 4 MiB objects. */
+    public void create(String name, long sizeBytes) throws CephException {
+        create(name, sizeBytes, DEFAULT_FEATURES, DEFAULT_ORDER);
+    }
+
+    /** Creates an image; {@code order} is log2 of the object size (12..25). */
+    public void create(String name, long sizeBytes, long features, int order) throws CephException {
+        if (sizeBytes < 0 || order < 12 || order > 25) {
+            throw new IllegalArgumentException("bad size " + sizeBytes + " or order " + order);
+        }
+        try {
+            rbd.create(name, sizeBytes, features, order);
+        } catch (RbdException e) {
+            throw failure("create image", name, e);
+        }
+    }
+
+    public List<String> list() throws CephException {
+        try {
+            return List.of(rbd.list());
+        } catch (RbdException e) {
+            throw failure("list images", "", e);
+        }
+    }
+
+    public boolean exists(String name) throws CephException {
+        return list().contains(name);
+    }
+
+    /** Deletes the image (fails with BUSY while it is open somewhere or has snapshots). */
+    public void delete(String name) throws CephException {
+        try {
+            rbd.remove(name);
+        } catch (RbdException e) {
+            throw failure("delete image", name, e);
+        }
+    }
+
+    /** Renames the image; its id, and so the device identity, stays the same. */
+    public void rename(String name, String newName) throws CephException {
+        try {
+            rbd.rename(name, newName);
+        } catch (RbdException e) {
+            throw failure("rename image", name, e);
+        }
+    }
+
+    /** Grows or shrinks the image; open devices see the new size through their update watch. */
+    public void resize(String name, long sizeBytes) throws CephException {
+        withImage(name, image -> image.resize(sizeBytes), "resize");
+    }
+
+    public long size(String name) throws CephException {
+        long[] size = new long[1];
+        withImage(name, image -> size[0] = image.stat().size, "stat");
+        return size[0];
+    }
+
+    public void createSnapshot(String name, String snapshot) throws CephException {
+        withImage(name, image -> image.snapCreate(snapshot), "create snapshot " + snapshot + " of");
+    }
+
+    public List<Snapshot> listSnapshots(String name) throws CephException {
+        List<Snapshot> out = new ArrayList<>();
+        withImage(name, image -> {
+            for (RbdSnapInfo s : image.snapList()) {
+                out.add(new Snapshot(s.id, s.name, s.size));
+            }
+        }, "list snapshots of");
+        return out;
+    }
+
+    /** Rolls the image back to the snapshot; do it while no gateway has the image open for I/O. */
+    public void rollbackSnapshot(String name, String snapshot) throws CephException {
+        withImage(name, image -> image.snapRollBack(snapshot), "roll back to snapshot " + snapshot + " of");
+    }
+
+    public void deleteSnapshot(String name, String snapshot) throws CephException {
+        withImage(name, image -> image.snapRemove(snapshot), "delete snapshot " + snapshot + " of");
+    }
+
+    /** Opens the image for I/O with the default {@link RbdBlockDevice.Options}. */
+    public RbdBlockDevice open(String name) throws CephException {
+        return RbdBlockDevice.open(cluster, pool, name);
+    }
+
+    private interface ImageAction {
+        void run(RbdImage image) throws RbdException;
+    }
+
+    private void withImage(String name, ImageAction action, String what) throws CephException {
+        RbdImage image;
+        try {
+            image = rbd.open(name);
+        } catch (RbdException e) {
+            throw failure("open image", name, e);
+        }
+        try {
+            action.run(image);
+        } catch (RbdException e) {
+            throw failure(what, name, e);
+        } finally {
+            try {
+                rbd.close(image);
+            } catch (RbdException e) {
+                // the handle is gone either way; the action's outcome is what matters
+            }
+        }
+    }
+
+    private CephException failure(String what, String name, RbdException e) {
+        String target = name.isEmpty() ? pool : pool + "/" + name;
+        return new CephException(what + " " + target + " as client." + cluster.options().clientId(),
+                e.getReturnValue(), e);
+    }
+
+    @Override
+    public String toString() {
+        return "RbdImages[" + pool + ", " + Arrays.toString(new String[] {cluster.options().clientId()}) + "]";
+    }
+}
