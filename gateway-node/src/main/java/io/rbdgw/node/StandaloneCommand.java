@@ -105,15 +105,10 @@ public final class StandaloneCommand implements Callable<Integer> {
         IscsiServer server = new IscsiServer(targets, new SessionRegistry(), settings, ioThreads);
         InetSocketAddress bound = server.bind(address);
 
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping");
-            server.close();
-            lu.close();
-            device.close();
-            log.info("stopped");
-            stopped.countDown();
-        }, "shutdown"));
+        // SIGTERM and SIGINT end the wait below; the main thread then shuts down in order and the
+        // process exits 0, so a service manager sees a clean stop.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        Shutdown.onTermination(stopRequested::countDown);
 
         String host = bound.getAddress().getHostAddress();
         String portal = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + bound.getPort();
@@ -124,7 +119,12 @@ public final class StandaloneCommand implements Callable<Integer> {
         System.out.println("  portal:  " + portal);
         System.out.println("  LUN URL: iscsi://" + portal + "/" + targetIqn + "/0");
         System.out.flush();
-        stopped.await();
+        stopRequested.await();
+        log.info("stopping: closing the portal and the LUN");
+        server.close();
+        lu.close();
+        device.close();
+        log.info("stopped");
         return 0;
     }
 }

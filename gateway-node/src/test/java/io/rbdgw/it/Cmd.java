@@ -27,9 +27,9 @@ record Cmd(int exitCode, String output) {
                 p.destroyForcibly();
                 p.waitFor(10, TimeUnit.SECONDS);
                 return new Cmd(-1, "TIMEOUT after " + timeoutSeconds + " s: " + String.join(" ", command) + "\n"
-                        + Files.readString(out.toPath(), StandardCharsets.UTF_8));
+                        + new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8));
             }
-            return new Cmd(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8));
+            return new Cmd(p.exitValue(), new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8));
         } finally {
             out.delete();
         }

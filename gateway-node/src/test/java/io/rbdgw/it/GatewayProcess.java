@@ -24,12 +24,13 @@ final class GatewayProcess implements AutoCloseable {
     private final CountDownLatch up = new CountDownLatch(1);
     private final int port;
     private final String iqn;
+    private final Thread reader;
 
     private GatewayProcess(Process process, int port, String iqn) {
         this.process = process;
         this.port = port;
         this.iqn = iqn;
-        Thread reader = new Thread(() -> {
+        reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 String line;
@@ -112,12 +113,15 @@ final class GatewayProcess implements AutoCloseable {
 
     /** Sends SIGTERM and waits; returns the exit code. */
     int stop() throws InterruptedException {
-        process.destroy();
+        // ProcessHandle.destroy() only signals; Process.destroy() would also close our end of the
+        // output pipe and lose the last lines the gateway prints while stopping.
+        process.toHandle().destroy();
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
             throw new IllegalStateException("gateway did not stop within 20 s of SIGTERM:\n" + output());
         }
+        reader.join(5000); // the last lines it printed
         return process.exitValue();
     }
 

@@ -25,7 +25,7 @@ class StandaloneGatewayIT {
     static final long LUN_SIZE = 256L << 20;
 
     @TempDir
-    Path dir;
+    static Path dir;
 
     GatewayProcess gw;
 
@@ -54,19 +54,23 @@ class StandaloneGatewayIT {
     void inquiryIdentifiesTheLun() throws Exception {
         Cmd inq = Cmd.run(30, "iscsi-inq", gw.lunUrl(0));
         assertThat(inq.exitCode()).as(inq.toString()).isZero();
-        assertThat(inq.output()).contains("Vendor:RBDGW").contains("Peripheral Device Type:0");
-        Cmd serial = Cmd.run(30, "iscsi-inq", "-e", "1", "-c", "0x80", gw.lunUrl(0));
+        assertThat(inq.output()).contains("Vendor:RBDGW").contains("Peripheral Device Type:DIRECT_ACCESS")
+                .contains("TPGS:1");
+        Cmd serial = Cmd.run(30, "iscsi-inq", "-e", "1", "-c", "128", gw.lunUrl(0));
         assertThat(serial.exitCode()).as(serial.toString()).isZero();
-        Cmd ids = Cmd.run(30, "iscsi-inq", "-e", "1", "-c", "0x83", gw.lunUrl(0));
+        assertThat(serial.output()).containsPattern("Unit Serial Number:\\[[0-9a-f]{32}\\]");
+        Cmd ids = Cmd.run(30, "iscsi-inq", "-e", "1", "-c", "131", gw.lunUrl(0));
         assertThat(ids.exitCode()).as(ids.toString()).isZero();
-        assertThat(ids.output()).contains("NAA");
+        assertThat(ids.output()).contains("Designator Type:(3) NAA")
+                .contains("Designator:[" + gw.iqn() + ",t,0x0001]")
+                .contains("Designator Type:(4) RELATIVE_TARGET_PORT");
     }
 
     @Test
     void readCapacity16ReportsTheLunSize() throws Exception {
         Cmd rc = Cmd.run(30, "iscsi-readcapacity16", gw.lunUrl(0));
         assertThat(rc.exitCode()).as(rc.toString()).isZero();
-        assertThat(rc.output()).contains("Logical block length:512")
+        assertThat(rc.output()).contains("LOGICAL BLOCK LENGTH IN BYTES:512")
                 .contains("Total size:" + LUN_SIZE);
     }
 
