@@ -41,7 +41,9 @@ public final class Capacity {
         ByteBuf b = task.alloc().buffer(32);
         b.writeLong(info.blockCount() - 1).writeInt(info.blockSize());
         b.writeByte(0);                                            // no protection information
-        b.writeByte(info.blockSize() == 512 ? 3 : 0);              // LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT
+        // LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: 0. Neither RBD nor a file has a physical
+        // sector larger than the logical block; alignment hints go in the block limits VPD page.
+        b.writeByte(0);
         int lbp = 0;
         if (info.thinProvisioned()) {
             lbp = 0x80 | (info.discardZeroes() ? 0x40 : 0);       // LBPME, LBPRZ
