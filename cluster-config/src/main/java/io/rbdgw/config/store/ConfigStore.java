@@ -213,6 +213,26 @@ public final class ConfigStore implements Closeable {
         }
     }
 
+    /**
+     * Computes changes from the latest snapshot and applies them, recomputing on a conflict up to
+     * {@code maxAttempts} times: for callers without a user to show the conflict to (e.g. the coordinator, or
+     * an API call that says "add this disk" rather than "change epoch E").
+     *
+     * @return the epoch the changes were committed at
+     */
+    public long update(java.util.function.Function<ClusterConfig, List<? extends ConfigChange>> changes, int maxAttempts) {
+        for (int attempt = 1; ; attempt++) {
+            ClusterConfig snapshot = read();
+            try {
+                return apply(snapshot.epoch(), changes.apply(snapshot));
+            } catch (ConfigConflictException e) {
+                if (attempt >= maxAttempts) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     private byte[] epochDoc(long epoch) {
         return docs.writeFields(Map.of("epoch", epoch));
     }

@@ -166,6 +166,24 @@ class ConfigStoreTest {
     }
 
     @Test
+    void updatersThatRetryOnConflictAllGetTheirChangeIn() throws Exception {
+        int writers = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        List<Future<Long>> results = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            String image = "u" + w;
+            results.add(pool.submit(() -> store.update(snapshot -> List.of(new ConfigChange.PutDisk(disk(image))), 50)));
+        }
+        List<Long> epochs = new ArrayList<>();
+        for (Future<Long> f : results) {
+            epochs.add(f.get(20, TimeUnit.SECONDS));
+        }
+        pool.shutdown();
+        assertThat(epochs).containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
+        assertThat(store.read().disks()).hasSize(writers);
+    }
+
+    @Test
     void deletingATargetRemovesItsLunsClientsAndGroupsButKeepsDisks() throws Exception {
         store.apply(0, Fixtures.basicTarget());
         store.apply(1, new ConfigChange.PutTarget(Target.of(T2)), new ConfigChange.PutLun(new Lun(T2, 0, "rbd/a")));
