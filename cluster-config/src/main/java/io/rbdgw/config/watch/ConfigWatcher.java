@@ -54,6 +54,7 @@ public final class ConfigWatcher implements Closeable {
     private final Object snapshotLock = new Object();
     private volatile ClusterConfig current;
     private volatile boolean connected;
+    private volatile Thread thread;
 
     // connection events (type None) also reach the watch; those are handled by the connection listener, and a
     // read started on a Disconnected event would only block this thread in Curator's retries
@@ -70,6 +71,7 @@ public final class ConfigWatcher implements Closeable {
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "config-watcher " + store.layout().root());
             t.setDaemon(true);
+            thread = t;
             return t;
         });
     }
@@ -165,7 +167,11 @@ public final class ConfigWatcher implements Closeable {
                     current = next;
                     snapshotLock.notifyAll();
                 }
-                listeners.forEach(l -> safely(() -> l.configChanged(next)));
+                for (Listener l : listeners) {
+                    if (state.get() == State.STARTED) {
+                        safely(() -> l.configChanged(next));
+                    }
+                }
             }
         } catch (Exception e) {
             if (state.get() == State.STARTED && connected) {
@@ -188,6 +194,7 @@ public final class ConfigWatcher implements Closeable {
         }
     }
 
+    /** Stops watching; once it returns (unless called from a listener) no listener is called any more. */
     @Override
     public void close() {
         State was = state.getAndSet(State.CLOSED);
@@ -196,5 +203,14 @@ public final class ConfigWatcher implements Closeable {
         }
         client.getConnectionStateListenable().removeListener(connectionListener);
         executor.shutdownNow();
+        if (Thread.currentThread() != thread) {
+            try {
+                if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                    log.warn("a configuration listener is still running 5 s after close");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }
