@@ -1,6 +1,5 @@
 package io.rbdgw.config.membership;
 
-import io.rbdgw.config.store.ConfigStoreException;
 import io.rbdgw.config.store.Documents;
 import io.rbdgw.config.store.ZkLayout;
 import java.io.Closeable;
@@ -10,14 +9,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * This gateway's presence in the cluster: an ephemeral {@code members/<name>} node, re-created by Curator's
  * {@link PersistentNode} after a session loss, and a persistent {@code status/<name>} with the applied epoch.
  */
 public final class GatewayMembership implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(GatewayMembership.class);
     public enum State { LATENT, STARTED, CLOSED }
 
     private final CuratorFramework client;
@@ -26,6 +29,12 @@ public final class GatewayMembership implements Closeable {
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final PersistentNode node;
     private volatile MemberInfo self;
+    private final AtomicReference<GatewayStatus> pending = new AtomicReference<>();
+    private final ConnectionStateListener reconnect = (c, newState) -> {
+        if (newState.isConnected()) {
+            flush();
+        }
+    };
 
     public GatewayMembership(CuratorFramework client, ZkLayout layout, MemberInfo self) {
         this.client = client;
@@ -39,7 +48,9 @@ public final class GatewayMembership implements Closeable {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("cannot start membership that is " + state.get());
         }
+        client.getConnectionStateListenable().addListener(reconnect);
         node.start();
+        flush();
     }
 
     public State state() {
@@ -65,25 +76,45 @@ public final class GatewayMembership implements Closeable {
     }
 
     /**
-     * Records that this gateway has applied {@code appliedEpoch}, with its health. Synchronous; throws
-     * {@link ConfigStoreException} while ZooKeeper is unreachable (report again after reconnecting).
+     * Records that this gateway has applied {@code appliedEpoch}, with its health, and publishes it in the
+     * background. Never blocks and never fails: while ZooKeeper is unreachable the latest status waits and is
+     * written on reconnection (later reports replace earlier ones that were not written yet).
      */
     public void reportStatus(long appliedEpoch, GatewayStatus.Health health, String detail) {
-        GatewayStatus s = new GatewayStatus(self.name(), appliedEpoch, health, detail, System.currentTimeMillis());
-        byte[] data = docs.write(s);
+        pending.set(new GatewayStatus(self.name(), appliedEpoch, health, detail, System.currentTimeMillis()));
+        flush();
+    }
+
+    /** The status reported last and not yet written, if any. */
+    public java.util.Optional<GatewayStatus> unpublishedStatus() {
+        return java.util.Optional.ofNullable(pending.get());
+    }
+
+    private void flush() {
+        GatewayStatus s = pending.get();
+        if (s == null || state.get() == State.CLOSED) {
+            return;
+        }
         String path = layout.status(self.name());
+        byte[] data = docs.write(s);
         try {
-            try {
-                client.setData().forPath(path, data);
-            } catch (KeeperException.NoNodeException first) {
-                try {
-                    client.create().creatingParentsIfNeeded().forPath(path, data);
-                } catch (KeeperException.NodeExistsException raced) {
-                    client.setData().forPath(path, data);
+            client.setData().inBackground((c, event) -> {
+                int rc = event.getResultCode();
+                if (rc == KeeperException.Code.OK.intValue()) {
+                    pending.compareAndSet(s, null);
+                } else if (rc == KeeperException.Code.NONODE.intValue()) {
+                    c.create().creatingParentsIfNeeded().inBackground((c2, created) -> {
+                        if (created.getResultCode() == KeeperException.Code.OK.intValue()) {
+                            pending.compareAndSet(s, null);
+                        } else if (created.getResultCode() == KeeperException.Code.NODEEXISTS.intValue()) {
+                            flush(); // raced with another report's create: write the latest with setData
+                        }
+                    }).forPath(path, data);
                 }
-            }
+                // connection problems: the status stays pending and is written on RECONNECTED
+            }).forPath(path, data);
         } catch (Exception e) {
-            throw new ConfigStoreException("cannot report status at " + path + ": " + e, e);
+            log.warn("cannot publish status {} yet: {}", s, e.toString());
         }
     }
 
@@ -95,6 +126,7 @@ public final class GatewayMembership implements Closeable {
     @Override
     public void close() throws IOException {
         if (state.getAndSet(State.CLOSED) == State.STARTED) {
+            client.getConnectionStateListenable().removeListener(reconnect);
             node.close();
         }
     }

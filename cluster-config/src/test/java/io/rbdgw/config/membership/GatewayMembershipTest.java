@@ -47,6 +47,7 @@ class GatewayMembershipTest {
 
             gwA.reportStatus(7, GatewayStatus.Health.OK, null);
             gwB.reportStatus(6, GatewayStatus.Health.DEGRADED, "disk rbd/x: image not found");
+            await().atMost(WAIT).until(() -> gwA.unpublishedStatus().isEmpty() && gwB.unpublishedStatus().isEmpty());
 
             MembershipView view = gwA.view();
             assertThat(view.members()).containsExactlyInAnyOrder(info("gw-a", "10.0.0.1:3260"), info("gw-b", "10.0.0.2:3260"));
@@ -61,6 +62,31 @@ class GatewayMembershipTest {
             assertThat(b2.alive()).isFalse();
             assertThat(b2.status().orElseThrow().appliedEpoch()).isEqualTo(6);
             assertThat(view.pending(7)).isEmpty();
+        }
+    }
+
+    @Test
+    void aStatusReportedWhileZooKeeperIsDownIsPublishedWhenItReturns() throws Exception {
+        ZkLayout layout = new ZkLayout(ZkTestSupport.newRoot());
+        try (TestingServer own = ZkTestSupport.server();
+             CuratorFramework a = ZkTestSupport.client(own.getConnectString());
+             GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
+            gw.start();
+            assertThat(gw.awaitRegistered(WAIT)).isTrue();
+            gw.reportStatus(1, GatewayStatus.Health.OK, null);
+            await().atMost(WAIT).until(() -> gw.unpublishedStatus().isEmpty());
+
+            own.stop();
+            await().atMost(WAIT).until(() -> !a.getZookeeperClient().isConnected());
+            gw.reportStatus(2, GatewayStatus.Health.OK, null);
+            gw.reportStatus(3, GatewayStatus.Health.DEGRADED, "ZooKeeper was away");
+            assertThat(gw.unpublishedStatus()).map(GatewayStatus::appliedEpoch).contains(3L);
+
+            own.restart();
+            await().atMost(WAIT).until(() -> gw.unpublishedStatus().isEmpty());
+            GatewayStatus s = gw.view().status("gw-a").orElseThrow();
+            assertThat(s.appliedEpoch()).isEqualTo(3);
+            assertThat(s.health()).isEqualTo(GatewayStatus.Health.DEGRADED);
         }
     }
 
