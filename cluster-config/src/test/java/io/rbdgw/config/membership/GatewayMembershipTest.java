@@ -34,6 +34,7 @@ class GatewayMembershipTest {
     }
 
     @Test
+    @SuppressWarnings("try") // gw-b leaves early on purpose
     void membersAreListedWithTheEpochsTheyApplied() throws Exception {
         ZkLayout layout = new ZkLayout(ZkTestSupport.newRoot());
         try (CuratorFramework a = ZkTestSupport.client(server.getConnectString());
