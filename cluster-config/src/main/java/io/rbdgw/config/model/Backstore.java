@@ -1,0 +1,9 @@
+package io.rbdgw.config.model;
+
+/** What stores a disk's blocks. */
+public enum Backstore {
+    /** A Ceph RBD image {@code pool/image}. */
+    RBD,
+    /** A local file (standalone and test setups); the disk then names its path. */
+    FILE
+}

@@ -1,0 +1,38 @@
+package io.rbdgw.config.model;
+
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * An initiator allowed on a target (an ACL entry), its CHAP settings, and the LUNs it sees: all of the target's
+ * LUNs, or the listed LUN numbers plus those of the host group it belongs to.
+ */
+public record Client(String target, String initiator, Authentication auth, boolean allLuns, SortedSet<Integer> luns) {
+    public Client {
+        Names.iscsiName("target", target);
+        Names.iscsiName("initiator", initiator);
+        if (auth == null) {
+            auth = Authentication.NONE;
+        }
+        luns = luns == null ? java.util.Collections.emptySortedSet()
+                : java.util.Collections.unmodifiableSortedSet(new TreeSet<>(luns));
+        if (allLuns && !luns.isEmpty()) {
+            throw new IllegalArgumentException("client " + initiator + " sees all LUNs: do not also list LUNs " + luns);
+        }
+    }
+
+    /** A client that sees every LUN of the target. */
+    public static Client allLuns(String target, String initiator) {
+        return new Client(target, initiator, Authentication.NONE, true, null);
+    }
+
+    /** A client that sees the listed LUNs (and those of its host group). */
+    public static Client withLuns(String target, String initiator, Set<Integer> luns) {
+        return new Client(target, initiator, Authentication.NONE, false, new TreeSet<>(luns));
+    }
+
+    public Client withAuth(Authentication newAuth) {
+        return new Client(target, initiator, newAuth, allLuns, luns);
+    }
+}

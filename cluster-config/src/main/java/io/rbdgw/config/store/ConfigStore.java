@@ -1,0 +1,318 @@
+package io.rbdgw.config.store;
+
+import io.rbdgw.config.model.Authentication;
+import io.rbdgw.config.model.Client;
+import io.rbdgw.config.model.ClusterConfig;
+import io.rbdgw.config.model.ConfigChange;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Gateway;
+import io.rbdgw.config.model.HostGroup;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.SchemaVersion;
+import io.rbdgw.config.model.Settings;
+import io.rbdgw.config.model.Target;
+import java.io.Closeable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * The desired configuration in ZooKeeper (layout: {@link ZkLayout}).
+ *
+ * <p>Every change is one ZooKeeper multi-op transaction that also sets {@code config/epoch} conditioned on its data
+ * version: the epoch <em>is</em> that version. A change is computed against a snapshot at epoch E and commits only
+ * if the epoch znode is still at E, so concurrent admins cannot interleave: one wins, the others get a
+ * {@link ConfigConflictException} and nothing of theirs is written. Because every writer bumps the epoch, a reader
+ * that sees the same epoch before and after reading the tree has read exactly that epoch's state.
+ *
+ * <p>The store does not own the Curator client; {@link #close()} only makes further calls fail.
+ */
+public final class ConfigStore implements Closeable {
+    private static final int MAX_READ_ATTEMPTS = 50;
+
+    private final CuratorFramework client;
+    private final ZkLayout layout;
+    private final Documents docs = new Documents();
+    private volatile boolean closed;
+
+    public ConfigStore(CuratorFramework client, String root) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.layout = new ZkLayout(root);
+    }
+
+    public ZkLayout layout() {
+        return layout;
+    }
+
+    public CuratorFramework client() {
+        return client;
+    }
+
+    /**
+     * Creates the empty configuration (epoch 0) unless it exists; safe to call from every gateway at once. Refuses a
+     * layout written by a newer major schema.
+     */
+    public void initialize() {
+        checkOpen();
+        try {
+            if (client.checkExists().forPath(layout.epoch()) == null) {
+                try {
+                    client.create().creatingParentsIfNeeded().forPath(layout.root());
+                } catch (KeeperException.NodeExistsException ignored) {
+                    // another gateway or a previous run
+                }
+                List<CuratorOp> ops = new ArrayList<>();
+                ops.add(client.transactionOp().create().forPath(layout.schema(), docs.write(null)));
+                ops.add(client.transactionOp().create().forPath(layout.config()));
+                ops.add(client.transactionOp().create().forPath(layout.epoch(), epochDoc(0)));
+                tree(ClusterConfig.EMPTY).forEach((path, data) -> ops.add(createOp(path, data)));
+                try {
+                    client.transaction().forOperations(ops);
+                } catch (KeeperException.NodeExistsException raced) {
+                    // initialized concurrently by someone else: fine
+                }
+            }
+            byte[] schema = client.getData().forPath(layout.schema());
+            docs.version(layout.schema(), schema);
+        } catch (ConfigStoreException e) {
+            throw e;
+        } catch (Exception e) {
+            throw failure("initialize " + layout.root(), e);
+        }
+    }
+
+    /** The current epoch (a cheap single read). */
+    public long epoch() {
+        checkOpen();
+        try {
+            Stat stat = client.checkExists().forPath(layout.epoch());
+            if (stat == null) {
+                throw notInitialized();
+            }
+            return stat.getVersion();
+        } catch (ConfigStoreException e) {
+            throw e;
+        } catch (Exception e) {
+            throw failure("read " + layout.epoch(), e);
+        }
+    }
+
+    /** A consistent snapshot: the whole configuration of one epoch, never part of a change. */
+    public ClusterConfig read() {
+        checkOpen();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                ClusterConfig c = readOnce();
+                if (c != null) {
+                    return c;
+                }
+            } catch (KeeperException.NoNodeException e) {
+                // a node vanished under us: a change committed mid-read, so the epoch moved; retry
+                if (Objects.equals(e.getPath(), layout.epoch())) {
+                    throw notInitialized();
+                }
+            } catch (ConfigStoreException e) {
+                throw e;
+            } catch (Exception e) {
+                throw failure("read the configuration", e);
+            }
+            if (attempt >= MAX_READ_ATTEMPTS) {
+                throw new ConfigStoreException("the configuration kept changing while being read; gave up after " + attempt + " attempts");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private ClusterConfig readOnce() throws Exception {
+        Stat before = new Stat();
+        client.getData().storingStatIn(before).forPath(layout.epoch());
+        SchemaVersion schema = docs.version(layout.schema(), client.getData().forPath(layout.schema()));
+
+        List<Target> targets = new ArrayList<>();
+        List<Lun> luns = new ArrayList<>();
+        List<Client> clients = new ArrayList<>();
+        List<HostGroup> groups = new ArrayList<>();
+        for (String iqn : client.getChildren().forPath(layout.targets())) {
+            targets.add(get(layout.target(iqn), Target.class));
+            for (String n : client.getChildren().forPath(layout.luns(iqn))) {
+                luns.add(get(layout.luns(iqn) + "/" + n, Lun.class));
+            }
+            for (String c : client.getChildren().forPath(layout.clients(iqn))) {
+                clients.add(get(layout.clients(iqn) + "/" + c, Client.class));
+            }
+            for (String g : client.getChildren().forPath(layout.hostGroups(iqn))) {
+                groups.add(get(layout.hostGroups(iqn) + "/" + g, HostGroup.class));
+            }
+        }
+        List<Disk> disks = new ArrayList<>();
+        for (String d : client.getChildren().forPath(layout.disks())) {
+            disks.add(get(layout.disks() + "/" + d, Disk.class));
+        }
+        List<Gateway> gateways = new ArrayList<>();
+        for (String g : client.getChildren().forPath(layout.gateways())) {
+            gateways.add(get(layout.gateways() + "/" + g, Gateway.class));
+        }
+        Authentication discovery = get(layout.discovery(), Authentication.class);
+        Settings settings = get(layout.settings(), Settings.class);
+
+        Stat after = client.checkExists().forPath(layout.epoch());
+        if (after == null || after.getVersion() != before.getVersion()) {
+            return null;
+        }
+        try {
+            return new ClusterConfig(before.getVersion(), schema, targets, disks, gateways, luns, clients, groups, discovery, settings);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigStoreException("the stored configuration at epoch " + before.getVersion() + " is inconsistent: " + e.getMessage(), e);
+        }
+    }
+
+    private <T> T get(String path, Class<T> type) throws Exception {
+        return docs.read(path, client.getData().forPath(path), type).value();
+    }
+
+    /** {@link #apply(long, List)} for a few changes. */
+    public long apply(long expectedEpoch, ConfigChange... changes) {
+        return apply(expectedEpoch, List.of(changes));
+    }
+
+    /**
+     * Applies {@code changes} in order, as one transaction, to the configuration of epoch {@code expectedEpoch}.
+     *
+     * @return the new epoch (or {@code expectedEpoch} if the changes changed nothing)
+     * @throws ConfigConflictException the configuration is no longer at {@code expectedEpoch}
+     * @throws IllegalArgumentException the result would be invalid or inconsistent (nothing is written)
+     * @throws java.util.NoSuchElementException a change deletes something that does not exist
+     */
+    public long apply(long expectedEpoch, List<? extends ConfigChange> changes) {
+        ClusterConfig current = read();
+        if (current.epoch() != expectedEpoch) {
+            throw new ConfigConflictException(expectedEpoch, current.epoch());
+        }
+        ClusterConfig next = ConfigChange.applyAll(current, changes);
+        List<CuratorOp> ops = diff(tree(current), tree(next));
+        if (ops.isEmpty()) {
+            return expectedEpoch;
+        }
+        long nextEpoch = expectedEpoch + 1;
+        ops.add(0, op(() -> client.transactionOp().setData().withVersion((int) expectedEpoch).forPath(layout.epoch(), epochDoc(nextEpoch))));
+        try {
+            client.transaction().forOperations(ops);
+            return nextEpoch;
+        } catch (KeeperException.BadVersionException e) {
+            throw new ConfigConflictException(expectedEpoch, epoch());
+        } catch (Exception e) {
+            throw failure("commit the change at epoch " + expectedEpoch, e);
+        }
+    }
+
+    /**
+     * Computes changes from the latest snapshot and applies them, recomputing on a conflict up to
+     * {@code maxAttempts} times: for callers without a user to show the conflict to (e.g. the coordinator, or
+     * an API call that says "add this disk" rather than "change epoch E").
+     *
+     * @return the epoch the changes were committed at
+     */
+    public long update(java.util.function.Function<ClusterConfig, List<? extends ConfigChange>> changes, int maxAttempts) {
+        for (int attempt = 1; ; attempt++) {
+            ClusterConfig snapshot = read();
+            try {
+                return apply(snapshot.epoch(), changes.apply(snapshot));
+            } catch (ConfigConflictException e) {
+                if (attempt >= maxAttempts) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private byte[] epochDoc(long epoch) {
+        return docs.writeFields(Map.of("epoch", epoch));
+    }
+
+    /** Every config znode below {@code config/} except the epoch, with its content; parents before children. */
+    Map<String, byte[]> tree(ClusterConfig c) {
+        Map<String, byte[]> t = new LinkedHashMap<>();
+        byte[] none = new byte[0];
+        t.put(layout.targets(), none);
+        for (Target target : c.targets()) {
+            String iqn = target.iqn();
+            t.put(layout.target(iqn), docs.write(target));
+            t.put(layout.luns(iqn), none);
+            t.put(layout.clients(iqn), none);
+            t.put(layout.hostGroups(iqn), none);
+        }
+        c.luns().forEach(l -> t.put(layout.lun(l.target(), l.number()), docs.write(l)));
+        c.clients().forEach(x -> t.put(layout.client(x.target(), x.initiator()), docs.write(x)));
+        c.hostGroups().forEach(g -> t.put(layout.hostGroup(g.target(), g.name()), docs.write(g)));
+        t.put(layout.disks(), none);
+        c.disks().forEach(d -> t.put(layout.disk(d.id()), docs.write(d)));
+        t.put(layout.gateways(), none);
+        c.gateways().forEach(g -> t.put(layout.gateway(g.name()), docs.write(g)));
+        t.put(layout.discovery(), docs.write(c.discoveryAuth()));
+        t.put(layout.settings(), docs.write(c.settings()));
+        return t;
+    }
+
+    /** The operations that turn tree {@code from} into tree {@code to}: deletes deepest first, creates shallowest first. */
+    private List<CuratorOp> diff(Map<String, byte[]> from, Map<String, byte[]> to) {
+        Comparator<String> depth = Comparator.comparingLong(p -> p.chars().filter(ch -> ch == '/').count());
+        List<CuratorOp> ops = new ArrayList<>();
+        from.keySet().stream().filter(p -> !to.containsKey(p)).sorted(depth.reversed())
+                .forEach(p -> ops.add(op(() -> client.transactionOp().delete().forPath(p))));
+        to.keySet().stream().filter(p -> !from.containsKey(p)).sorted(depth)
+                .forEach(p -> ops.add(createOp(p, to.get(p))));
+        to.forEach((p, data) -> {
+            byte[] old = from.get(p);
+            if (old != null && !Arrays.equals(old, data)) {
+                ops.add(op(() -> client.transactionOp().setData().forPath(p, data)));
+            }
+        });
+        return ops;
+    }
+
+    private CuratorOp createOp(String path, byte[] data) {
+        return op(() -> client.transactionOp().create().forPath(path, data));
+    }
+
+    private interface OpFactory {
+        CuratorOp make() throws Exception;
+    }
+
+    private static CuratorOp op(OpFactory f) {
+        try {
+            return f.make();
+        } catch (Exception e) {
+            throw new ConfigStoreException("cannot build a transaction operation", e);
+        }
+    }
+
+    private ConfigStoreException notInitialized() {
+        return new ConfigStoreException("no configuration under " + layout.root() + ": call initialize() first");
+    }
+
+    private static ConfigStoreException failure(String what, Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        return new ConfigStoreException("cannot " + what + ": " + e, e);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("config store is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}

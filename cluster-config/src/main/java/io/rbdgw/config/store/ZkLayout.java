@@ -1,0 +1,124 @@
+package io.rbdgw.config.store;
+
+import io.rbdgw.config.model.Names;
+import org.apache.curator.utils.ZKPaths;
+
+/**
+ * Where everything lives under the cluster's root znode.
+ *
+ * <pre>
+ * /&lt;root&gt;/schema                                   layout version {"schema":"1.0"}
+ * /&lt;root&gt;/config/epoch                             {"epoch":N}; N is also the znode's data version (the CAS)
+ * /&lt;root&gt;/config/targets/&lt;iqn&gt;                    Target
+ * /&lt;root&gt;/config/targets/&lt;iqn&gt;/luns/&lt;n&gt;           Lun
+ * /&lt;root&gt;/config/targets/&lt;iqn&gt;/clients/&lt;iqn&gt;      Client
+ * /&lt;root&gt;/config/targets/&lt;iqn&gt;/hostgroups/&lt;name&gt;  HostGroup
+ * /&lt;root&gt;/config/disks/&lt;pool&gt;@&lt;image&gt;            Disk ('@' is not allowed in pool or image names)
+ * /&lt;root&gt;/config/gateways/&lt;name&gt;                  Gateway
+ * /&lt;root&gt;/config/discovery                         Authentication for discovery sessions
+ * /&lt;root&gt;/config/settings                          Settings
+ * /&lt;root&gt;/members/&lt;name&gt;                          ephemeral MemberInfo
+ * /&lt;root&gt;/status/&lt;name&gt;                           GatewayStatus (applied epoch, health)
+ * </pre>
+ */
+public record ZkLayout(String root) {
+    public ZkLayout {
+        if (root == null || !root.startsWith("/") || root.length() > 1 && root.endsWith("/")) {
+            throw new IllegalArgumentException("root '" + root + "' must be an absolute znode path without trailing '/'");
+        }
+        ZKPaths.PathAndNode ignored = ZKPaths.getPathAndNode(root); // validates the path
+    }
+
+    public String schema() {
+        return ZKPaths.makePath(root, "schema");
+    }
+
+    public String config() {
+        return ZKPaths.makePath(root, "config");
+    }
+
+    public String epoch() {
+        return ZKPaths.makePath(config(), "epoch");
+    }
+
+    public String targets() {
+        return ZKPaths.makePath(config(), "targets");
+    }
+
+    public String target(String iqn) {
+        return ZKPaths.makePath(targets(), iqn);
+    }
+
+    public String luns(String iqn) {
+        return ZKPaths.makePath(target(iqn), "luns");
+    }
+
+    public String lun(String iqn, int number) {
+        return ZKPaths.makePath(luns(iqn), Integer.toString(number));
+    }
+
+    public String clients(String iqn) {
+        return ZKPaths.makePath(target(iqn), "clients");
+    }
+
+    public String client(String iqn, String initiator) {
+        return ZKPaths.makePath(clients(iqn), initiator);
+    }
+
+    public String hostGroups(String iqn) {
+        return ZKPaths.makePath(target(iqn), "hostgroups");
+    }
+
+    public String hostGroup(String iqn, String name) {
+        return ZKPaths.makePath(hostGroups(iqn), name);
+    }
+
+    public String disks() {
+        return ZKPaths.makePath(config(), "disks");
+    }
+
+    public String disk(String id) {
+        return ZKPaths.makePath(disks(), diskNode(id));
+    }
+
+    /** The znode name of a disk id {@code pool/image}. */
+    public static String diskNode(String id) {
+        int slash = id.indexOf('/');
+        if (slash < 0) {
+            throw new IllegalArgumentException("disk id '" + id + "' is not pool/image");
+        }
+        return Names.name("pool", id.substring(0, slash)) + "@" + Names.name("image", id.substring(slash + 1));
+    }
+
+    public String gateways() {
+        return ZKPaths.makePath(config(), "gateways");
+    }
+
+    public String gateway(String name) {
+        return ZKPaths.makePath(gateways(), name);
+    }
+
+    public String discovery() {
+        return ZKPaths.makePath(config(), "discovery");
+    }
+
+    public String settings() {
+        return ZKPaths.makePath(config(), "settings");
+    }
+
+    public String members() {
+        return ZKPaths.makePath(root, "members");
+    }
+
+    public String member(String name) {
+        return ZKPaths.makePath(members(), Names.name("gateway name", name));
+    }
+
+    public String statuses() {
+        return ZKPaths.makePath(root, "status");
+    }
+
+    public String status(String name) {
+        return ZKPaths.makePath(statuses(), Names.name("gateway name", name));
+    }
+}

@@ -1,0 +1,39 @@
+package io.rbdgw.config;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.test.TestingServer;
+
+/** An in-process ZooKeeper and short-timeout clients for the tests. */
+public final class ZkTestSupport {
+    private static final AtomicInteger ROOTS = new AtomicInteger();
+
+    private ZkTestSupport() {
+    }
+
+    static {
+        System.setProperty("zookeeper.admin.enableServer", "false");
+    }
+
+    public static TestingServer server() throws Exception {
+        return new TestingServer(true);
+    }
+
+    /** A started client with a short session so expiry tests are quick. */
+    public static CuratorFramework client(String connect) {
+        CuratorFramework c = CuratorFrameworkFactory.builder()
+                .connectString(connect)
+                .sessionTimeoutMs(4000)
+                .connectionTimeoutMs(2000)
+                .retryPolicy(new RetryNTimes(20, 100))
+                .build();
+        c.start();
+        return c;
+    }
+
+    public static String newRoot() {
+        return "/rbdgw-test-" + ROOTS.incrementAndGet();
+    }
+}
