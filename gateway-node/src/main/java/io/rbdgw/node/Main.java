@@ -18,7 +18,16 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        int rc = new CommandLine(new Main()).execute(args);
+        CommandLine cli = new CommandLine(new Main());
+        // Operator mistakes (bad size, missing image, wrong credentials) get one clear line, not a trace.
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("gateway-node: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            if (!(e instanceof IllegalArgumentException) && !(e instanceof java.io.IOException)) {
+                e.printStackTrace(cmd.getErr());
+            }
+            return 1;
+        });
+        int rc = cli.execute(args);
         if (rc != 0) {
             System.exit(rc);
         }

@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.FileBlockDevice;
 import io.rbdgw.block.MemoryBlockDevice;
+import io.rbdgw.block.rbd.RbdBlockDevice;
+import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.iscsi.login.ChapSecret;
 import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.session.ConnectionSettings;
@@ -45,6 +47,17 @@ public final class StandaloneCommand implements Callable<Integer> {
 
     @Option(names = "--memory", description = "Serve a memory LUN (contents lost at exit) instead of the file.")
     boolean memory;
+
+    @Option(names = "--rbd", paramLabel = "POOL/IMAGE",
+            description = "Serve an existing RBD image instead of the file (needs --ceph-conf).")
+    String rbd;
+
+    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "ceph.conf of the cluster holding --rbd.")
+    Path cephConf;
+
+    @Option(names = "--ceph-id", defaultValue = "admin", paramLabel = "NAME",
+            description = "Ceph client name without 'client.' (default: ${DEFAULT-VALUE}); its keyring is found through ceph.conf.")
+    String cephId;
 
     @Option(names = "--target-iqn", defaultValue = "iqn.2026-11.io.rbdgw:standalone", description = "Target name (default: ${DEFAULT-VALUE}).")
     String targetIqn;
@@ -84,16 +97,39 @@ public final class StandaloneCommand implements Callable<Integer> {
         long size = Sizes.parse(lunSize);
         InetSocketAddress address = HostPort.parse(listen, 3260);
 
+        if (rbd != null && memory) {
+            throw new IllegalArgumentException("--rbd and --memory exclude each other");
+        }
+        RbdCluster cluster = null;
         BlockDevice device;
-        if (memory) {
+        String lunDescription;
+        if (rbd != null) {
+            int slash = rbd.indexOf('/');
+            if (slash <= 0 || slash == rbd.length() - 1) {
+                throw new IllegalArgumentException("--rbd wants POOL/IMAGE, not '" + rbd + "'");
+            }
+            if (cephConf == null) {
+                throw new IllegalArgumentException("--rbd needs --ceph-conf FILE");
+            }
+            cluster = RbdCluster.connect(cephId, cephConf);
+            device = cluster.images(rbd.substring(0, slash)).open(rbd.substring(slash + 1));
+            lunDescription = "rbd " + rbd + " (client." + cephId + ")";
+        } else if (memory) {
             device = new MemoryBlockDevice(size, 512, "memory:" + targetIqn + "/0");
+            lunDescription = "memory";
         } else {
             Files.createDirectories(dataDir);
-            device = FileBlockDevice.open(dataDir.resolve("lun0.img"), size, 512);
+            Path file = dataDir.resolve("lun0.img");
+            device = FileBlockDevice.open(file, size, 512);
+            lunDescription = file.toAbsolutePath().toString();
         }
         ScsiTarget scsi = new ScsiTarget();
         LogicalUnit lu = LogicalUnits.create(0, device);
         scsi.addLun(lu);
+        if (device instanceof RbdBlockDevice image) {
+            // `rbd resize` elsewhere: hosts learn it through CAPACITY DATA HAS CHANGED.
+            image.onResize(lu::capacityChanged);
+        }
 
         ChapSecret chap = chapUser == null ? null : new ChapSecret(chapUser, chapSecret);
         ChapSecret mutual = mutualUser == null ? null : new ChapSecret(mutualUser, mutualSecret);
@@ -114,8 +150,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         String portal = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + bound.getPort();
         System.out.println("rbdgw standalone gateway is up");
         System.out.println("  target:  " + targetIqn);
-        System.out.println("  LUN 0:   " + (memory ? "memory" : dataDir.resolve("lun0.img").toAbsolutePath())
-                + ", " + device.info().sizeBytes() + " bytes");
+        System.out.println("  LUN 0:   " + lunDescription + ", " + device.info().sizeBytes() + " bytes");
         System.out.println("  portal:  " + portal);
         System.out.println("  LUN URL: iscsi://" + portal + "/" + targetIqn + "/0");
         System.out.flush();
@@ -124,6 +159,9 @@ public final class StandaloneCommand implements Callable<Integer> {
         server.close();
         lu.close();
         device.close();
+        if (cluster != null) {
+            cluster.close();
+        }
         log.info("stopped");
         return 0;
     }
