@@ -83,8 +83,9 @@ public final class IscsiServer implements AutoCloseable {
             serverChannel.close().syncUninterruptibly();
         }
         // Bounded: a stop must not hang, even if an event loop thread died.
-        if (!workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS)
-                || !boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS)) {
+        var workersDone = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        var bossDone = boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        if (!workersDone.awaitUninterruptibly(10, TimeUnit.SECONDS) || !bossDone.awaitUninterruptibly(10, TimeUnit.SECONDS)) {
             log.warn("event loops did not stop within 10 s; exiting anyway");
         }
     }
