@@ -246,7 +246,9 @@ class IscsiSessionTest {
     @Test
     void targetPingsAnIdleInitiatorAndDropsOneThatDoesNotAnswer() throws Exception {
         TestInitiator answering = loggedIn(Map.of());
+        answering.answerPings = false;
         TestInitiator silent = connect();
+        silent.answerPings = false;
         silent.isid++;
         silent.login(TestInitiator.normalKeys(INITIATOR, TARGET));
         NopIn ping = answering.expect(NopIn.class, 3000);
@@ -365,5 +367,51 @@ class IscsiSessionTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void dataOutOutOfSequenceFailsOnlyThatCommand() throws Exception {
+        TestInitiator c = loggedIn(Map.of("InitialR2T", "No", "ImmediateData", "No", "FirstBurstLength", "65536"));
+        byte[] data = random(1024, 9);
+        ScsiCommand cmd = c.command(rw10(0x2A, 0, 2), false, true, 1024, null, false);
+        c.send(cmd);
+        // DataSN 5 where 0 is due: the command fails with ABORTED COMMAND / DATA PHASE ERROR ...
+        c.send(new DataOut(false, 0, cmd.itt(), NO_TAG, c.expStatSN, 5, 0, Unpooled.wrappedBuffer(data, 0, 512)));
+        ScsiResponse r = c.expect(ScsiResponse.class, 5000);
+        assertThat(r.itt()).isEqualTo(cmd.itt());
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(senseKeyAscAscq(r)).isEqualTo(0x0B4B00);
+        r.release();
+        // ... its late data is dropped, and the session goes on
+        c.send(new DataOut(true, 0, cmd.itt(), NO_TAG, c.expStatSN, 6, 512, Unpooled.wrappedBuffer(data, 512, 512)));
+        assertThat(read(c, 0, 2, 262144)).containsOnly(0);
+        assertThat(c.closed).isFalse();
+    }
+
+    @Test
+    void writeLargerThanTheTargetBuffersIsRefusedWithoutSolicitingData() throws Exception {
+        TestInitiator c = loggedIn(Map.of("InitialR2T", "Yes"));
+        int huge = 64 << 20; // above ConnectionSettings.maxWriteBytes (16 MiB)
+        c.send(c.command(new byte[] {0x2A, 0, 0, 0, 0, 0, 0, (byte) 0x80, 0, 0}, false, true, huge, null, true));
+        ScsiResponse r = c.expect(ScsiResponse.class, 5000);
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(senseKeyAscAscq(r) >> 8).isEqualTo(0x0524);
+        r.release();
+        assertThat(c.poll(200)).as("no R2T for a refused write").isNull();
+    }
+
+    @Test
+    void loginWithoutTargetNameOnANormalSessionIsRefused() throws Exception {
+        TestInitiator c = connect();
+        Map<String, String> keys = new java.util.LinkedHashMap<>();
+        keys.put("InitiatorName", INITIATOR);
+        keys.put("SessionType", "Normal");
+        try {
+            c.login(keys);
+            throw new IllegalStateException("login should have failed");
+        } catch (AssertionError e) {
+            assertThat(e.getMessage()).contains("login failed: 2/7");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> c.closed);
     }
 }

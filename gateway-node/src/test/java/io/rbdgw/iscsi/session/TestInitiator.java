@@ -41,6 +41,8 @@ final class TestInitiator implements AutoCloseable {
     final IscsiPduEncoder encoder = new IscsiPduEncoder();
     final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
     volatile boolean closed;
+    /** Answer the target's NOP-In pings in the background (tests of the ping itself turn this off). */
+    volatile boolean answerPings = true;
 
     int itt = 1;
     int cmdSN = 1;
@@ -56,6 +58,12 @@ final class TestInitiator implements AutoCloseable {
                         ch.pipeline().addLast(decoder, encoder, new ChannelInboundHandlerAdapter() {
                             @Override
                             public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (answerPings && msg instanceof io.rbdgw.iscsi.pdu.NopIn ping && ping.itt() == -1) {
+                                    ctx.writeAndFlush(new io.rbdgw.iscsi.pdu.NopOut(true, 0, -1, ping.ttt(), cmdSN,
+                                            expStatSN, Unpooled.EMPTY_BUFFER));
+                                    ping.release();
+                                    return;
+                                }
                                 received.add(msg);
                             }
 
