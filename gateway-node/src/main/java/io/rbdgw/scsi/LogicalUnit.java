@@ -241,6 +241,25 @@ public final class LogicalUnit implements AutoCloseable {
         return Math.min(255, info.maxAtomicCompareAndWriteBytes() / info.blockSize());
     }
 
+    /**
+     * MAXIMUM ATOMIC TRANSFER LENGTH in blocks (0: no WRITE ATOMIC): the device's atomic limit, at
+     * most the MAXIMUM TRANSFER LENGTH and 0xFFFF (the CDB field's limit).
+     */
+    public long maxAtomicTransferBlocks(DeviceInfo info) {
+        long blocks = info.maxAtomicWriteBytes() / info.blockSize();
+        return Math.min(blocks, Math.min(0xFFFF, maxTransferBlocks(info)));
+    }
+
+    /** ATOMIC ALIGNMENT in blocks (0: none, also when there are no atomic writes). */
+    public long atomicAlignmentBlocks(DeviceInfo info) {
+        return maxAtomicTransferBlocks(info) == 0 ? 0 : info.atomicAlignmentBytes() / info.blockSize();
+    }
+
+    /** ATOMIC TRANSFER LENGTH GRANULARITY in blocks (0: none, also when there are no atomic writes). */
+    public long atomicGranularityBlocks(DeviceInfo info) {
+        return maxAtomicTransferBlocks(info) == 0 ? 0 : info.atomicGranularityBytes() / info.blockSize();
+    }
+
     @Override
     public void close() {
         device.close();

@@ -87,6 +87,24 @@ public final class MemoryDevice implements BlockDevice {
     }
 
     @Override
+    public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
+        if (info.maxAtomicWriteBytes() == 0) {
+            callback.onFailure(new BlockDeviceException(BlockDeviceException.Kind.UNSUPPORTED, "no atomic"));
+            return;
+        }
+        if (!info.atomicWriteFits(offset, src.remaining())) {
+            throw new IllegalArgumentException("atomic write does not fit");
+        }
+        ops.add("writeAtomic " + offset + " " + src.remaining() + (fua ? " fua" : ""));
+        lastFua = fua;
+        if (!failed(callback, offset, src.remaining())) {
+            int n = src.remaining();
+            src.duplicate().get(data, (int) offset, n);
+            callback.onSuccess(n);
+        }
+    }
+
+    @Override
     public void flush(IoCallback callback) {
         ops.add("flush");
         if (!failed(callback, 0, 0)) {

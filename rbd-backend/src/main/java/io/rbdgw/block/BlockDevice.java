@@ -62,6 +62,22 @@ public interface BlockDevice extends AutoCloseable {
     void compareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, IoCallback callback);
 
     /**
+     * Writes {@code src.remaining()} bytes at {@code offset} all or nothing with respect to every
+     * concurrent read and write of this device (WRITE ATOMIC): a read overlapping the range sees
+     * either none or all of the new data, never part of it, and an overlapping write lands either
+     * wholly before or wholly after it. FUA as for {@link #write}.
+     *
+     * <p>The request must fit {@link DeviceInfo#atomicWriteFits} (length at most
+     * {@link DeviceInfo#maxAtomicWriteBytes()}, aligned, a multiple of the granularity); a request that
+     * does not may throw IllegalArgumentException. Devices without atomic writes (the default,
+     * {@code maxAtomicWriteBytes == 0}) fail it with {@link BlockDeviceException.Kind#UNSUPPORTED}.
+     */
+    default void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
+        callback.onFailure(new BlockDeviceException(BlockDeviceException.Kind.UNSUPPORTED,
+                getClass().getSimpleName() + " has no atomic writes"));
+    }
+
+    /**
      * Whether the block-aligned range starting at {@code offset} is allocated, and for how many bytes
      * that answer holds (GET LBA STATUS). The callback's {@code bytes} is the length of the extent
      * starting at {@code offset} with the same state, positive if mapped, negative if deallocated.

@@ -62,6 +62,16 @@ final class DeviceChecks {
         }
     }
 
+    /** Checks an atomic write against the device's atomic limits ({@link DeviceInfo#atomicWriteFits}). */
+    static void checkAtomicWrite(DeviceInfo info, long offset, ByteBuffer src) {
+        checkBuffer(src, "atomic write", info.blockSize());
+        if (!info.atomicWriteFits(offset, src.remaining())) {
+            throw new IllegalArgumentException("atomic write of " + src.remaining() + " bytes at " + offset
+                    + " does not fit the atomic limits (max " + info.maxAtomicWriteBytes() + ", alignment "
+                    + info.atomicAlignmentBytes() + ", granularity " + info.atomicGranularityBytes() + ")");
+        }
+    }
+
     static void checkPattern(ByteBuffer pattern, int blockSize) {
         if (pattern == null || pattern.remaining() != blockSize) {
             throw new IllegalArgumentException("write-same pattern must be exactly one block of " + blockSize);

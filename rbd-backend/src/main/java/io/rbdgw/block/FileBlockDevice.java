@@ -32,9 +32,12 @@ import org.slf4j.LoggerFactory;
  * FALLOC_FL_ZERO_RANGE where the file system has it, else a hole, else written zeros. Allocation status
  * comes from lseek SEEK_DATA/SEEK_HOLE.
  *
- * <p>COMPARE AND WRITE is atomic against every write of this gateway to its range: writes take the
- * {@link RangeLocks} stripes of their range shared and compare-and-write takes them exclusive, only
- * ever in the worker threads.
+ * <p>COMPARE AND WRITE and atomic writes are atomic against every write and read of this gateway to
+ * their range: writes take the {@link RangeLocks} stripes of their range shared, compare-and-write
+ * and atomic writes take them exclusive, and reads are optimistic (pread, then pread again under the
+ * shared lock if an exclusive operation overlapped), only ever in the worker threads. (pwrite itself
+ * is not atomic against a concurrent pread beyond a page.) Other processes writing the file are not
+ * covered.
  *
  * <p>Identity: {@code "file:" + absolute path + "#" + uuid}, the UUID being kept in a sidecar file
  * {@code <name>.id} next to the image (created once; a sidecar rather than an xattr because not every
@@ -47,6 +50,8 @@ public final class FileBlockDevice implements BlockDevice {
     public static final int DEFAULT_IO_THREADS = 4;
     /** Largest atomic COMPARE AND WRITE. */
     public static final int MAX_ATOMIC_CAW_BYTES = 64 * 1024;
+    /** Largest atomic write (any alignment): 1 MiB, one pwrite under the exclusive range lock. */
+    public static final int MAX_ATOMIC_WRITE_BYTES = 1 << 20;
     private static final int LOCK_REGION_SHIFT = 20;
     private static final int LOCK_STRIPES = 256;
     private static final int FILL_BYTES = 1 << 20;
@@ -129,7 +134,7 @@ public final class FileBlockDevice implements BlockDevice {
                         blockSize, current - deviceSize);
             }
             DeviceInfo info = new DeviceInfo(deviceSize, blockSize, true, true, true, MAX_ATOMIC_CAW_BYTES, 0,
-                    identity);
+                    identity, MAX_ATOMIC_WRITE_BYTES, 0, 0);
             return new FileBlockDevice(abs, fd, info, ioThreads);
         } catch (IOException | RuntimeException e) {
             LibC.close(fd);
@@ -186,7 +191,16 @@ public final class FileBlockDevice implements BlockDevice {
         DeviceChecks.checkBuffer(src, "write", info.blockSize());
         int length = src.remaining();
         if (admit(offset, length, callback)) {
-            submit(() -> runWrite(offset, src, length, fua, callback), callback);
+            submit(() -> runWrite(offset, src, length, fua, false, callback), callback);
+        }
+    }
+
+    @Override
+    public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
+        DeviceChecks.checkAtomicWrite(info, offset, src);
+        int length = src.remaining();
+        if (admit(offset, length, callback)) {
+            submit(() -> runWrite(offset, src, length, fua, true, callback), callback);
         }
     }
 
@@ -303,12 +317,23 @@ public final class FileBlockDevice implements BlockDevice {
 
     private void runRead(long offset, ByteBuffer dst, int length, IoCallback callback) {
         try {
-            if (dst.isDirect()) {
-                preadFully(LibC.address(dst) + dst.position(), length, offset);
-            } else {
-                ByteBuffer tmp = ByteBuffer.allocateDirect(length);
-                preadFully(LibC.address(tmp), length, offset);
-                dst.put(dst.position(), tmp, 0, length);
+            ByteBuffer target = dst.isDirect() ? dst : ByteBuffer.allocateDirect(length);
+            long address = LibC.address(target) + (dst.isDirect() ? dst.position() : 0);
+            long version = locks.readVersion(offset, length);
+            if (version >= 0) {
+                preadFully(address, length, offset);
+            }
+            if (!locks.validate(offset, length, version)) {
+                // an atomic write or compare-and-write overlapped: read again, excluding them
+                locks.lockShared(offset, length);
+                try {
+                    preadFully(address, length, offset);
+                } finally {
+                    locks.unlockShared(offset, length);
+                }
+            }
+            if (!dst.isDirect()) {
+                dst.put(dst.position(), target, 0, length);
             }
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);
@@ -320,14 +345,23 @@ public final class FileBlockDevice implements BlockDevice {
         DeviceChecks.succeed(callback, length);
     }
 
-    private void runWrite(long offset, ByteBuffer src, int length, boolean fua, IoCallback callback) {
+    private void runWrite(long offset, ByteBuffer src, int length, boolean fua, boolean atomic,
+            IoCallback callback) {
         try {
             ByteBuffer direct = direct(src);
-            locks.lockShared(offset, length);
+            if (atomic) {
+                locks.lockExclusive(offset, length);
+            } else {
+                locks.lockShared(offset, length);
+            }
             try {
                 pwriteFully(LibC.address(direct) + direct.position(), length, offset);
             } finally {
-                locks.unlockShared(offset, length);
+                if (atomic) {
+                    locks.unlockExclusive(offset, length);
+                } else {
+                    locks.unlockShared(offset, length);
+                }
             }
             if (fua) {
                 sync();

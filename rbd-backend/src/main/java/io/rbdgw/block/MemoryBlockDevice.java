@@ -11,11 +11,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * write that touches them; unallocated chunks read as zeros. Every operation completes synchronously
  * on the caller's thread before the method returns.
  *
- * <p>Concurrency: reads take no lock; writes, discards, write-zeroes and write-same take the
- * {@link RangeLocks} stripes of their range shared (they never wait for each other, and overlapping
- * writes may interleave, as on a disk); compare-and-write takes them exclusive, so it is atomic
- * against every write to its range. A write may therefore wait for a concurrent compare-and-write of
- * the same region: at most one memory compare and copy of {@link #MAX_ATOMIC_CAW_BYTES}.
+ * <p>Concurrency: writes, discards, write-zeroes and write-same take the {@link RangeLocks} stripes
+ * of their range shared (they never wait for each other, and overlapping writes may interleave, as on
+ * a disk); compare-and-write and atomic writes take them exclusive, so they are atomic against every
+ * write to their range. Reads are optimistic (no lock; copied again under the shared lock if an
+ * exclusive operation overlapped them), so they never see part of an atomic write. A write or read
+ * may therefore wait for a concurrent exclusive operation on the same region: at most one memory copy
+ * of {@link #MAX_ATOMIC_WRITE_BYTES}.
  *
  * <p>Discard and write-zeroes free the chunks they cover entirely and zero the partial ones
  * ({@code discardZeroes}); {@link #allocationStatus} reports extents of whole chunks.
@@ -27,6 +29,12 @@ public final class MemoryBlockDevice implements BlockDevice {
     public static final int CHUNK_BYTES = 1 << CHUNK_SHIFT;
     /** Largest atomic COMPARE AND WRITE. */
     public static final int MAX_ATOMIC_CAW_BYTES = 64 * 1024;
+    /**
+     * Largest atomic write (any alignment, any number of blocks): 1 MiB, so that 256 blocks of 4096
+     * bytes fit (what initiators such as libiscsi's conformance suite try), while the exclusive hold
+     * stays one short memory copy.
+     */
+    public static final int MAX_ATOMIC_WRITE_BYTES = 1 << 20;
     private static final long CHUNK_MASK = CHUNK_BYTES - 1;
     private static final byte[] ZEROS = new byte[64 * 1024];
 
@@ -37,7 +45,7 @@ public final class MemoryBlockDevice implements BlockDevice {
 
     public MemoryBlockDevice(long sizeBytes, int blockSize, String identity) {
         this.info = new DeviceInfo(sizeBytes, blockSize, true, true, false, MAX_ATOMIC_CAW_BYTES,
-                CHUNK_BYTES, identity);
+                CHUNK_BYTES, identity, MAX_ATOMIC_WRITE_BYTES, 0, 0);
         long chunkCount = (sizeBytes + CHUNK_MASK) >>> CHUNK_SHIFT;
         if (chunkCount > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("size " + sizeBytes + " is too large for a memory device");
@@ -68,6 +76,23 @@ public final class MemoryBlockDevice implements BlockDevice {
         if (!admit(offset, length, callback)) {
             return;
         }
+        long version = locks.readVersion(offset, length);
+        if (version >= 0) {
+            copyOut(offset, dst, length);
+        }
+        if (!locks.validate(offset, length, version)) {
+            // an atomic write or compare-and-write overlapped the copy: copy again, excluding them
+            locks.lockShared(offset, length);
+            try {
+                copyOut(offset, dst, length);
+            } finally {
+                locks.unlockShared(offset, length);
+            }
+        }
+        DeviceChecks.succeed(callback, length);
+    }
+
+    private void copyOut(long offset, ByteBuffer dst, int length) {
         int pos = dst.position();
         long done = 0;
         while (done < length) {
@@ -84,7 +109,6 @@ public final class MemoryBlockDevice implements BlockDevice {
             }
             done += n;
         }
-        DeviceChecks.succeed(callback, length);
     }
 
     @Override
@@ -99,6 +123,22 @@ public final class MemoryBlockDevice implements BlockDevice {
             copyIn(offset, src, src.position(), length);
         } finally {
             locks.unlockShared(offset, length);
+        }
+        DeviceChecks.succeed(callback, length);
+    }
+
+    @Override
+    public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
+        DeviceChecks.checkAtomicWrite(info, offset, src);
+        int length = src.remaining();
+        if (!admit(offset, length, callback)) {
+            return;
+        }
+        locks.lockExclusive(offset, length);
+        try {
+            copyIn(offset, src, src.position(), length);
+        } finally {
+            locks.unlockExclusive(offset, length);
         }
         DeviceChecks.succeed(callback, length);
     }

@@ -332,6 +332,88 @@ abstract class BlockDeviceContractTest {
     }
 
     @Test
+    void writeAtomicWritesWithinTheAdvertisedLimits() throws Exception {
+        BlockDevice d = device(SIZE, BLOCK);
+        DeviceInfo info = d.info();
+        assertThat(info.maxAtomicWriteBytes()).isGreaterThanOrEqualTo(256 * BLOCK);
+        Completion c = new Completion();
+        d.writeAtomic(MIB - 3 * BLOCK, filled(64 * 1024, 0x5A), true, c);
+        assertThat(c.success()).isEqualTo(64 * 1024);
+        assertFilled(read(d, MIB - 3 * BLOCK, 64 * 1024), 0x5A);
+        assertFilled(read(d, MIB - 4 * BLOCK, BLOCK), 0);
+        assertThatThrownBy(() -> d.writeAtomic(0, filled(info.maxAtomicWriteBytes() + BLOCK, 1), false,
+                new Completion())).isInstanceOf(IllegalArgumentException.class);
+        Completion beyond = new Completion();
+        d.writeAtomic(SIZE - BLOCK, filled(2 * BLOCK, 1), false, beyond);
+        assertThat(beyond.failure().kind()).isEqualTo(Kind.OUT_OF_RANGE);
+    }
+
+    /**
+     * Two atomic writers fill the same 64 KiB (straddling a lock region boundary) with their own byte
+     * while readers read it and a wider range around it: no read may ever see a mix.
+     */
+    @Test
+    void readersNeverSeeATornAtomicWrite() throws Exception {
+        BlockDevice d = device(SIZE, BLOCK);
+        int len = 64 * 1024;
+        long offset = MIB - len / 2;
+        write(d, offset, filled(len, 1));
+        int writes = 2000;
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        AtomicReference<String> torn = new AtomicReference<>();
+        AtomicInteger reads = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Future<?>> writers = new ArrayList<>();
+        for (int w = 1; w <= 2; w++) {
+            int value = w == 1 ? 0x11 : 0x22;
+            writers.add(pool.submit(() -> {
+                ByteBuffer data = filled(len, value);
+                for (int i = 0; i < writes; i++) {
+                    Completion c = new Completion();
+                    d.writeAtomic(offset, data.duplicate(), false, c);
+                    c.success();
+                }
+                return null;
+            }));
+        }
+        List<Future<?>> readers = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            int extra = r * BLOCK; // the second reader reads a block more on each side
+            readers.add(pool.submit(() -> {
+                ByteBuffer dst = ByteBuffer.allocateDirect(len + 2 * extra);
+                while (!stop.get()) {
+                    Completion c = new Completion();
+                    d.read(offset - extra, dst.clear(), c);
+                    c.success();
+                    byte first = dst.get(extra);
+                    for (int i = extra; i < extra + len; i++) {
+                        if (dst.get(i) != first) {
+                            torn.compareAndSet(null, "byte " + (i - extra) + " is " + dst.get(i) + ", byte 0 is "
+                                    + first);
+                            break;
+                        }
+                    }
+                    reads.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : writers) {
+            f.get(20, TimeUnit.SECONDS);
+        }
+        stop.set(true);
+        for (Future<?> f : readers) {
+            f.get(20, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertThat(torn.get()).as("a torn read").isNull();
+        assertThat(reads.get()).isPositive();
+        byte last = read(d, offset, len)[0];
+        assertThat(last).isIn((byte) 0x11, (byte) 0x22);
+        assertFilled(read(d, offset, len), last);
+    }
+
+    @Test
     void compareAndWriteIsAtomicUnderContention() throws Exception {
         BlockDevice d = device(SIZE, BLOCK);
         int threads = 4;

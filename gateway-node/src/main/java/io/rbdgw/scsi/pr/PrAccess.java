@@ -55,6 +55,7 @@ public final class PrAccess {
             case 0x1C:                                  // RECEIVE DIAGNOSTIC RESULTS
             case 0x37: case 0xB7:                       // READ DEFECT DATA 10/12
                 return READ;
+            case 0x9C: // WRITE ATOMIC(16) writes the medium like any WRITE
             default:
                 return CONFLICT;
         }

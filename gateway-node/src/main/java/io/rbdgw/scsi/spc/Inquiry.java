@@ -140,7 +140,12 @@ public final class Inquiry {
         b.writeInt(thin ? Math.max(1, info.optimalTransferBytes() / bs) : 0); // OPTIMAL UNMAP GRANULARITY
         b.writeInt(0);                                       // UGAVALID=0
         b.writeLong(lu.maxWriteSameBlocks(info));            // MAXIMUM WRITE SAME LENGTH
-        b.writeZero(0x3C + 4 - b.writerIndex());
+        b.writeInt((int) lu.maxAtomicTransferBlocks(info));  // MAXIMUM ATOMIC TRANSFER LENGTH
+        b.writeInt((int) lu.atomicAlignmentBlocks(info));    // ATOMIC ALIGNMENT
+        b.writeInt((int) lu.atomicGranularityBlocks(info));  // ATOMIC TRANSFER LENGTH GRANULARITY
+        b.writeInt(0);                                       // MAX. ATOMIC TRANSFER LENGTH WITH ATOMIC BOUNDARY
+        b.writeInt(0);                                       // MAXIMUM ATOMIC BOUNDARY SIZE
+        b.writeZero(0x3C + 4 - b.writerIndex());             // SBC-4 page length 0x3C
     }
 
     private static void provisioning(ByteBuf b, DeviceInfo info) {

@@ -78,6 +78,7 @@ class PrAccessTest {
             "0x93, 0, 0, false, false",  // WRITE SAME 16
             "0x42, 0, 0, false, false",  // UNMAP
             "0x89, 0, 0, false, false",  // COMPARE AND WRITE
+            "0x9C, 0, 0, false, false",  // WRITE ATOMIC(16)
             "0x35, 0, 0, false, false",  // SYNCHRONIZE CACHE 10
             "0x91, 0, 0, false, false",  // SYNCHRONIZE CACHE 16
             "0x15, 0, 0, false, false",  // MODE SELECT 6

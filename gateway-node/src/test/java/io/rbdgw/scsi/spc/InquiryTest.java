@@ -108,6 +108,24 @@ class InquiryTest {
         assertThat(b.getInt(24)).isEqualTo(256);
         assertThat(b.getInt(28)).isEqualTo((4 << 20) / 512);
         assertThat(b.getLong(36)).isEqualTo(0xFFFF);      // MAXIMUM WRITE SAME LENGTH: WRITE SAME(10)'s limit
+        assertThat(b.getInt(44)).isZero();                // no atomic writes: MAXIMUM ATOMIC TRANSFER LENGTH 0
+        assertThat(b.getInt(48)).isZero();                // ATOMIC ALIGNMENT
+        assertThat(b.getInt(52)).isZero();                // ATOMIC TRANSFER LENGTH GRANULARITY
+    }
+
+    @Test
+    void blockLimitsReportTheAtomicWriteLimits() {
+        io.rbdgw.scsi.MemoryDevice dev = io.rbdgw.scsi.MemoryDevice.thin(1024, 512);
+        dev.info = dev.info.withAtomicWrites(64 * 1024, 8 * 512, 8 * 512);
+        byte[] d = new Fixture(dev).run(0x12, 1, 0xB0, 0, 255, 0).good();
+        assertThat(d).hasSize(64);
+        assertThat(d[3] & 0xff).isEqualTo(0x3C);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
+        assertThat(b.getInt(44)).isEqualTo(128);
+        assertThat(b.getInt(48)).isEqualTo(8);
+        assertThat(b.getInt(52)).isEqualTo(8);
+        assertThat(b.getInt(56)).isZero();
+        assertThat(b.getInt(60)).isZero();
     }
 
     @Test

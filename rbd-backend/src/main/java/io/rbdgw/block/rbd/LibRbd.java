@@ -80,6 +80,9 @@ final class LibRbd {
 
     static native int rbd_get_features(long image, long[] features);
 
+    /** Bytes of contiguous image data per object before striping moves on (the object size unless fancy striping). */
+    static native int rbd_get_stripe_unit(long image, long[] stripeUnit);
+
     /** {@code rbd_stat(image, rbd_image_info_t *info, size_t infosize)}; obj_size is at byte 8. */
     static native int rbd_stat(long image, long info, long infoSize);
 

@@ -38,7 +38,23 @@ import org.slf4j.LoggerFactory;
  * committed in RADOS and a FUA write needs no extra flush); atomic compare-and-write of one 512-byte
  * sector (Pacific rejects anything longer or crossing a 512-byte boundary); optimal transfer = the
  * object size; identity {@code "rbd:" + pool + "/" + image id} (the id survives renames and is the
- * same on every gateway).
+ * same on every gateway); atomic writes of exactly {@link #atomicWriteBytes} at multiples of it.
+ *
+ * <p>Why those atomic writes are atomic: librbd cuts a write into one request per RADOS object it
+ * touches, and each object request is a single OSD operation, which the OSD applies as one transaction
+ * under the placement group's lock. Every read or write of that object, from this gateway or any
+ * other, is ordered wholly before or wholly after it. So a single {@code rbd_aio_write} whose range
+ * lies inside one object is atomic cluster-wide, with no lock in the gateway (the cache is off, so
+ * nothing is merged or split on the way). A write across an object boundary is two independent
+ * operations and is not atomic. The window that is contiguous inside one object is the stripe unit
+ * (the object size unless the image uses fancy striping). The device therefore advertises
+ * {@code A = gcd(stripe unit, 128 KiB)} as maximum, alignment and granularity: a write starting at a
+ * multiple of A and at most A long never crosses an object boundary. The granularity equals the
+ * alignment (atomic writes are exactly A) because initiators such as Linux assume naturally aligned
+ * atomic writes of any size between granularity and maximum; a smaller granularity would let them send
+ * writes that are not A-aligned. 128 KiB = 256 blocks of 512 bytes, the most libiscsi's conformance
+ * suite writes atomically. {@link #writeAtomic} additionally refuses any range that crosses an object
+ * boundary.
  *
  * <p>Operation mapping: read/write → {@code rbd_aio_read}/{@code rbd_aio_write2} (FUA op flag on FUA
  * writes), flush → {@code rbd_aio_flush}, discard → {@code rbd_aio_discard}, writeZeroes →
@@ -76,6 +92,8 @@ public final class RbdBlockDevice implements BlockDevice {
     public static final int BLOCK_SIZE = 512;
     /** Pacific's compare-and-write limit: one 512-byte sector. */
     public static final int MAX_ATOMIC_CAW_BYTES = 512;
+    /** Upper bound of the atomic write size (see the class comment). */
+    public static final int MAX_ATOMIC_WRITE_BYTES = 128 * 1024;
 
     private static final AtomicLong IDS = new AtomicLong();
     private static final Map<Long, RbdBlockDevice> WATCHED = new ConcurrentHashMap<>();
@@ -156,14 +174,38 @@ public final class RbdBlockDevice implements BlockDevice {
             stat.clear();
             check(LibRbd.rbd_stat(image, Pointer.nativeValue(stat), 512), "stat", pool, name);
             long objectSize = stat.getLong(8);
+            long[] stripeUnit = new long[1];
+            if (LibRbd.rbd_get_stripe_unit(image, stripeUnit) < 0 || stripeUnit[0] <= 0) {
+                stripeUnit[0] = objectSize;
+            }
+            int atomic = atomicWriteBytes(Math.min(stripeUnit[0], objectSize));
             DeviceInfo info = new DeviceInfo(size[0] - size[0] % BLOCK_SIZE, BLOCK_SIZE, true, false, false,
                     MAX_ATOMIC_CAW_BYTES, (int) Math.min(objectSize, Integer.MAX_VALUE),
-                    "rbd:" + pool + "/" + imageId);
+                    "rbd:" + pool + "/" + imageId, atomic, atomic, atomic);
             return new RbdBlockDevice(pool, name, imageId, image, info, new long[1]);
         } catch (CephException | RuntimeException e) {
             LibRbd.rbd_close(image);
             throw e;
         }
+    }
+
+    /**
+     * The atomic write size for a stripe unit of {@code stripeUnit} bytes: the largest block multiple
+     * dividing both it and {@link #MAX_ATOMIC_WRITE_BYTES} (so A-aligned windows never straddle a
+     * stripe unit), 0 if there is none.
+     */
+    static int atomicWriteBytes(long stripeUnit) {
+        long a = gcd(stripeUnit, MAX_ATOMIC_WRITE_BYTES);
+        return a % BLOCK_SIZE == 0 ? (int) a : 0;
+    }
+
+    private static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
     }
 
     private static void check(int rc, String what, String pool, String name) throws CephException {
@@ -280,6 +322,28 @@ public final class RbdBlockDevice implements BlockDevice {
         // With rbd_cache off an acknowledged write is committed; the FUA flag documents intent.
         submitted(op, c < 0 ? c
                 : LibRbd.rbd_aio_write2(image, offset, length, address, c, fua ? LibRbd.OP_FLAG_FUA : 0), c);
+    }
+
+    /**
+     * One {@code rbd_aio_write2}, refused (IllegalArgumentException) unless the range fits the atomic
+     * limits and lies inside one object: see the class comment for why that is atomic.
+     */
+    @Override
+    public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
+        checkBuffer(src, "atomic write");
+        DeviceInfo current = info;
+        int length = src.remaining();
+        long window = current.atomicAlignmentBytes();
+        if (current.maxAtomicWriteBytes() == 0) {
+            checkCallback(callback);
+            fail(callback, new BlockDeviceException(Kind.UNSUPPORTED, "no atomic writes on " + this));
+            return;
+        }
+        if (!current.atomicWriteFits(offset, length) || offset / window != (offset + length - 1) / window) {
+            throw new IllegalArgumentException("atomic write of " + length + " bytes at " + offset
+                    + " is not inside one aligned " + window + "-byte window of an object");
+        }
+        write(offset, src, fua, callback);
     }
 
     @Override

@@ -87,6 +87,35 @@ class RbdBlockDeviceIT {
     }
 
     @Test
+    void writeAtomicInsideOneObjectAndRefusedAcrossABoundary() {
+        DeviceInfo info = device.info();
+        int a = 128 * 1024; // gcd(4 MiB objects, 128 KiB)
+        assertThat(info.maxAtomicWriteBytes()).isEqualTo(a);
+        assertThat(info.atomicAlignmentBytes()).isEqualTo(a);
+        assertThat(info.atomicGranularityBytes()).isEqualTo(a);
+        long lastWindowOfFirstObject = 4L * MIB - a;
+        ByteBuffer data = random(a, 77);
+        Done done = new Done();
+        device.writeAtomic(lastWindowOfFirstObject, data.duplicate(), true, done);
+        assertThat(done.success()).isEqualTo(a);
+        assertThat(read(lastWindowOfFirstObject, a)).isEqualTo(data);
+        // half in the first object, half in the second: two RADOS operations, not atomic
+        assertThatThrownBy(() -> device.writeAtomic(4L * MIB - a / 2, random(a, 78), false, new Done()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("window");
+        assertThatThrownBy(() -> device.writeAtomic(4L * MIB - 512, random(1024, 79), false, new Done()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(read(4L * MIB - a / 2, 512)).isEqualTo(data.duplicate().position(a / 2).limit(a / 2 + 512));
+    }
+
+    @Test
+    void atomicWriteSizeDividesTheStripeUnit() {
+        assertThat(RbdBlockDevice.atomicWriteBytes(4L * MIB)).isEqualTo(128 * 1024);
+        assertThat(RbdBlockDevice.atomicWriteBytes(64 * 1024)).isEqualTo(64 * 1024);
+        assertThat(RbdBlockDevice.atomicWriteBytes(3 * 64 * 1024)).isEqualTo(64 * 1024);
+        assertThat(RbdBlockDevice.atomicWriteBytes(256)).isZero();
+    }
+
+    @Test
     void infoDescribesTheImage() {
         DeviceInfo info = device.info();
         assertThat(info.sizeBytes()).isEqualTo(SIZE);
