@@ -86,7 +86,7 @@ public final class Inquiry {
         b.writeByte(0x06);           // VERSION: SPC-4
         b.writeByte(0x12);           // HISUP, RESPONSE DATA FORMAT 2
         b.writeByte(66 - 5);         // ADDITIONAL LENGTH
-        b.writeByte(0x18);           // TPGS=01 (implicit ALUA), 3PC=1 (EXTENDED COPY)
+        b.writeByte(peripheral == 0x00 ? 0x18 : 0x10); // TPGS=01 (implicit ALUA), 3PC=1 for a real LU
         b.writeByte(0x00);
         b.writeByte(0x02);           // CMDQUE
         ascii(b, id.vendor(), 8);

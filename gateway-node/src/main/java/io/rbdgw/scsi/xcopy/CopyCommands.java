@@ -43,7 +43,12 @@ public final class CopyCommands {
         } catch (ScsiError e) {
             throw e.withTransferLength(transfer);
         }
-        new CopyJob(task, request, lu.copyResults(), steps, transfer).start();
+        try {
+            new CopyJob(task, request, lu.copyResults(), steps, transfer).start();
+        } catch (RuntimeException e) {
+            lu.copyResults().end(task.nexus(), request, false, 0, 0); // never started: do not leak the slot
+            throw e;
+        }
     }
 
     /** RECEIVE COPY RESULTS: COPY STATUS and OPERATING PARAMETERS. */
