@@ -15,6 +15,7 @@ import io.rbdgw.scsi.spc.ReportLuns;
 import io.rbdgw.scsi.spc.RequestSense;
 import io.rbdgw.scsi.spc.SupportedOpcodes;
 import io.rbdgw.scsi.spc.TargetPortGroupsReport;
+import io.rbdgw.scsi.xcopy.CopyCommands;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -146,6 +147,12 @@ public final class CommandTable {
             t.add(0x5F, sa, "PERSISTENT RESERVE OUT/" + prOut[sa], false, 0, BasicCommands::persistentReserveOut,
                     0x5F, 0x1F, 0xFF, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, C);
         }
+        t.add(0x83, 0x00, "EXTENDED COPY(LID1)", false, 0, CopyCommands::extendedCopy, 0x83, 0x1F, 0, 0, 0, 0, 0,
+                0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
+        t.add(0x84, 0x00, "RECEIVE COPY RESULTS/COPY STATUS", false, 0, CopyCommands::receiveCopyResults, 0x84,
+                0x1F, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
+        t.add(0x84, 0x03, "RECEIVE COPY RESULTS/OPERATING PARAMETERS", false, 0, CopyCommands::receiveCopyResults,
+                0x84, 0x1F, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
         t.add(0x88, "READ(16)", ReadWrite::read, 0x88, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
                 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, C);
         t.add(0x89, "COMPARE AND WRITE", CompareAndWrite::execute, 0x89, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,

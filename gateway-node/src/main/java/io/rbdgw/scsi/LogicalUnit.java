@@ -3,6 +3,7 @@ package io.rbdgw.scsi;
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.DeviceInfo;
 import io.rbdgw.scsi.pr.Reservations;
+import io.rbdgw.scsi.xcopy.CopyResults;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,9 @@ public final class LogicalUnit implements AutoCloseable {
     private final TargetPortGroups targetPortGroups;
     private final CommandTable commands = CommandTable.SBC;
     private volatile Supplier<long[]> reportedLuns;
+    /** Finds copy targets for EXTENDED COPY: this unit alone until a target attaches it. */
+    private volatile LuResolver luResolver;
+    private final CopyResults copyResults = new CopyResults();
     /** SWP of the control mode page: medium writes fail with 07/27/02 while set (not saved). */
     private volatile boolean softwareWriteProtect;
 
@@ -67,6 +71,7 @@ public final class LogicalUnit implements AutoCloseable {
         this.targetPortGroups = Objects.requireNonNull(targetPortGroups, "targetPortGroups");
         long[] self = {lun};
         this.reportedLuns = () -> self;
+        this.luResolver = (high, low) -> identity.naaHigh() == high && identity.naaLow() == low ? this : null;
     }
 
     /** Identity from the device's {@link DeviceInfo#identity()}, one Active/Optimized group per port. */
@@ -119,6 +124,7 @@ public final class LogicalUnit implements AutoCloseable {
     public void nexusLost(ItNexus nexus) {
         unitAttentions.nexusLost(nexus);
         reservations.nexusLost(nexus);
+        copyResults.nexusLost(nexus);
     }
 
     /**
@@ -130,6 +136,7 @@ public final class LogicalUnit implements AutoCloseable {
     public void reset(ItNexus by) {
         unitAttentions.postAllExcept(null, 0x29, 0x03);
         reservations.reset();
+        copyResults.reset();
     }
 
     /** Whether SWP (software write protect, control mode page) is set. */
@@ -213,6 +220,20 @@ public final class LogicalUnit implements AutoCloseable {
 
     void reportLunsFrom(Supplier<long[]> luns) {
         this.reportedLuns = luns;
+    }
+
+    /** Finds the logical units EXTENDED COPY target descriptors name (the target's, once attached). */
+    public LuResolver luResolver() {
+        return luResolver;
+    }
+
+    void resolveLusWith(LuResolver resolver) {
+        this.luResolver = resolver;
+    }
+
+    /** The copy manager's state: copies in progress and held copy statuses. */
+    public CopyResults copyResults() {
+        return copyResults;
     }
 
     /** MAXIMUM TRANSFER LENGTH in blocks. */

@@ -74,6 +74,7 @@ public final class ScsiTarget {
             throw new IllegalArgumentException("LUN " + lu.lun() + " exists");
         }
         lu.reportLunsFrom(() -> lunList);
+        lu.resolveLusWith(this::byNaa);
         for (ItNexus n : nexuses) {
             lu.nexusCreated(n);
         }
@@ -87,6 +88,17 @@ public final class ScsiTarget {
             lunsChanged(lun);
         }
         return lu;
+    }
+
+    /** The logical unit with this NAA designator, or null (EXTENDED COPY target descriptors). */
+    public LogicalUnit byNaa(long naaHigh, long naaLow) {
+        for (LogicalUnit lu : luns.values()) {
+            LuIdentity id = lu.identity();
+            if (id.naaHigh() == naaHigh && id.naaLow() == naaLow) {
+                return lu;
+            }
+        }
+        return null;
     }
 
     public LogicalUnit lun(long lun) {

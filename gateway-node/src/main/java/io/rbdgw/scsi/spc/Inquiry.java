@@ -9,14 +9,15 @@ import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiTask;
+import io.rbdgw.scsi.xcopy.CopyCommands;
 
 import java.nio.charset.StandardCharsets;
 
-/** INQUIRY: standard data and the vital product data pages 0x00, 0x80, 0x83, 0x86, 0xB0, 0xB1, 0xB2. */
+/** INQUIRY: standard data and the vital product data pages 0x00, 0x80, 0x83, 0x86, 0x8F, 0xB0, 0xB1, 0xB2. */
 public final class Inquiry {
 
     /** The VPD pages we return, ascending (page 0x00 lists them). */
-    static final int[] PAGES = {0x00, 0x80, 0x83, 0x86, 0xB0, 0xB1, 0xB2};
+    static final int[] PAGES = {0x00, 0x80, 0x83, 0x86, 0x8F, 0xB0, 0xB1, 0xB2};
 
     private Inquiry() {
     }
@@ -50,6 +51,9 @@ public final class Inquiry {
                 case 0x86:
                     extended(b);
                     break;
+                case 0x8F:
+                    CopyCommands.thirdPartyCopyPage(b, lu);
+                    break;
                 case 0xB0:
                     blockLimits(b, lu, lu.info());
                     break;
@@ -82,7 +86,7 @@ public final class Inquiry {
         b.writeByte(0x06);           // VERSION: SPC-4
         b.writeByte(0x12);           // HISUP, RESPONSE DATA FORMAT 2
         b.writeByte(66 - 5);         // ADDITIONAL LENGTH
-        b.writeByte(0x10);           // TPGS=01 (implicit ALUA), 3PC=0
+        b.writeByte(peripheral == 0x00 ? 0x18 : 0x10); // TPGS=01 (implicit ALUA), 3PC=1 for a real LU
         b.writeByte(0x00);
         b.writeByte(0x02);           // CMDQUE
         ascii(b, id.vendor(), 8);

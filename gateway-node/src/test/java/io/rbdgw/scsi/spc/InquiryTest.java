@@ -32,7 +32,7 @@ class InquiryTest {
         assertThat(d[3]).isEqualTo((byte) 0x12);
         assertThat(d[4] & 0xff).isEqualTo(61);
         assertThat(d[5] & 0x30).isEqualTo(0x10); // TPGS implicit
-        assertThat(d[5] & 0x08).isZero();        // 3PC
+        assertThat(d[5] & 0x08).isEqualTo(0x08); // 3PC: EXTENDED COPY
         assertThat(d[7] & 0x02).isEqualTo(0x02); // CmdQue
         assertThat(new String(d, 8, 8, StandardCharsets.US_ASCII)).isEqualTo("RBDGW   ");
     }
@@ -54,7 +54,7 @@ class InquiryTest {
     @Test
     void supportedPagesAndSerial() {
         byte[] d = vpd(0x00);
-        assertThat(Arrays.copyOfRange(d, 4, d.length)).containsExactly(0x00, 0x80, 0x83, 0x86, 0xB0, 0xB1, 0xB2);
+        assertThat(Arrays.copyOfRange(d, 4, d.length)).containsExactly(0x00, 0x80, 0x83, 0x86, 0x8F, 0xB0, 0xB1, 0xB2);
         for (int i = 4; i < d.length; i++) {
             vpd(d[i] & 0xff);
         }
