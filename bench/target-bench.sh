@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RBDGW_PORT=${RBDGW_PORT:-3265}
 TGT_PORT=${TGT_PORT:-3260}
-JAVA_OPTS=${JAVA_OPTS:--Xmx2g -Xms2g}
+JAVA_OPTS=${JAVA_OPTS:--Xmx3g -Xms3g}
 
 [ -f gateway-node/target/gateway-node.jar ] || ./mvnw -q -B -DskipTests package
 FIO=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}

@@ -115,6 +115,12 @@ public final class StandaloneCommand implements Callable<Integer> {
             device = cluster.images(rbd.substring(0, slash)).open(rbd.substring(slash + 1));
             lunDescription = "rbd " + rbd + " (client." + cephId + ")";
         } else if (memory) {
+            long heap = Runtime.getRuntime().maxMemory();
+            if (size > heap - (256L << 20)) {
+                // The memory LUN lives on the Java heap; running out of it mid-I/O helps nobody.
+                throw new IllegalArgumentException("a memory LUN of " + size + " bytes does not fit in this JVM's heap ("
+                        + heap + " bytes): use a smaller --lun-size or start java with -Xmx larger than the LUN");
+            }
             device = new MemoryBlockDevice(size, 512, "memory:" + targetIqn + "/0");
             lunDescription = "memory";
         } else {

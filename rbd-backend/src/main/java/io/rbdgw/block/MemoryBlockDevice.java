@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 public final class MemoryBlockDevice implements BlockDevice {
 
-    static final int CHUNK_SHIFT = 20;
+    // 256 KiB: below G1's humongous-object threshold (half a region, regions are at least 1 MiB), so
+    // a chunk costs its size and not a whole region pair.
+    static final int CHUNK_SHIFT = 18;
     /** Allocation unit and allocation-status granularity. */
     public static final int CHUNK_BYTES = 1 << CHUNK_SHIFT;
     /** Largest atomic COMPARE AND WRITE. */

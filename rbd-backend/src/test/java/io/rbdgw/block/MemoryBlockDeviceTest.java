@@ -25,13 +25,14 @@ class MemoryBlockDeviceTest extends BlockDeviceContractTest {
     void allocatesOnWriteAndFreesWholeChunksOnDiscard() throws Exception {
         MemoryBlockDevice d = (MemoryBlockDevice) device(SIZE, BLOCK);
         assertThat(d.allocatedBytes()).isZero();
-        write(d, MIB - BLOCK, filled(2 * BLOCK, 1)); // touches chunks 0 and 1
-        assertThat(d.allocatedBytes()).isEqualTo(2L * MIB);
+        int chunk = MemoryBlockDevice.CHUNK_BYTES;
+        write(d, chunk - BLOCK, filled(2 * BLOCK, 1)); // touches chunks 0 and 1
+        assertThat(d.allocatedBytes()).isEqualTo(2L * chunk);
         Completion c = new Completion();
-        d.discard(0, MIB + BLOCK, c); // covers chunk 0 entirely, chunk 1 partly
+        d.discard(0, chunk + BLOCK, c); // covers chunk 0 entirely, chunk 1 partly
         c.success();
-        assertThat(d.allocatedBytes()).isEqualTo(MIB);
-        assertFilled(read(d, MIB - BLOCK, 2 * BLOCK), 0);
+        assertThat(d.allocatedBytes()).isEqualTo(chunk);
+        assertFilled(read(d, chunk - BLOCK, 2 * BLOCK), 0);
     }
 
     @Test
