@@ -130,6 +130,8 @@ public final class AdminServer implements Closeable {
         server.setAdminContextPath("/admin");
         server.setMinThreads(2);
         server.setMaxThreads(16);
+        // Jetty would otherwise wait up to 30 s for idle keep-alive connections when the host process stops
+        server.setShutdownGracePeriod(io.dropwizard.util.Duration.seconds(2));
         server.setRegisterDefaultExceptionMappers(true);
         LogbackAccessRequestLogFactory requestLog = new LogbackAccessRequestLogFactory();
         requestLog.setAppenders(List.of()); // the host process decides what to log
