@@ -1,0 +1,66 @@
+package io.rbdgw.admin;
+
+import io.dropwizard.core.setup.Environment;
+import io.rbdgw.admin.auth.BasicAuthFilter;
+import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.admin.core.CephAccess;
+import io.rbdgw.admin.core.ClusterState;
+import io.rbdgw.admin.core.ConfigService;
+import io.rbdgw.admin.core.DiskImages;
+import io.rbdgw.admin.health.CephHealthCheck;
+import io.rbdgw.admin.health.ZooKeeperHealthCheck;
+import io.rbdgw.admin.resources.ClientsResource;
+import io.rbdgw.admin.resources.ClusterResource;
+import io.rbdgw.admin.resources.DisksResource;
+import io.rbdgw.admin.resources.ErrorMappers;
+import io.rbdgw.admin.resources.GatewaysResource;
+import io.rbdgw.admin.resources.HostGroupsResource;
+import io.rbdgw.admin.resources.OpenApiDocument;
+import io.rbdgw.admin.resources.OpenApiResource;
+import io.rbdgw.admin.resources.TargetsResource;
+import io.rbdgw.config.store.ConfigStore;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Wires the API's resources, filters, error mappers and health checks into a Dropwizard environment. */
+public final class AdminApi {
+    /** Every resource class, in the order the OpenAPI document and the /api index list them. */
+    public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, TargetsResource.class,
+            ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
+            OpenApiResource.class);
+
+    private AdminApi() {
+    }
+
+    public static String version() {
+        String v = AdminApi.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    /**
+     * Registers everything.
+     *
+     * @param healthPool the pool the Ceph health check lists (only if Ceph is configured)
+     */
+    public static void register(Environment env, ConfigStore store, CephAccess ceph, Path dataDir, PasswordHash password,
+                                String healthPool) {
+        ConfigService config = new ConfigService(store);
+        ClusterState cluster = new ClusterState(store);
+        DiskImages images = new DiskImages(ceph, dataDir);
+        env.jersey().register(new BasicAuthFilter(password));
+        for (Object m : ErrorMappers.all()) {
+            env.jersey().register(m);
+        }
+        env.jersey().register(new ClusterResource(config, cluster, OpenApiDocument.endpoints(RESOURCES)));
+        env.jersey().register(new TargetsResource(config));
+        env.jersey().register(new ClientsResource(config));
+        env.jersey().register(new HostGroupsResource(config));
+        env.jersey().register(new DisksResource(config, images));
+        env.jersey().register(new GatewaysResource(config, cluster));
+        env.jersey().register(new OpenApiResource(OpenApiDocument.build(RESOURCES, version())));
+        env.healthChecks().register("zookeeper", new ZooKeeperHealthCheck(store));
+        if (ceph.configured()) {
+            env.healthChecks().register("ceph", new CephHealthCheck(ceph, healthPool));
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.rbdgw.admin;
+
+import io.dropwizard.core.Application;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.dropwizard.lifecycle.Managed;
+import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.admin.cli.HashPasswordCommand;
+import io.rbdgw.admin.core.CephAccess;
+import io.rbdgw.config.store.ConfigStore;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API as a Dropwizard service ({@code server config.yml}); {@link AdminServer} runs the same wiring
+ * in-process without a YAML file.
+ */
+public class AdminApplication extends Application<AdminConfiguration> {
+    private static final Logger log = LoggerFactory.getLogger(AdminApplication.class);
+
+    public static void main(String[] args) throws Exception {
+        new AdminApplication().run(args);
+    }
+
+    @Override
+    public String getName() {
+        return "rbdgw-admin";
+    }
+
+    @Override
+    public void initialize(Bootstrap<AdminConfiguration> bootstrap) {
+        bootstrap.addCommand(new HashPasswordCommand());
+    }
+
+    @Override
+    public void run(AdminConfiguration conf, Environment env) {
+        // refuse to start without a password hash: there is no default password
+        PasswordHash password = PasswordHash.parse(conf.getAdminPasswordHash());
+        CuratorFramework client = conf.getZookeeper().build();
+        ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot());
+        CephAccess ceph = conf.getCeph() == null ? CephAccess.none() : CephAccess.lazy(conf.getCeph().options());
+        env.lifecycle().manage(new Managed() {
+            @Override
+            public void start() throws Exception {
+                client.start();
+                if (client.blockUntilConnected(conf.getZookeeper().getConnectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+                    store.initialize();
+                } else {
+                    log.warn("ZooKeeper {} is not reachable yet; the API answers 503 until it is", conf.getZookeeper().getConnect());
+                }
+            }
+
+            @Override
+            public void stop() {
+                ceph.close();
+                store.close();
+                client.close();
+            }
+        });
+        AdminApi.register(env, store, ceph, conf.getDataDir() == null ? null : Path.of(conf.getDataDir()), password,
+                conf.getCeph() == null ? "rbd" : conf.getCeph().getHealthPool());
+    }
+}

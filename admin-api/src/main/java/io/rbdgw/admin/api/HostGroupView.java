@@ -1,0 +1,6 @@
+package io.rbdgw.admin.api;
+
+import java.util.List;
+
+public record HostGroupView(String target, String name, List<String> members, List<String> disks) {
+}

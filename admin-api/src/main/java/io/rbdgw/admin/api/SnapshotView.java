@@ -1,0 +1,4 @@
+package io.rbdgw.admin.api;
+
+public record SnapshotView(String name, long size) {
+}

@@ -1,0 +1,111 @@
+package io.rbdgw.admin.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+
+/** A small JSON client of the admin API (java.net.http), turning error answers into {@link ApiError}s with the server's message. */
+public final class ApiClient {
+    /** An answer with a 4xx/5xx status, or no answer at all (status 0). */
+    public static final class ApiError extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+
+        ApiError(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final URI base;
+    private final String authorization;
+
+    public ApiClient(URI base, String user, String password) {
+        String b = base.toString();
+        this.base = URI.create(b.endsWith("/") ? b : b + "/");
+        this.authorization = password == null ? null
+                : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    public ObjectMapper mapper() {
+        return mapper;
+    }
+
+    /** Encodes one path segment (IQNs contain ':' which is fine, but be safe with anything else). */
+    public static String seg(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%3A", ":");
+    }
+
+    public JsonNode get(String path) throws ApiError {
+        return send("GET", path, null);
+    }
+
+    public JsonNode post(String path, Object body) throws ApiError {
+        return send("POST", path, body);
+    }
+
+    public JsonNode put(String path, Object body) throws ApiError {
+        return send("PUT", path, body);
+    }
+
+    public JsonNode delete(String path) throws ApiError {
+        return send("DELETE", path, null);
+    }
+
+    public JsonNode send(String method, String path, Object body) throws ApiError {
+        URI uri = base.resolve(path.startsWith("/") ? path.substring(1) : path);
+        HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Accept", "application/json");
+        if (authorization != null) {
+            req.header("Authorization", authorization);
+        }
+        try {
+            if (body != null) {
+                req.header("Content-Type", "application/json");
+                req.method(method, HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(body)));
+            } else if (method.equals("PUT") || method.equals("POST")) {
+                req.header("Content-Type", "application/json");
+                req.method(method, HttpRequest.BodyPublishers.ofString("{}"));
+            } else {
+                req.method(method, HttpRequest.BodyPublishers.noBody());
+            }
+            HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode json = r.body() == null || r.body().isBlank() ? MissingNode.getInstance() : parse(r.body());
+            if (r.statusCode() >= 400) {
+                String msg = json.path("message").asText(null);
+                if (msg == null || msg.isBlank()) {
+                    msg = r.statusCode() == 401 ? "authentication failed: check --user and the password" : r.body();
+                }
+                throw new ApiError(r.statusCode(), msg);
+            }
+            return json;
+        } catch (IOException e) {
+            throw new ApiError(0, "cannot reach the admin API at " + base + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiError(0, "interrupted");
+        }
+    }
+
+    private JsonNode parse(String body) {
+        try {
+            return mapper.readTree(body);
+        } catch (IOException e) {
+            return mapper.getNodeFactory().textNode(body);
+        }
+    }
+}

@@ -1,0 +1,819 @@
+package io.rbdgw.admin.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rbdgw}: the command-line client of the admin API. Connection: {@code --url} (or RBDGW_ADMIN_URL,
+ * default http://127.0.0.1:5000), {@code --user} (admin), the password from {@code --password-file} or
+ * RBDGW_ADMIN_PASSWORD. Human output is tables; {@code --json} prints the API's JSON.
+ */
+@Command(name = "rbdgw", mixinStandardHelpOptions = true, version = "rbdgw admin CLI",
+        description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
+        subcommands = {RbdgwCli.Targets.class, RbdgwCli.Disks.class, RbdgwCli.Luns.class, RbdgwCli.Clients.class,
+                RbdgwCli.HostGroups.class, RbdgwCli.DiscoveryAuth.class, RbdgwCli.Gateways.class, RbdgwCli.Epoch.class,
+                RbdgwCli.SettingsCmd.class, RbdgwCli.Sessions.class})
+public final class RbdgwCli {
+    @Option(names = "--url", description = "admin API base URL (env RBDGW_ADMIN_URL; default http://127.0.0.1:5000)")
+    String url;
+    @Option(names = "--user", defaultValue = "admin", description = "user (default admin)")
+    String user;
+    @Option(names = "--password-file", description = "file whose first line is the password (else env RBDGW_ADMIN_PASSWORD)")
+    Path passwordFile;
+    @Option(names = "--json", description = "print the API's JSON instead of tables")
+    boolean json;
+
+    private final PrintStream out;
+    private final Map<String, String> env;
+
+    private RbdgwCli(PrintStream out, Map<String, String> env) {
+        this.out = out;
+        this.env = env;
+    }
+
+    /** Runs the CLI; returns the exit code (0 ok, 1 refused by the API or unreachable, 2 usage). */
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        RbdgwCli root = new RbdgwCli(out, env);
+        CommandLine cl = new CommandLine(root);
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof ApiClient.ApiError a) {
+                err.println("error: " + a.getMessage() + (a.status() > 0 ? " (HTTP " + a.status() + ")" : ""));
+                return 1;
+            }
+            if (e instanceof IllegalArgumentException || e instanceof IOException) {
+                err.println("error: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cl.execute(args);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err, System.getenv()));
+    }
+
+    ApiClient client() throws IOException {
+        String base = url != null ? url : env.getOrDefault("RBDGW_ADMIN_URL", "http://127.0.0.1:5000");
+        String password;
+        if (passwordFile != null) {
+            List<String> lines = Files.readAllLines(passwordFile, StandardCharsets.UTF_8);
+            password = lines.isEmpty() ? "" : lines.get(0).strip();
+        } else {
+            password = env.get("RBDGW_ADMIN_PASSWORD");
+        }
+        return new ApiClient(URI.create(base), user, password);
+    }
+
+    // ---- shared plumbing ----------------------------------------------------------------------------------
+
+    /** A leaf command: runs {@link #call(ApiClient)} and prints through the root's options. */
+    abstract static class Leaf implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        RbdgwCli root() {
+            return (RbdgwCli) spec.root().userObject();
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            call(root().client());
+            return 0;
+        }
+
+        abstract void call(ApiClient api) throws Exception;
+
+        PrintStream out() {
+            return root().out;
+        }
+
+        /** Prints a list of objects as a table of the given fields (JSON pointers relative to each row). */
+        void table(JsonNode list, String... columns) {
+            if (root().json) {
+                out().println(list.toPrettyString());
+                return;
+            }
+            List<String[]> rows = new ArrayList<>();
+            String[] header = new String[columns.length];
+            for (int i = 0; i < columns.length; i++) {
+                header[i] = columns[i].replace("/", " ").trim().toUpperCase(java.util.Locale.ROOT);
+            }
+            rows.add(header);
+            for (JsonNode n : list) {
+                String[] r = new String[columns.length];
+                for (int i = 0; i < columns.length; i++) {
+                    r[i] = text(n.at(columns[i].startsWith("/") ? columns[i] : "/" + columns[i]));
+                }
+                rows.add(r);
+            }
+            int[] width = new int[columns.length];
+            rows.forEach(r -> {
+                for (int i = 0; i < r.length; i++) {
+                    width[i] = Math.max(width[i], r[i].length());
+                }
+            });
+            for (String[] r : rows) {
+                StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < r.length; i++) {
+                    sb.append(i == r.length - 1 ? r[i] : String.format("%-" + (width[i] + 2) + "s", r[i]));
+                }
+                out().println(sb.toString().stripTrailing());
+            }
+        }
+
+        /** Prints one object as "key: value" lines. */
+        void object(JsonNode n) {
+            if (root().json) {
+                out().println(n.toPrettyString());
+                return;
+            }
+            n.fields().forEachRemaining(e -> out().println(e.getKey() + ": " + text(e.getValue())));
+        }
+
+        /** Prints the answer to a change: the epoch it committed at. */
+        void changed(JsonNode n, String what) {
+            if (root().json) {
+                out().println(n.toPrettyString());
+                return;
+            }
+            out().println(what + " (epoch " + n.path("epoch").asText() + ")");
+        }
+
+        static String text(JsonNode v) {
+            if (v == null || v.isMissingNode() || v.isNull()) {
+                return "-";
+            }
+            if (v.isArray()) {
+                List<String> parts = new ArrayList<>();
+                v.forEach(x -> parts.add(x.isObject() && x.has("lun") ? x.get("lun").asText() + ":" + x.path("disk").asText()
+                        : x.isValueNode() ? x.asText() : x.toString()));
+                return parts.isEmpty() ? "-" : String.join(",", parts);
+            }
+            if (v.isObject() && v.has("chap")) {
+                JsonNode c = v.get("chap");
+                if (c.isNull()) {
+                    return "none";
+                }
+                return "chap:" + c.path("user").asText() + (v.path("mutualChap").isObject() ? " mutual:" + v.at("/mutualChap/user").asText() : "");
+            }
+            return v.isValueNode() ? v.asText() : v.toString();
+        }
+    }
+
+    /** CHAP options shared by target, client and discovery auth. */
+    static final class ChapOptions {
+        @Option(names = "--chap-user", required = true, description = "CHAP user name (8-64 characters)")
+        String user;
+        @Option(names = "--chap-secret", description = "CHAP secret (visible in ps; prefer --chap-secret-file)")
+        String secret;
+        @Option(names = "--chap-secret-file", description = "file whose first line is the CHAP secret")
+        Path secretFile;
+        @Option(names = "--mutual-user", description = "mutual CHAP user (the target's name towards the initiator)")
+        String mutualUser;
+        @Option(names = "--mutual-secret", description = "mutual CHAP secret")
+        String mutualSecret;
+        @Option(names = "--mutual-secret-file", description = "file whose first line is the mutual CHAP secret")
+        Path mutualSecretFile;
+
+        Map<String, Object> body() throws IOException {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("chap", Map.of("user", user, "secret", secret(secret, secretFile, "--chap-secret")));
+            if (mutualUser != null) {
+                b.put("mutualChap", Map.of("user", mutualUser, "secret", secret(mutualSecret, mutualSecretFile, "--mutual-secret")));
+            }
+            return b;
+        }
+
+        private static String secret(String value, Path file, String option) throws IOException {
+            if (file != null) {
+                List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+                return lines.isEmpty() ? "" : lines.get(0).strip();
+            }
+            if (value == null) {
+                throw new IllegalArgumentException(option + " or " + option + "-file is required");
+            }
+            return value;
+        }
+    }
+
+    static String t(String iqn) {
+        return "/api/targets/" + ApiClient.seg(iqn);
+    }
+
+    static String disk(String id) {
+        int slash = id.indexOf('/');
+        if (slash < 0) {
+            throw new IllegalArgumentException("disk '" + id + "' is not pool/image");
+        }
+        return "/api/disks/" + ApiClient.seg(id.substring(0, slash)) + "/" + ApiClient.seg(id.substring(slash + 1));
+    }
+
+    // ---- targets -------------------------------------------------------------------------------------------
+
+    @Command(name = "target", description = "iSCSI targets", subcommands = {Targets.List_.class, Targets.Show.class,
+            Targets.Create.class, Targets.Set.class, Targets.Delete.class, Targets.Auth.class, Targets.NoAuth.class})
+    static final class Targets {
+        @Command(name = "list", description = "list targets")
+        static final class List_ extends Leaf {
+            void call(ApiClient api) throws Exception {
+                table(api.get("/api/targets"), "iqn", "alias", "acl", "auth", "luns", "clients");
+            }
+        }
+
+        @Command(name = "show", description = "show one target")
+        static final class Show extends Leaf {
+            @Parameters(paramLabel = "IQN")
+            String iqn;
+
+            void call(ApiClient api) throws Exception {
+                object(api.get(t(iqn)));
+            }
+        }
+
+        @Command(name = "create", description = "create a target")
+        static final class Create extends Leaf {
+            @Parameters(paramLabel = "IQN")
+            String iqn;
+            @Option(names = "--alias")
+            String alias;
+            @Option(names = "--no-acl", description = "let any initiator log in (target-level CHAP applies)")
+            boolean noAcl;
+
+            void call(ApiClient api) throws Exception {
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("iqn", iqn);
+                if (alias != null) {
+                    b.put("alias", alias);
+                }
+                b.put("acl", !noAcl);
+                changed(api.post("/api/targets", b), "created target " + iqn);
+            }
+        }
+
+        @Command(name = "set", description = "change alias, ACL mode or parameter overrides")
+        static final class Set extends Leaf {
+            @Parameters(paramLabel = "IQN")
+            String iqn;
+            @Option(names = "--alias")
+            String alias;
+            @Option(names = "--acl", arity = "1", description = "true or false")
+            Boolean acl;
+            @Option(names = "--param", description = "KEY=VALUE override; KEY= removes it")
+            Map<String, String> params;
+
+            void call(ApiClient api) throws Exception {
+                Map<String, Object> b = new LinkedHashMap<>();
+                if (alias != null) {
+                    b.put("alias", alias);
+                }
+                if (acl != null) {
+                    b.put("acl", acl);
+                }
+                if (params != null) {
+                    Map<String, String> p = new LinkedHashMap<>();
+                    params.forEach((k, v) -> p.put(k, v == null || v.isEmpty() ? null : v));
+                    b.put("parameters", p);
+                }
+                changed(api.put(t(iqn), b), "changed target " + iqn);
+            }
+        }
+
+        @Command(name = "delete", description = "delete a target with its LUNs, clients and host groups (disks stay)")
+        static final class Delete extends Leaf {
+            @Parameters(paramLabel = "IQN")
+            String iqn;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete(t(iqn)), "deleted target " + iqn);
+            }
+        }
+
+        @Command(name = "auth", description = "set target-level CHAP (used when the ACL is off)")
+        static final class Auth extends Leaf {
+            @Parameters(paramLabel = "IQN")
+            String iqn;
+            @CommandLine.Mixin
+            ChapOptions chap;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.put(t(iqn) + "/auth", chap.body()), "set CHAP of target " + iqn);
+            }
+        }
+
+        @Command(name = "noauth", description = "clear target-level CHAP")
+        static final class NoAuth extends Leaf {
+            @Parameters(paramLabel = "IQN")
+            String iqn;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete(t(iqn) + "/auth"), "cleared CHAP of target " + iqn);
+            }
+        }
+    }
+
+    // ---- disks ---------------------------------------------------------------------------------------------
+
+    @Command(name = "disk", description = "disks (RBD images or files)", subcommands = {Disks.List_.class, Disks.Show.class,
+            Disks.Create.class, Disks.Resize.class, Disks.Delete.class, Disks.Snapshot.class})
+    static final class Disks {
+        @Command(name = "list", description = "list disks")
+        static final class List_ extends Leaf {
+            void call(ApiClient api) throws Exception {
+                table(api.get("/api/disks"), "id", "size", "backstore", "luns");
+            }
+        }
+
+        @Command(name = "show", description = "show one disk")
+        static final class Show extends Leaf {
+            @Parameters(paramLabel = "POOL/IMAGE")
+            String id;
+
+            void call(ApiClient api) throws Exception {
+                object(api.get(disk(id)));
+            }
+        }
+
+        @Command(name = "create", description = "create (or --import) a disk")
+        static final class Create extends Leaf {
+            @Parameters(paramLabel = "POOL/IMAGE")
+            String id;
+            @Option(names = "--size", description = "e.g. 10G (optional with --import)")
+            String size;
+            @Option(names = "--backstore", defaultValue = "rbd", description = "rbd or file (default rbd)")
+            String backstore;
+            @Option(names = "--import", description = "use an existing image or file")
+            boolean importExisting;
+            @Option(names = "--wwn-seed")
+            String wwnSeed;
+
+            void call(ApiClient api) throws Exception {
+                int slash = id.indexOf('/');
+                if (slash < 0) {
+                    throw new IllegalArgumentException("disk '" + id + "' is not pool/image");
+                }
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("pool", id.substring(0, slash));
+                b.put("image", id.substring(slash + 1));
+                if (size != null) {
+                    b.put("size", size);
+                }
+                b.put("backstore", backstore);
+                b.put("create", !importExisting);
+                if (wwnSeed != null) {
+                    b.put("wwnSeed", wwnSeed);
+                }
+                changed(api.post("/api/disks", b), (importExisting ? "imported disk " : "created disk ") + id);
+            }
+        }
+
+        @Command(name = "resize", description = "grow a disk")
+        static final class Resize extends Leaf {
+            @Parameters(paramLabel = "POOL/IMAGE")
+            String id;
+            @Option(names = "--size", required = true)
+            String size;
+
+            void call(ApiClient api) throws Exception {
+                JsonNode r = api.put(disk(id) + "/size", Map.of("size", size));
+                changed(r, "resized disk " + id + " to " + r.at("/value/size").asText() + " bytes");
+            }
+        }
+
+        @Command(name = "delete", description = "delete a disk and its image (unless --preserve-image)")
+        static final class Delete extends Leaf {
+            @Parameters(paramLabel = "POOL/IMAGE")
+            String id;
+            @Option(names = "--preserve-image")
+            boolean preserve;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete(disk(id) + (preserve ? "?preserveImage=true" : "")), "deleted disk " + id);
+            }
+        }
+
+        @Command(name = "snapshot", description = "snapshots of an RBD disk: list, create, rollback, delete")
+        static final class Snapshot extends Leaf {
+            @Parameters(index = "0", paramLabel = "ACTION", description = "list, create, rollback or delete")
+            String action;
+            @Parameters(index = "1", paramLabel = "POOL/IMAGE")
+            String id;
+            @Parameters(index = "2", arity = "0..1", paramLabel = "NAME")
+            String name;
+            @Option(names = "--force", description = "roll back even while the disk is exported")
+            boolean force;
+
+            void call(ApiClient api) throws Exception {
+                String base = disk(id) + "/snapshots";
+                switch (action) {
+                    case "list" -> table(api.get(base), "name", "size");
+                    case "create" -> {
+                        api.post(base, Map.of("name", need(name)));
+                        out().println("created snapshot " + name + " of " + id);
+                    }
+                    case "rollback" -> {
+                        api.post(base + "/" + ApiClient.seg(need(name)) + "/rollback" + (force ? "?force=true" : ""), null);
+                        out().println("rolled " + id + " back to " + name);
+                    }
+                    case "delete" -> {
+                        api.delete(base + "/" + ApiClient.seg(need(name)));
+                        out().println("deleted snapshot " + name + " of " + id);
+                    }
+                    default -> throw new IllegalArgumentException("unknown snapshot action '" + action + "': use list, create, rollback or delete");
+                }
+            }
+
+            private static String need(String name) {
+                if (name == null) {
+                    throw new IllegalArgumentException("a snapshot NAME is required");
+                }
+                return name;
+            }
+        }
+    }
+
+    // ---- LUNs ----------------------------------------------------------------------------------------------
+
+    @Command(name = "lun", description = "LUNs of a target", subcommands = {Luns.List_.class, Luns.Add.class, Luns.Remove.class})
+    static final class Luns {
+        @Command(name = "list")
+        static final class List_ extends Leaf {
+            @Parameters(paramLabel = "TARGET")
+            String target;
+
+            void call(ApiClient api) throws Exception {
+                table(api.get(t(target) + "/luns"), "lun", "disk");
+            }
+        }
+
+        @Command(name = "add", description = "export a disk as a LUN")
+        static final class Add extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "POOL/IMAGE")
+            String diskId;
+            @Option(names = "--lun", description = "LUN number (default: lowest free)")
+            Integer lun;
+
+            void call(ApiClient api) throws Exception {
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("disk", diskId);
+                if (lun != null) {
+                    b.put("lun", lun);
+                }
+                JsonNode r = api.post(t(target) + "/luns", b);
+                changed(r, "added LUN " + r.at("/value/lun").asText() + " (" + diskId + ") to " + target);
+            }
+        }
+
+        @Command(name = "remove")
+        static final class Remove extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "LUN")
+            int lun;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete(t(target) + "/luns/" + lun), "removed LUN " + lun + " from " + target);
+            }
+        }
+    }
+
+    // ---- clients -------------------------------------------------------------------------------------------
+
+    @Command(name = "client", description = "client ACLs of a target", subcommands = {Clients.List_.class, Clients.Create.class,
+            Clients.Delete.class, Clients.Auth.class, Clients.NoAuth.class, Clients.Map_.class, Clients.Unmap.class})
+    static final class Clients {
+        @Command(name = "list")
+        static final class List_ extends Leaf {
+            @Parameters(paramLabel = "TARGET")
+            String target;
+
+            void call(ApiClient api) throws Exception {
+                table(api.get(t(target) + "/clients"), "initiator", "auth", "allLuns", "luns", "hostGroup", "visibleLuns");
+            }
+        }
+
+        @Command(name = "create", description = "allow an initiator (all LUNs unless --lun is given)")
+        static final class Create extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "INITIATOR")
+            String initiator;
+            @Option(names = "--lun", description = "a LUN it sees (repeatable)")
+            List<Integer> luns;
+
+            void call(ApiClient api) throws Exception {
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("initiator", initiator);
+                if (luns != null) {
+                    b.put("luns", luns);
+                }
+                changed(api.post(t(target) + "/clients", b), "created client " + initiator);
+            }
+        }
+
+        @Command(name = "delete")
+        static final class Delete extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "INITIATOR")
+            String initiator;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete(t(target) + "/clients/" + ApiClient.seg(initiator)), "deleted client " + initiator);
+            }
+        }
+
+        @Command(name = "auth", description = "set CHAP (and mutual CHAP) of a client")
+        static final class Auth extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "INITIATOR")
+            String initiator;
+            @CommandLine.Mixin
+            ChapOptions chap;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.put(t(target) + "/clients/" + ApiClient.seg(initiator) + "/auth", chap.body()), "set CHAP of client " + initiator);
+            }
+        }
+
+        @Command(name = "noauth", description = "clear CHAP of a client")
+        static final class NoAuth extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "INITIATOR")
+            String initiator;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete(t(target) + "/clients/" + ApiClient.seg(initiator) + "/auth"), "cleared CHAP of client " + initiator);
+            }
+        }
+
+        @Command(name = "map", description = "let a client see a LUN")
+        static final class Map_ extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "INITIATOR")
+            String initiator;
+            @Parameters(index = "2", paramLabel = "LUN")
+            int lun;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.put(t(target) + "/clients/" + ApiClient.seg(initiator) + "/luns/" + lun, null), "mapped LUN " + lun + " to " + initiator);
+            }
+        }
+
+        @Command(name = "unmap", description = "hide a LUN from a client")
+        static final class Unmap extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "INITIATOR")
+            String initiator;
+            @Parameters(index = "2", paramLabel = "LUN")
+            int lun;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete(t(target) + "/clients/" + ApiClient.seg(initiator) + "/luns/" + lun), "unmapped LUN " + lun + " from " + initiator);
+            }
+        }
+    }
+
+    // ---- host groups ---------------------------------------------------------------------------------------
+
+    @Command(name = "hostgroup", description = "host groups of a target", subcommands = {HostGroups.List_.class,
+            HostGroups.Create.class, HostGroups.Delete.class, HostGroups.Edit.class})
+    static final class HostGroups {
+        @Command(name = "list")
+        static final class List_ extends Leaf {
+            @Parameters(paramLabel = "TARGET")
+            String target;
+
+            void call(ApiClient api) throws Exception {
+                table(api.get(t(target) + "/hostgroups"), "name", "members", "disks");
+            }
+        }
+
+        @Command(name = "create")
+        static final class Create extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "NAME")
+            String name;
+            @Option(names = "--member", description = "initiator (repeatable)")
+            List<String> members;
+            @Option(names = "--disk", description = "pool/image (repeatable)")
+            List<String> disks;
+
+            void call(ApiClient api) throws Exception {
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("name", name);
+                b.put("members", members == null ? List.of() : members);
+                b.put("disks", disks == null ? List.of() : disks);
+                changed(api.post(t(target) + "/hostgroups", b), "created host group " + name);
+            }
+        }
+
+        @Command(name = "delete")
+        static final class Delete extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "NAME")
+            String name;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete(t(target) + "/hostgroups/" + ApiClient.seg(name)), "deleted host group " + name);
+            }
+        }
+
+        @Command(name = "edit", description = "add-member, remove-member, add-disk or remove-disk")
+        static final class Edit extends Leaf {
+            @Parameters(index = "0", paramLabel = "TARGET")
+            String target;
+            @Parameters(index = "1", paramLabel = "NAME")
+            String name;
+            @Parameters(index = "2", paramLabel = "ACTION")
+            String action;
+            @Parameters(index = "3", paramLabel = "INITIATOR|POOL/IMAGE")
+            String item;
+
+            void call(ApiClient api) throws Exception {
+                String base = t(target) + "/hostgroups/" + ApiClient.seg(name);
+                JsonNode r = switch (action) {
+                    case "add-member" -> api.put(base + "/members/" + ApiClient.seg(item), null);
+                    case "remove-member" -> api.delete(base + "/members/" + ApiClient.seg(item));
+                    case "add-disk" -> api.put(base + disk(item).replace("/api/disks", "/disks"), null);
+                    case "remove-disk" -> api.delete(base + disk(item).replace("/api/disks", "/disks"));
+                    default -> throw new IllegalArgumentException("unknown action '" + action + "': use add-member, remove-member, add-disk or remove-disk");
+                };
+                changed(r, "host group " + name + ": " + action + " " + item);
+            }
+        }
+    }
+
+    // ---- discovery auth, gateways, epoch, settings, sessions ------------------------------------------------
+
+    @Command(name = "discovery-auth", description = "CHAP for discovery sessions", subcommands = {DiscoveryAuth.Show.class,
+            DiscoveryAuth.Set.class, DiscoveryAuth.Clear.class})
+    static final class DiscoveryAuth {
+        @Command(name = "show")
+        static final class Show extends Leaf {
+            void call(ApiClient api) throws Exception {
+                JsonNode a = api.get("/api/discovery-auth");
+                if (root().json) {
+                    object(a);
+                } else {
+                    out().println("discovery auth: " + text(a));
+                }
+            }
+        }
+
+        @Command(name = "set")
+        static final class Set extends Leaf {
+            @CommandLine.Mixin
+            ChapOptions chap;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.put("/api/discovery-auth", chap.body()), "set discovery CHAP");
+            }
+        }
+
+        @Command(name = "clear")
+        static final class Clear extends Leaf {
+            void call(ApiClient api) throws Exception {
+                changed(api.delete("/api/discovery-auth"), "cleared discovery CHAP");
+            }
+        }
+    }
+
+    @Command(name = "gateway", description = "gateways", subcommands = {Gateways.List_.class, Gateways.Add.class,
+            Gateways.Delete.class, Gateways.GwSessions.class})
+    static final class Gateways {
+        @Command(name = "list")
+        static final class List_ extends Leaf {
+            void call(ApiClient api) throws Exception {
+                table(api.get("/api/gateways"), "name", "portals", "targetPortGroup", "alive", "appliedEpoch", "health");
+            }
+        }
+
+        @Command(name = "add", description = "declare a gateway")
+        static final class Add extends Leaf {
+            @Parameters(paramLabel = "NAME")
+            String name;
+            @Option(names = "--portal", required = true, description = "host[:port] (repeatable)")
+            List<String> portals;
+            @Option(names = "--tpg", description = "target port group id (default: lowest free)")
+            Integer tpg;
+
+            void call(ApiClient api) throws Exception {
+                Map<String, Object> b = new LinkedHashMap<>();
+                b.put("name", name);
+                b.put("portals", portals);
+                if (tpg != null) {
+                    b.put("targetPortGroup", tpg);
+                }
+                changed(api.post("/api/gateways", b), "added gateway " + name);
+            }
+        }
+
+        @Command(name = "delete")
+        static final class Delete extends Leaf {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            void call(ApiClient api) throws Exception {
+                changed(api.delete("/api/gateways/" + ApiClient.seg(name)), "deleted gateway " + name);
+            }
+        }
+
+        @Command(name = "sessions", description = "iSCSI sessions on one gateway")
+        static final class GwSessions extends Leaf {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            void call(ApiClient api) throws Exception {
+                table(api.get("/api/gateways/" + ApiClient.seg(name) + "/sessions"), "target", "initiator", "isid", "tsih", "connections");
+            }
+        }
+    }
+
+    @Command(name = "epoch", description = "the configuration epoch and which gateways have applied it")
+    static final class Epoch extends Leaf {
+        void call(ApiClient api) throws Exception {
+            JsonNode e = api.get("/api/config/epoch");
+            if (root().json) {
+                out().println(e.toPrettyString());
+                return;
+            }
+            out().println("epoch " + e.path("epoch").asText());
+            table(e.path("gateways"), "name", "alive", "appliedEpoch", "health", "upToDate");
+        }
+    }
+
+    @Command(name = "settings", description = "cluster-wide settings: list, set KEY VALUE, reset KEY")
+    static final class SettingsCmd extends Leaf {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "ACTION", defaultValue = "list")
+        String action;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "KEY")
+        String key;
+        @Parameters(index = "2", arity = "0..1", paramLabel = "VALUE")
+        String value;
+
+        void call(ApiClient api) throws Exception {
+            switch (action) {
+                case "list" -> table(api.get("/api/settings"), "key", "value", "defaultValue", "overridden");
+                case "set" -> {
+                    if (key == null || value == null) {
+                        throw new IllegalArgumentException("settings set KEY VALUE");
+                    }
+                    changed(api.put("/api/settings/" + ApiClient.seg(key), Map.of("value", value)), "set " + key + "=" + value);
+                }
+                case "reset" -> {
+                    if (key == null) {
+                        throw new IllegalArgumentException("settings reset KEY");
+                    }
+                    changed(api.delete("/api/settings/" + ApiClient.seg(key)), "reset " + key);
+                }
+                default -> throw new IllegalArgumentException("unknown settings action '" + action + "': use list, set or reset");
+            }
+        }
+    }
+
+    @Command(name = "sessions", description = "iSCSI sessions on all gateways")
+    static final class Sessions extends Leaf {
+        @Option(names = "--target")
+        String target;
+        @Option(names = "--initiator")
+        String initiator;
+
+        void call(ApiClient api) throws Exception {
+            StringBuilder q = new StringBuilder("/api/sessions");
+            if (target != null) {
+                q.append("?target=").append(ApiClient.seg(target));
+            }
+            if (initiator != null) {
+                q.append(target != null ? "&" : "?").append("initiator=").append(ApiClient.seg(initiator));
+            }
+            table(api.get(q.toString()), "gateway", "target", "initiator", "isid", "tsih", "connections");
+        }
+    }
+}

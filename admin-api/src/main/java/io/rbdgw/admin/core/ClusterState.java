@@ -1,0 +1,70 @@
+package io.rbdgw.admin.core;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.rbdgw.admin.api.SessionInfo;
+import io.rbdgw.config.membership.MemberState;
+import io.rbdgw.config.membership.MembershipView;
+import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.store.ConfigStoreException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.zookeeper.KeeperException;
+
+/**
+ * What the gateways report about themselves: membership, applied epochs and health (cluster-config's
+ * {@link MembershipView}), and their iSCSI sessions, read from the optional {@code "sessions"} array of each
+ * gateway's {@code status/<name>} document (see {@link SessionInfo} for the contract).
+ */
+public final class ClusterState {
+    private final ConfigStore store;
+    private final MembershipView membership;
+    private final ObjectMapper mapper = JsonMapper.builder()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false).build();
+
+    public ClusterState(ConfigStore store) {
+        this.store = store;
+        this.membership = new MembershipView(store.client(), store.layout());
+    }
+
+    public Map<String, MemberState> gateways() {
+        return membership.states();
+    }
+
+    /** The sessions gateway {@code name} published; empty if it publishes none. */
+    public List<SessionInfo> sessions(String name) {
+        String path = store.layout().status(name);
+        byte[] data;
+        try {
+            data = store.client().getData().forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
+        } catch (Exception e) {
+            throw new ConfigStoreException("cannot read " + path + ": " + e, e);
+        }
+        List<SessionInfo> out = new ArrayList<>();
+        try {
+            JsonNode sessions = mapper.readTree(data).path("sessions");
+            if (sessions.isArray()) {
+                for (JsonNode s : sessions) {
+                    out.add(mapper.treeToValue(s, SessionInfo.class).withGateway(name));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new ConfigStoreException("gateway " + name + " published an unreadable status: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Every gateway's sessions. */
+    public List<SessionInfo> sessions() {
+        List<SessionInfo> out = new ArrayList<>();
+        for (String name : gateways().keySet()) {
+            out.addAll(sessions(name));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,195 @@
+package io.rbdgw.admin.core;
+
+import io.rbdgw.block.rbd.CephException;
+import io.rbdgw.block.rbd.RbdImages;
+import io.rbdgw.config.model.Backstore;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Names;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The storage behind disks: RBD images through librbd, or sparse files {@code <dataDir>/<pool>/<image>.img} for
+ * standalone setups. Failures become {@link ApiException}s with a status the caller can act on.
+ */
+public final class DiskImages {
+    /** A snapshot of an RBD image. */
+    public record Snapshot(String name, long size) {
+    }
+
+    private final CephAccess ceph;
+    private final Path dataDir;
+
+    public DiskImages(CephAccess ceph, Path dataDir) {
+        this.ceph = ceph;
+        this.dataDir = dataDir;
+    }
+
+    public CephAccess ceph() {
+        return ceph;
+    }
+
+    /** Where a file disk {@code pool/image} lives. */
+    public Path filePath(String pool, String image) {
+        if (dataDir == null) {
+            throw ApiException.badRequest("no data directory is configured for file disks");
+        }
+        return dataDir.resolve(Names.name("pool", pool)).resolve(Names.name("image", image) + ".img");
+    }
+
+    /** Creates the image or file (refusing to overwrite one) and returns the disk describing it. */
+    public Disk create(String pool, String image, long size, Backstore backstore, String wwnSeed) {
+        if (backstore == Backstore.FILE) {
+            Path path = filePath(pool, image);
+            try {
+                Files.createDirectories(path.getParent());
+                Files.createFile(path);
+                try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
+                    f.setLength(size); // sparse: no blocks are written
+                }
+            } catch (FileAlreadyExistsException e) {
+                throw ApiException.conflict("file " + path + " already exists: import it with \"create\": false");
+            } catch (IOException e) {
+                throw new ApiException(500, "cannot create " + path + ": " + e.getMessage());
+            }
+            return new Disk(pool, image, size, wwnSeed, Backstore.FILE, path.toString());
+        }
+        try {
+            rbd(pool).create(image, size);
+        } catch (CephException e) {
+            throw map(e, "create image " + pool + "/" + image);
+        }
+        return new Disk(pool, image, size, wwnSeed, Backstore.RBD, null);
+    }
+
+    /** Describes an existing image or file without changing it; {@code size} null means its current size. */
+    public Disk importExisting(String pool, String image, Long size, Backstore backstore, String wwnSeed) {
+        long actual;
+        String path = null;
+        if (backstore == Backstore.FILE) {
+            Path p = filePath(pool, image);
+            try {
+                actual = Files.size(p);
+            } catch (NoSuchFileException e) {
+                throw ApiException.notFound("file " + p + " does not exist: create the disk instead");
+            } catch (IOException e) {
+                throw new ApiException(500, "cannot read " + p + ": " + e.getMessage());
+            }
+            path = p.toString();
+        } else {
+            try {
+                actual = rbd(pool).size(image);
+            } catch (CephException e) {
+                throw map(e, "open image " + pool + "/" + image);
+            }
+        }
+        if (size != null && size != actual) {
+            throw ApiException.badRequest("image " + pool + "/" + image + " has " + actual + " bytes, not " + size
+                    + ": omit the size or resize it after import");
+        }
+        return new Disk(pool, image, actual, wwnSeed, backstore, path);
+    }
+
+    public void resize(Disk disk, long size) {
+        if (disk.backstore() == Backstore.FILE) {
+            try (RandomAccessFile f = new RandomAccessFile(disk.path(), "rw")) {
+                f.setLength(size);
+            } catch (IOException e) {
+                throw new ApiException(500, "cannot resize " + disk.path() + ": " + e.getMessage());
+            }
+            return;
+        }
+        try {
+            rbd(disk.pool()).resize(disk.image(), size);
+        } catch (CephException e) {
+            throw map(e, "resize image " + disk.id());
+        }
+    }
+
+    /** Deletes the image or file; an already missing one is not an error. */
+    public void delete(Disk disk) {
+        if (disk.backstore() == Backstore.FILE) {
+            try {
+                Files.deleteIfExists(Path.of(disk.path()));
+            } catch (IOException e) {
+                throw new ApiException(500, "cannot delete " + disk.path() + ": " + e.getMessage());
+            }
+            return;
+        }
+        try {
+            rbd(disk.pool()).delete(disk.image());
+        } catch (CephException e) {
+            if (e.reason() != CephException.Reason.NOT_FOUND) {
+                throw map(e, "delete image " + disk.id());
+            }
+        }
+    }
+
+    public List<Snapshot> snapshots(Disk disk) {
+        try {
+            return rbdOf(disk).listSnapshots(disk.image()).stream()
+                    .map(s -> new Snapshot(s.name(), s.sizeBytes())).toList();
+        } catch (CephException e) {
+            throw map(e, "list snapshots of " + disk.id());
+        }
+    }
+
+    public void createSnapshot(Disk disk, String name) {
+        Names.name("snapshot name", name);
+        try {
+            rbdOf(disk).createSnapshot(disk.image(), name);
+        } catch (CephException e) {
+            throw map(e, "create snapshot " + name + " of " + disk.id());
+        }
+    }
+
+    public void rollbackSnapshot(Disk disk, String name) {
+        try {
+            rbdOf(disk).rollbackSnapshot(disk.image(), name);
+        } catch (CephException e) {
+            throw map(e, "roll " + disk.id() + " back to snapshot " + name);
+        }
+    }
+
+    public void deleteSnapshot(Disk disk, String name) {
+        try {
+            rbdOf(disk).deleteSnapshot(disk.image(), name);
+        } catch (CephException e) {
+            throw map(e, "delete snapshot " + name + " of " + disk.id());
+        }
+    }
+
+    private RbdImages rbdOf(Disk disk) throws CephException {
+        if (disk.backstore() != Backstore.RBD) {
+            throw ApiException.badRequest("disk " + disk.id() + " is a file disk: snapshots need an RBD disk");
+        }
+        return rbd(disk.pool());
+    }
+
+    private RbdImages rbd(String pool) throws CephException {
+        return ceph.cluster().images(pool);
+    }
+
+    static ApiException map(CephException e, String what) {
+        String msg = "cannot " + what + ": " + e.getMessage();
+        switch (e.reason()) {
+            case NOT_FOUND:
+                return ApiException.notFound(msg);
+            case ALREADY_EXISTS:
+            case BUSY:
+                return ApiException.conflict(msg);
+            case UNREACHABLE:
+            case FENCED:
+                return ApiException.unavailable(msg);
+            case PERMISSION_DENIED:
+                return new ApiException(502, msg);
+            default:
+                return new ApiException(500, msg);
+        }
+    }
+}

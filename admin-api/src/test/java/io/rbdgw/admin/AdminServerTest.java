@@ -1,0 +1,243 @@
+package io.rbdgw.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.admin.cli.RbdgwCli;
+import io.rbdgw.admin.resources.OpenApiDocument;
+import io.rbdgw.config.store.ConfigStore;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** The whole service in-process (AdminServer on a TestingServer) over real HTTP, and the CLI against it. */
+class AdminServerTest {
+    static final String PASSWORD = "correct horse battery";
+    static final String T = "iqn.2003-01.org.example:app";
+    static final String I = "iqn.1991-05.com.microsoft:win1";
+    static ConfigStore store;
+    static AdminServer server;
+    static Path data;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        store = TestZk.newStore();
+        data = Files.createTempDirectory("admin-app");
+        String hash = PasswordHash.hash(PASSWORD.toCharArray(), 1000);
+        server = AdminServer.start(AdminServer.Options.of(store, hash).withListen("127.0.0.1", 0).withDataDir(data));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static HttpResponse<String> call(String method, String path, String body, String password, String ifMatch) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json");
+        if (password != null) {
+            b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8)));
+        }
+        if (ifMatch != null) {
+            b.header("If-Match", ifMatch);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> call(String method, String path, String body) throws Exception {
+        return call(method, path, body, PASSWORD, null);
+    }
+
+    @Test
+    void refusesToStartWithoutPasswordHash() {
+        assertThatThrownBy(() -> AdminServer.Options.of(store, null)).hasMessageContaining("no admin password hash");
+        assertThatThrownBy(() -> AdminServer.Options.of(store, "plaintext")).hasMessageContaining("pbkdf2-sha256")
+                .hasMessageNotContaining("plaintext");
+    }
+
+    @Test
+    void authenticationIsRequired() throws Exception {
+        HttpResponse<String> none = call("GET", "/api/targets", null, null, null);
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm="));
+        assertThat(call("GET", "/api/targets", null, "wrong password", null).statusCode()).isEqualTo(401);
+        assertThat(call("DELETE", "/api/targets/" + T, null, "wrong password", null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/api/targets", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void endToEndTargetFileDiskLunAndChapClient() throws Exception {
+        HttpResponse<String> t = call("POST", "/api/targets", "{\"iqn\":\"" + T + "\"}");
+        assertThat(t.statusCode()).as(t.body()).isEqualTo(201);
+        HttpResponse<String> d = call("POST", "/api/disks", "{\"pool\":\"local\",\"image\":\"app\",\"size\":\"8M\",\"backstore\":\"file\"}");
+        assertThat(d.statusCode()).as(d.body()).isEqualTo(201);
+        assertThat(Files.size(data.resolve("local/app.img"))).isEqualTo(8 << 20);
+        HttpResponse<String> l = call("POST", "/api/targets/" + T + "/luns", "{\"disk\":\"local/app\"}");
+        assertThat(l.statusCode()).as(l.body()).isEqualTo(201);
+        HttpResponse<String> c = call("POST", "/api/targets/" + T + "/clients", "{\"initiator\":\"" + I + "\",\"luns\":[0],"
+                + "\"auth\":{\"chap\":{\"user\":\"win1user\",\"secret\":\"win1secret12\"}}}");
+        assertThat(c.statusCode()).as(c.body()).isEqualTo(201);
+        assertThat(c.body()).doesNotContain("win1secret12");
+        long epoch = JSON.readTree(c.body()).get("epoch").asLong();
+        assertThat(c.headers().firstValue("ETag")).hasValue("\"" + epoch + "\"");
+
+        // the stored configuration is what a gateway will read
+        var config = store.read();
+        assertThat(config.epoch()).isEqualTo(epoch);
+        assertThat(config.client(T, I).orElseThrow().auth().chap().secret()).isEqualTo("win1secret12");
+        assertThat(config.visibleLuns(T, I)).containsExactly(0);
+
+        // If-Match: stale -> 412, current -> 200
+        HttpResponse<String> stale = call("PUT", "/api/targets/" + T, "{\"alias\":\"x\"}", PASSWORD, "\"" + (epoch - 1) + "\"");
+        assertThat(stale.statusCode()).isEqualTo(412);
+        assertThat(JSON.readTree(stale.body()).get("message").asText()).contains("epoch " + epoch);
+        HttpResponse<String> fresh = call("PUT", "/api/targets/" + T, "{\"alias\":\"x\"}", PASSWORD, "\"" + epoch + "\"");
+        assertThat(fresh.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(fresh.body()).get("epoch").asLong()).isEqualTo(epoch + 1);
+
+        JsonNode e = JSON.readTree(call("GET", "/api/config/epoch", null).body());
+        assertThat(e.get("epoch").asLong()).isEqualTo(epoch + 1);
+    }
+
+    @Test
+    void openApiListsEveryResourceMethod() throws Exception {
+        HttpResponse<String> r = call("GET", "/openapi.json", null, null, null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode doc = JSON.readTree(r.body());
+        assertThat(doc.get("openapi").asText()).startsWith("3.");
+        JsonNode paths = doc.get("paths");
+        for (OpenApiDocument.Operation op : OpenApiDocument.operations(AdminApi.RESOURCES)) {
+            assertThat(paths.has(op.path())).as(op.path()).isTrue();
+            assertThat(paths.get(op.path()).has(op.httpMethod().toLowerCase())).as(op.httpMethod() + " " + op.path()).isTrue();
+        }
+        assertThat(paths.has("/api/targets/{target}/clients/{initiator}/auth")).isTrue();
+        assertThat(doc.at("/paths/~1api~1targets/post/requestBody/content/application~1json/schema/$ref").asText())
+                .isEqualTo("#/components/schemas/TargetRequest");
+        assertThat(doc.at("/components/schemas/ClientRequest/properties/auth/$ref").asText()).isEqualTo("#/components/schemas/AuthRequest");
+        assertThat(OpenApiDocument.operations(AdminApi.RESOURCES)).hasSizeGreaterThan(50);
+    }
+
+    @Test
+    void healthChecks() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(server.uri().resolve("/admin/healthcheck")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode h = JSON.readTree(r.body());
+        assertThat(h.at("/zookeeper/healthy").asBoolean()).isTrue();
+        assertThat(h.at("/zookeeper/message").asText()).contains("configuration epoch");
+        assertThat(h.has("ceph")).isFalse();
+    }
+
+    /** The CLI in-process against the running API. */
+    @Nested
+    class Cli {
+        record Run(int code, String out, String err) {
+        }
+
+        Run cli(String... args) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            String[] all = new String[args.length + 2];
+            all[0] = "--url";
+            all[1] = server.uri().toString();
+            System.arraycopy(args, 0, all, 2, args.length);
+            int code = RbdgwCli.run(all, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                    Map.of("RBDGW_ADMIN_PASSWORD", PASSWORD));
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        }
+
+        @Test
+        void fullWorkflowWithTablesAndJson() throws Exception {
+            String tgt = "iqn.2003-01.org.example:cli";
+            String ini = "iqn.1994-05.com.redhat:cli1";
+            assertThat(cli("target", "create", tgt, "--alias", "from-cli").out()).contains("created target " + tgt, "(epoch ");
+            Run list = cli("target", "list");
+            assertThat(list.code()).isZero();
+            assertThat(list.out()).contains("IQN", "ALIAS", tgt, "from-cli");
+            assertThat(cli("disk", "create", "local/cli1", "--size", "4M", "--backstore", "file").out()).contains("created disk local/cli1");
+            assertThat(cli("disk", "resize", "local/cli1", "--size", "8M").out()).contains("8388608 bytes");
+            assertThat(cli("disk", "list").out()).contains("local/cli1", "8388608", "file");
+            assertThat(cli("lun", "add", tgt, "local/cli1", "--lun", "3").out()).contains("added LUN 3");
+            assertThat(cli("client", "create", tgt, ini, "--lun", "3").code()).isZero();
+            Run auth = cli("client", "auth", tgt, ini, "--chap-user", "cli1user", "--chap-secret", "cli1secret123",
+                    "--mutual-user", "targetuser", "--mutual-secret", "mutualsecret1");
+            assertThat(auth.code()).as(auth.err()).isZero();
+            Run clients = cli("client", "list", tgt);
+            assertThat(clients.out()).contains(ini, "chap:cli1user mutual:targetuser").doesNotContain("cli1secret123");
+            Run json = cli("--json", "client", "list", tgt);
+            JsonNode parsed = JSON.readTree(json.out());
+            assertThat(parsed.get(0).at("/auth/chap/secretSet").asBoolean()).isTrue();
+            assertThat(cli("hostgroup", "create", tgt, "grp", "--member", ini, "--disk", "local/cli1").code()).isZero();
+            assertThat(cli("hostgroup", "list", tgt).out()).contains("grp", ini, "local/cli1");
+            assertThat(cli("hostgroup", "edit", tgt, "grp", "remove-disk", "local/cli1").code()).isZero();
+            assertThat(cli("discovery-auth", "set", "--chap-user", "discuser1", "--chap-secret", "discsecret123").code()).isZero();
+            assertThat(cli("discovery-auth", "show").out()).contains("chap:discuser1");
+            assertThat(cli("gateway", "add", "gw1", "--portal", "192.0.2.1").code()).isZero();
+            assertThat(cli("gateway", "list").out()).contains("gw1", "192.0.2.1:3260");
+            Run epoch = cli("epoch");
+            assertThat(epoch.out()).startsWith("epoch " + store.epoch());
+            assertThat(cli("settings", "set", "cmdsnDepth", "64").code()).isZero();
+            assertThat(cli("settings").out()).contains("cmdsnDepth", "64");
+
+            // refusals carry the server's message and exit 1
+            Run dup = cli("target", "create", tgt);
+            assertThat(dup.code()).isEqualTo(1);
+            assertThat(dup.err()).contains("already exists", "HTTP 409");
+            Run busy = cli("disk", "delete", "local/cli1");
+            assertThat(busy.code()).isEqualTo(1);
+            assertThat(busy.err()).contains("remove the LUN first");
+            Run invalid = cli("target", "create", "not-an-iqn");
+            assertThat(invalid.err()).contains("not a valid iSCSI name", "HTTP 400");
+
+            // teardown through the CLI
+            assertThat(cli("hostgroup", "delete", tgt, "grp").code()).isZero();
+            assertThat(cli("client", "delete", tgt, ini).code()).isZero();
+            assertThat(cli("lun", "remove", tgt, "3").code()).isZero();
+            assertThat(cli("disk", "delete", "local/cli1").code()).isZero();
+            assertThat(cli("target", "delete", tgt).code()).isZero();
+            assertThat(cli("gateway", "delete", "gw1").code()).isZero();
+            assertThat(Files.exists(data.resolve("local/cli1.img"))).isFalse();
+        }
+
+        @Test
+        void wrongPasswordAndUnreachable() throws Exception {
+            Path pw = Files.createTempFile("pw", "");
+            Files.writeString(pw, "nope\n");
+            Run bad = cli("--password-file", pw.toString(), "target", "list");
+            assertThat(bad.code()).isEqualTo(1);
+            assertThat(bad.err()).contains("HTTP 401");
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = RbdgwCli.run(new String[] {"--url", "http://127.0.0.1:1", "epoch"}, new PrintStream(new ByteArrayOutputStream()),
+                    new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+            assertThat(code).isEqualTo(1);
+            assertThat(err.toString(StandardCharsets.UTF_8)).contains("cannot reach the admin API");
+            Run usage = cli("disk", "snapshot", "explode", "a/b");
+            assertThat(usage.code()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void uriIsLoopbackByDefault() {
+        assertThat(AdminServer.Options.of(store, PasswordHash.hash("x".repeat(8).toCharArray(), 1000)).bindHost()).isEqualTo("127.0.0.1");
+        assertThat(AdminServer.Options.of(store, PasswordHash.hash("x".repeat(8).toCharArray(), 1000)).port()).isEqualTo(5000);
+        assertThat(server.uri()).isEqualTo(URI.create("http://127.0.0.1:" + server.port() + "/"));
+    }
+}

@@ -1,0 +1,420 @@
+package io.rbdgw.admin.resources;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import io.dropwizard.testing.junit5.ResourceExtension;
+import io.rbdgw.admin.AdminApi;
+import io.rbdgw.admin.TestZk;
+import io.rbdgw.admin.core.CephAccess;
+import io.rbdgw.admin.core.ClusterState;
+import io.rbdgw.admin.core.ConfigService;
+import io.rbdgw.admin.core.DiskImages;
+import io.rbdgw.config.membership.GatewayStatus;
+import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.membership.GatewayMembership;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.store.ConfigStore;
+import jakarta.ws.rs.client.Entity;
+import jakarta.ws.rs.client.Invocation;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Every endpoint against a real ConfigStore on an in-process ZooKeeper (no mocks), through Jersey in memory. */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class ResourcesTest {
+    static final String T = "iqn.2003-01.org.example:t1";
+    static final String I1 = "iqn.1994-05.com.redhat:host1";
+    static final String I2 = "iqn.1994-05.com.redhat:host2";
+    static final ConfigStore STORE = TestZk.newStore();
+    static final Path DATA;
+
+    static {
+        try {
+            DATA = Files.createTempDirectory("admin-res");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static final ResourceExtension RESOURCES = build();
+
+    private static ResourceExtension build() {
+        ConfigService config = new ConfigService(STORE);
+        ClusterState cluster = new ClusterState(STORE);
+        ResourceExtension.Builder b = ResourceExtension.builder()
+                .addResource(new ClusterResource(config, cluster, OpenApiDocument.endpoints(AdminApi.RESOURCES)))
+                .addResource(new TargetsResource(config))
+                .addResource(new ClientsResource(config))
+                .addResource(new HostGroupsResource(config))
+                .addResource(new DisksResource(config, new DiskImages(CephAccess.none(), DATA)))
+                .addResource(new GatewaysResource(config, cluster))
+                .addResource(new OpenApiResource(OpenApiDocument.build(AdminApi.RESOURCES, "test")));
+        for (Object m : ErrorMappers.all()) {
+            b.addProvider(m);
+        }
+        return b.build();
+    }
+
+    @BeforeEach
+    void reset() throws java.io.IOException {
+        TestZk.reset(STORE);
+        try (var files = Files.walk(DATA)) {
+            files.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(DATA)).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------
+
+    static Invocation.Builder at(String path) {
+        return RESOURCES.target(path).request();
+    }
+
+    static JsonNode json(Response r) {
+        return r.readEntity(JsonNode.class);
+    }
+
+    static Response post(String path, Object body) {
+        return at(path).post(Entity.json(body));
+    }
+
+    static Response put(String path, Object body) {
+        return at(path).put(Entity.json(body));
+    }
+
+    static void expect(Response r, int status, String messagePart) {
+        String body = r.readEntity(String.class);
+        assertThat(r.getStatus()).as(body).isEqualTo(status);
+        if (messagePart != null) {
+            assertThat(body).contains(messagePart);
+        }
+    }
+
+    static void ok(Response r, int status) {
+        expect(r, status, null);
+    }
+
+    void targetWithDisk() {
+        ok(post("/api/targets", Map.of("iqn", T)), 201);
+        ok(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "1M", "backstore", "file")), 201);
+        ok(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d1")), 201);
+    }
+
+    // ---- targets ----------------------------------------------------------------------------------------
+
+    @Test
+    void targetLifecycleWithEtagsAndEpochs() {
+        Response created = post("/api/targets", Map.of("iqn", T, "alias", "first"));
+        assertThat(created.getStatus()).isEqualTo(201);
+        assertThat(created.getLocation().getPath()).isEqualTo("/api/targets/" + T);
+        JsonNode body = json(created);
+        long epoch = body.get("epoch").asLong();
+        assertThat(created.getEntityTag().getValue()).isEqualTo(Long.toString(epoch));
+        assertThat(body.at("/value/iqn").asText()).isEqualTo(T);
+        assertThat(body.at("/value/acl").asBoolean()).isTrue();
+
+        Response list = at("/api/targets").get();
+        assertThat(list.getEntityTag().getValue()).isEqualTo(Long.toString(epoch));
+        assertThat(json(list).findValuesAsText("iqn")).containsExactly(T);
+
+        JsonNode updated = json(put("/api/targets/" + T, Map.of("alias", "renamed", "acl", false,
+                "parameters", Map.of("maxburstlength", "1048576"))));
+        assertThat(updated.get("epoch").asLong()).isEqualTo(epoch + 1);
+        assertThat(updated.at("/value/alias").asText()).isEqualTo("renamed");
+        assertThat(updated.at("/value/acl").asBoolean()).isFalse();
+        assertThat(updated.at("/value/parameters/MaxBurstLength").asText()).isEqualTo("1048576");
+
+        ok(at("/api/targets/" + T).delete(), 200);
+        expect(at("/api/targets/" + T).get(), 404, "no target " + T);
+    }
+
+    @Test
+    void targetErrors() {
+        expect(post("/api/targets", Map.of("iqn", "iqn.bad")), 400, "not a valid iSCSI name");
+        expect(post("/api/targets", Map.of("alias", "x")), 400, "iqn is missing");
+        ok(post("/api/targets", Map.of("iqn", T)), 201);
+        expect(post("/api/targets", Map.of("iqn", T)), 409, "already exists");
+        expect(put("/api/targets/" + T, Map.of("parameters", Map.of("MaxBurstLength", "1"))), 400, "out of range");
+        expect(put("/api/targets/" + T, Map.of("parameters", Map.of("NoSuchKey", "1"))), 400, "unknown setting");
+        expect(put("/api/targets/iqn.2003-01.org.example:none", Map.of("alias", "x")), 404, "no target");
+        expect(at("/api/targets/iqn.2003-01.org.example:none").delete(), 404, "no target");
+        expect(at("/api/targets").post(Entity.entity("{not json", "application/json")), 400, null);
+    }
+
+    @Test
+    void ifMatchStaleIs412AndCurrentSucceeds() {
+        Response created = post("/api/targets", Map.of("iqn", T));
+        String etag = created.getEntityTag().getValue();
+        ok(created, 201);
+        ok(put("/api/targets/" + T, Map.of("alias", "a")), 200); // moves the epoch on
+        expect(at("/api/targets/" + T).header("If-Match", "\"" + etag + "\"").put(Entity.json(Map.of("alias", "b"))), 412, "re-read");
+        expect(at("/api/targets/" + T).header("If-Match", "\"nonsense\"").delete(), 412, "not a configuration epoch");
+        String current = at("/api/targets/" + T).get().getEntityTag().getValue();
+        Response r = at("/api/targets/" + T).header("If-Match", "\"" + current + "\"").put(Entity.json(Map.of("alias", "b")));
+        assertThat(r.getStatus()).isEqualTo(200);
+        assertThat(json(r).get("epoch").asLong()).isEqualTo(Long.parseLong(current) + 1);
+        expect(at("/api/disks").header("If-Match", "\"" + etag + "\"")
+                .post(Entity.json(Map.of("pool", "local", "image", "x", "size", "1M", "backstore", "file"))), 412, "re-read");
+        assertThat(Files.exists(DATA.resolve("local/x.img"))).as("no file created for a stale request").isFalse();
+    }
+
+    @Test
+    void targetChapSecretsAreWriteOnly() {
+        ok(post("/api/targets", Map.of("iqn", T)), 201);
+        Response r = put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "targetuser", "secret", "secretsecret12"),
+                "mutualChap", Map.of("user", "mutualuser", "secret", "othersecret123")));
+        String body = r.readEntity(String.class);
+        assertThat(r.getStatus()).as(body).isEqualTo(200);
+        assertThat(body).contains("\"user\":\"targetuser\"", "\"secretSet\":true").doesNotContain("secretsecret12", "othersecret123");
+        String get = at("/api/targets/" + T).get().readEntity(String.class);
+        assertThat(get).contains("mutualuser").doesNotContain("secretsecret12", "othersecret123");
+        String whole = at("/api/config").get().readEntity(String.class);
+        assertThat(whole).doesNotContain("secretsecret12", "othersecret123");
+        expect(put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "short", "secret", "secretsecret12"))), 400, "CHAP user 'short' is invalid");
+        Response bad = put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "targetuser", "secret", "tiny")));
+        assertThat(bad.getStatus()).isEqualTo(400);
+        assertThat(bad.readEntity(String.class)).contains("secret").doesNotContain("tiny");
+        expect(put("/api/targets/" + T + "/auth", Map.of("mutualChap", Map.of("user", "mutualuser", "secret", "othersecret123"))), 400, "mutual CHAP needs CHAP");
+        JsonNode cleared = json(at("/api/targets/" + T + "/auth").delete());
+        assertThat(cleared.at("/value/chap").isNull() || cleared.at("/value/chap").isMissingNode()).isTrue();
+    }
+
+    // ---- LUNs -------------------------------------------------------------------------------------------
+
+    @Test
+    void lunsMapAndUnmap() {
+        targetWithDisk();
+        JsonNode luns = json(at("/api/targets/" + T + "/luns").get());
+        assertThat(luns.get(0).get("lun").asInt()).isZero();
+        assertThat(luns.get(0).get("disk").asText()).isEqualTo("local/d1");
+        ok(post("/api/disks", Map.of("pool", "local", "image", "d2", "size", "1M", "backstore", "file")), 201);
+        expect(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d1")), 409, "already LUN 0");
+        expect(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2", "lun", 0)), 409, "already has LUN 0");
+        expect(post("/api/targets/" + T + "/luns", Map.of("disk", "local/nope")), 404, "no disk local/nope");
+        expect(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2", "lun", 99999)), 400, "out of range");
+        JsonNode added = json(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2", "lun", 7)));
+        assertThat(added.at("/value/lun").asInt()).isEqualTo(7);
+        assertThat(json(at("/api/targets/" + T + "/luns/7").get()).get("disk").asText()).isEqualTo("local/d2");
+        expect(at("/api/targets/" + T + "/luns/8").get(), 404, "no LUN 8");
+        expect(at("/api/disks/local/d2").delete(), 409, "remove the LUN first");
+        ok(at("/api/targets/" + T + "/luns/7").delete(), 200);
+        expect(at("/api/targets/" + T + "/luns/7").delete(), 404, "no LUN 7");
+        ok(at("/api/disks/local/d2").delete(), 200);
+    }
+
+    // ---- clients ----------------------------------------------------------------------------------------
+
+    @Test
+    void clientsWithChapAndLunMasking() {
+        targetWithDisk();
+        Response created = post("/api/targets/" + T + "/clients", Map.of("initiator", I1,
+                "auth", Map.of("chap", Map.of("user", "host1user", "secret", "host1secret12"),
+                        "mutualChap", Map.of("user", "targetuser", "secret", "targetsecret12"))));
+        String body = created.readEntity(String.class);
+        assertThat(created.getStatus()).as(body).isEqualTo(201);
+        assertThat(body).contains("host1user", "\"allLuns\":true", "\"visibleLuns\":[0]").doesNotContain("host1secret12", "targetsecret12");
+        expect(post("/api/targets/" + T + "/clients", Map.of("initiator", I1)), 409, "already exists");
+        expect(post("/api/targets/" + T + "/clients", Map.of("initiator", "bogus")), 400, "initiator 'bogus'");
+        expect(post("/api/targets/iqn.2003-01.org.example:none/clients", Map.of("initiator", I2)), 404, "no target");
+        expect(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of(5))), 404, "has no LUN 5");
+
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of())), 201);
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I2).get()).get("visibleLuns")).isEmpty();
+        JsonNode mapped = json(at("/api/targets/" + T + "/clients/" + I2 + "/luns/0").put(Entity.json(Map.of())));
+        assertThat(mapped.at("/value/luns").toString()).isEqualTo("[0]");
+        assertThat(mapped.at("/value/allLuns").asBoolean()).isFalse();
+        expect(at("/api/targets/" + T + "/clients/" + I2 + "/luns/3").put(Entity.json(Map.of())), 404, "has no LUN 3");
+        expect(at("/api/targets/" + T + "/luns/0").delete(), 409, "mapped to client " + I2);
+        ok(at("/api/targets/" + T + "/clients/" + I2 + "/luns/0").delete(), 200);
+        expect(at("/api/targets/" + T + "/clients/" + I2 + "/luns/0").delete(), 404, "does not map LUN 0");
+        expect(at("/api/targets/" + T + "/clients/" + I1 + "/luns/0").delete(), 409, "sees all LUNs");
+
+        JsonNode auth = json(put("/api/targets/" + T + "/clients/" + I2 + "/auth",
+                Map.of("chap", Map.of("user", "host2user", "secret", "host2secret12"))));
+        assertThat(auth.at("/value/auth/chap/user").asText()).isEqualTo("host2user");
+        assertThat(auth.toString()).doesNotContain("host2secret12");
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I2 + "/auth").get()).at("/chap/secretSet").asBoolean()).isTrue();
+        ok(at("/api/targets/" + T + "/clients/" + I2 + "/auth").delete(), 200);
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I2 + "/auth").get()).at("/chap").isNull()).isTrue();
+        expect(put("/api/targets/" + T + "/clients/" + I2 + "/auth", Map.of("chap", Map.of("user", "host2user", "secret", "host2user1234"),
+                "mutualChap", Map.of("user", "targetuser", "secret", "host2user1234"))), 400, "must differ");
+
+        assertThat(json(at("/api/targets/" + T + "/clients").get()).findValuesAsText("initiator")).containsExactly(I1, I2);
+        ok(at("/api/targets/" + T + "/clients/" + I2).delete(), 200);
+        expect(at("/api/targets/" + T + "/clients/" + I2).get(), 404, "no client");
+    }
+
+    // ---- host groups ------------------------------------------------------------------------------------
+
+    @Test
+    void hostGroups() {
+        targetWithDisk();
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "luns", List.of())), 201);
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of())), 201);
+        expect(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of("iqn.1994-05.com.redhat:nobody"))), 404, "not a client");
+        expect(post("/api/targets/" + T + "/hostgroups", Map.of("name", "bad name")), 400, "host group name");
+        JsonNode g = json(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of(I1), "disks", List.of("local/d1"))));
+        assertThat(g.at("/value/members").toString()).isEqualTo("[\"" + I1 + "\"]");
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I1).get()).get("visibleLuns").toString()).isEqualTo("[0]");
+        expect(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx")), 409, "already exists");
+        expect(post("/api/targets/" + T + "/hostgroups", Map.of("name", "other", "members", List.of(I1))), 409, "already in host group esx");
+
+        ok(at("/api/targets/" + T + "/hostgroups/esx/members/" + I2).put(Entity.json(Map.of())), 200);
+        assertThat(json(at("/api/targets/" + T + "/hostgroups/esx").get()).get("members")).hasSize(2);
+        expect(at("/api/targets/" + T + "/clients/" + I2).delete(), 409, "member of host group esx");
+        expect(at("/api/targets/" + T + "/luns/0").delete(), 409, "host group esx");
+        ok(at("/api/targets/" + T + "/hostgroups/esx/members/" + I2).delete(), 200);
+        ok(at("/api/targets/" + T + "/hostgroups/esx/disks/local/d1").delete(), 200);
+        expect(at("/api/targets/" + T + "/hostgroups/esx/disks/local/d1").delete(), 404, "does not list disk");
+        expect(at("/api/targets/" + T + "/hostgroups/esx/disks/local/zz").put(Entity.json(Map.of())), 404, "not a LUN");
+        ok(at("/api/targets/" + T + "/hostgroups/esx/disks/local/d1").put(Entity.json(Map.of())), 200);
+        JsonNode replaced = json(put("/api/targets/" + T + "/hostgroups/esx", Map.of("members", List.of(I2))));
+        assertThat(replaced.at("/value/members").toString()).isEqualTo("[\"" + I2 + "\"]");
+        assertThat(replaced.at("/value/disks").toString()).isEqualTo("[\"local/d1\"]");
+        assertThat(json(at("/api/targets/" + T + "/hostgroups").get())).hasSize(1);
+        ok(at("/api/targets/" + T + "/hostgroups/esx").delete(), 200);
+        expect(at("/api/targets/" + T + "/hostgroups/esx").get(), 404, "no host group esx");
+    }
+
+    // ---- disks ------------------------------------------------------------------------------------------
+
+    @Test
+    void fileDisksCreateImportResizeDelete() throws Exception {
+        JsonNode d = json(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file")));
+        assertThat(d.at("/value/size").asLong()).isEqualTo(2 << 20);
+        Path file = DATA.resolve("local/d1.img");
+        assertThat(Files.size(file)).isEqualTo(2 << 20);
+        expect(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file")), 409, "already exists");
+        expect(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1000", "backstore", "file")), 400, "multiple of 512");
+        expect(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "lots", "backstore", "file")), 400, "size 'lots' is invalid");
+        expect(post("/api/disks", Map.of("pool", "local", "image", "d3", "backstore", "file")), 400, "size is missing");
+        expect(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1M", "backstore", "tape")), 400, "backstore 'tape'");
+        expect(post("/api/disks", Map.of("pool", "lo/cal", "image", "d3", "size", "1M", "backstore", "file")), 400, "pool 'lo/cal' is invalid");
+        expect(post("/api/disks", Map.of("pool", "rbd", "image", "d3", "size", "1M")), 400, "Ceph is not configured");
+
+        JsonNode resized = json(put("/api/disks/local/d1/size", Map.of("size", "4M")));
+        assertThat(resized.at("/value/size").asLong()).isEqualTo(4 << 20);
+        assertThat(Files.size(file)).isEqualTo(4 << 20);
+        expect(put("/api/disks/local/d1/size", Map.of("size", "1M")), 400, "shrinking");
+        expect(put("/api/disks/local/none/size", Map.of("size", "8M")), 404, "no disk local/none");
+
+        expect(at("/api/disks/local/d1/snapshots").get(), 400, "snapshots need an RBD disk");
+
+        ok(RESOURCES.target("/api/disks/local/d1").queryParam("preserveImage", "true").request().delete(), 200);
+        assertThat(Files.exists(file)).isTrue();
+        expect(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file", "create", false)), 400, "has 4194304 bytes");
+        JsonNode imported = json(post("/api/disks", Map.of("pool", "local", "image", "d1", "backstore", "file", "create", false, "wwnSeed", "seed-1")));
+        assertThat(imported.at("/value/size").asLong()).isEqualTo(4 << 20);
+        assertThat(imported.at("/value/wwnSeed").asText()).isEqualTo("seed-1");
+        expect(post("/api/disks", Map.of("pool", "local", "image", "ghost", "backstore", "file", "create", false)), 404, "does not exist");
+        assertThat(json(at("/api/disks").get()).findValuesAsText("id")).containsExactly("local/d1");
+        ok(at("/api/disks/local/d1").delete(), 200);
+        assertThat(Files.exists(file)).isFalse();
+        expect(at("/api/disks/local/d1").get(), 404, "no disk");
+        expect(at("/api/disks/local/d1").delete(), 404, "no disk");
+    }
+
+    // ---- gateways, epoch, sessions ----------------------------------------------------------------------
+
+    @Test
+    void gatewaysWithMembershipEpochAndSessions() throws Exception {
+        JsonNode a = json(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1", "[fd00::1]:3261"))));
+        assertThat(a.at("/value/targetPortGroup").asInt()).isEqualTo(1);
+        assertThat(a.at("/value/portals").toString()).isEqualTo("[\"10.0.0.1:3260\",\"[fd00::1]:3261\"]");
+        ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"))), 201);
+        expect(post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.3"), "targetPortGroup", 2)), 409, "gw-b");
+        expect(post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.1"))), 400, "declared by gateways");
+        expect(post("/api/gateways", Map.of("name", "gw-c")), 400, "portals are missing");
+        expect(post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.3:99999"))), 400, "out of range");
+        expect(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.9"))), 409, "already exists");
+        expect(at("/api/gateways/nope").get(), 404, "no gateway nope");
+
+        long epoch = STORE.epoch();
+        try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
+                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0))) {
+            m.start();
+            assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
+            m.reportStatus(epoch, GatewayStatus.Health.OK, "fine");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+
+            JsonNode gw = json(at("/api/gateways/gw-a").get());
+            assertThat(gw.get("alive").asBoolean()).isTrue();
+            assertThat(gw.get("appliedEpoch").asLong()).isEqualTo(epoch);
+            assertThat(gw.get("version").asText()).isEqualTo("1.2.3");
+            JsonNode e = json(at("/api/config/epoch").get());
+            assertThat(e.get("epoch").asLong()).isEqualTo(epoch);
+            assertThat(e.get("gateways").get(0).get("name").asText()).isEqualTo("gw-a");
+            assertThat(e.get("gateways").get(0).get("upToDate").asBoolean()).isTrue();
+
+            ok(put("/api/gateways/gw-a", Map.of("portals", List.of("10.0.0.5"))), 200);
+            JsonNode later = json(at("/api/config/epoch").get());
+            assertThat(later.get("epoch").asLong()).isEqualTo(epoch + 1);
+            assertThat(later.get("gateways").get(0).get("upToDate").asBoolean()).isFalse();
+        }
+
+        // a gateway's published sessions (the contract of SessionInfo)
+        String status = "{\"name\":\"gw-b\",\"appliedEpoch\":1,\"health\":\"OK\",\"updatedAtMillis\":1,\"sessions\":["
+                + "{\"target\":\"" + T + "\",\"initiator\":\"" + I1 + "\",\"isid\":\"23d000000001\",\"tsih\":5,"
+                + "\"connections\":[\"10.0.0.2:3260 <- 10.1.0.1:50000\"],\"loginAtMillis\":1000}]}";
+        STORE.client().create().creatingParentsIfNeeded().forPath(STORE.layout().status("gw-b"), status.getBytes(StandardCharsets.UTF_8));
+        try {
+            JsonNode s = json(at("/api/gateways/gw-b/sessions").get());
+            assertThat(s).hasSize(1);
+            assertThat(s.get(0).get("gateway").asText()).isEqualTo("gw-b");
+            assertThat(s.get(0).get("tsih").asInt()).isEqualTo(5);
+            assertThat(json(RESOURCES.target("/api/sessions").queryParam("target", T).request().get())).hasSize(1);
+            assertThat(json(RESOURCES.target("/api/sessions").queryParam("initiator", I2).request().get())).isEmpty();
+            assertThat(json(at("/api/gateways/gw-a/sessions").get())).isEmpty();
+        } finally {
+            STORE.client().delete().forPath(STORE.layout().status("gw-b"));
+            STORE.client().delete().forPath(STORE.layout().status("gw-a"));
+        }
+        ok(at("/api/gateways/gw-b").delete(), 200);
+        expect(at("/api/gateways/gw-b").delete(), 404, "no gateway");
+        assertThat(json(at("/api/gateways").get()).findValuesAsText("name")).containsExactly("gw-a");
+    }
+
+    // ---- discovery auth, settings, config, index ---------------------------------------------------------
+
+    @Test
+    void discoveryAuthAndSettings() {
+        JsonNode d = json(put("/api/discovery-auth", Map.of("chap", Map.of("user", "discovery", "secret", "discoverysecret"))));
+        assertThat(d.at("/value/chap/user").asText()).isEqualTo("discovery");
+        assertThat(d.toString()).doesNotContain("discoverysecret");
+        assertThat(json(at("/api/discovery-auth").get()).at("/chap/secretSet").asBoolean()).isTrue();
+        ok(at("/api/discovery-auth").delete(), 200);
+        assertThat(json(at("/api/discovery-auth").get()).at("/chap").isNull()).isTrue();
+
+        JsonNode all = json(at("/api/settings").get());
+        assertThat(all.findValuesAsText("key")).contains("MaxBurstLength", "cmdsnDepth");
+        JsonNode set = json(put("/api/settings/cmdsndepth", Map.of("value", "256")));
+        assertThat(set.at("/value/value").asText()).isEqualTo("256");
+        assertThat(set.at("/value/overridden").asBoolean()).isTrue();
+        expect(put("/api/settings/cmdsnDepth", Map.of("value", "0")), 400, "out of range");
+        expect(put("/api/settings/ImmediateData", Map.of("value", "maybe")), 400, "invalid");
+        expect(at("/api/settings/NoSuchSetting").get(), 404, "unknown setting");
+        JsonNode reset = json(at("/api/settings/cmdsnDepth").delete());
+        assertThat(reset.at("/value/value").asText()).isEqualTo("128");
+        assertThat(reset.at("/value/overridden").asBoolean()).isFalse();
+    }
+
+    @Test
+    void wholeConfigAndIndex() {
+        targetWithDisk();
+        JsonNode c = json(at("/api/config").get());
+        assertThat(c.get("targets").get(0).get("iqn").asText()).isEqualTo(T);
+        assertThat(c.get("disks").get(0).get("luns").get(0).get("lun").asInt()).isZero();
+        JsonNode index = json(at("/api/").get());
+        assertThat(index.get("endpoints").toString()).contains("POST /api/targets", "DELETE /api/disks/{pool}/{image}",
+                "GET /api/config/epoch", "PUT /api/targets/{target}/clients/{initiator}/luns/{lun}");
+    }
+}
