@@ -694,12 +694,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (t.expectedLength < 0 || t.expectedLength > settings.maxWriteBytes()) {
-            // Too large to buffer: refuse without soliciting data; unsolicited data is discarded.
-            t.unsolicitedOpen = !c.finalFlag();
-            t.unsolicitedEnd = Math.min(params.firstBurstLength(), t.expectedLength);
-            t.received = immLen;
-            t.nextR2tOffset = t.expectedLength; // never solicit
-            t.dataOut = null;
+            // Too large to buffer: refused at once, nothing solicited; unsolicited data that follows
+            // finds no task and is dropped.
             finishWithoutExecuting(t, io.rbdgw.scsi.SenseData.invalidField(true, transferLengthByte(t.cdb), -1));
             return;
         }
@@ -776,23 +772,16 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         IscsiTask t = tasks.get(d.itt());
-        if (t == null || !t.write || t.executing) {
-            // Data for a task we no longer have (aborted): drop it quietly, as RFC 7143 allows.
-            if (t == null && d.ttt() == RESERVED_TAG) {
-                return;
-            }
-            if (t == null) {
-                return;
-            }
+        if (t == null) {
+            // Data for a task that is gone (aborted, or failed early): dropped, as RFC 7143 allows.
+            return;
+        }
+        if (!t.write || t.executing) {
             protocolError("Data-Out for a task that is not receiving data (ITT 0x" + Integer.toHexString(d.itt()) + ")");
             return;
         }
         int len = d.data().readableBytes();
         int off = d.bufferOffset();
-        if (t.dataOut == null) {
-            // A refused write: absorb its unsolicited data, nothing else is expected.
-            return;
-        }
         if (d.ttt() == RESERVED_TAG) {
             if (!t.unsolicitedOpen) {
                 protocolError("unsolicited Data-Out not allowed here");
@@ -901,10 +890,6 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 finishTmf(w);
             }
             return;
-        }
-        if (t.unsolicitedOpen && t.dataOut == null) {
-            // refused write still receiving unsolicited data: the response may go now; late data is dropped
-            t.unsolicitedOpen = false;
         }
         int edtl = t.expectedLength;
         boolean good = t.status == ScsiStatus.GOOD && t.sense == null;
