@@ -17,7 +17,8 @@
 #   --pid NAME=PID      the process serving NAME, for the CPU columns (optional, per target)
 #   --runtime SEC       measured seconds per job [15]       --ramp SEC   fio ramp_time [2]
 #   --size BYTES        region of the LUN fio uses, from offset 0 [min(LUN size, 1 GiB)]
-#   --workloads LIST    comma-separated subset of the names above [all]
+#   --workloads LIST    comma-separated workloads [all of the above]; any RW-BS-qdN with RW one of
+#                       randread randwrite read write (e.g. read-64k-qd8) is accepted
 #   --reads-only        skip the write workloads
 #   --rounds N          repeat the whole series N times (one row per round) [1]
 #   --pause SEC         idle seconds before each job [1]
@@ -73,7 +74,7 @@ fi
 if [ -n "$WORKLOADS" ]; then IFS=, read -r -a SELECTED <<<"$WORKLOADS"; else SELECTED=("${ALL_WORKLOADS[@]}"); fi
 JOBS=()
 for w in "${SELECTED[@]}"; do
-  [[ " ${ALL_WORKLOADS[*]} " == *" $w "* ]] || { echo "unknown workload $w" >&2; exit 2; }
+  [[ "$w" =~ ^(randread|randwrite|read|write)-[0-9]+[kKmM]?-qd[0-9]+$ ]] || { echo "unknown workload $w" >&2; exit 2; }
   [ "$READS_ONLY" = 1 ] && [[ "$w" == *write* ]] && continue
   JOBS+=("$w")
 done

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * A gateway started as a real process from the packaged jar, as a user would start it. Its output is
  * collected; Netty's leak detector runs at PARANOID so that leaks show up in {@link #output()}.
  */
-final class GatewayProcess implements AutoCloseable {
+public final class GatewayProcess implements AutoCloseable {
 
     static final String IQN = "iqn.2026-11.io.rbdgw:standalone";
 
@@ -49,7 +49,7 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     /** Starts {@code standalone} with the given extra arguments on a free loopback port. */
-    static GatewayProcess standalone(Path dataDir, String... extra) throws Exception {
+    public static GatewayProcess standalone(Path dataDir, String... extra) throws Exception {
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-Dio.netty.leakDetection.level=paranoid",
                 "-jar", jar(), "standalone", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port));
@@ -67,6 +67,14 @@ final class GatewayProcess implements AutoCloseable {
             throw new IllegalStateException("gateway did not come up:\n" + g.output());
         }
         return g;
+    }
+
+    /** Starts {@code standalone --rbd POOL/IMAGE} as the test cluster's gateway user (see {@link TestCluster}). */
+    public static GatewayProcess rbd(Path dataDir, String image, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--rbd", TestCluster.POOL + "/" + image,
+                "--ceph-conf", TestCluster.conf().toString(), "--ceph-id", TestCluster.CLIENT_ID));
+        args.addAll(List.of(extra));
+        return standalone(dataDir, args.toArray(String[]::new));
     }
 
     static String jar() {
@@ -87,32 +95,32 @@ final class GatewayProcess implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String portal() {
+    public String portal() {
         return "127.0.0.1:" + port;
     }
 
-    String iqn() {
+    public String iqn() {
         return iqn;
     }
 
-    String lunUrl(int lun) {
+    public String lunUrl(int lun) {
         return "iscsi://" + portal() + "/" + iqn + "/" + lun;
     }
 
-    String output() {
+    public String output() {
         return output.toString();
     }
 
-    Process process() {
+    public Process process() {
         return process;
     }
 
     /** Sends SIGTERM and waits; returns the exit code. */
-    int stop() throws InterruptedException {
+    public int stop() throws InterruptedException {
         // ProcessHandle.destroy() only signals; Process.destroy() would also close our end of the
         // output pipe and lose the last lines the gateway prints while stopping.
         process.toHandle().destroy();

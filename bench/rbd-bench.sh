@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# bench/rbd-bench.sh [options]
+#
+# One RBD image on a Ceph cluster (e.g. scripts/ceph-dev-cluster.sh up DIR), the same fio workloads
+# three ways, in one run:
+#   direct    fio's rbd engine: librbd in the benchmark process, no iSCSI (the ceiling)
+#   gateway   rbdgw standalone --rbd POOL/IMAGE, fio's libiscsi engine (bench/iscsi-bench.sh)
+#   tgt-rbd   Debian's tgt with its rbd backing store (bench/tgt-rbd.sh), same fio/libiscsi
+# Workloads (RW-BS-qdN): randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32
+#   read-64k-qd8 write-64k-qd8 read-1m-qd8 write-1m-qd8, time based.
+# The image is created for the run, filled once (so that reads hit real objects), and removed at
+# the end. librbd's cache is off on all three paths (the gateway always runs with rbd_cache=false;
+# fio and tgt get a copy of the conf with "rbd cache = false"), so every I/O goes to the OSDs.
+# Prints one Markdown table (also OUT/rbd-bench.md) with IOPS, latency, CPU per I/O and the IOPS
+# ratios gateway/direct and gateway/tgt-rbd.
+#
+# Options:
+#   --ceph-conf FILE   cluster conf [$RBDGW_CEPH_CONF]       --id NAME   Ceph client [iscsi]
+#   --pool POOL        [rbd]          --size SIZE   image size, with K/M/G suffix [1G]
+#   --runtime SEC      measured seconds per job [15]         --ramp SEC  fio ramp_time [2]
+#   --workloads LIST   comma-separated subset/extension of the list above
+#   --gw-port PORT     gateway portal port [3263]            --tgt-port PORT  tgt portal port [3262]
+#   --jar PATH         gateway jar [gateway-node/target/gateway-node.jar]
+#   --out DIR          output directory [bench/results/rbd-<UTC timestamp>]
+#   --warmup SEC       4k random read/write through the gateway before measuring (JIT) [10]
+#   --keep-image       leave the image behind
+# Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
+# (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
+# bench/tgt-rbd.sh when root), the rbd CLI, python3.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=; KEEP=0; WARMUP=10
+FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
+GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
+WORKLOADS=randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd1,randwrite-4k-qd32,read-64k-qd8,write-64k-qd8,read-1m-qd8,write-1m-qd8
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ceph-conf) CONF=$2; shift 2 ;;
+    --id) ID=$2; shift 2 ;;
+    --pool) POOL=$2; shift 2 ;;
+    --size) SIZE=$2; shift 2 ;;
+    --runtime) RUNTIME=$2; shift 2 ;;
+    --ramp) RAMP=$2; shift 2 ;;
+    --workloads) WORKLOADS=$2; shift 2 ;;
+    --gw-port) GW_PORT=$2; shift 2 ;;
+    --tgt-port) TGT_PORT=$2; shift 2 ;;
+    --jar) JAR=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --keep-image) KEEP=1; shift ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "unknown option $1" >&2; usage ;;
+  esac
+done
+[ -r "$CONF" ] || { echo "no ceph.conf: give --ceph-conf or set RBDGW_CEPH_CONF" >&2; exit 2; }
+[ -r "$JAR" ] || { echo "no gateway jar at $JAR: mvn -o -q -DskipTests install" >&2; exit 2; }
+command -v fio >/dev/null && fio --enghelp 2>/dev/null | grep -qw rbd \
+  || { echo "no fio with the rbd engine on PATH (apt-get install fio)" >&2; exit 2; }
+[ -x "$FIO_ISCSI" ] || { echo "no fio with libiscsi at $FIO_ISCSI (tools/build-fio-libiscsi.sh, or FIO=...)" >&2; exit 2; }
+for p in "$GW_PORT" "$TGT_PORT"; do
+  if ss -ltn "sport = :$p" | grep -q LISTEN; then echo "port $p is in use (--gw-port/--tgt-port)" >&2; exit 2; fi
+done
+SIZE_BYTES=$(numfmt --from=iec "${SIZE%B}")
+IFS=, read -r -a JOBS <<<"$WORKLOADS"
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${OUT:-$HERE/results/rbd-$STAMP}
+mkdir -p "$OUT/direct"
+OUT=$(cd "$OUT" && pwd)
+IMG=rbdbench-$STAMP
+rbdc() { rbd -c "$CONF" --id "$ID" "$@"; }
+log() { printf '[rbd-bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# The conf for fio and tgt: the cluster's, with librbd's cache off in [client]. Its file name stays
+# ceph.conf: Ceph takes $cluster (used in keyring paths) from the conf file's name.
+mkdir -p "$OUT/nocache"
+NOCACHE=$OUT/nocache/ceph.conf
+python3 - "$CONF" "$NOCACHE" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+out, done = [], False
+for l in lines:
+    out.append(l)
+    if l.strip() == '[client]' and not done:
+        out.append('rbd cache = false'); done = True
+if not done:
+    out += ['[client]', 'rbd cache = false']
+open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
+PY
+
+GW_PID=
+cleanup() {
+  set +e
+  if [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null; then
+    kill "$GW_PID"; for _ in $(seq 100); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  DIR=$OUT/tgt CPORT=${TGT_CPORT:-38} "$HERE/tgt-rbd.sh" stop >&2
+  if [ "$KEEP" = 0 ]; then rbdc rm --no-progress "$POOL/$IMG" >&2 || log "could not remove $POOL/$IMG"; fi
+}
+trap cleanup EXIT
+
+log "image $POOL/$IMG ($SIZE_BYTES bytes): create and fill"
+rbdc create --size "$((SIZE_BYTES >> 20))" "$POOL/$IMG"
+rbdc bench --io-type write --io-pattern seq --io-size 4M --io-threads 16 --io-total "$SIZE_BYTES" \
+  "$POOL/$IMG" > "$OUT/prefill.log" 2>&1
+
+log "gateway on 127.0.0.1:$GW_PORT"
+java -jar "$JAR" standalone --data-dir "$OUT/gw-data" --rbd "$POOL/$IMG" --ceph-conf "$CONF" --ceph-id "$ID" \
+  --listen "127.0.0.1:$GW_PORT" > "$OUT/gateway.log" 2>&1 < /dev/null &
+GW_PID=$!
+for _ in $(seq 600); do grep -q 'LUN URL:' "$OUT/gateway.log" && break; kill -0 "$GW_PID" || break; sleep 0.1; done
+GW_URL=$(awk '/LUN URL:/{print $3}' "$OUT/gateway.log")
+[ -n "$GW_URL" ] || { echo "the gateway did not come up:" >&2; cat "$OUT/gateway.log" >&2; exit 1; }
+
+log "tgt-rbd on 127.0.0.1:$TGT_PORT"
+TGT=$(IMAGE="$POOL/$IMG" CEPH_CONF="$NOCACHE" CEPH_ID="$ID" PORTAL="127.0.0.1:$TGT_PORT" DIR="$OUT/tgt" \
+  CPORT=${TGT_CPORT:-38} "$HERE/tgt-rbd.sh" start)
+TGT_URL=$(sed -n 's/^url=//p' <<<"$TGT"); TGT_PID=$(sed -n 's/^pid=//p' <<<"$TGT")
+
+{
+  echo "date: $(date -u +%FT%TZ)  image: $POOL/$IMG  size: $SIZE_BYTES  client: $ID  conf: $CONF"
+  echo "direct: $(command -v fio) ($(fio --version)), ioengine=rbd, rbd cache = false"
+  echo "gateway: $GW_URL (pid $GW_PID)   tgt-rbd: $TGT_URL (pid $TGT_PID, $(dpkg-query -W -f='${Version}' tgt-rbd 2>/dev/null))"
+  echo "ceph: $(ceph -v 2>/dev/null || rbd -v)"
+} > "$OUT/meta.txt"
+cat "$OUT/meta.txt" >&2
+
+# ---- gateway warm-up: the JIT compiles the I/O path before anything is measured
+if [ "$WARMUP" -gt 0 ]; then
+  log "gateway warm-up: ${WARMUP}s of 4k random read/write at QD32"
+  "$FIO_ISCSI" --name=warmup --ioengine=libiscsi --initiator=iqn.2026-11.io.rbdgw.bench:warmup \
+    --filename="${GW_URL//:/\\:}" --rw=randrw --bs=4k --iodepth=32 --size="$SIZE_BYTES" --time_based \
+    --runtime="$WARMUP" --randrepeat=0 --norandommap > "$OUT/warmup.log" 2>&1 \
+    || { echo "warm-up failed, see $OUT/warmup.log" >&2; exit 1; }
+fi
+
+# ---- direct: fio + librbd, no iSCSI. CPU per I/O here is the benchmark process (fio + librbd).
+CLK=$(getconf CLK_TCK)
+proc_ticks() { [ -r "/proc/$1/stat" ] && awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\terrors\n' > "$OUT/direct.tsv"
+for w in "${JOBS[@]}"; do
+  IFS=- read -r rw bs qd <<<"$w"; qd=${qd#qd}
+  sleep 1
+  rc=0
+  # --thread: the job and librbd's threads live in the one fio process whose CPU we sample
+  CEPH_CONF=$NOCACHE fio --thread --name="direct-$w" --ioengine=rbd --clientname="$ID" --pool="$POOL" \
+    --rbdname="$IMG" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$SIZE_BYTES" --time_based \
+    --runtime="$RUNTIME" --ramp_time="$RAMP" --randrepeat=0 --norandommap --output-format=json \
+    --output="$OUT/direct/$w.json" > "$OUT/direct/$w.log" 2>&1 &
+  fio_pid=$!
+  # fio's own usr/sys_cpu count only the job thread; sample the process from /proc instead: once
+  # after the ramp, then every 0.2 s until it exits (the last sample ends the window)
+  sleep "$RAMP"; t0=$(date +%s.%N); c0=$(proc_ticks "$fio_pid" || echo -); t1=$t0; c1=$c0
+  while kill -0 "$fio_pid" 2>/dev/null; do
+    c=$(proc_ticks "$fio_pid" || true); [ -n "$c" ] && { c1=$c; t1=$(date +%s.%N); }
+    sleep 0.2
+  done
+  wait "$fio_pid" || rc=$?
+  python3 - "$OUT/direct/$w.json" "$w" "$rc" "$CLK" "$c0" "$c1" >> "$OUT/direct.tsv" <<'PY'
+import json, sys
+path, w, rc, clk, c0, c1 = sys.argv[1:]
+try:
+    job = json.load(open(path))['jobs'][0]
+except Exception:
+    print('\t'.join([w] + ['-'] * 5 + [f'fio rc={rc}, see log'])); sys.exit(0)
+d = job['write'] if 'write' in w else job['read']
+ios = d['total_ios']
+p99 = d.get('clat_ns', {}).get('percentile', {}).get('99.000000')
+cpu = (float(c1) - float(c0)) / int(clk) if '-' not in (c0, c1) else None  # seconds of CPU
+print('\t'.join([w, f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_ns']['mean'] / 1000:.1f}",
+                 f'{p99 / 1000:.1f}' if p99 else '-', f'{cpu * 1e6 / ios:.1f}' if ios and cpu is not None else '-',
+                 str(job.get('error', 0)) if rc == '0' else f"{job.get('error', 0)} (fio rc={rc})"]))
+PY
+  tail -1 "$OUT/direct.tsv" | awk -F'\t' '{printf "direct     %-18s %8s IOPS %8s MB/s  lat %8s us  p99 %8s us  client cpu/IO %6s us\n", $1, $2, $3, $4, $5, $6}' >&2
+done
+
+# ---- gateway and tgt-rbd through iSCSI (targets alternate per workload; target CPU from /proc)
+bash "$HERE/iscsi-bench.sh" --target "gateway=$GW_URL" --pid "gateway=$GW_PID" \
+  --target "tgt-rbd=$TGT_URL" --pid "tgt-rbd=$TGT_PID" --runtime "$RUNTIME" --ramp "$RAMP" \
+  --size "$SIZE_BYTES" --workloads "$WORKLOADS" --out "$OUT/iscsi" > /dev/null
+
+kill -0 "$GW_PID" 2>/dev/null || { echo "the gateway died during the run:" >&2; tail -50 "$OUT/gateway.log" >&2; exit 1; }
+
+python3 - "$OUT/direct.tsv" "$OUT/iscsi/results.tsv" "$WORKLOADS" > "$OUT/rbd-bench.md" <<'PY'
+import sys
+def rows(path):
+    r = [l.rstrip('\n').split('\t') for l in open(path)]
+    return [dict(zip(r[0], x)) for x in r[1:]]
+direct = {r['workload']: r for r in rows(sys.argv[1])}
+iscsi = {(r['target'], r['workload']): r for r in rows(sys.argv[2])}
+def num(v):
+    try: return float(v)
+    except (TypeError, ValueError): return None
+def ratio(a, b):
+    a, b = num(a), num(b)
+    return f'{a / b:.2f}' if a is not None and b else '-'
+cols = ['workload', 'direct IOPS', 'gateway IOPS', 'tgt-rbd IOPS', 'gateway/direct', 'gateway/tgt-rbd',
+        'direct lat (us)', 'gateway lat (us)', 'tgt-rbd lat (us)', 'gateway p99 (us)', 'tgt-rbd p99 (us)',
+        'gateway CPU (us/IO)', 'tgt-rbd CPU (us/IO)', 'fio+librbd CPU (us/IO)', 'errors']
+print('| ' + ' | '.join(cols) + ' |')
+print('|' + '---|' * len(cols))
+for w in sys.argv[3].split(','):
+    d = direct.get(w, {}); g = iscsi.get(('gateway', w), {}); t = iscsi.get(('tgt-rbd', w), {})
+    errs = [f'{n}: {x}' for n, x in (('direct', d.get('errors')), ('gateway', g.get('errors')),
+                                      ('tgt-rbd', t.get('errors'))) if x not in (None, '0')]
+    print('| ' + ' | '.join([w, d.get('iops', '-'), g.get('iops', '-'), t.get('iops', '-'),
+                            ratio(g.get('iops'), d.get('iops')), ratio(g.get('iops'), t.get('iops')),
+                            d.get('lat_avg_us', '-'), g.get('lat_avg_us', '-'), t.get('lat_avg_us', '-'),
+                            g.get('clat_p99_us', '-'), t.get('clat_p99_us', '-'),
+                            g.get('target_cpu_us_per_io', '-'), t.get('target_cpu_us_per_io', '-'),
+                            d.get('client_cpu_us_per_io', '-'), '; '.join(errs) or '0']) + ' |')
+print()
+print('IOPS ratios > 1: the gateway is faster. CPU per I/O: whole target process (gateway: JVM + librbd;')
+print('tgt-rbd: tgtd + librbd); direct: the fio process (fio + librbd). Initiator for gateway and tgt-rbd: fio/libiscsi.')
+PY
+echo >&2
+cat "$OUT/rbd-bench.md"
+echo "(written to $OUT)" >&2
