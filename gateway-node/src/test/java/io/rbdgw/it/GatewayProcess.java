@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * A gateway started as a real process from the packaged jar, as a user would start it. Its output is
  * collected; Netty's leak detector runs at PARANOID so that leaks show up in {@link #output()}.
  */
-final class GatewayProcess implements AutoCloseable {
+public final class GatewayProcess implements AutoCloseable {
 
     static final String IQN = "iqn.2026-11.io.rbdgw:standalone";
 
@@ -36,7 +36,7 @@ final class GatewayProcess implements AutoCloseable {
                 String line;
                 while ((line = r.readLine()) != null) {
                     output.append(line).append('\n');
-                    if (line.contains("LUN URL:")) {
+                    if (line.contains("LUN URL:") || (line.startsWith("rbdgw gateway ") && line.endsWith(" is up"))) {
                         up.countDown();
                     }
                 }
@@ -69,6 +69,26 @@ final class GatewayProcess implements AutoCloseable {
         return g;
     }
 
+    /**
+     * Starts {@code run} (a cluster gateway) named {@code name} on loopback port {@code port}, with file
+     * disks under {@code dataDir}; returns once its portal is open (it may not have applied any
+     * configuration yet).
+     */
+    public static GatewayProcess run(String name, int port, Path dataDir, String zookeeper, String... extra)
+            throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-Dio.netty.leakDetection.level=paranoid",
+                "-Dzookeeper.admin.enableServer=false", "-jar", jar(), "run", "--name", name,
+                "--zookeeper", zookeeper, "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port));
+        cmd.addAll(List.of(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        GatewayProcess g = new GatewayProcess(p, port, null);
+        if (!g.up.await(60, TimeUnit.SECONDS)) {
+            g.close();
+            throw new IllegalStateException("gateway " + name + " did not come up:\n" + g.output());
+        }
+        return g;
+    }
+
     static String jar() {
         String jar = System.getProperty("gateway.jar");
         if (jar == null) {
@@ -81,17 +101,17 @@ final class GatewayProcess implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String portal() {
+    public String portal() {
         return "127.0.0.1:" + port;
     }
 
@@ -103,7 +123,7 @@ final class GatewayProcess implements AutoCloseable {
         return "iscsi://" + portal() + "/" + iqn + "/" + lun;
     }
 
-    String output() {
+    public String output() {
         return output.toString();
     }
 
@@ -112,7 +132,7 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     /** Sends SIGTERM and waits; returns the exit code. */
-    int stop() throws InterruptedException {
+    public int stop() throws InterruptedException {
         // ProcessHandle.destroy() only signals; Process.destroy() would also close our end of the
         // output pipe and lose the last lines the gateway prints while stopping.
         process.toHandle().destroy();
