@@ -134,6 +134,10 @@ public final class RunCommand implements Callable<Integer> {
             }
         }
 
+        if (!zk.blockUntilConnected(3, java.util.concurrent.TimeUnit.SECONDS)) {
+            log.warn("ZooKeeper {} is not reachable yet; serving nothing until the first configuration arrives "
+                    + "(still trying)", zookeeper);
+        }
         CountDownLatch stopRequested = new CountDownLatch(1);
         Shutdown.onTermination(stopRequested::countDown);
         System.out.println("rbdgw gateway " + name + " is up");
