@@ -4,17 +4,19 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of the gateway process: {@code java -jar gateway-node.jar <command>}. */
-@Command(name = "gateway-node", mixinStandardHelpOptions = true, version = "rbdgw 0.1.0",
+@Command(name = "gateway-node", mixinStandardHelpOptions = true, version = "rbdgw " + Main.VERSION,
         description = "rbdgw: an iSCSI gateway for Ceph RBD.",
-        subcommands = {StandaloneCommand.class})
+        subcommands = {StandaloneCommand.class, RunCommand.class})
 public final class Main implements Runnable {
+
+    static final String VERSION = "0.1.0";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: standalone)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: standalone, run)");
     }
 
     public static void main(String[] args) {

@@ -28,6 +28,7 @@ public final class ScsiTarget {
     private final Map<Long, LogicalUnit> luns = new ConcurrentHashMap<>();
     private final Set<ItNexus> nexuses = ConcurrentHashMap.newKeySet();
     private volatile long[] lunList = new long[0];
+    private volatile LunMasking masking = LunMasking.ALL;
 
     /** Executes {@code task} on its LUN; never throws, always completes the task exactly once. */
     public void execute(ScsiTask task) {
@@ -37,12 +38,12 @@ public final class ScsiTarget {
             // REPORT LUNS is a target-level command: one answer whichever LUN it is addressed to
             answerDirectly(task, () -> {
                 CommandTable.SBC.find(0xA0, -1).validate(cdb);
-                ReportLuns.respond(task, cdb, lunList);
+                ReportLuns.respond(task, cdb, visibleLuns(task.nexus().initiatorName()));
             });
             return;
         }
         LogicalUnit lu = luns.get(task.lun());
-        if (lu != null) {
+        if (lu != null && masking.visible(task.nexus().initiatorName(), task.lun())) {
             lu.execute(task);
             return;
         }
@@ -115,10 +116,10 @@ public final class ScsiTarget {
         luns.values().forEach(lu -> lu.nexusLost(nexus));
     }
 
-    /** LOGICAL UNIT RESET task management function. */
+    /** LOGICAL UNIT RESET task management function (ignored for a LUN masked from {@code by}). */
     public void lunReset(long lun, ItNexus by) {
         LogicalUnit lu = luns.get(lun);
-        if (lu != null) {
+        if (lu != null && (by == null || masking.visible(by.initiatorName(), lun))) {
             lu.reset(by);
         }
     }
@@ -128,15 +129,60 @@ public final class ScsiTarget {
         luns.values().forEach(lu -> lu.reset(by));
     }
 
+    /** The LUN masking in force. */
+    public LunMasking masking() {
+        return masking;
+    }
+
+    /**
+     * Replaces the LUN masking at once (commands already routed finish). Every nexus whose set of
+     * visible LUNs changes gets 3F/0E REPORTED LUNS DATA HAS CHANGED on the LUNs it now sees.
+     */
+    public void setMasking(LunMasking next) {
+        LunMasking prev = masking;
+        masking = next;
+        long[] list = lunList;
+        for (ItNexus n : nexuses) {
+            String initiator = n.initiatorName();
+            for (long lun : list) {
+                if (prev.visible(initiator, lun) != next.visible(initiator, lun)) {
+                    postLunsChanged(n, -1);
+                    break;
+                }
+            }
+        }
+    }
+
+    /** The LUNs {@code initiatorName} sees, in order. */
+    public long[] visibleLuns(String initiatorName) {
+        long[] list = lunList;
+        LunMasking m = masking;
+        if (m == LunMasking.ALL) {
+            return list;
+        }
+        return Arrays.stream(list).filter(lun -> m.visible(initiatorName, lun)).toArray();
+    }
+
     private void lunsChanged(long changed) {
         long[] list = luns.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
         lunList = list;
+        // only nexuses that see (or saw) the LUN learn of it, through the other LUNs they see
+        LunMasking m = masking;
+        for (ItNexus n : nexuses) {
+            if (m.visible(n.initiatorName(), changed)) {
+                postLunsChanged(n, changed);
+            }
+        }
+        LOG.debug("LUNs now {}", Arrays.toString(list));
+    }
+
+    private void postLunsChanged(ItNexus n, long except) {
+        LunMasking m = masking;
         luns.values().forEach(lu -> {
-            if (lu.lun() != changed) {
-                lu.unitAttentions().postAllExcept(null, 0x3F, 0x0E);
+            if (lu.lun() != except && m.visible(n.initiatorName(), lu.lun())) {
+                lu.unitAttentions().post(n, 0x3F, 0x0E);
             }
         });
-        LOG.debug("LUNs now {}", Arrays.toString(list));
     }
 
     private static void answerDirectly(ScsiTask task, Runnable r) {

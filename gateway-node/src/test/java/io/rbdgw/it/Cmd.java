@@ -9,9 +9,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs an external client (libiscsi tools, qemu-img) with a timeout and captures its output. */
-record Cmd(int exitCode, String output) {
+public record Cmd(int exitCode, String output) {
 
-    static Cmd run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
+    public static Cmd run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
         return run(timeoutSeconds, Map.of(), List.of(command));
     }
 

@@ -36,7 +36,7 @@ public final class GatewayProcess implements AutoCloseable {
                 String line;
                 while ((line = r.readLine()) != null) {
                     output.append(line).append('\n');
-                    if (line.contains("LUN URL:")) {
+                    if (line.contains("LUN URL:") || (line.startsWith("rbdgw gateway ") && line.endsWith(" is up"))) {
                         up.countDown();
                     }
                 }
@@ -77,6 +77,26 @@ public final class GatewayProcess implements AutoCloseable {
         return standalone(dataDir, args.toArray(String[]::new));
     }
 
+    /**
+     * Starts {@code run} (a cluster gateway) named {@code name} on loopback port {@code port}, with file
+     * disks under {@code dataDir}; returns once its portal is open (it may not have applied any
+     * configuration yet).
+     */
+    public static GatewayProcess run(String name, int port, Path dataDir, String zookeeper, String... extra)
+            throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-Dio.netty.leakDetection.level=paranoid",
+                "-Dzookeeper.admin.enableServer=false", "-jar", jar(), "run", "--name", name,
+                "--zookeeper", zookeeper, "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port));
+        cmd.addAll(List.of(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        GatewayProcess g = new GatewayProcess(p, port, null);
+        if (!g.up.await(60, TimeUnit.SECONDS)) {
+            g.close();
+            throw new IllegalStateException("gateway " + name + " did not come up:\n" + g.output());
+        }
+        return g;
+    }
+
     static String jar() {
         String jar = System.getProperty("gateway.jar");
         if (jar == null) {
@@ -89,7 +109,7 @@ public final class GatewayProcess implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

@@ -78,4 +78,56 @@ class ScsiTargetTest {
         target.nexusLost(NEXUS);
         assertThat(target.lun(0).unitAttentionQueues().knows(NEXUS)).isFalse();
     }
+
+    private RecordingTask run(ItNexus nexus, long lun, int... cdb) {
+        RecordingTask t = new RecordingTask(nexus, lun, RecordingTask.bytes(cdb), null);
+        target.execute(t);
+        return t;
+    }
+
+    private long[] reportLuns(ItNexus nexus) {
+        byte[] d = run(nexus, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0).good();
+        ByteBuffer b = ByteBuffer.wrap(d);
+        long[] luns = new long[b.getInt(0) / 8];
+        for (int i = 0; i < luns.length; i++) {
+            luns[i] = b.getLong(8 + 8 * i) >>> 48 & 0x3FFF;
+        }
+        return luns;
+    }
+
+    @Test
+    void maskedLunsAreInvisibleAndMaskingChangesPostUnitAttentionsToWhomItConcerns() {
+        ItNexus other = RecordingTask.OTHER;
+        target.addLun(lu(0));
+        target.addLun(lu(1));
+        target.nexusCreated(NEXUS);
+        target.nexusCreated(other);
+        // NEXUS sees LUN 0 and 1, OTHER only LUN 1
+        target.setMasking((initiator, lun) -> initiator.equals(NEXUS.initiatorName()) || lun == 1);
+        assertThat(reportLuns(NEXUS)).containsExactly(0, 1);
+        assertThat(reportLuns(other)).containsExactly(1);
+        run(other, 0, 0x00, 0, 0, 0, 0, 0).check(5, 0x25, 0);
+        byte[] inq = run(other, 0, 0x12, 0, 0, 0, 96, 0).good();
+        assertThat(inq[0] & 0xff).isEqualTo(0x7F);
+        run(other, 1, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
+        run(other, 1, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E); // its view changed from both to one
+        run(other, 1, 0x00, 0, 0, 0, 0, 0).good();
+        run(NEXUS, 0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
+        run(NEXUS, 0, 0x00, 0, 0, 0, 0, 0).good(); // its view did not change
+
+        // a LUN only NEXUS sees: OTHER is not told
+        target.addLun(lu(2));
+        run(other, 1, 0x00, 0, 0, 0, 0, 0).good();
+        run(NEXUS, 0, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E);
+        assertThat(reportLuns(other)).containsExactly(1);
+
+        // OTHER is granted everything: told on the LUNs it now sees
+        target.setMasking(LunMasking.ALL);
+        run(other, 0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
+        run(other, 0, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E);
+        run(NEXUS, 1, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
+        run(NEXUS, 1, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E); // LUN 2's arrival, queued per LUN
+        run(NEXUS, 1, 0x00, 0, 0, 0, 0, 0).good(); // nothing new from the masking change
+        assertThat(reportLuns(other)).containsExactly(0, 1, 2);
+    }
 }

@@ -7,6 +7,14 @@ public interface LoginContext {
     /** The target named in a normal session's login, or null when unknown (status 0x0203 not found). */
     LoginTarget target(String targetName);
 
+    /**
+     * The target as {@code initiatorName} logs in to it: its CHAP credentials may be the initiator's own
+     * (per-client CHAP). Defaults to {@link #target(String)}.
+     */
+    default LoginTarget target(String targetName, String initiatorName) {
+        return target(targetName);
+    }
+
     /** The credentials an initiator must use for a discovery session; null = discovery needs no CHAP. */
     ChapSecret discoveryChap();
 

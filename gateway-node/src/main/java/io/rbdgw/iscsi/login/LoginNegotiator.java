@@ -266,7 +266,7 @@ public final class LoginNegotiator {
             if (targetName == null || targetName.isEmpty()) {
                 return LoginStatus.MISSING_PARAMETER;
             }
-            target = ctx.target(targetName);
+            target = ctx.target(targetName, initiatorName);
             if (target == null) {
                 return LoginStatus.NOT_FOUND;
             }

@@ -330,6 +330,12 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
 
         @Override
+        public LoginTarget target(String targetName, String initiatorName) {
+            TargetEntry t = targets.find(targetName);
+            return t == null ? null : t.loginFor(initiatorName);
+        }
+
+        @Override
         public ChapSecret discoveryChap() {
             return targets.discoveryChap();
         }
@@ -613,8 +619,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 continue; // a client outside the ACL does not see the target
             }
             answer.add(kv("TargetName", t.name()));
-            answer.add(kv("TargetAddress", hostLiteral(local) + ":" + local.getPort() + ","
-                    + t.login().portalGroupTag()));
+            String here = hostLiteral(local) + ":" + local.getPort();
+            answer.add(kv("TargetAddress", here + "," + t.login().portalGroupTag()));
+            // the cluster's other portals: every path of the target from one discovery address
+            for (TargetRegistry.PortalAddress p : targets.discoveryPortals()) {
+                if (!p.address().equals(here)) {
+                    answer.add(kv("TargetAddress", p.address() + "," + p.tag()));
+                }
+            }
         }
     }
 

@@ -16,6 +16,16 @@ public final class TargetRegistry {
     private final Map<String, TargetEntry> targets = new ConcurrentHashMap<>();
     private volatile ChapSecret discoveryChap;
     private volatile ChapSecret discoveryMutualChap;
+    private volatile List<PortalAddress> discoveryPortals = List.of();
+
+    /**
+     * A portal that discovery (SendTargets) announces besides the one the initiator is connected to.
+     *
+     * @param address {@code host:port} or {@code [v6]:port}
+     * @param tag     its target portal group tag
+     */
+    public record PortalAddress(String address, int tag) {
+    }
 
     public void put(TargetEntry target) {
         targets.put(target.name(), target);
@@ -39,6 +49,15 @@ public final class TargetRegistry {
 
     public ChapSecret discoveryMutualChap() {
         return discoveryMutualChap;
+    }
+
+    /** Every portal of the cluster, announced by SendTargets so that one address finds all paths. */
+    public List<PortalAddress> discoveryPortals() {
+        return discoveryPortals;
+    }
+
+    public void setDiscoveryPortals(List<PortalAddress> portals) {
+        this.discoveryPortals = List.copyOf(portals);
     }
 
     /** CHAP for discovery sessions; null secrets mean discovery needs no authentication. */

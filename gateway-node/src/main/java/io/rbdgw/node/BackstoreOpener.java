@@ -1,0 +1,112 @@
+package io.rbdgw.node;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+import io.rbdgw.block.BlockDevice;
+import io.rbdgw.block.FileBlockDevice;
+import io.rbdgw.block.rbd.CephException;
+import io.rbdgw.block.rbd.RbdCluster;
+import io.rbdgw.config.model.Backstore;
+import io.rbdgw.config.model.Disk;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens configured disks: RBD images through one Ceph connection for the whole gateway (made on
+ * first need and re-tried, at most every {@link #CONNECT_BACKOFF_MILLIS}, while Ceph is unreachable),
+ * and FILE disks as sparse files (a relative path is relative to the data directory), created or
+ * grown to the configured size.
+ */
+public final class BackstoreOpener implements DiskOpener, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(BackstoreOpener.class);
+    static final long CONNECT_BACKOFF_MILLIS = 5000;
+    static final int BLOCK_SIZE = 512;
+
+    private final Path dataDir;
+    private final String cephId;
+    private final Path cephConf;
+    private final Consumer<RbdCluster> onConnected;
+    private RbdCluster cluster;
+    private Exception lastConnectFailure;
+    private long lastConnectAttempt;
+    private boolean closed;
+
+    /**
+     * @param cephConf    ceph.conf, or null when this gateway has no Ceph (RBD disks then fail)
+     * @param onConnected told of the Ceph connection once it is made (to publish the RADOS address)
+     */
+    public BackstoreOpener(Path dataDir, Path cephConf, String cephId, Consumer<RbdCluster> onConnected) {
+        this.dataDir = dataDir;
+        this.cephConf = cephConf;
+        this.cephId = cephId;
+        this.onConnected = onConnected;
+    }
+
+    @Override
+    public BlockDevice open(Disk disk) throws Exception {
+        if (disk.backstore() == Backstore.FILE) {
+            return openFile(disk);
+        }
+        return cluster().images(disk.pool()).open(disk.image());
+    }
+
+    private BlockDevice openFile(Disk disk) throws IOException {
+        Path path = dataDir.resolve(disk.path());
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        long size = disk.size() - disk.size() % BLOCK_SIZE;
+        return FileBlockDevice.open(path, size, BLOCK_SIZE, true, FileBlockDevice.DEFAULT_IO_THREADS);
+    }
+
+    /** The Ceph connection, made now if there is none (without waiting again right after a failure). */
+    public synchronized RbdCluster cluster() throws Exception {
+        if (closed) {
+            throw new IllegalStateException("closed");
+        }
+        if (cluster != null) {
+            return cluster;
+        }
+        if (cephConf == null) {
+            throw new IllegalStateException("RBD disks need Ceph: start the gateway with --ceph-conf FILE");
+        }
+        long now = System.currentTimeMillis();
+        if (lastConnectFailure != null && now - lastConnectAttempt < CONNECT_BACKOFF_MILLIS) {
+            throw lastConnectFailure;
+        }
+        lastConnectAttempt = now;
+        try {
+            cluster = RbdCluster.connect(cephId, cephConf);
+            lastConnectFailure = null;
+        } catch (CephException e) {
+            lastConnectFailure = e;
+            throw e;
+        }
+        try {
+            onConnected.accept(cluster);
+        } catch (RuntimeException e) {
+            log.warn("cannot publish the Ceph client address: {}", e.toString());
+        }
+        return cluster;
+    }
+
+    /** Whether Ceph is configured for this gateway. */
+    public boolean cephConfigured() {
+        return cephConf != null;
+    }
+
+    /** Closes the Ceph connection (after every device opened through it is closed). */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (cluster != null) {
+            cluster.close();
+            cluster = null;
+        }
+    }
+}

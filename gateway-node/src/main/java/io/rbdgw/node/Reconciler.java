@@ -1,0 +1,491 @@
+package io.rbdgw.node;
+
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.rbdgw.block.BlockDevice;
+import io.rbdgw.block.rbd.RbdBlockDevice;
+import io.rbdgw.config.membership.GatewayStatus.Health;
+import io.rbdgw.config.model.Authentication;
+import io.rbdgw.config.model.Backstore;
+import io.rbdgw.config.model.ChapCredentials;
+import io.rbdgw.config.model.ClusterConfig;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Gateway;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.model.Target;
+import io.rbdgw.config.watch.ConfigWatcher;
+import io.rbdgw.iscsi.login.ChapSecret;
+import io.rbdgw.iscsi.login.LoginTarget;
+import io.rbdgw.iscsi.session.SessionRegistry;
+import io.rbdgw.iscsi.session.TargetEntry;
+import io.rbdgw.iscsi.session.TargetRegistry;
+import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.LuIdentity;
+import io.rbdgw.scsi.ScsiTarget;
+import io.rbdgw.scsi.TargetPortGroups;
+import io.rbdgw.scsi.pr.InMemoryReservationStore;
+import io.rbdgw.scsi.pr.LocalReservations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Converges this gateway's live targets, LUNs, ACLs and CHAP settings to each configuration snapshot,
+ * without disturbing I/O to what did not change.
+ *
+ * <p>Snapshots arrive on the watcher's thread and are applied on the reconciler's own thread, latest
+ * first: a snapshot that is overtaken before it is applied is skipped. Per snapshot:
+ * <ul>
+ *   <li>targets that are gone leave the {@link TargetRegistry} (no new logins), their sessions are
+ *       closed and their LUNs released;</li>
+ *   <li>every target is (re)published with a {@link LoginTarget} built from the snapshot: the ACL is
+ *       {@link ClusterConfig#isAllowed}, CHAP is {@link ClusterConfig#authenticationFor} (per client when
+ *       the ACL is on), the portal group tag is this gateway's target port group (1 when the gateway is
+ *       not declared). The {@link ScsiTarget} stays the same object, so live sessions keep running;</li>
+ *   <li>per target: LUNs that are gone (or now export another disk) are removed, then the new
+ *       {@link ConfigLunMasking} replaces the old one, then new LUNs are added. The {@link ScsiTarget}
+ *       posts 3F/0E REPORTED LUNS DATA HAS CHANGED to every nexus whose LUN set changed;</li>
+ *   <li>disks are opened once and shared by every LUN that exports them; a disk is closed when its last
+ *       LUN is gone (after the target stopped routing to it: commands already in the device finish, later
+ *       ones fail);</li>
+ *   <li>discovery CHAP and the portals that SendTargets announces come from the snapshot.</li>
+ * </ul>
+ *
+ * <p>A disk that cannot be opened (image missing, Ceph unreachable) does not hold up the rest: its LUNs
+ * are left out, an operator-actionable line is logged, the status is {@link Health#DEGRADED} with the
+ * reason, and the snapshot is re-applied every {@code retryInterval} until it succeeds (or a newer one
+ * arrives). After every pass the applied epoch is reported through the {@link StatusReporter}.
+ *
+ * <p>An initiator removed from a target's ACL cannot log in again; its live sessions are not dropped but
+ * see no LUN any more (the masking applies at once). A CHAP change applies to new logins only.
+ *
+ * <p>While ZooKeeper is away no snapshot arrives and everything keeps running as last applied.
+ */
+public final class Reconciler implements ConfigWatcher.Listener, Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+
+    public enum State { LATENT, STARTED, CLOSED }
+
+    /** Where the result of each pass goes ({@code GatewayMembership::reportStatus} in a gateway). */
+    @FunctionalInterface
+    public interface StatusReporter {
+        void report(long appliedEpoch, Health health, String detail);
+    }
+
+    /** What the reconciler last reported. */
+    public record Status(long appliedEpoch, Health health, String detail) {
+    }
+
+    private final String gatewayName;
+    private final TargetRegistry registry;
+    private final SessionRegistry sessions;
+    private final DiskOpener opener;
+    private final StatusReporter reporter;
+    private final Duration retryInterval;
+    private final ScheduledExecutorService executor;
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final AtomicReference<ClusterConfig> latest = new AtomicReference<>();
+    private final AtomicBoolean passQueued = new AtomicBoolean();
+    private final Object statusLock = new Object();
+    private volatile Status status;
+
+    // reconciler thread only
+    private final Map<String, LiveTarget> live = new TreeMap<>();
+    private final Map<String, OpenDisk> disks = new HashMap<>();
+    private ScheduledFuture<?> retry;
+
+    private static final class LiveTarget {
+        final ScsiTarget scsi = new ScsiTarget();
+        final Map<Integer, LiveLun> luns = new TreeMap<>();
+    }
+
+    private record LiveLun(String diskId, LogicalUnit lu) {
+    }
+
+    private static final class OpenDisk {
+        final Disk spec;
+        final BlockDevice device;
+        final List<LogicalUnit> users = new CopyOnWriteArrayList<>();
+
+        OpenDisk(Disk spec, BlockDevice device) {
+            this.spec = spec;
+            this.device = device;
+        }
+    }
+
+    /**
+     * @param gatewayName   this gateway's name in the configuration's gateway list
+     * @param registry      the targets the portals serve
+     * @param sessions      live sessions (closed when their target goes)
+     * @param opener        opens disks
+     * @param reporter      told the applied epoch and health after every pass
+     * @param retryInterval how soon a pass that could not open every disk is retried
+     */
+    public Reconciler(String gatewayName, TargetRegistry registry, SessionRegistry sessions, DiskOpener opener,
+                      StatusReporter reporter, Duration retryInterval) {
+        this.gatewayName = gatewayName;
+        this.registry = registry;
+        this.sessions = sessions;
+        this.opener = opener;
+        this.reporter = reporter;
+        this.retryInterval = retryInterval;
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "reconciler " + gatewayName);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void start() {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("cannot start a reconciler that is " + state.get());
+        }
+        if (latest.get() != null) {
+            queuePass();
+        }
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    /** Takes the snapshot to converge to; returns at once (the work happens on the reconciler's thread). */
+    @Override
+    public void configChanged(ClusterConfig snapshot) {
+        ClusterConfig prev = latest.getAndAccumulate(snapshot,
+                (old, next) -> old == null || next.epoch() >= old.epoch() ? next : old);
+        if (prev == null || snapshot.epoch() >= prev.epoch()) {
+            queuePass();
+        }
+    }
+
+    @Override
+    public void connectionChanged(boolean connected) {
+        if (!connected) {
+            log.warn("ZooKeeper is unreachable: serving the configuration of epoch {} until it returns",
+                    status == null ? "(none yet)" : status.appliedEpoch());
+        }
+    }
+
+    /** The last pass's outcome, if any pass ran. */
+    public Optional<Status> status() {
+        return Optional.ofNullable(status);
+    }
+
+    /** Waits until a snapshot of at least {@code epoch} has been applied (fully or degraded). */
+    public Status awaitApplied(long epoch, Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (statusLock) {
+            while (status == null || status.appliedEpoch() < epoch) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new TimeoutException("epoch " + epoch + " not applied within " + timeout + "; at "
+                            + (status == null ? "none" : status.appliedEpoch()));
+                }
+                TimeUnit.NANOSECONDS.timedWait(statusLock, left);
+            }
+            return status;
+        }
+    }
+
+    /** The SCSI side of a live target (tests, diagnostics). */
+    public Optional<ScsiTarget> scsiTarget(String iqn) {
+        TargetEntry e = registry.find(iqn);
+        return Optional.ofNullable(e).map(TargetEntry::scsi);
+    }
+
+    private void queuePass() {
+        if (state.get() != State.STARTED || !passQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                passQueued.set(false);
+                ClusterConfig c = latest.get();
+                if (c != null && state.get() == State.STARTED) {
+                    pass(c);
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            passQueued.set(false);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ one pass
+
+    private void pass(ClusterConfig c) {
+        if (retry != null) {
+            retry.cancel(false);
+            retry = null;
+        }
+        Map<String, String> problems = new LinkedHashMap<>();
+        try {
+            apply(c, problems);
+        } catch (RuntimeException e) {
+            // a bug, not an operator problem: keep serving what is live and try again later
+            log.error("applying configuration epoch {} failed", c.epoch(), e);
+            problems.put("reconciler", "internal error: " + e);
+        }
+        Health health = problems.isEmpty() ? Health.OK : Health.DEGRADED;
+        StringBuilder detail = new StringBuilder();
+        problems.forEach((what, why) -> detail.append(detail.length() == 0 ? "" : "; ").append(what).append(": ").append(why));
+        if (c.gateway(gatewayName).isEmpty()) {
+            detail.append(detail.length() == 0 ? "" : "; ")
+                    .append("gateway ").append(gatewayName).append(" is not declared in the configuration (target portal group 1)");
+        }
+        Status s = new Status(c.epoch(), health, detail.toString());
+        synchronized (statusLock) {
+            status = s;
+            statusLock.notifyAll();
+        }
+        if (health == Health.OK) {
+            log.info("applied configuration epoch {}: {} targets, {} disks open", c.epoch(), live.size(), disks.size());
+        } else {
+            log.warn("applied configuration epoch {} partially ({}); retrying in {} s", c.epoch(), s.detail(),
+                    retryInterval.toSeconds());
+            try {
+                retry = executor.schedule(this::queuePass, retryInterval.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // closing
+            }
+        }
+        try {
+            reporter.report(s.appliedEpoch(), s.health(), s.detail());
+        } catch (RuntimeException e) {
+            log.warn("cannot report status: {}", e.toString());
+        }
+    }
+
+    private void apply(ClusterConfig c, Map<String, String> problems) {
+        int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
+
+        Authentication discovery = c.discoveryAuth();
+        registry.setDiscoveryAuth(secret(discovery.chap()), secret(discovery.mutualChap()));
+        List<TargetRegistry.PortalAddress> portals = new ArrayList<>();
+        for (Gateway g : c.gateways()) {
+            for (Portal p : g.portals()) {
+                portals.add(new TargetRegistry.PortalAddress(p.toString(), g.targetPortGroup()));
+            }
+        }
+        registry.setDiscoveryPortals(portals);
+
+        // targets that are gone: no new logins, sessions closed, LUNs released
+        for (Iterator<Map.Entry<String, LiveTarget>> it = live.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, LiveTarget> e = it.next();
+            if (c.target(e.getKey()).isEmpty()) {
+                registry.remove(e.getKey());
+                sessions.closeTarget(e.getKey());
+                LiveTarget t = e.getValue();
+                for (Integer n : new ArrayList<>(t.luns.keySet())) {
+                    removeLun(t, n);
+                }
+                it.remove();
+                log.info("target {} removed", e.getKey());
+            }
+        }
+
+        // a disk whose backstore, file or identity changed is another device: its LUNs are re-created
+        for (Iterator<Map.Entry<String, OpenDisk>> it = disks.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, OpenDisk> e = it.next();
+            Optional<Disk> now = c.disk(e.getKey());
+            if (now.isPresent() && !sameSpec(e.getValue().spec, now.get())) {
+                for (LiveTarget t : live.values()) {
+                    for (Integer n : new ArrayList<>(t.luns.keySet())) {
+                        if (t.luns.get(n).diskId().equals(e.getKey())) {
+                            removeLun(t, n);
+                        }
+                    }
+                }
+                it.remove();
+                close(e.getKey(), e.getValue());
+            }
+        }
+
+        for (Target target : c.targets()) {
+            LiveTarget t = live.computeIfAbsent(target.iqn(), iqn -> {
+                log.info("target {} added", iqn);
+                return new LiveTarget();
+            });
+            registry.put(entry(c, target, tag, t.scsi));
+            reconcileLuns(c, target, t, problems);
+        }
+
+        // disks that no LUN exports any more
+        for (Iterator<Map.Entry<String, OpenDisk>> it = disks.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, OpenDisk> e = it.next();
+            OpenDisk d = e.getValue();
+            if (d.users.isEmpty()) {
+                it.remove();
+                close(e.getKey(), d);
+            } else {
+                c.disk(e.getKey()).ifPresent(spec -> noteResize(d, spec));
+            }
+        }
+    }
+
+    private TargetEntry entry(ClusterConfig c, Target target, int tag, ScsiTarget scsi) {
+        String iqn = target.iqn();
+        LoginTarget base = loginTarget(c, target, tag, target.auth());
+        return new TargetEntry(base, scsi, initiator ->
+                loginTarget(c, target, tag, c.authenticationFor(iqn, initiator).orElse(target.auth())));
+    }
+
+    private static LoginTarget loginTarget(ClusterConfig c, Target target, int tag, Authentication auth) {
+        String iqn = target.iqn();
+        return new LoginTarget(iqn, target.alias(), tag, secret(auth.chap()), secret(auth.mutualChap()),
+                initiator -> c.isAllowed(iqn, initiator));
+    }
+
+    private static ChapSecret secret(ChapCredentials creds) {
+        return creds == null ? null : new ChapSecret(creds.user(), creds.secret());
+    }
+
+    private void reconcileLuns(ClusterConfig c, Target target, LiveTarget t, Map<String, String> problems) {
+        Map<Integer, String> wanted = new TreeMap<>();
+        for (Lun l : c.luns(target.iqn())) {
+            wanted.put(l.number(), l.diskId());
+        }
+        for (Integer n : new ArrayList<>(t.luns.keySet())) {
+            LiveLun l = t.luns.get(n);
+            String disk = wanted.get(n);
+            if (disk == null || !disk.equals(l.diskId())) {
+                removeLun(t, n);
+                log.info("target {}: LUN {} ({}) removed", target.iqn(), n, l.diskId());
+            }
+        }
+        t.scsi.setMasking(ConfigLunMasking.of(c, target));
+        for (Map.Entry<Integer, String> w : wanted.entrySet()) {
+            int n = w.getKey();
+            if (t.luns.containsKey(n)) {
+                continue;
+            }
+            Disk spec = c.disk(w.getValue()).orElseThrow(); // the model guarantees it
+            OpenDisk d = acquire(spec, problems);
+            if (d == null) {
+                continue; // reported by acquire; retried on the next pass
+            }
+            LogicalUnit lu = new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()),
+                    ua -> new LocalReservations(ua, new InMemoryReservationStore()), TargetPortGroups.onePerPort());
+            d.users.add(lu);
+            t.luns.put(n, new LiveLun(spec.id(), lu));
+            t.scsi.addLun(lu);
+            log.info("target {}: LUN {} exports {}", target.iqn(), n, spec.id());
+        }
+    }
+
+    private OpenDisk acquire(Disk spec, Map<String, String> problems) {
+        OpenDisk d = disks.get(spec.id());
+        if (d != null) {
+            return d;
+        }
+        BlockDevice device;
+        try {
+            device = opener.open(spec);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            String why = e.getMessage() != null ? e.getMessage() : e.toString();
+            problems.put("disk " + spec.id(), why);
+            log.error("cannot open disk {} ({}): {}; its LUNs are not served by gateway {} until it opens "
+                    + "(retrying every {} s)", spec.id(), describe(spec), why, gatewayName, retryInterval.toSeconds());
+            return null;
+        }
+        OpenDisk opened = new OpenDisk(spec, device);
+        if (device instanceof RbdBlockDevice image) {
+            // `rbd resize` (by the admin API or by hand): hosts learn it through CAPACITY DATA HAS CHANGED
+            image.onResize(() -> opened.users.forEach(LogicalUnit::capacityChanged));
+        }
+        disks.put(spec.id(), opened);
+        log.info("disk {} open ({}), {} bytes", spec.id(), describe(spec), device.info().sizeBytes());
+        return opened;
+    }
+
+    private static boolean sameSpec(Disk a, Disk b) {
+        return a.backstore() == b.backstore() && java.util.Objects.equals(a.path(), b.path())
+                && a.wwnSeed().equals(b.wwnSeed());
+    }
+
+    private static String describe(Disk d) {
+        return d.backstore() == Backstore.FILE ? "file " + d.path() : "rbd image " + d.id();
+    }
+
+    private void noteResize(OpenDisk d, Disk spec) {
+        long size = d.device.info().sizeBytes();
+        if (spec.backstore() == Backstore.FILE && spec.size() > size) {
+            // a file device has a fixed size while open; it grows when it is next opened
+            log.warn("disk {} is {} bytes in the configuration but its file is served with {} bytes; "
+                    + "remove and re-add its LUNs to serve the new size", spec.id(), spec.size(), size);
+        }
+        // RBD: the image's header watch reports the new size to the LUNs (onResize above)
+    }
+
+    private void removeLun(LiveTarget t, int n) {
+        LiveLun l = t.luns.remove(n);
+        if (l == null) {
+            return;
+        }
+        t.scsi.removeLun(n); // no new command reaches it from here on
+        OpenDisk d = disks.get(l.diskId());
+        if (d != null) {
+            d.users.remove(l.lu());
+        }
+    }
+
+    private void close(String id, OpenDisk d) {
+        try {
+            d.device.close(); // waits for what is in flight
+            log.info("disk {} closed", id);
+        } catch (Exception e) {
+            log.warn("closing disk {}: {}", id, e.toString());
+        }
+    }
+
+    /**
+     * Stops reconciling, withdraws every target (their sessions are closed) and closes every disk. Close
+     * the portals first so that no command is in flight.
+     */
+    @Override
+    public void close() {
+        if (state.getAndSet(State.CLOSED) == State.CLOSED) {
+            return;
+        }
+        executor.shutdownNow();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("a reconciliation pass is still running 30 s after close");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Map.Entry<String, LiveTarget> e : live.entrySet()) {
+            registry.remove(e.getKey());
+            sessions.closeTarget(e.getKey());
+            for (Integer n : new ArrayList<>(e.getValue().luns.keySet())) {
+                removeLun(e.getValue(), n);
+            }
+        }
+        live.clear();
+        disks.forEach(this::close);
+        disks.clear();
+    }
+}

@@ -1,0 +1,170 @@
+package io.rbdgw.node;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import io.rbdgw.block.rbd.RbdCluster;
+import io.rbdgw.config.membership.GatewayMembership;
+import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.watch.ConfigWatcher;
+import io.rbdgw.iscsi.session.ConnectionSettings;
+import io.rbdgw.iscsi.session.IscsiServer;
+import io.rbdgw.iscsi.session.SessionRegistry;
+import io.rbdgw.iscsi.session.TargetRegistry;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * A cluster gateway: serves what the configuration in ZooKeeper says, on this machine's portals.
+ *
+ * <p>Start-up does not need ZooKeeper: the portals open at once and serve nothing until the first
+ * snapshot arrives; the ZooKeeper client keeps retrying. Once running, a lost ZooKeeper only stops
+ * changes: the last applied configuration keeps being served and the watcher catches up when ZooKeeper
+ * returns. SIGTERM/SIGINT stop in order: stop watching, leave the membership, close the portals (and
+ * with them the sessions), close the LUNs and disks, then Ceph and ZooKeeper.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run a cluster gateway: serve the targets configured in ZooKeeper.")
+public final class RunCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = "--zookeeper", required = true, paramLabel = "HOSTS",
+            description = "ZooKeeper connect string, e.g. zk1:2181,zk2:2181,zk3:2181.")
+    String zookeeper;
+
+    @Option(names = "--name", required = true, description = "This gateway's name (as in the configuration's gateway list).")
+    String name;
+
+    @Option(names = "--zk-root", defaultValue = "/rbdgw", description = "Root of the configuration in ZooKeeper (default: ${DEFAULT-VALUE}).")
+    String zkRoot;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:3260",
+            description = "Portal address; repeat for several (default: ${DEFAULT-VALUE}).")
+    List<String> listen;
+
+    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "ceph.conf of the cluster holding the RBD disks.")
+    Path cephConf;
+
+    @Option(names = "--ceph-id", defaultValue = "admin", paramLabel = "NAME",
+            description = "Ceph client name without 'client.' (default: ${DEFAULT-VALUE}).")
+    String cephId;
+
+    @Option(names = "--data-dir", defaultValue = "./data",
+            description = "Directory that relative paths of file disks are resolved against (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--retry-interval", defaultValue = "10",
+            description = "Seconds between attempts to open disks that failed to open (default: ${DEFAULT-VALUE}).")
+    int retrySeconds;
+
+    @Option(names = "--zk-session-timeout", defaultValue = "15",
+            description = "ZooKeeper session timeout in seconds (default: ${DEFAULT-VALUE}).")
+    int zkSessionSeconds;
+
+    @Option(names = "--nop-interval", defaultValue = "5", description = "Seconds of silence before a NOP-In ping (default: ${DEFAULT-VALUE}).")
+    int nopInterval;
+
+    @Option(names = "--nop-timeout", defaultValue = "5", description = "Seconds an initiator has to answer a ping (default: ${DEFAULT-VALUE}).")
+    int nopTimeout;
+
+    @Option(names = "--io-threads", defaultValue = "2", description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
+    int ioThreads;
+
+    @Override
+    public Integer call() throws Exception {
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (String l : listen) {
+            addresses.add(HostPort.parse(l, Portal.DEFAULT_PORT));
+        }
+        if (retrySeconds <= 0) {
+            throw new IllegalArgumentException("--retry-interval must be positive");
+        }
+        Files.createDirectories(dataDir);
+
+        TargetRegistry targets = new TargetRegistry();
+        SessionRegistry sessions = new SessionRegistry();
+        ConnectionSettings settings = ConnectionSettings.defaults()
+                .withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout));
+        IscsiServer server = new IscsiServer(targets, sessions, settings, ioThreads);
+        List<Portal> portals = new ArrayList<>();
+        for (InetSocketAddress a : addresses) {
+            InetSocketAddress bound = server.bind(a);
+            portals.add(new Portal(bound.getAddress().getHostAddress(), bound.getPort()));
+        }
+
+        CuratorFramework zk = CuratorFrameworkFactory.builder()
+                .connectString(zookeeper)
+                .sessionTimeoutMs(zkSessionSeconds * 1000)
+                .connectionTimeoutMs(5000)
+                // operations give up after a few tries; the watcher and membership retry on reconnection
+                .retryPolicy(new BoundedExponentialBackoffRetry(200, 5000, 5))
+                .build();
+        zk.start();
+        ConfigStore store = new ConfigStore(zk, zkRoot);
+        GatewayMembership membership = new GatewayMembership(zk, store.layout(),
+                new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
+        BackstoreOpener opener = new BackstoreOpener(dataDir, cephConf, cephId, cluster -> publishRados(membership, cluster));
+        Reconciler reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus,
+                Duration.ofSeconds(retrySeconds));
+        ConfigWatcher watcher = new ConfigWatcher(store);
+        watcher.addListener(reconciler);
+
+        membership.start();
+        reconciler.start();
+        watcher.start();
+        if (opener.cephConfigured()) {
+            try {
+                opener.cluster(); // publish the RADOS address early; RBD disks retry on their own
+            } catch (Exception e) {
+                log.warn("Ceph is not reachable yet ({}); RBD disks will be retried", e.toString());
+            }
+        }
+
+        if (!zk.blockUntilConnected(3, java.util.concurrent.TimeUnit.SECONDS)) {
+            log.warn("ZooKeeper {} is not reachable yet; serving nothing until the first configuration arrives "
+                    + "(still trying)", zookeeper);
+        }
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        Shutdown.onTermination(stopRequested::countDown);
+        System.out.println("rbdgw gateway " + name + " is up");
+        for (Portal p : portals) {
+            System.out.println("  portal:    " + p);
+        }
+        System.out.println("  zookeeper: " + zookeeper + " " + zkRoot);
+        System.out.flush();
+        stopRequested.await();
+
+        log.info("stopping gateway {}", name);
+        watcher.close();
+        membership.close();
+        server.close();
+        reconciler.close();
+        opener.close();
+        store.close();
+        zk.close();
+        log.info("stopped");
+        return 0;
+    }
+
+    private static void publishRados(GatewayMembership membership, RbdCluster cluster) {
+        try {
+            membership.update(membership.self().withRadosAddress(cluster.clientAddress()));
+        } catch (Exception e) {
+            log.warn("cannot publish the RADOS client address: {}", e.toString());
+        }
+    }
+}

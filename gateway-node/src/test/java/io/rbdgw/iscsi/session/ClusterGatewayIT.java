@@ -1,0 +1,179 @@
+package io.rbdgw.iscsi.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+import io.netty.buffer.Unpooled;
+import io.rbdgw.config.membership.MembershipView;
+import io.rbdgw.config.model.Authentication;
+import io.rbdgw.config.model.ChapCredentials;
+import io.rbdgw.config.model.Client;
+import io.rbdgw.config.model.ConfigChange;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Gateway;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.model.Target;
+import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.it.Cmd;
+import io.rbdgw.it.GatewayProcess;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two {@code run} gateways (real processes, file disks in their own directories) against one ZooKeeper
+ * (in this JVM), configured through the store as the admin API would.
+ */
+class ClusterGatewayIT {
+
+    static final String IQN = "iqn.2026-11.io.rbdgw:cluster";
+    static final String HOST1 = "iqn.1993-08.org.debian:host1";
+    static final String HOST2 = "iqn.1993-08.org.debian:host2";
+    static final ChapCredentials CHAP = new ChapCredentials("host1user", "host1secret12");
+
+    static {
+        System.setProperty("zookeeper.admin.enableServer", "false");
+    }
+
+    @TempDir
+    Path dir;
+
+    TestingServer zk;
+    CuratorFramework client;
+    ConfigStore store;
+    int portA;
+    int portB;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        zk = new TestingServer(true);
+        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
+                .sessionTimeoutMs(30000).connectionTimeoutMs(3000).retryPolicy(new RetryNTimes(20, 100)).build();
+        client.start();
+        store = new ConfigStore(client, "/rbdgw");
+        store.initialize();
+        portA = GatewayProcess.freePort();
+        portB = GatewayProcess.freePort();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        client.close();
+        zk.close();
+    }
+
+    private long change(ConfigChange... changes) {
+        return store.update(c -> List.of(changes), 5);
+    }
+
+    private void awaitApplied(long epoch, String... gateways) {
+        MembershipView view = new MembershipView(client, store.layout());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(view.appliedAtLeast(epoch)).contains(gateways));
+    }
+
+    private GatewayProcess start(String name, int port) throws Exception {
+        return GatewayProcess.run(name, port, dir.resolve(name), zk.getConnectString(), "--retry-interval", "1");
+    }
+
+    private static Cmd inq(String initiator, String portal, int lun) throws Exception {
+        return Cmd.run(30, "iscsi-inq", "-i", initiator, "iscsi://" + portal + "/" + IQN + "/" + lun);
+    }
+
+    @Test
+    void bothGatewaysServeTheConfigurationAndFollowItsChanges() throws Exception {
+        long epoch = change(
+                new ConfigChange.PutGateway(new Gateway("gw-a", List.of(new Portal("127.0.0.1", portA)), 1)),
+                new ConfigChange.PutGateway(new Gateway("gw-b", List.of(new Portal("127.0.0.1", portB)), 2)),
+                new ConfigChange.PutTarget(Target.of(IQN)),
+                new ConfigChange.PutDisk(Disk.file("local", "disk0", 16 << 20, "disk0.img")),
+                new ConfigChange.PutLun(new Lun(IQN, 0, "local/disk0")),
+                new ConfigChange.PutClient(Client.allLuns(IQN, HOST1)),
+                new ConfigChange.PutClient(Client.allLuns(IQN, HOST2)));
+        try (GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+            awaitApplied(epoch, "gw-a", "gw-b");
+            for (GatewayProcess g : List.of(a, b)) {
+                Cmd ok = inq(HOST1, g.portal(), 0);
+                assertThat(ok.exitCode()).as(ok + "\n" + g.output()).isZero();
+                assertThat(ok.output()).contains("Vendor:RBDGW");
+            }
+
+            // discovery on one portal lists the target on both, each with its portal group tag
+            Cmd ls = Cmd.run(30, "iscsi-ls", "-i", HOST1, "iscsi://" + a.portal());
+            assertThat(ls.exitCode()).as(ls.toString()).isZero();
+            assertThat(ls.output()).contains(IQN).contains("127.0.0.1:" + portA + ",1").contains("127.0.0.1:" + portB + ",2");
+            // an initiator outside the ACL is not told about the target
+            Cmd stranger = Cmd.run(30, "iscsi-ls", "-i", "iqn.1993-08.org.debian:stranger", "iscsi://" + a.portal());
+            assertThat(stranger.output()).doesNotContain(IQN);
+
+            // a change made while gw-b is down reaches it when it starts again
+            assertThat(b.stop()).isZero();
+            epoch = change(new ConfigChange.PutDisk(Disk.file("local", "disk1", 8 << 20, "disk1.img")),
+                    new ConfigChange.PutLun(new Lun(IQN, 1, "local/disk1")));
+            awaitApplied(epoch, "gw-a");
+        }
+        try (GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+            awaitApplied(epoch, "gw-a", "gw-b");
+            Cmd lun1 = inq(HOST1, b.portal(), 1);
+            assertThat(lun1.exitCode()).as(lun1 + "\n" + b.output()).isZero();
+
+            // ACL: HOST2 removed -> its new login is refused, HOST1 still logs in
+            epoch = change(new ConfigChange.DeleteClient(IQN, HOST2));
+            awaitApplied(epoch, "gw-a", "gw-b");
+            Cmd refused = inq(HOST2, a.portal(), 0);
+            assertThat(refused.exitCode()).as(refused.toString()).isNotZero();
+            assertThat(a.output()).contains("login refused with status 0x0202");
+            assertThat(inq(HOST1, a.portal(), 0).exitCode()).isZero();
+
+            // CHAP for HOST1 from now on: without the secret refused, with it accepted (on both gateways)
+            epoch = change(new ConfigChange.PutClient(Client.allLuns(IQN, HOST1).withAuth(Authentication.chap(CHAP))));
+            awaitApplied(epoch, "gw-a", "gw-b");
+            assertThat(inq(HOST1, b.portal(), 0).exitCode()).isNotZero();
+            for (GatewayProcess g : List.of(a, b)) {
+                Cmd chap = Cmd.run(30, "iscsi-inq", "-i", HOST1,
+                        "iscsi://host1user%host1secret12@" + g.portal() + "/" + IQN + "/0");
+                assertThat(chap.exitCode()).as(chap.toString()).isZero();
+            }
+
+            // a LUN removed: a live session gets REPORTED LUNS DATA HAS CHANGED
+            epoch = change(new ConfigChange.PutClient(Client.allLuns(IQN, HOST1)));
+            awaitApplied(epoch, "gw-a", "gw-b");
+            try (TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", portA))) {
+                host.login(TestInitiator.normalKeys(HOST1, IQN));
+                assertThat(testUnitReady(host)).isEqualTo(0x062900); // power on
+                assertThat(testUnitReady(host)).isZero();
+                epoch = change(new ConfigChange.DeleteLun(IQN, 1));
+                awaitApplied(epoch, "gw-a", "gw-b");
+                assertThat(testUnitReady(host)).isEqualTo(0x063F0E);
+                assertThat(testUnitReady(host)).isZero();
+            }
+            assertThat(a.stop()).isZero();
+            assertThat(b.stop()).isZero();
+            assertThat(a.output() + b.output()).doesNotContain("LEAK");
+        }
+    }
+
+    /** TEST UNIT READY on LUN 0: 0 for GOOD, else sense key/ASC/ASCQ as 0xKKAAQQ. */
+    private static int testUnitReady(TestInitiator host) throws InterruptedException {
+        host.send(host.command(new byte[6], false, false, 0, Unpooled.EMPTY_BUFFER, true));
+        ScsiResponse r = host.expect(ScsiResponse.class, 5000);
+        try {
+            return r.status() == 0 ? 0 : IscsiSessionTest.senseKeyAscAscq(r);
+        } finally {
+            r.release();
+        }
+    }
+}

@@ -1,0 +1,333 @@
+package io.rbdgw.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.rbdgw.block.BlockDevice;
+import io.rbdgw.block.MemoryBlockDevice;
+import io.rbdgw.config.membership.GatewayMembership;
+import io.rbdgw.config.membership.GatewayStatus;
+import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.model.Authentication;
+import io.rbdgw.config.model.ChapCredentials;
+import io.rbdgw.config.model.Client;
+import io.rbdgw.config.model.ConfigChange;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Gateway;
+import io.rbdgw.config.model.HostGroup;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.model.Target;
+import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.watch.ConfigWatcher;
+import io.rbdgw.iscsi.login.LoginTarget;
+import io.rbdgw.iscsi.session.SessionRegistry;
+import io.rbdgw.iscsi.session.TargetEntry;
+import io.rbdgw.iscsi.session.TargetRegistry;
+import io.rbdgw.scsi.ItNexus;
+import io.rbdgw.scsi.RecordingTask;
+import io.rbdgw.scsi.ScsiTarget;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The reconciler against a real ZooKeeper (in process), a real store and watcher, and memory disks. */
+class ReconcilerTest {
+
+    static final String T1 = "iqn.2003-01.io.rbdgw:t1";
+    static final String T2 = "iqn.2003-01.io.rbdgw:t2";
+    static final String ESX1 = "iqn.1998-01.com.vmware:esx1";
+    static final String ESX2 = "iqn.1998-01.com.vmware:esx2";
+    static final String WIN = "iqn.1991-05.com.microsoft:win1";
+    static final String STRANGER = "iqn.1993-08.org.debian:stranger";
+    static final ChapCredentials CHAP = new ChapCredentials("esx1user", "secretsecret1");
+    static final ChapCredentials CHAP2 = new ChapCredentials("esx1user", "secretsecret2");
+
+    static {
+        System.setProperty("zookeeper.admin.enableServer", "false");
+    }
+
+    TestingServer zk;
+    CuratorFramework client;
+    ConfigStore store;
+    ConfigWatcher watcher;
+    GatewayMembership membership;
+    Reconciler reconciler;
+    final TargetRegistry registry = new TargetRegistry();
+    final SessionRegistry sessions = new SessionRegistry();
+    final Set<String> broken = ConcurrentHashMap.newKeySet();
+    final Set<String> opened = ConcurrentHashMap.newKeySet();
+    final Set<String> closed = ConcurrentHashMap.newKeySet();
+
+    @BeforeEach
+    void start() throws Exception {
+        zk = new TestingServer(true);
+        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
+                .sessionTimeoutMs(30000).connectionTimeoutMs(2000).retryPolicy(new RetryNTimes(20, 100)).build();
+        client.start();
+        store = new ConfigStore(client, "/rbdgw");
+        store.initialize();
+        membership = new GatewayMembership(client, store.layout(), new MemberInfo("gw-a", List.of(), null, "test", 0));
+        membership.start();
+        DiskOpener opener = disk -> {
+            if (broken.contains(disk.id())) {
+                throw new IllegalStateException("image " + disk.id() + " does not exist");
+            }
+            opened.add(disk.id());
+            BlockDevice memory = new MemoryBlockDevice(disk.size(), 512, "memory:" + disk.id());
+            // records close() and delegates everything
+            return (BlockDevice) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {BlockDevice.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("close")) {
+                            closed.add(disk.id());
+                        }
+                        try {
+                            return method.invoke(memory, args);
+                        } catch (java.lang.reflect.InvocationTargetException ex) {
+                            throw ex.getCause();
+                        }
+                    });
+        };
+        reconciler = new Reconciler("gw-a", registry, sessions, opener, membership::reportStatus, Duration.ofMillis(200));
+        reconciler.start();
+        watcher = new ConfigWatcher(store);
+        watcher.addListener(reconciler);
+        watcher.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        watcher.close();
+        reconciler.close();
+        membership.close();
+        client.close();
+        zk.close();
+    }
+
+    private long change(ConfigChange... changes) throws Exception {
+        long epoch = store.update(c -> List.of(changes), 5);
+        reconciler.awaitApplied(epoch, Duration.ofSeconds(10));
+        return epoch;
+    }
+
+    private static Disk disk(String image) {
+        return Disk.rbd("rbd", image, 1 << 20);
+    }
+
+    private ScsiTarget scsi(String iqn) {
+        return reconciler.scsiTarget(iqn).orElseThrow();
+    }
+
+    private static ItNexus nexus(String initiator, String target) {
+        return new ItNexus(initiator, 0x23d000000001L, target, 1, 1);
+    }
+
+    private static RecordingTask run(ScsiTarget t, ItNexus n, long lun, int... cdb) {
+        RecordingTask task = new RecordingTask(n, lun, RecordingTask.bytes(cdb), null);
+        t.execute(task);
+        return task;
+    }
+
+    private static RecordingTask tur(ScsiTarget t, ItNexus n, long lun) {
+        return run(t, n, lun, 0x00, 0, 0, 0, 0, 0);
+    }
+
+    private static long[] reportLuns(ScsiTarget t, ItNexus n) {
+        byte[] d = run(t, n, 0, 0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0).good();
+        ByteBuffer b = ByteBuffer.wrap(d);
+        long[] luns = new long[b.getInt(0) / 8];
+        for (int i = 0; i < luns.length; i++) {
+            luns[i] = b.getLong(8 + 8 * i) >>> 48 & 0x3FFF;
+        }
+        return luns;
+    }
+
+    /** Consumes the power-on unit attention and whatever is queued on {@code lun}, until the LUN answers GOOD. */
+    private static void drain(ScsiTarget t, ItNexus n, long lun) {
+        for (int i = 0; i < 10; i++) {
+            if (tur(t, n, lun).status == 0) {
+                return;
+            }
+        }
+        throw new AssertionError("LUN " + lun + " keeps reporting unit attentions");
+    }
+
+    private void basicTarget() throws Exception {
+        change(new ConfigChange.PutTarget(Target.of(T1)),
+                new ConfigChange.PutDisk(disk("a")),
+                new ConfigChange.PutDisk(disk("b")),
+                new ConfigChange.PutDisk(disk("c")),
+                new ConfigChange.PutLun(new Lun(T1, 0, "rbd/a")),
+                new ConfigChange.PutLun(new Lun(T1, 1, "rbd/b")),
+                new ConfigChange.PutLun(new Lun(T1, 2, "rbd/c")),
+                new ConfigChange.PutClient(Client.allLuns(T1, ESX1).withAuth(Authentication.chap(CHAP))),
+                new ConfigChange.PutClient(Client.withLuns(T1, WIN, Set.of(1))),
+                new ConfigChange.PutClient(Client.withLuns(T1, ESX2, Set.of())),
+                new ConfigChange.PutHostGroup(HostGroup.of(T1, "cluster", Set.of(ESX2), Set.of("rbd/c"))),
+                new ConfigChange.PutGateway(new Gateway("gw-a", List.of(Portal.parse("10.0.0.1:3260")), 7)),
+                new ConfigChange.PutGateway(new Gateway("gw-b", List.of(Portal.parse("10.0.0.2:3260")), 8)));
+    }
+
+    @Test
+    void targetsLoginPolicyAndDiscoveryFollowTheConfiguration() throws Exception {
+        basicTarget();
+        TargetEntry e = registry.find(T1);
+        assertThat(e).isNotNull();
+        LoginTarget esx1 = e.loginFor(ESX1);
+        assertThat(esx1.portalGroupTag()).isEqualTo(7);
+        assertThat(esx1.initiatorChap().user()).isEqualTo("esx1user");
+        assertThat(esx1.initiatorChap().secret()).isEqualTo("secretsecret1");
+        assertThat(e.loginFor(WIN).initiatorChap()).isNull();
+        assertThat(e.login().initiatorAllowed().test(ESX1)).isTrue();
+        assertThat(e.login().initiatorAllowed().test(STRANGER)).isFalse();
+        assertThat(registry.discoveryPortals()).containsExactly(
+                new TargetRegistry.PortalAddress("10.0.0.1:3260", 7), new TargetRegistry.PortalAddress("10.0.0.2:3260", 8));
+        assertThat(opened).containsExactlyInAnyOrder("rbd/a", "rbd/b", "rbd/c");
+
+        // CHAP change: new logins use the new secret; discovery CHAP too
+        change(new ConfigChange.PutClient(Client.allLuns(T1, ESX1).withAuth(Authentication.chap(CHAP2))),
+                new ConfigChange.PutDiscoveryAuth(Authentication.chap(CHAP)));
+        assertThat(registry.find(T1).loginFor(ESX1).initiatorChap().secret()).isEqualTo("secretsecret2");
+        assertThat(registry.discoveryChap().secret()).isEqualTo("secretsecret1");
+        assertThat(registry.find(T1).scsi()).isSameAs(e.scsi()); // the live target is kept
+
+        // ACL: a removed client may not log in again and sees no LUN
+        ScsiTarget t = scsi(T1);
+        ItNexus win = nexus(WIN, T1);
+        t.nexusCreated(win);
+        drain(t, win, 1);
+        change(new ConfigChange.DeleteClient(T1, WIN));
+        assertThat(registry.find(T1).login().initiatorAllowed().test(WIN)).isFalse();
+        assertThat(reportLuns(t, win)).isEmpty();
+        tur(t, win, 1).check(5, 0x25, 0x00);
+
+        // the target goes: no more logins, its disks close
+        change(new ConfigChange.DeleteTarget(T1));
+        assertThat(registry.find(T1)).isNull();
+        assertThat(reconciler.scsiTarget(T1)).isEmpty();
+        assertThat(closed).containsExactlyInAnyOrder("rbd/a", "rbd/b", "rbd/c");
+    }
+
+    @Test
+    void lunMaskingPerClientAndHostGroup() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        ItNexus esx1 = nexus(ESX1, T1);
+        ItNexus esx2 = nexus(ESX2, T1);
+        ItNexus win = nexus(WIN, T1);
+        assertThat(reportLuns(t, esx1)).containsExactly(0, 1, 2);
+        assertThat(reportLuns(t, win)).containsExactly(1);
+        assertThat(reportLuns(t, esx2)).containsExactly(2); // through its host group's disk
+        assertThat(reportLuns(t, nexus(STRANGER, T1))).isEmpty();
+        t.nexusCreated(win);
+        t.nexusCreated(esx2);
+        tur(t, win, 0).check(5, 0x25, 0x00);
+        drain(t, win, 1);
+        drain(t, esx2, 2);
+
+        // the host group gains a disk: only its member's view changes
+        change(new ConfigChange.PutHostGroup(HostGroup.of(T1, "cluster", Set.of(ESX2), Set.of("rbd/c", "rbd/a"))));
+        assertThat(reportLuns(t, esx2)).containsExactly(0, 2);
+        tur(t, esx2, 2).check(6, 0x3F, 0x0E);
+        tur(t, win, 1).good();
+    }
+
+    @Test
+    void addedAndRemovedLunsRaiseReportedLunsDataChanged() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        ItNexus esx1 = nexus(ESX1, T1);
+        ItNexus win = nexus(WIN, T1);
+        t.nexusCreated(esx1);
+        t.nexusCreated(win);
+        drain(t, esx1, 0);
+        drain(t, win, 1);
+
+        change(new ConfigChange.PutDisk(disk("d")), new ConfigChange.PutLun(new Lun(T1, 5, "rbd/d")));
+        assertThat(reportLuns(t, esx1)).containsExactly(0, 1, 2, 5);
+        tur(t, esx1, 0).check(6, 0x3F, 0x0E);
+        tur(t, win, 1).good(); // WIN does not see LUN 5: nothing changed for it
+        assertThat(t.lun(5).identity()).isEqualTo(io.rbdgw.scsi.LuIdentity.fromDeviceIdentity("rbd/d"));
+
+        change(new ConfigChange.DeleteLun(T1, 5));
+        assertThat(reportLuns(t, esx1)).containsExactly(0, 1, 2);
+        tur(t, esx1, 0).check(6, 0x3F, 0x0E);
+        tur(t, esx1, 5).check(5, 0x25, 0x00);
+        assertThat(closed).contains("rbd/d");
+    }
+
+    @Test
+    void aDiskSharedByTwoTargetsIsOpenedOnceAndClosedWithItsLastLun() throws Exception {
+        basicTarget();
+        change(new ConfigChange.PutTarget(Target.of(T2).withAcl(false)), new ConfigChange.PutLun(new Lun(T2, 0, "rbd/a")));
+        ScsiTarget t2 = scsi(T2);
+        assertThat(t2.lun(0).device()).isSameAs(scsi(T1).lun(0).device());
+        assertThat(reportLuns(t2, nexus(STRANGER, T2))).containsExactly(0); // ACL off: everyone sees everything
+        change(new ConfigChange.DeleteLun(T2, 0));
+        assertThat(closed).doesNotContain("rbd/a");
+        change(new ConfigChange.DeleteTarget(T1));
+        assertThat(closed).contains("rbd/a");
+    }
+
+    @Test
+    void aDiskThatCannotBeOpenedDegradesWithoutBlockingTheRestAndIsRetried() throws Exception {
+        broken.add("rbd/b");
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        assertThat(reportLuns(t, nexus(ESX1, T1))).containsExactly(0, 2);
+        long epoch = store.epoch();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            GatewayStatus s = membership.view().status("gw-a").orElseThrow();
+            assertThat(s.appliedEpoch()).isEqualTo(epoch);
+            assertThat(s.health()).isEqualTo(GatewayStatus.Health.DEGRADED);
+            assertThat(s.detail()).contains("rbd/b").contains("does not exist");
+        });
+        broken.clear(); // the image appears: the periodic retry picks it up
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(reportLuns(t, nexus(ESX1, T1))).containsExactly(0, 1, 2));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(membership.view().status("gw-a").orElseThrow().health()).isEqualTo(GatewayStatus.Health.OK));
+    }
+
+    @Test
+    void withoutZooKeeperIoContinuesAndChangesMadeMeanwhileAreAppliedOnReturn() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        ItNexus esx1 = nexus(ESX1, T1);
+        t.nexusCreated(esx1);
+        drain(t, esx1, 0);
+        long before = store.epoch();
+
+        zk.stop();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !watcher.isConnected());
+        tur(t, esx1, 0).good();
+        byte[] write = new byte[512];
+        write[0] = 42;
+        RecordingTask w = new RecordingTask(esx1, 0, RecordingTask.bytes(0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0), write);
+        t.execute(w);
+        await().atMost(Duration.ofSeconds(5)).until(() -> w.completions == 1);
+        assertThat(w.status).isZero();
+        assertThat(registry.find(T1)).isNotNull();
+
+        zk.restart();
+        long epoch;
+        // another admin's change while this gateway was cut off is the same as one made after: the
+        // gateway catches up with whatever the store holds when it reconnects
+        epoch = store.update(c -> List.of(new ConfigChange.DeleteLun(T1, 0)), 20);
+        assertThat(epoch).isGreaterThan(before);
+        reconciler.awaitApplied(epoch, Duration.ofSeconds(20));
+        assertThat(reportLuns(t, esx1)).containsExactly(1, 2);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(membership.view().status("gw-a").orElseThrow().appliedEpoch()).isEqualTo(epoch));
+    }
+}
