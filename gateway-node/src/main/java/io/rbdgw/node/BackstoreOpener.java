@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.FileBlockDevice;
+import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.block.rbd.CephException;
 import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.config.model.Backstore;
@@ -50,6 +51,16 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
     public BlockDevice open(Disk disk) throws Exception {
         if (disk.backstore() == Backstore.FILE) {
             return openFile(disk);
+        }
+        if (disk.backstore() == Backstore.MEMORY) {
+            long size = disk.size() - disk.size() % BLOCK_SIZE;
+            if (size > Runtime.getRuntime().maxMemory() - (256L << 20)) {
+                // The memory disk lives on the Java heap; running out of it mid-I/O helps nobody.
+                throw new IllegalStateException("memory disk " + disk.id() + " of " + size
+                        + " bytes does not fit in this JVM's heap (" + Runtime.getRuntime().maxMemory()
+                        + " bytes): make it smaller or start java with a larger -Xmx");
+            }
+            return new MemoryBlockDevice(size, BLOCK_SIZE, "memory:" + disk.wwnSeed());
         }
         return cluster().images(disk.pool()).open(disk.image());
     }

@@ -1,71 +1,98 @@
 package io.rbdgw.node;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
-import io.rbdgw.block.BlockDevice;
-import io.rbdgw.block.FileBlockDevice;
-import io.rbdgw.block.MemoryBlockDevice;
-import io.rbdgw.block.rbd.RbdBlockDevice;
+import io.rbdgw.admin.AdminServer;
+import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.block.rbd.RbdCluster;
-import io.rbdgw.iscsi.login.ChapSecret;
-import io.rbdgw.iscsi.login.LoginTarget;
+import io.rbdgw.config.model.Authentication;
+import io.rbdgw.config.model.ChapCredentials;
+import io.rbdgw.config.model.ClusterConfig;
+import io.rbdgw.config.model.ConfigChange;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Gateway;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.model.Target;
+import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.iscsi.session.ConnectionSettings;
-import io.rbdgw.iscsi.session.IscsiServer;
-import io.rbdgw.iscsi.session.SessionRegistry;
-import io.rbdgw.iscsi.session.TargetEntry;
-import io.rbdgw.iscsi.session.TargetRegistry;
-import io.rbdgw.scsi.LogicalUnit;
-import io.rbdgw.scsi.LuIdentity;
-import io.rbdgw.scsi.ScsiTarget;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The embedded default: one target with one LUN (a sparse file in the data directory, or memory),
- * served on one portal. No Ceph, no ZooKeeper.
+ * The embedded default: one JVM with a ZooKeeper server (data in the data directory), a gateway driven
+ * by the configuration kept there, and the admin API. On first start the configuration is seeded
+ * with one target and LUN 0 (a sparse file, memory, or an RBD image); after that the configuration
+ * in the data directory is what counts, and the admin API changes it.
  */
 @Command(name = "standalone", mixinStandardHelpOptions = true,
-        description = "Serve one iSCSI target with one LUN backed by a file (or memory) on this machine.")
+        description = "Run a single-node system: embedded ZooKeeper, one gateway and the admin API.")
 public final class StandaloneCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(StandaloneCommand.class);
 
-    @Option(names = "--data-dir", defaultValue = "./data", description = "Directory for the LUN file (default: ${DEFAULT-VALUE}).")
+    static final String GATEWAY_NAME = "standalone";
+    static final String ZK_ROOT = "/rbdgw";
+
+    @Option(names = "--data-dir", defaultValue = "./data", description = "Directory for ZooKeeper's data, LUN files and the admin password (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
     @Option(names = "--listen", defaultValue = "127.0.0.1:3260", description = "Portal address HOST:PORT (default: ${DEFAULT-VALUE}).")
     String listen;
 
-    @Option(names = "--lun-size", defaultValue = "1G", description = "Size of the LUN when it is created (default: ${DEFAULT-VALUE}); an existing file keeps its size.")
+    @Option(names = "--admin-listen", defaultValue = "127.0.0.1:5000", description = "Admin API address HOST:PORT (default: ${DEFAULT-VALUE}).")
+    String adminListen;
+
+    @Option(names = "--admin-password-file", paramLabel = "FILE",
+            description = "File whose first line is the password of the API user 'admin'; without it one is generated into DATA_DIR/admin-password.")
+    Path adminPasswordFile;
+
+    @Option(names = "--zk-listen", defaultValue = "127.0.0.1:0", description = "Embedded ZooKeeper address HOST:PORT; port 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    String zkListen;
+
+    @Option(names = "--lun-size", defaultValue = "1G", description = "Size of LUN 0 when the configuration is first created (default: ${DEFAULT-VALUE}).")
     String lunSize;
 
-    @Option(names = "--memory", description = "Serve a memory LUN (contents lost at exit) instead of the file.")
+    @Option(names = "--memory", description = "Seed LUN 0 as a memory disk (contents lost at exit) instead of the file.")
     boolean memory;
 
     @Option(names = "--rbd", paramLabel = "POOL/IMAGE",
-            description = "Serve an existing RBD image instead of the file (needs --ceph-conf).")
+            description = "Seed LUN 0 as an existing RBD image instead of the file (needs --ceph-conf).")
     String rbd;
 
-    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "ceph.conf of the cluster holding --rbd.")
+    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "ceph.conf of the cluster holding RBD disks.")
     Path cephConf;
 
     @Option(names = "--ceph-id", defaultValue = "admin", paramLabel = "NAME",
             description = "Ceph client name without 'client.' (default: ${DEFAULT-VALUE}); its keyring is found through ceph.conf.")
     String cephId;
 
-    @Option(names = "--target-iqn", defaultValue = "iqn.2026-11.io.rbdgw:standalone", description = "Target name (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--target-iqn", defaultValue = "iqn.2026-11.io.rbdgw:standalone", description = "Name of the seeded target (default: ${DEFAULT-VALUE}).")
     String targetIqn;
 
-    @Option(names = "--chap-user", description = "Require CHAP: the user name initiators log in with.")
+    @Option(names = "--chap-user", description = "Seed the target with CHAP: the user name initiators log in with (8-64 characters).")
     String chapUser;
 
-    @Option(names = "--chap-secret", description = "Require CHAP: the secret initiators prove (12-16 characters recommended).")
+    @Option(names = "--chap-secret", description = "Seed the target with CHAP: the secret initiators prove (12-255 characters).")
     String chapSecret;
 
     @Option(names = "--mutual-chap-user", description = "Mutual CHAP: the user name the target answers with.")
@@ -94,81 +121,178 @@ public final class StandaloneCommand implements Callable<Integer> {
         if (mutualUser != null && chapUser == null) {
             throw new IllegalArgumentException("mutual CHAP needs --chap-user/--chap-secret as well");
         }
-        long size = Sizes.parse(lunSize);
-        InetSocketAddress address = HostPort.parse(listen, 3260);
-
         if (rbd != null && memory) {
             throw new IllegalArgumentException("--rbd and --memory exclude each other");
         }
-        RbdCluster cluster = null;
-        BlockDevice device;
-        String lunDescription;
+        if (rbd != null && cephConf == null) {
+            throw new IllegalArgumentException("--rbd needs --ceph-conf FILE");
+        }
+        long size = Sizes.parse(lunSize);
+        Disk seedDisk = seedDisk(size);
+        Authentication seedAuth = seedAuth();
+        InetSocketAddress portal = HostPort.parse(listen, Portal.DEFAULT_PORT);
+        InetSocketAddress admin = HostPort.parse(adminListen, 5000);
+        InetSocketAddress zkAddress = HostPort.parse(zkListen, 0);
+        Files.createDirectories(dataDir);
+        String passwordHash = adminPasswordHash();
+
+        EmbeddedZooKeeper zkServer = EmbeddedZooKeeper.start(dataDir.resolve("zookeeper"), zkAddress);
+        CuratorFramework zk = CuratorFrameworkFactory.builder()
+                .connectString(zkServer.connectString())
+                .sessionTimeoutMs(15_000)
+                .connectionTimeoutMs(5_000)
+                .retryPolicy(new BoundedExponentialBackoffRetry(100, 2_000, 10))
+                .build();
+        zk.start();
+        if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the embedded ZooKeeper at " + zkServer.connectString() + " did not answer");
+        }
+        ConfigStore store = new ConfigStore(zk, ZK_ROOT);
+        store.initialize();
+
+        ConnectionSettings settings = ConnectionSettings.defaults()
+                .withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout));
+        ClusterGateway gateway = new ClusterGateway(GATEWAY_NAME, store, List.of(portal), settings, ioThreads,
+                dataDir, cephConf, cephId, Duration.ofSeconds(10));
+        Portal bound = gateway.portals().get(0);
+        long epoch = seed(store, bound, seedDisk, seedAuth);
+        gateway.start();
+        try {
+            gateway.reconciler().awaitApplied(epoch, Duration.ofSeconds(60));
+        } catch (java.util.concurrent.TimeoutException e) {
+            log.warn("the configuration (epoch {}) is not applied yet; see the errors above", epoch);
+        }
+
+        AdminServer api = AdminServer.start(AdminServer.Options.of(store, passwordHash)
+                .withListen(admin.getAddress().getHostAddress(), admin.getPort())
+                .withDataDir(dataDir.resolve("disks"))
+                .withCeph(cephConf == null ? CephAccess.none() : CephAccess.lazy(RbdCluster.Options.of(cephId, cephConf))));
+
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        Shutdown.onTermination(stopRequested::countDown);
+        printBanner(bound, api, zkServer, store.read());
+        stopRequested.await();
+
+        log.info("stopping: admin API, gateway, ZooKeeper");
+        api.close();
+        gateway.close();
+        store.close();
+        zk.close();
+        zkServer.close();
+        log.info("stopped");
+        return 0;
+    }
+
+    private Disk seedDisk(long size) {
         if (rbd != null) {
             int slash = rbd.indexOf('/');
             if (slash <= 0 || slash == rbd.length() - 1) {
                 throw new IllegalArgumentException("--rbd wants POOL/IMAGE, not '" + rbd + "'");
             }
-            if (cephConf == null) {
-                throw new IllegalArgumentException("--rbd needs --ceph-conf FILE");
+            String pool = rbd.substring(0, slash);
+            String image = rbd.substring(slash + 1);
+            // The image must exist; its own size is what the disk records.
+            try (RbdCluster cluster = RbdCluster.connect(cephId, cephConf)) {
+                return Disk.rbd(pool, image, cluster.images(pool).size(image));
+            } catch (io.rbdgw.block.rbd.CephException e) {
+                throw new IllegalArgumentException("cannot use RBD image " + rbd + ": " + e.getMessage(), e);
             }
-            cluster = RbdCluster.connect(cephId, cephConf);
-            device = cluster.images(rbd.substring(0, slash)).open(rbd.substring(slash + 1));
-            lunDescription = "rbd " + rbd + " (client." + cephId + ")";
-        } else if (memory) {
-            long heap = Runtime.getRuntime().maxMemory();
-            if (size > heap - (256L << 20)) {
+        }
+        if (memory) {
+            if (size > Runtime.getRuntime().maxMemory() - (256L << 20)) {
                 // The memory LUN lives on the Java heap; running out of it mid-I/O helps nobody.
                 throw new IllegalArgumentException("a memory LUN of " + size + " bytes does not fit in this JVM's heap ("
-                        + heap + " bytes): use a smaller --lun-size or start java with -Xmx larger than the LUN");
+                        + Runtime.getRuntime().maxMemory() + " bytes): use a smaller --lun-size or start java with -Xmx larger than the LUN");
             }
-            device = new MemoryBlockDevice(size, 512, "memory:" + targetIqn + "/0");
-            lunDescription = "memory";
-        } else {
-            Files.createDirectories(dataDir);
-            Path file = dataDir.resolve("lun0.img");
-            device = FileBlockDevice.open(file, size, 512);
-            lunDescription = file.toAbsolutePath().toString();
+            return Disk.memory("memory", "lun0", size);
         }
-        ScsiTarget scsi = new ScsiTarget();
-        LogicalUnit lu = LogicalUnits.create(0, device);
-        scsi.addLun(lu);
-        if (device instanceof RbdBlockDevice image) {
-            // `rbd resize` elsewhere: hosts learn it through CAPACITY DATA HAS CHANGED.
-            image.onResize(lu::capacityChanged);
+        return Disk.file("local", "lun0", size, "lun0.img");
+    }
+
+    private Authentication seedAuth() {
+        if (chapUser == null) {
+            return Authentication.NONE;
         }
+        ChapCredentials chap = new ChapCredentials(chapUser, chapSecret);
+        ChapCredentials mutual = mutualUser == null ? null : new ChapCredentials(mutualUser, mutualSecret);
+        return new Authentication(chap, mutual);
+    }
 
-        ChapSecret chap = chapUser == null ? null : new ChapSecret(chapUser, chapSecret);
-        ChapSecret mutual = mutualUser == null ? null : new ChapSecret(mutualUser, mutualSecret);
-        TargetRegistry targets = new TargetRegistry();
-        targets.put(new TargetEntry(new LoginTarget(targetIqn, "rbdgw standalone", 1, chap, mutual, i -> true), scsi));
+    /**
+     * The first start writes the gateway, LUN 0's disk and the target (ACL off: every initiator may
+     * log in, with CHAP if asked for). A configuration that exists is left as it is, except that this
+     * gateway's portal follows --listen. Returns the epoch to wait for.
+     */
+    private long seed(ConfigStore store, Portal portal, Disk disk, Authentication auth) {
+        return store.update(current -> {
+            List<ConfigChange> changes = new ArrayList<>();
+            Gateway self = new Gateway(GATEWAY_NAME, List.of(portal), 1);
+            if (!current.gateway(GATEWAY_NAME).filter(self::equals).isPresent()) {
+                changes.add(new ConfigChange.PutGateway(self));
+            }
+            if (current.targets().isEmpty() && current.disks().isEmpty()) {
+                changes.add(new ConfigChange.PutDisk(disk));
+                changes.add(new ConfigChange.PutTarget(new Target(targetIqn, "rbdgw standalone", false, auth, null)));
+                changes.add(new ConfigChange.PutLun(new Lun(targetIqn, 0, disk.id())));
+            } else {
+                log.info("using the configuration in {} (epoch {}); the LUN and CHAP options only seed a new one",
+                        dataDir.resolve("zookeeper"), current.epoch());
+            }
+            return changes;
+        }, 8);
+    }
 
-        ConnectionSettings settings = ConnectionSettings.defaults()
-                .withNopIn(java.time.Duration.ofSeconds(nopInterval), java.time.Duration.ofSeconds(nopTimeout));
-        IscsiServer server = new IscsiServer(targets, new SessionRegistry(), settings, ioThreads);
-        InetSocketAddress bound = server.bind(address);
+    /** The API password's hash: from --admin-password-file, else from DATA_DIR/admin-password, made once. */
+    private String adminPasswordHash() throws IOException {
+        Path file = adminPasswordFile;
+        if (file == null) {
+            file = dataDir.resolve("admin-password");
+            if (!Files.exists(file)) {
+                byte[] raw = new byte[18];
+                new SecureRandom().nextBytes(raw);
+                String generated = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(file, generated + "\n", StandardCharsets.UTF_8);
+                log.info("generated a password for the admin API user 'admin' in {}", file.toAbsolutePath());
+            }
+        }
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        if (lines.isEmpty() || lines.get(0).isBlank()) {
+            throw new IllegalArgumentException("the admin password file " + file + " is empty");
+        }
+        // Fewer iterations than the API's default: the standalone API is on loopback and every CLI
+        // call verifies the password once.
+        return PasswordHash.hash(lines.get(0).strip().toCharArray(), 100_000);
+    }
 
-        // SIGTERM and SIGINT end the wait below; the main thread then shuts down in order and the
-        // process exits 0, so a service manager sees a clean stop.
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        Shutdown.onTermination(stopRequested::countDown);
-
-        String host = bound.getAddress().getHostAddress();
-        String portal = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + bound.getPort();
+    private void printBanner(Portal portal, AdminServer api, EmbeddedZooKeeper zkServer, ClusterConfig config) {
+        String p = (portal.host().indexOf(':') >= 0 ? "[" + portal.host() + "]" : portal.host()) + ":" + portal.port();
         System.out.println("rbdgw standalone gateway is up");
-        System.out.println("  target:  " + targetIqn);
-        System.out.println("  LUN 0:   " + lunDescription + ", " + device.info().sizeBytes() + " bytes");
-        System.out.println("  portal:  " + portal);
-        System.out.println("  LUN URL: iscsi://" + portal + "/" + targetIqn + "/0");
-        System.out.flush();
-        stopRequested.await();
-        log.info("stopping: closing the portal and the LUN");
-        server.close();
-        lu.close();
-        device.close();
-        if (cluster != null) {
-            cluster.close();
+        System.out.println("  portal:    " + p);
+        for (Target t : config.targets()) {
+            System.out.println("  target:    " + t.iqn());
+            for (Lun l : config.luns(t.iqn())) {
+                Disk d = config.disk(l.diskId()).orElse(null);
+                System.out.println("  LUN " + l.number() + ":     " + describe(d));
+                System.out.println("  LUN URL: iscsi://" + p + "/" + t.iqn() + "/" + l.number());
+            }
         }
-        log.info("stopped");
-        return 0;
+        System.out.println("  admin API: " + api.uri() + "  (user admin, password in "
+                + (adminPasswordFile != null ? adminPasswordFile : dataDir.resolve("admin-password")) + "; OpenAPI at "
+                + api.uri().resolve("/openapi.json") + ")");
+        System.out.println("  zookeeper: " + zkServer.connectString() + " " + ZK_ROOT + " (data in "
+                + dataDir.resolve("zookeeper") + ")");
+        System.out.flush();
+    }
+
+    private String describe(Disk d) {
+        if (d == null) {
+            return "(missing disk)";
+        }
+        return switch (d.backstore()) {
+            case FILE -> dataDir.resolve(d.path()).toAbsolutePath() + ", " + d.size() + " bytes";
+            case MEMORY -> "memory, " + d.size() + " bytes";
+            case RBD -> "rbd " + d.id() + " (client." + cephId + ")";
+        };
     }
 }

@@ -52,7 +52,8 @@ public final class GatewayProcess implements AutoCloseable {
     public static GatewayProcess standalone(Path dataDir, String... extra) throws Exception {
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-Dio.netty.leakDetection.level=paranoid",
-                "-jar", jar(), "standalone", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port));
+                "-jar", jar(), "standalone", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port,
+                "--admin-listen", "127.0.0.1:0"));
         cmd.addAll(List.of(extra));
         String iqn = IQN;
         for (int i = 0; i < extra.length - 1; i++) {

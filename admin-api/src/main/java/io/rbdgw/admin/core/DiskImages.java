@@ -44,6 +44,9 @@ public final class DiskImages {
 
     /** Creates the image or file (refusing to overwrite one) and returns the disk describing it. */
     public Disk create(String pool, String image, long size, Backstore backstore, String wwnSeed) {
+        if (backstore == Backstore.MEMORY) {
+            return new Disk(pool, image, size, wwnSeed, Backstore.MEMORY, null); // nothing to create
+        }
         if (backstore == Backstore.FILE) {
             Path path = filePath(pool, image);
             try {
@@ -69,6 +72,9 @@ public final class DiskImages {
 
     /** Describes an existing image or file without changing it; {@code size} null means its current size. */
     public Disk importExisting(String pool, String image, Long size, Backstore backstore, String wwnSeed) {
+        if (backstore == Backstore.MEMORY) {
+            throw ApiException.badRequest("a memory disk has nothing to import: create it with a size");
+        }
         long actual;
         String path = null;
         if (backstore == Backstore.FILE) {
@@ -96,6 +102,9 @@ public final class DiskImages {
     }
 
     public void resize(Disk disk, long size) {
+        if (disk.backstore() == Backstore.MEMORY) {
+            throw ApiException.badRequest("memory disk " + disk.id() + " cannot be resized");
+        }
         if (disk.backstore() == Backstore.FILE) {
             try (RandomAccessFile f = new RandomAccessFile(disk.path(), "rw")) {
                 f.setLength(size);
@@ -113,6 +122,9 @@ public final class DiskImages {
 
     /** Deletes the image or file; an already missing one is not an error. */
     public void delete(Disk disk) {
+        if (disk.backstore() == Backstore.MEMORY) {
+            return; // its memory goes with the last LUN that used it
+        }
         if (disk.backstore() == Backstore.FILE) {
             try {
                 Files.deleteIfExists(Path.of(disk.path()));

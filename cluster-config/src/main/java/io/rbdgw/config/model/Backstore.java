@@ -5,5 +5,10 @@ public enum Backstore {
     /** A Ceph RBD image {@code pool/image}. */
     RBD,
     /** A local file (standalone and test setups); the disk then names its path. */
-    FILE
+    FILE,
+    /**
+     * Memory of the gateway process: gone at exit, and different on every gateway. Only for tests and
+     * for measuring the protocol path without storage.
+     */
+    MEMORY
 }

@@ -24,8 +24,9 @@ public record Disk(String pool, String image, long size, String wwnSeed, Backsto
         if (backstore == Backstore.FILE && (path == null || path.isBlank())) {
             throw new IllegalArgumentException("disk " + pool + "/" + image + ": a file backstore needs a path");
         }
-        if (backstore == Backstore.RBD && path != null) {
-            throw new IllegalArgumentException("disk " + pool + "/" + image + ": an rbd backstore takes no path");
+        if (backstore != Backstore.FILE && path != null) {
+            throw new IllegalArgumentException("disk " + pool + "/" + image + ": a " + backstore.name().toLowerCase(java.util.Locale.ROOT)
+                    + " backstore takes no path");
         }
     }
 
@@ -35,6 +36,10 @@ public record Disk(String pool, String image, long size, String wwnSeed, Backsto
 
     public static Disk file(String pool, String image, long size, String path) {
         return new Disk(pool, image, size, null, Backstore.FILE, path);
+    }
+
+    public static Disk memory(String pool, String image, long size) {
+        return new Disk(pool, image, size, null, Backstore.MEMORY, null);
     }
 
     /** The disk id, {@code pool/image}. */
