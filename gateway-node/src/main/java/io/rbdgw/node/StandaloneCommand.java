@@ -260,9 +260,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         if (lines.isEmpty() || lines.get(0).isBlank()) {
             throw new IllegalArgumentException("the admin password file " + file + " is empty");
         }
-        // Fewer iterations than the API's default: the standalone API is on loopback and every CLI
-        // call verifies the password once.
-        return PasswordHash.hash(lines.get(0).strip().toCharArray(), 100_000);
+        return PasswordHash.hash(lines.get(0).strip().toCharArray(), PasswordHash.DEFAULT_ITERATIONS);
     }
 
     private void printBanner(Portal portal, AdminServer api, EmbeddedZooKeeper zkServer, ClusterConfig config) {
