@@ -109,7 +109,7 @@ rbdc bench --io-type write --io-pattern seq --io-size 4M --io-threads 16 --io-to
 
 log "gateway on 127.0.0.1:$GW_PORT"
 java -jar "$JAR" standalone --data-dir "$OUT/gw-data" --rbd "$POOL/$IMG" --ceph-conf "$CONF" --ceph-id "$ID" \
-  --listen "127.0.0.1:$GW_PORT" > "$OUT/gateway.log" 2>&1 < /dev/null &
+  --listen "127.0.0.1:$GW_PORT" --admin-listen 127.0.0.1:0 > "$OUT/gateway.log" 2>&1 < /dev/null &
 GW_PID=$!
 for _ in $(seq 600); do grep -q 'LUN URL:' "$OUT/gateway.log" && break; kill -0 "$GW_PID" || break; sleep 0.1; done
 GW_URL=$(awk '/LUN URL:/{print $3}' "$OUT/gateway.log")
