@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 # shellcheck disable=SC2086
-java $JAVA_OPTS -jar gateway-node/target/gateway-node.jar standalone --memory --lun-size 1G \
+java $JAVA_OPTS -jar gateway-node/target/gateway-node.jar standalone --memory --lun-size 1G --admin-listen 127.0.0.1:0 \
   --data-dir "$DATA" --listen "127.0.0.1:$RBDGW_PORT" --target-iqn iqn.2026-11.io.rbdgw.bench:memory \
   > "$DATA/gateway.log" 2>&1 &
 GW_PID=$!

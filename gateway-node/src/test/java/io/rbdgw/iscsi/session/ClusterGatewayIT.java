@@ -93,6 +93,51 @@ class ClusterGatewayIT {
         return Cmd.run(30, "iscsi-inq", "-i", initiator, "iscsi://" + portal + "/" + IQN + "/" + lun);
     }
 
+    /** Runs the rbdgw CLI in this JVM against the API; returns its output, failing on a non-zero exit. */
+    private static String cli(java.net.URI api, String password, String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        String[] all = new String[args.length + 2];
+        all[0] = "--url";
+        all[1] = api.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        int code = io.rbdgw.admin.cli.RbdgwCli.run(all, new java.io.PrintStream(out, true),
+                new java.io.PrintStream(err, true), java.util.Map.of("RBDGW_ADMIN_PASSWORD", password));
+        assertThat(code).as(String.join(" ", args) + "\n" + out + err).isZero();
+        return out.toString();
+    }
+
+    @Test
+    void aTargetCreatedThroughTheAdminApiIsServedByBothGateways() throws Exception {
+        String password = "it-admin-password";
+        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(io.rbdgw.admin.AdminServer.Options
+                .of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
+                .withListen("127.0.0.1", 0).withDataDir(dir.resolve("disks")));
+             GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+            java.net.URI url = api.uri();
+            cli(url, password, "gateway", "add", "gw-a", "--portal", "127.0.0.1:" + portA, "--tpg", "1");
+            cli(url, password, "gateway", "add", "gw-b", "--portal", "127.0.0.1:" + portB, "--tpg", "2");
+            cli(url, password, "target", "create", IQN);
+            // a file disk in one directory both gateways reach, standing in for a shared RBD image
+            cli(url, password, "disk", "create", "--backstore", "file", "local/shared", "--size", "32M");
+            cli(url, password, "lun", "add", IQN, "local/shared");
+            cli(url, password, "client", "create", IQN, HOST1);
+            long epoch = store.epoch();
+            awaitApplied(epoch, "gw-a", "gw-b");
+            assertThat(cli(url, password, "epoch")).contains("gw-a").contains("gw-b");
+            for (GatewayProcess g : List.of(a, b)) {
+                Cmd ok = inq(HOST1, g.portal(), 0);
+                assertThat(ok.exitCode()).as(ok + "\n" + g.output()).isZero();
+                Cmd cap = Cmd.run(30, "iscsi-readcapacity16", "-i", HOST1, "iscsi://" + g.portal() + "/" + IQN + "/0");
+                assertThat(cap.output()).as(cap.toString()).contains("Total size:" + (32L << 20));
+            }
+            // not in the ACL: refused on both
+            for (GatewayProcess g : List.of(a, b)) {
+                assertThat(inq(HOST2, g.portal(), 0).exitCode()).isNotZero();
+            }
+        }
+    }
+
     @Test
     void bothGatewaysServeTheConfigurationAndFollowItsChanges() throws Exception {
         long epoch = change(
