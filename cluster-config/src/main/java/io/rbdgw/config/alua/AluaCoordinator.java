@@ -63,7 +63,7 @@ public final class AluaCoordinator implements Closeable {
 
     // coordinator thread only; reset when leadership is gained
     private boolean leading;
-    private final Map<String, MemberInfo> known = new HashMap<>();
+    private final Map<String, Member> known = new HashMap<>();
     private final Map<String, Long> joinedAt = new HashMap<>();
     private final Map<String, String> unfenced = new TreeMap<>(); // lost gateway -> last known RADOS address
     private long pendingUntil;
@@ -159,7 +159,7 @@ public final class AluaCoordinator implements Closeable {
 
     private void rebalance(boolean justElected) throws Exception {
         long now = System.nanoTime();
-        Map<String, MemberInfo> members = readMembers();
+        Map<String, Member> members = readMembers();
         Map<String, Versioned> records = readOwnership();
 
         if (justElected) {
@@ -175,15 +175,17 @@ public final class AluaCoordinator implements Closeable {
             });
         }
         for (String name : new ArrayList<>(known.keySet())) {
-            MemberInfo was = known.get(name);
-            MemberInfo is = members.get(name);
-            if (is == null || is.startedAtMillis() != was.startedAtMillis()) {
-                String address = was.radosAddress() != null ? was.radosAddress() : recordedAddress(records, name);
+            Member was = known.get(name);
+            Member is = members.get(name);
+            // a member node owned by another session means the old one ended (ZooKeeper treated it as gone,
+            // whether or not it is the same process): lost, like a member that is absent
+            if (is == null || is.session() != was.session() || is.info().startedAtMillis() != was.info().startedAtMillis()) {
+                String address = was.info().radosAddress() != null ? was.info().radosAddress() : recordedAddress(records, name);
                 unfenced.put(name, address);
                 known.remove(name);
                 joinedAt.remove(name);
                 log.warn("gateway {} is lost ({}); fencing {} before moving its LUNs", name,
-                        is == null ? "its session ended" : "it restarted", address == null ? "(no RADOS address)" : address);
+                        is == null ? "its session ended" : "it rejoined with a new session", address == null ? "(no RADOS address)" : address);
             }
         }
         members.forEach((n, m) -> {
@@ -234,7 +236,8 @@ public final class AluaCoordinator implements Closeable {
         for (Map.Entry<String, String> p : plan.entrySet()) {
             String disk = p.getKey();
             String owner = p.getValue();
-            MemberInfo m = members.get(owner);
+            Member member = members.get(owner);
+            MemberInfo m = member == null ? null : member.info();
             Versioned r = records.get(disk);
             String address = m != null && m.radosAddress() != null ? m.radosAddress()
                     : r != null && r.value.owner().equals(owner) ? r.value.ownerAddress() : null;
@@ -292,12 +295,18 @@ public final class AluaCoordinator implements Closeable {
     private record Versioned(LunOwnership value, int version) {
     }
 
-    private Map<String, MemberInfo> readMembers() throws Exception {
-        Map<String, MemberInfo> out = new TreeMap<>();
+    /** A member as seen in one pass: what it published and the ZooKeeper session that owns its node. */
+    private record Member(MemberInfo info, long session) {
+    }
+
+    private Map<String, Member> readMembers() throws Exception {
+        Map<String, Member> out = new TreeMap<>();
         for (String name : children(layout.members())) {
             String path = layout.members() + "/" + name;
             try {
-                out.put(name, docs.read(path, client.getData().forPath(path), MemberInfo.class).value());
+                Stat stat = new Stat();
+                byte[] data = client.getData().storingStatIn(stat).forPath(path);
+                out.put(name, new Member(docs.read(path, data, MemberInfo.class).value(), stat.getEphemeralOwner()));
             } catch (KeeperException.NoNodeException gone) {
                 // left between listing and reading
             }
