@@ -10,6 +10,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import io.rbdgw.block.rbd.RbdCluster;
+import io.rbdgw.config.alua.AluaCoordinator;
+import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.model.Portal;
@@ -81,6 +83,14 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--nop-timeout", defaultValue = "5", description = "Seconds an initiator has to answer a ping (default: ${DEFAULT-VALUE}).")
     int nopTimeout;
 
+    @Option(names = "--alua-settle", defaultValue = "10",
+            description = "Seconds a (re)joining gateway waits before the coordinator gives it LUNs (default: ${DEFAULT-VALUE}).")
+    int aluaSettleSeconds;
+
+    @Option(names = "--fence-seconds", defaultValue = "3600",
+            description = "Blocklist expiry when fencing a lost gateway's RADOS client (default: ${DEFAULT-VALUE}).")
+    int fenceSeconds;
+
     @Option(names = "--io-threads", defaultValue = "2", description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
@@ -92,6 +102,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         if (retrySeconds <= 0) {
             throw new IllegalArgumentException("--retry-interval must be positive");
+        }
+        if (aluaSettleSeconds < 0 || fenceSeconds <= 0) {
+            throw new IllegalArgumentException("--alua-settle must not be negative and --fence-seconds must be positive");
         }
         Files.createDirectories(dataDir);
 
@@ -122,10 +135,17 @@ public final class RunCommand implements Callable<Integer> {
                 Duration.ofSeconds(retrySeconds));
         ConfigWatcher watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
+        // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
+        AluaCoordinator coordinator = new AluaCoordinator(zk, store.layout(), name,
+                new RadosFencer(opener, fenceSeconds), Duration.ofSeconds(aluaSettleSeconds), Duration.ofSeconds(2));
+        AluaWatcher alua = new AluaWatcher(zk, store.layout());
+        alua.addListener(reconciler);
 
         membership.start();
         reconciler.start();
         watcher.start();
+        alua.start();
+        coordinator.start();
         if (opener.cephConfigured()) {
             try {
                 opener.cluster(); // publish the RADOS address early; RBD disks retry on their own
@@ -149,6 +169,8 @@ public final class RunCommand implements Callable<Integer> {
         stopRequested.await();
 
         log.info("stopping gateway {}", name);
+        coordinator.close();
+        alua.close();
         watcher.close();
         membership.close();
         server.close();
