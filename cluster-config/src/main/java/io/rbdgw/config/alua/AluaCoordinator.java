@@ -169,8 +169,10 @@ public final class AluaCoordinator implements Closeable {
             });
             // owners recorded by an earlier coordinator that are gone now: lost, to be fenced
             records.values().forEach(r -> {
-                if (!members.containsKey(r.value.owner())) {
-                    unfenced.putIfAbsent(r.value.owner(), r.value.ownerAddress());
+                if (!members.containsKey(r.value.owner()) && !unfenced.containsKey(r.value.owner())) {
+                    unfenced.put(r.value.owner(), r.value.ownerAddress());
+                    log.warn("gateway {} owns LUNs but is lost; fencing {} before moving them", r.value.owner(),
+                            r.value.ownerAddress() == null ? "(no RADOS address)" : r.value.ownerAddress());
                 }
             });
         }
