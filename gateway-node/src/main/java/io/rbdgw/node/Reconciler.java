@@ -211,6 +211,51 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
+    /**
+     * Closes the open disks that match {@code which} (their LUNs leave the targets, which post 3F/0E), runs
+     * {@code between} (e.g. a new Ceph client after this gateway may have been fenced), then converges to the
+     * latest configuration again, which opens them anew. Returns at once; the work runs on the reconciler's
+     * thread.
+     */
+    public void reopen(java.util.function.Predicate<Disk> which, Runnable between) {
+        if (state.get() != State.STARTED) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                if (state.get() != State.STARTED) {
+                    return;
+                }
+                for (Iterator<Map.Entry<String, OpenDisk>> it = disks.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<String, OpenDisk> e = it.next();
+                    if (!which.test(e.getValue().spec)) {
+                        continue;
+                    }
+                    for (LiveTarget t : live.values()) {
+                        for (Integer n : new ArrayList<>(t.luns.keySet())) {
+                            if (t.luns.get(n).diskId().equals(e.getKey())) {
+                                removeLun(t, n);
+                            }
+                        }
+                    }
+                    it.remove();
+                    close(e.getKey(), e.getValue());
+                }
+                try {
+                    between.run();
+                } catch (RuntimeException e) {
+                    log.error("re-opening disks: {}", e.toString());
+                }
+                ClusterConfig c = latest.get();
+                if (c != null) {
+                    pass(c);
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            // closing
+        }
+    }
+
     /** The ALUA states of a live LUN (tests, diagnostics); empty when the LUN is not live. */
     public Optional<ClusterTargetPortGroups> aluaOf(String iqn, int lun) {
         try {

@@ -14,6 +14,7 @@ import io.rbdgw.config.alua.AluaCoordinator;
 import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.watch.ConfigWatcher;
@@ -23,6 +24,7 @@ import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetRegistry;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -141,6 +143,15 @@ public final class RunCommand implements Callable<Integer> {
         AluaWatcher alua = new AluaWatcher(zk, store.layout());
         alua.addListener(reconciler);
 
+        // A lost session means the coordinator treats this gateway as gone and blocklists its RADOS client:
+        // stop using that client and rejoin with a new one (RBD LUNs are re-created, hosts see 3F/0E)
+        zk.getConnectionStateListenable().addListener((c, newState) -> {
+            if (newState == ConnectionState.LOST && opener.cephConfigured()) {
+                log.warn("ZooKeeper session lost: this gateway's RADOS client is being fenced; reconnecting to Ceph "
+                        + "with a new client and re-opening the RBD disks");
+                reconciler.reopen(d -> d.backstore() == Backstore.RBD, opener::reconnect);
+            }
+        });
         membership.start();
         reconciler.start();
         watcher.start();

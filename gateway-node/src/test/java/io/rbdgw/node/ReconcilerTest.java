@@ -261,6 +261,25 @@ class ReconcilerTest {
     }
 
     @Test
+    void reopenClosesTheDisksRunsTheStepBetweenAndServesThemAgain() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        io.rbdgw.scsi.LogicalUnit before = t.lun(0);
+        opened.clear();
+        java.util.concurrent.CountDownLatch between = new java.util.concurrent.CountDownLatch(1);
+        reconciler.reopen(d -> d.id().equals("rbd/a"), () -> {
+            assertThat(closed).containsExactly("rbd/a"); // closed before the new client exists
+            between.countDown();
+        });
+        assertThat(between.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(opened).containsExactly("rbd/a");
+            assertThat(t.lun(0)).isNotNull().isNotSameAs(before);
+        });
+        assertThat(t.lun(1)).isNotNull();
+    }
+
+    @Test
     void lunMaskingPerClientAndHostGroup() throws Exception {
         basicTarget();
         ScsiTarget t = scsi(T1);
