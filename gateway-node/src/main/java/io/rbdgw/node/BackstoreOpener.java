@@ -111,6 +111,29 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
         return cephConf != null;
     }
 
+    /**
+     * Drops the Ceph connection and makes a new one (a new RADOS client, hence a new address, published
+     * through {@code onConnected}): what a gateway does once it may have been fenced. Every device opened
+     * through the old connection must be closed first.
+     */
+    public void reconnect() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            if (cluster != null) {
+                cluster.close();
+                cluster = null;
+            }
+            lastConnectFailure = null;
+        }
+        try {
+            cluster();
+        } catch (Exception e) {
+            log.warn("Ceph is not reachable yet ({}); RBD disks will be retried", e.toString());
+        }
+    }
+
     /** Closes the Ceph connection (after every device opened through it is closed). */
     @Override
     public synchronized void close() {

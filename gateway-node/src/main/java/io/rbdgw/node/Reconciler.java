@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.rbd.RbdBlockDevice;
+import io.rbdgw.config.alua.AluaSnapshot;
+import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.membership.GatewayStatus.Health;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.Backstore;
@@ -38,10 +40,10 @@ import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetEntry;
 import io.rbdgw.iscsi.session.TargetRegistry;
+import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.ScsiTarget;
-import io.rbdgw.scsi.TargetPortGroups;
 import io.rbdgw.scsi.pr.InMemoryReservationStore;
 import io.rbdgw.scsi.pr.LocalReservations;
 import org.slf4j.Logger;
@@ -77,9 +79,15 @@ import org.slf4j.LoggerFactory;
  * <p>An initiator removed from a target's ACL cannot log in again; its live sessions are not dropped but
  * see no LUN any more (the masking applies at once). A CHAP change applies to new logins only.
  *
+ * <p>ALUA: every LUN reports one target port group per configured gateway ({@link ClusterTargetPortGroups}).
+ * The states come from the latest {@link AluaSnapshot} ({@link #aluaChanged}): the disk's owner
+ * Active/Optimized, other live gateways Active/Non-optimized, the others Unavailable. They are refreshed on
+ * the reconciler's thread after every configuration pass and every ALUA snapshot; a LUN whose view changed
+ * posts 2A/06 to its nexuses. Before the first ALUA snapshot a LUN reports this gateway alone, optimized.
+ *
  * <p>While ZooKeeper is away no snapshot arrives and everything keeps running as last applied.
  */
-public final class Reconciler implements ConfigWatcher.Listener, Closeable {
+public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Listener, Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
 
@@ -105,6 +113,8 @@ public final class Reconciler implements ConfigWatcher.Listener, Closeable {
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final AtomicReference<ClusterConfig> latest = new AtomicReference<>();
     private final AtomicBoolean passQueued = new AtomicBoolean();
+    private final AtomicReference<AluaSnapshot> alua = new AtomicReference<>();
+    private final AtomicBoolean aluaQueued = new AtomicBoolean();
     private final Object statusLock = new Object();
     private volatile Status status;
 
@@ -112,14 +122,18 @@ public final class Reconciler implements ConfigWatcher.Listener, Closeable {
     private final Map<String, LiveTarget> live = new TreeMap<>();
     private final Map<String, OpenDisk> disks = new HashMap<>();
     private ScheduledFuture<?> retry;
+    private ClusterConfig applied;
 
     private static final class LiveTarget {
         final ScsiTarget scsi = new ScsiTarget();
         final Map<Integer, LiveLun> luns = new TreeMap<>();
     }
 
-    private record LiveLun(String diskId, LogicalUnit lu) {
+    private record LiveLun(String diskId, LogicalUnit lu, ClusterTargetPortGroups alua) {
     }
+
+    /** Implicit transition time reported by REPORT TARGET PORT GROUPS (we never report Transitioning). */
+    static final int TRANSITION_SECONDS = 10;
 
     private static final class OpenDisk {
         final Disk spec;
@@ -176,6 +190,109 @@ public final class Reconciler implements ConfigWatcher.Listener, Closeable {
         if (prev == null || snapshot.epoch() >= prev.epoch()) {
             queuePass();
         }
+    }
+
+    /** Takes the latest disk ownership; returns at once (applied on the reconciler's thread). */
+    @Override
+    public void aluaChanged(AluaSnapshot snapshot) {
+        alua.set(snapshot);
+        if (state.get() != State.STARTED || !aluaQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                aluaQueued.set(false);
+                if (applied != null && state.get() == State.STARTED) {
+                    applyAlua(applied);
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            aluaQueued.set(false);
+        }
+    }
+
+    /**
+     * Closes the open disks that match {@code which} (their LUNs leave the targets, which post 3F/0E), runs
+     * {@code between} (e.g. a new Ceph client after this gateway may have been fenced), then converges to the
+     * latest configuration again, which opens them anew. Returns at once; the work runs on the reconciler's
+     * thread.
+     */
+    public void reopen(java.util.function.Predicate<Disk> which, Runnable between) {
+        if (state.get() != State.STARTED) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                if (state.get() != State.STARTED) {
+                    return;
+                }
+                for (Iterator<Map.Entry<String, OpenDisk>> it = disks.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<String, OpenDisk> e = it.next();
+                    if (!which.test(e.getValue().spec)) {
+                        continue;
+                    }
+                    for (LiveTarget t : live.values()) {
+                        for (Integer n : new ArrayList<>(t.luns.keySet())) {
+                            if (t.luns.get(n).diskId().equals(e.getKey())) {
+                                removeLun(t, n);
+                            }
+                        }
+                    }
+                    it.remove();
+                    close(e.getKey(), e.getValue());
+                }
+                try {
+                    between.run();
+                } catch (RuntimeException e) {
+                    log.error("re-opening disks: {}", e.toString());
+                }
+                ClusterConfig c = latest.get();
+                if (c != null) {
+                    pass(c);
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            // closing
+        }
+    }
+
+    /** The ALUA states of a live LUN (tests, diagnostics); empty when the LUN is not live. */
+    public Optional<ClusterTargetPortGroups> aluaOf(String iqn, int lun) {
+        try {
+            return executor.submit(() -> {
+                LiveTarget t = live.get(iqn);
+                LiveLun l = t == null ? null : t.luns.get(lun);
+                return Optional.ofNullable(l).map(LiveLun::alua);
+            }).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+
+    private void applyAlua(ClusterConfig c) {
+        int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
+        for (LiveTarget t : live.values()) {
+            for (LiveLun l : t.luns.values()) {
+                l.alua().update(tag, ports(c, l.diskId()));
+            }
+        }
+    }
+
+    /** Every configured gateway as a port group of a disk's LUNs, per the latest ALUA snapshot. */
+    private List<ClusterTargetPortGroups.Port> ports(ClusterConfig c, String diskId) {
+        AluaSnapshot s = alua.get();
+        List<ClusterTargetPortGroups.Port> ports = new ArrayList<>();
+        if (s != null) {
+            String owner = s.owner(diskId).orElse(null);
+            for (Gateway g : c.gateways()) {
+                ports.add(new ClusterTargetPortGroups.Port(g.targetPortGroup(),
+                        g.name().equals(gatewayName) || s.live().contains(g.name()), g.name().equals(owner)));
+            }
+        }
+        return ports;
     }
 
     @Override
@@ -240,6 +357,8 @@ public final class Reconciler implements ConfigWatcher.Listener, Closeable {
         Map<String, String> problems = new LinkedHashMap<>();
         try {
             apply(c, problems);
+            applied = c;
+            applyAlua(c);
         } catch (RuntimeException e) {
             // a bug, not an operator problem: keep serving what is live and try again later
             log.error("applying configuration epoch {} failed", c.epoch(), e);
@@ -383,10 +502,14 @@ public final class Reconciler implements ConfigWatcher.Listener, Closeable {
             if (d == null) {
                 continue; // reported by acquire; retried on the next pass
             }
+            int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
+            ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(tag, TRANSITION_SECONDS);
+            tpgs.update(tag, ports(c, spec.id())); // before any nexus sees the unit: no 2A/06 for it
             LogicalUnit lu = new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()),
-                    ua -> new LocalReservations(ua, new InMemoryReservationStore()), TargetPortGroups.onePerPort());
+                    ua -> new LocalReservations(ua, new InMemoryReservationStore()), tpgs);
+            tpgs.attach(lu.unitAttentions());
             d.users.add(lu);
-            t.luns.put(n, new LiveLun(spec.id(), lu));
+            t.luns.put(n, new LiveLun(spec.id(), lu, tpgs));
             t.scsi.addLun(lu);
             log.info("target {}: LUN {} exports {}", target.iqn(), n, spec.id());
         }

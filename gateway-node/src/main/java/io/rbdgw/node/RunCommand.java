@@ -10,8 +10,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import io.rbdgw.block.rbd.RbdCluster;
+import io.rbdgw.config.alua.AluaCoordinator;
+import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.watch.ConfigWatcher;
@@ -21,6 +24,7 @@ import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetRegistry;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,6 +85,14 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--nop-timeout", defaultValue = "5", description = "Seconds an initiator has to answer a ping (default: ${DEFAULT-VALUE}).")
     int nopTimeout;
 
+    @Option(names = "--alua-settle", defaultValue = "10",
+            description = "Seconds a (re)joining gateway waits before the coordinator gives it LUNs (default: ${DEFAULT-VALUE}).")
+    int aluaSettleSeconds;
+
+    @Option(names = "--fence-seconds", defaultValue = "3600",
+            description = "Blocklist expiry when fencing a lost gateway's RADOS client (default: ${DEFAULT-VALUE}).")
+    int fenceSeconds;
+
     @Option(names = "--io-threads", defaultValue = "2", description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
@@ -92,6 +104,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         if (retrySeconds <= 0) {
             throw new IllegalArgumentException("--retry-interval must be positive");
+        }
+        if (aluaSettleSeconds < 0 || fenceSeconds <= 0) {
+            throw new IllegalArgumentException("--alua-settle must not be negative and --fence-seconds must be positive");
         }
         Files.createDirectories(dataDir);
 
@@ -122,10 +137,26 @@ public final class RunCommand implements Callable<Integer> {
                 Duration.ofSeconds(retrySeconds));
         ConfigWatcher watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
+        // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
+        AluaCoordinator coordinator = new AluaCoordinator(zk, store.layout(), name,
+                new RadosFencer(opener, fenceSeconds), Duration.ofSeconds(aluaSettleSeconds), Duration.ofSeconds(2));
+        AluaWatcher alua = new AluaWatcher(zk, store.layout());
+        alua.addListener(reconciler);
 
+        // A lost session means the coordinator treats this gateway as gone and blocklists its RADOS client:
+        // stop using that client and rejoin with a new one (RBD LUNs are re-created, hosts see 3F/0E)
+        zk.getConnectionStateListenable().addListener((c, newState) -> {
+            if (newState == ConnectionState.LOST && opener.cephConfigured()) {
+                log.warn("ZooKeeper session lost: this gateway's RADOS client is being fenced; reconnecting to Ceph "
+                        + "with a new client and re-opening the RBD disks");
+                reconciler.reopen(d -> d.backstore() == Backstore.RBD, opener::reconnect);
+            }
+        });
         membership.start();
         reconciler.start();
         watcher.start();
+        alua.start();
+        coordinator.start();
         if (opener.cephConfigured()) {
             try {
                 opener.cluster(); // publish the RADOS address early; RBD disks retry on their own
@@ -149,6 +180,8 @@ public final class RunCommand implements Callable<Integer> {
         stopRequested.await();
 
         log.info("stopping gateway {}", name);
+        coordinator.close();
+        alua.close();
         watcher.close();
         membership.close();
         server.close();

@@ -33,6 +33,14 @@ public interface TargetPortGroups {
     /** The group identifier of the port {@code nexus} came through. */
     int groupOf(ItNexus nexus);
 
+    /**
+     * The relative target port identifier of the port {@code nexus} came through (VPD 0x83). By default
+     * the one the transport assigned; a cluster-wide view numbers the gateways' ports itself.
+     */
+    default int relativePortOf(ItNexus nexus) {
+        return nexus.relativeTargetPort();
+    }
+
     /** Implicit transition time in seconds (REPORT TARGET PORT GROUPS extended header). */
     default int implicitTransitionSeconds() {
         return 0;

@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.MemoryBlockDevice;
+import io.rbdgw.config.alua.AluaSnapshot;
+import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
@@ -33,6 +36,7 @@ import io.rbdgw.iscsi.session.TargetRegistry;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.RecordingTask;
 import io.rbdgw.scsi.ScsiTarget;
+import io.rbdgw.scsi.TargetPortGroups;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
@@ -216,6 +220,63 @@ class ReconcilerTest {
         assertThat(registry.find(T1)).isNull();
         assertThat(reconciler.scsiTarget(T1)).isEmpty();
         assertThat(closed).containsExactlyInAnyOrder("rbd/a", "rbd/b", "rbd/c");
+    }
+
+    @Test
+    void aluaStatesFollowOwnershipSnapshotsAndChangesRaiseAsymmetricAccessStateChanged() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        ItNexus esx1 = nexus(ESX1, T1);
+        t.nexusCreated(esx1);
+        drain(t, esx1, 0);
+        drain(t, esx1, 1);
+        // before any ALUA snapshot: this gateway alone, optimized
+        assertThat(reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1)).extracting(TargetPortGroups.Group::id)
+                .containsExactly(7);
+
+        reconciler.aluaChanged(new AluaSnapshot(Map.of(
+                "rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null),
+                "rbd/b", new LunOwnership("rbd/b", "gw-b", 1, null)), Set.of("gw-a", "gw-b"), Set.of()));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1)).extracting(g -> g.id() + ":" + g.state())
+                    .containsExactly("7:" + TargetPortGroups.ACTIVE_OPTIMIZED, "8:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED);
+            assertThat(reconciler.aluaOf(T1, 1).orElseThrow().groups(esx1)).extracting(g -> g.id() + ":" + g.state())
+                    .containsExactly("7:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED, "8:" + TargetPortGroups.ACTIVE_OPTIMIZED);
+        });
+        tur(t, esx1, 0).check(6, 0x2A, 0x06);
+        tur(t, esx1, 1).check(6, 0x2A, 0x06);
+        tur(t, esx1, 1).good(); // the non-optimized path serves
+
+        // gw-b is gone and rbd/b moved here
+        reconciler.aluaChanged(new AluaSnapshot(Map.of(
+                "rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null),
+                "rbd/b", new LunOwnership("rbd/b", "gw-a", 2, null)), Set.of("gw-a"), Set.of()));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(reconciler.aluaOf(T1, 1).orElseThrow().localState()).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
+        assertThat(reconciler.aluaOf(T1, 1).orElseThrow().groups(esx1)).extracting(g -> g.id() + ":" + g.state())
+                .containsExactly("7:" + TargetPortGroups.ACTIVE_OPTIMIZED, "8:" + TargetPortGroups.UNAVAILABLE);
+        tur(t, esx1, 1).check(6, 0x2A, 0x06);
+        tur(t, esx1, 0).check(6, 0x2A, 0x06); // gw-b's group became Unavailable for LUN 0 too
+        tur(t, esx1, 0).good();
+    }
+
+    @Test
+    void reopenClosesTheDisksRunsTheStepBetweenAndServesThemAgain() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        io.rbdgw.scsi.LogicalUnit before = t.lun(0);
+        opened.clear();
+        java.util.concurrent.CountDownLatch between = new java.util.concurrent.CountDownLatch(1);
+        reconciler.reopen(d -> d.id().equals("rbd/a"), () -> {
+            assertThat(closed).containsExactly("rbd/a"); // closed before the new client exists
+            between.countDown();
+        });
+        assertThat(between.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(opened).containsExactly("rbd/a");
+            assertThat(t.lun(0)).isNotNull().isNotSameAs(before);
+        });
+        assertThat(t.lun(1)).isNotNull();
     }
 
     @Test

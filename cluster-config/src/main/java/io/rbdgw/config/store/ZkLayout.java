@@ -19,6 +19,9 @@ import org.apache.curator.utils.ZKPaths;
  * /&lt;root&gt;/config/settings                          Settings
  * /&lt;root&gt;/members/&lt;name&gt;                          ephemeral MemberInfo
  * /&lt;root&gt;/status/&lt;name&gt;                           GatewayStatus (applied epoch, health)
+ * /&lt;root&gt;/alua/&lt;pool&gt;@&lt;image&gt;                   LunOwnership (owner gateway, ownership epoch); written by the coordinator only
+ * /&lt;root&gt;/coordinator/...                         leader latch of the ALUA coordinator
+ * /&lt;root&gt;/drain/&lt;name&gt;                            exists while gateway &lt;name&gt; is draining (gives its LUNs away)
  * </pre>
  */
 public record ZkLayout(String root) {
@@ -120,5 +123,34 @@ public record ZkLayout(String root) {
 
     public String status(String name) {
         return ZKPaths.makePath(statuses(), Names.name("gateway name", name));
+    }
+
+    public String alua() {
+        return ZKPaths.makePath(root, "alua");
+    }
+
+    public String aluaDisk(String diskId) {
+        return ZKPaths.makePath(alua(), diskNode(diskId));
+    }
+
+    /** The disk id {@code pool/image} of a znode name {@code pool@image}. */
+    public static String diskId(String node) {
+        int at = node.indexOf('@');
+        if (at < 0) {
+            throw new IllegalArgumentException("'" + node + "' is not pool@image");
+        }
+        return node.substring(0, at) + "/" + node.substring(at + 1);
+    }
+
+    public String coordinator() {
+        return ZKPaths.makePath(root, "coordinator");
+    }
+
+    public String drains() {
+        return ZKPaths.makePath(root, "drain");
+    }
+
+    public String drain(String name) {
+        return ZKPaths.makePath(drains(), Names.name("gateway name", name));
     }
 }

@@ -111,7 +111,7 @@ public final class Inquiry {
         b.writeBytes(serial);
         // relative target port, target port association, PIV=1
         b.writeByte(0x51).writeByte(0x94).writeByte(0).writeByte(4).writeShort(0)
-                .writeShort(nexus.relativeTargetPort());
+                .writeShort(lu.targetPortGroups().relativePortOf(nexus));
         // target port group
         b.writeByte(0x51).writeByte(0x95).writeByte(0).writeByte(4).writeShort(0)
                 .writeShort(lu.targetPortGroups().groupOf(nexus));

@@ -1,0 +1,368 @@
+package io.rbdgw.config.alua;
+
+import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.store.ConfigStoreException;
+import io.rbdgw.config.store.Documents;
+import io.rbdgw.config.store.ZkLayout;
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ALUA coordinator: every gateway runs one; the one holding the leader latch decides which gateway owns
+ * each disk (see {@link Assignment}) and writes {@code alua/<disk>} documents, all changes of a pass in one
+ * transaction that also checks the leader's latch node, so a coordinator that lost its session writes nothing.
+ *
+ * <p>A member that disappears (or comes back as another process: a new {@code startedAtMillis}) is lost: it is
+ * fenced through the {@link Fencer} before any of its disks is given to another gateway; until fencing succeeds
+ * its disks stay where they are and fencing is retried. A member that appears gets disks only after the
+ * settling delay (no thrashing while a gateway flaps); a member with a {@code drain/<name>} node gets none and
+ * gives its disks away. Members already present when a coordinator becomes leader are settled at once.
+ *
+ * <p>All decisions run on the coordinator's own thread; ZooKeeper changes only trigger a pass.
+ */
+public final class AluaCoordinator implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(AluaCoordinator.class);
+
+    private final CuratorFramework client;
+    private final ZkLayout layout;
+    private final String self;
+    private final Fencer fencer;
+    private final long settleNanos;
+    private final long retryMillis;
+    private final Documents docs = new Documents();
+    private final LeaderLatch latch;
+    private final List<CuratorCache> triggers = new ArrayList<>();
+    private final ScheduledExecutorService executor;
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private volatile boolean closed;
+
+    // coordinator thread only; reset when leadership is gained
+    private boolean leading;
+    private final Map<String, Member> known = new HashMap<>();
+    private final Map<String, Long> joinedAt = new HashMap<>();
+    private final Map<String, String> unfenced = new TreeMap<>(); // lost gateway -> last known RADOS address
+    private long pendingUntil;
+
+    /**
+     * @param self        this gateway's name (the latch participant id)
+     * @param settleDelay how long a (re)joining gateway waits before it is given disks
+     * @param retryDelay  how soon a failed fencing or write is retried
+     */
+    public AluaCoordinator(CuratorFramework client, ZkLayout layout, String self, Fencer fencer,
+                           Duration settleDelay, Duration retryDelay) {
+        this.client = client;
+        this.layout = layout;
+        this.self = self;
+        this.fencer = fencer;
+        this.settleNanos = settleDelay.toNanos();
+        this.retryMillis = Math.max(10, retryDelay.toMillis());
+        this.latch = new LeaderLatch(client, layout.coordinator(), self, LeaderLatch.CloseMode.NOTIFY_LEADER);
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "alua coordinator " + self);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void start() throws Exception {
+        latch.addListener(new LeaderLatchListener() {
+            @Override
+            public void isLeader() {
+                leading = true;
+                known.clear();
+                joinedAt.clear();
+                unfenced.clear();
+                pendingUntil = 0;
+                log.info("gateway {} is the ALUA coordinator", self);
+                pass(true);
+            }
+
+            @Override
+            public void notLeader() {
+                leading = false;
+                log.info("gateway {} is no longer the ALUA coordinator", self);
+            }
+        }, executor);
+        for (String path : List.of(layout.members(), layout.drains(), layout.disks())) {
+            CuratorCache c = CuratorCache.build(client, path);
+            c.listenable().addListener((type, oldData, data) -> kick());
+            triggers.add(c);
+            c.start();
+        }
+        latch.start();
+    }
+
+    /** Whether this gateway currently coordinates. */
+    public boolean isLeader() {
+        return latch.hasLeadership();
+    }
+
+    /** Asks for a pass soon (coalesced). */
+    public void kick() {
+        if (closed || !queued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                queued.set(false);
+                pass(false);
+            });
+        } catch (RejectedExecutionException e) {
+            queued.set(false);
+        }
+    }
+
+    private void later(long millis) {
+        try {
+            executor.schedule(this::kick, millis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closing
+        }
+    }
+
+    private void pass(boolean justElected) {
+        if (closed || !leading || !latch.hasLeadership()) {
+            return;
+        }
+        try {
+            rebalance(justElected);
+        } catch (Exception e) {
+            log.warn("ALUA coordination pass failed ({}); retrying in {} ms", e.toString(), retryMillis);
+            later(retryMillis);
+        }
+    }
+
+    private void rebalance(boolean justElected) throws Exception {
+        long now = System.nanoTime();
+        Map<String, Member> members = readMembers();
+        Map<String, Versioned> records = readOwnership();
+
+        if (justElected) {
+            members.forEach((n, m) -> {
+                known.put(n, m);
+                joinedAt.put(n, now - settleNanos);
+            });
+            // owners recorded by an earlier coordinator that are gone now: lost, to be fenced
+            records.values().forEach(r -> {
+                if (!members.containsKey(r.value.owner()) && !unfenced.containsKey(r.value.owner())) {
+                    unfenced.put(r.value.owner(), r.value.ownerAddress());
+                    log.warn("gateway {} owns LUNs but is lost; fencing {} before moving them", r.value.owner(),
+                            r.value.ownerAddress() == null ? "(no RADOS address)" : r.value.ownerAddress());
+                }
+            });
+        }
+        for (String name : new ArrayList<>(known.keySet())) {
+            Member was = known.get(name);
+            Member is = members.get(name);
+            // a member node owned by another session means the old one ended (ZooKeeper treated it as gone,
+            // whether or not it is the same process): lost, like a member that is absent
+            if (is == null || is.session() != was.session() || is.info().startedAtMillis() != was.info().startedAtMillis()) {
+                String address = was.info().radosAddress() != null ? was.info().radosAddress() : recordedAddress(records, name);
+                unfenced.put(name, address);
+                known.remove(name);
+                joinedAt.remove(name);
+                log.warn("gateway {} is lost ({}); fencing {} before moving its LUNs", name,
+                        is == null ? "its session ended" : "it rejoined with a new session", address == null ? "(no RADOS address)" : address);
+            }
+        }
+        members.forEach((n, m) -> {
+            if (known.put(n, m) == null) {
+                joinedAt.put(n, now);
+                log.info("gateway {} joined; it gets LUNs after {} ms", n, TimeUnit.NANOSECONDS.toMillis(settleNanos));
+            }
+        });
+
+        boolean retry = false;
+        for (Map.Entry<String, String> e : new ArrayList<>(unfenced.entrySet())) {
+            try {
+                fencer.fence(e.getKey(), e.getValue());
+                unfenced.remove(e.getKey());
+                log.info("gateway {} fenced ({})", e.getKey(), e.getValue() == null ? "no RADOS address" : e.getValue());
+            } catch (Exception ex) {
+                retry = true;
+                log.error("cannot fence lost gateway {} at {}: {}; its LUNs stay put until it is fenced",
+                        e.getKey(), e.getValue(), ex.toString());
+            }
+        }
+
+        Set<String> draining = children(layout.drains());
+        Set<String> disks = new TreeSet<>();
+        for (String node : children(layout.disks())) {
+            disks.add(ZkLayout.diskId(node));
+        }
+        Set<String> eligible = new TreeSet<>();
+        long nextSettle = Long.MAX_VALUE;
+        for (String n : members.keySet()) {
+            long settledAt = joinedAt.get(n) + settleNanos;
+            if (draining.contains(n)) {
+                continue;
+            }
+            if (settledAt - now <= 0) {
+                eligible.add(n);
+            } else {
+                nextSettle = Math.min(nextSettle, settledAt - now);
+            }
+        }
+        Map<String, String> current = new HashMap<>();
+        records.forEach((d, r) -> current.put(d, r.value.owner()));
+        Map<String, String> plan = Assignment.assign(disks, current, eligible, members.keySet(), draining,
+                unfenced.keySet());
+
+        List<CuratorOp> ops = new ArrayList<>();
+        Map<String, String> moves = new LinkedHashMap<>();
+        for (Map.Entry<String, String> p : plan.entrySet()) {
+            String disk = p.getKey();
+            String owner = p.getValue();
+            Member member = members.get(owner);
+            MemberInfo m = member == null ? null : member.info();
+            Versioned r = records.get(disk);
+            String address = m != null && m.radosAddress() != null ? m.radosAddress()
+                    : r != null && r.value.owner().equals(owner) ? r.value.ownerAddress() : null;
+            if (r == null) {
+                ops.add(client.transactionOp().create().forPath(layout.aluaDisk(disk),
+                        docs.write(new LunOwnership(disk, owner, 1, address))));
+                moves.put(disk, "-> " + owner + " (epoch 1)");
+            } else if (!r.value.owner().equals(owner)) {
+                ops.add(client.transactionOp().setData().withVersion(r.version).forPath(layout.aluaDisk(disk),
+                        docs.write(new LunOwnership(disk, owner, r.value.epoch() + 1, address))));
+                moves.put(disk, r.value.owner() + " -> " + owner + " (epoch " + (r.value.epoch() + 1) + ")");
+            } else if (!Objects.equals(r.value.ownerAddress(), address) && address != null) {
+                ops.add(client.transactionOp().setData().withVersion(r.version).forPath(layout.aluaDisk(disk),
+                        docs.write(new LunOwnership(disk, owner, r.value.epoch(), address))));
+            }
+        }
+        for (Map.Entry<String, Versioned> r : records.entrySet()) {
+            if (!disks.contains(r.getKey())) {
+                ops.add(client.transactionOp().delete().withVersion(r.getValue().version).forPath(layout.aluaDisk(r.getKey())));
+                moves.put(r.getKey(), "removed");
+            }
+        }
+        if (!ops.isEmpty()) {
+            String ourPath = latch.getOurPath();
+            if (ourPath == null || !latch.hasLeadership()) {
+                return;
+            }
+            ensure(layout.alua());
+            List<CuratorOp> all = new ArrayList<>(ops.size() + 1);
+            all.add(client.transactionOp().check().forPath(ourPath)); // still the leader's session
+            all.addAll(ops);
+            client.transaction().forOperations(all);
+            moves.forEach((d, what) -> log.info("ALUA owner of {}: {}", d, what));
+        }
+        if (retry) {
+            later(retryMillis);
+        } else if (nextSettle != Long.MAX_VALUE) {
+            long until = now + nextSettle;
+            if (pendingUntil - now <= 0 || until - pendingUntil < 0) {
+                pendingUntil = until;
+                later(TimeUnit.NANOSECONDS.toMillis(nextSettle) + 1);
+            }
+        }
+    }
+
+    private static String recordedAddress(Map<String, Versioned> records, String owner) {
+        for (Versioned r : records.values()) {
+            if (r.value.owner().equals(owner) && r.value.ownerAddress() != null) {
+                return r.value.ownerAddress();
+            }
+        }
+        return null;
+    }
+
+    private record Versioned(LunOwnership value, int version) {
+    }
+
+    /** A member as seen in one pass: what it published and the ZooKeeper session that owns its node. */
+    private record Member(MemberInfo info, long session) {
+    }
+
+    private Map<String, Member> readMembers() throws Exception {
+        Map<String, Member> out = new TreeMap<>();
+        for (String name : children(layout.members())) {
+            String path = layout.members() + "/" + name;
+            try {
+                Stat stat = new Stat();
+                byte[] data = client.getData().storingStatIn(stat).forPath(path);
+                out.put(name, new Member(docs.read(path, data, MemberInfo.class).value(), stat.getEphemeralOwner()));
+            } catch (KeeperException.NoNodeException gone) {
+                // left between listing and reading
+            }
+        }
+        return out;
+    }
+
+    private Map<String, Versioned> readOwnership() throws Exception {
+        Map<String, Versioned> out = new TreeMap<>();
+        for (String node : children(layout.alua())) {
+            String path = layout.alua() + "/" + node;
+            try {
+                Stat stat = new Stat();
+                byte[] data = client.getData().storingStatIn(stat).forPath(path);
+                out.put(ZkLayout.diskId(node), new Versioned(docs.read(path, data, LunOwnership.class).value(), stat.getVersion()));
+            } catch (KeeperException.NoNodeException gone) {
+                // deleted meanwhile
+            } catch (ConfigStoreException bad) {
+                log.warn("ignoring unreadable ownership document {}: {}", path, bad.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private Set<String> children(String path) throws Exception {
+        try {
+            return new TreeSet<>(client.getChildren().forPath(path));
+        } catch (KeeperException.NoNodeException e) {
+            return new HashSet<>();
+        }
+    }
+
+    private void ensure(String path) throws Exception {
+        try {
+            client.create().creatingParentsIfNeeded().forPath(path, new byte[0]);
+        } catch (KeeperException.NodeExistsException fine) {
+            // there already
+        }
+    }
+
+    /** Leaves the election (another gateway takes over) and stops. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        triggers.forEach(CuratorCache::close);
+        try {
+            latch.close();
+        } catch (IllegalStateException notStarted) {
+            // never started
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+}

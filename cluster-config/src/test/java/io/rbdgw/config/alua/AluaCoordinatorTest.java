@@ -1,0 +1,255 @@
+package io.rbdgw.config.alua;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.rbdgw.config.ZkTestSupport;
+import io.rbdgw.config.membership.GatewayMembership;
+import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.store.ZkLayout;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.KillSession;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class AluaCoordinatorTest {
+
+    private static final Duration SETTLE = Duration.ofMillis(1500);
+    private static final Duration WAIT = Duration.ofSeconds(15);
+
+    private TestingServer zk;
+    private CuratorFramework admin;
+    private ZkLayout layout;
+    private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, Gw> gateways = new TreeMap<>();
+    private final AtomicInteger starts = new AtomicInteger();
+
+    /** One gateway: its own session, membership and coordinator. */
+    private final class Gw {
+        final String name;
+        final CuratorFramework client;
+        final GatewayMembership membership;
+        final AluaCoordinator coordinator;
+
+        Gw(String name) throws Exception {
+            this.name = name;
+            client = ZkTestSupport.client(zk.getConnectString());
+            membership = new GatewayMembership(client, layout,
+                    new MemberInfo(name, List.of(), "10.0.0.1:0/" + name + starts.incrementAndGet(), "test",
+                            System.currentTimeMillis() + starts.get()));
+            coordinator = new AluaCoordinator(client, layout, name, this::fence, SETTLE, Duration.ofMillis(200));
+            membership.start();
+            membership.awaitRegistered(WAIT);
+            coordinator.start();
+        }
+
+        /** Records the fencing and who owned what at that moment (must still be the lost gateway). */
+        void fence(String lost, String address) {
+            events.add("fence " + lost + " " + address + " by " + name + " owning " + ownedBy(owners(), lost).size());
+        }
+
+        void stop() throws Exception {
+            coordinator.close();
+            membership.close();
+            client.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        zk = ZkTestSupport.server();
+        admin = ZkTestSupport.client(zk.getConnectString());
+        layout = new ZkLayout(ZkTestSupport.newRoot());
+        for (int i = 1; i <= 6; i++) {
+            addDisk("rbd/d" + i);
+        }
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (Gw g : gateways.values()) {
+            try {
+                g.stop();
+            } catch (Exception ignored) {
+                // already stopped
+            }
+        }
+        admin.close();
+        zk.close();
+    }
+
+    private Gw start(String name) throws Exception {
+        Gw g = new Gw(name);
+        gateways.put(name, g);
+        return g;
+    }
+
+    private void addDisk(String id) throws Exception {
+        admin.create().creatingParentsIfNeeded().forPath(layout.disk(id), "{}".getBytes());
+    }
+
+    private Map<String, LunOwnership> owners() {
+        Map<String, LunOwnership> out = new TreeMap<>();
+        try {
+            if (admin.checkExists().forPath(layout.alua()) == null) {
+                return out;
+            }
+            for (String n : admin.getChildren().forPath(layout.alua())) {
+                byte[] d = admin.getData().forPath(layout.alua() + "/" + n);
+                LunOwnership o = new io.rbdgw.config.store.Documents().read(n, d, LunOwnership.class).value();
+                out.put(o.disk(), o);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+
+    private static List<String> ownedBy(Map<String, LunOwnership> owners, String gw) {
+        return owners.values().stream().filter(o -> o.owner().equals(gw)).map(LunOwnership::disk).collect(Collectors.toList());
+    }
+
+    private Map<String, Long> counts() {
+        return owners().values().stream().collect(Collectors.groupingBy(LunOwnership::owner, TreeMap::new, Collectors.counting()));
+    }
+
+    private void awaitCounts(Map<String, Long> expected) {
+        await().atMost(WAIT).untilAsserted(() -> assertThat(counts()).isEqualTo(expected));
+    }
+
+    @Test
+    void balancedAndStableAcrossUnrelatedChanges() throws Exception {
+        start("a");
+        start("b");
+        start("c");
+        awaitCounts(Map.of("a", 2L, "b", 2L, "c", 2L));
+        assertThat(gateways.values().stream().filter(g -> g.coordinator.isLeader()).count()).isEqualTo(1);
+        Map<String, LunOwnership> before = owners();
+        assertThat(before.values()).allSatisfy(o -> assertThat(o.epoch()).isEqualTo(1));
+        assertThat(before.values()).allSatisfy(o -> assertThat(o.ownerAddress()).contains("/" + o.owner()));
+
+        addDisk("rbd/d7");
+        await().atMost(WAIT).until(() -> owners().containsKey("rbd/d7"));
+        Map<String, LunOwnership> after = owners();
+        before.forEach((d, o) -> assertThat(after.get(d)).as(d).isEqualTo(o));
+
+        admin.delete().forPath(layout.disk("rbd/d7"));
+        await().atMost(WAIT).until(() -> !owners().containsKey("rbd/d7"));
+        assertThat(owners()).isEqualTo(before);
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void lostMemberIsFencedBeforeItsLunsMoveAndGetsThemBackAfterSettling() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        start("b");
+        start("c");
+        awaitCounts(Map.of("a", 2L, "b", 2L, "c", 2L));
+        Map<String, LunOwnership> before = owners();
+        List<String> bDisks = ownedBy(before, "b");
+        String bAddress = gateways.get("b").membership.self().radosAddress();
+
+        gateways.remove("b").stop();
+        awaitCounts(Map.of("a", 3L, "c", 3L));
+        // fenced once, with its address, while it still owned its two disks
+        assertThat(events).containsExactly("fence b " + bAddress + " by a owning 2");
+        Map<String, LunOwnership> moved = owners();
+        bDisks.forEach(d -> assertThat(moved.get(d).epoch()).isEqualTo(before.get(d).epoch() + 1));
+
+        long back = System.nanoTime();
+        start("b");
+        awaitCounts(Map.of("a", 2L, "b", 2L, "c", 2L));
+        assertThat(Duration.ofNanos(System.nanoTime() - back)).isGreaterThanOrEqualTo(SETTLE);
+        assertThat(events).hasSize(1);
+    }
+
+    @Test
+    void newLeaderTakesOverAndFencesTheOldOne() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        start("b");
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        String aAddress = gateways.get("a").membership.self().radosAddress();
+
+        gateways.remove("a").stop();
+        await().atMost(WAIT).until(() -> gateways.get("b").coordinator.isLeader());
+        awaitCounts(Map.of("b", 6L));
+        assertThat(events).containsExactly("fence a " + aAddress + " by b owning 3");
+    }
+
+    @Test
+    void sessionExpiryOfAMemberIsALossAndItComesBack() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        start("b");
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+
+        KillSession.kill(gateways.get("b").client.getZookeeperClient().getZooKeeper());
+        await().atMost(WAIT).until(() -> events.size() == 1);
+        assertThat(events.get(0)).startsWith("fence b ");
+        // the member node is re-created by the membership; after settling b gets its share again
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        assertThat(gateways.get("a").coordinator.isLeader()).isTrue();
+    }
+
+    @Test
+    void sessionExpiryOfTheLeaderHandsOverCoordination() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        start("b");
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+
+        KillSession.kill(gateways.get("a").client.getZookeeperClient().getZooKeeper());
+        await().atMost(WAIT).until(() -> gateways.get("b").coordinator.isLeader());
+        await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.startsWith("fence a ") && e.contains(" by b ")));
+        // a rejoins as a member (and as a latch participant) and gets its share back after settling
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        assertThat(gateways.values().stream().filter(g -> g.coordinator.isLeader()).count()).isEqualTo(1);
+    }
+
+    @Test
+    void drainingGatewayGivesItsLunsAway() throws Exception {
+        start("a");
+        start("b");
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        admin.create().creatingParentsIfNeeded().forPath(layout.drain("b"));
+        awaitCounts(Map.of("a", 6L));
+        admin.delete().forPath(layout.drain("b"));
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void watcherDeliversOwnersAndLiveMembers() throws Exception {
+        CuratorFramework c = ZkTestSupport.client(zk.getConnectString());
+        try (AluaWatcher w = new AluaWatcher(c, layout)) {
+            List<AluaSnapshot> seen = Collections.synchronizedList(new ArrayList<>());
+            w.addListener(seen::add);
+            w.start();
+            start("a");
+            start("b");
+            awaitCounts(Map.of("a", 3L, "b", 3L));
+            await().atMost(WAIT).untilAsserted(() -> {
+                AluaSnapshot s = w.snapshot();
+                assertThat(s.live()).containsExactlyInAnyOrder("a", "b");
+                assertThat(s.owners()).isEqualTo(owners());
+            });
+            assertThat(seen).isNotEmpty();
+            assertThat(seen.get(seen.size() - 1)).isEqualTo(w.snapshot());
+            assertThat(w.snapshot().owner("rbd/d1")).isPresent();
+        } finally {
+            c.close();
+        }
+    }
+}
