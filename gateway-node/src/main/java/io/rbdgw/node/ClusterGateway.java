@@ -7,8 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.rbdgw.block.rbd.RbdCluster;
+import io.rbdgw.config.alua.AluaCoordinator;
+import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.watch.ConfigWatcher;
@@ -16,16 +19,25 @@ import io.rbdgw.iscsi.session.ConnectionSettings;
 import io.rbdgw.iscsi.session.IscsiServer;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetRegistry;
+import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One gateway driven by the configuration in ZooKeeper: its portals, its membership, the watcher and
- * the reconciler. The standalone command runs one against an embedded ZooKeeper.
+ * One gateway driven by the configuration in ZooKeeper: its portals, its membership, the configuration
+ * watcher and reconciler, and its part in ALUA (electing the coordinator, applying its ownership
+ * decisions). {@code run} builds one against a ZooKeeper ensemble, {@code standalone} against the
+ * embedded server: the same code paths in a smaller world.
  */
 final class ClusterGateway implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterGateway.class);
+
+    /** What a gateway needs to know besides the configuration it will find in ZooKeeper. */
+    record Options(String name, List<InetSocketAddress> listen, ConnectionSettings settings, int ioThreads,
+                   Path dataDir, Path cephConf, String cephId, Duration retryInterval, Duration aluaSettle,
+                   int fenceSeconds) {
+    }
 
     private final String name;
     private final IscsiServer server;
@@ -33,32 +45,48 @@ final class ClusterGateway implements AutoCloseable {
     private final BackstoreOpener opener;
     private final Reconciler reconciler;
     private final ConfigWatcher watcher;
+    private final AluaCoordinator coordinator;
+    private final AluaWatcher alua;
     private final List<Portal> portals = new ArrayList<>();
 
-    /** Opens the portals at once (they serve nothing until the first configuration is applied). */
-    ClusterGateway(String name, ConfigStore store, List<InetSocketAddress> listen, ConnectionSettings settings,
-                   int ioThreads, Path dataDir, Path cephConf, String cephId, Duration retryInterval)
-            throws InterruptedException {
-        this.name = name;
+    /** Opens the portals at once; they serve nothing until the first configuration is applied. */
+    ClusterGateway(ConfigStore store, Options o) throws InterruptedException {
+        this.name = o.name();
         TargetRegistry targets = new TargetRegistry();
         SessionRegistry sessions = new SessionRegistry();
-        this.server = new IscsiServer(targets, sessions, settings, ioThreads);
-        for (InetSocketAddress a : listen) {
+        this.server = new IscsiServer(targets, sessions, o.settings(), o.ioThreads());
+        for (InetSocketAddress a : o.listen()) {
             InetSocketAddress bound = server.bind(a);
             portals.add(new Portal(bound.getAddress().getHostAddress(), bound.getPort()));
         }
         this.membership = new GatewayMembership(store.client(), store.layout(),
                 new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
-        this.opener = new BackstoreOpener(dataDir, cephConf, cephId, this::publishRados);
-        this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, retryInterval);
+        this.opener = new BackstoreOpener(o.dataDir(), o.cephConf(), o.cephId(), this::publishRados);
+        this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, o.retryInterval());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
+        // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
+        this.coordinator = new AluaCoordinator(store.client(), store.layout(), name,
+                new RadosFencer(opener, o.fenceSeconds()), o.aluaSettle(), Duration.ofSeconds(2));
+        this.alua = new AluaWatcher(store.client(), store.layout());
+        alua.addListener(reconciler);
+        // A lost session means the coordinator treats this gateway as gone and blocklists its RADOS
+        // client: stop using that client and rejoin with a new one (RBD LUNs are re-created, hosts see 3F/0E)
+        store.client().getConnectionStateListenable().addListener((c, newState) -> {
+            if (newState == ConnectionState.LOST && opener.cephConfigured()) {
+                log.warn("ZooKeeper session lost: this gateway's RADOS client is being fenced; reconnecting to Ceph "
+                        + "with a new client and re-opening the RBD disks");
+                reconciler.reopen(d -> d.backstore() == Backstore.RBD, opener::reconnect);
+            }
+        });
     }
 
-    void start() {
+    void start() throws Exception {
         membership.start();
         reconciler.start();
         watcher.start();
+        alua.start();
+        coordinator.start();
         if (opener.cephConfigured()) {
             try {
                 opener.cluster(); // publish the RADOS address early; RBD disks retry on their own
@@ -84,18 +112,24 @@ final class ClusterGateway implements AutoCloseable {
         }
     }
 
-    /** Stops in order: stop watching, leave the membership, close the portals, then the LUNs and disks. */
+    /** Stops in order: leave the ALUA election, stop watching, leave the membership, close the portals, then the LUNs and disks. */
     @Override
     public void close() {
         log.info("stopping gateway {}", name);
+        closeQuietly(coordinator);
+        closeQuietly(alua);
         watcher.close();
-        try {
-            membership.close();
-        } catch (java.io.IOException e) {
-            log.warn("leaving the membership: {}", e.toString());
-        }
+        closeQuietly(membership);
         server.close();
         reconciler.close();
         opener.close();
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.warn("stopping {}: {}", c.getClass().getSimpleName(), e.toString());
+        }
     }
 }

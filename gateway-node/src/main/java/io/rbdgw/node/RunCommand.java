@@ -9,22 +9,11 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-import io.rbdgw.block.rbd.RbdCluster;
-import io.rbdgw.config.alua.AluaCoordinator;
-import io.rbdgw.config.alua.AluaWatcher;
-import io.rbdgw.config.membership.GatewayMembership;
-import io.rbdgw.config.membership.MemberInfo;
-import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.store.ConfigStore;
-import io.rbdgw.config.watch.ConfigWatcher;
 import io.rbdgw.iscsi.session.ConnectionSettings;
-import io.rbdgw.iscsi.session.IscsiServer;
-import io.rbdgw.iscsi.session.SessionRegistry;
-import io.rbdgw.iscsi.session.TargetRegistry;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,17 +99,6 @@ public final class RunCommand implements Callable<Integer> {
         }
         Files.createDirectories(dataDir);
 
-        TargetRegistry targets = new TargetRegistry();
-        SessionRegistry sessions = new SessionRegistry();
-        ConnectionSettings settings = ConnectionSettings.defaults()
-                .withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout));
-        IscsiServer server = new IscsiServer(targets, sessions, settings, ioThreads);
-        List<Portal> portals = new ArrayList<>();
-        for (InetSocketAddress a : addresses) {
-            InetSocketAddress bound = server.bind(a);
-            portals.add(new Portal(bound.getAddress().getHostAddress(), bound.getPort()));
-        }
-
         CuratorFramework zk = CuratorFrameworkFactory.builder()
                 .connectString(zookeeper)
                 .sessionTimeoutMs(zkSessionSeconds * 1000)
@@ -130,40 +108,13 @@ public final class RunCommand implements Callable<Integer> {
                 .build();
         zk.start();
         ConfigStore store = new ConfigStore(zk, zkRoot);
-        GatewayMembership membership = new GatewayMembership(zk, store.layout(),
-                new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
-        BackstoreOpener opener = new BackstoreOpener(dataDir, cephConf, cephId, cluster -> publishRados(membership, cluster));
-        Reconciler reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus,
-                Duration.ofSeconds(retrySeconds));
-        ConfigWatcher watcher = new ConfigWatcher(store);
-        watcher.addListener(reconciler);
-        // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
-        AluaCoordinator coordinator = new AluaCoordinator(zk, store.layout(), name,
-                new RadosFencer(opener, fenceSeconds), Duration.ofSeconds(aluaSettleSeconds), Duration.ofSeconds(2));
-        AluaWatcher alua = new AluaWatcher(zk, store.layout());
-        alua.addListener(reconciler);
-
-        // A lost session means the coordinator treats this gateway as gone and blocklists its RADOS client:
-        // stop using that client and rejoin with a new one (RBD LUNs are re-created, hosts see 3F/0E)
-        zk.getConnectionStateListenable().addListener((c, newState) -> {
-            if (newState == ConnectionState.LOST && opener.cephConfigured()) {
-                log.warn("ZooKeeper session lost: this gateway's RADOS client is being fenced; reconnecting to Ceph "
-                        + "with a new client and re-opening the RBD disks");
-                reconciler.reopen(d -> d.backstore() == Backstore.RBD, opener::reconnect);
-            }
-        });
-        membership.start();
-        reconciler.start();
-        watcher.start();
-        alua.start();
-        coordinator.start();
-        if (opener.cephConfigured()) {
-            try {
-                opener.cluster(); // publish the RADOS address early; RBD disks retry on their own
-            } catch (Exception e) {
-                log.warn("Ceph is not reachable yet ({}); RBD disks will be retried", e.toString());
-            }
-        }
+        ConnectionSettings settings = ConnectionSettings.defaults()
+                .withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout));
+        ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
+                ioThreads, dataDir, cephConf, cephId, Duration.ofSeconds(retrySeconds),
+                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds));
+        List<Portal> portals = gateway.portals();
+        gateway.start();
 
         if (!zk.blockUntilConnected(3, java.util.concurrent.TimeUnit.SECONDS)) {
             log.warn("ZooKeeper {} is not reachable yet; serving nothing until the first configuration arrives "
@@ -179,25 +130,10 @@ public final class RunCommand implements Callable<Integer> {
         System.out.flush();
         stopRequested.await();
 
-        log.info("stopping gateway {}", name);
-        coordinator.close();
-        alua.close();
-        watcher.close();
-        membership.close();
-        server.close();
-        reconciler.close();
-        opener.close();
+        gateway.close();
         store.close();
         zk.close();
         log.info("stopped");
         return 0;
-    }
-
-    private static void publishRados(GatewayMembership membership, RbdCluster cluster) {
-        try {
-            membership.update(membership.self().withRadosAddress(cluster.clientAddress()));
-        } catch (Exception e) {
-            log.warn("cannot publish the RADOS client address: {}", e.toString());
-        }
     }
 }

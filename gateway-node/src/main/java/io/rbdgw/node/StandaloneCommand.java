@@ -152,8 +152,9 @@ public final class StandaloneCommand implements Callable<Integer> {
 
         ConnectionSettings settings = ConnectionSettings.defaults()
                 .withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout));
-        ClusterGateway gateway = new ClusterGateway(GATEWAY_NAME, store, List.of(portal), settings, ioThreads,
-                dataDir, cephConf, cephId, Duration.ofSeconds(10));
+        // One gateway: it elects itself coordinator and owns every LUN (Active/Optimized) at once.
+        ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(GATEWAY_NAME, List.of(portal),
+                settings, ioThreads, dataDir, cephConf, cephId, Duration.ofSeconds(10), Duration.ZERO, 3600));
         Portal bound = gateway.portals().get(0);
         long epoch = seed(store, bound, seedDisk, seedAuth);
         gateway.start();
