@@ -48,12 +48,21 @@ final class ClusterGateway implements AutoCloseable {
     private final AluaCoordinator coordinator;
     private final AluaWatcher alua;
     private final List<Portal> portals = new ArrayList<>();
+    private final SessionRegistry sessions;
+    // Session changes come in bursts (a host logging in on every path): publish once per burst.
+    private final java.util.concurrent.ScheduledExecutorService publisher =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "session-status");
+                t.setDaemon(true);
+                return t;
+            });
+    private final java.util.concurrent.atomic.AtomicBoolean publishScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Opens the portals at once; they serve nothing until the first configuration is applied. */
     ClusterGateway(ConfigStore store, Options o) throws InterruptedException {
         this.name = o.name();
         TargetRegistry targets = new TargetRegistry();
-        SessionRegistry sessions = new SessionRegistry();
+        this.sessions = new SessionRegistry();
         this.server = new IscsiServer(targets, sessions, o.settings(), o.ioThreads());
         for (InetSocketAddress a : o.listen()) {
             InetSocketAddress bound = server.bind(a);
@@ -70,6 +79,7 @@ final class ClusterGateway implements AutoCloseable {
                 new RadosFencer(opener, o.fenceSeconds()), o.aluaSettle(), Duration.ofSeconds(2));
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
+        sessions.onChange(this::schedulePublish);
         // A lost session means the coordinator treats this gateway as gone and blocklists its RADOS
         // client: stop using that client and rejoin with a new one (RBD LUNs are re-created, hosts see 3F/0E)
         store.client().getConnectionStateListenable().addListener((c, newState) -> {
@@ -96,6 +106,23 @@ final class ClusterGateway implements AutoCloseable {
         }
     }
 
+    private void schedulePublish() {
+        if (publishScheduled.compareAndSet(false, true)) {
+            publisher.schedule(this::publishSessions, 300, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void publishSessions() {
+        publishScheduled.set(false);
+        List<io.rbdgw.config.membership.GatewayStatus.Session> list = new ArrayList<>();
+        for (SessionRegistry.SessionView v : sessions.sessions()) {
+            list.add(new io.rbdgw.config.membership.GatewayStatus.Session(v.target(), v.initiator(),
+                    String.format("%012x", v.isid()), v.tsih(), List.of(v.local() + " <- " + v.remote()),
+                    v.loginAtMillis()));
+        }
+        membership.reportSessions(list);
+    }
+
     List<Portal> portals() {
         return portals;
     }
@@ -116,6 +143,7 @@ final class ClusterGateway implements AutoCloseable {
     @Override
     public void close() {
         log.info("stopping gateway {}", name);
+        publisher.shutdownNow();
         closeQuietly(coordinator);
         closeQuietly(alua);
         watcher.close();

@@ -30,6 +30,8 @@ public final class GatewayMembership implements Closeable {
     private final PersistentNode node;
     private volatile MemberInfo self;
     private final AtomicReference<GatewayStatus> pending = new AtomicReference<>();
+    private GatewayStatus last;
+    private java.util.List<GatewayStatus.Session> sessions = java.util.List.of();
     private final ConnectionStateListener reconnect = (c, newState) -> {
         if (newState.isConnected()) {
             flush();
@@ -80,8 +82,20 @@ public final class GatewayMembership implements Closeable {
      * background. Never blocks and never fails: while ZooKeeper is unreachable the latest status waits and is
      * written on reconnection (later reports replace earlier ones that were not written yet).
      */
-    public void reportStatus(long appliedEpoch, GatewayStatus.Health health, String detail) {
-        pending.set(new GatewayStatus(self.name(), appliedEpoch, health, detail, System.currentTimeMillis()));
+    public synchronized void reportStatus(long appliedEpoch, GatewayStatus.Health health, String detail) {
+        last = new GatewayStatus(self.name(), appliedEpoch, health, detail, System.currentTimeMillis(), sessions);
+        pending.set(last);
+        flush();
+    }
+
+    /** Publishes this gateway's iSCSI sessions with the status reported last (never blocks). */
+    public synchronized void reportSessions(java.util.List<GatewayStatus.Session> current) {
+        sessions = java.util.List.copyOf(current);
+        GatewayStatus l = last;
+        last = l == null
+                ? new GatewayStatus(self.name(), 0, GatewayStatus.Health.OK, null, System.currentTimeMillis(), sessions)
+                : new GatewayStatus(l.name(), l.appliedEpoch(), l.health(), l.detail(), System.currentTimeMillis(), sessions);
+        pending.set(last);
         flush();
     }
 

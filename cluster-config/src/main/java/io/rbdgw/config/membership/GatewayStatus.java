@@ -1,13 +1,35 @@
 package io.rbdgw.config.membership;
 
+import java.util.List;
+
 import io.rbdgw.config.model.Names;
 
 /**
- * What a gateway last reported in {@code status/<name>}: the configuration epoch it has applied and its health.
- * Persistent, so it survives the gateway (whether the gateway is alive is told by its member node).
+ * What a gateway last reported in {@code status/<name>}: the configuration epoch it has applied, its health
+ * and its iSCSI sessions. Persistent, so it survives the gateway (whether the gateway is alive is told by its
+ * member node).
  */
-public record GatewayStatus(String name, long appliedEpoch, Health health, String detail, long updatedAtMillis) {
+public record GatewayStatus(String name, long appliedEpoch, Health health, String detail, long updatedAtMillis,
+                            List<Session> sessions) {
     public enum Health { OK, DEGRADED, FAILED }
+
+    /**
+     * One iSCSI session on the gateway.
+     *
+     * @param isid        the initiator's session id, 12 hex digits
+     * @param connections "local-portal <- remote-address" per connection
+     */
+    public record Session(String target, String initiator, String isid, int tsih, List<String> connections,
+                          long loginAtMillis) {
+        public Session {
+            connections = connections == null ? List.of() : List.copyOf(connections);
+        }
+    }
+
+    /** A status without sessions (what older gateways wrote). */
+    public GatewayStatus(String name, long appliedEpoch, Health health, String detail, long updatedAtMillis) {
+        this(name, appliedEpoch, health, detail, updatedAtMillis, List.of());
+    }
 
     public GatewayStatus {
         Names.name("gateway name", name);
@@ -17,5 +39,6 @@ public record GatewayStatus(String name, long appliedEpoch, Health health, Strin
         if (health == null) {
             health = Health.OK;
         }
+        sessions = sessions == null ? List.of() : List.copyOf(sessions);
     }
 }

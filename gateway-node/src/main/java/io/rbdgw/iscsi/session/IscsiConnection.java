@@ -102,8 +102,9 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private ScsiTarget scsi;
     private ItNexus nexus;
     private SessionRegistry.SessionKey sessionKey;
-    private int tsih;
+    private volatile int tsih;
     private long isid;
+    private volatile long loginAtMillis;
     private int cid;
 
     private int statSN;
@@ -143,6 +144,15 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     ItNexus nexus() {
         return nexus;
+    }
+
+    /** This session as status reporting shows it (any thread; fields are set before it is registered). */
+    SessionRegistry.SessionView view(SessionRegistry.SessionKey key) {
+        ChannelHandlerContext c = ctx;
+        String local = c == null ? "" : String.valueOf(c.channel().localAddress());
+        String remote = c == null ? "" : String.valueOf(c.channel().remoteAddress());
+        return new SessionRegistry.SessionView(key.target(), key.initiator(), key.isid(), tsih, local, remote,
+                loginAtMillis);
     }
 
     ByteBufAllocator alloc() {
@@ -428,6 +438,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         String targetName = params.discovery() ? "" : params.target().name();
         sessionKey = new SessionRegistry.SessionKey(params.initiatorName(), isid, targetName);
         IscsiConnection[] replaced = new IscsiConnection[1];
+        loginAtMillis = System.currentTimeMillis();
         tsih = sessions.register(sessionKey, this, replaced);
         if (replaced[0] != null && replaced[0] != this) {
             // Session reinstatement (same initiator, ISID and target): the old session ends.

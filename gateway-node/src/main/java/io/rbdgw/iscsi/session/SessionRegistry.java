@@ -17,6 +17,28 @@ public final class SessionRegistry {
     private final Map<Integer, IscsiConnection> byTsih = new ConcurrentHashMap<>();
     private final Map<SessionKey, IscsiConnection> byKey = new ConcurrentHashMap<>();
     private final AtomicInteger nextTsih = new AtomicInteger(1);
+    private volatile Runnable onChange = () -> { };
+
+    /** One live session, for status reporting. */
+    public record SessionView(String target, String initiator, long isid, int tsih, String local, String remote,
+                              long loginAtMillis) {
+    }
+
+    /** Called (on an event loop: keep it short) after a session started or ended. */
+    public void onChange(Runnable listener) {
+        this.onChange = listener;
+    }
+
+    /** The live normal sessions (discovery sessions are not listed). */
+    public java.util.List<SessionView> sessions() {
+        java.util.List<SessionView> out = new java.util.ArrayList<>();
+        byKey.forEach((k, c) -> {
+            if (!k.target().isEmpty()) {
+                out.add(c.view(k));
+            }
+        });
+        return out;
+    }
 
     /** Registers a new session and returns its TSIH; an older session with the same key is returned for closing. */
     int register(SessionKey key, IscsiConnection connection, IscsiConnection[] replaced) {
@@ -26,12 +48,15 @@ public final class SessionRegistry {
         } while (tsih == 0 || byTsih.putIfAbsent(tsih, connection) != null);
         IscsiConnection old = byKey.put(key, connection);
         replaced[0] = old;
+        onChange.run();
         return tsih;
     }
 
     void unregister(SessionKey key, int tsih, IscsiConnection connection) {
         byTsih.remove(tsih, connection);
-        byKey.remove(key, connection);
+        if (byKey.remove(key, connection)) {
+            onChange.run();
+        }
     }
 
     boolean exists(int tsih) {

@@ -135,6 +135,17 @@ class ClusterGatewayIT {
             for (GatewayProcess g : List.of(a, b)) {
                 assertThat(inq(HOST2, g.portal(), 0).exitCode()).isNotZero();
             }
+            // a live session shows up in the API, on the gateway that has it, and goes away with it
+            TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", portA));
+            try {
+                host.login(TestInitiator.normalKeys(HOST1, IQN));
+                await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                        assertThat(cli(url, password, "sessions")).contains(HOST1).contains("gw-a").contains(IQN));
+            } finally {
+                host.close();
+            }
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                    assertThat(cli(url, password, "sessions")).doesNotContain(HOST1));
         }
     }
 
