@@ -162,9 +162,15 @@ public final class LoginNegotiator {
             answers.addAll(0, first);
         }
         if (!maxRecvDeclared && (in.csg() == STAGE_OPERATIONAL || (transit && in.nsg() == STAGE_FULL_FEATURE))) {
-            maxRecvDeclared = true;
-            answers.add(Map.entry(OperationalKeys.Key.MAX_RECV_DATA_SEGMENT_LENGTH.wireName,
-                    Integer.toString(targetMaxRecvDataSegmentLength)));
+            String mrdsl = OperationalKeys.Key.MAX_RECV_DATA_SEGMENT_LENGTH.wireName;
+            if (answers.stream().anyMatch(a -> a.getKey().equals(mrdsl))) {
+                // the initiator's declaration was rejected in this response: declare ours in the next one,
+                // which means not entering full feature phase yet
+                transit = transit && in.nsg() != STAGE_FULL_FEATURE;
+            } else {
+                maxRecvDeclared = true;
+                answers.add(Map.entry(mrdsl, Integer.toString(targetMaxRecvDataSegmentLength)));
+            }
         }
         pendingResponse = TextKeys.encodeToBytes(answers);
         pendingOffset = 0;
