@@ -352,13 +352,15 @@ public final class LoginNegotiator {
                     continue;
                 case "IFMarkInt":
                 case "OFMarkInt":
+                case "SendTargets":
+                    // obsolete, or a full-feature-phase key: refused, the login goes on
+                    answers.add(Map.entry(key, OperationalKeys.REJECT));
+                    continue;
                 case "TargetAlias":
                 case "TargetPortalGroupTag":
                 case "TargetAddress":
-                case "SendTargets":
-                    // obsolete, or not the initiator's to send during login
-                    answers.add(Map.entry(key, OperationalKeys.REJECT));
-                    continue;
+                    return LoginStatus.INITIATOR_ERROR; // declarations only a target may make
+
                 default:
                     break;
             }

@@ -90,8 +90,8 @@ class KeyNegotiationTest {
             "X#org.example, 1, NotUnderstood",
             "FooBar, 1, NotUnderstood",
             "RDMAExtensions, No, NotUnderstood",
-            // not the initiator's to send
-            "TargetPortalGroupTag, 1, Reject",
+            // a full-feature-phase key
+            "SendTargets, All, Reject",
     })
     void resultFunction(String key, String offered, String expected) {
         assertThat(offer(key + "=" + offered).get(key)).isEqualTo(expected);
@@ -146,6 +146,16 @@ class KeyNegotiationTest {
         assertThat(r.get("FirstBurstLength")).isEqualTo("Irrelevant");
         assertThat(offer("InitialR2T=Yes", "ImmediateData=Yes", "FirstBurstLength=65536").get("FirstBurstLength"))
                 .isEqualTo("65536");
+    }
+
+    @Test
+    void targetOnlyDeclarationsFromTheInitiatorAreProtocolErrors() {
+        for (String key : new String[]{"TargetAlias", "TargetPortalGroupTag", "TargetAddress"}) {
+            Initiator i = new Initiator(new Ctx(1).target(TestLogin.openTarget()));
+            Reply r = i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, key + "=1");
+            assertThat(r.status()).as(key).isEqualTo(LoginStatus.INITIATOR_ERROR);
+            assertThat(r.out().closeConnection()).isTrue();
+        }
     }
 
     @Test
