@@ -162,9 +162,15 @@ public final class LoginNegotiator {
             answers.addAll(0, first);
         }
         if (!maxRecvDeclared && (in.csg() == STAGE_OPERATIONAL || (transit && in.nsg() == STAGE_FULL_FEATURE))) {
-            maxRecvDeclared = true;
-            answers.add(Map.entry(OperationalKeys.Key.MAX_RECV_DATA_SEGMENT_LENGTH.wireName,
-                    Integer.toString(targetMaxRecvDataSegmentLength)));
+            String mrdsl = OperationalKeys.Key.MAX_RECV_DATA_SEGMENT_LENGTH.wireName;
+            if (answers.stream().anyMatch(a -> a.getKey().equals(mrdsl))) {
+                // the initiator's declaration was rejected in this response: declare ours in the next one,
+                // which means not entering full feature phase yet
+                transit = transit && in.nsg() != STAGE_FULL_FEATURE;
+            } else {
+                maxRecvDeclared = true;
+                answers.add(Map.entry(mrdsl, Integer.toString(targetMaxRecvDataSegmentLength)));
+            }
         }
         pendingResponse = TextKeys.encodeToBytes(answers);
         pendingOffset = 0;
@@ -346,13 +352,15 @@ public final class LoginNegotiator {
                     continue;
                 case "IFMarkInt":
                 case "OFMarkInt":
+                case "SendTargets":
+                    // obsolete, or a full-feature-phase key: refused, the login goes on
+                    answers.add(Map.entry(key, OperationalKeys.REJECT));
+                    continue;
                 case "TargetAlias":
                 case "TargetPortalGroupTag":
                 case "TargetAddress":
-                case "SendTargets":
-                    // obsolete, or not the initiator's to send during login
-                    answers.add(Map.entry(key, OperationalKeys.REJECT));
-                    continue;
+                    return LoginStatus.INITIATOR_ERROR; // declarations only a target may make
+
                 default:
                     break;
             }
