@@ -9,8 +9,9 @@
 #   lost     blocks acknowledged by the killed gateway that the survivor reads back wrong (verify errors)
 #   stale    blocks the survivor wrote after the failover that read back wrong once the killed gateway was
 #            restarted and rejoined (late writes of the old owner landing after newer ones: fencing failed)
-# The victim alternates a, b, a, ... and is restarted (CMD run through bash -c, must print nothing needed and
-# return once started; its new PID is taken from `pgrep -n -f` of --match-a/--match-b) between runs.
+# The victim alternates a, b, a, ... and is restarted between runs: CMD runs the gateway in the foreground
+# (for example `java -jar gateway-node/target/gateway-node.jar run --name gw-a ...`); the script starts it
+# in the background with exec, so it knows the new PID and signals only processes it started.
 # Both gateways must serve the same LUN from shared storage (RBD, or one file disk in a shared --data-dir).
 # THE LUN'S FIRST --region BYTES ARE OVERWRITTEN.
 #
@@ -18,7 +19,6 @@
 #   --lun N              LUN number [0]             --runs N        failovers to measure [5]
 #   --region BYTES       bytes written per run [64M]  --kill-after S  seconds of writing before SIGKILL [2]
 #   --settle S           seconds to wait after a restart (ALUA settling delay + margin) [15]
-#   --match-a/--match-b  pgrep -f pattern to find a restarted gateway's PID [--name gw-a / --name gw-b]
 #   --fio PATH           fio with the libiscsi engine [$FIO, /opt/rbdgw-tools/bin/fio-iscsi, fio]
 #   --initiator IQN      initiator name [iqn.2026-11.io.rbdgw.bench:failover]
 #   --out DIR            raw fio output [bench/results/failover-<UTC timestamp>]
@@ -30,7 +30,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 LUN=0; RUNS=5; REGION=64M; KILL_AFTER=2; SETTLE=15; FIOBIN=${FIO:-}
 INITIATOR=iqn.2026-11.io.rbdgw.bench:failover; OUT=; IQN=
-declare -A PORTAL=() PID=() RESTART=() MATCH=([a]="--name gw-a" [b]="--name gw-b")
+declare -A PORTAL=() PID=() RESTART=()
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -38,7 +38,6 @@ while [ $# -gt 0 ]; do
     --portal-a) PORTAL[a]=$2; shift 2 ;;   --portal-b) PORTAL[b]=$2; shift 2 ;;
     --pid-a) PID[a]=$2; shift 2 ;;         --pid-b) PID[b]=$2; shift 2 ;;
     --restart-a) RESTART[a]=$2; shift 2 ;; --restart-b) RESTART[b]=$2; shift 2 ;;
-    --match-a) MATCH[a]=$2; shift 2 ;;     --match-b) MATCH[b]=$2; shift 2 ;;
     --iqn) IQN=$2; shift 2 ;;              --lun) LUN=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;            --region) REGION=$2; shift 2 ;;
     --kill-after) KILL_AFTER=$2; shift 2 ;; --settle) SETTLE=$2; shift 2 ;;
@@ -110,9 +109,12 @@ for run in $(seq 1 "$RUNS"); do
 
   # newer data through the survivor, then the old gateway comes back: nothing of it may land on top
   fio_on "r$run-newer" "$survivor" --rw=write --size="$REGION" --do_verify=0 --randseed=$((5000 + run)) || true
-  bash -c "${RESTART[$victim]}" >> "$OUT/restart-$victim.log" 2>&1
+  # the restart command runs the gateway in the foreground; exec makes $! its own PID, so that
+  # the next run kills exactly the process this script started
+  bash -c "exec ${RESTART[$victim]}" >> "$OUT/restart-$victim.log" 2>&1 < /dev/null &
+  PID[$victim]=$!
   sleep "$SETTLE"
-  PID[$victim]=$(pgrep -n -f -- "${MATCH[$victim]}") || { echo "restarted gateway $victim not found" >&2; exit 1; }
+  kill -0 "${PID[$victim]}" 2>/dev/null || { echo "restarted gateway $victim exited; see $OUT/restart-$victim.log" >&2; exit 1; }
   fio_on "r$run-stale" "$survivor" --rw=write --size="$REGION" --verify_only --randseed=$((5000 + run)) || true
   stale=$(json "$OUT/r$run-stale.json" 'j.get("total_err", 0)')
 
