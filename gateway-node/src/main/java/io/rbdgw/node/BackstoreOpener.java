@@ -54,12 +54,7 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
         }
         if (disk.backstore() == Backstore.MEMORY) {
             long size = disk.size() - disk.size() % BLOCK_SIZE;
-            if (size > Runtime.getRuntime().maxMemory() - (256L << 20)) {
-                // The memory disk lives on the Java heap; running out of it mid-I/O helps nobody.
-                throw new IllegalStateException("memory disk " + disk.id() + " of " + size
-                        + " bytes does not fit in this JVM's heap (" + Runtime.getRuntime().maxMemory()
-                        + " bytes): make it smaller or start java with a larger -Xmx");
-            }
+            checkFitsHeap(disk.id(), size);
             return new MemoryBlockDevice(size, BLOCK_SIZE, "memory:" + disk.wwnSeed());
         }
         return cluster().images(disk.pool()).open(disk.image());
@@ -73,6 +68,19 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
         }
         long size = disk.size() - disk.size() % BLOCK_SIZE;
         return FileBlockDevice.open(path, size, BLOCK_SIZE, true, FileBlockDevice.DEFAULT_IO_THREADS);
+    }
+
+    /**
+     * A memory disk lives on the Java heap; one that does not fit would fail mid-I/O, so it is refused
+     * up front with what to do about it.
+     */
+    static void checkFitsHeap(String diskId, long size) {
+        long heap = Runtime.getRuntime().maxMemory();
+        if (size > heap - (256L << 20)) {
+            throw new IllegalArgumentException("memory disk " + diskId + " of " + size
+                    + " bytes does not fit in this JVM's heap (" + heap
+                    + " bytes): make it smaller or start java with a larger -Xmx");
+        }
     }
 
     /** The Ceph connection, made now if there is none (without waiting again right after a failure). */

@@ -33,6 +33,9 @@ import picocli.CommandLine.Option;
         description = "Run a cluster gateway: serve the targets configured in ZooKeeper.")
 public final class RunCommand implements Callable<Integer> {
 
+    @picocli.CommandLine.Mixin
+    GatewayOptions gw = new GatewayOptions();
+
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
     @Option(names = "--zookeeper", required = true, paramLabel = "HOSTS",
@@ -49,12 +52,7 @@ public final class RunCommand implements Callable<Integer> {
             description = "Portal address; repeat for several (default: ${DEFAULT-VALUE}).")
     List<String> listen;
 
-    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "ceph.conf of the cluster holding the RBD disks.")
-    Path cephConf;
 
-    @Option(names = "--ceph-id", defaultValue = "admin", paramLabel = "NAME",
-            description = "Ceph client name without 'client.' (default: ${DEFAULT-VALUE}).")
-    String cephId;
 
     @Option(names = "--data-dir", defaultValue = "./data",
             description = "Directory that relative paths of file disks are resolved against (default: ${DEFAULT-VALUE}).")
@@ -68,11 +66,7 @@ public final class RunCommand implements Callable<Integer> {
             description = "ZooKeeper session timeout in seconds (default: ${DEFAULT-VALUE}).")
     int zkSessionSeconds;
 
-    @Option(names = "--nop-interval", defaultValue = "5", description = "Seconds of silence before a NOP-In ping (default: ${DEFAULT-VALUE}).")
-    int nopInterval;
 
-    @Option(names = "--nop-timeout", defaultValue = "5", description = "Seconds an initiator has to answer a ping (default: ${DEFAULT-VALUE}).")
-    int nopTimeout;
 
     @Option(names = "--alua-settle", defaultValue = "10",
             description = "Seconds a (re)joining gateway waits before the coordinator gives it LUNs (default: ${DEFAULT-VALUE}).")
@@ -82,8 +76,6 @@ public final class RunCommand implements Callable<Integer> {
             description = "Blocklist expiry when fencing a lost gateway's RADOS client (default: ${DEFAULT-VALUE}).")
     int fenceSeconds;
 
-    @Option(names = "--io-threads", defaultValue = "2", description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
-    int ioThreads;
 
     @Override
     public Integer call() throws Exception {
@@ -108,10 +100,9 @@ public final class RunCommand implements Callable<Integer> {
                 .build();
         zk.start();
         ConfigStore store = new ConfigStore(zk, zkRoot);
-        ConnectionSettings settings = ConnectionSettings.defaults()
-                .withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout));
+        ConnectionSettings settings = gw.connectionSettings();
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
-                ioThreads, dataDir, cephConf, cephId, Duration.ofSeconds(retrySeconds),
+                gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(retrySeconds),
                 Duration.ofSeconds(aluaSettleSeconds), fenceSeconds));
         List<Portal> portals = gateway.portals();
         gateway.start();

@@ -48,6 +48,9 @@ import picocli.CommandLine.Option;
         description = "Run a single-node system: embedded ZooKeeper, one gateway and the admin API.")
 public final class StandaloneCommand implements Callable<Integer> {
 
+    @picocli.CommandLine.Mixin
+    GatewayOptions gw = new GatewayOptions();
+
     private static final Logger log = LoggerFactory.getLogger(StandaloneCommand.class);
 
     static final String GATEWAY_NAME = "standalone";
@@ -79,12 +82,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             description = "Seed LUN 0 as an existing RBD image instead of the file (needs --ceph-conf).")
     String rbd;
 
-    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "ceph.conf of the cluster holding RBD disks.")
-    Path cephConf;
 
-    @Option(names = "--ceph-id", defaultValue = "admin", paramLabel = "NAME",
-            description = "Ceph client name without 'client.' (default: ${DEFAULT-VALUE}); its keyring is found through ceph.conf.")
-    String cephId;
 
     @Option(names = "--target-iqn", defaultValue = "iqn.2026-11.io.rbdgw:standalone", description = "Name of the seeded target (default: ${DEFAULT-VALUE}).")
     String targetIqn;
@@ -101,14 +99,8 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--mutual-chap-secret", description = "Mutual CHAP: the target's own secret.")
     String mutualSecret;
 
-    @Option(names = "--nop-interval", defaultValue = "5", description = "Seconds of silence before a NOP-In ping (default: ${DEFAULT-VALUE}).")
-    int nopInterval;
 
-    @Option(names = "--nop-timeout", defaultValue = "5", description = "Seconds an initiator has to answer a ping (default: ${DEFAULT-VALUE}).")
-    int nopTimeout;
 
-    @Option(names = "--io-threads", defaultValue = "2", description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
-    int ioThreads;
 
     @Override
     public Integer call() throws Exception {
@@ -124,7 +116,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         if (rbd != null && memory) {
             throw new IllegalArgumentException("--rbd and --memory exclude each other");
         }
-        if (rbd != null && cephConf == null) {
+        if (rbd != null && gw.cephConf == null) {
             throw new IllegalArgumentException("--rbd needs --ceph-conf FILE");
         }
         long size = Sizes.parse(lunSize);
@@ -150,11 +142,10 @@ public final class StandaloneCommand implements Callable<Integer> {
         ConfigStore store = new ConfigStore(zk, ZK_ROOT);
         store.initialize();
 
-        ConnectionSettings settings = ConnectionSettings.defaults()
-                .withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout));
+        ConnectionSettings settings = gw.connectionSettings();
         // One gateway: it elects itself coordinator and owns every LUN (Active/Optimized) at once.
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(GATEWAY_NAME, List.of(portal),
-                settings, ioThreads, dataDir, cephConf, cephId, Duration.ofSeconds(10), Duration.ZERO, 3600));
+                settings, gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(10), Duration.ZERO, 3600));
         Portal bound = gateway.portals().get(0);
         long epoch = seed(store, bound, seedDisk, seedAuth);
         gateway.start();
@@ -167,7 +158,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         AdminServer api = AdminServer.start(AdminServer.Options.of(store, passwordHash)
                 .withListen(admin.getAddress().getHostAddress(), admin.getPort())
                 .withDataDir(dataDir.resolve("disks"))
-                .withCeph(cephConf == null ? CephAccess.none() : CephAccess.lazy(RbdCluster.Options.of(cephId, cephConf))));
+                .withCeph(gw.cephConf == null ? CephAccess.none() : CephAccess.lazy(RbdCluster.Options.of(gw.cephId, gw.cephConf))));
 
         CountDownLatch stopRequested = new CountDownLatch(1);
         Shutdown.onTermination(stopRequested::countDown);
@@ -193,18 +184,14 @@ public final class StandaloneCommand implements Callable<Integer> {
             String pool = rbd.substring(0, slash);
             String image = rbd.substring(slash + 1);
             // The image must exist; its own size is what the disk records.
-            try (RbdCluster cluster = RbdCluster.connect(cephId, cephConf)) {
+            try (RbdCluster cluster = RbdCluster.connect(gw.cephId, gw.cephConf)) {
                 return Disk.rbd(pool, image, cluster.images(pool).size(image));
             } catch (io.rbdgw.block.rbd.CephException e) {
                 throw new IllegalArgumentException("cannot use RBD image " + rbd + ": " + e.getMessage(), e);
             }
         }
         if (memory) {
-            if (size > Runtime.getRuntime().maxMemory() - (256L << 20)) {
-                // The memory LUN lives on the Java heap; running out of it mid-I/O helps nobody.
-                throw new IllegalArgumentException("a memory LUN of " + size + " bytes does not fit in this JVM's heap ("
-                        + Runtime.getRuntime().maxMemory() + " bytes): use a smaller --lun-size or start java with -Xmx larger than the LUN");
-            }
+            BackstoreOpener.checkFitsHeap("memory/lun0", size);
             return Disk.memory("memory", "lun0", size);
         }
         return Disk.file("local", "lun0", size, "lun0.img");
@@ -291,7 +278,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         return switch (d.backstore()) {
             case FILE -> dataDir.resolve(d.path()).toAbsolutePath() + ", " + d.size() + " bytes";
             case MEMORY -> "memory, " + d.size() + " bytes";
-            case RBD -> "rbd " + d.id() + " (client." + cephId + ")";
+            case RBD -> "rbd " + d.id() + " (client." + gw.cephId + ")";
         };
     }
 }
