@@ -27,6 +27,8 @@ import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -42,6 +44,14 @@ import org.slf4j.LoggerFactory;
  * its disks stay where they are and fencing is retried. A member that appears gets disks only after the
  * settling delay (no thrashing while a gateway flaps); a member with a {@code drain/<name>} node gets none and
  * gives its disks away. Members already present when a coordinator becomes leader are settled at once.
+ * Every fencing is recorded at {@code fenced/<name>} ({@link FenceRecord}) so the fenced gateway learns of it.
+ *
+ * <p>Only a coordinator that kept its own session while a member's ended can tell that the member was cut off.
+ * When the whole ensemble was down for longer than the session timeout every session ended, every gateway kept
+ * serving, and a coordinator elected afterwards sees owners that have not re-registered yet. So a coordinator
+ * whose own session was lost does not judge anyone lost right after its election: it leaves ownership as it is
+ * until every recorded owner is a member again, or at most the rejoin grace (twice the session timeout after
+ * its reconnection); only owners still absent then are fenced and lose their disks.
  *
  * <p>All decisions run on the coordinator's own thread; ZooKeeper changes only trigger a pass.
  */
@@ -60,6 +70,17 @@ public final class AluaCoordinator implements Closeable {
     private final ScheduledExecutorService executor;
     private final AtomicBoolean queued = new AtomicBoolean();
     private volatile boolean closed;
+    // this client's session history: an election soon after a lost session may follow an ensemble outage
+    private volatile boolean sessionLost;
+    private volatile long recoveredAt; // nanoTime of the reconnection after the last lost session; 0: none
+    private final ConnectionStateListener sessions = (c, state) -> {
+        if (state == ConnectionState.LOST) {
+            sessionLost = true;
+        } else if (state.isConnected() && sessionLost) {
+            sessionLost = false;
+            recoveredAt = System.nanoTime() | 1;
+        }
+    };
 
     // coordinator thread only; reset when leadership is gained
     private boolean leading;
@@ -67,6 +88,9 @@ public final class AluaCoordinator implements Closeable {
     private final Map<String, Long> joinedAt = new HashMap<>();
     private final Map<String, String> unfenced = new TreeMap<>(); // lost gateway -> last known RADOS address
     private long pendingUntil;
+    private boolean baselinePending; // elected, first full pass not done yet
+    private long holdUntil;          // after an outage: nobody is judged lost before this (nanoTime)
+    private boolean holding;
 
     /**
      * @param self        this gateway's name (the latch participant id)
@@ -98,7 +122,19 @@ public final class AluaCoordinator implements Closeable {
                 joinedAt.clear();
                 unfenced.clear();
                 pendingUntil = 0;
-                log.info("gateway {} is the ALUA coordinator", self);
+                long recovered = recoveredAt;
+                long now = System.nanoTime();
+                long grace = rejoinGraceNanos();
+                holding = recovered != 0 && now - (recovered + grace) < 0;
+                holdUntil = recovered + grace;
+                if (holding) {
+                    log.warn("gateway {} is the ALUA coordinator after its own ZooKeeper session was lost (ZooKeeper "
+                            + "outage?): ownership stays as it is until every owner has re-registered, at most {} ms; "
+                            + "only owners still absent then are fenced", self,
+                            TimeUnit.NANOSECONDS.toMillis(holdUntil - now));
+                } else {
+                    log.info("gateway {} is the ALUA coordinator", self);
+                }
                 pass(true);
             }
 
@@ -108,6 +144,7 @@ public final class AluaCoordinator implements Closeable {
                 log.info("gateway {} is no longer the ALUA coordinator", self);
             }
         }, executor);
+        client.getConnectionStateListenable().addListener(sessions);
         for (String path : List.of(layout.members(), layout.drains(), layout.disks())) {
             CuratorCache c = CuratorCache.build(client, path);
             c.listenable().addListener((type, oldData, data) -> kick());
@@ -149,8 +186,13 @@ public final class AluaCoordinator implements Closeable {
         if (closed || !leading || !latch.hasLeadership()) {
             return;
         }
+        baselinePending |= justElected;
         try {
-            rebalance(justElected);
+            if (holding && !rejoined()) {
+                return;
+            }
+            rebalance(baselinePending);
+            baselinePending = false;
         } catch (Exception e) {
             log.warn("ALUA coordination pass failed ({}); retrying in {} ms", e.toString(), retryMillis);
             later(retryMillis);
@@ -201,6 +243,7 @@ public final class AluaCoordinator implements Closeable {
         for (Map.Entry<String, String> e : new ArrayList<>(unfenced.entrySet())) {
             try {
                 fencer.fence(e.getKey(), e.getValue());
+                recordFence(e.getKey(), e.getValue());
                 unfenced.remove(e.getKey());
                 log.info("gateway {} fenced ({})", e.getKey(), e.getValue() == null ? "no RADOS address" : e.getValue());
             } catch (Exception ex) {
@@ -285,6 +328,55 @@ public final class AluaCoordinator implements Closeable {
         }
     }
 
+    /**
+     * While holding after an outage: whether every recorded owner is a member again (then the hold ends and the
+     * first pass runs), or the grace is over. Otherwise checks again when members change or the grace ends.
+     */
+    private boolean rejoined() throws Exception {
+        long now = System.nanoTime();
+        Map<String, Member> members = readMembers();
+        Set<String> absent = new TreeSet<>();
+        readOwnership().values().forEach(r -> {
+            if (!members.containsKey(r.value.owner())) {
+                absent.add(r.value.owner());
+            }
+        });
+        if (absent.isEmpty()) {
+            log.info("every LUN owner has re-registered with ZooKeeper; coordinating again with ownership unchanged");
+        } else if (now - holdUntil >= 0) {
+            log.warn("gateways {} did not re-register within the rejoin grace: treating them as lost", absent);
+        } else {
+            later(Math.min(retryMillis * 5, TimeUnit.NANOSECONDS.toMillis(holdUntil - now) + 1));
+            return false;
+        }
+        holding = false;
+        return true;
+    }
+
+    /** Twice the negotiated session timeout: the old sessions expire one timeout after the ensemble is back. */
+    private long rejoinGraceNanos() {
+        int negotiated = client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();
+        return TimeUnit.MILLISECONDS.toNanos(2L * (negotiated > 0 ? negotiated : 30_000));
+    }
+
+    /** Records the fencing where the fenced gateway watches for it. */
+    private void recordFence(String gateway, String address) throws Exception {
+        if (address == null) {
+            return;
+        }
+        byte[] data = docs.write(new FenceRecord(gateway, address, System.currentTimeMillis(), self));
+        String path = layout.fence(gateway);
+        try {
+            client.setData().forPath(path, data);
+        } catch (KeeperException.NoNodeException e) {
+            try {
+                client.create().creatingParentsIfNeeded().forPath(path, data);
+            } catch (KeeperException.NodeExistsException raced) {
+                client.setData().forPath(path, data);
+            }
+        }
+    }
+
     private static String recordedAddress(Map<String, Versioned> records, String owner) {
         for (Versioned r : records.values()) {
             if (r.value.owner().equals(owner) && r.value.ownerAddress() != null) {
@@ -356,6 +448,7 @@ public final class AluaCoordinator implements Closeable {
             return;
         }
         closed = true;
+        client.getConnectionStateListenable().removeListener(sessions);
         triggers.forEach(CuratorCache::close);
         try {
             latch.close();

@@ -153,4 +153,13 @@ public record ZkLayout(String root) {
     public String drain(String name) {
         return ZKPaths.makePath(drains(), Names.name("gateway name", name));
     }
+
+    /** Fence records, one per gateway the coordinator blocklisted ({@code FenceRecord}). */
+    public String fences() {
+        return ZKPaths.makePath(root, "fenced");
+    }
+
+    public String fence(String name) {
+        return ZKPaths.makePath(fences(), Names.name("gateway name", name));
+    }
 }

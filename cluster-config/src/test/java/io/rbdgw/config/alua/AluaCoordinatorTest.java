@@ -42,11 +42,15 @@ class AluaCoordinatorTest {
         final AluaCoordinator coordinator;
 
         Gw(String name) throws Exception {
-            this.name = name;
+            this(new MemberInfo(name, List.of(), "10.0.0.1:0/" + name + starts.incrementAndGet(), "test",
+                    System.currentTimeMillis() + starts.get()));
+        }
+
+        /** The same process (same info) on a new ZooKeeper client. */
+        Gw(MemberInfo info) throws Exception {
+            this.name = info.name();
             client = ZkTestSupport.client(zk.getConnectString());
-            membership = new GatewayMembership(client, layout,
-                    new MemberInfo(name, List.of(), "10.0.0.1:0/" + name + starts.incrementAndGet(), "test",
-                            System.currentTimeMillis() + starts.get()));
+            membership = new GatewayMembership(client, layout, info);
             coordinator = new AluaCoordinator(client, layout, name, this::fence, SETTLE, Duration.ofMillis(200));
             membership.start();
             membership.awaitRegistered(WAIT);
@@ -195,9 +199,15 @@ class AluaCoordinatorTest {
         start("b");
         awaitCounts(Map.of("a", 3L, "b", 3L));
 
+        String bAddress = gateways.get("b").membership.self().radosAddress();
         KillSession.kill(gateways.get("b").client.getZookeeperClient().getZooKeeper());
         await().atMost(WAIT).until(() -> events.size() == 1);
         assertThat(events.get(0)).startsWith("fence b ");
+        // recorded where b watches for it, with the address that was blocklisted
+        FenceRecord record = new io.rbdgw.config.store.Documents().read(layout.fence("b"),
+                admin.getData().forPath(layout.fence("b")), FenceRecord.class).value();
+        assertThat(record.radosAddress()).isEqualTo(bAddress);
+        assertThat(record.by()).isEqualTo("a");
         // the member node is re-created by the membership; after settling b gets its share again
         awaitCounts(Map.of("a", 3L, "b", 3L));
         assertThat(gateways.get("a").coordinator.isLeader()).isTrue();
@@ -216,6 +226,108 @@ class AluaCoordinatorTest {
         // a rejoins as a member (and as a latch participant) and gets its share back after settling
         awaitCounts(Map.of("a", 3L, "b", 3L));
         assertThat(gateways.values().stream().filter(g -> g.coordinator.isLeader()).count()).isEqualTo(1);
+    }
+
+    /** Waits until every running gateway's client has reported LOST (its session is given up). */
+    private void awaitAllLost(Map<String, java.util.concurrent.CountDownLatch> lost) {
+        await().atMost(WAIT).until(() -> lost.values().stream().allMatch(l -> l.getCount() == 0));
+    }
+
+    private Map<String, java.util.concurrent.CountDownLatch> watchLost() {
+        Map<String, java.util.concurrent.CountDownLatch> lost = new TreeMap<>();
+        gateways.forEach((n, g) -> {
+            java.util.concurrent.CountDownLatch l = new java.util.concurrent.CountDownLatch(1);
+            lost.put(n, l);
+            g.client.getConnectionStateListenable().addListener((c, state) -> {
+                if (state == org.apache.curator.framework.state.ConnectionState.LOST) {
+                    l.countDown();
+                }
+            });
+        });
+        return lost;
+    }
+
+    @Test
+    void ensembleOutageLongerThanTheSessionTimeoutFencesNobodyAndKeepsOwnership() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        start("b");
+        start("c");
+        awaitCounts(Map.of("a", 2L, "b", 2L, "c", 2L));
+        Map<String, LunOwnership> before = owners();
+        Map<String, java.util.concurrent.CountDownLatch> lost = watchLost();
+
+        zk.stop();
+        awaitAllLost(lost); // every client gave its session up (4 s session timeout)
+        zk.restart();       // same data: the old sessions come back and expire one session timeout later
+
+        // a coordinator leads again and acts (a new disk gets an owner) ...
+        addDisk("rbd/d7");
+        await().atMost(Duration.ofSeconds(40)).until(() -> owners().containsKey("rbd/d7"));
+        assertThat(gateways.values().stream().filter(g -> g.coordinator.isLeader()).count()).isEqualTo(1);
+        // ... everybody re-registered, nobody was fenced and no LUN moved
+        assertThat(admin.getChildren().forPath(layout.members())).containsExactlyInAnyOrder("a", "b", "c");
+        assertThat(events).isEmpty();
+        Map<String, LunOwnership> after = owners();
+        before.forEach((d, o) -> assertThat(after.get(d)).as(d).isEqualTo(o));
+        assertThat(admin.checkExists().forPath(layout.fences())).isNull();
+    }
+
+    @Test
+    void afterAnOutageAGatewayThatReconnectsLateButWithinTheGraceIsNotFenced() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        start("b");
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        Map<String, LunOwnership> before = owners();
+        MemberInfo b = gateways.get("b").membership.self();
+        Map<String, java.util.concurrent.CountDownLatch> lost = watchLost();
+
+        zk.stop();
+        awaitAllLost(lost);
+        gateways.remove("b").client.close(); // b's way to ZooKeeper stays down a while longer
+        zk.restart();
+        // a is elected once the old sessions expired; b is still away then
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        Thread.sleep(1000);
+        assertThat(events).isEmpty();
+        gateways.put("b", new Gw(b)); // the same gateway process reconnects
+
+        addDisk("rbd/d7");
+        await().atMost(Duration.ofSeconds(30)).until(() -> owners().containsKey("rbd/d7"));
+        assertThat(events).isEmpty();
+        Map<String, LunOwnership> after = owners();
+        before.forEach((d, o) -> assertThat(after.get(d)).as(d).isEqualTo(o));
+    }
+
+    @Test
+    void afterAnOutageOnlyTheGatewayThatDidNotComeBackIsFenced() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        start("b");
+        start("c");
+        awaitCounts(Map.of("a", 2L, "b", 2L, "c", 2L));
+        Map<String, LunOwnership> before = owners();
+        String cAddress = gateways.get("c").membership.self().radosAddress();
+        Map<String, java.util.concurrent.CountDownLatch> lost = watchLost();
+
+        zk.stop();
+        awaitAllLost(lost);
+        gateways.remove("c").client.close(); // c dies during the outage (nothing reaches ZooKeeper)
+        zk.restart();
+
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        assertThat(events).containsExactly("fence c " + cAddress + " by " + leader() + " owning 2");
+        Map<String, LunOwnership> after = owners();
+        before.forEach((d, o) -> {
+            if (!o.owner().equals("c")) {
+                assertThat(after.get(d)).as(d).isEqualTo(o);
+            }
+        });
+    }
+
+    private String leader() {
+        return gateways.values().stream().filter(g -> g.coordinator.isLeader()).map(g -> g.name).findFirst().orElse("none");
     }
 
     @Test
