@@ -9,6 +9,7 @@ import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.FileBlockDevice;
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.block.rbd.CephException;
+import io.rbdgw.block.rbd.RbdBlockDevice;
 import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Disk;
@@ -32,6 +33,7 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
     private final Path cephConf;
     private final Consumer<RbdCluster> onConnected;
     private RbdCluster cluster;
+    private volatile Consumer<RbdCluster> onBlocklisted = c -> { };
     private Exception lastConnectFailure;
     private long lastConnectAttempt;
     private boolean closed;
@@ -57,7 +59,20 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
             checkFitsHeap(disk.id(), size);
             return new MemoryBlockDevice(size, BLOCK_SIZE, "memory:" + disk.wwnSeed());
         }
-        return cluster().images(disk.pool()).open(disk.image());
+        RbdCluster c = cluster();
+        RbdBlockDevice device = c.images(disk.pool()).open(disk.image());
+        device.onBlocklisted(() -> onBlocklisted.accept(c));
+        return device;
+    }
+
+    /** Told, with the connection concerned, when librbd answers an operation with EBLOCKLISTED. */
+    public void onBlocklisted(Consumer<RbdCluster> listener) {
+        this.onBlocklisted = listener;
+    }
+
+    /** The current Ceph connection, without connecting; null when there is none. */
+    public synchronized RbdCluster current() {
+        return cluster;
     }
 
     private BlockDevice openFile(Disk disk) throws IOException {

@@ -19,7 +19,9 @@ import io.rbdgw.iscsi.session.ConnectionSettings;
 import io.rbdgw.iscsi.session.IscsiServer;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetRegistry;
-import org.apache.curator.framework.state.ConnectionState;
+import io.rbdgw.config.alua.FenceRecord;
+import io.rbdgw.config.store.Documents;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +59,8 @@ final class ClusterGateway implements AutoCloseable {
                 return t;
             });
     private final java.util.concurrent.atomic.AtomicBoolean publishScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    private final CuratorCache fenceRecord;
+    private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Opens the portals at once; they serve nothing until the first configuration is applied. */
     ClusterGateway(ConfigStore store, Options o) throws InterruptedException {
@@ -80,13 +84,52 @@ final class ClusterGateway implements AutoCloseable {
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
         sessions.onChange(this::schedulePublish);
-        // A lost session means the coordinator treats this gateway as gone and blocklists its RADOS
-        // client: stop using that client and rejoin with a new one (RBD LUNs are re-created, hosts see 3F/0E)
-        store.client().getConnectionStateListenable().addListener((c, newState) -> {
-            if (newState == ConnectionState.LOST && opener.cephConfigured()) {
-                log.warn("ZooKeeper session lost: this gateway's RADOS client is being fenced; reconnecting to Ceph "
-                        + "with a new client and re-opening the RBD disks");
-                reconciler.reopen(d -> d.backstore() == Backstore.RBD, opener::reconnect);
+        // A lost ZooKeeper session alone proves nothing: when the whole ensemble is down every gateway loses
+        // its session and the data path must go on. The RADOS client is replaced only once it is known to be
+        // fenced: librbd answers EBLOCKLISTED, or the coordinator recorded a fence of its address.
+        opener.onBlocklisted(c -> fenced(c, "librbd reports EBLOCKLISTED"));
+        this.fenceRecord = CuratorCache.build(store.client(), store.layout().fence(name));
+        fenceRecord.listenable().addListener((type, oldData, data) -> {
+            if (data != null && data.getData() != null && data.getData().length > 0) {
+                onFenceRecord(store.layout().fence(name), data.getData());
+            }
+        });
+    }
+
+    private void onFenceRecord(String path, byte[] data) {
+        FenceRecord r;
+        try {
+            r = new Documents().read(path, data, FenceRecord.class).value();
+        } catch (RuntimeException e) {
+            log.warn("ignoring unreadable fence record {}: {}", path, e.toString());
+            return;
+        }
+        RbdCluster current = opener.current();
+        if (current != null && r.radosAddress().equals(addressOf(current))) {
+            fenced(current, "coordinator " + r.by() + " recorded that it fenced this gateway");
+        }
+    }
+
+    private static String addressOf(RbdCluster c) {
+        try {
+            return c.clientAddress();
+        } catch (Exception e) {
+            return null; // closed meanwhile
+        }
+    }
+
+    /** Replaces a fenced RADOS client (once per client): the RBD disks close (hosts see 3F/0E) and re-open. */
+    private void fenced(RbdCluster which, String why) {
+        if (which != opener.current() || !reconnecting.compareAndSet(false, true)) {
+            return; // already replaced, or being replaced
+        }
+        log.warn("{}: RADOS client {} is blocklisted; closing the RBD disks, reconnecting to Ceph with a new client "
+                + "and re-opening them", why, addressOf(which));
+        reconciler.reopen(d -> d.backstore() == Backstore.RBD, () -> {
+            try {
+                opener.reconnect();
+            } finally {
+                reconnecting.set(false);
             }
         });
     }
@@ -97,6 +140,7 @@ final class ClusterGateway implements AutoCloseable {
         watcher.start();
         alua.start();
         coordinator.start();
+        fenceRecord.start();
         if (opener.cephConfigured()) {
             try {
                 opener.cluster(); // publish the RADOS address early; RBD disks retry on their own
@@ -144,6 +188,7 @@ final class ClusterGateway implements AutoCloseable {
     public void close() {
         log.info("stopping gateway {}", name);
         publisher.shutdownNow();
+        fenceRecord.close();
         closeQuietly(coordinator);
         closeQuietly(alua);
         watcher.close();

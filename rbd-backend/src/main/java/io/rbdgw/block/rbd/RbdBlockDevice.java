@@ -131,6 +131,8 @@ public final class RbdBlockDevice implements BlockDevice {
     private final long watchHandle;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<Runnable> resizeListeners = new CopyOnWriteArrayList<>();
+    private volatile Runnable blocklistListener;
+    private final java.util.concurrent.atomic.AtomicBoolean blocklistReported = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile DeviceInfo info;
     private volatile boolean closed;
     private boolean released;
@@ -498,6 +500,27 @@ public final class RbdBlockDevice implements BlockDevice {
         fail(callback, error);
     }
 
+    /**
+     * Tells {@code listener} (once, on a separate thread) when an operation fails because this client is
+     * blocklisted: the owner of the connection must stop using it and reconnect with a new client.
+     */
+    public void onBlocklisted(Runnable listener) {
+        this.blocklistListener = listener;
+    }
+
+    private void reportBlocklisted() {
+        Runnable l = blocklistListener;
+        if (l != null && blocklistReported.compareAndSet(false, true)) {
+            EVENTS.execute(() -> {
+                try {
+                    l.run();
+                } catch (RuntimeException e) {
+                    LOG.error("blocklist listener failed", e);
+                }
+            });
+        }
+    }
+
     /** Called on a librbd thread with the operation's return value. */
     void complete(Aio.Op op, long rv) {
         IoCallback callback = op.callback;
@@ -525,6 +548,9 @@ public final class RbdBlockDevice implements BlockDevice {
         }
         if (errno == Errno.EINVAL) {
             LOG.error("librbd rejected {} as invalid (EINVAL): a gateway bug", what);
+        }
+        if (errno == Errno.ESHUTDOWN) {
+            reportBlocklisted();
         }
         return new BlockDeviceException(kindOf(op.type, errno), what + " failed: " + reasonOf(errno));
     }
