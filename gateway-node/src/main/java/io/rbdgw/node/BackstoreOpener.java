@@ -10,6 +10,7 @@ import io.rbdgw.block.FileBlockDevice;
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.block.rbd.CephException;
 import io.rbdgw.block.rbd.RbdBlockDevice;
+import io.rbdgw.block.rbd.RbdImages;
 import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Disk;
@@ -63,6 +64,35 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
         RbdBlockDevice device = c.images(disk.pool()).open(disk.image());
         device.onBlocklisted(() -> onBlocklisted.accept(c));
         return device;
+    }
+
+    /**
+     * An image with exclusive-lock would have its lock moved between the gateways on every write (each gateway
+     * serves I/O), and librbd blocklists a holder whose lock it breaks, behind the coordinator's back. So the
+     * lock features are disabled here when librbd can (it asks a librbd holder to release the lock); when it
+     * cannot (a client that took the lock explicitly, journaling) the disk is served degraded, with the command
+     * that fixes it, and disabling is retried on every pass.
+     */
+    @Override
+    public java.util.Optional<String> check(Disk disk, BlockDevice device) {
+        if (!(device instanceof RbdBlockDevice image)) {
+            return java.util.Optional.empty();
+        }
+        try {
+            long disabled = image.disableExclusiveLock();
+            if (disabled != 0) {
+                log.warn("disk {}: disabled {} on image {}/{}: every gateway writes it, so an exclusive lock "
+                        + "would move between them on every write (see docs/rbd.md)", disk.id(),
+                        RbdImages.featureNames(disabled), disk.pool(), disk.image());
+            }
+            return java.util.Optional.empty();
+        } catch (CephException e) {
+            String why = "image has the exclusive-lock feature and it cannot be disabled (" + e.getMessage()
+                    + "); served anyway, but the lock moves between the gateways on every write (slow) and librbd "
+                    + "may blocklist a gateway whose lock it breaks";
+            log.warn("disk {}: {}", disk.id(), why);
+            return java.util.Optional.of(why);
+        }
     }
 
     /** Told, with the connection concerned, when librbd answers an operation with EBLOCKLISTED. */

@@ -12,4 +12,12 @@ public interface DiskOpener {
      * message when the disk cannot be served (image missing, Ceph unreachable, file not writable).
      */
     BlockDevice open(Disk disk) throws Exception;
+
+    /**
+     * Checks a device this opener opened, on its first and every later pass: empty when it is fit to serve,
+     * else why it is served only degraded (reported in the gateway's status). May fix what it can.
+     */
+    default java.util.Optional<String> check(Disk disk, BlockDevice device) {
+        return java.util.Optional.empty();
+    }
 }

@@ -518,6 +518,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private OpenDisk acquire(Disk spec, Map<String, String> problems) {
         OpenDisk d = disks.get(spec.id());
         if (d != null) {
+            opener.check(spec, d.device).ifPresent(w -> problems.put("disk " + spec.id(), w));
             return d;
         }
         BlockDevice device;
@@ -533,6 +534,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                     + "(retrying every {} s)", spec.id(), describe(spec), why, gatewayName, retryInterval.toSeconds());
             return null;
         }
+        opener.check(spec, device).ifPresent(w -> problems.put("disk " + spec.id(), w));
         OpenDisk opened = new OpenDisk(spec, device);
         if (device instanceof RbdBlockDevice image) {
             // `rbd resize` (by the admin API or by hand): hosts learn it through CAPACITY DATA HAS CHANGED

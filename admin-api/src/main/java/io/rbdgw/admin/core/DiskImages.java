@@ -63,7 +63,8 @@ public final class DiskImages {
             return new Disk(pool, image, size, wwnSeed, Backstore.FILE, path.toString());
         }
         try {
-            rbd(pool).create(image, size);
+            // no exclusive-lock: every gateway writes the image (see docs/rbd.md)
+            rbd(pool).create(image, size, RbdImages.GATEWAY_FEATURES, RbdImages.DEFAULT_ORDER);
         } catch (CephException e) {
             throw map(e, "create image " + pool + "/" + image);
         }
@@ -98,7 +99,28 @@ public final class DiskImages {
             throw ApiException.badRequest("image " + pool + "/" + image + " has " + actual + " bytes, not " + size
                     + ": omit the size or resize it after import");
         }
+        if (backstore == Backstore.RBD) {
+            fitForGateways(pool, image);
+        }
         return new Disk(pool, image, actual, wwnSeed, backstore, path);
+    }
+
+    /**
+     * Disables exclusive-lock (with object-map and fast-diff) on an imported image: images made by Ceph's
+     * defaults or by ceph-iscsi have it, and the gateways would move the lock between them on every write.
+     * librbd takes it from another librbd client that holds it; one that took it explicitly (tcmu-runner of a
+     * ceph-iscsi still running) keeps it, and so does an image with journaling: 409 with what to do.
+     */
+    private void fitForGateways(String pool, String image) {
+        try {
+            rbd(pool).disableExclusiveLock(image);
+        } catch (CephException e) {
+            if (e.reason() == CephException.Reason.NOT_FOUND || e.reason() == CephException.Reason.UNREACHABLE
+                    || e.reason() == CephException.Reason.PERMISSION_DENIED) {
+                throw map(e, "update the features of image " + pool + "/" + image);
+            }
+            throw ApiException.conflict("cannot import image " + pool + "/" + image + ": " + e.getMessage());
+        }
     }
 
     public void resize(Disk disk, long size) {

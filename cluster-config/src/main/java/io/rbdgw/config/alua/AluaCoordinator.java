@@ -73,12 +73,26 @@ public final class AluaCoordinator implements Closeable {
     // this client's session history: an election soon after a lost session may follow an ensemble outage
     private volatile boolean sessionLost;
     private volatile long recoveredAt; // nanoTime of the reconnection after the last lost session; 0: none
+    // sessions seen owning member nodes (this one's included) since the last loss; at a loss they become stale:
+    // the restarted ensemble keeps their nodes until they expire, one session timeout later
+    private final Set<Long> memberSessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile Set<Long> staleSessions = Set.of();
     private final ConnectionStateListener sessions = (c, state) -> {
         if (state == ConnectionState.LOST) {
             sessionLost = true;
-        } else if (state.isConnected() && sessionLost) {
-            sessionLost = false;
-            recoveredAt = System.nanoTime() | 1;
+            Set<Long> stale = new HashSet<>(memberSessions);
+            memberSessions.clear();
+            staleSessions = stale;
+        } else if (state.isConnected()) {
+            try {
+                memberSessions.add(c.getZookeeperClient().getZooKeeper().getSessionId());
+            } catch (Exception e) {
+                // not connected after all; the next state change tells
+            }
+            if (sessionLost) {
+                sessionLost = false;
+                recoveredAt = System.nanoTime() | 1;
+            }
         }
     };
 
@@ -147,7 +161,13 @@ public final class AluaCoordinator implements Closeable {
         client.getConnectionStateListenable().addListener(sessions);
         for (String path : List.of(layout.members(), layout.drains(), layout.disks())) {
             CuratorCache c = CuratorCache.build(client, path);
-            c.listenable().addListener((type, oldData, data) -> kick());
+            boolean members = path.equals(layout.members());
+            c.listenable().addListener((type, oldData, data) -> {
+                if (members && data != null && data.getStat() != null && data.getStat().getEphemeralOwner() != 0) {
+                    memberSessions.add(data.getStat().getEphemeralOwner());
+                }
+                kick();
+            });
             triggers.add(c);
             c.start();
         }
@@ -335,16 +355,28 @@ public final class AluaCoordinator implements Closeable {
     private boolean rejoined() throws Exception {
         long now = System.nanoTime();
         Map<String, Member> members = readMembers();
+        // a node of a session from before the outage is not a re-registration: it vanishes when that session
+        // expires (and the gateway's new session then re-creates it)
+        Set<Long> stale = staleSessions;
+        Set<String> old = new TreeSet<>();
+        members.forEach((n, m) -> {
+            if (stale.contains(m.session())) {
+                old.add(n);
+            }
+        });
         Set<String> absent = new TreeSet<>();
         readOwnership().values().forEach(r -> {
             if (!members.containsKey(r.value.owner())) {
                 absent.add(r.value.owner());
             }
         });
-        if (absent.isEmpty()) {
+        if (absent.isEmpty() && old.isEmpty()) {
             log.info("every LUN owner has re-registered with ZooKeeper; coordinating again with ownership unchanged");
         } else if (now - holdUntil >= 0) {
             log.warn("gateways {} did not re-register within the rejoin grace: treating them as lost", absent);
+            if (!old.isEmpty()) {
+                log.warn("gateways {} are still registered by sessions from before the outage", old);
+            }
         } else {
             later(Math.min(retryMillis * 5, TimeUnit.NANOSECONDS.toMillis(holdUntil - now) + 1));
             return false;

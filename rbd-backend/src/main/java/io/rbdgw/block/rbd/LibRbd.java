@@ -80,6 +80,9 @@ final class LibRbd {
 
     static native int rbd_get_features(long image, long[] features);
 
+    /** Enables ({@code enabled} 1) or disables (0) the features in {@code features}, dependencies included. */
+    static native int rbd_update_features(long image, long features, byte enabled);
+
     /** Bytes of contiguous image data per object before striping moves on (the object size unless fancy striping). */
     static native int rbd_get_stripe_unit(long image, long[] stripeUnit);
 

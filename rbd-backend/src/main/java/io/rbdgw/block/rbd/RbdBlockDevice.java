@@ -686,6 +686,21 @@ public final class RbdBlockDevice implements BlockDevice {
 
     // ------------------------------------------------------------------ exclusive lock (management)
 
+    /** The image's feature bits ({@code RBD_FEATURE_*}, see {@link RbdImages}). */
+    public long features() throws CephException {
+        long[] f = new long[1];
+        lockCall(LibRbd.rbd_get_features(image, f), "read the features of");
+        return f[0];
+    }
+
+    /**
+     * Disables exclusive-lock and the features that need it (object-map, fast-diff), see
+     * {@link RbdImages#disableExclusiveLock}; returns the bits it disabled (0 when there was nothing to do).
+     */
+    public long disableExclusiveLock() throws CephException {
+        return RbdImages.disableExclusiveLock(image, pool + "/" + name);
+    }
+
     /** Takes the exclusive lock explicitly: other clients' writes then fail (FENCED) instead of stealing it. */
     public void acquireExclusiveLock() throws CephException {
         lockCall(LibRbd.rbd_lock_acquire(image, LibRbd.LOCK_MODE_EXCLUSIVE), "acquire the exclusive lock of");

@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
  *       fails {@link #connect} and monitor commands with -ETIMEDOUT instead of hanging.</li>
  *   <li>{@code rados_osd_op_timeout}: an OSD op that gets no answer fails (TRANSIENT) instead of
  *       holding a SCSI command forever.</li>
+ *   <li>{@code rbd_blocklist_on_break_lock = false}: should an image still have exclusive-lock, librbd
+ *       breaking a peer gateway's lock does not blocklist it behind the ALUA coordinator's back.</li>
  * </ul>
  */
 public final class RbdCluster implements AutoCloseable {
@@ -108,6 +110,8 @@ public final class RbdCluster implements AutoCloseable {
                 rados.confSet("keyring", options.keyring().toString());
             }
             rados.confSet("rbd_cache", "false");
+            // fencing is the coordinator's: librbd must not blocklist a peer whose lock it breaks
+            rados.confSet("rbd_blocklist_on_break_lock", "false");
             String connect = Long.toString(options.connectTimeout().toSeconds());
             rados.confSet("client_mount_timeout", connect);
             rados.confSet("rados_mon_op_timeout", connect);

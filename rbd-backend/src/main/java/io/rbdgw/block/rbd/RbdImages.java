@@ -5,6 +5,7 @@ import com.ceph.rbd.Rbd;
 import com.ceph.rbd.RbdException;
 import com.ceph.rbd.RbdImage;
 import com.ceph.rbd.jna.RbdSnapInfo;
+import com.sun.jna.Pointer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,8 +17,22 @@ import java.util.List;
  */
 public final class RbdImages {
 
+    public static final long LAYERING = 1;
+    public static final long EXCLUSIVE_LOCK = 4;
+    public static final long OBJECT_MAP = 8;
+    public static final long FAST_DIFF = 16;
+    public static final long DEEP_FLATTEN = 32;
+    public static final long JOURNALING = 64;
     /** RBD_FEATURE_LAYERING | EXCLUSIVE_LOCK | OBJECT_MAP | FAST_DIFF | DEEP_FLATTEN: the CLI default (61). */
-    public static final long DEFAULT_FEATURES = 1 | 4 | 8 | 16 | 32;
+    public static final long DEFAULT_FEATURES = LAYERING | EXCLUSIVE_LOCK | OBJECT_MAP | FAST_DIFF | DEEP_FLATTEN;
+    /**
+     * What the gateways expect: every gateway writes every image at once (ALUA non-optimized paths serve I/O),
+     * so an exclusive lock would move between them on every write (see docs/rbd.md); object-map and fast-diff
+     * need the lock.
+     */
+    public static final long GATEWAY_FEATURES = LAYERING | DEEP_FLATTEN;
+    /** The features that need exclusive-lock, and the lock itself. */
+    static final long LOCK_FEATURES = EXCLUSIVE_LOCK | OBJECT_MAP | FAST_DIFF;
     /** 4 MiB objects. */
     public static final int DEFAULT_ORDER = 22;
 
@@ -120,6 +135,86 @@ public final class RbdImages {
 
     public void deleteSnapshot(String name, String snapshot) throws CephException {
         withImage(name, image -> image.snapRemove(snapshot), "delete snapshot " + snapshot + " of");
+    }
+
+    public long features(String name) throws CephException {
+        long[] f = new long[1];
+        withImage(name, image -> {
+            int rc = LibRbd.rbd_get_features(Pointer.nativeValue(image.getPointer()), f);
+            if (rc < 0) {
+                throw new RbdException("rbd_get_features", rc);
+            }
+        }, "read the features of");
+        return f[0];
+    }
+
+    /**
+     * Makes the image fit for the gateways: disables exclusive-lock, object-map and fast-diff (whichever are
+     * on). librbd asks a client that holds the lock to release it, which librbd clients do unless they took it
+     * explicitly (as tcmu-runner does for ceph-iscsi); then this fails and nothing changes. Refuses an image with
+     * journaling (rbd-mirror's journal mode needs the lock). Returns the bits disabled (0: nothing to do).
+     */
+    public long disableExclusiveLock(String name) throws CephException {
+        long[] out = new long[1];
+        CephException[] failure = new CephException[1];
+        withImage(name, image -> {
+            try {
+                out[0] = disableExclusiveLock(Pointer.nativeValue(image.getPointer()), pool + "/" + name);
+            } catch (CephException e) {
+                failure[0] = e;
+            }
+        }, "update the features of");
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return out[0];
+    }
+
+    static long disableExclusiveLock(long image, String what) throws CephException {
+        long[] f = new long[1];
+        int rc = LibRbd.rbd_get_features(image, f);
+        if (rc < 0) {
+            throw new CephException("cannot read the features of image " + what, rc);
+        }
+        long disable = f[0] & LOCK_FEATURES;
+        if (disable == 0) {
+            return 0;
+        }
+        if ((f[0] & JOURNALING) != 0) {
+            throw new CephException("image " + what + " has journaling (rbd-mirror journal mode), which needs "
+                    + "exclusive-lock; the gateways cannot serve it without the lock moving between them: "
+                    + disableCommand(what, disable | JOURNALING) + " after taking it out of mirroring", -Errno.EBUSY);
+        }
+        rc = LibRbd.rbd_update_features(image, disable, (byte) 0);
+        if (rc < 0) {
+            throw new CephException("cannot disable " + featureNames(disable) + " of image " + what
+                    + " (another client holds its exclusive lock and does not release it?): stop that client and run "
+                    + disableCommand(what, disable), rc);
+        }
+        return disable;
+    }
+
+    /** The {@code rbd feature disable} command that takes {@code features} off {@code poolImage}. */
+    public static String disableCommand(String poolImage, long features) {
+        return "rbd feature disable " + poolImage + " " + featureNames(features);
+    }
+
+    /** The names of the lock-related feature bits, dependents first (the order rbd accepts them in). */
+    public static String featureNames(long features) {
+        List<String> names = new ArrayList<>();
+        if ((features & JOURNALING) != 0) {
+            names.add("journaling");
+        }
+        if ((features & FAST_DIFF) != 0) {
+            names.add("fast-diff");
+        }
+        if ((features & OBJECT_MAP) != 0) {
+            names.add("object-map");
+        }
+        if ((features & EXCLUSIVE_LOCK) != 0) {
+            names.add("exclusive-lock");
+        }
+        return String.join(" ", names);
     }
 
     /** Opens the image for I/O with the default {@link RbdBlockDevice.Options}. */

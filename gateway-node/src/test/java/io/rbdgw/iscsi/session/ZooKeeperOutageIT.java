@@ -1,0 +1,325 @@
+package io.rbdgw.iscsi.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.netty.buffer.Unpooled;
+import io.rbdgw.config.alua.LunOwnership;
+import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.membership.MembershipView;
+import io.rbdgw.config.model.Client;
+import io.rbdgw.config.model.ConfigChange;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Gateway;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.model.Target;
+import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.store.Documents;
+import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.it.Cmd;
+import io.rbdgw.it.GatewayProcess;
+import io.rbdgw.it.TestCluster;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryForever;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Losing ZooKeeper alone does not stop I/O: two {@code run} gateways serve an RBD LUN while a host writes and
+ * reads through both; ZooKeeper (a TestingServer on a fixed port, restarted on the same data) is stopped first
+ * for less than the gateways' session timeout, then for more. Asserts: no command fails, everything written
+ * reads back (the only check conditions allowed are the retryable 2A/06 unit attentions sent while the peer's
+ * old ZooKeeper session expires and its member node is briefly gone), the gateways re-register, a coordinator leads, the ALUA owner and epoch are unchanged, neither
+ * gateway changed or lost its RADOS client (same published address, not on the blocklist), and a configuration
+ * change made after the restart is applied by both. The image is created with Ceph's default features: the
+ * gateways disable exclusive-lock, so alternating writes through both move no lock (no lock owner afterwards).
+ */
+class ZooKeeperOutageIT {
+
+    static final String IQN = "iqn.2026-11.io.rbdgw:zkout";
+    static final String HOST1 = "iqn.1993-08.org.debian:host1";
+    static final int SESSION_SECONDS = 4;
+    static final int BLOCKS = 8; // 4 KiB writes, sent as immediate data
+    static final int SLOTS = 256;
+    /** UNIT ATTENTION, ASYMMETRIC ACCESS STATE CHANGED. */
+    static final int ALUA_CHANGED = 0x062A06;
+
+    static {
+        System.setProperty("zookeeper.admin.enableServer", "false");
+    }
+
+    @TempDir
+    Path dir;
+
+    TestingServer zk;
+    CuratorFramework client;
+    ConfigStore store;
+    String image;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        image = TestCluster.createImage("zkout", "64M");
+        // tick 500 ms: the gateways' 4 s session timeout is honoured; the data directory survives stop()
+        InstanceSpec spec = new InstanceSpec(dir.resolve("zk").toFile(), GatewayProcess.freePort(), -1, -1, false, 1,
+                500, 100, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+        zk = new TestingServer(spec, true);
+        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
+                .sessionTimeoutMs(60000).connectionTimeoutMs(3000).retryPolicy(new RetryForever(200)).build();
+        client.start();
+        store = new ConfigStore(client, "/rbdgw");
+        store.initialize();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        client.close();
+        zk.close();
+        TestCluster.removeImage(image);
+    }
+
+    private GatewayProcess start(String name, int port) throws Exception {
+        return GatewayProcess.run(name, port, dir.resolve(name), zk.getConnectString(), "--retry-interval", "1",
+                "--alua-settle", "1", "--zk-session-timeout", Integer.toString(SESSION_SECONDS),
+                "--ceph-conf", TestCluster.conf().toString(), "--ceph-id", TestCluster.CLIENT_ID,
+                "--nop-interval", "600", "--nop-timeout", "600");
+    }
+
+    private LunOwnership owner(String disk) throws Exception {
+        String path = store.layout().aluaDisk(disk);
+        return new Documents().read(path, client.getData().forPath(path), LunOwnership.class).value();
+    }
+
+    private Map<String, String> radosAddresses() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (MemberInfo m : new MembershipView(client, store.layout()).members()) {
+            out.put(m.name(), m.radosAddress());
+        }
+        return out;
+    }
+
+    /** A host writing and reading its own region of the LUN through one gateway, checking every answer. */
+    private static final class Writer extends Thread {
+        final TestInitiator host;
+        final long base;
+        final Map<Long, byte[]> written = new ConcurrentHashMap<>();
+        final List<String> errors = new CopyOnWriteArrayList<>();
+        final AtomicLong done = new AtomicLong();
+        final AtomicLong alua = new AtomicLong();
+        final AtomicBoolean stop = new AtomicBoolean();
+        final Random random;
+
+        Writer(String name, TestInitiator host, long base, long seed) {
+            super(name);
+            this.host = host;
+            this.base = base;
+            this.random = new Random(seed);
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!stop.get()) {
+                    long lba = base + (long) random.nextInt(SLOTS) * BLOCKS;
+                    byte[] data = new byte[BLOCKS * 512];
+                    random.nextBytes(data);
+                    host.send(host.command(IscsiSessionTest.rw10(0x2A, lba, BLOCKS), false, true, data.length,
+                            Unpooled.wrappedBuffer(data), true));
+                    ScsiResponse w = host.expect(ScsiResponse.class, 35000);
+                    try {
+                        if (w.status() == 2 && IscsiSessionTest.senseKeyAscAscq(w) == ALUA_CHANGED) {
+                            alua.incrementAndGet(); // retryable: a multipath host re-reads the states and retries
+                            continue;
+                        }
+                        if (w.status() != 0) {
+                            errors.add(String.format("WRITE at %d: status %d sense %06x", lba, w.status(),
+                                    IscsiSessionTest.senseKeyAscAscq(w)));
+                            continue;
+                        }
+                    } finally {
+                        w.release();
+                    }
+                    written.put(lba, data);
+                    if (done.incrementAndGet() % 8 == 0) {
+                        long check = base + (long) random.nextInt(SLOTS) * BLOCKS;
+                        byte[] expected = written.get(check);
+                        if (expected != null && !java.util.Arrays.equals(read(check), expected)) {
+                            errors.add("READ at " + check + " returned other data than written");
+                        }
+                    }
+                }
+            } catch (Throwable t) {
+                errors.add("I/O failed: " + t);
+            }
+        }
+
+        void verifyAll() throws Exception {
+            for (Map.Entry<Long, byte[]> e : new java.util.TreeMap<>(written).entrySet()) {
+                assertThat(read(e.getKey())).as("LBA " + e.getKey()).isEqualTo(e.getValue());
+            }
+            assertThat(errors).isEmpty();
+        }
+
+        /** READ(10) of one slot; a CHECK CONDITION is recorded as an error (and null returned). */
+        byte[] read(long lba) throws Exception {
+            int len = BLOCKS * 512;
+            host.send(host.command(IscsiSessionTest.rw10(0x28, lba, BLOCKS), true, false, len, null, true));
+            byte[] out = new byte[len];
+            int got = 0;
+            while (true) {
+                Object o = host.poll(35000);
+                if (o == null) {
+                    throw new AssertionError("no answer to READ at " + lba);
+                }
+                try {
+                    if (o instanceof ScsiResponse r) {
+                        if (r.status() == 2 && IscsiSessionTest.senseKeyAscAscq(r) == ALUA_CHANGED) {
+                            alua.incrementAndGet();
+                            return read(lba);
+                        }
+                        errors.add(String.format("READ at %d: status %d sense %06x", lba, r.status(),
+                                r.status() == 0 ? 0 : IscsiSessionTest.senseKeyAscAscq(r)));
+                        return null;
+                    }
+                    io.rbdgw.iscsi.pdu.DataIn d = (io.rbdgw.iscsi.pdu.DataIn) o;
+                    d.data().getBytes(d.data().readerIndex(), out, got, d.data().readableBytes());
+                    got += d.data().readableBytes();
+                    if (d.hasStatus()) {
+                        if (d.status() != 0 || got != len) {
+                            errors.add("READ at " + lba + ": status " + d.status() + ", " + got + " bytes");
+                        }
+                        return out;
+                    }
+                } finally {
+                    io.netty.util.ReferenceCountUtil.release(o);
+                }
+            }
+        }
+    }
+
+    @Test
+    void ioGoesOnWhileZooKeeperIsDownAndTheGatewaysRejoinWithOwnershipUnchanged() throws Exception {
+        int portA = GatewayProcess.freePort();
+        int portB = GatewayProcess.freePort();
+        String disk = TestCluster.POOL + "/" + image;
+        long epoch = store.update(c -> List.of(
+                new ConfigChange.PutGateway(new Gateway("gw-a", List.of(new Portal("127.0.0.1", portA)), 1)),
+                new ConfigChange.PutGateway(new Gateway("gw-b", List.of(new Portal("127.0.0.1", portB)), 2)),
+                new ConfigChange.PutTarget(Target.of(IQN)),
+                new ConfigChange.PutDisk(Disk.rbd(TestCluster.POOL, image, 64 << 20)),
+                new ConfigChange.PutLun(new Lun(IQN, 0, disk)),
+                new ConfigChange.PutClient(Client.allLuns(IQN, HOST1))), 5);
+        List<Writer> writers = new ArrayList<>();
+        try (GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+          try {
+            MembershipView view = new MembershipView(client, store.layout());
+            await().atMost(Duration.ofSeconds(40)).untilAsserted(() ->
+                    assertThat(view.appliedAtLeast(epoch)).contains("gw-a", "gw-b"));
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> owner(disk) != null);
+            await().atMost(Duration.ofSeconds(30)).until(() -> radosAddresses().values().stream()
+                    .filter(java.util.Objects::nonNull).count() == 2);
+            LunOwnership initial = owner(disk);
+            Map<String, String> addresses = radosAddresses();
+
+            int i = 0;
+            for (int port : List.of(portA, portB)) {
+                TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", port));
+                host.login(TestInitiator.normalKeys(HOST1, IQN));
+                IscsiSessionTest.clearPowerOnUa(host);
+                Writer w = new Writer("writer-" + port, host, i * 4096L, 42 + i);
+                i++;
+                writers.add(w);
+                w.start();
+            }
+            Thread.sleep(2000);
+
+            // 1. shorter than the session timeout: the sessions survive
+            zk.stop();
+            Thread.sleep(SESSION_SECONDS * 1000L / 2);
+            zk.restart();
+            Thread.sleep(2000);
+            assertThat(a.output() + b.output()).doesNotContain("Injecting a session expiration");
+
+            // 2. longer than the session timeout: every session ends on both sides
+            zk.stop();
+            long stopped = System.nanoTime();
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    a.output().contains("Injecting a session expiration") && b.output().contains("Injecting a session expiration"));
+            long before = writers.stream().mapToLong(w -> w.done.get()).sum();
+            Thread.sleep(Math.max(0, SESSION_SECONDS * 2000L - (System.nanoTime() - stopped) / 1_000_000));
+            long during = writers.stream().mapToLong(w -> w.done.get()).sum() - before;
+            assertThat(writers).allSatisfy(w -> assertThat(w.errors).isEmpty());
+            assertThat(during).as("writes completed while ZooKeeper was down and the sessions were lost").isPositive();
+            zk.restart();
+
+            // both gateways re-register with new sessions, a coordinator acts, a change made now is applied by both
+            String memDisk = "mem/zkout";
+            // (another target: a LUN added to the host's target would rightly tell it 3F/0E)
+            long epoch2 = store.update(c -> List.of(new ConfigChange.PutDisk(Disk.memory("mem", "zkout", 8 << 20)),
+                    new ConfigChange.PutTarget(Target.of(IQN + "-2")),
+                    new ConfigChange.PutLun(new Lun(IQN + "-2", 0, memDisk))), 30);
+            await().atMost(Duration.ofSeconds(40)).untilAsserted(() ->
+                    assertThat(view.appliedAtLeast(epoch2)).contains("gw-a", "gw-b"));
+            await().atMost(Duration.ofSeconds(40)).ignoreExceptions().until(() -> owner(memDisk) != null);
+            assertThat(client.getChildren().forPath(store.layout().members())).containsExactlyInAnyOrder("gw-a", "gw-b");
+            assertThat(owner(disk)).isEqualTo(initial);
+            Thread.sleep(1000);
+
+            for (Writer w : writers) {
+                w.stop.set(true);
+                w.join(40000);
+                assertThat(w.errors).as(w.getName()).isEmpty();
+                assertThat(w.isAlive()).isFalse();
+                w.verifyAll();
+            }
+            // same RADOS clients as before the outage, and nobody blocklisted them
+            assertThat(radosAddresses()).isEqualTo(addresses);
+            Cmd list = Cmd.run(60, "ceph", "-c", TestCluster.conf().toString(), "--id", TestCluster.CLIENT_ID,
+                    "osd", "blocklist", "ls");
+            assertThat(list.exitCode()).as(list.toString()).isZero();
+            for (String address : addresses.values()) {
+                assertThat(list.output()).doesNotContain(address);
+            }
+            // the image was made with Ceph's default features: the first gateway to open it disabled exclusive-lock,
+            // so writes through both gateways did not move a lock between them
+            String info = TestCluster.rbd("info", disk);
+            assertThat(info).contains("features: layering, deep-flatten").doesNotContain("exclusive-lock");
+            assertThat(TestCluster.rbd("lock", "ls", disk)).isBlank();
+            String logs = a.output() + b.output();
+            assertThat(logs).contains("disabled fast-diff object-map exclusive-lock on image " + disk);
+            assertThat(logs).doesNotContain("is blocklisted").doesNotContain("blocklisted at").doesNotContain("is lost");
+            System.out.printf("writes: %d, %d during the outage; 2A/06 unit attentions: %d; RADOS addresses %s%n",
+                    writers.stream().mapToLong(w -> w.done.get()).sum(), during,
+                    writers.stream().mapToLong(w -> w.alua.get()).sum(), addresses);
+          } catch (Throwable t) {
+            System.out.println("---- states " + new MembershipView(client, store.layout()).states());
+            System.out.println("---- gw-a\n" + a.output() + "\n---- gw-b\n" + b.output());
+            throw t;
+          }
+        } finally {
+            for (Writer w : writers) {
+                w.stop.set(true);
+                w.join(5000);
+                w.host.close();
+            }
+        }
+    }
+}
