@@ -204,6 +204,7 @@ class AluaCoordinatorTest {
         await().atMost(WAIT).until(() -> events.size() == 1);
         assertThat(events.get(0)).startsWith("fence b ");
         // recorded where b watches for it, with the address that was blocklisted
+        await().atMost(WAIT).until(() -> admin.checkExists().forPath(layout.fence("b")) != null);
         FenceRecord record = new io.rbdgw.config.store.Documents().read(layout.fence("b"),
                 admin.getData().forPath(layout.fence("b")), FenceRecord.class).value();
         assertThat(record.radosAddress()).isEqualTo(bAddress);

@@ -322,4 +322,90 @@ class ZooKeeperOutageIT {
             }
         }
     }
+
+    /** One WRITE(10) of a slot: 0 for GOOD, else the sense key/ASC/ASCQ (or -1 for another status). */
+    private static int writeOnce(TestInitiator host, long lba, byte[] data) throws Exception {
+        host.send(host.command(IscsiSessionTest.rw10(0x2A, lba, BLOCKS), false, true, data.length,
+                Unpooled.wrappedBuffer(data), true));
+        ScsiResponse w = host.expect(ScsiResponse.class, 35000);
+        try {
+            return w.status() == 0 ? 0 : w.status() == 2 ? IscsiSessionTest.senseKeyAscAscq(w) : -1;
+        } finally {
+            w.release();
+        }
+    }
+
+    /**
+     * The other case: a gateway that really was fenced must stop using its RADOS client. gw-a is blocklisted
+     * (as the coordinator would) while a host writes through it: librbd answers EBLOCKLISTED and gw-a reconnects
+     * with a new client; gw-b, idle, learns of its fence from the record the coordinator writes.
+     */
+    @Test
+    void aGatewayThatWasReallyFencedReconnectsWithANewClient() throws Exception {
+        int portA = GatewayProcess.freePort();
+        int portB = GatewayProcess.freePort();
+        String disk = TestCluster.POOL + "/" + image;
+        long epoch = store.update(c -> List.of(
+                new ConfigChange.PutGateway(new Gateway("gw-a", List.of(new Portal("127.0.0.1", portA)), 1)),
+                new ConfigChange.PutGateway(new Gateway("gw-b", List.of(new Portal("127.0.0.1", portB)), 2)),
+                new ConfigChange.PutTarget(Target.of(IQN)),
+                new ConfigChange.PutDisk(Disk.rbd(TestCluster.POOL, image, 64 << 20)),
+                new ConfigChange.PutLun(new Lun(IQN, 0, disk)),
+                new ConfigChange.PutClient(Client.allLuns(IQN, HOST1))), 5);
+        List<String> blocklisted = new ArrayList<>();
+        try (GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB);
+             TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", portA))) {
+          try {
+            MembershipView view = new MembershipView(client, store.layout());
+            await().atMost(Duration.ofSeconds(40)).untilAsserted(() ->
+                    assertThat(view.appliedAtLeast(epoch)).contains("gw-a", "gw-b"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> radosAddresses().values().stream()
+                    .filter(java.util.Objects::nonNull).count() == 2);
+            Map<String, String> before = radosAddresses();
+            host.login(TestInitiator.normalKeys(HOST1, IQN));
+            IscsiSessionTest.clearPowerOnUa(host);
+            byte[] data = new byte[BLOCKS * 512];
+            new Random(7).nextBytes(data);
+            assertThat(writeOnce(host, 0, data)).isZero();
+
+            Cmd add = Cmd.run(60, "ceph", "-c", TestCluster.conf().toString(), "--id", TestCluster.CLIENT_ID,
+                    "osd", "blocklist", "add", before.get("gw-a"), "600");
+            assertThat(add.exitCode()).as(add.toString()).isZero();
+            blocklisted.add(before.get("gw-a"));
+            // the host sees errors for a while (fenced, then the LUN re-created: 3F/0E), then writes succeed again
+            List<Integer> senses = new ArrayList<>();
+            new Random(8).nextBytes(data);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            int rc;
+            while ((rc = writeOnce(host, 8, data)) != 0 && System.nanoTime() < deadline) {
+                senses.add(rc);
+                Thread.sleep(200);
+            }
+            assertThat(rc).as("senses on the way: %s\n%s", senses, a.output()).isZero();
+            assertThat(senses).isNotEmpty();
+            assertThat(a.output()).contains("librbd reports EBLOCKLISTED");
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    radosAddresses().get("gw-a") != null && !radosAddresses().get("gw-a").equals(before.get("gw-a")));
+
+            // gw-b sends no I/O: the coordinator's fence record tells it
+            String path = store.layout().fence("gw-b");
+            client.create().creatingParentsIfNeeded().forPath(path, new Documents().write(
+                    new io.rbdgw.config.alua.FenceRecord("gw-b", before.get("gw-b"), System.currentTimeMillis(), "test")));
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    radosAddresses().get("gw-b") != null && !radosAddresses().get("gw-b").equals(before.get("gw-b")));
+            assertThat(b.output()).contains("coordinator test recorded that it fenced this gateway");
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(view.appliedAtLeast(epoch)).contains("gw-a", "gw-b"));
+            assertThat(IscsiSessionTest.read(host, 8, BLOCKS, 262144)).isEqualTo(data);
+          } catch (Throwable t) {
+            System.out.println("---- gw-a\n" + a.output() + "\n---- gw-b\n" + b.output());
+            throw t;
+          }
+        } finally {
+            for (String address : blocklisted) {
+                Cmd.run(60, "ceph", "-c", TestCluster.conf().toString(), "--id", TestCluster.CLIENT_ID,
+                        "osd", "blocklist", "rm", address);
+            }
+        }
+    }
 }
