@@ -50,8 +50,10 @@ import org.slf4j.LoggerFactory;
  * When the whole ensemble was down for longer than the session timeout every session ended, every gateway kept
  * serving, and a coordinator elected afterwards sees owners that have not re-registered yet. So a coordinator
  * whose own session was lost does not judge anyone lost right after its election: it leaves ownership as it is
- * until every recorded owner is a member again, or at most the rejoin grace (twice the session timeout after
- * its reconnection); only owners still absent then are fenced and lose their disks.
+ * until every recorded owner is a member again through a session newer than the outage (the restarted ensemble
+ * keeps the old sessions' nodes for one more session timeout; their session ids were seen before the loss), or
+ * at most the rejoin grace (twice the session timeout after its reconnection); only owners still absent then
+ * are fenced and lose their disks.
  *
  * <p>All decisions run on the coordinator's own thread; ZooKeeper changes only trigger a pass.
  */
