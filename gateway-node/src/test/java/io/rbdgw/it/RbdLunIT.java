@@ -114,4 +114,25 @@ class RbdLunIT {
         }
         return HexFormat.of().formatHex(md.digest());
     }
+
+    /**
+     * An image whose exclusive-lock cannot be disabled (journaling needs it) is served anyway, with the reason
+     * in a WARN and the gateway's status DEGRADED; its features are left alone.
+     */
+    @Test
+    void anImageThatMustKeepItsLockIsServedDegraded() throws Exception {
+        image = "rbdlun-journal-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        TestCluster.rbd("create", "--size", "64M", "--image-feature",
+                "layering,exclusive-lock,object-map,fast-diff,deep-flatten,journaling", TestCluster.POOL + "/" + image);
+        gw = GatewayProcess.rbd(dir.resolve("data"), image);
+        String opts = "driver=iscsi,transport=tcp,portal=" + gw.portal() + ",target=" + gw.iqn() + ",lun=0";
+        Cmd io = Cmd.run(120, "qemu-io", "--image-opts", opts, "-c", "write -P 0x5a 0 64k", "-c", "read -P 0x5a 0 64k");
+        assertThat(io.exitCode()).as(io.toString()).isZero();
+        assertThat(io.output()).contains("wrote 65536/65536 bytes").contains("read 65536/65536 bytes")
+                .doesNotContain("Pattern verification failed");
+        assertThat(gw.output()).contains("image has the exclusive-lock feature and it cannot be disabled")
+                .contains("rbd feature disable " + TestCluster.POOL + "/" + image + " journaling")
+                .contains("partially");
+        assertThat(TestCluster.rbd("info", TestCluster.POOL + "/" + image)).contains("journaling");
+    }
 }
