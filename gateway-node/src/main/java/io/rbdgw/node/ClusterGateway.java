@@ -36,7 +36,7 @@ final class ClusterGateway implements AutoCloseable {
     /** What a gateway needs to know besides the configuration it will find in ZooKeeper. */
     record Options(String name, List<InetSocketAddress> listen, ConnectionSettings settings, int ioThreads,
                    Path dataDir, Path cephConf, String cephId, Duration retryInterval, Duration aluaSettle,
-                   int fenceSeconds) {
+                   int fenceSeconds, InetSocketAddress metricsListen) {
     }
 
     private final String name;
@@ -49,6 +49,9 @@ final class ClusterGateway implements AutoCloseable {
     private final AluaWatcher alua;
     private final List<Portal> portals = new ArrayList<>();
     private final SessionRegistry sessions;
+    private final io.rbdgw.node.metrics.GatewayMetrics metrics;
+    private final InetSocketAddress metricsListen;
+    private io.rbdgw.node.metrics.MetricsServer metricsServer;
     // Session changes come in bursts (a host logging in on every path): publish once per burst.
     private final java.util.concurrent.ScheduledExecutorService publisher =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -64,6 +67,10 @@ final class ClusterGateway implements AutoCloseable {
         TargetRegistry targets = new TargetRegistry();
         this.sessions = new SessionRegistry();
         this.server = new IscsiServer(targets, sessions, o.settings(), o.ioThreads());
+        this.metrics = new io.rbdgw.node.metrics.GatewayMetrics(name);
+        this.metricsListen = o.metricsListen();
+        server.stats(metrics.iscsiStats());
+        metrics.bindSessions(sessions);
         for (InetSocketAddress a : o.listen()) {
             InetSocketAddress bound = server.bind(a);
             portals.add(new Portal(bound.getAddress().getHostAddress(), bound.getPort()));
@@ -74,14 +81,21 @@ final class ClusterGateway implements AutoCloseable {
         this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, o.retryInterval());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
+        reconciler.observe(metrics.reconcilerObserver());
         // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
         this.coordinator = new AluaCoordinator(store.client(), store.layout(), name,
                 new RadosFencer(opener, o.fenceSeconds()), o.aluaSettle(), Duration.ofSeconds(2));
+        coordinator.addListener(metrics.failoverListener());
+        metrics.bindCoordinator(coordinator::isLeader);
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
         sessions.onChange(this::schedulePublish);
         // A lost session means the coordinator treats this gateway as gone and blocklists its RADOS
         // client: stop using that client and rejoin with a new one (RBD LUNs are re-created, hosts see 3F/0E)
+        if (store.client().getZookeeperClient().isConnected()) {
+            metrics.zookeeperState(ConnectionState.CONNECTED);
+        }
+        store.client().getConnectionStateListenable().addListener((c, newState) -> metrics.zookeeperState(newState));
         store.client().getConnectionStateListenable().addListener((c, newState) -> {
             if (newState == ConnectionState.LOST && opener.cephConfigured()) {
                 log.warn("ZooKeeper session lost: this gateway's RADOS client is being fenced; reconnecting to Ceph "
@@ -92,6 +106,17 @@ final class ClusterGateway implements AutoCloseable {
     }
 
     void start() throws Exception {
+        if (metricsListen != null) {
+            try {
+                metricsServer = io.rbdgw.node.metrics.MetricsServer.start(metricsListen, metrics::scrape);
+                log.info("metrics at http://{}:{}/metrics", metricsServer.address().getAddress().getHostAddress(),
+                        metricsServer.address().getPort());
+            } catch (java.io.IOException e) {
+                // the data path matters more than its metrics: serve without them, loudly
+                log.error("cannot serve metrics on {} ({}); running WITHOUT metrics: choose another --metrics-listen",
+                        metricsListen, e.toString());
+            }
+        }
         membership.start();
         reconciler.start();
         watcher.start();
@@ -123,6 +148,16 @@ final class ClusterGateway implements AutoCloseable {
         membership.reportSessions(list);
     }
 
+    /** Where /metrics is served, as "http://host:port/metrics", or null when it is not. */
+    String metricsUrl() {
+        if (metricsServer == null) {
+            return null;
+        }
+        InetSocketAddress a = metricsServer.address();
+        String host = a.getAddress().getHostAddress();
+        return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort() + "/metrics";
+    }
+
     List<Portal> portals() {
         return portals;
     }
@@ -151,6 +186,10 @@ final class ClusterGateway implements AutoCloseable {
         server.close();
         reconciler.close();
         opener.close();
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        metrics.close();
     }
 
     private static void closeQuietly(AutoCloseable c) {
