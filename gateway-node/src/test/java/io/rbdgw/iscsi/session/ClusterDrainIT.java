@@ -97,8 +97,11 @@ class ClusterDrainIT {
 
     @Test
     void drainingTheOwnerMovesItsLunWhileBothRunAndMetricsShowIt() throws Exception {
-        int portA = GatewayProcess.freePort();
-        int portB = GatewayProcess.freePort();
+        int portA = portBelowEphemeralRange();
+        int portB = portBelowEphemeralRange();
+        while (portB == portA) {
+            portB = portBelowEphemeralRange();
+        }
         try (AdminServer api = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD))
                 .withListen("127.0.0.1", 0).withDataDir(dir.resolve("shared")));
              GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
@@ -199,6 +202,23 @@ class ClusterDrainIT {
             assertThat(toProcess.stop()).isZero();
             assertThat(toProcess.output()).doesNotContain("LEAK");
         }
+    }
+
+    /**
+     * A free loopback port below the kernel's ephemeral range: a gateway restarted on it must find it free, and a
+     * port from the ephemeral range can meanwhile become the local port of one of the test's own client connections.
+     */
+    private static int portBelowEphemeralRange() throws Exception {
+        java.util.Random random = new java.util.Random();
+        for (int i = 0; i < 100; i++) {
+            int port = 20000 + random.nextInt(10000);
+            try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (java.io.IOException taken) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no free port in 20000..29999");
     }
 
     private static double nan0(double v) {
