@@ -81,7 +81,7 @@ final class ClusterGateway implements AutoCloseable {
         this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, o.retryInterval());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
-        reconciler.observe(metrics.reconcilerObserver());
+        reconciler.observe(observer(metrics.reconcilerObserver()));
         // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
         this.coordinator = new AluaCoordinator(store.client(), store.layout(), name,
                 new RadosFencer(opener, o.fenceSeconds()), o.aluaSettle(), Duration.ofSeconds(2));
@@ -103,6 +103,44 @@ final class ClusterGateway implements AutoCloseable {
                 reconciler.reopen(d -> d.backstore() == Backstore.RBD, opener::reconnect);
             }
         });
+    }
+
+    /** The metrics' observer, plus the ownership this gateway applied (published in its status). */
+    private Reconciler.Observer observer(Reconciler.Observer metricsObserver) {
+        java.util.Map<String, io.rbdgw.config.membership.GatewayStatus.AluaApplied> applied = new java.util.TreeMap<>();
+        return new Reconciler.Observer() {
+            @Override
+            public void lunAdded(String target, int lun, String disk, io.rbdgw.scsi.LogicalUnit lu,
+                                 io.rbdgw.scsi.ClusterTargetPortGroups tpgs) {
+                metricsObserver.lunAdded(target, lun, disk, lu, tpgs);
+            }
+
+            @Override
+            public void lunRemoved(String target, int lun, String disk, io.rbdgw.scsi.LogicalUnit lu) {
+                metricsObserver.lunRemoved(target, lun, disk, lu);
+            }
+
+            @Override
+            public void aluaApplied(io.rbdgw.config.alua.AluaSnapshot snapshot, int transitions, long nanos) {
+                metricsObserver.aluaApplied(snapshot, transitions, nanos);
+                if (snapshot == null) {
+                    return;
+                }
+                long now = System.currentTimeMillis();
+                boolean changed = applied.keySet().retainAll(snapshot.owners().keySet());
+                for (io.rbdgw.config.alua.LunOwnership o : snapshot.owners().values()) {
+                    var was = applied.get(o.disk());
+                    if (was == null || was.epoch() != o.epoch() || !was.owner().equals(o.owner())) {
+                        applied.put(o.disk(), new io.rbdgw.config.membership.GatewayStatus.AluaApplied(o.disk(),
+                                o.owner(), o.epoch(), now));
+                        changed = true;
+                    }
+                }
+                if (changed) {
+                    membership.reportAlua(new ArrayList<>(applied.values()));
+                }
+            }
+        };
     }
 
     void start() throws Exception {

@@ -18,7 +18,11 @@ public record AluaDiskView(String disk, String owner, Long epoch, boolean ownerA
     /**
      * @param state ACTIVE_OPTIMIZED (the owner), ACTIVE_NON_OPTIMIZED (other live gateways) or UNAVAILABLE (gateways that
      *              are down: what the live gateways report for their port group)
+     * @param appliedEpoch    the disk's ownership epoch this gateway reports it has applied (null if it reported none):
+     *                        below {@code epoch} while the gateway is still applying a move
+     * @param appliedAtMillis when it applied that ownership (wall clock)
      */
-    public record Port(String gateway, int targetPortGroup, String state, boolean alive, boolean draining) {
+    public record Port(String gateway, int targetPortGroup, String state, boolean alive, boolean draining,
+                       Long appliedEpoch, Long appliedAtMillis) {
     }
 }

@@ -118,7 +118,10 @@ public final class AluaResource {
             // what the live gateways report for this port group (see the gateway's Reconciler.ports)
             String state = !alive ? "UNAVAILABLE"
                     : o != null && o.owner().equals(g.name()) ? "ACTIVE_OPTIMIZED" : "ACTIVE_NON_OPTIMIZED";
-            ports.add(new AluaDiskView.Port(g.name(), g.targetPortGroup(), state, alive, alua.draining().contains(g.name())));
+            var applied = s == null ? java.util.Optional.<io.rbdgw.config.membership.GatewayStatus.AluaApplied>empty()
+                    : s.status().flatMap(st -> st.alua().stream().filter(a -> a.disk().equals(disk)).findFirst());
+            ports.add(new AluaDiskView.Port(g.name(), g.targetPortGroup(), state, alive, alua.draining().contains(g.name()),
+                    applied.map(a -> a.epoch()).orElse(null), applied.map(a -> a.appliedAtMillis()).orElse(null)));
         }
         MemberState owner = o == null ? null : states.get(o.owner());
         return new AluaDiskView(disk, o == null ? null : o.owner(), o == null ? null : o.epoch(),

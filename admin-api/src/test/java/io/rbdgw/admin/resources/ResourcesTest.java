@@ -435,6 +435,14 @@ class ResourcesTest {
             }
             assertThat(json(RESOURCES.target("/api/alua").queryParam("gateway", "gw-b").request().get()).findValuesAsText("owner"))
                     .containsExactly("gw-b");
+            // what each gateway reports it applied (the gateways publish it in their status)
+            long e1 = d1.get("epoch").asLong();
+            a.reportAlua(List.of(new GatewayStatus.AluaApplied("local/d1", owner1, e1, 4242)));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> a.unpublishedStatus().isEmpty());
+            JsonNode reported = json(RESOURCES.target("/api/alua").queryParam("disk", "local/d1").request().get()).get(0);
+            assertThat(reported.get("ports").get(0).get("appliedEpoch").asLong()).isEqualTo(e1);
+            assertThat(reported.get("ports").get(0).get("appliedAtMillis").asLong()).isEqualTo(4242);
+            assertThat(reported.get("ports").get(1).get("appliedEpoch").isNull()).isTrue();
 
             // drain gw-b: its disk moves to gw-a; the drain completes
             JsonNode started = json(post("/api/gateways/gw-b/drain", Map.of()));

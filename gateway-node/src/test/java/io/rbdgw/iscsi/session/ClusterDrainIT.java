@@ -166,6 +166,15 @@ class ClusterDrainIT {
                 }
                 assertThat(cli(url, "alua")).contains(to + "=ACTIVE_OPTIMIZED")
                         .contains(from + "=ACTIVE_NON_OPTIMIZED(draining)");
+                // both gateways report in their status that they applied the new ownership, and when
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    var ports = new com.fasterxml.jackson.databind.ObjectMapper().readTree(cli(url, "--json", "alua"))
+                            .get(0).get("ports");
+                    assertThat(ports).hasSize(2).allSatisfy(p -> {
+                        assertThat(p.get("appliedEpoch").asLong()).isEqualTo(initial.epoch() + 1);
+                        assertThat(p.get("appliedAtMillis").asLong()).isGreaterThan(0);
+                    });
+                });
                 assertThat(cli(url, "failovers", "--reason", "drained")).contains(DISK).contains(from).contains(to)
                         .contains("DRAINED");
                 // the new owner serves the data written through the old one
