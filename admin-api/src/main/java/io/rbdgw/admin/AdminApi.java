@@ -9,6 +9,7 @@ import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.admin.core.DiskImages;
 import io.rbdgw.admin.health.CephHealthCheck;
 import io.rbdgw.admin.health.ZooKeeperHealthCheck;
+import io.rbdgw.admin.resources.AluaResource;
 import io.rbdgw.admin.resources.ClientsResource;
 import io.rbdgw.admin.resources.ClusterResource;
 import io.rbdgw.admin.resources.DisksResource;
@@ -27,7 +28,7 @@ public final class AdminApi {
     /** Every resource class, in the order the OpenAPI document and the /api index list them. */
     public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, TargetsResource.class,
             ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
-            OpenApiResource.class);
+            AluaResource.class, OpenApiResource.class);
 
     private AdminApi() {
     }
@@ -57,6 +58,7 @@ public final class AdminApi {
         env.jersey().register(new HostGroupsResource(config));
         env.jersey().register(new DisksResource(config, images));
         env.jersey().register(new GatewaysResource(config, cluster));
+        env.jersey().register(new AluaResource(config, cluster));
         env.jersey().register(new OpenApiResource(OpenApiDocument.build(RESOURCES, version())));
         env.healthChecks().register("zookeeper", new ZooKeeperHealthCheck(store));
         if (ceph.configured()) {

@@ -206,6 +206,20 @@ class AdminServerTest {
             assertThat(busy.err()).contains("remove the LUN first");
             Run invalid = cli("target", "create", "not-an-iqn");
             assertThat(invalid.err()).contains("not a valid iSCSI name", "HTTP 400");
+            // drain, ALUA and failovers: refusals and empty answers
+            Run unknown = cli("gateway", "drain", "nope");
+            assertThat(unknown.code()).isEqualTo(1);
+            assertThat(unknown.err()).contains("no gateway nope", "HTTP 404");
+            Run alone = cli("gateway", "drain", "gw1");
+            assertThat(alone.code()).isEqualTo(1);
+            assertThat(alone.err()).contains("no other live gateway", "HTTP 409");
+            Run notDraining = cli("gateway", "undrain", "gw1");
+            assertThat(notDraining.err()).contains("gateway gw1 is not draining", "HTTP 409");
+            assertThat(cli("gateway", "drain-status", "gw1").out()).contains("draining: false", "complete: false");
+            assertThat(cli("alua").out()).contains("DISK", "OWNER", "local/cli1", "gw1=UNAVAILABLE");
+            assertThat(cli("failovers").out()).contains("WRITTEN", "REASON");
+            Run badReason = cli("failovers", "--reason", "boredom");
+            assertThat(badReason.err()).contains("unknown reason 'boredom'", "HTTP 400");
 
             // teardown through the CLI
             assertThat(cli("hostgroup", "delete", tgt, "grp").code()).isZero();

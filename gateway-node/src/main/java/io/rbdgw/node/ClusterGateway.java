@@ -22,6 +22,7 @@ import io.rbdgw.iscsi.session.TargetRegistry;
 import io.rbdgw.config.alua.FenceRecord;
 import io.rbdgw.config.store.Documents;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,7 @@ final class ClusterGateway implements AutoCloseable {
     /** What a gateway needs to know besides the configuration it will find in ZooKeeper. */
     record Options(String name, List<InetSocketAddress> listen, ConnectionSettings settings, int ioThreads,
                    Path dataDir, Path cephConf, String cephId, Duration retryInterval, Duration aluaSettle,
-                   int fenceSeconds) {
+                   int fenceSeconds, InetSocketAddress metricsListen) {
     }
 
     private final String name;
@@ -51,6 +52,9 @@ final class ClusterGateway implements AutoCloseable {
     private final AluaWatcher alua;
     private final List<Portal> portals = new ArrayList<>();
     private final SessionRegistry sessions;
+    private final io.rbdgw.node.metrics.GatewayMetrics metrics;
+    private final InetSocketAddress metricsListen;
+    private io.rbdgw.node.metrics.MetricsServer metricsServer;
     // Session changes come in bursts (a host logging in on every path): publish once per burst.
     private final java.util.concurrent.ScheduledExecutorService publisher =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -68,6 +72,10 @@ final class ClusterGateway implements AutoCloseable {
         TargetRegistry targets = new TargetRegistry();
         this.sessions = new SessionRegistry();
         this.server = new IscsiServer(targets, sessions, o.settings(), o.ioThreads());
+        this.metrics = new io.rbdgw.node.metrics.GatewayMetrics(name);
+        this.metricsListen = o.metricsListen();
+        server.stats(metrics.iscsiStats());
+        metrics.bindSessions(sessions);
         for (InetSocketAddress a : o.listen()) {
             InetSocketAddress bound = server.bind(a);
             portals.add(new Portal(bound.getAddress().getHostAddress(), bound.getPort()));
@@ -78,12 +86,19 @@ final class ClusterGateway implements AutoCloseable {
         this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, o.retryInterval());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
+        reconciler.observe(observer(metrics.reconcilerObserver()));
         // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
         this.coordinator = new AluaCoordinator(store.client(), store.layout(), name,
                 new RadosFencer(opener, o.fenceSeconds()), o.aluaSettle(), Duration.ofSeconds(2));
+        coordinator.addListener(metrics.failoverListener());
+        metrics.bindCoordinator(coordinator::isLeader);
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
         sessions.onChange(this::schedulePublish);
+        if (store.client().getZookeeperClient().isConnected()) {
+            metrics.zookeeperState(ConnectionState.CONNECTED);
+        }
+        store.client().getConnectionStateListenable().addListener((c, newState) -> metrics.zookeeperState(newState));
         // A lost ZooKeeper session alone proves nothing: when the whole ensemble is down every gateway loses
         // its session and the data path must go on. The RADOS client is replaced only once it is known to be
         // fenced: librbd answers EBLOCKLISTED, or the coordinator recorded a fence of its address.
@@ -134,7 +149,56 @@ final class ClusterGateway implements AutoCloseable {
         });
     }
 
+    /** The metrics' observer, plus the ownership this gateway applied (published in its status). */
+    private Reconciler.Observer observer(Reconciler.Observer metricsObserver) {
+        java.util.Map<String, io.rbdgw.config.membership.GatewayStatus.AluaApplied> applied = new java.util.TreeMap<>();
+        return new Reconciler.Observer() {
+            @Override
+            public void lunAdded(String target, int lun, String disk, io.rbdgw.scsi.LogicalUnit lu,
+                                 io.rbdgw.scsi.ClusterTargetPortGroups tpgs) {
+                metricsObserver.lunAdded(target, lun, disk, lu, tpgs);
+            }
+
+            @Override
+            public void lunRemoved(String target, int lun, String disk, io.rbdgw.scsi.LogicalUnit lu) {
+                metricsObserver.lunRemoved(target, lun, disk, lu);
+            }
+
+            @Override
+            public void aluaApplied(io.rbdgw.config.alua.AluaSnapshot snapshot, int transitions, long nanos) {
+                metricsObserver.aluaApplied(snapshot, transitions, nanos);
+                if (snapshot == null) {
+                    return;
+                }
+                long now = System.currentTimeMillis();
+                boolean changed = applied.keySet().retainAll(snapshot.owners().keySet());
+                for (io.rbdgw.config.alua.LunOwnership o : snapshot.owners().values()) {
+                    var was = applied.get(o.disk());
+                    if (was == null || was.epoch() != o.epoch() || !was.owner().equals(o.owner())) {
+                        applied.put(o.disk(), new io.rbdgw.config.membership.GatewayStatus.AluaApplied(o.disk(),
+                                o.owner(), o.epoch(), now));
+                        changed = true;
+                    }
+                }
+                if (changed) {
+                    membership.reportAlua(new ArrayList<>(applied.values()));
+                }
+            }
+        };
+    }
+
     void start() throws Exception {
+        if (metricsListen != null) {
+            try {
+                metricsServer = io.rbdgw.node.metrics.MetricsServer.start(metricsListen, metrics::scrape);
+                log.info("metrics at http://{}:{}/metrics", metricsServer.address().getAddress().getHostAddress(),
+                        metricsServer.address().getPort());
+            } catch (java.io.IOException e) {
+                // the data path matters more than its metrics: serve without them, loudly
+                log.error("cannot serve metrics on {} ({}); running WITHOUT metrics: choose another --metrics-listen",
+                        metricsListen, e.toString());
+            }
+        }
         membership.start();
         reconciler.start();
         watcher.start();
@@ -167,6 +231,16 @@ final class ClusterGateway implements AutoCloseable {
         membership.reportSessions(list);
     }
 
+    /** Where /metrics is served, as "http://host:port/metrics", or null when it is not. */
+    String metricsUrl() {
+        if (metricsServer == null) {
+            return null;
+        }
+        InetSocketAddress a = metricsServer.address();
+        String host = a.getAddress().getHostAddress();
+        return "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort() + "/metrics";
+    }
+
     List<Portal> portals() {
         return portals;
     }
@@ -196,6 +270,10 @@ final class ClusterGateway implements AutoCloseable {
         server.close();
         reconciler.close();
         opener.close();
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
+        metrics.close();
     }
 
     private static void closeQuietly(AutoCloseable c) {

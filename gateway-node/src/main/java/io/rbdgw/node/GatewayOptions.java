@@ -22,8 +22,21 @@ final class GatewayOptions {
     @Option(names = "--nop-timeout", defaultValue = "5", description = "Seconds an initiator has to answer a ping (default: ${DEFAULT-VALUE}).")
     int nopTimeout;
 
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9287",
+            description = "Where GET /metrics (Prometheus text format) is served; 'off' for nowhere "
+                    + "(default: ${DEFAULT-VALUE}; use 0.0.0.0:9287 or a management address for a remote Prometheus).")
+    String metricsListen;
+
     @Option(names = "--io-threads", defaultValue = "2", description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
     int ioThreads;
+
+    /** The metrics address, or null for none. */
+    java.net.InetSocketAddress metricsAddress() {
+        if (metricsListen == null || metricsListen.equalsIgnoreCase("off") || metricsListen.equalsIgnoreCase("none")) {
+            return null;
+        }
+        return HostPort.parse(metricsListen, 9287);
+    }
 
     ConnectionSettings connectionSettings() {
         return ConnectionSettings.defaults().withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout));

@@ -117,6 +117,35 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private final AtomicBoolean aluaQueued = new AtomicBoolean();
     private final Object statusLock = new Object();
     private volatile Status status;
+    private volatile Observer observer = new Observer() { };
+    private volatile long aluaReceivedNanos;
+
+    /**
+     * Told what the reconciler exports and how ALUA changes are applied (metrics, status). Called on the
+     * reconciler's thread; must not block.
+     */
+    public interface Observer {
+        default void lunAdded(String target, int lun, String disk, LogicalUnit lu, ClusterTargetPortGroups alua) {
+        }
+
+        default void lunRemoved(String target, int lun, String disk, LogicalUnit lu) {
+        }
+
+        /**
+         * An ALUA snapshot was applied.
+         *
+         * @param snapshot    what was applied
+         * @param transitions LUNs whose reported states changed (each got 2A/06)
+         * @param nanos       from the snapshot's arrival to its application
+         */
+        default void aluaApplied(AluaSnapshot snapshot, int transitions, long nanos) {
+        }
+    }
+
+    /** Sets the observer (before {@link #start}). */
+    public void observe(Observer o) {
+        this.observer = o;
+    }
 
     // reconciler thread only
     private final Map<String, LiveTarget> live = new TreeMap<>();
@@ -126,6 +155,12 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
 
     private static final class LiveTarget {
         final ScsiTarget scsi = new ScsiTarget();
+        final String iqn;
+
+        LiveTarget(String iqn) {
+            this.iqn = iqn;
+        }
+
         final Map<Integer, LiveLun> luns = new TreeMap<>();
     }
 
@@ -196,6 +231,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     @Override
     public void aluaChanged(AluaSnapshot snapshot) {
         alua.set(snapshot);
+        aluaReceivedNanos = System.nanoTime();
         if (state.get() != State.STARTED || !aluaQueued.compareAndSet(false, true)) {
             return;
         }
@@ -203,7 +239,10 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             executor.execute(() -> {
                 aluaQueued.set(false);
                 if (applied != null && state.get() == State.STARTED) {
-                    applyAlua(applied);
+                    long received = aluaReceivedNanos;
+                    AluaSnapshot s = alua.get();
+                    int transitions = applyAlua(applied);
+                    observer.aluaApplied(s, transitions, System.nanoTime() - received);
                 }
             });
         } catch (RejectedExecutionException closing) {
@@ -272,13 +311,18 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
-    private void applyAlua(ClusterConfig c) {
+    /** Returns how many LUNs changed state. */
+    private int applyAlua(ClusterConfig c) {
         int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
+        int changed = 0;
         for (LiveTarget t : live.values()) {
             for (LiveLun l : t.luns.values()) {
-                l.alua().update(tag, ports(c, l.diskId()));
+                if (l.alua().update(tag, ports(c, l.diskId()))) {
+                    changed++;
+                }
             }
         }
+        return changed;
     }
 
     /** Every configured gateway as a port group of a disk's LUNs, per the latest ALUA snapshot. */
@@ -442,7 +486,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         for (Target target : c.targets()) {
             LiveTarget t = live.computeIfAbsent(target.iqn(), iqn -> {
                 log.info("target {} added", iqn);
-                return new LiveTarget();
+                return new LiveTarget(iqn);
             });
             registry.put(entry(c, target, tag, t.scsi));
             reconcileLuns(c, target, t, problems);
@@ -510,6 +554,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             tpgs.attach(lu.unitAttentions());
             d.users.add(lu);
             t.luns.put(n, new LiveLun(spec.id(), lu, tpgs));
+            observer.lunAdded(target.iqn(), n, spec.id(), lu, tpgs); // before it serves: stats bound once
             t.scsi.addLun(lu);
             log.info("target {}: LUN {} exports {}", target.iqn(), n, spec.id());
         }
@@ -570,6 +615,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             return;
         }
         t.scsi.removeLun(n); // no new command reaches it from here on
+        observer.lunRemoved(t.iqn, n, l.diskId(), l.lu());
         OpenDisk d = disks.get(l.diskId());
         if (d != null) {
             d.users.remove(l.lu());

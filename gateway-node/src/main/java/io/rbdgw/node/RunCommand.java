@@ -103,7 +103,7 @@ public final class RunCommand implements Callable<Integer> {
         ConnectionSettings settings = gw.connectionSettings();
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
                 gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(retrySeconds),
-                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds));
+                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress()));
         List<Portal> portals = gateway.portals();
         gateway.start();
 
@@ -118,6 +118,9 @@ public final class RunCommand implements Callable<Integer> {
             System.out.println("  portal:    " + p);
         }
         System.out.println("  zookeeper: " + zookeeper + " " + zkRoot);
+        if (gateway.metricsUrl() != null) {
+            System.out.println("  metrics:   " + gateway.metricsUrl());
+        }
         System.out.flush();
         stopRequested.await();
 

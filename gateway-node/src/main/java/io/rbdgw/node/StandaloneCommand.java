@@ -145,7 +145,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         ConnectionSettings settings = gw.connectionSettings();
         // One gateway: it elects itself coordinator and owns every LUN (Active/Optimized) at once.
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(GATEWAY_NAME, List.of(portal),
-                settings, gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(10), Duration.ZERO, 3600));
+                settings, gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(10), Duration.ZERO, 3600,
+                gw.metricsAddress()));
         Portal bound = gateway.portals().get(0);
         long epoch = seed(store, bound, seedDisk, seedAuth);
         gateway.start();
@@ -162,7 +163,7 @@ public final class StandaloneCommand implements Callable<Integer> {
 
         CountDownLatch stopRequested = new CountDownLatch(1);
         Shutdown.onTermination(stopRequested::countDown);
-        printBanner(bound, api, zkServer, store.read());
+        printBanner(bound, api, zkServer, store.read(), gateway.metricsUrl());
         stopRequested.await();
 
         log.info("stopping: admin API, gateway, ZooKeeper");
@@ -251,10 +252,14 @@ public final class StandaloneCommand implements Callable<Integer> {
         return PasswordHash.hash(lines.get(0).strip().toCharArray(), PasswordHash.DEFAULT_ITERATIONS);
     }
 
-    private void printBanner(Portal portal, AdminServer api, EmbeddedZooKeeper zkServer, ClusterConfig config) {
+    private void printBanner(Portal portal, AdminServer api, EmbeddedZooKeeper zkServer, ClusterConfig config,
+                             String metricsUrl) {
         String p = (portal.host().indexOf(':') >= 0 ? "[" + portal.host() + "]" : portal.host()) + ":" + portal.port();
         System.out.println("rbdgw standalone gateway is up");
         System.out.println("  portal:    " + p);
+        if (metricsUrl != null) {
+            System.out.println("  metrics:   " + metricsUrl);
+        }
         for (Target t : config.targets()) {
             System.out.println("  target:    " + t.iqn());
             for (Lun l : config.luns(t.iqn())) {

@@ -54,6 +54,8 @@ public final class LogicalUnit implements AutoCloseable {
     private final CopyResults copyResults = new CopyResults();
     /** SWP of the control mode page: medium writes fail with 07/27/02 while set (not saved). */
     private volatile boolean softwareWriteProtect;
+    /** Where transports report command outcomes (metrics); bound once when the unit is exported. */
+    private volatile LunStats stats = LunStats.NONE;
 
     /**
      * @param lun              the LUN this unit answers on
@@ -113,6 +115,14 @@ public final class LogicalUnit implements AutoCloseable {
             task.complete(ScsiStatus.CHECK_CONDITION, null,
                     SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), -1);
         }
+    }
+
+    public LunStats stats() {
+        return stats;
+    }
+
+    public void stats(LunStats stats) {
+        this.stats = stats == null ? LunStats.NONE : stats;
     }
 
     /** A new I_T nexus: it will see 29/00 POWER ON, RESET, OR BUS DEVICE RESET OCCURRED once. */

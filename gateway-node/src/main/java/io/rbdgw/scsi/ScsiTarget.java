@@ -44,6 +44,7 @@ public final class ScsiTarget {
         }
         LogicalUnit lu = luns.get(task.lun());
         if (lu != null && masking.visible(task.nexus().initiatorName(), task.lun())) {
+            task.executingOn(lu);
             lu.execute(task);
             return;
         }

@@ -47,4 +47,8 @@ public interface ScsiTask {
      *                       transfer length to set the residual overflow/underflow.
      */
     void complete(int status, ByteBuf dataIn, byte[] sense, int transferLength);
+
+    /** Called just before {@code lu} executes this task (a transport may start timing it for {@code lu}'s stats). */
+    default void executingOn(LogicalUnit lu) {
+    }
 }

@@ -54,6 +54,7 @@ public final class GatewayProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-Dio.netty.leakDetection.level=paranoid",
                 "-jar", jar(), "standalone", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port,
                 "--admin-listen", "127.0.0.1:0"));
+        addMetricsListen(cmd, extra);
         cmd.addAll(List.of(extra));
         String iqn = IQN;
         for (int i = 0; i < extra.length - 1; i++) {
@@ -88,6 +89,7 @@ public final class GatewayProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-Dio.netty.leakDetection.level=paranoid",
                 "-Dzookeeper.admin.enableServer=false", "-jar", jar(), "run", "--name", name,
                 "--zookeeper", zookeeper, "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port));
+        addMetricsListen(cmd, extra);
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         GatewayProcess g = new GatewayProcess(p, port, null);
@@ -96,6 +98,62 @@ public final class GatewayProcess implements AutoCloseable {
             throw new IllegalStateException("gateway " + name + " did not come up:\n" + g.output());
         }
         return g;
+    }
+
+    /** Metrics on a free loopback port (learned from the banner: {@link #metricsUrl}) unless the caller chose. */
+    private static void addMetricsListen(List<String> cmd, String... extra) {
+        if (!List.of(extra).contains("--metrics-listen")) {
+            cmd.addAll(List.of("--metrics-listen", "127.0.0.1:0"));
+        }
+    }
+
+    /** The URL of the gateway's /metrics as its banner printed it; waits up to 10 s for that line. */
+    public java.net.URI metricsUrl() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            for (String line : output().split("\n")) {
+                String t = line.strip();
+                if (t.startsWith("metrics:")) {
+                    return java.net.URI.create(t.substring("metrics:".length()).strip());
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the gateway printed no metrics URL:\n" + output());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** GET /metrics: the Prometheus text. */
+    public String scrapeMetrics() throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(metricsUrl()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET " + metricsUrl() + ": HTTP " + r.statusCode() + "\n" + r.body());
+        }
+        return r.body();
+    }
+
+    /**
+     * The value of the first sample of {@code name} whose labels contain every one of {@code labels}
+     * (each {@code key="value"}), or NaN if there is none.
+     */
+    public static double sample(String metrics, String name, String... labels) {
+        for (String line : metrics.split("\n")) {
+            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
+                continue;
+            }
+            int end = line.lastIndexOf(' ');
+            String head = line.substring(0, end);
+            boolean all = true;
+            for (String l : labels) {
+                all &= head.contains(l);
+            }
+            if (all) {
+                return Double.parseDouble(line.substring(end + 1));
+            }
+        }
+        return Double.NaN;
     }
 
     static String jar() {

@@ -111,20 +111,36 @@ class StandaloneGatewayIT {
         String opts = "driver=iscsi,transport=tcp,portal=" + gw.portal() + ",target=" + gw.iqn() + ",lun=0"
                 + ",header-digest=" + (headerDigest ? "crc32c" : "none");
 
+        double writtenBefore = bytes("write");
         Cmd write = Cmd.run(300, "qemu-img", "convert", "-n", "-f", "raw", src.toString(),
                 "--target-image-opts", opts);
         assertThat(write.exitCode()).as(write.toString()).isZero();
+        // the gateway's /metrics saw the data (zero ranges may go as WRITE SAME or UNMAP instead)
+        assertThat(bytes("write") - writtenBefore).isBetween(LUN_SIZE * 15.0 / 16, (double) LUN_SIZE);
 
         Cmd compare = Cmd.run(300, List.of("qemu-img", "compare", "--image-opts",
                 "driver=raw,file.filename=" + src, opts).toArray(String[]::new));
         assertThat(compare.exitCode()).as(compare.toString()).isZero();
         assertThat(compare.output()).contains("Images are identical");
 
+        double readBefore = bytes("read");
         Cmd read = Cmd.run(300, "qemu-img", "convert", "--image-opts", opts, "-O", "raw", back.toString());
         assertThat(read.exitCode()).as(read.toString()).isZero();
+        assertThat(bytes("read") - readBefore).isGreaterThanOrEqualTo(LUN_SIZE * 15.0 / 16);
+        String m = gw.scrapeMetrics();
+        assertThat(GatewayProcess.sample(m, "rbdgw_scsi_latency_seconds_count", "kind=\"read\"", "lun=\"0\"")).isPositive();
+        assertThat(GatewayProcess.sample(m, "rbdgw_scsi_errors_total", "outcome=\"check_condition\"",
+                "sense_key=\"medium_error\"")).isNaN(); // never happened, so never registered
         assertThat(sha256(back)).isEqualTo(expected);
         Files.delete(src);
         Files.delete(back);
+    }
+
+    /** Bytes LUN 0 moved so far, as the gateway's /metrics says. */
+    private double bytes(String kind) throws Exception {
+        double v = GatewayProcess.sample(gw.scrapeMetrics(), "rbdgw_scsi_bytes_total", "kind=\"" + kind + "\"", "lun=\"0\"");
+        assertThat(v).as("rbdgw_scsi_bytes_total kind=" + kind).isNotNaN();
+        return v;
     }
 
     static String sha256(Path p) throws Exception {

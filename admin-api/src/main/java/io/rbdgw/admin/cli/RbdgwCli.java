@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
         subcommands = {RbdgwCli.Targets.class, RbdgwCli.Disks.class, RbdgwCli.Luns.class, RbdgwCli.Clients.class,
                 RbdgwCli.HostGroups.class, RbdgwCli.DiscoveryAuth.class, RbdgwCli.Gateways.class, RbdgwCli.Epoch.class,
-                RbdgwCli.SettingsCmd.class, RbdgwCli.Sessions.class})
+                RbdgwCli.SettingsCmd.class, RbdgwCli.Sessions.class, RbdgwCli.Alua.class, RbdgwCli.Failovers.class})
 public final class RbdgwCli {
     @Option(names = "--url", description = "admin API base URL (env RBDGW_ADMIN_URL; default http://127.0.0.1:5000)")
     String url;
@@ -706,12 +706,14 @@ public final class RbdgwCli {
     }
 
     @Command(name = "gateway", description = "gateways", subcommands = {Gateways.List_.class, Gateways.Add.class,
-            Gateways.Delete.class, Gateways.GwSessions.class})
+            Gateways.Delete.class, Gateways.GwSessions.class, Gateways.Drain.class, Gateways.Undrain.class,
+            Gateways.DrainStatus.class})
     static final class Gateways {
         @Command(name = "list")
         static final class List_ extends Leaf {
             void call(ApiClient api) throws Exception {
-                table(api.get("/api/gateways"), "name", "portals", "targetPortGroup", "alive", "appliedEpoch", "health");
+                table(api.get("/api/gateways"), "name", "portals", "targetPortGroup", "alive", "appliedEpoch", "health",
+                        "draining", "ownedDisks");
             }
         }
 
@@ -742,6 +744,53 @@ public final class RbdgwCli {
 
             void call(ApiClient api) throws Exception {
                 changed(api.delete("/api/gateways/" + ApiClient.seg(name)), "deleted gateway " + name);
+            }
+        }
+
+        @Command(name = "drain", description = "move a gateway's LUN ownership to the other gateways before maintenance")
+        static final class Drain extends Leaf {
+            @Parameters(paramLabel = "NAME")
+            String name;
+            @Option(names = "--wait", paramLabel = "SECONDS",
+                    description = "wait up to SECONDS until it owns nothing (exit 1 if it still does)")
+            Integer waitSeconds;
+
+            void call(ApiClient api) throws Exception {
+                String path = "/api/gateways/" + ApiClient.seg(name) + "/drain";
+                JsonNode s = api.post(path, Map.of());
+                if (waitSeconds != null) {
+                    long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+                    while (!s.path("complete").asBoolean() && System.nanoTime() < deadline) {
+                        Thread.sleep(250);
+                        s = api.get(path);
+                    }
+                    if (!s.path("complete").asBoolean()) {
+                        object(s);
+                        throw new ApiClient.ApiError(0, "gateway " + name + " still owns " + text(s.path("ownedDisks"))
+                                + " after " + waitSeconds + " s");
+                    }
+                }
+                object(s);
+            }
+        }
+
+        @Command(name = "undrain", description = "end a drain: the gateway gets its share of LUNs back after settling")
+        static final class Undrain extends Leaf {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            void call(ApiClient api) throws Exception {
+                object(api.delete("/api/gateways/" + ApiClient.seg(name) + "/drain"));
+            }
+        }
+
+        @Command(name = "drain-status", description = "whether a gateway is draining and what it still owns")
+        static final class DrainStatus extends Leaf {
+            @Parameters(paramLabel = "NAME")
+            String name;
+
+            void call(ApiClient api) throws Exception {
+                object(api.get("/api/gateways/" + ApiClient.seg(name) + "/drain"));
             }
         }
 
@@ -814,6 +863,71 @@ public final class RbdgwCli {
                 q.append(target != null ? "&" : "?").append("initiator=").append(ApiClient.seg(initiator));
             }
             table(api.get(q.toString()), "gateway", "target", "initiator", "isid", "tsih", "connections");
+        }
+    }
+
+    @Command(name = "alua", description = "per disk: owner and the ALUA state of every gateway's port group")
+    static final class Alua extends Leaf {
+        @Option(names = "--disk", paramLabel = "POOL/IMAGE")
+        String disk;
+        @Option(names = "--gateway", description = "only disks this gateway owns")
+        String gateway;
+
+        void call(ApiClient api) throws Exception {
+            StringBuilder q = new StringBuilder("/api/alua");
+            if (disk != null) {
+                q.append("?disk=").append(ApiClient.seg(disk));
+            }
+            if (gateway != null) {
+                q.append(disk != null ? "&" : "?").append("gateway=").append(ApiClient.seg(gateway));
+            }
+            JsonNode list = api.get(q.toString());
+            if (!root().json) {
+                // one column "gateway=STATE ..." per disk instead of nested objects
+                for (JsonNode d : list) {
+                    List<String> ports = new ArrayList<>();
+                    d.path("ports").forEach(p -> ports.add(p.path("gateway").asText() + "=" + p.path("state").asText()
+                            + (p.path("draining").asBoolean() ? "(draining)" : "")));
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) d).put("states", String.join(" ", ports));
+                }
+            }
+            table(list, "disk", "owner", "epoch", "ownerAlive", "luns", "states");
+        }
+    }
+
+    @Command(name = "failovers", description = "history of LUN ownership moves (newest first)")
+    static final class Failovers extends Leaf {
+        @Option(names = "--limit", description = "at most this many")
+        Integer limit;
+        @Option(names = "--disk", paramLabel = "POOL/IMAGE")
+        String disk;
+        @Option(names = "--gateway", description = "moves from or to this gateway")
+        String gateway;
+        @Option(names = "--reason", description = "ASSIGNED, GATEWAY_LOST, DRAINED, FAILBACK or REBALANCE")
+        String reason;
+
+        void call(ApiClient api) throws Exception {
+            List<String> q = new ArrayList<>();
+            if (limit != null) {
+                q.add("limit=" + limit);
+            }
+            if (disk != null) {
+                q.add("disk=" + ApiClient.seg(disk));
+            }
+            if (gateway != null) {
+                q.add("gateway=" + ApiClient.seg(gateway));
+            }
+            if (reason != null) {
+                q.add("reason=" + ApiClient.seg(reason));
+            }
+            JsonNode list = api.get("/api/alua/failovers" + (q.isEmpty() ? "" : "?" + String.join("&", q)));
+            if (!root().json) {
+                for (JsonNode e : list) {
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) e).put("written",
+                            java.time.Instant.ofEpochMilli(e.path("writtenAtMillis").asLong()).toString());
+                }
+            }
+            table(list, "written", "disk", "from", "to", "reason", "epoch", "durationMillis");
         }
     }
 }

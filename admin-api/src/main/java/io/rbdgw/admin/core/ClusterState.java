@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.rbdgw.admin.api.SessionInfo;
+import io.rbdgw.config.alua.AluaView;
+import io.rbdgw.config.alua.FailoverHistory;
+import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.membership.MemberState;
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.store.ConfigStore;
@@ -12,6 +15,7 @@ import io.rbdgw.config.store.ConfigStoreException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
 import org.apache.zookeeper.KeeperException;
 
 /**
@@ -22,12 +26,39 @@ import org.apache.zookeeper.KeeperException;
 public final class ClusterState {
     private final ConfigStore store;
     private final MembershipView membership;
+    private final AluaView alua;
     private final ObjectMapper mapper = JsonMapper.builder()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false).build();
 
     public ClusterState(ConfigStore store) {
         this.store = store;
         this.membership = new MembershipView(store.client(), store.layout());
+        this.alua = new AluaView(store.client(), store.layout());
+    }
+
+    /** Disk owners and draining gateways, as the coordinator sees them. */
+    public record Alua(Map<String, LunOwnership> owners, SortedSet<String> draining) {
+        public List<String> ownedBy(String gateway) {
+            return owners.values().stream().filter(o -> o.owner().equals(gateway)).map(LunOwnership::disk).sorted().toList();
+        }
+    }
+
+    public Alua alua() {
+        return new Alua(alua.owners(), alua.draining());
+    }
+
+    public FailoverHistory failovers() {
+        return alua.history();
+    }
+
+    /** Starts draining; false if it was draining already. */
+    public boolean drain(String gateway) {
+        return alua.drain(gateway);
+    }
+
+    /** Ends draining; false if it was not draining. */
+    public boolean undrain(String gateway) {
+        return alua.undrain(gateway);
     }
 
     public Map<String, MemberState> gateways() {

@@ -72,10 +72,11 @@ public final class ClusterResource {
     public Response whole() {
         ClusterConfig c = config.read();
         Map<String, MemberState> states = cluster.gateways();
+        ClusterState.Alua alua = cluster.alua();
         return Http.ok(c.epoch(), new ConfigView(c.epoch(),
                 c.targets().stream().map(t -> Views.target(c, t)).toList(),
                 c.disks().stream().map(d -> Views.disk(c, d)).toList(),
-                c.gateways().stream().map(g -> GatewaysResource.view(Optional.of(g), Optional.ofNullable(states.get(g.name())), g.name())).toList(),
+                c.gateways().stream().map(g -> GatewaysResource.view(Optional.of(g), Optional.ofNullable(states.get(g.name())), g.name(), alua)).toList(),
                 c.clients().stream().map(x -> Views.client(c, x)).toList(),
                 c.hostGroups().stream().map(Views::hostGroup).toList(),
                 AuthView.of(c.discoveryAuth()), c.settings().values()));

@@ -1,6 +1,7 @@
 package io.rbdgw.admin.resources;
 
 import io.rbdgw.admin.api.GatewayRequest;
+import io.rbdgw.admin.api.DrainView;
 import io.rbdgw.admin.api.GatewayView;
 import io.rbdgw.admin.api.SessionInfo;
 import io.rbdgw.admin.core.ApiException;
@@ -51,7 +52,8 @@ public final class GatewaysResource {
         Map<String, MemberState> states = cluster.gateways();
         TreeSet<String> names = new TreeSet<>(states.keySet());
         c.gateways().forEach(g -> names.add(g.name()));
-        return Http.ok(c.epoch(), names.stream().map(n -> view(c.gateway(n), Optional.ofNullable(states.get(n)), n)).toList());
+        ClusterState.Alua alua = cluster.alua();
+        return Http.ok(c.epoch(), names.stream().map(n -> view(c.gateway(n), Optional.ofNullable(states.get(n)), n, alua)).toList());
     }
 
     @POST
@@ -72,7 +74,7 @@ public final class GatewaysResource {
             return List.of(new ConfigChange.PutGateway(made[0]));
         });
         return Http.created(epoch, URI.create("/api/gateways/" + name),
-                view(Optional.of(made[0]), Optional.ofNullable(cluster.gateways().get(name)), name));
+                view(Optional.of(made[0]), Optional.ofNullable(cluster.gateways().get(name)), name, cluster.alua()));
     }
 
     @GET
@@ -83,7 +85,7 @@ public final class GatewaysResource {
         if (c.gateway(name).isEmpty() && state.isEmpty()) {
             throw ApiException.notFound("no gateway " + name);
         }
-        return Http.ok(c.epoch(), view(c.gateway(name), state, name));
+        return Http.ok(c.epoch(), view(c.gateway(name), state, name, cluster.alua()));
     }
 
     /** Changes portals and/or target port group. */
@@ -105,7 +107,8 @@ public final class GatewaysResource {
             made[0] = new Gateway(name, portals != null ? portals : old.portals(), tpg);
             return List.of(new ConfigChange.PutGateway(made[0]));
         });
-        return Http.changed(epoch, view(Optional.of(made[0]), Optional.ofNullable(cluster.gateways().get(name)), name));
+        return Http.changed(epoch, view(Optional.of(made[0]), Optional.ofNullable(cluster.gateways().get(name)), name,
+                cluster.alua()));
     }
 
     @DELETE
@@ -129,7 +132,67 @@ public final class GatewaysResource {
         return Http.ok(c.epoch(), s);
     }
 
-    static GatewayView view(Optional<Gateway> declared, Optional<MemberState> state, String name) {
+    /** Whether {@code name} is draining and what it still owns. */
+    @GET
+    @Path("{name}/drain")
+    public Response drainStatus(@PathParam("name") String name) {
+        ClusterConfig c = config.read();
+        Map<String, MemberState> states = known(c, name);
+        return Http.ok(c.epoch(), drainView(name, states, cluster.alua()));
+    }
+
+    /**
+     * Starts draining: the coordinator moves the gateway's disks to the others and gives it none, so it can be
+     * stopped without a failover once {@code complete}. Refused when no other live gateway could take its disks.
+     */
+    @POST
+    @Path("{name}/drain")
+    public Response drain(@PathParam("name") String name) {
+        ClusterConfig c = config.read();
+        Map<String, MemberState> states = known(c, name);
+        ClusterState.Alua alua = cluster.alua();
+        if (!alua.draining().contains(name)) {
+            boolean someoneElse = states.values().stream()
+                    .anyMatch(s -> s.alive() && !s.name().equals(name) && !alua.draining().contains(s.name()));
+            if (!someoneElse) {
+                throw ApiException.conflict("cannot drain gateway " + name + ": no other live gateway that is not "
+                        + "draining could take over its disks");
+            }
+            cluster.drain(name);
+        }
+        return Http.ok(c.epoch(), drainView(name, states, cluster.alua()));
+    }
+
+    /** Ends draining: the gateway gets its share of disks back (after the settling delay). */
+    @DELETE
+    @Path("{name}/drain")
+    public Response undrain(@PathParam("name") String name) {
+        ClusterConfig c = config.read();
+        Map<String, MemberState> states = known(c, name);
+        if (!cluster.undrain(name)) {
+            throw ApiException.conflict("gateway " + name + " is not draining");
+        }
+        return Http.ok(c.epoch(), drainView(name, states, cluster.alua()));
+    }
+
+    /** The gateway states, or 404 if {@code name} is neither declared nor running. */
+    private Map<String, MemberState> known(ClusterConfig c, String name) {
+        Names.name("gateway name", name);
+        Map<String, MemberState> states = cluster.gateways();
+        if (c.gateway(name).isEmpty() && !states.containsKey(name)) {
+            throw ApiException.notFound("no gateway " + name);
+        }
+        return states;
+    }
+
+    private static DrainView drainView(String name, Map<String, MemberState> states, ClusterState.Alua alua) {
+        boolean draining = alua.draining().contains(name);
+        List<String> owned = alua.ownedBy(name);
+        MemberState s = states.get(name);
+        return new DrainView(name, draining, s != null && s.alive(), owned, draining && owned.isEmpty());
+    }
+
+    static GatewayView view(Optional<Gateway> declared, Optional<MemberState> state, String name, ClusterState.Alua alua) {
         Optional<MemberInfo> member = state.flatMap(MemberState::member);
         Optional<GatewayStatus> status = state.flatMap(MemberState::status);
         List<String> portals = declared.map(g -> g.portals().stream().map(Portal::toString).toList())
@@ -137,7 +200,9 @@ public final class GatewaysResource {
         return new GatewayView(name, portals, declared.map(Gateway::targetPortGroup).orElse(null), declared.isPresent(),
                 member.isPresent(), status.map(GatewayStatus::appliedEpoch).orElse(null),
                 status.map(s -> s.health().name()).orElse(null), status.map(GatewayStatus::detail).orElse(null),
-                member.map(MemberInfo::version).orElse(null), member.map(MemberInfo::radosAddress).orElse(null));
+                member.map(MemberInfo::version).orElse(null), member.map(MemberInfo::radosAddress).orElse(null),
+                alua.draining().contains(name), alua.ownedBy(name),
+                alua.draining().contains(name) && alua.ownedBy(name).isEmpty());
     }
 
     private static List<Portal> portals(List<String> texts) {

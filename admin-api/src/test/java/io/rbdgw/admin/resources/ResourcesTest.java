@@ -58,6 +58,7 @@ class ResourcesTest {
                 .addResource(new HostGroupsResource(config))
                 .addResource(new DisksResource(config, new DiskImages(CephAccess.none(), DATA)))
                 .addResource(new GatewaysResource(config, cluster))
+                .addResource(new AluaResource(config, cluster))
                 .addResource(new OpenApiResource(OpenApiDocument.build(AdminApi.RESOURCES, "test")));
         for (Object m : ErrorMappers.all()) {
             b.addProvider(m);
@@ -381,6 +382,122 @@ class ResourcesTest {
         ok(at("/api/gateways/gw-b").delete(), 200);
         expect(at("/api/gateways/gw-b").delete(), 404, "no gateway");
         assertThat(json(at("/api/gateways").get()).findValuesAsText("name")).containsExactly("gw-a");
+    }
+
+    // ---- ALUA, drain, failover history ---------------------------------------------------------------------
+
+    @Test
+    void aluaStatesDrainAndFailoverHistoryWithARealCoordinator() throws Exception {
+        ok(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1"))), 201);
+        ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"))), 201);
+        ok(post("/api/targets", Map.of("iqn", T)), 201);
+        for (String d : List.of("d1", "d2")) {
+            ok(post("/api/disks", Map.of("pool", "local", "image", d, "size", "1M", "backstore", "file")), 201);
+            ok(post("/api/targets/" + T + "/luns", Map.of("disk", "local/" + d)), 201);
+        }
+        expect(post("/api/gateways/nope/drain", Map.of()), 404, "no gateway nope");
+        expect(at("/api/gateways/nope/drain").delete(), 404, "no gateway nope");
+        expect(at("/api/gateways/nope/drain").get(), 404, "no gateway nope");
+        expect(post("/api/gateways/bad!name/drain", Map.of()), 400, "gateway name");
+        expect(at("/api/gateways/gw-a/drain").delete(), 409, "gateway gw-a is not draining");
+        // nobody alive to take over: refused
+        expect(post("/api/gateways/gw-a/drain", Map.of()), 409, "no other live gateway");
+        expect(RESOURCES.target("/api/alua").queryParam("disk", "local/nope").request().get(), 404, "no disk local/nope");
+        expect(RESOURCES.target("/api/alua").queryParam("gateway", "nope").request().get(), 404, "no gateway nope");
+        expect(RESOURCES.target("/api/alua/failovers").queryParam("limit", 0).request().get(), 400, "limit must be at least 1");
+        expect(RESOURCES.target("/api/alua/failovers").queryParam("reason", "boredom").request().get(), 400,
+                "unknown reason 'boredom'");
+        // before any coordinator: disks without owner, every port group unavailable
+        JsonNode none = json(at("/api/alua").get());
+        assertThat(none.findValuesAsText("disk")).containsExactly("local/d1", "local/d2");
+        assertThat(none.get(0).get("owner").isNull()).isTrue();
+        assertThat(none.get(0).findValuesAsText("state")).containsOnly("UNAVAILABLE");
+
+        var layout = STORE.layout();
+        GatewayMembership a = new GatewayMembership(STORE.client(), layout, new MemberInfo("gw-a", List.of(), null, "t", 1));
+        GatewayMembership b = new GatewayMembership(STORE.client(), layout, new MemberInfo("gw-b", List.of(), null, "t", 2));
+        io.rbdgw.config.alua.AluaCoordinator coordinator = new io.rbdgw.config.alua.AluaCoordinator(STORE.client(), layout,
+                "gw-a", io.rbdgw.config.alua.Fencer.none(), Duration.ZERO, Duration.ofMillis(100));
+        var await = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15));
+        try {
+            a.start();
+            b.start();
+            coordinator.start();
+            await.untilAsserted(() -> assertThat(json(at("/api/alua").get()).findValuesAsText("owner"))
+                    .containsExactlyInAnyOrder("gw-a", "gw-b"));
+            JsonNode d1 = json(RESOURCES.target("/api/alua").queryParam("disk", "local/d1").request().get()).get(0);
+            String owner1 = d1.get("owner").asText();
+            assertThat(d1.get("luns").get(0).asText()).isEqualTo(T + "/0");
+            assertThat(d1.get("ownerAlive").asBoolean()).isTrue();
+            for (JsonNode port : d1.get("ports")) {
+                assertThat(port.get("state").asText()).isEqualTo(port.get("gateway").asText().equals(owner1)
+                        ? "ACTIVE_OPTIMIZED" : "ACTIVE_NON_OPTIMIZED");
+            }
+            assertThat(json(RESOURCES.target("/api/alua").queryParam("gateway", "gw-b").request().get()).findValuesAsText("owner"))
+                    .containsExactly("gw-b");
+            // what each gateway reports it applied (the gateways publish it in their status)
+            long e1 = d1.get("epoch").asLong();
+            a.reportAlua(List.of(new GatewayStatus.AluaApplied("local/d1", owner1, e1, 4242)));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> a.unpublishedStatus().isEmpty());
+            JsonNode reported = json(RESOURCES.target("/api/alua").queryParam("disk", "local/d1").request().get()).get(0);
+            assertThat(reported.get("ports").get(0).get("appliedEpoch").asLong()).isEqualTo(e1);
+            assertThat(reported.get("ports").get(0).get("appliedAtMillis").asLong()).isEqualTo(4242);
+            assertThat(reported.get("ports").get(1).get("appliedEpoch").isNull()).isTrue();
+
+            // drain gw-b: its disk moves to gw-a; the drain completes
+            JsonNode started = json(post("/api/gateways/gw-b/drain", Map.of()));
+            assertThat(started.get("draining").asBoolean()).isTrue();
+            assertThat(started.get("alive").asBoolean()).isTrue();
+            ok(post("/api/gateways/gw-b/drain", Map.of()), 200); // again: no harm
+            // gw-a is now the only gateway not draining: it cannot be drained as well
+            expect(post("/api/gateways/gw-a/drain", Map.of()), 409, "cannot drain gateway gw-a");
+            await.untilAsserted(() -> {
+                JsonNode st = json(at("/api/gateways/gw-b/drain").get());
+                assertThat(st.get("complete").asBoolean()).isTrue();
+                assertThat(st.get("ownedDisks")).isEmpty();
+            });
+            JsonNode gwB = json(at("/api/gateways/gw-b").get());
+            assertThat(gwB.get("draining").asBoolean()).isTrue();
+            assertThat(gwB.get("drained").asBoolean()).isTrue();
+            assertThat(json(at("/api/gateways/gw-a").get()).get("ownedDisks").toString())
+                    .isEqualTo("[\"local/d1\",\"local/d2\"]");
+            JsonNode states = json(at("/api/alua").get());
+            assertThat(states.findValuesAsText("owner")).containsOnly("gw-a");
+            assertThat(states.get(0).get("ports").get(1).get("draining").asBoolean()).isTrue();
+            JsonNode drained = json(RESOURCES.target("/api/alua/failovers").queryParam("reason", "drained").request().get());
+            assertThat(drained).hasSize(1);
+            assertThat(drained.get(0).get("from").asText()).isEqualTo("gw-b");
+            assertThat(drained.get(0).get("to").asText()).isEqualTo("gw-a");
+
+            // undrain: gw-b gets one back
+            JsonNode ended = json(at("/api/gateways/gw-b/drain").delete());
+            assertThat(ended.get("draining").asBoolean()).isFalse();
+            await.untilAsserted(() -> assertThat(json(at("/api/gateways/gw-b").get()).get("ownedDisks")).hasSize(1));
+
+            // gw-b goes away: unavailable, its disk fails over, recorded with its timings
+            b.close();
+            await.untilAsserted(() -> assertThat(json(at("/api/alua").get()).findValuesAsText("owner")).containsOnly("gw-a"));
+            JsonNode after = json(at("/api/alua").get()).get(0);
+            assertThat(after.get("ports").get(1).get("state").asText()).isEqualTo("UNAVAILABLE");
+            JsonNode history = json(at("/api/alua/failovers").get());
+            JsonNode lost = history.get(0); // newest first
+            assertThat(lost.get("reason").asText()).isEqualTo("GATEWAY_LOST");
+            assertThat(lost.get("from").asText()).isEqualTo("gw-b");
+            assertThat(lost.get("durationMillis").asLong()).isEqualTo(
+                    lost.get("writtenAtMillis").asLong() - lost.get("lostSeenAtMillis").asLong());
+            assertThat(history.findValuesAsText("reason")).contains("ASSIGNED", "DRAINED", "REBALANCE", "GATEWAY_LOST");
+            assertThat(json(RESOURCES.target("/api/alua/failovers").queryParam("limit", 2).request().get())).hasSize(2);
+            assertThat(json(RESOURCES.target("/api/alua/failovers").queryParam("disk", "local/nope").request().get())).isEmpty();
+        } finally {
+            coordinator.close();
+            a.close();
+            b.close();
+            for (String path : List.of(layout.alua(), layout.drains(), layout.failovers(), layout.statuses())) {
+                if (STORE.client().checkExists().forPath(path) != null) {
+                    STORE.client().delete().deletingChildrenIfNeeded().forPath(path);
+                }
+            }
+        }
     }
 
     // ---- discovery auth, settings, config, index ---------------------------------------------------------

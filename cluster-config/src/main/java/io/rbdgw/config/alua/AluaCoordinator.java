@@ -103,6 +103,25 @@ public final class AluaCoordinator implements Closeable {
     private final Map<String, Member> known = new HashMap<>();
     private final Map<String, Long> joinedAt = new HashMap<>();
     private final Map<String, String> unfenced = new TreeMap<>(); // lost gateway -> last known RADOS address
+    private final Map<String, Loss> losses = new HashMap<>(); // lost gateway -> when seen lost / fenced, until its disks moved
+    private final Set<String> everLost = new HashSet<>(); // gateways lost earlier: disks they get back are failbacks
+    private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** When the coordinator saw a gateway lost, and when fencing it completed (0 until then). */
+    private static final class Loss {
+        final long seenAtMillis;
+        long fencedAtMillis;
+
+        Loss(long seenAtMillis) {
+            this.seenAtMillis = seenAtMillis;
+        }
+    }
+
+    /** Told about the ownership moves of each committed pass (on the coordinator's thread; must not block). */
+    @FunctionalInterface
+    public interface Listener {
+        void moved(List<FailoverEvent> events);
+    }
     private long pendingUntil;
     private boolean baselinePending; // elected, first full pass not done yet
     private long holdUntil;          // after an outage: nobody is judged lost before this (nanoTime)
@@ -129,6 +148,10 @@ public final class AluaCoordinator implements Closeable {
         });
     }
 
+    public void addListener(Listener l) {
+        listeners.add(l);
+    }
+
     public void start() throws Exception {
         latch.addListener(new LeaderLatchListener() {
             @Override
@@ -137,6 +160,7 @@ public final class AluaCoordinator implements Closeable {
                 known.clear();
                 joinedAt.clear();
                 unfenced.clear();
+                losses.clear();
                 pendingUntil = 0;
                 long recovered = recoveredAt;
                 long now = System.nanoTime();
@@ -235,6 +259,7 @@ public final class AluaCoordinator implements Closeable {
             records.values().forEach(r -> {
                 if (!members.containsKey(r.value.owner()) && !unfenced.containsKey(r.value.owner())) {
                     unfenced.put(r.value.owner(), r.value.ownerAddress());
+                    lost(r.value.owner());
                     log.warn("gateway {} owns LUNs but is lost; fencing {} before moving them", r.value.owner(),
                             r.value.ownerAddress() == null ? "(no RADOS address)" : r.value.ownerAddress());
                 }
@@ -248,6 +273,7 @@ public final class AluaCoordinator implements Closeable {
             if (is == null || is.session() != was.session() || is.info().startedAtMillis() != was.info().startedAtMillis()) {
                 String address = was.info().radosAddress() != null ? was.info().radosAddress() : recordedAddress(records, name);
                 unfenced.put(name, address);
+                lost(name);
                 known.remove(name);
                 joinedAt.remove(name);
                 log.warn("gateway {} is lost ({}); fencing {} before moving its LUNs", name,
@@ -267,6 +293,10 @@ public final class AluaCoordinator implements Closeable {
                 fencer.fence(e.getKey(), e.getValue());
                 recordFence(e.getKey(), e.getValue());
                 unfenced.remove(e.getKey());
+                Loss loss = losses.get(e.getKey());
+                if (loss != null) {
+                    loss.fencedAtMillis = System.currentTimeMillis();
+                }
                 log.info("gateway {} fenced ({})", e.getKey(), e.getValue() == null ? "no RADOS address" : e.getValue());
             } catch (Exception ex) {
                 retry = true;
@@ -300,6 +330,7 @@ public final class AluaCoordinator implements Closeable {
 
         List<CuratorOp> ops = new ArrayList<>();
         Map<String, String> moves = new LinkedHashMap<>();
+        List<PendingMove> events = new ArrayList<>();
         for (Map.Entry<String, String> p : plan.entrySet()) {
             String disk = p.getKey();
             String owner = p.getValue();
@@ -312,10 +343,12 @@ public final class AluaCoordinator implements Closeable {
                 ops.add(client.transactionOp().create().forPath(layout.aluaDisk(disk),
                         docs.write(new LunOwnership(disk, owner, 1, address))));
                 moves.put(disk, "-> " + owner + " (epoch 1)");
+                events.add(new PendingMove(disk, null, owner, 1));
             } else if (!r.value.owner().equals(owner)) {
                 ops.add(client.transactionOp().setData().withVersion(r.version).forPath(layout.aluaDisk(disk),
                         docs.write(new LunOwnership(disk, owner, r.value.epoch() + 1, address))));
                 moves.put(disk, r.value.owner() + " -> " + owner + " (epoch " + (r.value.epoch() + 1) + ")");
+                events.add(new PendingMove(disk, r.value.owner(), owner, r.value.epoch() + 1));
             } else if (!Objects.equals(r.value.ownerAddress(), address) && address != null) {
                 ops.add(client.transactionOp().setData().withVersion(r.version).forPath(layout.aluaDisk(disk),
                         docs.write(new LunOwnership(disk, owner, r.value.epoch(), address))));
@@ -333,12 +366,36 @@ public final class AluaCoordinator implements Closeable {
                 return;
             }
             ensure(layout.alua());
-            List<CuratorOp> all = new ArrayList<>(ops.size() + 1);
+            List<CuratorOp> all = new ArrayList<>(ops.size() + 2);
             all.add(client.transactionOp().check().forPath(ourPath)); // still the leader's session
             all.addAll(ops);
+            long writtenAt = System.currentTimeMillis();
+            List<FailoverEvent> recorded = events.stream()
+                    .map(m -> event(m, members.keySet(), draining, writtenAt)).toList();
+            if (!recorded.isEmpty()) {
+                all.add(historyOp(recorded));
+            }
             client.transaction().forOperations(all);
             moves.forEach((d, what) -> log.info("ALUA owner of {}: {}", d, what));
+            for (FailoverEvent e : recorded) {
+                if (e.durationMillis() != null) {
+                    log.info("failover of {} from lost gateway {} to {}: {} ms from loss seen to ownership written "
+                            + "(fenced after {} ms)", e.disk(), e.from(), e.to(), e.durationMillis(),
+                            e.fencedAtMillis() - e.lostSeenAtMillis());
+                }
+            }
+            if (!recorded.isEmpty()) {
+                for (Listener l : listeners) {
+                    try {
+                        l.moved(recorded);
+                    } catch (RuntimeException ex) {
+                        log.warn("failover listener failed: {}", ex.toString());
+                    }
+                }
+            }
         }
+        // a lost gateway's loss is over once it is fenced and owns nothing
+        losses.keySet().removeIf(g -> !unfenced.containsKey(g) && !plan.containsValue(g));
         if (retry) {
             later(retryMillis);
         } else if (nextSettle != Long.MAX_VALUE) {
@@ -409,6 +466,52 @@ public final class AluaCoordinator implements Closeable {
                 client.setData().forPath(path, data);
             }
         }
+    }
+
+    private void lost(String gateway) {
+        losses.putIfAbsent(gateway, new Loss(System.currentTimeMillis()));
+        everLost.add(gateway);
+    }
+
+    private record PendingMove(String disk, String from, String to, long epoch) {
+    }
+
+    private FailoverEvent event(PendingMove m, Set<String> live, Set<String> draining, long writtenAt) {
+        if (m.from() == null) {
+            return new FailoverEvent(m.disk(), null, m.to(), FailoverEvent.Reason.ASSIGNED, m.epoch(), null, null,
+                    writtenAt, null, self);
+        }
+        Loss loss = losses.get(m.from());
+        if (loss != null || !live.contains(m.from())) {
+            Long seen = loss == null ? null : loss.seenAtMillis;
+            Long fenced = loss == null || loss.fencedAtMillis == 0 ? null : loss.fencedAtMillis;
+            return new FailoverEvent(m.disk(), m.from(), m.to(), FailoverEvent.Reason.GATEWAY_LOST, m.epoch(), seen,
+                    fenced, writtenAt, seen == null ? null : writtenAt - seen, self);
+        }
+        FailoverEvent.Reason reason = draining.contains(m.from()) ? FailoverEvent.Reason.DRAINED
+                : everLost.contains(m.to()) ? FailoverEvent.Reason.FAILBACK : FailoverEvent.Reason.REBALANCE;
+        return new FailoverEvent(m.disk(), m.from(), m.to(), reason, m.epoch(), null, null, writtenAt, null, self);
+    }
+
+    /** Appends to the bounded history, checked against its version so two writers cannot lose events. */
+    private CuratorOp historyOp(List<FailoverEvent> recorded) throws Exception {
+        String path = layout.failovers();
+        FailoverHistory history = FailoverHistory.EMPTY;
+        Stat stat = new Stat();
+        byte[] data;
+        try {
+            data = client.getData().storingStatIn(stat).forPath(path);
+        } catch (KeeperException.NoNodeException none) {
+            return client.transactionOp().create().forPath(path,
+                    docs.write(history.append(recorded, FailoverHistory.LIMIT)));
+        }
+        try {
+            history = docs.read(path, data, FailoverHistory.class).value();
+        } catch (ConfigStoreException | IllegalArgumentException bad) {
+            log.warn("replacing unreadable failover history {}: {}", path, bad.getMessage());
+        }
+        return client.transactionOp().setData().withVersion(stat.getVersion()).forPath(path,
+                docs.write(history.append(recorded, FailoverHistory.LIMIT)));
     }
 
     private static String recordedAddress(Map<String, Versioned> records, String owner) {

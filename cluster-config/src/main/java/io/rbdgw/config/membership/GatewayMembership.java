@@ -32,6 +32,7 @@ public final class GatewayMembership implements Closeable {
     private final AtomicReference<GatewayStatus> pending = new AtomicReference<>();
     private GatewayStatus last;
     private java.util.List<GatewayStatus.Session> sessions = java.util.List.of();
+    private java.util.List<GatewayStatus.AluaApplied> alua = java.util.List.of();
     private final ConnectionStateListener reconnect = (c, newState) -> {
         if (newState.isConnected()) {
             flush();
@@ -83,7 +84,7 @@ public final class GatewayMembership implements Closeable {
      * written on reconnection (later reports replace earlier ones that were not written yet).
      */
     public synchronized void reportStatus(long appliedEpoch, GatewayStatus.Health health, String detail) {
-        last = new GatewayStatus(self.name(), appliedEpoch, health, detail, System.currentTimeMillis(), sessions);
+        last = new GatewayStatus(self.name(), appliedEpoch, health, detail, System.currentTimeMillis(), sessions, alua);
         pending.set(last);
         flush();
     }
@@ -91,10 +92,21 @@ public final class GatewayMembership implements Closeable {
     /** Publishes this gateway's iSCSI sessions with the status reported last (never blocks). */
     public synchronized void reportSessions(java.util.List<GatewayStatus.Session> current) {
         sessions = java.util.List.copyOf(current);
+        republish();
+    }
+
+    /** Publishes the disk ownership this gateway has applied, with the status reported last (never blocks). */
+    public synchronized void reportAlua(java.util.List<GatewayStatus.AluaApplied> applied) {
+        alua = java.util.List.copyOf(applied);
+        republish();
+    }
+
+    private void republish() {
         GatewayStatus l = last;
         last = l == null
-                ? new GatewayStatus(self.name(), 0, GatewayStatus.Health.OK, null, System.currentTimeMillis(), sessions)
-                : new GatewayStatus(l.name(), l.appliedEpoch(), l.health(), l.detail(), System.currentTimeMillis(), sessions);
+                ? new GatewayStatus(self.name(), 0, GatewayStatus.Health.OK, null, System.currentTimeMillis(), sessions, alua)
+                : new GatewayStatus(l.name(), l.appliedEpoch(), l.health(), l.detail(), System.currentTimeMillis(),
+                sessions, alua);
         pending.set(last);
         flush();
     }

@@ -10,8 +10,22 @@ import io.rbdgw.config.model.Names;
  * member node).
  */
 public record GatewayStatus(String name, long appliedEpoch, Health health, String detail, long updatedAtMillis,
-                            List<Session> sessions) {
+                            List<Session> sessions, List<AluaApplied> alua) {
     public enum Health { OK, DEGRADED, FAILED }
+
+    /**
+     * A disk's ownership as this gateway applied it (its ALUA states follow it from then on).
+     *
+     * @param appliedAtMillis when the gateway applied this owner and epoch (wall clock)
+     */
+    public record AluaApplied(String disk, String owner, long epoch, long appliedAtMillis) {
+    }
+
+    /** A status with sessions and no ALUA report. */
+    public GatewayStatus(String name, long appliedEpoch, Health health, String detail, long updatedAtMillis,
+                         List<Session> sessions) {
+        this(name, appliedEpoch, health, detail, updatedAtMillis, sessions, List.of());
+    }
 
     /**
      * One iSCSI session on the gateway.
@@ -40,5 +54,6 @@ public record GatewayStatus(String name, long appliedEpoch, Health health, Strin
             health = Health.OK;
         }
         sessions = sessions == null ? List.of() : List.copyOf(sessions);
+        alua = alua == null ? List.of() : List.copyOf(alua);
     }
 }

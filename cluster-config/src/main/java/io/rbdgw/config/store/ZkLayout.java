@@ -22,6 +22,7 @@ import org.apache.curator.utils.ZKPaths;
  * /&lt;root&gt;/alua/&lt;pool&gt;@&lt;image&gt;                   LunOwnership (owner gateway, ownership epoch); written by the coordinator only
  * /&lt;root&gt;/coordinator/...                         leader latch of the ALUA coordinator
  * /&lt;root&gt;/drain/&lt;name&gt;                            exists while gateway &lt;name&gt; is draining (gives its LUNs away)
+ * /&lt;root&gt;/failovers                               FailoverHistory: the last ownership moves; written by the coordinator only
  * </pre>
  */
 public record ZkLayout(String root) {
@@ -161,5 +162,9 @@ public record ZkLayout(String root) {
 
     public String fence(String name) {
         return ZKPaths.makePath(fences(), Names.name("gateway name", name));
+    }
+
+    public String failovers() {
+        return ZKPaths.makePath(root, "failovers");
     }
 }

@@ -109,7 +109,12 @@ class AluaCoordinatorTest {
                 return out;
             }
             for (String n : admin.getChildren().forPath(layout.alua())) {
-                byte[] d = admin.getData().forPath(layout.alua() + "/" + n);
+                byte[] d;
+                try {
+                    d = admin.getData().forPath(layout.alua() + "/" + n);
+                } catch (org.apache.zookeeper.KeeperException.NoNodeException deletedMeanwhile) {
+                    continue;
+                }
                 LunOwnership o = new io.rbdgw.config.store.Documents().read(n, d, LunOwnership.class).value();
                 out.put(o.disk(), o);
             }
@@ -164,18 +169,51 @@ class AluaCoordinatorTest {
         List<String> bDisks = ownedBy(before, "b");
         String bAddress = gateways.get("b").membership.self().radosAddress();
 
+        List<FailoverEvent> told = Collections.synchronizedList(new ArrayList<>());
+        gateways.get("a").coordinator.addListener(told::addAll);
+        AluaView view = new AluaView(admin, layout);
+        // a got all six first (ASSIGNED), then gave some away as b and c settled (REBALANCE)
+        List<FailoverEvent> start = view.history().events();
+        int n = start.size();
+        assertThat(start.subList(0, 6)).allSatisfy(e -> {
+            assertThat(e.reason()).isEqualTo(FailoverEvent.Reason.ASSIGNED);
+            assertThat(e.from()).isNull();
+            assertThat(e.to()).isEqualTo("a");
+        });
+        assertThat(start.subList(6, n)).isNotEmpty().allSatisfy(e ->
+                assertThat(e.reason()).isEqualTo(FailoverEvent.Reason.REBALANCE));
+        long stopped = System.currentTimeMillis();
         gateways.remove("b").stop();
         awaitCounts(Map.of("a", 3L, "c", 3L));
         // fenced once, with its address, while it still owned its two disks
         assertThat(events).containsExactly("fence b " + bAddress + " by a owning 2");
         Map<String, LunOwnership> moved = owners();
         bDisks.forEach(d -> assertThat(moved.get(d).epoch()).isEqualTo(before.get(d).epoch() + 1));
+        // the history records each move with its reason and timings; the listener was told the same
+        List<FailoverEvent> failovers = view.history().events().subList(n, n + 2);
+        assertThat(failovers).extracting(FailoverEvent::disk).containsExactlyInAnyOrderElementsOf(bDisks);
+        assertThat(failovers).allSatisfy(e -> {
+            assertThat(e.reason()).isEqualTo(FailoverEvent.Reason.GATEWAY_LOST);
+            assertThat(e.from()).isEqualTo("b");
+            assertThat(e.to()).isIn("a", "c");
+            assertThat(e.coordinator()).isEqualTo("a");
+            assertThat(e.lostSeenAtMillis()).isGreaterThanOrEqualTo(stopped);
+            assertThat(e.fencedAtMillis()).isBetween(e.lostSeenAtMillis(), e.writtenAtMillis());
+            assertThat(e.durationMillis()).isEqualTo(e.writtenAtMillis() - e.lostSeenAtMillis());
+        });
+        await().atMost(WAIT).untilAsserted(() -> assertThat(told).containsExactlyElementsOf(failovers));
 
         long back = System.nanoTime();
         start("b");
         awaitCounts(Map.of("a", 2L, "b", 2L, "c", 2L));
         assertThat(Duration.ofNanos(System.nanoTime() - back)).isGreaterThanOrEqualTo(SETTLE);
         assertThat(events).hasSize(1);
+        List<FailoverEvent> later = view.history().events();
+        assertThat(later.subList(n + 2, later.size())).hasSize(2).allSatisfy(e -> {
+            assertThat(e.reason()).isEqualTo(FailoverEvent.Reason.FAILBACK);
+            assertThat(e.to()).isEqualTo("b");
+            assertThat(e.durationMillis()).isNull();
+        });
     }
 
     @Test
@@ -336,10 +374,23 @@ class AluaCoordinatorTest {
         start("a");
         start("b");
         awaitCounts(Map.of("a", 3L, "b", 3L));
-        admin.create().creatingParentsIfNeeded().forPath(layout.drain("b"));
+        AluaView view = new AluaView(admin, layout);
+        int n = view.history().events().size();
+        assertThat(view.drain("b")).isTrue();
+        assertThat(view.drain("b")).isFalse();
+        assertThat(view.draining()).containsExactly("b");
         awaitCounts(Map.of("a", 6L));
-        admin.delete().forPath(layout.drain("b"));
+        assertThat(view.history().events().subList(n, n + 3)).allSatisfy(e -> {
+            assertThat(e.reason()).isEqualTo(FailoverEvent.Reason.DRAINED);
+            assertThat(e.from()).isEqualTo("b");
+            assertThat(e.to()).isEqualTo("a");
+        });
+        assertThat(view.owners().values()).extracting(LunOwnership::owner).containsOnly("a");
+        assertThat(view.undrain("b")).isTrue();
+        assertThat(view.undrain("b")).isFalse();
         awaitCounts(Map.of("a", 3L, "b", 3L));
+        assertThat(view.history().events().subList(n + 3, n + 6)).extracting(FailoverEvent::reason)
+                .containsOnly(FailoverEvent.Reason.REBALANCE);
         assertThat(events).isEmpty();
     }
 

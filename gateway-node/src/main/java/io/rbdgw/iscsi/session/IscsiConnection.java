@@ -100,6 +100,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private NegotiatedSession params;
     private TargetEntry target;
     private ScsiTarget scsi;
+    /** Set by the server before the channel is active. */
+    IscsiStats stats = IscsiStats.NONE;
     private ItNexus nexus;
     private SessionRegistry.SessionKey sessionKey;
     private volatile int tsih;
@@ -302,6 +304,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void reject(int reason, ByteBuf header, boolean closeAfter) {
+        stats.pduRejected(reason);
         ByteBuf hdr = header != null ? header.retainedDuplicate() : Unpooled.EMPTY_BUFFER;
         Reject r = new Reject(reason, statSN++, expCmdSN, maxCmdSN(), 0, hdr);
         if (closeAfter) {
@@ -391,6 +394,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 req.versionMax(), req.versionMin(), req.isid(), req.tsih(), req.cid(), req.data()), ctx.alloc());
         int status = (out.statusClass() << 8) | out.statusDetail();
         if (status != 0 || out.closeConnection()) {
+            stats.loginFailed(out.statusClass(), out.statusDetail());
             log.warn("{}: login refused with status 0x{}", ctx.channel().remoteAddress(),
                     String.format("%04x", status));
             LoginResponse resp = new LoginResponse(false, false, out.csg(), out.nsg(), 0, 0, isid, 0, req.itt(),
@@ -421,6 +425,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void loginFailure(LoginRequest req, LoginStatus status) {
+        stats.loginFailed(status.statusClass(), status.statusDetail());
         log.warn("{}: login refused with status {}/{}", ctx.channel().remoteAddress(), status.statusClass(),
                 status.statusDetail());
         LoginResponse resp = new LoginResponse(false, false, req.csg(), req.nsg(), 0, 0, req.isid(), 0, req.itt(),
@@ -906,6 +911,15 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     /** The engine's answer, on the event loop. */
     void taskCompleted(IscsiTask t) {
+        io.rbdgw.scsi.LunStats st = t.stats;
+        if (st != null) {
+            if (t.aborted) {
+                st.aborted(t.cdb[0] & 0xff);
+            } else {
+                int moved = t.transferLength < 0 ? 0 : Math.min(t.transferLength, t.expectedLength);
+                st.completed(t.cdb[0] & 0xff, t.status, t.sense, moved, System.nanoTime() - t.startNanos);
+            }
+        }
         if (t.aborted || state == State.CLOSED) {
             TmfWait w = t.abortWaiter;
             freeTask(t);

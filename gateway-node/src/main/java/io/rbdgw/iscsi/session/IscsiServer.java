@@ -38,6 +38,7 @@ public final class IscsiServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final boolean epoll;
     private Channel serverChannel;
+    private volatile IscsiStats stats = IscsiStats.NONE;
 
     public IscsiServer(TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings, int ioThreads) {
         this.targets = targets;
@@ -47,6 +48,11 @@ public final class IscsiServer implements AutoCloseable {
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, factory);
         this.workers = new MultiThreadIoEventLoopGroup(ioThreads, factory);
+    }
+
+    /** Where connections report logins refused, rejects and their opening and closing (set before {@link #bind}). */
+    public void stats(IscsiStats stats) {
+        this.stats = stats == null ? IscsiStats.NONE : stats;
     }
 
     public InetSocketAddress bind(InetSocketAddress address) throws InterruptedException {
@@ -68,7 +74,12 @@ public final class IscsiServer implements AutoCloseable {
                         IscsiPduEncoder encoder = new IscsiPduEncoder();
                         ch.pipeline().addLast("decoder", decoder);
                         ch.pipeline().addLast("encoder", encoder);
-                        ch.pipeline().addLast("iscsi", new IscsiConnection(targets, sessions, settings, decoder, encoder));
+                        IscsiConnection connection = new IscsiConnection(targets, sessions, settings, decoder, encoder);
+                        IscsiStats st = stats;
+                        connection.stats = st;
+                        st.connections(1);
+                        ch.closeFuture().addListener(f -> st.connections(-1));
+                        ch.pipeline().addLast("iscsi", connection);
                     }
                 });
         serverChannel = b.bind(address).sync().channel();

@@ -49,6 +49,10 @@ final class IscsiTask implements ScsiTask, Runnable {
     byte[] sense;
     int transferLength;
 
+    // metrics: the unit's stats and when it got the command (null when it reached no unit)
+    io.rbdgw.scsi.LunStats stats;
+    long startNanos;
+
     // task management
     boolean aborted;
     TmfWait abortWaiter;
@@ -93,6 +97,7 @@ final class IscsiTask implements ScsiTask, Runnable {
             s.active = false;
         }
         executing = false;
+        stats = null;
         aborted = false;
         abortWaiter = null;
         status = 0;
@@ -156,6 +161,12 @@ final class IscsiTask implements ScsiTask, Runnable {
         this.sense = sense;
         this.transferLength = transferLength;
         connection.runOnEventLoop(this);
+    }
+
+    @Override
+    public void executingOn(io.rbdgw.scsi.LogicalUnit lu) {
+        stats = lu.stats();
+        startNanos = System.nanoTime();
     }
 
     @Override

@@ -154,7 +154,7 @@ class ClusterAluaIT {
     }
 
     /** REPORT TARGET PORT GROUPS on LUN 0 as group id -> state; throws on CHECK CONDITION. */
-    private static Map<Integer, Integer> states(TestInitiator host) throws Exception {
+    static Map<Integer, Integer> states(TestInitiator host) throws Exception {
         byte[] cdb = {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0};
         host.send(host.command(cdb, true, false, 1024, Unpooled.EMPTY_BUFFER, true));
         ByteArrayOutputStream data = new ByteArrayOutputStream();
