@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -21,6 +22,7 @@ import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.store.Documents;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.TestCluster;
+import io.rbdgw.scsi.TargetPortGroups;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
@@ -41,8 +43,8 @@ public final class FailoverCluster implements AutoCloseable {
         System.setProperty("zookeeper.admin.enableServer", "false");
     }
 
-    /** Gateway timing under test. */
-    public record Timing(int zkSessionSeconds, int aluaSettleSeconds) {
+    /** Gateway timing under test; null leaves the gateway's default. */
+    public record Timing(Integer zkSessionSeconds, Integer aluaSettleSeconds) {
     }
 
     private final Path dir;
@@ -107,11 +109,16 @@ public final class FailoverCluster implements AutoCloseable {
     }
 
     private GatewayProcess startGateway(int i) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--ceph-conf", TestCluster.conf().toString(),
+                "--ceph-id", TestCluster.CLIENT_ID, "--retry-interval", "1", "--fence-seconds", "600"));
+        if (timing.zkSessionSeconds() != null) {
+            args.addAll(List.of("--zk-session-timeout", timing.zkSessionSeconds().toString()));
+        }
+        if (timing.aluaSettleSeconds() != null) {
+            args.addAll(List.of("--alua-settle", timing.aluaSettleSeconds().toString()));
+        }
         return GatewayProcess.run(NAMES[i], ports[i], dir.resolve(NAMES[i]), zk.getConnectString(),
-                "--ceph-conf", TestCluster.conf().toString(), "--ceph-id", TestCluster.CLIENT_ID,
-                "--retry-interval", "1", "--fence-seconds", "600",
-                "--zk-session-timeout", Integer.toString(timing.zkSessionSeconds()),
-                "--alua-settle", Integer.toString(timing.aluaSettleSeconds()));
+                args.toArray(String[]::new));
     }
 
     /** Starts gateway {@code i} again (after it was killed); the old process is kept for its output. */
@@ -121,6 +128,29 @@ public final class FailoverCluster implements AutoCloseable {
         }
         gateways[i] = startGateway(i);
         return gateways[i];
+    }
+
+    /**
+     * A multipath client on both portals, once it sees gateway {@code owner}'s group Active/Optimized and the other's
+     * Active/Non-optimized (the gateways apply the ownership record asynchronously).
+     */
+    public MultipathClient client(int owner, int units, int queueDepth, Duration pathTimeout) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            MultipathClient c = new MultipathClient(new MultipathClient.Options(IQN, HOST, portals(), units, queueDepth,
+                    pathTimeout));
+            Map<Integer, Integer> states = c.groupStates();
+            if (states.getOrDefault(c.groupOf(owner), -1) == TargetPortGroups.ACTIVE_OPTIMIZED
+                    && states.getOrDefault(c.groupOf(1 - owner), -1) == TargetPortGroups.ACTIVE_NON_OPTIMIZED) {
+                return c;
+            }
+            c.close();
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("a client does not see " + NAMES[owner] + " Active/Optimized and the other "
+                        + "gateway Active/Non-optimized within 30 s: " + states);
+            }
+            Thread.sleep(200);
+        }
     }
 
     public GatewayProcess gateway(int i) {

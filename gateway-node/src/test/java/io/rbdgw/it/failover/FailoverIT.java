@@ -35,20 +35,8 @@ class FailoverIT {
     @TempDir
     Path dir;
 
-    private MultipathClient client(FailoverCluster cluster, int owner) throws Exception {
-        // the gateways apply the ownership record asynchronously: wait until a fresh client sees it
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            MultipathClient c = new MultipathClient(new MultipathClient.Options(FailoverCluster.IQN, FailoverCluster.HOST,
-                    cluster.portals(), UNITS, 4, PATH_TIMEOUT));
-            if (c.groupStates().getOrDefault(c.groupOf(owner), -1) == TargetPortGroups.ACTIVE_OPTIMIZED
-                    && c.groupStates().getOrDefault(c.groupOf(1 - owner), -1) == TargetPortGroups.ACTIVE_NON_OPTIMIZED) {
-                return c;
-            }
-            c.close();
-            assertThat(System.nanoTime() - deadline).as("owner's path Active/Optimized").isNegative();
-            Thread.sleep(200);
-        }
+    private static MultipathClient client(FailoverCluster cluster, int owner) throws Exception {
+        return cluster.client(owner, UNITS, 4, PATH_TIMEOUT);
     }
 
     @Test
