@@ -43,8 +43,14 @@ public final class FailoverCluster implements AutoCloseable {
         System.setProperty("zookeeper.admin.enableServer", "false");
     }
 
-    /** Gateway timing under test; null leaves the gateway's default. */
-    public record Timing(Integer zkSessionSeconds, Integer aluaSettleSeconds) {
+    /**
+     * Gateway timing under test; null leaves the gateway's default. {@code stallGuard} false turns the gateways'
+     * {@code StallGuard} off, for a test of what fencing alone prevents.
+     */
+    public record Timing(Integer zkSessionSeconds, Integer aluaSettleSeconds, boolean stallGuard) {
+        public Timing(Integer zkSessionSeconds, Integer aluaSettleSeconds) {
+            this(zkSessionSeconds, aluaSettleSeconds, true);
+        }
     }
 
     private final Path dir;
@@ -117,7 +123,7 @@ public final class FailoverCluster implements AutoCloseable {
         if (timing.aluaSettleSeconds() != null) {
             args.addAll(List.of("--alua-settle", timing.aluaSettleSeconds().toString()));
         }
-        return GatewayProcess.run(NAMES[i], ports[i], dir.resolve(NAMES[i]), zk.getConnectString(),
+        return GatewayProcess.run(timing.stallGuard() ? List.of() : List.of("-Drbdgw.stall-guard=off"), NAMES[i], ports[i], dir.resolve(NAMES[i]), zk.getConnectString(),
                 args.toArray(String[]::new));
     }
 

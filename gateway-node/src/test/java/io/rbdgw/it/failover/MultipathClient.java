@@ -142,7 +142,7 @@ public final class MultipathClient implements AutoCloseable {
         }
     }
 
-    private record Hook(Runnable action, int extraWrites, CountDownLatch done) {
+    private record Hook(Runnable action, int extraWrites, boolean drainFirst, CountDownLatch done) {
     }
 
     /** Logs into every portal and reads the paths' groups and states; does not write yet. */
@@ -202,7 +202,12 @@ public final class MultipathClient implements AutoCloseable {
      * and then hand it writes that are certain to be sitting unprocessed in its socket when it is frozen.
      */
     public List<Long> runOnWriter(Runnable action, int extraWrites) throws InterruptedException {
-        Hook h = new Hook(action, extraWrites, new CountDownLatch(1));
+        return runOnWriter(action, extraWrites, false);
+    }
+
+    /** As {@link #runOnWriter(Runnable, int)}; with {@code drainFirst} the writes in flight complete before the action. */
+    public List<Long> runOnWriter(Runnable action, int extraWrites, boolean drainFirst) throws InterruptedException {
+        Hook h = new Hook(action, extraWrites, drainFirst, new CountDownLatch(1));
         hook = h;
         if (!h.done.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("the writer did not run the hook");
@@ -299,6 +304,9 @@ public final class MultipathClient implements AutoCloseable {
                 if (h != null) {
                     hook = null;
                     try {
+                        if (h.drainFirst) {
+                            drain(p);
+                        }
                         h.action.run();
                         for (int i = 0; i < h.extraWrites; i++) {
                             Write w = nextWrite();
