@@ -53,7 +53,7 @@ cleanup() {
   trap - EXIT INT TERM
   if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
     kill -TERM "$BENCH_PID" 2>/dev/null || true   # its shutdown hook stops the gateways and ZooKeeper
-    for _ in $(seq 1 60); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 1 180); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$BENCH_PID" 2>/dev/null || true
   fi
   if [ -n "$STARTED_CEPH" ]; then
@@ -88,12 +88,13 @@ echo "running (log: $OUT/bench.log, ZooKeeper and client log: $OUT/bench.err)" >
   -Dzookeeper.admin.enableServer=false \
   io.rbdgw.it.failover.FailoverBench --dir "$OUT/work" "${ARGS[@]}" >"$OUT/bench.log" 2>"$OUT/bench.err" &
 BENCH_PID=$!
-# progress: the per-run lines as they come
-tail -n +1 -f "$OUT/bench.log" --pid="$BENCH_PID" | grep --line-buffered '^run ' || true
+# progress: the per-run lines as they come (in the background, so that a Ctrl-C interrupts `wait` at once)
+tail -n +1 -f "$OUT/bench.log" --pid="$BENCH_PID" 2>/dev/null | grep --line-buffered '^run ' &
 set +e
 wait "$BENCH_PID"; rc=$?
 set -e
 BENCH_PID=
+wait 2>/dev/null  # the progress pipeline ends with the benchmark
 if [ "$rc" -ne 0 ] || ! grep -q '^failover ' "$OUT/bench.log"; then
   tail -30 "$OUT/bench.err" >&2
   echo "the benchmark failed (exit $rc); logs in $OUT" >&2

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.scsi.TargetPortGroups;
@@ -56,15 +57,12 @@ public final class FailoverBench {
         int settleSeconds = settle != null ? settle : 10;
         Duration timeout = Duration.ofMillis((long) (pathTimeout * 1000));
 
-        FailoverCluster cluster = FailoverCluster.start(dir, 256L << 20, new FailoverCluster.Timing(zkSession, settle));
-        Thread closer = new Thread(() -> {
-            try {
-                cluster.close();
-            } catch (Exception e) {
-                System.err.println("stopping the gateways: " + e);
-            }
-        }, "failover-bench-stop");
-        Runtime.getRuntime().addShutdownHook(closer); // also on Ctrl-C / SIGTERM from the script
+        AtomicReference<FailoverCluster> started = new AtomicReference<>();
+        Thread closer = new Thread(() -> stopAll(started.get()), "failover-bench-stop");
+        Runtime.getRuntime().addShutdownHook(closer); // also on Ctrl-C / SIGTERM from the script, at any point
+        FailoverCluster cluster = FailoverCluster.create(dir, 256L << 20, new FailoverCluster.Timing(zkSession, settle));
+        started.set(cluster);
+        cluster.startGateways();
 
         List<Double> firstWrites = new ArrayList<>();
         double maxStall = 0;
@@ -123,7 +121,27 @@ public final class FailoverBench {
                 median, maxStall, runs, lost, stale);
         System.out.flush();
         Runtime.getRuntime().removeShutdownHook(closer);
-        cluster.close();
+        stopAll(cluster);
         System.exit(0);
+    }
+
+    /** Stops the cluster, then any gateway this JVM started that the cluster did not know yet (interrupted start). */
+    private static void stopAll(FailoverCluster cluster) {
+        if (cluster != null) {
+            try {
+                cluster.close();
+            } catch (Exception e) {
+                System.err.println("stopping the gateways: " + e);
+            }
+        }
+        List<ProcessHandle> children = ProcessHandle.current().children().toList();
+        children.forEach(ProcessHandle::destroy);
+        for (ProcessHandle p : children) {
+            try {
+                p.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                p.destroyForcibly();
+            }
+        }
     }
 }

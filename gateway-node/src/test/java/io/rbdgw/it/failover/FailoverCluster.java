@@ -63,6 +63,7 @@ public final class FailoverCluster implements AutoCloseable {
     private final int[] ports = new int[2];
     private final GatewayProcess[] gateways = new GatewayProcess[2];
     private final List<GatewayProcess> retired = new ArrayList<>();
+    private long epoch;
 
     private FailoverCluster(Path dir, Timing timing, String image) throws Exception {
         this.dir = dir;
@@ -83,6 +84,18 @@ public final class FailoverCluster implements AutoCloseable {
      * LUN has an owner.
      */
     public static FailoverCluster start(Path dir, long imageBytes, Timing timing) throws Exception {
+        FailoverCluster c = create(dir, imageBytes, timing);
+        try {
+            c.startGateways();
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** The image, ZooKeeper and the configuration, without the gateways ({@link #startGateways()}). */
+    public static FailoverCluster create(Path dir, long imageBytes, Timing timing) throws Exception {
         String image = "failover-" + UUID.randomUUID().toString().substring(0, 8);
         TestCluster.rbd("create", "--size", (imageBytes >> 20) + "M", "--image-feature", "layering",
                 TestCluster.POOL + "/" + image);
@@ -92,17 +105,13 @@ public final class FailoverCluster implements AutoCloseable {
             c.ports[0] = GatewayProcess.freePort();
             c.ports[1] = GatewayProcess.freePort();
             FailoverCluster cc = c;
-            long epoch = c.store.update(cfg -> List.of(
+            c.epoch = c.store.update(cfg -> List.of(
                     new ConfigChange.PutGateway(new Gateway(NAMES[0], List.of(new Portal("127.0.0.1", cc.ports[0])), 1)),
                     new ConfigChange.PutGateway(new Gateway(NAMES[1], List.of(new Portal("127.0.0.1", cc.ports[1])), 2)),
                     new ConfigChange.PutTarget(Target.of(IQN)),
                     new ConfigChange.PutDisk(Disk.rbd(TestCluster.POOL, image, imageBytes)),
                     new ConfigChange.PutLun(new Lun(IQN, 0, cc.diskId)),
                     new ConfigChange.PutClient(Client.allLuns(IQN, HOST))), 5);
-            c.gateways[0] = c.startGateway(0);
-            c.gateways[1] = c.startGateway(1);
-            c.awaitApplied(epoch, Duration.ofSeconds(60), NAMES);
-            c.awaitOwner(Duration.ofSeconds(60));
             return c;
         } catch (Exception | Error e) {
             if (c != null) {
@@ -112,6 +121,14 @@ public final class FailoverCluster implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** Starts both gateways; returns when both applied the configuration and the LUN has an owner. */
+    public void startGateways() throws Exception {
+        gateways[0] = startGateway(0);
+        gateways[1] = startGateway(1);
+        awaitApplied(epoch, Duration.ofSeconds(60), NAMES);
+        awaitOwner(Duration.ofSeconds(60));
     }
 
     private GatewayProcess startGateway(int i) throws Exception {
@@ -283,6 +300,23 @@ public final class FailoverCluster implements AutoCloseable {
         }
         client.close();
         zk.close();
-        TestCluster.removeImage(image);
+        removeImage();
+    }
+
+    /** Removes the image; a killed gateway's watch keeps it busy for up to 30 s unless it was fenced. */
+    private void removeImage() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
+        while (true) {
+            try {
+                TestCluster.rbd("rm", "--no-progress", diskId);
+                return;
+            } catch (AssertionError | java.io.IOException e) {
+                if (System.nanoTime() - deadline > 0 || !String.valueOf(e.getMessage()).contains("watchers")) {
+                    System.err.println("could not remove test image " + diskId + ": " + e.getMessage());
+                    return;
+                }
+                Thread.sleep(2000);
+            }
+        }
     }
 }
