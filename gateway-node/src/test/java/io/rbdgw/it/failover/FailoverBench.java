@@ -36,19 +36,27 @@ public final class FailoverBench {
         Path dir = null;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--runs" -> runs = Integer.parseInt(v);
-                case "--path-timeout" -> pathTimeout = Double.parseDouble(v);
-                case "--write-before" -> writeBefore = Double.parseDouble(v);
-                case "--zk-session-timeout" -> zkSession = Integer.parseInt(v);
-                case "--alua-settle" -> settle = Integer.parseInt(v);
-                case "--dir" -> dir = Path.of(v);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            if (v == null) {
+                usage(args[i] + " needs a value");
+            }
+            try {
+                switch (args[i]) {
+                    case "--runs" -> runs = Integer.parseInt(v);
+                    case "--path-timeout" -> pathTimeout = Double.parseDouble(v);
+                    case "--write-before" -> writeBefore = Double.parseDouble(v);
+                    case "--zk-session-timeout" -> zkSession = Integer.parseInt(v);
+                    case "--alua-settle" -> settle = Integer.parseInt(v);
+                    case "--dir" -> dir = Path.of(v);
+                    default -> usage("unknown argument " + args[i]);
+                }
+            } catch (NumberFormatException e) {
+                usage(args[i] + " takes a number, not '" + v + "'");
             }
             i++;
         }
-        if (runs < 1) {
-            throw new IllegalArgumentException("--runs must be at least 1");
+        if (runs < 1 || pathTimeout <= 0 || writeBefore <= 0 || zkSession != null && zkSession < 1
+                || settle != null && settle < 0) {
+            usage("--runs, --path-timeout, --write-before and --zk-session-timeout must be positive, --alua-settle not negative");
         }
         if (dir == null) {
             dir = Files.createTempDirectory("rbdgw-failover");
@@ -123,6 +131,11 @@ public final class FailoverBench {
         Runtime.getRuntime().removeShutdownHook(closer);
         stopAll(cluster);
         System.exit(0);
+    }
+
+    private static void usage(String problem) {
+        System.err.println("failover bench: " + problem);
+        System.exit(2);
     }
 
     /** Stops the cluster, then any gateway this JVM started that the cluster did not know yet (interrupted start). */
