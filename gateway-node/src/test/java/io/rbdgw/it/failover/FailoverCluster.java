@@ -22,11 +22,9 @@ import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.store.Documents;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.TestCluster;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.scsi.TargetPortGroups;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryNTimes;
-import org.apache.curator.test.TestingServer;
 
 /**
  * What a failover needs, shared by {@link FailoverIT} and {@link FailoverBench}: a ZooKeeper (in this JVM),
@@ -38,10 +36,6 @@ public final class FailoverCluster implements AutoCloseable {
     public static final String IQN = "iqn.2026-11.io.rbdgw:failover";
     public static final String HOST = "iqn.1993-08.org.debian:failover";
     public static final String[] NAMES = {"gw-a", "gw-b"};
-
-    static {
-        System.setProperty("zookeeper.admin.enableServer", "false");
-    }
 
     /**
      * Gateway timing under test; null leaves the gateway's default. {@code stallGuard} false turns the gateways'
@@ -55,7 +49,7 @@ public final class FailoverCluster implements AutoCloseable {
 
     private final Path dir;
     private final Timing timing;
-    private final TestingServer zk;
+    private final ZkConfig zk;
     private final CuratorFramework client;
     private final ConfigStore store;
     private final String image;
@@ -70,12 +64,9 @@ public final class FailoverCluster implements AutoCloseable {
         this.timing = timing;
         this.image = image;
         this.diskId = TestCluster.POOL + "/" + image;
-        zk = new TestingServer(true);
-        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                .sessionTimeoutMs(30000).connectionTimeoutMs(3000).retryPolicy(new RetryNTimes(20, 100)).build();
-        client.start();
-        store = new ConfigStore(client, "/rbdgw");
-        store.initialize();
+        zk = new ZkConfig();
+        client = zk.client();
+        store = zk.store();
     }
 
     /**
@@ -140,7 +131,8 @@ public final class FailoverCluster implements AutoCloseable {
         if (timing.aluaSettleSeconds() != null) {
             args.addAll(List.of("--alua-settle", timing.aluaSettleSeconds().toString()));
         }
-        return GatewayProcess.run(timing.stallGuard() ? List.of() : List.of("-Drbdgw.stall-guard=off"), NAMES[i], ports[i], dir.resolve(NAMES[i]), zk.getConnectString(),
+        List<String> jvm = timing.stallGuard() ? List.of() : List.of("-Drbdgw.stall-guard=off");
+        return GatewayProcess.run(jvm, NAMES[i], ports[i], dir.resolve(NAMES[i]), zk.connectString(),
                 args.toArray(String[]::new));
     }
 
@@ -298,7 +290,6 @@ public final class FailoverCluster implements AutoCloseable {
                 g.close();
             }
         }
-        client.close();
         zk.close();
         removeImage();
     }
