@@ -86,8 +86,16 @@ public final class GatewayProcess implements AutoCloseable {
      */
     public static GatewayProcess run(String name, int port, Path dataDir, String zookeeper, String... extra)
             throws Exception {
+        return run(List.of(), name, port, dataDir, zookeeper, extra);
+    }
+
+    /** {@link #run(String, int, Path, String, String...)} with extra JVM options (system properties). */
+    public static GatewayProcess run(List<String> jvmOptions, String name, int port, Path dataDir, String zookeeper,
+                                     String... extra) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-Dio.netty.leakDetection.level=paranoid",
-                "-Dzookeeper.admin.enableServer=false", "-jar", jar(), "run", "--name", name,
+                "-Dzookeeper.admin.enableServer=false"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", jar(), "run", "--name", name,
                 "--zookeeper", zookeeper, "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port));
         addMetricsListen(cmd, extra);
         cmd.addAll(List.of(extra));

@@ -29,6 +29,7 @@ public final class GatewayMembership implements Closeable {
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final PersistentNode node;
     private volatile MemberInfo self;
+    private volatile boolean unpublished;
     private final AtomicReference<GatewayStatus> pending = new AtomicReference<>();
     private GatewayStatus last;
     private java.util.List<GatewayStatus.Session> sessions = java.util.List.of();
@@ -45,6 +46,14 @@ public final class GatewayMembership implements Closeable {
         this.self = self;
         // an ephemeral node, created with parents, not protected (the name is the gateway's own)
         this.node = new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.member(self.name()), docs.write(self));
+        // An update made before the first creation (the RADOS address, published as soon as Ceph is connected) would
+        // otherwise be lost, and a lost gateway without an address cannot be fenced.
+        node.getListenable().addListener(path -> {
+            if (unpublished) {
+                node.setData(docs.write(this.self)); // the field: the parameter is the initial info
+                unpublished = false;
+            }
+        });
     }
 
     public void start() {
@@ -75,7 +84,13 @@ public final class GatewayMembership implements Closeable {
             throw new IllegalArgumentException("a gateway cannot rename itself: " + self.name() + " -> " + info.name());
         }
         self = info;
-        node.setData(docs.write(info));
+        unpublished = true;
+        try {
+            node.setData(docs.write(info));
+            unpublished = false;
+        } catch (IllegalStateException notCreatedYet) {
+            // the node's first creation is still under way; it publishes this when it is created
+        }
     }
 
     /**

@@ -111,4 +111,22 @@ class GatewayMembershipTest {
             await().atMost(WAIT).until(() -> new MembershipView(observer, layout).members().get(0).radosAddress().endsWith("/999"));
         }
     }
+
+    @Test
+    void anUpdateBeforeTheNodeIsFirstCreatedIsPublishedWhenItIs() throws Exception {
+        // the RADOS address is published as soon as Ceph is connected, which can be before the member node exists;
+        // losing it would leave the coordinator nothing to fence
+        ZkLayout layout = new ZkLayout(ZkTestSupport.newRoot());
+        try (CuratorFramework a = ZkTestSupport.client(server.getConnectString());
+             CuratorFramework observer = ZkTestSupport.client(server.getConnectString());
+             GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
+            gw.update(gw.self().withRadosAddress("10.1.0.1:0/4242"));
+            gw.start();
+            assertThat(gw.awaitRegistered(WAIT)).isTrue();
+            await().atMost(WAIT).until(() -> {
+                List<MemberInfo> members = new MembershipView(observer, layout).members();
+                return members.size() == 1 && members.get(0).radosAddress().endsWith("/4242");
+            });
+        }
+    }
 }

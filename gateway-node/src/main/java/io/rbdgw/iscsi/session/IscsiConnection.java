@@ -198,12 +198,20 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
+    private boolean droppedAfterStall;
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         reading = true;
         lastReadNanos = System.nanoTime();
         try {
-            if (state == State.CLOSED) {
+            if (state == State.CLOSED || droppedAfterStall) {
+                return;
+            }
+            if (StallGuard.stalled()) {
+                // possibly sent before this process stalled and already retried by the host elsewhere: never execute
+                droppedAfterStall = true;
+                close("a PDU arrived while this gateway was stalled; the host may have retried it on another path");
                 return;
             }
             if (msg instanceof InvalidPdu bad) {

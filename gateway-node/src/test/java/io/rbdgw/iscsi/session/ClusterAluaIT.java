@@ -27,11 +27,9 @@ import io.rbdgw.config.store.Documents;
 import io.rbdgw.iscsi.pdu.DataIn;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.it.GatewayProcess;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.scsi.TargetPortGroups;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryNTimes;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,14 +45,10 @@ class ClusterAluaIT {
     static final String IQN = "iqn.2026-11.io.rbdgw:alua";
     static final String HOST1 = "iqn.1993-08.org.debian:host1";
 
-    static {
-        System.setProperty("zookeeper.admin.enableServer", "false");
-    }
-
     @TempDir
     Path dir;
 
-    TestingServer zk;
+    ZkConfig zk;
     CuratorFramework client;
     ConfigStore store;
     int portA;
@@ -62,25 +56,21 @@ class ClusterAluaIT {
 
     @BeforeEach
     void setUp() throws Exception {
-        zk = new TestingServer(true);
-        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                .sessionTimeoutMs(30000).connectionTimeoutMs(3000).retryPolicy(new RetryNTimes(20, 100)).build();
-        client.start();
-        store = new ConfigStore(client, "/rbdgw");
-        store.initialize();
+        zk = new ZkConfig();
+        client = zk.client();
+        store = zk.store();
         portA = GatewayProcess.freePort();
         portB = GatewayProcess.freePort();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        client.close();
         zk.close();
     }
 
     private GatewayProcess start(String name, int port) throws Exception {
         // no NOP-In pings: the test initiator does not answer them
-        return GatewayProcess.run(name, port, dir.resolve(name), zk.getConnectString(), "--retry-interval", "1",
+        return GatewayProcess.run(name, port, dir.resolve(name), zk.connectString(), "--retry-interval", "1",
                 "--alua-settle", "1", "--zk-session-timeout", "4", "--nop-interval", "600", "--nop-timeout", "600");
     }
 

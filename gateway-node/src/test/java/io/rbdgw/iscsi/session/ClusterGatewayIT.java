@@ -24,10 +24,8 @@ import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.it.Cmd;
 import io.rbdgw.it.GatewayProcess;
+import io.rbdgw.it.ZkConfig;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryNTimes;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,14 +42,10 @@ class ClusterGatewayIT {
     static final String HOST2 = "iqn.1993-08.org.debian:host2";
     static final ChapCredentials CHAP = new ChapCredentials("host1user", "host1secret12");
 
-    static {
-        System.setProperty("zookeeper.admin.enableServer", "false");
-    }
-
     @TempDir
     Path dir;
 
-    TestingServer zk;
+    ZkConfig zk;
     CuratorFramework client;
     ConfigStore store;
     int portA;
@@ -59,19 +53,15 @@ class ClusterGatewayIT {
 
     @BeforeEach
     void setUp() throws Exception {
-        zk = new TestingServer(true);
-        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                .sessionTimeoutMs(30000).connectionTimeoutMs(3000).retryPolicy(new RetryNTimes(20, 100)).build();
-        client.start();
-        store = new ConfigStore(client, "/rbdgw");
-        store.initialize();
+        zk = new ZkConfig();
+        client = zk.client();
+        store = zk.store();
         portA = GatewayProcess.freePort();
         portB = GatewayProcess.freePort();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        client.close();
         zk.close();
     }
 
@@ -86,7 +76,7 @@ class ClusterGatewayIT {
     }
 
     private GatewayProcess start(String name, int port) throws Exception {
-        return GatewayProcess.run(name, port, dir.resolve(name), zk.getConnectString(), "--retry-interval", "1");
+        return GatewayProcess.run(name, port, dir.resolve(name), zk.connectString(), "--retry-interval", "1");
     }
 
     private static Cmd inq(String initiator, String portal, int lun) throws Exception {

@@ -32,7 +32,7 @@ import io.rbdgw.iscsi.pdu.ScsiCommand;
  * A minimal blocking iSCSI initiator for tests of the session layer: it speaks our own codec in the
  * client role and lets a test send exactly the PDUs it wants, including wrong ones.
  */
-final class TestInitiator implements AutoCloseable {
+public final class TestInitiator implements AutoCloseable {
 
     static final EventLoopGroup GROUP = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
 
@@ -50,7 +50,7 @@ final class TestInitiator implements AutoCloseable {
     long isid = 0x23d000000001L;
     int tsih;
 
-    TestInitiator(InetSocketAddress target) throws InterruptedException {
+    public TestInitiator(InetSocketAddress target) throws InterruptedException {
         channel = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -94,12 +94,12 @@ final class TestInitiator implements AutoCloseable {
         return m;
     }
 
-    void send(IscsiPdu pdu) {
+    public void send(IscsiPdu pdu) {
         channel.writeAndFlush(pdu).syncUninterruptibly();
     }
 
     /** Next received PDU of the given type (fails on timeout or another type). Caller releases it. */
-    <T> T expect(Class<T> type, long timeoutMs) throws InterruptedException {
+    public <T> T expect(Class<T> type, long timeoutMs) throws InterruptedException {
         Object o = received.poll(timeoutMs, TimeUnit.MILLISECONDS);
         if (o == null) {
             throw new AssertionError("no " + type.getSimpleName() + " within " + timeoutMs + " ms");
@@ -112,7 +112,7 @@ final class TestInitiator implements AutoCloseable {
         return type.cast(o);
     }
 
-    Object poll(long timeoutMs) throws InterruptedException {
+    public Object poll(long timeoutMs) throws InterruptedException {
         return received.poll(timeoutMs, TimeUnit.MILLISECONDS);
     }
 
@@ -121,7 +121,7 @@ final class TestInitiator implements AutoCloseable {
      * keys (InitiatorName, SessionType, TargetName and the operational keys). Returns the target's
      * answer keys merged over the login responses.
      */
-    Map<String, String> login(Map<String, String> keys) throws InterruptedException {
+    public Map<String, String> login(Map<String, String> keys) throws InterruptedException {
         Map<String, String> answer = new LinkedHashMap<>();
         send(new LoginRequest(true, false, 1, 3, 0, 0, isid, 0, itt++, 0, cmdSN, 0, text(keys)));
         while (true) {
@@ -149,7 +149,7 @@ final class TestInitiator implements AutoCloseable {
         }
     }
 
-    static Map<String, String> normalKeys(String initiator, String target) {
+    public static Map<String, String> normalKeys(String initiator, String target) {
         Map<String, String> k = new LinkedHashMap<>();
         k.put("InitiatorName", initiator);
         k.put("SessionType", "Normal");
@@ -158,10 +158,21 @@ final class TestInitiator implements AutoCloseable {
     }
 
     /** A SCSI command with the next ITT and CmdSN (non-immediate). */
-    ScsiCommand command(byte[] cdb, boolean read, boolean write, int edtl, ByteBuf immediate, boolean finalFlag) {
+    public ScsiCommand command(byte[] cdb, boolean read, boolean write, int edtl, ByteBuf immediate, boolean finalFlag) {
         byte[] full = java.util.Arrays.copyOf(cdb, Math.max(16, cdb.length));
         return new ScsiCommand(false, finalFlag, read, write, 1, 0, itt++, edtl, cmdSN++, expStatSN, full,
                 immediate == null ? Unpooled.EMPTY_BUFFER : immediate);
+    }
+
+    /** Uses another ISID for the next login (a second session of the same initiator to the same target). */
+    public TestInitiator isid(long isid) {
+        this.isid = isid;
+        return this;
+    }
+
+    /** Whether the target closed the connection (or it broke). */
+    public boolean isClosed() {
+        return closed;
     }
 
     @Override

@@ -1,0 +1,73 @@
+package io.rbdgw.iscsi.session;
+
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Notices that this process stopped running for a while (SIGSTOP, a frozen VM, a very long GC pause). PDUs
+ * read right after such a stall may have waited in the socket all along: a multipath host has likely given
+ * up on them (its path timeout) and retried them through another gateway, then written newer data there.
+ * Executing them now would overwrite that data with old data, and if the stall was shorter than the
+ * ZooKeeper session timeout nobody has fenced this gateway. So a connection that delivers a PDU during or
+ * right after a stall is closed instead (the host retries on whatever path it then prefers).
+ *
+ * <p>A daemon thread ticks every 100 ms; a PDU is refused when the last tick is older than {@link #STALL_NANOS}
+ * (the thread has not run since the stall) or within {@link #QUARANTINE_NANOS} of a stall it noticed. The tick
+ * thread sets the quarantine before it refreshes the tick, so there is no moment after a stall at which
+ * both look fine. The threshold is below the shortest host path timeout we document (2 s).
+ *
+ * <p>Not covered: writes already handed to librbd before the stall are sent when the process resumes; only
+ * fencing (after the session expires) stops those. See docs/ha.md.
+ */
+public final class StallGuard {
+    private static final Logger log = LoggerFactory.getLogger(StallGuard.class);
+
+    static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(1500);
+    static final long QUARANTINE_NANOS = TimeUnit.MILLISECONDS.toNanos(1000);
+
+    private static volatile long lastTick = System.nanoTime();
+    private static volatile long quarantineUntil = System.nanoTime() - QUARANTINE_NANOS;
+
+    static {
+        Thread t = new Thread(StallGuard::tick, "stall-guard");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private StallGuard() {
+    }
+
+    /** Tests of fencing alone turn the guard off ({@code -Drbdgw.stall-guard=off}). */
+    private static final boolean ENABLED = !"off".equals(System.getProperty("rbdgw.stall-guard"));
+
+    /** Whether PDUs read now may be from before a stall of this process. */
+    static boolean stalled() {
+        if (!ENABLED) {
+            return false;
+        }
+        long now = System.nanoTime();
+        return now - lastTick > STALL_NANOS || now - quarantineUntil < 0;
+    }
+
+    private static void tick() {
+        while (true) {
+            try {
+                Thread.sleep(TimeUnit.NANOSECONDS.toMillis(TICK_NANOS));
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            long gap = now - lastTick;
+            if (gap > STALL_NANOS) {
+                quarantineUntil = now + QUARANTINE_NANOS;
+                log.warn("this gateway did not run for {} ms (stopped, frozen or starved): closing the connections that "
+                        + "deliver commands in the next {} ms, since hosts may have retried them elsewhere",
+                        TimeUnit.NANOSECONDS.toMillis(gap), TimeUnit.NANOSECONDS.toMillis(QUARANTINE_NANOS));
+            }
+            lastTick = now;
+        }
+    }
+}
