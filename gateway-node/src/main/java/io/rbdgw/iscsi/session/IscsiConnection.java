@@ -118,6 +118,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     private boolean reading;
     private boolean flushPending;
+    private boolean flushScheduled;
+    private final Runnable flushTask = this::flushNow;
 
     // Text request continuation (C bit) and long responses split over several Text Responses
     private ByteBuf textAccumulator;
@@ -299,9 +301,26 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     private void send(IscsiPdu pdu) {
         ctx.write(pdu, ctx.voidPromise());
-        if (reading) {
-            flushPending = true;
-        } else {
+        flushSoon();
+    }
+
+    /**
+     * Flushes what was written, once per batch: while reading, at channelReadComplete; otherwise (device
+     * completions arriving as event-loop tasks) from a task queued behind the completions already
+     * waiting, so a burst of completions costs one writev instead of one each.
+     */
+    private void flushSoon() {
+        flushPending = true;
+        if (!reading && !flushScheduled) {
+            flushScheduled = true;
+            ctx.executor().execute(flushTask);
+        }
+    }
+
+    private void flushNow() {
+        flushScheduled = false;
+        if (flushPending) {
+            flushPending = false;
             ctx.flush();
         }
     }
@@ -986,11 +1005,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                     expCmdSN, maxCmdSNAfter(t), 0, 0, residual, senseBuf), ctx.voidPromise());
         }
         freeTask(t);
-        if (reading) {
-            flushPending = true;
-        } else {
-            ctx.flush();
-        }
+        flushSoon();
         maybeFinishLogout();
     }
 

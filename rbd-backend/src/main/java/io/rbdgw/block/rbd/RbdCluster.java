@@ -7,6 +7,8 @@ import com.sun.jna.Pointer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -27,10 +29,46 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code rbd_blocklist_on_break_lock = false}: should an image still have exclusive-lock, librbd
  *       breaking a peer gateway's lock does not blocklist it behind the ALUA coordinator's back.</li>
  * </ul>
+ *
+ * <p>Settings for the data path (see docs/rbd.md, "librbd settings"), set before the host's overrides:
+ * <ul>
+ *   <li>{@code rbd_non_blocking_aio = false}: {@code rbd_aio_*} runs librbd's dispatch on the calling
+ *       thread (the connection's event loop) instead of posting every request to librbd's single
+ *       {@code io_context_pool} thread. That saves a thread hand-off and wake-up per I/O (about 40% of
+ *       the gateway's CPU per 4K read). The path is asynchronous throughout (refresh, exclusive lock,
+ *       QoS and write blocking queue the request and return) except the Objecter's in-flight throttle,
+ *       which would block the caller, hence:</li>
+ *   <li>{@code objecter_inflight_ops = 0}, {@code objecter_inflight_op_bytes = 0}: no Objecter
+ *       throttle. The gateway bounds what is in flight itself (command windows, {@code
+ *       rbdgw.rbd.maxInflight}), and the data of every request is already in the gateway's buffers.</li>
+ * </ul>
+ * {@code rbd_disable_zero_copy_writes} stays at its default (true, librbd copies write data): with
+ * zero-copy writes, Pacific's librbd never completed a write issued after an exclusive-lock
+ * hand-over, and {@code rbd_close} then hung (RbdClusterIT#explicitExclusiveLockFencesOtherWriters).
+ *
+ * <p>JVM system properties {@code rbdgw.ceph.OPTION=VALUE} set further librados/librbd options (or undo
+ * the ones above); the correctness settings are applied last and cannot be overridden.
  */
 public final class RbdCluster implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RbdCluster.class);
+
+    /** The data-path settings of the class comment, in the order they are set. */
+    static final Map<String, String> DATA_PATH_SETTINGS = orderedMap(
+            "objecter_inflight_ops", "0",
+            "objecter_inflight_op_bytes", "0",
+            "rbd_non_blocking_aio", "false");
+
+    /** JVM system properties with this prefix set Ceph options. */
+    static final String OVERRIDE_PREFIX = "rbdgw.ceph.";
+
+    private static Map<String, String> orderedMap(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
 
     /**
      * How to connect.
@@ -109,6 +147,16 @@ public final class RbdCluster implements AutoCloseable {
             if (options.keyring() != null) {
                 rados.confSet("keyring", options.keyring().toString());
             }
+            for (Map.Entry<String, String> e : DATA_PATH_SETTINGS.entrySet()) {
+                rados.confSet(e.getKey(), e.getValue());
+            }
+            for (String key : System.getProperties().stringPropertyNames()) {
+                if (key.startsWith(OVERRIDE_PREFIX) && key.length() > OVERRIDE_PREFIX.length()) {
+                    String option = key.substring(OVERRIDE_PREFIX.length());
+                    LOG.info("ceph option {} = {} (from -D{})", option, System.getProperty(key), key);
+                    rados.confSet(option, System.getProperty(key));
+                }
+            }
             rados.confSet("rbd_cache", "false");
             // fencing is the coordinator's: librbd must not blocklist a peer whose lock it breaks
             rados.confSet("rbd_blocklist_on_break_lock", "false");
@@ -160,6 +208,16 @@ public final class RbdCluster implements AutoCloseable {
     /** Image management in {@code pool}. */
     public RbdImages images(String pool) throws CephException {
         return new RbdImages(this, pool);
+    }
+
+    /** The value of a Ceph option as this connection uses it ({@code rados_conf_get}). */
+    public String confGet(String option) throws CephException {
+        checkOpen();
+        try {
+            return rados.confGet(option);
+        } catch (RadosException e) {
+            throw new CephException("cannot read ceph option " + option, e.getReturnValue(), e);
+        }
     }
 
     /**

@@ -59,6 +59,29 @@ class RbdClusterIT {
     }
 
     @Test
+    void connectionRunsWithTheGatewaysLibrbdSettings() throws Exception {
+        RbdCluster cluster = TestCeph.cluster();
+        assertThat(cluster.confGet("rbd_cache")).isEqualTo("false");
+        assertThat(cluster.confGet("rbd_non_blocking_aio")).isEqualTo("false");
+        assertThat(cluster.confGet("rbd_disable_zero_copy_writes")).isEqualTo("true");
+        assertThat(cluster.confGet("objecter_inflight_ops")).isEqualTo("0");
+        assertThat(cluster.confGet("objecter_inflight_op_bytes")).isEqualTo("0");
+    }
+
+    @Test
+    void systemPropertiesSetCephOptionsButNotTheCacheSetting() throws Exception {
+        System.setProperty("rbdgw.ceph.rbd_non_blocking_aio", "true");
+        System.setProperty("rbdgw.ceph.rbd_cache", "true");
+        try (RbdCluster c = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf())) {
+            assertThat(c.confGet("rbd_non_blocking_aio")).isEqualTo("true");
+            assertThat(c.confGet("rbd_cache")).isEqualTo("false");
+        } finally {
+            System.clearProperty("rbdgw.ceph.rbd_non_blocking_aio");
+            System.clearProperty("rbdgw.ceph.rbd_cache");
+        }
+    }
+
+    @Test
     void imageLifecycleWithSnapshots() throws Exception {
         String name = TestCeph.uniqueName("it-life");
         images.create(name, 8L * MIB, RbdImages.DEFAULT_FEATURES, 20);
