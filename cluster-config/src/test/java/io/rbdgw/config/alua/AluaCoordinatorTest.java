@@ -144,7 +144,9 @@ class AluaCoordinatorTest {
         awaitCounts(Map.of("a", 2L, "b", 2L, "c", 2L));
         assertThat(gateways.values().stream().filter(g -> g.coordinator.isLeader()).count()).isEqualTo(1);
         Map<String, LunOwnership> before = owners();
-        assertThat(before.values()).allSatisfy(o -> assertThat(o.epoch()).isEqualTo(1));
+        // epoch 1 when all three were members at the first pass; a gateway that joined after it (a loaded
+        // machine) is given disks by one rebalance move: never more than one move per disk
+        assertThat(before.values()).allSatisfy(o -> assertThat(o.epoch()).isBetween(1L, 2L));
         assertThat(before.values()).allSatisfy(o -> assertThat(o.ownerAddress()).contains("/" + o.owner()));
 
         addDisk("rbd/d7");
