@@ -35,6 +35,24 @@ public interface BlockDevice extends AutoCloseable {
      */
     void write(long offset, ByteBuffer src, boolean fua, IoCallback callback);
 
+    /**
+     * Gather write: writes {@code srcs} back to back at {@code offset}, exactly as {@link #write} of
+     * their concatenation (one operation for ordering, FUA and errors; only the total length must be a
+     * block multiple). The transport hands over a write that arrived in several PDUs this way, without
+     * assembling it first. The default assembles it; devices that can write scattered memory override.
+     */
+    default void writev(long offset, ByteBuffer[] srcs, boolean fua, IoCallback callback) {
+        if (srcs.length == 1) {
+            write(offset, srcs[0], fua, callback);
+            return;
+        }
+        ByteBuffer joined = ByteBuffer.allocateDirect(DeviceChecks.checkGather(srcs, info().blockSize()));
+        for (ByteBuffer src : srcs) {
+            joined.put(src.duplicate());
+        }
+        write(offset, joined.flip(), fua, callback);
+    }
+
     /** Makes every write acknowledged so far durable (SYNCHRONIZE CACHE). */
     void flush(IoCallback callback);
 

@@ -33,6 +33,28 @@ final class DeviceChecks {
         }
     }
 
+    /**
+     * Checks the buffers of a gather write and returns their total length, which must be a block
+     * multiple and fit an int (one SCSI transfer).
+     */
+    static int checkGather(ByteBuffer[] srcs, int blockSize) {
+        if (srcs == null || srcs.length == 0) {
+            throw new IllegalArgumentException("gather write without buffers");
+        }
+        long total = 0;
+        for (ByteBuffer src : srcs) {
+            if (src == null) {
+                throw new IllegalArgumentException("gather write buffer is null");
+            }
+            total += src.remaining();
+        }
+        if (total % blockSize != 0 || total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(
+                    "gather write of " + total + " bytes is not a multiple of " + blockSize + " or too long");
+        }
+        return (int) total;
+    }
+
     static void checkCallback(IoCallback callback) {
         if (callback == null) {
             throw new IllegalArgumentException("callback is null");

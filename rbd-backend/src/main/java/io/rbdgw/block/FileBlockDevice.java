@@ -196,6 +196,14 @@ public final class FileBlockDevice implements BlockDevice {
     }
 
     @Override
+    public void writev(long offset, ByteBuffer[] srcs, boolean fua, IoCallback callback) {
+        int length = DeviceChecks.checkGather(srcs, info.blockSize());
+        if (admit(offset, length, callback)) {
+            submit(() -> runWritev(offset, srcs, length, fua, callback), callback);
+        }
+    }
+
+    @Override
     public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
         DeviceChecks.checkAtomicWrite(info, offset, src);
         int length = src.remaining();
@@ -397,6 +405,33 @@ public final class FileBlockDevice implements BlockDevice {
                 zeroRange(offset, length, preferAllocated);
             } finally {
                 locks.unlockShared(offset, length);
+            }
+        } catch (BlockDeviceException e) {
+            DeviceChecks.fail(callback, e);
+            return;
+        } catch (RuntimeException e) {
+            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            return;
+        }
+        DeviceChecks.succeed(callback, length);
+    }
+
+    /** One pwrite per buffer, all under one range lock, so the gather write is one write to readers. */
+    private void runWritev(long offset, ByteBuffer[] srcs, int length, boolean fua, IoCallback callback) {
+        try {
+            locks.lockShared(offset, length);
+            try {
+                long at = offset;
+                for (ByteBuffer src : srcs) {
+                    ByteBuffer direct = direct(src);
+                    pwriteFully(LibC.address(direct) + direct.position(), direct.remaining(), at);
+                    at += direct.remaining();
+                }
+            } finally {
+                locks.unlockShared(offset, length);
+            }
+            if (fua) {
+                sync();
             }
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);

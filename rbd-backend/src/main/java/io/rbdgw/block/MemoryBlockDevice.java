@@ -130,6 +130,25 @@ public final class MemoryBlockDevice implements BlockDevice {
     }
 
     @Override
+    public void writev(long offset, ByteBuffer[] srcs, boolean fua, IoCallback callback) {
+        int length = DeviceChecks.checkGather(srcs, info.blockSize());
+        if (!admit(offset, length, callback)) {
+            return;
+        }
+        locks.lockShared(offset, length);
+        try {
+            long at = offset;
+            for (ByteBuffer src : srcs) {
+                copyIn(at, src, src.position(), src.remaining());
+                at += src.remaining();
+            }
+        } finally {
+            locks.unlockShared(offset, length);
+        }
+        DeviceChecks.succeed(callback, length);
+    }
+
+    @Override
     public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
         DeviceChecks.checkAtomicWrite(info, offset, src);
         int length = src.remaining();

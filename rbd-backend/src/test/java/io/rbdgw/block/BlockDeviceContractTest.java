@@ -155,6 +155,55 @@ abstract class BlockDeviceContractTest {
         assertFilled(Arrays.copyOfRange(all, 2 * BLOCK, 3 * BLOCK), 0x55);
     }
 
+    /** Cuts {@code data} into pieces of uneven sizes (not block multiples), alternating direct and heap. */
+    static ByteBuffer[] pieces(ByteBuffer data, int... sizes) {
+        ByteBuffer[] out = new ByteBuffer[sizes.length + 1];
+        int at = data.position();
+        for (int i = 0; i <= sizes.length; i++) {
+            int n = i < sizes.length ? sizes[i] : data.limit() - at;
+            ByteBuffer piece = i % 2 == 0 ? ByteBuffer.allocateDirect(n) : ByteBuffer.allocate(n);
+            piece.put(0, data, at, n);
+            out[i] = piece;
+            at += n;
+        }
+        return out;
+    }
+
+    @Test
+    void gatherWriteEqualsOneWriteOfTheConcatenation() throws Exception {
+        BlockDevice d = device(SIZE, BLOCK);
+        Random rnd = new Random(7);
+        ByteBuffer data = random(rnd, 300 * BLOCK);
+        write(d, MIB - 4 * BLOCK, filled(308 * BLOCK, 0x5A));
+        ByteBuffer[] srcs = pieces(data, 100, 412, 4096, 1, 70000);
+        Completion c = new Completion();
+        d.writev(MIB - 2 * BLOCK, srcs, false, c);
+        assertThat(c.success()).isEqualTo(300 * BLOCK);
+        for (ByteBuffer src : srcs) {
+            assertThat(src.position()).as("positions untouched").isZero();
+        }
+        assertThat(read(d, MIB - 2 * BLOCK, 300 * BLOCK)).isEqualTo(bytes(data));
+        assertFilled(read(d, MIB - 4 * BLOCK, 2 * BLOCK), 0x5A);
+        assertFilled(read(d, MIB + 298 * BLOCK, 2 * BLOCK), 0x5A);
+        // one piece is a plain write; FUA completes the same way
+        Completion one = new Completion();
+        d.writev(0, new ByteBuffer[] {filled(BLOCK, 3)}, true, one);
+        assertThat(one.success()).isEqualTo(BLOCK);
+        assertFilled(read(d, 0, BLOCK), 3);
+    }
+
+    @Test
+    void gatherWriteChecksItsArguments() throws Exception {
+        BlockDevice d = device(SIZE, BLOCK);
+        // the total, not each piece, must be a block multiple
+        assertThatThrownBy(() -> d.writev(0, new ByteBuffer[] {filled(100, 1), filled(100, 1)}, false,
+                new Completion())).isInstanceOf(IllegalArgumentException.class);
+        Completion beyond = new Completion();
+        d.writev(SIZE - BLOCK, new ByteBuffer[] {filled(BLOCK, 1), filled(BLOCK, 1)}, false, beyond);
+        assertThat(beyond.failure().kind()).isEqualTo(Kind.OUT_OF_RANGE);
+        assertFilled(read(d, SIZE - BLOCK, BLOCK), 0);
+    }
+
     @Test
     void works4kBlocks() throws Exception {
         BlockDevice d = device(SIZE, 4096);

@@ -57,6 +57,13 @@ final class LibRbd {
 
     static native int rbd_aio_write2(long image, long off, long len, long buf, long completion, int opFlags);
 
+    /**
+     * {@code iov} is a native array of {@code iovcnt} {@code struct iovec} (base, length: 16 bytes
+     * each). librbd reads the array during the call (with zero-copy writes off it also copies the data
+     * then), so the array may be reused as soon as the call returns.
+     */
+    static native int rbd_aio_writev(long image, long iov, int iovcnt, long off, long completion);
+
     static native int rbd_aio_discard(long image, long off, long len, long completion);
 
     static native int rbd_aio_write_zeroes(long image, long off, long len, long completion, int zeroFlags,

@@ -57,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * boundary.
  *
  * <p>Operation mapping: read/write → {@code rbd_aio_read}/{@code rbd_aio_write2} (FUA op flag on FUA
- * writes), flush → {@code rbd_aio_flush}, discard → {@code rbd_aio_discard}, writeZeroes →
+ * writes; gather writes → {@code rbd_aio_writev}), flush → {@code rbd_aio_flush}, discard →
+ * {@code rbd_aio_discard}, writeZeroes →
  * {@code rbd_aio_write_zeroes}, writeSame → {@code rbd_aio_writesame}, compareAndWrite →
  * {@code rbd_aio_compare_and_write}; allocationStatus reports the rest of the device as mapped.
  *
@@ -95,6 +96,10 @@ public final class RbdBlockDevice implements BlockDevice {
     /** Upper bound of the atomic write size (see the class comment). */
     public static final int MAX_ATOMIC_WRITE_BYTES = 128 * 1024;
 
+    /** Most buffers one gather write passes to librbd (IOV_MAX); more are assembled into one first. */
+    static final int MAX_IOV = 1024;
+    /** Per-thread iovec array for {@link #writev}: librbd is done with it when the call returns. */
+    private static final ThreadLocal<Memory> IOV = ThreadLocal.withInitial(() -> new Memory(16L * MAX_IOV));
     private static final AtomicLong IDS = new AtomicLong();
     private static final Map<Long, RbdBlockDevice> WATCHED = new ConcurrentHashMap<>();
     private static final ExecutorService EVENTS = Executors.newSingleThreadExecutor(r -> {
@@ -324,6 +329,41 @@ public final class RbdBlockDevice implements BlockDevice {
         // With rbd_cache off an acknowledged write is committed; the FUA flag documents intent.
         submitted(op, c < 0 ? c
                 : LibRbd.rbd_aio_write2(image, offset, length, address, c, fua ? LibRbd.OP_FLAG_FUA : 0), c);
+    }
+
+    /**
+     * {@code rbd_aio_writev} over the caller's buffers: librbd copies them into its own buffer list
+     * during the call, which is the one copy a write needs anyway, so a write that arrived in several
+     * PDUs is not assembled first. There is no op-flags variant, so FUA is not passed on; with the
+     * cache off every acknowledged write is committed regardless.
+     */
+    @Override
+    public void writev(long offset, ByteBuffer[] srcs, boolean fua, IoCallback callback) {
+        long length = 0;
+        boolean direct = srcs != null && srcs.length > 1 && srcs.length <= MAX_IOV;
+        for (int i = 0; direct && i < srcs.length; i++) {
+            direct = srcs[i] != null && srcs[i].isDirect();
+            length += direct ? srcs[i].remaining() : 0;
+        }
+        if (!direct) {
+            BlockDevice.super.writev(offset, srcs, fua, callback); // checks and assembles
+            return;
+        }
+        checkAligned(offset, length);
+        if (length > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("gather write of " + length + " bytes is too long");
+        }
+        Aio.Op op = start(Aio.Type.WRITE, offset, (int) length, callback);
+        if (op == null) {
+            return;
+        }
+        Memory iov = IOV.get();
+        for (int i = 0; i < srcs.length; i++) {
+            iov.setLong(16L * i, address(srcs[i]));
+            iov.setLong(16L * i + 8, srcs[i].remaining());
+        }
+        long c = Aio.newCompletion(op);
+        submitted(op, c < 0 ? c : LibRbd.rbd_aio_writev(image, Pointer.nativeValue(iov), srcs.length, offset, c), c);
     }
 
     /**

@@ -129,6 +129,38 @@ class RbdBlockDeviceIT {
         assertThat(device.imageId()).isNotBlank().isNotEqualTo(imageName);
     }
 
+    /** {@code data} cut into direct pieces of the given size (the last one takes the rest). */
+    private static ByteBuffer[] cut(ByteBuffer data, int pieceSize) {
+        int n = (data.remaining() + pieceSize - 1) / pieceSize;
+        ByteBuffer[] out = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            int len = Math.min(pieceSize, data.remaining() - i * pieceSize);
+            out[i] = ByteBuffer.allocateDirect(len).put(0, data, data.position() + i * pieceSize, len);
+        }
+        return out;
+    }
+
+    @Test
+    void gatherWritesCrossObjectsAndReadBack() {
+        // 1 MiB + 4 KiB across the boundary of objects 1 and 2, in 37 pieces of odd sizes (rbd_aio_writev)
+        ByteBuffer data = random(MIB + 4096, 41);
+        ByteBuffer[] pieces = cut(data, 28_673);
+        assertThat(pieces.length).isBetween(2, RbdBlockDevice.MAX_IOV);
+        long offset = 8L * MIB - MIB / 2;
+        Done done = new Done();
+        device.writev(offset, pieces, true, done);
+        assertThat(done.success()).isEqualTo(data.remaining());
+        assertThat(read(offset, data.remaining())).isEqualTo(data);
+        // more pieces than one iovec array takes: assembled first, same result
+        ByteBuffer many = random(RbdBlockDevice.MAX_IOV * 512 + 512, 42);
+        Done manyDone = new Done();
+        device.writev(offset, cut(many, 512), false, manyDone);
+        assertThat(manyDone.success()).isEqualTo(many.remaining());
+        assertThat(read(offset, many.remaining())).isEqualTo(many);
+        assertThat(read(offset + many.remaining(), 4096))
+                .isEqualTo(data.duplicate().position(many.remaining()).limit(many.remaining() + 4096));
+    }
+
     @Test
     void writeThenReadReturnsTheData() {
         ByteBuffer data = random(64 * 1024, 1);
