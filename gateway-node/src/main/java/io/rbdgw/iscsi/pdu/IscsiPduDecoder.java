@@ -15,8 +15,9 @@ import java.util.List;
  *
  * <p>States: HEADER waits for the BHS, AHS and header digest, checks the digest and validates the lengths and
  * opcode before anything else is read; DATA waits for the data segment, padding and data digest and emits the PDU
- * with its data as a retained slice of the cumulation (no copy); SKIP drops the data of a rejected PDU as it
- * arrives, without buffering it; DISCARD drops everything after a fatal error.
+ * with its data as a retained slice of the cumulation (no copy: the cumulation is a composite of the socket
+ * reads); SKIP drops the data of a rejected PDU as it arrives, without buffering it; DISCARD drops everything
+ * after a fatal error.
  *
  * <p>Emits at most one message per {@code decode} call, so a handler that changes the digest settings while
  * processing a PDU (e.g. the last Login Response) affects the very next PDU. Not sharable; setters must be called
@@ -48,6 +49,10 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
     public IscsiPduDecoder(boolean targetSide, int maxDataSegmentLength) {
         this.targetSide = targetSide;
         setMaxDataSegmentLength(maxDataSegmentLength);
+        // A data segment of up to 16 MiB arrives in many socket reads; the merging cumulator would copy
+        // each read into one buffer (and again whenever an emitted slice pins it). The composite one
+        // keeps the reads as they are, and the data slices handed on point into them.
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     public void setHeaderDigest(boolean on) {

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -70,6 +71,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(IscsiConnection.class);
 
     private static final int RESERVED_TAG = 0xffffffff;
+    /** Pieces a write's data-out is kept in before it is consolidated (IOV_MAX: one rbd_aio_writev). */
+    private static final int MAX_DATA_OUT_PIECES = 1024;
 
     // Task management function codes (RFC 7143 11.5.1) and responses (11.6.1)
     private static final int TMF_ABORT_TASK = 1;
@@ -761,10 +764,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             execute(t);
             return;
         }
-        t.dataOut = ctx.alloc().directBuffer(t.expectedLength, t.expectedLength);
+        // The data-out is kept as the PDUs delivered it, without a copy: a composite of their data,
+        // which the device writes as it lies (BlockDevice.writev). Past MAX_DATA_OUT_PIECES the
+        // composite consolidates itself into one buffer.
+        CompositeByteBuf pieces = ctx.alloc().compositeDirectBuffer(MAX_DATA_OUT_PIECES);
         if (immLen > 0) {
-            t.dataOut.writeBytes(imm, imm.readerIndex(), immLen);
+            pieces.addFlattenedComponents(true, imm.retainedSlice());
         }
+        t.dataOut = pieces;
         t.received = immLen;
         t.unsolicitedEnd = Math.min(params.firstBurstLength(), t.expectedLength);
         t.unsolicitedOpen = !params.initialR2T() && !c.finalFlag() && immLen < t.unsolicitedEnd;
@@ -848,8 +855,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             t.unsolicitedDataSN++;
-            t.dataOut.writerIndex(off);
-            t.dataOut.writeBytes(d.data(), d.data().readerIndex(), len);
+            addDataOut(t, off, d.data());
             t.received = off + len;
             if (d.finalFlag() || t.received == t.unsolicitedEnd) {
                 t.unsolicitedOpen = false;
@@ -877,7 +883,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         slot.nextDataSN++;
-        t.dataOut.setBytes(off, d.data(), d.data().readerIndex(), len);
+        addDataOut(t, off, d.data());
         slot.received += len;
         t.received += len;
         if (slot.received == slot.length) {
@@ -899,6 +905,28 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         } else if (d.finalFlag()) {
             failDataSequence(t, "F bit before the end of the R2T sequence");
         }
+    }
+
+    /**
+     * Places a Data-Out's data at {@code offset} of the task's data-out. In offset order (always, with
+     * DataPDUInOrder and DataSequenceInOrder, unless several R2Ts are outstanding and the initiator
+     * answers them interleaved) it is appended without a copy; otherwise what has arrived is copied
+     * into one buffer of the full length once, and the rest is copied into place.
+     */
+    private void addDataOut(IscsiTask t, int offset, ByteBuf data) {
+        ByteBuf out = t.dataOut;
+        if (out instanceof CompositeByteBuf pieces) {
+            if (offset == pieces.writerIndex()) {
+                pieces.addFlattenedComponents(true, data.retainedSlice());
+                return;
+            }
+            out = ctx.alloc().directBuffer(t.expectedLength, t.expectedLength);
+            out.writeBytes(pieces, pieces.readerIndex(), pieces.readableBytes());
+            pieces.release();
+            t.dataOut = out;
+        }
+        out.setBytes(offset, data, data.readerIndex(), data.readableBytes());
+        out.writerIndex(Math.max(out.writerIndex(), offset + data.readableBytes()));
     }
 
     /**

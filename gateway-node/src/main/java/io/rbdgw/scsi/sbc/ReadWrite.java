@@ -101,6 +101,12 @@ public final class ReadWrite {
         }
         ByteBuf out = task.dataOut();
         boolean byteCheck = verify && (cdb[1] & 0x02) != 0;
+        if (out.isDirect() && out.nioBufferCount() > 1) {
+            // data that arrived in several PDUs goes to the device as it lies in the receive buffers
+            WriteDone done = new WriteDone(lu, task, null, len, expected, byteCheck ? lba * bs : -1);
+            lu.device().writev(lba * bs, out.nioBuffers(out.readerIndex(), len), fua, done);
+            return;
+        }
         ByteBuf copy = Blocks.directCopyIfNeeded(out, len, task.alloc());
         WriteDone done = new WriteDone(lu, task, copy, len, expected, byteCheck ? lba * bs : -1);
         try {

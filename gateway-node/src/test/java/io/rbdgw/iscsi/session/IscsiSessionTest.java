@@ -181,6 +181,36 @@ class IscsiSessionTest {
     }
 
     @Test
+    void writeWhoseR2tsAreAnsweredOutOfOrderStillLandsInPlace() throws Exception {
+        // Data-out is kept as received while it arrives in offset order; answering the newest R2T
+        // first forces the switch to one assembled buffer half-way through the write.
+        TestInitiator c = loggedIn(Map.of("InitialR2T", "No", "ImmediateData", "Yes", "FirstBurstLength", "16384",
+                "MaxBurstLength", "32768", "MaxOutstandingR2T", "4", "MaxRecvDataSegmentLength", "8192"));
+        byte[] data = random(16384 + 4 * 32768, 4);
+        ScsiCommand cmd = c.command(rw10(0x2A, 300, data.length / 512), false, true, data.length,
+                Unpooled.wrappedBuffer(data, 0, 8192), false);
+        c.send(cmd);
+        c.send(new DataOut(true, 0, cmd.itt(), NO_TAG, c.expStatSN, 0, 8192, Unpooled.wrappedBuffer(data, 8192, 8192)));
+        List<R2t> open = new ArrayList<>();
+        while (open.size() < 4) {
+            open.add(c.expect(R2t.class, 5000));
+        }
+        for (int i = open.size() - 1; i >= 0; i--) {
+            R2t r = open.get(i);
+            int end = r.bufferOffset() + r.desiredDataTransferLength();
+            int dataSN = 0;
+            for (int p = r.bufferOffset(); p < end; p += 8192) {
+                c.send(new DataOut(p + 8192 >= end, 0, cmd.itt(), r.ttt(), c.expStatSN, dataSN++, p,
+                        Unpooled.wrappedBuffer(data, p, Math.min(8192, end - p))));
+            }
+        }
+        ScsiResponse resp = c.expect(ScsiResponse.class, 5000);
+        assertThat(resp.status()).isZero();
+        resp.release();
+        assertThat(read(c, 300, data.length / 512, 8192)).isEqualTo(data);
+    }
+
+    @Test
     void immediateAndUnsolicitedDataNeedNoR2tForTheFirstBurst() throws Exception {
         TestInitiator c = loggedIn(Map.of("InitialR2T", "No", "ImmediateData", "Yes", "FirstBurstLength", "65536",
                 "MaxBurstLength", "262144", "MaxRecvDataSegmentLength", "262144"));
