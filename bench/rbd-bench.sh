@@ -22,7 +22,7 @@
 #   --gw-port PORT     gateway portal port [3263]            --tgt-port PORT  tgt portal port [3262]
 #   --jar PATH         gateway jar [gateway-node/target/gateway-node.jar]
 #   --out DIR          output directory [bench/results/rbd-<UTC timestamp>]
-#   --warmup SEC       4k random read/write through the gateway before measuring (JIT) [10]
+#   --warmup SEC       4k random and 1M read/write through the gateway, SEC each, before measuring (JIT) [10]
 #   --keep-image       leave the image behind
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
@@ -129,12 +129,17 @@ TGT_URL=$(sed -n 's/^url=//p' <<<"$TGT"); TGT_PID=$(sed -n 's/^pid=//p' <<<"$TGT
 cat "$OUT/meta.txt" >&2
 
 # ---- gateway warm-up: the JIT compiles the I/O path before anything is measured
+# (both the small-block and the large-transfer paths: the Data-Out/R2T and multi-PDU Data-In code
+# is only compiled once large transfers have run)
 if [ "$WARMUP" -gt 0 ]; then
-  log "gateway warm-up: ${WARMUP}s of 4k random read/write at QD32"
-  "$FIO_ISCSI" --name=warmup --ioengine=libiscsi --initiator=iqn.2026-11.io.rbdgw.bench:warmup \
-    --filename="${GW_URL//:/\\:}" --rw=randrw --bs=4k --iodepth=32 --size="$SIZE_BYTES" --time_based \
-    --runtime="$WARMUP" --randrepeat=0 --norandommap > "$OUT/warmup.log" 2>&1 \
-    || { echo "warm-up failed, see $OUT/warmup.log" >&2; exit 1; }
+  log "gateway warm-up: ${WARMUP}s of 4k random read/write at QD32, ${WARMUP}s of 1M read/write at QD8"
+  for w in "randrw 4k 32" "rw 1M 8"; do
+    set -- $w
+    "$FIO_ISCSI" --name=warmup --ioengine=libiscsi --initiator=iqn.2026-11.io.rbdgw.bench:warmup \
+      --filename="${GW_URL//:/\\:}" --rw="$1" --bs="$2" --iodepth="$3" --size="$SIZE_BYTES" --time_based \
+      --runtime="$WARMUP" --randrepeat=0 --norandommap >> "$OUT/warmup.log" 2>&1 \
+      || { echo "warm-up failed, see $OUT/warmup.log" >&2; exit 1; }
+  done
 fi
 
 # ---- direct: fio + librbd, no iSCSI. CPU per I/O here is the benchmark process (fio + librbd).
