@@ -173,6 +173,7 @@ class RbdAllocationStatusIT {
         try (RbdBlockDevice dev = images.open(name)) {
             write(dev, 0, 4096);
             int n = 500;
+            long start = System.nanoTime();
             List<Done> all = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 Done done = new Done();
@@ -189,6 +190,8 @@ class RbdAllocationStatusIT {
                     assertThat(outcome).isEqualTo(4096L);
                 }
             }
+            System.out.printf("allocation status flood: %d answered by %d threads in %.1f ms, %d refused%n",
+                    n - busy, AllocationQueries.THREADS, (System.nanoTime() - start) / 1e6, busy);
             // each query takes milliseconds (16 list_snaps), the loop microseconds: the queue fills
             assertThat(busy).as("refused beyond the queue").isPositive();
             assertThat(n - busy).as("answered").isGreaterThanOrEqualTo(AllocationQueries.QUEUE);
