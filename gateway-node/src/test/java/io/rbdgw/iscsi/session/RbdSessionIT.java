@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * RBD LUNs served by packaged gateway processes on the real test cluster, driven PDU by PDU with the
- * test initiator: COMPARE AND WRITE across two gateways on one image, and an {@code rbd resize}
- * that reaches the initiator as a unit attention.
+ * test initiator: COMPARE AND WRITE across two gateways on one image, an {@code rbd resize}
+ * that reaches the initiator as a unit attention, and GET LBA STATUS from librbd's allocation.
  */
 class RbdSessionIT {
 
@@ -162,6 +162,69 @@ class RbdSessionIT {
         again.release();
     }
 
+    /**
+     * GET LBA STATUS through a gateway process: holes and written data of the image as librbd sees
+     * them, consistent with READ CAPACITY(16) (LBPME set, LBPRZ clear: an UNMAP inside an object may
+     * leave data behind).
+     */
+    @Test
+    void getLbaStatusReportsTheImagesAllocation() throws Exception {
+        image = TestCluster.createImage("rbdsess-lbas", "64M");
+        GatewayProcess gw = gateway("l");
+        TestInitiator c = session(gw, "iqn.2026-11.test:lbas", 0x23d000000300L);
+        long blocks = 64L * 1024 * 1024 / 512;
+        long objectBlocks = 4L * 1024 * 1024 / 512;
+
+        byte[] cap = readCapacity16Data(c);
+        assertThat(cap[14] & 0x80).as("LBPME").isNotZero();
+        assertThat(cap[14] & 0x40).as("LBPRZ").isZero();
+
+        assertThat(lbaStatus(c, 0)).as("fresh image").containsExactly(0, blocks, 1);
+
+        long dataLba = 2 * objectBlocks; // start of the third object
+        byte[] cdb = new byte[16];
+        cdb[0] = (byte) 0x8A; // WRITE(16)
+        ByteBuffer.wrap(cdb, 2, 8).putLong(dataLba);
+        cdb[13] = 8;
+        ScsiResponse w = command(c, cdb, new byte[4096]); // zeros, but written: the object exists
+        assertThat(w.status()).isEqualTo(GOOD);
+        w.release();
+
+        assertThat(lbaStatus(c, 0)).as("hole before the data").containsExactly(0, dataLba, 1);
+        assertThat(lbaStatus(c, 100)).as("inside the hole").containsExactly(100, dataLba - 100, 1);
+        assertThat(lbaStatus(c, dataLba)).as("the data").containsExactly(dataLba, 8, 0);
+        assertThat(lbaStatus(c, dataLba + 8)).as("after the data").containsExactly(dataLba + 8, blocks - dataLba - 8, 1);
+
+        byte[] unmap = new byte[10];
+        unmap[0] = 0x42;
+        unmap[8] = 24; // PARAMETER LIST LENGTH
+        ByteBuffer list = ByteBuffer.allocate(24);
+        list.putShort((short) 22).putShort((short) 16).putInt(0);
+        list.putLong(dataLba).putInt((int) objectBlocks).putInt(0); // the whole object
+        ScsiResponse u = command(c, unmap, list.array());
+        assertThat(u.status()).isEqualTo(GOOD);
+        u.release();
+        assertThat(lbaStatus(c, 0)).as("after unmapping the object").containsExactly(0, blocks, 1);
+    }
+
+    /** A command with immediate data-out; the caller releases the response. */
+    private static ScsiResponse command(TestInitiator c, byte[] cdb, byte[] data) throws Exception {
+        c.send(c.command(cdb, false, true, data.length, Unpooled.wrappedBuffer(data), true));
+        return next(c, ScsiResponse.class);
+    }
+
+    /** GET LBA STATUS at {@code lba}: the first descriptor as {lba, blocks, provisioning status}. */
+    private static long[] lbaStatus(TestInitiator c, long lba) throws Exception {
+        byte[] cdb = new byte[16];
+        cdb[0] = (byte) 0x9E;
+        cdb[1] = 0x12;
+        ByteBuffer.wrap(cdb, 2, 8).putLong(lba);
+        cdb[13] = 24;
+        ByteBuffer b = ByteBuffer.wrap(dataIn(c, cdb, 24));
+        assertThat(b.getInt(0)).as("PARAMETER DATA LENGTH: one descriptor").isEqualTo(20);
+        return new long[] {b.getLong(8), b.getInt(16) & 0xFFFF_FFFFL, b.get(20) & 0x0F};
+    }
+
     private GatewayProcess gateway(String name) throws Exception {
         GatewayProcess gw = GatewayProcess.rbd(dir.resolve("data-" + name), image);
         gateways.add(gw);
@@ -196,15 +259,18 @@ class RbdSessionIT {
     }
 
     private static long readCapacity16(TestInitiator c) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(readCapacity16Data(c));
+        long lastLba = b.getLong(0);
+        int blockLength = b.getInt(8);
+        return (lastLba + 1) * blockLength;
+    }
+
+    private static byte[] readCapacity16Data(TestInitiator c) throws Exception {
         byte[] cdb = new byte[16];
         cdb[0] = (byte) 0x9E;
         cdb[1] = 0x10;
         cdb[13] = 32;
-        byte[] d = dataIn(c, cdb, 32);
-        ByteBuffer b = ByteBuffer.wrap(d);
-        long lastLba = b.getLong(0);
-        int blockLength = b.getInt(8);
-        return (lastLba + 1) * blockLength;
+        return dataIn(c, cdb, 32);
     }
 
     private static byte[] readBlock(TestInitiator c, long lba) throws Exception {

@@ -31,8 +31,11 @@ final class Aio {
     /** Operations in flight at once over all devices of the JVM. */
     static final int CAPACITY = Integer.getInteger("rbdgw.rbd.maxInflight", 8192);
 
-    /** What an operation was, for error mapping and the success byte count. */
-    enum Type { READ, WRITE, FLUSH, DISCARD, WRITE_ZEROES, WRITE_SAME, COMPARE_AND_WRITE }
+    /**
+     * What an operation was, for error mapping and the success byte count. ALLOCATION_STATUS is not an
+     * aio operation (it runs on {@link AllocationQueries}' threads) but shares the error mapping.
+     */
+    enum Type { READ, WRITE, FLUSH, DISCARD, WRITE_ZEROES, WRITE_SAME, COMPARE_AND_WRITE, ALLOCATION_STATUS }
 
     /** One in-flight operation; fields are written by the submitter before the native call. */
     static final class Op {

@@ -35,6 +35,15 @@ final class LibRbd {
         void invoke(long completion, long arg);
     }
 
+    /**
+     * {@code int (*cb)(uint64_t offset, size_t length, int exists, void *arg)} of
+     * {@code rbd_diff_iterate2}: called once per changed extent; a negative return stops the iteration
+     * and becomes its result.
+     */
+    interface DiffCallback extends Callback {
+        int invoke(long offset, long length, int exists, long arg);
+    }
+
     /** {@code void (*rbd_update_callback_t)(void *arg)}. */
     interface UpdateCallback extends Callback {
         void invoke(long arg);
@@ -77,6 +86,17 @@ final class LibRbd {
             long completion, long mismatchOff, int opFlags);
 
     static native int rbd_aio_flush(long image, long completion);
+
+    // ---- allocation
+    /**
+     * Synchronous: reports the extents of {@code [ofs, ofs + len)} that differ from
+     * {@code fromSnapName} (null = the beginning of time, so every extent holding data, exists = 1)
+     * through {@code cb}, the function pointer of a {@link DiffCallback}, before it returns.
+     * {@code includeParent} 1 counts a clone's parent data; {@code wholeObject} 0 asks for extents
+     * inside objects rather than whole objects. The length is clipped to the image size.
+     */
+    static native int rbd_diff_iterate2(long image, String fromSnapName, long ofs, long len, byte includeParent,
+            byte wholeObject, long cb, long arg);
 
     // ---- image handle
     static native int rbd_open(long ioctx, String name, long[] image, String snapName);

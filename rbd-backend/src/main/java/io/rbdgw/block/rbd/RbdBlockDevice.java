@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,8 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A block device on an RBD image: asynchronous librbd I/O straight from and into the caller's
  * direct buffers (no copy; heap buffers go through a temporary direct copy). Callbacks run on
- * librbd's completion threads, or on the caller's thread for errors found before submission;
- * callers hop to their own thread.
+ * librbd's completion threads (allocation status: on an allocation-query thread), or on the caller's
+ * thread for errors found before submission; callers hop to their own thread.
  *
  * <p>What the device reports ({@link DeviceInfo}): 512-byte blocks; thin-provisioned; discards do
  * not promise zeros (librbd leaves data behind on discards smaller than an object); no volatile
@@ -60,7 +61,8 @@ import org.slf4j.LoggerFactory;
  * writes; gather writes → {@code rbd_aio_writev}), flush → {@code rbd_aio_flush}, discard →
  * {@code rbd_aio_discard}, writeZeroes →
  * {@code rbd_aio_write_zeroes}, writeSame → {@code rbd_aio_writesame}, compareAndWrite →
- * {@code rbd_aio_compare_and_write}; allocationStatus reports the rest of the device as mapped.
+ * {@code rbd_aio_compare_and_write}; allocationStatus → {@code rbd_diff_iterate2} over a bounded
+ * window on a dedicated thread (see {@link #allocationStatus}).
  *
  * <p>librbd errors map to {@link Kind}s deliberately:
  * <table>
@@ -74,7 +76,7 @@ import org.slf4j.LoggerFactory;
  *       <td>TRANSIENT</td><td>the cluster is slow or reconnecting; the host retries</td></tr>
  *   <tr><td>-EOPNOTSUPP</td><td>UNSUPPORTED</td><td></td></tr>
  *   <tr><td>-EIO, -ENOSPC, -EDQUOT, -ENOENT (image gone), anything else</td><td>READ_ERROR for
- *       reads, WRITE_ERROR for all others</td><td>medium error</td></tr>
+ *       reads and allocation status, WRITE_ERROR for all others</td><td>medium error</td></tr>
  *   <tr><td>-EINVAL</td><td>READ_ERROR/WRITE_ERROR</td><td>a request librbd considers malformed is a
  *       gateway bug: logged at ERROR with the request</td></tr>
  * </table>
@@ -471,21 +473,72 @@ public final class RbdBlockDevice implements BlockDevice {
                 : LibRbd.rbd_aio_compare_and_write(image, offset, length, cmp, wr, c, op.mismatchAddress, 0), c);
     }
 
+    /**
+     * Queries librbd on an {@link AllocationQueries} thread (rbd_diff_iterate2 is synchronous) over a
+     * window of {@link AllocationQueries#WINDOW_OBJECTS} objects and reports the extent that starts at
+     * {@code offset}, clipped to the window; the callback runs on that thread. A full queue answers
+     * TRANSIENT.
+     */
     @Override
     public void allocationStatus(long offset, IoCallback callback) {
         checkAligned(offset, 0);
         checkCallback(callback);
-        if (closed) {
+        if (!enter()) {
             fail(callback, new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed"));
             return;
         }
         long size = info.sizeBytes();
         if (offset >= size) {
+            leave();
             fail(callback, new BlockDeviceException(Kind.OUT_OF_RANGE,
                     "offset " + offset + " is beyond the device end " + size));
             return;
         }
-        succeed(callback, size - offset);
+        try {
+            AllocationQueries.submit(() -> runAllocationStatus(offset, callback));
+        } catch (RejectedExecutionException e) {
+            leave();
+            fail(callback, new BlockDeviceException(Kind.TRANSIENT, "allocation status of " + this + ": "
+                    + AllocationQueries.QUEUE + " queries already waiting for rbd_diff_iterate2"));
+        }
+    }
+
+    /** On a query thread; admitted by {@link #allocationStatus} (counted in flight). */
+    private void runAllocationStatus(long offset, IoCallback callback) {
+        long result = 0;
+        BlockDeviceException error = null;
+        try {
+            DeviceInfo current = info;
+            long size = current.sizeBytes();
+            if (closed) {
+                error = new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed");
+            } else if (offset >= size) {
+                error = new BlockDeviceException(Kind.OUT_OF_RANGE,
+                        "offset " + offset + " is beyond the device end " + size);
+            } else {
+                long end = DiffExtents.windowEnd(offset, size, Math.max(BLOCK_SIZE, current.optimalTransferBytes()),
+                        AllocationQueries.WINDOW_OBJECTS);
+                DiffExtents extents = new DiffExtents();
+                int rc = AllocationQueries.diff(image, offset, end, extents);
+                if (rc == -Errno.EINVAL && offset >= info.sizeBytes()) {
+                    error = new BlockDeviceException(Kind.OUT_OF_RANGE, "offset " + offset
+                            + " is beyond the device end " + info.sizeBytes() + " (shrunk during the query)");
+                } else if (rc < 0) {
+                    error = error(Aio.Type.ALLOCATION_STATUS, offset, end - offset, rc);
+                } else {
+                    result = extents.statusAt(offset, end, BLOCK_SIZE);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("rbd {}/{}: allocation status at {} failed", pool, name, offset, e);
+            error = new BlockDeviceException(Kind.READ_ERROR, "allocation status of " + this + " failed: " + e, e);
+        }
+        leave();
+        if (error != null) {
+            fail(callback, error);
+        } else {
+            succeed(callback, result);
+        }
     }
 
     /**
@@ -581,18 +634,22 @@ public final class RbdBlockDevice implements BlockDevice {
     }
 
     private BlockDeviceException error(Aio.Op op, long rv) {
-        int errno = (int) -rv;
-        String what = op.type + " [" + op.offset + ", +" + op.length + ") on rbd " + pool + "/" + name;
-        if (errno == Errno.EILSEQ && op.type == Aio.Type.COMPARE_AND_WRITE) {
+        if (rv == -Errno.EILSEQ && op.type == Aio.Type.COMPARE_AND_WRITE) {
             return new MiscompareException(miscompareOffset(op));
         }
+        return error(op.type, op.offset, op.length, rv);
+    }
+
+    private BlockDeviceException error(Aio.Type type, long offset, long length, long rv) {
+        int errno = (int) -rv;
+        String what = type + " [" + offset + ", +" + length + ") on rbd " + pool + "/" + name;
         if (errno == Errno.EINVAL) {
             LOG.error("librbd rejected {} as invalid (EINVAL): a gateway bug", what);
         }
         if (errno == Errno.ESHUTDOWN) {
             reportBlocklisted();
         }
-        return new BlockDeviceException(kindOf(op.type, errno), what + " failed: " + reasonOf(errno));
+        return new BlockDeviceException(kindOf(type, errno), what + " failed: " + reasonOf(errno));
     }
 
     /** The deliberate errno mapping documented in the class comment (miscompare aside). */
@@ -612,7 +669,8 @@ public final class RbdBlockDevice implements BlockDevice {
             case Errno.EOPNOTSUPP:
                 return Kind.UNSUPPORTED;
             default:
-                return type == Aio.Type.READ ? Kind.READ_ERROR : Kind.WRITE_ERROR;
+                return type == Aio.Type.READ || type == Aio.Type.ALLOCATION_STATUS ? Kind.READ_ERROR
+                        : Kind.WRITE_ERROR;
         }
     }
 

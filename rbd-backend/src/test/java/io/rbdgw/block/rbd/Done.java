@@ -56,6 +56,12 @@ final class Done implements IoCallback {
         return bytes;
     }
 
+    /** The byte count (Long) on success, else the failure's Kind. */
+    Object outcome() {
+        await();
+        return error != null ? error.kind() : (Object) bytes;
+    }
+
     BlockDeviceException failure() {
         await();
         if (error == null) {

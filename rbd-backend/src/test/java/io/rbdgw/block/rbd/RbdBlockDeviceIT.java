@@ -317,13 +317,6 @@ class RbdBlockDeviceIT {
     }
 
     @Test
-    void allocationStatusReportsMapped() {
-        Done done = new Done();
-        device.allocationStatus(SIZE - 4096, done);
-        assertThat(done.success()).isEqualTo(4096);
-    }
-
-    @Test
     void manyOutstandingOperationsFromSeveralThreads() throws Exception {
         int threads = 4;
         int perThread = 64;

@@ -27,6 +27,7 @@ class RbdErrorMappingTest {
     void mediumErrorsDependOnTheDirection() {
         for (int errno : new int[] {Errno.EIO, Errno.ENOSPC, Errno.EDQUOT, Errno.EINVAL, Errno.ENOENT}) {
             assertThat(RbdBlockDevice.kindOf(Aio.Type.READ, errno)).isEqualTo(Kind.READ_ERROR);
+            assertThat(RbdBlockDevice.kindOf(Aio.Type.ALLOCATION_STATUS, errno)).isEqualTo(Kind.READ_ERROR);
             assertThat(RbdBlockDevice.kindOf(Aio.Type.WRITE, errno)).isEqualTo(Kind.WRITE_ERROR);
             assertThat(RbdBlockDevice.kindOf(Aio.Type.WRITE_ZEROES, errno)).isEqualTo(Kind.WRITE_ERROR);
             assertThat(RbdBlockDevice.kindOf(Aio.Type.FLUSH, errno)).isEqualTo(Kind.WRITE_ERROR);
