@@ -417,6 +417,11 @@ abstract class BlockDeviceContractTest {
             int value = w == 1 ? 0x11 : 0x22;
             writers.add(pool.submit(() -> {
                 ByteBuffer data = filled(len, value);
+                // on a loaded machine the writers could finish before a reader ever ran
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (reads.get() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
                 for (int i = 0; i < writes; i++) {
                     Completion c = new Completion();
                     d.writeAtomic(offset, data.duplicate(), false, c);
