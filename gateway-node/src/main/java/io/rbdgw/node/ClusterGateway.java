@@ -1,26 +1,40 @@
 package io.rbdgw.node;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.config.alua.AluaCoordinator;
+import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.AluaWatcher;
+import io.rbdgw.config.alua.FenceRecord;
+import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.membership.GatewayMembership;
+import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.store.Documents;
 import io.rbdgw.config.watch.ConfigWatcher;
 import io.rbdgw.iscsi.session.ConnectionSettings;
 import io.rbdgw.iscsi.session.IscsiServer;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetRegistry;
-import io.rbdgw.config.alua.FenceRecord;
-import io.rbdgw.config.store.Documents;
+import io.rbdgw.node.metrics.GatewayMetrics;
+import io.rbdgw.node.metrics.MetricsServer;
+import io.rbdgw.scsi.ClusterTargetPortGroups;
+import io.rbdgw.scsi.LogicalUnit;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
@@ -52,19 +66,18 @@ final class ClusterGateway implements AutoCloseable {
     private final AluaWatcher alua;
     private final List<Portal> portals = new ArrayList<>();
     private final SessionRegistry sessions;
-    private final io.rbdgw.node.metrics.GatewayMetrics metrics;
+    private final GatewayMetrics metrics;
     private final InetSocketAddress metricsListen;
-    private io.rbdgw.node.metrics.MetricsServer metricsServer;
+    private MetricsServer metricsServer;
     // Session changes come in bursts (a host logging in on every path): publish once per burst.
-    private final java.util.concurrent.ScheduledExecutorService publisher =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "session-status");
-                t.setDaemon(true);
-                return t;
-            });
-    private final java.util.concurrent.atomic.AtomicBoolean publishScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    private final ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "session-status");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean publishScheduled = new AtomicBoolean();
     private final CuratorCache fenceRecord;
-    private final java.util.concurrent.atomic.AtomicBoolean reconnecting = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean reconnecting = new AtomicBoolean();
 
     /** Opens the portals at once; they serve nothing until the first configuration is applied. */
     ClusterGateway(ConfigStore store, Options o) throws InterruptedException {
@@ -72,7 +85,7 @@ final class ClusterGateway implements AutoCloseable {
         TargetRegistry targets = new TargetRegistry();
         this.sessions = new SessionRegistry();
         this.server = new IscsiServer(targets, sessions, o.settings(), o.ioThreads());
-        this.metrics = new io.rbdgw.node.metrics.GatewayMetrics(name);
+        this.metrics = new GatewayMetrics(name);
         this.metricsListen = o.metricsListen();
         server.stats(metrics.iscsiStats());
         metrics.bindSessions(sessions);
@@ -151,32 +164,30 @@ final class ClusterGateway implements AutoCloseable {
 
     /** The metrics' observer, plus the ownership this gateway applied (published in its status). */
     private Reconciler.Observer observer(Reconciler.Observer metricsObserver) {
-        java.util.Map<String, io.rbdgw.config.membership.GatewayStatus.AluaApplied> applied = new java.util.TreeMap<>();
+        Map<String, GatewayStatus.AluaApplied> applied = new TreeMap<>();
         return new Reconciler.Observer() {
             @Override
-            public void lunAdded(String target, int lun, String disk, io.rbdgw.scsi.LogicalUnit lu,
-                                 io.rbdgw.scsi.ClusterTargetPortGroups tpgs) {
+            public void lunAdded(String target, int lun, String disk, LogicalUnit lu, ClusterTargetPortGroups tpgs) {
                 metricsObserver.lunAdded(target, lun, disk, lu, tpgs);
             }
 
             @Override
-            public void lunRemoved(String target, int lun, String disk, io.rbdgw.scsi.LogicalUnit lu) {
+            public void lunRemoved(String target, int lun, String disk, LogicalUnit lu) {
                 metricsObserver.lunRemoved(target, lun, disk, lu);
             }
 
             @Override
-            public void aluaApplied(io.rbdgw.config.alua.AluaSnapshot snapshot, int transitions, long nanos) {
+            public void aluaApplied(AluaSnapshot snapshot, int transitions, long nanos) {
                 metricsObserver.aluaApplied(snapshot, transitions, nanos);
                 if (snapshot == null) {
                     return;
                 }
                 long now = System.currentTimeMillis();
                 boolean changed = applied.keySet().retainAll(snapshot.owners().keySet());
-                for (io.rbdgw.config.alua.LunOwnership o : snapshot.owners().values()) {
+                for (LunOwnership o : snapshot.owners().values()) {
                     var was = applied.get(o.disk());
                     if (was == null || was.epoch() != o.epoch() || !was.owner().equals(o.owner())) {
-                        applied.put(o.disk(), new io.rbdgw.config.membership.GatewayStatus.AluaApplied(o.disk(),
-                                o.owner(), o.epoch(), now));
+                        applied.put(o.disk(), new GatewayStatus.AluaApplied(o.disk(), o.owner(), o.epoch(), now));
                         changed = true;
                     }
                 }
@@ -190,10 +201,10 @@ final class ClusterGateway implements AutoCloseable {
     void start() throws Exception {
         if (metricsListen != null) {
             try {
-                metricsServer = io.rbdgw.node.metrics.MetricsServer.start(metricsListen, metrics::scrape);
+                metricsServer = MetricsServer.start(metricsListen, metrics::scrape);
                 log.info("metrics at http://{}:{}/metrics", metricsServer.address().getAddress().getHostAddress(),
                         metricsServer.address().getPort());
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // the data path matters more than its metrics: serve without them, loudly
                 log.error("cannot serve metrics on {} ({}); running WITHOUT metrics: choose another --metrics-listen",
                         metricsListen, e.toString());
@@ -216,15 +227,15 @@ final class ClusterGateway implements AutoCloseable {
 
     private void schedulePublish() {
         if (publishScheduled.compareAndSet(false, true)) {
-            publisher.schedule(this::publishSessions, 300, java.util.concurrent.TimeUnit.MILLISECONDS);
+            publisher.schedule(this::publishSessions, 300, TimeUnit.MILLISECONDS);
         }
     }
 
     private void publishSessions() {
         publishScheduled.set(false);
-        List<io.rbdgw.config.membership.GatewayStatus.Session> list = new ArrayList<>();
+        List<GatewayStatus.Session> list = new ArrayList<>();
         for (SessionRegistry.SessionView v : sessions.sessions()) {
-            list.add(new io.rbdgw.config.membership.GatewayStatus.Session(v.target(), v.initiator(),
+            list.add(new GatewayStatus.Session(v.target(), v.initiator(),
                     String.format("%012x", v.isid()), v.tsih(), List.of(v.local() + " <- " + v.remote()),
                     v.loginAtMillis()));
         }

@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.rbdgw.block.BlockDevice;
@@ -119,6 +120,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private volatile Status status;
     private volatile Observer observer = new Observer() { };
     private volatile long aluaReceivedNanos;
+    private final AtomicLong failedPasses = new AtomicLong();
 
     /**
      * Told what the reconciler exports and how ALUA changes are applied (metrics, status). Called on the
@@ -152,6 +154,8 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private final Map<String, OpenDisk> disks = new HashMap<>();
     private ScheduledFuture<?> retry;
     private ClusterConfig applied;
+    /** What the running pass is working on, for the log line when it fails. */
+    private String step = "";
 
     private static final class LiveTarget {
         final ScsiTarget scsi = new ScsiTarget();
@@ -241,8 +245,13 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                 if (applied != null && state.get() == State.STARTED) {
                     long received = aluaReceivedNanos;
                     AluaSnapshot s = alua.get();
-                    int transitions = applyAlua(applied);
-                    observer.aluaApplied(s, transitions, System.nanoTime() - received);
+                    try {
+                        int transitions = applyAlua(applied);
+                        observer.aluaApplied(s, transitions, System.nanoTime() - received);
+                    } catch (Throwable e) {
+                        // the next ALUA snapshot or configuration pass applies the states again
+                        failed("applying ALUA ownership" + (s == null ? "" : " of " + s.owners().size() + " disks"), e);
+                    }
                 }
             });
         } catch (RejectedExecutionException closing) {
@@ -347,6 +356,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
+    /** How many passes (configuration or ALUA) failed with an internal error since the start. */
+    public long failedPasses() {
+        return failedPasses.get();
+    }
+
     /** The last pass's outcome, if any pass ran. */
     public Optional<Status> status() {
         return Optional.ofNullable(status);
@@ -399,14 +413,17 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             retry = null;
         }
         Map<String, String> problems = new LinkedHashMap<>();
+        step = "";
         try {
             apply(c, problems);
             applied = c;
+            step = "ALUA states";
             applyAlua(c);
-        } catch (RuntimeException e) {
-            // a bug, not an operator problem: keep serving what is live and try again later
-            log.error("applying configuration epoch {} failed", c.epoch(), e);
-            problems.put("reconciler", "internal error: " + e);
+        } catch (Throwable e) {
+            // a bug or a broken install (a LinkageError from a stale jar), not a configuration problem: keep
+            // serving what is live, report DEGRADED and retry; the executor would otherwise swallow it unseen
+            failed("applying configuration epoch " + c.epoch() + " at " + step, e);
+            problems.put("reconciler", "internal error at " + step + ": " + e);
         }
         Health health = problems.isEmpty() ? Health.OK : Health.DEGRADED;
         StringBuilder detail = new StringBuilder();
@@ -438,9 +455,30 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
+    /**
+     * Logs and counts a pass that threw. A {@link VirtualMachineError} (OutOfMemoryError, StackOverflowError,
+     * InternalError) is rethrown after logging: the JVM may be unable to continue, so it must not become a
+     * routine DEGRADED status retried every interval; the next snapshot still queues a pass. Everything else
+     * (including LinkageError and AssertionError) is survived by the caller.
+     */
+    private void failed(String what, Throwable e) {
+        failedPasses.incrementAndGet();
+        String action = e instanceof VirtualMachineError
+                ? "the JVM may not recover: restart the gateway"
+                : e instanceof LinkageError
+                ? "a broken install (stale or mixed jars): reinstall the gateway and restart it; retrying meanwhile"
+                : "a bug: please report it with this stack trace; retrying meanwhile";
+        log.error("{} failed on gateway {}: {}; still serving what was applied before. This is {}", what, gatewayName,
+                e.toString(), action, e);
+        if (e instanceof VirtualMachineError fatal) {
+            throw fatal;
+        }
+    }
+
     private void apply(ClusterConfig c, Map<String, String> problems) {
         int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
 
+        step = "discovery settings";
         Authentication discovery = c.discoveryAuth();
         registry.setDiscoveryAuth(secret(discovery.chap()), secret(discovery.mutualChap()));
         List<TargetRegistry.PortalAddress> portals = new ArrayList<>();
@@ -455,6 +493,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         for (Iterator<Map.Entry<String, LiveTarget>> it = live.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, LiveTarget> e = it.next();
             if (c.target(e.getKey()).isEmpty()) {
+                step = "removing target " + e.getKey();
                 registry.remove(e.getKey());
                 sessions.closeTarget(e.getKey());
                 LiveTarget t = e.getValue();
@@ -471,6 +510,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             Map.Entry<String, OpenDisk> e = it.next();
             Optional<Disk> now = c.disk(e.getKey());
             if (now.isPresent() && !sameSpec(e.getValue().spec, now.get())) {
+                step = "replacing disk " + e.getKey();
                 for (LiveTarget t : live.values()) {
                     for (Integer n : new ArrayList<>(t.luns.keySet())) {
                         if (t.luns.get(n).diskId().equals(e.getKey())) {
@@ -488,6 +528,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                 log.info("target {} added", iqn);
                 return new LiveTarget(iqn);
             });
+            step = "target " + target.iqn();
             registry.put(entry(c, target, tag, t.scsi));
             reconcileLuns(c, target, t, problems);
         }
@@ -496,6 +537,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         for (Iterator<Map.Entry<String, OpenDisk>> it = disks.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, OpenDisk> e = it.next();
             OpenDisk d = e.getValue();
+            step = "disk " + e.getKey();
             if (d.users.isEmpty()) {
                 it.remove();
                 close(e.getKey(), d);
@@ -541,6 +583,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             if (t.luns.containsKey(n)) {
                 continue;
             }
+            step = "target " + target.iqn() + " LUN " + n + " (disk " + w.getValue() + ")";
             Disk spec = c.disk(w.getValue()).orElseThrow(); // the model guarantees it
             OpenDisk d = acquire(spec, problems);
             if (d == null) {

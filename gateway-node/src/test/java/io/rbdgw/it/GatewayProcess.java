@@ -64,10 +64,7 @@ public final class GatewayProcess implements AutoCloseable {
         }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         GatewayProcess g = new GatewayProcess(p, port, iqn);
-        if (!g.up.await(60, TimeUnit.SECONDS)) {
-            g.close();
-            throw new IllegalStateException("gateway did not come up:\n" + g.output());
-        }
+        g.awaitUp("gateway");
         return g;
     }
 
@@ -101,11 +98,49 @@ public final class GatewayProcess implements AutoCloseable {
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         GatewayProcess g = new GatewayProcess(p, port, null);
-        if (!g.up.await(60, TimeUnit.SECONDS)) {
-            g.close();
-            throw new IllegalStateException("gateway " + name + " did not come up:\n" + g.output());
-        }
+        g.awaitUp("gateway " + name);
         return g;
+    }
+
+    /**
+     * {@link #run(String, int, Path, String, String...)} on a free loopback port below the ephemeral range
+     * ({@link #portBelowEphemeralRange}), so that the gateway can be restarted on the same port ({@link #port}). A
+     * port taken between the check and the gateway's own bind (by another test on the machine) costs a new try.
+     */
+    public static GatewayProcess runOnFreePort(String name, Path dataDir, String zookeeper, String... extra)
+            throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return run(name, portBelowEphemeralRange(), dataDir, zookeeper, extra);
+            } catch (PortTaken e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** The gateway could not bind its portal: the port was taken. */
+    public static final class PortTaken extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        PortTaken(String message) {
+            super(message);
+        }
+    }
+
+    /** Waits up to 60 s for the banner; gives up at once if the process exits first. */
+    private void awaitUp(String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!up.await(100, TimeUnit.MILLISECONDS)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                close();
+                reader.join(5000); // its last words
+                String message = what + " did not come up on port " + port + ":\n" + output();
+                throw output().contains("Address already in use") ? new PortTaken(message)
+                        : new IllegalStateException(message);
+            }
+        }
     }
 
     /** Metrics on a free loopback port (learned from the banner: {@link #metricsUrl}) unless the caller chose. */
@@ -180,6 +215,25 @@ public final class GatewayProcess implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
+    }
+
+    /**
+     * A loopback port that is free now, in 20000..29999 (below the kernel's ephemeral range, 32768 and up by
+     * default): a server restarted on it finds it free, whereas a port from the ephemeral range can meanwhile
+     * become the local port of some client connection. Another process may still bind it before the caller
+     * does: see {@link #runOnFreePort}.
+     */
+    public static int portBelowEphemeralRange() throws IOException {
+        java.util.Random random = new java.util.Random();
+        for (int i = 0; i < 100; i++) {
+            int port = 20000 + random.nextInt(10000);
+            try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no free port in 20000..29999");
     }
 
     public int port() {

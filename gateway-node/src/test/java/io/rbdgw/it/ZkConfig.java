@@ -1,9 +1,16 @@
 package io.rbdgw.it;
 
+import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.store.Documents;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.curator.RetryPolicy;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryForever;
 import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 
 /**
@@ -21,12 +28,28 @@ public final class ZkConfig implements AutoCloseable {
     private final ConfigStore store;
 
     public ZkConfig() throws Exception {
-        server = new TestingServer(true);
+        this(new TestingServer(true), 30000, new RetryNTimes(20, 100));
+    }
+
+    private ZkConfig(TestingServer server, int sessionTimeoutMs, RetryPolicy retry) throws Exception {
+        this.server = server;
         client = CuratorFrameworkFactory.builder().connectString(server.getConnectString())
-                .sessionTimeoutMs(30000).connectionTimeoutMs(3000).retryPolicy(new RetryNTimes(20, 100)).build();
+                .sessionTimeoutMs(sessionTimeoutMs).connectionTimeoutMs(3000).retryPolicy(retry).build();
         client.start();
         store = new ConfigStore(client, "/rbdgw");
         store.initialize();
+    }
+
+    /**
+     * A ZooKeeper for outages: {@link #stop} and {@link #restart} keep its loopback port (below the ephemeral range,
+     * so that it is still free on restart) and its data under {@code dataDir}; its tick is {@code tickMs} (session
+     * timeouts are bounded by 2 to 20 ticks). The test's own client waits out the outage: a 60 s session, retried
+     * forever.
+     */
+    public static ZkConfig restartable(Path dataDir, int tickMs) throws Exception {
+        InstanceSpec spec = new InstanceSpec(dataDir.toFile(), GatewayProcess.portBelowEphemeralRange(), -1, -1, false,
+                1, tickMs, 100, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+        return new ZkConfig(new TestingServer(spec, true), 60000, new RetryForever(200));
     }
 
     /** The connect string to give gateways ({@code --zookeeper}). */
@@ -40,6 +63,21 @@ public final class ZkConfig implements AutoCloseable {
 
     public ConfigStore store() {
         return store;
+    }
+
+    /** The coordinator's ownership document of {@code disk}; throws if there is none yet. */
+    public LunOwnership owner(String disk) throws Exception {
+        String path = store.layout().aluaDisk(disk);
+        return new Documents().read(path, client.getData().forPath(path), LunOwnership.class).value();
+    }
+
+    /** Stops the server (an outage); see {@link #restartable}. */
+    public void stop() throws Exception {
+        server.stop();
+    }
+
+    public void restart() throws Exception {
+        server.restart();
     }
 
     @Override

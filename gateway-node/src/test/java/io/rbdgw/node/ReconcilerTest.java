@@ -10,6 +10,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.config.alua.AluaSnapshot;
@@ -44,6 +47,7 @@ import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The reconciler against a real ZooKeeper (in process), a real store and watcher, and memory disks. */
 class ReconcilerTest {
@@ -70,6 +74,8 @@ class ReconcilerTest {
     final TargetRegistry registry = new TargetRegistry();
     final SessionRegistry sessions = new SessionRegistry();
     final Set<String> broken = ConcurrentHashMap.newKeySet();
+    /** Disks whose opening throws an Error, as a stale jar would (NoClassDefFoundError from JNA). */
+    final Set<String> staleJar = ConcurrentHashMap.newKeySet();
     final Set<String> opened = ConcurrentHashMap.newKeySet();
     final Set<String> closed = ConcurrentHashMap.newKeySet();
 
@@ -86,6 +92,9 @@ class ReconcilerTest {
         DiskOpener opener = disk -> {
             if (broken.contains(disk.id())) {
                 throw new IllegalStateException("image " + disk.id() + " does not exist");
+            }
+            if (staleJar.contains(disk.id())) {
+                throw new NoClassDefFoundError("com/sun/jna/Pointer");
             }
             opened.add(disk.id());
             BlockDevice memory = new MemoryBlockDevice(disk.size(), 512, "memory:" + disk.id());
@@ -390,5 +399,47 @@ class ReconcilerTest {
         assertThat(reportLuns(t, esx1)).containsExactly(1, 2);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(membership.view().status("gw-a").orElseThrow().appliedEpoch()).isEqualTo(epoch));
+    }
+
+    @Test
+    void aPassThatThrowsAnErrorIsLoggedCountedAndReportedAndTheNextPassStillApplies() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        ItNexus esx1 = nexus(ESX1, T1);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Reconciler.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        logger.addAppender(logs);
+        try {
+            staleJar.add("rbd/d");
+            long epoch = store.update(c -> List.of(new ConfigChange.PutDisk(disk("d")),
+                    new ConfigChange.PutLun(new Lun(T1, 5, "rbd/d"))), 5);
+            Reconciler.Status s = reconciler.awaitApplied(epoch, Duration.ofSeconds(10));
+            assertThat(s.health()).isEqualTo(GatewayStatus.Health.DEGRADED);
+            assertThat(s.detail()).contains("internal error at target " + T1 + " LUN 5 (disk rbd/d)")
+                    .contains("NoClassDefFoundError");
+            assertThat(reconciler.failedPasses()).isPositive();
+            List<ILoggingEvent> logged;
+            synchronized (logs) { // the appender appends under its own lock; retries keep logging
+                logged = List.copyOf(logs.list);
+            }
+            assertThat(logged).anySatisfy(e -> {
+                assertThat(e.getLevel()).isEqualTo(Level.ERROR);
+                assertThat(e.getFormattedMessage()).contains("epoch " + epoch).contains("LUN 5 (disk rbd/d)")
+                        .contains("NoClassDefFoundError").contains("reinstall");
+                assertThat(e.getThrowableProxy().getClassName()).isEqualTo(NoClassDefFoundError.class.getName());
+            });
+            assertThat(reportLuns(t, esx1)).containsExactly(0, 1, 2); // what was live stays live
+
+            // the jar is fixed: the following passes run and apply the change and a newer one
+            staleJar.clear();
+            change(new ConfigChange.PutDisk(disk("e")), new ConfigChange.PutLun(new Lun(T1, 6, "rbd/e")));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertThat(reportLuns(t, esx1)).containsExactly(0, 1, 2, 5, 6);
+                assertThat(reconciler.status().orElseThrow().health()).isEqualTo(GatewayStatus.Health.OK);
+            });
+        } finally {
+            logger.detachAppender(logs);
+        }
     }
 }

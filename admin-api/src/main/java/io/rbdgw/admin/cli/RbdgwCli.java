@@ -106,10 +106,17 @@ public final class RbdgwCli {
             return root().out;
         }
 
+        /** With {@code --json}, prints the API's answer as it is and returns true; otherwise prints nothing. */
+        boolean printedJson(JsonNode n) {
+            if (root().json) {
+                out().println(n.toPrettyString());
+            }
+            return root().json;
+        }
+
         /** Prints a list of objects as a table of the given fields (JSON pointers relative to each row). */
         void table(JsonNode list, String... columns) {
-            if (root().json) {
-                out().println(list.toPrettyString());
+            if (printedJson(list)) {
                 return;
             }
             List<String[]> rows = new ArrayList<>();
@@ -142,8 +149,7 @@ public final class RbdgwCli {
 
         /** Prints one object as "key: value" lines. */
         void object(JsonNode n) {
-            if (root().json) {
-                out().println(n.toPrettyString());
+            if (printedJson(n)) {
                 return;
             }
             n.fields().forEachRemaining(e -> out().println(e.getKey() + ": " + text(e.getValue())));
@@ -151,8 +157,7 @@ public final class RbdgwCli {
 
         /** Prints the answer to a change: the epoch it committed at. */
         void changed(JsonNode n, String what) {
-            if (root().json) {
-                out().println(n.toPrettyString());
+            if (printedJson(n)) {
                 return;
             }
             out().println(what + " (epoch " + n.path("epoch").asText() + ")");
@@ -176,6 +181,30 @@ public final class RbdgwCli {
                 return "chap:" + c.path("user").asText() + (v.path("mutualChap").isObject() ? " mutual:" + v.at("/mutualChap/user").asText() : "");
             }
             return v.isValueNode() ? v.asText() : v.toString();
+        }
+    }
+
+    /** A command on one client of a target: TARGET INITIATOR first. */
+    abstract static class ClientLeaf extends Leaf {
+        @Parameters(index = "0", paramLabel = "TARGET")
+        String target;
+        @Parameters(index = "1", paramLabel = "INITIATOR")
+        String initiator;
+
+        String client() {
+            return t(target) + "/clients/" + ApiClient.seg(initiator);
+        }
+    }
+
+    /** A command on one host group of a target: TARGET NAME first. */
+    abstract static class HostGroupLeaf extends Leaf {
+        @Parameters(index = "0", paramLabel = "TARGET")
+        String target;
+        @Parameters(index = "1", paramLabel = "NAME")
+        String name;
+
+        String group() {
+            return t(target) + "/hostgroups/" + ApiClient.seg(name);
         }
     }
 
@@ -219,12 +248,37 @@ public final class RbdgwCli {
         return "/api/targets/" + ApiClient.seg(iqn);
     }
 
-    static String disk(String id) {
+    /** {@code pool/image} split in two, or a usage error. */
+    static String[] poolImage(String id) {
         int slash = id.indexOf('/');
         if (slash < 0) {
             throw new IllegalArgumentException("disk '" + id + "' is not pool/image");
         }
-        return "/api/disks/" + ApiClient.seg(id.substring(0, slash)) + "/" + ApiClient.seg(id.substring(slash + 1));
+        return new String[] {id.substring(0, slash), id.substring(slash + 1)};
+    }
+
+    static String disk(String id) {
+        String[] p = poolImage(id);
+        return "/api/disks/" + ApiClient.seg(p[0]) + "/" + ApiClient.seg(p[1]);
+    }
+
+    /**
+     * {@code path} with a query string of the given name/value pairs whose value is not null (values
+     * encoded), or {@code path} alone when every value is null.
+     */
+    static String query(String path, Object... namesAndValues) {
+        if (namesAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("query needs name/value pairs");
+        }
+        StringBuilder q = new StringBuilder(path);
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            Object value = namesAndValues[i + 1];
+            if (value != null) {
+                q.append(q.length() == path.length() ? '?' : '&').append(namesAndValues[i]).append('=')
+                        .append(ApiClient.seg(value.toString()));
+            }
+        }
+        return q.toString();
     }
 
     // ---- targets -------------------------------------------------------------------------------------------
@@ -366,13 +420,10 @@ public final class RbdgwCli {
             String wwnSeed;
 
             void call(ApiClient api) throws Exception {
-                int slash = id.indexOf('/');
-                if (slash < 0) {
-                    throw new IllegalArgumentException("disk '" + id + "' is not pool/image");
-                }
+                String[] p = poolImage(id);
                 Map<String, Object> b = new LinkedHashMap<>();
-                b.put("pool", id.substring(0, slash));
-                b.put("image", id.substring(slash + 1));
+                b.put("pool", p[0]);
+                b.put("image", p[1]);
                 if (size != null) {
                     b.put("size", size);
                 }
@@ -513,11 +564,7 @@ public final class RbdgwCli {
         }
 
         @Command(name = "create", description = "allow an initiator (all LUNs unless --lun is given)")
-        static final class Create extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "INITIATOR")
-            String initiator;
+        static final class Create extends ClientLeaf {
             @Option(names = "--lun", description = "a LUN it sees (repeatable)")
             List<Integer> luns;
 
@@ -532,68 +579,48 @@ public final class RbdgwCli {
         }
 
         @Command(name = "delete")
-        static final class Delete extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "INITIATOR")
-            String initiator;
+        static final class Delete extends ClientLeaf {
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(t(target) + "/clients/" + ApiClient.seg(initiator)), "deleted client " + initiator);
+                changed(api.delete(client()), "deleted client " + initiator);
             }
         }
 
         @Command(name = "auth", description = "set CHAP (and mutual CHAP) of a client")
-        static final class Auth extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "INITIATOR")
-            String initiator;
+        static final class Auth extends ClientLeaf {
             @CommandLine.Mixin
             ChapOptions chap;
 
             void call(ApiClient api) throws Exception {
-                changed(api.put(t(target) + "/clients/" + ApiClient.seg(initiator) + "/auth", chap.body()), "set CHAP of client " + initiator);
+                changed(api.put(client() + "/auth", chap.body()), "set CHAP of client " + initiator);
             }
         }
 
         @Command(name = "noauth", description = "clear CHAP of a client")
-        static final class NoAuth extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "INITIATOR")
-            String initiator;
+        static final class NoAuth extends ClientLeaf {
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(t(target) + "/clients/" + ApiClient.seg(initiator) + "/auth"), "cleared CHAP of client " + initiator);
+                changed(api.delete(client() + "/auth"), "cleared CHAP of client " + initiator);
             }
         }
 
         @Command(name = "map", description = "let a client see a LUN")
-        static final class Map_ extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "INITIATOR")
-            String initiator;
+        static final class Map_ extends ClientLeaf {
             @Parameters(index = "2", paramLabel = "LUN")
             int lun;
 
             void call(ApiClient api) throws Exception {
-                changed(api.put(t(target) + "/clients/" + ApiClient.seg(initiator) + "/luns/" + lun, null), "mapped LUN " + lun + " to " + initiator);
+                changed(api.put(client() + "/luns/" + lun, null), "mapped LUN " + lun + " to " + initiator);
             }
         }
 
         @Command(name = "unmap", description = "hide a LUN from a client")
-        static final class Unmap extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "INITIATOR")
-            String initiator;
+        static final class Unmap extends ClientLeaf {
             @Parameters(index = "2", paramLabel = "LUN")
             int lun;
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(t(target) + "/clients/" + ApiClient.seg(initiator) + "/luns/" + lun), "unmapped LUN " + lun + " from " + initiator);
+                changed(api.delete(client() + "/luns/" + lun), "unmapped LUN " + lun + " from " + initiator);
             }
         }
     }
@@ -614,11 +641,7 @@ public final class RbdgwCli {
         }
 
         @Command(name = "create")
-        static final class Create extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "NAME")
-            String name;
+        static final class Create extends HostGroupLeaf {
             @Option(names = "--member", description = "initiator (repeatable)")
             List<String> members;
             @Option(names = "--disk", description = "pool/image (repeatable)")
@@ -634,30 +657,22 @@ public final class RbdgwCli {
         }
 
         @Command(name = "delete")
-        static final class Delete extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "NAME")
-            String name;
+        static final class Delete extends HostGroupLeaf {
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(t(target) + "/hostgroups/" + ApiClient.seg(name)), "deleted host group " + name);
+                changed(api.delete(group()), "deleted host group " + name);
             }
         }
 
         @Command(name = "edit", description = "add-member, remove-member, add-disk or remove-disk")
-        static final class Edit extends Leaf {
-            @Parameters(index = "0", paramLabel = "TARGET")
-            String target;
-            @Parameters(index = "1", paramLabel = "NAME")
-            String name;
+        static final class Edit extends HostGroupLeaf {
             @Parameters(index = "2", paramLabel = "ACTION")
             String action;
             @Parameters(index = "3", paramLabel = "INITIATOR|POOL/IMAGE")
             String item;
 
             void call(ApiClient api) throws Exception {
-                String base = t(target) + "/hostgroups/" + ApiClient.seg(name);
+                String base = group();
                 JsonNode r = switch (action) {
                     case "add-member" -> api.put(base + "/members/" + ApiClient.seg(item), null);
                     case "remove-member" -> api.delete(base + "/members/" + ApiClient.seg(item));
@@ -809,8 +824,7 @@ public final class RbdgwCli {
     static final class Epoch extends Leaf {
         void call(ApiClient api) throws Exception {
             JsonNode e = api.get("/api/config/epoch");
-            if (root().json) {
-                out().println(e.toPrettyString());
+            if (printedJson(e)) {
                 return;
             }
             out().println("epoch " + e.path("epoch").asText());
@@ -855,14 +869,7 @@ public final class RbdgwCli {
         String initiator;
 
         void call(ApiClient api) throws Exception {
-            StringBuilder q = new StringBuilder("/api/sessions");
-            if (target != null) {
-                q.append("?target=").append(ApiClient.seg(target));
-            }
-            if (initiator != null) {
-                q.append(target != null ? "&" : "?").append("initiator=").append(ApiClient.seg(initiator));
-            }
-            table(api.get(q.toString()), "gateway", "target", "initiator", "isid", "tsih", "connections");
+            table(api.get(query("/api/sessions", "target", target, "initiator", initiator)), "gateway", "target", "initiator", "isid", "tsih", "connections");
         }
     }
 
@@ -874,14 +881,7 @@ public final class RbdgwCli {
         String gateway;
 
         void call(ApiClient api) throws Exception {
-            StringBuilder q = new StringBuilder("/api/alua");
-            if (disk != null) {
-                q.append("?disk=").append(ApiClient.seg(disk));
-            }
-            if (gateway != null) {
-                q.append(disk != null ? "&" : "?").append("gateway=").append(ApiClient.seg(gateway));
-            }
-            JsonNode list = api.get(q.toString());
+            JsonNode list = api.get(query("/api/alua", "disk", disk, "gateway", gateway));
             if (!root().json) {
                 // one column "gateway=STATE ..." per disk instead of nested objects
                 for (JsonNode d : list) {
@@ -907,20 +907,8 @@ public final class RbdgwCli {
         String reason;
 
         void call(ApiClient api) throws Exception {
-            List<String> q = new ArrayList<>();
-            if (limit != null) {
-                q.add("limit=" + limit);
-            }
-            if (disk != null) {
-                q.add("disk=" + ApiClient.seg(disk));
-            }
-            if (gateway != null) {
-                q.add("gateway=" + ApiClient.seg(gateway));
-            }
-            if (reason != null) {
-                q.add("reason=" + ApiClient.seg(reason));
-            }
-            JsonNode list = api.get("/api/alua/failovers" + (q.isEmpty() ? "" : "?" + String.join("&", q)));
+            JsonNode list = api.get(query("/api/alua/failovers", "limit", limit, "disk", disk, "gateway", gateway,
+                    "reason", reason));
             if (!root().json) {
                 for (JsonNode e : list) {
                     ((com.fasterxml.jackson.databind.node.ObjectNode) e).put("written",

@@ -3,9 +3,8 @@ package io.rbdgw.config.alua;
 import io.rbdgw.config.store.ConfigStoreException;
 import io.rbdgw.config.store.Documents;
 import io.rbdgw.config.store.ZkLayout;
-import java.util.List;
+import io.rbdgw.config.store.ZkReads;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -19,20 +18,21 @@ import org.apache.zookeeper.KeeperException;
 public final class AluaView {
     private final CuratorFramework client;
     private final ZkLayout layout;
-    private final Documents docs = new Documents();
+    private final ZkReads zk;
 
     public AluaView(CuratorFramework client, ZkLayout layout) {
         this.client = client;
         this.layout = layout;
+        this.zk = new ZkReads(client, new Documents());
     }
 
     /** Every disk's ownership document, by disk id. Unreadable documents are skipped. */
     public Map<String, LunOwnership> owners() {
         Map<String, LunOwnership> out = new TreeMap<>();
-        for (String node : children(layout.alua())) {
+        for (String node : zk.children(layout.alua())) {
             String path = layout.alua() + "/" + node;
             try {
-                read(path, LunOwnership.class).ifPresent(o -> out.put(o.disk(), o));
+                zk.read(path, LunOwnership.class).ifPresent(o -> out.put(o.disk(), o));
             } catch (ConfigStoreException | IllegalArgumentException bad) {
                 // the coordinator rewrites it on its next pass
             }
@@ -42,12 +42,12 @@ public final class AluaView {
 
     /** The gateways with a drain node. */
     public SortedSet<String> draining() {
-        return new TreeSet<>(children(layout.drains()));
+        return new TreeSet<>(zk.children(layout.drains()));
     }
 
     /** The recorded ownership moves, oldest first (empty before the first). */
     public FailoverHistory history() {
-        return read(layout.failovers(), FailoverHistory.class).orElse(FailoverHistory.EMPTY);
+        return zk.read(layout.failovers(), FailoverHistory.class).orElse(FailoverHistory.EMPTY);
     }
 
     /**
@@ -81,28 +81,6 @@ public final class AluaView {
             return false;
         } catch (Exception e) {
             throw new ConfigStoreException("cannot delete " + path + ": " + e, e);
-        }
-    }
-
-    private List<String> children(String path) {
-        try {
-            return client.getChildren().forPath(path);
-        } catch (KeeperException.NoNodeException e) {
-            return List.of();
-        } catch (Exception e) {
-            throw new ConfigStoreException("cannot list " + path + ": " + e, e);
-        }
-    }
-
-    private <T> Optional<T> read(String path, Class<T> type) {
-        try {
-            return Optional.of(docs.read(path, client.getData().forPath(path), type).value());
-        } catch (KeeperException.NoNodeException gone) {
-            return Optional.empty();
-        } catch (ConfigStoreException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new ConfigStoreException("cannot read " + path + ": " + e, e);
         }
     }
 }

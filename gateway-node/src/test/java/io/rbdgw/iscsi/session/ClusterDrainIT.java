@@ -10,9 +10,9 @@ import io.rbdgw.admin.cli.RbdgwCli;
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.store.ConfigStore;
-import io.rbdgw.config.store.Documents;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.it.GatewayProcess;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.scsi.TargetPortGroups;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -23,9 +23,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryNTimes;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,37 +40,41 @@ class ClusterDrainIT {
     static final String PASSWORD = "it-admin-password";
     static final String DISK = "local/disk0";
 
-    static {
-        System.setProperty("zookeeper.admin.enableServer", "false");
-    }
-
     @TempDir
     Path dir;
 
-    TestingServer zk;
+    ZkConfig zk;
     CuratorFramework client;
     ConfigStore store;
 
     @BeforeEach
     void setUp() throws Exception {
-        zk = new TestingServer(true);
-        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                .sessionTimeoutMs(30000).connectionTimeoutMs(3000).retryPolicy(new RetryNTimes(20, 100)).build();
-        client.start();
-        store = new ConfigStore(client, "/rbdgw");
-        store.initialize();
+        zk = new ZkConfig();
+        client = zk.client();
+        store = zk.store();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        client.close();
         zk.close();
     }
 
-    private GatewayProcess start(String name, int port) throws Exception {
-        // one data directory: a file disk both gateways reach stands in for a shared RBD image
-        return GatewayProcess.run(name, port, dir.resolve("shared"), zk.getConnectString(), "--retry-interval", "1",
-                "--alua-settle", "1", "--zk-session-timeout", "4", "--nop-interval", "600", "--nop-timeout", "600");
+    private static String[] options() {
+        return new String[] {"--retry-interval", "1", "--alua-settle", "1", "--zk-session-timeout", "4",
+                "--nop-interval", "600", "--nop-timeout", "600"};
+    }
+
+    /**
+     * Starts a gateway on a free port below the ephemeral range, so that it can be restarted on it. One data
+     * directory: a file disk both gateways reach stands in for a shared RBD image.
+     */
+    private GatewayProcess start(String name) throws Exception {
+        return GatewayProcess.runOnFreePort(name, dir.resolve("shared"), zk.connectString(), options());
+    }
+
+    /** Restarts a stopped gateway on its port. */
+    private GatewayProcess restart(String name, int port) throws Exception {
+        return GatewayProcess.run(name, port, dir.resolve("shared"), zk.connectString(), options());
     }
 
     /** Runs the CLI in this JVM; returns its output, failing on a non-zero exit. */
@@ -91,23 +92,17 @@ class ClusterDrainIT {
     }
 
     private LunOwnership owner() throws Exception {
-        String path = store.layout().aluaDisk(DISK);
-        return new Documents().read(path, client.getData().forPath(path), LunOwnership.class).value();
+        return zk.owner(DISK);
     }
 
     @Test
     void drainingTheOwnerMovesItsLunWhileBothRunAndMetricsShowIt() throws Exception {
-        int portA = portBelowEphemeralRange();
-        int portB = portBelowEphemeralRange();
-        while (portB == portA) {
-            portB = portBelowEphemeralRange();
-        }
         try (AdminServer api = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD))
                 .withListen("127.0.0.1", 0).withDataDir(dir.resolve("shared")));
-             GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+             GatewayProcess a = start("gw-a"); GatewayProcess b = start("gw-b")) {
             URI url = api.uri();
-            cli(url, "gateway", "add", "gw-a", "--portal", "127.0.0.1:" + portA, "--tpg", "1");
-            cli(url, "gateway", "add", "gw-b", "--portal", "127.0.0.1:" + portB, "--tpg", "2");
+            cli(url, "gateway", "add", "gw-a", "--portal", a.portal(), "--tpg", "1");
+            cli(url, "gateway", "add", "gw-b", "--portal", b.portal(), "--tpg", "2");
             cli(url, "target", "create", IQN);
             cli(url, "disk", "create", "--backstore", "file", DISK, "--size", "16M");
             cli(url, "lun", "add", IQN, DISK);
@@ -197,7 +192,7 @@ class ClusterDrainIT {
             // maintenance: stop the drained gateway, start it again, undrain: no ownership move on the way
             assertThat(fromProcess.stop()).isZero();
             assertThat(fromProcess.output()).doesNotContain("LEAK");
-            try (GatewayProcess again = start(from, fromProcess.port())) {
+            try (GatewayProcess again = restart(from, fromProcess.port())) {
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                         assertThat(view.appliedAtLeast(epoch)).contains(from));
                 assertThat(cli(url, "gateway", "drain-status", from)).contains("draining: true").contains("alive: true");
@@ -211,23 +206,6 @@ class ClusterDrainIT {
             assertThat(toProcess.stop()).isZero();
             assertThat(toProcess.output()).doesNotContain("LEAK");
         }
-    }
-
-    /**
-     * A free loopback port below the kernel's ephemeral range: a gateway restarted on it must find it free, and a
-     * port from the ephemeral range can meanwhile become the local port of one of the test's own client connections.
-     */
-    private static int portBelowEphemeralRange() throws Exception {
-        java.util.Random random = new java.util.Random();
-        for (int i = 0; i < 100; i++) {
-            int port = 20000 + random.nextInt(10000);
-            try (java.net.ServerSocket s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
-                return s.getLocalPort();
-            } catch (java.io.IOException taken) {
-                // try another
-            }
-        }
-        throw new IllegalStateException("no free port in 20000..29999");
     }
 
     private static double nan0(double v) {

@@ -32,11 +32,8 @@ import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.it.Cmd;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.TestCluster;
+import io.rbdgw.it.ZkConfig;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryForever;
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,14 +59,10 @@ class ZooKeeperOutageIT {
     /** UNIT ATTENTION, ASYMMETRIC ACCESS STATE CHANGED. */
     static final int ALUA_CHANGED = 0x062A06;
 
-    static {
-        System.setProperty("zookeeper.admin.enableServer", "false");
-    }
-
     @TempDir
     Path dir;
 
-    TestingServer zk;
+    ZkConfig zk;
     CuratorFramework client;
     ConfigStore store;
     String image;
@@ -78,33 +71,40 @@ class ZooKeeperOutageIT {
     void setUp() throws Exception {
         image = TestCluster.createImage("zkout", "64M");
         // tick 500 ms: the gateways' 4 s session timeout is honoured; the data directory survives stop()
-        InstanceSpec spec = new InstanceSpec(dir.resolve("zk").toFile(), GatewayProcess.freePort(), -1, -1, false, 1,
-                500, 100, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
-        zk = new TestingServer(spec, true);
-        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                .sessionTimeoutMs(60000).connectionTimeoutMs(3000).retryPolicy(new RetryForever(200)).build();
-        client.start();
-        store = new ConfigStore(client, "/rbdgw");
-        store.initialize();
+        zk = ZkConfig.restartable(dir.resolve("zk"), 500);
+        client = zk.client();
+        store = zk.store();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        client.close();
         zk.close();
         TestCluster.removeImage(image);
     }
 
-    private GatewayProcess start(String name, int port) throws Exception {
-        return GatewayProcess.run(name, port, dir.resolve(name), zk.getConnectString(), "--retry-interval", "1",
+    private GatewayProcess start(String name) throws Exception {
+        return GatewayProcess.runOnFreePort(name, dir.resolve(name), zk.connectString(), "--retry-interval", "1",
                 "--alua-settle", "1", "--zk-session-timeout", Integer.toString(SESSION_SECONDS),
                 "--ceph-conf", TestCluster.conf().toString(), "--ceph-id", TestCluster.CLIENT_ID,
                 "--nop-interval", "600", "--nop-timeout", "600");
     }
 
+    /**
+     * gw-a and gw-b (port groups 1 and 2) on the ports they listen on, exporting the RBD {@code disk} as LUN 0 of
+     * {@link #IQN} to {@link #HOST1}; returns the epoch of that configuration.
+     */
+    private long configure(GatewayProcess a, GatewayProcess b, String disk) throws Exception {
+        return store.update(c -> List.of(
+                new ConfigChange.PutGateway(new Gateway("gw-a", List.of(new Portal("127.0.0.1", a.port())), 1)),
+                new ConfigChange.PutGateway(new Gateway("gw-b", List.of(new Portal("127.0.0.1", b.port())), 2)),
+                new ConfigChange.PutTarget(Target.of(IQN)),
+                new ConfigChange.PutDisk(Disk.rbd(TestCluster.POOL, image, 64 << 20)),
+                new ConfigChange.PutLun(new Lun(IQN, 0, disk)),
+                new ConfigChange.PutClient(Client.allLuns(IQN, HOST1))), 5);
+    }
+
     private LunOwnership owner(String disk) throws Exception {
-        String path = store.layout().aluaDisk(disk);
-        return new Documents().read(path, client.getData().forPath(path), LunOwnership.class).value();
+        return zk.owner(disk);
     }
 
     private Map<String, String> radosAddresses() {
@@ -217,19 +217,12 @@ class ZooKeeperOutageIT {
 
     @Test
     void ioGoesOnWhileZooKeeperIsDownAndTheGatewaysRejoinWithOwnershipUnchanged() throws Exception {
-        int portA = GatewayProcess.freePort();
-        int portB = GatewayProcess.freePort();
         String disk = TestCluster.POOL + "/" + image;
-        long epoch = store.update(c -> List.of(
-                new ConfigChange.PutGateway(new Gateway("gw-a", List.of(new Portal("127.0.0.1", portA)), 1)),
-                new ConfigChange.PutGateway(new Gateway("gw-b", List.of(new Portal("127.0.0.1", portB)), 2)),
-                new ConfigChange.PutTarget(Target.of(IQN)),
-                new ConfigChange.PutDisk(Disk.rbd(TestCluster.POOL, image, 64 << 20)),
-                new ConfigChange.PutLun(new Lun(IQN, 0, disk)),
-                new ConfigChange.PutClient(Client.allLuns(IQN, HOST1))), 5);
         List<Writer> writers = new ArrayList<>();
-        try (GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+        // the gateways start first, on ports they bound themselves, then learn their configuration
+        try (GatewayProcess a = start("gw-a"); GatewayProcess b = start("gw-b")) {
           try {
+            long epoch = configure(a, b, disk);
             MembershipView view = new MembershipView(client, store.layout());
             await().atMost(Duration.ofSeconds(40)).untilAsserted(() ->
                     assertThat(view.appliedAtLeast(epoch)).contains("gw-a", "gw-b"));
@@ -240,7 +233,7 @@ class ZooKeeperOutageIT {
             Map<String, String> addresses = radosAddresses();
 
             int i = 0;
-            for (int port : List.of(portA, portB)) {
+            for (int port : List.of(a.port(), b.port())) {
                 TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", port));
                 host.login(TestInitiator.normalKeys(HOST1, IQN));
                 IscsiSessionTest.clearPowerOnUa(host);
@@ -342,20 +335,11 @@ class ZooKeeperOutageIT {
      */
     @Test
     void aGatewayThatWasReallyFencedReconnectsWithANewClient() throws Exception {
-        int portA = GatewayProcess.freePort();
-        int portB = GatewayProcess.freePort();
         String disk = TestCluster.POOL + "/" + image;
-        long epoch = store.update(c -> List.of(
-                new ConfigChange.PutGateway(new Gateway("gw-a", List.of(new Portal("127.0.0.1", portA)), 1)),
-                new ConfigChange.PutGateway(new Gateway("gw-b", List.of(new Portal("127.0.0.1", portB)), 2)),
-                new ConfigChange.PutTarget(Target.of(IQN)),
-                new ConfigChange.PutDisk(Disk.rbd(TestCluster.POOL, image, 64 << 20)),
-                new ConfigChange.PutLun(new Lun(IQN, 0, disk)),
-                new ConfigChange.PutClient(Client.allLuns(IQN, HOST1))), 5);
         List<String> blocklisted = new ArrayList<>();
-        try (GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB);
-             TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", portA))) {
-          try {
+        try (GatewayProcess a = start("gw-a"); GatewayProcess b = start("gw-b")) {
+          long epoch = configure(a, b, disk);
+          try (TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", a.port()))) {
             MembershipView view = new MembershipView(client, store.layout());
             await().atMost(Duration.ofSeconds(40)).untilAsserted(() ->
                     assertThat(view.appliedAtLeast(epoch)).contains("gw-a", "gw-b"));
