@@ -191,7 +191,7 @@ public final class FileBlockDevice implements BlockDevice {
         DeviceChecks.checkBuffer(src, "write", info.blockSize());
         int length = src.remaining();
         if (admit(offset, length, callback)) {
-            submit(() -> runWrite(offset, src, length, fua, false, callback), callback);
+            submit(() -> runWrite(offset, new ByteBuffer[] {src}, length, fua, false, callback), callback);
         }
     }
 
@@ -199,7 +199,7 @@ public final class FileBlockDevice implements BlockDevice {
     public void writev(long offset, ByteBuffer[] srcs, boolean fua, IoCallback callback) {
         int length = DeviceChecks.checkGather(srcs, info.blockSize());
         if (admit(offset, length, callback)) {
-            submit(() -> runWritev(offset, srcs, length, fua, callback), callback);
+            submit(() -> runWrite(offset, srcs, length, fua, false, callback), callback);
         }
     }
 
@@ -208,7 +208,7 @@ public final class FileBlockDevice implements BlockDevice {
         DeviceChecks.checkAtomicWrite(info, offset, src);
         int length = src.remaining();
         if (admit(offset, length, callback)) {
-            submit(() -> runWrite(offset, src, length, fua, true, callback), callback);
+            submit(() -> runWrite(offset, new ByteBuffer[] {src}, length, fua, true, callback), callback);
         }
     }
 
@@ -353,17 +353,25 @@ public final class FileBlockDevice implements BlockDevice {
         DeviceChecks.succeed(callback, length);
     }
 
-    private void runWrite(long offset, ByteBuffer src, int length, boolean fua, boolean atomic,
+    /**
+     * One pwrite per buffer (a plain write has one), all under one range lock: exclusive for an atomic
+     * write, so that no read sees part of it; shared otherwise.
+     */
+    private void runWrite(long offset, ByteBuffer[] srcs, int length, boolean fua, boolean atomic,
             IoCallback callback) {
         try {
-            ByteBuffer direct = direct(src);
             if (atomic) {
                 locks.lockExclusive(offset, length);
             } else {
                 locks.lockShared(offset, length);
             }
             try {
-                pwriteFully(LibC.address(direct) + direct.position(), length, offset);
+                long at = offset;
+                for (ByteBuffer src : srcs) {
+                    ByteBuffer direct = direct(src);
+                    pwriteFully(LibC.address(direct) + direct.position(), direct.remaining(), at);
+                    at += direct.remaining();
+                }
             } finally {
                 if (atomic) {
                     locks.unlockExclusive(offset, length);
@@ -405,33 +413,6 @@ public final class FileBlockDevice implements BlockDevice {
                 zeroRange(offset, length, preferAllocated);
             } finally {
                 locks.unlockShared(offset, length);
-            }
-        } catch (BlockDeviceException e) {
-            DeviceChecks.fail(callback, e);
-            return;
-        } catch (RuntimeException e) {
-            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
-            return;
-        }
-        DeviceChecks.succeed(callback, length);
-    }
-
-    /** One pwrite per buffer, all under one range lock, so the gather write is one write to readers. */
-    private void runWritev(long offset, ByteBuffer[] srcs, int length, boolean fua, IoCallback callback) {
-        try {
-            locks.lockShared(offset, length);
-            try {
-                long at = offset;
-                for (ByteBuffer src : srcs) {
-                    ByteBuffer direct = direct(src);
-                    pwriteFully(LibC.address(direct) + direct.position(), direct.remaining(), at);
-                    at += direct.remaining();
-                }
-            } finally {
-                locks.unlockShared(offset, length);
-            }
-            if (fua) {
-                sync();
             }
         } catch (BlockDeviceException e) {
             DeviceChecks.fail(callback, e);

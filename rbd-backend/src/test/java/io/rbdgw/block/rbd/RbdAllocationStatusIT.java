@@ -6,7 +6,6 @@ import io.rbdgw.block.BlockDeviceException.Kind;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,15 +32,10 @@ class RbdAllocationStatusIT {
         images = TestCeph.cluster().images(TestCeph.POOL);
     }
 
-    private static ByteBuffer random(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        return ByteBuffer.allocateDirect(length).put(bytes).flip();
-    }
 
     private static void write(RbdBlockDevice dev, long offset, int length) {
         Done done = new Done();
-        dev.write(offset, random(length, offset), false, done);
+        dev.write(offset, TestCeph.random(length, offset), false, done);
         assertThat(done.success()).isEqualTo(length);
     }
 

@@ -55,13 +55,6 @@ class RbdBlockDeviceIT {
         }
     }
 
-    private static ByteBuffer random(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        ByteBuffer buffer = ByteBuffer.allocateDirect(length);
-        buffer.put(bytes).flip();
-        return buffer;
-    }
 
     private static ByteBuffer filled(int length, int value) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(length);
@@ -94,15 +87,15 @@ class RbdBlockDeviceIT {
         assertThat(info.atomicAlignmentBytes()).isEqualTo(a);
         assertThat(info.atomicGranularityBytes()).isEqualTo(a);
         long lastWindowOfFirstObject = 4L * MIB - a;
-        ByteBuffer data = random(a, 77);
+        ByteBuffer data = TestCeph.random(a, 77);
         Done done = new Done();
         device.writeAtomic(lastWindowOfFirstObject, data.duplicate(), true, done);
         assertThat(done.success()).isEqualTo(a);
         assertThat(read(lastWindowOfFirstObject, a)).isEqualTo(data);
         // half in the first object, half in the second: two RADOS operations, not atomic
-        assertThatThrownBy(() -> device.writeAtomic(4L * MIB - a / 2, random(a, 78), false, new Done()))
+        assertThatThrownBy(() -> device.writeAtomic(4L * MIB - a / 2, TestCeph.random(a, 78), false, new Done()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("window");
-        assertThatThrownBy(() -> device.writeAtomic(4L * MIB - 512, random(1024, 79), false, new Done()))
+        assertThatThrownBy(() -> device.writeAtomic(4L * MIB - 512, TestCeph.random(1024, 79), false, new Done()))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(read(4L * MIB - a / 2, 512)).isEqualTo(data.duplicate().position(a / 2).limit(a / 2 + 512));
     }
@@ -143,7 +136,7 @@ class RbdBlockDeviceIT {
     @Test
     void gatherWritesCrossObjectsAndReadBack() {
         // 1 MiB + 4 KiB across the boundary of objects 1 and 2, in 37 pieces of odd sizes (rbd_aio_writev)
-        ByteBuffer data = random(MIB + 4096, 41);
+        ByteBuffer data = TestCeph.random(MIB + 4096, 41);
         ByteBuffer[] pieces = cut(data, 28_673);
         assertThat(pieces.length).isBetween(2, RbdBlockDevice.MAX_IOV);
         long offset = 8L * MIB - MIB / 2;
@@ -152,7 +145,7 @@ class RbdBlockDeviceIT {
         assertThat(done.success()).isEqualTo(data.remaining());
         assertThat(read(offset, data.remaining())).isEqualTo(data);
         // more pieces than one iovec array takes: assembled first, same result
-        ByteBuffer many = random(RbdBlockDevice.MAX_IOV * 512 + 512, 42);
+        ByteBuffer many = TestCeph.random(RbdBlockDevice.MAX_IOV * 512 + 512, 42);
         Done manyDone = new Done();
         device.writev(offset, cut(many, 512), false, manyDone);
         assertThat(manyDone.success()).isEqualTo(many.remaining());
@@ -163,7 +156,7 @@ class RbdBlockDeviceIT {
 
     @Test
     void writeThenReadReturnsTheData() {
-        ByteBuffer data = random(64 * 1024, 1);
+        ByteBuffer data = TestCeph.random(64 * 1024, 1);
         write(3 * MIB + 512, data);
         assertThat(read(3 * MIB + 512, 64 * 1024)).isEqualTo(data);
         // an unaligned slice of a larger buffer: the device uses position and limit, not the whole buffer
@@ -178,7 +171,7 @@ class RbdBlockDeviceIT {
 
     @Test
     void writeAcrossAnObjectBoundary() {
-        ByteBuffer data = random(MIB, 2);
+        ByteBuffer data = TestCeph.random(MIB, 2);
         write(4L * MIB - 512 * 1024, data);
         assertThat(read(4L * MIB - 512 * 1024, MIB)).isEqualTo(data);
     }
@@ -204,7 +197,7 @@ class RbdBlockDeviceIT {
 
     @Test
     void fuaWriteAndFlushSucceed() {
-        ByteBuffer data = random(4096, 4);
+        ByteBuffer data = TestCeph.random(4096, 4);
         Done fua = new Done();
         device.write(6 * MIB, data.duplicate(), true, fua);
         assertThat(fua.success()).isEqualTo(4096);
@@ -217,14 +210,14 @@ class RbdBlockDeviceIT {
 
     @Test
     void discardOfWholeObjectsReadsBackZerosAndPartialDiscardSucceeds() {
-        write(8L * MIB, random(4 * MIB, 5));
+        write(8L * MIB, TestCeph.random(4 * MIB, 5));
         Done whole = new Done();
         device.discard(8L * MIB, 4L * MIB, whole);
         assertThat(whole.success()).isEqualTo(4L * MIB);
         assertThat(read(8L * MIB, 64 * 1024)).isEqualTo(ByteBuffer.allocateDirect(64 * 1024));
 
         // a discard inside an object succeeds but may leave the data (hence discardZeroes=false)
-        write(12L * MIB, random(8192, 6));
+        write(12L * MIB, TestCeph.random(8192, 6));
         Done partial = new Done();
         device.discard(12L * MIB, 4096, partial);
         assertThat(partial.success()).isEqualTo(4096);
@@ -232,7 +225,7 @@ class RbdBlockDeviceIT {
 
     @Test
     void writeZeroesReadsBackZerosEvenInsideAnObject() {
-        ByteBuffer data = random(16384, 7);
+        ByteBuffer data = TestCeph.random(16384, 7);
         write(13L * MIB, data);
         Done done = new Done();
         device.writeZeroes(13L * MIB + 4096, 4096, done);
@@ -245,7 +238,7 @@ class RbdBlockDeviceIT {
 
     @Test
     void writeSameRepeatsTheBlock() {
-        ByteBuffer pattern = random(512, 8);
+        ByteBuffer pattern = TestCeph.random(512, 8);
         Done done = new Done();
         device.writeSame(14L * MIB, 64 * 1024, pattern.duplicate(), done);
         assertThat(done.success()).isEqualTo(64 * 1024);
@@ -259,9 +252,9 @@ class RbdBlockDeviceIT {
     @ParameterizedTest(name = "at image offset {0}")
     @ValueSource(longs = {15L * MIB + 1024, 16L * MIB, 16L * MIB + 4L * MIB - 512, 0})
     void compareAndWriteWritesOnlyWhenEqual(long offset) {
-        ByteBuffer original = random(512, offset);
+        ByteBuffer original = TestCeph.random(512, offset);
         write(offset, original);
-        ByteBuffer replacement = random(512, offset + 1);
+        ByteBuffer replacement = TestCeph.random(512, offset + 1);
 
         Done ok = new Done();
         device.compareAndWrite(offset, original.duplicate(), replacement.duplicate(), ok);
@@ -272,7 +265,7 @@ class RbdBlockDeviceIT {
             ByteBuffer stale = ByteBuffer.allocateDirect(512).put(replacement.duplicate()).flip();
             stale.put(differAt, (byte) (stale.get(differAt) ^ 0x5a));
             Done miscompare = new Done();
-            device.compareAndWrite(offset, stale, random(512, 11), miscompare);
+            device.compareAndWrite(offset, stale, TestCeph.random(512, 11), miscompare);
             BlockDeviceException error = miscompare.failure();
             assertThat(error).isInstanceOf(MiscompareException.class);
             assertThat(((MiscompareException) error).offsetInCompare()).isEqualTo(differAt);
@@ -283,11 +276,11 @@ class RbdBlockDeviceIT {
     @Test
     void compareAndWriteWithHeapBuffers() {
         long offset = 17L * MIB + 512;
-        ByteBuffer original = random(512, 77);
+        ByteBuffer original = TestCeph.random(512, 77);
         write(offset, original);
         byte[] cmp = new byte[512];
         original.duplicate().get(cmp);
-        ByteBuffer replacement = random(512, 78);
+        ByteBuffer replacement = TestCeph.random(512, 78);
         byte[] wr = new byte[512];
         replacement.duplicate().get(wr);
         Done ok = new Done();
@@ -348,7 +341,7 @@ class RbdBlockDeviceIT {
                     for (int i = 0; i < perThread; i++) {
                         int n = thread * perThread + i;
                         inFlightPeak.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-                        device.write(base + (long) n * length, random(length, 1000 + n), false, counting);
+                        device.write(base + (long) n * length, TestCeph.random(length, 1000 + n), false, counting);
                     }
                 });
             }
@@ -376,7 +369,7 @@ class RbdBlockDeviceIT {
             assertThat(readDone.await(60, TimeUnit.SECONDS)).isTrue();
             assertThat(failure.get()).isNull();
             for (int n = 0; n < reads.size(); n++) {
-                assertThat(reads.get(n)).as("block run %d", n).isEqualTo(random(length, 1000 + n));
+                assertThat(reads.get(n)).as("block run %d", n).isEqualTo(TestCeph.random(length, 1000 + n));
             }
             System.out.println("peak writes in flight: " + inFlightPeak.get());
             assertThat(inFlightPeak.get()).as("writes really overlapped").isGreaterThan(16);
@@ -409,7 +402,7 @@ class RbdBlockDeviceIT {
             };
             ByteBuffer[] buffers = new ByteBuffer[32];
             for (int i = 0; i < 32; i++) {
-                buffers[i] = random(4096, i);
+                buffers[i] = TestCeph.random(4096, i);
             }
             long t0 = System.nanoTime();
             for (int i = 0; i < ops; i++) {
@@ -437,14 +430,14 @@ class RbdBlockDeviceIT {
             AtomicInteger notified = new AtomicInteger();
             dev.onResize(notified::incrementAndGet);
             Done beyond = new Done();
-            dev.write(10L * MIB, random(4096, 12), false, beyond);
+            dev.write(10L * MIB, TestCeph.random(4096, 12), false, beyond);
             assertThat(beyond.failure().kind()).isEqualTo(Kind.OUT_OF_RANGE);
 
             TestCeph.cli("rbd", "resize", "--no-progress", "--size", "16M", TestCeph.POOL + "/" + name);
             await().atMost(Duration.ofSeconds(10)).until(() -> dev.info().sizeBytes() == 16L * MIB);
             await().atMost(Duration.ofSeconds(5)).until(() -> notified.get() >= 1);
             Done grown = new Done();
-            dev.write(10L * MIB, random(4096, 12), false, grown);
+            dev.write(10L * MIB, TestCeph.random(4096, 12), false, grown);
             assertThat(grown.success()).isEqualTo(4096);
 
             images.resize(name, 4L * MIB); // through the API, shrinking
@@ -465,7 +458,7 @@ class RbdBlockDeviceIT {
             for (int i = 0; i < 64; i++) {
                 Done done = new Done();
                 writes.add(done);
-                dev.write((long) i * 65536, random(65536, i), false, done);
+                dev.write((long) i * 65536, TestCeph.random(65536, i), false, done);
             }
             dev.close();
             for (Done done : writes) {
@@ -476,7 +469,7 @@ class RbdBlockDeviceIT {
                 ByteBuffer dst = ByteBuffer.allocateDirect(65536);
                 again.read(63L * 65536, dst, r);
                 r.success();
-                assertThat(dst).isEqualTo(random(65536, 63));
+                assertThat(dst).isEqualTo(TestCeph.random(65536, 63));
             }
         } finally {
             images.delete(name);

@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,11 +30,6 @@ class RbdClusterIT {
         images = TestCeph.cluster().images(TestCeph.POOL);
     }
 
-    private static ByteBuffer random(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        return ByteBuffer.allocateDirect(length).put(bytes).flip();
-    }
 
     private static ByteBuffer read(RbdBlockDevice dev, long offset, int length) {
         ByteBuffer dst = ByteBuffer.allocateDirect(length);
@@ -92,7 +86,7 @@ class RbdClusterIT {
                     .isInstanceOfSatisfying(CephException.class,
                             e -> assertThat(e.reason()).isEqualTo(CephException.Reason.ALREADY_EXISTS));
 
-            ByteBuffer first = random(8192, 1);
+            ByteBuffer first = TestCeph.random(8192, 1);
             String identity;
             try (RbdBlockDevice dev = images.open(name)) {
                 assertThat(dev.info().optimalTransferBytes()).isEqualTo(MIB);
@@ -104,7 +98,7 @@ class RbdClusterIT {
             assertThat(images.listSnapshots(name).get(0).sizeBytes()).isEqualTo(8L * MIB);
 
             try (RbdBlockDevice dev = images.open(name)) {
-                write(dev, MIB, random(8192, 2));
+                write(dev, MIB, TestCeph.random(8192, 2));
             }
             images.rollbackSnapshot(name, "s1");
             try (RbdBlockDevice dev = images.open(name)) {
@@ -214,14 +208,14 @@ class RbdClusterIT {
         RbdBlockDevice dev = victim.images(TestCeph.POOL).open(name);
         String address = victim.clientAddress();
         try {
-            write(dev, 0, random(4096, 5));
+            write(dev, 0, TestCeph.random(4096, 5));
             TestCeph.cluster().blocklist(address, 600);
 
             // the OSD may apply a write or two until it has the new OSD map; then every write fails
             AtomicInteger lateWrites = new AtomicInteger();
             await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50)).until(() -> {
                 Done attempt = new Done();
-                dev.write(4096, random(4096, 6), false, attempt);
+                dev.write(4096, TestCeph.random(4096, 6), false, attempt);
                 try {
                     return attempt.failure().kind() == Kind.FENCED;
                 } catch (AssertionError succeeded) {
@@ -231,7 +225,7 @@ class RbdClusterIT {
             });
             System.out.println("writes accepted after blocklist returned: " + lateWrites.get());
             Done fenced = new Done();
-            dev.write(8192, random(4096, 6), false, fenced);
+            dev.write(8192, TestCeph.random(4096, 6), false, fenced);
             assertThat(fenced.failure().kind()).isEqualTo(Kind.FENCED);
             Done fencedRead = new Done();
             dev.read(0, ByteBuffer.allocateDirect(4096), fencedRead);
@@ -239,7 +233,7 @@ class RbdClusterIT {
 
             // the fencing client and its images are unaffected
             try (RbdBlockDevice other = images.open(name)) {
-                assertThat(read(other, 0, 4096)).isEqualTo(random(4096, 5));
+                assertThat(read(other, 0, 4096)).isEqualTo(TestCeph.random(4096, 5));
             }
         } finally {
             dev.close();
@@ -261,13 +255,13 @@ class RbdClusterIT {
             assertThat(owner.lockOwners()).hasSize(1);
 
             Done denied = new Done();
-            other.write(0, random(4096, 7), false, denied);
+            other.write(0, TestCeph.random(4096, 7), false, denied);
             assertThat(denied.failure().kind()).isEqualTo(Kind.FENCED);
             assertThat(other.isExclusiveLockOwner()).isFalse();
 
             owner.releaseExclusiveLock();
             Done allowed = new Done();
-            other.write(0, random(4096, 7), false, allowed);
+            other.write(0, TestCeph.random(4096, 7), false, allowed);
             assertThat(allowed.success()).isEqualTo(4096);
         } finally {
             second.close();

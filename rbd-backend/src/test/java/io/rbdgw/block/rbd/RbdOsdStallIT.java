@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -38,12 +37,12 @@ class RbdOsdStallIT {
             RbdImages images = cluster.images(TestCeph.POOL);
             images.create(name, 16L * MIB);
             try (RbdBlockDevice device = images.open(name)) {
-                ByteBuffer before = random(64 * 1024, 1);
+                ByteBuffer before = TestCeph.random(64 * 1024, 1);
                 Done first = new Done();
                 device.write(0, before.duplicate(), false, first);
                 assertThat(first.success()).isEqualTo(before.remaining());
 
-                ByteBuffer after = random(64 * 1024, 2);
+                ByteBuffer after = TestCeph.random(64 * 1024, 2);
                 Done write;
                 Done read;
                 long started;
@@ -78,11 +77,6 @@ class RbdOsdStallIT {
         }
     }
 
-    private static ByteBuffer random(int length, long seed) {
-        byte[] bytes = new byte[length];
-        new Random(seed).nextBytes(bytes);
-        return ByteBuffer.allocateDirect(length).put(bytes).flip();
-    }
 
     private static void signal(long pid, String signal) throws Exception {
         Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();

@@ -3,11 +3,13 @@ package io.rbdgw.block.rbd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -49,6 +51,13 @@ final class TestCeph {
             Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
         }
         return shared;
+    }
+
+    /** {@code length} bytes from a seeded generator, in a direct buffer ready to write. */
+    static ByteBuffer random(int length, long seed) {
+        byte[] bytes = new byte[length];
+        new Random(seed).nextBytes(bytes);
+        return ByteBuffer.allocateDirect(length).put(bytes).flip();
     }
 
     static String uniqueName(String prefix) {
