@@ -23,6 +23,8 @@
 #   --jar PATH         gateway jar [gateway-node/target/gateway-node.jar]
 #   --out DIR          output directory [bench/results/rbd-<UTC timestamp>]
 #   --warmup SEC       4k random and 1M read/write through the gateway, SEC each, before measuring (JIT) [10]
+#   --rounds N         run everything N times (direct, then gateway and tgt-rbd alternating), report
+#                      the median of each number and the range of the per-round ratios [1]
 #   --keep-image       leave the image behind
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
@@ -30,7 +32,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=; KEEP=0; WARMUP=10
+CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=; KEEP=0; WARMUP=10; ROUNDS=1
 FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
 WORKLOADS=randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd1,randwrite-4k-qd32,read-64k-qd8,write-64k-qd8,read-1m-qd8,write-1m-qd8
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2 ;;
     --keep-image) KEEP=1; shift ;;
     --warmup) WARMUP=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
@@ -68,7 +71,7 @@ IFS=, read -r -a JOBS <<<"$WORKLOADS"
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$HERE/results/rbd-$STAMP}
-mkdir -p "$OUT/direct"
+mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 IMG=rbdbench-$STAMP
 rbdc() { rbd -c "$CONF" --id "$ID" "$@"; }
@@ -145,26 +148,32 @@ fi
 # ---- direct: fio + librbd, no iSCSI. CPU per I/O here is the benchmark process (fio + librbd).
 CLK=$(getconf CLK_TCK)
 proc_ticks() { [ -r "/proc/$1/stat" ] && awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\terrors\n' > "$OUT/direct.tsv"
-for w in "${JOBS[@]}"; do
-  IFS=- read -r rw bs qd <<<"$w"; qd=${qd#qd}
-  sleep 1
-  rc=0
-  # --thread: the job and librbd's threads live in the one fio process whose CPU we sample
-  CEPH_CONF=$NOCACHE fio --thread --name="direct-$w" --ioengine=rbd --clientname="$ID" --pool="$POOL" \
-    --rbdname="$IMG" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$SIZE_BYTES" --time_based \
-    --runtime="$RUNTIME" --ramp_time="$RAMP" --randrepeat=0 --norandommap --output-format=json \
-    --output="$OUT/direct/$w.json" > "$OUT/direct/$w.log" 2>&1 &
-  fio_pid=$!
-  # fio's own usr/sys_cpu count only the job thread; sample the process from /proc instead: once
-  # after the ramp, then every 0.2 s until it exits (the last sample ends the window)
-  sleep "$RAMP"; t0=$(date +%s.%N); c0=$(proc_ticks "$fio_pid" || echo -); t1=$t0; c1=$c0
-  while kill -0 "$fio_pid" 2>/dev/null; do
-    c=$(proc_ticks "$fio_pid" || true); [ -n "$c" ] && { c1=$c; t1=$(date +%s.%N); }
-    sleep 0.2
-  done
-  wait "$fio_pid" || rc=$?
-  python3 - "$OUT/direct/$w.json" "$w" "$rc" "$CLK" "$c0" "$c1" >> "$OUT/direct.tsv" <<'PY'
+# Each round: every workload direct, then gateway and tgt-rbd alternating per workload; rounds spread
+# each target over time, so that a slow minute of the shared host does not decide a ratio.
+for round in $(seq "$ROUNDS"); do
+  R=$OUT/round$round
+  mkdir -p "$R/direct"
+  [ "$ROUNDS" -gt 1 ] && log "round $round of $ROUNDS"
+  printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\terrors\n' > "$R/direct.tsv"
+  for w in "${JOBS[@]}"; do
+    IFS=- read -r rw bs qd <<<"$w"; qd=${qd#qd}
+    sleep 1
+    rc=0
+    # --thread: the job and librbd's threads live in the one fio process whose CPU we sample
+    CEPH_CONF=$NOCACHE fio --thread --name="direct-$w" --ioengine=rbd --clientname="$ID" --pool="$POOL" \
+      --rbdname="$IMG" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$SIZE_BYTES" --time_based \
+      --runtime="$RUNTIME" --ramp_time="$RAMP" --randrepeat=0 --norandommap --output-format=json \
+      --output="$R/direct/$w.json" > "$R/direct/$w.log" 2>&1 &
+    fio_pid=$!
+    # fio's own usr/sys_cpu count only the job thread; sample the process from /proc instead: once
+    # after the ramp, then every 0.2 s until it exits (the last sample ends the window)
+    sleep "$RAMP"; t0=$(date +%s.%N); c0=$(proc_ticks "$fio_pid" || echo -); t1=$t0; c1=$c0
+    while kill -0 "$fio_pid" 2>/dev/null; do
+      c=$(proc_ticks "$fio_pid" || true); [ -n "$c" ] && { c1=$c; t1=$(date +%s.%N); }
+      sleep 0.2
+    done
+    wait "$fio_pid" || rc=$?
+    python3 - "$R/direct/$w.json" "$w" "$rc" "$CLK" "$c0" "$c1" >> "$R/direct.tsv" <<'PY'
 import json, sys
 path, w, rc, clk, c0, c1 = sys.argv[1:]
 try:
@@ -179,45 +188,66 @@ print('\t'.join([w, f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_
                  f'{p99 / 1000:.1f}' if p99 else '-', f'{cpu * 1e6 / ios:.1f}' if ios and cpu is not None else '-',
                  str(job.get('error', 0)) if rc == '0' else f"{job.get('error', 0)} (fio rc={rc})"]))
 PY
-  tail -1 "$OUT/direct.tsv" | awk -F'\t' '{printf "direct     %-18s %8s IOPS %8s MB/s  lat %8s us  p99 %8s us  client cpu/IO %6s us\n", $1, $2, $3, $4, $5, $6}' >&2
-done
+    tail -1 "$R/direct.tsv" | awk -F'\t' '{printf "direct     %-18s %8s IOPS %8s MB/s  lat %8s us  p99 %8s us  client cpu/IO %6s us\n", $1, $2, $3, $4, $5, $6}' >&2
+  done
 
-# ---- gateway and tgt-rbd through iSCSI (targets alternate per workload; target CPU from /proc)
-bash "$HERE/iscsi-bench.sh" --target "gateway=$GW_URL" --pid "gateway=$GW_PID" \
-  --target "tgt-rbd=$TGT_URL" --pid "tgt-rbd=$TGT_PID" --runtime "$RUNTIME" --ramp "$RAMP" \
-  --size "$SIZE_BYTES" --workloads "$WORKLOADS" --out "$OUT/iscsi" > /dev/null
+  # ---- gateway and tgt-rbd through iSCSI (targets alternate per workload; target CPU from /proc)
+  bash "$HERE/iscsi-bench.sh" --target "gateway=$GW_URL" --pid "gateway=$GW_PID" \
+    --target "tgt-rbd=$TGT_URL" --pid "tgt-rbd=$TGT_PID" --runtime "$RUNTIME" --ramp "$RAMP" \
+    --size "$SIZE_BYTES" --workloads "$WORKLOADS" --out "$R/iscsi" > /dev/null
+done
 
 kill -0 "$GW_PID" 2>/dev/null || { echo "the gateway died during the run:" >&2; tail -50 "$OUT/gateway.log" >&2; exit 1; }
 
-python3 - "$OUT/direct.tsv" "$OUT/iscsi/results.tsv" "$WORKLOADS" > "$OUT/rbd-bench.md" <<'PY'
-import sys
+python3 - "$OUT" "$ROUNDS" "$WORKLOADS" > "$OUT/rbd-bench.md" <<'PY'
+import statistics, sys
+out, rounds, workloads = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')
 def rows(path):
     r = [l.rstrip('\n').split('\t') for l in open(path)]
     return [dict(zip(r[0], x)) for x in r[1:]]
-direct = {r['workload']: r for r in rows(sys.argv[1])}
-iscsi = {(r['target'], r['workload']): r for r in rows(sys.argv[2])}
 def num(v):
     try: return float(v)
     except (TypeError, ValueError): return None
+per = []  # one dict per round: (source, workload) -> row
+for i in range(1, rounds + 1):
+    d = {('direct', r['workload']): r for r in rows(f'{out}/round{i}/direct.tsv')}
+    d.update({(r['target'], r['workload']): r for r in rows(f'{out}/round{i}/iscsi/results.tsv')})
+    per.append(d)
+def med(src, w, key):
+    v = [num(p.get((src, w), {}).get(key)) for p in per]
+    v = [x for x in v if x is not None]
+    return statistics.median(v) if v else None
+def fmt(v, nd=1):
+    return '-' if v is None else (f'{v:.0f}' if nd == 0 else f'{v:.{nd}f}')
 def ratio(a, b):
-    a, b = num(a), num(b)
     return f'{a / b:.2f}' if a is not None and b else '-'
+def spread(w, other):
+    r = [num(p.get(('gateway', w), {}).get('iops')) / num(p.get((other, w), {}).get('iops'))
+         for p in per if num(p.get(('gateway', w), {}).get('iops')) and num(p.get((other, w), {}).get('iops'))]
+    return f'{min(r):.2f}-{max(r):.2f}' if len(r) > 1 else '-'
 cols = ['workload', 'direct IOPS', 'gateway IOPS', 'tgt-rbd IOPS', 'gateway/direct', 'gateway/tgt-rbd',
         'direct lat (us)', 'gateway lat (us)', 'tgt-rbd lat (us)', 'gateway p99 (us)', 'tgt-rbd p99 (us)',
         'gateway CPU (us/IO)', 'tgt-rbd CPU (us/IO)', 'fio+librbd CPU (us/IO)', 'errors']
+if rounds > 1:
+    cols[6:6] = ['gateway/direct per round', 'gateway/tgt-rbd per round']
 print('| ' + ' | '.join(cols) + ' |')
 print('|' + '---|' * len(cols))
-for w in sys.argv[3].split(','):
-    d = direct.get(w, {}); g = iscsi.get(('gateway', w), {}); t = iscsi.get(('tgt-rbd', w), {})
-    errs = [f'{n}: {x}' for n, x in (('direct', d.get('errors')), ('gateway', g.get('errors')),
-                                      ('tgt-rbd', t.get('errors'))) if x not in (None, '0')]
-    print('| ' + ' | '.join([w, d.get('iops', '-'), g.get('iops', '-'), t.get('iops', '-'),
-                            ratio(g.get('iops'), d.get('iops')), ratio(g.get('iops'), t.get('iops')),
-                            d.get('lat_avg_us', '-'), g.get('lat_avg_us', '-'), t.get('lat_avg_us', '-'),
-                            g.get('clat_p99_us', '-'), t.get('clat_p99_us', '-'),
-                            g.get('target_cpu_us_per_io', '-'), t.get('target_cpu_us_per_io', '-'),
-                            d.get('client_cpu_us_per_io', '-'), '; '.join(errs) or '0']) + ' |')
+for w in workloads:
+    d, g, t = (med(s, w, 'iops') for s in ('direct', 'gateway', 'tgt-rbd'))
+    errs = sorted({f'{s}: {p[(s, w)].get("errors")}' for p in per for s in ('direct', 'gateway', 'tgt-rbd')
+                   if (s, w) in p and p[(s, w)].get('errors') not in (None, '0')})
+    cells = [w, fmt(d, 0), fmt(g, 0), fmt(t, 0), ratio(g, d), ratio(g, t)]
+    if rounds > 1:
+        cells += [spread(w, 'direct'), spread(w, 'tgt-rbd')]
+    cells += [fmt(med('direct', w, 'lat_avg_us')), fmt(med('gateway', w, 'lat_avg_us')),
+              fmt(med('tgt-rbd', w, 'lat_avg_us')), fmt(med('gateway', w, 'clat_p99_us')),
+              fmt(med('tgt-rbd', w, 'clat_p99_us')), fmt(med('gateway', w, 'target_cpu_us_per_io')),
+              fmt(med('tgt-rbd', w, 'target_cpu_us_per_io')), fmt(med('direct', w, 'client_cpu_us_per_io')),
+              '; '.join(errs) or '0']
+    print('| ' + ' | '.join(cells) + ' |')
 print()
+if rounds > 1:
+    print(f'Medians of {rounds} rounds; the ratios are of the medians, the per-round columns give their range.')
 print('IOPS ratios > 1: the gateway is faster. CPU per I/O: whole target process (gateway: JVM + librbd;')
 print('tgt-rbd: tgtd + librbd); direct: the fio process (fio + librbd). Initiator for gateway and tgt-rbd: fio/libiscsi.')
 PY
