@@ -9,7 +9,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -26,7 +25,8 @@ public final class ScsiTarget {
             LuIdentity.REVISION, "", 0, 0);
 
     private final Map<Long, LogicalUnit> luns = new ConcurrentHashMap<>();
-    private final Set<ItNexus> nexuses = ConcurrentHashMap.newKeySet();
+    /** Each live nexus and the session that formed it (see {@link #nexusCreated}). */
+    private final Map<ItNexus, Object> nexuses = new ConcurrentHashMap<>();
     private volatile long[] lunList = new long[0];
     private volatile LunMasking masking = LunMasking.ALL;
 
@@ -77,7 +77,7 @@ public final class ScsiTarget {
         }
         lu.reportLunsFrom(() -> lunList);
         lu.resolveLusWith(this::byNaa);
-        for (ItNexus n : nexuses) {
+        for (ItNexus n : nexuses.keySet()) {
             lu.nexusCreated(n);
         }
         lunsChanged(lu.lun());
@@ -107,14 +107,25 @@ public final class ScsiTarget {
         return luns.get(lun);
     }
 
-    public void nexusCreated(ItNexus nexus) {
-        nexuses.add(nexus);
+    /**
+     * {@code session} formed {@code nexus}. A nexus still held by an earlier session (a reinstatement, or a
+     * close not processed yet: the old connection's teardown runs later, maybe on another event loop) is
+     * lost first, so the new session starts with a fresh nexus and the old one's late {@link #nexusLost}
+     * cannot remove it.
+     */
+    public void nexusCreated(ItNexus nexus, Object session) {
+        Object previous = nexuses.put(nexus, session);
+        if (previous != null && previous != session) {
+            luns.values().forEach(lu -> lu.nexusLost(nexus));
+        }
         luns.values().forEach(lu -> lu.nexusCreated(nexus));
     }
 
-    public void nexusLost(ItNexus nexus) {
-        nexuses.remove(nexus);
-        luns.values().forEach(lu -> lu.nexusLost(nexus));
+    /** {@code session}'s nexus is gone; a no-op when a later session has formed the same nexus since. */
+    public void nexusLost(ItNexus nexus, Object session) {
+        if (nexuses.remove(nexus, session)) {
+            luns.values().forEach(lu -> lu.nexusLost(nexus));
+        }
     }
 
     /** LOGICAL UNIT RESET task management function (ignored for a LUN masked from {@code by}). */
@@ -143,7 +154,7 @@ public final class ScsiTarget {
         LunMasking prev = masking;
         masking = next;
         long[] list = lunList;
-        for (ItNexus n : nexuses) {
+        for (ItNexus n : nexuses.keySet()) {
             String initiator = n.initiatorName();
             for (long lun : list) {
                 if (prev.visible(initiator, lun) != next.visible(initiator, lun)) {
@@ -169,7 +180,7 @@ public final class ScsiTarget {
         lunList = list;
         // only nexuses that see (or saw) the LUN learn of it, through the other LUNs they see
         LunMasking m = masking;
-        for (ItNexus n : nexuses) {
+        for (ItNexus n : nexuses.keySet()) {
             if (m.visible(n.initiatorName(), changed)) {
                 postLunsChanged(n, changed);
             }

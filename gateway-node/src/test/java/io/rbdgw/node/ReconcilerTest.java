@@ -217,7 +217,7 @@ class ReconcilerTest {
         // ACL: a removed client may not log in again and sees no LUN
         ScsiTarget t = scsi(T1);
         ItNexus win = nexus(WIN, T1);
-        t.nexusCreated(win);
+        t.nexusCreated(win, win);
         drain(t, win, 1);
         change(new ConfigChange.DeleteClient(T1, WIN));
         assertThat(registry.find(T1).login().initiatorAllowed().test(WIN)).isFalse();
@@ -236,7 +236,7 @@ class ReconcilerTest {
         basicTarget();
         ScsiTarget t = scsi(T1);
         ItNexus esx1 = nexus(ESX1, T1);
-        t.nexusCreated(esx1);
+        t.nexusCreated(esx1, esx1);
         drain(t, esx1, 0);
         drain(t, esx1, 1);
         // before any ALUA snapshot: this gateway alone, optimized
@@ -299,8 +299,8 @@ class ReconcilerTest {
         assertThat(reportLuns(t, win)).containsExactly(1);
         assertThat(reportLuns(t, esx2)).containsExactly(2); // through its host group's disk
         assertThat(reportLuns(t, nexus(STRANGER, T1))).isEmpty();
-        t.nexusCreated(win);
-        t.nexusCreated(esx2);
+        t.nexusCreated(win, win);
+        t.nexusCreated(esx2, esx2);
         tur(t, win, 0).check(5, 0x25, 0x00);
         drain(t, win, 1);
         drain(t, esx2, 2);
@@ -318,8 +318,8 @@ class ReconcilerTest {
         ScsiTarget t = scsi(T1);
         ItNexus esx1 = nexus(ESX1, T1);
         ItNexus win = nexus(WIN, T1);
-        t.nexusCreated(esx1);
-        t.nexusCreated(win);
+        t.nexusCreated(esx1, esx1);
+        t.nexusCreated(win, win);
         drain(t, esx1, 0);
         drain(t, win, 1);
 
@@ -374,7 +374,7 @@ class ReconcilerTest {
         basicTarget();
         ScsiTarget t = scsi(T1);
         ItNexus esx1 = nexus(ESX1, T1);
-        t.nexusCreated(esx1);
+        t.nexusCreated(esx1, esx1);
         drain(t, esx1, 0);
         long before = store.epoch();
 

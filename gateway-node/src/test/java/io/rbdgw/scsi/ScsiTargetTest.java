@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ScsiTargetTest {
 
+    private static final Object SESSION = new Object();
+
     private final ScsiTarget target = new ScsiTarget();
 
     private RecordingTask run(long lun, int... cdb) {
@@ -33,7 +35,7 @@ class ScsiTargetTest {
 
     @Test
     void reportLunsFollowsAddAndRemoveAndPostsUnitAttention() {
-        target.nexusCreated(NEXUS);
+        target.nexusCreated(NEXUS, SESSION);
         assertThat(reportLuns(0)).isEmpty();
         target.addLun(lu(0));
         target.addLun(lu(3));
@@ -67,15 +69,35 @@ class ScsiTargetTest {
     void lunResetAndTargetReset() {
         ItNexus other = RecordingTask.OTHER;
         target.addLun(lu(0));
-        target.nexusCreated(NEXUS);
-        target.nexusCreated(other);
+        target.nexusCreated(NEXUS, SESSION);
+        target.nexusCreated(other, SESSION);
         run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
         target.lunReset(0, other);
         run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x03);
         target.targetReset(NEXUS);
         run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x03); // the nexus that reset sees it too
         run(0, 0x00, 0, 0, 0, 0, 0).good();
-        target.nexusLost(NEXUS);
+        target.nexusLost(NEXUS, SESSION);
+        assertThat(target.lun(0).unitAttentionQueues().knows(NEXUS)).isFalse();
+    }
+
+    @Test
+    void aSessionThatFormsANexusAgainKeepsItWhenTheEarlierSessionsLateTeardownRuns() {
+        target.addLun(lu(0));
+        Object first = new Object();
+        Object second = new Object();
+        target.nexusCreated(NEXUS, first);
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0);
+        target.lun(0).unitAttentionQueues().post(NEXUS, 0x2A, 0x09);
+        // reinstatement: the new session forms the nexus before the old connection's teardown has run
+        target.nexusCreated(NEXUS, second);
+        target.nexusLost(NEXUS, first);
+        assertThat(target.lun(0).unitAttentionQueues().knows(NEXUS)).isTrue();
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0); // a fresh nexus: the old one's conditions are gone
+        run(0, 0x00, 0, 0, 0, 0, 0).good();
+        target.lun(0).unitAttentionQueues().postAllExcept(null, 0x2A, 0x06);
+        run(0, 0x00, 0, 0, 0, 0, 0).check(6, 0x2A, 0x06);
+        target.nexusLost(NEXUS, second);
         assertThat(target.lun(0).unitAttentionQueues().knows(NEXUS)).isFalse();
     }
 
@@ -100,8 +122,8 @@ class ScsiTargetTest {
         ItNexus other = RecordingTask.OTHER;
         target.addLun(lu(0));
         target.addLun(lu(1));
-        target.nexusCreated(NEXUS);
-        target.nexusCreated(other);
+        target.nexusCreated(NEXUS, SESSION);
+        target.nexusCreated(other, SESSION);
         // NEXUS sees LUN 0 and 1, OTHER only LUN 1
         target.setMasking((initiator, lun) -> initiator.equals(NEXUS.initiatorName()) || lun == 1);
         assertThat(reportLuns(NEXUS)).containsExactly(0, 1);

@@ -286,7 +286,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 sessions.unregister(sessionKey, tsih, this);
             }
             if (scsi != null && nexus != null) {
-                scsi.nexusLost(nexus);
+                scsi.nexusLost(nexus, this);
             }
             log.info("session closed: initiator {} target {} from {}", params.initiatorName(),
                     target != null ? target.name() : "(discovery)", ctx.channel().remoteAddress());
@@ -488,7 +488,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 scsi = target.scsi();
                 nexus = new ItNexus(params.initiatorName(), isid, targetName, target.login().portalGroupTag(),
                         settings.relativeTargetPort());
-                scsi.nexusCreated(nexus);
+                scsi.nexusCreated(nexus, this);
             }
         }
         long periodMs = Math.max(100, Math.min(settings.nopInInterval().toMillis(),

@@ -308,6 +308,33 @@ class IscsiSessionTest {
     }
 
     @Test
+    void aReinstatedSessionKeepsItsNexusAfterTheOldConnectionIsTornDown() throws Exception {
+        TestInitiator old = loggedIn(Map.of());
+        // same initiator, ISID and target: session reinstatement; the old connection is closed by the target
+        TestInitiator reinstated = connect();
+        reinstated.login(TestInitiator.normalKeys(INITIATOR, TARGET));
+        await().atMost(Duration.ofSeconds(5)).until(old::isClosed);
+        Thread.sleep(100); // the old connection's teardown (nexus lost) has run on the target by now
+        clearPowerOnUa(reinstated); // a fresh nexus
+
+        // a LUN reset by another initiator must reach the reinstated session as 29/03
+        TestInitiator other = connect();
+        other.isid++;
+        other.login(TestInitiator.normalKeys(INITIATOR + "2", TARGET));
+        clearPowerOnUa(other);
+        other.send(new TaskManagementRequest(true, 5, 0, other.itt++, NO_TAG, other.cmdSN, other.expStatSN, 0, 0));
+        assertThat(other.expect(TaskManagementResponse.class, 5000).response()).isZero();
+        reinstated.send(reinstated.command(new byte[6], false, false, 0, null, true));
+        ScsiResponse ua = reinstated.expect(ScsiResponse.class, 5000);
+        try {
+            assertThat(ua.status()).isEqualTo(2);
+            assertThat(senseKeyAscAscq(ua)).isEqualTo(0x062903);
+        } finally {
+            ua.release();
+        }
+    }
+
+    @Test
     void abortOfAnUnknownTaskAndLunResetAreAnswered() throws Exception {
         TestInitiator c = loggedIn(Map.of());
         TestInitiator other = connect();

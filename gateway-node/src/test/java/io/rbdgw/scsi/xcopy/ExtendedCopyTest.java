@@ -34,7 +34,7 @@ class ExtendedCopyTest {
         lu1 = new LogicalUnit(1, dev1, ua -> res1);
         target.addLun(lu0);
         target.addLun(lu1);
-        target.nexusCreated(RecordingTask.NEXUS);
+        target.nexusCreated(RecordingTask.NEXUS, this);
         run(0, null, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x00);
         run(1, null, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x00);
         for (int i = 0; i < dev0.data.length; i++) {
@@ -256,8 +256,8 @@ class ExtendedCopyTest {
         b.usage = 3;
         xcopy(0, b.build()).check(5, 0x26, 0x00);
         // a lost nexus takes its statuses with it
-        target.nexusLost(RecordingTask.NEXUS);
-        target.nexusCreated(RecordingTask.NEXUS);
+        target.nexusLost(RecordingTask.NEXUS, this);
+        target.nexusCreated(RecordingTask.NEXUS, this);
         run(0, null, 0x00, 0, 0, 0, 0, 0).check(6, 0x29, 0x00);
         receive(0, 0x00, 7).invalidCdb(2, -1);
     }
