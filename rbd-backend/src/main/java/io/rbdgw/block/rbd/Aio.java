@@ -1,11 +1,13 @@
 package io.rbdgw.block.rbd;
 
+import com.sun.jna.Callback;
 import com.sun.jna.CallbackReference;
 import com.sun.jna.CallbackThreadInitializer;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.rbdgw.block.IoCallback;
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -19,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * of a pre-allocated {@link Op} in a fixed table, so an I/O allocates no callback, closure or map
  * entry. Free ops sit on a lock-free stack (index links plus an ABA tag in one AtomicLong). The
  * callback threads are librbd's own; the thread initializer keeps them attached to the JVM (daemon,
- * no detach), which makes a completion about 100x cheaper than JNA's attach/detach per call.
+ * no detach), which makes a completion about 100x cheaper than JNA's attach/detach per call. The
+ * trampoline is JNA's "direct" kind (see {@link #functionPointer}), which hands the two {@code long}s
+ * straight to {@link Dispatcher#invoke}.
  *
  * <p>Each op owns 8 bytes of native memory for compare-and-write's {@code mismatch_off}, which librbd
  * writes when the operation completes, long after the submitting call returned.
@@ -92,7 +96,7 @@ final class Aio {
 
     static {
         Native.setCallbackThreadInitializer(CALLBACK, new CallbackThreadInitializer(true, false, "librbd-aio"));
-        CALLBACK_POINTER = Pointer.nativeValue(CallbackReference.getFunctionPointer(CALLBACK));
+        CALLBACK_POINTER = functionPointer(CALLBACK);
         MISMATCH.clear();
         for (int i = CAPACITY - 1; i >= 0; i--) {
             OPS[i] = new Op(i, Pointer.nativeValue(MISMATCH) + 8L * i);
@@ -101,6 +105,28 @@ final class Aio {
     }
 
     private Aio() {
+    }
+
+    /**
+     * The native trampoline of {@code cb}. JNA makes two kinds: the one its public
+     * {@code CallbackReference.getFunctionPointer} returns boxes every argument into an {@code Object[]}
+     * and calls the method by reflection (a profile of 4K reads put about 2% of the gateway's CPU there);
+     * the "direct" one, which JNA makes for callbacks passed to direct-mapped functions, calls the method
+     * through JNI with the primitive arguments as they are. JNA has no public way to ask for the direct
+     * one by itself, so this calls its private factory, and falls back to the boxing kind should a JNA
+     * version not have it.
+     */
+    static long functionPointer(Callback cb) {
+        try {
+            Method direct = CallbackReference.class.getDeclaredMethod("getFunctionPointer", Callback.class,
+                    boolean.class);
+            direct.setAccessible(true);
+            return Pointer.nativeValue((Pointer) direct.invoke(null, cb, true));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warn("JNA's direct callbacks are not available ({}); librbd completions use JNA's boxing "
+                    + "callbacks, which cost more CPU per I/O", e.toString());
+            return Pointer.nativeValue(CallbackReference.getFunctionPointer(cb));
+        }
     }
 
     /** A free op, or null when {@link #CAPACITY} operations are in flight. */
