@@ -23,7 +23,7 @@
 #   --jar PATH         gateway jar [gateway-node/target/gateway-node.jar]
 #   --out DIR          output directory [bench/results/rbd-<UTC timestamp>]
 #   --warmup SEC       4k random and 1M read/write through the gateway, SEC each, before measuring (JIT) [10]
-#   --rounds N         run everything N times (direct, then gateway and tgt-rbd alternating), report
+#   --rounds N         run everything N times (per workload the three paths back to back, order alternating), report
 #                      the median of each number and the range of the per-round ratios [1]
 #   --keep-image       leave the image behind
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
@@ -148,17 +148,11 @@ fi
 # ---- direct: fio + librbd, no iSCSI. CPU per I/O here is the benchmark process (fio + librbd).
 CLK=$(getconf CLK_TCK)
 proc_ticks() { [ -r "/proc/$1/stat" ] && awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-# Each round: every workload direct, then gateway and tgt-rbd alternating per workload; rounds spread
-# each target over time, so that a slow minute of the shared host does not decide a ratio.
-for round in $(seq "$ROUNDS"); do
-  R=$OUT/round$round
-  mkdir -p "$R/direct"
-  [ "$ROUNDS" -gt 1 ] && log "round $round of $ROUNDS"
-  printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\terrors\n' > "$R/direct.tsv"
-  for w in "${JOBS[@]}"; do
+# One workload direct (fio + librbd) into $R/direct.tsv.
+run_direct() {
+    local w=$1 rw bs qd rc=0
     IFS=- read -r rw bs qd <<<"$w"; qd=${qd#qd}
     sleep 1
-    rc=0
     # --thread: the job and librbd's threads live in the one fio process whose CPU we sample
     CEPH_CONF=$NOCACHE fio --thread --name="direct-$w" --ioengine=rbd --clientname="$ID" --pool="$POOL" \
       --rbdname="$IMG" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$SIZE_BYTES" --time_based \
@@ -189,12 +183,43 @@ print('\t'.join([w, f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_
                  str(job.get('error', 0)) if rc == '0' else f"{job.get('error', 0)} (fio rc={rc})"]))
 PY
     tail -1 "$R/direct.tsv" | awk -F'\t' '{printf "direct     %-18s %8s IOPS %8s MB/s  lat %8s us  p99 %8s us  client cpu/IO %6s us\n", $1, $2, $3, $4, $5, $6}' >&2
-  done
+}
 
-  # ---- gateway and tgt-rbd through iSCSI (targets alternate per workload; target CPU from /proc)
-  bash "$HERE/iscsi-bench.sh" --target "gateway=$GW_URL" --pid "gateway=$GW_PID" \
-    --target "tgt-rbd=$TGT_URL" --pid "tgt-rbd=$TGT_PID" --runtime "$RUNTIME" --ramp "$RAMP" \
-    --size "$SIZE_BYTES" --workloads "$WORKLOADS" --out "$R/iscsi" > /dev/null
+# One workload through iSCSI, gateway and tgt-rbd back to back in the order given (target CPU from
+# /proc), into $R/iscsi/W.
+run_iscsi() {
+    local w=$1; shift
+    local args=()
+    for n in "$@"; do
+      case $n in
+        gateway) args+=(--target "gateway=$GW_URL" --pid "gateway=$GW_PID") ;;
+        tgt-rbd) args+=(--target "tgt-rbd=$TGT_URL" --pid "tgt-rbd=$TGT_PID") ;;
+      esac
+    done
+    bash "$HERE/iscsi-bench.sh" "${args[@]}" --runtime "$RUNTIME" --ramp "$RAMP" \
+      --size "$SIZE_BYTES" --workloads "$w" --out "$R/iscsi/$w" > /dev/null
+}
+
+# Each round runs every workload on all three paths back to back, in an order that alternates from
+# workload to workload and from round to round (direct, gateway, tgt-rbd / tgt-rbd, gateway, direct),
+# so that the host's load drifting over minutes hits the three alike; rounds spread each workload
+# over time, so that a slow minute of the shared host does not decide a ratio.
+for round in $(seq "$ROUNDS"); do
+  R=$OUT/round$round
+  mkdir -p "$R/direct" "$R/iscsi"
+  [ "$ROUNDS" -gt 1 ] && log "round $round of $ROUNDS"
+  printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\terrors\n' > "$R/direct.tsv"
+  i=0
+  for w in "${JOBS[@]}"; do
+    if [ $(((i + round) % 2)) = 1 ]; then run_direct "$w"; run_iscsi "$w" gateway tgt-rbd
+    else run_iscsi "$w" tgt-rbd gateway; run_direct "$w"; fi
+    i=$((i + 1))
+  done
+  # one results.tsv per round, as the summary below reads it
+  first=1
+  for w in "${JOBS[@]}"; do
+    if [ $first = 1 ]; then cat "$R/iscsi/$w/results.tsv"; first=0; else tail -n +2 "$R/iscsi/$w/results.tsv"; fi
+  done > "$R/iscsi/results.tsv"
 done
 
 kill -0 "$GW_PID" 2>/dev/null || { echo "the gateway died during the run:" >&2; tail -50 "$OUT/gateway.log" >&2; exit 1; }
