@@ -41,6 +41,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code objecter_inflight_ops = 0}, {@code objecter_inflight_op_bytes = 0}: no Objecter
  *       throttle. The gateway bounds what is in flight itself (command windows, {@code
  *       rbdgw.rbd.maxInflight}), and the data of every request is already in the gateway's buffers.</li>
+ *   <li>{@code librados_thread_count = 1}: one {@code io_context_pool} thread runs librbd's completions
+ *       instead of two. With two, consecutive completions alternate between them and each thread
+ *       sleeps and is woken (a futex) almost once per completion; one thread takes back-to-back
+ *       completions in one wake-up (docs/rbd.md has the measurement). A gateway serving far more than
+ *       100K IOPS raises it with {@code -Drbdgw.ceph.librados_thread_count=N}.</li>
  * </ul>
  * {@code rbd_disable_zero_copy_writes} stays at its default (true, librbd copies write data): with
  * zero-copy writes, Pacific's librbd never completed a write issued after an exclusive-lock
@@ -57,7 +62,8 @@ public final class RbdCluster implements AutoCloseable {
     static final Map<String, String> DATA_PATH_SETTINGS = orderedMap(
             "objecter_inflight_ops", "0",
             "objecter_inflight_op_bytes", "0",
-            "rbd_non_blocking_aio", "false");
+            "rbd_non_blocking_aio", "false",
+            "librados_thread_count", "1");
 
     /** JVM system properties with this prefix set Ceph options. */
     static final String OVERRIDE_PREFIX = "rbdgw.ceph.";

@@ -60,6 +60,7 @@ class RbdClusterIT {
         assertThat(cluster.confGet("rbd_disable_zero_copy_writes")).isEqualTo("true");
         assertThat(cluster.confGet("objecter_inflight_ops")).isEqualTo("0");
         assertThat(cluster.confGet("objecter_inflight_op_bytes")).isEqualTo("0");
+        assertThat(cluster.confGet("librados_thread_count")).isEqualTo("1");
     }
 
     @Test
