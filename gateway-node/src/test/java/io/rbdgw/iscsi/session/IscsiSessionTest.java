@@ -84,11 +84,16 @@ class IscsiSessionTest {
 
     /** The first command after login gets the power-on unit attention; consume it. */
     static void clearPowerOnUa(TestInitiator c) throws Exception {
+        expectUnitAttention(c, 0x062900);
+    }
+
+    /** A TEST UNIT READY gets CHECK CONDITION with sense key/ASC/ASCQ {@code keyAscAscq} (0xKKAAQQ). */
+    static void expectUnitAttention(TestInitiator c, int keyAscAscq) throws Exception {
         c.send(c.command(new byte[] {0x00, 0, 0, 0, 0, 0}, false, false, 0, null, true));
         ScsiResponse r = c.expect(ScsiResponse.class, 5000);
         try {
             assertThat(r.status()).isEqualTo(0x02);
-            assertThat(senseKeyAscAscq(r)).isEqualTo(0x062900);
+            assertThat(senseKeyAscAscq(r)).isEqualTo(keyAscAscq);
         } finally {
             r.release();
         }
@@ -324,14 +329,7 @@ class IscsiSessionTest {
         clearPowerOnUa(other);
         other.send(new TaskManagementRequest(true, 5, 0, other.itt++, NO_TAG, other.cmdSN, other.expStatSN, 0, 0));
         assertThat(other.expect(TaskManagementResponse.class, 5000).response()).isZero();
-        reinstated.send(reinstated.command(new byte[6], false, false, 0, null, true));
-        ScsiResponse ua = reinstated.expect(ScsiResponse.class, 5000);
-        try {
-            assertThat(ua.status()).isEqualTo(2);
-            assertThat(senseKeyAscAscq(ua)).isEqualTo(0x062903);
-        } finally {
-            ua.release();
-        }
+        expectUnitAttention(reinstated, 0x062903);
     }
 
     @Test
