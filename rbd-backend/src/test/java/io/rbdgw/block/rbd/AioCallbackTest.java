@@ -2,7 +2,6 @@ package io.rbdgw.block.rbd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.jna.Callback;
 import com.sun.jna.CallbackReference;
 import com.sun.jna.Function;
 import com.sun.jna.Pointer;
@@ -11,12 +10,8 @@ import org.junit.jupiter.api.Test;
 /** The completion trampoline: JNA's direct kind, and it delivers both arguments unchanged. */
 class AioCallbackTest {
 
-    /** Same shape as librbd's {@code rbd_callback_t}. */
-    public interface Probe extends Callback {
-        void invoke(long completion, long arg);
-    }
-
-    static final class Recorder implements Probe {
+    /** Implements the very interface librbd's completions use (loading it does not load librbd). */
+    static final class Recorder implements LibRbd.CompletionCallback {
         volatile long completion;
         volatile long arg;
 
