@@ -10,6 +10,8 @@
 # The CPU cost of each target is measured from /proc/PID/stat (utime+stime of the whole process,
 # clock ticks) over the measured window (after the ramp), divided by the I/Os fio completed in it:
 #   target CPU us/IO = delta(utime+stime) / CLK_TCK * 1e6 / I/Os      target CPU % = of one core
+# and the whole host's busy time from /proc/stat over the same window (initiator, target, and
+# whatever else runs there, e.g. a Ceph cluster): host CPU % (100 per core) and host CPU us/IO.
 #
 # URL: iscsi://HOST[:PORT]/TARGET-IQN/LUN (e.g. iscsi://127.0.0.1:3261/iqn.2026-11.io.rbdgw:disk1/0)
 # Options:
@@ -106,7 +108,7 @@ proc_ticks() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{ sub(/.*\) /, "");
 host_busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 
 TSV=$OUT/results.tsv
-printf 'round\ttarget\tworkload\tiops\tMBps\tlat_avg_us\tclat_p99_us\ttarget_cpu_us_per_io\ttarget_cpu_pct\tfio_cpu_pct\thost_cpu_pct\terrors\n' > "$TSV"
+printf 'round\ttarget\tworkload\tiops\tMBps\tlat_avg_us\tclat_p99_us\ttarget_cpu_us_per_io\ttarget_cpu_pct\tfio_cpu_pct\thost_cpu_pct\thost_cpu_us_per_io\terrors\n' > "$TSV"
 
 run_job() { # round name workload
   local round=$1 n=$2 w=$3 rw bs qd pid tag
@@ -134,7 +136,7 @@ cells = [rnd, name, w]
 try:
     job = json.load(open(path))['jobs'][0]
 except Exception as e:  # fio failed before writing its report
-    print('\t'.join(cells + ['-'] * 8 + [f'fio rc={rc}, see raw log']))
+    print('\t'.join(cells + ['-'] * 9 + [f'fio rc={rc}, see raw log']))
     sys.exit(0)
 d = job['write'] if 'write' in w else job['read']
 ios = d['total_ios']
@@ -145,11 +147,13 @@ if c0 != '-' and c1 != '-' and ios > 0:
     pct = f'{cpu_s / wall * 100:.0f}'
 else:
     us_per_io = pct = '-'
-host = (float(h1) - float(h0)) / clk / wall * 100
+host_s = (float(h1) - float(h0)) / clk
+host = host_s / wall * 100
+host_us = f'{host_s * 1e6 / ios:.1f}' if ios > 0 else '-'
 fio_cpu = job.get('usr_cpu', 0) + job.get('sys_cpu', 0)
 errors = job.get('error', 0)
 print('\t'.join(cells + [f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_ns']['mean'] / 1000:.1f}",
-                         f'{p99 / 1000:.1f}' if p99 else '-', us_per_io, pct, f'{fio_cpu:.0f}', f'{host:.0f}',
+                         f'{p99 / 1000:.1f}' if p99 else '-', us_per_io, pct, f'{fio_cpu:.0f}', f'{host:.0f}', host_us,
                          str(errors) if rc == '0' else f'{errors} (fio rc={rc})']))
 PY
   tail -1 "$TSV" | awk -F'\t' '{printf "%-10s %-18s %8s IOPS %8s MB/s  lat %8s us  p99 %8s us  cpu/IO %6s us  cpu %4s%%\n", $2, $3, $4, $5, $6, $7, $8, $9}' >&2
@@ -173,7 +177,7 @@ body = rows[1:]
 multi = sys.argv[2] != '1'
 names = sys.argv[3:]
 cols = (['round'] if multi else []) + ['target', 'workload', 'IOPS', 'MB/s', 'avg lat (us)', 'p99 clat (us)',
-        'target CPU (us/IO)', 'target CPU (% core)', 'fio CPU (%)', 'host CPU (%)', 'errors']
+        'target CPU (us/IO)', 'target CPU (% core)', 'fio CPU (%)', 'host CPU (%)', 'host CPU (us/IO)', 'errors']
 print('| ' + ' | '.join(cols) + ' |')
 print('|' + '---|' * len(cols))
 order = {}

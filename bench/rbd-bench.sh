@@ -148,6 +148,7 @@ fi
 # ---- direct: fio + librbd, no iSCSI. CPU per I/O here is the benchmark process (fio + librbd).
 CLK=$(getconf CLK_TCK)
 proc_ticks() { [ -r "/proc/$1/stat" ] && awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+host_busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 # One workload direct (fio + librbd) into $R/direct.tsv.
 run_direct() {
     local w=$1 rw bs qd rc=0
@@ -161,25 +162,29 @@ run_direct() {
     fio_pid=$!
     # fio's own usr/sys_cpu count only the job thread; sample the process from /proc instead: once
     # after the ramp, then every 0.2 s until it exits (the last sample ends the window)
-    sleep "$RAMP"; t0=$(date +%s.%N); c0=$(proc_ticks "$fio_pid" || echo -); t1=$t0; c1=$c0
+    # (and the host's busy ticks from /proc/stat over the same window)
+    sleep "$RAMP"; t0=$(date +%s.%N); c0=$(proc_ticks "$fio_pid" || echo -); h0=$(host_busy_ticks); t1=$t0; c1=$c0; h1=$h0
     while kill -0 "$fio_pid" 2>/dev/null; do
-      c=$(proc_ticks "$fio_pid" || true); [ -n "$c" ] && { c1=$c; t1=$(date +%s.%N); }
+      c=$(proc_ticks "$fio_pid" || true); [ -n "$c" ] && { c1=$c; h1=$(host_busy_ticks); t1=$(date +%s.%N); }
       sleep 0.2
     done
     wait "$fio_pid" || rc=$?
-    python3 - "$R/direct/$w.json" "$w" "$rc" "$CLK" "$c0" "$c1" >> "$R/direct.tsv" <<'PY'
+    python3 - "$R/direct/$w.json" "$w" "$rc" "$CLK" "$c0" "$c1" "$h0" "$h1" "$t0" "$t1" >> "$R/direct.tsv" <<'PY'
 import json, sys
-path, w, rc, clk, c0, c1 = sys.argv[1:]
+path, w, rc, clk, c0, c1, h0, h1, t0, t1 = sys.argv[1:]
 try:
     job = json.load(open(path))['jobs'][0]
 except Exception:
-    print('\t'.join([w] + ['-'] * 5 + [f'fio rc={rc}, see log'])); sys.exit(0)
+    print('\t'.join([w] + ['-'] * 7 + [f'fio rc={rc}, see log'])); sys.exit(0)
 d = job['write'] if 'write' in w else job['read']
 ios = d['total_ios']
 p99 = d.get('clat_ns', {}).get('percentile', {}).get('99.000000')
 cpu = (float(c1) - float(c0)) / int(clk) if '-' not in (c0, c1) else None  # seconds of CPU
+host = (float(h1) - float(h0)) / int(clk)
+wall = float(t1) - float(t0)
 print('\t'.join([w, f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_ns']['mean'] / 1000:.1f}",
                  f'{p99 / 1000:.1f}' if p99 else '-', f'{cpu * 1e6 / ios:.1f}' if ios and cpu is not None else '-',
+                 f'{host / wall * 100:.0f}' if wall > 0 else '-', f'{host * 1e6 / ios:.1f}' if ios else '-',
                  str(job.get('error', 0)) if rc == '0' else f"{job.get('error', 0)} (fio rc={rc})"]))
 PY
     tail -1 "$R/direct.tsv" | awk -F'\t' '{printf "direct     %-18s %8s IOPS %8s MB/s  lat %8s us  p99 %8s us  client cpu/IO %6s us\n", $1, $2, $3, $4, $5, $6}' >&2
@@ -208,7 +213,7 @@ for round in $(seq "$ROUNDS"); do
   R=$OUT/round$round
   mkdir -p "$R/direct" "$R/iscsi"
   [ "$ROUNDS" -gt 1 ] && log "round $round of $ROUNDS"
-  printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\terrors\n' > "$R/direct.tsv"
+  printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\thost_cpu_pct\thost_cpu_us_per_io\terrors\n' > "$R/direct.tsv"
   i=0
   for w in "${JOBS[@]}"; do
     if [ $(((i + round) % 2)) = 1 ]; then run_direct "$w"; run_iscsi "$w" gateway tgt-rbd
@@ -275,6 +280,26 @@ if rounds > 1:
     print(f'Medians of {rounds} rounds; the ratios are of the medians, the per-round columns give their range.')
 print('IOPS ratios > 1: the gateway is faster. CPU per I/O: whole target process (gateway: JVM + librbd;')
 print('tgt-rbd: tgtd + librbd); direct: the fio process (fio + librbd). Initiator for gateway and tgt-rbd: fio/libiscsi.')
+# The whole host (initiator, target, Ceph daemons) over the same windows: where one CPU budget is shared,
+# the IOPS ratio a saturated host allows is the inverse ratio of host CPU per I/O.
+print()
+hcols = ['workload', 'direct host CPU (%)', 'gateway host CPU (%)', 'tgt-rbd host CPU (%)', 'direct host CPU (us/IO)',
+         'gateway host CPU (us/IO)', 'tgt-rbd host CPU (us/IO)', 'direct/gateway host CPU per IO',
+         'initiator CPU (us/IO, gateway runs)']
+print('| ' + ' | '.join(hcols) + ' |')
+print('|' + '---|' * len(hcols))
+def initiator(w):  # fio/libiscsi's own CPU (fio's usr+sys, % of a core) per gateway I/O
+    v = [num(p.get(('gateway', w), {}).get('fio_cpu_pct')) for p in per]
+    v = [c * 1e4 / i for c, i in zip(v, (num(p.get(('gateway', w), {}).get('iops')) for p in per)) if c is not None and i]
+    return statistics.median(v) if v else None
+for w in workloads:
+    hd, hg, ht = (med(s, w, 'host_cpu_us_per_io') for s in ('direct', 'gateway', 'tgt-rbd'))
+    print('| ' + ' | '.join([w] + [fmt(med(s, w, 'host_cpu_pct'), 0) for s in ('direct', 'gateway', 'tgt-rbd')]
+                            + [fmt(hd), fmt(hg), fmt(ht), ratio(hd, hg), fmt(initiator(w))]) + ' |')
+print()
+print('Host CPU: busy time of all CPUs from /proc/stat (100% = one core) during the measured window, per I/O')
+print('of the job; it includes the initiator and the Ceph daemons on this host. Initiator CPU: fio\'s own usr+sys')
+print('(fio/libiscsi runs in the job thread) per I/O; the loopback TCP work done in softirq is in neither process.')
 PY
 echo >&2
 cat "$OUT/rbd-bench.md"
