@@ -11,8 +11,10 @@
 # The image is created for the run, filled once (so that reads hit real objects), and removed at
 # the end. librbd's cache is off on all three paths (the gateway always runs with rbd_cache=false;
 # fio and tgt get a copy of the conf with "rbd cache = false"), so every I/O goes to the OSDs.
-# Prints one Markdown table (also OUT/rbd-bench.md) with IOPS, latency, CPU per I/O and the IOPS
-# ratios gateway/direct and gateway/tgt-rbd.
+# Prints (also into OUT/rbd-bench.md) a Markdown table with IOPS, latency, CPU per I/O and the IOPS
+# ratios gateway/direct and gateway/tgt-rbd, and a second one with the whole host's CPU per I/O on
+# each path (/proc/stat: initiator, target and Ceph daemons together), the initiator's own CPU, and
+# the gateway/direct ratio that the host's CPU allows a target costing what fio+librbd does.
 #
 # Options:
 #   --ceph-conf FILE   cluster conf [$RBDGW_CEPH_CONF]       --id NAME   Ceph client [iscsi]
@@ -230,7 +232,7 @@ done
 kill -0 "$GW_PID" 2>/dev/null || { echo "the gateway died during the run:" >&2; tail -50 "$OUT/gateway.log" >&2; exit 1; }
 
 python3 - "$OUT" "$ROUNDS" "$WORKLOADS" > "$OUT/rbd-bench.md" <<'PY'
-import statistics, sys
+import os, statistics, sys
 out, rounds, workloads = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')
 def rows(path):
     r = [l.rstrip('\n').split('\t') for l in open(path)]
@@ -285,21 +287,39 @@ print('tgt-rbd: tgtd + librbd); direct: the fio process (fio + librbd). Initiato
 print()
 hcols = ['workload', 'direct host CPU (%)', 'gateway host CPU (%)', 'tgt-rbd host CPU (%)', 'direct host CPU (us/IO)',
          'gateway host CPU (us/IO)', 'tgt-rbd host CPU (us/IO)', 'direct/gateway host CPU per IO',
-         'initiator CPU (us/IO, gateway runs)']
+         'initiator CPU (us/IO, gateway runs)', 'gateway/direct ceiling']
 print('| ' + ' | '.join(hcols) + ' |')
 print('|' + '---|' * len(hcols))
 def initiator(w):  # fio/libiscsi's own CPU (fio's usr+sys, % of a core) per gateway I/O
     v = [num(p.get(('gateway', w), {}).get('fio_cpu_pct')) for p in per]
     v = [c * 1e4 / i for c, i in zip(v, (num(p.get(('gateway', w), {}).get('iops')) for p in per)) if c is not None and i]
     return statistics.median(v) if v else None
+busy = 75 * os.cpu_count()  # % of all CPUs above which a run counts as CPU-bound
+def ceiling(w):
+    # Per round: direct's host CPU per I/O over what the gateway run's would be had the gateway process
+    # cost only what fio+librbd did, i.e. the best ratio any target could reach with this initiator on
+    # this host. Only where both runs kept the host busy (CPU-bound); '-' for latency-bound runs.
+    v = []
+    for p in per:
+        d, g = p.get(('direct', w), {}), p.get(('gateway', w), {})
+        hd, hg, pd, pg = (num(x) for x in (d.get('host_cpu_us_per_io'), g.get('host_cpu_us_per_io'),
+                                           d.get('host_cpu_pct'), g.get('host_cpu_pct')))
+        cd, cg = num(d.get('client_cpu_us_per_io')), num(g.get('target_cpu_us_per_io'))
+        if None not in (hd, hg, pd, pg, cd, cg) and pd >= busy and pg >= busy and hg - (cg - cd) > 0:
+            v.append(hd / (hg - (cg - cd)))
+    return f'{statistics.median(v):.2f}' if v else '-'
 for w in workloads:
     hd, hg, ht = (med(s, w, 'host_cpu_us_per_io') for s in ('direct', 'gateway', 'tgt-rbd'))
     print('| ' + ' | '.join([w] + [fmt(med(s, w, 'host_cpu_pct'), 0) for s in ('direct', 'gateway', 'tgt-rbd')]
-                            + [fmt(hd), fmt(hg), fmt(ht), ratio(hd, hg), fmt(initiator(w))]) + ' |')
+                            + [fmt(hd), fmt(hg), fmt(ht), ratio(hd, hg), fmt(initiator(w)), ceiling(w)]) + ' |')
 print()
 print('Host CPU: busy time of all CPUs from /proc/stat (100% = one core) during the measured window, per I/O')
 print('of the job; it includes the initiator and the Ceph daemons on this host. Initiator CPU: fio\'s own usr+sys')
 print('(fio/libiscsi runs in the job thread) per I/O; the loopback TCP work done in softirq is in neither process.')
+print('Ceiling: direct host CPU per I/O / (gateway host CPU per I/O - (gateway CPU - fio+librbd CPU) per I/O), an')
+print('estimate of the ratio a target that cost no more CPU than fio+librbd would reach on this host, with the')
+print('initiator and the loopback transfers still sharing its CPUs; median over the rounds in which both runs kept')
+print(f'the host at >= {busy}% (CPU-bound). The Ceph daemons\' CPU per I/O varies between runs, writes most.')
 PY
 echo >&2
 cat "$OUT/rbd-bench.md"
