@@ -23,13 +23,34 @@ public final class Main implements Runnable {
     /** Netty's own switch for its buffer leak detector; the gateway's default is off (see main). */
     static final String LEAK_DETECTION_PROPERTY = "io.netty.leakDetection.level";
 
-    public static void main(String[] args) {
+    /** Netty's size limit for buffers its per-thread pool caches keep; the gateway's default is 2 MiB. */
+    static final String MAX_CACHED_BUFFER_PROPERTY = "io.netty.allocator.maxCachedBufferCapacity";
+
+    static final int MAX_CACHED_BUFFER_BYTES = 2 << 20;
+
+    /**
+     * Netty settings that differ from Netty's defaults, unless given on the command line. Must run
+     * before anything allocates a pooled buffer (the allocator reads its properties once).
+     */
+    static void applyNettyDefaults() {
         // Netty's default (SIMPLE) tracks one buffer in 128 and records a stack trace when a tracked
         // buffer is released: a profile of 4K reads on RBD put 6% of the event loop's CPU there. Tests
         // run PARANOID; an operator chasing a leak sets -Dio.netty.leakDetection.level=simple.
         if (System.getProperty(LEAK_DETECTION_PROPERTY) == null) {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
+        // Netty's thread caches keep freed buffers of up to 32 KiB only. A 1 MiB read buffer then goes
+        // back to its chunk, chunks that empty are unmapped, and the next read maps and zeroes a fresh
+        // 4 MiB one: 8-12% of the gateway's CPU per 1 MiB read on RBD (docs/benchmarks.md). 2 MiB
+        // covers the largest I/O common hosts send by default (Linux: 1280 KiB). The cache holds what
+        // the event loop used recently and is trimmed when unused.
+        if (System.getProperty(MAX_CACHED_BUFFER_PROPERTY) == null) {
+            System.setProperty(MAX_CACHED_BUFFER_PROPERTY, Integer.toString(MAX_CACHED_BUFFER_BYTES));
+        }
+    }
+
+    public static void main(String[] args) {
+        applyNettyDefaults();
         CommandLine cli = new CommandLine(new Main());
         // Operator mistakes (bad size, missing image, wrong credentials) get one clear line, not a trace.
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
