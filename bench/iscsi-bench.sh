@@ -103,9 +103,7 @@ done
 } > "$OUT/meta.txt"
 cat "$OUT/meta.txt" >&2
 
-# utime+stime of a process in ticks (fields after the ')' that ends the command name)
-proc_ticks() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-host_busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+. "$HERE/cpu-ticks.sh"  # proc_ticks PID, host_busy_ticks
 
 TSV=$OUT/results.tsv
 printf 'round\ttarget\tworkload\tiops\tMBps\tlat_avg_us\tclat_p99_us\ttarget_cpu_us_per_io\ttarget_cpu_pct\tfio_cpu_pct\thost_cpu_pct\thost_cpu_us_per_io\terrors\n' > "$TSV"

@@ -149,8 +149,7 @@ fi
 
 # ---- direct: fio + librbd, no iSCSI. CPU per I/O here is the benchmark process (fio + librbd).
 CLK=$(getconf CLK_TCK)
-proc_ticks() { [ -r "/proc/$1/stat" ] && awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-host_busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+. "$HERE/cpu-ticks.sh"  # proc_ticks PID, host_busy_ticks
 # One workload direct (fio + librbd) into $R/direct.tsv.
 run_direct() {
     local w=$1 rw bs qd rc=0

@@ -41,7 +41,7 @@ public final class Main implements Runnable {
         }
         // Netty's thread caches keep freed buffers of up to 32 KiB only. A 1 MiB read buffer then goes
         // back to its chunk, chunks that empty are unmapped, and the next read maps and zeroes a fresh
-        // 4 MiB one: 8-12% of the gateway's CPU per 1 MiB read on RBD (docs/benchmarks.md). 2 MiB
+        // 4 MiB one: 10-18% of the event loop's CPU per 1 MiB read on RBD (docs/benchmarks.md). 2 MiB
         // covers the largest I/O common hosts send by default (Linux: 1280 KiB). The cache holds what
         // the event loop used recently and is trimmed when unused.
         if (System.getProperty(MAX_CACHED_BUFFER_PROPERTY) == null) {
