@@ -8,6 +8,7 @@ import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.cli.HashPasswordCommand;
 import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.zk.ZkCredentials;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -39,13 +40,22 @@ public class AdminApplication extends Application<AdminConfiguration> {
     public void run(AdminConfiguration conf, Environment env) {
         // refuse to start without a password hash: there is no default password
         PasswordHash password = PasswordHash.parse(conf.getAdminPasswordHash());
-        CuratorFramework client = conf.getZookeeper().build();
+        ZkCredentials zkCredentials = conf.getZookeeper().credentials();
+        if (zkCredentials == null) {
+            log.warn("zookeeper.authFile is not set: the configuration, CHAP secrets included, is open to anyone who "
+                    + "reaches ZooKeeper");
+        }
+        CuratorFramework client = conf.getZookeeper().build(zkCredentials);
         ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot());
         CephAccess ceph = conf.getCeph() == null ? CephAccess.none() : CephAccess.lazy(conf.getCeph().options());
         env.lifecycle().manage(new Managed() {
             @Override
             public void start() throws Exception {
                 client.start();
+                if (zkCredentials != null) {
+                    // closes a tree written before ACLs existed (once: afterwards every znode has the ACL)
+                    zkCredentials.secureTreeWhenConnected(client, conf.getZookeeper().getRoot());
+                }
                 if (client.blockUntilConnected(conf.getZookeeper().getConnectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
                     store.initialize();
                 } else {

@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.zk.ZkCredentials;
 import io.rbdgw.iscsi.session.ConnectionSettings;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -62,6 +63,11 @@ public final class RunCommand implements Callable<Integer> {
             description = "Seconds between attempts to open disks that failed to open (default: ${DEFAULT-VALUE}).")
     int retrySeconds;
 
+    @Option(names = "--zk-auth-file", paramLabel = "FILE",
+            description = "File (mode 0600) holding user:password for ZooKeeper digest auth; every znode is then "
+                    + "readable and writable by that user only. Same file as the admin API's zookeeper.authFile.")
+    Path zkAuthFile;
+
     @Option(names = "--zk-session-timeout", defaultValue = "15",
             description = "ZooKeeper session timeout in seconds (default: ${DEFAULT-VALUE}).")
     int zkSessionSeconds;
@@ -91,14 +97,22 @@ public final class RunCommand implements Callable<Integer> {
         }
         Files.createDirectories(dataDir);
 
-        CuratorFramework zk = CuratorFrameworkFactory.builder()
+        ZkCredentials zkCredentials = zkAuthFile == null ? null : ZkCredentials.fromFile(zkAuthFile);
+        if (zkCredentials == null) {
+            log.warn("no --zk-auth-file: the configuration, CHAP secrets included, is open to anyone who reaches "
+                    + "ZooKeeper {}", zookeeper);
+        }
+        CuratorFrameworkFactory.Builder zkBuilder = CuratorFrameworkFactory.builder()
                 .connectString(zookeeper)
                 .sessionTimeoutMs(zkSessionSeconds * 1000)
                 .connectionTimeoutMs(5000)
                 // operations give up after a few tries; the watcher and membership retry on reconnection
-                .retryPolicy(new BoundedExponentialBackoffRetry(200, 5000, 5))
-                .build();
+                .retryPolicy(new BoundedExponentialBackoffRetry(200, 5000, 5));
+        CuratorFramework zk = (zkCredentials == null ? zkBuilder : zkCredentials.applyTo(zkBuilder)).build();
         zk.start();
+        if (zkCredentials != null) {
+            zkCredentials.secureTreeWhenConnected(zk, zkRoot);
+        }
         ConfigStore store = new ConfigStore(zk, zkRoot);
         ConnectionSettings settings = gw.connectionSettings();
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
