@@ -7,6 +7,7 @@ import io.dropwizard.lifecycle.Managed;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.cli.HashPasswordCommand;
 import io.rbdgw.admin.core.CephAccess;
+import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.zk.ZkCredentials;
 import java.nio.file.Path;
@@ -46,7 +47,16 @@ public class AdminApplication extends Application<AdminConfiguration> {
                     + "reaches ZooKeeper");
         }
         CuratorFramework client = conf.getZookeeper().build(zkCredentials);
-        ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot());
+        SecretBox secrets;
+        try {
+            secrets = conf.getSecretKeyFile() == null ? null : SecretBox.load(Path.of(conf.getSecretKeyFile()));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read secretKeyFile " + conf.getSecretKeyFile() + ": " + e, e);
+        }
+        if (secrets == null) {
+            log.warn("secretKeyFile is not set: CHAP secrets are written to ZooKeeper in plaintext");
+        }
+        ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot(), secrets);
         CephAccess ceph = conf.getCeph() == null ? CephAccess.none() : CephAccess.lazy(conf.getCeph().options());
         env.lifecycle().manage(new Managed() {
             @Override

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.zk.ZkCredentials;
 import io.rbdgw.iscsi.session.ConnectionSettings;
@@ -68,6 +69,16 @@ public final class RunCommand implements Callable<Integer> {
                     + "readable and writable by that user only. Same file as the admin API's zookeeper.authFile.")
     Path zkAuthFile;
 
+    @Option(names = "--secret-key-file", paramLabel = "FILE",
+            description = "File (mode 0600) of the keys that decrypt the CHAP secrets in ZooKeeper: one id:base64key "
+                    + "line per key, newest first. Same file as the admin API's secretKeyFile.")
+    Path secretKeyFile;
+
+    @Option(names = "--file-disk-root", paramLabel = "DIR",
+            description = "Directory file disks may live in; repeat for several (default: the data directory). "
+                    + "A file disk anywhere else is refused.")
+    List<Path> fileDiskRoots;
+
     @Option(names = "--zk-session-timeout", defaultValue = "15",
             description = "ZooKeeper session timeout in seconds (default: ${DEFAULT-VALUE}).")
     int zkSessionSeconds;
@@ -96,6 +107,10 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--alua-settle must not be negative and --fence-seconds must be positive");
         }
         Files.createDirectories(dataDir);
+        SecretBox secrets = secretKeyFile == null ? null : SecretBox.load(secretKeyFile);
+        if (secrets == null) {
+            log.warn("no --secret-key-file: encrypted CHAP secrets cannot be used (their logins fail)");
+        }
 
         ZkCredentials zkCredentials = zkAuthFile == null ? null : ZkCredentials.fromFile(zkAuthFile);
         if (zkCredentials == null) {
@@ -113,11 +128,11 @@ public final class RunCommand implements Callable<Integer> {
         if (zkCredentials != null) {
             zkCredentials.secureTreeWhenConnected(zk, zkRoot);
         }
-        ConfigStore store = new ConfigStore(zk, zkRoot);
+        ConfigStore store = new ConfigStore(zk, zkRoot, secrets);
         ConnectionSettings settings = gw.connectionSettings();
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
                 gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(retrySeconds),
-                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress()));
+                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress(), secrets, fileDiskRoots));
         List<Portal> portals = gateway.portals();
         gateway.start();
 
