@@ -103,7 +103,7 @@ final class ClusterGateway implements AutoCloseable {
         }
         this.membership = new GatewayMembership(store.client(), store.layout(),
                 new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
-        this.opener = new BackstoreOpener(o.dataDir(), o.cephConf(), o.cephId(), this::publishRados);
+        this.opener = new BackstoreOpener(o.dataDir(), o.fileDiskRoots(), o.cephConf(), o.cephId(), this::publishRados);
         this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, o.retryInterval());
         reconciler.secrets(o.secrets());
         this.watcher = new ConfigWatcher(store);
