@@ -24,6 +24,25 @@ final class PrivateDirs {
     private PrivateDirs() {
     }
 
+    private interface C extends com.sun.jna.Library {
+        int umask(int mask);
+    }
+
+    /**
+     * Sets the process umask to 077, so files made by libraries (ZooKeeper's transaction logs and snapshots) are
+     * 0600 and their directories 0700. Returns the previous umask, or -1 where it cannot be set.
+     */
+    static int restrictUmask() {
+        try {
+            C c = com.sun.jna.Native.load("c", C.class);
+            return c.umask(0077);
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(PrivateDirs.class).warn("cannot set the umask ({}): files ZooKeeper "
+                    + "creates get the inherited one; the data directory itself stays 0700", e.toString());
+            return -1;
+        }
+    }
+
     /** Creates {@code dir} (and missing parents) 0700; an existing one is made 0700. */
     static Path create(Path dir) throws IOException {
         Path abs = dir.toAbsolutePath().normalize();

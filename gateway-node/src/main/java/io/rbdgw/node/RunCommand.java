@@ -1,7 +1,6 @@
 package io.rbdgw.node;
 
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,7 +105,9 @@ public final class RunCommand implements Callable<Integer> {
         if (aluaSettleSeconds < 0 || fenceSeconds <= 0) {
             throw new IllegalArgumentException("--alua-settle must not be negative and --fence-seconds must be positive");
         }
-        Files.createDirectories(dataDir);
+        // LUN images live here: the gateway's user only (fixes what older versions left readable)
+        PrivateDirs.create(dataDir);
+        PrivateDirs.tighten(dataDir);
         SecretBox secrets = secretKeyFile == null ? null : SecretBox.load(secretKeyFile);
         if (secrets == null) {
             log.warn("no --secret-key-file: encrypted CHAP secrets cannot be used (their logins fail)");
