@@ -125,6 +125,9 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private volatile SecretBox secrets;
     /** Stored secrets that could not be decrypted, already logged (reconciler thread only). */
     private final java.util.Set<String> secretFailuresLogged = new java.util.HashSet<>();
+    /** The previous pass's decrypted secrets and the key they were decrypted with (reconciler thread only). */
+    private Map<String, String> lastOpened = Map.of();
+    private SecretBox lastOpenedWith;
     private final AtomicLong failedPasses = new AtomicLong();
 
     /**
@@ -581,9 +584,16 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private Map<String, String> openSecrets(ClusterConfig c) {
         Map<String, String> opened = new HashMap<>();
         SecretBox box = secrets;
+        // a stored value always decrypts to the same secret: only values new since the last pass cost a decryption
+        Map<String, String> previous = box == lastOpenedWith ? lastOpened : Map.of();
         java.util.Set<String> failed = new java.util.HashSet<>();
         Secrets.forEach(c, stored -> {
             if (!SecretBox.isSealed(stored) || opened.containsKey(stored) || failed.contains(stored)) {
+                return;
+            }
+            String known = previous.get(stored);
+            if (known != null) {
+                opened.put(stored, known);
                 return;
             }
             try {
@@ -602,7 +612,9 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             }
         });
         secretFailuresLogged.retainAll(failed);
-        return Map.copyOf(opened);
+        lastOpened = Map.copyOf(opened);
+        lastOpenedWith = box;
+        return lastOpened;
     }
 
     /**
