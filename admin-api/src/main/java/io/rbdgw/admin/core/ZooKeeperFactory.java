@@ -80,6 +80,11 @@ public class ZooKeeperFactory {
         }
     }
 
+    /** A client, not started, with the credentials of {@link #getAuthFile()} if one is configured. */
+    public CuratorFramework build() {
+        return build(credentials());
+    }
+
     /** A client, not started; with {@code credentials} (may be null) it authenticates and creates private znodes. */
     public CuratorFramework build(ZkCredentials credentials) {
         CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
