@@ -18,6 +18,7 @@ import io.rbdgw.admin.resources.GatewaysResource;
 import io.rbdgw.admin.resources.HostGroupsResource;
 import io.rbdgw.admin.resources.OpenApiDocument;
 import io.rbdgw.admin.resources.OpenApiResource;
+import io.rbdgw.admin.resources.SecretsResource;
 import io.rbdgw.admin.resources.TargetsResource;
 import io.rbdgw.config.store.ConfigStore;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ public final class AdminApi {
     /** Every resource class, in the order the OpenAPI document and the /api index list them. */
     public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, TargetsResource.class,
             ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
-            AluaResource.class, OpenApiResource.class);
+            AluaResource.class, SecretsResource.class, OpenApiResource.class);
 
     private AdminApi() {
     }
@@ -59,6 +60,7 @@ public final class AdminApi {
         env.jersey().register(new DisksResource(config, images));
         env.jersey().register(new GatewaysResource(config, cluster));
         env.jersey().register(new AluaResource(config, cluster));
+        env.jersey().register(new SecretsResource(config));
         env.jersey().register(new OpenApiResource(OpenApiDocument.build(RESOURCES, version())));
         env.healthChecks().register("zookeeper", new ZooKeeperHealthCheck(store));
         if (ceph.configured()) {

@@ -7,7 +7,9 @@ import io.dropwizard.lifecycle.Managed;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.cli.HashPasswordCommand;
 import io.rbdgw.admin.core.CephAccess;
+import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.zk.ZkCredentials;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -39,13 +41,31 @@ public class AdminApplication extends Application<AdminConfiguration> {
     public void run(AdminConfiguration conf, Environment env) {
         // refuse to start without a password hash: there is no default password
         PasswordHash password = PasswordHash.parse(conf.getAdminPasswordHash());
-        CuratorFramework client = conf.getZookeeper().build();
-        ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot());
+        ZkCredentials zkCredentials = conf.getZookeeper().credentials();
+        if (zkCredentials == null) {
+            log.warn("zookeeper.authFile is not set: the configuration, CHAP secrets included, is open to anyone who "
+                    + "reaches ZooKeeper");
+        }
+        CuratorFramework client = conf.getZookeeper().build(zkCredentials);
+        SecretBox secrets;
+        try {
+            secrets = conf.getSecretKeyFile() == null ? null : SecretBox.load(Path.of(conf.getSecretKeyFile()));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read secretKeyFile " + conf.getSecretKeyFile() + ": " + e, e);
+        }
+        if (secrets == null) {
+            log.warn("secretKeyFile is not set: CHAP secrets are written to ZooKeeper in plaintext");
+        }
+        ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot(), secrets);
         CephAccess ceph = conf.getCeph() == null ? CephAccess.none() : CephAccess.lazy(conf.getCeph().options());
         env.lifecycle().manage(new Managed() {
             @Override
             public void start() throws Exception {
                 client.start();
+                if (zkCredentials != null) {
+                    // closes a tree written before ACLs existed (once: afterwards every znode has the ACL)
+                    zkCredentials.secureTreeWhenConnected(client, conf.getZookeeper().getRoot());
+                }
                 if (client.blockUntilConnected(conf.getZookeeper().getConnectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
                     store.initialize();
                 } else {

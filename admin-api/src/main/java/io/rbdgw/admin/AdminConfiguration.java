@@ -20,6 +20,18 @@ public class AdminConfiguration extends Configuration {
     private String dataDir = "/var/lib/rbdgw/disks";
     /** {@code pbkdf2-sha256$iterations$salt$hash} of the admin user's password; there is no default. */
     private String adminPasswordHash;
+    /** Key file (0600, {@code id:base64key} lines, newest first) that encrypts CHAP secrets; null: stored plaintext. */
+    private String secretKeyFile;
+
+    @JsonProperty
+    public String getSecretKeyFile() {
+        return secretKeyFile;
+    }
+
+    @JsonProperty
+    public void setSecretKeyFile(String secretKeyFile) {
+        this.secretKeyFile = secretKeyFile;
+    }
 
     @JsonProperty
     public ZooKeeperFactory getZookeeper() {

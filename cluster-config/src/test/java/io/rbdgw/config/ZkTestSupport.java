@@ -33,6 +33,18 @@ public final class ZkTestSupport {
         return c;
     }
 
+    /** A started client that authenticates with {@code creds} and creates znodes with their ACL. */
+    public static CuratorFramework client(String connect, io.rbdgw.config.zk.ZkCredentials creds) {
+        CuratorFramework c = creds.applyTo(CuratorFrameworkFactory.builder()
+                .connectString(connect)
+                .sessionTimeoutMs(4000)
+                .connectionTimeoutMs(2000)
+                .retryPolicy(new RetryNTimes(20, 100)))
+                .build();
+        c.start();
+        return c;
+    }
+
     public static String newRoot() {
         return "/rbdgw-test-" + ROOTS.incrementAndGet();
     }

@@ -3,10 +3,12 @@ package io.rbdgw.node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.FileBlockDevice;
+import io.rbdgw.block.FileDiskRoots;
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.block.rbd.CephException;
 import io.rbdgw.block.rbd.RbdBlockDevice;
@@ -30,6 +32,7 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
     static final int BLOCK_SIZE = 512;
 
     private final Path dataDir;
+    private final FileDiskRoots fileDiskRoots;
     private final String cephId;
     private final Path cephConf;
     private final Consumer<RbdCluster> onConnected;
@@ -44,6 +47,16 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
      * @param onConnected told of the Ceph connection once it is made (to publish the RADOS address)
      */
     public BackstoreOpener(Path dataDir, Path cephConf, String cephId, Consumer<RbdCluster> onConnected) {
+        this(dataDir, List.of(dataDir), cephConf, cephId, onConnected);
+    }
+
+    /**
+     * @param fileDiskRoots the directories FILE disks must lie in; a path elsewhere (also through {@code ..} or a
+     *                      symbolic link) is refused, whatever the configuration in ZooKeeper says
+     */
+    public BackstoreOpener(Path dataDir, List<Path> fileDiskRoots, Path cephConf, String cephId,
+                           Consumer<RbdCluster> onConnected) {
+        this.fileDiskRoots = new FileDiskRoots(dataDir, fileDiskRoots);
         this.dataDir = dataDir;
         this.cephConf = cephConf;
         this.cephId = cephId;
@@ -106,13 +119,18 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
     }
 
     private BlockDevice openFile(Disk disk) throws IOException {
-        Path path = dataDir.resolve(disk.path());
-        Path parent = path.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
+        Path path = confine(disk);
         long size = disk.size() - disk.size() % BLOCK_SIZE;
         return FileBlockDevice.open(path, size, BLOCK_SIZE, true, FileBlockDevice.DEFAULT_IO_THREADS);
+    }
+
+    /** The file of a FILE disk, refused (with the reason) unless it lies in a file disk root. */
+    Path confine(Disk disk) throws IOException {
+        try {
+            return fileDiskRoots.confine(disk.path(), true);
+        } catch (FileDiskRoots.RefusedPathException e) {
+            throw new FileDiskRoots.RefusedPathException("file disk " + disk.id() + ": " + e.getMessage());
+        }
     }
 
     /**

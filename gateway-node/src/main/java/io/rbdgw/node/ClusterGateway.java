@@ -24,6 +24,7 @@ import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.store.Documents;
 import io.rbdgw.config.watch.ConfigWatcher;
@@ -53,7 +54,14 @@ final class ClusterGateway implements AutoCloseable {
     /** What a gateway needs to know besides the configuration it will find in ZooKeeper. */
     record Options(String name, List<InetSocketAddress> listen, ConnectionSettings settings, int ioThreads,
                    Path dataDir, Path cephConf, String cephId, Duration retryInterval, Duration aluaSettle,
-                   int fenceSeconds, InetSocketAddress metricsListen) {
+                   int fenceSeconds, InetSocketAddress metricsListen, SecretBox secrets, List<Path> fileDiskRoots) {
+        /**
+         * @param secrets       decrypts the configuration's CHAP secrets (null: only plaintext ones can be used)
+         * @param fileDiskRoots the only directories file disks may live in (empty: the data directory)
+         */
+        Options {
+            fileDiskRoots = fileDiskRoots == null || fileDiskRoots.isEmpty() ? List.of(dataDir) : List.copyOf(fileDiskRoots);
+        }
     }
 
     private final String name;
@@ -95,8 +103,9 @@ final class ClusterGateway implements AutoCloseable {
         }
         this.membership = new GatewayMembership(store.client(), store.layout(),
                 new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
-        this.opener = new BackstoreOpener(o.dataDir(), o.cephConf(), o.cephId(), this::publishRados);
+        this.opener = new BackstoreOpener(o.dataDir(), o.fileDiskRoots(), o.cephConf(), o.cephId(), this::publishRados);
         this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, o.retryInterval());
+        reconciler.secrets(o.secrets());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
         reconciler.observe(observer(metrics.reconcilerObserver()));

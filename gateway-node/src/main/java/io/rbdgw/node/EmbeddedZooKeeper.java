@@ -2,7 +2,6 @@ package io.rbdgw.node;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
 
@@ -26,9 +25,24 @@ final class EmbeddedZooKeeper implements AutoCloseable {
 
     /** Starts a server in {@code dir}; port 0 picks a free one. */
     static EmbeddedZooKeeper start(Path dir, InetSocketAddress listen) throws Exception {
-        Files.createDirectories(dir);
+        if (!listen.getAddress().isLoopbackAddress()) {
+            throw new IllegalArgumentException("the embedded ZooKeeper listens on loopback only, not " + listen);
+        }
+        PrivateDirs.create(dir);
         int port = listen.getPort() != 0 ? listen.getPort() : freePort(listen);
         String host = listen.getAddress().getHostAddress();
+        Properties p = properties(dir, host, port);
+        ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
+                .baseDir(dir.toAbsolutePath())
+                .configuration(p)
+                .exitHandler(ExitHandler.LOG_ONLY)
+                .build();
+        server.start(30_000);
+        return new EmbeddedZooKeeper(server, (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port);
+    }
+
+    /** The server's configuration (zoo.cfg keys). */
+    static Properties properties(Path dir, String host, int port) {
         Properties p = new Properties();
         p.setProperty("clientPort", Integer.toString(port));
         p.setProperty("clientPortAddress", host);
@@ -39,13 +53,11 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         // Its admin HTTP server wants an older Jetty than ours, and nobody needs it here.
         p.setProperty("admin.enableServer", "false");
         System.setProperty("zookeeper.admin.enableServer", "false");
-        ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
-                .baseDir(dir.toAbsolutePath())
-                .configuration(p)
-                .exitHandler(ExitHandler.LOG_ONLY)
-                .build();
-        server.start(30_000);
-        return new EmbeddedZooKeeper(server, (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port);
+        // Old transaction logs and snapshots hold every value ever written (secrets before a rotation, too):
+        // keep the last 3 snapshots with their logs and purge the rest every hour.
+        p.setProperty("autopurge.snapRetainCount", "3");
+        p.setProperty("autopurge.purgeInterval", "1");
+        return p;
     }
 
     private static int freePort(InetSocketAddress listen) throws java.io.IOException {

@@ -35,6 +35,8 @@ import io.rbdgw.config.model.Gateway;
 import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.model.Target;
+import io.rbdgw.config.secret.SecretBox;
+import io.rbdgw.config.secret.Secrets;
 import io.rbdgw.config.watch.ConfigWatcher;
 import io.rbdgw.iscsi.login.ChapSecret;
 import io.rbdgw.iscsi.login.LoginTarget;
@@ -120,6 +122,12 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private volatile Status status;
     private volatile Observer observer = new Observer() { };
     private volatile long aluaReceivedNanos;
+    private volatile SecretBox secrets;
+    /** Stored secrets that could not be decrypted, already logged (reconciler thread only). */
+    private final java.util.Set<String> secretFailuresLogged = new java.util.HashSet<>();
+    /** The previous pass's decrypted secrets and the key they were decrypted with (reconciler thread only). */
+    private Map<String, String> lastOpened = Map.of();
+    private SecretBox lastOpenedWith;
     private final AtomicLong failedPasses = new AtomicLong();
 
     /**
@@ -475,12 +483,20 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
+    /** The key that decrypts the configuration's CHAP secrets (set before the first configuration arrives). */
+    public void secrets(SecretBox box) {
+        this.secrets = box;
+    }
+
     private void apply(ClusterConfig c, Map<String, String> problems) {
         int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
 
+        step = "CHAP secrets";
+        Map<String, String> opened = openSecrets(c);
+
         step = "discovery settings";
         Authentication discovery = c.discoveryAuth();
-        registry.setDiscoveryAuth(secret(discovery.chap()), secret(discovery.mutualChap()));
+        registry.setDiscoveryAuth(secret(discovery.chap(), opened), secret(discovery.mutualChap(), opened));
         List<TargetRegistry.PortalAddress> portals = new ArrayList<>();
         for (Gateway g : c.gateways()) {
             for (Portal p : g.portals()) {
@@ -529,7 +545,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                 return new LiveTarget(iqn);
             });
             step = "target " + target.iqn();
-            registry.put(entry(c, target, tag, t.scsi));
+            registry.put(entry(c, target, tag, t.scsi, opened));
             reconcileLuns(c, target, t, problems);
         }
 
@@ -547,22 +563,82 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
-    private TargetEntry entry(ClusterConfig c, Target target, int tag, ScsiTarget scsi) {
+    private TargetEntry entry(ClusterConfig c, Target target, int tag, ScsiTarget scsi, Map<String, String> opened) {
         String iqn = target.iqn();
-        LoginTarget base = loginTarget(c, target, tag, target.auth());
+        LoginTarget base = loginTarget(c, target, tag, target.auth(), opened);
         return new TargetEntry(base, scsi, initiator ->
-                loginTarget(c, target, tag, c.authenticationFor(iqn, initiator).orElse(target.auth())));
+                loginTarget(c, target, tag, c.authenticationFor(iqn, initiator).orElse(target.auth()), opened));
     }
 
-    private static LoginTarget loginTarget(ClusterConfig c, Target target, int tag, Authentication auth) {
+    private static LoginTarget loginTarget(ClusterConfig c, Target target, int tag, Authentication auth,
+                                           Map<String, String> opened) {
         String iqn = target.iqn();
-        return new LoginTarget(iqn, target.alias(), tag, secret(auth.chap()), secret(auth.mutualChap()),
+        return new LoginTarget(iqn, target.alias(), tag, secret(auth.chap(), opened), secret(auth.mutualChap(), opened),
                 initiator -> c.isAllowed(iqn, initiator));
     }
 
-    private static ChapSecret secret(ChapCredentials creds) {
-        return creds == null ? null : new ChapSecret(creds.user(), creds.secret());
+    /**
+     * Decrypts every encrypted CHAP secret of {@code c} once, here, so that logins pay nothing for encryption.
+     * A secret that cannot be decrypted is left out (and logged once): {@link #secret} then fails its logins.
+     */
+    private Map<String, String> openSecrets(ClusterConfig c) {
+        Map<String, String> opened = new HashMap<>();
+        SecretBox box = secrets;
+        // a stored value always decrypts to the same secret: only values new since the last pass cost a decryption
+        Map<String, String> previous = box == lastOpenedWith ? lastOpened : Map.of();
+        java.util.Set<String> failed = new java.util.HashSet<>();
+        Secrets.forEach(c, stored -> {
+            if (!SecretBox.isSealed(stored) || opened.containsKey(stored) || failed.contains(stored)) {
+                return;
+            }
+            String known = previous.get(stored);
+            if (known != null) {
+                opened.put(stored, known);
+                return;
+            }
+            try {
+                if (box == null) {
+                    throw new IllegalStateException("the configuration holds encrypted CHAP secrets (key '"
+                            + SecretBox.keyId(stored) + "') but this gateway has no --secret-key-file");
+                }
+                opened.put(stored, box.open(stored));
+            } catch (RuntimeException e) {
+                failed.add(stored);
+                if (secretFailuresLogged.add(stored)) {
+                    log.error("gateway {}: cannot decrypt a CHAP secret: {}; logins that need it fail with "
+                            + "authentication failure until the key is added to the secret key file and the gateway "
+                            + "restarted", gatewayName, e.getMessage());
+                }
+            }
+        });
+        secretFailuresLogged.retainAll(failed);
+        lastOpened = Map.copyOf(opened);
+        lastOpenedWith = box;
+        return lastOpened;
     }
+
+    /**
+     * The secret a login checks. One that could not be decrypted becomes a random secret nobody knows, so the
+     * login fails with authentication failure: never a login without the CHAP the configuration asks for.
+     */
+    private static ChapSecret secret(ChapCredentials creds, Map<String, String> opened) {
+        if (creds == null) {
+            return null;
+        }
+        String stored = creds.secret();
+        if (!SecretBox.isSealed(stored)) {
+            return new ChapSecret(creds.user(), stored); // plaintext from a tree written before encryption
+        }
+        String plain = opened.get(stored);
+        if (plain == null) {
+            byte[] unknowable = new byte[32];
+            UNKNOWABLE.nextBytes(unknowable);
+            plain = java.util.HexFormat.of().formatHex(unknowable);
+        }
+        return new ChapSecret(creds.user(), plain);
+    }
+
+    private static final java.security.SecureRandom UNKNOWABLE = new java.security.SecureRandom();
 
     private void reconcileLuns(ClusterConfig c, Target target, LiveTarget t, Map<String, String> problems) {
         Map<Integer, String> wanted = new TreeMap<>();

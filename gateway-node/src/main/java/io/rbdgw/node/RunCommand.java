@@ -1,7 +1,6 @@
 package io.rbdgw.node;
 
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,7 +9,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.zk.ZkCredentials;
 import io.rbdgw.iscsi.session.ConnectionSettings;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -62,6 +63,21 @@ public final class RunCommand implements Callable<Integer> {
             description = "Seconds between attempts to open disks that failed to open (default: ${DEFAULT-VALUE}).")
     int retrySeconds;
 
+    @Option(names = "--zk-auth-file", paramLabel = "FILE",
+            description = "File (mode 0600) holding user:password for ZooKeeper digest auth; every znode is then "
+                    + "readable and writable by that user only. Same file as the admin API's zookeeper.authFile.")
+    Path zkAuthFile;
+
+    @Option(names = "--secret-key-file", paramLabel = "FILE",
+            description = "File (mode 0600) of the keys that decrypt the CHAP secrets in ZooKeeper: one id:base64key "
+                    + "line per key, newest first. Same file as the admin API's secretKeyFile.")
+    Path secretKeyFile;
+
+    @Option(names = "--file-disk-root", paramLabel = "DIR",
+            description = "Directory file disks may live in; repeat for several (default: the data directory). "
+                    + "A file disk anywhere else is refused.")
+    List<Path> fileDiskRoots;
+
     @Option(names = "--zk-session-timeout", defaultValue = "15",
             description = "ZooKeeper session timeout in seconds (default: ${DEFAULT-VALUE}).")
     int zkSessionSeconds;
@@ -89,21 +105,35 @@ public final class RunCommand implements Callable<Integer> {
         if (aluaSettleSeconds < 0 || fenceSeconds <= 0) {
             throw new IllegalArgumentException("--alua-settle must not be negative and --fence-seconds must be positive");
         }
-        Files.createDirectories(dataDir);
+        // LUN images live here: the gateway's user only (fixes what older versions left readable)
+        PrivateDirs.create(dataDir);
+        PrivateDirs.tighten(dataDir);
+        SecretBox secrets = secretKeyFile == null ? null : SecretBox.load(secretKeyFile);
+        if (secrets == null) {
+            log.warn("no --secret-key-file: encrypted CHAP secrets cannot be used (their logins fail)");
+        }
 
-        CuratorFramework zk = CuratorFrameworkFactory.builder()
+        ZkCredentials zkCredentials = zkAuthFile == null ? null : ZkCredentials.fromFile(zkAuthFile);
+        if (zkCredentials == null) {
+            log.warn("no --zk-auth-file: the configuration, CHAP secrets included, is open to anyone who reaches "
+                    + "ZooKeeper {}", zookeeper);
+        }
+        CuratorFrameworkFactory.Builder zkBuilder = CuratorFrameworkFactory.builder()
                 .connectString(zookeeper)
                 .sessionTimeoutMs(zkSessionSeconds * 1000)
                 .connectionTimeoutMs(5000)
                 // operations give up after a few tries; the watcher and membership retry on reconnection
-                .retryPolicy(new BoundedExponentialBackoffRetry(200, 5000, 5))
-                .build();
+                .retryPolicy(new BoundedExponentialBackoffRetry(200, 5000, 5));
+        CuratorFramework zk = (zkCredentials == null ? zkBuilder : zkCredentials.applyTo(zkBuilder)).build();
         zk.start();
-        ConfigStore store = new ConfigStore(zk, zkRoot);
+        if (zkCredentials != null) {
+            zkCredentials.secureTreeWhenConnected(zk, zkRoot);
+        }
+        ConfigStore store = new ConfigStore(zk, zkRoot, secrets);
         ConnectionSettings settings = gw.connectionSettings();
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
                 gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(retrySeconds),
-                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress()));
+                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress(), secrets, fileDiskRoots));
         List<Portal> portals = gateway.portals();
         gateway.start();
 

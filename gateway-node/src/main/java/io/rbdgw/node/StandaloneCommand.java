@@ -28,7 +28,10 @@ import io.rbdgw.config.model.Gateway;
 import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.model.Target;
+import io.rbdgw.config.secret.PrivateFiles;
+import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.zk.ZkCredentials;
 import io.rbdgw.iscsi.session.ConnectionSettings;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -55,6 +58,10 @@ public final class StandaloneCommand implements Callable<Integer> {
 
     static final String GATEWAY_NAME = "standalone";
     static final String ZK_ROOT = "/rbdgw";
+    /** The embedded ZooKeeper's digest credentials (user:password), generated on first start. */
+    static final String ZK_AUTH_FILE = "zookeeper-auth";
+    /** The key that encrypts CHAP secrets in ZooKeeper, generated on first start. */
+    static final String SECRET_KEY_FILE = "secret.key";
 
     @Option(names = "--data-dir", defaultValue = "./data", description = "Directory for ZooKeeper's data, LUN files and the admin password (default: ${DEFAULT-VALUE}).")
     Path dataDir;
@@ -99,16 +106,78 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--mutual-chap-secret", description = "Mutual CHAP: the target's own secret.")
     String mutualSecret;
 
+    @Option(names = "--chap-secret-file", paramLabel = "FILE",
+            description = "Like --chap-secret, but the secret is the first line of FILE (mode 0600), so it is not visible in ps.")
+    Path chapSecretFile;
+
+    @Option(names = "--mutual-chap-secret-file", paramLabel = "FILE",
+            description = "Like --mutual-chap-secret, from the first line of FILE (mode 0600).")
+    Path mutualSecretFile;
+
 
 
 
     @Override
     public Integer call() throws Exception {
+        try (Running r = start()) {
+            CountDownLatch stopRequested = new CountDownLatch(1);
+            Shutdown.onTermination(stopRequested::countDown);
+            printBanner(r.portal, r.api, r.zkServer, r.store.read(), r.gateway.metricsUrl());
+            stopRequested.await();
+            log.info("stopping: admin API, gateway, ZooKeeper");
+        }
+        log.info("stopped");
+        return 0;
+    }
+
+    /** A started standalone system; closing stops it in order: admin API, gateway, ZooKeeper. */
+    static final class Running implements AutoCloseable {
+        final EmbeddedZooKeeper zkServer;
+        final CuratorFramework zk;
+        final ConfigStore store;
+        final ClusterGateway gateway;
+        final Portal portal;
+        final AdminServer api;
+
+        Running(EmbeddedZooKeeper zkServer, CuratorFramework zk, ConfigStore store, ClusterGateway gateway, Portal portal,
+                AdminServer api) {
+            this.zkServer = zkServer;
+            this.zk = zk;
+            this.store = store;
+            this.gateway = gateway;
+            this.portal = portal;
+            this.api = api;
+        }
+
+        @Override
+        public void close() {
+            api.close();
+            gateway.close();
+            store.close();
+            zk.close();
+            zkServer.close();
+        }
+    }
+
+    /** Starts everything and returns once the gateway serves (or gave up waiting for its first configuration). */
+    Running start() throws Exception {
+        if (chapSecretFile != null) {
+            if (chapSecret != null) {
+                throw new IllegalArgumentException("--chap-secret and --chap-secret-file exclude each other");
+            }
+            chapSecret = secretFromFile(chapSecretFile, "--chap-secret-file");
+        }
+        if (mutualSecretFile != null) {
+            if (mutualSecret != null) {
+                throw new IllegalArgumentException("--mutual-chap-secret and --mutual-chap-secret-file exclude each other");
+            }
+            mutualSecret = secretFromFile(mutualSecretFile, "--mutual-chap-secret-file");
+        }
         if ((chapUser == null) != (chapSecret == null)) {
-            throw new IllegalArgumentException("--chap-user and --chap-secret go together");
+            throw new IllegalArgumentException("--chap-user and --chap-secret (or --chap-secret-file) go together");
         }
         if ((mutualUser == null) != (mutualSecret == null)) {
-            throw new IllegalArgumentException("--mutual-chap-user and --mutual-chap-secret go together");
+            throw new IllegalArgumentException("--mutual-chap-user and --mutual-chap-secret (or --mutual-chap-secret-file) go together");
         }
         if (mutualUser != null && chapUser == null) {
             throw new IllegalArgumentException("mutual CHAP needs --chap-user/--chap-secret as well");
@@ -125,28 +194,40 @@ public final class StandaloneCommand implements Callable<Integer> {
         InetSocketAddress portal = HostPort.parse(listen, Portal.DEFAULT_PORT);
         InetSocketAddress admin = HostPort.parse(adminListen, 5000);
         InetSocketAddress zkAddress = HostPort.parse(zkListen, 0);
-        Files.createDirectories(dataDir);
+        if (!zkAddress.getAddress().isLoopbackAddress()) {
+            throw new IllegalArgumentException("--zk-listen must be a loopback address (127.0.0.1): the embedded "
+                    + "ZooKeeper serves this process only, not '" + zkListen + "'");
+        }
+        // Everything in the data directory (LUN images, ZooKeeper's logs and snapshots, credentials) is for this
+        // process only: files ZooKeeper creates get their mode from the umask, so the umask is narrowed too.
+        PrivateDirs.restrictUmask();
+        PrivateDirs.create(dataDir);
+        PrivateDirs.tighten(dataDir);
         String passwordHash = adminPasswordHash();
+        ZkCredentials zkCredentials = ZkCredentials.generateIfAbsent(dataDir.resolve(ZK_AUTH_FILE), "standalone");
+        SecretBox secrets = SecretBox.generateIfAbsent(dataDir.resolve(SECRET_KEY_FILE));
 
         EmbeddedZooKeeper zkServer = EmbeddedZooKeeper.start(dataDir.resolve("zookeeper"), zkAddress);
-        CuratorFramework zk = CuratorFrameworkFactory.builder()
+        CuratorFramework zk = zkCredentials.applyTo(CuratorFrameworkFactory.builder()
                 .connectString(zkServer.connectString())
                 .sessionTimeoutMs(15_000)
                 .connectionTimeoutMs(5_000)
-                .retryPolicy(new BoundedExponentialBackoffRetry(100, 2_000, 10))
+                .retryPolicy(new BoundedExponentialBackoffRetry(100, 2_000, 10)))
                 .build();
         zk.start();
         if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("the embedded ZooKeeper at " + zkServer.connectString() + " did not answer");
         }
-        ConfigStore store = new ConfigStore(zk, ZK_ROOT);
+        // a data directory from a version without ACLs: close its tree before anything else reads it
+        zkCredentials.secureTree(zk, ZK_ROOT);
+        ConfigStore store = new ConfigStore(zk, ZK_ROOT, secrets);
         store.initialize();
 
         ConnectionSettings settings = gw.connectionSettings();
         // One gateway: it elects itself coordinator and owns every LUN (Active/Optimized) at once.
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(GATEWAY_NAME, List.of(portal),
                 settings, gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(10), Duration.ZERO, 3600,
-                gw.metricsAddress()));
+                gw.metricsAddress(), secrets, null));
         Portal bound = gateway.portals().get(0);
         long epoch = seed(store, bound, seedDisk, seedAuth);
         gateway.start();
@@ -160,20 +241,17 @@ public final class StandaloneCommand implements Callable<Integer> {
                 .withListen(admin.getAddress().getHostAddress(), admin.getPort())
                 .withDataDir(dataDir.resolve("disks"))
                 .withCeph(gw.cephConf == null ? CephAccess.none() : CephAccess.lazy(RbdCluster.Options.of(gw.cephId, gw.cephConf))));
+        return new Running(zkServer, zk, store, gateway, bound, api);
+    }
 
-        CountDownLatch stopRequested = new CountDownLatch(1);
-        Shutdown.onTermination(stopRequested::countDown);
-        printBanner(bound, api, zkServer, store.read(), gateway.metricsUrl());
-        stopRequested.await();
-
-        log.info("stopping: admin API, gateway, ZooKeeper");
-        api.close();
-        gateway.close();
-        store.close();
-        zk.close();
-        zkServer.close();
-        log.info("stopped");
-        return 0;
+    /** The first line of a CHAP secret file, which only its owner may read (the secret stays out of ps). */
+    private static String secretFromFile(Path file, String option) throws IOException {
+        String text = PrivateFiles.read(file, option.substring(2));
+        String line = text.lines().findFirst().orElse("").strip();
+        if (line.isEmpty()) {
+            throw new IllegalArgumentException(option + " " + file + " is empty");
+        }
+        return line;
     }
 
     private Disk seedDisk(long size) {

@@ -49,4 +49,40 @@ class ChapIT {
             assertThat(impostor.exitCode()).as(impostor.toString()).isNotZero();
         }
     }
+
+    /**
+     * The secrets come from files (not the command line), live encrypted in ZooKeeper, and a gateway whose key file
+     * lacks their key refuses the logins (authentication failure), saying which key is missing: never "no CHAP".
+     */
+    @Test
+    void secretsFromFilesAreEncryptedAndAMissingKeyFailsLoginsClosed() throws Exception {
+        Path chap = dir.resolve("chap-secret");
+        Path mutual = dir.resolve("mutual-secret");
+        java.nio.file.Files.writeString(chap, "secret123456\n");
+        java.nio.file.Files.writeString(mutual, "tsecret123456\n");
+        java.nio.file.Files.setPosixFilePermissions(chap, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        java.nio.file.Files.setPosixFilePermissions(mutual, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path data = dir.resolve("data");
+        String[] args = {"--lun-size", "16M", "--chap-user", "hostuser", "--chap-secret-file", chap.toString(),
+                "--mutual-chap-user", "targetuser", "--mutual-chap-secret-file", mutual.toString()};
+        String uri;
+        try (GatewayProcess gw = GatewayProcess.standalone(data, args)) {
+            uri = "iscsi://hostuser%secret123456@" + gw.portal() + "/" + gw.iqn() + "/0"
+                    + "?target_user=targetuser&target_password=tsecret123456";
+            Cmd ok = Cmd.run(30, "iscsi-inq", uri);
+            assertThat(ok.exitCode()).as(ok.toString()).isZero();
+        }
+        // the key file is replaced by one without the key the secrets were encrypted with
+        java.nio.file.Files.writeString(data.resolve("secret.key"), "other:"
+                + java.util.Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+        try (GatewayProcess gw = GatewayProcess.standalone(data, "--lun-size", "16M")) {
+            Cmd refused = Cmd.run(30, "iscsi-inq", "iscsi://hostuser%secret123456@" + gw.portal() + "/" + gw.iqn() + "/0"
+                    + "?target_user=targetuser&target_password=tsecret123456");
+            assertThat(refused.exitCode()).as(refused.toString()).isNotZero();
+            assertThat(refused.output()).containsIgnoringCase("authentication fail");
+            Cmd none = Cmd.run(30, "iscsi-inq", "iscsi://" + gw.portal() + "/" + gw.iqn() + "/0");
+            assertThat(none.exitCode()).as(none.toString()).isNotZero();
+            assertThat(gw.output()).contains("cannot decrypt a CHAP secret").contains("key '");
+        }
+    }
 }

@@ -22,6 +22,8 @@ import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ChapCredentials;
+import io.rbdgw.config.secret.SecretBox;
+import io.rbdgw.iscsi.login.ChapSecret;
 import io.rbdgw.config.model.Client;
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Disk;
@@ -189,6 +191,32 @@ class ReconcilerTest {
                 new ConfigChange.PutHostGroup(HostGroup.of(T1, "cluster", Set.of(ESX2), Set.of("rbd/c"))),
                 new ConfigChange.PutGateway(new Gateway("gw-a", List.of(Portal.parse("10.0.0.1:3260")), 7)),
                 new ConfigChange.PutGateway(new Gateway("gw-b", List.of(Portal.parse("10.0.0.2:3260")), 8)));
+    }
+
+    @Test
+    void encryptedChapSecretsAreDecryptedWhenAppliedAndAMissingKeyFailsClosed() throws Exception {
+        String k1 = "k1:" + java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        String k2 = "k2:" + java.util.Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef".getBytes());
+        ConfigStore admin = new ConfigStore(client, "/rbdgw", SecretBox.parse(k1, "admin"));
+        reconciler.secrets(SecretBox.parse(k2 + "\n" + k1, "gateway"));
+        long epoch = admin.update(c -> List.of(new ConfigChange.PutTarget(Target.of(T1)),
+                new ConfigChange.PutClient(Client.allLuns(T1, ESX1).withAuth(Authentication.chap(CHAP))),
+                new ConfigChange.PutDiscoveryAuth(Authentication.chap(CHAP2))), 5);
+        reconciler.awaitApplied(epoch, Duration.ofSeconds(10));
+        String stored = store.read().client(T1, ESX1).orElseThrow().auth().chap().secret();
+        assertThat(stored).startsWith("enc:v1:k1:");
+        assertThat(registry.find(T1).loginFor(ESX1).initiatorChap().secret()).isEqualTo(CHAP.secret());
+        assertThat(registry.discoveryChap().secret()).isEqualTo(CHAP2.secret());
+
+        // a gateway without the key: CHAP stays required, with a secret no initiator can know
+        reconciler.secrets(SecretBox.parse(k2, "gateway"));
+        epoch = change(new ConfigChange.PutClient(Client.withLuns(T1, WIN, Set.of())));
+        ChapSecret unusable = registry.find(T1).loginFor(ESX1).initiatorChap();
+        assertThat(unusable).isNotNull();
+        assertThat(unusable.user()).isEqualTo(CHAP.user());
+        assertThat(unusable.secret()).isNotIn(CHAP.secret(), stored);
+        assertThat(registry.discoveryChap()).isNotNull();
+        assertThat(registry.discoveryChap().secret()).isNotIn(CHAP2.secret());
     }
 
     @Test

@@ -109,14 +109,18 @@ public final class FileBlockDevice implements BlockDevice {
         }
         Path abs = path.toAbsolutePath().normalize();
         try {
-            Files.createFile(abs);
+            // the image is the disk's data: for the gateway's user only, whatever the umask
+            Files.createFile(abs, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         } catch (FileAlreadyExistsException e) {
             // keep the existing image
         }
         String identity = "file:" + abs + "#" + sidecarUuid(abs);
-        int fd = LibC.open(abs.toString(), LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+        // never through a symbolic link: an image path must name the image itself
+        int fd = LibC.open(abs.toString(), LibC.O_RDWR | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0);
         if (fd < 0) {
-            throw new IOException("open " + abs + ": errno " + LibC.errno());
+            int errno = LibC.errno();
+            throw new IOException("open " + abs + ": " + (errno == LibC.ELOOP ? "is a symbolic link" : "errno " + errno));
         }
         try {
             long current = LibC.lseek(fd, 0, 2 /* SEEK_END */);

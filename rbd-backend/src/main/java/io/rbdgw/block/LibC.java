@@ -14,6 +14,9 @@ final class LibC {
 
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;
+    /** Fail with ELOOP on a symbolic link (asm-generic value on arm64, x86's elsewhere). */
+    static final int O_NOFOLLOW = Platform.isARM() ? 0x8000 : 0x20000;
+    static final int ELOOP = 40;
 
     static final int SEEK_DATA = 3;
     static final int SEEK_HOLE = 4;

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
         description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
         subcommands = {RbdgwCli.Targets.class, RbdgwCli.Disks.class, RbdgwCli.Luns.class, RbdgwCli.Clients.class,
                 RbdgwCli.HostGroups.class, RbdgwCli.DiscoveryAuth.class, RbdgwCli.Gateways.class, RbdgwCli.Epoch.class,
-                RbdgwCli.SettingsCmd.class, RbdgwCli.Sessions.class, RbdgwCli.Alua.class, RbdgwCli.Failovers.class})
+                RbdgwCli.SettingsCmd.class, RbdgwCli.Sessions.class, RbdgwCli.Alua.class, RbdgwCli.Failovers.class,
+                RbdgwCli.Secrets.class})
 public final class RbdgwCli {
     @Option(names = "--url", description = "admin API base URL (env RBDGW_ADMIN_URL; default http://127.0.0.1:5000)")
     String url;
@@ -686,6 +687,18 @@ public final class RbdgwCli {
     }
 
     // ---- discovery auth, gateways, epoch, settings, sessions ------------------------------------------------
+
+    @Command(name = "secrets", description = "encryption of the CHAP secrets in ZooKeeper", subcommands = {Secrets.Rotate.class})
+    static final class Secrets {
+        @Command(name = "rotate", description = "re-encrypt every CHAP secret with the newest key of the key file")
+        static final class Rotate extends Leaf {
+            void call(ApiClient api) throws Exception {
+                JsonNode r = api.post("/api/secrets/rotate", Map.of());
+                changed(r, "re-encrypted " + r.path("value").path("reencrypted").asText() + " secret(s) with key "
+                        + r.path("value").path("keyId").asText());
+            }
+        }
+    }
 
     @Command(name = "discovery-auth", description = "CHAP for discovery sessions", subcommands = {DiscoveryAuth.Show.class,
             DiscoveryAuth.Set.class, DiscoveryAuth.Clear.class})

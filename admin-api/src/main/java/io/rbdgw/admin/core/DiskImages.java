@@ -1,5 +1,6 @@
 package io.rbdgw.admin.core;
 
+import io.rbdgw.block.FileDiskRoots;
 import io.rbdgw.block.rbd.CephException;
 import io.rbdgw.block.rbd.RbdImages;
 import io.rbdgw.config.model.Backstore;
@@ -11,6 +12,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
@@ -34,6 +36,30 @@ public final class DiskImages {
         return ceph;
     }
 
+    /**
+     * The checked location of an existing file disk: the path comes from ZooKeeper, and a path outside the data
+     * directory (or through a link out of it) is refused with 400, before anything touches the file.
+     */
+    private Path confined(Disk disk) {
+        if (dataDir == null) {
+            throw ApiException.badRequest("no data directory is configured for file disks");
+        }
+        try {
+            return new FileDiskRoots(dataDir, List.of(dataDir)).confine(disk.path(), false);
+        } catch (FileDiskRoots.RefusedPathException e) {
+            throw ApiException.badRequest("disk " + disk.id() + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new ApiException(500, "cannot check " + disk.path() + ": " + e.getMessage());
+        }
+    }
+
+    /** Refuses (400) a file disk whose path is outside the data directory, before anything is changed. */
+    public void checkFile(Disk disk) {
+        if (disk.backstore() == Backstore.FILE) {
+            confined(disk);
+        }
+    }
+
     /** Where a file disk {@code pool/image} lives. */
     public Path filePath(String pool, String image) {
         if (dataDir == null) {
@@ -50,13 +76,16 @@ public final class DiskImages {
         if (backstore == Backstore.FILE) {
             Path path = filePath(pool, image);
             try {
-                Files.createDirectories(path.getParent());
-                Files.createFile(path);
+                path = new FileDiskRoots(dataDir, List.of(dataDir)).confine(dataDir.relativize(path).toString(), true);
+                // the disk's data: for the service's user only, whatever the umask
+                Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
                     f.setLength(size); // sparse: no blocks are written
                 }
             } catch (FileAlreadyExistsException e) {
                 throw ApiException.conflict("file " + path + " already exists: import it with \"create\": false");
+            } catch (FileDiskRoots.RefusedPathException e) {
+                throw ApiException.badRequest(e.getMessage());
             } catch (IOException e) {
                 throw new ApiException(500, "cannot create " + path + ": " + e.getMessage());
             }
@@ -81,9 +110,12 @@ public final class DiskImages {
         if (backstore == Backstore.FILE) {
             Path p = filePath(pool, image);
             try {
+                p = new FileDiskRoots(dataDir, List.of(dataDir)).confine(dataDir.relativize(p).toString(), false);
                 actual = Files.size(p);
             } catch (NoSuchFileException e) {
                 throw ApiException.notFound("file " + p + " does not exist: create the disk instead");
+            } catch (FileDiskRoots.RefusedPathException e) {
+                throw ApiException.badRequest(e.getMessage());
             } catch (IOException e) {
                 throw new ApiException(500, "cannot read " + p + ": " + e.getMessage());
             }
@@ -128,7 +160,7 @@ public final class DiskImages {
             throw ApiException.badRequest("memory disk " + disk.id() + " cannot be resized");
         }
         if (disk.backstore() == Backstore.FILE) {
-            try (RandomAccessFile f = new RandomAccessFile(disk.path(), "rw")) {
+            try (RandomAccessFile f = new RandomAccessFile(confined(disk).toFile(), "rw")) {
                 f.setLength(size);
             } catch (IOException e) {
                 throw new ApiException(500, "cannot resize " + disk.path() + ": " + e.getMessage());
@@ -149,7 +181,7 @@ public final class DiskImages {
         }
         if (disk.backstore() == Backstore.FILE) {
             try {
-                Files.deleteIfExists(Path.of(disk.path()));
+                Files.deleteIfExists(confined(disk));
             } catch (IOException e) {
                 throw new ApiException(500, "cannot delete " + disk.path() + ": " + e.getMessage());
             }

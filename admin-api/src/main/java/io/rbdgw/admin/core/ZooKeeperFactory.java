@@ -2,6 +2,7 @@ package io.rbdgw.admin.core;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import jakarta.validation.constraints.NotEmpty;
+import io.rbdgw.config.zk.ZkCredentials;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -14,6 +15,8 @@ public class ZooKeeperFactory {
     private String root = "/rbdgw";
     private int sessionTimeoutMs = 15_000;
     private int connectionTimeoutMs = 5_000;
+    /** File holding {@code user:password} (mode 0600) for ZooKeeper digest auth; null: no auth (an open tree). */
+    private String authFile;
 
     @JsonProperty
     public String getConnect() {
@@ -55,13 +58,40 @@ public class ZooKeeperFactory {
         this.connectionTimeoutMs = ms;
     }
 
-    /** A client, not started. */
+    @JsonProperty
+    public String getAuthFile() {
+        return authFile;
+    }
+
+    @JsonProperty
+    public void setAuthFile(String authFile) {
+        this.authFile = authFile;
+    }
+
+    /** The credentials from {@link #getAuthFile()}, or null when none is configured. */
+    public ZkCredentials credentials() {
+        if (authFile == null || authFile.isBlank()) {
+            return null;
+        }
+        try {
+            return ZkCredentials.fromFile(java.nio.file.Path.of(authFile));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the ZooKeeper auth file " + authFile + ": " + e, e);
+        }
+    }
+
+    /** A client, not started, with the credentials of {@link #getAuthFile()} if one is configured. */
     public CuratorFramework build() {
-        return CuratorFrameworkFactory.builder()
+        return build(credentials());
+    }
+
+    /** A client, not started; with {@code credentials} (may be null) it authenticates and creates private znodes. */
+    public CuratorFramework build(ZkCredentials credentials) {
+        CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
                 .connectString(connect)
                 .sessionTimeoutMs(sessionTimeoutMs)
                 .connectionTimeoutMs(connectionTimeoutMs)
-                .retryPolicy(new ExponentialBackoffRetry(200, 5, 5_000))
-                .build();
+                .retryPolicy(new ExponentialBackoffRetry(200, 5, 5_000));
+        return (credentials == null ? b : credentials.applyTo(b)).build();
     }
 }

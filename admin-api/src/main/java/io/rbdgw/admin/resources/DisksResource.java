@@ -131,6 +131,9 @@ public final class DisksResource {
         Disk[] removed = new Disk[1];
         long epoch = config.change(Http.ifMatch(ifMatch), c -> {
             removed[0] = Views.disk(c, id);
+            if (!preserveImage) {
+                images.checkFile(removed[0]); // a file outside the data directory: 400, and the disk stays
+            }
             c.luns().stream().filter(l -> l.diskId().equals(id)).findFirst().ifPresent(l -> {
                 throw ApiException.conflict("disk " + id + " is LUN " + l.number() + " of target " + l.target() + ": remove the LUN first");
             });

@@ -324,6 +324,35 @@ class ResourcesTest {
         expect(at("/api/disks/local/d1").delete(), 404, "no disk");
     }
 
+    /** A file disk written into ZooKeeper by someone else, pointing outside the data directory: never touched. */
+    @Test
+    void fileDisksOutsideTheDataDirectoryAreRefused() throws Exception {
+        Path outside = Files.createTempDirectory("admin-outside");
+        Path victim = Files.writeString(outside.resolve("passwd"), "root:x:0:0::/root:/bin/sh\n");
+        java.nio.file.attribute.FileTime mtime = java.nio.file.attribute.FileTime.fromMillis(1_600_000_000_000L);
+        Files.setLastModifiedTime(victim, mtime);
+        Files.createDirectories(DATA.resolve("local"));
+        Files.createSymbolicLink(DATA.resolve("local/link.img"), victim);
+        Files.createSymbolicLink(DATA.resolve("local/dir"), outside);
+        try {
+            String[][] cases = {{"abs", victim.toString(), "not under a file disk root"},
+                    {"dotdot", DATA + "/local/../../" + outside.getFileName() + "/passwd", "'..'"},
+                    {"link", DATA.resolve("local/link.img").toString(), "symbolic link"},
+                    {"linkdir", DATA.resolve("local/dir/passwd").toString(), "leads out of"}};
+            for (String[] k : cases) {
+                STORE.update(c -> List.of(new io.rbdgw.config.model.ConfigChange.PutDisk(io.rbdgw.config.model.Disk.file("local", k[0], 1 << 20, k[1]))), 3);
+                expect(put("/api/disks/local/" + k[0] + "/size", Map.of("size", "64M")), 400, k[2]);
+                expect(at("/api/disks/local/" + k[0]).delete(), 400, k[2]);
+                assertThat(STORE.read().disk("local/" + k[0])).as(k[0]).isPresent();
+                assertThat(Files.readString(victim)).isEqualTo("root:x:0:0::/root:/bin/sh\n");
+                assertThat(Files.getLastModifiedTime(victim)).isEqualTo(mtime);
+            }
+        } finally {
+            Files.deleteIfExists(victim);
+            Files.deleteIfExists(outside);
+        }
+    }
+
     // ---- gateways, epoch, sessions ----------------------------------------------------------------------
 
     @Test

@@ -11,6 +11,8 @@ import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.SchemaVersion;
 import io.rbdgw.config.model.Settings;
 import io.rbdgw.config.model.Target;
+import io.rbdgw.config.secret.SecretBox;
+import io.rbdgw.config.secret.Secrets;
 import java.io.Closeable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,11 +43,26 @@ public final class ConfigStore implements Closeable {
     private final CuratorFramework client;
     private final ZkLayout layout;
     private final Documents docs = new Documents();
+    private final SecretBox secrets;
     private volatile boolean closed;
 
+    /** A store that writes CHAP secrets as they are given (plaintext, unless already encrypted). */
     public ConfigStore(CuratorFramework client, String root) {
+        this(client, root, null);
+    }
+
+    /**
+     * @param secrets encrypts every CHAP secret before it is written (null: secrets are stored as given)
+     */
+    public ConfigStore(CuratorFramework client, String root, SecretBox secrets) {
         this.client = Objects.requireNonNull(client, "client");
         this.layout = new ZkLayout(root);
+        this.secrets = secrets;
+    }
+
+    /** The key that encrypts secrets on write, or null. */
+    public SecretBox secrets() {
+        return secrets;
     }
 
     public ZkLayout layout() {
@@ -196,7 +213,13 @@ public final class ConfigStore implements Closeable {
         if (current.epoch() != expectedEpoch) {
             throw new ConfigConflictException(expectedEpoch, current.epoch());
         }
-        ClusterConfig next = ConfigChange.applyAll(current, changes);
+        ClusterConfig next = sealSecrets(current, ConfigChange.applyAll(current, changes));
+        return commit(current, next);
+    }
+
+    /** Writes {@code next} over {@code current} (read at its epoch) in one transaction conditioned on that epoch. */
+    private long commit(ClusterConfig current, ClusterConfig next) {
+        long expectedEpoch = current.epoch();
         List<CuratorOp> ops = diff(tree(current), tree(next));
         if (ops.isEmpty()) {
             return expectedEpoch;
@@ -227,6 +250,72 @@ public final class ConfigStore implements Closeable {
                 return apply(snapshot.epoch(), changes.apply(snapshot));
             } catch (ConfigConflictException e) {
                 if (attempt >= maxAttempts) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Encrypts the plaintext CHAP secrets of {@code next}. A secret that {@code current} already holds encrypted
+     * with the newest key keeps that stored value, so re-writing an unchanged secret changes nothing.
+     */
+    private ClusterConfig sealSecrets(ClusterConfig current, ClusterConfig next) {
+        if (secrets == null) {
+            return next;
+        }
+        Map<String, String> sealedByPlaintext = new java.util.HashMap<>();
+        boolean[] loaded = {false};
+        return Secrets.map(next, value -> {
+            if (SecretBox.isSealed(value)) {
+                return value;
+            }
+            if (!loaded[0]) {
+                loaded[0] = true;
+                Secrets.forEach(current, stored -> {
+                    if (secrets.isCurrent(stored)) {
+                        try {
+                            sealedByPlaintext.putIfAbsent(secrets.open(stored), stored);
+                        } catch (IllegalArgumentException unreadable) {
+                            // not reusable; a fresh value is sealed instead
+                        }
+                    }
+                });
+            }
+            return sealedByPlaintext.computeIfAbsent(value, secrets::seal);
+        });
+    }
+
+    /**
+     * Re-encrypts every CHAP secret (and encrypts plaintext ones) with the newest key of the store's key file, in
+     * one transaction; retried on a concurrent change.
+     *
+     * @return how many secrets were re-encrypted (0: all were current; nothing written)
+     * @throws IllegalStateException the store has no key
+     * @throws SecretBox.UnknownKeyException a secret is encrypted with a key the key file lacks (nothing written)
+     */
+    public int rotateSecrets() {
+        if (secrets == null) {
+            throw new IllegalStateException("no secret key file is configured: nothing to encrypt with");
+        }
+        for (int attempt = 1; ; attempt++) {
+            ClusterConfig current = read();
+            int[] count = {0};
+            ClusterConfig next = Secrets.map(current, value -> {
+                if (secrets.isCurrent(value)) {
+                    return value;
+                }
+                count[0]++;
+                return secrets.seal(secrets.open(value));
+            });
+            if (count[0] == 0) {
+                return 0;
+            }
+            try {
+                commit(current, next);
+                return count[0];
+            } catch (ConfigConflictException e) {
+                if (attempt >= 8) {
                     throw e;
                 }
             }

@@ -24,6 +24,9 @@ import org.apache.curator.utils.ZKPaths;
  * /&lt;root&gt;/drain/&lt;name&gt;                            exists while gateway &lt;name&gt; is draining (gives its LUNs away)
  * /&lt;root&gt;/failovers                               FailoverHistory: the last ownership moves; written by the coordinator only
  * </pre>
+ *
+ * <p>With credentials ({@code io.rbdgw.config.zk.ZkCredentials}) every znode under the root, and the root, carries
+ * one digest ACL: the gateways' and admin API's identity may do everything, nobody else anything.
  */
 public record ZkLayout(String root) {
     public ZkLayout {
