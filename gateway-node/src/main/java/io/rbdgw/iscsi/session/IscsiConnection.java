@@ -51,6 +51,7 @@ import io.rbdgw.iscsi.pdu.TaskManagementRequest;
 import io.rbdgw.iscsi.pdu.TaskManagementResponse;
 import io.rbdgw.iscsi.pdu.TextRequest;
 import io.rbdgw.iscsi.pdu.TextResponse;
+import io.rbdgw.iscsi.pdu.WireText;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTarget;
@@ -88,6 +89,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private static final int TMF_NO_LUN = 2;
     private static final int TMF_REASSIGN_UNSUPPORTED = 4;
     private static final int TMF_UNSUPPORTED = 5;
+    private static final int TMF_REJECTED = 255;
 
     private enum State { LOGIN, FULL_FEATURE, LOGGING_OUT, CLOSED }
 
@@ -1094,7 +1096,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 finishOrWait(w);
             }
             case TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET, TMF_LUN_RESET -> {
-                if (scsi == null || scsi.lun(lun) == null) {
+                // a LUN masked from this nexus does not exist for it: same answer as a missing one
+                if (scsi == null || scsi.visibleLun(nexus, lun) == null) {
                     tmfResponse(r.itt(), TMF_NO_LUN);
                     return;
                 }
@@ -1110,22 +1113,12 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 finishOrWait(w);
             }
             case TMF_TARGET_WARM_RESET, TMF_TARGET_COLD_RESET -> {
-                TmfWait w = new TmfWait(r.itt(), TMF_COMPLETE);
-                for (IscsiTask t : new ArrayList<>(tasks.values())) {
-                    if (!t.aborted) {
-                        abort(t, w);
-                    }
-                }
-                if (scsi != null) {
-                    scsi.targetReset(nexus);
-                }
-                if (function == TMF_TARGET_COLD_RESET) {
-                    // The response goes out, then every session of the target is dropped.
-                    ctx.writeAndFlush(new TaskManagementResponse(TMF_COMPLETE, r.itt(), statSN++, expCmdSN,
-                            maxCmdSN())).addListener(f -> sessions.closeTarget(target.name()));
-                    return;
-                }
-                finishOrWait(w);
+                // Refused, as LIO does by default: a target reset resets LUNs other hosts use (and a cold
+                // reset drops their sessions), which no single initiator of a shared target may decide.
+                // Initiators escalate to LUN RESET and session reinstatement, which stay per nexus.
+                log.info("{}: refused TARGET {} RESET from {}", target.name(),
+                        function == TMF_TARGET_COLD_RESET ? "COLD" : "WARM", WireText.escape(nexus.initiatorName()));
+                tmfResponse(r.itt(), TMF_REJECTED);
             }
             case TMF_CLEAR_ACA -> tmfResponse(r.itt(), TMF_UNSUPPORTED);
             case TMF_TASK_REASSIGN -> tmfResponse(r.itt(), TMF_REASSIGN_UNSUPPORTED);
