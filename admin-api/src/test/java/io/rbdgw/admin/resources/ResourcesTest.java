@@ -324,6 +324,22 @@ class ResourcesTest {
         expect(at("/api/disks/local/d1").delete(), 404, "no disk");
     }
 
+    @Test
+    void aCreatedDiskGetsARandomIdentityThatIsStored() {
+        JsonNode d1 = json(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "1M", "backstore", "file")));
+        JsonNode d2 = json(post("/api/disks", Map.of("pool", "local", "image", "d2", "size", "1M", "backstore", "file")));
+        String seed = d1.at("/value/wwnSeed").asText();
+        assertThat(seed).matches("[0-9a-f]{32}").isNotEqualTo(d2.at("/value/wwnSeed").asText());
+        // stored with the disk: a fresh store on the same ZooKeeper (a restarted admin API or gateway) reads it back
+        ConfigStore restarted = new ConfigStore(TestZk.client(), STORE.layout().root());
+        assertThat(restarted.read().disk("local/d1").orElseThrow().wwnSeed()).isEqualTo(seed);
+        assertThat(json(at("/api/disks/local/d1").get()).at("/wwnSeed").asText()).isEqualTo(seed);
+        // a seed given is kept
+        JsonNode given = json(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1M", "backstore", "file",
+                "wwnSeed", "mine")));
+        assertThat(given.at("/value/wwnSeed").asText()).isEqualTo("mine");
+    }
+
     // ---- gateways, epoch, sessions ----------------------------------------------------------------------
 
     @Test
