@@ -52,6 +52,8 @@ import io.rbdgw.iscsi.pdu.TaskManagementResponse;
 import io.rbdgw.iscsi.pdu.TextRequest;
 import io.rbdgw.iscsi.pdu.TextResponse;
 import io.rbdgw.iscsi.pdu.WireText;
+import io.rbdgw.scsi.CommandSpec;
+import io.rbdgw.scsi.CommandTable;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTarget;
@@ -290,7 +292,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             if (scsi != null && nexus != null) {
                 scsi.nexusLost(nexus, this);
             }
-            log.info("session closed: initiator {} target {} from {}", params.initiatorName(),
+            log.info("session closed: initiator {} target {} from {}", WireText.escape(params.initiatorName()),
                     target != null ? target.name() : "(discovery)", ctx.channel().remoteAddress());
         }
         ctx.fireChannelInactive();
@@ -498,7 +500,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         pingTimer = ctx.executor().scheduleAtFixedRate(this::checkLiveness, periodMs, periodMs,
                 TimeUnit.MILLISECONDS);
         log.info("session up: initiator {} target {} from {} (tsih {}, header digest {}, data digest {})",
-                params.initiatorName(), params.discovery() ? "(discovery)" : targetName,
+                WireText.escape(params.initiatorName()), params.discovery() ? "(discovery)" : WireText.escape(targetName),
                 ctx.channel().remoteAddress(), tsih, params.headerDigest(), params.dataDigest());
         return tsih;
     }
@@ -749,6 +751,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             protocolError("immediate data not allowed or too long (" + immLen + " bytes)");
             return;
         }
+        if (t.expectedLength != 0 && !directionMatches(c)) {
+            // R/W bits that contradict the CDB (a READ with W, a WRITE with R, a data-in command without R):
+            // refused before any data is solicited or the command runs. Flags with an EDTL of 0 are ignored,
+            // as LIO does: VMware sets them on commands that move no data.
+            finishWithoutExecuting(t, io.rbdgw.scsi.SenseData.fixed(io.rbdgw.scsi.SenseData.ILLEGAL_REQUEST,
+                    0x24, 0x00));
+            return;
+        }
         if (!c.write() || t.expectedLength == 0) {
             execute(t);
             return;
@@ -781,6 +791,22 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             t.nextR2tOffset = t.received;
             sendR2ts(t);
         }
+    }
+
+    /**
+     * Whether the command's R and W bits (RFC 7143 11.3.1) agree with the data direction of its CDB. An
+     * unsupported command passes: the SCSI engine answers it. A table lookup, no allocation.
+     */
+    private static boolean directionMatches(ScsiCommand c) {
+        CommandSpec spec = CommandTable.SBC.lookup(c.cdb());
+        if (spec == null) {
+            return true;
+        }
+        return switch (spec.direction()) {
+            case CommandSpec.DATA_IN -> c.read() && !c.write();
+            case CommandSpec.DATA_OUT -> c.write() && !c.read();
+            default -> !c.write(); // no data: nothing to solicit
+        };
     }
 
     /** Offset of the transfer-length byte in a write CDB, for the sense field pointer. */

@@ -435,6 +435,56 @@ class IscsiSessionTest {
     }
 
     @Test
+    void dataDirectionFlagsThatContradictTheCdbAreRefused() throws Exception {
+        TestInitiator c = loggedIn(Map.of("InitialR2T", "Yes", "ImmediateData", "Yes"));
+        byte[] data = random(4096, 11);
+        c.send(c.command(rw10(0x2A, 0, 8), false, true, 4096, Unpooled.wrappedBuffer(data), true));
+        c.expect(ScsiResponse.class, 5000).release();
+
+        // READ(10) with W (and R=0): before, data was solicited and the read answered GOOD with no data
+        c.send(c.command(rw10(0x28, 0, 8), false, true, 4096, null, true));
+        ScsiResponse r = c.expect(ScsiResponse.class, 5000);
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(senseKeyAscAscq(r)).isEqualTo(0x052400);
+        r.release();
+        assertThat(c.poll(200)).as("no R2T").isNull();
+        // READ(10) with R and W; READ(10) with neither but an EDTL; WRITE(10) with R and W
+        for (boolean[] rw : new boolean[][] {{true, true}, {false, false}}) {
+            c.send(c.command(rw10(0x28, 0, 8), rw[0], rw[1], 4096, null, true));
+            r = c.expect(ScsiResponse.class, 5000);
+            assertThat(senseKeyAscAscq(r)).as("read with R=%s W=%s", rw[0], rw[1]).isEqualTo(0x052400);
+            r.release();
+        }
+        c.send(c.command(rw10(0x2A, 0, 8), true, true, 4096, Unpooled.wrappedBuffer(random(4096, 12)), true));
+        r = c.expect(ScsiResponse.class, 5000);
+        assertThat(senseKeyAscAscq(r)).isEqualTo(0x052400);
+        r.release();
+        // TEST UNIT READY with W and an EDTL: nothing to solicit
+        c.send(c.command(new byte[6], false, true, 512, null, true));
+        r = c.expect(ScsiResponse.class, 5000);
+        assertThat(senseKeyAscAscq(r)).isEqualTo(0x052400);
+        r.release();
+        // flags with an EDTL of 0 are ignored (VMware sets them); the data was not overwritten
+        c.send(c.command(new byte[6], true, true, 0, null, true));
+        r = c.expect(ScsiResponse.class, 5000);
+        assertThat(r.status()).isZero();
+        r.release();
+        assertThat(read(c, 0, 8, 262144)).isEqualTo(data);
+    }
+
+    @Test
+    void malformedInitiatorNameIsRefusedAtLogin() throws Exception {
+        TestInitiator c = connect();
+        try {
+            c.login(TestInitiator.normalKeys("iqn.2026-11.test:evil\n12:00:00 INFO session up: initiator root", TARGET));
+            throw new IllegalStateException("login should have failed");
+        } catch (AssertionError e) {
+            assertThat(e.getMessage()).contains("login failed: 2/0");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(c::isClosed);
+    }
+
+    @Test
     void logoutIsAnsweredAndTheConnectionCloses() throws Exception {
         TestInitiator c = loggedIn(Map.of());
         c.send(new LogoutRequest(true, 0, c.itt++, 0, c.cmdSN, c.expStatSN));
