@@ -14,6 +14,7 @@ import io.rbdgw.iscsi.login.TargetParameters;
  * @param nopInTimeout        how long the initiator has to answer a ping before the connection is dropped
  * @param loginTimeout        how long a connection may stay in the login phase
  * @param relativeTargetPort  relative target port id reported for this portal group
+ * @param limits              sessions, logins and write data the gateway accepts at most
  */
 public record ConnectionSettings(
         TargetParameters parameters,
@@ -22,15 +23,26 @@ public record ConnectionSettings(
         Duration nopInInterval,
         Duration nopInTimeout,
         Duration loginTimeout,
-        int relativeTargetPort) {
+        int relativeTargetPort,
+        PortalLimits limits) {
 
     public static ConnectionSettings defaults() {
         return new ConnectionSettings(TargetParameters.defaults(), 128, 16 << 20,
-                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(15), 1);
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(15), 1, PortalLimits.defaults());
     }
 
     public ConnectionSettings withNopIn(Duration interval, Duration timeout) {
         return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, interval, timeout, loginTimeout,
-                relativeTargetPort);
+                relativeTargetPort, limits);
+    }
+
+    public ConnectionSettings withLimits(PortalLimits newLimits) {
+        return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, nopInInterval, nopInTimeout,
+                loginTimeout, relativeTargetPort, newLimits);
+    }
+
+    public ConnectionSettings withCommandWindow(int window) {
+        return new ConnectionSettings(parameters, window, maxWriteBytes, nopInInterval, nopInTimeout, loginTimeout,
+                relativeTargetPort, limits);
     }
 }

@@ -98,6 +98,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private final TargetRegistry targets;
     private final SessionRegistry sessions;
     private final ConnectionSettings settings;
+    private final GatewayBudget budget;
     private final IscsiPduDecoder decoder;
     private final IscsiPduEncoder encoder;
 
@@ -122,6 +123,10 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<IscsiTask> freeTasks = new ArrayDeque<>();
     private final List<TmfWait> tmfWaits = new ArrayList<>(2);
     private int nextTtt = 1;
+    /** Write-buffer bytes reserved by this connection's tasks (see {@link GatewayBudget}). */
+    private long heldWriteBytes;
+    /** Counted in the gateway's connections logging in. */
+    private boolean loggingIn;
 
     private boolean reading;
     private boolean flushPending;
@@ -145,10 +150,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private LogoutRequest pendingLogout;
 
     public IscsiConnection(TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings,
-                           IscsiPduDecoder decoder, IscsiPduEncoder encoder) {
+                           GatewayBudget budget, IscsiPduDecoder decoder, IscsiPduEncoder encoder) {
         this.targets = targets;
         this.sessions = sessions;
         this.settings = settings;
+        this.budget = budget;
         this.decoder = decoder;
         this.encoder = encoder;
     }
@@ -197,6 +203,17 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         lastReadNanos = System.nanoTime();
+        if (!budget.loginStarted()) {
+            // Unauthenticated connections are bounded: a flood of them must not use up file descriptors,
+            // memory and login timers. Debug only: under a flood a line per connection would flood the log.
+            log.debug("{}: closing: {} connections are logging in already", ctx.channel().remoteAddress(),
+                    settings.limits().maxLoginConnections());
+            state = State.CLOSED;
+            stats.loginFailed(LoginStatus.OUT_OF_RESOURCES.statusClass(), LoginStatus.OUT_OF_RESOURCES.statusDetail());
+            ctx.close();
+            return;
+        }
+        loggingIn = true;
         loginTimer = ctx.executor().schedule(() -> {
             if (state == State.LOGIN) {
                 log.warn("{}: login not completed within {}, dropping the connection",
@@ -271,6 +288,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State was = state;
         state = State.CLOSED;
+        loginDone();
         if (loginTimer != null) {
             loginTimer.cancel(false);
         }
@@ -469,8 +487,16 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Creates the session; returns its TSIH (0 for... never: discovery sessions get one too). */
+    private void loginDone() {
+        if (loggingIn) {
+            loggingIn = false;
+            budget.loginEnded();
+        }
+    }
+
     private int enterFullFeaturePhase() {
         state = State.FULL_FEATURE;
+        loginDone();
         if (loginTimer != null) {
             loginTimer.cancel(false);
         }
@@ -730,6 +756,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             reject(RejectReason.TASK_IN_PROGRESS, null, false);
             return;
         }
+        if (c.immediate() && tasks.size() > settings.commandWindow()) {
+            // Immediate commands bypass CmdSN, not the queue: RFC 7143 4.2.2.1 only requires one immediate
+            // non-task-management request per connection to be taken beyond the window (hence the + 1).
+            // Refused with TASK SET FULL, the SCSI answer for a full task set (SAM-5 5.3): the initiator
+            // retries and lowers its queue depth.
+            taskSetFull(c);
+            return;
+        }
         IscsiTask t = obtainTask();
         t.itt = c.itt();
         t.rawLun = c.lun();
@@ -767,6 +801,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             // Too large to buffer: refused at once, nothing solicited; unsolicited data that follows
             // finds no task and is dropped.
             finishWithoutExecuting(t, io.rbdgw.scsi.SenseData.invalidField(true, transferLengthByte(t.cdb), -1));
+            return;
+        }
+        if (!reserveWrite(t)) {
+            // Over the connection's or the gateway's write buffer: nothing is solicited, immediate data is
+            // dropped with the PDU and unsolicited Data-Out finds no task. Retryable for the initiator.
+            tasks.remove(t.itt);
+            recycle(t);
+            taskSetFull(c);
             return;
         }
         if (immLen == t.expectedLength) {
@@ -807,6 +849,35 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             case CommandSpec.DATA_OUT -> c.write() && !c.read();
             default -> !c.write(); // no data: nothing to solicit
         };
+    }
+
+    /**
+     * Reserves the task's whole expected length in this connection's and the gateway's write buffer: what
+     * the data-out of the write will hold until the device completes. Arithmetic and one atomic add.
+     */
+    private boolean reserveWrite(IscsiTask t) {
+        int len = t.expectedLength;
+        if (heldWriteBytes + len > settings.limits().writeBufferPerConnection() || !budget.reserveWrite(len)) {
+            return false;
+        }
+        heldWriteBytes += len;
+        t.reservedWrite = len;
+        return true;
+    }
+
+    private void releaseWrite(IscsiTask t) {
+        int len = t.reservedWrite;
+        if (len != 0) {
+            t.reservedWrite = 0;
+            heldWriteBytes -= len;
+            budget.releaseWrite(len);
+        }
+    }
+
+    /** TASK SET FULL for a command that got no task. */
+    private void taskSetFull(ScsiCommand c) {
+        send(new ScsiResponse(false, false, false, false, 0, ScsiStatus.TASK_SET_FULL, c.itt(), 0, statSN++,
+                expCmdSN, maxCmdSN(), 0, 0, 0, Unpooled.EMPTY_BUFFER));
     }
 
     /** Offset of the transfer-length byte in a write CDB, for the sense field pointer. */
@@ -1087,6 +1158,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void recycle(IscsiTask t) {
+        releaseWrite(t);
         t.reset();
         if (freeTasks.size() < settings.commandWindow()) {
             freeTasks.addFirst(t);

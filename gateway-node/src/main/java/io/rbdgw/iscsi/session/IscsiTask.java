@@ -42,6 +42,7 @@ final class IscsiTask implements ScsiTask, Runnable {
     final R2tSlot[] r2ts;    // outstanding R2Ts
     int outstandingR2ts;
     boolean executing;       // handed to the SCSI engine
+    int reservedWrite;       // write-buffer bytes reserved for this task (released when it is recycled)
 
     // outcome (written by complete(), read on the event loop)
     int status;
