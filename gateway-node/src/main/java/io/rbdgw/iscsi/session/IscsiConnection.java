@@ -458,7 +458,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         int respTsih = 0;
         if (out.complete()) {
             params = negotiator.result();
-            respTsih = enterFullFeaturePhase();
+            respTsih = enterFullFeaturePhase(req);
+            if (respTsih == 0) {
+                out.data().release(); // refused by a session limit: the keys are not sent
+                return;
+            }
         }
         LoginResponse resp = new LoginResponse(out.transit(), out.cont(), out.csg(), out.nsg(), 0, 0, isid,
                 respTsih, req.itt(), statSN, expCmdSN, maxCmdSN(), 0, 0, out.data());
@@ -486,7 +490,10 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** Creates the session; returns its TSIH (0 for... never: discovery sessions get one too). */
+    /**
+     * Creates the session; returns its TSIH, or 0 when a session limit refuses it (the login response with
+     * the status is sent and the connection closes). Discovery sessions get a TSIH too.
+     */
     private void loginDone() {
         if (loggingIn) {
             loggingIn = false;
@@ -494,20 +501,30 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private int enterFullFeaturePhase() {
+    private int enterFullFeaturePhase(LoginRequest req) {
+        String targetName = params.discovery() ? "" : params.target().name();
+        SessionRegistry.SessionKey key = new SessionRegistry.SessionKey(params.initiatorName(), isid, targetName);
+        loginAtMillis = System.currentTimeMillis();
+        SessionRegistry.Registration reg = sessions.register(key, this, settings.limits());
+        if (reg.refused() != null) {
+            log.warn("{}: login of {} to {} refused: session limit reached (per initiator {}, per target {}, "
+                    + "gateway {})", ctx.channel().remoteAddress(), WireText.escape(params.initiatorName()),
+                    params.discovery() ? "(discovery)" : WireText.escape(targetName),
+                    settings.limits().maxSessionsPerInitiator(), settings.limits().maxSessionsPerTarget(),
+                    settings.limits().maxSessions());
+            loginFailure(req, reg.refused());
+            return 0;
+        }
         state = State.FULL_FEATURE;
         loginDone();
         if (loginTimer != null) {
             loginTimer.cancel(false);
         }
-        String targetName = params.discovery() ? "" : params.target().name();
-        sessionKey = new SessionRegistry.SessionKey(params.initiatorName(), isid, targetName);
-        IscsiConnection[] replaced = new IscsiConnection[1];
-        loginAtMillis = System.currentTimeMillis();
-        tsih = sessions.register(sessionKey, this, replaced);
-        if (replaced[0] != null && replaced[0] != this) {
+        sessionKey = key;
+        tsih = reg.tsih();
+        if (reg.replaced() != null && reg.replaced() != this) {
             // Session reinstatement (same initiator, ISID and target): the old session ends.
-            replaced[0].close("session reinstated by a new login");
+            reg.replaced().close("session reinstated by a new login");
         }
         if (!params.discovery()) {
             target = targets.find(targetName);

@@ -212,4 +212,77 @@ class IscsiLimitsTest {
         assertThat(tur.status()).isZero();
         tur.release();
     }
+
+    static PortalLimits sessionLimits(int total, int perTarget, int perInitiator, int loggingIn) {
+        PortalLimits d = PortalLimits.defaults();
+        return new PortalLimits(total, perTarget, perInitiator, loggingIn, d.writeBufferPerConnection(),
+                d.writeBuffer());
+    }
+
+    /** Logs in and returns null, or returns the "class/detail" of the refusal. */
+    String tryLogin(String initiator, long isid, boolean discovery) throws Exception {
+        TestInitiator c = new TestInitiator(address);
+        clients.add(c);
+        c.isid = isid;
+        Map<String, String> keys = TestInitiator.normalKeys(initiator, TARGET);
+        if (discovery) {
+            keys.remove("TargetName");
+            keys.put("SessionType", "Discovery");
+        }
+        try {
+            c.login(keys);
+            return null;
+        } catch (AssertionError e) {
+            await().atMost(Duration.ofSeconds(5)).until(c::isClosed);
+            return e.getMessage().replace("login failed: ", "");
+        }
+    }
+
+    @Test
+    void loginsBeyondTheSessionLimitsAreRefusedWithTheirStatusWhileOthersGetIn() throws Exception {
+        start(ConnectionSettings.defaults().withLimits(sessionLimits(4, 3, 2, 16)));
+        String a = INITIATOR + "a";
+        assertThat(tryLogin(a, 1, false)).isNull();
+        assertThat(tryLogin(a, 2, false)).isNull();
+        // the initiator's own limit: 02/06 Too many connections (initiator error)
+        assertThat(tryLogin(a, 3, false)).isEqualTo("2/6");
+        assertThat(tryLogin(a, 3, true)).as("discovery counts for the initiator too").isEqualTo("2/6");
+        // a reinstatement replaces a session: never refused
+        assertThat(tryLogin(a, 1, false)).isNull();
+        await().atMost(Duration.ofSeconds(5)).until(() -> clients.get(0).isClosed());
+
+        assertThat(tryLogin(INITIATOR + "b", 1, false)).isNull();
+        // the target's limit (3): 03/02 Out of resources (target error, retry later)
+        assertThat(tryLogin(INITIATOR + "c", 1, false)).isEqualTo("3/2");
+        // the gateway's limit (4 sessions, discovery ones included)
+        assertThat(tryLogin(INITIATOR + "c", 1, true)).isNull();
+        assertThat(tryLogin(INITIATOR + "d", 1, true)).isEqualTo("3/2");
+
+        // a session ends: someone else gets in
+        TestInitiator b = clients.get(clients.size() - 4);
+        b.send(new io.rbdgw.iscsi.pdu.LogoutRequest(true, 0, b.itt++, 0, b.cmdSN, b.expStatSN));
+        b.expect(io.rbdgw.iscsi.pdu.LogoutResponse.class, 5000).release();
+        await().atMost(Duration.ofSeconds(5)).until(b::isClosed);
+        await().atMost(Duration.ofSeconds(5)).until(() -> tryLogin(INITIATOR + "c", 2, false) == null);
+    }
+
+    @Test
+    void connectionsThatDoNotLogInAreBounded() throws Exception {
+        start(ConnectionSettings.defaults().withLimits(sessionLimits(16, 16, 16, 2)));
+        TestInitiator idle1 = new TestInitiator(address);
+        TestInitiator idle2 = new TestInitiator(address);
+        clients.add(idle1);
+        clients.add(idle2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.budget().loggingIn() == 2);
+        TestInitiator third = new TestInitiator(address);
+        clients.add(third);
+        await().atMost(Duration.ofSeconds(5)).until(third::isClosed);
+        assertThat(idle1.isClosed()).isFalse();
+        // one of the idle ones logs in: a place frees up
+        idle1.login(TestInitiator.normalKeys(INITIATOR, TARGET));
+        assertThat(server.budget().loggingIn()).isEqualTo(1);
+        assertThat(tryLogin(INITIATOR + "2", 1, false)).isNull();
+        idle2.close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.budget().loggingIn() == 0);
+    }
 }
