@@ -802,15 +802,17 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             protocolError("immediate data not allowed or too long (" + immLen + " bytes)");
             return;
         }
-        if (t.expectedLength != 0 && !directionMatches(c)) {
-            // R/W bits that contradict the CDB (a READ with W, a WRITE with R, a data-in command without R):
-            // refused before any data is solicited or the command runs. Flags with an EDTL of 0 are ignored,
-            // as LIO does: VMware sets them on commands that move no data.
-            finishWithoutExecuting(t, io.rbdgw.scsi.SenseData.fixed(io.rbdgw.scsi.SenseData.ILLEGAL_REQUEST,
-                    0x24, 0x00));
+        if (c.write() && !takesDataOut(c)) {
+            // W on a command that takes no data (a READ flagged as a write): nothing is solicited or kept,
+            // immediate data goes with its PDU and unsolicited Data-Out is dropped; the command runs as what
+            // its CDB says. libiscsi's conformance suite (iSCSIResiduals.Read10Invalid) expects GOOD here, as
+            // LIO answers, so it is not refused; what it must not do is make the target buffer data for nothing.
+            t.write = false;
+            t.discardDataOut = true;
+            execute(t);
             return;
         }
-        if (!c.write() || t.expectedLength == 0) {
+        if (!t.write || t.expectedLength == 0) {
             execute(t);
             return;
         }
@@ -853,19 +855,12 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Whether the command's R and W bits (RFC 7143 11.3.1) agree with the data direction of its CDB. An
-     * unsupported command passes: the SCSI engine answers it. A table lookup, no allocation.
+     * Whether the command's CDB may take data-out (an unsupported one may: the SCSI engine answers it and the
+     * write budget bounds what it is sent). A table lookup, no allocation.
      */
-    private static boolean directionMatches(ScsiCommand c) {
+    private static boolean takesDataOut(ScsiCommand c) {
         CommandSpec spec = CommandTable.SBC.lookup(c.cdb());
-        if (spec == null) {
-            return true;
-        }
-        return switch (spec.direction()) {
-            case CommandSpec.DATA_IN -> c.read() && !c.write();
-            case CommandSpec.DATA_OUT -> c.write() && !c.read();
-            default -> !c.write(); // no data: nothing to solicit
-        };
+        return spec == null || spec.direction() == CommandSpec.DATA_OUT;
     }
 
     /**
@@ -953,6 +948,9 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         if (t == null) {
             // Data for a task that is gone (aborted, or failed early): dropped, as RFC 7143 allows.
             return;
+        }
+        if (t.discardDataOut) {
+            return; // data for a command that takes none (see onScsiCommand)
         }
         if (!t.write || t.executing) {
             protocolError("Data-Out for a task that is not receiving data (ITT 0x" + Integer.toHexString(d.itt()) + ")");
@@ -1099,7 +1097,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        int edtl = t.expectedLength;
+        // Data-in goes only to a command flagged R: without it none is sent, and the residual says so
+        int edtl = t.dataIn != null && !t.read ? 0 : t.expectedLength;
         boolean good = t.status == ScsiStatus.GOOD && t.sense == null;
         int tl = t.transferLength;
         boolean overflow = false;

@@ -43,6 +43,7 @@ final class IscsiTask implements ScsiTask, Runnable {
     int outstandingR2ts;
     boolean executing;       // handed to the SCSI engine
     int reservedWrite;       // write-buffer bytes reserved for this task (released when it is recycled)
+    boolean discardDataOut;  // W was set on a command that takes no data: its Data-Out is dropped
 
     // outcome (written by complete(), read on the event loop)
     int status;
@@ -98,6 +99,7 @@ final class IscsiTask implements ScsiTask, Runnable {
             s.active = false;
         }
         executing = false;
+        discardDataOut = false;
         stats = null;
         aborted = false;
         abortWaiter = null;
