@@ -57,6 +57,10 @@ final class GatewayOptions {
             description = "Write data the whole gateway may hold (default: half the JVM's direct memory, -XX:MaxDirectMemorySize or -Xmx).")
     String maxWriteBuffer;
 
+    @Option(names = "--allow-target-reset",
+            description = "Let initiators TARGET WARM/COLD RESET (on the LUNs they see; a cold reset also drops every session of the target). Refused by default.")
+    boolean allowTargetReset;
+
     PortalLimits limits() {
         return new PortalLimits(maxSessions, maxSessionsPerTarget, maxSessionsPerInitiator, maxLoginConnections,
                 Sizes.parse(maxWriteBufferPerConnection),
@@ -73,6 +77,6 @@ final class GatewayOptions {
 
     ConnectionSettings connectionSettings() {
         return ConnectionSettings.defaults().withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout))
-                .withLimits(limits());
+                .withLimits(limits()).withTargetReset(allowTargetReset);
     }
 }

@@ -91,7 +91,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private static final int TMF_NO_LUN = 2;
     private static final int TMF_REASSIGN_UNSUPPORTED = 4;
     private static final int TMF_UNSUPPORTED = 5;
-    private static final int TMF_REJECTED = 255;
+    private static final int TMF_AUTHORIZATION_FAILED = 6;
 
     private enum State { LOGIN, FULL_FEATURE, LOGGING_OUT, CLOSED }
 
@@ -1227,12 +1227,32 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 finishOrWait(w);
             }
             case TMF_TARGET_WARM_RESET, TMF_TARGET_COLD_RESET -> {
-                // Refused, as LIO does by default: a target reset resets LUNs other hosts use (and a cold
-                // reset drops their sessions), which no single initiator of a shared target may decide.
-                // Initiators escalate to LUN RESET and session reinstatement, which stay per nexus.
-                log.info("{}: refused TARGET {} RESET from {}", target.name(),
-                        function == TMF_TARGET_COLD_RESET ? "COLD" : "WARM", WireText.escape(nexus.initiatorName()));
-                tmfResponse(r.itt(), TMF_REJECTED);
+                if (!settings.allowTargetReset()) {
+                    // Refused unless the operator allows it (--allow-target-reset), with "Function authorization
+                    // failed" as LIO answers: a target reset acts on LUNs other hosts use (and a cold reset drops
+                    // their sessions), which no single initiator of a shared target may decide. Initiators
+                    // escalate to LUN RESET and session reinstatement, which stay per nexus.
+                    log.info("{}: refused TARGET {} RESET from {}", target.name(),
+                            function == TMF_TARGET_COLD_RESET ? "COLD" : "WARM", WireText.escape(nexus.initiatorName()));
+                    tmfResponse(r.itt(), TMF_AUTHORIZATION_FAILED);
+                    return;
+                }
+                TmfWait w = new TmfWait(r.itt(), TMF_COMPLETE);
+                for (IscsiTask t : new ArrayList<>(tasks.values())) {
+                    if (!t.aborted) {
+                        abort(t, w);
+                    }
+                }
+                if (scsi != null) {
+                    scsi.targetReset(nexus); // only the LUNs this nexus sees
+                }
+                if (function == TMF_TARGET_COLD_RESET) {
+                    // The response goes out, then every session of the target is dropped.
+                    ctx.writeAndFlush(new TaskManagementResponse(TMF_COMPLETE, r.itt(), statSN++, expCmdSN,
+                            maxCmdSN())).addListener(f -> sessions.closeTarget(target.name()));
+                    return;
+                }
+                finishOrWait(w);
             }
             case TMF_CLEAR_ACA -> tmfResponse(r.itt(), TMF_UNSUPPORTED);
             case TMF_TASK_REASSIGN -> tmfResponse(r.itt(), TMF_REASSIGN_UNSUPPORTED);

@@ -38,11 +38,12 @@ class IscsiLimitsTest {
     IscsiServer server;
     InetSocketAddress address;
     MemoryBlockDevice device;
+    ScsiTarget scsi;
     final List<TestInitiator> clients = new ArrayList<>();
 
     void start(ConnectionSettings settings) throws Exception {
         device = new MemoryBlockDevice(64L << 20, 512, "memory:limits");
-        ScsiTarget scsi = new ScsiTarget();
+        scsi = new ScsiTarget();
         scsi.addLun(LogicalUnits.create(0, device));
         TargetRegistry targets = new TargetRegistry();
         targets.put(new TargetEntry(new LoginTarget(TARGET, null, 1, null, null, i -> true), scsi));
@@ -284,5 +285,25 @@ class IscsiLimitsTest {
         assertThat(tryLogin(INITIATOR + "2", 1, false)).isNull();
         idle2.close();
         await().atMost(Duration.ofSeconds(5)).until(() -> server.budget().loggingIn() == 0);
+    }
+
+    @Test
+    void anAllowedTargetResetResetsOnlyTheLunsTheSenderSees() throws Exception {
+        start(ConnectionSettings.defaults().withTargetReset(true));
+        MemoryBlockDevice hidden = new MemoryBlockDevice(1L << 20, 512, "memory:hidden");
+        try {
+            scsi.addLun(LogicalUnits.create(1, hidden));
+            scsi.setMasking((initiator, lun) -> lun == 0 || !initiator.equals(INITIATOR));
+            TestInitiator sender = loggedIn(INITIATOR, 0x23d000000001L, Map.of());
+            TestInitiator other = loggedIn(INITIATOR + "2", 0x23d000000002L, Map.of());
+            assertThat(IscsiSessionTest.turLun1(other)).isEqualTo(0x062900); // LUN 1's power-on UA
+
+            assertThat(IscsiSessionTest.tmf(sender, 6, 0).response()).as("TARGET WARM RESET").isZero();
+            // LUN 0, which both see, was reset; LUN 1, masked from the sender, was not
+            IscsiSessionTest.expectUnitAttention(other, 0x062903);
+            assertThat(IscsiSessionTest.turLun1(other)).isZero();
+        } finally {
+            hidden.close();
+        }
     }
 }

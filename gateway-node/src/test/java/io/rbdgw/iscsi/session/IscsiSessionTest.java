@@ -389,8 +389,9 @@ class IscsiSessionTest {
         other.login(TestInitiator.normalKeys(INITIATOR + "2", TARGET));
         clearPowerOnUa(other);
 
-        assertThat(tmf(c, 6, 0).response()).as("TARGET WARM RESET").isEqualTo(255); // FUNCTION REJECTED
-        assertThat(tmf(c, 7, 0).response()).as("TARGET COLD RESET").isEqualTo(255);
+        // Function authorization failed, as LIO answers
+        assertThat(tmf(c, 6, 0).response()).as("TARGET WARM RESET").isEqualTo(6);
+        assertThat(tmf(c, 7, 0).response()).as("TARGET COLD RESET").isEqualTo(6);
 
         // the other host keeps its session and sees no reset
         assertThat(other.poll(200)).isNull();
