@@ -490,10 +490,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /**
-     * Creates the session; returns its TSIH, or 0 when a session limit refuses it (the login response with
-     * the status is sent and the connection closes). Discovery sessions get a TSIH too.
-     */
+    /** This connection is no longer in the login phase: it leaves the gateway's count of them. */
     private void loginDone() {
         if (loggingIn) {
             loggingIn = false;
@@ -501,6 +498,10 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Creates the session; returns its TSIH, or 0 when a session limit refuses it (the login response with
+     * the status is sent and the connection closes). Discovery sessions get a TSIH too.
+     */
     private int enterFullFeaturePhase(LoginRequest req) {
         String targetName = params.discovery() ? "" : params.target().name();
         SessionRegistry.SessionKey key = new SessionRegistry.SessionKey(params.initiatorName(), isid, targetName);
@@ -1232,8 +1233,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                     // failed" as LIO answers: a target reset acts on LUNs other hosts use (and a cold reset drops
                     // their sessions), which no single initiator of a shared target may decide. Initiators
                     // escalate to LUN RESET and session reinstatement, which stay per nexus.
-                    log.info("{}: refused TARGET {} RESET from {}", target.name(),
-                            function == TMF_TARGET_COLD_RESET ? "COLD" : "WARM", WireText.escape(nexus.initiatorName()));
+                    log.info("{}: refused TARGET {} RESET from {}", target != null ? target.name() : "(removed target)",
+                            function == TMF_TARGET_COLD_RESET ? "COLD" : "WARM", WireText.escape(params.initiatorName()));
                     tmfResponse(r.itt(), TMF_AUTHORIZATION_FAILED);
                     return;
                 }
