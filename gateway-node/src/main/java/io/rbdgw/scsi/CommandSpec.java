@@ -16,9 +16,17 @@ package io.rbdgw.scsi;
  * @param nominalTimeout nominal command processing timeout in seconds (0: not specified)
  * @param recommendedTimeout recommended command timeout in seconds (0: not specified)
  * @param handler        the implementation
+ * @param direction      which way its data goes: {@link #NO_DATA}, {@link #DATA_IN} or {@link #DATA_OUT}
  */
 public record CommandSpec(int opcode, int serviceAction, String name, byte[] usage, boolean uaExempt,
-                          int nominalTimeout, int recommendedTimeout, CommandHandler handler) {
+                          int nominalTimeout, int recommendedTimeout, CommandHandler handler, int direction) {
+
+    /** Moves no data (TEST UNIT READY, SYNCHRONIZE CACHE, ...). */
+    public static final int NO_DATA = 0;
+    /** Returns data to the initiator and never takes any (READ, INQUIRY, ...). */
+    public static final int DATA_IN = 1;
+    /** May take data from the initiator and never returns any (WRITE, UNMAP, VERIFY, ...). */
+    public static final int DATA_OUT = 2;
 
     public int cdbLength() {
         return usage.length;

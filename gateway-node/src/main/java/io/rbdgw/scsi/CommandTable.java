@@ -84,7 +84,7 @@ public final class CommandTable {
             throw new IllegalArgumentException("bad usage data for " + name);
         }
         CommandSpec spec = new CommandSpec(opcode, sa, name, u, uaExempt, timeout, timeout == 0 ? 0 : timeout * 2,
-                h);
+                h, direction(opcode));
         if (sa >= 0) {
             if (plain[opcode] != null) {
                 throw new IllegalArgumentException("opcode used with and without service action: " + name);
@@ -98,6 +98,20 @@ public final class CommandTable {
         }
         all.add(spec);
         return this;
+    }
+
+    /**
+     * The data direction of a supported opcode. Data-out: the commands whose handlers read the data-out
+     * (VERIFY with BYTCHK, WRITE SAME, MODE SELECT, PERSISTENT RESERVE OUT, EXTENDED COPY included); no
+     * data: the ones that only act; data-in: all others.
+     */
+    private static int direction(int opcode) {
+        return switch (opcode) {
+            case 0x0A, 0x2A, 0x2E, 0x2F, 0xAA, 0xAE, 0xAF, 0x8A, 0x8E, 0x8F, 0x89, 0x9C, 0x41, 0x93, 0x42, 0x15,
+                 0x55, 0x5F, 0x83 -> CommandSpec.DATA_OUT;
+            case 0x00, 0x16, 0x17, 0x1B, 0x1E, 0x34, 0x90, 0x35, 0x91, 0x56, 0x57 -> CommandSpec.NO_DATA;
+            default -> CommandSpec.DATA_IN;
+        };
     }
 
     private CommandTable add(int opcode, String name, CommandHandler h, int... usage) {

@@ -73,7 +73,7 @@ public final class LogicalUnit implements AutoCloseable {
         this.targetPortGroups = Objects.requireNonNull(targetPortGroups, "targetPortGroups");
         long[] self = {lun};
         this.reportedLuns = () -> self;
-        this.luResolver = (high, low) -> identity.naaHigh() == high && identity.naaLow() == low ? this : null;
+        this.luResolver = (nexus, high, low) -> identity.naaHigh() == high && identity.naaLow() == low ? this : null;
     }
 
     /** Identity from the device's {@link DeviceInfo#identity()}, one Active/Optimized group per port. */

@@ -42,8 +42,8 @@ public final class ScsiTarget {
             });
             return;
         }
-        LogicalUnit lu = luns.get(task.lun());
-        if (lu != null && masking.visible(task.nexus().initiatorName(), task.lun())) {
+        LogicalUnit lu = visibleLun(task.nexus(), task.lun());
+        if (lu != null) {
             task.executingOn(lu);
             lu.execute(task);
             return;
@@ -92,19 +92,33 @@ public final class ScsiTarget {
         return lu;
     }
 
-    /** The logical unit with this NAA designator, or null (EXTENDED COPY target descriptors). */
-    public LogicalUnit byNaa(long naaHigh, long naaLow) {
+    /**
+     * The logical unit with this NAA designator that {@code by} may see, or null (EXTENDED COPY target
+     * descriptors). A masked unit is not found: to the nexus it does not exist.
+     */
+    public LogicalUnit byNaa(ItNexus by, long naaHigh, long naaLow) {
+        LunMasking m = masking;
         for (LogicalUnit lu : luns.values()) {
             LuIdentity id = lu.identity();
             if (id.naaHigh() == naaHigh && id.naaLow() == naaLow) {
-                return lu;
+                return m.visible(by.initiatorName(), lu.lun()) ? lu : null;
             }
         }
         return null;
     }
 
+    /** The logical unit at {@code lun} whatever the masking (management and tests), or null. */
     public LogicalUnit lun(long lun) {
         return luns.get(lun);
+    }
+
+    /**
+     * The logical unit at {@code lun} if {@code by} may see it, else null: what anything a nexus names
+     * by LUN (commands, task management) must use, so a masked LUN behaves as a missing one.
+     */
+    public LogicalUnit visibleLun(ItNexus by, long lun) {
+        LogicalUnit lu = luns.get(lun);
+        return lu != null && masking.visible(by.initiatorName(), lun) ? lu : null;
     }
 
     /**
@@ -130,15 +144,23 @@ public final class ScsiTarget {
 
     /** LOGICAL UNIT RESET task management function (ignored for a LUN masked from {@code by}). */
     public void lunReset(long lun, ItNexus by) {
-        LogicalUnit lu = luns.get(lun);
-        if (lu != null && (by == null || masking.visible(by.initiatorName(), lun))) {
+        LogicalUnit lu = by == null ? luns.get(lun) : visibleLun(by, lun);
+        if (lu != null) {
             lu.reset(by);
         }
     }
 
-    /** TARGET WARM/COLD RESET: every logical unit is reset. */
+    /**
+     * A target reset on behalf of {@code by}: every logical unit {@code by} sees is reset, never one
+     * masked from it. (The iSCSI layer refuses TARGET WARM/COLD RESET from initiators altogether.)
+     */
     public void targetReset(ItNexus by) {
-        luns.values().forEach(lu -> lu.reset(by));
+        LunMasking m = masking;
+        luns.values().forEach(lu -> {
+            if (m.visible(by.initiatorName(), lu.lun())) {
+                lu.reset(by);
+            }
+        });
     }
 
     /** The LUN masking in force. */

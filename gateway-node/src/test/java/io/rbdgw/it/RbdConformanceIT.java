@@ -21,7 +21,7 @@ class RbdConformanceIT {
         ConformanceSuite suite = new ConformanceSuite("conformance-rbd", "a 1 GiB RBD image LUN");
         String image = TestCluster.createImage("rbdconf", "1G");
         Map<String, String> results;
-        try (GatewayProcess gw = GatewayProcess.rbd(dir.resolve("data"), image)) {
+        try (GatewayProcess gw = GatewayProcess.rbd(dir.resolve("data"), image, "--allow-target-reset")) {
             results = suite.run(gw);
         } finally {
             TestCluster.removeImage(image);

@@ -42,6 +42,8 @@ public final class ApiClient {
                 : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
+    private volatile java.net.http.HttpHeaders lastHeaders;
+
     public ObjectMapper mapper() {
         return mapper;
     }
@@ -49,6 +51,12 @@ public final class ApiClient {
     /** Encodes one path segment (IQNs contain ':' which is fine, but be safe with anything else). */
     public static String seg(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%3A", ":");
+    }
+
+    /** A header of the last response, or null. */
+    public String lastHeader(String name) {
+        java.net.http.HttpHeaders h = lastHeaders;
+        return h == null ? null : h.firstValue(name).orElse(null);
     }
 
     public JsonNode get(String path) throws ApiError {
@@ -84,6 +92,7 @@ public final class ApiClient {
                 req.method(method, HttpRequest.BodyPublishers.noBody());
             }
             HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            lastHeaders = r.headers();
             JsonNode json = r.body() == null || r.body().isBlank() ? MissingNode.getInstance() : parse(r.body());
             if (r.statusCode() >= 400) {
                 String msg = json.path("message").asText(null);

@@ -129,7 +129,7 @@ public final class RbdgwCli {
             for (JsonNode n : list) {
                 String[] r = new String[columns.length];
                 for (int i = 0; i < columns.length; i++) {
-                    r[i] = text(n.at(columns[i].startsWith("/") ? columns[i] : "/" + columns[i]));
+                    r[i] = printable(text(n.at(columns[i].startsWith("/") ? columns[i] : "/" + columns[i])));
                 }
                 rows.add(r);
             }
@@ -162,6 +162,34 @@ public final class RbdgwCli {
                 return;
             }
             out().println(what + " (epoch " + n.path("epoch").asText() + ")");
+        }
+
+        /** {@code s} with control characters as {@code \xNN}: table cells may hold what initiators sent. */
+        static String printable(String s) {
+            StringBuilder b = null;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                boolean control = c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0) || c == '\u2028' || c == '\u2029';
+                if (control && b == null) {
+                    b = new StringBuilder(s.length() + 8).append(s, 0, i);
+                }
+                if (b != null) {
+                    if (control) {
+                        b.append(String.format("\\x%02x", (int) c & 0xff));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+            return b == null ? s : b.toString();
+        }
+
+        /** After a session table: says when gateways had more sessions than they list (at most 256 each). */
+        void truncationNote(ApiClient api) {
+            if (!root().json && "true".equals(api.lastHeader("X-Sessions-Truncated"))) {
+                out().println("(" + api.lastHeader("X-Sessions-Total")
+                        + " sessions in all: a gateway lists at most 256 of its sessions)");
+            }
         }
 
         static String text(JsonNode v) {
@@ -829,6 +857,7 @@ public final class RbdgwCli {
 
             void call(ApiClient api) throws Exception {
                 table(api.get("/api/gateways/" + ApiClient.seg(name) + "/sessions"), "target", "initiator", "isid", "tsih", "connections");
+                truncationNote(api);
             }
         }
     }
@@ -883,6 +912,7 @@ public final class RbdgwCli {
 
         void call(ApiClient api) throws Exception {
             table(api.get(query("/api/sessions", "target", target, "initiator", initiator)), "gateway", "target", "initiator", "isid", "tsih", "connections");
+            truncationNote(api);
         }
     }
 

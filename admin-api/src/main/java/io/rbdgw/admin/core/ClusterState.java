@@ -65,29 +65,60 @@ public final class ClusterState {
         return membership.states();
     }
 
+    /**
+     * Sessions as gateways published them: a gateway lists at most 256 and counts them all, so {@code total} may
+     * be more than {@code listed} holds.
+     */
+    public record Sessions(List<SessionInfo> listed, long total) {
+        /** Whether some sessions exist that are not listed. */
+        public boolean truncated() {
+            return total > listed.size();
+        }
+    }
+
     /** The sessions gateway {@code name} published; empty if it publishes none. */
     public List<SessionInfo> sessions(String name) {
+        return sessionsOf(name).listed();
+    }
+
+    /** Every gateway's sessions, with their total. */
+    public Sessions allSessions() {
+        List<SessionInfo> out = new ArrayList<>();
+        long total = 0;
+        for (String name : gateways().keySet()) {
+            Sessions s = sessionsOf(name);
+            out.addAll(s.listed());
+            total += s.total();
+        }
+        return new Sessions(out, total);
+    }
+
+    /** The sessions gateway {@code name} published and how many it has in all. */
+    public Sessions sessionsOf(String name) {
         String path = store.layout().status(name);
         byte[] data;
         try {
             data = store.client().getData().forPath(path);
         } catch (KeeperException.NoNodeException e) {
-            return List.of();
+            return new Sessions(List.of(), 0);
         } catch (Exception e) {
             throw new ConfigStoreException("cannot read " + path + ": " + e, e);
         }
         List<SessionInfo> out = new ArrayList<>();
+        long total;
         try {
-            JsonNode sessions = mapper.readTree(data).path("sessions");
+            JsonNode status = mapper.readTree(data);
+            JsonNode sessions = status.path("sessions");
             if (sessions.isArray()) {
                 for (JsonNode s : sessions) {
                     out.add(mapper.treeToValue(s, SessionInfo.class).withGateway(name));
                 }
             }
+            total = Math.max(out.size(), status.path("sessionCount").asLong(0)); // absent: older gateways
         } catch (java.io.IOException e) {
             throw new ConfigStoreException("gateway " + name + " published an unreadable status: " + e.getMessage(), e);
         }
-        return out;
+        return new Sessions(out, total);
     }
 
     /** Every gateway's sessions. */

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -23,6 +25,8 @@ public final class DiskImages {
     /** A snapshot of an RBD image. */
     public record Snapshot(String name, long size) {
     }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final CephAccess ceph;
     private final Path dataDir;
@@ -68,8 +72,26 @@ public final class DiskImages {
         return dataDir.resolve(Names.name("pool", pool)).resolve(Names.name("image", image) + ".img");
     }
 
-    /** Creates the image or file (refusing to overwrite one) and returns the disk describing it. */
+    /**
+     * A fresh device identity: 128 random bits. The NAA designator and serial derive from the seed, and one
+     * derived from the guessable {@code pool/image} lets an initiator name a unit it cannot see (EXTENDED COPY
+     * target descriptors); a random one is as good as unknown to anybody the unit is masked from.
+     */
+    public static String randomWwnSeed() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    /**
+     * Creates the image or file (refusing to overwrite one) and returns the disk describing it. A new disk without
+     * a {@code wwnSeed} gets a {@link #randomWwnSeed random} one, stored with it, so its identity is unguessable
+     * and stable.
+     */
     public Disk create(String pool, String image, long size, Backstore backstore, String wwnSeed) {
+        if (wwnSeed == null || wwnSeed.isBlank()) {
+            wwnSeed = randomWwnSeed();
+        }
         if (backstore == Backstore.MEMORY) {
             return new Disk(pool, image, size, wwnSeed, Backstore.MEMORY, null); // nothing to create
         }

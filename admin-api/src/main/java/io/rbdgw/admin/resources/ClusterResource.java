@@ -148,16 +148,21 @@ public final class ClusterResource {
 
     // ---- sessions ----------------------------------------------------------------------------------------
 
-    /** Sessions on every gateway, optionally only those of one target and/or initiator. */
+    /**
+     * Sessions on every gateway, optionally only those of one target and/or initiator. A gateway lists at most
+     * 256 of its sessions: {@code X-Sessions-Total} counts them all (before filtering) and
+     * {@code X-Sessions-Truncated: true} says some are not listed.
+     */
     @GET
     @Path("sessions")
     public Response sessions(@QueryParam("target") String target, @QueryParam("initiator") String initiator) {
         long epoch = config.epoch();
-        List<SessionInfo> all = cluster.sessions().stream()
+        io.rbdgw.admin.core.ClusterState.Sessions all = cluster.allSessions();
+        List<SessionInfo> listed = all.listed().stream()
                 .filter(s -> target == null || target.equals(s.target()))
                 .filter(s -> initiator == null || initiator.equals(s.initiator()))
                 .toList();
-        return Http.ok(epoch, all);
+        return Http.withSessionTotals(Http.ok(epoch, listed), all);
     }
 
     private static Setting setting404(String key) {

@@ -3,7 +3,6 @@ package io.rbdgw.admin.resources;
 import io.rbdgw.admin.api.GatewayRequest;
 import io.rbdgw.admin.api.DrainView;
 import io.rbdgw.admin.api.GatewayView;
-import io.rbdgw.admin.api.SessionInfo;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
@@ -128,8 +127,8 @@ public final class GatewaysResource {
         if (c.gateway(name).isEmpty() && !cluster.gateways().containsKey(name)) {
             throw ApiException.notFound("no gateway " + name);
         }
-        List<SessionInfo> s = cluster.sessions(name);
-        return Http.ok(c.epoch(), s);
+        io.rbdgw.admin.core.ClusterState.Sessions s = cluster.sessionsOf(name);
+        return Http.withSessionTotals(Http.ok(c.epoch(), s.listed()), s);
     }
 
     /** Whether {@code name} is draining and what it still owns. */

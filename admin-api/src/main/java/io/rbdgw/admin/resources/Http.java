@@ -20,6 +20,12 @@ final class Http {
         return Response.ok(entity).tag(tag(epoch)).build();
     }
 
+    /** Session lists carry how many sessions there are in all, and whether some are not listed. */
+    static Response withSessionTotals(Response r, io.rbdgw.admin.core.ClusterState.Sessions s) {
+        return Response.fromResponse(r).header("X-Sessions-Total", s.total())
+                .header("X-Sessions-Truncated", s.truncated()).build();
+    }
+
     static <T> Response changed(long epoch, T value) {
         return Response.ok(new Changed<>(epoch, value)).tag(tag(epoch)).build();
     }

@@ -353,6 +353,22 @@ class ResourcesTest {
         }
     }
 
+    @Test
+    void aCreatedDiskGetsARandomIdentityThatIsStored() {
+        JsonNode d1 = json(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "1M", "backstore", "file")));
+        JsonNode d2 = json(post("/api/disks", Map.of("pool", "local", "image", "d2", "size", "1M", "backstore", "file")));
+        String seed = d1.at("/value/wwnSeed").asText();
+        assertThat(seed).matches("[0-9a-f]{32}").isNotEqualTo(d2.at("/value/wwnSeed").asText());
+        // stored with the disk: a fresh store on the same ZooKeeper (a restarted admin API or gateway) reads it back
+        ConfigStore restarted = new ConfigStore(TestZk.client(), STORE.layout().root());
+        assertThat(restarted.read().disk("local/d1").orElseThrow().wwnSeed()).isEqualTo(seed);
+        assertThat(json(at("/api/disks/local/d1").get()).at("/wwnSeed").asText()).isEqualTo(seed);
+        // a seed given is kept
+        JsonNode given = json(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1M", "backstore", "file",
+                "wwnSeed", "mine")));
+        assertThat(given.at("/value/wwnSeed").asText()).isEqualTo("mine");
+    }
+
     // ---- gateways, epoch, sessions ----------------------------------------------------------------------
 
     @Test
@@ -411,6 +427,40 @@ class ResourcesTest {
         ok(at("/api/gateways/gw-b").delete(), 200);
         expect(at("/api/gateways/gw-b").delete(), 404, "no gateway");
         assertThat(json(at("/api/gateways").get()).findValuesAsText("name")).containsExactly("gw-a");
+    }
+
+    @Test
+    void aGatewayWithThousandsOfSessionsListsSomeAndCountsAll() throws Exception {
+        ok(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1"))), 201);
+        List<GatewayStatus.Session> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 3200; i++) {
+            many.add(new GatewayStatus.Session(T, I1, String.format("%012x", i), i + 1,
+                    List.of("10.0.0.1:3260 <- 10.1.0.1:" + (10000 + i)), 1000L + i));
+        }
+        try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
+                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0))) {
+            m.start();
+            assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
+            m.reportSessions(many);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            byte[] doc = STORE.client().getData().forPath(STORE.layout().status("gw-a"));
+            assertThat(doc.length).as("status document bytes").isLessThan(100 << 10);
+
+            for (String path : List.of("/api/gateways/gw-a/sessions", "/api/sessions")) {
+                Response r = at(path).get();
+                assertThat(r.getHeaderString("X-Sessions-Total")).as(path).isEqualTo("3200");
+                assertThat(r.getHeaderString("X-Sessions-Truncated")).as(path).isEqualTo("true");
+                assertThat(json(r)).as(path).hasSize(GatewayStatus.MAX_LISTED_SESSIONS);
+            }
+            m.reportSessions(many.subList(0, 2));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            Response r = at("/api/sessions").get();
+            assertThat(r.getHeaderString("X-Sessions-Total")).isEqualTo("2");
+            assertThat(r.getHeaderString("X-Sessions-Truncated")).isEqualTo("false");
+            assertThat(json(r)).hasSize(2);
+        } finally {
+            STORE.client().delete().forPath(STORE.layout().status("gw-a"));
+        }
     }
 
     // ---- ALUA, drain, failover history ---------------------------------------------------------------------

@@ -3,6 +3,7 @@ package io.rbdgw.iscsi.login;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.rbdgw.iscsi.pdu.WireText;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -258,6 +259,12 @@ public final class LoginNegotiator {
         if (initiatorName == null || initiatorName.isEmpty()) {
             return LoginStatus.MISSING_PARAMETER;
         }
+        if (!IscsiNames.valid(initiatorName)) {
+            // present but malformed: 02/00 (RFC 7143 section 11.13.5: 0207 is for a missing key). The name
+            // would otherwise reach logs, the nexus and the sessions view with whatever bytes it carries.
+            initiatorName = null;
+            return LoginStatus.INITIATOR_ERROR;
+        }
         if (sessionType == null || sessionType.equals("Normal")) {
             discovery = false;
         } else if (sessionType.equals("Discovery")) {
@@ -319,7 +326,7 @@ public final class LoginNegotiator {
                 case "SessionType":
                     continue; // handled with the first request
                 case "InitiatorAlias":
-                    initiatorAlias = value;
+                    initiatorAlias = WireText.escape(value); // free text, shown to operators: made printable
                     continue;
                 case "AuthMethod":
                 case "CHAP_A":

@@ -14,6 +14,9 @@ import io.rbdgw.iscsi.login.TargetParameters;
  * @param nopInTimeout        how long the initiator has to answer a ping before the connection is dropped
  * @param loginTimeout        how long a connection may stay in the login phase
  * @param relativeTargetPort  relative target port id reported for this portal group
+ * @param limits              sessions, logins and write data the gateway accepts at most
+ * @param allowTargetReset    whether initiators may TARGET WARM/COLD RESET (refused by default: a target reset
+ *                            acts on every host of the target)
  */
 public record ConnectionSettings(
         TargetParameters parameters,
@@ -22,15 +25,33 @@ public record ConnectionSettings(
         Duration nopInInterval,
         Duration nopInTimeout,
         Duration loginTimeout,
-        int relativeTargetPort) {
+        int relativeTargetPort,
+        PortalLimits limits,
+        boolean allowTargetReset) {
 
     public static ConnectionSettings defaults() {
         return new ConnectionSettings(TargetParameters.defaults(), 128, 16 << 20,
-                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(15), 1);
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(15), 1, PortalLimits.defaults(),
+                false);
     }
 
     public ConnectionSettings withNopIn(Duration interval, Duration timeout) {
         return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, interval, timeout, loginTimeout,
-                relativeTargetPort);
+                relativeTargetPort, limits, allowTargetReset);
+    }
+
+    public ConnectionSettings withLimits(PortalLimits newLimits) {
+        return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, nopInInterval, nopInTimeout,
+                loginTimeout, relativeTargetPort, newLimits, allowTargetReset);
+    }
+
+    public ConnectionSettings withCommandWindow(int window) {
+        return new ConnectionSettings(parameters, window, maxWriteBytes, nopInInterval, nopInTimeout, loginTimeout,
+                relativeTargetPort, limits, allowTargetReset);
+    }
+
+    public ConnectionSettings withTargetReset(boolean allow) {
+        return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, nopInInterval, nopInTimeout,
+                loginTimeout, relativeTargetPort, limits, allow);
     }
 }

@@ -51,6 +51,9 @@ import io.rbdgw.iscsi.pdu.TaskManagementRequest;
 import io.rbdgw.iscsi.pdu.TaskManagementResponse;
 import io.rbdgw.iscsi.pdu.TextRequest;
 import io.rbdgw.iscsi.pdu.TextResponse;
+import io.rbdgw.iscsi.pdu.WireText;
+import io.rbdgw.scsi.CommandSpec;
+import io.rbdgw.scsi.CommandTable;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTarget;
@@ -88,12 +91,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private static final int TMF_NO_LUN = 2;
     private static final int TMF_REASSIGN_UNSUPPORTED = 4;
     private static final int TMF_UNSUPPORTED = 5;
+    private static final int TMF_AUTHORIZATION_FAILED = 6;
 
     private enum State { LOGIN, FULL_FEATURE, LOGGING_OUT, CLOSED }
 
     private final TargetRegistry targets;
     private final SessionRegistry sessions;
     private final ConnectionSettings settings;
+    private final GatewayBudget budget;
     private final IscsiPduDecoder decoder;
     private final IscsiPduEncoder encoder;
 
@@ -118,6 +123,10 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<IscsiTask> freeTasks = new ArrayDeque<>();
     private final List<TmfWait> tmfWaits = new ArrayList<>(2);
     private int nextTtt = 1;
+    /** Write-buffer bytes reserved by this connection's tasks (see {@link GatewayBudget}). */
+    private long heldWriteBytes;
+    /** Counted in the gateway's connections logging in. */
+    private boolean loggingIn;
 
     private boolean reading;
     private boolean flushPending;
@@ -141,10 +150,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private LogoutRequest pendingLogout;
 
     public IscsiConnection(TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings,
-                           IscsiPduDecoder decoder, IscsiPduEncoder encoder) {
+                           GatewayBudget budget, IscsiPduDecoder decoder, IscsiPduEncoder encoder) {
         this.targets = targets;
         this.sessions = sessions;
         this.settings = settings;
+        this.budget = budget;
         this.decoder = decoder;
         this.encoder = encoder;
     }
@@ -193,6 +203,17 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         lastReadNanos = System.nanoTime();
+        if (!budget.loginStarted()) {
+            // Unauthenticated connections are bounded: a flood of them must not use up file descriptors,
+            // memory and login timers. Debug only: under a flood a line per connection would flood the log.
+            log.debug("{}: closing: {} connections are logging in already", ctx.channel().remoteAddress(),
+                    settings.limits().maxLoginConnections());
+            state = State.CLOSED;
+            stats.loginFailed(LoginStatus.OUT_OF_RESOURCES.statusClass(), LoginStatus.OUT_OF_RESOURCES.statusDetail());
+            ctx.close();
+            return;
+        }
+        loggingIn = true;
         loginTimer = ctx.executor().schedule(() -> {
             if (state == State.LOGIN) {
                 log.warn("{}: login not completed within {}, dropping the connection",
@@ -267,6 +288,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State was = state;
         state = State.CLOSED;
+        loginDone();
         if (loginTimer != null) {
             loginTimer.cancel(false);
         }
@@ -288,7 +310,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             if (scsi != null && nexus != null) {
                 scsi.nexusLost(nexus, this);
             }
-            log.info("session closed: initiator {} target {} from {}", params.initiatorName(),
+            log.info("session closed: initiator {} target {} from {}", WireText.escape(params.initiatorName()),
                     target != null ? target.name() : "(discovery)", ctx.channel().remoteAddress());
         }
         ctx.fireChannelInactive();
@@ -436,7 +458,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         int respTsih = 0;
         if (out.complete()) {
             params = negotiator.result();
-            respTsih = enterFullFeaturePhase();
+            respTsih = enterFullFeaturePhase(req);
+            if (respTsih == 0) {
+                out.data().release(); // refused by a session limit: the keys are not sent
+                return;
+            }
         }
         LoginResponse resp = new LoginResponse(out.transit(), out.cont(), out.csg(), out.nsg(), 0, 0, isid,
                 respTsih, req.itt(), statSN, expCmdSN, maxCmdSN(), 0, 0, out.data());
@@ -464,20 +490,42 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** Creates the session; returns its TSIH (0 for... never: discovery sessions get one too). */
-    private int enterFullFeaturePhase() {
+    /** This connection is no longer in the login phase: it leaves the gateway's count of them. */
+    private void loginDone() {
+        if (loggingIn) {
+            loggingIn = false;
+            budget.loginEnded();
+        }
+    }
+
+    /**
+     * Creates the session; returns its TSIH, or 0 when a session limit refuses it (the login response with
+     * the status is sent and the connection closes). Discovery sessions get a TSIH too.
+     */
+    private int enterFullFeaturePhase(LoginRequest req) {
+        String targetName = params.discovery() ? "" : params.target().name();
+        SessionRegistry.SessionKey key = new SessionRegistry.SessionKey(params.initiatorName(), isid, targetName);
+        loginAtMillis = System.currentTimeMillis();
+        SessionRegistry.Registration reg = sessions.register(key, this, settings.limits());
+        if (reg.refused() != null) {
+            log.warn("{}: login of {} to {} refused: session limit reached (per initiator {}, per target {}, "
+                    + "gateway {})", ctx.channel().remoteAddress(), WireText.escape(params.initiatorName()),
+                    params.discovery() ? "(discovery)" : WireText.escape(targetName),
+                    settings.limits().maxSessionsPerInitiator(), settings.limits().maxSessionsPerTarget(),
+                    settings.limits().maxSessions());
+            loginFailure(req, reg.refused());
+            return 0;
+        }
         state = State.FULL_FEATURE;
+        loginDone();
         if (loginTimer != null) {
             loginTimer.cancel(false);
         }
-        String targetName = params.discovery() ? "" : params.target().name();
-        sessionKey = new SessionRegistry.SessionKey(params.initiatorName(), isid, targetName);
-        IscsiConnection[] replaced = new IscsiConnection[1];
-        loginAtMillis = System.currentTimeMillis();
-        tsih = sessions.register(sessionKey, this, replaced);
-        if (replaced[0] != null && replaced[0] != this) {
+        sessionKey = key;
+        tsih = reg.tsih();
+        if (reg.replaced() != null && reg.replaced() != this) {
             // Session reinstatement (same initiator, ISID and target): the old session ends.
-            replaced[0].close("session reinstated by a new login");
+            reg.replaced().close("session reinstated by a new login");
         }
         if (!params.discovery()) {
             target = targets.find(targetName);
@@ -496,7 +544,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         pingTimer = ctx.executor().scheduleAtFixedRate(this::checkLiveness, periodMs, periodMs,
                 TimeUnit.MILLISECONDS);
         log.info("session up: initiator {} target {} from {} (tsih {}, header digest {}, data digest {})",
-                params.initiatorName(), params.discovery() ? "(discovery)" : targetName,
+                WireText.escape(params.initiatorName()), params.discovery() ? "(discovery)" : WireText.escape(targetName),
                 ctx.channel().remoteAddress(), tsih, params.headerDigest(), params.dataDigest());
         return tsih;
     }
@@ -726,6 +774,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             reject(RejectReason.TASK_IN_PROGRESS, null, false);
             return;
         }
+        if (c.immediate() && tasks.size() > settings.commandWindow()) {
+            // Immediate commands bypass CmdSN, not the queue: RFC 7143 4.2.2.1 only requires one immediate
+            // non-task-management request per connection to be taken beyond the window (hence the + 1).
+            // Refused with TASK SET FULL, the SCSI answer for a full task set (SAM-5 5.3): the initiator
+            // retries and lowers its queue depth.
+            taskSetFull(c);
+            return;
+        }
         IscsiTask t = obtainTask();
         t.itt = c.itt();
         t.rawLun = c.lun();
@@ -747,7 +803,17 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             protocolError("immediate data not allowed or too long (" + immLen + " bytes)");
             return;
         }
-        if (!c.write() || t.expectedLength == 0) {
+        if (c.write() && !takesDataOut(c)) {
+            // W on a command that takes no data (a READ flagged as a write): nothing is solicited or kept,
+            // immediate data goes with its PDU and unsolicited Data-Out is dropped; the command runs as what
+            // its CDB says. libiscsi's conformance suite (iSCSIResiduals.Read10Invalid) expects GOOD here, as
+            // LIO answers, so it is not refused; what it must not do is make the target buffer data for nothing.
+            t.write = false;
+            t.discardDataOut = true;
+            execute(t);
+            return;
+        }
+        if (!t.write || t.expectedLength == 0) {
             execute(t);
             return;
         }
@@ -755,6 +821,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             // Too large to buffer: refused at once, nothing solicited; unsolicited data that follows
             // finds no task and is dropped.
             finishWithoutExecuting(t, io.rbdgw.scsi.SenseData.invalidField(true, transferLengthByte(t.cdb), -1));
+            return;
+        }
+        if (!reserveWrite(t)) {
+            // Over the connection's or the gateway's write buffer: nothing is solicited, immediate data is
+            // dropped with the PDU and unsolicited Data-Out finds no task. Retryable for the initiator.
+            tasks.remove(t.itt);
+            recycle(t);
+            taskSetFull(c);
             return;
         }
         if (immLen == t.expectedLength) {
@@ -779,6 +853,44 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             t.nextR2tOffset = t.received;
             sendR2ts(t);
         }
+    }
+
+    /**
+     * Whether the command's CDB may take data-out (an unsupported one may: the SCSI engine answers it and the
+     * write budget bounds what it is sent). A table lookup, no allocation.
+     */
+    private static boolean takesDataOut(ScsiCommand c) {
+        CommandSpec spec = CommandTable.SBC.lookup(c.cdb());
+        return spec == null || spec.direction() == CommandSpec.DATA_OUT;
+    }
+
+    /**
+     * Reserves the task's whole expected length in this connection's and the gateway's write buffer: what
+     * the data-out of the write will hold until the device completes. Arithmetic and one atomic add.
+     */
+    private boolean reserveWrite(IscsiTask t) {
+        int len = t.expectedLength;
+        if (heldWriteBytes + len > settings.limits().writeBufferPerConnection() || !budget.reserveWrite(len)) {
+            return false;
+        }
+        heldWriteBytes += len;
+        t.reservedWrite = len;
+        return true;
+    }
+
+    private void releaseWrite(IscsiTask t) {
+        int len = t.reservedWrite;
+        if (len != 0) {
+            t.reservedWrite = 0;
+            heldWriteBytes -= len;
+            budget.releaseWrite(len);
+        }
+    }
+
+    /** TASK SET FULL for a command that got no task. */
+    private void taskSetFull(ScsiCommand c) {
+        send(new ScsiResponse(false, false, false, false, 0, ScsiStatus.TASK_SET_FULL, c.itt(), 0, statSN++,
+                expCmdSN, maxCmdSN(), 0, 0, 0, Unpooled.EMPTY_BUFFER));
     }
 
     /** Offset of the transfer-length byte in a write CDB, for the sense field pointer. */
@@ -837,6 +949,9 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         if (t == null) {
             // Data for a task that is gone (aborted, or failed early): dropped, as RFC 7143 allows.
             return;
+        }
+        if (t.discardDataOut) {
+            return; // data for a command that takes none (see onScsiCommand)
         }
         if (!t.write || t.executing) {
             protocolError("Data-Out for a task that is not receiving data (ITT 0x" + Integer.toHexString(d.itt()) + ")");
@@ -983,7 +1098,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        int edtl = t.expectedLength;
+        // Data-in goes only to a command flagged R: without it none is sent, and the residual says so
+        int edtl = t.dataIn != null && !t.read ? 0 : t.expectedLength;
         boolean good = t.status == ScsiStatus.GOOD && t.sense == null;
         int tl = t.transferLength;
         boolean overflow = false;
@@ -1059,6 +1175,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void recycle(IscsiTask t) {
+        releaseWrite(t);
         t.reset();
         if (freeTasks.size() < settings.commandWindow()) {
             freeTasks.addFirst(t);
@@ -1094,7 +1211,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 finishOrWait(w);
             }
             case TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET, TMF_LUN_RESET -> {
-                if (scsi == null || scsi.lun(lun) == null) {
+                // a LUN masked from this nexus does not exist for it: same answer as a missing one
+                if (scsi == null || scsi.visibleLun(nexus, lun) == null) {
                     tmfResponse(r.itt(), TMF_NO_LUN);
                     return;
                 }
@@ -1110,6 +1228,16 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 finishOrWait(w);
             }
             case TMF_TARGET_WARM_RESET, TMF_TARGET_COLD_RESET -> {
+                if (!settings.allowTargetReset()) {
+                    // Refused unless the operator allows it (--allow-target-reset), with "Function authorization
+                    // failed" as LIO answers: a target reset acts on LUNs other hosts use (and a cold reset drops
+                    // their sessions), which no single initiator of a shared target may decide. Initiators
+                    // escalate to LUN RESET and session reinstatement, which stay per nexus.
+                    log.info("{}: refused TARGET {} RESET from {}", target != null ? target.name() : "(removed target)",
+                            function == TMF_TARGET_COLD_RESET ? "COLD" : "WARM", WireText.escape(params.initiatorName()));
+                    tmfResponse(r.itt(), TMF_AUTHORIZATION_FAILED);
+                    return;
+                }
                 TmfWait w = new TmfWait(r.itt(), TMF_COMPLETE);
                 for (IscsiTask t : new ArrayList<>(tasks.values())) {
                     if (!t.aborted) {
@@ -1117,7 +1245,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                     }
                 }
                 if (scsi != null) {
-                    scsi.targetReset(nexus);
+                    scsi.targetReset(nexus); // only the LUNs this nexus sees
                 }
                 if (function == TMF_TARGET_COLD_RESET) {
                     // The response goes out, then every session of the target is dropped.

@@ -39,6 +39,7 @@ public final class IscsiServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final boolean epoll;
+    private final GatewayBudget budget;
     private Channel serverChannel;
     private volatile IscsiStats stats = IscsiStats.NONE;
 
@@ -46,6 +47,7 @@ public final class IscsiServer implements AutoCloseable {
         this.targets = targets;
         this.sessions = sessions;
         this.settings = settings;
+        this.budget = new GatewayBudget(settings.limits());
         this.epoll = Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, factory);
@@ -55,6 +57,11 @@ public final class IscsiServer implements AutoCloseable {
     /** Where connections report logins refused, rejects and their opening and closing (set before {@link #bind}). */
     public void stats(IscsiStats stats) {
         this.stats = stats == null ? IscsiStats.NONE : stats;
+    }
+
+    /** The gateway-wide write-data and login counters of this server's connections. */
+    public GatewayBudget budget() {
+        return budget;
     }
 
     public InetSocketAddress bind(InetSocketAddress address) throws InterruptedException {
@@ -81,7 +88,8 @@ public final class IscsiServer implements AutoCloseable {
                         IscsiPduEncoder encoder = new IscsiPduEncoder();
                         ch.pipeline().addLast("decoder", decoder);
                         ch.pipeline().addLast("encoder", encoder);
-                        IscsiConnection connection = new IscsiConnection(targets, sessions, settings, decoder, encoder);
+                        IscsiConnection connection = new IscsiConnection(targets, sessions, settings, budget, decoder,
+                                encoder);
                         IscsiStats st = stats;
                         connection.stats = st;
                         st.connections(1);

@@ -42,6 +42,8 @@ final class IscsiTask implements ScsiTask, Runnable {
     final R2tSlot[] r2ts;    // outstanding R2Ts
     int outstandingR2ts;
     boolean executing;       // handed to the SCSI engine
+    int reservedWrite;       // write-buffer bytes reserved for this task (released when it is recycled)
+    boolean discardDataOut;  // W was set on a command that takes no data: its Data-Out is dropped
 
     // outcome (written by complete(), read on the event loop)
     int status;
@@ -97,6 +99,7 @@ final class IscsiTask implements ScsiTask, Runnable {
             s.active = false;
         }
         executing = false;
+        discardDataOut = false;
         stats = null;
         aborted = false;
         abortWaiter = null;

@@ -1,8 +1,11 @@
 package io.rbdgw.iscsi.session;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import io.rbdgw.iscsi.login.LoginStatus;
 
 /**
  * The gateway's live sessions: allocates TSIHs and finds the session an initiator reinstates (same
@@ -17,6 +20,9 @@ public final class SessionRegistry {
     private final Map<Integer, IscsiConnection> byTsih = new ConcurrentHashMap<>();
     private final Map<SessionKey, IscsiConnection> byKey = new ConcurrentHashMap<>();
     private final AtomicInteger nextTsih = new AtomicInteger(1);
+    // live sessions per initiator name and per target (normal sessions), guarded by this
+    private final Map<String, Integer> perInitiator = new HashMap<>();
+    private final Map<String, Integer> perTarget = new HashMap<>();
     private volatile Runnable onChange = () -> { };
 
     /** One live session, for status reporting. */
@@ -40,22 +46,58 @@ public final class SessionRegistry {
         return out;
     }
 
-    /** Registers a new session and returns its TSIH; an older session with the same key is returned for closing. */
-    int register(SessionKey key, IscsiConnection connection, IscsiConnection[] replaced) {
+    /**
+     * The outcome of {@link #register}: the new session's TSIH and the older session with the same key (to be
+     * closed), or the login status that refuses it.
+     */
+    record Registration(int tsih, IscsiConnection replaced, LoginStatus refused) {
+    }
+
+    /**
+     * Registers a new session unless it is beyond {@code limits}; a reinstatement (same key as a live session)
+     * replaces that session and is never refused. Login statuses per RFC 7143 section 11.13.5 (RFC 3720
+     * 10.13.5): too many sessions of this initiator is the initiator's doing, 0206 "Too many connections"
+     * (class 2, initiator error: do not retry as is); a full target or gateway is 0302 "Out of resources"
+     * (class 3, target error: the initiator may retry later).
+     */
+    synchronized Registration register(SessionKey key, IscsiConnection connection, PortalLimits limits) {
+        boolean reinstatement = byKey.containsKey(key);
+        if (!reinstatement) {
+            boolean normal = !key.target().isEmpty();
+            if (perInitiator.getOrDefault(key.initiator(), 0) >= limits.maxSessionsPerInitiator()) {
+                return new Registration(0, null, LoginStatus.TOO_MANY_CONNECTIONS);
+            }
+            if (normal && perTarget.getOrDefault(key.target(), 0) >= limits.maxSessionsPerTarget()) {
+                return new Registration(0, null, LoginStatus.OUT_OF_RESOURCES);
+            }
+            if (byKey.size() >= limits.maxSessions()) {
+                return new Registration(0, null, LoginStatus.OUT_OF_RESOURCES);
+            }
+        }
         int tsih;
         do {
             tsih = nextTsih.getAndIncrement() & 0xffff;
         } while (tsih == 0 || byTsih.putIfAbsent(tsih, connection) != null);
         IscsiConnection old = byKey.put(key, connection);
-        replaced[0] = old;
+        if (old == null) {
+            count(key, 1);
+        }
         onChange.run();
-        return tsih;
+        return new Registration(tsih, old, null);
     }
 
-    void unregister(SessionKey key, int tsih, IscsiConnection connection) {
+    synchronized void unregister(SessionKey key, int tsih, IscsiConnection connection) {
         byTsih.remove(tsih, connection);
         if (byKey.remove(key, connection)) {
+            count(key, -1);
             onChange.run();
+        }
+    }
+
+    private void count(SessionKey key, int delta) {
+        perInitiator.merge(key.initiator(), delta, (a, b) -> a + b == 0 ? null : a + b);
+        if (!key.target().isEmpty()) {
+            perTarget.merge(key.target(), delta, (a, b) -> a + b == 0 ? null : a + b);
         }
     }
 

@@ -37,7 +37,7 @@ public final class CopyCommands {
         CopyRequest request;
         CopyPlan.Step[] steps;
         try {
-            request = CopyRequest.parse(p, lu.luResolver());
+            request = CopyRequest.parse(p, lu.luResolver(), task.nexus());
             steps = CopyPlan.plan(request, task.nexus());
             lu.copyResults().begin(task.nexus(), request);
         } catch (ScsiError e) {

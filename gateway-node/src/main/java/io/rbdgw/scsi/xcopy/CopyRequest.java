@@ -1,6 +1,7 @@
 package io.rbdgw.scsi.xcopy;
 
 import io.rbdgw.scsi.Cdbs;
+import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.LuResolver;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
@@ -50,8 +51,11 @@ public record CopyRequest(int listId, int listIdUsage, List<Target> targets, Lis
     public record Segment(boolean dc, int source, int dest, int blocks, long srcLba, long dstLba, int offset) {
     }
 
-    /** Parses {@code p} (the whole parameter list, at least the header long). */
-    public static CopyRequest parse(byte[] p, LuResolver resolver) {
+    /**
+     * Parses {@code p} (the whole parameter list, at least the header long); target descriptors are
+     * resolved on behalf of {@code nexus} (only units it may see).
+     */
+    public static CopyRequest parse(byte[] p, LuResolver resolver, ItNexus nexus) {
         if (p.length < CopyLimits.HEADER) {
             throw ScsiError.parameterListLength();
         }
@@ -86,13 +90,13 @@ public record CopyRequest(int listId, int listIdUsage, List<Target> targets, Lis
             if (at + CopyLimits.TARGET_DESCRIPTOR > end) {
                 throw ScsiError.invalidParameter(2, -1); // list length is not a whole number of descriptors
             }
-            targets.add(target(p, at, resolver));
+            targets.add(target(p, at, resolver, nexus));
         }
         List<Segment> segments = segments(p, end, (int) sdl);
         return new CopyRequest(listId, usage, List.copyOf(targets), List.copyOf(segments));
     }
 
-    private static Target target(byte[] p, int at, LuResolver resolver) {
+    private static Target target(byte[] p, int at, LuResolver resolver, ItNexus nexus) {
         // LU ID TYPE (bits 7-6) is ignored: an identification descriptor has no LU IDENTIFIER field,
         // its designator names the logical unit (SPC-4 6.4.5.1)
         boolean nul = (p[at + 1] & 0x20) != 0;
@@ -110,7 +114,7 @@ public record CopyRequest(int listId, int listIdUsage, List<Target> targets, Lis
         LogicalUnit lu = null;
         // a logical unit's NAA IEEE Registered Extended designator, as VPD page 0x83 reports it
         if (codeSet == 1 && association == 0 && designatorType == 3 && length == 16 && (p[at + 8] >> 4 & 0x0F) == 6) {
-            lu = resolver.byNaa(Cdbs.u64(p, at + 8), Cdbs.u64(p, at + 16));
+            lu = resolver.byNaa(nexus, Cdbs.u64(p, at + 8), Cdbs.u64(p, at + 16));
         }
         int blockSize = Cdbs.u24(p, at + 29);
         return new Target(lu, nul, blockSize, at);

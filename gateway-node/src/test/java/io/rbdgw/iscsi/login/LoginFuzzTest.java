@@ -173,7 +173,7 @@ class LoginFuzzTest {
         StringBuilder sb = new StringBuilder();
         boolean scripted = true;
         if (first && rnd.nextInt(10) != 0) {
-            sb.append("InitiatorName=").append(rnd.nextInt(20) == 0 ? "iqn.deny" : TestLogin.INITIATOR).append('\0');
+            sb.append("InitiatorName=").append(rnd.nextInt(20) == 0 ? "iqn.2026-11.test:deny" : TestLogin.INITIATOR).append('\0');
             if (rnd.nextInt(5) == 0) {
                 sb.append("SessionType=Discovery\0");
             } else if (rnd.nextInt(10) != 0) {

@@ -304,6 +304,25 @@ class LoginNegotiatorTest {
     }
 
     @Test
+    void malformedInitiatorNameIsAnInitiatorError() {
+        for (String bad : new String[] {"iqn.1994-05.com.x:a\nFAKE", "iqn.1994-05.com.x:\u001b[2J", "host1",
+            "iqn.2020-01.a:" + "x".repeat(300)}) {
+            Initiator i = new Initiator(new Ctx(8).target(TestLogin.openTarget()));
+            assertFailed(i.send(0, false, 0, "InitiatorName=" + bad, "TargetName=" + TARGET),
+                    LoginStatus.INITIATOR_ERROR);
+        }
+    }
+
+    @Test
+    void initiatorAliasIsMadePrintable() {
+        Initiator i = new Initiator(new Ctx(1).target(TestLogin.openTarget()));
+        Reply r = i.send(1, true, 3, "InitiatorName=" + INITIATOR, "InitiatorAlias=evil\u001b[2J\r\nx",
+                "TargetName=" + TARGET);
+        assertOk(r);
+        assertThat(i.negotiator.result().initiatorAlias()).isEqualTo("evil\\x1b[2J\\x0d\\x0ax");
+    }
+
+    @Test
     void unsupportedSessionType() {
         Initiator i = new Initiator(new Ctx(8).target(TestLogin.openTarget()));
         assertFailed(i.send(0, false, 0, "InitiatorName=" + INITIATOR, "SessionType=Bogus"),

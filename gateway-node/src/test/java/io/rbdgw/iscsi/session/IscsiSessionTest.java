@@ -45,12 +45,13 @@ class IscsiSessionTest {
     IscsiServer server;
     InetSocketAddress address;
     MemoryBlockDevice device;
+    ScsiTarget scsi;
     final List<TestInitiator> clients = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
         device = new MemoryBlockDevice(64L << 20, 512, "memory:test");
-        ScsiTarget scsi = new ScsiTarget();
+        scsi = new ScsiTarget();
         scsi.addLun(LogicalUnits.create(0, device));
         TargetRegistry targets = new TargetRegistry();
         targets.put(new TargetEntry(new LoginTarget(TARGET, null, 1, null, null, i -> !i.contains("denied")), scsi));
@@ -358,6 +359,130 @@ class IscsiSessionTest {
         c.send(new TaskManagementRequest(true, 5, 0x0005000000000000L, c.itt++, NO_TAG, c.cmdSN, c.expStatSN, 0, 0));
         TaskManagementResponse r3 = c.expect(TaskManagementResponse.class, 5000);
         assertThat(r3.response()).isEqualTo(2); // LUN does not exist
+    }
+
+    static TaskManagementResponse tmf(TestInitiator c, int function, long lun) throws Exception {
+        c.send(new TaskManagementRequest(true, function, lun << 48, c.itt++, NO_TAG, c.cmdSN, c.expStatSN, 0, 0));
+        TaskManagementResponse r = c.expect(TaskManagementResponse.class, 5000);
+        r.release();
+        return r;
+    }
+
+    /** TEST UNIT READY to LUN 1: 0 when GOOD, else the sense as 0xKKAAQQ. */
+    static int turLun1(TestInitiator c) throws Exception {
+        ScsiCommand tur = c.command(new byte[6], false, false, 0, null, true);
+        c.send(new ScsiCommand(false, true, false, false, 1, 1L << 48, tur.itt(), 0, tur.cmdSN(), c.expStatSN,
+                tur.cdb(), Unpooled.EMPTY_BUFFER));
+        ScsiResponse r = c.expect(ScsiResponse.class, 5000);
+        try {
+            return r.status() == 0 ? 0 : senseKeyAscAscq(r);
+        } finally {
+            r.release();
+        }
+    }
+
+    @Test
+    void targetResetsAreRefusedAndTouchNobody() throws Exception {
+        TestInitiator c = loggedIn(Map.of());
+        TestInitiator other = connect();
+        other.isid++;
+        other.login(TestInitiator.normalKeys(INITIATOR + "2", TARGET));
+        clearPowerOnUa(other);
+
+        // Function authorization failed, as LIO answers
+        assertThat(tmf(c, 6, 0).response()).as("TARGET WARM RESET").isEqualTo(6);
+        assertThat(tmf(c, 7, 0).response()).as("TARGET COLD RESET").isEqualTo(6);
+
+        // the other host keeps its session and sees no reset
+        assertThat(other.poll(200)).isNull();
+        assertThat(other.isClosed()).isFalse();
+        other.send(other.command(new byte[6], false, false, 0, null, true));
+        ScsiResponse r = other.expect(ScsiResponse.class, 5000);
+        assertThat(r.status()).as("no 29/xx unit attention").isZero();
+        r.release();
+        // and the sender's own session goes on
+        c.send(c.command(new byte[6], false, false, 0, null, true));
+        r = c.expect(ScsiResponse.class, 5000);
+        assertThat(r.status()).isZero();
+        r.release();
+    }
+
+    @Test
+    void taskManagementOnAMaskedLunAnswersAsForAMissingOne() throws Exception {
+        MemoryBlockDevice hidden = new MemoryBlockDevice(1L << 20, 512, "memory:hidden");
+        try {
+            scsi.addLun(LogicalUnits.create(1, hidden));
+            scsi.setMasking((initiator, lun) -> lun == 0 || !initiator.equals(INITIATOR));
+            TestInitiator c = loggedIn(Map.of());
+            TestInitiator other = connect();
+            other.isid++;
+            other.login(TestInitiator.normalKeys(INITIATOR + "2", TARGET));
+            other.send(other.command(new byte[6], false, false, 0, null, true)); // LUN 0's power-on UA
+            other.expect(ScsiResponse.class, 5000).release();
+
+            for (int function : new int[] {2, 4, 5}) { // ABORT TASK SET, CLEAR TASK SET, LOGICAL UNIT RESET
+                assertThat(tmf(c, function, 1).response()).as("function %d on masked LUN 1", function)
+                        .isEqualTo(tmf(c, function, 7).response()) // as for a LUN that does not exist
+                        .isEqualTo(2);
+            }
+            assertThat(tmf(c, 5, 0).response()).as("its own LUN").isZero();
+
+            // the initiator that sees LUN 1 finds it untouched: no 29/03 after its power-on UA
+            assertThat(turLun1(other)).isEqualTo(0x062900);
+            assertThat(turLun1(other)).isZero();
+        } finally {
+            hidden.close();
+        }
+    }
+
+    @Test
+    void dataDirectionFlagsNeverMoveDataTheCdbDoesNotHave() throws Exception {
+        TestInitiator c = loggedIn(Map.of("InitialR2T", "Yes", "ImmediateData", "Yes"));
+        byte[] data = random(4096, 11);
+        c.send(c.command(rw10(0x2A, 0, 8), false, true, 4096, Unpooled.wrappedBuffer(data), true));
+        c.expect(ScsiResponse.class, 5000).release();
+
+        // READ(10) flagged W (R=0): before, the target solicited 4 KiB of data for it and answered GOOD as if
+        // it had returned the blocks; now nothing is solicited, nothing is returned and the residual says so
+        c.send(c.command(rw10(0x28, 0, 8), false, true, 4096, null, true));
+        Object o = c.poll(5000);
+        assertThat(o).as("no R2T for a read").isInstanceOf(ScsiResponse.class);
+        ScsiResponse r = (ScsiResponse) o;
+        assertThat(r.status()).isZero(); // what libiscsi's iSCSIResiduals.Read10Invalid expects
+        assertThat(r.overflow()).isTrue();
+        assertThat(r.residualCount()).as("nothing of the 4 KiB moved").isEqualTo(4096);
+        r.release();
+        // the same with immediate data: dropped, not written anywhere
+        c.send(c.command(rw10(0x28, 0, 8), false, true, 4096, Unpooled.wrappedBuffer(new byte[4096]), true));
+        r = c.expect(ScsiResponse.class, 5000);
+        assertThat(r.status()).isZero();
+        assertThat(r.residualCount()).isEqualTo(4096);
+        r.release();
+        // TEST UNIT READY flagged W with an EDTL: nothing to solicit either
+        c.send(c.command(new byte[6], false, true, 512, null, true));
+        o = c.poll(5000);
+        assertThat(o).isInstanceOf(ScsiResponse.class);
+        assertThat(((ScsiResponse) o).status()).isZero();
+        ((ScsiResponse) o).release();
+        assertThat(server.budget().heldWriteBytes()).isZero();
+        // a READ flagged R and W returns its data; the blocks were never overwritten
+        c.send(c.command(rw10(0x28, 0, 8), true, true, 4096, null, true));
+        DataIn d = c.expect(DataIn.class, 5000);
+        assertThat(io.netty.buffer.ByteBufUtil.getBytes(d.data())).isEqualTo(data);
+        d.release();
+        assertThat(read(c, 0, 8, 262144)).isEqualTo(data);
+    }
+
+    @Test
+    void malformedInitiatorNameIsRefusedAtLogin() throws Exception {
+        TestInitiator c = connect();
+        try {
+            c.login(TestInitiator.normalKeys("iqn.2026-11.test:evil\n12:00:00 INFO session up: initiator root", TARGET));
+            throw new IllegalStateException("login should have failed");
+        } catch (AssertionError e) {
+            assertThat(e.getMessage()).contains("login failed: 2/0");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(c::isClosed);
     }
 
     @Test

@@ -216,6 +216,39 @@ class ExtendedCopyTest {
     }
 
     @Test
+    void aMaskedUnitIsNotACopyTargetInEitherDirection() {
+        // the nexus sees LUN 0 only; LUN 1's designator must be as unknown to it as a stranger's
+        target.setMasking((initiator, lun) -> lun == 0 || !initiator.equals(RecordingTask.NEXUS.initiatorName()));
+        Arrays.fill(dev1.data, (byte) 0x5A);
+        byte[] before0 = dev0.data.clone();
+        run(0, null, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E); // its view changed
+
+        RecordingTask into = xcopy(0, new ListBuilder().target(lu0.identity()).target(lu1.identity())
+                .segment(0, 1, 8, 0, 0).build());
+        into.check(0x0A, 0x0D, 0x02);
+        assertThat(into.sense[17]).as("field: destination id").isEqualTo((byte) 6);
+        RecordingTask outOf = xcopy(0, new ListBuilder().target(lu1.identity()).target(lu0.identity())
+                .segment(0, 1, 8, 0, 0).build());
+        outOf.check(0x0A, 0x0D, 0x02);
+        assertThat(outOf.sense[17]).as("field: source id").isEqualTo((byte) 4);
+
+        assertThat(dev1.ops).noneMatch(op -> op.startsWith("write") || op.startsWith("read"));
+        assertThat(dev1.data).containsOnly(0x5A);
+        assertThat(dev0.data).isEqualTo(before0);
+        // another initiator that sees both still copies
+        RecordingTask other = new RecordingTask(RecordingTask.OTHER, 0, RecordingTask.bytes(0x00, 0, 0, 0, 0, 0), null);
+        target.nexusCreated(RecordingTask.OTHER, this);
+        byte[] list = new ListBuilder().target(lu0.identity()).target(lu1.identity()).segment(0, 1, 8, 0, 0).build();
+        int n = list.length;
+        RecordingTask ok = new RecordingTask(RecordingTask.OTHER, 0, RecordingTask.bytes(0x83, 0, 0, 0, 0, 0, 0, 0, 0,
+                0, n >>> 24, n >>> 16 & 0xff, n >>> 8 & 0xff, n & 0xff, 0, 0), list);
+        target.execute(other);
+        target.execute(ok);
+        assertThat(ok.status).isEqualTo(ScsiStatus.GOOD);
+        assertThat(blocks(dev1.data, 0, 8)).isEqualTo(blocks(dev0.data, 0, 8));
+    }
+
+    @Test
     void destinationReservationConflicts() {
         res1.permit = false;
         RecordingTask t = xcopy(0, new ListBuilder().target(lu0.identity()).target(lu1.identity())
