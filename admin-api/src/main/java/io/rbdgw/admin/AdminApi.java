@@ -1,7 +1,8 @@
 package io.rbdgw.admin;
 
 import io.dropwizard.core.setup.Environment;
-import io.rbdgw.admin.auth.BasicAuthFilter;
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import io.rbdgw.admin.auth.AuthFeature;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.core.ClusterState;
@@ -45,10 +46,12 @@ public final class AdminApi {
      */
     public static void register(Environment env, ConfigStore store, CephAccess ceph, Path dataDir, PasswordHash password,
                                 String healthPool) {
+        AdminAuthenticator authenticator = new AdminAuthenticator(password);
         ConfigService config = new ConfigService(store);
         ClusterState cluster = new ClusterState(store);
         DiskImages images = new DiskImages(ceph, dataDir);
-        env.jersey().register(new BasicAuthFilter(password));
+        // authentication is bound per resource method by its @RolesAllowed/@PermitAll; unannotated is denied
+        env.jersey().register(new AuthFeature(authenticator));
         for (Object m : ErrorMappers.all()) {
             env.jersey().register(m);
         }
