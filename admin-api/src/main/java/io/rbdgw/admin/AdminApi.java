@@ -1,5 +1,6 @@
 package io.rbdgw.admin;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import io.dropwizard.core.setup.Environment;
 import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.auth.AuthFeature;
@@ -52,6 +53,9 @@ public final class AdminApi {
         DiskImages images = new DiskImages(ceph, dataDir);
         // authentication is bound per resource method by its @RolesAllowed/@PermitAll; unannotated is denied
         env.jersey().register(new AuthFeature(authenticator));
+        // a misspelt or misplaced field must be an error, not silently dropped (it once removed a client's CHAP)
+        env.getObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
+                DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         for (Object m : ErrorMappers.all()) {
             env.jersey().register(m);
         }

@@ -1,5 +1,8 @@
 package io.rbdgw.admin.resources;
 
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.dropwizard.jersey.errors.ErrorMessage;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.config.store.ConfigStoreException;
@@ -23,7 +26,7 @@ public final class ErrorMappers {
 
     /** All mappers, for registering with Jersey. */
     public static Object[] all() {
-        return new Object[] {new Api(), new Invalid(), new Missing(), new Store()};
+        return new Object[] {new Api(), new Invalid(), new Missing(), new Store(), new Json()};
     }
 
     public static final class Api implements ExceptionMapper<ApiException> {
@@ -49,6 +52,50 @@ public final class ErrorMappers {
         @Override
         public Response toResponse(NoSuchElementException e) {
             return error(404, e.getMessage());
+        }
+    }
+
+    /**
+     * A body that does not fit the request type: names the field (Dropwizard's own mapper answers a bare "Unable to
+     * process JSON"), without echoing the input.
+     */
+    public static final class Json implements ExceptionMapper<JsonMappingException> {
+        @Override
+        public Response toResponse(JsonMappingException e) {
+            String field = path(e);
+            if (e instanceof UnrecognizedPropertyException u) {
+                String where = field.contains(".") ? " in " + field.substring(0, field.lastIndexOf('.')) : "";
+                return error(400, "unknown field \"" + u.getPropertyName() + "\"" + where);
+            }
+            if (e instanceof MismatchedInputException m && m.getTargetType() != null && !field.isEmpty()) {
+                return error(400, "invalid value for field \"" + field + "\": expected " + typeName(m.getTargetType()));
+            }
+            return error(400, field.isEmpty() ? "the request body is not valid for this request" : "invalid value for field \"" + field + "\"");
+        }
+
+        private static String path(JsonMappingException e) {
+            StringBuilder b = new StringBuilder();
+            for (JsonMappingException.Reference r : e.getPath()) {
+                if (r.getFieldName() != null) {
+                    b.append(b.length() == 0 ? "" : ".").append(r.getFieldName());
+                } else if (r.getIndex() >= 0) {
+                    b.append('[').append(r.getIndex()).append(']');
+                }
+            }
+            return b.toString();
+        }
+
+        private static String typeName(Class<?> type) {
+            if (type == String.class) {
+                return "a string";
+            }
+            if (type.isPrimitive() || Number.class.isAssignableFrom(type)) {
+                return type == boolean.class || type == Boolean.class ? "true or false" : "a number";
+            }
+            if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+                return "a list";
+            }
+            return "an object";
         }
     }
 

@@ -1,0 +1,89 @@
+package io.rbdgw.admin.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rbdgw.admin.AdminServer;
+import io.rbdgw.admin.TestZk;
+import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.config.store.ConfigStore;
+import java.nio.file.Files;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The review's input-handling findings against the real server: strict JSON, strong ETags, bounded bodies and messages. */
+class HardeningTest {
+    static final String PASSWORD = "correct horse battery";
+    static final String T = "iqn.2003-01.org.example:hard";
+    static final String I = "iqn.1994-05.com.redhat:hard1";
+    static final ObjectMapper JSON = new ObjectMapper();
+    static ConfigStore store;
+    static AdminServer server;
+    static RawHttp http;
+
+    @BeforeAll
+    static void start() throws Exception {
+        store = TestZk.newStore();
+        server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
+                .withListen("127.0.0.1", 0).withDataDir(Files.createTempDirectory("hard")));
+        http = new RawHttp(server.uri());
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        TestZk.reset(store);
+    }
+
+    static RawHttp.Answer call(String method, String path, String body) throws Exception {
+        return call(method, path, body, Map.of());
+    }
+
+    static RawHttp.Answer call(String method, String path, String body, Map<String, String> headers) throws Exception {
+        java.util.Map<String, String> h = new java.util.LinkedHashMap<>(headers);
+        h.put("Authorization", RawHttp.basic("admin", PASSWORD));
+        return http.send(method, path, body, h);
+    }
+
+    static String message(RawHttp.Answer a) throws Exception {
+        return JSON.readTree(a.body()).path("message").asText();
+    }
+
+    void clientWithChap() throws Exception {
+        assertThat(call("POST", "/api/targets", "{\"iqn\":\"" + T + "\"}").status()).isEqualTo(201);
+        RawHttp.Answer c = call("POST", "/api/targets/" + T + "/clients", "{\"initiator\":\"" + I + "\","
+                + "\"auth\":{\"chap\":{\"user\":\"hard1user\",\"secret\":\"hard1secret12\"}}}");
+        assertThat(c.status()).as(c.body()).isEqualTo(201);
+    }
+
+    // ---- 6: unknown JSON fields --------------------------------------------------------------------------
+
+    @Test
+    void misplacedFieldIsRefusedAndChapIsKept() throws Exception {
+        clientWithChap();
+        // the typo that once removed a client's CHAP: the fields one level too high
+        RawHttp.Answer a = call("PUT", "/api/targets/" + T + "/clients/" + I + "/auth", "{\"chap_user\":\"other1user\",\"chap_secret\":\"othersecret12\"}");
+        assertThat(a.status()).as(a.body()).isEqualTo(400);
+        assertThat(message(a)).isEqualTo("unknown field \"chap_user\"");
+        assertThat(a.body()).doesNotContain("othersecret12");
+        assertThat(store.read().client(T, I).orElseThrow().auth().chap().user()).isEqualTo("hard1user");
+
+        RawHttp.Answer nested = call("PUT", "/api/targets/" + T + "/clients/" + I + "/auth", "{\"chap\":{\"usr\":\"other1user\",\"secret\":\"othersecret12\"}}");
+        assertThat(nested.status()).isEqualTo(400);
+        assertThat(message(nested)).isEqualTo("unknown field \"usr\" in chap");
+        RawHttp.Answer trailing = call("POST", "/api/targets", "{\"iqn\":\"" + T + "x\"} {\"iqn\":\"x\"}");
+        assertThat(trailing.status()).isEqualTo(400);
+        RawHttp.Answer wrongType = call("POST", "/api/targets", "{\"iqn\":[1,2]}");
+        assertThat(wrongType.status()).isEqualTo(400);
+        assertThat(message(wrongType)).contains("\"iqn\"", "a string");
+        assertThat(store.read().client(T, I).orElseThrow().auth().chap().user()).isEqualTo("hard1user");
+    }
+}
