@@ -3,8 +3,10 @@ package io.rbdgw.admin;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import io.dropwizard.core.setup.Environment;
 import io.rbdgw.admin.auth.AdminAuthenticator;
+import io.rbdgw.admin.auth.AdminContextFilter;
 import io.rbdgw.admin.auth.AuthFeature;
 import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.admin.auth.WireLogGuard;
 import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
@@ -22,7 +24,9 @@ import io.rbdgw.admin.resources.OpenApiDocument;
 import io.rbdgw.admin.resources.OpenApiResource;
 import io.rbdgw.admin.resources.TargetsResource;
 import io.rbdgw.config.store.ConfigStore;
+import jakarta.servlet.DispatcherType;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 
 /** Wires the API's resources, filters, error mappers and health checks into a Dropwizard environment. */
@@ -47,7 +51,20 @@ public final class AdminApi {
      */
     public static void register(Environment env, ConfigStore store, CephAccess ceph, Path dataDir, PasswordHash password,
                                 String healthPool) {
+        register(env, store, ceph, dataDir, password, healthPool, true);
+    }
+
+    /**
+     * @param tasks whether Dropwizard's admin tasks (gc, log-level) are served (authenticated); the embedded
+     *     server has none
+     */
+    public static void register(Environment env, ConfigStore store, CephAccess ceph, Path dataDir, PasswordHash password,
+                                String healthPool, boolean tasks) {
+        WireLogGuard.install();
         AdminAuthenticator authenticator = new AdminAuthenticator(password);
+        // the admin context (metrics, threads, tasks) behind the same credentials, except health and ping
+        env.admin().addFilter("rbdgw-authentication", new AdminContextFilter(authenticator, tasks))
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         ConfigService config = new ConfigService(store);
         ClusterState cluster = new ClusterState(store);
         DiskImages images = new DiskImages(ceph, dataDir);

@@ -98,7 +98,8 @@ public final class AdminServer implements Closeable {
 
         @Override
         public void run(AdminConfiguration conf, Environment env) {
-            AdminApi.register(env, options.store(), options.ceph(), options.dataDir(), PasswordHash.parse(options.passwordHash()), "rbd");
+            AdminApi.register(env, options.store(), options.ceph(), options.dataDir(), PasswordHash.parse(options.passwordHash()), "rbd",
+                    false);
         }
     }
 
