@@ -6,6 +6,7 @@ import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.auth.AdminContextFilter;
 import io.rbdgw.admin.auth.AuthFeature;
 import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.admin.auth.RemoteAddressFilter;
 import io.rbdgw.admin.auth.WireLogGuard;
 import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.core.ClusterState;
@@ -68,6 +69,8 @@ public final class AdminApi {
         ConfigService config = new ConfigService(store);
         ClusterState cluster = new ClusterState(store);
         DiskImages images = new DiskImages(ceph, dataDir);
+        env.servlets().addFilter("rbdgw-remote-address", new RemoteAddressFilter())
+                .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         // authentication is bound per resource method by its @RolesAllowed/@PermitAll; unannotated is denied
         env.jersey().register(new AuthFeature(authenticator));
         // a misspelt or misplaced field must be an error, not silently dropped (it once removed a client's CHAP)

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * <p>PBKDF2 is deliberately slow (~260 ms at 600,000 iterations), so guessing is bounded three ways: a verified
  * credential is remembered for a few minutes (keyed by a SHA-256 of it; the password itself is not kept), each
  * client address that fails {@link Limits#failures} times within {@link Limits#window} is refused with 429 for a
- * penalty that doubles with every further lockout, and at most {@link Limits#verifyPermits} PBKDF2 checks run at once
- * (a request waiting longer than {@link Limits#verifyWait} for one gets 503).
+ * penalty that doubles with every further lockout, one address verifies one credential at a time (a few more wait,
+ * beyond that 429), and at most {@link Limits#verifyPermits} PBKDF2 checks run at once (a request waiting longer
+ * than {@link Limits#verifyWait} for one gets 503).
  */
 public final class AdminAuthenticator {
     private static final Logger log = LoggerFactory.getLogger(AdminAuthenticator.class);
@@ -34,6 +36,8 @@ public final class AdminAuthenticator {
     private static final int MAX_REMEMBERED = 64;
     /** Addresses tracked at once; beyond this the quiet ones are forgotten. */
     private static final int MAX_ADDRESSES = 10_000;
+    /** Requests of one address waiting for its turn to verify; more get 429 at once. */
+    private static final int MAX_QUEUED_PER_ADDRESS = 4;
 
     /**
      * @param failures wrong credentials an address may send within {@code window} before it is locked out
@@ -70,8 +74,10 @@ public final class AdminAuthenticator {
         }
     }
 
-    /** Failures of one client address; guarded by its own monitor. */
+    /** One client address: its failures (guarded by the object's monitor) and its turn to verify. */
     private static final class Failures {
+        final Semaphore turn = new Semaphore(1, true);
+        final AtomicInteger waiting = new AtomicInteger();
         final ArrayDeque<Long> recent = new ArrayDeque<>();
         long blockedUntil;
         int lockouts;
@@ -127,19 +133,47 @@ public final class AdminAuthenticator {
         String address = remoteAddress == null ? "unknown" : remoteAddress;
         long blocked = blockedFor(address, now);
         if (blocked > 0) {
-            return new Outcome.Throttled(Math.max(1, (blocked + 999) / 1000));
+            return throttled(blocked);
+        }
+        // one verification at a time per address (a few more may queue): a parallel burst of guesses is then
+        // checked in sequence and cut off by the lockout, instead of occupying every PBKDF2 permit
+        Failures state = state(address, now);
+        if (state.waiting.incrementAndGet() > MAX_QUEUED_PER_ADDRESS) {
+            state.waiting.decrementAndGet();
+            return new Outcome.Throttled(1);
+        }
+        try {
+            if (!state.turn.tryAcquire(limits.verifyWait().toMillis(), TimeUnit.MILLISECONDS)) {
+                return new Outcome.Throttled(1);
+            }
+            try {
+                return verify(decoded, colon, key, address);
+            } finally {
+                state.turn.release();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Outcome.Busy(1);
+        } finally {
+            state.waiting.decrementAndGet();
+        }
+    }
+
+    /** With the address's turn held: the cache and the lockout again (both may have changed while queued), then PBKDF2. */
+    private Outcome verify(String decoded, int colon, String key, String address) throws InterruptedException {
+        long now = clock.getAsLong();
+        Long until = verified.get(key);
+        if (until != null && until > now) {
+            return new Outcome.Ok(USER);
+        }
+        long blocked = blockedFor(address, now);
+        if (blocked > 0) {
+            return throttled(blocked);
         }
         if (!decoded.substring(0, colon).equals(USER)) {
             return failed(address, now);
         }
-        boolean permit;
-        try {
-            permit = verifications.tryAcquire(limits.verifyWait().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Outcome.Busy(1);
-        }
-        if (!permit) {
+        if (!verifications.tryAcquire(limits.verifyWait().toMillis(), TimeUnit.MILLISECONDS)) {
             return new Outcome.Busy(1);
         }
         boolean matches;
@@ -156,8 +190,25 @@ public final class AdminAuthenticator {
             verified.clear();
         }
         verified.put(key, now + REMEMBER_MILLIS);
-        failures.remove(address);
+        Failures f = failures.get(address);
+        if (f != null) {
+            synchronized (f) {
+                f.recent.clear();
+                f.lockouts = 0;
+            }
+        }
         return new Outcome.Ok(USER);
+    }
+
+    private static Outcome throttled(long blockedMillis) {
+        return new Outcome.Throttled(Math.max(1, (blockedMillis + 999) / 1000));
+    }
+
+    private Failures state(String address, long now) {
+        if (failures.size() >= MAX_ADDRESSES) {
+            forgetQuiet(now);
+        }
+        return failures.computeIfAbsent(address, a -> new Failures());
     }
 
     /** Milliseconds the address is still locked out for; 0 if it is not. */
@@ -172,10 +223,7 @@ public final class AdminAuthenticator {
     }
 
     private Outcome failed(String address, long now) {
-        if (failures.size() >= MAX_ADDRESSES) {
-            forgetQuiet(now);
-        }
-        Failures f = failures.computeIfAbsent(address, a -> new Failures());
+        Failures f = state(address, now);
         synchronized (f) {
             if (now - f.lastFailure > limits.maxPenalty().toMillis() * 2) {
                 f.lockouts = 0; // quiet for long enough: start over

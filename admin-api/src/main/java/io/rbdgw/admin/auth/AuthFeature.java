@@ -4,13 +4,11 @@ import jakarta.annotation.Priority;
 import jakarta.annotation.security.DenyAll;
 import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.container.DynamicFeature;
 import jakarta.ws.rs.container.ResourceInfo;
-import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.FeatureContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -43,6 +41,11 @@ public final class AuthFeature implements DynamicFeature {
         }
     }
 
+    /**
+     * Request property (a servlet request attribute, set by {@link RemoteAddressFilter}) holding the client's address
+     * as the connection shows it; Jersey does not inject the servlet request into filters registered here.
+     */
+    public static final String REMOTE_ADDRESS_PROPERTY = "rbdgw.remoteAddress";
     /** Request property holding the authenticated user's name (the audit trail reads it). */
     public static final String USER_PROPERTY = "rbdgw.user";
 
@@ -100,8 +103,6 @@ public final class AuthFeature implements DynamicFeature {
     @Priority(Priorities.AUTHENTICATION)
     static final class Authenticate implements ContainerRequestFilter {
         private final AdminAuthenticator authenticator;
-        @Context
-        private HttpServletRequest servlet;
 
         Authenticate(AdminAuthenticator authenticator) {
             this.authenticator = authenticator;
@@ -109,8 +110,9 @@ public final class AuthFeature implements DynamicFeature {
 
         @Override
         public void filter(ContainerRequestContext request) {
-            String remote = servlet == null ? null : servlet.getRemoteAddr();
-            AdminAuthenticator.Outcome outcome = authenticator.check(request.getHeaderString(HttpHeaders.AUTHORIZATION), remote);
+            Object remote = request.getProperty(REMOTE_ADDRESS_PROPERTY);
+            AdminAuthenticator.Outcome outcome = authenticator.check(request.getHeaderString(HttpHeaders.AUTHORIZATION),
+                    remote == null ? null : remote.toString());
             if (!(outcome instanceof AdminAuthenticator.Outcome.Ok ok)) {
                 request.abortWith(response(AuthResponses.of(outcome)));
                 return;
