@@ -23,6 +23,7 @@ import io.rbdgw.admin.resources.GatewaysResource;
 import io.rbdgw.admin.resources.HostGroupsResource;
 import io.rbdgw.admin.resources.OpenApiDocument;
 import io.rbdgw.admin.resources.OpenApiResource;
+import io.rbdgw.admin.resources.RequestBodyLimit;
 import io.rbdgw.admin.resources.TargetsResource;
 import io.rbdgw.config.store.ConfigStore;
 import jakarta.servlet.DispatcherType;
@@ -76,6 +77,7 @@ public final class AdminApi {
         // a misspelt or misplaced field must be an error, not silently dropped (it once removed a client's CHAP)
         env.getObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
                 DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        env.jersey().register(new RequestBodyLimit());
         for (Object m : ErrorMappers.all()) {
             env.jersey().register(m);
         }

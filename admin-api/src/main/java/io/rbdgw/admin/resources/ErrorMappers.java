@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.dropwizard.jersey.errors.ErrorMessage;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.config.store.ConfigStoreException;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
@@ -20,8 +21,10 @@ public final class ErrorMappers {
     private ErrorMappers() {
     }
 
+    /** Every error answer of the API; the message is cut down (it may echo a caller's input of any size). */
     static Response error(int status, String message) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(new ErrorMessage(status, message)).build();
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ErrorMessage(status, Messages.truncate(message))).build();
     }
 
     /** All mappers, for registering with Jersey. */
@@ -33,7 +36,7 @@ public final class ErrorMappers {
         @Override
         public Response toResponse(ApiException e) {
             if (e.status() >= 500) {
-                log.warn("admin request failed: {}", e.getMessage());
+                log.warn("admin request failed: {}", Messages.truncate(e.getMessage()));
             }
             return error(e.status(), e.getMessage());
         }
@@ -62,6 +65,11 @@ public final class ErrorMappers {
     public static final class Json implements ExceptionMapper<JsonMappingException> {
         @Override
         public Response toResponse(JsonMappingException e) {
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof WebApplicationException w) {
+                    return w.getResponse(); // e.g. the body limit's 413, wrapped by Jackson on the way out
+                }
+            }
             String field = path(e);
             if (e instanceof UnrecognizedPropertyException u) {
                 String where = field.contains(".") ? " in " + field.substring(0, field.lastIndexOf('.')) : "";

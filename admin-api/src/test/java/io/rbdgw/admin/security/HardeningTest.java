@@ -86,4 +86,63 @@ class HardeningTest {
         assertThat(message(wrongType)).contains("\"iqn\"", "a string");
         assertThat(store.read().client(T, I).orElseThrow().auth().chap().user()).isEqualTo("hard1user");
     }
+
+    // ---- 4: strong ETags only ----------------------------------------------------------------------------
+
+    @Test
+    void weakEtagInIfMatchIsRefused() throws Exception {
+        RawHttp.Answer t = call("POST", "/api/targets", "{\"iqn\":\"" + T + "\"}");
+        String etag = t.header("ETag");
+        assertThat(etag).matches("\"\\d+\"");
+        RawHttp.Answer weak = call("PUT", "/api/targets/" + T, "{\"alias\":\"w\"}", Map.of("If-Match", "W/" + etag));
+        assertThat(weak.status()).isEqualTo(412);
+        assertThat(message(weak)).contains("strong ETag");
+        assertThat(store.read().target(T).orElseThrow().alias()).isNotEqualTo("w");
+        RawHttp.Answer strong = call("PUT", "/api/targets/" + T, "{\"alias\":\"s\"}", Map.of("If-Match", etag));
+        assertThat(strong.status()).as(strong.body()).isEqualTo(200);
+    }
+
+    // ---- 5: bounded bodies and messages -------------------------------------------------------------------
+
+    @Test
+    void bodyOverOneMebibyteIs413() throws Exception {
+        String huge = "{\"iqn\":\"" + "a".repeat(5 << 20) + "\"}";
+        long t0 = System.nanoTime();
+        RawHttp.Answer a = call("POST", "/api/targets", huge);
+        assertThat(a.status()).isEqualTo(413);
+        assertThat(a.body().length()).isLessThan(300);
+        // without a declared length (chunked), refused once the reader passes 1 MiB
+        java.net.http.HttpResponse<String> chunked = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/targets"))
+                        .header("Authorization", RawHttp.basic("admin", PASSWORD)).header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                                () -> new java.io.ByteArrayInputStream(huge.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
+                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.statusCode()).isEqualTo(413);
+        assertThat(chunked.body().length()).isLessThan(300);
+        assertThat(store.read().targets()).isEmpty();
+        // a body just under the cap is still read
+        String big = "{\"iqn\":\"" + "a".repeat((1 << 20) - 100) + "\"}";
+        assertThat(call("POST", "/api/targets", big).status()).isEqualTo(400);
+    }
+
+    @Test
+    void errorMessagesDoNotEchoWholeInputs() throws Exception {
+        String longName = "iqn.2003-01.org.example:" + "x".repeat(500_000);
+        RawHttp.Answer a = call("POST", "/api/targets", "{\"iqn\":\"" + longName + "\"}");
+        assertThat(a.status()).isEqualTo(400);
+        assertThat(a.body().length()).isLessThan(1200);
+        assertThat(message(a)).contains("…");
+        RawHttp.Answer tag = call("PUT", "/api/targets/" + T, "{}", Map.of("If-Match", "\"" + "9".repeat(5000) + "x\""));
+        assertThat(tag.status()).isIn(404, 412);
+        assertThat(tag.body().length()).isLessThan(1200);
+    }
+
+    @Test
+    void truncation() {
+        assertThat(io.rbdgw.admin.resources.Messages.truncate("short message")).isEqualTo("short message");
+        String t = io.rbdgw.admin.resources.Messages.truncate("bad name " + "y".repeat(300) + " is not valid");
+        assertThat(t).isEqualTo("bad name " + "y".repeat(200) + "… is not valid");
+        assertThat(io.rbdgw.admin.resources.Messages.truncate("z ".repeat(2000))).hasSize(1001).endsWith("…");
+    }
 }

@@ -61,9 +61,19 @@ final class RawHttp {
             headers.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
             req.append("\r\n");
             OutputStream out = s.getOutputStream();
-            out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
-            out.write(payload);
-            out.flush();
+            try {
+                out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
+                out.write(payload);
+                out.flush();
+            } catch (IOException e) {
+                // the server may answer (413) and close before the whole body is sent: read what it said
+                try {
+                    return read(s.getInputStream(), method.equals("HEAD"));
+                } catch (IOException unread) {
+                    e.addSuppressed(unread);
+                    throw e;
+                }
+            }
             return read(s.getInputStream(), method.equals("HEAD"));
         }
     }
