@@ -8,6 +8,7 @@ import io.rbdgw.admin.auth.AuthFeature;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.auth.RemoteAddressFilter;
 import io.rbdgw.admin.auth.WireLogGuard;
+import io.rbdgw.admin.core.AuditLog;
 import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
@@ -15,6 +16,8 @@ import io.rbdgw.admin.core.DiskImages;
 import io.rbdgw.admin.health.CephHealthCheck;
 import io.rbdgw.admin.health.ZooKeeperHealthCheck;
 import io.rbdgw.admin.resources.AluaResource;
+import io.rbdgw.admin.resources.AuditResource;
+import io.rbdgw.admin.resources.AuditTrail;
 import io.rbdgw.admin.resources.ClientsResource;
 import io.rbdgw.admin.resources.ClusterResource;
 import io.rbdgw.admin.resources.DisksResource;
@@ -36,7 +39,7 @@ public final class AdminApi {
     /** Every resource class, in the order the OpenAPI document and the /api index list them. */
     public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, TargetsResource.class,
             ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
-            AluaResource.class, OpenApiResource.class);
+            AluaResource.class, AuditResource.class, OpenApiResource.class);
 
     private AdminApi() {
     }
@@ -88,6 +91,9 @@ public final class AdminApi {
         env.jersey().register(new DisksResource(config, images));
         env.jersey().register(new GatewaysResource(config, cluster));
         env.jersey().register(new AluaResource(config, cluster));
+        AuditLog audit = new AuditLog(store.client(), store.layout().root(), AuditLog.DEFAULT_CAPACITY);
+        env.jersey().register(new AuditTrail(audit));
+        env.jersey().register(new AuditResource(audit, config));
         env.jersey().register(new OpenApiResource(OpenApiDocument.build(RESOURCES, version())));
         env.healthChecks().register("zookeeper", new ZooKeeperHealthCheck(store));
         if (ceph.configured()) {

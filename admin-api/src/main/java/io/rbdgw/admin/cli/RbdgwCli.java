@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
         description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
         subcommands = {RbdgwCli.Targets.class, RbdgwCli.Disks.class, RbdgwCli.Luns.class, RbdgwCli.Clients.class,
                 RbdgwCli.HostGroups.class, RbdgwCli.DiscoveryAuth.class, RbdgwCli.Gateways.class, RbdgwCli.Epoch.class,
-                RbdgwCli.SettingsCmd.class, RbdgwCli.Sessions.class, RbdgwCli.Alua.class, RbdgwCli.Failovers.class})
+                RbdgwCli.SettingsCmd.class, RbdgwCli.Sessions.class, RbdgwCli.Alua.class, RbdgwCli.Failovers.class,
+                RbdgwCli.Audit.class})
 public final class RbdgwCli {
     @Option(names = "--url", description = "admin API base URL (env RBDGW_ADMIN_URL; default http://127.0.0.1:5000)")
     String url;
@@ -916,6 +917,23 @@ public final class RbdgwCli {
                 }
             }
             table(list, "written", "disk", "from", "to", "reason", "epoch", "durationMillis");
+        }
+    }
+
+    @Command(name = "audit", description = "accepted changes, newest first: when, who, from where, what, resulting epoch")
+    static final class Audit extends Leaf {
+        @Option(names = "--limit", description = "at most this many (default 100, at most 1000)")
+        Integer limit;
+        @Option(names = "--body", description = "also show the request bodies (secrets are never stored)")
+        boolean body;
+
+        void call(ApiClient api) throws Exception {
+            JsonNode list = api.get(query("/api/audit", "limit", limit));
+            if (body) {
+                table(list, "time", "user", "address", "method", "path", "status", "epoch", "body");
+            } else {
+                table(list, "time", "user", "address", "method", "path", "status", "epoch");
+            }
         }
     }
 }
