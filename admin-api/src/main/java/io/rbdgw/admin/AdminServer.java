@@ -9,6 +9,7 @@ import io.dropwizard.jetty.HttpConnectorFactory;
 import io.dropwizard.request.logging.LogbackAccessRequestLogFactory;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.core.CephAccess;
+import io.rbdgw.admin.tls.Pem;
 import io.rbdgw.config.store.ConfigStore;
 import java.io.Closeable;
 import java.net.URI;
@@ -76,6 +77,13 @@ public final class AdminServer implements Closeable {
 
         public Options withConnector(ConnectorFactory factory) {
             return new Options(store, passwordHash, bindHost, port, dataDir, ceph, factory);
+        }
+
+        /**
+         * HTTPS on this bindHost:port (set {@link #withListen} first) with a PEM certificate chain and PKCS#8 key.
+         */
+        public Options withTls(Path certificate, Path key) throws java.io.IOException {
+            return withConnector(Pem.httpsConnector(bindHost, port, certificate, key));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.rbdgw.admin.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rbdgw.admin.tls.Pem;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code rbdgw}: the command-line client of the admin API. Connection: {@code --url} (or RBDGW_ADMIN_URL,
  * default http://127.0.0.1:5000), {@code --user} (admin), the password from {@code --password-file} or
- * RBDGW_ADMIN_PASSWORD. Human output is tables; {@code --json} prints the API's JSON.
+ * RBDGW_ADMIN_PASSWORD; for https, {@code --cacert} (or RBDGW_CACERT) names the certificate to trust. Human output
+ * is tables; {@code --json} prints the API's JSON.
  */
 @Command(name = "rbdgw", mixinStandardHelpOptions = true, version = "rbdgw admin CLI",
         description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
@@ -37,6 +39,9 @@ public final class RbdgwCli {
     String user;
     @Option(names = "--password-file", description = "file whose first line is the password (else env RBDGW_ADMIN_PASSWORD)")
     Path passwordFile;
+    @Option(names = "--cacert", paramLabel = "FILE",
+            description = "PEM certificate(s) to trust for an https URL: the CA or the server's own (env RBDGW_CACERT; default the JDK's CAs)")
+    Path cacert;
     @Option(names = "--json", description = "print the API's JSON instead of tables")
     boolean json;
 
@@ -81,7 +86,8 @@ public final class RbdgwCli {
         } else {
             password = env.get("RBDGW_ADMIN_PASSWORD");
         }
-        return new ApiClient(URI.create(base), user, password);
+        Path ca = cacert != null ? cacert : env.containsKey("RBDGW_CACERT") ? Path.of(env.get("RBDGW_CACERT")) : null;
+        return new ApiClient(URI.create(base), user, password, ca == null ? null : Pem.trusting(ca));
     }
 
     // ---- shared plumbing ----------------------------------------------------------------------------------
