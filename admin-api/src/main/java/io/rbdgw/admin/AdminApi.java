@@ -1,5 +1,7 @@
 package io.rbdgw.admin;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import io.dropwizard.core.setup.Environment;
 import io.rbdgw.admin.auth.AdminAuthenticator;
@@ -80,6 +82,8 @@ public final class AdminApi {
         // a misspelt or misplaced field must be an error, not silently dropped (it once removed a client's CHAP)
         env.getObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
                 DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        // a null inside a list ("disks": [null]) is refused when read, not met later as a NullPointerException
+        env.getObjectMapper().setDefaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL));
         env.jersey().register(new RequestBodyLimit());
         for (Object m : ErrorMappers.all()) {
             env.jersey().register(m);

@@ -85,6 +85,10 @@ class HardeningTest {
         assertThat(wrongType.status()).isEqualTo(400);
         assertThat(message(wrongType)).contains("\"iqn\"", "a string");
         assertThat(store.read().client(T, I).orElseThrow().auth().chap().user()).isEqualTo("hard1user");
+        // found by RandomizedApiTest: a null inside a list was a NullPointerException (500)
+        RawHttp.Answer nullInList = call("POST", "/api/targets/" + T + "/hostgroups", "{\"name\":\"g1\",\"members\":[],\"disks\":[null]}");
+        assertThat(nullInList.status()).as(nullInList.body()).isEqualTo(400);
+        assertThat(message(nullInList)).contains("disks");
     }
 
     // ---- 4: strong ETags only ----------------------------------------------------------------------------
