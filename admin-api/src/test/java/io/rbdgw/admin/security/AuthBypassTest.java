@@ -121,6 +121,17 @@ class AuthBypassTest {
     }
 
     @Test
+    void pathsOutsideTheDocumentAreNotServedEither() throws Exception {
+        for (String p : List.of("/application.wadl", "/api/application.wadl", "/application.wadl?detail=true", "/api/", "/api//",
+                "/%2e%2e/api/config", "/api/%2e%2e/api/config", "/api/config/..", "/x/..;/api/config", "/api/audit;")) {
+            for (String method : METHODS) {
+                int status = http.send(method, p, method.equals("POST") || method.equals("PUT") ? "{}" : null, Map.of()).status();
+                assertThat(status).as(method + " " + p).isIn(400, 401, 404, 405);
+            }
+        }
+    }
+
+    @Test
     void generatedOptionsNeedCredentialsAndAreDeniedWithThem() throws Exception {
         assertThat(http.send("OPTIONS", "/api/targets", null, Map.of()).status()).isEqualTo(401);
         assertThat(http.send("OPTIONS", "/api/targets", null, Map.of("Authorization", RawHttp.basic("admin", PASSWORD))).status())
