@@ -83,7 +83,8 @@ public final class AdminApi {
         env.getObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
                 DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         // a null inside a list ("disks": [null]) is refused when read, not met later as a NullPointerException
-        env.getObjectMapper().setDefaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL));
+        // (maps keep nulls: {"parameters": {"KEY": null}} removes an override)
+        env.getObjectMapper().configOverride(List.class).setSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL));
         env.jersey().register(new RequestBodyLimit());
         for (Object m : ErrorMappers.all()) {
             env.jersey().register(m);

@@ -89,6 +89,12 @@ class HardeningTest {
         RawHttp.Answer nullInList = call("POST", "/api/targets/" + T + "/hostgroups", "{\"name\":\"g1\",\"members\":[],\"disks\":[null]}");
         assertThat(nullInList.status()).as(nullInList.body()).isEqualTo(400);
         assertThat(message(nullInList)).contains("disks");
+        // while a null map value still removes a target parameter override (rbdgw target set --param KEY=)
+        assertThat(call("PUT", "/api/targets/" + T, "{\"parameters\":{\"MaxRecvDataSegmentLength\":\"65536\"}}").status()).isEqualTo(200);
+        assertThat(store.read().target(T).orElseThrow().parameters()).containsKey("MaxRecvDataSegmentLength");
+        RawHttp.Answer unset = call("PUT", "/api/targets/" + T, "{\"parameters\":{\"MaxRecvDataSegmentLength\":null}}");
+        assertThat(unset.status()).as(unset.body()).isEqualTo(200);
+        assertThat(store.read().target(T).orElseThrow().parameters()).doesNotContainKey("MaxRecvDataSegmentLength");
     }
 
     // ---- 4: strong ETags only ----------------------------------------------------------------------------
