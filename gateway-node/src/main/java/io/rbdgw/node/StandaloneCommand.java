@@ -137,6 +137,9 @@ public final class StandaloneCommand implements Callable<Integer> {
         InetSocketAddress portal = HostPort.parse(listen, Portal.DEFAULT_PORT);
         InetSocketAddress admin = HostPort.parse(adminListen, 5000);
         checkAdminTransport(admin);
+        // a certificate and key that cannot be used stop the command before anything starts
+        io.dropwizard.jetty.ConnectorFactory adminTls = adminTlsCert == null ? null
+                : Pem.httpsConnector(admin.getAddress().getHostAddress(), admin.getPort(), adminTlsCert, adminTlsKey);
         InetSocketAddress zkAddress = HostPort.parse(zkListen, 0);
         Files.createDirectories(dataDir);
         String passwordHash = adminPasswordHash();
@@ -171,8 +174,8 @@ public final class StandaloneCommand implements Callable<Integer> {
 
         AdminServer.Options adminOptions = AdminServer.Options.of(store, passwordHash)
                 .withListen(admin.getAddress().getHostAddress(), admin.getPort());
-        if (adminTlsCert != null) {
-            adminOptions = adminOptions.withTls(adminTlsCert, adminTlsKey);
+        if (adminTls != null) {
+            adminOptions = adminOptions.withConnector(adminTls);
             log.info("admin API certificate {}: SHA-256 {}", adminTlsCert, Pem.fingerprint(Pem.certificates(adminTlsCert).get(0)));
         }
         AdminServer api = AdminServer.start(adminOptions

@@ -28,6 +28,17 @@ class StandaloneCommandTest {
     }
 
     @Test
+    void unusableCertificateStopsItBeforeStartingAnything() throws Exception {
+        Path dir = Files.createTempDirectory("standalone");
+        Path cert = Files.writeString(dir.resolve("cert.pem"), "not a certificate\n");
+        Path key = Files.writeString(dir.resolve("key.pem"), "not a key\n");
+        StandaloneCommand cmd = parse("--data-dir", dir.resolve("data").toString(), "--admin-listen", "0.0.0.0:0", "--lun-size", "1M",
+                "--admin-tls-cert", cert.toString(), "--admin-tls-key", key.toString());
+        assertThatThrownBy(cmd::call).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no PEM certificate");
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
+
+    @Test
     void transportRule() {
         InetSocketAddress any = new InetSocketAddress("0.0.0.0", 5000);
         InetSocketAddress other = new InetSocketAddress("192.0.2.10", 5000);
