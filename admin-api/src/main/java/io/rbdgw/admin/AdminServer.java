@@ -9,6 +9,7 @@ import io.dropwizard.jetty.HttpConnectorFactory;
 import io.dropwizard.request.logging.LogbackAccessRequestLogFactory;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.core.CephAccess;
+import io.rbdgw.admin.tls.Pem;
 import io.rbdgw.config.store.ConfigStore;
 import java.io.Closeable;
 import java.net.URI;
@@ -77,6 +78,13 @@ public final class AdminServer implements Closeable {
         public Options withConnector(ConnectorFactory factory) {
             return new Options(store, passwordHash, bindHost, port, dataDir, ceph, factory);
         }
+
+        /**
+         * HTTPS on this bindHost:port (set {@link #withListen} first) with a PEM certificate chain and PKCS#8 key.
+         */
+        public Options withTls(Path certificate, Path key) throws java.io.IOException {
+            return withConnector(Pem.httpsConnector(bindHost, port, certificate, key));
+        }
     }
 
     /** The application without Dropwizard's logging bootstrap (the host process owns logging). */
@@ -98,7 +106,8 @@ public final class AdminServer implements Closeable {
 
         @Override
         public void run(AdminConfiguration conf, Environment env) {
-            AdminApi.register(env, options.store(), options.ceph(), options.dataDir(), PasswordHash.parse(options.passwordHash()), "rbd");
+            AdminApi.register(env, options.store(), options.ceph(), options.dataDir(), PasswordHash.parse(options.passwordHash()), "rbd",
+                    false);
         }
     }
 

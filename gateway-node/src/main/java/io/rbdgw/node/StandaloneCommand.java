@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import io.rbdgw.admin.AdminServer;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.core.CephAccess;
+import io.rbdgw.admin.tls.Pem;
 import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ChapCredentials;
@@ -75,6 +76,17 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--admin-password-file", paramLabel = "FILE",
             description = "File whose first line is the password of the API user 'admin'; without it one is generated into DATA_DIR/admin-password.")
     Path adminPasswordFile;
+
+    @Option(names = "--admin-tls-cert", paramLabel = "FILE",
+            description = "PEM certificate (chain) of the admin API; with --admin-tls-key it serves HTTPS.")
+    Path adminTlsCert;
+
+    @Option(names = "--admin-tls-key", paramLabel = "FILE", description = "PEM (unencrypted PKCS#8) private key of --admin-tls-cert.")
+    Path adminTlsKey;
+
+    @Option(names = "--admin-insecure",
+            description = "Allow plain HTTP for the admin API on a non-loopback --admin-listen (the password crosses the network in clear).")
+    boolean adminInsecure;
 
     @Option(names = "--zk-listen", defaultValue = "127.0.0.1:0", description = "Embedded ZooKeeper address HOST:PORT; port 0 picks a free one (default: ${DEFAULT-VALUE}).")
     String zkListen;
@@ -193,6 +205,10 @@ public final class StandaloneCommand implements Callable<Integer> {
         Authentication seedAuth = seedAuth();
         InetSocketAddress portal = HostPort.parse(listen, Portal.DEFAULT_PORT);
         InetSocketAddress admin = HostPort.parse(adminListen, 5000);
+        checkAdminTransport(admin);
+        // a certificate and key that cannot be used stop the command before anything starts
+        io.dropwizard.jetty.ConnectorFactory adminTls = adminTlsCert == null ? null
+                : Pem.httpsConnector(admin.getAddress().getHostAddress(), admin.getPort(), adminTlsCert, adminTlsKey);
         InetSocketAddress zkAddress = HostPort.parse(zkListen, 0);
         if (!zkAddress.getAddress().isLoopbackAddress()) {
             throw new IllegalArgumentException("--zk-listen must be a loopback address (127.0.0.1): the embedded "
@@ -237,8 +253,13 @@ public final class StandaloneCommand implements Callable<Integer> {
             log.warn("the configuration (epoch {}) is not applied yet; see the errors above", epoch);
         }
 
-        AdminServer api = AdminServer.start(AdminServer.Options.of(store, passwordHash)
-                .withListen(admin.getAddress().getHostAddress(), admin.getPort())
+        AdminServer.Options adminOptions = AdminServer.Options.of(store, passwordHash)
+                .withListen(admin.getAddress().getHostAddress(), admin.getPort());
+        if (adminTls != null) {
+            adminOptions = adminOptions.withConnector(adminTls);
+            log.info("admin API certificate {}: SHA-256 {}", adminTlsCert, Pem.fingerprint(Pem.certificates(adminTlsCert).get(0)));
+        }
+        AdminServer api = AdminServer.start(adminOptions
                 .withDataDir(dataDir.resolve("disks"))
                 .withCeph(gw.cephConf == null ? CephAccess.none() : CephAccess.lazy(RbdCluster.Options.of(gw.cephId, gw.cephConf))));
         return new Running(zkServer, zk, store, gateway, bound, api);
@@ -307,6 +328,20 @@ public final class StandaloneCommand implements Callable<Integer> {
             }
             return changes;
         }, 8);
+    }
+
+    /**
+     * The admin API's password must not cross a network in clear: off loopback it needs TLS, or an explicit
+     * --admin-insecure. Checked before anything starts.
+     */
+    void checkAdminTransport(InetSocketAddress admin) {
+        if ((adminTlsCert == null) != (adminTlsKey == null)) {
+            throw new IllegalArgumentException("--admin-tls-cert and --admin-tls-key go together");
+        }
+        if (adminTlsCert == null && !adminInsecure && !admin.getAddress().isLoopbackAddress()) {
+            throw new IllegalArgumentException("--admin-listen " + adminListen + " is not a loopback address: give the admin API "
+                    + "a certificate (--admin-tls-cert FILE --admin-tls-key FILE) or accept plain HTTP with --admin-insecure");
+        }
     }
 
     /** The API password's hash: from --admin-password-file, else from DATA_DIR/admin-password, made once. */

@@ -11,6 +11,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 import java.util.Base64;
 
 /** A small JSON client of the admin API (java.net.http), turning error answers into {@link ApiError}s with the server's message. */
@@ -30,12 +32,22 @@ public final class ApiClient {
         }
     }
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http;
     private final ObjectMapper mapper = new ObjectMapper();
     private final URI base;
     private final String authorization;
 
     public ApiClient(URI base, String user, String password) {
+        this(base, user, password, null);
+    }
+
+    /** @param tls the trust for https URLs (e.g. {@link io.rbdgw.admin.tls.Pem#trusting}); null for the JDK's default CAs */
+    public ApiClient(URI base, String user, String password, SSLContext tls) {
+        HttpClient.Builder h = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (tls != null) {
+            h.sslContext(tls);
+        }
+        this.http = h.build();
         String b = base.toString();
         this.base = URI.create(b.endsWith("/") ? b : b + "/");
         this.authorization = password == null ? null
@@ -102,6 +114,9 @@ public final class ApiClient {
                 throw new ApiError(r.statusCode(), msg);
             }
             return json;
+        } catch (SSLHandshakeException e) {
+            throw new ApiError(0, "cannot verify the TLS certificate of the admin API at " + base + " (" + e.getMessage()
+                    + "): give the CA or the server's certificate with --cacert FILE or RBDGW_CACERT");
         } catch (IOException e) {
             throw new ApiError(0, "cannot reach the admin API at " + base + ": " + e);
         } catch (InterruptedException e) {

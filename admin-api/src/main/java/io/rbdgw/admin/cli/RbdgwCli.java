@@ -1,6 +1,7 @@
 package io.rbdgw.admin.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rbdgw.admin.tls.Pem;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -22,14 +23,15 @@ import picocli.CommandLine.Spec;
 /**
  * {@code rbdgw}: the command-line client of the admin API. Connection: {@code --url} (or RBDGW_ADMIN_URL,
  * default http://127.0.0.1:5000), {@code --user} (admin), the password from {@code --password-file} or
- * RBDGW_ADMIN_PASSWORD. Human output is tables; {@code --json} prints the API's JSON.
+ * RBDGW_ADMIN_PASSWORD; for https, {@code --cacert} (or RBDGW_CACERT) names the certificate to trust. Human output
+ * is tables; {@code --json} prints the API's JSON.
  */
 @Command(name = "rbdgw", mixinStandardHelpOptions = true, version = "rbdgw admin CLI",
         description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
         subcommands = {RbdgwCli.Targets.class, RbdgwCli.Disks.class, RbdgwCli.Luns.class, RbdgwCli.Clients.class,
                 RbdgwCli.HostGroups.class, RbdgwCli.DiscoveryAuth.class, RbdgwCli.Gateways.class, RbdgwCli.Epoch.class,
                 RbdgwCli.SettingsCmd.class, RbdgwCli.Sessions.class, RbdgwCli.Alua.class, RbdgwCli.Failovers.class,
-                RbdgwCli.Secrets.class})
+                RbdgwCli.Secrets.class, RbdgwCli.Audit.class})
 public final class RbdgwCli {
     @Option(names = "--url", description = "admin API base URL (env RBDGW_ADMIN_URL; default http://127.0.0.1:5000)")
     String url;
@@ -37,6 +39,9 @@ public final class RbdgwCli {
     String user;
     @Option(names = "--password-file", description = "file whose first line is the password (else env RBDGW_ADMIN_PASSWORD)")
     Path passwordFile;
+    @Option(names = "--cacert", paramLabel = "FILE",
+            description = "PEM certificate(s) to trust for an https URL: the CA or the server's own (env RBDGW_CACERT; default the JDK's CAs)")
+    Path cacert;
     @Option(names = "--json", description = "print the API's JSON instead of tables")
     boolean json;
 
@@ -81,7 +86,8 @@ public final class RbdgwCli {
         } else {
             password = env.get("RBDGW_ADMIN_PASSWORD");
         }
-        return new ApiClient(URI.create(base), user, password);
+        Path ca = cacert != null ? cacert : env.containsKey("RBDGW_CACERT") ? Path.of(env.get("RBDGW_CACERT")) : null;
+        return new ApiClient(URI.create(base), user, password, ca == null ? null : Pem.trusting(ca));
     }
 
     // ---- shared plumbing ----------------------------------------------------------------------------------
@@ -959,6 +965,23 @@ public final class RbdgwCli {
                 }
             }
             table(list, "written", "disk", "from", "to", "reason", "epoch", "durationMillis");
+        }
+    }
+
+    @Command(name = "audit", description = "accepted changes, newest first: when, who, from where, what, resulting epoch")
+    static final class Audit extends Leaf {
+        @Option(names = "--limit", description = "at most this many (default 100, at most 1000)")
+        Integer limit;
+        @Option(names = "--body", description = "also show the request bodies (secrets are never stored)")
+        boolean body;
+
+        void call(ApiClient api) throws Exception {
+            JsonNode list = api.get(query("/api/audit", "limit", limit));
+            if (body) {
+                table(list, "time", "user", "address", "method", "path", "status", "epoch", "body");
+            } else {
+                table(list, "time", "user", "address", "method", "path", "status", "epoch");
+            }
         }
     }
 }

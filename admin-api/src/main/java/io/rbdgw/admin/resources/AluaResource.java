@@ -1,5 +1,7 @@
 package io.rbdgw.admin.resources;
 
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.AluaDiskView;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ClusterState;
@@ -29,6 +31,7 @@ import java.util.TreeSet;
  * for it, and the history of ownership moves (failovers, drains, failbacks). Read from ZooKeeper; the gateways
  * derive their states from the same documents.
  */
+@RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
 @Path("/api/alua")
 @Produces(MediaType.APPLICATION_JSON)
 public final class AluaResource {

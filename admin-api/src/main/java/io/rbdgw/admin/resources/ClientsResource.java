@@ -1,5 +1,7 @@
 package io.rbdgw.admin.resources;
 
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.AuthRequest;
 import io.rbdgw.admin.api.AuthView;
 import io.rbdgw.admin.api.ClientRequest;
@@ -27,6 +29,7 @@ import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 
 /** Client ACL entries of a target: CHAP and mutual CHAP, and LUN masking. */
+@RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
 @Path("/api/targets/{target}/clients")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)

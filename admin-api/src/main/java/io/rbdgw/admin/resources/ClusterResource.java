@@ -1,5 +1,7 @@
 package io.rbdgw.admin.resources;
 
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.AuthRequest;
 import io.rbdgw.admin.api.AuthView;
 import io.rbdgw.admin.api.ConfigView;
@@ -33,6 +35,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /** Cluster-wide things: the endpoint index, the epoch and who applied it, the whole config, discovery CHAP, settings, sessions. */
+@RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)

@@ -1,5 +1,7 @@
 package io.rbdgw.admin.resources;
 
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.DiskRequest;
 import io.rbdgw.admin.api.SizeRequest;
 import io.rbdgw.admin.api.SnapshotRequest;
@@ -36,6 +38,7 @@ import java.util.OptionalLong;
  * transaction, so they are ordered to leave nothing dangling: create the image, then commit (deleting the image again
  * if the commit fails); commit the removal, then delete the image.
  */
+@RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
 @Path("/api/disks")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)

@@ -1,8 +1,12 @@
 package io.rbdgw.admin.resources;
 
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.dropwizard.jersey.errors.ErrorMessage;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.config.store.ConfigStoreException;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
@@ -17,20 +21,22 @@ public final class ErrorMappers {
     private ErrorMappers() {
     }
 
+    /** Every error answer of the API; the message is cut down (it may echo a caller's input of any size). */
     static Response error(int status, String message) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(new ErrorMessage(status, message)).build();
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ErrorMessage(status, Messages.truncate(message))).build();
     }
 
     /** All mappers, for registering with Jersey. */
     public static Object[] all() {
-        return new Object[] {new Api(), new Invalid(), new Missing(), new Store()};
+        return new Object[] {new Api(), new Invalid(), new Missing(), new Store(), new Json()};
     }
 
     public static final class Api implements ExceptionMapper<ApiException> {
         @Override
         public Response toResponse(ApiException e) {
             if (e.status() >= 500) {
-                log.warn("admin request failed: {}", e.getMessage());
+                log.warn("admin request failed: {}", Messages.truncate(e.getMessage()));
             }
             return error(e.status(), e.getMessage());
         }
@@ -49,6 +55,55 @@ public final class ErrorMappers {
         @Override
         public Response toResponse(NoSuchElementException e) {
             return error(404, e.getMessage());
+        }
+    }
+
+    /**
+     * A body that does not fit the request type: names the field (Dropwizard's own mapper answers a bare "Unable to
+     * process JSON"), without echoing the input.
+     */
+    public static final class Json implements ExceptionMapper<JsonMappingException> {
+        @Override
+        public Response toResponse(JsonMappingException e) {
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof WebApplicationException w) {
+                    return w.getResponse(); // e.g. the body limit's 413, wrapped by Jackson on the way out
+                }
+            }
+            String field = path(e);
+            if (e instanceof UnrecognizedPropertyException u) {
+                String where = field.contains(".") ? " in " + field.substring(0, field.lastIndexOf('.')) : "";
+                return error(400, "unknown field \"" + u.getPropertyName() + "\"" + where);
+            }
+            if (e instanceof MismatchedInputException m && m.getTargetType() != null && !field.isEmpty()) {
+                return error(400, "invalid value for field \"" + field + "\": expected " + typeName(m.getTargetType()));
+            }
+            return error(400, field.isEmpty() ? "the request body is not valid for this request" : "invalid value for field \"" + field + "\"");
+        }
+
+        private static String path(JsonMappingException e) {
+            StringBuilder b = new StringBuilder();
+            for (JsonMappingException.Reference r : e.getPath()) {
+                if (r.getFieldName() != null) {
+                    b.append(b.length() == 0 ? "" : ".").append(r.getFieldName());
+                } else if (r.getIndex() >= 0) {
+                    b.append('[').append(r.getIndex()).append(']');
+                }
+            }
+            return b.toString();
+        }
+
+        private static String typeName(Class<?> type) {
+            if (type == String.class) {
+                return "a string";
+            }
+            if (type.isPrimitive() || Number.class.isAssignableFrom(type)) {
+                return type == boolean.class || type == Boolean.class ? "true or false" : "a number";
+            }
+            if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+                return "a list";
+            }
+            return "an object";
         }
     }
 

@@ -1,5 +1,7 @@
 package io.rbdgw.admin.resources;
 
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.GatewayRequest;
 import io.rbdgw.admin.api.DrainView;
 import io.rbdgw.admin.api.GatewayView;
@@ -32,6 +34,7 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /** Gateways: declared (portals, target port group) and live (membership, applied epoch, health, sessions). */
+@RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
 @Path("/api/gateways")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)

@@ -1,5 +1,7 @@
 package io.rbdgw.admin.resources;
 
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.HostGroupRequest;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ConfigService;
@@ -24,6 +26,7 @@ import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 
 /** Host groups of a target: initiators that all see the same disks. */
+@RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
 @Path("/api/targets/{target}/hostgroups")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)

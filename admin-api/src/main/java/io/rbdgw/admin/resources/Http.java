@@ -34,14 +34,18 @@ final class Http {
         return Response.created(location).entity(new Changed<>(epoch, value)).tag(tag(epoch)).build();
     }
 
-    /** The epoch an If-Match header names; empty for none or "*". A tag that is not an epoch can never match. */
+    /**
+     * The epoch an If-Match header names; empty for none or "*". A weak tag or one that is not an epoch can never
+     * match: 412 with a message.
+     */
     static OptionalLong ifMatch(String header) {
         if (header == null || header.isBlank() || header.trim().equals("*")) {
             return OptionalLong.empty();
         }
         String t = header.trim();
         if (t.startsWith("W/")) {
-            t = t.substring(2);
+            // If-Match uses the strong comparison (RFC 9110 13.1.1): a weak tag never matches, so say so
+            throw ApiException.preconditionFailed("If-Match needs a strong ETag: send the ETag of a GET as it is, without W/");
         }
         if (t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"")) {
             t = t.substring(1, t.length() - 1);
@@ -49,7 +53,7 @@ final class Http {
         try {
             return OptionalLong.of(Long.parseLong(t));
         } catch (NumberFormatException e) {
-            throw ApiException.preconditionFailed("If-Match " + header + " is not a configuration epoch (the ETag of a GET)");
+            throw ApiException.preconditionFailed("If-Match " + Messages.truncate(header) + " is not a configuration epoch (the ETag of a GET)");
         }
     }
 

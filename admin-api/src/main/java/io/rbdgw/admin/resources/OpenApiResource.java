@@ -1,5 +1,6 @@
 package io.rbdgw.admin.resources;
 
+import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -7,6 +8,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.Map;
 
 /** Serves the OpenAPI description at /openapi.json, without authentication. */
+@PermitAll // deliberately public: it describes the API, holds no configuration
 @Path("/openapi.json")
 @Produces(MediaType.APPLICATION_JSON)
 public final class OpenApiResource {

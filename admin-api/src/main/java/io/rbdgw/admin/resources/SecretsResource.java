@@ -1,9 +1,11 @@
 package io.rbdgw.admin.resources;
 
+import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -17,6 +19,7 @@ import java.util.Map;
  * removed once this answered.
  */
 @Path("/api/secrets")
+@RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
 @Produces(MediaType.APPLICATION_JSON)
 public final class SecretsResource {
     private final ConfigService config;

@@ -1,5 +1,7 @@
 package io.rbdgw.admin.resources;
 
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.AuthRequest;
 import io.rbdgw.admin.api.AuthView;
 import io.rbdgw.admin.api.LunRequest;
@@ -33,6 +35,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /** Targets, their target-level CHAP, and their LUNs. */
+@RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
 @Path("/api/targets")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)

@@ -29,15 +29,15 @@ class PasswordHashTest {
     }
 
     @Test
-    void basicFilterChecksUserAndPassword() {
-        BasicAuthFilter f = new BasicAuthFilter(PasswordHash.parse(PasswordHash.hash("pw-12345678".toCharArray(), 1000)));
-        assertThat(f.authenticate(basic("admin:pw-12345678"))).isTrue();
-        assertThat(f.authenticate(basic("admin:pw-12345678"))).isTrue(); // remembered
-        assertThat(f.authenticate(basic("root:pw-12345678"))).isFalse();
-        assertThat(f.authenticate(basic("admin:pw-1234567"))).isFalse();
-        assertThat(f.authenticate("Bearer x")).isFalse();
-        assertThat(f.authenticate("Basic %%%")).isFalse();
-        assertThat(f.authenticate(null)).isFalse();
+    void authenticatorChecksUserAndPassword() {
+        AdminAuthenticator f = new AdminAuthenticator(PasswordHash.parse(PasswordHash.hash("pw-12345678".toCharArray(), 1000)));
+        assertThat(f.check(basic("admin:pw-12345678"), "a")).isInstanceOf(AdminAuthenticator.Outcome.Ok.class);
+        assertThat(f.check(basic("admin:pw-12345678"), "a")).isInstanceOf(AdminAuthenticator.Outcome.Ok.class); // remembered
+        assertThat(f.check(basic("root:pw-12345678"), "a")).isInstanceOf(AdminAuthenticator.Outcome.Wrong.class);
+        assertThat(f.check(basic("admin:pw-1234567"), "a")).isInstanceOf(AdminAuthenticator.Outcome.Wrong.class);
+        assertThat(f.check("Bearer x", "a")).isInstanceOf(AdminAuthenticator.Outcome.Missing.class);
+        assertThat(f.check("Basic %%%", "a")).isInstanceOf(AdminAuthenticator.Outcome.Missing.class);
+        assertThat(f.check(null, "a")).isInstanceOf(AdminAuthenticator.Outcome.Missing.class);
     }
 
     @Test
