@@ -19,6 +19,7 @@ import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.alua.FenceRecord;
 import io.rbdgw.config.alua.LunOwnership;
+import io.rbdgw.config.alua.WriteTokens;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
@@ -53,8 +54,22 @@ final class ClusterGateway implements AutoCloseable {
     /** What a gateway needs to know besides the configuration it will find in ZooKeeper. */
     record Options(String name, List<InetSocketAddress> listen, ConnectionSettings settings, int ioThreads,
                    Path dataDir, Path cephConf, String cephId, Duration retryInterval, Duration aluaSettle,
-                   int fenceSeconds, InetSocketAddress metricsListen) {
+                   int fenceSeconds, InetSocketAddress metricsListen, WriteTokens.Options writeTokens,
+                   Duration writeWait) {
+        Options(String name, List<InetSocketAddress> listen, ConnectionSettings settings, int ioThreads,
+                Path dataDir, Path cephConf, String cephId, Duration retryInterval, Duration aluaSettle,
+                int fenceSeconds, InetSocketAddress metricsListen) {
+            this(name, listen, settings, ioThreads, dataDir, cephConf, cephId, retryInterval, aluaSettle, fenceSeconds,
+                    metricsListen, WriteTokens.Options.DEFAULT, DEFAULT_WRITE_WAIT);
+        }
     }
+
+    /** How long a write waits for its disk's write token before it ends retryably (below hosts' 2 s path timeout). */
+    static final Duration DEFAULT_WRITE_WAIT = Duration.ofMillis(1500);
+    /** Writes per disk that may wait for the token at once. */
+    static final int MAX_WAITING_WRITES = 1024;
+    /** {@code -Drbdgw.write-token=off}: no write token (for the negative run of the stale-write tests only). */
+    static final boolean WRITE_TOKEN = !"off".equals(System.getProperty("rbdgw.write-token"));
 
     private final String name;
     private final IscsiServer server;
@@ -78,6 +93,7 @@ final class ClusterGateway implements AutoCloseable {
     private final AtomicBoolean publishScheduled = new AtomicBoolean();
     private final CuratorCache fenceRecord;
     private final AtomicBoolean reconnecting = new AtomicBoolean();
+    private final WriteTokens writeTokens;
 
     /** Opens the portals at once; they serve nothing until the first configuration is applied. */
     ClusterGateway(ConfigStore store, Options o) throws InterruptedException {
@@ -107,6 +123,18 @@ final class ClusterGateway implements AutoCloseable {
         metrics.bindCoordinator(coordinator::isLeader);
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
+        if (WRITE_TOKEN && opener.cephConfigured()) {
+            this.writeTokens = new WriteTokens(store.client(), store.layout(), name, o.writeTokens(),
+                    new RadosFencer(opener, o.fenceSeconds()), () -> opener.cluster().clientAddress(),
+                    disk -> alua.snapshot().owner(disk).map(name::equals).orElse(false));
+            reconciler.writeTokens(writeTokens, MAX_WAITING_WRITES, o.writeWait());
+        } else {
+            this.writeTokens = null;
+            if (!WRITE_TOKEN) {
+                log.warn("write tokens are OFF (-Drbdgw.write-token=off): a write a host retried through another "
+                        + "gateway can be overwritten by this one's late copy. For tests only.");
+            }
+        }
         sessions.onChange(this::schedulePublish);
         if (store.client().getZookeeperClient().isConnected()) {
             metrics.zookeeperState(ConnectionState.CONNECTED);
@@ -155,6 +183,9 @@ final class ClusterGateway implements AutoCloseable {
                 + "and re-opening them", why, addressOf(which));
         reconciler.reopen(d -> d.backstore() == Backstore.RBD, () -> {
             try {
+                if (writeTokens != null) {
+                    writeTokens.dropAll(); // taken again under the new client, which fences nothing of ours
+                }
                 opener.reconnect();
             } finally {
                 reconnecting.set(false);
@@ -214,6 +245,9 @@ final class ClusterGateway implements AutoCloseable {
         reconciler.start();
         watcher.start();
         alua.start();
+        if (writeTokens != null) {
+            writeTokens.start();
+        }
         coordinator.start();
         fenceRecord.start();
         if (opener.cephConfigured()) {
@@ -280,6 +314,9 @@ final class ClusterGateway implements AutoCloseable {
         closeQuietly(membership);
         server.close();
         reconciler.close();
+        if (writeTokens != null) {
+            writeTokens.close();
+        }
         opener.close();
         if (metricsServer != null) {
             metricsServer.close();

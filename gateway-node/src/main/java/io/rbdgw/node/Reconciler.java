@@ -25,6 +25,8 @@ import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.rbd.RbdBlockDevice;
 import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.AluaWatcher;
+import io.rbdgw.config.alua.WriteTokenHolder;
+import io.rbdgw.config.alua.WriteTokens;
 import io.rbdgw.config.membership.GatewayStatus.Health;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.Backstore;
@@ -45,6 +47,7 @@ import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.ScsiTarget;
+import io.rbdgw.scsi.WriteGate;
 import io.rbdgw.scsi.pr.InMemoryReservationStore;
 import io.rbdgw.scsi.pr.LocalReservations;
 import org.slf4j.Logger;
@@ -144,6 +147,20 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
+    private volatile WriteTokens writeTokens;
+    private volatile int maxWaitingWrites;
+    private volatile Duration maxWriteWait;
+
+    /**
+     * Gates the writes of every RBD disk on its write token from {@code tokens} (before {@link #start}); a write
+     * waits at most {@code maxWait} for it, at most {@code maxWaiting} per disk at once.
+     */
+    public void writeTokens(WriteTokens tokens, int maxWaiting, Duration maxWait) {
+        this.writeTokens = tokens;
+        this.maxWaitingWrites = maxWaiting;
+        this.maxWriteWait = maxWait;
+    }
+
     /** Sets the observer (before {@link #start}). */
     public void observe(Observer o) {
         this.observer = o;
@@ -178,6 +195,9 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         final Disk spec;
         final BlockDevice device;
         final List<LogicalUnit> users = new CopyOnWriteArrayList<>();
+        /** The disk's write gate and its token registration (RBD disks of a cluster gateway), else null. */
+        WriteGate gate;
+        WriteTokenHolder tokenHolder;
 
         OpenDisk(Disk spec, BlockDevice device) {
             this.spec = spec;
@@ -594,6 +614,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             tpgs.update(tag, ports(c, spec.id())); // before any nexus sees the unit: no 2A/06 for it
             LogicalUnit lu = new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()),
                     ua -> new LocalReservations(ua, new InMemoryReservationStore()), tpgs);
+            lu.writeGate(d.gate);
             tpgs.attach(lu.unitAttentions());
             d.users.add(lu);
             t.luns.put(n, new LiveLun(spec.id(), lu, tpgs));
@@ -624,6 +645,30 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
         opener.check(spec, device).ifPresent(w -> problems.put("disk " + spec.id(), w));
         OpenDisk opened = new OpenDisk(spec, device);
+        WriteTokens tokens = writeTokens;
+        if (tokens != null && spec.backstore() == Backstore.RBD) {
+            // shared by every gateway: one writer at a time (docs/ha.md, "Write tokens")
+            String id = spec.id();
+            WriteGate gate = new WriteGate(id, () -> tokens.want(id), maxWaitingWrites, maxWriteWait);
+            opened.gate = gate;
+            opened.tokenHolder = new WriteTokenHolder() {
+                @Override
+                public void grant(long epoch) {
+                    gate.grant();
+                }
+
+                @Override
+                public void revoke() {
+                    gate.revoke();
+                }
+
+                @Override
+                public void whenIdle(Runnable idle) {
+                    gate.whenIdle(idle);
+                }
+            };
+            tokens.register(id, opened.tokenHolder);
+        }
         if (device instanceof RbdBlockDevice image) {
             // `rbd resize` (by the admin API or by hand): hosts learn it through CAPACITY DATA HAS CHANGED
             image.onResize(() -> opened.users.forEach(LogicalUnit::capacityChanged));
@@ -666,11 +711,18 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     }
 
     private void close(String id, OpenDisk d) {
+        if (d.gate != null) {
+            d.gate.close(); // writes waiting for the token end retryably
+        }
         try {
             d.device.close(); // waits for what is in flight
             log.info("disk {} closed", id);
         } catch (Exception e) {
             log.warn("closing disk {}: {}", id, e.toString());
+        }
+        WriteTokens tokens = writeTokens;
+        if (tokens != null && d.tokenHolder != null) {
+            tokens.unregister(id, d.tokenHolder); // nothing of it is in flight any more
         }
     }
 
