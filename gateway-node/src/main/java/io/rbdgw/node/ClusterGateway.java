@@ -93,6 +93,7 @@ final class ClusterGateway implements AutoCloseable {
     private final AtomicBoolean publishScheduled = new AtomicBoolean();
     private final CuratorCache fenceRecord;
     private final AtomicBoolean reconnecting = new AtomicBoolean();
+    private final AtomicBoolean zkLost = new AtomicBoolean();
     private final WriteTokens writeTokens;
 
     /** Opens the portals at once; they serve nothing until the first configuration is applied. */
@@ -139,7 +140,18 @@ final class ClusterGateway implements AutoCloseable {
         if (store.client().getZookeeperClient().isConnected()) {
             metrics.zookeeperState(ConnectionState.CONNECTED);
         }
-        store.client().getConnectionStateListenable().addListener((c, newState) -> metrics.zookeeperState(newState));
+        store.client().getConnectionStateListenable().addListener((c, newState) -> {
+            metrics.zookeeperState(newState);
+            // after a lost session peers may report this gateway Unavailable and move or fence its LUNs: until the
+            // session is back it does not know its ALUA state and says so (Transitioning)
+            if (newState == ConnectionState.LOST) {
+                zkLost.set(true);
+                reconciler.aluaKnown(false);
+            } else if (newState == ConnectionState.RECONNECTED || newState == ConnectionState.CONNECTED) {
+                zkLost.set(false);
+                maybeAluaKnown();
+            }
+        });
         // A lost ZooKeeper session alone proves nothing: when the whole ensemble is down every gateway loses
         // its session and the data path must go on. The RADOS client is replaced only once it is known to be
         // fenced: librbd answers EBLOCKLISTED, or the coordinator recorded a fence of its address.
@@ -181,6 +193,7 @@ final class ClusterGateway implements AutoCloseable {
         }
         log.warn("{}: RADOS client {} is blocklisted; closing the RBD disks, reconnecting to Ceph with a new client "
                 + "and re-opening them", why, addressOf(which));
+        reconciler.aluaKnown(false); // its peers have moved on without it: Transitioning until it knows
         reconciler.reopen(d -> d.backstore() == Backstore.RBD, () -> {
             try {
                 if (writeTokens != null) {
@@ -189,8 +202,16 @@ final class ClusterGateway implements AutoCloseable {
                 opener.reconnect();
             } finally {
                 reconnecting.set(false);
+                maybeAluaKnown();
             }
         });
+    }
+
+    /** Reports the applied ALUA states again once the client is replaced and the ZooKeeper session is back. */
+    private void maybeAluaKnown() {
+        if (!reconnecting.get() && !zkLost.get()) {
+            reconciler.aluaKnown(true);
+        }
     }
 
     /** The metrics' observer, plus the ownership this gateway applied (published in its status). */

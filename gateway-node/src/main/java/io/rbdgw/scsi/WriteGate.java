@@ -28,6 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class WriteGate {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WriteGate.class);
+
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "write-gate timer");
         t.setDaemon(true);
@@ -47,6 +49,11 @@ public final class WriteGate {
     private final ConcurrentLinkedQueue<Waiting> waiting = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waitingCount = new AtomicInteger();
     private volatile boolean closed;
+    /**
+     * A write ended BUSY (librados timed it out, or could not queue it): its outcome is unknown, it may still
+     * land. This gate never reports idle again, so a contender fences this gateway rather than be overtaken.
+     */
+    private volatile boolean unsettled;
 
     /**
      * @param disk       the disk (logs)
@@ -148,7 +155,15 @@ public final class WriteGate {
         release();
     }
 
+    /** Whether a write ended with an unknown outcome (then the token only leaves this gateway by a fence). */
+    public boolean unsettled() {
+        return unsettled;
+    }
+
     private void fireIdle() {
+        if (unsettled) {
+            return;
+        }
         Runnable r = idle.getAndSet(null);
         if (r != null) {
             r.run();
@@ -224,6 +239,12 @@ public final class WriteGate {
 
         @Override
         public void complete(int status, ByteBuf dataIn, byte[] sense, int transferLength) {
+            if (status == ScsiStatus.BUSY && !gate.unsettled) {
+                gate.unsettled = true;
+                LOG.warn("disk {}: a write ended BUSY (timed out in librados?): its outcome is unknown, so this "
+                        + "gateway will not hand the write token over; a peer that needs it fences this gateway",
+                        gate.disk);
+            }
             try {
                 task.complete(status, dataIn, sense, transferLength);
             } finally {
