@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/failover.sh [--ceph-conf FILE | --ceph-dir DIR] [--runs N] [--path-timeout S] [--write-before S]
-#                   [--zk-session-timeout S] [--alua-settle S] [--out DIR]
+#                   [--zk-session-timeout S] [--alua-settle S] [--freeze S] [--out DIR]
 #
 # Gateway failover as a multipath host sees it, measured N times. Self-contained: it builds the project,
 # starts the dev Ceph cluster (scripts/ceph-dev-cluster.sh up DIR, stopped again at the end) unless
@@ -24,6 +24,9 @@
 #   --runs N                failovers [5]
 #   --path-timeout S        the client's per-command path timeout [2]
 #   --write-before S        seconds of writing before each kill [3]
+#   --freeze S              instead of SIGKILL: SIGSTOP the owner for S seconds at queue depth 16 while the client
+#                           retries (a newer generation) through the other gateway, SIGCONT, read back through
+#                           both; last line: freeze seconds=S runs=N lost_writes=L stale_writes=S disagreements=D
 #   --out DIR               logs [bench/results/failover-<UTC timestamp>]
 # Everything it starts (Ceph daemons from --ceph-dir, the bench JVM and through it ZooKeeper and the gateways)
 # is stopped on exit, also on Ctrl-C.
@@ -37,7 +40,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --ceph-conf) CEPH_CONF=$2; shift 2 ;;
     --ceph-dir) CEPH_DIR=$2; shift 2 ;;
-    --runs|--path-timeout|--write-before|--zk-session-timeout|--alua-settle) ARGS+=("$1" "$2"); shift 2 ;;
+    --runs|--path-timeout|--write-before|--zk-session-timeout|--alua-settle|--freeze) ARGS+=("$1" "$2"); shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
@@ -95,9 +98,9 @@ wait "$BENCH_PID"; rc=$?
 set -e
 BENCH_PID=
 wait 2>/dev/null  # the progress pipeline ends with the benchmark
-if [ "$rc" -ne 0 ] || ! grep -q '^failover ' "$OUT/bench.log"; then
+if [ "$rc" -ne 0 ] || ! grep -qE '^(failover|freeze) ' "$OUT/bench.log"; then
   tail -30 "$OUT/bench.err" >&2
   echo "the benchmark failed (exit $rc); logs in $OUT" >&2
   exit 1
 fi
-grep '^failover ' "$OUT/bench.log" | tail -1
+grep -E '^(failover|freeze) ' "$OUT/bench.log" | tail -1

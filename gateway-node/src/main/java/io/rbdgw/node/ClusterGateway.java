@@ -19,6 +19,7 @@ import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.alua.FenceRecord;
 import io.rbdgw.config.alua.LunOwnership;
+import io.rbdgw.config.alua.WriteTokens;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
@@ -54,15 +55,27 @@ final class ClusterGateway implements AutoCloseable {
     /** What a gateway needs to know besides the configuration it will find in ZooKeeper. */
     record Options(String name, List<InetSocketAddress> listen, ConnectionSettings settings, int ioThreads,
                    Path dataDir, Path cephConf, String cephId, Duration retryInterval, Duration aluaSettle,
-                   int fenceSeconds, InetSocketAddress metricsListen, SecretBox secrets, List<Path> fileDiskRoots) {
+                   int fenceSeconds, InetSocketAddress metricsListen, SecretBox secrets, List<Path> fileDiskRoots,
+                   WriteTokens.Options writeTokens, Duration writeWait) {
         /**
          * @param secrets       decrypts the configuration's CHAP secrets (null: only plaintext ones can be used)
          * @param fileDiskRoots the only directories file disks may live in (empty: the data directory)
+         * @param writeTokens   hand-over timeout and minimum hold of the per-disk write tokens (null: defaults)
+         * @param writeWait     how long a write waits for its disk's token (null: default)
          */
         Options {
             fileDiskRoots = fileDiskRoots == null || fileDiskRoots.isEmpty() ? List.of(dataDir) : List.copyOf(fileDiskRoots);
+            writeTokens = writeTokens == null ? WriteTokens.Options.DEFAULT : writeTokens;
+            writeWait = writeWait == null ? DEFAULT_WRITE_WAIT : writeWait;
         }
     }
+
+    /** How long a write waits for its disk's write token before it ends retryably (below hosts' 2 s path timeout). */
+    static final Duration DEFAULT_WRITE_WAIT = Duration.ofMillis(1500);
+    /** Writes per disk that may wait for the token at once. */
+    static final int MAX_WAITING_WRITES = 1024;
+    /** {@code -Drbdgw.write-token=off}: no write token (for the negative run of the stale-write tests only). */
+    static final boolean WRITE_TOKEN = !"off".equals(System.getProperty("rbdgw.write-token"));
 
     private final String name;
     private final IscsiServer server;
@@ -86,6 +99,8 @@ final class ClusterGateway implements AutoCloseable {
     private final AtomicBoolean publishScheduled = new AtomicBoolean();
     private final CuratorCache fenceRecord;
     private final AtomicBoolean reconnecting = new AtomicBoolean();
+    private final AtomicBoolean zkLost = new AtomicBoolean();
+    private final WriteTokens writeTokens;
 
     /** Opens the portals at once; they serve nothing until the first configuration is applied. */
     ClusterGateway(ConfigStore store, Options o) throws InterruptedException {
@@ -116,11 +131,34 @@ final class ClusterGateway implements AutoCloseable {
         metrics.bindCoordinator(coordinator::isLeader);
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
+        if (WRITE_TOKEN && opener.cephConfigured()) {
+            this.writeTokens = new WriteTokens(store.client(), store.layout(), name, o.writeTokens(),
+                    new RadosFencer(opener, o.fenceSeconds()), () -> opener.cluster().clientAddress(),
+                    disk -> alua.snapshot().owner(disk).map(name::equals).orElse(false));
+            reconciler.writeTokens(writeTokens, MAX_WAITING_WRITES, o.writeWait());
+        } else {
+            this.writeTokens = null;
+            if (!WRITE_TOKEN) {
+                log.warn("write tokens are OFF (-Drbdgw.write-token=off): a write a host retried through another "
+                        + "gateway can be overwritten by this one's late copy. For tests only.");
+            }
+        }
         sessions.onChange(this::schedulePublish);
         if (store.client().getZookeeperClient().isConnected()) {
             metrics.zookeeperState(ConnectionState.CONNECTED);
         }
-        store.client().getConnectionStateListenable().addListener((c, newState) -> metrics.zookeeperState(newState));
+        store.client().getConnectionStateListenable().addListener((c, newState) -> {
+            metrics.zookeeperState(newState);
+            // after a lost session peers may report this gateway Unavailable and move or fence its LUNs: until the
+            // session is back it does not know its ALUA state and says so (Transitioning)
+            if (newState == ConnectionState.LOST) {
+                zkLost.set(true);
+                reconciler.aluaKnown(false);
+            } else if (newState == ConnectionState.RECONNECTED || newState == ConnectionState.CONNECTED) {
+                zkLost.set(false);
+                maybeAluaKnown();
+            }
+        });
         // A lost ZooKeeper session alone proves nothing: when the whole ensemble is down every gateway loses
         // its session and the data path must go on. The RADOS client is replaced only once it is known to be
         // fenced: librbd answers EBLOCKLISTED, or the coordinator recorded a fence of its address.
@@ -162,13 +200,25 @@ final class ClusterGateway implements AutoCloseable {
         }
         log.warn("{}: RADOS client {} is blocklisted; closing the RBD disks, reconnecting to Ceph with a new client "
                 + "and re-opening them", why, addressOf(which));
+        reconciler.aluaKnown(false); // its peers have moved on without it: Transitioning until it knows
         reconciler.reopen(d -> d.backstore() == Backstore.RBD, () -> {
             try {
+                if (writeTokens != null) {
+                    writeTokens.dropAll(); // taken again under the new client, which fences nothing of ours
+                }
                 opener.reconnect();
             } finally {
                 reconnecting.set(false);
+                maybeAluaKnown();
             }
         });
+    }
+
+    /** Reports the applied ALUA states again once the client is replaced and the ZooKeeper session is back. */
+    private void maybeAluaKnown() {
+        if (!reconnecting.get() && !zkLost.get()) {
+            reconciler.aluaKnown(true);
+        }
     }
 
     /** The metrics' observer, plus the ownership this gateway applied (published in its status). */
@@ -223,6 +273,9 @@ final class ClusterGateway implements AutoCloseable {
         reconciler.start();
         watcher.start();
         alua.start();
+        if (writeTokens != null) {
+            writeTokens.start();
+        }
         coordinator.start();
         fenceRecord.start();
         if (opener.cephConfigured()) {
@@ -289,6 +342,9 @@ final class ClusterGateway implements AutoCloseable {
         closeQuietly(membership);
         server.close();
         reconciler.close();
+        if (writeTokens != null) {
+            writeTokens.close();
+        }
         opener.close();
         if (metricsServer != null) {
             metricsServer.close();

@@ -25,6 +25,8 @@ import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.rbd.RbdBlockDevice;
 import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.AluaWatcher;
+import io.rbdgw.config.alua.WriteTokenHolder;
+import io.rbdgw.config.alua.WriteTokens;
 import io.rbdgw.config.membership.GatewayStatus.Health;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.Backstore;
@@ -47,6 +49,7 @@ import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.ScsiTarget;
+import io.rbdgw.scsi.WriteGate;
 import io.rbdgw.scsi.pr.InMemoryReservationStore;
 import io.rbdgw.scsi.pr.LocalReservations;
 import org.slf4j.Logger;
@@ -152,6 +155,20 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
+    private volatile WriteTokens writeTokens;
+    private volatile int maxWaitingWrites;
+    private volatile Duration maxWriteWait;
+
+    /**
+     * Gates the writes of every RBD disk on its write token from {@code tokens} (before {@link #start}); a write
+     * waits at most {@code maxWait} for it, at most {@code maxWaiting} per disk at once.
+     */
+    public void writeTokens(WriteTokens tokens, int maxWaiting, Duration maxWait) {
+        this.writeTokens = tokens;
+        this.maxWaitingWrites = maxWaiting;
+        this.maxWriteWait = maxWait;
+    }
+
     /** Sets the observer (before {@link #start}). */
     public void observe(Observer o) {
         this.observer = o;
@@ -162,6 +179,8 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private final Map<String, OpenDisk> disks = new HashMap<>();
     private ScheduledFuture<?> retry;
     private ClusterConfig applied;
+    /** The last ALUA snapshot the observer was told of. */
+    private AluaSnapshot reportedAlua;
     /** What the running pass is working on, for the log line when it fails. */
     private String step = "";
 
@@ -186,6 +205,9 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         final Disk spec;
         final BlockDevice device;
         final List<LogicalUnit> users = new CopyOnWriteArrayList<>();
+        /** The disk's write gate and its token registration (RBD disks of a cluster gateway), else null. */
+        WriteGate gate;
+        WriteTokenHolder tokenHolder;
 
         OpenDisk(Disk spec, BlockDevice device) {
             this.spec = spec;
@@ -255,6 +277,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                     AluaSnapshot s = alua.get();
                     try {
                         int transitions = applyAlua(applied);
+                        reportedAlua = s;
                         observer.aluaApplied(s, transitions, System.nanoTime() - received);
                     } catch (Throwable e) {
                         // the next ALUA snapshot or configuration pass applies the states again
@@ -290,7 +313,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                     for (LiveTarget t : live.values()) {
                         for (Integer n : new ArrayList<>(t.luns.keySet())) {
                             if (t.luns.get(n).diskId().equals(e.getKey())) {
-                                removeLun(t, n);
+                                removeLun(t, n, true); // not ready (02/04/0A) until re-opened, never 05/25/00
                             }
                         }
                     }
@@ -334,12 +357,47 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         int changed = 0;
         for (LiveTarget t : live.values()) {
             for (LiveLun l : t.luns.values()) {
-                if (l.alua().update(tag, ports(c, l.diskId()))) {
+                if (l.alua().update(tag, groups(c, l.diskId(), tag))) {
                     changed++;
                 }
             }
         }
         return changed;
+    }
+
+    /**
+     * Whether this gateway knows its ALUA state: not after it learnt it was fenced, nor while its ZooKeeper
+     * session is lost, until it is back. Meanwhile it reports its own group Transitioning (hosts retry and
+     * re-read the groups) instead of the Active/Optimized it last applied, which peers may no longer agree with.
+     */
+    public void aluaKnown(boolean known) {
+        if (aluaUnknown == !known) {
+            return;
+        }
+        aluaUnknown = !known;
+        log.info(known ? "ALUA state known again: reporting the applied states"
+                : "ALUA state unknown (fenced, or ZooKeeper session lost): reporting this gateway Transitioning");
+        AluaSnapshot s = alua.get();
+        if (s != null) {
+            aluaChanged(s);
+        } else {
+            queuePass();
+        }
+    }
+
+    private volatile boolean aluaUnknown;
+
+    private List<io.rbdgw.scsi.TargetPortGroups.Group> groups(ClusterConfig c, String diskId, int tag) {
+        List<io.rbdgw.scsi.TargetPortGroups.Group> g = ClusterTargetPortGroups.states(ports(c, diskId), tag);
+        if (!aluaUnknown) {
+            return g;
+        }
+        List<io.rbdgw.scsi.TargetPortGroups.Group> out = new ArrayList<>(g.size());
+        for (io.rbdgw.scsi.TargetPortGroups.Group x : g) {
+            out.add(x.id() == tag ? new io.rbdgw.scsi.TargetPortGroups.Group(x.id(),
+                    io.rbdgw.scsi.TargetPortGroups.TRANSITIONING, x.preferred(), x.relativePorts()) : x);
+        }
+        return out;
     }
 
     /** Every configured gateway as a port group of a disk's LUNs, per the latest ALUA snapshot. */
@@ -426,7 +484,13 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             apply(c, problems);
             applied = c;
             step = "ALUA states";
-            applyAlua(c);
+            int transitions = applyAlua(c);
+            AluaSnapshot s = alua.get();
+            if (s != null && s != reportedAlua) {
+                // a snapshot that arrived before the first configuration is applied here: report it too
+                reportedAlua = s;
+                observer.aluaApplied(s, transitions, System.nanoTime() - aluaReceivedNanos);
+            }
         } catch (Throwable e) {
             // a bug or a broken install (a LinkageError from a stale jar), not a configuration problem: keep
             // serving what is live, report DEGRADED and retry; the executor would otherwise swallow it unseen
@@ -654,6 +718,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             }
         }
         t.scsi.setMasking(ConfigLunMasking.of(c, target));
+        t.scsi.retainSuspended(wanted.keySet());
         for (Map.Entry<Integer, String> w : wanted.entrySet()) {
             int n = w.getKey();
             if (t.luns.containsKey(n)) {
@@ -667,9 +732,10 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             }
             int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
             ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(tag, TRANSITION_SECONDS);
-            tpgs.update(tag, ports(c, spec.id())); // before any nexus sees the unit: no 2A/06 for it
+            tpgs.update(tag, groups(c, spec.id(), tag)); // before any nexus sees the unit: no 2A/06 for it
             LogicalUnit lu = new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()),
                     ua -> new LocalReservations(ua, new InMemoryReservationStore()), tpgs);
+            lu.writeGate(d.gate);
             tpgs.attach(lu.unitAttentions());
             d.users.add(lu);
             t.luns.put(n, new LiveLun(spec.id(), lu, tpgs));
@@ -700,6 +766,30 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
         opener.check(spec, device).ifPresent(w -> problems.put("disk " + spec.id(), w));
         OpenDisk opened = new OpenDisk(spec, device);
+        WriteTokens tokens = writeTokens;
+        if (tokens != null && spec.backstore() == Backstore.RBD) {
+            // shared by every gateway: one writer at a time (docs/ha.md, "Write tokens")
+            String id = spec.id();
+            WriteGate gate = new WriteGate(id, () -> tokens.want(id), maxWaitingWrites, maxWriteWait);
+            opened.gate = gate;
+            opened.tokenHolder = new WriteTokenHolder() {
+                @Override
+                public void grant(long epoch) {
+                    gate.grant();
+                }
+
+                @Override
+                public void revoke() {
+                    gate.revoke();
+                }
+
+                @Override
+                public void whenIdle(Runnable idle) {
+                    gate.whenIdle(idle);
+                }
+            };
+            tokens.register(id, opened.tokenHolder);
+        }
         if (device instanceof RbdBlockDevice image) {
             // `rbd resize` (by the admin API or by hand): hosts learn it through CAPACITY DATA HAS CHANGED
             image.onResize(() -> opened.users.forEach(LogicalUnit::capacityChanged));
@@ -729,11 +819,19 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     }
 
     private void removeLun(LiveTarget t, int n) {
+        removeLun(t, n, false);
+    }
+
+    private void removeLun(LiveTarget t, int n, boolean suspend) {
         LiveLun l = t.luns.remove(n);
         if (l == null) {
             return;
         }
-        t.scsi.removeLun(n); // no new command reaches it from here on
+        if (suspend) {
+            t.scsi.suspendLun(n); // no new command reaches it from here on; still listed, not ready
+        } else {
+            t.scsi.removeLun(n); // no new command reaches it from here on
+        }
         observer.lunRemoved(t.iqn, n, l.diskId(), l.lu());
         OpenDisk d = disks.get(l.diskId());
         if (d != null) {
@@ -742,11 +840,18 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     }
 
     private void close(String id, OpenDisk d) {
+        if (d.gate != null) {
+            d.gate.close(); // writes waiting for the token end retryably
+        }
         try {
             d.device.close(); // waits for what is in flight
             log.info("disk {} closed", id);
         } catch (Exception e) {
             log.warn("closing disk {}: {}", id, e.toString());
+        }
+        WriteTokens tokens = writeTokens;
+        if (tokens != null && d.tokenHolder != null) {
+            tokens.unregister(id, d.tokenHolder); // nothing of it is in flight any more
         }
     }
 

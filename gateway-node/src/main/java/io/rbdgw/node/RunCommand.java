@@ -19,6 +19,7 @@ import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import io.rbdgw.config.alua.WriteTokens;
 import picocli.CommandLine.Option;
 
 /**
@@ -92,6 +93,21 @@ public final class RunCommand implements Callable<Integer> {
             description = "Blocklist expiry when fencing a lost gateway's RADOS client (default: ${DEFAULT-VALUE}).")
     int fenceSeconds;
 
+    @Option(names = "--write-handover-timeout", defaultValue = "1000", paramLabel = "MS",
+            description = "Milliseconds a gateway waits for the holder of a disk's write token to hand it over "
+                    + "before it fences the holder (default: ${DEFAULT-VALUE}).")
+    int writeHandoverMillis;
+
+    @Option(names = "--write-token-hold", defaultValue = "2000", paramLabel = "MS",
+            description = "Milliseconds a write token stays with the gateway that got it before a gateway that is "
+                    + "not the disk's ALUA owner may ask for it (default: ${DEFAULT-VALUE}).")
+    int writeHoldMillis;
+
+    @Option(names = "--write-token-wait", defaultValue = "1500", paramLabel = "MS",
+            description = "Milliseconds a write waits for its disk's write token before it ends with a retryable "
+                    + "02/04/0A; keep it below the hosts' path timeout (default: ${DEFAULT-VALUE}).")
+    int writeWaitMillis;
+
 
     @Override
     public Integer call() throws Exception {
@@ -104,6 +120,10 @@ public final class RunCommand implements Callable<Integer> {
         }
         if (aluaSettleSeconds < 0 || fenceSeconds <= 0) {
             throw new IllegalArgumentException("--alua-settle must not be negative and --fence-seconds must be positive");
+        }
+        if (writeHandoverMillis <= 0 || writeHoldMillis < 0 || writeWaitMillis <= 0) {
+            throw new IllegalArgumentException("--write-handover-timeout and --write-token-wait must be positive, "
+                    + "--write-token-hold not negative");
         }
         // LUN images live here: the gateway's user only (fixes what older versions left readable)
         PrivateDirs.create(dataDir);
@@ -133,7 +153,9 @@ public final class RunCommand implements Callable<Integer> {
         ConnectionSettings settings = gw.connectionSettings();
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
                 gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(retrySeconds),
-                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress(), secrets, fileDiskRoots));
+                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress(), secrets, fileDiskRoots,
+                new WriteTokens.Options(Duration.ofMillis(writeHandoverMillis), Duration.ofMillis(writeHoldMillis)),
+                Duration.ofMillis(writeWaitMillis)));
         List<Portal> portals = gateway.portals();
         gateway.start();
 

@@ -243,7 +243,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         // One gateway: it elects itself coordinator and owns every LUN (Active/Optimized) at once.
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(GATEWAY_NAME, List.of(portal),
                 settings, gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(10), Duration.ZERO, 3600,
-                gw.metricsAddress(), secrets, null));
+                gw.metricsAddress(), secrets, null, null, null));
         Portal bound = gateway.portals().get(0);
         long epoch = seed(store, bound, seedDisk, seedAuth);
         gateway.start();

@@ -54,6 +54,8 @@ public final class LogicalUnit implements AutoCloseable {
     private final CopyResults copyResults = new CopyResults();
     /** SWP of the control mode page: medium writes fail with 07/27/02 while set (not saved). */
     private volatile boolean softwareWriteProtect;
+    /** Admits medium writes only while this gateway holds the disk's write token; null: always admitted. */
+    private volatile WriteGate writeGate;
     /** Where transports report command outcomes (metrics); bound once when the unit is exported. */
     private volatile LunStats stats = LunStats.NONE;
 
@@ -85,6 +87,7 @@ public final class LogicalUnit implements AutoCloseable {
     /** Executes {@code task}; never throws, always completes the task exactly once. */
     public void execute(ScsiTask task) {
         byte[] cdb = task.cdb();
+        ScsiTask t = task;
         try {
             CommandSpec spec = commands.lookup(cdb);
             ItNexus nexus = task.nexus();
@@ -104,15 +107,24 @@ public final class LogicalUnit implements AutoCloseable {
                 throw commands.unsupported(cdb);
             }
             spec.validate(cdb);
-            if (softwareWriteProtect && writesMedium(cdb[0] & 0xff)) {
+            int op = cdb[0] & 0xff;
+            if (softwareWriteProtect && writesMedium(op)) {
                 throw ScsiError.check(SenseData.DATA_PROTECT, 0x27, 0x02);
             }
-            spec.handler().execute(this, task, cdb);
+            WriteGate gate = writeGate;
+            if (gate != null && (writesMedium(op) || op == 0x83)) {
+                if (!gate.enter()) {
+                    gate.park(this, task); // waits for the write token, or ends retryably
+                    return;
+                }
+                t = gate.track(task);
+            }
+            spec.handler().execute(this, t, cdb);
         } catch (ScsiError e) {
-            task.complete(e.status(), null, e.sense(), e.transferLength());
+            t.complete(e.status(), null, e.sense(), e.transferLength());
         } catch (RuntimeException e) {
             LOG.error("LUN {}: command {} failed", lun, String.format("0x%02x", cdb[0] & 0xff), e);
-            task.complete(ScsiStatus.CHECK_CONDITION, null,
+            t.complete(ScsiStatus.CHECK_CONDITION, null,
                     SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), -1);
         }
     }
@@ -147,6 +159,18 @@ public final class LogicalUnit implements AutoCloseable {
         unitAttentions.postAllExcept(null, 0x29, 0x03);
         reservations.reset();
         copyResults.reset();
+    }
+
+    /**
+     * Gates this unit's medium writes (WRITE*, WRITE SAME, UNMAP, COMPARE AND WRITE, WRITE ATOMIC, EXTENDED COPY)
+     * on the disk's write token; set before the unit serves.
+     */
+    public void writeGate(WriteGate gate) {
+        this.writeGate = gate;
+    }
+
+    public WriteGate writeGate() {
+        return writeGate;
     }
 
     /** Whether SWP (software write protect, control mode page) is set. */

@@ -25,6 +25,8 @@ public final class ScsiTarget {
             LuIdentity.REVISION, "", 0, 0);
 
     private final Map<Long, LogicalUnit> luns = new ConcurrentHashMap<>();
+    /** LUNs still configured whose unit is being re-created (disk re-opening): listed, but not ready. */
+    private final java.util.Set<Long> suspended = ConcurrentHashMap.newKeySet();
     /** Each live nexus and the session that formed it (see {@link #nexusCreated}). */
     private final Map<ItNexus, Object> nexuses = new ConcurrentHashMap<>();
     private volatile long[] lunList = new long[0];
@@ -48,6 +50,10 @@ public final class ScsiTarget {
             lu.execute(task);
             return;
         }
+        if (lu == null && suspended.contains(task.lun()) && masking.visible(task.nexus().initiatorName(), task.lun())) {
+            answerSuspended(task, cdb, op);
+            return;
+        }
         answerDirectly(task, () -> {
             if (op == 0x12) {
                 CommandTable.SBC.find(0x12, -1).validate(cdb);
@@ -67,9 +73,30 @@ public final class ScsiTarget {
     }
 
     /**
+     * A LUN that is configured but has no unit for a while (its disk is re-opened: a new Ceph client after a
+     * fence): INQUIRY says qualifier 001b, everything else ends with 02/04/0A (ASYMMETRIC ACCESS STATE
+     * TRANSITION), which hosts retry, where an unknown LUN's 05/25/00 would read as permanent device loss.
+     */
+    private static void answerSuspended(ScsiTask task, byte[] cdb, int op) {
+        answerDirectly(task, () -> {
+            if (op == 0x12 && (cdb[1] & 0x01) == 0 && cdb[2] == 0) {
+                CommandTable.SBC.find(0x12, -1).validate(cdb);
+                ByteBuf data = Inquiry.standard(task, NO_LUN, 0x20);
+                Completions.data(task, data, Cdbs.u16(cdb, 3));
+            } else if (op == 0x03) {
+                CommandTable.SBC.find(0x03, -1).validate(cdb);
+                RequestSense.respond(task, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A),
+                        (cdb[1] & 0x01) != 0, Cdbs.u8(cdb, 4));
+            } else {
+                throw ScsiError.check(SenseData.NOT_READY, 0x04, 0x0A);
+            }
+        });
+    }
+
+    /**
      * Adds a logical unit (replacing none: the LUN must be free). Existing nexuses become known to it
      * (with their power-on unit attention) and the other LUNs report 3F/0E REPORTED LUNS DATA HAS
-     * CHANGED.
+     * CHANGED, unless the LUN was {@linkplain #suspendLun suspended} (its number never left the list).
      */
     public void addLun(LogicalUnit lu) {
         if (luns.putIfAbsent(lu.lun(), lu) != null) {
@@ -80,7 +107,29 @@ public final class ScsiTarget {
         for (ItNexus n : nexuses.keySet()) {
             lu.nexusCreated(n);
         }
-        lunsChanged(lu.lun());
+        if (suspended.remove(lu.lun())) {
+            lunList = listed();
+        } else {
+            lunsChanged(lu.lun());
+        }
+    }
+
+    /**
+     * Removes a logical unit that will be added again (the caller closes it): meanwhile the LUN stays listed
+     * and answers not ready (02/04/0A).
+     */
+    public LogicalUnit suspendLun(long lun) {
+        suspended.add(lun);
+        return luns.remove(lun);
+    }
+
+    /** Forgets suspended LUNs that are not in {@code keep} (no longer configured): they leave the list. */
+    public void retainSuspended(java.util.Collection<Integer> keep) {
+        for (Long lun : new java.util.ArrayList<>(suspended)) {
+            if (!keep.contains(lun.intValue()) && suspended.remove(lun)) {
+                lunsChanged(lun);
+            }
+        }
     }
 
     /** Removes a logical unit (the caller closes it); the remaining LUNs report 3F/0E. */
@@ -197,8 +246,13 @@ public final class ScsiTarget {
         return Arrays.stream(list).filter(lun -> m.visible(initiatorName, lun)).toArray();
     }
 
+    private long[] listed() {
+        return java.util.stream.LongStream.concat(luns.keySet().stream().mapToLong(Long::longValue),
+                suspended.stream().mapToLong(Long::longValue)).distinct().sorted().toArray();
+    }
+
     private void lunsChanged(long changed) {
-        long[] list = luns.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] list = listed();
         lunList = list;
         // only nexuses that see (or saw) the LUN learn of it, through the other LUNs they see
         LunMasking m = masking;

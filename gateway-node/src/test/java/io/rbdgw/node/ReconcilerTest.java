@@ -317,6 +317,89 @@ class ReconcilerTest {
     }
 
     @Test
+    void aLunWhoseDiskIsReopenedStaysListedAndAnswersNotReadyNeverLogicalUnitNotSupported() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        ItNexus esx1 = nexus(ESX1, T1);
+        t.nexusCreated(esx1, esx1);
+        drain(t, esx1, 0);
+        drain(t, esx1, 1);
+        java.util.concurrent.CountDownLatch inBetween = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        reconciler.reopen(d -> d.id().equals("rbd/a"), () -> {
+            inBetween.countDown();
+            try {
+                release.await(); // a new Ceph client being connected
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(inBetween.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        // hosts retry 02/04/0A; 05/25/00 would read as permanent device loss (ESXi PDL)
+        tur(t, esx1, 0).check(2, 0x04, 0x0A);
+        run(t, esx1, 0, 0x2A, 0, 0, 0, 0, 0, 0, 0, 0, 0).check(2, 0x04, 0x0A);
+        assertThat(reportLuns(t, esx1)).containsExactly(0, 1, 2);
+        tur(t, esx1, 1).good(); // the others had no 3F/0E: the LUN set did not change
+        release.countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() -> t.lun(0) != null);
+        drain(t, esx1, 0);
+        tur(t, esx1, 1).good();
+    }
+
+    @Test
+    void aGatewayThatDoesNotKnowItsAluaStateReportsItselfTransitioning() throws Exception {
+        basicTarget();
+        ScsiTarget t = scsi(T1);
+        ItNexus esx1 = nexus(ESX1, T1);
+        t.nexusCreated(esx1, esx1);
+        drain(t, esx1, 0);
+        reconciler.aluaChanged(new AluaSnapshot(Map.of("rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null)),
+                Set.of("gw-a", "gw-b"), Set.of()));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                reconciler.aluaOf(T1, 0).orElseThrow().localState()).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
+        drain(t, esx1, 0);
+
+        reconciler.aluaKnown(false); // fenced, or its ZooKeeper session is lost
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1)).extracting(g -> g.id() + ":" + g.state())
+                .containsExactly("7:" + TargetPortGroups.TRANSITIONING, "8:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED));
+        tur(t, esx1, 0).check(6, 0x2A, 0x06);
+
+        reconciler.aluaKnown(true);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                reconciler.aluaOf(T1, 0).orElseThrow().localState()).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
+        tur(t, esx1, 0).check(6, 0x2A, 0x06);
+    }
+
+    @Test
+    void anOwnershipSnapshotThatArrivesBeforeTheFirstConfigurationIsReportedOnceApplied() throws Exception {
+        List<AluaSnapshot> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Reconciler late = new Reconciler("gw-a", new TargetRegistry(), new SessionRegistry(),
+                disk -> new MemoryBlockDevice(disk.size(), 512, "memory:" + disk.id()), (e, h, d) -> { },
+                Duration.ofMillis(200));
+        late.observe(new Reconciler.Observer() {
+            @Override
+            public void aluaApplied(AluaSnapshot snapshot, int transitions, long nanos) {
+                reported.add(snapshot);
+            }
+        });
+        try {
+            late.start();
+            AluaSnapshot s = new AluaSnapshot(Map.of("rbd/a", new LunOwnership("rbd/a", "gw-a", 3, null)),
+                    Set.of("gw-a"), Set.of());
+            late.aluaChanged(s); // a gateway started after the ownership record existed
+            Thread.sleep(200);
+            watcher.addListener(late);
+            long epoch = store.update(c -> List.of(new ConfigChange.PutTarget(Target.of(T2)),
+                    new ConfigChange.PutDisk(disk("a")), new ConfigChange.PutLun(new Lun(T2, 0, "rbd/a"))), 5);
+            late.awaitApplied(epoch, Duration.ofSeconds(10));
+            await().atMost(Duration.ofSeconds(5)).until(() -> reported.contains(s));
+        } finally {
+            late.close();
+        }
+    }
+
+    @Test
     void lunMaskingPerClientAndHostGroup() throws Exception {
         basicTarget();
         ScsiTarget t = scsi(T1);

@@ -20,6 +20,7 @@ import org.apache.curator.utils.ZKPaths;
  * /&lt;root&gt;/members/&lt;name&gt;                          ephemeral MemberInfo
  * /&lt;root&gt;/status/&lt;name&gt;                           GatewayStatus (applied epoch, health)
  * /&lt;root&gt;/alua/&lt;pool&gt;@&lt;image&gt;                   LunOwnership (owner gateway, ownership epoch); written by the coordinator only
+ * /&lt;root&gt;/writer/&lt;pool&gt;@&lt;image&gt;                 WriteToken (the one gateway that may write the disk, token epoch; CAS by version)
  * /&lt;root&gt;/coordinator/...                         leader latch of the ALUA coordinator
  * /&lt;root&gt;/drain/&lt;name&gt;                            exists while gateway &lt;name&gt; is draining (gives its LUNs away)
  * /&lt;root&gt;/failovers                               FailoverHistory: the last ownership moves; written by the coordinator only
@@ -144,6 +145,15 @@ public record ZkLayout(String root) {
             throw new IllegalArgumentException("'" + node + "' is not pool@image");
         }
         return node.substring(0, at) + "/" + node.substring(at + 1);
+    }
+
+    /** Parent of the per-disk write tokens. */
+    public String writers() {
+        return ZKPaths.makePath(root, "writer");
+    }
+
+    public String writer(String diskId) {
+        return ZKPaths.makePath(writers(), diskNode(diskId));
     }
 
     public String coordinator() {

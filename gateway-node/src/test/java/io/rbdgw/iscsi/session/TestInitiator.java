@@ -164,6 +164,13 @@ public final class TestInitiator implements AutoCloseable {
                 immediate == null ? Unpooled.EMPTY_BUFFER : immediate);
     }
 
+    /** An immediate task management request with the next ITT (LUN in the 8-byte field's flat form). */
+    public io.rbdgw.iscsi.pdu.TaskManagementRequest taskManagement(int function, long lunField, int referencedTaskTag,
+                                                                   int refCmdSN) {
+        return new io.rbdgw.iscsi.pdu.TaskManagementRequest(true, function, lunField, itt++, referencedTaskTag, cmdSN,
+                expStatSN, refCmdSN, 0);
+    }
+
     /** Uses another ISID for the next login (a second session of the same initiator to the same target). */
     public TestInitiator isid(long isid) {
         this.isid = isid;

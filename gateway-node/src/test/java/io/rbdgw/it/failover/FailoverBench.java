@@ -19,7 +19,8 @@ import io.rbdgw.scsi.TargetPortGroups;
  * last, {@code failover median_s=X max_stall_s=Y runs=N lost_writes=L stale_writes=S}.
  *
  * <p>Arguments: {@code --runs N} [5], {@code --path-timeout S} [2], {@code --write-before S} [3],
- * {@code --zk-session-timeout S} and {@code --alua-settle S} [the gateway's defaults], {@code --dir DIR} [a temp dir].
+ * {@code --zk-session-timeout S} and {@code --alua-settle S} [the gateway's defaults], {@code --dir DIR} [a temp dir],
+ * {@code --freeze S} [0: SIGKILL; else SIGSTOP of the owner for S seconds, see {@link #freezeRuns}].
  * Needs {@code -Dgateway.jar} and {@code -Dceph.conf} (see {@link io.rbdgw.it.TestCluster}).
  */
 public final class FailoverBench {
@@ -34,6 +35,7 @@ public final class FailoverBench {
         Integer zkSession = null;
         Integer settle = null;
         Path dir = null;
+        double freeze = 0;
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             if (v == null) {
@@ -47,6 +49,7 @@ public final class FailoverBench {
                     case "--zk-session-timeout" -> zkSession = Integer.parseInt(v);
                     case "--alua-settle" -> settle = Integer.parseInt(v);
                     case "--dir" -> dir = Path.of(v);
+                    case "--freeze" -> freeze = Double.parseDouble(v);
                     default -> usage("unknown argument " + args[i]);
                 }
             } catch (NumberFormatException e) {
@@ -72,6 +75,12 @@ public final class FailoverBench {
         started.set(cluster);
         cluster.startGateways();
 
+        if (freeze > 0) {
+            freezeRuns(cluster, runs, freeze, timeout, writeBefore);
+            Runtime.getRuntime().removeShutdownHook(closer);
+            stopAll(cluster);
+            System.exit(0);
+        }
         List<Double> firstWrites = new ArrayList<>();
         double maxStall = 0;
         long lost = 0;
@@ -131,6 +140,59 @@ public final class FailoverBench {
         Runtime.getRuntime().removeShutdownHook(closer);
         stopAll(cluster);
         System.exit(0);
+    }
+
+    /**
+     * {@code --freeze S}: SIGSTOP of the owner for S seconds at queue depth 16, the client retrying (as a new
+     * generation) through the other gateway after the path timeout, SIGCONT once the client stopped; both gateways
+     * read back. Last line: {@code freeze seconds=S runs=N lost_writes=L stale_writes=S disagreements=D}.
+     */
+    private static void freezeRuns(FailoverCluster cluster, int runs, double freeze, Duration timeout,
+                                   double writeBefore) throws Exception {
+        long lost = 0;
+        long stale = 0;
+        int disagree = 0;
+        for (int run = 1; run <= runs; run++) {
+            int victim = FailoverCluster.indexOf(cluster.awaitOwner(Duration.ofSeconds(60)).owner());
+            int survivor = 1 - victim;
+            try (MultipathClient client = cluster.client(victim, 256, 16, timeout).restampRetries()) {
+                client.start();
+                Thread.sleep((long) (writeBefore * 1000));
+                client.mark(victim);
+                cluster.signal(victim, "STOP");
+                try {
+                    Thread.sleep((long) (freeze * 1000));
+                    client.stopIssuing();
+                    if (freeze * 1000 > timeout.toMillis()) {
+                        client.stop(); // its retries acknowledged before the frozen gateway resumes
+                    }
+                } finally {
+                    cluster.signal(victim, "CONT");
+                }
+                client.stop();
+                Thread.sleep(3000);
+                MultipathClient.Verification vs = client.verify(cluster.portal(survivor));
+                MultipathClient.Verification vv = null;
+                for (int i = 0; i < 60 && vv == null; i++) {
+                    try {
+                        vv = client.verify(cluster.portal(victim));
+                    } catch (Exception | AssertionError e) {
+                        Thread.sleep(1000); // re-opening after a fence
+                    }
+                }
+                lost += vs.lost();
+                stale += vs.stale();
+                disagree += vs.equals(vv) ? 0 : 1;
+                System.out.printf(Locale.ROOT, "run %d: froze %s (owner) %.1f s -> first write on %s after %.3f s; "
+                        + "%d writes acknowledged; read-back via %s %s, via %s %s%n", run, FailoverCluster.NAMES[victim],
+                        freeze, FailoverCluster.NAMES[survivor], client.markToFirstAckSeconds(), client.acked(),
+                        FailoverCluster.NAMES[survivor], vs, FailoverCluster.NAMES[victim], vv);
+            }
+            cluster.awaitMember(FailoverCluster.NAMES[victim], Duration.ofSeconds(60));
+        }
+        System.out.printf(Locale.ROOT, "freeze seconds=%.1f runs=%d lost_writes=%d stale_writes=%d disagreements=%d%n",
+                freeze, runs, lost, stale, disagree);
+        System.out.flush();
     }
 
     private static void usage(String problem) {

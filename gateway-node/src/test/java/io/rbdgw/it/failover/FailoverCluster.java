@@ -41,9 +41,13 @@ public final class FailoverCluster implements AutoCloseable {
      * Gateway timing under test; null leaves the gateway's default. {@code stallGuard} false turns the gateways'
      * {@code StallGuard} off, for a test of what fencing alone prevents.
      */
-    public record Timing(Integer zkSessionSeconds, Integer aluaSettleSeconds, boolean stallGuard) {
+    public record Timing(Integer zkSessionSeconds, Integer aluaSettleSeconds, boolean stallGuard, boolean writeToken) {
         public Timing(Integer zkSessionSeconds, Integer aluaSettleSeconds) {
             this(zkSessionSeconds, aluaSettleSeconds, true);
+        }
+
+        public Timing(Integer zkSessionSeconds, Integer aluaSettleSeconds, boolean stallGuard) {
+            this(zkSessionSeconds, aluaSettleSeconds, stallGuard, true);
         }
     }
 
@@ -131,7 +135,13 @@ public final class FailoverCluster implements AutoCloseable {
         if (timing.aluaSettleSeconds() != null) {
             args.addAll(List.of("--alua-settle", timing.aluaSettleSeconds().toString()));
         }
-        List<String> jvm = timing.stallGuard() ? List.of() : List.of("-Drbdgw.stall-guard=off");
+        List<String> jvm = new ArrayList<>();
+        if (!timing.stallGuard()) {
+            jvm.add("-Drbdgw.stall-guard=off");
+        }
+        if (!timing.writeToken()) {
+            jvm.add("-Drbdgw.write-token=off"); // negative runs only: shows what the write token prevents
+        }
         return GatewayProcess.run(jvm, NAMES[i], ports[i], dir.resolve(NAMES[i]), zk.connectString(),
                 args.toArray(String[]::new));
     }

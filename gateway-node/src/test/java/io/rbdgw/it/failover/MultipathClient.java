@@ -81,6 +81,8 @@ public final class MultipathClient implements AutoCloseable {
     private int blocksPerUnit;
     private Thread writer;
     private volatile boolean stopping;
+    /** Retries of abandoned writes carry a new generation (a host writing the block again, newer). */
+    private volatile boolean restampRetries;
     private volatile Throwable failure;
     private volatile Hook hook;
 
@@ -181,6 +183,21 @@ public final class MultipathClient implements AutoCloseable {
     }
 
     /** Starts writing on a thread of its own. */
+    /**
+     * Makes a write abandoned on a failed path go to the next path as a new generation of the same unit (before
+     * {@link #start}): a late landing of the abandoned copy is then older than what was acknowledged for the unit,
+     * even if the unit is not written again.
+     */
+    public MultipathClient restampRetries() {
+        this.restampRetries = true;
+        return this;
+    }
+
+    /** Stops issuing new writes; those in flight go on ({@link #stop} waits for them). */
+    public void stopIssuing() {
+        stopping = true;
+    }
+
     public void start() {
         writer = new Thread(this::loop, "multipath-writer");
         writer.setDaemon(true);
@@ -352,6 +369,17 @@ public final class MultipathClient implements AutoCloseable {
         }
     }
 
+    private Write restamp(Write w) {
+        long seq = nextSeq++;
+        synchronized (lock) {
+            if (seq >= unitOfSeq.length) {
+                unitOfSeq = java.util.Arrays.copyOf(unitOfSeq, unitOfSeq.length * 2);
+            }
+            unitOfSeq[(int) seq] = w.unit;
+        }
+        return new Write(w.unit, seq);
+    }
+
     private Write nextWrite() {
         long seq = nextSeq++;
         int unit = nextUnit;
@@ -479,7 +507,7 @@ public final class MultipathClient implements AutoCloseable {
         List<Pending> abandoned = new ArrayList<>(p.pending.values());
         abandoned.removeIf(c -> c.write == null);
         abandoned.sort((a, b) -> Long.compare(b.write.seq, a.write.seq));
-        abandoned.forEach(c -> retries.addFirst(c.write));
+        abandoned.forEach(c -> retries.addFirst(restampRetries ? restamp(c.write) : c.write));
         p.pending.clear();
         synchronized (lock) {
             failures.add(new PathFailure(p.index, System.nanoTime(), why, abandoned.size()));
