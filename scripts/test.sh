@@ -17,4 +17,6 @@ fi
 RBDGW_CEPH_CONF=$(scripts/ceph-dev-cluster.sh up "$CEPH_DIR")
 export RBDGW_CEPH_CONF
 
-./mvnw -B -ntp verify "$@"
+# -Pdist: also the release tarball (gateway-node/target/rbdgw-<version>.tar.gz), tested below
+./mvnw -B -ntp -Pdist verify "$@"
+scripts/dist-test.sh
