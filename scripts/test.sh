@@ -20,3 +20,4 @@ export RBDGW_CEPH_CONF
 # -Pdist: also the release tarball (gateway-node/target/rbdgw-<version>.tar.gz), tested below
 ./mvnw -B -ntp -Pdist verify "$@"
 scripts/dist-test.sh
+scripts/monitoring-test.sh
