@@ -6,8 +6,9 @@
 # Usage: scripts/test.sh [extra maven arguments]
 # Environment: RBDGW_CEPH_DIR (default target/ceph-dev) where the cluster lives;
 #              RBDGW_KEEP_CEPH=1 leaves the cluster running afterwards (the next run reuses it);
-#              RBDGW_DEPLOY_TESTS=1 also runs scripts/compose-test.sh (docker-compose.yml: builds
-#              the images, about 2 min with cached images, 8-10 min without).
+#              RBDGW_DEPLOY_TESTS=1 also runs scripts/ansible-test.sh (lint, syntax, templates; 1 min)
+#              and scripts/compose-test.sh (docker-compose.yml: builds the images, about 2 min
+#              with cached images, 8-10 min without).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
@@ -24,5 +25,6 @@ export RBDGW_CEPH_CONF
 scripts/dist-test.sh
 scripts/monitoring-test.sh
 if [ "${RBDGW_DEPLOY_TESTS:-0}" = 1 ]; then
+  scripts/ansible-test.sh
   scripts/compose-test.sh
 fi
