@@ -7,8 +7,10 @@
 # Environment: RBDGW_CEPH_DIR (default target/ceph-dev) where the cluster lives;
 #              RBDGW_KEEP_CEPH=1 leaves the cluster running afterwards (the next run reuses it);
 #              RBDGW_DEPLOY_TESTS=1 also runs scripts/ansible-test.sh (lint, syntax, templates; 1 min)
-#              and scripts/compose-test.sh (docker-compose.yml: builds the images, about 2 min
-#              with cached images, 8-10 min without).
+#              scripts/compose-test.sh (docker-compose.yml: builds the images, about 2 min with
+#              cached images, 8-10 min without) and scripts/ansible-deploy-test.sh (site.yml into
+#              systemd containers, idempotence, rolling-upgrade.yml: about 7 min, +4 min to build
+#              its image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
@@ -27,4 +29,5 @@ scripts/monitoring-test.sh
 if [ "${RBDGW_DEPLOY_TESTS:-0}" = 1 ]; then
   scripts/ansible-test.sh
   scripts/compose-test.sh
+  scripts/ansible-deploy-test.sh
 fi
