@@ -33,7 +33,7 @@ cleanup() {
     done
   fi
   if [ "${RBDGW_ANSIBLE_KEEP:-0}" != 1 ] || [ $rc = 0 ]; then
-    for c in "${started[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+    for c in "${started[@]}"; do docker rm -f -v "$c" >/dev/null 2>&1 || true; done
   fi
   if [ -n "$dockerd_pid" ]; then
     kill "$dockerd_pid" 2>/dev/null || true
@@ -139,4 +139,9 @@ grep -A20 'PLAY RECAP' "$work/upgrade.log" >&2
 cli --json gateway list | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if all(not g["draining"] and g["alive"] for g in d) else 1)' \
   || fail "a gateway is still draining or down after the upgrade"
 qemu-io -f raw -c 'read -P 0x5a 0 1M' "iscsi://127.0.0.81:3260/$target/0" | grep -q '^read 1048576/1048576' || fail "read after the upgrade"
-log "ok: total $((SECONDS - t0)) s"
+vols=$(for c in "${started[@]}"; do docker inspect -f '{{range .Mounts}}{{if .Name}}{{.Name}} {{end}}{{end}}' "$c"; done)
+for c in "${started[@]}"; do docker rm -f -v "$c" >/dev/null; done
+started=()
+[ -z "$(docker ps -aq --filter name=rbdgw-ansible-)" ] || fail "containers left behind"
+for v in $vols; do docker volume inspect "$v" >/dev/null 2>&1 && fail "volume $v left behind"; done
+log "ok: containers and their volumes removed; total $((SECONDS - t0)) s"
