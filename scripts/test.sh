@@ -5,7 +5,12 @@
 # (apt-get; the Ceph script installs Ceph's own packages).
 # Usage: scripts/test.sh [extra maven arguments]
 # Environment: RBDGW_CEPH_DIR (default target/ceph-dev) where the cluster lives;
-#              RBDGW_KEEP_CEPH=1 leaves the cluster running afterwards (the next run reuses it).
+#              RBDGW_KEEP_CEPH=1 leaves the cluster running afterwards (the next run reuses it);
+#              RBDGW_DEPLOY_TESTS=1 also runs scripts/ansible-test.sh (lint, syntax, templates; 1 min)
+#              scripts/compose-test.sh (docker-compose.yml: builds the images, about 2 min with
+#              cached images, 8-10 min without) and scripts/ansible-deploy-test.sh (site.yml into
+#              systemd containers, idempotence, rolling-upgrade.yml: about 7 min, +4 min to build
+#              its image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
@@ -17,4 +22,12 @@ fi
 RBDGW_CEPH_CONF=$(scripts/ceph-dev-cluster.sh up "$CEPH_DIR")
 export RBDGW_CEPH_CONF
 
-./mvnw -B -ntp verify "$@"
+# -Pdist: also the release tarball (gateway-node/target/rbdgw-<version>.tar.gz), tested below
+./mvnw -B -ntp -Pdist verify "$@"
+scripts/dist-test.sh
+scripts/monitoring-test.sh
+if [ "${RBDGW_DEPLOY_TESTS:-0}" = 1 ]; then
+  scripts/ansible-test.sh
+  scripts/compose-test.sh
+  scripts/ansible-deploy-test.sh
+fi

@@ -60,7 +60,15 @@ public final class Main implements Runnable {
             }
             return 1;
         });
-        int rc = cli.execute(args);
+        String[] expanded;
+        try {
+            expanded = ConfigFile.expand(args, cli);  // --config FILE: the file's options, overridden by args
+        } catch (IllegalArgumentException e) {
+            System.err.println("gateway-node: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        int rc = cli.execute(expanded);
         if (rc != 0) {
             System.exit(rc);
         }

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Deploys with ansible/site.yml into containers on this machine and checks the result: three
+# ZooKeeper nodes, two gateways, the admin API and Prometheus run under systemd (the roles' units,
+# hardening included) in containers built from ansible/tests/Dockerfile.systemd; the compose demo's
+# Ceph image is the Ceph cluster and the `ceph_admin` host. All containers use the host's network,
+# each service on its own 127.0.0.x address (ansible/tests/inventory), and ansible reaches them with
+# `docker exec`; the firewall tasks are off (they would change the host's firewall). Then: an
+# initiator logs in through both gateways, a second site.yml run changes nothing, and
+# rolling-upgrade.yml drains, restarts and undrains each gateway while the LUN stays readable.
+# Removes every container it started; starts dockerd if none runs (and stops only that one).
+# Needs root, the image rbdgw-ceph-demo:dev of scripts/compose-test.sh and the distribution tarball.
+# Environment: RBDGW_ANSIBLE_KEEP=1 leaves the containers on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+t0=$SECONDS
+log() { printf '[ansible-deploy-test %3ds] %s\n' $((SECONDS - t0)) "$*" >&2; }
+fail() { echo "ansible-deploy-test: FAIL: $*" >&2; exit 1; }
+tarball=$(ls "$root"/gateway-node/target/rbdgw-*.tar.gz | head -1)
+version=$(basename "$tarball" .tar.gz); version=${version#rbdgw-}
+work=$(mktemp -d)
+nodes=(zk1 zk2 zk3 gw-a gw-b adm prom)
+declare -A addr=([zk1]=127.0.0.71 [zk2]=127.0.0.72 [zk3]=127.0.0.73 [ceph]=127.0.0.76
+                 [gw-a]=127.0.0.81 [gw-b]=127.0.0.82 [adm]=127.0.0.91 [prom]=127.0.0.95)
+started=()
+dockerd_pid=""
+cleanup() {
+  rc=$?
+  if [ $rc != 0 ]; then
+    for c in "${started[@]}"; do
+      echo "--- $c" >&2
+      docker exec "$c" journalctl --no-pager -n 30 -u rbdgw-gateway -u rbdgw-admin -u zookeeper 2>/dev/null >&2 || docker logs --tail 20 "$c" >&2 || true
+    done
+  fi
+  if [ "${RBDGW_ANSIBLE_KEEP:-0}" != 1 ] || [ $rc = 0 ]; then
+    for c in "${started[@]}"; do docker rm -f -v "$c" >/dev/null 2>&1 || true; done
+  fi
+  if [ -n "$dockerd_pid" ]; then
+    kill "$dockerd_pid" 2>/dev/null || true
+    wait "$dockerd_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+need=()
+command -v ansible-playbook >/dev/null || need+=(ansible)
+command -v docker >/dev/null || need+=(docker.io)
+command -v iscsi-ls >/dev/null || need+=(libiscsi-bin)
+command -v qemu-io >/dev/null || need+=(qemu-utils)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+fi
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  dockerd --iptables=false --bridge=none >"$work/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { cat "$work/dockerd.log" >&2; fail "dockerd did not start"; }
+fi
+
+docker image inspect rbdgw-ceph-demo:dev >/dev/null 2>&1 || fail "no rbdgw-ceph-demo:dev image: run scripts/compose-test.sh first"
+docker build -q --network host --build-arg BASE_IMAGE="${BASE_IMAGE:-rbdgw-base:bookworm}" \
+  -f ansible/tests/Dockerfile.systemd -t rbdgw-ansible-node:dev ansible/tests >/dev/null
+hosts=()
+for n in "${!addr[@]}"; do hosts+=(--add-host "$n:${addr[$n]}"); done
+
+log "starting the Ceph container and ${#nodes[@]} systemd containers"
+docker run -d --name rbdgw-ansible-ceph --network host "${hosts[@]}" -e CEPH_ADDR=127.0.0.76 \
+  -e RBDGW_CEPH_OSD_BYTES=1073741824 rbdgw-ceph-demo:dev >/dev/null
+started+=(rbdgw-ansible-ceph)
+for n in "${nodes[@]}"; do
+  # systemd as PID 1: SYS_ADMIN for the units' mount namespaces (ProtectSystem, PrivateTmp); not
+  # privileged, so /proc/sys and the devices stay the host's and read-only
+  docker run -d --name "rbdgw-ansible-$n" --network host "${hosts[@]}" -e container=docker \
+    --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+    rbdgw-ansible-node:dev >/dev/null
+  started+=("rbdgw-ansible-$n")
+done
+for n in "${nodes[@]}"; do
+  for _ in $(seq 1 60); do
+    s=$(docker exec "rbdgw-ansible-$n" systemctl is-system-running 2>/dev/null || true)
+    case "$s" in running|degraded) break ;; esac
+    sleep 1
+  done
+  case "$s" in running|degraded) ;; *) fail "systemd in $n: $s" ;; esac
+done
+for _ in $(seq 1 180); do docker exec rbdgw-ansible-ceph test -f /etc/ceph-demo/ceph.conf 2>/dev/null && break; sleep 1; done
+docker exec rbdgw-ansible-ceph test -f /etc/ceph-demo/ceph.conf || fail "Ceph container not ready"
+# the ceph_admin host's ceph CLI finds the cluster and the admin keyring through /etc/ceph/ceph.conf
+docker exec rbdgw-ansible-ceph ln -sf /var/lib/ceph-demo/ceph.conf /etc/ceph/ceph.conf
+log "containers up"
+
+hash=$(printf 'ansible-test-password\n' | java -jar admin-api/target/rbdgw-admin.jar hash-password --iterations 10000 | tail -n1)
+export RBDGW_VERSION=$version RBDGW_DIST_TARBALL=$tarball RBDGW_ADMIN_PASSWORD_HASH=$hash ANSIBLE_FORCE_COLOR=0
+play() { (cd ansible && ansible-playbook -i tests/inventory/hosts.yml "$@"); }
+log "site.yml"
+play site.yml >"$work/site1.log" 2>&1 || { tail -60 "$work/site1.log" >&2; fail "site.yml"; }
+grep -A20 'PLAY RECAP' "$work/site1.log" >&2
+
+cli() {
+  docker exec -e RBDGW_ADMIN_URL=https://adm:5000 -e RBDGW_ADMIN_PASSWORD=ansible-test-password \
+    -e JAVA_TOOL_OPTIONS="-Djavax.net.ssl.trustStore=/etc/rbdgw/admin-truststore.p12 -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword=changeit" \
+    rbdgw-ansible-adm rbdgw "$@" 2> >(grep -v 'Picked up JAVA_TOOL_OPTIONS' >&2)
+}
+target=iqn.2026-12.io.rbdgw:ansible
+cli target create "$target" --no-acl
+cli disk create rbd/demo --import
+cli lun add "$target" rbd/demo
+cli gateway list >&2
+for _ in $(seq 1 60); do
+  cli --json epoch | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if sum(1 for g in d["gateways"] if g.get("upToDate")) == 2 else 1)' && break
+  sleep 1
+done
+iscsi-ls -s iscsi://127.0.0.81:3260 >"$work/ls.txt"; cat "$work/ls.txt" >&2
+grep -q '127.0.0.82:3260' "$work/ls.txt" || fail "discovery does not list gw-b"
+qemu-io -f raw -c 'write -P 0x5a 0 1M' "iscsi://127.0.0.81:3260/$target/0" >/dev/null
+qemu-io -f raw -c 'read -P 0x5a 0 1M' "iscsi://127.0.0.82:3260/$target/0" | grep -q '^read 1048576/1048576' || fail "read through gw-b"
+# the units' hardening holds: no capabilities, read-only system, the rbdgw user
+docker exec rbdgw-ansible-gw-a bash -c 'pid=$(systemctl show -p MainPID --value rbdgw-gateway); grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/$pid/status; ps -o user= -p $pid' >"$work/caps.txt"
+cat "$work/caps.txt" >&2
+grep -q 'CapEff:.*0000000000000000' "$work/caps.txt" && grep -q 'NoNewPrivs:.*1' "$work/caps.txt" && grep -q '^rbdgw' "$work/caps.txt" \
+  || fail "the gateway does not run unprivileged"
+curl -fsS -G --data-urlencode 'query=sum(up{job="rbdgw"})' http://127.0.0.95:9090/api/v1/query >"$work/prom.json" || true
+log "deployed: both gateways serve the LUN"
+
+log "site.yml again: must change nothing"
+play site.yml >"$work/site2.log" 2>&1 || { tail -60 "$work/site2.log" >&2; fail "second site.yml"; }
+grep -A20 'PLAY RECAP' "$work/site2.log" >&2
+if grep -A20 'PLAY RECAP' "$work/site2.log" | grep -E 'changed=[1-9]'; then
+  grep -B3 '^changed:' "$work/site2.log" | head -40 >&2
+  fail "site.yml is not idempotent"
+fi
+
+log "rolling-upgrade.yml (same version: drain, restart, rejoin, undrain each gateway)"
+play rolling-upgrade.yml >"$work/upgrade.log" 2>&1 || { tail -60 "$work/upgrade.log" >&2; fail "rolling-upgrade.yml"; }
+grep -A20 'PLAY RECAP' "$work/upgrade.log" >&2
+cli --json gateway list | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if all(not g["draining"] and g["alive"] for g in d) else 1)' \
+  || fail "a gateway is still draining or down after the upgrade"
+qemu-io -f raw -c 'read -P 0x5a 0 1M' "iscsi://127.0.0.81:3260/$target/0" | grep -q '^read 1048576/1048576' || fail "read after the upgrade"
+vols=$(for c in "${started[@]}"; do docker inspect -f '{{range .Mounts}}{{if .Name}}{{.Name}} {{end}}{{end}}' "$c"; done)
+for c in "${started[@]}"; do docker rm -f -v "$c" >/dev/null; done
+started=()
+[ -z "$(docker ps -aq --filter name=rbdgw-ansible-)" ] || fail "containers left behind"
+for v in $vols; do docker volume inspect "$v" >/dev/null 2>&1 && fail "volume $v left behind"; done
+log "ok: containers and their volumes removed; total $((SECONDS - t0)) s"

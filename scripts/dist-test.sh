@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Tests the release distribution (gateway-node/target/rbdgw-<version>.tar.gz, built by
+# `./mvnw -Pdist package`): its contents, the JVM memory bin/rbdgw-gateway derives from the host and
+# from a cgroup limit, a gateway started from the unpacked tree through a symlinked bin/rbdgw-gateway
+# with --config FILE (a command-line option overriding the file), the CLI against it, and
+# `systemd-analyze verify` of the units. Loopback only, free ports; stops only what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tarball=$(ls gateway-node/target/rbdgw-*.tar.gz 2>/dev/null | head -1)
+[ -n "$tarball" ] || { echo "dist-test: no tarball; build it: ./mvnw -Pdist -DskipTests package" >&2; exit 2; }
+work=$(mktemp -d)
+gw_pid=""
+cleanup() {
+  if [ -n "$gw_pid" ] && kill -0 "$gw_pid" 2>/dev/null; then kill "$gw_pid"; wait "$gw_pid" || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "dist-test: FAIL: $*" >&2; [ -f "$work/gw.out" ] && tail -30 "$work/gw.out" >&2; exit 1; }
+
+tar -C "$work" -xzf "$tarball"
+dist=$(echo "$work"/rbdgw-*)
+for f in bin/rbdgw-gateway bin/rbdgw-admin bin/rbdgw lib/gateway-node.jar lib/rbdgw-admin.jar \
+         etc/gateway.yml.example etc/admin.yml.example systemd/rbdgw-gateway.service systemd/rbdgw-admin.service; do
+  [ -e "$dist/$f" ] || fail "distribution lacks $f"
+done
+for f in bin/rbdgw-gateway bin/rbdgw-admin bin/rbdgw; do [ -x "$dist/$f" ] || fail "$f is not executable"; done
+
+# JVM memory: a quarter of the cgroup limit for direct memory when there is one, of RAM otherwise
+ram_mib=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024 ))
+cg="$work/cgroup"; mkdir -p "$cg/memory"
+echo 4294967296 >"$cg/memory/memory.limit_in_bytes"
+cmd=$(RBDGW_CGROUP_ROOT="$cg" RBDGW_PRINT_JAVA_COMMAND=1 "$dist/bin/rbdgw-gateway" run)
+[[ "$cmd" == *"-XX:MaxDirectMemorySize=1024m"* && "$cmd" == *"-XX:MaxRAMPercentage=25"* ]] || fail "4 GiB cgroup limit: $cmd"
+echo max >"$cg/memory.max"
+cmd=$(RBDGW_CGROUP_ROOT="$cg" RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_DIRECT_PERCENT=50 "$dist/bin/rbdgw-gateway" run)
+[[ "$cmd" == *"-XX:MaxDirectMemorySize=$(( ram_mib * 50 / 100 ))m"* ]] || fail "no limit, 50%: $cmd (RAM ${ram_mib} MiB)"
+cmd=$(RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_JAVA_OPTS=-XX:MaxRAMPercentage=10 "$dist/bin/rbdgw-gateway" run --name x)
+[[ "$cmd" == *"-XX:MaxRAMPercentage=25 "*"-XX:MaxRAMPercentage=10 -jar $dist/lib/gateway-node.jar run --name x" ]] \
+  || fail "RBDGW_JAVA_OPTS must come last: $cmd"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+portal=$(free_port); file_portal=$(free_port); metrics=$(free_port); admin=$(free_port)
+echo "dist-test-password" >"$work/admin-password"
+cat >"$work/gateway.yml" <<YML
+memory: true
+data-dir: $work/data
+listen: 127.0.0.1:$file_portal
+metrics-listen: 127.0.0.1:$metrics
+admin-listen: 127.0.0.1:$admin
+admin-password-file: $work/admin-password
+target-iqn: iqn.2026-12.io.rbdgw:dist-test
+YML
+# through a symlink, as /usr/local/bin/rbdgw-gateway -> /opt/rbdgw/current/bin/rbdgw-gateway
+ln -s "$dist/bin/rbdgw-gateway" "$work/rbdgw-gateway"
+"$work/rbdgw-gateway" standalone --config "$work/gateway.yml" --listen "127.0.0.1:$portal" >"$work/gw.out" 2>&1 &
+gw_pid=$!
+for _ in $(seq 1 120); do
+  grep -q 'gateway is up' "$work/gw.out" && break
+  kill -0 "$gw_pid" 2>/dev/null || fail "gateway exited"
+  sleep 0.5
+done
+grep -q 'gateway is up' "$work/gw.out" || fail "gateway did not come up in 60 s"
+grep -q "portal:    127.0.0.1:$portal" "$work/gw.out" || fail "the command line's --listen did not replace the file's"
+iscsi-ls "iscsi://127.0.0.1:$portal" | grep -q 'iqn.2026-12.io.rbdgw:dist-test' || fail "iscsi-ls through the portal"
+python3 - "$file_portal" <<'PY' || fail "the file's portal must not be open (the command line replaced it)"
+import socket, sys
+s = socket.socket()
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0 else 1)
+PY
+curl -fsS "http://127.0.0.1:$metrics/metrics" | grep -q '^rbdgw_iscsi_sessions' || fail "metrics on the file's --metrics-listen"
+"$dist/bin/rbdgw" --url "http://127.0.0.1:$admin" --password-file "$work/admin-password" epoch >"$work/epoch.out" \
+  || fail "bin/rbdgw epoch: $(cat "$work/epoch.out")"
+kill "$gw_pid"
+rc=0; wait "$gw_pid" || rc=$?
+gw_pid=""
+[ "$rc" = 0 ] || fail "gateway exit status $rc after SIGTERM"
+
+# a broken file is one clear line and exit status 2
+echo "portal: 1.2.3.4" >"$work/bad.yml"
+rc=0; "$dist/bin/rbdgw-gateway" run --config "$work/bad.yml" >"$work/bad.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "'portal' is not an option of 'run'" "$work/bad.out" || fail "bad config: rc $rc: $(cat "$work/bad.out")"
+
+if command -v systemd-analyze >/dev/null; then
+  # verify needs the ExecStart binaries: point the units at the unpacked tree
+  mkdir -p "$work/units"
+  for u in "$dist"/systemd/*.service; do
+    sed "s|/opt/rbdgw/current|$dist|g" "$u" >"$work/units/$(basename "$u")"
+  done
+  out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$work"/units/*.service 2>&1) || fail "systemd-analyze verify: $out"
+  # anything it says about our units is a finding (it also warns about unrelated system units)
+  if echo "$out" | grep -E 'rbdgw-(gateway|admin)\.service' | grep -v 'Documentation'; then
+    fail "systemd-analyze verify: $out"
+  fi
+  echo "dist-test: systemd-analyze verify: ok"
+else
+  echo "dist-test: systemd-analyze not installed: units not verified" >&2
+fi
+echo "dist-test: ok ($(basename "$tarball"))"
