@@ -131,6 +131,18 @@ public final class WriteTokens implements Closeable {
         this.connectionListener = (c, state) -> {
             if (state == ConnectionState.RECONNECTED) {
                 post(() -> locals.keySet().forEach(this::evaluate));
+                // After a new session the cache re-installs its watch and re-reads: a request a contender writes
+                // in that window can reach this holder late or not at all, and the contender fences it after the
+                // hand-over timeout (seen in ZooKeeperOutageIT: a request 36 ms after RECONNECTED, seen 3 s later).
+                // Looking again within the timeout costs one read per disk and closes the window.
+                for (long f : new long[] {4, 2}) {
+                    try {
+                        executor.schedule(() -> locals.keySet().forEach(this::evaluate),
+                                Math.max(1, options.handoverTimeout().toMillis() / f), TimeUnit.MILLISECONDS);
+                    } catch (RejectedExecutionException closed) {
+                        // closing
+                    }
+                }
             } else if (state == ConnectionState.LOST || state == ConnectionState.SUSPENDED) {
                 log.info("ZooKeeper {}: write tokens held stay held, none can be acquired until it is back", state);
             }
