@@ -78,6 +78,7 @@ final class ClusterGateway implements AutoCloseable {
     static final boolean WRITE_TOKEN = !"off".equals(System.getProperty("rbdgw.write-token"));
 
     private final String name;
+    private final ConfigStore store;
     private final IscsiServer server;
     private final GatewayMembership membership;
     private final BackstoreOpener opener;
@@ -99,12 +100,16 @@ final class ClusterGateway implements AutoCloseable {
     private final AtomicBoolean publishScheduled = new AtomicBoolean();
     private final CuratorCache fenceRecord;
     private final AtomicBoolean reconnecting = new AtomicBoolean();
-    private final AtomicBoolean zkLost = new AtomicBoolean();
+    /** The ZooKeeper session was lost (an outage, or this gateway was cut off or frozen). */
+    private final AtomicBoolean sessionLost = new AtomicBoolean();
+    /** Connected again after a lost session, and this gateway's fence record not read yet. */
+    private final AtomicBoolean zkRechecking = new AtomicBoolean();
     private final WriteTokens writeTokens;
 
     /** Opens the portals at once; they serve nothing until the first configuration is applied. */
     ClusterGateway(ConfigStore store, Options o) throws InterruptedException {
         this.name = o.name();
+        this.store = store;
         TargetRegistry targets = new TargetRegistry();
         this.sessions = new SessionRegistry();
         this.server = new IscsiServer(targets, sessions, o.settings(), o.ioThreads());
@@ -149,14 +154,17 @@ final class ClusterGateway implements AutoCloseable {
         }
         store.client().getConnectionStateListenable().addListener((c, newState) -> {
             metrics.zookeeperState(newState);
-            // after a lost session peers may report this gateway Unavailable and move or fence its LUNs: until the
-            // session is back it does not know its ALUA state and says so (Transitioning)
+            // LOST alone proves nothing: while the whole ensemble is down nobody can move or fence anything, so
+            // the states applied last are still true and hosts must keep using them (Transitioning on every
+            // gateway would stop ALUA hosts). Once connected again under a new session, peers may have fenced
+            // this gateway and moved its LUNs meanwhile: Transitioning until its fence record has been read.
             if (newState == ConnectionState.LOST) {
-                zkLost.set(true);
+                sessionLost.set(true);
+            } else if ((newState == ConnectionState.RECONNECTED || newState == ConnectionState.CONNECTED)
+                    && sessionLost.getAndSet(false)) {
+                zkRechecking.set(true);
                 reconciler.aluaKnown(false);
-            } else if (newState == ConnectionState.RECONNECTED || newState == ConnectionState.CONNECTED) {
-                zkLost.set(false);
-                maybeAluaKnown();
+                publisher.execute(this::recheckFenceRecord);
             }
         });
         // A lost ZooKeeper session alone proves nothing: when the whole ensemble is down every gateway loses
@@ -214,10 +222,32 @@ final class ClusterGateway implements AutoCloseable {
         });
     }
 
-    /** Reports the applied ALUA states again once the client is replaced and the ZooKeeper session is back. */
+    /** Reports the applied ALUA states again once the client is replaced and, after a lost session, the fence record read. */
     private void maybeAluaKnown() {
-        if (!reconnecting.get() && !zkLost.get()) {
+        if (!reconnecting.get() && !zkRechecking.get()) {
             reconciler.aluaKnown(true);
+        }
+    }
+
+    /**
+     * After a new ZooKeeper session: was this gateway fenced while it was away? The record is read directly (the
+     * cache may not have caught up); a fence of the current client goes through {@link #fenced}, which keeps
+     * the state unknown until the new client is up. Retried while ZooKeeper does not answer.
+     */
+    private void recheckFenceRecord() {
+        String path = store.layout().fence(name);
+        try {
+            byte[] data = store.client().checkExists().forPath(path) == null ? null : store.client().getData().forPath(path);
+            if (data != null && data.length > 0) {
+                onFenceRecord(path, data);
+            }
+            zkRechecking.set(false);
+            maybeAluaKnown();
+        } catch (Exception e) {
+            if (!publisher.isShutdown()) {
+                log.debug("cannot read {} yet ({}); retrying", path, e.toString());
+                publisher.schedule(this::recheckFenceRecord, 500, TimeUnit.MILLISECONDS);
+            }
         }
     }
 

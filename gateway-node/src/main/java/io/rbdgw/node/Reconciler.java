@@ -376,7 +376,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
         aluaUnknown = !known;
         log.info(known ? "ALUA state known again: reporting the applied states"
-                : "ALUA state unknown (fenced, or ZooKeeper session lost): reporting this gateway Transitioning");
+                : "ALUA state unknown (fenced, or back after a lost ZooKeeper session): reporting this gateway Transitioning");
         AluaSnapshot s = alua.get();
         if (s != null) {
             aluaChanged(s);

@@ -270,6 +270,18 @@ class ZooKeeperOutageIT {
             long during = writers.stream().mapToLong(w -> w.done.get()).sum() - before;
             assertThat(writers).allSatisfy(w -> assertThat(w.errors).isEmpty());
             assertThat(during).as("writes completed while ZooKeeper was down and the sessions were lost").isPositive();
+            // nothing can move or be fenced while ZooKeeper is down: a host logging in now still finds the owner
+            // Active/Optimized, not Transitioning (which would make ALUA hosts stop using every path)
+            boolean aOwns = initial.owner().equals("gw-a");
+            TestInitiator probe = new TestInitiator(new InetSocketAddress("127.0.0.1", (aOwns ? a : b).port()))
+                    .isid(0x23d000000077L);
+            try {
+                probe.login(TestInitiator.normalKeys(HOST1, IQN));
+                IscsiSessionTest.clearPowerOnUa(probe);
+                assertThat(ClusterAluaIT.states(probe)).as("states during the outage").containsEntry(aOwns ? 1 : 2, 0);
+            } finally {
+                probe.close();
+            }
             zk.restart();
 
             // both gateways re-register with new sessions, a coordinator acts, a change made now is applied by both
