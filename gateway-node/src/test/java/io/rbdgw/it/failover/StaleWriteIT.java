@@ -107,7 +107,9 @@ class StaleWriteIT {
      */
     @Test
     void withoutTheStallGuardTheWriteTokenAloneKeepsAFrozenOwnersHeldWritesOut() throws Exception {
-        FailoverCluster.Timing noGuard = new FailoverCluster.Timing(10, 1, false, WRITE_TOKEN);
+        // a 15 s session: the freeze (8 s, plus stopping the client under load) must stay shorter, so that only the
+        // write token fences the owner (a 10 s session expired once on a loaded CI machine)
+        FailoverCluster.Timing noGuard = new FailoverCluster.Timing(15, 1, false, WRITE_TOKEN);
         try (FailoverCluster cluster = FailoverCluster.start(dir, 64 << 20, noGuard)) {
             LunOwnership own = cluster.awaitOwner(Duration.ofSeconds(30));
             int victim = FailoverCluster.indexOf(own.owner());
@@ -125,7 +127,7 @@ class StaleWriteIT {
                     }
                 }, 8);
                 try {
-                    Thread.sleep(8000); // shorter than the 10 s session: only the write token fences it
+                    Thread.sleep(8000); // shorter than the 15 s session: only the write token fences it
                     client.stop();
                 } finally {
                     cluster.signal(victim, "CONT");
