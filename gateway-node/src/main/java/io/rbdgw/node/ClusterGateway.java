@@ -126,6 +126,7 @@ final class ClusterGateway implements AutoCloseable {
         this.opener = new BackstoreOpener(o.dataDir(), o.fileDiskRoots(), o.cephConf(), o.cephId(), this::publishRados);
         this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, o.retryInterval());
         reconciler.secrets(o.secrets());
+        reconciler.portal(o.settings());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
         reconciler.observe(observer(metrics.reconcilerObserver()));

@@ -17,11 +17,15 @@ final class GatewayOptions {
             description = "Ceph client name without 'client.' (default: ${DEFAULT-VALUE}); its keyring is found through ceph.conf.")
     String cephId;
 
-    @Option(names = "--nop-interval", defaultValue = "5", description = "Seconds of silence before a NOP-In ping (default: ${DEFAULT-VALUE}).")
-    int nopInterval;
+    // The cluster settings nopinInterval/nopinTimeout win: these only apply where the cluster sets neither
+    // cluster-wide nor on the target (the API then shows the setting as not overridden).
+    @Option(names = "--nop-interval", paramLabel = "S",
+            description = "Seconds of silence before a NOP-In ping, 0 for none, where the cluster sets no nopinInterval (default: the setting's default, 5).")
+    Integer nopInterval;
 
-    @Option(names = "--nop-timeout", defaultValue = "5", description = "Seconds an initiator has to answer a ping (default: ${DEFAULT-VALUE}).")
-    int nopTimeout;
+    @Option(names = "--nop-timeout", paramLabel = "S",
+            description = "Seconds an initiator has to answer a ping, where the cluster sets no nopinTimeout (default: the setting's default, 5).")
+    Integer nopTimeout;
 
     @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9287",
             description = "Where GET /metrics (Prometheus text format) is served; 'off' for nowhere "
@@ -76,7 +80,17 @@ final class GatewayOptions {
     }
 
     ConnectionSettings connectionSettings() {
-        return ConnectionSettings.defaults().withNopIn(Duration.ofSeconds(nopInterval), Duration.ofSeconds(nopTimeout))
+        ConnectionSettings d = ConnectionSettings.defaults();
+        return d.withNopIn(nopInterval == null ? d.nopInInterval() : seconds("--nop-interval", nopInterval, 0),
+                        nopTimeout == null ? d.nopInTimeout() : seconds("--nop-timeout", nopTimeout, 1))
                 .withLimits(limits()).withTargetReset(allowTargetReset);
+    }
+
+    /** The same range as the cluster settings nopinInterval/nopinTimeout. */
+    private static Duration seconds(String option, int value, int min) {
+        if (value < min || value > 3600) {
+            throw new IllegalArgumentException(option + " " + value + " is out of range " + min + "-3600");
+        }
+        return Duration.ofSeconds(value);
     }
 }

@@ -43,6 +43,8 @@ import io.rbdgw.config.watch.ConfigWatcher;
 import io.rbdgw.iscsi.login.ChapSecret;
 import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.session.SessionRegistry;
+import io.rbdgw.iscsi.session.ConnectionSettings;
+import io.rbdgw.iscsi.session.SessionSettings;
 import io.rbdgw.iscsi.session.TargetEntry;
 import io.rbdgw.iscsi.session.TargetRegistry;
 import io.rbdgw.scsi.ClusterTargetPortGroups;
@@ -126,6 +128,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private volatile Observer observer = new Observer() { };
     private volatile long aluaReceivedNanos;
     private volatile SecretBox secrets;
+    private volatile ConnectionSettings portal = ConnectionSettings.defaults();
     /** Stored secrets that could not be decrypted, already logged (reconciler thread only). */
     private final java.util.Set<String> secretFailuresLogged = new java.util.HashSet<>();
     /** The previous pass's decrypted secrets and the key they were decrypted with (reconciler thread only). */
@@ -547,6 +550,14 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
+    /**
+     * The portal's transport settings: their command window and NOP-In pings apply where the cluster sets none
+     * (set before the first configuration arrives; {@link ConnectionSettings#defaults()} otherwise).
+     */
+    public void portal(ConnectionSettings settings) {
+        this.portal = settings;
+    }
+
     /** The key that decrypts the configuration's CHAP secrets (set before the first configuration arrives). */
     public void secrets(SecretBox box) {
         this.secrets = box;
@@ -568,6 +579,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             }
         }
         registry.setDiscoveryPortals(portals);
+        registry.setClusterSession(SessionSettings.resolve(s -> c.settings().values().get(s.key()), portal));
 
         // targets that are gone: no new logins, sessions closed, LUNs released
         for (Iterator<Map.Entry<String, LiveTarget>> it = live.entrySet().iterator(); it.hasNext(); ) {
@@ -629,16 +641,21 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
 
     private TargetEntry entry(ClusterConfig c, Target target, int tag, ScsiTarget scsi, Map<String, String> opened) {
         String iqn = target.iqn();
-        LoginTarget base = loginTarget(c, target, tag, target.auth(), opened);
-        return new TargetEntry(base, scsi, initiator ->
-                loginTarget(c, target, tag, c.authenticationFor(iqn, initiator).orElse(target.auth()), opened));
+        // settings in force for this target: its override, else the cluster-wide value, else the fallback
+        SessionSettings session = SessionSettings.resolve(s -> {
+            String v = target.parameters().get(s.key());
+            return v != null ? v : c.settings().values().get(s.key());
+        }, portal);
+        LoginTarget base = loginTarget(c, target, tag, target.auth(), opened, session);
+        return new TargetEntry(base, scsi, initiator -> loginTarget(c, target, tag,
+                c.authenticationFor(iqn, initiator).orElse(target.auth()), opened, session), session);
     }
 
     private static LoginTarget loginTarget(ClusterConfig c, Target target, int tag, Authentication auth,
-                                           Map<String, String> opened) {
+                                           Map<String, String> opened, SessionSettings session) {
         String iqn = target.iqn();
         return new LoginTarget(iqn, target.alias(), tag, secret(auth.chap(), opened), secret(auth.mutualChap(), opened),
-                initiator -> c.isAllowed(iqn, initiator));
+                initiator -> c.isAllowed(iqn, initiator), session.parameters());
     }
 
     /**

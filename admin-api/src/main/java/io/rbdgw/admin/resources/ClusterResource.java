@@ -131,7 +131,7 @@ public final class ClusterResource {
     @Path("settings/{key}")
     public Response setSetting(@PathParam("key") String key, @HeaderParam("If-Match") String ifMatch, SettingRequest req) {
         Setting s = setting404(key);
-        String value = s.validate(Http.required(Http.required(req, "request body").value(), "value"));
+        String value = s.settable(Http.required(Http.required(req, "request body").value(), "value"));
         long epoch = config.change(Http.ifMatch(ifMatch), c -> List.of(new ConfigChange.PutSettings(c.settings().with(s, value))));
         return Http.changed(epoch, view(config.read().settings(), s));
     }

@@ -89,7 +89,8 @@ public final class TargetsResource {
                     if (v == null) {
                         params.remove(io.rbdgw.config.model.Setting.of(k).key());
                     } else {
-                        params.put(io.rbdgw.config.model.Setting.of(k).key(), v);
+                        io.rbdgw.config.model.Setting s = io.rbdgw.config.model.Setting.of(k);
+                        params.put(s.key(), s.settable(v));
                     }
                 });
             }
@@ -211,7 +212,8 @@ public final class TargetsResource {
         if (in != null) {
             in.forEach((k, v) -> {
                 if (v != null) {
-                    out.put(k, v);
+                    io.rbdgw.config.model.Setting s = io.rbdgw.config.model.Setting.of(k);
+                    out.put(s.key(), s.settable(v)); // refuses what the gateway does not implement
                 }
             });
         }

@@ -146,6 +146,9 @@ class ResourcesTest {
         expect(post("/api/targets", Map.of("iqn", T)), 409, "already exists");
         expect(put("/api/targets/" + T, Map.of("parameters", Map.of("MaxBurstLength", "1"))), 400, "out of range");
         expect(put("/api/targets/" + T, Map.of("parameters", Map.of("NoSuchKey", "1"))), 400, "unknown setting");
+        expect(put("/api/targets/" + T, Map.of("parameters", Map.of("ErrorRecoveryLevel", "1"))), 400, "not implemented");
+        expect(post("/api/targets", Map.of("iqn", T + "x", "parameters", Map.of("errorrecoverylevel", "2"))), 400,
+                "not implemented");
         expect(put("/api/targets/iqn.2003-01.org.example:none", Map.of("alias", "x")), 404, "no target");
         expect(at("/api/targets/iqn.2003-01.org.example:none").delete(), 404, "no target");
         expect(at("/api/targets").post(Entity.entity("{not json", "application/json")), 400, null);
@@ -598,6 +601,13 @@ class ResourcesTest {
         expect(put("/api/settings/cmdsnDepth", Map.of("value", "0")), 400, "out of range");
         expect(put("/api/settings/ImmediateData", Map.of("value", "maybe")), 400, "invalid");
         expect(at("/api/settings/NoSuchSetting").get(), 404, "unknown setting");
+        expect(put("/api/settings/ErrorRecoveryLevel", Map.of("value", "1")), 400, "not implemented");
+        assertThat(json(put("/api/settings/ErrorRecoveryLevel", Map.of("value", "0"))).at("/value/value").asText())
+                .isEqualTo("0");
+        // the defaults advertised are what the gateway negotiates (docs/running.md)
+        assertThat(json(at("/api/settings/MaxBurstLength").get()).at("/defaultValue").asText()).isEqualTo("1048576");
+        assertThat(json(at("/api/settings/InitialR2T").get()).at("/defaultValue").asText()).isEqualTo("No");
+        assertThat(json(at("/api/settings/MaxOutstandingR2T").get()).at("/defaultValue").asText()).isEqualTo("16");
         JsonNode reset = json(at("/api/settings/cmdsnDepth").delete());
         assertThat(reset.at("/value/value").asText()).isEqualTo("128");
         assertThat(reset.at("/value/overridden").asBoolean()).isFalse();

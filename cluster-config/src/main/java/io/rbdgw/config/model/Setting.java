@@ -4,22 +4,33 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * The settings the cluster knows, with their defaults (ceph-iscsi's where it has one) and allowed values. Cluster-wide
- * values live in {@link Settings}; a {@link Target} may override any of them. iSCSI keys keep their RFC 7143 names.
+ * The settings the cluster knows, with their defaults and allowed values. Cluster-wide values live in
+ * {@link Settings}; a {@link Target} may override any of them (target override, else cluster-wide value, else
+ * default). iSCSI keys keep their RFC 7143 names.
+ *
+ * <p>The defaults are what the gateway negotiates when nothing is overridden: the gateway reads them from here,
+ * there is no second copy. Numeric iSCSI keys are the target's side of the RFC 7143 result function (the
+ * initiator may negotiate lower); the digest keys list what the target accepts, the initiator's order choosing
+ * among them.
  */
 public enum Setting {
+    /** What the target declares it receives per PDU. */
     MAX_RECV_DATA_SEGMENT_LENGTH("MaxRecvDataSegmentLength", "262144", 512, 16777215),
-    MAX_XMIT_DATA_SEGMENT_LENGTH("MaxXmitDataSegmentLength", "262144", 512, 16777215),
-    MAX_BURST_LENGTH("MaxBurstLength", "524288", 512, 16777215),
+    /** Largest data segment the target sends, below the initiator's declared MaxRecvDataSegmentLength. */
+    MAX_XMIT_DATA_SEGMENT_LENGTH("MaxXmitDataSegmentLength", "16777215", 512, 16777215),
+    MAX_BURST_LENGTH("MaxBurstLength", "1048576", 512, 16777215),
+    /** Capped at MaxBurstLength when both are in force. */
     FIRST_BURST_LENGTH("FirstBurstLength", "262144", 512, 16777215),
-    MAX_OUTSTANDING_R2T("MaxOutstandingR2T", "1", 1, 65535),
+    MAX_OUTSTANDING_R2T("MaxOutstandingR2T", "16", 1, 65535),
     DEFAULT_TIME2WAIT("DefaultTime2Wait", "2", 0, 3600),
-    DEFAULT_TIME2RETAIN("DefaultTime2Retain", "20", 0, 3600),
+    /** 0: at error recovery level 0 no task state survives a lost connection. */
+    DEFAULT_TIME2RETAIN("DefaultTime2Retain", "0", 0, 3600),
+    /** Values above 0 are readable (older configurations) but refused on writes: see {@link #settable}. */
     ERROR_RECOVERY_LEVEL("ErrorRecoveryLevel", "0", 0, 2),
     IMMEDIATE_DATA("ImmediateData", "Yes"),
-    INITIAL_R2T("InitialR2T", "Yes"),
-    HEADER_DIGEST("HeaderDigest", "None", P.DIGEST),
-    DATA_DIGEST("DataDigest", "None", P.DIGEST),
+    INITIAL_R2T("InitialR2T", "No"),
+    HEADER_DIGEST("HeaderDigest", "CRC32C,None", P.DIGEST),
+    DATA_DIGEST("DataDigest", "CRC32C,None", P.DIGEST),
     /** Commands a session may have outstanding (the command window). */
     CMDSN_DEPTH("cmdsnDepth", "128", 1, 4096),
     /** Seconds between NOP-In pings on an idle connection; 0 disables them. */
@@ -83,6 +94,19 @@ public enum Setting {
             known.append(known.length() == 0 ? "" : ", ").append(s.key);
         }
         throw new IllegalArgumentException("unknown setting '" + key + "'; known settings: " + known);
+    }
+
+    /**
+     * Checks a value someone wants to set (admin API) and returns its canonical form: {@link #validate} plus the
+     * values the gateway does not implement, which stored configurations may still hold from older versions.
+     */
+    public String settable(String value) {
+        String v = validate(value);
+        if (this == ERROR_RECOVERY_LEVEL && !v.equals("0")) {
+            throw new IllegalArgumentException("setting " + key + "=" + v
+                    + " is not implemented: the gateway supports error recovery level 0 only");
+        }
+        return v;
     }
 
     /** Checks a value and returns its canonical form. */

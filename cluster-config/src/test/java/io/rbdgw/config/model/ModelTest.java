@@ -95,7 +95,7 @@ class ModelTest {
         assertThat(s.values()).containsEntry("MaxBurstLength", "65536").containsEntry("ImmediateData", "No")
                 .containsEntry("HeaderDigest", "CRC32C,None");
         assertThat(s.number(Setting.FIRST_BURST_LENGTH)).isEqualTo(262144);
-        assertThat(s.yes(Setting.INITIAL_R2T)).isTrue();
+        assertThat(s.yes(Setting.INITIAL_R2T)).isFalse(); // the default is what the target negotiates: No
         assertThatThrownBy(() -> Settings.of(Map.of("MaxBurstLength", "100"))).hasMessage("setting MaxBurstLength=100 is out of range 512-16777215");
         assertThatThrownBy(() -> Settings.of(Map.of("Bogus", "1"))).hasMessageStartingWith("unknown setting 'Bogus'; known settings: MaxRecvDataSegmentLength");
         Target t = new Target(T1, "alias", true, null, new java.util.TreeMap<>(Map.of("MaxBurstLength", "131072")));

@@ -31,9 +31,10 @@ public final class LoginNegotiator {
     private enum Auth { NOT_STARTED, CHAP_WAIT_ALGORITHM, CHAP_WAIT_RESPONSE, DONE }
 
     private final LoginContext ctx;
-    private final OperationalKeys op;
     private final Set<String> keysSeen = new HashSet<>();
-    private final int targetMaxRecvDataSegmentLength;
+    /** The portal's parameters until the first request names a target with its own (see {@link #leadingKeys}). */
+    private TargetParameters params;
+    private OperationalKeys op;
 
     private boolean headerSeen;
     private boolean textSeen;
@@ -68,9 +69,12 @@ public final class LoginNegotiator {
 
     public LoginNegotiator(LoginContext ctx) {
         this.ctx = ctx;
-        TargetParameters params = ctx.parameters();
-        this.op = new OperationalKeys(params);
-        this.targetMaxRecvDataSegmentLength = params.maxRecvDataSegmentLength();
+        use(ctx.parameters());
+    }
+
+    private void use(TargetParameters p) {
+        this.params = p;
+        this.op = new OperationalKeys(p);
     }
 
     /** The negotiated session; valid once a step returned complete=true. */
@@ -170,7 +174,7 @@ public final class LoginNegotiator {
                 transit = transit && in.nsg() != STAGE_FULL_FEATURE;
             } else {
                 maxRecvDeclared = true;
-                answers.add(Map.entry(mrdsl, Integer.toString(targetMaxRecvDataSegmentLength)));
+                answers.add(Map.entry(mrdsl, Integer.toString(params.maxRecvDataSegmentLength())));
             }
         }
         pendingResponse = TextKeys.encodeToBytes(answers);
@@ -288,6 +292,9 @@ public final class LoginNegotiator {
             }
             requiredChap = target.initiatorChap();
             targetChap = target.mutualChap();
+            if (target.parameters() != null) {
+                use(target.parameters()); // nothing was negotiated yet: keys come after the leading ones
+            }
         }
         if (requiredChap != null && in.csg() != STAGE_SECURITY) {
             return LoginStatus.AUTHENTICATION_FAILURE; // authentication required but security stage skipped
@@ -468,7 +475,9 @@ public final class LoginNegotiator {
 
     private NegotiatedSession buildResult() {
         return new NegotiatedSession(discovery, initiatorName, initiatorAlias, target,
-                op.headerDigest, op.dataDigest, op.initiatorMaxRecvDataSegmentLength, targetMaxRecvDataSegmentLength,
+                op.headerDigest, op.dataDigest,
+                Math.min(op.initiatorMaxRecvDataSegmentLength, params.maxXmitDataSegmentLength()),
+                params.maxRecvDataSegmentLength(),
                 op.maxBurstLength, op.effectiveFirstBurstLength(), op.initialR2T, op.immediateData,
                 op.maxOutstandingR2T, op.errorRecoveryLevel, op.defaultTime2Wait, op.defaultTime2Retain,
                 op.maxConnections, op.dataPduInOrder, op.dataSequenceInOrder);

@@ -2,10 +2,14 @@ package io.rbdgw.iscsi.session;
 
 import java.time.Duration;
 
+import io.rbdgw.config.model.Setting;
 import io.rbdgw.iscsi.login.TargetParameters;
 
 /**
- * Transport settings of a portal.
+ * Transport settings of a portal. {@code parameters}, {@code commandWindow} and the NOP-In pings are what a
+ * session gets when its target carries no {@link SessionSettings} of its own (a registry not fed by the
+ * cluster's configuration); the gateway's reconciler publishes targets with the cluster's settings, falling
+ * back to this portal's command window and pings for values the cluster does not set.
  *
  * @param parameters          what login offers and accepts
  * @param commandWindow       commands a session may have outstanding (MaxCmdSN - ExpCmdSN + 1 when idle)
@@ -30,9 +34,16 @@ public record ConnectionSettings(
         boolean allowTargetReset) {
 
     public static ConnectionSettings defaults() {
-        return new ConnectionSettings(TargetParameters.defaults(), 128, 16 << 20,
-                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(15), 1, PortalLimits.defaults(),
-                false);
+        return new ConnectionSettings(TargetParameters.defaults(),
+                Integer.parseInt(Setting.CMDSN_DEPTH.defaultValue()), 16 << 20,
+                Duration.ofSeconds(Long.parseLong(Setting.NOPIN_INTERVAL.defaultValue())),
+                Duration.ofSeconds(Long.parseLong(Setting.NOPIN_TIMEOUT.defaultValue())),
+                Duration.ofSeconds(15), 1, PortalLimits.defaults(), false);
+    }
+
+    /** This portal's own session settings (for targets and discovery sessions that carry none). */
+    public SessionSettings session() {
+        return new SessionSettings(parameters, commandWindow, nopInInterval, nopInTimeout);
     }
 
     public ConnectionSettings withNopIn(Duration interval, Duration timeout) {

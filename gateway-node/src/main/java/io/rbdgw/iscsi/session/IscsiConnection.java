@@ -106,6 +106,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private State state = State.LOGIN;
     private LoginNegotiator negotiator;
     private NegotiatedSession params;
+    /** Command window and pings of this session: the portal's until the login completes, then its target's. */
+    private SessionSettings session;
     private TargetEntry target;
     private ScsiTarget scsi;
     /** Set by the server before the channel is active. */
@@ -154,6 +156,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         this.targets = targets;
         this.sessions = sessions;
         this.settings = settings;
+        this.session = settings.session();
         this.budget = budget;
         this.decoder = decoder;
         this.encoder = encoder;
@@ -350,8 +353,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The cluster-wide settings, or the portal's when no configuration feeds the registry. */
+    private SessionSettings clusterSession() {
+        SessionSettings c = targets.clusterSession();
+        return c != null ? c : settings.session();
+    }
+
     private int maxCmdSN() {
-        int window = settings.commandWindow() - tasks.size();
+        int window = session.commandWindow() - tasks.size();
         return expCmdSN + Math.max(window, 0) - 1;
     }
 
@@ -412,7 +421,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
         @Override
         public TargetParameters parameters() {
-            return settings.parameters();
+            return clusterSession().parameters(); // a target's own parameters come with its LoginTarget
         }
 
         @Override
@@ -527,6 +536,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             // Session reinstatement (same initiator, ISID and target): the old session ends.
             reg.replaced().close("session reinstated by a new login");
         }
+        // the settings in force now, kept for the life of the session
+        session = clusterSession();
         if (!params.discovery()) {
             target = targets.find(targetName);
             if (target == null) {
@@ -534,15 +545,20 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 log.warn("target {} disappeared during login", targetName);
             } else {
                 scsi = target.scsi();
+                if (target.session() != null) {
+                    session = target.session();
+                }
                 nexus = new ItNexus(params.initiatorName(), isid, targetName, target.login().portalGroupTag(),
                         settings.relativeTargetPort());
                 scsi.nexusCreated(nexus, this);
             }
         }
-        long periodMs = Math.max(100, Math.min(settings.nopInInterval().toMillis(),
-                settings.nopInTimeout().toMillis()) / 2);
-        pingTimer = ctx.executor().scheduleAtFixedRate(this::checkLiveness, periodMs, periodMs,
-                TimeUnit.MILLISECONDS);
+        if (!session.nopInInterval().isZero()) { // zero: the cluster turned pings off
+            long periodMs = Math.max(100, Math.min(session.nopInInterval().toMillis(),
+                    session.nopInTimeout().toMillis()) / 2);
+            pingTimer = ctx.executor().scheduleAtFixedRate(this::checkLiveness, periodMs, periodMs,
+                    TimeUnit.MILLISECONDS);
+        }
         log.info("session up: initiator {} target {} from {} (tsih {}, header digest {}, data digest {})",
                 WireText.escape(params.initiatorName()), params.discovery() ? "(discovery)" : WireText.escape(targetName),
                 ctx.channel().remoteAddress(), tsih, params.headerDigest(), params.dataDigest());
@@ -557,14 +573,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
         long now = System.nanoTime();
         if (pingOutstanding) {
-            if (now - pingSentNanos > settings.nopInTimeout().toNanos()) {
+            if (now - pingSentNanos > session.nopInTimeout().toNanos()) {
                 log.warn("{}: no answer to NOP-In ping within {}, dropping the connection",
-                        ctx.channel().remoteAddress(), settings.nopInTimeout());
+                        ctx.channel().remoteAddress(), session.nopInTimeout());
                 ctx.close();
             }
             return;
         }
-        if (now - lastReadNanos >= settings.nopInInterval().toNanos()) {
+        if (now - lastReadNanos >= session.nopInInterval().toNanos()) {
             pingOutstanding = true;
             pingSentNanos = now;
             pingTtt = nextTag();
@@ -774,7 +790,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             reject(RejectReason.TASK_IN_PROGRESS, null, false);
             return;
         }
-        if (c.immediate() && tasks.size() > settings.commandWindow()) {
+        if (c.immediate() && tasks.size() > session.commandWindow()) {
             // Immediate commands bypass CmdSN, not the queue: RFC 7143 4.2.2.1 only requires one immediate
             // non-task-management request per connection to be taken beyond the window (hence the + 1).
             // Refused with TASK SET FULL, the SCSI answer for a full task set (SAM-5 5.3): the initiator
@@ -1177,7 +1193,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private void recycle(IscsiTask t) {
         releaseWrite(t);
         t.reset();
-        if (freeTasks.size() < settings.commandWindow()) {
+        if (freeTasks.size() < session.commandWindow()) {
             freeTasks.addFirst(t);
         }
     }

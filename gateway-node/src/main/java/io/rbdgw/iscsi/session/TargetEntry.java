@@ -13,11 +13,18 @@ import io.rbdgw.scsi.ScsiTarget;
  * @param scsi        the LUNs
  * @param perInitiator the login settings for one initiator (per-client CHAP), or null when
  *                    {@code login} applies to everyone; must keep {@code login}'s name and tag
+ * @param session     the settings sessions to this target start with (their login parameters are also those of
+ *                    {@code login}), or null for the portal's
  */
-public record TargetEntry(LoginTarget login, ScsiTarget scsi, Function<String, LoginTarget> perInitiator) {
+public record TargetEntry(LoginTarget login, ScsiTarget scsi, Function<String, LoginTarget> perInitiator,
+                          SessionSettings session) {
 
     public TargetEntry(LoginTarget login, ScsiTarget scsi) {
-        this(login, scsi, null);
+        this(login, scsi, null, null);
+    }
+
+    public TargetEntry(LoginTarget login, ScsiTarget scsi, Function<String, LoginTarget> perInitiator) {
+        this(login, scsi, perInitiator, null);
     }
 
     public String name() {

@@ -17,6 +17,7 @@ public final class TargetRegistry {
     private volatile ChapSecret discoveryChap;
     private volatile ChapSecret discoveryMutualChap;
     private volatile List<PortalAddress> discoveryPortals = List.of();
+    private volatile SessionSettings clusterSession;
 
     /**
      * A portal that discovery (SendTargets) announces besides the one the initiator is connected to.
@@ -58,6 +59,18 @@ public final class TargetRegistry {
 
     public void setDiscoveryPortals(List<PortalAddress> portals) {
         this.discoveryPortals = List.copyOf(portals);
+    }
+
+    /**
+     * The cluster-wide settings: what discovery sessions (and targets without settings of their own) start
+     * with; null for the portal's.
+     */
+    public SessionSettings clusterSession() {
+        return clusterSession;
+    }
+
+    public void setClusterSession(SessionSettings settings) {
+        this.clusterSession = settings;
     }
 
     /** CHAP for discovery sessions; null secrets mean discovery needs no authentication. */

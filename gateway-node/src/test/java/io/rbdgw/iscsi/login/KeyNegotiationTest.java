@@ -180,7 +180,7 @@ class KeyNegotiationTest {
     void customTargetPreferences() {
         Ctx ctx = new Ctx(1).target(TestLogin.openTarget());
         ctx.parameters = new TargetParameters(65536, 524288, 131072, false, true, 4, 0, 1, true, true, 5, 10,
-                List.of("None"), List.of("None"));
+                List.of("None"), List.of("None"), 16777215);
         Reply r = offer(ctx, "InitialR2T=No", "ImmediateData=Yes", "MaxBurstLength=16776192",
                 "FirstBurstLength=262144", "DefaultTime2Wait=2", "DefaultTime2Retain=20", "MaxOutstandingR2T=8");
         assertThat(r.get("InitialR2T")).isEqualTo("Yes");
