@@ -64,7 +64,8 @@ class StandaloneDataDirTest {
     private static List<String> listeners(int port) throws Exception {
         List<String> out = new ArrayList<>();
         for (String file : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
-            for (String line : Files.readAllLines(Path.of(file)).subList(1, Files.readAllLines(Path.of(file)).size())) {
+            List<String> lines = Files.readAllLines(Path.of(file)); // read once: other processes' sockets come and go
+            for (String line : lines.subList(1, lines.size())) {
                 String[] f = line.trim().split("\\s+");
                 String[] local = f[1].split(":");
                 if (Integer.parseInt(local[1], 16) == port && f[3].equals("0A")) {
