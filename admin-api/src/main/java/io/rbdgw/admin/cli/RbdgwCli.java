@@ -596,7 +596,7 @@ public final class RbdgwCli {
 
     // ---- clients -------------------------------------------------------------------------------------------
 
-    @Command(name = "client", description = "client ACLs of a target", subcommands = {Clients.List_.class, Clients.Create.class,
+    @Command(name = "client", description = "client ACLs of a target", subcommands = {Clients.List_.class, Clients.Show.class, Clients.Create.class,
             Clients.Delete.class, Clients.Auth.class, Clients.NoAuth.class, Clients.Map_.class, Clients.Unmap.class})
     static final class Clients {
         @Command(name = "list")
@@ -605,11 +605,19 @@ public final class RbdgwCli {
             String target;
 
             void call(ApiClient api) throws Exception {
-                table(api.get(t(target) + "/clients"), "initiator", "auth", "allLuns", "luns", "hostGroup", "visibleLuns");
+                table(api.get(t(target) + "/clients"), "initiator", "auth", "allLuns", "luns", "hostGroup", "effectiveLuns");
             }
         }
 
-        @Command(name = "create", description = "allow an initiator (all LUNs unless --lun is given)")
+        @Command(name = "show", description = "one client: its LUNs, host group and the LUNs it effectively sees")
+        static final class Show extends ClientLeaf {
+
+            void call(ApiClient api) throws Exception {
+                object(api.get(client()));
+            }
+        }
+
+        @Command(name = "create", description = "allow an initiator: it sees its --lun LUNs and its host group's disks, or --all-luns")
         static final class Create extends ClientLeaf {
             @Option(names = "--lun", description = "a LUN it sees (repeatable)")
             List<Integer> luns;

@@ -53,7 +53,8 @@ public final class ClientsResource {
     public Response create(@PathParam("target") String target, @HeaderParam("If-Match") String ifMatch, ClientRequest req) {
         Http.required(req, "request body");
         String initiator = Names.iscsiName("initiator", Http.required(req.initiator(), "initiator"));
-        boolean all = req.allLuns() != null ? req.allLuns() : req.luns() == null;
+        // seeing every LUN is an explicit choice: a client without LUNs sees its host group's (none until it joins one)
+        boolean all = req.allLuns() != null && req.allLuns();
         Client client = new Client(target, initiator, req.auth() == null ? Authentication.NONE : req.auth().toModel(), all,
                 req.luns() == null ? null : new TreeSet<>(req.luns()));
         long epoch = config.change(Http.ifMatch(ifMatch), c -> {

@@ -160,9 +160,16 @@ public final class HostGroupsResource {
 
     /** Unknown members and disks are 404s, with the fix in the message. */
     private static void check(ClusterConfig c, HostGroup g) {
+        java.util.Set<String> before = c.hostGroup(g.target(), g.name()).map(HostGroup::members).orElse(java.util.Collections.emptySortedSet());
         for (String m : g.members()) {
-            if (c.client(g.target(), m).isEmpty()) {
+            var client = c.client(g.target(), m);
+            if (client.isEmpty()) {
                 throw ApiException.notFound("initiator " + m + " is not a client of target " + g.target() + ": create the client first");
+            }
+            if (client.get().allLuns() && !before.contains(m)) {
+                // the group's disks would change nothing for it: say so rather than let it silently see everything
+                throw ApiException.conflict("client " + m + " sees all LUNs (allLuns: true), so the group's disks would not"
+                        + " limit what it sees: set \"allLuns\": false on the client first");
             }
             c.hostGroupOf(g.target(), m).filter(o -> !o.name().equals(g.name())).ifPresent(o -> {
                 throw ApiException.conflict("initiator " + m + " is already in host group " + o.name());

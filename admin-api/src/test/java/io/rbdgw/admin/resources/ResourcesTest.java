@@ -222,7 +222,7 @@ class ResourcesTest {
     @Test
     void clientsWithChapAndLunMasking() {
         targetWithDisk();
-        Response created = post("/api/targets/" + T + "/clients", Map.of("initiator", I1,
+        Response created = post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true,
                 "auth", Map.of("chap", Map.of("user", "host1user", "secret", "host1secret12"),
                         "mutualChap", Map.of("user", "targetuser", "secret", "targetsecret12"))));
         String body = created.readEntity(String.class);
@@ -260,6 +260,33 @@ class ResourcesTest {
     }
 
     // ---- host groups ------------------------------------------------------------------------------------
+
+    @Test
+    void aClientSeesItsOwnLunsAndItsHostGroupsDisksAndAllLunsOnlyWhenAskedFor() {
+        targetWithTwoLuns();
+        String c2 = "/api/targets/" + T + "/clients/" + I2;
+        // created without LUNs: it sees nothing until it joins a group (it used to see every LUN, even in a group)
+        JsonNode created = json(post("/api/targets/" + T + "/clients", Map.of("initiator", I2)));
+        assertThat(created.at("/value/allLuns").asBoolean()).isFalse();
+        assertThat(created.at("/value/effectiveLuns").toString()).isEqualTo("[]");
+        ok(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of(I2), "disks", List.of("local/d2"))), 201);
+        JsonNode inGroup = json(at(c2).get());
+        assertThat(inGroup.get("hostGroup").asText()).isEqualTo("esx");
+        assertThat(inGroup.get("effectiveLuns").toString()).isEqualTo("[1]");
+        // its own LUNs add to the group's
+        ok(at(c2 + "/luns/0").put(Entity.json(Map.of())), 200);
+        assertThat(json(at(c2).get()).get("effectiveLuns").toString()).isEqualTo("[0,1]");
+        assertThat(json(at("/api/targets/" + T + "/clients").get()).get(0).get("effectiveLuns").toString()).isEqualTo("[0,1]");
+
+        // all LUNs is explicit; such a client cannot silently join a group whose disks would limit nothing
+        JsonNode all = json(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true)));
+        assertThat(all.at("/value/effectiveLuns").toString()).isEqualTo("[0,1]");
+        expect(at("/api/targets/" + T + "/hostgroups/esx/members/" + I1).put(Entity.json(Map.of())), 409, "allLuns");
+        expect(put("/api/targets/" + T + "/hostgroups/esx", Map.of("members", List.of(I1, I2))), 409, "allLuns");
+        ok(put("/api/targets/" + T + "/clients/" + I1, Map.of("allLuns", false)), 200);
+        ok(at("/api/targets/" + T + "/hostgroups/esx/members/" + I1).put(Entity.json(Map.of())), 200);
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I1).get()).get("effectiveLuns").toString()).isEqualTo("[1]");
+    }
 
     @Test
     void hostGroups() {

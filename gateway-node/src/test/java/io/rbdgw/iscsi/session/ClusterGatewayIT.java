@@ -113,7 +113,7 @@ class ClusterGatewayIT {
             // a file disk in one directory both gateways reach, standing in for a shared RBD image
             cli(url, password, "disk", "create", "--backstore", "file", "local/shared", "--size", "32M");
             cli(url, password, "lun", "add", IQN, "local/shared");
-            cli(url, password, "client", "create", IQN, HOST1);
+            cli(url, password, "client", "create", IQN, HOST1, "--all-luns");
             long epoch = store.epoch();
             awaitApplied(epoch, "gw-a", "gw-b");
             assertThat(cli(url, password, "epoch")).contains("gw-a").contains("gw-b");
@@ -190,6 +190,32 @@ class ClusterGatewayIT {
             }
             assertThat(a.stop()).isZero();
             assertThat(a.output()).doesNotContain("LEAK");
+        }
+    }
+
+    @Test
+    void aClientCreatedWithoutLunsInAHostGroupSeesExactlyTheGroupsLuns() throws Exception {
+        String password = "it-admin-password";
+        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(io.rbdgw.admin.AdminServer.Options
+                .of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
+                .withListen("127.0.0.1", 0).withDataDir(dir.resolve("disks")));
+             GatewayProcess a = start("gw-a", portA)) {
+            java.net.URI url = api.uri();
+            cli(url, password, "gateway", "add", "gw-a", "--portal", "127.0.0.1:" + portA, "--tpg", "1");
+            cli(url, password, "target", "create", IQN);
+            for (String d : List.of("d0", "d1", "d2")) {
+                cli(url, password, "disk", "create", "--backstore", "file", "local/" + d, "--size", "8M");
+                cli(url, password, "lun", "add", IQN, "local/" + d);
+            }
+            cli(url, password, "client", "create", IQN, HOST2);
+            cli(url, password, "hostgroup", "create", IQN, "esx", "--member", HOST2, "--disk", "local/d1");
+            assertThat(cli(url, password, "client", "show", IQN, HOST2)).contains("effectiveLuns: 1\n");
+            awaitApplied(store.epoch(), "gw-a");
+            Cmd ls = Cmd.run(30, "iscsi-ls", "-s", "-i", HOST2, "iscsi://" + a.portal());
+            assertThat(ls.exitCode()).as(ls.toString()).isZero();
+            assertThat(ls.output()).as(ls.toString()).contains("Lun:1").doesNotContain("Lun:0").doesNotContain("Lun:2");
+            assertThat(inq(HOST2, a.portal(), 1).exitCode()).isZero();
+            assertThat(inq(HOST2, a.portal(), 0).exitCode()).isNotZero();
         }
     }
 
