@@ -78,6 +78,9 @@ public final class LiveSessionGuard {
                 continue; // a dead gateway's sessions are gone with it
             }
             for (GatewayStatus.Session s : status.get().sessions()) {
+                if (s.target() == null || s.initiator() == null) {
+                    continue; // a discovery session, or an entry from an older writer: no LUNs to lose
+                }
                 List<Integer> lost = lost(before, after, s.target(), s.initiator());
                 if (!lost.isEmpty()) {
                     out.add(new Loss(g.name(), s.initiator(), s.target(), lost));
