@@ -111,6 +111,15 @@ public final class ApiClient {
                 if (msg == null || msg.isBlank()) {
                     msg = r.statusCode() == 401 ? "authentication failed: check --user and the password" : r.body();
                 }
+                // a change refused because logged-in hosts would lose LUNs: name each session
+                for (JsonNode x : json.path("sessions")) {
+                    msg += "\n  gateway " + x.path("gateway").asText() + ": "
+                            + (x.path("initiator").isTextual() ? x.path("initiator").asText() : "(unlisted sessions)")
+                            + " on " + x.path("target").asText() + " would lose LUNs " + x.path("luns");
+                }
+                if (json.path("sessions").size() > 0) {
+                    msg += "\n  to go ahead anyway (the hosts get REPORTED LUNS DATA HAS CHANGED): repeat with --force";
+                }
                 throw new ApiError(r.statusCode(), msg);
             }
             return json;

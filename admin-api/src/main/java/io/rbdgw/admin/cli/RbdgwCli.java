@@ -279,6 +279,11 @@ public final class RbdgwCli {
         }
     }
 
+    /** {@code path} with {@code ?force=true} when forced: the API then accepts taking LUNs from logged-in hosts. */
+    static String forced(String path, boolean force) {
+        return force ? path + "?force=true" : path;
+    }
+
     static String t(String iqn) {
         return "/api/targets/" + ApiClient.seg(iqn);
     }
@@ -368,6 +373,8 @@ public final class RbdgwCli {
             Boolean acl;
             @Option(names = "--param", description = "KEY=VALUE override; KEY= removes it")
             Map<String, String> params;
+            @Option(names = "--force", description = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)")
+            boolean force;
 
             void call(ApiClient api) throws Exception {
                 Map<String, Object> b = new LinkedHashMap<>();
@@ -382,7 +389,7 @@ public final class RbdgwCli {
                     params.forEach((k, v) -> p.put(k, v == null || v.isEmpty() ? null : v));
                     b.put("parameters", p);
                 }
-                changed(api.put(t(iqn), b), "changed target " + iqn);
+                changed(api.put(forced(t(iqn), force), b), "changed target " + iqn);
             }
         }
 
@@ -390,9 +397,11 @@ public final class RbdgwCli {
         static final class Delete extends Leaf {
             @Parameters(paramLabel = "IQN")
             String iqn;
+            @Option(names = "--force", description = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)")
+            boolean force;
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(t(iqn)), "deleted target " + iqn);
+                changed(api.delete(forced(t(iqn), force)), "deleted target " + iqn);
             }
         }
 
@@ -576,16 +585,18 @@ public final class RbdgwCli {
             String target;
             @Parameters(index = "1", paramLabel = "LUN")
             int lun;
+            @Option(names = "--force", description = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)")
+            boolean force;
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(t(target) + "/luns/" + lun), "removed LUN " + lun + " from " + target);
+                changed(api.delete(forced(t(target) + "/luns/" + lun, force)), "removed LUN " + lun + " from " + target);
             }
         }
     }
 
     // ---- clients -------------------------------------------------------------------------------------------
 
-    @Command(name = "client", description = "client ACLs of a target", subcommands = {Clients.List_.class, Clients.Create.class,
+    @Command(name = "client", description = "client ACLs of a target", subcommands = {Clients.List_.class, Clients.Show.class, Clients.Create.class,
             Clients.Delete.class, Clients.Auth.class, Clients.NoAuth.class, Clients.Map_.class, Clients.Unmap.class})
     static final class Clients {
         @Command(name = "list")
@@ -594,14 +605,24 @@ public final class RbdgwCli {
             String target;
 
             void call(ApiClient api) throws Exception {
-                table(api.get(t(target) + "/clients"), "initiator", "auth", "allLuns", "luns", "hostGroup", "visibleLuns");
+                table(api.get(t(target) + "/clients"), "initiator", "auth", "allLuns", "luns", "hostGroup", "effectiveLuns");
             }
         }
 
-        @Command(name = "create", description = "allow an initiator (all LUNs unless --lun is given)")
+        @Command(name = "show", description = "one client: its LUNs, host group and the LUNs it effectively sees")
+        static final class Show extends ClientLeaf {
+
+            void call(ApiClient api) throws Exception {
+                object(api.get(client()));
+            }
+        }
+
+        @Command(name = "create", description = "allow an initiator: it sees its --lun LUNs and its host group's disks, or --all-luns")
         static final class Create extends ClientLeaf {
             @Option(names = "--lun", description = "a LUN it sees (repeatable)")
             List<Integer> luns;
+            @Option(names = "--all-luns", description = "it sees every LUN of the target, present and future")
+            boolean allLuns;
 
             void call(ApiClient api) throws Exception {
                 Map<String, Object> b = new LinkedHashMap<>();
@@ -609,15 +630,20 @@ public final class RbdgwCli {
                 if (luns != null) {
                     b.put("luns", luns);
                 }
+                if (allLuns) {
+                    b.put("allLuns", true);
+                }
                 changed(api.post(t(target) + "/clients", b), "created client " + initiator);
             }
         }
 
         @Command(name = "delete")
         static final class Delete extends ClientLeaf {
+            @Option(names = "--force", description = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)")
+            boolean force;
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(client()), "deleted client " + initiator);
+                changed(api.delete(forced(client(), force)), "deleted client " + initiator);
             }
         }
 
@@ -643,9 +669,11 @@ public final class RbdgwCli {
         static final class Map_ extends ClientLeaf {
             @Parameters(index = "2", paramLabel = "LUN")
             int lun;
+            @Option(names = "--force", description = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)")
+            boolean force;
 
             void call(ApiClient api) throws Exception {
-                changed(api.put(client() + "/luns/" + lun, null), "mapped LUN " + lun + " to " + initiator);
+                changed(api.put(forced(client() + "/luns/" + lun, force), null), "mapped LUN " + lun + " to " + initiator);
             }
         }
 
@@ -653,9 +681,11 @@ public final class RbdgwCli {
         static final class Unmap extends ClientLeaf {
             @Parameters(index = "2", paramLabel = "LUN")
             int lun;
+            @Option(names = "--force", description = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)")
+            boolean force;
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(client() + "/luns/" + lun), "unmapped LUN " + lun + " from " + initiator);
+                changed(api.delete(forced(client() + "/luns/" + lun, force)), "unmapped LUN " + lun + " from " + initiator);
             }
         }
     }
@@ -693,9 +723,11 @@ public final class RbdgwCli {
 
         @Command(name = "delete")
         static final class Delete extends HostGroupLeaf {
+            @Option(names = "--force", description = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)")
+            boolean force;
 
             void call(ApiClient api) throws Exception {
-                changed(api.delete(group()), "deleted host group " + name);
+                changed(api.delete(forced(group(), force)), "deleted host group " + name);
             }
         }
 
@@ -705,14 +737,16 @@ public final class RbdgwCli {
             String action;
             @Parameters(index = "3", paramLabel = "INITIATOR|POOL/IMAGE")
             String item;
+            @Option(names = "--force", description = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)")
+            boolean force;
 
             void call(ApiClient api) throws Exception {
                 String base = group();
                 JsonNode r = switch (action) {
-                    case "add-member" -> api.put(base + "/members/" + ApiClient.seg(item), null);
-                    case "remove-member" -> api.delete(base + "/members/" + ApiClient.seg(item));
-                    case "add-disk" -> api.put(base + disk(item).replace("/api/disks", "/disks"), null);
-                    case "remove-disk" -> api.delete(base + disk(item).replace("/api/disks", "/disks"));
+                    case "add-member" -> api.put(forced(base + "/members/" + ApiClient.seg(item), force), null);
+                    case "remove-member" -> api.delete(forced(base + "/members/" + ApiClient.seg(item), force));
+                    case "add-disk" -> api.put(forced(base + disk(item).replace("/api/disks", "/disks"), force), null);
+                    case "remove-disk" -> api.delete(forced(base + disk(item).replace("/api/disks", "/disks"), force));
                     default -> throw new IllegalArgumentException("unknown action '" + action + "': use add-member, remove-member, add-disk or remove-disk");
                 };
                 changed(r, "host group " + name + ": " + action + " " + item);

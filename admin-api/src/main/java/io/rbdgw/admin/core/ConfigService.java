@@ -19,9 +19,11 @@ public final class ConfigService {
     static final int MAX_ATTEMPTS = 8;
 
     private final ConfigStore store;
+    private final LiveSessionGuard guard;
 
     public ConfigService(ConfigStore store) {
         this.store = store;
+        this.guard = new LiveSessionGuard(store);
     }
 
     public ConfigStore store() {
@@ -61,6 +63,23 @@ public final class ConfigService {
             throw ApiException.conflict("the configuration kept changing concurrently (" + MAX_ATTEMPTS
                     + " attempts); try again");
         }
+    }
+
+    /**
+     * {@link #change(OptionalLong, Function)} for a change that may take LUNs away from hosts: refused with 409
+     * listing the logged-in sessions that would lose LUNs (see {@link LiveSessionGuard}) unless {@code force}.
+     * Checked against the same snapshot the change is computed from, so each retry checks again.
+     */
+    public long change(OptionalLong expectedEpoch, boolean force,
+                       Function<ClusterConfig, List<? extends ConfigChange>> changes) {
+        if (force) {
+            return change(expectedEpoch, changes);
+        }
+        return change(expectedEpoch, c -> {
+            List<? extends ConfigChange> computed = changes.apply(c);
+            guard.check(c, computed);
+            return computed;
+        });
     }
 
     private static ApiException stale(long expected, long current) {

@@ -14,6 +14,8 @@ import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Names;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -51,7 +53,8 @@ public final class ClientsResource {
     public Response create(@PathParam("target") String target, @HeaderParam("If-Match") String ifMatch, ClientRequest req) {
         Http.required(req, "request body");
         String initiator = Names.iscsiName("initiator", Http.required(req.initiator(), "initiator"));
-        boolean all = req.allLuns() != null ? req.allLuns() : req.luns() == null;
+        // seeing every LUN is an explicit choice: a client without LUNs sees its host group's (none until it joins one)
+        boolean all = req.allLuns() != null && req.allLuns();
         Client client = new Client(target, initiator, req.auth() == null ? Authentication.NONE : req.auth().toModel(), all,
                 req.luns() == null ? null : new TreeSet<>(req.luns()));
         long epoch = config.change(Http.ifMatch(ifMatch), c -> {
@@ -78,13 +81,13 @@ public final class ClientsResource {
     @PUT
     @Path("{initiator}")
     public Response update(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                           @HeaderParam("If-Match") String ifMatch, ClientRequest req) {
+                           @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force, ClientRequest req) {
         Http.required(req, "request body");
         if (req.initiator() != null && !req.initiator().equals(initiator)) {
             throw ApiException.badRequest("a client cannot be renamed (" + initiator + " -> " + req.initiator() + ")");
         }
         Authentication auth = req.auth() == null ? null : req.auth().toModel();
-        return modify(target, initiator, ifMatch, old -> {
+        return modify(target, initiator, ifMatch, force, old -> {
             boolean all = req.allLuns() != null ? req.allLuns() : req.luns() != null ? false : old.allLuns();
             TreeSet<Integer> luns = all ? null : new TreeSet<>(req.luns() != null ? req.luns() : old.luns());
             return new Client(target, initiator, auth != null ? auth : old.auth(), all, luns);
@@ -95,8 +98,8 @@ public final class ClientsResource {
     @DELETE
     @Path("{initiator}")
     public Response delete(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                           @HeaderParam("If-Match") String ifMatch) {
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> {
+                           @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force) {
+        long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Views.client(c, target, initiator);
             c.hostGroupOf(target, initiator).ifPresent(g -> {
                 throw ApiException.conflict("client " + initiator + " is a member of host group " + g.name() + ": remove it there first");
@@ -111,14 +114,14 @@ public final class ClientsResource {
     public Response setAuth(@PathParam("target") String target, @PathParam("initiator") String initiator,
                             @HeaderParam("If-Match") String ifMatch, AuthRequest req) {
         Authentication auth = Http.required(req, "request body").toModel();
-        return modify(target, initiator, ifMatch, old -> old.withAuth(auth));
+        return modify(target, initiator, ifMatch, false, old -> old.withAuth(auth));
     }
 
     @DELETE
     @Path("{initiator}/auth")
     public Response clearAuth(@PathParam("target") String target, @PathParam("initiator") String initiator,
                               @HeaderParam("If-Match") String ifMatch) {
-        return modify(target, initiator, ifMatch, old -> old.withAuth(Authentication.NONE));
+        return modify(target, initiator, ifMatch, false, old -> old.withAuth(Authentication.NONE));
     }
 
     @GET
@@ -132,8 +135,9 @@ public final class ClientsResource {
     @PUT
     @Path("{initiator}/luns/{lun}")
     public Response mapLun(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                           @PathParam("lun") int lun, @HeaderParam("If-Match") String ifMatch) {
-        return modify(target, initiator, ifMatch, old -> {
+                           @PathParam("lun") int lun, @HeaderParam("If-Match") String ifMatch,
+                           @QueryParam("force") @DefaultValue("false") boolean force) {
+        return modify(target, initiator, ifMatch, force, old -> {
             TreeSet<Integer> luns = new TreeSet<>(old.luns());
             luns.add(lun);
             return new Client(target, initiator, old.auth(), false, luns);
@@ -143,8 +147,9 @@ public final class ClientsResource {
     @DELETE
     @Path("{initiator}/luns/{lun}")
     public Response unmapLun(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                             @PathParam("lun") int lun, @HeaderParam("If-Match") String ifMatch) {
-        return modify(target, initiator, ifMatch, old -> {
+                             @PathParam("lun") int lun, @HeaderParam("If-Match") String ifMatch,
+                           @QueryParam("force") @DefaultValue("false") boolean force) {
+        return modify(target, initiator, ifMatch, force, old -> {
             if (old.allLuns()) {
                 throw ApiException.conflict("client " + initiator + " sees all LUNs: set \"allLuns\": false with a LUN list instead");
             }
@@ -157,8 +162,8 @@ public final class ClientsResource {
         });
     }
 
-    private Response modify(String target, String initiator, String ifMatch, UnaryOperator<Client> edit) {
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> {
+    private Response modify(String target, String initiator, String ifMatch, boolean force, UnaryOperator<Client> edit) {
+        long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Client next = edit.apply(Views.client(c, target, initiator));
             checkLuns(c, next);
             return List.of(new ConfigChange.PutClient(next));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.dropwizard.jersey.errors.ErrorMessage;
 import io.rbdgw.admin.core.ApiException;
+import io.rbdgw.admin.core.LiveSessionGuard;
 import io.rbdgw.config.store.ConfigStoreException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -38,8 +39,17 @@ public final class ErrorMappers {
             if (e.status() >= 500) {
                 log.warn("admin request failed: {}", Messages.truncate(e.getMessage()));
             }
+            if (e instanceof LiveSessionGuard.LunsInUseException inUse) {
+                // the sessions are the point of the answer: the caller decides from them whether to force
+                return Response.status(409).type(MediaType.APPLICATION_JSON_TYPE)
+                        .entity(new SessionsInUse(409, Messages.truncate(e.getMessage()), inUse.sessions())).build();
+            }
             return error(e.status(), e.getMessage());
         }
+    }
+
+    /** The 409 answer to a change that would take LUNs from logged-in hosts. */
+    public record SessionsInUse(int code, String message, java.util.List<LiveSessionGuard.Loss> sessions) {
     }
 
     /** The model records' validation (invalid IQN, CHAP credentials, size, inconsistent configuration). */

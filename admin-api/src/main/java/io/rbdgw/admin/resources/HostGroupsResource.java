@@ -11,6 +11,8 @@ import io.rbdgw.config.model.HostGroup;
 import io.rbdgw.config.model.Names;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -71,17 +73,19 @@ public final class HostGroupsResource {
     @PUT
     @Path("{name}")
     public Response update(@PathParam("target") String target, @PathParam("name") String name,
-                           @HeaderParam("If-Match") String ifMatch, HostGroupRequest req) {
+                           @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force,
+                           HostGroupRequest req) {
         Http.required(req, "request body");
-        return modify(target, name, ifMatch, old -> new HostGroup(target, name,
+        return modify(target, name, ifMatch, force, old -> new HostGroup(target, name,
                 req.members() != null ? set(req.members()) : new TreeSet<>(old.members()),
                 req.disks() != null ? set(req.disks()) : new TreeSet<>(old.disks())));
     }
 
     @DELETE
     @Path("{name}")
-    public Response delete(@PathParam("target") String target, @PathParam("name") String name, @HeaderParam("If-Match") String ifMatch) {
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> {
+    public Response delete(@PathParam("target") String target, @PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
+                           @QueryParam("force") @DefaultValue("false") boolean force) {
+        long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Views.hostGroup(c, target, name);
             return List.of(new ConfigChange.DeleteHostGroup(target, name));
         });
@@ -91,8 +95,9 @@ public final class HostGroupsResource {
     @PUT
     @Path("{name}/members/{initiator}")
     public Response addMember(@PathParam("target") String target, @PathParam("name") String name,
-                              @PathParam("initiator") String initiator, @HeaderParam("If-Match") String ifMatch) {
-        return modify(target, name, ifMatch, old -> {
+                              @PathParam("initiator") String initiator, @HeaderParam("If-Match") String ifMatch,
+                           @QueryParam("force") @DefaultValue("false") boolean force) {
+        return modify(target, name, ifMatch, force, old -> {
             TreeSet<String> m = new TreeSet<>(old.members());
             m.add(initiator);
             return new HostGroup(target, name, m, new TreeSet<>(old.disks()));
@@ -102,8 +107,9 @@ public final class HostGroupsResource {
     @DELETE
     @Path("{name}/members/{initiator}")
     public Response removeMember(@PathParam("target") String target, @PathParam("name") String name,
-                                 @PathParam("initiator") String initiator, @HeaderParam("If-Match") String ifMatch) {
-        return modify(target, name, ifMatch, old -> {
+                                 @PathParam("initiator") String initiator, @HeaderParam("If-Match") String ifMatch,
+                           @QueryParam("force") @DefaultValue("false") boolean force) {
+        return modify(target, name, ifMatch, force, old -> {
             if (!old.members().contains(initiator)) {
                 throw ApiException.notFound("host group " + name + " has no member " + initiator);
             }
@@ -116,8 +122,9 @@ public final class HostGroupsResource {
     @PUT
     @Path("{name}/disks/{pool}/{image}")
     public Response addDisk(@PathParam("target") String target, @PathParam("name") String name, @PathParam("pool") String pool,
-                            @PathParam("image") String image, @HeaderParam("If-Match") String ifMatch) {
-        return modify(target, name, ifMatch, old -> {
+                            @PathParam("image") String image, @HeaderParam("If-Match") String ifMatch,
+                           @QueryParam("force") @DefaultValue("false") boolean force) {
+        return modify(target, name, ifMatch, force, old -> {
             TreeSet<String> d = new TreeSet<>(old.disks());
             d.add(pool + "/" + image);
             return new HostGroup(target, name, new TreeSet<>(old.members()), d);
@@ -127,9 +134,10 @@ public final class HostGroupsResource {
     @DELETE
     @Path("{name}/disks/{pool}/{image}")
     public Response removeDisk(@PathParam("target") String target, @PathParam("name") String name, @PathParam("pool") String pool,
-                               @PathParam("image") String image, @HeaderParam("If-Match") String ifMatch) {
+                               @PathParam("image") String image, @HeaderParam("If-Match") String ifMatch,
+                           @QueryParam("force") @DefaultValue("false") boolean force) {
         String id = pool + "/" + image;
-        return modify(target, name, ifMatch, old -> {
+        return modify(target, name, ifMatch, force, old -> {
             if (!old.disks().contains(id)) {
                 throw ApiException.notFound("host group " + name + " does not list disk " + id);
             }
@@ -139,9 +147,9 @@ public final class HostGroupsResource {
         });
     }
 
-    private Response modify(String target, String name, String ifMatch, UnaryOperator<HostGroup> edit) {
+    private Response modify(String target, String name, String ifMatch, boolean force, UnaryOperator<HostGroup> edit) {
         HostGroup[] out = new HostGroup[1];
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> {
+        long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             HostGroup next = edit.apply(Views.hostGroup(c, target, name));
             check(c, next);
             out[0] = next;
@@ -152,9 +160,16 @@ public final class HostGroupsResource {
 
     /** Unknown members and disks are 404s, with the fix in the message. */
     private static void check(ClusterConfig c, HostGroup g) {
+        java.util.Set<String> before = c.hostGroup(g.target(), g.name()).map(HostGroup::members).orElse(java.util.Collections.emptySortedSet());
         for (String m : g.members()) {
-            if (c.client(g.target(), m).isEmpty()) {
+            var client = c.client(g.target(), m);
+            if (client.isEmpty()) {
                 throw ApiException.notFound("initiator " + m + " is not a client of target " + g.target() + ": create the client first");
+            }
+            if (client.get().allLuns() && !before.contains(m)) {
+                // the group's disks would change nothing for it: say so rather than let it silently see everything
+                throw ApiException.conflict("client " + m + " sees all LUNs (allLuns: true), so the group's disks would not"
+                        + " limit what it sees: set \"allLuns\": false on the client first");
             }
             c.hostGroupOf(g.target(), m).filter(o -> !o.name().equals(g.name())).ifPresent(o -> {
                 throw ApiException.conflict("initiator " + m + " is already in host group " + o.name());

@@ -18,6 +18,8 @@ import io.rbdgw.config.model.Names;
 import io.rbdgw.config.model.Target;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -76,12 +78,13 @@ public final class TargetsResource {
     /** Changes alias, ACL mode and parameter overrides; absent fields keep their values. */
     @PUT
     @Path("{iqn}")
-    public Response update(@PathParam("iqn") String iqn, @HeaderParam("If-Match") String ifMatch, TargetRequest req) {
+    public Response update(@PathParam("iqn") String iqn, @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force,
+                           TargetRequest req) {
         Http.required(req, "request body");
         if (req.iqn() != null && !req.iqn().equals(iqn)) {
             throw ApiException.badRequest("a target cannot be renamed (" + iqn + " -> " + req.iqn() + ")");
         }
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> {
+        long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Target old = Views.target(c, iqn);
             TreeMap<String, String> params = new TreeMap<>(old.parameters());
             if (req.parameters() != null) {
@@ -105,8 +108,8 @@ public final class TargetsResource {
     /** Deletes the target with its LUNs, clients and host groups; the disks stay. */
     @DELETE
     @Path("{iqn}")
-    public Response delete(@PathParam("iqn") String iqn, @HeaderParam("If-Match") String ifMatch) {
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> {
+    public Response delete(@PathParam("iqn") String iqn, @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force) {
+        long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Views.target(c, iqn);
             return List.of(new ConfigChange.DeleteTarget(iqn));
         });
@@ -193,8 +196,9 @@ public final class TargetsResource {
     /** Unmaps a LUN; refused while a client maps it or a host group lists its disk. */
     @DELETE
     @Path("{iqn}/luns/{lun}")
-    public Response removeLun(@PathParam("iqn") String iqn, @PathParam("lun") int number, @HeaderParam("If-Match") String ifMatch) {
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> {
+    public Response removeLun(@PathParam("iqn") String iqn, @PathParam("lun") int number, @HeaderParam("If-Match") String ifMatch,
+                              @QueryParam("force") @DefaultValue("false") boolean force) {
+        long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Lun l = Views.lun(c, iqn, number);
             c.clients(iqn).stream().filter(x -> x.luns().contains(number)).findFirst().ifPresent(x -> {
                 throw ApiException.conflict("LUN " + number + " is mapped to client " + x.initiator() + ": unmap it first");

@@ -41,7 +41,7 @@ final class Views {
     static ClientView client(ClusterConfig c, Client x) {
         return new ClientView(x.target(), x.initiator(), AuthView.of(x.auth()), x.allLuns(), new ArrayList<>(x.luns()),
                 c.hostGroupOf(x.target(), x.initiator()).map(HostGroup::name).orElse(null),
-                new ArrayList<>(c.visibleLuns(x.target(), x.initiator())));
+                new ArrayList<>(c.visibleLuns(x.target(), x.initiator())), new ArrayList<>(c.visibleLuns(x.target(), x.initiator())));
     }
 
     static HostGroupView hostGroup(HostGroup g) {

@@ -80,6 +80,11 @@ class ResourcesTest {
         return RESOURCES.target(path).request();
     }
 
+    /** A request with {@code ?force=true}. */
+    static Invocation.Builder forced(String path) {
+        return RESOURCES.target(path).queryParam("force", "true").request();
+    }
+
     static JsonNode json(Response r) {
         return r.readEntity(JsonNode.class);
     }
@@ -220,7 +225,7 @@ class ResourcesTest {
     @Test
     void clientsWithChapAndLunMasking() {
         targetWithDisk();
-        Response created = post("/api/targets/" + T + "/clients", Map.of("initiator", I1,
+        Response created = post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true,
                 "auth", Map.of("chap", Map.of("user", "host1user", "secret", "host1secret12"),
                         "mutualChap", Map.of("user", "targetuser", "secret", "targetsecret12"))));
         String body = created.readEntity(String.class);
@@ -258,6 +263,33 @@ class ResourcesTest {
     }
 
     // ---- host groups ------------------------------------------------------------------------------------
+
+    @Test
+    void aClientSeesItsOwnLunsAndItsHostGroupsDisksAndAllLunsOnlyWhenAskedFor() {
+        targetWithTwoLuns();
+        String c2 = "/api/targets/" + T + "/clients/" + I2;
+        // created without LUNs: it sees nothing until it joins a group (it used to see every LUN, even in a group)
+        JsonNode created = json(post("/api/targets/" + T + "/clients", Map.of("initiator", I2)));
+        assertThat(created.at("/value/allLuns").asBoolean()).isFalse();
+        assertThat(created.at("/value/effectiveLuns").toString()).isEqualTo("[]");
+        ok(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of(I2), "disks", List.of("local/d2"))), 201);
+        JsonNode inGroup = json(at(c2).get());
+        assertThat(inGroup.get("hostGroup").asText()).isEqualTo("esx");
+        assertThat(inGroup.get("effectiveLuns").toString()).isEqualTo("[1]");
+        // its own LUNs add to the group's
+        ok(at(c2 + "/luns/0").put(Entity.json(Map.of())), 200);
+        assertThat(json(at(c2).get()).get("effectiveLuns").toString()).isEqualTo("[0,1]");
+        assertThat(json(at("/api/targets/" + T + "/clients").get()).get(0).get("effectiveLuns").toString()).isEqualTo("[0,1]");
+
+        // all LUNs is explicit; such a client cannot silently join a group whose disks would limit nothing
+        JsonNode all = json(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true)));
+        assertThat(all.at("/value/effectiveLuns").toString()).isEqualTo("[0,1]");
+        expect(at("/api/targets/" + T + "/hostgroups/esx/members/" + I1).put(Entity.json(Map.of())), 409, "allLuns");
+        expect(put("/api/targets/" + T + "/hostgroups/esx", Map.of("members", List.of(I1, I2))), 409, "allLuns");
+        ok(put("/api/targets/" + T + "/clients/" + I1, Map.of("allLuns", false)), 200);
+        ok(at("/api/targets/" + T + "/hostgroups/esx/members/" + I1).put(Entity.json(Map.of())), 200);
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I1).get()).get("effectiveLuns").toString()).isEqualTo("[1]");
+    }
 
     @Test
     void hostGroups() {
@@ -463,6 +495,160 @@ class ResourcesTest {
             assertThat(json(r)).hasSize(2);
         } finally {
             STORE.client().delete().forPath(STORE.layout().status("gw-a"));
+        }
+    }
+
+    // ---- changes that would take LUNs from logged-in hosts ----------------------------------------------------
+
+    static final String T2 = "iqn.2003-01.org.example:t2";
+
+    /** A live gateway gw-a publishing {@code sessions} through the real membership code; close it when done. */
+    static GatewayMembership gatewayWith(List<GatewayStatus.Session> sessions) throws Exception {
+        GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
+                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0));
+        m.start();
+        assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
+        m.reportSessions(sessions);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+        return m;
+    }
+
+    static GatewayStatus.Session session(String target, String initiator, int n) {
+        return new GatewayStatus.Session(target, initiator, String.format("%012x", n), n + 1,
+                List.of("10.0.0.1:3260 <- 10.1.0.1:" + (10000 + n)), 1000L);
+    }
+
+    /** The 409 names exactly this session and these LUNs. */
+    static void refusedFor(Response r, String initiator, String target, Integer... luns) {
+        String text = r.readEntity(String.class);
+        assertThat(r.getStatus()).as(text).isEqualTo(409);
+        JsonNode body;
+        try {
+            body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(text, e);
+        }
+        assertThat(body.get("message").asText()).contains("force=true");
+        JsonNode s = body.get("sessions");
+        assertThat(s).as(text).hasSize(1);
+        assertThat(s.get(0).get("gateway").asText()).isEqualTo("gw-a");
+        if (initiator == null) {
+            assertThat(s.get(0).get("initiator").isNull()).as(text).isTrue();
+        } else {
+            assertThat(s.get(0).get("initiator").asText()).isEqualTo(initiator);
+        }
+        assertThat(s.get(0).get("target").asText()).isEqualTo(target);
+        List<Integer> got = new java.util.ArrayList<>();
+        s.get(0).get("luns").forEach(n -> got.add(n.asInt()));
+        assertThat(got).containsExactly(luns);
+    }
+
+    /** Target T (ACL on) with LUN 0 = local/d1 and LUN 1 = local/d2. */
+    void targetWithTwoLuns() {
+        targetWithDisk();
+        ok(post("/api/disks", Map.of("pool", "local", "image", "d2", "size", "1M", "backstore", "file")), 201);
+        ok(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2")), 201);
+    }
+
+    static void deleteStatus() throws Exception {
+        STORE.client().delete().forPath(STORE.layout().status("gw-a"));
+    }
+
+    @Test
+    void removingALunOrTheTargetUnderALoggedInHostIsRefusedUnlessForced() throws Exception {
+        targetWithTwoLuns();
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true)), 201);
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of(0))), 201);
+        try (GatewayMembership m = gatewayWith(List.of(session(T, I1, 1)))) {
+            refusedFor(at("/api/targets/" + T + "/luns/1").delete(), I1, T, 1);
+            assertThat(json(at("/api/targets/" + T + "/luns").get())).hasSize(2); // nothing changed
+            ok(forced("/api/targets/" + T + "/luns/1").delete(), 200);
+            assertThat(json(at("/api/targets/" + T + "/luns").get())).hasSize(1);
+
+            refusedFor(at("/api/targets/" + T).delete(), I1, T, 0);
+            // I2 has no session: losing everything does not concern anyone logged in
+            m.reportSessions(List.of(session(T, I2, 2)));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            ok(at("/api/targets/" + T + "/clients/" + I1).delete(), 200);
+            refusedFor(at("/api/targets/" + T).delete(), I2, T, 0);
+            ok(forced("/api/targets/" + T).delete(), 200);
+        } finally {
+            deleteStatus();
+        }
+        // the gateway gone: its last status no longer protects anything (the disks outlived the target)
+        ok(post("/api/targets", Map.of("iqn", T)), 201);
+        ok(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d1")), 201);
+        ok(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2")), 201);
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true)), 201);
+        gatewayWith(List.of(session(T, I1, 1))).close();
+        try {
+            ok(at("/api/targets/" + T + "/luns/1").delete(), 200);
+        } finally {
+            deleteStatus();
+        }
+    }
+
+    @Test
+    void deletingAClientOrHidingALunFromItWhileLoggedInIsRefusedUnlessForced() throws Exception {
+        targetWithTwoLuns();
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "luns", List.of(0, 1))), 201);
+        try (GatewayMembership m = gatewayWith(List.of(session(T, I1, 1)))) {
+            refusedFor(at("/api/targets/" + T + "/clients/" + I1 + "/luns/1").delete(), I1, T, 1);
+            refusedFor(put("/api/targets/" + T + "/clients/" + I1, Map.of("luns", List.of(1))), I1, T, 0);
+            refusedFor(at("/api/targets/" + T + "/clients/" + I1).delete(), I1, T, 0, 1);
+            ok(put("/api/targets/" + T + "/clients/" + I1, Map.of("luns", List.of(0, 1))), 200); // loses nothing
+            ok(forced("/api/targets/" + T + "/clients/" + I1 + "/luns/1").delete(), 200);
+            ok(forced("/api/targets/" + T + "/clients/" + I1).delete(), 200);
+            expect(at("/api/targets/" + T + "/clients/" + I1).get(), 404, null);
+        } finally {
+            deleteStatus();
+        }
+    }
+
+    @Test
+    void hostGroupAndAclChangesThatHideALunFromALoggedInHostAreRefusedUnlessForced() throws Exception {
+        targetWithTwoLuns();
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of())), 201);
+        ok(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of(I2),
+                "disks", List.of("local/d1", "local/d2"))), 201);
+        String g = "/api/targets/" + T + "/hostgroups/esx";
+        try (GatewayMembership m = gatewayWith(List.of(session(T, I2, 1)))) {
+            refusedFor(at(g + "/disks/local/d2").delete(), I2, T, 1);
+            refusedFor(put(g, Map.of("disks", List.of("local/d1"))), I2, T, 1);
+            refusedFor(at(g + "/members/" + I2).delete(), I2, T, 0, 1);
+            refusedFor(at(g).delete(), I2, T, 0, 1);
+            ok(forced(g + "/disks/local/d2").delete(), 200);
+            ok(forced(g).delete(), 200);
+
+            // ACL off: any initiator sees every LUN; turning it on hides them from a host that is not a client
+            ok(post("/api/targets", Map.of("iqn", T2, "acl", false)), 201);
+            ok(post("/api/targets/" + T2 + "/luns", Map.of("disk", "local/d1")), 201);
+            m.reportSessions(List.of(session(T2, "iqn.1993-08.org.debian:anyone", 3)));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            refusedFor(put("/api/targets/" + T2, Map.of("acl", true)), "iqn.1993-08.org.debian:anyone", T2, 0);
+            ok(put("/api/targets/" + T2, Map.of("alias", "same LUNs")), 200);
+            ok(forced("/api/targets/" + T2).put(Entity.json(Map.of("acl", true))), 200);
+        } finally {
+            deleteStatus();
+        }
+    }
+
+    @Test
+    void aGatewayListingOnlySomeSessionsProtectsEveryTarget() throws Exception {
+        targetWithTwoLuns();
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true)), 201);
+        // its listed sessions are all on another target, but it has more than it lists
+        List<GatewayStatus.Session> many = new java.util.ArrayList<>();
+        for (int i = 0; i < GatewayStatus.MAX_LISTED_SESSIONS + 10; i++) {
+            many.add(session(T2, I2, i));
+        }
+        try (GatewayMembership m = gatewayWith(many)) {
+            refusedFor(at("/api/targets/" + T + "/luns/1").delete(), null, T, 1);
+            m.reportSessions(many.subList(0, 5)); // all listed now: nobody on T
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            ok(at("/api/targets/" + T + "/luns/1").delete(), 200);
+        } finally {
+            deleteStatus();
         }
     }
 

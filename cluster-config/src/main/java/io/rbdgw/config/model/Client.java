@@ -5,8 +5,9 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * An initiator allowed on a target (an ACL entry), its CHAP settings, and the LUNs it sees: all of the target's
- * LUNs, or the listed LUN numbers plus those of the host group it belongs to.
+ * An initiator allowed on a target (an ACL entry), its CHAP settings, and the LUNs it sees. The rule: a client sees
+ * the union of its own LUN numbers and the LUNs of its host group's disks; seeing every LUN of the target (present
+ * and future, whatever its group) is the explicit choice {@code allLuns}, never implied by an empty list.
  */
 public record Client(String target, String initiator, Authentication auth, boolean allLuns, SortedSet<Integer> luns) {
     public Client {

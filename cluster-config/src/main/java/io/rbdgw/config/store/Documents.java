@@ -134,6 +134,13 @@ public final class Documents {
                 node.put("aclEnabled", true);
             }
             dropUnknownSettings(path, node.get("parameters"));
+        } else if (type == io.rbdgw.config.model.Client.class) {
+            // every writer since allLuns exists writes it; a client without it is from the old rule "no LUNs listed
+            // means all LUNs", and must keep the access it had (read as allLuns only when it lists none)
+            if (!node.has("allLuns")) {
+                JsonNode luns = node.get("luns");
+                node.put("allLuns", luns == null || luns.isNull() || luns.isEmpty());
+            }
         } else if (type == io.rbdgw.config.model.Settings.class) {
             dropUnknownSettings(path, node.get("values"));
         }

@@ -262,6 +262,32 @@ class ConfigStoreTest {
     }
 
     @Test
+    void clientsWrittenBeforeAllLunsKeepTheAccessTheyHad() throws Exception {
+        ZkLayout l = store.layout();
+        store.apply(0, new ConfigChange.PutTarget(Target.of(T1)), new ConfigChange.PutDisk(disk("a")),
+                new ConfigChange.PutDisk(disk("b")), new ConfigChange.PutLun(new Lun(T1, 0, "rbd/a")),
+                new ConfigChange.PutLun(new Lun(T1, 1, "rbd/b")));
+        String old = "iqn.1994-05.com.redhat:old";
+        String listed = "iqn.1994-05.com.redhat:listed";
+        String none = "iqn.1994-05.com.redhat:none";
+        // the old rule: no LUNs listed meant every LUN (documents without allLuns, without a schema field)
+        client.create().forPath(l.client(T1, old),
+                ("{\"target\":\"" + T1 + "\",\"initiator\":\"" + old + "\"}").getBytes(StandardCharsets.UTF_8));
+        client.create().forPath(l.client(T1, listed), ("{\"target\":\"" + T1 + "\",\"initiator\":\"" + listed
+                + "\",\"luns\":[1]}").getBytes(StandardCharsets.UTF_8));
+        // written with the flag: an empty list is an empty list
+        store.apply(1, new ConfigChange.PutClient(Client.withLuns(T1, none, java.util.Set.of())));
+
+        ClusterConfig c = store.read();
+        assertThat(c.client(T1, old).orElseThrow().allLuns()).isTrue();
+        assertThat(c.visibleLuns(T1, old)).containsExactly(0, 1);
+        assertThat(c.client(T1, listed).orElseThrow().allLuns()).isFalse();
+        assertThat(c.visibleLuns(T1, listed)).containsExactly(1);
+        assertThat(raw(l.client(T1, none))).contains("\"allLuns\":false");
+        assertThat(c.visibleLuns(T1, none)).isEmpty();
+    }
+
+    @Test
     void aNewerMinorVersionIsReadIgnoringWhatItAdded() throws Exception {
         ZkLayout l = store.layout();
         client.setData().forPath(l.settings(),

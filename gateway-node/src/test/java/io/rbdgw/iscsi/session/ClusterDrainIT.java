@@ -106,7 +106,7 @@ class ClusterDrainIT {
             cli(url, "target", "create", IQN);
             cli(url, "disk", "create", "--backstore", "file", DISK, "--size", "16M");
             cli(url, "lun", "add", IQN, DISK);
-            cli(url, "client", "create", IQN, HOST1);
+            cli(url, "client", "create", IQN, HOST1, "--all-luns");
             long epoch = store.epoch();
             MembershipView view = new MembershipView(client, store.layout());
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->

@@ -113,7 +113,7 @@ class ClusterGatewayIT {
             // a file disk in one directory both gateways reach, standing in for a shared RBD image
             cli(url, password, "disk", "create", "--backstore", "file", "local/shared", "--size", "32M");
             cli(url, password, "lun", "add", IQN, "local/shared");
-            cli(url, password, "client", "create", IQN, HOST1);
+            cli(url, password, "client", "create", IQN, HOST1, "--all-luns");
             long epoch = store.epoch();
             awaitApplied(epoch, "gw-a", "gw-b");
             assertThat(cli(url, password, "epoch")).contains("gw-a").contains("gw-b");
@@ -138,6 +138,84 @@ class ClusterGatewayIT {
             }
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
                     assertThat(cli(url, password, "sessions")).doesNotContain(HOST1));
+        }
+    }
+
+    /** Runs the rbdgw CLI in this JVM; returns its exit code and output. */
+    private static Cmd cliExit(java.net.URI api, String password, String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        String[] all = new String[args.length + 2];
+        all[0] = "--url";
+        all[1] = api.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        java.io.PrintStream ps = new java.io.PrintStream(out, true);
+        int code = io.rbdgw.admin.cli.RbdgwCli.run(all, ps, ps, java.util.Map.of("RBDGW_ADMIN_PASSWORD", password));
+        return new Cmd(code, out.toString());
+    }
+
+    @Test
+    void removingALunALoggedInHostSeesIsRefusedUntilForcedAndThenTheHostGetsReportedLunsDataHasChanged() throws Exception {
+        String password = "it-admin-password";
+        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(io.rbdgw.admin.AdminServer.Options
+                .of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
+                .withListen("127.0.0.1", 0).withDataDir(dir.resolve("disks")));
+             GatewayProcess a = start("gw-a", portA)) {
+            java.net.URI url = api.uri();
+            cli(url, password, "gateway", "add", "gw-a", "--portal", "127.0.0.1:" + portA, "--tpg", "1");
+            cli(url, password, "target", "create", IQN);
+            cli(url, password, "disk", "create", "--backstore", "file", "local/d0", "--size", "8M");
+            cli(url, password, "disk", "create", "--backstore", "file", "local/d1", "--size", "8M");
+            cli(url, password, "lun", "add", IQN, "local/d0");
+            cli(url, password, "lun", "add", IQN, "local/d1");
+            cli(url, password, "client", "create", IQN, HOST1, "--all-luns");
+            awaitApplied(store.epoch(), "gw-a");
+            try (TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", portA))) {
+                host.login(TestInitiator.normalKeys(HOST1, IQN));
+                assertThat(testUnitReady(host)).isEqualTo(0x062900); // power on
+                assertThat(testUnitReady(host)).isZero();
+                await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                        assertThat(cli(url, password, "sessions")).contains(HOST1));
+
+                long before = store.epoch();
+                Cmd refused = cliExit(url, password, "lun", "remove", IQN, "1");
+                assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+                assertThat(refused.output()).contains("gw-a").contains(HOST1).contains("[1]").contains("--force");
+                assertThat(store.epoch()).isEqualTo(before);
+                assertThat(testUnitReady(host)).isZero(); // nothing happened to the host
+
+                cli(url, password, "lun", "remove", IQN, "1", "--force");
+                awaitApplied(store.epoch(), "gw-a");
+                assertThat(testUnitReady(host)).isEqualTo(0x063F0E);
+                assertThat(testUnitReady(host)).isZero();
+            }
+            assertThat(a.stop()).isZero();
+            assertThat(a.output()).doesNotContain("LEAK");
+        }
+    }
+
+    @Test
+    void aClientCreatedWithoutLunsInAHostGroupSeesExactlyTheGroupsLuns() throws Exception {
+        String password = "it-admin-password";
+        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(io.rbdgw.admin.AdminServer.Options
+                .of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
+                .withListen("127.0.0.1", 0).withDataDir(dir.resolve("disks")));
+             GatewayProcess a = start("gw-a", portA)) {
+            java.net.URI url = api.uri();
+            cli(url, password, "gateway", "add", "gw-a", "--portal", "127.0.0.1:" + portA, "--tpg", "1");
+            cli(url, password, "target", "create", IQN);
+            for (String d : List.of("d0", "d1", "d2")) {
+                cli(url, password, "disk", "create", "--backstore", "file", "local/" + d, "--size", "8M");
+                cli(url, password, "lun", "add", IQN, "local/" + d);
+            }
+            cli(url, password, "client", "create", IQN, HOST2);
+            cli(url, password, "hostgroup", "create", IQN, "esx", "--member", HOST2, "--disk", "local/d1");
+            assertThat(cli(url, password, "client", "show", IQN, HOST2)).contains("effectiveLuns: 1\n");
+            awaitApplied(store.epoch(), "gw-a");
+            Cmd ls = Cmd.run(30, "iscsi-ls", "-s", "-i", HOST2, "iscsi://" + a.portal());
+            assertThat(ls.exitCode()).as(ls.toString()).isZero();
+            assertThat(ls.output()).as(ls.toString()).contains("Lun:1").doesNotContain("Lun:0").doesNotContain("Lun:2");
+            assertThat(inq(HOST2, a.portal(), 1).exitCode()).isZero();
+            assertThat(inq(HOST2, a.portal(), 0).exitCode()).isNotZero();
         }
     }
 
