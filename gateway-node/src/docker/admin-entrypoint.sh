@@ -6,6 +6,9 @@
 #                          published on the host's loopback only. Production: TLS, see docs/deploy.md
 #   RBDGW_ADMIN_ADMIN_LISTEN  HOST:PORT of Dropwizard's admin connector (default 127.0.0.1:5001)
 #   RBDGW_CEPH_CONF, RBDGW_CEPH_ID  optional: RBD image management
+#   RBDGW_ZK_AUTH_FILE     ZooKeeper credential file (user:password, 0600); without it the service
+#                          refuses to start (RBDGW_ZK_INSECURE=true accepts an open ZooKeeper tree)
+#   RBDGW_SECRET_KEY_FILE  key file that encrypts CHAP secrets; without it CHAP secrets are refused
 # Any other arguments run instead of the service (e.g. rbdgw-demo-setup).
 set -euo pipefail
 if [ $# -gt 0 ]; then exec "$@"; fi
@@ -24,6 +27,14 @@ umask 077
   echo "zookeeper:"
   echo "  connect: \"$RBDGW_ZOOKEEPER\""
   echo "  root: ${RBDGW_ZK_ROOT:-/rbdgw}"
+  if [ -n "${RBDGW_ZK_AUTH_FILE:-}" ]; then
+    echo "  authFile: $RBDGW_ZK_AUTH_FILE"
+  elif [ "${RBDGW_ZK_INSECURE:-false}" = true ]; then
+    echo "  insecure: true"
+  fi
+  if [ -n "${RBDGW_SECRET_KEY_FILE:-}" ]; then
+    echo "secretKeyFile: $RBDGW_SECRET_KEY_FILE"
+  fi
   if [ -n "${RBDGW_CEPH_CONF:-}" ]; then
     echo "ceph:"
     echo "  conf: $RBDGW_CEPH_CONF"

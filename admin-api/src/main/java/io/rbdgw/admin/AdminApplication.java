@@ -43,7 +43,13 @@ public class AdminApplication extends Application<AdminConfiguration> {
         PasswordHash password = PasswordHash.parse(conf.getAdminPasswordHash());
         ZkCredentials zkCredentials = conf.getZookeeper().credentials();
         if (zkCredentials == null) {
-            log.warn("zookeeper.authFile is not set: the configuration, CHAP secrets included, is open to anyone who "
+            if (!conf.getZookeeper().isInsecure()) {
+                // deny by default: without credentials the tree this service creates has no ACL
+                throw new IllegalArgumentException("zookeeper.authFile is not set: give the ZooKeeper credential file "
+                        + "(user:password, mode 0600), or zookeeper.insecure: true to accept a configuration open to "
+                        + "anyone who reaches ZooKeeper");
+            }
+            log.warn("zookeeper.insecure: the configuration, CHAP secrets included, is open to anyone who "
                     + "reaches ZooKeeper");
         }
         CuratorFramework client = conf.getZookeeper().build(zkCredentials);
@@ -53,10 +59,15 @@ public class AdminApplication extends Application<AdminConfiguration> {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("cannot read secretKeyFile " + conf.getSecretKeyFile() + ": " + e, e);
         }
-        if (secrets == null) {
-            log.warn("secretKeyFile is not set: CHAP secrets are written to ZooKeeper in plaintext");
+        String plaintextRefusal = null;
+        if (secrets == null && conf.isInsecurePlaintextSecrets()) {
+            log.warn("insecurePlaintextSecrets: CHAP secrets are written to ZooKeeper in plaintext");
+        } else if (secrets == null) {
+            log.warn("secretKeyFile is not set: requests that set a CHAP secret are refused");
+            plaintextRefusal = "secretKeyFile is not set: the admin API cannot encrypt a CHAP secret and refuses to "
+                    + "store one in plaintext (set secretKeyFile, or insecurePlaintextSecrets: true)";
         }
-        ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot(), secrets);
+        ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot(), secrets, plaintextRefusal);
         CephAccess ceph = conf.getCeph() == null ? CephAccess.none() : CephAccess.lazy(conf.getCeph().options());
         env.lifecycle().manage(new Managed() {
             @Override

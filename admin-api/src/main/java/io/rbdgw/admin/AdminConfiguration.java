@@ -20,8 +20,20 @@ public class AdminConfiguration extends Configuration {
     private String dataDir = "/var/lib/rbdgw/disks";
     /** {@code pbkdf2-sha256$iterations$salt$hash} of the admin user's password; there is no default. */
     private String adminPasswordHash;
-    /** Key file (0600, {@code id:base64key} lines, newest first) that encrypts CHAP secrets; null: stored plaintext. */
+    /** Key file (0600, {@code id:base64key} lines, newest first) that encrypts CHAP secrets; null: see below. */
     private String secretKeyFile;
+    /** Without {@link #secretKeyFile}: true stores CHAP secrets in plaintext, false (default) refuses them. */
+    private boolean insecurePlaintextSecrets;
+
+    @JsonProperty
+    public boolean isInsecurePlaintextSecrets() {
+        return insecurePlaintextSecrets;
+    }
+
+    @JsonProperty
+    public void setInsecurePlaintextSecrets(boolean insecurePlaintextSecrets) {
+        this.insecurePlaintextSecrets = insecurePlaintextSecrets;
+    }
 
     @JsonProperty
     public String getSecretKeyFile() {

@@ -130,6 +130,8 @@ final class ClusterGateway implements AutoCloseable {
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
         reconciler.observe(observer(metrics.reconcilerObserver()));
+        metrics.bindConfigEpochs(() -> reconciler.status().map(Reconciler.Status::appliedEpoch).orElse(-1L),
+                reconciler::latestEpoch);
         // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
         this.coordinator = new AluaCoordinator(store.client(), store.layout(), name,
                 new RadosFencer(opener, o.fenceSeconds()), o.aluaSettle(), Duration.ofSeconds(2));

@@ -49,8 +49,8 @@ public final class Main implements Runnable {
         }
     }
 
-    public static void main(String[] args) {
-        applyNettyDefaults();
+    /** The command line with its error handling: operator mistakes exit 1 with one line. */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         // Operator mistakes (bad size, missing image, wrong credentials) get one clear line, not a trace.
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -60,6 +60,12 @@ public final class Main implements Runnable {
             }
             return 1;
         });
+        return cli;
+    }
+
+    public static void main(String[] args) {
+        applyNettyDefaults();
+        CommandLine cli = commandLine();
         String[] expanded;
         try {
             expanded = ConfigFile.expand(args, cli);  // --config FILE: the file's options, overridden by args

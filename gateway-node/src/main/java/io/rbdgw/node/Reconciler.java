@@ -430,6 +430,12 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         return failedPasses.get();
     }
 
+    /** The epoch of the newest configuration this reconciler was given (applied or not), or -1 before the first. */
+    public long latestEpoch() {
+        ClusterConfig c = latest.get();
+        return c == null ? -1 : c.epoch();
+    }
+
     /** The last pass's outcome, if any pass ran. */
     public Optional<Status> status() {
         return Optional.ofNullable(status);

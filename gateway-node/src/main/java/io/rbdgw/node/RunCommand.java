@@ -69,6 +69,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "readable and writable by that user only. Same file as the admin API's zookeeper.authFile.")
     Path zkAuthFile;
 
+    @Option(names = "--zk-insecure",
+            description = "Start without --zk-auth-file: the configuration, CHAP secrets included, and every znode this "
+                    + "gateway creates are then open to anyone who reaches ZooKeeper. For tests and demos only.")
+    boolean zkInsecure;
+
     @Option(names = "--secret-key-file", paramLabel = "FILE",
             description = "File (mode 0600) of the keys that decrypt the CHAP secrets in ZooKeeper: one id:base64key "
                     + "line per key, newest first. Same file as the admin API's secretKeyFile.")
@@ -111,6 +116,11 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (zkAuthFile == null && !zkInsecure) {
+            // deny by default: an unauthenticated gateway would also create an ACL-less tree
+            throw new IllegalArgumentException("no --zk-auth-file: give the ZooKeeper credential file (user:password, "
+                    + "mode 0600), or --zk-insecure to accept a configuration open to anyone who reaches ZooKeeper");
+        }
         List<InetSocketAddress> addresses = new ArrayList<>();
         for (String l : listen) {
             addresses.add(HostPort.parse(l, Portal.DEFAULT_PORT));
@@ -135,7 +145,7 @@ public final class RunCommand implements Callable<Integer> {
 
         ZkCredentials zkCredentials = zkAuthFile == null ? null : ZkCredentials.fromFile(zkAuthFile);
         if (zkCredentials == null) {
-            log.warn("no --zk-auth-file: the configuration, CHAP secrets included, is open to anyone who reaches "
+            log.warn("--zk-insecure: the configuration, CHAP secrets included, is open to anyone who reaches "
                     + "ZooKeeper {}", zookeeper);
         }
         CuratorFrameworkFactory.Builder zkBuilder = CuratorFrameworkFactory.builder()

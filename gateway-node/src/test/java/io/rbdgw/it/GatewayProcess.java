@@ -102,6 +102,28 @@ public final class GatewayProcess implements AutoCloseable {
         return g;
     }
 
+    /** {@link #run(String, int, Path, String, String...)} on {@code zk}, with its credential ({@code --zk-auth-file}). */
+    public static GatewayProcess run(String name, int port, Path dataDir, ZkConfig zk, String... extra) throws Exception {
+        return run(List.of(), name, port, dataDir, zk, extra);
+    }
+
+    /** {@link #run(List, String, int, Path, String, String...)} on {@code zk}, with its credential. */
+    public static GatewayProcess run(List<String> jvmOptions, String name, int port, Path dataDir, ZkConfig zk,
+                                     String... extra) throws Exception {
+        return run(jvmOptions, name, port, dataDir, zk.connectString(), withAuth(zk, extra));
+    }
+
+    /** {@link #runOnFreePort(String, Path, String, String...)} on {@code zk}, with its credential. */
+    public static GatewayProcess runOnFreePort(String name, Path dataDir, ZkConfig zk, String... extra) throws Exception {
+        return runOnFreePort(name, dataDir, zk.connectString(), withAuth(zk, extra));
+    }
+
+    private static String[] withAuth(ZkConfig zk, String... extra) {
+        List<String> args = new ArrayList<>(List.of("--zk-auth-file", zk.authFile().toString()));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
     /**
      * {@link #run(String, int, Path, String, String...)} on a free loopback port below the ephemeral range
      * ({@link #portBelowEphemeralRange}), so that the gateway can be restarted on the same port ({@link #port}). A

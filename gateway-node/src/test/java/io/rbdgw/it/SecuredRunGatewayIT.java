@@ -96,4 +96,14 @@ class SecuredRunGatewayIT {
             }
         }
     }
+
+    @Test
+    void withZkInsecureAGatewayStartsWithoutCredentialsAndWarns() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             GatewayProcess gw = GatewayProcess.run("gw-open", GatewayProcess.freePort(), dir.resolve("gw-open"),
+                     zk.getConnectString(), "--zk-insecure")) {
+            assertThat(gw.process().isAlive()).isTrue();
+            assertThat(gw.output()).contains("--zk-insecure: the configuration, CHAP secrets included, is open to anyone");
+        }
+    }
 }

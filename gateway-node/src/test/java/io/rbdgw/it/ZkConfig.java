@@ -3,7 +3,10 @@ package io.rbdgw.it;
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.store.Documents;
+import io.rbdgw.config.zk.ZkCredentials;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import org.apache.curator.RetryPolicy;
 import org.apache.curator.framework.CuratorFramework;
@@ -16,6 +19,9 @@ import org.apache.curator.test.TestingServer;
 /**
  * A real ZooKeeper in the test's JVM (curator-test) with an initialized configuration store under
  * {@code /rbdgw}: what the tests that start {@code run} gateways configure them through, as the admin API would.
+ * The tree is closed as in production: this client authenticates with a digest credential and every znode gets
+ * its owner-only ACL; gateways started through {@link GatewayProcess#run(String, int, Path, ZkConfig, String...)}
+ * get the same credential ({@link #authFile}).
  */
 public final class ZkConfig implements AutoCloseable {
 
@@ -26,6 +32,8 @@ public final class ZkConfig implements AutoCloseable {
     private final TestingServer server;
     private final CuratorFramework client;
     private final ConfigStore store;
+    private final Path authDir;
+    private final Path authFile;
 
     public ZkConfig() throws Exception {
         this(new TestingServer(true), 30000, new RetryNTimes(20, 100));
@@ -33,8 +41,13 @@ public final class ZkConfig implements AutoCloseable {
 
     private ZkConfig(TestingServer server, int sessionTimeoutMs, RetryPolicy retry) throws Exception {
         this.server = server;
-        client = CuratorFrameworkFactory.builder().connectString(server.getConnectString())
-                .sessionTimeoutMs(sessionTimeoutMs).connectionTimeoutMs(3000).retryPolicy(retry).build();
+        authDir = Files.createTempDirectory("rbdgw-zk-auth");
+        authFile = authDir.resolve("zk-auth");
+        Files.createFile(authFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(authFile, "rbdgw:" + java.util.UUID.randomUUID() + "\n");
+        ZkCredentials credentials = ZkCredentials.fromFile(authFile);
+        client = credentials.applyTo(CuratorFrameworkFactory.builder().connectString(server.getConnectString())
+                .sessionTimeoutMs(sessionTimeoutMs).connectionTimeoutMs(3000).retryPolicy(retry)).build();
         client.start();
         store = new ConfigStore(client, "/rbdgw");
         store.initialize();
@@ -55,6 +68,11 @@ public final class ZkConfig implements AutoCloseable {
     /** The connect string to give gateways ({@code --zookeeper}). */
     public String connectString() {
         return server.getConnectString();
+    }
+
+    /** The credential file ({@code user:password}, 0600) to give gateways ({@code --zk-auth-file}). */
+    public Path authFile() {
+        return authFile;
     }
 
     public CuratorFramework client() {
@@ -84,5 +102,7 @@ public final class ZkConfig implements AutoCloseable {
     public void close() throws Exception {
         client.close();
         server.close();
+        Files.deleteIfExists(authFile);
+        Files.deleteIfExists(authDir);
     }
 }

@@ -17,6 +17,8 @@ public class ZooKeeperFactory {
     private int connectionTimeoutMs = 5_000;
     /** File holding {@code user:password} (mode 0600) for ZooKeeper digest auth; null: no auth (an open tree). */
     private String authFile;
+    /** Explicitly accept running without {@link #authFile} (an open tree); otherwise the service refuses to start. */
+    private boolean insecure;
 
     @JsonProperty
     public String getConnect() {
@@ -66,6 +68,16 @@ public class ZooKeeperFactory {
     @JsonProperty
     public void setAuthFile(String authFile) {
         this.authFile = authFile;
+    }
+
+    @JsonProperty
+    public boolean isInsecure() {
+        return insecure;
+    }
+
+    @JsonProperty
+    public void setInsecure(boolean insecure) {
+        this.insecure = insecure;
     }
 
     /** The credentials from {@link #getAuthFile()}, or null when none is configured. */

@@ -44,6 +44,7 @@ public final class ConfigStore implements Closeable {
     private final ZkLayout layout;
     private final Documents docs = new Documents();
     private final SecretBox secrets;
+    private final String plaintextRefusal;
     private volatile boolean closed;
 
     /** A store that writes CHAP secrets as they are given (plaintext, unless already encrypted). */
@@ -55,9 +56,20 @@ public final class ConfigStore implements Closeable {
      * @param secrets encrypts every CHAP secret before it is written (null: secrets are stored as given)
      */
     public ConfigStore(CuratorFramework client, String root, SecretBox secrets) {
+        this(client, root, secrets, null);
+    }
+
+    /**
+     * @param secrets encrypts every CHAP secret before it is written (null: see {@code plaintextRefusal})
+     * @param plaintextRefusal without {@code secrets}: null stores secrets as given; otherwise a change that would
+     *     write a new plaintext secret is refused with {@link IllegalArgumentException} and this message (secrets a
+     *     tree already holds in plaintext may stay)
+     */
+    public ConfigStore(CuratorFramework client, String root, SecretBox secrets, String plaintextRefusal) {
         this.client = Objects.requireNonNull(client, "client");
         this.layout = new ZkLayout(root);
         this.secrets = secrets;
+        this.plaintextRefusal = plaintextRefusal;
     }
 
     /** The key that encrypts secrets on write, or null. */
@@ -262,6 +274,15 @@ public final class ConfigStore implements Closeable {
      */
     private ClusterConfig sealSecrets(ClusterConfig current, ClusterConfig next) {
         if (secrets == null) {
+            if (plaintextRefusal != null) {
+                java.util.Set<String> stored = new java.util.HashSet<>();
+                Secrets.forEach(current, stored::add);
+                Secrets.forEach(next, value -> {
+                    if (!SecretBox.isSealed(value) && !stored.contains(value)) {
+                        throw new IllegalArgumentException(plaintextRefusal);
+                    }
+                });
+            }
             return next;
         }
         Map<String, String> sealedByPlaintext = new java.util.HashMap<>();

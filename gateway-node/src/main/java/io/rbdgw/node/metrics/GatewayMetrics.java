@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.apache.curator.framework.state.ConnectionState;
 
 /**
@@ -88,6 +89,17 @@ public final class GatewayMetrics implements AutoCloseable {
     /** The Prometheus text exposition of every meter. */
     public String scrape() {
         return registry.scrape();
+    }
+
+    /**
+     * The configuration epoch applied last (fully or degraded) and the newest one seen, -1 before the first: an
+     * alert compares them ({@code RbdgwConfigNotApplied}).
+     */
+    public void bindConfigEpochs(LongSupplier applied, LongSupplier latest) {
+        Gauge.builder("rbdgw.config.applied.epoch", applied::getAsLong)
+                .description("configuration epoch this gateway applied last (-1: none yet)").register(registry);
+        Gauge.builder("rbdgw.config.latest.epoch", latest::getAsLong)
+                .description("newest configuration epoch this gateway has seen (-1: none yet)").register(registry);
     }
 
     /** iSCSI sessions (normal and discovery) as a gauge. */

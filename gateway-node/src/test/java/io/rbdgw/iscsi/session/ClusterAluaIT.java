@@ -70,7 +70,7 @@ class ClusterAluaIT {
 
     private GatewayProcess start(String name, int port) throws Exception {
         // no NOP-In pings: the test initiator does not answer them
-        return GatewayProcess.run(name, port, dir.resolve(name), zk.connectString(), "--retry-interval", "1",
+        return GatewayProcess.run(name, port, dir.resolve(name), zk, "--retry-interval", "1",
                 "--alua-settle", "1", "--zk-session-timeout", "4", "--nop-interval", "600", "--nop-timeout", "600");
     }
 

@@ -69,12 +69,12 @@ class ClusterDrainIT {
      * directory: a file disk both gateways reach stands in for a shared RBD image.
      */
     private GatewayProcess start(String name) throws Exception {
-        return GatewayProcess.runOnFreePort(name, dir.resolve("shared"), zk.connectString(), options());
+        return GatewayProcess.runOnFreePort(name, dir.resolve("shared"), zk, options());
     }
 
     /** Restarts a stopped gateway on its port. */
     private GatewayProcess restart(String name, int port) throws Exception {
-        return GatewayProcess.run(name, port, dir.resolve("shared"), zk.connectString(), options());
+        return GatewayProcess.run(name, port, dir.resolve("shared"), zk, options());
     }
 
     /** Runs the CLI in this JVM; returns its output, failing on a non-zero exit. */

@@ -77,7 +77,7 @@ class ClusterGatewayIT {
 
     private GatewayProcess start(String name, int port) throws Exception {
         // file disks: relative ones in the gateway's data directory, and the admin API's shared directory
-        return GatewayProcess.run(name, port, dir.resolve(name), zk.connectString(), "--retry-interval", "1",
+        return GatewayProcess.run(name, port, dir.resolve(name), zk, "--retry-interval", "1",
                 "--file-disk-root", dir.resolve(name).toString(), "--file-disk-root", dir.resolve("disks").toString());
     }
 

@@ -84,7 +84,7 @@ class ZooKeeperOutageIT {
     }
 
     private GatewayProcess start(String name) throws Exception {
-        return GatewayProcess.runOnFreePort(name, dir.resolve(name), zk.connectString(), "--retry-interval", "1",
+        return GatewayProcess.runOnFreePort(name, dir.resolve(name), zk, "--retry-interval", "1",
                 "--alua-settle", "1", "--zk-session-timeout", Integer.toString(SESSION_SECONDS),
                 "--ceph-conf", TestCluster.conf().toString(), "--ceph-id", TestCluster.CLIENT_ID,
                 "--nop-interval", "600", "--nop-timeout", "600");

@@ -142,7 +142,7 @@ public final class FailoverCluster implements AutoCloseable {
         if (!timing.writeToken()) {
             jvm.add("-Drbdgw.write-token=off"); // negative runs only: shows what the write token prevents
         }
-        return GatewayProcess.run(jvm, NAMES[i], ports[i], dir.resolve(NAMES[i]), zk.connectString(),
+        return GatewayProcess.run(jvm, NAMES[i], ports[i], dir.resolve(NAMES[i]), zk,
                 args.toArray(String[]::new));
     }
 

@@ -1,0 +1,57 @@
+package io.rbdgw.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.rbdgw.config.model.ConfigChange;
+import io.rbdgw.config.model.Target;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** rbdgw_config_applied_epoch and rbdgw_config_latest_epoch follow the configuration a real gateway applies. */
+class ConfigEpochMetricsTest {
+    @TempDir
+    Path dir;
+
+    private static double sample(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(Double.NaN);
+    }
+
+    private static String scrape(String url) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return r.body();
+    }
+
+    @Test
+    void appliedAndLatestEpochsFollowTheConfiguration() throws Exception {
+        StandaloneCommand cmd = new StandaloneCommand();
+        new CommandLine(cmd).parseArgs("--data-dir", dir.resolve("data").toString(), "--listen", "127.0.0.1:0",
+                "--admin-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--memory", "--lun-size", "4M");
+        try (StandaloneCommand.Running r = cmd.start()) {
+            String url = r.gateway.metricsUrl();
+            long first = r.store.epoch();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                String m = scrape(url);
+                assertThat(sample(m, "rbdgw_config_applied_epoch")).isEqualTo(first);
+                assertThat(sample(m, "rbdgw_config_latest_epoch")).isEqualTo(first);
+            });
+            long next = r.store.apply(first, new ConfigChange.PutTarget(Target.of("iqn.2026-12.io.rbdgw:second")));
+            assertThat(next).isGreaterThan(first);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                String m = scrape(url);
+                assertThat(sample(m, "rbdgw_config_latest_epoch")).isEqualTo(next);
+                assertThat(sample(m, "rbdgw_config_applied_epoch")).isEqualTo(next);
+            });
+        }
+    }
+}
