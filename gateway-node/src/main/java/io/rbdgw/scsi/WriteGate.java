@@ -86,8 +86,11 @@ public final class WriteGate {
         return waitingCount.get();
     }
 
-    /** True: the write may run now, and {@link #exit} must follow its completion. */
-    boolean enter() {
+    /**
+     * True: the write may run now, and {@link #exit} must follow its completion. Public for writes a command makes
+     * to another unit's disk (EXTENDED COPY destinations), which pass this gate by hand.
+     */
+    public boolean enter() {
         inflight.incrementAndGet();
         if (held) {
             return true;
@@ -96,7 +99,7 @@ public final class WriteGate {
         return false;
     }
 
-    void exit() {
+    public void exit() {
         if (inflight.decrementAndGet() == 0 && !held) {
             fireIdle();
         }
@@ -127,6 +130,11 @@ public final class WriteGate {
         if (held || closed) {
             release(); // granted (or closed) while it was being queued
         }
+    }
+
+    /** Asks for the token without queueing a write (a caller that found the gate closed and gives up). */
+    public void ask() {
+        want.run();
     }
 
     /** The token is this gateway's: writes are admitted, those waiting run now. */

@@ -44,7 +44,7 @@ public final class CopyCommands {
             throw e.withTransferLength(transfer);
         }
         try {
-            new CopyJob(task, request, lu.copyResults(), steps, transfer).start();
+            new CopyJob(task, request, lu.copyResults(), steps, transfer, lu.writeGate()).start();
         } catch (RuntimeException e) {
             lu.copyResults().end(task.nexus(), request, false, 0, 0); // never started: do not leak the slot
             throw e;

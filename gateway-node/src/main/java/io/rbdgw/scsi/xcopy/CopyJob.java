@@ -8,6 +8,7 @@ import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
+import io.rbdgw.scsi.WriteGate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class CopyJob implements IoCallback {
 
     private static final Logger LOG = LoggerFactory.getLogger(CopyJob.class);
+
+    /** The gate of the unit that received the command (null: ungated); its admission covers that disk. */
+    private final WriteGate receivingGate;
+    /** The destination gate passed for the write in progress, if it is another disk's. */
+    private volatile WriteGate entered;
 
     private static final int READ = 0;
     private static final int READING = 1;
@@ -46,8 +52,10 @@ final class CopyJob implements IoCallback {
     private int chunk;
     private BlockDeviceException error;
 
-    CopyJob(ScsiTask task, CopyRequest request, CopyResults results, CopyPlan.Step[] steps, int transferLength) {
+    CopyJob(ScsiTask task, CopyRequest request, CopyResults results, CopyPlan.Step[] steps, int transferLength,
+            WriteGate receivingGate) {
         this.task = task;
+        this.receivingGate = receivingGate;
         this.nexus = task.nexus();
         this.request = request;
         this.results = results;
@@ -68,6 +76,7 @@ final class CopyJob implements IoCallback {
 
     @Override
     public void onSuccess(long bytes) {
+        leaveGate();
         phase = phase == READING ? WRITE : READ;
         if (phase == READ) {
             doneInStep += chunk;
@@ -78,6 +87,7 @@ final class CopyJob implements IoCallback {
 
     @Override
     public void onFailure(BlockDeviceException e) {
+        leaveGate();
         error = e;
         drive();
     }
@@ -100,6 +110,17 @@ final class CopyJob implements IoCallback {
         try {
             if (phase == WRITE) {
                 CopyPlan.Step s = steps[step];
+                // The command was admitted by its own unit's gate; a destination on another disk is written only
+                // under that disk's write token too, or a late copy could land over a host's newer write there.
+                WriteGate g = s.dst().writeGate();
+                if (g != null && g != receivingGate) {
+                    if (!g.enter()) {
+                        g.ask();
+                        notWriter(g.disk());
+                        return;
+                    }
+                    entered = g;
+                }
                 phase = WRITING;
                 s.dst().device().write(s.dstOffset() + position(s), buf.nioBuffer(0, chunk), false, this);
                 return;
@@ -155,6 +176,24 @@ final class CopyJob implements IoCallback {
                 task.complete(ScsiStatus.CHECK_CONDITION, null, CopySense.copyAborted(SenseData.asc(device),
                         SenseData.ascq(device), step, field), transferLength);
         }
+    }
+
+    /** After a destination write on another disk completed: that disk's gate counts it as done. */
+    private void leaveGate() {
+        WriteGate g = entered;
+        if (g != null) {
+            entered = null;
+            g.exit();
+        }
+    }
+
+    /** The destination's write token is another gateway's: ends retryably, as a write to it would (02/04/0A). */
+    private void notWriter(String disk) {
+        LOG.debug("EXTENDED COPY segment {}: this gateway does not hold the write token of {}", step, disk);
+        phase = -1;
+        release();
+        results.end(nexus, request, false, step, bytesCopied);
+        task.complete(ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A), transferLength);
     }
 
     private void release() {

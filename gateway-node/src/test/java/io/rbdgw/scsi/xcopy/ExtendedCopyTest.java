@@ -7,12 +7,15 @@ import io.rbdgw.scsi.PermitAll;
 import io.rbdgw.scsi.RecordingTask;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTarget;
+import io.rbdgw.scsi.WriteGate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -246,6 +249,31 @@ class ExtendedCopyTest {
         target.execute(ok);
         assertThat(ok.status).isEqualTo(ScsiStatus.GOOD);
         assertThat(blocks(dev1.data, 0, 8)).isEqualTo(blocks(dev0.data, 0, 8));
+    }
+
+    /**
+     * A copy into another disk passes that disk's write gate: without its token the copy ends retryably and writes
+     * nothing (a late copy could otherwise land over a newer write another gateway acknowledged); with it the copy
+     * runs and the gate counts its writes as done.
+     */
+    @Test
+    void aDestinationOnAnotherDiskIsWrittenOnlyUnderThatDisksWriteToken() {
+        AtomicInteger asked = new AtomicInteger();
+        WriteGate gate1 = new WriteGate("pool/disk1", asked::incrementAndGet, 16, Duration.ofSeconds(1));
+        lu1.writeGate(gate1);
+        Arrays.fill(dev1.data, (byte) 0x5A);
+        byte[] list = new ListBuilder().target(lu0.identity()).target(lu1.identity()).segment(0, 1, 8, 0, 0).build();
+
+        xcopy(0, list).check(2, 0x04, 0x0A);
+        assertThat(asked).as("the token was asked for").hasPositiveValue();
+        assertThat(dev1.ops).noneMatch(op -> op.startsWith("write"));
+        assertThat(dev1.data).containsOnly(0x5A);
+
+        gate1.grant();
+        RecordingTask ok = xcopy(0, list);
+        assertThat(ok.status).isEqualTo(ScsiStatus.GOOD);
+        assertThat(blocks(dev1.data, 0, 8)).isEqualTo(blocks(dev0.data, 0, 8));
+        assertThat(gate1.inflight()).isZero();
     }
 
     @Test
