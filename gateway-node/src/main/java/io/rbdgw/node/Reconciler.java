@@ -609,8 +609,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                 return new LiveTarget(iqn);
             });
             step = "target " + target.iqn();
-            registry.put(entry(c, target, tag, t.scsi, opened));
+            registry.publish(entry(c, target, tag, t.scsi, opened));
             reconcileLuns(c, target, t, problems);
+            // LUNs attached (or listed not ready while their disk opens), ACL, CHAP and ALUA states applied:
+            // from here on discovery announces the target and logins to it are accepted
+            registry.markReady(target.iqn());
         }
 
         // disks that no LUN exports any more
@@ -728,7 +731,10 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             Disk spec = c.disk(w.getValue()).orElseThrow(); // the model guarantees it
             OpenDisk d = acquire(spec, problems);
             if (d == null) {
-                continue; // reported by acquire; retried on the next pass
+                // reported by acquire; retried on the next pass. Meanwhile the LUN is listed and answers not
+                // ready (02/04/0A, retryable), never LOGICAL UNIT NOT SUPPORTED (a host's permanent device loss)
+                t.scsi.suspendLun(n);
+                continue;
             }
             int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
             ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(tag, TRANSITION_SECONDS);
