@@ -126,8 +126,8 @@ final class ClusterGateway implements AutoCloseable {
                 new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
         this.opener = new BackstoreOpener(o.dataDir(), o.fileDiskRoots(), o.cephConf(), o.cephId(), this::publishRados);
         this.reconciler = new Reconciler(name, targets, sessions, opener, (epoch, health, detail) -> {
+            configApplied(epoch); // first: a status that says "applied" finds the portals serving
             membership.reportStatus(epoch, health, detail);
-            configApplied(epoch);
         }, o.retryInterval());
         reconciler.secrets(o.secrets());
         this.watcher = new ConfigWatcher(store);
