@@ -87,8 +87,8 @@ public final class GatewayProcess implements AutoCloseable {
 
     /**
      * Starts {@code run} (a cluster gateway) named {@code name} on loopback port {@code port}, with file
-     * disks under {@code dataDir}; returns once its portal is open (it may not have applied any
-     * configuration yet).
+     * disks under {@code dataDir}; returns once it is up: its portal is bound but resets connections until
+     * its first configuration is applied.
      */
     public static GatewayProcess run(String name, int port, Path dataDir, String zookeeper, String... extra)
             throws Exception {
