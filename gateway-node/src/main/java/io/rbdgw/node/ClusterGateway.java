@@ -106,7 +106,10 @@ final class ClusterGateway implements AutoCloseable {
     private final AtomicBoolean zkRechecking = new AtomicBoolean();
     private final WriteTokens writeTokens;
 
-    /** Opens the portals at once; they serve nothing until the first configuration is applied. */
+    /**
+     * Binds the portals at once (their addresses are known) but serves them only once the first configuration
+     * pass and the first ALUA state (or {@link #ALUA_WAIT}) are applied: until then connections are reset.
+     */
     ClusterGateway(ConfigStore store, Options o) throws InterruptedException {
         this.name = o.name();
         this.store = store;
@@ -117,6 +120,9 @@ final class ClusterGateway implements AutoCloseable {
         this.metricsListen = o.metricsListen();
         server.stats(metrics.iscsiStats());
         metrics.bindSessions(sessions);
+        // bound now (the addresses are published in the membership and seeded by standalone), served only once
+        // the first configuration and ALUA state are applied (openWhenApplied)
+        server.hold();
         for (InetSocketAddress a : o.listen()) {
             InetSocketAddress bound = server.bind(a);
             portals.add(new Portal(bound.getAddress().getHostAddress(), bound.getPort()));
@@ -124,7 +130,10 @@ final class ClusterGateway implements AutoCloseable {
         this.membership = new GatewayMembership(store.client(), store.layout(),
                 new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
         this.opener = new BackstoreOpener(o.dataDir(), o.fileDiskRoots(), o.cephConf(), o.cephId(), this::publishRados);
-        this.reconciler = new Reconciler(name, targets, sessions, opener, membership::reportStatus, o.retryInterval());
+        this.reconciler = new Reconciler(name, targets, sessions, opener, (epoch, health, detail) -> {
+            configApplied(epoch); // first: a status that says "applied" finds the portals serving
+            membership.reportStatus(epoch, health, detail);
+        }, o.retryInterval());
         reconciler.secrets(o.secrets());
         reconciler.portal(o.settings());
         this.watcher = new ConfigWatcher(store);
@@ -274,6 +283,9 @@ final class ClusterGateway implements AutoCloseable {
                 if (snapshot == null) {
                     return;
                 }
+                if (aluaApplied.compareAndSet(false, true) && configApplied.get()) {
+                    openPortals("configuration and ALUA states applied");
+                }
                 long now = System.currentTimeMillis();
                 boolean changed = applied.keySet().retainAll(snapshot.owners().keySet());
                 for (LunOwnership o : snapshot.owners().values()) {
@@ -288,6 +300,45 @@ final class ClusterGateway implements AutoCloseable {
                 }
             }
         };
+    }
+
+    /** How long the portals wait for the first ALUA state after the first configuration pass. */
+    static final Duration ALUA_WAIT = Duration.ofSeconds(5);
+    private final AtomicBoolean configApplied = new AtomicBoolean();
+    private final AtomicBoolean aluaApplied = new AtomicBoolean();
+    private final AtomicBoolean portalsOpen = new AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch portalsOpened = new java.util.concurrent.CountDownLatch(1);
+
+    /** After every reconciler pass (its thread): the first one may open the portals. */
+    private void configApplied(long epoch) {
+        if (!configApplied.compareAndSet(false, true)) {
+            return;
+        }
+        if (aluaApplied.get()) {
+            openPortals("configuration epoch " + epoch + " and ALUA states applied");
+            return;
+        }
+        // without a coordinator's decision the LUNs report this gateway alone: a bounded wait, then serve anyway
+        try {
+            publisher.schedule(() -> openPortals("configuration epoch " + epoch + " applied; no ALUA state within "
+                    + ALUA_WAIT.toSeconds() + " s, serving with the states known so far"),
+                    ALUA_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closing
+        }
+    }
+
+    private void openPortals(String why) {
+        if (portalsOpen.compareAndSet(false, true)) {
+            server.serve();
+            portalsOpened.countDown();
+            log.info("gateway {} serves its portals {}: {}", name, portals, why);
+        }
+    }
+
+    /** Waits until the portals serve connections (the first configuration is applied); false on timeout. */
+    boolean awaitPortalsOpen(Duration timeout) throws InterruptedException {
+        return portalsOpened.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     void start() throws Exception {

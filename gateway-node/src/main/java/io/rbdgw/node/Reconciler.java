@@ -627,8 +627,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                 return new LiveTarget(iqn);
             });
             step = "target " + target.iqn();
-            registry.put(entry(c, target, tag, t.scsi, opened));
+            registry.publish(entry(c, target, tag, t.scsi, opened));
             reconcileLuns(c, target, t, problems);
+            // LUNs attached (or listed not ready while their disk opens), ACL, CHAP and ALUA states applied:
+            // from here on discovery announces the target and logins to it are accepted
+            registry.markReady(target.iqn());
         }
 
         // disks that no LUN exports any more
@@ -640,7 +643,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                 it.remove();
                 close(e.getKey(), d);
             } else {
-                c.disk(e.getKey()).ifPresent(spec -> noteResize(d, spec));
+                c.disk(e.getKey()).ifPresent(spec -> noteResize(d, spec, problems));
             }
         }
     }
@@ -751,7 +754,10 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             Disk spec = c.disk(w.getValue()).orElseThrow(); // the model guarantees it
             OpenDisk d = acquire(spec, problems);
             if (d == null) {
-                continue; // reported by acquire; retried on the next pass
+                // reported by acquire; retried on the next pass. Meanwhile the LUN is listed and answers not
+                // ready (02/04/0A, retryable), never LOGICAL UNIT NOT SUPPORTED (a host's permanent device loss)
+                t.scsi.suspendLun(n);
+                continue;
             }
             int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
             ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(tag, TRANSITION_SECONDS);
@@ -831,14 +837,28 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         return d.backstore() == Backstore.FILE ? "file " + d.path() : "rbd image " + d.id();
     }
 
-    private void noteResize(OpenDisk d, Disk spec) {
-        long size = d.device.info().sizeBytes();
-        if (spec.backstore() == Backstore.FILE && spec.size() > size) {
-            // a file device has a fixed size while open; it grows when it is next opened
-            log.warn("disk {} is {} bytes in the configuration but its file is served with {} bytes; "
-                    + "remove and re-add its LUNs to serve the new size", spec.id(), spec.size(), size);
+    /**
+     * A file disk whose configured size grew (the admin API's resize) grows online: the file is extended if
+     * needed and every LUN exporting it posts CAPACITY DATA HAS CHANGED (2A/09), as an RBD disk does when its
+     * header watch reports the new size (onResize above). Memory disks cannot be resized (the API refuses it).
+     */
+    private void noteResize(OpenDisk d, Disk spec, Map<String, String> problems) {
+        if (spec.backstore() != Backstore.FILE || !(d.device instanceof io.rbdgw.block.FileBlockDevice file)
+                || spec.size() <= file.info().sizeBytes()) {
+            return;
         }
-        // RBD: the image's header watch reports the new size to the LUNs (onResize above)
+        long was = file.info().sizeBytes();
+        try {
+            if (file.grow(spec.size())) {
+                d.users.forEach(LogicalUnit::capacityChanged);
+                log.info("disk {} grown online from {} to {} bytes; hosts are told CAPACITY DATA HAS CHANGED",
+                        spec.id(), was, file.info().sizeBytes());
+            }
+        } catch (java.io.IOException e) {
+            problems.put("disk " + spec.id(), "cannot grow to " + spec.size() + " bytes: " + e.getMessage());
+            log.error("cannot grow disk {} ({}) from {} to {} bytes: {}; its LUNs keep the old size (retrying every "
+                    + "{} s)", spec.id(), describe(spec), was, spec.size(), e.getMessage(), retryInterval.toSeconds());
+        }
     }
 
     private void removeLun(LiveTarget t, int n) {

@@ -249,6 +249,9 @@ public final class StandaloneCommand implements Callable<Integer> {
         gateway.start();
         try {
             gateway.reconciler().awaitApplied(epoch, Duration.ofSeconds(60));
+            if (!gateway.awaitPortalsOpen(ClusterGateway.ALUA_WAIT.plusSeconds(5))) {
+                log.warn("the iSCSI portal is not serving yet (no ALUA state); connections are reset until it is");
+            }
         } catch (java.util.concurrent.TimeoutException e) {
             log.warn("the configuration (epoch {}) is not applied yet; see the errors above", epoch);
         }

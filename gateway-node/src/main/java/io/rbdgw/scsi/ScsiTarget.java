@@ -115,12 +115,16 @@ public final class ScsiTarget {
     }
 
     /**
-     * Removes a logical unit that will be added again (the caller closes it): meanwhile the LUN stays listed
-     * and answers not ready (02/04/0A).
+     * Removes a logical unit that will be added again (the caller closes it), or lists one whose device is not
+     * open yet: meanwhile the LUN is listed and answers not ready (02/04/0A).
      */
     public LogicalUnit suspendLun(long lun) {
-        suspended.add(lun);
-        return luns.remove(lun);
+        boolean newlySuspended = suspended.add(lun);
+        LogicalUnit lu = luns.remove(lun);
+        if (newlySuspended && lu == null) {
+            lunsChanged(lun); // a LUN not listed before (its device is not open yet): listed from now on
+        }
+        return lu;
     }
 
     /** Forgets suspended LUNs that are not in {@code keep} (no longer configured): they leave the list. */

@@ -50,7 +50,18 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Starts {@code standalone} with the given extra arguments on a free loopback port. */
     public static GatewayProcess standalone(Path dataDir, String... extra) throws Exception {
-        int port = freePort();
+        return standalone(freePort(), dataDir, extra);
+    }
+
+    /** Starts {@code standalone} on loopback port {@code port} (a restart on the same port). */
+    public static GatewayProcess standalone(int port, Path dataDir, String... extra) throws Exception {
+        GatewayProcess g = standaloneStarting(port, dataDir, extra);
+        g.awaitUp("gateway");
+        return g;
+    }
+
+    /** Starts {@code standalone} on loopback port {@code port} and returns at once, before it is up. */
+    public static GatewayProcess standaloneStarting(int port, Path dataDir, String... extra) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-Dio.netty.leakDetection.level=paranoid",
                 "-jar", jar(), "standalone", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port,
                 "--admin-listen", "127.0.0.1:0"));
@@ -63,9 +74,7 @@ public final class GatewayProcess implements AutoCloseable {
             }
         }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        GatewayProcess g = new GatewayProcess(p, port, iqn);
-        g.awaitUp("gateway");
-        return g;
+        return new GatewayProcess(p, port, iqn);
     }
 
     /** Starts {@code standalone --rbd POOL/IMAGE} as the test cluster's gateway user (see {@link TestCluster}). */
@@ -78,8 +87,8 @@ public final class GatewayProcess implements AutoCloseable {
 
     /**
      * Starts {@code run} (a cluster gateway) named {@code name} on loopback port {@code port}, with file
-     * disks under {@code dataDir}; returns once its portal is open (it may not have applied any
-     * configuration yet).
+     * disks under {@code dataDir}; returns once it is up: its portal is bound but resets connections until
+     * its first configuration is applied.
      */
     public static GatewayProcess run(String name, int port, Path dataDir, String zookeeper, String... extra)
             throws Exception {

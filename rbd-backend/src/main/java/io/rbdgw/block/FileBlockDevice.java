@@ -60,7 +60,8 @@ public final class FileBlockDevice implements BlockDevice {
 
     private final Path path;
     private final int fd;
-    private final DeviceInfo info;
+    /** Replaced (never shrunk) by {@link #grow}; operations read it once each. */
+    private volatile DeviceInfo info;
     private final ThreadPoolExecutor workers;
     private final RangeLocks locks = new RangeLocks(LOCK_STRIPES, LOCK_REGION_SHIFT);
     private final ThreadLocal<ByteBuffer> compareScratch =
@@ -171,6 +172,36 @@ public final class FileBlockDevice implements BlockDevice {
 
     public Path path() {
         return path;
+    }
+
+    /**
+     * Grows the device online to {@code newSize} bytes (rounded down to a block multiple): the file is
+     * extended (sparsely) if it is shorter, then {@link #info()} reports the new size. Operations in flight
+     * keep the range they were checked against; later ones see the new size. Never shrinks: a size at or
+     * below the current one changes nothing.
+     *
+     * @return whether the size changed (the caller tells the hosts: CAPACITY DATA HAS CHANGED)
+     * @throws IOException the file cannot be extended (no space, closed)
+     */
+    public synchronized boolean grow(long newSize) throws IOException {
+        DeviceInfo old = info;
+        long size = newSize - newSize % old.blockSize();
+        if (size <= old.sizeBytes()) {
+            return false;
+        }
+        if (closed) {
+            throw new IOException(path + " is closed");
+        }
+        long current = LibC.lseek(fd, 0, 2 /* SEEK_END */);
+        if (current < 0) {
+            throw new IOException("lseek " + path + ": errno " + LibC.errno());
+        }
+        if (current < size && LibC.ftruncate(fd, size) != 0) {
+            throw new IOException("ftruncate " + path + " to " + size + ": errno " + LibC.errno());
+        }
+        info = old.withSize(size);
+        LOG.info("{}: grown from {} to {} bytes", path, old.sizeBytes(), size);
+        return true;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.rbdgw.block;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rbdgw.block.BlockDeviceException.Kind;
 import java.io.IOException;
@@ -42,6 +43,28 @@ class FileBlockDeviceTest extends BlockDeviceContractTest {
         assertThat(diskUsage(d.path())).isLessThan(64 * 1024);
         assertThat(d.info().volatileWriteCache()).isTrue();
         assertThat(d.info().identity()).startsWith("file:" + d.path() + "#");
+    }
+
+    @Test
+    void growsOnlineAndNeverShrinks() throws Exception {
+        FileBlockDevice d = (FileBlockDevice) device(SIZE, BLOCK);
+        write(d, SIZE - BLOCK, filled(BLOCK, 0x11));
+        Completion beyond = new Completion();
+        d.read(SIZE, ByteBuffer.allocateDirect(BLOCK), beyond);
+        assertThat(beyond.failure().kind()).isEqualTo(Kind.OUT_OF_RANGE);
+
+        assertThat(d.grow(2 * SIZE + BLOCK / 2)).isTrue(); // rounded down to a block multiple
+        assertThat(d.info().sizeBytes()).isEqualTo(2 * SIZE);
+        assertThat(Files.size(d.path())).isEqualTo(2 * SIZE);
+        assertFilled(read(d, SIZE, BLOCK), 0);
+        write(d, 2 * SIZE - BLOCK, filled(BLOCK, 0x33));
+        assertFilled(read(d, 2 * SIZE - BLOCK, BLOCK), 0x33);
+
+        assertThat(d.grow(SIZE)).as("never shrinks").isFalse();
+        assertThat(d.grow(2 * SIZE)).isFalse();
+        assertThat(d.info().sizeBytes()).isEqualTo(2 * SIZE);
+        d.close();
+        assertThatThrownBy(() -> d.grow(4 * SIZE)).isInstanceOf(IOException.class);
     }
 
     @Test

@@ -342,6 +342,11 @@ class ResourcesTest {
         assertThat(Files.size(file)).isEqualTo(4 << 20);
         expect(put("/api/disks/local/d1/size", Map.of("size", "1M")), 400, "shrinking");
         expect(put("/api/disks/local/none/size", Map.of("size", "8M")), 404, "no disk local/none");
+        // a memory disk cannot grow in place (its LUN would keep the old size): refused, nothing changes
+        json(post("/api/disks", Map.of("pool", "mem", "image", "m1", "size", "1M", "backstore", "memory")));
+        expect(put("/api/disks/mem/m1/size", Map.of("size", "2M")), 400, "memory disk mem/m1 cannot be resized");
+        assertThat(json(at("/api/disks/mem/m1").get()).toString()).contains("\"size\":" + (1 << 20));
+        ok(at("/api/disks/mem/m1").delete(), 200);
 
         expect(at("/api/disks/local/d1/snapshots").get(), 400, "snapshots need an RBD disk");
 

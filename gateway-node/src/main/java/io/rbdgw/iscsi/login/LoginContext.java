@@ -28,6 +28,14 @@ public interface LoginContext {
     SecureRandom random();
 
     /**
+     * Whether a known target's LUNs, ACL, CHAP and ALUA states are applied; a login to one that is not is
+     * refused retryably (03/01 service unavailable) rather than served half-configured.
+     */
+    default boolean ready(String targetName) {
+        return true;
+    }
+
+    /**
      * Whether a session with this ISID and TSIH exists (a login with TSIH != 0 adds a connection to it).
      * This target runs one connection per session (MaxConnections=1), so such a login is refused either
      * way: 0x0206 too many connections when the session exists, 0x020a session does not exist otherwise.

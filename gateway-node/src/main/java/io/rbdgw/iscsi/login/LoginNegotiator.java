@@ -287,6 +287,9 @@ public final class LoginNegotiator {
             if (target == null) {
                 return LoginStatus.NOT_FOUND;
             }
+            if (!ctx.ready(targetName)) {
+                return LoginStatus.SERVICE_UNAVAILABLE; // configured, LUNs not attached yet: retry (RFC 7143 11.13.5)
+            }
             if (!target.initiatorAllowed().test(initiatorName)) {
                 return LoginStatus.AUTHORIZATION_FAILURE;
             }

@@ -410,6 +410,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
 
         @Override
+        public boolean ready(String targetName) {
+            return targets.isReady(targetName);
+        }
+
+        @Override
         public ChapSecret discoveryChap() {
             return targets.discoveryChap();
         }
@@ -709,7 +714,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         List<TargetEntry> list = new ArrayList<>();
         if ("All".equals(value)) {
             if (params.discovery()) {
-                list.addAll(targets.all());
+                list.addAll(targets.allReady()); // a target whose LUNs are not attached yet is not announced
             } else if (target != null) {
                 list.add(target);
             }
@@ -719,7 +724,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             }
         } else {
             TargetEntry t = targets.find(value);
-            if (t != null) {
+            if (t != null && targets.isReady(value)) {
                 list.add(t);
             }
         }

@@ -41,6 +41,9 @@ public final class IscsiServer implements AutoCloseable {
     private final boolean epoll;
     private final GatewayBudget budget;
     private Channel serverChannel;
+    /** Whether connections are served; until then each is reset at once (see {@link #hold}). */
+    private volatile boolean serving = true;
+    private final java.util.concurrent.atomic.AtomicLong refusedWhileHeld = new java.util.concurrent.atomic.AtomicLong();
     private volatile IscsiStats stats = IscsiStats.NONE;
 
     public IscsiServer(TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings, int ioThreads) {
@@ -64,6 +67,32 @@ public final class IscsiServer implements AutoCloseable {
         return budget;
     }
 
+    /**
+     * Until {@link #serve}: the portals are bound (their addresses are known and can be published) but every
+     * connection is reset as soon as it is accepted. A host sees "connection reset" and retries, where a
+     * portal that answered before the configuration was applied would show it an empty SendTargets (ESXi then
+     * drops its static targets) or LUNs that do not exist yet (permanent device loss). Resetting rather than
+     * leaving connections in the backlog keeps a host's login timeout out of it and fails fast. Call before
+     * {@link #bind}.
+     */
+    public void hold() {
+        serving = false;
+    }
+
+    /** Serves connections from now on (after {@link #hold}). */
+    public void serve() {
+        serving = true;
+        long refused = refusedWhileHeld.get();
+        if (refused > 0) {
+            log.info("portals open; {} connections were reset while the configuration was being applied", refused);
+        }
+    }
+
+    /** Whether connections are served (not {@linkplain #hold held}). */
+    public boolean serving() {
+        return serving;
+    }
+
     public InetSocketAddress bind(InetSocketAddress address) throws InterruptedException {
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
@@ -83,6 +112,13 @@ public final class IscsiServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (!serving) {
+                            // not configured yet: reset (SO_LINGER 0), the initiator retries
+                            refusedWhileHeld.incrementAndGet();
+                            ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                            ch.close();
+                            return;
+                        }
                         IscsiPduDecoder decoder = new IscsiPduDecoder(true,
                                 settings.parameters().maxRecvDataSegmentLength());
                         IscsiPduEncoder encoder = new IscsiPduEncoder();
