@@ -455,17 +455,7 @@ public final class AluaCoordinator implements Closeable {
         if (address == null) {
             return;
         }
-        byte[] data = docs.write(new FenceRecord(gateway, address, System.currentTimeMillis(), self));
-        String path = layout.fence(gateway);
-        try {
-            client.setData().forPath(path, data);
-        } catch (KeeperException.NoNodeException e) {
-            try {
-                client.create().creatingParentsIfNeeded().forPath(path, data);
-            } catch (KeeperException.NodeExistsException raced) {
-                client.setData().forPath(path, data);
-            }
-        }
+        FenceRecords.record(client, layout, docs, gateway, address, self);
     }
 
     private void lost(String gateway) {
