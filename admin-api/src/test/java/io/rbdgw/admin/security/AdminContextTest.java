@@ -9,11 +9,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.read.ListAppender;
 import io.rbdgw.admin.AdminServer;
-import io.rbdgw.admin.TestZk;
-import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.config.store.ConfigStore;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -27,17 +24,17 @@ import org.slf4j.LoggerFactory;
 
 /** Dropwizard's admin context behind the API's credentials, no tasks in the embedded server, and no credential in any log line. */
 class AdminContextTest {
-    static final String PASSWORD = "correct horse battery";
+    static final String PASSWORD = TestApi.PASSWORD;
     static ConfigStore store;
     static AdminServer server;
     static RawHttp http;
 
     @BeforeAll
     static void start() throws Exception {
-        store = TestZk.newStore();
-        server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
-                .withListen("127.0.0.1", 0).withDataDir(Files.createTempDirectory("adminctx")));
-        http = new RawHttp(server.uri());
+        TestApi api = TestApi.start("adminctx");
+        store = api.store;
+        server = api.server;
+        http = api.http;
     }
 
     @AfterAll

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rbdgw.admin.AdminServer;
 import io.rbdgw.admin.TestZk;
 import io.rbdgw.admin.api.AuditEntry;
-import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.cli.RbdgwCli;
 import io.rbdgw.admin.core.AuditLog;
 import io.rbdgw.admin.resources.AuditTrail;
@@ -19,7 +18,6 @@ import io.rbdgw.config.store.ConfigStore;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +28,7 @@ import org.slf4j.LoggerFactory;
 
 /** Every accepted change lands in /api/audit with who, from where, what and the epoch, and never a secret. */
 class AuditTest {
-    static final String PASSWORD = "correct horse battery";
+    static final String PASSWORD = TestApi.PASSWORD;
     static final String T = "iqn.2003-01.org.example:audit";
     static final String I = "iqn.1994-05.com.redhat:audit1";
     static final ObjectMapper JSON = new ObjectMapper();
@@ -40,10 +38,10 @@ class AuditTest {
 
     @BeforeAll
     static void start() throws Exception {
-        store = TestZk.newStore();
-        server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
-                .withListen("127.0.0.1", 0).withDataDir(Files.createTempDirectory("audit")));
-        http = new RawHttp(server.uri());
+        TestApi api = TestApi.start("audit");
+        store = api.store;
+        server = api.server;
+        http = api.http;
     }
 
     @AfterAll

@@ -6,12 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rbdgw.admin.AdminApi;
 import io.rbdgw.admin.AdminServer;
-import io.rbdgw.admin.TestZk;
 import io.rbdgw.admin.auth.AuthFeature;
-import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.resources.OpenApiDocument;
 import io.rbdgw.config.store.ConfigStore;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -28,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * URL, without credentials, over a real socket to the real server.
  */
 class AuthBypassTest {
-    static final String PASSWORD = "correct horse battery";
+    static final String PASSWORD = TestApi.PASSWORD;
     static final List<String> METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
     static final Set<Integer> REFUSALS = Set.of(400, 401, 404, 405);
     static final String T = "iqn.2003-01.org.example:bypass";
@@ -38,10 +35,10 @@ class AuthBypassTest {
 
     @BeforeAll
     static void start() throws Exception {
-        store = TestZk.newStore();
-        server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
-                .withListen("127.0.0.1", 0).withDataDir(Files.createTempDirectory("bypass")));
-        http = new RawHttp(server.uri());
+        TestApi api = TestApi.start("bypass");
+        store = api.store;
+        server = api.server;
+        http = api.http;
         // something to read and to change, so a bypass would show as 2xx rather than 404
         assertThat(http.send("POST", "/api/targets", "{\"iqn\":\"" + T + "\"}", Map.of("Authorization", RawHttp.basic("admin", PASSWORD)))
                 .status()).isEqualTo(201);

@@ -6,9 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rbdgw.admin.AdminServer;
 import io.rbdgw.admin.TestZk;
-import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.config.store.ConfigStore;
-import java.nio.file.Files;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** The review's input-handling findings against the real server: strict JSON, strong ETags, bounded bodies and messages. */
 class HardeningTest {
-    static final String PASSWORD = "correct horse battery";
+    static final String PASSWORD = TestApi.PASSWORD;
     static final String T = "iqn.2003-01.org.example:hard";
     static final String I = "iqn.1994-05.com.redhat:hard1";
     static final ObjectMapper JSON = new ObjectMapper();
@@ -27,10 +25,10 @@ class HardeningTest {
 
     @BeforeAll
     static void start() throws Exception {
-        store = TestZk.newStore();
-        server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
-                .withListen("127.0.0.1", 0).withDataDir(Files.createTempDirectory("hard")));
-        http = new RawHttp(server.uri());
+        TestApi api = TestApi.start("hard");
+        store = api.store;
+        server = api.server;
+        http = api.http;
     }
 
     @AfterAll
