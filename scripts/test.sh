@@ -22,8 +22,36 @@ fi
 RBDGW_CEPH_CONF=$(scripts/ceph-dev-cluster.sh up "$CEPH_DIR")
 export RBDGW_CEPH_CONF
 
+# When Maven fails, the output of the failing test classes (redirected to files by the plugins) is
+# printed last, so that a CI log that keeps only its tail still shows why.
+failed_test_output() {
+  local report out
+  for report in */target/surefire-reports/*.txt */target/failsafe-reports/*.txt; do
+    [ -f "$report" ] || continue
+    case "$report" in *-output.txt) continue ;; esac
+    if grep -qE 'FAILURE|Errors: [1-9]|Failures: [1-9]' "$report"; then
+      out=${report%.txt}-output.txt
+      echo "==== $report"
+      grep -vE '^\s+at (org\.junit|java\.base|org\.apache\.maven)' "$report" | head -60
+      if [ -f "$out" ]; then
+        echo "==== last 150 lines of $out"
+        tail -150 "$out"
+      fi
+    fi
+  done
+  # a fork killed by its timeout leaves no report for the hanging class: show the newest output files
+  for out in $(ls -t */target/failsafe-reports/*-output.txt */target/surefire-reports/*-output.txt \
+      2>/dev/null | head -2); do
+    echo "==== newest output: last 80 lines of $out"
+    tail -80 "$out"
+  done
+}
+
 # -Pdist: also the release tarball (gateway-node/target/rbdgw-<version>.tar.gz), tested below
-./mvnw -B -ntp -Pdist verify "$@"
+if ! ./mvnw -B -ntp -Pdist verify "$@"; then
+  failed_test_output
+  exit 1
+fi
 scripts/dist-test.sh
 scripts/monitoring-test.sh
 if [ "${RBDGW_DEPLOY_TESTS:-0}" = 1 ]; then
