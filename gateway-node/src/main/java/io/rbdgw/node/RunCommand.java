@@ -164,7 +164,8 @@ public final class RunCommand implements Callable<Integer> {
         ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
                 gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(retrySeconds),
                 Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress(), secrets, fileDiskRoots,
-                new WriteTokens.Options(Duration.ofMillis(writeHandoverMillis), Duration.ofMillis(writeHoldMillis)),
+                new WriteTokens.Options(Duration.ofMillis(writeHandoverMillis), Duration.ofMillis(writeHoldMillis),
+                        Duration.ofSeconds(zkSessionSeconds)),
                 Duration.ofMillis(writeWaitMillis)));
         List<Portal> portals = gateway.portals();
         gateway.start();

@@ -11,7 +11,7 @@ import java.util.Map;
 import org.apache.curator.RetryPolicy;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryForever;
+import org.apache.curator.retry.RetryUntilElapsed;
 import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
@@ -34,6 +34,7 @@ public final class ZkConfig implements AutoCloseable {
     private final ConfigStore store;
     private final Path authDir;
     private final Path authFile;
+    private volatile boolean running = true;
 
     public ZkConfig() throws Exception {
         this(new TestingServer(true), 30000, new RetryNTimes(20, 100));
@@ -56,13 +57,14 @@ public final class ZkConfig implements AutoCloseable {
     /**
      * A ZooKeeper for outages: {@link #stop} and {@link #restart} keep its loopback port (below the ephemeral range,
      * so that it is still free on restart) and its data under {@code dataDir}; its tick is {@code tickMs} (session
-     * timeouts are bounded by 2 to 20 ticks). The test's own client waits out the outage: a 60 s session, retried
-     * forever.
+     * timeouts are bounded by 2 to 20 ticks). The test's own client waits out the outage: a 60 s session, each
+     * operation retried for up to two minutes (never forever: a test that fails while the server is stopped must
+     * still be able to end).
      */
     public static ZkConfig restartable(Path dataDir, int tickMs) throws Exception {
         InstanceSpec spec = new InstanceSpec(dataDir.toFile(), GatewayProcess.portBelowEphemeralRange(), -1, -1, false,
                 1, tickMs, 100, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
-        return new ZkConfig(new TestingServer(spec, true), 60000, new RetryForever(200));
+        return new ZkConfig(new TestingServer(spec, true), 60000, new RetryUntilElapsed(120_000, 200));
     }
 
     /** The connect string to give gateways ({@code --zookeeper}). */
@@ -91,11 +93,18 @@ public final class ZkConfig implements AutoCloseable {
 
     /** Stops the server (an outage); see {@link #restartable}. */
     public void stop() throws Exception {
+        running = false;
         server.stop();
     }
 
     public void restart() throws Exception {
         server.restart();
+        running = true;
+    }
+
+    /** False between {@link #stop} and {@link #restart}: diagnostics must not read ZooKeeper then. */
+    public boolean running() {
+        return running;
     }
 
     @Override

@@ -57,13 +57,26 @@ public final class WriteTokens implements Closeable {
      * @param handoverTimeout how long a contender waits for the holder to hand over before it fences it
      * @param minHold         how long a token stays with a gateway that got it before a non-owner may ask for it
      */
-    public record Options(Duration handoverTimeout, Duration minHold) {
+    /**
+     * @param reconnectGrace  after this gateway's ZooKeeper connection comes back, how long a holder is given to
+     *                        come back too before it is fenced for not handing over: every client reconnects in
+     *                        its own time (Curator's back-off), so a holder that is merely still reconnecting must
+     *                        not be fenced. The ZooKeeper session timeout: by then the holder has reconnected or
+     *                        its session has expired.
+     */
+    public record Options(Duration handoverTimeout, Duration minHold, Duration reconnectGrace) {
         public static final Options DEFAULT = new Options(Duration.ofSeconds(1), Duration.ofSeconds(2));
 
         public Options {
-            if (handoverTimeout.isNegative() || handoverTimeout.isZero() || minHold.isNegative()) {
-                throw new IllegalArgumentException("the hand-over timeout must be positive, the hold not negative");
+            if (handoverTimeout.isNegative() || handoverTimeout.isZero() || minHold.isNegative()
+                    || reconnectGrace.isNegative()) {
+                throw new IllegalArgumentException("the hand-over timeout must be positive, the hold and the "
+                        + "reconnect grace not negative");
             }
+        }
+
+        public Options(Duration handoverTimeout, Duration minHold) {
+            this(handoverTimeout, minHold, Duration.ZERO);
         }
     }
 
@@ -105,6 +118,8 @@ public final class WriteTokens implements Closeable {
     private final CuratorCache cache;
     private final ScheduledExecutorService executor;
     private final Map<String, Local> locals = new HashMap<>(); // executor thread only
+    /** When our ZooKeeper connection last came back (0: not since start); holders get a grace from then. */
+    private volatile long reconnectedAtNanos;
     private final org.apache.curator.framework.state.ConnectionStateListener connectionListener;
 
     /**
@@ -130,6 +145,7 @@ public final class WriteTokens implements Closeable {
         });
         this.connectionListener = (c, state) -> {
             if (state == ConnectionState.RECONNECTED) {
+                reconnectedAtNanos = System.nanoTime();
                 post(() -> locals.keySet().forEach(this::evaluate));
                 // After a new session the cache re-installs its watch and re-reads: a request a contender writes
                 // in that window can reach this holder late or not at all, and the contender fences it after the
@@ -415,6 +431,11 @@ public final class WriteTokens implements Closeable {
             return;
         }
         long waitLeft = l.requestedAtNanos + options.handoverTimeout().toNanos() - now;
+        long reconnected = reconnectedAtNanos;
+        if (reconnected != 0) {
+            // the holder may still be reconnecting (seen: 1 s after us, its hand-over 50 ms after our fence)
+            waitLeft = Math.max(waitLeft, reconnected + options.reconnectGrace().toNanos() - now);
+        }
         if (waitLeft > 0) {
             later(disk, TimeUnit.NANOSECONDS.toMillis(waitLeft) + 1);
             return;
