@@ -74,9 +74,7 @@ public final class Main implements Runnable {
             System.exit(2);
             return;
         }
-        int rc = cli.execute(expanded);
-        if (rc != 0) {
-            System.exit(rc);
-        }
+        // exit explicitly: a library thread that is not a daemon must not keep a stopped gateway alive
+        System.exit(cli.execute(expanded));
     }
 }

@@ -189,7 +189,15 @@ public final class RunCommand implements Callable<Integer> {
 
         gateway.close();
         store.close();
-        zk.close();
+        // With ZooKeeper unreachable, Curator's close retries removing this gateway's ephemeral nodes for tens of
+        // seconds; they expire with the session anyway, so the stop is not held up for them.
+        Thread closer = new Thread(zk::close, "zookeeper-close");
+        closer.setDaemon(true);
+        closer.start();
+        closer.join(5000);
+        if (closer.isAlive()) {
+            log.warn("ZooKeeper {} unreachable while stopping: this gateway's session ends by expiry", zookeeper);
+        }
         log.info("stopped");
         return 0;
     }
