@@ -86,6 +86,9 @@ final class ClusterGateway implements AutoCloseable {
     private final ConfigWatcher watcher;
     private final AluaCoordinator coordinator;
     private final AluaWatcher alua;
+    /** The service name of the gateways in Ceph's service map. */
+    static final String CEPH_SERVICE = "rbdgw";
+
     private final List<Portal> portals = new ArrayList<>();
     private final SessionRegistry sessions;
     private final GatewayMetrics metrics;
@@ -386,6 +389,7 @@ final class ClusterGateway implements AutoCloseable {
                     v.loginAtMillis()));
         }
         membership.reportSessions(list);
+        publishCephStatus(list.size());
     }
 
     /** Where /metrics is served, as "http://host:port/metrics", or null when it is not. */
@@ -411,6 +415,29 @@ final class ClusterGateway implements AutoCloseable {
             membership.update(membership.self().withRadosAddress(cluster.clientAddress()));
         } catch (Exception e) {
             log.warn("cannot publish the RADOS client address: {}", e.toString());
+        }
+        // `ceph -s` lists the gateways as service "rbdgw" (each new client, after a fence too, registers anew)
+        try {
+            cluster.registerService(CEPH_SERVICE, name, Map.of("portals", portals.toString(),
+                    "version", Main.VERSION));
+            schedulePublish();
+        } catch (Exception e) {
+            log.warn("cannot register in Ceph's service map (`ceph -s` will not list this gateway): {}",
+                    e.toString());
+        }
+    }
+
+    /** The service-map status: what `ceph service status` shows of this gateway. */
+    private void publishCephStatus(int sessionCount) {
+        RbdCluster cluster = opener.current();
+        if (cluster == null) {
+            return;
+        }
+        try {
+            cluster.updateServiceStatus(Map.of("sessions", Integer.toString(sessionCount),
+                    "portals", portalsOpen.get() ? "serving" : "waiting for configuration"));
+        } catch (Exception e) {
+            log.debug("service map status not updated: {}", e.toString());
         }
     }
 

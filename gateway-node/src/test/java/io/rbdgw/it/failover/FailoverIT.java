@@ -16,6 +16,8 @@ import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.iscsi.pdu.DataIn;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.iscsi.session.TestInitiator;
+import io.rbdgw.it.Cmd;
+import io.rbdgw.it.TestCluster;
 import io.rbdgw.scsi.TargetPortGroups;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +47,14 @@ class FailoverIT {
             LunOwnership before = cluster.ownership();
             int victim = FailoverCluster.indexOf(before.owner());
             int survivor = 1 - victim;
+            // both gateways are daemons of service rbdgw in Ceph's service map: what `ceph -s` counts
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                Cmd dump = Cmd.run(60, "ceph", "-c", TestCluster.conf().toString(),
+                        "service", "dump", "-f", "json");
+                assertThat(dump.exitCode()).as(dump.toString()).isZero();
+                assertThat(dump.output()).contains("\"rbdgw\"").contains("\"" + FailoverCluster.NAMES[0] + "\"")
+                        .contains("\"" + FailoverCluster.NAMES[1] + "\"");
+            });
             try (MultipathClient client = client(cluster, victim)) {
                 client.start();
                 Thread.sleep(2000);
@@ -182,6 +192,14 @@ class FailoverIT {
             LunOwnership before = cluster.ownership();
             int victim = FailoverCluster.indexOf(before.owner());
             int survivor = 1 - victim;
+            // both gateways are daemons of service rbdgw in Ceph's service map: what `ceph -s` counts
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                Cmd dump = Cmd.run(60, "ceph", "-c", TestCluster.conf().toString(),
+                        "service", "dump", "-f", "json");
+                assertThat(dump.exitCode()).as(dump.toString()).isZero();
+                assertThat(dump.output()).contains("\"rbdgw\"").contains("\"" + FailoverCluster.NAMES[0] + "\"")
+                        .contains("\"" + FailoverCluster.NAMES[1] + "\"");
+            });
             try (MultipathClient client = client(cluster, victim)) {
                 client.start();
                 Thread.sleep(2000);

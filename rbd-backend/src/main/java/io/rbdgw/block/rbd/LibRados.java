@@ -3,7 +3,7 @@ package io.rbdgw.block.rbd;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
 
-/** The librados calls rados-java 0.6.0 lacks (fencing), bound with JNA direct mapping. */
+/** The librados calls rados-java 0.6.0 lacks (fencing, the service map), bound with JNA direct mapping. */
 final class LibRados {
 
     static {
@@ -26,4 +26,10 @@ final class LibRados {
     static native long rados_get_instance_id(long cluster);
 
     static native int rados_wait_for_latest_osdmap(long cluster);
+
+    /** {@code metadata}: NUL-terminated keys and values, alternating, ended by an empty key. */
+    static native int rados_service_register(long cluster, String service, String daemon, byte[] metadata);
+
+    /** {@code status}: encoded as the metadata of {@link #rados_service_register}. */
+    static native int rados_service_update_status(long cluster, byte[] status);
 }

@@ -4,6 +4,8 @@ import com.ceph.rados.IoCTX;
 import com.ceph.rados.Rados;
 import com.ceph.rados.exceptions.RadosException;
 import com.sun.jna.Pointer;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -273,6 +275,46 @@ public final class RbdCluster implements AutoCloseable {
         if (rc < 0) {
             throw new CephException("waiting for the OSD map after blocklisting " + clientAddress, rc);
         }
+    }
+
+    /**
+     * Registers this client in Ceph's service map as daemon {@code daemon} of {@code service}, so that
+     * {@code ceph -s} lists the gateways ("rbdgw: 2 daemons active") and {@code ceph service dump} shows
+     * {@code metadata} (static) and the status set by {@link #updateServiceStatus}. Once per connection;
+     * needs the manager ({@code mgr 'profile rbd'} caps suffice).
+     */
+    public void registerService(String service, String daemon, Map<String, String> metadata)
+            throws CephException {
+        checkOpen();
+        int rc = LibRados.rados_service_register(clusterAddress, service, daemon, encode(metadata));
+        if (rc < 0) {
+            throw new CephException("registering " + service + "." + daemon + " in the service map", rc);
+        }
+    }
+
+    /** Replaces the service-map status of this client (after {@link #registerService}). */
+    public void updateServiceStatus(Map<String, String> status) throws CephException {
+        checkOpen();
+        int rc = LibRados.rados_service_update_status(clusterAddress, encode(status));
+        if (rc < 0) {
+            throw new CephException("updating the service map status", rc);
+        }
+    }
+
+    /** librados' dictionary encoding: key NUL value NUL ..., then an empty key. */
+    static byte[] encode(Map<String, String> entries) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Map.Entry<String, String> e : entries.entrySet()) {
+            if (e.getKey().isEmpty() || e.getKey().indexOf('\0') >= 0 || e.getValue().indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("service map keys must be non-empty, without NUL: " + e);
+            }
+            out.writeBytes(e.getKey().getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+            out.writeBytes(e.getValue().getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+        out.write(0);
+        return out.toByteArray();
     }
 
     private void checkOpen() throws CephException {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,29 @@ class RbdClusterIT {
         RbdCluster cluster = TestCeph.cluster();
         assertThat(cluster.clientAddress()).matches("(v2:)?127\\.0\\.0\\.1:\\d+/\\d+");
         assertThat(cluster.instanceId()).isPositive();
+    }
+
+    /** What {@code ceph -s} and {@code ceph service dump} show of a gateway: its daemon, metadata and status. */
+    @Test
+    void aRegisteredGatewayAppearsInCephsServiceMapWithItsMetadataAndStatus() throws Exception {
+        String daemon = TestCeph.uniqueName("gw");
+        try (RbdCluster own = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf())) {
+            own.registerService("rbdgw", daemon, Map.of("portals", "127.0.0.1:3260", "zk_root", "/rbdgw"));
+            own.updateServiceStatus(Map.of("sessions", "3", "epoch", "17"));
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                String dump = TestCeph.cli("ceph", "service", "dump", "-f", "json");
+                assertThat(dump).contains("\"rbdgw\"").contains("\"" + daemon + "\"")
+                        .contains("\"portals\":\"127.0.0.1:3260\"");
+                assertThat(TestCeph.cli("ceph", "service", "status", "-f", "json"))
+                        .contains("\"" + daemon + "\"").contains("\"sessions\":\"3\"");
+            });
+            assertThat(TestCeph.cli("ceph", "-s")).contains("rbdgw");
+            assertThatThrownBy(() -> own.registerService("rbdgw", daemon, Map.of()))
+                    .as("once per connection").isInstanceOf(CephException.class);
+        }
+        assertThatThrownBy(() -> RbdCluster.encode(Map.of("", "x")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(RbdCluster.encode(Map.of("k", "v"))).containsExactly('k', 0, 'v', 0, 0);
     }
 
     @Test
