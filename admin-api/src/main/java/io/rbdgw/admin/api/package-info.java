@@ -1,0 +1,5 @@
+/**
+ * Representations of the admin API: the immutable request and response records (JSON), validated on the way in;
+ * unknown fields are refused.
+ */
+package io.rbdgw.admin.api;

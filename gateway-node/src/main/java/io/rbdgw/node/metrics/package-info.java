@@ -1,0 +1,4 @@
+/**
+ * The gateway's Micrometer metrics (per LUN and per gateway) and the Prometheus endpoint that serves them.
+ */
+package io.rbdgw.node.metrics;
