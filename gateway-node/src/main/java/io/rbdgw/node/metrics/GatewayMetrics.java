@@ -54,6 +54,7 @@ public final class GatewayMetrics implements AutoCloseable {
     private final Timer aluaApply;
     private final Timer failoverDuration;
     private final Timer fencingDuration;
+    private final OperationLatency operations;
 
     public GatewayMetrics(String gateway) {
         registry.config().commonTags("gateway", gateway);
@@ -64,6 +65,7 @@ public final class GatewayMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        operations = new OperationLatency(registry);
         Gauge.builder("rbdgw.iscsi.connections", connections, AtomicInteger::get)
                 .description("open TCP connections to this gateway's portals").register(registry);
         Gauge.builder("rbdgw.zookeeper.connected", zkConnected, AtomicInteger::get)
@@ -161,7 +163,7 @@ public final class GatewayMetrics implements AutoCloseable {
             @Override
             public void lunAdded(String target, int lun, String disk, LogicalUnit lu, ClusterTargetPortGroups alua) {
                 String key = target + "/" + lun;
-                LunMeters old = luns.put(key, new LunMeters(registry, target, lun, disk));
+                LunMeters old = luns.put(key, new LunMeters(registry, operations, target, lun, disk));
                 if (old != null) {
                     old.close();
                 }

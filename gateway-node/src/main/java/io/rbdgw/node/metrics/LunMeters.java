@@ -16,46 +16,43 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * The meters of one exported LUN (tags target, lun, disk), bound once when the LUN is exported and removed with
  * it. {@link #completed} runs for every command on the event loops: it picks meters by array index (no tag
- * lookups, no allocation); error counters for a sense key are registered on its first occurrence.
+ * lookups, no allocation). Per LUN: latency count/sum/max by kind (read, write, other; the count is the command
+ * count) and bytes read/written, eleven series; error counters appear on their first occurrence. Percentiles come
+ * from the gateway-wide histogram ({@link OperationLatency}), which splits the kinds further.
  */
 public final class LunMeters implements LunStats, AutoCloseable {
     static final int READ = 0;
     static final int WRITE = 1;
     static final int OTHER = 2;
     private static final String[] KINDS = {"read", "write", "other"};
+    private static final int BUSY = 0;
+    private static final int RESERVATION_CONFLICT = 1;
+    private static final int TASK_SET_FULL = 2;
+    private static final int ABORTED = 3;
+    private static final String[] OUTCOMES = {"busy", "reservation_conflict", "task_set_full", "aborted"};
 
     private final MeterRegistry registry;
     private final Tags tags;
-    private final Counter[] commands = new Counter[3];
+    private final OperationLatency operations;
     private final Counter[] bytes = new Counter[2];
     private final Timer[] latency = new Timer[3];
-    private final Counter busy;
-    private final Counter reservationConflict;
-    private final Counter taskSetFull;
-    private final Counter aborted;
+    private final AtomicReferenceArray<Counter> outcomes = new AtomicReferenceArray<>(OUTCOMES.length);
     private final AtomicReferenceArray<Counter> checkConditions = new AtomicReferenceArray<>(16);
     private final List<Meter> meters = new ArrayList<>();
 
-    public LunMeters(MeterRegistry registry, String target, int lun, String disk) {
+    public LunMeters(MeterRegistry registry, OperationLatency operations, String target, int lun, String disk) {
         this.registry = registry;
+        this.operations = operations;
         this.tags = Tags.of("target", target, "lun", Integer.toString(lun), "disk", disk);
         for (int k = 0; k < 3; k++) {
-            Tags t = tags.and("kind", KINDS[k]);
-            commands[k] = keep(Counter.builder("rbdgw.scsi.commands").description("SCSI commands completed")
-                    .tags(t).register(registry));
             latency[k] = keep(Timer.builder("rbdgw.scsi.latency")
-                    .description("time from the command reaching the LUN to its answer")
-                    .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofNanos(10_000))
-                    .maximumExpectedValue(java.time.Duration.ofSeconds(60)).tags(t).register(registry));
+                    .description("commands of the LUN (count) and the time from reaching it to their answer")
+                    .tags(tags.and("kind", KINDS[k])).register(registry));
         }
         bytes[READ] = keep(Counter.builder("rbdgw.scsi.bytes").baseUnit("bytes").description("data moved")
                 .tags(tags.and("kind", "read")).register(registry));
         bytes[WRITE] = keep(Counter.builder("rbdgw.scsi.bytes").baseUnit("bytes").description("data moved")
                 .tags(tags.and("kind", "write")).register(registry));
-        busy = error("busy", "none");
-        reservationConflict = error("reservation_conflict", "none");
-        taskSetFull = error("task_set_full", "none");
-        aborted = error("aborted", "none");
     }
 
     private Counter error(String outcome, String senseKey) {
@@ -68,19 +65,13 @@ public final class LunMeters implements LunStats, AutoCloseable {
         return m;
     }
 
-    /** Read, write or other, by operation code. */
+    /** Read, write (anything that writes the medium with data from the host) or other, by operation code. */
     static int kind(int opcode) {
-        switch (opcode) {
-            case 0x08, 0x28, 0xA8, 0x88:              // READ(6/10/12/16)
-                return READ;
-            case 0x0A, 0x2A, 0xAA, 0x8A,              // WRITE(6/10/12/16)
-                 0x2E, 0xAE, 0x8E,                    // WRITE AND VERIFY
-                 0x41, 0x93,                          // WRITE SAME(10/16)
-                 0x89, 0x9C:                          // COMPARE AND WRITE, WRITE ATOMIC(16)
-                return WRITE;
-            default:
-                return OTHER;
-        }
+        return switch (OperationLatency.kind(opcode)) {
+            case OperationLatency.READ -> READ;
+            case OperationLatency.WRITE, OperationLatency.WRITE_SAME, OperationLatency.COMPARE_AND_WRITE -> WRITE;
+            default -> OTHER;
+        };
     }
 
     static String senseKeyName(int key) {
@@ -102,8 +93,8 @@ public final class LunMeters implements LunStats, AutoCloseable {
     @Override
     public void completed(int opcode, int status, byte[] sense, long moved, long nanos) {
         int k = kind(opcode);
-        commands[k].increment();
         latency[k].record(nanos, TimeUnit.NANOSECONDS);
+        operations.record(opcode, nanos);
         if (status == ScsiStatus.GOOD) {
             if (k != OTHER && moved > 0) {
                 bytes[k].increment(moved);
@@ -120,19 +111,29 @@ public final class LunMeters implements LunStats, AutoCloseable {
                 }
                 c.increment();
             }
-            case ScsiStatus.BUSY -> busy.increment();
-            case ScsiStatus.RESERVATION_CONFLICT -> reservationConflict.increment();
-            case ScsiStatus.TASK_SET_FULL -> taskSetFull.increment();
-            case ScsiStatus.TASK_ABORTED -> aborted.increment();
+            case ScsiStatus.BUSY -> outcome(BUSY);
+            case ScsiStatus.RESERVATION_CONFLICT -> outcome(RESERVATION_CONFLICT);
+            case ScsiStatus.TASK_SET_FULL -> outcome(TASK_SET_FULL);
+            case ScsiStatus.TASK_ABORTED -> outcome(ABORTED);
             default -> {
                 // CONDITION MET and others: not errors
             }
         }
     }
 
+    /** Counts an outcome, registering its counter the first time it happens on this LUN. */
+    private void outcome(int which) {
+        Counter c = outcomes.get(which);
+        if (c == null) {
+            c = error(OUTCOMES[which], "none");
+            outcomes.set(which, c);
+        }
+        c.increment();
+    }
+
     @Override
     public void aborted(int opcode) {
-        aborted.increment();
+        outcome(ABORTED);
     }
 
     /** Removes this LUN's meters (the LUN is no longer exported). */

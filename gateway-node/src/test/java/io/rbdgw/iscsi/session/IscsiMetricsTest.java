@@ -11,6 +11,7 @@ import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.node.LogicalUnits;
 import io.rbdgw.node.metrics.GatewayMetrics;
 import io.rbdgw.node.metrics.LunMeters;
+import io.rbdgw.node.metrics.OperationLatency;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiTarget;
 import java.net.InetSocketAddress;
@@ -39,7 +40,7 @@ class IscsiMetricsTest {
         device = new MemoryBlockDevice(16L << 20, 512, "memory:metrics");
         ScsiTarget scsi = new ScsiTarget();
         LogicalUnit lu = LogicalUnits.create(0, device);
-        lunMeters = new LunMeters(registry, TARGET, 0, "mem/d0");
+        lunMeters = new LunMeters(registry, new OperationLatency(registry), TARGET, 0, "mem/d0");
         lu.stats(lunMeters);
         scsi.addLun(lu);
         TargetRegistry targets = new TargetRegistry();
@@ -55,6 +56,12 @@ class IscsiMetricsTest {
         server.close();
         device.close();
         metrics.close();
+    }
+
+    /** Commands of a kind: the count of the LUN's latency timer. */
+    private long commands(String[] tags) {
+        var t = registry.find("rbdgw.scsi.latency").tags(tags).timer();
+        return t == null ? 0 : t.count();
     }
 
     private double count(String name, String... tags) {
@@ -86,9 +93,9 @@ class IscsiMetricsTest {
 
             String[] lun = {"target", TARGET, "lun", "0", "disk", "mem/d0"};
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(count("rbdgw.scsi.commands", tagsAnd(lun, "kind", "write"))).isEqualTo(3));
-            assertThat(count("rbdgw.scsi.commands", tagsAnd(lun, "kind", "read"))).isEqualTo(2);
-            assertThat(count("rbdgw.scsi.commands", tagsAnd(lun, "kind", "other"))).isEqualTo(1);
+                    assertThat(commands(tagsAnd(lun, "kind", "write"))).isEqualTo(3));
+            assertThat(commands(tagsAnd(lun, "kind", "read"))).isEqualTo(2);
+            assertThat(commands(tagsAnd(lun, "kind", "other"))).isEqualTo(1);
             assertThat(count("rbdgw.scsi.bytes", tagsAnd(lun, "kind", "write"))).isEqualTo(3 * 8192);
             assertThat(count("rbdgw.scsi.bytes", tagsAnd(lun, "kind", "read"))).isEqualTo(8192);
             var writes = registry.get("rbdgw.scsi.latency").tags(tagsAnd(lun, "kind", "write")).timer();
@@ -112,15 +119,23 @@ class IscsiMetricsTest {
                 assertThat(count("rbdgw.iscsi.login.failures", "reason", "authorization_failure")).isEqualTo(1));
 
         String text = metrics.scrape();
-        assertThat(text).contains("rbdgw_scsi_commands_total{disk=\"mem/d0\",gateway=\"gw-test\",kind=\"write\",lun=\"0\",target=\""
-                + TARGET + "\"} 3.0");
-        assertThat(text).contains("rbdgw_scsi_latency_seconds_bucket{");
+        assertThat(text).contains("rbdgw_scsi_latency_seconds_count{disk=\"mem/d0\",gateway=\"gw-test\",kind=\"write\",lun=\"0\",target=\""
+                + TARGET + "\"} 3");
+        // per LUN no histogram (cardinality); the gateway-wide one has the buckets, by operation kind
+        assertThat(text).doesNotContain("rbdgw_scsi_latency_seconds_bucket{");
+        assertThat(text).contains("rbdgw_scsi_operation_latency_seconds_bucket{gateway=\"gw-test\",kind=\"write\",le=\"0.001\"}");
+        assertThat(text).contains("rbdgw_scsi_operation_latency_seconds_count{gateway=\"gw-test\",kind=\"write\"} 3");
+        long lunSeries = text.lines().filter(l -> !l.startsWith("#") && l.contains("disk=\"mem/d0\"")
+                && l.contains("rbdgw_scsi_")).count();
+        assertThat(lunSeries).as("series of one LUN: 3 kinds x count/sum/max, 2 bytes, 2 error counters that occurred")
+                .isEqualTo(13);
         assertThat(text).contains("rbdgw_iscsi_login_failures_total{gateway=\"gw-test\",reason=\"authorization_failure\"} 1.0");
         assertThat(text).contains("jvm_memory_used_bytes");
 
         // the LUN goes: its meters go with it
         lunMeters.close();
-        assertThat(registry.find("rbdgw.scsi.commands").tag("disk", "mem/d0").counters()).isEmpty();
+        assertThat(registry.find("rbdgw.scsi.latency").tag("disk", "mem/d0").timers()).isEmpty();
+        assertThat(registry.find("rbdgw.scsi.bytes").tag("disk", "mem/d0").counters()).isEmpty();
     }
 
     private static String[] tagsAnd(String[] base, String... more) {

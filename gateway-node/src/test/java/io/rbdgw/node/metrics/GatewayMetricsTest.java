@@ -50,6 +50,43 @@ class GatewayMetricsTest {
         for (int op : new int[] {0x00, 0x12, 0x25, 0x9E, 0x35, 0x91, 0x42, 0xA3, 0x83}) {
             assertThat(LunMeters.kind(op)).as("0x%02x", op).isEqualTo(LunMeters.OTHER);
         }
+        // the gateway-wide histogram splits them further
+        assertThat(OperationLatency.kind(0x42)).isEqualTo(OperationLatency.UNMAP);
+        assertThat(OperationLatency.kind(0x41)).isEqualTo(OperationLatency.WRITE_SAME);
+        assertThat(OperationLatency.kind(0x93)).isEqualTo(OperationLatency.WRITE_SAME);
+        assertThat(OperationLatency.kind(0x89)).isEqualTo(OperationLatency.COMPARE_AND_WRITE);
+        assertThat(OperationLatency.kind(0x83)).isEqualTo(OperationLatency.XCOPY);
+        assertThat(OperationLatency.kind(0x2A)).isEqualTo(OperationLatency.WRITE);
+        assertThat(OperationLatency.kind(0x28)).isEqualTo(OperationLatency.READ);
+        assertThat(OperationLatency.kind(0x12)).isEqualTo(OperationLatency.OTHER);
+    }
+
+    /** The issue's budget: a pair of gateways with 4096 LUNs stays under 100,000 series. */
+    @Test
+    void aLunCostsElevenSeriesAndAGatewayWith4096LunsStaysUnderTheBudget() {
+        Reconciler.Observer o = metrics.reconcilerObserver();
+        String before = metrics.scrape();
+        int luns = 64;
+        for (int i = 0; i < luns; i++) {
+            LogicalUnit lu = LogicalUnits.create(i, device);
+            o.lunAdded(T, i, "rbd/img" + i, lu, new ClusterTargetPortGroups(1, 10));
+            LunStats stats = lu.stats();
+            stats.completed(0x28, ScsiStatus.GOOD, null, 4096, 1_000_000);
+            stats.completed(0x2A, ScsiStatus.GOOD, null, 4096, 2_000_000);
+            stats.completed(0x89, ScsiStatus.GOOD, null, 512, 3_000_000);
+            stats.completed(0x42, ScsiStatus.GOOD, null, 0, 500_000);
+        }
+        long perLun = (series(metrics.scrape()) - series(before)) / luns;
+        // 3 kinds x (count, sum, max) + 2 byte counters + the LUN's ALUA state gauge
+        assertThat(perLun).isEqualTo(12);
+        assertThat(2 * 4096 * perLun).isLessThan(100_000);
+        String text = metrics.scrape();
+        assertThat(text).contains("rbdgw_scsi_operation_latency_seconds_count{gateway=\"gw-a\",kind=\"compare_and_write\"} 64");
+        assertThat(text).contains("rbdgw_scsi_operation_latency_seconds_count{gateway=\"gw-a\",kind=\"unmap\"} 64");
+    }
+
+    private static long series(String text) {
+        return text.lines().filter(l -> !l.isBlank() && !l.startsWith("#")).count();
     }
 
     @Test
@@ -71,8 +108,8 @@ class GatewayMetricsTest {
 
         var r = metrics.registry();
         String[] lun = {"target", T, "lun", "3", "disk", "rbd/img"};
-        assertThat(r.get("rbdgw.scsi.commands").tags(lun).tag("kind", "read").counter().count()).isEqualTo(1);
-        assertThat(r.get("rbdgw.scsi.commands").tags(lun).tag("kind", "write").counter().count()).isEqualTo(5);
+        assertThat(r.get("rbdgw.scsi.latency").tags(lun).tag("kind", "read").timer().count()).isEqualTo(1);
+        assertThat(r.get("rbdgw.scsi.latency").tags(lun).tag("kind", "write").timer().count()).isEqualTo(5);
         assertThat(r.get("rbdgw.scsi.bytes").tags(lun).tag("kind", "write").counter().count()).isEqualTo(8192);
         assertThat(r.get("rbdgw.scsi.latency").tags(lun).tag("kind", "read").timer().totalTime(TimeUnit.MILLISECONDS))
                 .isEqualTo(1.0);
@@ -89,7 +126,7 @@ class GatewayMetricsTest {
         assertThat(state.value()).isEqualTo(TargetPortGroups.ACTIVE_NON_OPTIMIZED);
 
         o.lunRemoved(T, 3, "rbd/img", lu);
-        assertThat(r.find("rbdgw.scsi.commands").tags(lun).counters()).isEmpty();
+        assertThat(r.find("rbdgw.scsi.latency").tags(lun).timers()).isEmpty();
         assertThat(r.find("rbdgw.lun.alua.state").tags(lun).gauges()).isEmpty();
     }
 
