@@ -137,7 +137,8 @@ class ClusterDrainIT {
                     assertThat(write(onFrom, 8L * i, data)).isZero();
                 }
                 String m = fromProcess.scrapeMetrics();
-                assertThat(GatewayProcess.sample(m, "rbdgw_scsi_commands_total", lun, "kind=\"write\"")).isEqualTo(5);
+                assertThat(GatewayProcess.sample(m, "rbdgw_scsi_operation_latency_seconds_count", "kind=\"write\""))
+                        .isEqualTo(5);
                 assertThat(GatewayProcess.sample(m, "rbdgw_scsi_bytes_total", lun, "kind=\"write\"")).isEqualTo(5 * 4096);
                 assertThat(GatewayProcess.sample(m, "rbdgw_scsi_latency_seconds_count", lun, "kind=\"write\"")).isEqualTo(5);
                 assertThat(GatewayProcess.sample(m, "rbdgw_lun_alua_state", lun)).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED);
