@@ -29,6 +29,7 @@ import io.rbdgw.admin.resources.HostGroupsResource;
 import io.rbdgw.admin.resources.OpenApiDocument;
 import io.rbdgw.admin.resources.OpenApiResource;
 import io.rbdgw.admin.resources.SecretsResource;
+import io.rbdgw.admin.resources.SysinfoResource;
 import io.rbdgw.admin.resources.RequestBodyLimit;
 import io.rbdgw.admin.resources.TargetsResource;
 import io.rbdgw.config.store.ConfigStore;
@@ -42,7 +43,7 @@ public final class AdminApi {
     /** Every resource class, in the order the OpenAPI document and the /api index list them. */
     public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, TargetsResource.class,
             ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
-            AluaResource.class, SecretsResource.class, AuditResource.class, OpenApiResource.class);
+            AluaResource.class, SecretsResource.class, AuditResource.class, SysinfoResource.class, OpenApiResource.class);
 
     private AdminApi() {
     }
@@ -98,6 +99,7 @@ public final class AdminApi {
         env.jersey().register(new GatewaysResource(config, cluster));
         env.jersey().register(new AluaResource(config, cluster));
         env.jersey().register(new SecretsResource(config));
+        env.jersey().register(new SysinfoResource(config, cluster, version()));
         AuditLog audit = new AuditLog(store.client(), store.layout().root(), AuditLog.DEFAULT_CAPACITY);
         env.jersey().register(new AuditTrail(audit));
         env.jersey().register(new AuditResource(audit, config));

@@ -1,5 +1,6 @@
 package io.rbdgw.admin.cli;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
@@ -34,6 +35,7 @@ public final class ApiClient {
 
     private final HttpClient http;
     private final ObjectMapper mapper = new ObjectMapper();
+    private final ObjectMapper lenient = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private final URI base;
     private final String authorization;
 
@@ -73,6 +75,21 @@ public final class ApiClient {
 
     public JsonNode get(String path) throws ApiError {
         return send("GET", path, null);
+    }
+
+    /** A GET read into one of the API's representation records (fields a newer server added are ignored). */
+    public <T> T get(String path, Class<T> type) throws ApiError {
+        return as(get(path), type);
+    }
+
+    /** An answer read into one of the API's representation records (fields a newer server added are ignored). */
+    public <T> T as(JsonNode answer, Class<T> type) throws ApiError {
+        try {
+            return lenient.treeToValue(answer, type);
+        } catch (IOException e) {
+            throw new ApiError(0, "the admin API answered something this CLI cannot read as " + type.getSimpleName()
+                    + ": " + e.getMessage());
+        }
     }
 
     public JsonNode post(String path, Object body) throws ApiError {

@@ -26,7 +26,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "rbdgw", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "rbdgw admin CLI",
         description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
-        subcommands = {TargetCommands.class, DiskCommands.class, LunCommands.class, ClientCommands.class,
+        subcommands = {OverviewCommands.Ls.class, OverviewCommands.Info.class, OverviewCommands.Sysinfo.class,
+                TargetCommands.class, DiskCommands.class, LunCommands.class, ClientCommands.class,
                 HostGroupCommands.class, ClusterCommands.DiscoveryAuth.class, GatewayCommands.class,
                 ClusterCommands.Epoch.class, ClusterCommands.Settings.class, ClusterCommands.Sessions.class,
                 ClusterCommands.Alua.class, ClusterCommands.Failovers.class, ClusterCommands.Secrets.class,

@@ -59,6 +59,7 @@ class ResourcesTest {
                 .addResource(new DisksResource(config, new DiskImages(CephAccess.none(), DATA)))
                 .addResource(new GatewaysResource(config, cluster))
                 .addResource(new AluaResource(config, cluster))
+                .addResource(new SysinfoResource(config, cluster, "9.8.7-test"))
                 .addResource(new OpenApiResource(OpenApiDocument.build(AdminApi.RESOURCES, "test")));
         for (Object m : ErrorMappers.all()) {
             b.addProvider(m);
@@ -813,5 +814,48 @@ class ResourcesTest {
         JsonNode index = json(at("/api/").get());
         assertThat(index.get("endpoints").toString()).contains("POST /api/targets", "DELETE /api/disks/{pool}/{image}",
                 "GET /api/config/epoch", "PUT /api/targets/{target}/clients/{initiator}/luns/{lun}");
+    }
+
+    @Test
+    void sysinfoTellsVersionsZooKeeperEpochGatewaysAndCounts() throws Exception {
+        targetWithDisk();
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "luns", List.of(0))), 201);
+        ok(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1"))), 201);
+        ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"))), 201);
+        long epoch = STORE.epoch();
+        try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
+                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0))) {
+            m.start();
+            assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
+            m.reportStatus(epoch, GatewayStatus.Health.OK, "fine");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+
+            Response r = at("/api/sysinfo").get();
+            assertThat(r.getEntityTag().getValue()).isEqualTo(Long.toString(epoch));
+            JsonNode s = json(r);
+            assertThat(s.get("version").asText()).isEqualTo("9.8.7-test");
+            assertThat(s.get("schemaVersion").asText()).isEqualTo("1.0");
+            assertThat(s.at("/zookeeper/connectString").asText())
+                    .isEqualTo(STORE.client().getZookeeperClient().getCurrentConnectionString()).contains("127.0.0.1:");
+            assertThat(s.at("/zookeeper/root").asText()).isEqualTo(STORE.layout().root());
+            assertThat(s.at("/zookeeper/connected").asBoolean()).isTrue();
+            assertThat(s.get("epoch").asLong()).isEqualTo(epoch);
+            assertThat(s.get("counts")).isEqualTo(RESOURCES.getObjectMapper().readTree(
+                    "{\"targets\":1,\"disks\":1,\"luns\":1,\"clients\":1,\"hostGroups\":0,\"gateways\":2}"));
+            JsonNode a = s.get("gateways").get(0);
+            assertThat(a.get("name").asText()).isEqualTo("gw-a");
+            assertThat(a.get("alive").asBoolean()).isTrue();
+            assertThat(a.get("health").asText()).isEqualTo("OK");
+            assertThat(a.get("appliedEpoch").asLong()).isEqualTo(epoch);
+            assertThat(a.get("upToDate").asBoolean()).isTrue();
+            assertThat(a.get("version").asText()).isEqualTo("1.2.3");
+            JsonNode b = s.get("gateways").get(1);
+            assertThat(b.get("name").asText()).isEqualTo("gw-b");
+            assertThat(b.get("alive").asBoolean()).isFalse();
+            assertThat(b.get("appliedEpoch").isNull()).isTrue();
+            assertThat(b.get("upToDate").asBoolean()).isFalse();
+        } finally {
+            STORE.client().delete().forPath(STORE.layout().status("gw-a"));
+        }
     }
 }
