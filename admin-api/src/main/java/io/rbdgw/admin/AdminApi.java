@@ -22,6 +22,7 @@ import io.rbdgw.admin.resources.AuditResource;
 import io.rbdgw.admin.resources.AuditTrail;
 import io.rbdgw.admin.resources.ClientsResource;
 import io.rbdgw.admin.resources.ClusterResource;
+import io.rbdgw.admin.resources.ConfigTransferResource;
 import io.rbdgw.admin.resources.DisksResource;
 import io.rbdgw.admin.resources.ErrorMappers;
 import io.rbdgw.admin.resources.GatewaysResource;
@@ -41,7 +42,7 @@ import java.util.List;
 /** Wires the API's resources, filters, error mappers and health checks into a Dropwizard environment. */
 public final class AdminApi {
     /** Every resource class, in the order the OpenAPI document and the /api index list them. */
-    public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, TargetsResource.class,
+    public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, ConfigTransferResource.class, TargetsResource.class,
             ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
             AluaResource.class, SecretsResource.class, AuditResource.class, SysinfoResource.class, OpenApiResource.class);
 
@@ -92,6 +93,7 @@ public final class AdminApi {
             env.jersey().register(m);
         }
         env.jersey().register(new ClusterResource(config, cluster, OpenApiDocument.endpoints(RESOURCES)));
+        env.jersey().register(new ConfigTransferResource(config, images, version()));
         env.jersey().register(new TargetsResource(config));
         env.jersey().register(new ClientsResource(config));
         env.jersey().register(new HostGroupsResource(config));

@@ -12,6 +12,7 @@ import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.store.ConfigStore;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -338,6 +339,68 @@ class AdminServerTest {
             assertThat(cli("disk", "delete", "local/tree2").code()).isZero();
             assertThat(cli("gateway", "delete", "gw-tree1").code()).isZero();
             assertThat(cli("gateway", "delete", "gw-tree2").code()).isZero();
+        }
+
+        /** config export > FILE, wipe, config import FILE: the same configuration; dry runs and bad files change nothing. */
+        @Test
+        void configExportImportRoundTrip() throws Exception {
+            String tgt = "iqn.2003-01.org.example:backup";
+            String ini = "iqn.1998-01.com.vmware:esx-backup";
+            assertThat(cli("target", "create", tgt).code()).isZero();
+            assertThat(cli("disk", "create", "local/backup1", "--size", "4M", "--backstore", "file").code()).isZero();
+            assertThat(cli("lun", "add", tgt, "local/backup1").code()).isZero();
+            assertThat(cli("client", "create", tgt, ini, "--lun", "0").code()).isZero();
+            assertThat(cli("client", "auth", tgt, ini, "--chap-user", "backupuser", "--chap-secret", "backupsecret12").code()).isZero();
+            ClusterConfig before = store.read();
+
+            Run plain = cli("config", "export");
+            assertThat(plain.code()).as(plain.err()).isZero();
+            assertThat(plain.out()).contains("\"secrets\" : \"omitted\"", "backupuser").doesNotContain("backupsecret12");
+            Run full = cli("config", "export", "--with-secrets");
+            assertThat(full.out()).contains("backupsecret12");
+            Path file = Files.createTempFile(data, "export", ".json");
+            Files.writeString(file, full.out());
+
+            // a dry run of the export without our client: says so, changes nothing
+            com.fasterxml.jackson.databind.node.ObjectNode fewer = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(full.out());
+            com.fasterxml.jackson.databind.node.ArrayNode clients = (com.fasterxml.jackson.databind.node.ArrayNode) fewer.get("clients");
+            for (int i = clients.size() - 1; i >= 0; i--) {
+                if (clients.get(i).get("initiator").asText().equals(ini)) {
+                    clients.remove(i);
+                }
+            }
+            Path fewerFile = Files.createTempFile(data, "fewer", ".json");
+            Files.writeString(fewerFile, fewer.toString());
+            Run dry = cli("config", "import", fewerFile.toString(), "--dry-run");
+            assertThat(dry.code()).as(dry.err()).isZero();
+            assertThat(dry.out()).contains("would remove client " + tgt + "/" + ini, "dry run: nothing changed (epoch " + before.epoch() + ")");
+            assertThat(store.epoch()).isEqualTo(before.epoch());
+
+            // unknown fields are refused as everywhere, unreadable files are a usage error
+            fewer.put("bogus", 1);
+            Files.writeString(fewerFile, fewer.toString());
+            Run unknown = cli("config", "import", fewerFile.toString());
+            assertThat(unknown.code()).isEqualTo(1);
+            assertThat(unknown.err()).contains("unknown field \"bogus\"", "HTTP 400");
+            Files.writeString(fewerFile, "{not json");
+            assertThat(cli("config", "import", fewerFile.toString()).code()).isEqualTo(2);
+            assertThat(store.epoch()).isEqualTo(before.epoch());
+
+            TestZk.reset(store);
+            assertThat(store.read().targets()).isEmpty();
+            Run imported = cli("config", "import", file.toString());
+            assertThat(imported.code()).as(imported.err()).isZero();
+            assertThat(imported.out()).contains("add target " + tgt, "add client " + tgt + "/" + ini, "imported (epoch ");
+            ClusterConfig after = store.read();
+            assertThat(new ClusterConfig(0, after.schema(), after.targets(), after.disks(), after.gateways(), after.luns(),
+                    after.clients(), after.hostGroups(), after.discoveryAuth(), after.settings()))
+                    .isEqualTo(new ClusterConfig(0, before.schema(), before.targets(), before.disks(), before.gateways(),
+                            before.luns(), before.clients(), before.hostGroups(), before.discoveryAuth(), before.settings()));
+            assertThat(after.client(tgt, ini).orElseThrow().auth().chap().secret()).isEqualTo("backupsecret12");
+            assertThat(cli("config", "import", file.toString()).out()).contains("no difference");
+
+            assertThat(cli("target", "delete", tgt).code()).isZero();
+            assertThat(cli("disk", "delete", "local/backup1").code()).isZero();
         }
 
         @Test
