@@ -15,6 +15,7 @@ import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.admin.core.DiskImages;
+import io.rbdgw.admin.core.Jobs;
 import io.rbdgw.admin.health.CephHealthCheck;
 import io.rbdgw.admin.health.ZooKeeperHealthCheck;
 import io.rbdgw.admin.resources.AluaResource;
@@ -27,6 +28,7 @@ import io.rbdgw.admin.resources.DisksResource;
 import io.rbdgw.admin.resources.ErrorMappers;
 import io.rbdgw.admin.resources.GatewaysResource;
 import io.rbdgw.admin.resources.HostGroupsResource;
+import io.rbdgw.admin.resources.JobsResource;
 import io.rbdgw.admin.resources.OpenApiDocument;
 import io.rbdgw.admin.resources.OpenApiResource;
 import io.rbdgw.admin.resources.SecretsResource;
@@ -44,7 +46,7 @@ public final class AdminApi {
     /** Every resource class, in the order the OpenAPI document and the /api index list them. */
     public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, ConfigTransferResource.class, TargetsResource.class,
             ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
-            AluaResource.class, SecretsResource.class, AuditResource.class, SysinfoResource.class, OpenApiResource.class);
+            AluaResource.class, SecretsResource.class, AuditResource.class, SysinfoResource.class, JobsResource.class, OpenApiResource.class);
 
     private AdminApi() {
     }
@@ -97,7 +99,10 @@ public final class AdminApi {
         env.jersey().register(new TargetsResource(config));
         env.jersey().register(new ClientsResource(config));
         env.jersey().register(new HostGroupsResource(config));
-        env.jersey().register(new DisksResource(config, images));
+        Jobs jobs = new Jobs();
+        env.lifecycle().manage(jobs);
+        env.jersey().register(new DisksResource(config, images, jobs));
+        env.jersey().register(new JobsResource(jobs));
         env.jersey().register(new GatewaysResource(config, cluster));
         env.jersey().register(new AluaResource(config, cluster));
         env.jersey().register(new SecretsResource(config));

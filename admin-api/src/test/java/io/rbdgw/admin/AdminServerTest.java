@@ -403,6 +403,33 @@ class AdminServerTest {
             assertThat(cli("disk", "delete", "local/backup1").code()).isZero();
         }
 
+        /** disk create/resize/delete run as jobs: the CLI waits for them by default, or prints the job with --no-wait. */
+        @Test
+        void diskOperationsAsJobs() throws Exception {
+            Run started = cli("disk", "create", "local/job1", "--size", "4M", "--backstore", "file", "--no-wait");
+            assertThat(started.code()).as(started.err()).isZero();
+            assertThat(started.out()).startsWith("started job ").contains("(disk.create local/job1): rbdgw job show ");
+            String id = started.out().substring("started job ".length()).split(" ")[0];
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> cli("job", "show", id).out().contains("state: SUCCEEDED"));
+            Run show = cli("job", "show", id);
+            assertThat(show.out()).contains("kind: disk.create", "subject: local/job1", "progress: 100", "status: 201");
+            assertThat(cli("job", "list").out()).contains("ID", "STATE", id, "disk.create", "local/job1");
+            assertThat(Files.size(data.resolve("local/job1.img"))).isEqualTo(4 << 20);
+
+            // waited for (the default): the same output as a synchronous request
+            assertThat(cli("disk", "resize", "local/job1", "--size", "8M").out()).contains("resized disk local/job1 to 8388608 bytes");
+            JsonNode json = JSON.readTree(cli("--json", "disk", "resize", "local/job1", "--size", "12M").out());
+            assertThat(json.at("/value/size").asLong()).isEqualTo(12 << 20);
+            // a job that fails: exit 1 with its message and status
+            assertThat(cli("disk", "delete", "local/job1", "--preserve-image").code()).isZero();
+            Run exists = cli("disk", "create", "local/job1", "--size", "4M", "--backstore", "file");
+            assertThat(exists.code()).isEqualTo(1);
+            assertThat(exists.err()).contains("already exists", "HTTP 409");
+            assertThat(cli("disk", "create", "local/job1", "--backstore", "file", "--import").code()).isZero();
+            assertThat(cli("disk", "delete", "local/job1").out()).contains("deleted disk local/job1 (epoch ");
+            assertThat(Files.exists(data.resolve("local/job1.img"))).isFalse();
+        }
+
         @Test
         void wrongPasswordAndUnreachable() throws Exception {
             Path pw = Files.createTempFile("pw", "");

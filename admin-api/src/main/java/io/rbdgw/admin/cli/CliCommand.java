@@ -5,8 +5,10 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -187,4 +189,54 @@ abstract class CliCommand implements Callable<Integer> {
     }
 
     static final String FORCE_HELP = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)";
+
+    // ---- jobs ---------------------------------------------------------------------------------------------
+
+    /** How a long operation is waited for: by default until it ends (at most {@code --timeout}), or not at all. */
+    static final class WaitOptions {
+        @Option(names = "--no-wait", description = "start it as a job and print the job id (rbdgw job show ID)")
+        boolean noWait;
+        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
+                description = "give up waiting for the job after SECONDS (it keeps running; default ${DEFAULT-VALUE})")
+        int timeoutSeconds;
+    }
+
+    /**
+     * Sends a long operation as a job ({@code Prefer: respond-async}) and waits for it: returns what the synchronous
+     * request would have answered, or null with {@code --no-wait} (the job was printed). A server that runs it at once
+     * answers directly, and that answer is returned.
+     */
+    JsonNode asJob(ApiClient api, String method, String path, Object body, WaitOptions wait) throws Exception {
+        JsonNode r = api.send(method, path, body, Map.of("Prefer", "respond-async"));
+        if (api.lastStatus() != 202 || !r.has("id")) {
+            return r;
+        }
+        String id = r.get("id").asText();
+        if (wait.noWait) {
+            if (!printedJson(r)) {
+                out().println("started job " + id + " (" + r.path("kind").asText() + " " + printable(r.path("subject").asText())
+                        + "): rbdgw job show " + id);
+            }
+            return null;
+        }
+        long deadline = System.nanoTime() + wait.timeoutSeconds * 1_000_000_000L;
+        JsonNode job = r;
+        while (!isFinished(job) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            job = api.get("/api/jobs/" + ApiClient.seg(id));
+        }
+        if (!isFinished(job)) {
+            throw new ApiClient.ApiError(0, "job " + id + " is still " + job.path("state").asText() + " after "
+                    + wait.timeoutSeconds + " s; it keeps running: rbdgw job show " + id);
+        }
+        if (!"SUCCEEDED".equals(job.path("state").asText())) {
+            throw new ApiClient.ApiError(job.path("status").asInt(0), job.path("error").asText("job " + id + " failed"));
+        }
+        return job.path("result");
+    }
+
+    private static boolean isFinished(JsonNode job) {
+        String state = job.path("state").asText();
+        return state.equals("SUCCEEDED") || state.equals("FAILED");
+    }
 }

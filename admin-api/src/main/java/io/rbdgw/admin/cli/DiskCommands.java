@@ -5,6 +5,7 @@ import io.rbdgw.admin.api.DiskRequest;
 import io.rbdgw.admin.api.SizeRequest;
 import io.rbdgw.admin.api.SnapshotRequest;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -45,11 +46,15 @@ final class DiskCommands {
         boolean importExisting;
         @Option(names = "--wwn-seed", description = "what the device identifiers derive from (keep it when re-importing)")
         String wwnSeed;
+        @Mixin
+        WaitOptions wait;
 
         void call(ApiClient api) throws Exception {
             String[] p = poolImage(id);
-            changed(api.post("/api/disks", new DiskRequest(p[0], p[1], size, backstore, !importExisting, wwnSeed)),
-                    (importExisting ? "imported disk " : "created disk ") + id);
+            JsonNode r = asJob(api, "POST", "/api/disks", new DiskRequest(p[0], p[1], size, backstore, !importExisting, wwnSeed), wait);
+            if (r != null) {
+                changed(r, (importExisting ? "imported disk " : "created disk ") + id);
+            }
         }
     }
 
@@ -59,10 +64,14 @@ final class DiskCommands {
         String id;
         @Option(names = "--size", required = true, description = "the new size, e.g. 20G")
         String size;
+        @Mixin
+        WaitOptions wait;
 
         void call(ApiClient api) throws Exception {
-            JsonNode r = api.put(disk(id) + "/size", new SizeRequest(size));
-            changed(r, "resized disk " + id + " to " + r.at("/value/size").asText() + " bytes");
+            JsonNode r = asJob(api, "PUT", disk(id) + "/size", new SizeRequest(size), wait);
+            if (r != null) {
+                changed(r, "resized disk " + id + " to " + r.at("/value/size").asText() + " bytes");
+            }
         }
     }
 
@@ -72,9 +81,14 @@ final class DiskCommands {
         String id;
         @Option(names = "--preserve-image", description = "keep the RBD image or file")
         boolean preserve;
+        @Mixin
+        WaitOptions wait;
 
         void call(ApiClient api) throws Exception {
-            changed(api.delete(disk(id) + (preserve ? "?preserveImage=true" : "")), "deleted disk " + id);
+            JsonNode r = asJob(api, "DELETE", disk(id) + (preserve ? "?preserveImage=true" : ""), null, wait);
+            if (r != null) {
+                changed(r, "deleted disk " + id);
+            }
         }
     }
 

@@ -31,7 +31,7 @@ import picocli.CommandLine.ScopeType;
                 HostGroupCommands.class, ClusterCommands.DiscoveryAuth.class, GatewayCommands.class,
                 ClusterCommands.Epoch.class, ClusterCommands.Settings.class, ClusterCommands.Sessions.class,
                 ClusterCommands.Alua.class, ClusterCommands.Failovers.class, ClusterCommands.Secrets.class,
-                ClusterCommands.Audit.class, ConfigCommands.class})
+                ClusterCommands.Audit.class, ConfigCommands.class, JobCommands.class})
 public final class RbdgwCli {
     @Option(names = "--url", scope = ScopeType.LOCAL,
             description = "admin API base URL (env RBDGW_ADMIN_URL; default http://127.0.0.1:5000)")

@@ -46,6 +46,7 @@ class ResourcesTest {
         }
     }
 
+    static final io.rbdgw.admin.core.Jobs JOBS = new io.rbdgw.admin.core.Jobs();
     static final ResourceExtension RESOURCES = build();
 
     private static ResourceExtension build() {
@@ -56,7 +57,8 @@ class ResourcesTest {
                 .addResource(new TargetsResource(config))
                 .addResource(new ClientsResource(config))
                 .addResource(new HostGroupsResource(config))
-                .addResource(new DisksResource(config, new DiskImages(CephAccess.none(), DATA)))
+                .addResource(new DisksResource(config, new DiskImages(CephAccess.none(), DATA), JOBS))
+                .addResource(new JobsResource(JOBS))
                 .addResource(new GatewaysResource(config, cluster))
                 .addResource(new AluaResource(config, cluster))
                 .addResource(new SysinfoResource(config, cluster, "9.8.7-test"))
@@ -1032,5 +1034,70 @@ class ResourcesTest {
         ((com.fasterxml.jackson.databind.node.ObjectNode) badSetting.get("settings")).put("ErrorRecoveryLevel", "1");
         expect(post("/api/config/import", badSetting), 400, "not implemented");
         assertThat(STORE.epoch()).isEqualTo(epoch);
+    }
+
+    // ---- jobs -------------------------------------------------------------------------------------------
+
+    static Invocation.Builder async(String path) {
+        return RESOURCES.target(path).request().header("Prefer", "respond-async");
+    }
+
+    static JsonNode awaitJob(Response accepted) {
+        String body = accepted.readEntity(String.class);
+        assertThat(accepted.getStatus()).as(body).isEqualTo(202);
+        assertThat(accepted.getHeaderString("Preference-Applied")).isEqualTo("respond-async");
+        String location = accepted.getLocation().getPath();
+        assertThat(location).startsWith("/api/jobs/");
+        JsonNode[] job = new JsonNode[1];
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            job[0] = json(at(location).get());
+            return job[0].get("finishedAt").isTextual();
+        });
+        return job[0];
+    }
+
+    @Test
+    void diskCreateResizeDeleteRunAsJobsWhenAskedTo() throws Exception {
+        JsonNode created = awaitJob(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j1", "size", "1M",
+                "backstore", "file"))));
+        assertThat(created.get("kind").asText()).isEqualTo("disk.create");
+        assertThat(created.get("subject").asText()).isEqualTo("local/j1");
+        assertThat(created.get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(created.get("progress").asInt()).isEqualTo(100);
+        assertThat(created.get("status").asInt()).isEqualTo(201);
+        assertThat(created.at("/result/value/id").asText()).isEqualTo("local/j1");
+        assertThat(created.at("/result/epoch").asLong()).isEqualTo(STORE.epoch());
+        assertThat(Files.size(DATA.resolve("local/j1.img"))).isEqualTo(1 << 20);
+
+        JsonNode resized = awaitJob(async("/api/disks/local/j1/size").put(Entity.json(Map.of("size", "2M"))));
+        assertThat(resized.get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(resized.at("/result/value/size").asLong()).isEqualTo(2 << 20);
+        assertThat(Files.size(DATA.resolve("local/j1.img"))).isEqualTo(2 << 20);
+
+        // bad input is refused before any job starts
+        expect(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j2", "backstore", "file"))), 400, "size is missing");
+        expect(async("/api/disks/local/j1/size").put(Entity.json(Map.of("size", "1M"))), 400, "shrinking");
+        expect(async("/api/disks/local/none").delete(), 404, null);
+
+        // a failure inside the job: the file is there already (the disk left the configuration, its file stayed)
+        ok(RESOURCES.target("/api/disks/local/j1").queryParam("preserveImage", "true").request().delete(), 200);
+        JsonNode failed = awaitJob(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j1", "size", "1M",
+                "backstore", "file"))));
+        assertThat(failed.get("state").asText()).isEqualTo("FAILED");
+        assertThat(failed.get("status").asInt()).isEqualTo(409);
+        assertThat(failed.get("error").asText()).contains("exists");
+        assertThat(failed.get("result").isNull()).isTrue();
+        assertThat(STORE.read().disk("local/j1")).isEmpty();
+
+        ok(post("/api/disks", Map.of("pool", "local", "image", "j3", "size", "1M", "backstore", "file")), 201);
+        JsonNode deleted = awaitJob(async("/api/disks/local/j3").delete());
+        assertThat(deleted.get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(Files.exists(DATA.resolve("local/j3.img"))).isFalse();
+
+        JsonNode list = json(at("/api/jobs").get());
+        assertThat(list.get(0).get("id").asText()).isEqualTo(deleted.get("id").asText()); // newest first
+        expect(at("/api/jobs/nope").get(), 404, "no job nope");
+        // without the preference the answer is the synchronous one, as before
+        ok(post("/api/disks", Map.of("pool", "local", "image", "j4", "size", "1M", "backstore", "file")), 201);
     }
 }
