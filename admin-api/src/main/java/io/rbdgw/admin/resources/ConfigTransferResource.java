@@ -10,6 +10,7 @@ import io.rbdgw.admin.core.DiskImages;
 import io.rbdgw.admin.core.LiveSessionGuard;
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.ConfigChange;
+import io.rbdgw.config.store.ConfigStoreException;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
@@ -35,6 +36,8 @@ import org.slf4j.LoggerFactory;
 @Consumes(MediaType.APPLICATION_JSON)
 public final class ConfigTransferResource {
     private static final Logger log = LoggerFactory.getLogger(ConfigTransferResource.class);
+    /** Transactions this large may fail on ZooKeeper's request size limit; their failure says so. */
+    static final int LARGE = 1000;
 
     private final ConfigService config;
     private final ConfigTransfer transfer;
@@ -98,11 +101,26 @@ public final class ConfigTransferResource {
             return Http.ok(c.epoch(), new ImportResult(true, c.epoch(), d.added(), d.removed(), d.changed(), refusal));
         }
         ConfigTransfer.Diff[] diff = new ConfigTransfer.Diff[1];
-        long epoch = config.change(expected, force, c -> {
-            ClusterConfig wanted = transfer.wanted(c, doc);
-            diff[0] = transfer.diff(c, wanted);
-            return ConfigTransfer.changes(c, wanted);
-        });
+        int[] writes = new int[1];
+        long epoch;
+        try {
+            epoch = config.change(expected, force, c -> {
+                ClusterConfig wanted = transfer.wanted(c, doc);
+                diff[0] = transfer.diff(c, wanted);
+                List<ConfigChange> changes = ConfigTransfer.changes(c, wanted);
+                writes[0] = changes.size();
+                return changes;
+            });
+        } catch (ConfigStoreException e) {
+            if (writes[0] < LARGE) {
+                throw e;
+            }
+            // ZooKeeper drops the connection of a request above its limit instead of answering it
+            throw ApiException.unavailable("the import is one ZooKeeper transaction of " + writes[0] + " changes and it"
+                    + " failed (" + e.getMessage() + "); above ZooKeeper's request limit (jute.maxbuffer, 1 MiB by default,"
+                    + " about 3000 objects) the connection is dropped: raise jute.maxbuffer on the ZooKeeper servers and"
+                    + " every client, or import in parts");
+        }
         return Http.ok(epoch, new ImportResult(false, epoch, diff[0].added(), diff[0].removed(), diff[0].changed(), null));
     }
 }
