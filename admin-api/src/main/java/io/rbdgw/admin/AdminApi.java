@@ -15,6 +15,7 @@ import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.admin.core.DiskImages;
+import io.rbdgw.admin.core.Jobs;
 import io.rbdgw.admin.health.CephHealthCheck;
 import io.rbdgw.admin.health.ZooKeeperHealthCheck;
 import io.rbdgw.admin.resources.AluaResource;
@@ -22,13 +23,16 @@ import io.rbdgw.admin.resources.AuditResource;
 import io.rbdgw.admin.resources.AuditTrail;
 import io.rbdgw.admin.resources.ClientsResource;
 import io.rbdgw.admin.resources.ClusterResource;
+import io.rbdgw.admin.resources.ConfigTransferResource;
 import io.rbdgw.admin.resources.DisksResource;
 import io.rbdgw.admin.resources.ErrorMappers;
 import io.rbdgw.admin.resources.GatewaysResource;
 import io.rbdgw.admin.resources.HostGroupsResource;
+import io.rbdgw.admin.resources.JobsResource;
 import io.rbdgw.admin.resources.OpenApiDocument;
 import io.rbdgw.admin.resources.OpenApiResource;
 import io.rbdgw.admin.resources.SecretsResource;
+import io.rbdgw.admin.resources.SysinfoResource;
 import io.rbdgw.admin.resources.RequestBodyLimit;
 import io.rbdgw.admin.resources.TargetsResource;
 import io.rbdgw.config.store.ConfigStore;
@@ -40,9 +44,9 @@ import java.util.List;
 /** Wires the API's resources, filters, error mappers and health checks into a Dropwizard environment. */
 public final class AdminApi {
     /** Every resource class, in the order the OpenAPI document and the /api index list them. */
-    public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, TargetsResource.class,
+    public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, ConfigTransferResource.class, TargetsResource.class,
             ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
-            AluaResource.class, SecretsResource.class, AuditResource.class, OpenApiResource.class);
+            AluaResource.class, SecretsResource.class, AuditResource.class, SysinfoResource.class, JobsResource.class, OpenApiResource.class);
 
     private AdminApi() {
     }
@@ -91,13 +95,18 @@ public final class AdminApi {
             env.jersey().register(m);
         }
         env.jersey().register(new ClusterResource(config, cluster, OpenApiDocument.endpoints(RESOURCES)));
+        env.jersey().register(new ConfigTransferResource(config, images, version()));
         env.jersey().register(new TargetsResource(config));
         env.jersey().register(new ClientsResource(config));
         env.jersey().register(new HostGroupsResource(config));
-        env.jersey().register(new DisksResource(config, images));
+        Jobs jobs = new Jobs();
+        env.lifecycle().manage(jobs);
+        env.jersey().register(new DisksResource(config, images, jobs));
+        env.jersey().register(new JobsResource(jobs));
         env.jersey().register(new GatewaysResource(config, cluster));
         env.jersey().register(new AluaResource(config, cluster));
         env.jersey().register(new SecretsResource(config));
+        env.jersey().register(new SysinfoResource(config, cluster, version()));
         AuditLog audit = new AuditLog(store.client(), store.layout().root(), AuditLog.DEFAULT_CAPACITY);
         env.jersey().register(new AuditTrail(audit));
         env.jersey().register(new AuditResource(audit, config));

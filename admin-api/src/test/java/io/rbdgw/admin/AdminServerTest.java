@@ -8,6 +8,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.cli.RbdgwCli;
 import io.rbdgw.admin.resources.OpenApiDocument;
+import io.rbdgw.config.membership.GatewayMembership;
+import io.rbdgw.config.membership.GatewayStatus;
+import io.rbdgw.config.membership.MemberInfo;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.store.ConfigStore;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -18,8 +23,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -229,6 +237,197 @@ class AdminServerTest {
             assertThat(cli("target", "delete", tgt).code()).isZero();
             assertThat(cli("gateway", "delete", "gw1").code()).isZero();
             assertThat(Files.exists(data.resolve("local/cli1.img"))).isFalse();
+        }
+
+        /** ls, info and sysinfo against a configured cluster with one live gateway and one that is down. */
+        @Test
+        void lsInfoAndSysinfo() throws Exception {
+            String tgt = "iqn.2003-01.org.example:tree";
+            String ini = "iqn.1998-01.com.vmware:esx-tree";
+            String other = "iqn.1998-01.com.vmware:esx-other";
+            assertThat(cli("target", "create", tgt, "--alias", "vmware").code()).isZero();
+            assertThat(cli("disk", "create", "local/tree1", "--size", "4M", "--backstore", "file").code()).isZero();
+            assertThat(cli("disk", "create", "local/tree2", "--size", "8M", "--backstore", "file").code()).isZero();
+            assertThat(cli("lun", "add", tgt, "local/tree1", "--lun", "0").code()).isZero();
+            assertThat(cli("lun", "add", tgt, "local/tree2", "--lun", "1").code()).isZero();
+            assertThat(cli("client", "create", tgt, ini, "--lun", "0").code()).isZero();
+            assertThat(cli("client", "auth", tgt, ini, "--chap-user", "esxtreeuser", "--chap-secret", "treesecret1234").code()).isZero();
+            assertThat(cli("client", "create", tgt, other).code()).isZero();
+            assertThat(cli("hostgroup", "create", tgt, "cluster1", "--member", other, "--disk", "local/tree2").code()).isZero();
+            assertThat(cli("gateway", "add", "gw-tree1", "--portal", "192.0.2.11").code()).isZero();
+            assertThat(cli("gateway", "add", "gw-tree2", "--portal", "192.0.2.12:3261").code()).isZero();
+            long epoch = store.epoch();
+            try (GatewayMembership m = new GatewayMembership(store.client(), store.layout(),
+                    new MemberInfo("gw-tree1", List.of(new Portal("192.0.2.11", 3260)), "192.0.2.11:0/1", "0.9.1", 0))) {
+                m.start();
+                assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
+                m.reportStatus(epoch, GatewayStatus.Health.OK, "serving");
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+
+                Run ls = cli("ls");
+                assertThat(ls.code()).as(ls.err()).isZero();
+                assertThat(ls.out()).contains("configuration epoch " + epoch + " (1 of 2 gateways up to date)");
+                List<String> lines = ls.out().lines().toList();
+                // the tree: target -> portals (every gateway), LUNs -> disks, clients with what they see, host groups
+                assertThat(lines).containsSubsequence("targets",
+                        "  " + tgt + "  alias vmware  ACL on  auth none",
+                        "    portals",
+                        "      gw-tree1  192.0.2.11:3260  tpg 1  alive  health OK  applied epoch " + epoch + " (up to date)",
+                        "      gw-tree2  192.0.2.12:3261  tpg 2  down  health -  applied epoch -",
+                        "    LUNs",
+                        "      0  local/tree1  file  4M  exported as " + tgt + " LUN 0",
+                        "      1  local/tree2  file  8M  exported as " + tgt + " LUN 1",
+                        "    clients",
+                        "      " + other + "  auth none  host group cluster1  sees 1 (local/tree2)",
+                        "      " + ini + "  auth CHAP user esxtreeuser  sees 0 (local/tree1)",
+                        "    host groups",
+                        "      cluster1  members " + other + "  disks local/tree2",
+                        "disks", "gateways",
+                        "  gw-tree1  192.0.2.11:3260  tpg 1  alive  health OK  applied epoch " + epoch + " (up to date)");
+                assertThat(lines.get(lines.size() - 1)).startsWith("discovery auth: "); // other tests set it
+                assertThat(ls.out()).doesNotContain("treesecret1234");
+                // --json is GET /api/config, before or after the command
+                JsonNode lsJson = JSON.readTree(cli("ls", "--json").out());
+                assertThat(lsJson).isEqualTo(JSON.readTree(call("GET", "/api/config", null).body()));
+                assertThat(JSON.readTree(cli("--json", "ls").out())).isEqualTo(lsJson);
+
+                Run target = cli("info", "target", tgt);
+                assertThat(target.out().lines().toList()).startsWith("" + tgt + "  alias vmware  ACL on  auth none", "  portals");
+                assertThat(JSON.readTree(cli("info", "target", tgt, "--json").out()))
+                        .isEqualTo(JSON.readTree(call("GET", "/api/targets/" + tgt, null).body()));
+                Run disk = cli("info", "disk", "local/tree2");
+                assertThat(disk.out()).contains("local/tree2  file  8M", "wwn seed: ",
+                        "    " + tgt + " LUN 1, seen by " + other);
+                assertThat(JSON.readTree(cli("info", "disk", "local/tree2", "--json").out()).get("id").asText()).isEqualTo("local/tree2");
+                Run client = cli("info", "client", other);
+                assertThat(client.out().lines().toList()).containsExactly(other, "  on " + tgt, "    auth: none",
+                        "    own LUNs none, host group cluster1", "    sees 1 (local/tree2)");
+                JsonNode clientJson = JSON.readTree(cli("--json", "info", "client", ini).out());
+                assertThat(clientJson).hasSize(1);
+                assertThat(clientJson.get(0).at("/auth/chap/user").asText()).isEqualTo("esxtreeuser");
+                Run gw = cli("info", "gateway", "gw-tree1");
+                assertThat(gw.out()).contains("gw-tree1  192.0.2.11:3260  tpg 1  alive", "version: 0.9.1");
+                assertThat(JSON.readTree(cli("info", "gateway", "gw-tree2", "--json").out()).get("alive").asBoolean()).isFalse();
+                Run missing = cli("info", "client", "iqn.1998-01.com.vmware:nobody");
+                assertThat(missing.code()).isEqualTo(1);
+                assertThat(missing.err()).contains("no target lists client iqn.1998-01.com.vmware:nobody");
+                assertThat(cli("info", "disk", "local/none").err()).contains("HTTP 404");
+                assertThat(cli("info", "volume", "x").code()).isEqualTo(2);
+
+                var config = store.read(); // the other tests of this class share the server
+                assertThat(config.targets()).hasSizeGreaterThanOrEqualTo(1);
+                Run sys = cli("sysinfo");
+                assertThat(sys.code()).as(sys.err()).isZero();
+                assertThat(sys.out()).contains("schema version: 1.0",
+                        "zookeeper: " + store.client().getZookeeperClient().getCurrentConnectionString() + " root "
+                                + store.layout().root() + " (connected)",
+                        "configuration epoch: " + epoch,
+                        "configured: " + config.targets().size() + " targets, " + config.disks().size() + " disks, "
+                                + config.luns().size() + " LUNs, " + config.clients().size() + " clients, "
+                                + config.hostGroups().size() + " host groups, 2 gateways",
+                        "  gw-tree1  alive  health OK  applied epoch " + epoch + " (up to date)  version 0.9.1",
+                        "  gw-tree2  down  health -  applied epoch -  version -");
+                JsonNode sysJson = JSON.readTree(cli("sysinfo", "--json").out());
+                assertThat(sysJson.get("epoch").asLong()).isEqualTo(epoch);
+                assertThat(sysJson.get("version").asText()).isEqualTo(AdminApi.version());
+                assertThat(call("GET", "/api/sysinfo", null, null, null).statusCode()).isEqualTo(401);
+            } finally {
+                store.client().delete().forPath(store.layout().status("gw-tree1"));
+            }
+            assertThat(cli("target", "delete", tgt).code()).isZero();
+            assertThat(cli("disk", "delete", "local/tree1").code()).isZero();
+            assertThat(cli("disk", "delete", "local/tree2").code()).isZero();
+            assertThat(cli("gateway", "delete", "gw-tree1").code()).isZero();
+            assertThat(cli("gateway", "delete", "gw-tree2").code()).isZero();
+        }
+
+        /** config export > FILE, wipe, config import FILE: the same configuration; dry runs and bad files change nothing. */
+        @Test
+        void configExportImportRoundTrip() throws Exception {
+            String tgt = "iqn.2003-01.org.example:backup";
+            String ini = "iqn.1998-01.com.vmware:esx-backup";
+            assertThat(cli("target", "create", tgt).code()).isZero();
+            assertThat(cli("disk", "create", "local/backup1", "--size", "4M", "--backstore", "file").code()).isZero();
+            assertThat(cli("lun", "add", tgt, "local/backup1").code()).isZero();
+            assertThat(cli("client", "create", tgt, ini, "--lun", "0").code()).isZero();
+            assertThat(cli("client", "auth", tgt, ini, "--chap-user", "backupuser", "--chap-secret", "backupsecret12").code()).isZero();
+            ClusterConfig before = store.read();
+
+            Run plain = cli("config", "export");
+            assertThat(plain.code()).as(plain.err()).isZero();
+            assertThat(plain.out()).contains("\"secrets\" : \"omitted\"", "backupuser").doesNotContain("backupsecret12");
+            Run full = cli("config", "export", "--with-secrets");
+            assertThat(full.out()).contains("backupsecret12");
+            Path file = Files.createTempFile(data, "export", ".json");
+            Files.writeString(file, full.out());
+
+            // a dry run of the export without our client: says so, changes nothing
+            com.fasterxml.jackson.databind.node.ObjectNode fewer = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(full.out());
+            com.fasterxml.jackson.databind.node.ArrayNode clients = (com.fasterxml.jackson.databind.node.ArrayNode) fewer.get("clients");
+            for (int i = clients.size() - 1; i >= 0; i--) {
+                if (clients.get(i).get("initiator").asText().equals(ini)) {
+                    clients.remove(i);
+                }
+            }
+            Path fewerFile = Files.createTempFile(data, "fewer", ".json");
+            Files.writeString(fewerFile, fewer.toString());
+            Run dry = cli("config", "import", fewerFile.toString(), "--dry-run");
+            assertThat(dry.code()).as(dry.err()).isZero();
+            assertThat(dry.out()).contains("would remove client " + tgt + "/" + ini, "dry run: nothing changed (epoch " + before.epoch() + ")");
+            assertThat(store.epoch()).isEqualTo(before.epoch());
+
+            // unknown fields are refused as everywhere, unreadable files are a usage error
+            fewer.put("bogus", 1);
+            Files.writeString(fewerFile, fewer.toString());
+            Run unknown = cli("config", "import", fewerFile.toString());
+            assertThat(unknown.code()).isEqualTo(1);
+            assertThat(unknown.err()).contains("unknown field \"bogus\"", "HTTP 400");
+            Files.writeString(fewerFile, "{not json");
+            assertThat(cli("config", "import", fewerFile.toString()).code()).isEqualTo(2);
+            assertThat(store.epoch()).isEqualTo(before.epoch());
+
+            TestZk.reset(store);
+            assertThat(store.read().targets()).isEmpty();
+            Run imported = cli("config", "import", file.toString());
+            assertThat(imported.code()).as(imported.err()).isZero();
+            assertThat(imported.out()).contains("add target " + tgt, "add client " + tgt + "/" + ini, "imported (epoch ");
+            ClusterConfig after = store.read();
+            assertThat(new ClusterConfig(0, after.schema(), after.targets(), after.disks(), after.gateways(), after.luns(),
+                    after.clients(), after.hostGroups(), after.discoveryAuth(), after.settings()))
+                    .isEqualTo(new ClusterConfig(0, before.schema(), before.targets(), before.disks(), before.gateways(),
+                            before.luns(), before.clients(), before.hostGroups(), before.discoveryAuth(), before.settings()));
+            assertThat(after.client(tgt, ini).orElseThrow().auth().chap().secret()).isEqualTo("backupsecret12");
+            assertThat(cli("config", "import", file.toString()).out()).contains("no difference");
+
+            assertThat(cli("target", "delete", tgt).code()).isZero();
+            assertThat(cli("disk", "delete", "local/backup1").code()).isZero();
+        }
+
+        /** disk create/resize/delete run as jobs: the CLI waits for them by default, or prints the job with --no-wait. */
+        @Test
+        void diskOperationsAsJobs() throws Exception {
+            Run started = cli("disk", "create", "local/job1", "--size", "4M", "--backstore", "file", "--no-wait");
+            assertThat(started.code()).as(started.err()).isZero();
+            assertThat(started.out()).startsWith("started job ").contains("(disk.create local/job1): rbdgw job show ");
+            String id = started.out().substring("started job ".length()).split(" ")[0];
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> cli("job", "show", id).out().contains("state: SUCCEEDED"));
+            Run show = cli("job", "show", id);
+            assertThat(show.out()).contains("kind: disk.create", "subject: local/job1", "progress: 100", "status: 201");
+            assertThat(cli("job", "list").out()).contains("ID", "STATE", id, "disk.create", "local/job1");
+            assertThat(Files.size(data.resolve("local/job1.img"))).isEqualTo(4 << 20);
+
+            // waited for (the default): the same output as a synchronous request
+            assertThat(cli("disk", "resize", "local/job1", "--size", "8M").out()).contains("resized disk local/job1 to 8388608 bytes");
+            JsonNode json = JSON.readTree(cli("--json", "disk", "resize", "local/job1", "--size", "12M").out());
+            assertThat(json.at("/value/size").asLong()).isEqualTo(12 << 20);
+            // a job that fails: exit 1 with its message and status
+            assertThat(cli("disk", "delete", "local/job1", "--preserve-image").code()).isZero();
+            Run exists = cli("disk", "create", "local/job1", "--size", "4M", "--backstore", "file");
+            assertThat(exists.code()).isEqualTo(1);
+            assertThat(exists.err()).contains("already exists", "HTTP 409");
+            assertThat(cli("disk", "create", "local/job1", "--backstore", "file", "--import").code()).isZero();
+            assertThat(cli("disk", "delete", "local/job1").out()).contains("deleted disk local/job1 (epoch ");
+            assertThat(Files.exists(data.resolve("local/job1.img"))).isFalse();
         }
 
         @Test

@@ -1,5 +1,6 @@
 package io.rbdgw.admin.cli;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import java.util.Base64;
+import java.util.Map;
 
 /** A small JSON client of the admin API (java.net.http), turning error answers into {@link ApiError}s with the server's message. */
 public final class ApiClient {
@@ -34,6 +37,7 @@ public final class ApiClient {
 
     private final HttpClient http;
     private final ObjectMapper mapper = new ObjectMapper();
+    private final ObjectMapper lenient = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private final URI base;
     private final String authorization;
 
@@ -54,7 +58,8 @@ public final class ApiClient {
                 : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
-    private volatile java.net.http.HttpHeaders lastHeaders;
+    private volatile HttpHeaders lastHeaders;
+    private volatile int lastStatus;
 
     public ObjectMapper mapper() {
         return mapper;
@@ -67,12 +72,27 @@ public final class ApiClient {
 
     /** A header of the last response, or null. */
     public String lastHeader(String name) {
-        java.net.http.HttpHeaders h = lastHeaders;
+        HttpHeaders h = lastHeaders;
         return h == null ? null : h.firstValue(name).orElse(null);
     }
 
     public JsonNode get(String path) throws ApiError {
         return send("GET", path, null);
+    }
+
+    /** A GET read into one of the API's representation records (fields a newer server added are ignored). */
+    public <T> T get(String path, Class<T> type) throws ApiError {
+        return as(get(path), type);
+    }
+
+    /** An answer read into one of the API's representation records (fields a newer server added are ignored). */
+    public <T> T as(JsonNode answer, Class<T> type) throws ApiError {
+        try {
+            return lenient.treeToValue(answer, type);
+        } catch (IOException e) {
+            throw new ApiError(0, "the admin API answered something this CLI cannot read as " + type.getSimpleName()
+                    + ": " + e.getMessage());
+        }
     }
 
     public JsonNode post(String path, Object body) throws ApiError {
@@ -88,11 +108,21 @@ public final class ApiClient {
     }
 
     public JsonNode send(String method, String path, Object body) throws ApiError {
+        return send(method, path, body, Map.of());
+    }
+
+    /** The HTTP status of the last answer (0 before any). */
+    public int lastStatus() {
+        return lastStatus;
+    }
+
+    public JsonNode send(String method, String path, Object body, Map<String, String> headers) throws ApiError {
         URI uri = base.resolve(path.startsWith("/") ? path.substring(1) : path);
         HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Accept", "application/json");
         if (authorization != null) {
             req.header("Authorization", authorization);
         }
+        headers.forEach(req::header);
         try {
             if (body != null) {
                 req.header("Content-Type", "application/json");
@@ -105,6 +135,7 @@ public final class ApiClient {
             }
             HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
             lastHeaders = r.headers();
+            lastStatus = r.statusCode();
             JsonNode json = r.body() == null || r.body().isBlank() ? MissingNode.getInstance() : parse(r.body());
             if (r.statusCode() >= 400) {
                 String msg = json.path("message").asText(null);

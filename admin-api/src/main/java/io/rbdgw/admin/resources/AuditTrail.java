@@ -46,7 +46,9 @@ public final class AuditTrail implements ContainerResponseFilter {
         Object user = request.getProperty(AuthFeature.USER_PROPERTY);
         Object address = request.getProperty(AuthFeature.REMOTE_ADDRESS_PROPERTY);
         Object body = request.getProperty(RequestBodyLimit.BODY_PROPERTY);
-        String path = Messages.truncate(request.getUriInfo().getRequestUri().getRawPath());
+        // with the query: a forced change (?force=true) or a dry run (?dryRun=true) must be told apart in the trail
+        String query = request.getUriInfo().getRequestUri().getRawQuery();
+        String path = Messages.truncate(request.getUriInfo().getRequestUri().getRawPath() + (query == null ? "" : "?" + query));
         AuditEntry entry = new AuditEntry(0, Instant.now().toString(), user == null ? "anonymous" : user.toString(),
                 address == null ? "unknown" : address.toString(), request.getMethod(), path,
                 body instanceof RequestBodyLimit.Captured c ? summary(c.bytes()) : null, response.getStatus(), epoch(response.getEntityTag()));

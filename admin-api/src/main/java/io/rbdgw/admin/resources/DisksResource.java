@@ -9,6 +9,9 @@ import io.rbdgw.admin.api.SnapshotView;
 import io.rbdgw.admin.api.Sizes;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ConfigService;
+import io.rbdgw.admin.core.Jobs;
+import io.rbdgw.admin.api.Changed;
+import io.rbdgw.admin.api.JobView;
 import io.rbdgw.admin.core.DiskImages;
 import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.ClusterConfig;
@@ -29,6 +32,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -45,10 +49,40 @@ import java.util.OptionalLong;
 public final class DisksResource {
     private final ConfigService config;
     private final DiskImages images;
+    private final Jobs jobs;
 
     public DisksResource(ConfigService config, DiskImages images) {
+        this(config, images, new Jobs());
+    }
+
+    /** @param jobs where {@code Prefer: respond-async} requests run */
+    public DisksResource(ConfigService config, DiskImages images, Jobs jobs) {
         this.config = config;
         this.images = images;
+        this.jobs = jobs;
+    }
+
+    /**
+     * Runs {@code work} now, or with {@code Prefer: respond-async} (RFC 7240) as a job: 202 Accepted with the job and
+     * its Location. What can be checked without touching images is checked before, so bad input is still a 4xx.
+     */
+    private Response maybeAsync(String prefer, String kind, String id, Jobs.Work work) {
+        if (prefer != null && Arrays.stream(prefer.split(",")).anyMatch(p -> p.trim().equalsIgnoreCase("respond-async"))) {
+            JobView job = jobs.submit(kind, id, work);
+            return Response.accepted(job).location(URI.create("/api/jobs/" + job.id())).header("Preference-Applied", "respond-async").build();
+        }
+        return response(work.run());
+    }
+
+    private static Response response(Jobs.Outcome o) {
+        Response.ResponseBuilder r = Response.status(o.status()).entity(o.entity());
+        if (o.location() != null) {
+            r.location(o.location());
+        }
+        if (o.epoch() != null) {
+            r.tag(Http.tag(o.epoch()));
+        }
+        return r.build();
     }
 
     @GET
@@ -59,7 +93,7 @@ public final class DisksResource {
 
     /** Creates an image (or file) and its disk, or imports an existing one with {@code "create": false}. */
     @POST
-    public Response create(@HeaderParam("If-Match") String ifMatch, DiskRequest req) {
+    public Response create(@HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer, DiskRequest req) {
         Http.required(req, "request body");
         String pool = Names.name("pool", Http.required(req.pool(), "pool"));
         String image = Names.name("image", Http.required(req.image(), "image"));
@@ -76,23 +110,25 @@ public final class DisksResource {
         if (before.disk(id).isPresent()) {
             throw ApiException.conflict("disk " + id + " already exists");
         }
-        Disk disk = create ? images.create(pool, image, size, backstore, req.wwnSeed())
-                : images.importExisting(pool, image, size, backstore, req.wwnSeed());
-        long epoch;
-        try {
-            epoch = config.change(expected, c -> {
-                if (c.disk(id).isPresent()) {
-                    throw ApiException.conflict("disk " + id + " already exists");
+        return maybeAsync(prefer, "disk.create", id, () -> {
+            Disk disk = create ? images.create(pool, image, size, backstore, req.wwnSeed())
+                    : images.importExisting(pool, image, size, backstore, req.wwnSeed());
+            long epoch;
+            try {
+                epoch = config.change(expected, c -> {
+                    if (c.disk(id).isPresent()) {
+                        throw ApiException.conflict("disk " + id + " already exists");
+                    }
+                    return List.of(new ConfigChange.PutDisk(disk));
+                });
+            } catch (RuntimeException e) {
+                if (create) {
+                    images.delete(disk); // do not leave an image nobody knows of
                 }
-                return List.of(new ConfigChange.PutDisk(disk));
-            });
-        } catch (RuntimeException e) {
-            if (create) {
-                images.delete(disk); // do not leave an image nobody knows of
+                throw e;
             }
-            throw e;
-        }
-        return Http.created(epoch, URI.create("/api/disks/" + id), Views.disk(config.read(), disk));
+            return Jobs.Outcome.created(epoch, URI.create("/api/disks/" + id), new Changed<>(epoch, Views.disk(config.read(), disk)));
+        });
     }
 
     @GET
@@ -106,7 +142,7 @@ public final class DisksResource {
     @PUT
     @Path("{pool}/{image}/size")
     public Response resize(@PathParam("pool") String pool, @PathParam("image") String image,
-                           @HeaderParam("If-Match") String ifMatch, SizeRequest req) {
+                           @HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer, SizeRequest req) {
         long size = Sizes.parse(Http.required(req, "request body").size());
         String id = pool + "/" + image;
         OptionalLong expected = Http.ifMatch(ifMatch);
@@ -116,12 +152,14 @@ public final class DisksResource {
         if (size < disk.size()) {
             throw ApiException.badRequest("disk " + id + " has " + disk.size() + " bytes; shrinking to " + size + " is not supported");
         }
-        if (size > disk.size()) {
-            images.resize(disk, size);
-        }
-        long epoch = config.change(expected, c -> List.of(new ConfigChange.PutDisk(Views.disk(c, id).withSize(size))));
-        ClusterConfig c = config.read();
-        return Http.changed(epoch, Views.disk(c, Views.disk(c, id)));
+        return maybeAsync(prefer, "disk.resize", id, () -> {
+            if (size > disk.size()) {
+                images.resize(disk, size);
+            }
+            long epoch = config.change(expected, c -> List.of(new ConfigChange.PutDisk(Views.disk(c, id).withSize(size))));
+            ClusterConfig c = config.read();
+            return Jobs.Outcome.ok(epoch, new Changed<>(epoch, Views.disk(c, Views.disk(c, id))));
+        });
     }
 
     /** Removes the disk; deletes its image or file too unless {@code preserveImage=true}. Refused while a LUN exports it. */
@@ -129,28 +167,34 @@ public final class DisksResource {
     @Path("{pool}/{image}")
     public Response delete(@PathParam("pool") String pool, @PathParam("image") String image,
                            @QueryParam("preserveImage") @DefaultValue("false") boolean preserveImage,
-                           @HeaderParam("If-Match") String ifMatch) {
+                           @HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer) {
         String id = pool + "/" + image;
-        Disk[] removed = new Disk[1];
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> {
-            removed[0] = Views.disk(c, id);
-            if (!preserveImage) {
-                images.checkFile(removed[0]); // a file outside the data directory: 400, and the disk stays
-            }
-            c.luns().stream().filter(l -> l.diskId().equals(id)).findFirst().ifPresent(l -> {
-                throw ApiException.conflict("disk " + id + " is LUN " + l.number() + " of target " + l.target() + ": remove the LUN first");
+        OptionalLong expected = Http.ifMatch(ifMatch);
+        ClusterConfig before = config.read();
+        checkNotStale(expected, before);
+        Views.disk(before, id); // 404 now rather than in a job
+        return maybeAsync(prefer, "disk.delete", id, () -> {
+            Disk[] removed = new Disk[1];
+            long epoch = config.change(expected, c -> {
+                removed[0] = Views.disk(c, id);
+                if (!preserveImage) {
+                    images.checkFile(removed[0]); // a file outside the data directory: 400, and the disk stays
+                }
+                c.luns().stream().filter(l -> l.diskId().equals(id)).findFirst().ifPresent(l -> {
+                    throw ApiException.conflict("disk " + id + " is LUN " + l.number() + " of target " + l.target() + ": remove the LUN first");
+                });
+                return List.of(new ConfigChange.DeleteDisk(id));
             });
-            return List.of(new ConfigChange.DeleteDisk(id));
-        });
-        if (!preserveImage) {
-            try {
-                images.delete(removed[0]);
-            } catch (ApiException e) {
-                throw new ApiException(e.status(), "disk " + id + " was removed from the configuration (epoch " + epoch
-                        + ") but its image was not deleted: " + e.getMessage());
+            if (!preserveImage) {
+                try {
+                    images.delete(removed[0]);
+                } catch (ApiException e) {
+                    throw new ApiException(e.status(), "disk " + id + " was removed from the configuration (epoch " + epoch
+                            + ") but its image was not deleted: " + e.getMessage());
+                }
             }
-        }
-        return Http.changed(epoch, null);
+            return Jobs.Outcome.ok(epoch, new Changed<>(epoch, null));
+        });
     }
 
     // ---- snapshots (RBD disks) ------------------------------------------------------------------------------

@@ -3,28 +3,68 @@ package io.rbdgw.admin.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
-/** The CLI's shared path helpers (the commands themselves run against a real admin server in AdminServerTest). */
+/** The CLI's shared path helpers and its command tree (the commands themselves run against a real admin server in AdminServerTest). */
 class RbdgwCliTest {
 
     @Test
     void queryKeepsOnlyGivenValuesInOrderAndEncodesThem() {
-        assertThat(RbdgwCli.query("/api/sessions", "target", null, "initiator", null)).isEqualTo("/api/sessions");
-        assertThat(RbdgwCli.query("/api/sessions", "target", "iqn.2003-01.io.rbdgw:t1", "initiator", null))
+        assertThat(CliCommand.query("/api/sessions", "target", null, "initiator", null)).isEqualTo("/api/sessions");
+        assertThat(CliCommand.query("/api/sessions", "target", "iqn.2003-01.io.rbdgw:t1", "initiator", null))
                 .isEqualTo("/api/sessions?target=iqn.2003-01.io.rbdgw:t1");
-        assertThat(RbdgwCli.query("/api/sessions", "target", null, "initiator", "iqn.1998-01.com.vmware:esx 1"))
+        assertThat(CliCommand.query("/api/sessions", "target", null, "initiator", "iqn.1998-01.com.vmware:esx 1"))
                 .isEqualTo("/api/sessions?initiator=iqn.1998-01.com.vmware:esx%201");
-        assertThat(RbdgwCli.query("/api/alua/failovers", "limit", 5, "disk", "rbd/a&b", "gateway", null, "reason", "DRAINED"))
+        assertThat(CliCommand.query("/api/alua/failovers", "limit", 5, "disk", "rbd/a&b", "gateway", null, "reason", "DRAINED"))
                 .isEqualTo("/api/alua/failovers?limit=5&disk=rbd%2Fa%26b&reason=DRAINED");
-        assertThatThrownBy(() -> RbdgwCli.query("/api/alua", "disk")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> CliCommand.query("/api/alua", "disk")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void diskIdsArePoolSlashImage() {
-        assertThat(RbdgwCli.poolImage("rbd/img/x")).containsExactly("rbd", "img/x");
-        assertThat(RbdgwCli.disk("rbd/my img")).isEqualTo("/api/disks/rbd/my%20img");
-        assertThatThrownBy(() -> RbdgwCli.poolImage("noslash")).isInstanceOf(IllegalArgumentException.class)
+        assertThat(CliCommand.poolImage("rbd/img/x")).containsExactly("rbd", "img/x");
+        assertThat(CliCommand.disk("rbd/my img")).isEqualTo("/api/disks/rbd/my%20img");
+        assertThatThrownBy(() -> CliCommand.poolImage("noslash")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("disk 'noslash' is not pool/image");
+    }
+
+    /** Every group and every subcommand, walked from the root, prints its usage on --help and exits 0. */
+    @Test
+    void everyCommandAnswersHelp() {
+        CommandLine root = RbdgwCli.commandLine(new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(new ByteArrayOutputStream()), Map.of());
+        List<List<String>> paths = new ArrayList<>();
+        walk(root, new ArrayList<>(), paths);
+        assertThat(paths).extracting(p -> String.join(" ", p))
+                .contains("", "disk", "disk create", "target list", "client auth", "settings set", "gateway drain");
+        assertThat(paths).hasSizeGreaterThan(50);
+        for (List<String> path : paths) {
+            List<String> args = new ArrayList<>(path);
+            args.add("--help");
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = RbdgwCli.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+            String usage = out.toString(StandardCharsets.UTF_8);
+            assertThat(code).as("rbdgw %s --help: %s", String.join(" ", path), err.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(usage).as("rbdgw %s --help", String.join(" ", path))
+                    .startsWith("Usage: rbdgw" + (path.isEmpty() ? "" : " ") + String.join(" ", path)).contains("--help");
+        }
+    }
+
+    private static void walk(CommandLine c, List<String> path, List<List<String>> into) {
+        into.add(List.copyOf(path));
+        for (Map.Entry<String, CommandLine> sub : c.getSubcommands().entrySet()) {
+            List<String> next = new ArrayList<>(path);
+            next.add(sub.getKey());
+            walk(sub.getValue(), next, into);
+        }
     }
 }

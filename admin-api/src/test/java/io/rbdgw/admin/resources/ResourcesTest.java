@@ -46,6 +46,7 @@ class ResourcesTest {
         }
     }
 
+    static final io.rbdgw.admin.core.Jobs JOBS = new io.rbdgw.admin.core.Jobs();
     static final ResourceExtension RESOURCES = build();
 
     private static ResourceExtension build() {
@@ -56,9 +57,12 @@ class ResourcesTest {
                 .addResource(new TargetsResource(config))
                 .addResource(new ClientsResource(config))
                 .addResource(new HostGroupsResource(config))
-                .addResource(new DisksResource(config, new DiskImages(CephAccess.none(), DATA)))
+                .addResource(new DisksResource(config, new DiskImages(CephAccess.none(), DATA), JOBS))
+                .addResource(new JobsResource(JOBS))
                 .addResource(new GatewaysResource(config, cluster))
                 .addResource(new AluaResource(config, cluster))
+                .addResource(new SysinfoResource(config, cluster, "9.8.7-test"))
+                .addResource(new ConfigTransferResource(config, new DiskImages(CephAccess.none(), DATA), "9.8.7-test"))
                 .addResource(new OpenApiResource(OpenApiDocument.build(AdminApi.RESOURCES, "test")));
         for (Object m : ErrorMappers.all()) {
             b.addProvider(m);
@@ -813,5 +817,287 @@ class ResourcesTest {
         JsonNode index = json(at("/api/").get());
         assertThat(index.get("endpoints").toString()).contains("POST /api/targets", "DELETE /api/disks/{pool}/{image}",
                 "GET /api/config/epoch", "PUT /api/targets/{target}/clients/{initiator}/luns/{lun}");
+    }
+
+    @Test
+    void sysinfoTellsVersionsZooKeeperEpochGatewaysAndCounts() throws Exception {
+        targetWithDisk();
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "luns", List.of(0))), 201);
+        ok(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1"))), 201);
+        ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"))), 201);
+        long epoch = STORE.epoch();
+        try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
+                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0))) {
+            m.start();
+            assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
+            m.reportStatus(epoch, GatewayStatus.Health.OK, "fine");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+
+            Response r = at("/api/sysinfo").get();
+            assertThat(r.getEntityTag().getValue()).isEqualTo(Long.toString(epoch));
+            JsonNode s = json(r);
+            assertThat(s.get("version").asText()).isEqualTo("9.8.7-test");
+            assertThat(s.get("schemaVersion").asText()).isEqualTo("1.0");
+            assertThat(s.at("/zookeeper/connectString").asText())
+                    .isEqualTo(STORE.client().getZookeeperClient().getCurrentConnectionString()).contains("127.0.0.1:");
+            assertThat(s.at("/zookeeper/root").asText()).isEqualTo(STORE.layout().root());
+            assertThat(s.at("/zookeeper/connected").asBoolean()).isTrue();
+            assertThat(s.get("epoch").asLong()).isEqualTo(epoch);
+            assertThat(s.get("counts")).isEqualTo(RESOURCES.getObjectMapper().readTree(
+                    "{\"targets\":1,\"disks\":1,\"luns\":1,\"clients\":1,\"hostGroups\":0,\"gateways\":2}"));
+            JsonNode a = s.get("gateways").get(0);
+            assertThat(a.get("name").asText()).isEqualTo("gw-a");
+            assertThat(a.get("alive").asBoolean()).isTrue();
+            assertThat(a.get("health").asText()).isEqualTo("OK");
+            assertThat(a.get("appliedEpoch").asLong()).isEqualTo(epoch);
+            assertThat(a.get("upToDate").asBoolean()).isTrue();
+            assertThat(a.get("version").asText()).isEqualTo("1.2.3");
+            JsonNode b = s.get("gateways").get(1);
+            assertThat(b.get("name").asText()).isEqualTo("gw-b");
+            assertThat(b.get("alive").asBoolean()).isFalse();
+            assertThat(b.get("appliedEpoch").isNull()).isTrue();
+            assertThat(b.get("upToDate").asBoolean()).isFalse();
+        } finally {
+            STORE.client().delete().forPath(STORE.layout().status("gw-a"));
+        }
+    }
+
+    // ---- export / import --------------------------------------------------------------------------------
+
+    /** Every kind of thing the configuration holds, with CHAP everywhere it can be. */
+    void richConfiguration() {
+        targetWithDisk();
+        ok(post("/api/disks", Map.of("pool", "local", "image", "d2", "size", "2M", "backstore", "file")), 201);
+        ok(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2", "lun", 5)), 201);
+        ok(put("/api/targets/" + T, Map.of("alias", "rich", "parameters", Map.of("MaxBurstLength", "262144"))), 200);
+        ok(put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "targetuser1", "secret", "targetsecret12"),
+                "mutualChap", Map.of("user", "mutualuser1", "secret", "mutualsecret12"))), 200);
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "luns", List.of(0),
+                "auth", Map.of("chap", Map.of("user", "host1user", "secret", "host1secret123")))), 201);
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2)), 201);
+        ok(post("/api/targets/" + T + "/hostgroups", Map.of("name", "grp", "members", List.of(I2), "disks", List.of("local/d2"))), 201);
+        ok(post("/api/targets", Map.of("iqn", "iqn.2003-01.org.example:t2", "acl", false)), 201);
+        ok(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1", "10.0.1.1:3261"))), 201);
+        ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"), "targetPortGroup", 7)), 201);
+        ok(put("/api/discovery-auth", Map.of("chap", Map.of("user", "discovery1", "secret", "discoverysecret1"))), 200);
+        ok(put("/api/settings/cmdsnDepth", Map.of("value", "64")), 200);
+    }
+
+    /** The configuration without its epoch, to compare two epochs' contents. */
+    static io.rbdgw.config.model.ClusterConfig content() {
+        io.rbdgw.config.model.ClusterConfig c = STORE.read();
+        return new io.rbdgw.config.model.ClusterConfig(0, c.schema(), c.targets(), c.disks(), c.gateways(), c.luns(),
+                c.clients(), c.hostGroups(), c.discoveryAuth(), c.settings());
+    }
+
+    @Test
+    void exportWithSecretsWipeImportGivesTheSameConfiguration() {
+        richConfiguration();
+        io.rbdgw.config.model.ClusterConfig before = content();
+        Response exported = RESOURCES.target("/api/config/export").queryParam("withSecrets", "true").request().get();
+        assertThat(exported.getHeaderString("Cache-Control")).isEqualTo("no-store");
+        JsonNode doc = json(exported);
+        assertThat(doc.get("format").asText()).isEqualTo("rbdgw-config");
+        assertThat(doc.get("secrets").asText()).isEqualTo("plaintext"); // this store has no key file
+        assertThat(doc.toString()).contains("host1secret123", "targetsecret12", "mutualsecret12", "discoverysecret1");
+
+        TestZk.reset(STORE);
+        assertThat(STORE.read().targets()).isEmpty();
+        Response imported = post("/api/config/import", doc);
+        String text = imported.readEntity(String.class);
+        assertThat(imported.getStatus()).as(text).isEqualTo(200);
+        assertThat(content()).isEqualTo(before);
+        assertThat(text).contains("\"dryRun\":false", "\"target " + T + "\"", "\"client " + T + "/" + I1 + "\"");
+
+        // importing the same document again changes nothing, not even the epoch
+        long epoch = STORE.epoch();
+        JsonNode again = json(post("/api/config/import", doc));
+        assertThat(again.get("epoch").asLong()).isEqualTo(epoch);
+        assertThat(again.get("added")).isEmpty();
+        assertThat(again.get("removed")).isEmpty();
+        assertThat(again.get("changed")).isEmpty();
+        assertThat(STORE.epoch()).isEqualTo(epoch);
+    }
+
+    @Test
+    void plainExportHasNoSecretsAndAnImportKeepsTheClustersSecrets() {
+        richConfiguration();
+        io.rbdgw.config.model.ClusterConfig before = content();
+        Response exported = at("/api/config/export").get();
+        assertThat(exported.getHeaderString("Cache-Control")).isNull();
+        JsonNode doc = json(exported);
+        assertThat(doc.get("secrets").asText()).isEqualTo("omitted");
+        assertThat(doc.toString()).doesNotContain("host1secret123", "targetsecret12", "mutualsecret12", "discoverysecret1")
+                .contains("host1user", "targetuser1", "mutualuser1", "discovery1");
+        assertThat(doc.findValues("secret")).isNotEmpty().allSatisfy(v -> assertThat(v.isNull()).isTrue());
+
+        // onto the cluster it came from: every secret is kept, nothing changes
+        long epoch = STORE.epoch();
+        JsonNode r = json(post("/api/config/import", doc));
+        assertThat(r.get("changed")).isEmpty();
+        assertThat(STORE.epoch()).isEqualTo(epoch);
+        assertThat(content()).isEqualTo(before);
+
+        // onto an empty cluster: the secrets are nowhere, so it is refused and nothing is written
+        TestZk.reset(STORE);
+        long wiped = STORE.epoch();
+        expect(post("/api/config/import", doc), 400, "has no secret in the document and none in the cluster");
+        assertThat(STORE.epoch()).isEqualTo(wiped);
+    }
+
+    @Test
+    void dryRunShowsTheDifferenceAndChangesNothing() {
+        richConfiguration();
+        com.fasterxml.jackson.databind.node.ObjectNode doc = (com.fasterxml.jackson.databind.node.ObjectNode) json(
+                RESOURCES.target("/api/config/export").queryParam("withSecrets", "true").request().get());
+        // drop LUN 5 and the host group that holds its disk, add a gateway, change a setting
+        com.fasterxml.jackson.databind.node.ArrayNode luns = (com.fasterxml.jackson.databind.node.ArrayNode) doc.get("luns");
+        for (int i = luns.size() - 1; i >= 0; i--) {
+            if (luns.get(i).get("lun").asInt() == 5) {
+                luns.remove(i);
+            }
+        }
+        doc.putArray("hostGroups");
+        ((com.fasterxml.jackson.databind.node.ArrayNode) doc.get("gateways")).addObject().put("name", "gw-c")
+                .put("targetPortGroup", 9).putArray("portals").add("10.0.0.3");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("settings")).put("cmdsnDepth", "32");
+        io.rbdgw.config.model.ClusterConfig before = content();
+        long epoch = STORE.epoch();
+
+        Response dry = RESOURCES.target("/api/config/import").queryParam("dryRun", "true").request().post(Entity.json(doc));
+        JsonNode r = json(dry);
+        assertThat(r.get("dryRun").asBoolean()).isTrue();
+        assertThat(r.get("epoch").asLong()).isEqualTo(epoch);
+        assertThat(r.get("added")).extracting(JsonNode::asText).containsExactly("gateway gw-c");
+        assertThat(r.get("removed")).extracting(JsonNode::asText).containsExactlyInAnyOrder("lun " + T + "/5", "hostGroup " + T + "/grp");
+        assertThat(r.get("changed")).extracting(JsonNode::asText).containsExactly("setting cmdsnDepth");
+        assertThat(r.get("refusal").isNull()).isTrue();
+        assertThat(STORE.epoch()).isEqualTo(epoch);
+        assertThat(content()).isEqualTo(before);
+
+        // the real import does exactly that, in one epoch
+        JsonNode done = json(post("/api/config/import", doc));
+        assertThat(done.get("epoch").asLong()).isEqualTo(epoch + 1);
+        assertThat(done.get("removed")).extracting(JsonNode::asText).containsExactlyInAnyOrder("lun " + T + "/5", "hostGroup " + T + "/grp");
+        assertThat(STORE.read().luns(T)).extracting(io.rbdgw.config.model.Lun::number).containsExactly(0);
+        assertThat(STORE.read().gateway("gw-c")).isPresent();
+        assertThat(STORE.read().disk("local/d2")).isPresent(); // disks stay unless the document drops them
+    }
+
+    @Test
+    void importThatTakesLunsFromLoggedInHostsIsRefusedUnlessForced() throws Exception {
+        richConfiguration();
+        JsonNode doc = json(RESOURCES.target("/api/config/export").queryParam("withSecrets", "true").request().get());
+        TestZk.reset(STORE);
+        ok(post("/api/targets", Map.of("iqn", T)), 201);
+        ok(post("/api/disks", Map.of("pool", "local", "image", "other", "size", "1M", "backstore", "file")), 201);
+        ok(post("/api/targets/" + T + "/luns", Map.of("disk", "local/other", "lun", 3)), 201);
+        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "luns", List.of(3))), 201);
+        long epoch = STORE.epoch();
+        try (GatewayMembership m = gatewayWith(List.of(session(T, I1, 1)))) {
+            refusedFor(post("/api/config/import", doc), I1, T, 3);
+            assertThat(STORE.epoch()).isEqualTo(epoch);
+            JsonNode dry = json(RESOURCES.target("/api/config/import").queryParam("dryRun", "true").request().post(Entity.json(doc)));
+            assertThat(dry.get("refusal").asText()).contains("logged-in session", I1);
+            assertThat(STORE.epoch()).isEqualTo(epoch);
+            JsonNode forced = json(RESOURCES.target("/api/config/import").queryParam("force", "true").request().post(Entity.json(doc)));
+            assertThat(forced.get("epoch").asLong()).isEqualTo(epoch + 1);
+            assertThat(STORE.read().disk("local/other")).isEmpty();
+        } finally {
+            STORE.client().delete().forPath(STORE.layout().status("gw-a"));
+        }
+    }
+
+    @Test
+    void importRefusesDocumentsThatAreNotAConfiguration() {
+        targetWithDisk();
+        long epoch = STORE.epoch();
+        JsonNode doc = json(at("/api/config/export").get());
+        expect(post("/api/config/import", Map.of("format", "something")), 400, "format must be");
+        com.fasterxml.jackson.databind.node.ObjectNode v2 = doc.deepCopy();
+        v2.put("formatVersion", 2);
+        expect(post("/api/config/import", v2), 400, "formatVersion 2 is not supported");
+        com.fasterxml.jackson.databind.node.ObjectNode noLuns = doc.deepCopy();
+        noLuns.remove("luns");
+        expect(post("/api/config/import", noLuns), 400, "luns is missing");
+        com.fasterxml.jackson.databind.node.ObjectNode dangling = doc.deepCopy();
+        dangling.putArray("disks");
+        expect(post("/api/config/import", dangling), 400, "unknown disk local/d1");
+        com.fasterxml.jackson.databind.node.ObjectNode escape = doc.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) escape.get("disks").get(0)).put("path", "/etc/passwd");
+        expect(post("/api/config/import", escape), 400, "disk local/d1: ");
+        com.fasterxml.jackson.databind.node.ObjectNode sealed = doc.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) sealed.get("discoveryAuth")).putObject("chap")
+                .put("user", "discovery1").put("secret", "enc:v1:k1:AAAA");
+        expect(post("/api/config/import", sealed), 400, "no secretKeyFile");
+        com.fasterxml.jackson.databind.node.ObjectNode badSetting = doc.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) badSetting.get("settings")).put("ErrorRecoveryLevel", "1");
+        expect(post("/api/config/import", badSetting), 400, "not implemented");
+        assertThat(STORE.epoch()).isEqualTo(epoch);
+    }
+
+    // ---- jobs -------------------------------------------------------------------------------------------
+
+    static Invocation.Builder async(String path) {
+        return RESOURCES.target(path).request().header("Prefer", "respond-async");
+    }
+
+    static JsonNode awaitJob(Response accepted) {
+        String body = accepted.readEntity(String.class);
+        assertThat(accepted.getStatus()).as(body).isEqualTo(202);
+        assertThat(accepted.getHeaderString("Preference-Applied")).isEqualTo("respond-async");
+        String location = accepted.getLocation().getPath();
+        assertThat(location).startsWith("/api/jobs/");
+        JsonNode[] job = new JsonNode[1];
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            job[0] = json(at(location).get());
+            return job[0].get("finishedAt").isTextual();
+        });
+        return job[0];
+    }
+
+    @Test
+    void diskCreateResizeDeleteRunAsJobsWhenAskedTo() throws Exception {
+        JsonNode created = awaitJob(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j1", "size", "1M",
+                "backstore", "file"))));
+        assertThat(created.get("kind").asText()).isEqualTo("disk.create");
+        assertThat(created.get("subject").asText()).isEqualTo("local/j1");
+        assertThat(created.get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(created.get("progress").asInt()).isEqualTo(100);
+        assertThat(created.get("status").asInt()).isEqualTo(201);
+        assertThat(created.at("/result/value/id").asText()).isEqualTo("local/j1");
+        assertThat(created.at("/result/epoch").asLong()).isEqualTo(STORE.epoch());
+        assertThat(Files.size(DATA.resolve("local/j1.img"))).isEqualTo(1 << 20);
+
+        JsonNode resized = awaitJob(async("/api/disks/local/j1/size").put(Entity.json(Map.of("size", "2M"))));
+        assertThat(resized.get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(resized.at("/result/value/size").asLong()).isEqualTo(2 << 20);
+        assertThat(Files.size(DATA.resolve("local/j1.img"))).isEqualTo(2 << 20);
+
+        // bad input is refused before any job starts
+        expect(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j2", "backstore", "file"))), 400, "size is missing");
+        expect(async("/api/disks/local/j1/size").put(Entity.json(Map.of("size", "1M"))), 400, "shrinking");
+        expect(async("/api/disks/local/none").delete(), 404, null);
+
+        // a failure inside the job: the file is there already (the disk left the configuration, its file stayed)
+        ok(RESOURCES.target("/api/disks/local/j1").queryParam("preserveImage", "true").request().delete(), 200);
+        JsonNode failed = awaitJob(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j1", "size", "1M",
+                "backstore", "file"))));
+        assertThat(failed.get("state").asText()).isEqualTo("FAILED");
+        assertThat(failed.get("status").asInt()).isEqualTo(409);
+        assertThat(failed.get("error").asText()).contains("exists");
+        assertThat(failed.get("result").isNull()).isTrue();
+        assertThat(STORE.read().disk("local/j1")).isEmpty();
+
+        ok(post("/api/disks", Map.of("pool", "local", "image", "j3", "size", "1M", "backstore", "file")), 201);
+        JsonNode deleted = awaitJob(async("/api/disks/local/j3").delete());
+        assertThat(deleted.get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(Files.exists(DATA.resolve("local/j3.img"))).isFalse();
+
+        JsonNode list = json(at("/api/jobs").get());
+        assertThat(list.get(0).get("id").asText()).isEqualTo(deleted.get("id").asText()); // newest first
+        expect(at("/api/jobs/nope").get(), 404, "no job nope");
+        // without the preference the answer is the synchronous one, as before
+        ok(post("/api/disks", Map.of("pool", "local", "image", "j4", "size", "1M", "backstore", "file")), 201);
     }
 }
