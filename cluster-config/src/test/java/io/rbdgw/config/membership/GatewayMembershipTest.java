@@ -16,7 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class GatewayMembershipTest {
-    private static final Duration WAIT = Duration.ofSeconds(15);
+    // generous: a session expiry and re-registration took over 15 s on a 2-core host at load 10
+    private static final Duration WAIT = Duration.ofSeconds(40);
     private static TestingServer server;
 
     @BeforeAll
