@@ -40,6 +40,7 @@ public final class IscsiServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final boolean epoll;
     private final GatewayBudget budget;
+    private final ConnectionFactory connections;
     private Channel serverChannel;
     /** Whether connections are served; until then each is reset at once (see {@link #hold}). */
     private volatile boolean serving = true;
@@ -51,6 +52,7 @@ public final class IscsiServer implements AutoCloseable {
         this.sessions = sessions;
         this.settings = settings;
         this.budget = new GatewayBudget(settings.limits());
+        this.connections = new ConnectionFactory(targets, sessions, settings, budget);
         this.epoll = Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, factory);
@@ -124,10 +126,8 @@ public final class IscsiServer implements AutoCloseable {
                         IscsiPduEncoder encoder = new IscsiPduEncoder();
                         ch.pipeline().addLast("decoder", decoder);
                         ch.pipeline().addLast("encoder", encoder);
-                        IscsiConnection connection = new IscsiConnection(targets, sessions, settings, budget, decoder,
-                                encoder);
                         IscsiStats st = stats;
-                        connection.stats = st;
+                        IscsiConnection connection = connections.newConnection(decoder, encoder, st);
                         st.connections(1);
                         ch.closeFuture().addListener(f -> st.connections(-1));
                         ch.pipeline().addLast("iscsi", connection);
