@@ -24,9 +24,11 @@ final class ConnectionFactory {
     private final SessionRegistry sessions;
     private final ConnectionSettings settings;
     private final GatewayBudget budget;
+    private final StallGuard stallGuard;
 
     ConnectionFactory(TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings,
-                      GatewayBudget budget) {
+                      GatewayBudget budget, StallGuard stallGuard) {
+        this.stallGuard = stallGuard;
         this.targets = targets;
         this.sessions = sessions;
         this.settings = settings;
@@ -36,7 +38,7 @@ final class ConnectionFactory {
     IscsiConnection newConnection(IscsiPduDecoder decoder, IscsiPduEncoder encoder, IscsiStats stats) {
         TaskTable tasks = new TaskTable(budget, settings.limits().writeBufferPerConnection(),
                 settings.session().commandWindow());
-        IscsiConnection c = new IscsiConnection(settings.session(), tasks, stats);
+        IscsiConnection c = new IscsiConnection(settings.session(), tasks, stats, stallGuard);
         LoginPhase login = new LoginPhase(c, targets, sessions, settings, budget, decoder, encoder);
         ScsiCommands scsi = new ScsiCommands(c, settings);
         TaskManagement tmf = new TaskManagement(c, settings, sessions);

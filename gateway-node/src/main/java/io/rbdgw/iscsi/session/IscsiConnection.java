@@ -78,6 +78,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private final List<Part> parts = new ArrayList<>(8);
     private final TaskTable tasks;
     private final IscsiStats stats;
+    private final StallGuard stallGuard;
 
     private ChannelHandlerContext ctx;
     private State state = State.LOGIN;
@@ -101,10 +102,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     /** Run once no command is executing in the backend (a logout waits for that). */
     private Runnable whenIdle;
 
-    IscsiConnection(SessionSettings portalSession, TaskTable tasks, IscsiStats stats) {
+    IscsiConnection(SessionSettings portalSession, TaskTable tasks, IscsiStats stats, StallGuard stallGuard) {
         this.windowSettings = portalSession;
         this.tasks = tasks;
         this.stats = stats;
+        this.stallGuard = stallGuard;
     }
 
     /** Routes PDUs of {@code opcode} to {@code handler} when the connection is in {@code phase}. */
@@ -395,7 +397,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             if (state == State.CLOSED || droppedAfterStall) {
                 return;
             }
-            if (StallGuard.stalled()) {
+            if (stallGuard.stalled()) {
                 // possibly sent before this process stalled and already retried by the host elsewhere: never execute
                 droppedAfterStall = true;
                 close("a PDU arrived while this gateway was stalled; the host may have retried it on another path");
