@@ -8,6 +8,7 @@ import io.rbdgw.scsi.BlockErrors;
 import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
+import io.rbdgw.scsi.ScsiOpcodes;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
@@ -28,7 +29,7 @@ public final class ReadWrite {
         long lba;
         long blocks;
         int lenOffset;
-        if ((cdb[0] & 0xff) == 0x08) {
+        if ((cdb[0] & 0xff) == ScsiOpcodes.READ_6) {
             lba = Cdbs.u24(cdb, 1) & 0x1F_FFFF;
             blocks = Cdbs.u8(cdb, 4) == 0 ? 256 : Cdbs.u8(cdb, 4);
             lenOffset = 4;
@@ -63,8 +64,9 @@ public final class ReadWrite {
         long blocks;
         int lenOffset;
         boolean fua;
-        boolean verify = op == 0x2E || op == 0xAE || op == 0x8E;
-        if (op == 0x0A) {
+        boolean verify = op == ScsiOpcodes.WRITE_AND_VERIFY_10 || op == ScsiOpcodes.WRITE_AND_VERIFY_12
+                || op == ScsiOpcodes.WRITE_AND_VERIFY_16;
+        if (op == ScsiOpcodes.WRITE_6) {
             lba = Cdbs.u24(cdb, 1) & 0x1F_FFFF;
             blocks = Cdbs.u8(cdb, 4) == 0 ? 256 : Cdbs.u8(cdb, 4);
             lenOffset = 4;
