@@ -69,7 +69,7 @@ public final class WriteSame {
         try {
             lu.device().writeSame(offset, length, Blocks.nio(out, copy, 0, bs), done);
         } catch (RuntimeException e) {
-            done.releaseCopy();
+            done.releaseHeld();
             throw e;
         }
     }
