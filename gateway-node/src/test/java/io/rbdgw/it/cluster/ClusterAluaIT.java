@@ -5,16 +5,12 @@ import static io.rbdgw.it.cluster.ClusterFixtures.testUnitReady;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
-import io.netty.buffer.Unpooled;
-import io.netty.util.ReferenceCountUtil;
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.model.Client;
@@ -26,8 +22,6 @@ import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.model.Target;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.store.Documents;
-import io.rbdgw.iscsi.pdu.DataIn;
-import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.iscsi.session.TestInitiator;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.ZkConfig;

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
-import io.netty.buffer.Unpooled;
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ChapCredentials;
@@ -22,7 +21,6 @@ import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.model.Target;
 import io.rbdgw.config.store.ConfigStore;
-import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.iscsi.session.TestInitiator;
 import io.rbdgw.it.Cmd;
 import io.rbdgw.it.GatewayProcess;
