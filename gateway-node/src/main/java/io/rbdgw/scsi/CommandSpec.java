@@ -17,9 +17,31 @@ package io.rbdgw.scsi;
  * @param recommendedTimeout recommended command timeout in seconds (0: not specified)
  * @param handler        the implementation
  * @param direction      which way its data goes: {@link #NO_DATA}, {@link #DATA_IN} or {@link #DATA_OUT}
+ *                       (the transport solicits data-out only for {@link #DATA_OUT})
+ * @param writesMedium   changes the medium: refused while software write protected (SWP)
+ * @param writeGated     runs only under the disk's write token ({@link WriteGate}): the medium writes and
+ *                       EXTENDED COPY
+ * @param reservation    what a persistent reservation held by another nexus lets through
  */
 public record CommandSpec(int opcode, int serviceAction, String name, byte[] usage, boolean uaExempt,
-                          int nominalTimeout, int recommendedTimeout, CommandHandler handler, int direction) {
+                          int nominalTimeout, int recommendedTimeout, CommandHandler handler, int direction,
+                          boolean writesMedium, boolean writeGated, Reservation reservation) {
+
+    /**
+     * How a command fares under a persistent reservation it does not hold (SPC-4 5.13.1, SBC-3 4.18).
+     * Not consulted yet: {@code io.rbdgw.scsi.pr.PrAccess} decides from the opcode, and this attribute is
+     * kept equal to it (CommandTableTest) until the reservations code reads it from here.
+     */
+    public enum Reservation {
+        /** allowed under every reservation type */
+        ALLOWED,
+        /** reads data or state: allowed for non-holders under the Write Exclusive types only */
+        READ,
+        /** conflicts for non-holders */
+        CONFLICT,
+        /** decided by CDB fields (START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL) */
+        BY_CDB
+    }
 
     /** Moves no data (TEST UNIT READY, SYNCHRONIZE CACHE, ...). */
     public static final int NO_DATA = 0;

@@ -107,12 +107,11 @@ public final class LogicalUnit implements AutoCloseable {
                 throw commands.unsupported(cdb);
             }
             spec.validate(cdb);
-            int op = cdb[0] & 0xff;
-            if (softwareWriteProtect && writesMedium(op)) {
+            if (softwareWriteProtect && spec.writesMedium()) {
                 throw ScsiError.check(SenseData.DATA_PROTECT, 0x27, 0x02);
             }
             WriteGate gate = writeGate;
-            if (gate != null && (writesMedium(op) || op == 0x83)) {
+            if (gate != null && spec.writeGated()) {
                 if (!gate.enter()) {
                     gate.park(this, task); // waits for the write token, or ends retryably
                     return;
@@ -186,21 +185,6 @@ public final class LogicalUnit implements AutoCloseable {
         if (softwareWriteProtect != on) {
             softwareWriteProtect = on;
             unitAttentions.postAllExcept(by, 0x2A, 0x01);
-        }
-    }
-
-    /** Commands that change the medium, refused while software write protected. */
-    private static boolean writesMedium(int op) {
-        switch (op) {
-            case 0x0A: case 0x2A: case 0xAA: case 0x8A: // WRITE 6/10/12/16
-            case 0x2E: case 0xAE: case 0x8E:            // WRITE AND VERIFY 10/12/16
-            case 0x41: case 0x93:                       // WRITE SAME 10/16
-            case 0x42:                                  // UNMAP
-            case 0x89:                                  // COMPARE AND WRITE
-            case 0x9C:                                  // WRITE ATOMIC(16)
-                return true;
-            default:
-                return false;
         }
     }
 

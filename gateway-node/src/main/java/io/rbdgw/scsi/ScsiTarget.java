@@ -36,10 +36,10 @@ public final class ScsiTarget {
     public void execute(ScsiTask task) {
         byte[] cdb = task.cdb();
         int op = cdb[0] & 0xff;
-        if (op == 0xA0) {
+        if (op == ScsiOpcodes.REPORT_LUNS) {
             // REPORT LUNS is a target-level command: one answer whichever LUN it is addressed to
             answerDirectly(task, () -> {
-                CommandTable.SBC.find(0xA0, -1).validate(cdb);
+                CommandTable.SBC.find(ScsiOpcodes.REPORT_LUNS, -1).validate(cdb);
                 ReportLuns.respond(task, cdb, visibleLuns(task.nexus().initiatorName()));
             });
             return;
@@ -55,15 +55,15 @@ public final class ScsiTarget {
             return;
         }
         answerDirectly(task, () -> {
-            if (op == 0x12) {
-                CommandTable.SBC.find(0x12, -1).validate(cdb);
+            if (op == ScsiOpcodes.INQUIRY) {
+                CommandTable.SBC.find(ScsiOpcodes.INQUIRY, -1).validate(cdb);
                 if ((cdb[1] & 0x01) != 0 || cdb[2] != 0) {
                     throw ScsiError.check(SenseData.ILLEGAL_REQUEST, 0x25, 0x00);
                 }
                 ByteBuf data = Inquiry.standard(task, NO_LUN, 0x7F);
                 Completions.data(task, data, Cdbs.u16(cdb, 3));
-            } else if (op == 0x03) {
-                CommandTable.SBC.find(0x03, -1).validate(cdb);
+            } else if (op == ScsiOpcodes.REQUEST_SENSE) {
+                CommandTable.SBC.find(ScsiOpcodes.REQUEST_SENSE, -1).validate(cdb);
                 RequestSense.respond(task, SenseData.fixed(SenseData.ILLEGAL_REQUEST, 0x25, 0x00),
                         (cdb[1] & 0x01) != 0, Cdbs.u8(cdb, 4));
             } else {
@@ -79,12 +79,12 @@ public final class ScsiTarget {
      */
     private static void answerSuspended(ScsiTask task, byte[] cdb, int op) {
         answerDirectly(task, () -> {
-            if (op == 0x12 && (cdb[1] & 0x01) == 0 && cdb[2] == 0) {
-                CommandTable.SBC.find(0x12, -1).validate(cdb);
+            if (op == ScsiOpcodes.INQUIRY && (cdb[1] & 0x01) == 0 && cdb[2] == 0) {
+                CommandTable.SBC.find(ScsiOpcodes.INQUIRY, -1).validate(cdb);
                 ByteBuf data = Inquiry.standard(task, NO_LUN, 0x20);
                 Completions.data(task, data, Cdbs.u16(cdb, 3));
-            } else if (op == 0x03) {
-                CommandTable.SBC.find(0x03, -1).validate(cdb);
+            } else if (op == ScsiOpcodes.REQUEST_SENSE) {
+                CommandTable.SBC.find(ScsiOpcodes.REQUEST_SENSE, -1).validate(cdb);
                 RequestSense.respond(task, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A),
                         (cdb[1] & 0x01) != 0, Cdbs.u8(cdb, 4));
             } else {

@@ -40,6 +40,9 @@ public final class IscsiServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final boolean epoll;
     private final GatewayBudget budget;
+    private final ConnectionFactory connections;
+    /** Refuses PDUs read right after this process stalled; its thread runs from construction to {@link #close}. */
+    private final StallGuard stallGuard;
     private Channel serverChannel;
     /** Whether connections are served; until then each is reset at once (see {@link #hold}). */
     private volatile boolean serving = true;
@@ -51,10 +54,13 @@ public final class IscsiServer implements AutoCloseable {
         this.sessions = sessions;
         this.settings = settings;
         this.budget = new GatewayBudget(settings.limits());
+        this.stallGuard = StallGuard.fromSystemProperties();
+        this.connections = new ConnectionFactory(targets, sessions, settings, budget, stallGuard);
         this.epoll = Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, factory);
         this.workers = new MultiThreadIoEventLoopGroup(ioThreads, factory);
+        stallGuard.start();
     }
 
     /** Where connections report logins refused, rejects and their opening and closing (set before {@link #bind}). */
@@ -124,10 +130,8 @@ public final class IscsiServer implements AutoCloseable {
                         IscsiPduEncoder encoder = new IscsiPduEncoder();
                         ch.pipeline().addLast("decoder", decoder);
                         ch.pipeline().addLast("encoder", encoder);
-                        IscsiConnection connection = new IscsiConnection(targets, sessions, settings, budget, decoder,
-                                encoder);
                         IscsiStats st = stats;
-                        connection.stats = st;
+                        IscsiConnection connection = connections.newConnection(decoder, encoder, st);
                         st.connections(1);
                         ch.closeFuture().addListener(f -> st.connections(-1));
                         ch.pipeline().addLast("iscsi", connection);
@@ -150,5 +154,11 @@ public final class IscsiServer implements AutoCloseable {
         if (!workersDone.awaitUninterruptibly(10, TimeUnit.SECONDS) || !bossDone.awaitUninterruptibly(10, TimeUnit.SECONDS)) {
             log.warn("event loops did not stop within 10 s; exiting anyway");
         }
+        stallGuard.close();
+    }
+
+    /** The stall guard this server's connections consult (for tests). */
+    StallGuard stallGuard() {
+        return stallGuard;
     }
 }

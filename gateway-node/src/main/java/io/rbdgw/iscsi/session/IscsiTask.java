@@ -3,6 +3,8 @@ package io.rbdgw.iscsi.session;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.rbdgw.scsi.ItNexus;
+import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.LunStats;
 import io.rbdgw.scsi.ScsiTask;
 
 /**
@@ -18,7 +20,7 @@ final class IscsiTask implements ScsiTask, Runnable {
 
     static final int NO_TTT = 0xffffffff;
 
-    private final IscsiConnection connection;
+    private final ScsiCommands commands;
 
     // command
     int itt;
@@ -52,15 +54,15 @@ final class IscsiTask implements ScsiTask, Runnable {
     int transferLength;
 
     // metrics: the unit's stats and when it got the command (null when it reached no unit)
-    io.rbdgw.scsi.LunStats stats;
+    LunStats stats;
     long startNanos;
 
     // task management
     boolean aborted;
     TmfWait abortWaiter;
 
-    IscsiTask(IscsiConnection connection, int maxOutstandingR2t) {
-        this.connection = connection;
+    IscsiTask(ScsiCommands commands, int maxOutstandingR2t) {
+        this.commands = commands;
         this.r2ts = new R2tSlot[maxOutstandingR2t];
         for (int i = 0; i < r2ts.length; i++) {
             r2ts[i] = new R2tSlot();
@@ -134,7 +136,7 @@ final class IscsiTask implements ScsiTask, Runnable {
 
     @Override
     public ItNexus nexus() {
-        return connection.nexus();
+        return commands.nexus();
     }
 
     @Override
@@ -154,7 +156,7 @@ final class IscsiTask implements ScsiTask, Runnable {
 
     @Override
     public ByteBufAllocator alloc() {
-        return connection.alloc();
+        return commands.alloc();
     }
 
     @Override
@@ -163,17 +165,17 @@ final class IscsiTask implements ScsiTask, Runnable {
         this.dataIn = dataIn;
         this.sense = sense;
         this.transferLength = transferLength;
-        connection.runOnEventLoop(this);
+        commands.runOnEventLoop(this);
     }
 
     @Override
-    public void executingOn(io.rbdgw.scsi.LogicalUnit lu) {
+    public void executingOn(LogicalUnit lu) {
         stats = lu.stats();
         startNanos = System.nanoTime();
     }
 
     @Override
     public void run() {
-        connection.taskCompleted(this);
+        commands.taskCompleted(this);
     }
 }

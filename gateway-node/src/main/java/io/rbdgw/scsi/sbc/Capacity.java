@@ -1,10 +1,7 @@
 package io.rbdgw.scsi.sbc;
 
 import io.netty.buffer.ByteBuf;
-import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.DeviceInfo;
-import io.rbdgw.block.IoCallback;
-import io.rbdgw.scsi.BlockErrors;
 import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.Completions;
 import io.rbdgw.scsi.LogicalUnit;
@@ -68,21 +65,20 @@ public final class Capacity {
         lu.device().allocationStatus(lba * info.blockSize(), new StatusDone(task, lba, info, alloc));
     }
 
-    private static final class StatusDone implements IoCallback {
-        private final ScsiTask task;
+    private static final class StatusDone extends BlockCallback {
         private final long lba;
         private final DeviceInfo info;
         private final long alloc;
 
         StatusDone(ScsiTask task, long lba, DeviceInfo info, long alloc) {
-            this.task = task;
+            super(task, -1, null);
             this.lba = lba;
             this.info = info;
             this.alloc = alloc;
         }
 
         @Override
-        public void onSuccess(long bytes) {
+        void succeeded(long bytes) {
             boolean mapped = bytes >= 0;
             long blocks = Math.abs(bytes) / info.blockSize();
             blocks = Math.max(1, Math.min(blocks, info.blockCount() - lba));
@@ -91,11 +87,6 @@ public final class Capacity {
             b.writeInt(20).writeInt(0);
             b.writeLong(lba).writeInt((int) blocks).writeByte(mapped ? 0 : 1).writeZero(3);
             Completions.data(task, b, alloc);
-        }
-
-        @Override
-        public void onFailure(BlockDeviceException error) {
-            BlockErrors.fail(task, error, -1);
         }
     }
 }

@@ -1,10 +1,7 @@
 package io.rbdgw.scsi.sbc;
 
 import io.netty.buffer.ByteBuf;
-import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.DeviceInfo;
-import io.rbdgw.block.IoCallback;
-import io.rbdgw.scsi.BlockErrors;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiStatus;
@@ -52,46 +49,29 @@ public final class CompareAndWrite {
             lu.device().compareAndWrite(lba * bs, Blocks.nio(out, copy, 0, half), Blocks.nio(out, copy, half, half),
                     done);
         } catch (RuntimeException e) {
-            done.releaseCopy();
+            done.releaseHeld();
             throw e;
         }
     }
 
-    private static final class CawDone implements IoCallback {
+    private static final class CawDone extends BlockCallback {
         private final LogicalUnit lu;
-        private final ScsiTask task;
-        private final ByteBuf copy;
-        private final int len;
         private final boolean flush;
 
         CawDone(LogicalUnit lu, ScsiTask task, ByteBuf copy, int len, boolean flush) {
+            super(task, len, copy);
             this.lu = lu;
-            this.task = task;
-            this.copy = copy;
-            this.len = len;
             this.flush = flush;
         }
 
-        void releaseCopy() {
-            if (copy != null) {
-                copy.release();
-            }
-        }
-
         @Override
-        public void onSuccess(long bytes) {
-            releaseCopy();
+        void succeeded(long bytes) {
+            releaseHeld();
             if (flush) {
-                lu.device().flush(new Done(task, len, null));
+                lu.device().flush(new Done(task, transferLength, null));
             } else {
-                task.complete(ScsiStatus.GOOD, null, null, len);
+                good();
             }
-        }
-
-        @Override
-        public void onFailure(BlockDeviceException error) {
-            releaseCopy();
-            BlockErrors.fail(task, error, len);
         }
     }
 }

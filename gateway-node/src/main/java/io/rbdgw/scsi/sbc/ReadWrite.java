@@ -1,13 +1,11 @@
 package io.rbdgw.scsi.sbc;
 
 import io.netty.buffer.ByteBuf;
-import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.DeviceInfo;
-import io.rbdgw.block.IoCallback;
-import io.rbdgw.scsi.BlockErrors;
 import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
+import io.rbdgw.scsi.ScsiOpcodes;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
@@ -28,7 +26,7 @@ public final class ReadWrite {
         long lba;
         long blocks;
         int lenOffset;
-        if ((cdb[0] & 0xff) == 0x08) {
+        if ((cdb[0] & 0xff) == ScsiOpcodes.READ_6) {
             lba = Cdbs.u24(cdb, 1) & 0x1F_FFFF;
             blocks = Cdbs.u8(cdb, 4) == 0 ? 256 : Cdbs.u8(cdb, 4);
             lenOffset = 4;
@@ -63,8 +61,9 @@ public final class ReadWrite {
         long blocks;
         int lenOffset;
         boolean fua;
-        boolean verify = op == 0x2E || op == 0xAE || op == 0x8E;
-        if (op == 0x0A) {
+        boolean verify = op == ScsiOpcodes.WRITE_AND_VERIFY_10 || op == ScsiOpcodes.WRITE_AND_VERIFY_12
+                || op == ScsiOpcodes.WRITE_AND_VERIFY_16;
+        if (op == ScsiOpcodes.WRITE_6) {
             lba = Cdbs.u24(cdb, 1) & 0x1F_FFFF;
             blocks = Cdbs.u8(cdb, 4) == 0 ? 256 : Cdbs.u8(cdb, 4);
             lenOffset = 4;
@@ -112,7 +111,7 @@ public final class ReadWrite {
         try {
             lu.device().write(lba * bs, Blocks.nio(out, copy, 0, len), fua, done);
         } catch (RuntimeException e) {
-            done.releaseCopy();
+            done.releaseHeld();
             throw e;
         }
     }
@@ -153,58 +152,39 @@ public final class ReadWrite {
         }
     }
 
-    private static final class ReadDone implements IoCallback {
-        private final ScsiTask task;
-        private final ByteBuf buf;
+    private static final class ReadDone extends BlockCallback {
         private final int len;
 
         ReadDone(ScsiTask task, ByteBuf buf, int len) {
-            this.task = task;
-            this.buf = buf;
+            super(task, len, buf);
             this.len = len;
         }
 
         @Override
-        public void onSuccess(long bytes) {
+        void succeeded(long bytes) {
+            ByteBuf buf = takeHeld();
             buf.writerIndex(len);
             task.complete(ScsiStatus.GOOD, buf, null, len);
         }
-
-        @Override
-        public void onFailure(BlockDeviceException error) {
-            buf.release();
-            BlockErrors.fail(task, error, len);
-        }
     }
 
-    private static final class WriteDone implements IoCallback {
+    private static final class WriteDone extends BlockCallback {
         private final LogicalUnit lu;
-        private final ScsiTask task;
-        private final ByteBuf copy;
         private final int len;
-        private final int transferLength;
         private final long verifyOffset;
 
         WriteDone(LogicalUnit lu, ScsiTask task, ByteBuf copy, int len, int transferLength, long verifyOffset) {
+            super(task, transferLength, copy);
             this.lu = lu;
-            this.task = task;
-            this.copy = copy;
             this.len = len;
-            this.transferLength = transferLength;
             this.verifyOffset = verifyOffset;
         }
 
-        void releaseCopy() {
-            if (copy != null) {
-                copy.release();
-            }
-        }
-
         @Override
-        public void onSuccess(long bytes) {
-            releaseCopy();
+        void succeeded(long bytes) {
+            releaseHeld();
             if (verifyOffset < 0) {
-                task.complete(ScsiStatus.GOOD, null, null, transferLength);
+                good();
                 return;
             }
             try {
@@ -214,44 +194,29 @@ public final class ReadWrite {
                         SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), transferLength);
             }
         }
-
-        @Override
-        public void onFailure(BlockDeviceException error) {
-            releaseCopy();
-            BlockErrors.fail(task, error, transferLength);
-        }
     }
 
-    private static final class CompareDone implements IoCallback {
-        private final ScsiTask task;
+    private static final class CompareDone extends BlockCallback {
         private final ByteBuf medium;
         private final int len;
-        private final int transferLength;
 
         CompareDone(ScsiTask task, ByteBuf medium, int len, int transferLength) {
-            this.task = task;
+            super(task, transferLength, medium);
             this.medium = medium;
             this.len = len;
-            this.transferLength = transferLength;
         }
 
         @Override
-        public void onSuccess(long bytes) {
+        void succeeded(long bytes) {
             ByteBuf out = task.dataOut();
             int at = Blocks.firstMismatch(medium, 0, out, out.readerIndex(), len);
-            medium.release();
+            releaseHeld();
             if (at < 0) {
-                task.complete(ScsiStatus.GOOD, null, null, transferLength);
+                good();
             } else {
                 task.complete(ScsiStatus.CHECK_CONDITION, null,
                         SenseData.withInformation(SenseData.MISCOMPARE, 0x1D, 0x00, at), transferLength);
             }
-        }
-
-        @Override
-        public void onFailure(BlockDeviceException error) {
-            medium.release();
-            BlockErrors.fail(task, error, transferLength);
         }
     }
 }

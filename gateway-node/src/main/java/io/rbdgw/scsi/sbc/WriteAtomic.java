@@ -66,7 +66,7 @@ public final class WriteAtomic {
         try {
             lu.device().writeAtomic(lba * bs, Blocks.nio(out, copy, 0, len), fua, done);
         } catch (RuntimeException e) {
-            done.releaseCopy();
+            done.releaseHeld();
             throw e;
         }
     }

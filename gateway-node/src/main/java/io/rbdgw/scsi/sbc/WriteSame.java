@@ -5,6 +5,7 @@ import io.rbdgw.block.DeviceInfo;
 import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
+import io.rbdgw.scsi.ScsiOpcodes;
 import io.rbdgw.scsi.ScsiTask;
 
 /**
@@ -27,7 +28,7 @@ public final class WriteSame {
     }
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
-        boolean sixteen = (cdb[0] & 0xff) == 0x93;
+        boolean sixteen = (cdb[0] & 0xff) == ScsiOpcodes.WRITE_SAME_16;
         long lba = sixteen ? Cdbs.u64(cdb, 2) : Cdbs.u32(cdb, 2);
         long blocks = sixteen ? Cdbs.u32(cdb, 10) : Cdbs.u16(cdb, 7);
         int lenOffset = sixteen ? 10 : 7;
@@ -68,7 +69,7 @@ public final class WriteSame {
         try {
             lu.device().writeSame(offset, length, Blocks.nio(out, copy, 0, bs), done);
         } catch (RuntimeException e) {
-            done.releaseCopy();
+            done.releaseHeld();
             throw e;
         }
     }

@@ -6,6 +6,7 @@ import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.Completions;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
+import io.rbdgw.scsi.ScsiOpcodes;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
 
@@ -35,7 +36,7 @@ public final class ModePages {
     }
 
     public static void modeSense(LogicalUnit lu, ScsiTask task, byte[] cdb) {
-        boolean ten = (cdb[0] & 0xff) == 0x5A;
+        boolean ten = (cdb[0] & 0xff) == ScsiOpcodes.MODE_SENSE_10;
         boolean dbd = (cdb[1] & 0x08) != 0;
         boolean llbaa = ten && (cdb[1] & 0x10) != 0;
         int pc = (cdb[2] & 0xC0) >>> 6;
@@ -88,7 +89,7 @@ public final class ModePages {
     }
 
     public static void modeSelect(LogicalUnit lu, ScsiTask task, byte[] cdb) {
-        boolean ten = (cdb[0] & 0xff) == 0x55;
+        boolean ten = (cdb[0] & 0xff) == ScsiOpcodes.MODE_SELECT_10;
         if ((cdb[1] & 0x10) == 0) {
             throw ScsiError.invalidCdb(1, 4); // PF=0: vendor-specific pages, none supported
         }

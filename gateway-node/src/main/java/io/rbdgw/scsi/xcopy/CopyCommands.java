@@ -5,6 +5,7 @@ import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.Completions;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
+import io.rbdgw.scsi.ScsiOpcodes;
 import io.rbdgw.scsi.ScsiTask;
 
 /**
@@ -56,7 +57,7 @@ public final class CopyCommands {
         int sa = cdb[1] & 0x1f;
         long alloc = Cdbs.u32(cdb, 10);
         ByteBuf b;
-        if (sa == 0x00) {
+        if (sa == ScsiOpcodes.SA_COPY_STATUS) {
             CopyResults.Status s = lu.copyResults().status(task.nexus(), Cdbs.u8(cdb, 2));
             if (s == null) {
                 throw ScsiError.invalidCdb(2, -1); // no copy with this list identifier

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -85,63 +84,27 @@ class IscsiSessionTest {
 
     /** The first command after login gets the power-on unit attention; consume it. */
     static void clearPowerOnUa(TestInitiator c) throws Exception {
-        expectUnitAttention(c, 0x062900);
+        TestInitiator.clearPowerOnUa(c);
     }
 
-    /** A TEST UNIT READY gets CHECK CONDITION with sense key/ASC/ASCQ {@code keyAscAscq} (0xKKAAQQ). */
     static void expectUnitAttention(TestInitiator c, int keyAscAscq) throws Exception {
-        c.send(c.command(new byte[] {0x00, 0, 0, 0, 0, 0}, false, false, 0, null, true));
-        ScsiResponse r = c.expect(ScsiResponse.class, 5000);
-        try {
-            assertThat(r.status()).isEqualTo(0x02);
-            assertThat(senseKeyAscAscq(r)).isEqualTo(keyAscAscq);
-        } finally {
-            r.release();
-        }
+        TestInitiator.expectUnitAttention(c, keyAscAscq);
     }
 
     static int senseKeyAscAscq(ScsiResponse r) {
-        ByteBuf d = r.data();
-        int base = d.readerIndex() + 2;
-        return ((d.getByte(base + 2) & 0x0f) << 16) | ((d.getByte(base + 12) & 0xff) << 8) | (d.getByte(base + 13) & 0xff);
+        return TestInitiator.senseKeyAscAscq(r);
     }
 
     static byte[] rw10(int opcode, long lba, int blocks) {
-        return new byte[] {(byte) opcode, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba,
-            0, (byte) (blocks >>> 8), (byte) blocks, 0};
+        return TestInitiator.rw10(opcode, lba, blocks);
     }
 
     static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
+        return TestInitiator.random(n, seed);
     }
 
-    /** Reads with READ(10) and reassembles the Data-In PDUs; checks their sizes against mrdsl. */
     static byte[] read(TestInitiator c, long lba, int blocks, int mrdsl) throws Exception {
-        int len = blocks * 512;
-        c.send(c.command(rw10(0x28, lba, blocks), true, false, len, null, true));
-        byte[] out = new byte[len];
-        int got = 0;
-        int expectDataSN = 0;
-        while (true) {
-            DataIn d = c.expect(DataIn.class, 5000);
-            try {
-                assertThat(d.dataSN()).isEqualTo(expectDataSN++);
-                assertThat(d.bufferOffset()).isEqualTo(got);
-                assertThat(d.data().readableBytes()).isLessThanOrEqualTo(mrdsl);
-                d.data().getBytes(d.data().readerIndex(), out, got, d.data().readableBytes());
-                got += d.data().readableBytes();
-                if (d.finalFlag()) {
-                    assertThat(d.hasStatus()).isTrue();
-                    assertThat(d.status()).isZero();
-                    assertThat(got).isEqualTo(len);
-                    return out;
-                }
-            } finally {
-                d.release();
-            }
-        }
+        return TestInitiator.read(c, lba, blocks, mrdsl);
     }
 
     @Test

@@ -1,9 +1,12 @@
 package io.rbdgw.iscsi.session;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,12 +24,14 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.rbdgw.iscsi.pdu.DataIn;
 import io.rbdgw.iscsi.pdu.IscsiPdu;
 import io.rbdgw.iscsi.pdu.IscsiPduDecoder;
 import io.rbdgw.iscsi.pdu.IscsiPduEncoder;
 import io.rbdgw.iscsi.pdu.LoginRequest;
 import io.rbdgw.iscsi.pdu.LoginResponse;
 import io.rbdgw.iscsi.pdu.ScsiCommand;
+import io.rbdgw.iscsi.pdu.ScsiResponse;
 
 /**
  * A minimal blocking iSCSI initiator for tests of the session layer: it speaks our own codec in the
@@ -177,6 +182,24 @@ public final class TestInitiator implements AutoCloseable {
         return this;
     }
 
+    public long isid() {
+        return isid;
+    }
+
+    /** The CmdSN the next command carries (what a NOP-Out answering a ping carries, without advancing it). */
+    public int cmdSN() {
+        return cmdSN;
+    }
+
+    public int expStatSN() {
+        return expStatSN;
+    }
+
+    /** For tests that read responses themselves and keep ExpStatSN current. */
+    public void expStatSN(int statSN) {
+        this.expStatSN = statSN;
+    }
+
     /** Whether the target closed the connection (or it broke). */
     public boolean isClosed() {
         return closed;
@@ -188,6 +211,69 @@ public final class TestInitiator implements AutoCloseable {
         Object o;
         while ((o = received.poll()) != null) {
             ReferenceCountUtil.release(o);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers shared by session tests and ITs
+
+    /** The first command after login gets the power-on unit attention; consume it. */
+    public static void clearPowerOnUa(TestInitiator c) throws Exception {
+        expectUnitAttention(c, 0x062900);
+    }
+
+    /** A TEST UNIT READY gets CHECK CONDITION with sense key/ASC/ASCQ {@code keyAscAscq} (0xKKAAQQ). */
+    public static void expectUnitAttention(TestInitiator c, int keyAscAscq) throws Exception {
+        c.send(c.command(new byte[] {0x00, 0, 0, 0, 0, 0}, false, false, 0, null, true));
+        ScsiResponse r = c.expect(ScsiResponse.class, 5000);
+        try {
+            assertThat(r.status()).isEqualTo(0x02);
+            assertThat(senseKeyAscAscq(r)).isEqualTo(keyAscAscq);
+        } finally {
+            r.release();
+        }
+    }
+
+    public static int senseKeyAscAscq(ScsiResponse r) {
+        ByteBuf d = r.data();
+        int base = d.readerIndex() + 2;
+        return ((d.getByte(base + 2) & 0x0f) << 16) | ((d.getByte(base + 12) & 0xff) << 8) | (d.getByte(base + 13) & 0xff);
+    }
+
+    public static byte[] rw10(int opcode, long lba, int blocks) {
+        return new byte[] {(byte) opcode, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba,
+            0, (byte) (blocks >>> 8), (byte) blocks, 0};
+    }
+
+    public static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** Reads with READ(10) and reassembles the Data-In PDUs; checks their sizes against mrdsl. */
+    public static byte[] read(TestInitiator c, long lba, int blocks, int mrdsl) throws Exception {
+        int len = blocks * 512;
+        c.send(c.command(rw10(0x28, lba, blocks), true, false, len, null, true));
+        byte[] out = new byte[len];
+        int got = 0;
+        int expectDataSN = 0;
+        while (true) {
+            DataIn d = c.expect(DataIn.class, 5000);
+            try {
+                assertThat(d.dataSN()).isEqualTo(expectDataSN++);
+                assertThat(d.bufferOffset()).isEqualTo(got);
+                assertThat(d.data().readableBytes()).isLessThanOrEqualTo(mrdsl);
+                d.data().getBytes(d.data().readerIndex(), out, got, d.data().readableBytes());
+                got += d.data().readableBytes();
+                if (d.finalFlag()) {
+                    assertThat(d.hasStatus()).isTrue();
+                    assertThat(d.status()).isZero();
+                    assertThat(got).isEqualTo(len);
+                    return out;
+                }
+            } finally {
+                d.release();
+            }
         }
     }
 }

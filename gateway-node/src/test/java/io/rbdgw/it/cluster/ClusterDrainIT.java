@@ -1,5 +1,6 @@
-package io.rbdgw.iscsi.session;
+package io.rbdgw.it.cluster;
 
+import static io.rbdgw.it.cluster.ClusterFixtures.states;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,6 +12,7 @@ import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.iscsi.session.TestInitiator;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.ZkConfig;
 import io.rbdgw.scsi.TargetPortGroups;
@@ -132,7 +134,7 @@ class ClusterDrainIT {
                         .isEqualTo(Map.of(fromGroup, TargetPortGroups.ACTIVE_OPTIMIZED, toGroup, TargetPortGroups.ACTIVE_NON_OPTIMIZED)));
 
                 // I/O on the optimized path shows in the owner's meters of this LUN
-                byte[] data = IscsiSessionTest.random(4096, 7);
+                byte[] data = TestInitiator.random(4096, 7);
                 for (int i = 0; i < 5; i++) {
                     assertThat(write(onFrom, 8L * i, data)).isZero();
                 }
@@ -174,7 +176,7 @@ class ClusterDrainIT {
                 assertThat(cli(url, "failovers", "--reason", "drained")).contains(DISK).contains(from).contains(to)
                         .contains("DRAINED");
                 // the new owner serves the data written through the old one
-                assertThat(IscsiSessionTest.read(onTo, 0, 8, 262144)).isEqualTo(data);
+                assertThat(TestInitiator.read(onTo, 0, 8, 262144)).isEqualTo(data);
             }
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 String mf = fromProcess.scrapeMetrics();
@@ -216,14 +218,14 @@ class ClusterDrainIT {
     /** WRITE(10) with immediate data; returns 0 for GOOD, else sense key/ASC/ASCQ as 0xKKAAQQ. */
     private static int write(TestInitiator host, long lba, byte[] data) throws Exception {
         while (true) {
-            host.send(host.command(IscsiSessionTest.rw10(0x2A, lba, data.length / 512), false, true, data.length,
+            host.send(host.command(TestInitiator.rw10(0x2A, lba, data.length / 512), false, true, data.length,
                     Unpooled.wrappedBuffer(data), true));
             ScsiResponse r = host.expect(ScsiResponse.class, 5000);
             try {
                 if (r.status() == 0) {
                     return 0;
                 }
-                int s = IscsiSessionTest.senseKeyAscAscq(r);
+                int s = TestInitiator.senseKeyAscAscq(r);
                 if (s >> 16 != 0x06) {
                     return s;
                 }
@@ -234,7 +236,4 @@ class ClusterDrainIT {
         }
     }
 
-    private static Map<Integer, Integer> states(TestInitiator host) throws Exception {
-        return ClusterAluaIT.states(host);
-    }
 }

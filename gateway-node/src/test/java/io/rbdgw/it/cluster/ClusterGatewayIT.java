@@ -1,5 +1,6 @@
-package io.rbdgw.iscsi.session;
+package io.rbdgw.it.cluster;
 
+import static io.rbdgw.it.cluster.ClusterFixtures.testUnitReady;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
-import io.netty.buffer.Unpooled;
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ChapCredentials;
@@ -21,7 +21,7 @@ import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.model.Target;
 import io.rbdgw.config.store.ConfigStore;
-import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.iscsi.session.TestInitiator;
 import io.rbdgw.it.Cmd;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.ZkConfig;
@@ -292,14 +292,4 @@ class ClusterGatewayIT {
         }
     }
 
-    /** TEST UNIT READY on LUN 0: 0 for GOOD, else sense key/ASC/ASCQ as 0xKKAAQQ. */
-    private static int testUnitReady(TestInitiator host) throws InterruptedException {
-        host.send(host.command(new byte[6], false, false, 0, Unpooled.EMPTY_BUFFER, true));
-        ScsiResponse r = host.expect(ScsiResponse.class, 5000);
-        try {
-            return r.status() == 0 ? 0 : IscsiSessionTest.senseKeyAscAscq(r);
-        } finally {
-            r.release();
-        }
-    }
 }

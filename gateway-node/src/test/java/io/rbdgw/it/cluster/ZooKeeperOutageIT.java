@@ -1,5 +1,6 @@
-package io.rbdgw.iscsi.session;
+package io.rbdgw.it.cluster;
 
+import static io.rbdgw.it.cluster.ClusterFixtures.states;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -29,6 +30,7 @@ import io.rbdgw.config.model.Target;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.store.Documents;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.iscsi.session.TestInitiator;
 import io.rbdgw.it.Cmd;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.TestCluster;
@@ -143,15 +145,15 @@ class ZooKeeperOutageIT {
                     long lba = base + (long) random.nextInt(SLOTS) * BLOCKS;
                     byte[] data = new byte[BLOCKS * 512];
                     random.nextBytes(data);
-                    host.send(host.command(IscsiSessionTest.rw10(0x2A, lba, BLOCKS), false, true, data.length,
+                    host.send(host.command(TestInitiator.rw10(0x2A, lba, BLOCKS), false, true, data.length,
                             Unpooled.wrappedBuffer(data), true));
                     ScsiResponse w = host.expect(ScsiResponse.class, 35000);
                     try {
-                        if (w.status() == 2 && IscsiSessionTest.senseKeyAscAscq(w) == ALUA_CHANGED) {
+                        if (w.status() == 2 && TestInitiator.senseKeyAscAscq(w) == ALUA_CHANGED) {
                             alua.incrementAndGet(); // retryable: a multipath host re-reads the states and retries
                             continue;
                         }
-                        if (w.status() == 2 && IscsiSessionTest.senseKeyAscAscq(w) == ALUA_TRANSITION) {
+                        if (w.status() == 2 && TestInitiator.senseKeyAscAscq(w) == ALUA_TRANSITION) {
                             // retryable: writing through both gateways, the one without the disk's write token
                             // waited for it in vain (it moves at most twice per hold time, and not at all while
                             // ZooKeeper is down); the write did not run
@@ -160,7 +162,7 @@ class ZooKeeperOutageIT {
                         }
                         if (w.status() != 0) {
                             errors.add(String.format("WRITE at %d: status %d sense %06x", lba, w.status(),
-                                    IscsiSessionTest.senseKeyAscAscq(w)));
+                                    TestInitiator.senseKeyAscAscq(w)));
                             continue;
                         }
                     } finally {
@@ -190,7 +192,7 @@ class ZooKeeperOutageIT {
         /** READ(10) of one slot; a CHECK CONDITION is recorded as an error (and null returned). */
         byte[] read(long lba) throws Exception {
             int len = BLOCKS * 512;
-            host.send(host.command(IscsiSessionTest.rw10(0x28, lba, BLOCKS), true, false, len, null, true));
+            host.send(host.command(TestInitiator.rw10(0x28, lba, BLOCKS), true, false, len, null, true));
             byte[] out = new byte[len];
             int got = 0;
             while (true) {
@@ -200,12 +202,12 @@ class ZooKeeperOutageIT {
                 }
                 try {
                     if (o instanceof ScsiResponse r) {
-                        if (r.status() == 2 && IscsiSessionTest.senseKeyAscAscq(r) == ALUA_CHANGED) {
+                        if (r.status() == 2 && TestInitiator.senseKeyAscAscq(r) == ALUA_CHANGED) {
                             alua.incrementAndGet();
                             return read(lba);
                         }
                         errors.add(String.format("READ at %d: status %d sense %06x", lba, r.status(),
-                                r.status() == 0 ? 0 : IscsiSessionTest.senseKeyAscAscq(r)));
+                                r.status() == 0 ? 0 : TestInitiator.senseKeyAscAscq(r)));
                         return null;
                     }
                     io.rbdgw.iscsi.pdu.DataIn d = (io.rbdgw.iscsi.pdu.DataIn) o;
@@ -245,7 +247,7 @@ class ZooKeeperOutageIT {
             for (int port : List.of(a.port(), b.port())) {
                 TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", port));
                 host.login(TestInitiator.normalKeys(HOST1, IQN));
-                IscsiSessionTest.clearPowerOnUa(host);
+                TestInitiator.clearPowerOnUa(host);
                 Writer w = new Writer("writer-" + port, host, i * 4096L, 42 + i);
                 i++;
                 writers.add(w);
@@ -277,8 +279,8 @@ class ZooKeeperOutageIT {
                     .isid(0x23d000000077L);
             try {
                 probe.login(TestInitiator.normalKeys(HOST1, IQN));
-                IscsiSessionTest.clearPowerOnUa(probe);
-                assertThat(ClusterAluaIT.states(probe)).as("states during the outage").containsEntry(aOwns ? 1 : 2, 0);
+                TestInitiator.clearPowerOnUa(probe);
+                assertThat(states(probe)).as("states during the outage").containsEntry(aOwns ? 1 : 2, 0);
             } finally {
                 probe.close();
             }
@@ -342,11 +344,11 @@ class ZooKeeperOutageIT {
 
     /** One WRITE(10) of a slot: 0 for GOOD, else the sense key/ASC/ASCQ (or -1 for another status). */
     private static int writeOnce(TestInitiator host, long lba, byte[] data) throws Exception {
-        host.send(host.command(IscsiSessionTest.rw10(0x2A, lba, BLOCKS), false, true, data.length,
+        host.send(host.command(TestInitiator.rw10(0x2A, lba, BLOCKS), false, true, data.length,
                 Unpooled.wrappedBuffer(data), true));
         ScsiResponse w = host.expect(ScsiResponse.class, 35000);
         try {
-            return w.status() == 0 ? 0 : w.status() == 2 ? IscsiSessionTest.senseKeyAscAscq(w) : -1;
+            return w.status() == 0 ? 0 : w.status() == 2 ? TestInitiator.senseKeyAscAscq(w) : -1;
         } finally {
             w.release();
         }
@@ -371,7 +373,7 @@ class ZooKeeperOutageIT {
                     .filter(java.util.Objects::nonNull).count() == 2);
             Map<String, String> before = radosAddresses();
             host.login(TestInitiator.normalKeys(HOST1, IQN));
-            IscsiSessionTest.clearPowerOnUa(host);
+            TestInitiator.clearPowerOnUa(host);
             byte[] data = new byte[BLOCKS * 512];
             new Random(7).nextBytes(data);
             assertThat(writeOnce(host, 0, data)).isZero();
@@ -404,7 +406,7 @@ class ZooKeeperOutageIT {
             assertThat(b.output()).contains("coordinator test recorded that it fenced this gateway");
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                     assertThat(view.appliedAtLeast(epoch)).contains("gw-a", "gw-b"));
-            assertThat(IscsiSessionTest.read(host, 8, BLOCKS, 262144)).isEqualTo(data);
+            assertThat(TestInitiator.read(host, 8, BLOCKS, 262144)).isEqualTo(data);
           } catch (Throwable t) {
             System.out.println("---- gw-a\n" + a.output() + "\n---- gw-b\n" + b.output());
             throw t;

@@ -1,4 +1,4 @@
-package io.rbdgw.iscsi.session;
+package io.rbdgw.it.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,6 +21,7 @@ import io.rbdgw.iscsi.pdu.DataIn;
 import io.rbdgw.iscsi.pdu.NopIn;
 import io.rbdgw.iscsi.pdu.NopOut;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.iscsi.session.TestInitiator;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.TestCluster;
 import org.junit.jupiter.api.AfterEach;
@@ -106,7 +107,7 @@ class RbdSessionIT {
                 byte[] old = readBlock(c, 0);
                 byte[] data = new byte[1024];
                 System.arraycopy(old, 0, data, 0, 512);
-                ByteBuffer.wrap(data, 512, 512).putLong(counter(old) + 1).putLong(c.isid);
+                ByteBuffer.wrap(data, 512, 512).putLong(counter(old) + 1).putLong(c.isid());
                 byte[] cdb = new byte[16];
                 cdb[0] = (byte) 0x89;
                 ByteBuffer.wrap(cdb, 2, 8).putLong(0); // LBA 0
@@ -116,12 +117,12 @@ class RbdSessionIT {
                 try {
                     if (r.status() == GOOD) {
                         done++;
-                    } else if (r.status() == CHECK_CONDITION && IscsiSessionTest.senseKeyAscAscq(r) == MISCOMPARE) {
+                    } else if (r.status() == CHECK_CONDITION && TestInitiator.senseKeyAscAscq(r) == MISCOMPARE) {
                         miscompares++;
                     } else {
                         throw new AssertionError("COMPARE AND WRITE: status " + r.status() + " sense "
                                 + (r.status() == CHECK_CONDITION
-                                        ? Integer.toHexString(IscsiSessionTest.senseKeyAscAscq(r)) : "-"));
+                                        ? Integer.toHexString(TestInitiator.senseKeyAscAscq(r)) : "-"));
                     }
                 } finally {
                     r.release();
@@ -149,7 +150,7 @@ class RbdSessionIT {
             ScsiResponse r = testUnitReady(c);
             status = r.status();
             if (status == CHECK_CONDITION) {
-                sense = IscsiSessionTest.senseKeyAscAscq(r);
+                sense = TestInitiator.senseKeyAscAscq(r);
             }
             r.release();
         } while (status == GOOD && System.nanoTime() < deadline);
@@ -237,7 +238,7 @@ class RbdSessionIT {
         synchronized (sessions) {
             sessions.add(c);
         }
-        c.isid = isid;
+        c.isid(isid);
         Map<String, String> keys = TestInitiator.normalKeys(initiator, gw.iqn());
         keys.put("ImmediateData", "Yes");
         keys.put("FirstBurstLength", "65536");
@@ -246,7 +247,7 @@ class RbdSessionIT {
         ScsiResponse ua = testUnitReady(c);
         try {
             assertThat(ua.status()).isEqualTo(CHECK_CONDITION);
-            assertThat(IscsiSessionTest.senseKeyAscAscq(ua)).as("power on / reset").isEqualTo(0x062900);
+            assertThat(TestInitiator.senseKeyAscAscq(ua)).as("power on / reset").isEqualTo(0x062900);
         } finally {
             ua.release();
         }
@@ -320,17 +321,17 @@ class RbdSessionIT {
         while (true) {
             Object o = c.poll(30_000);
             if (o == null) {
-                throw new AssertionError("no PDU within 30 s" + (c.closed ? " (connection closed)" : ""));
+                throw new AssertionError("no PDU within 30 s" + (c.isClosed() ? " (connection closed)" : ""));
             }
             if (o instanceof NopIn ping && ping.ttt() != NO_TAG) {
-                c.send(new NopOut(true, 0, NO_TAG, ping.ttt(), c.cmdSN, c.expStatSN, Unpooled.EMPTY_BUFFER));
+                c.send(new NopOut(true, 0, NO_TAG, ping.ttt(), c.cmdSN(), c.expStatSN(), Unpooled.EMPTY_BUFFER));
                 ping.release();
                 continue;
             }
             if (o instanceof ScsiResponse r) {
-                c.expStatSN = r.statSN() + 1;
+                c.expStatSN(r.statSN() + 1);
             } else if (o instanceof DataIn d && d.hasStatus()) {
-                c.expStatSN = d.statSN() + 1;
+                c.expStatSN(d.statSN() + 1);
             }
             if (!type.isInstance(o)) {
                 String s = o.toString();
