@@ -8,6 +8,7 @@ import com.sun.jna.Pointer;
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.BlockDeviceException.Kind;
+import io.rbdgw.block.DeviceGuards;
 import io.rbdgw.block.DeviceInfo;
 import io.rbdgw.block.IoCallback;
 import io.rbdgw.block.MiscompareException;
@@ -22,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -139,7 +141,7 @@ public final class RbdBlockDevice implements BlockDevice {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<Runnable> resizeListeners = new CopyOnWriteArrayList<>();
     private volatile Runnable blocklistListener;
-    private final java.util.concurrent.atomic.AtomicBoolean blocklistReported = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean blocklistReported = new AtomicBoolean();
     private volatile DeviceInfo info;
     private volatile boolean closed;
     private boolean released;
@@ -295,11 +297,8 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst, IoCallback callback) {
-        checkBuffer(dst, "read");
-        checkAligned(offset, 0);
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("read into a read-only buffer");
-        }
+        DeviceGuards.checkReadBuffer(dst, BLOCK_SIZE);
+        DeviceGuards.checkAligned(offset, 0, BLOCK_SIZE);
         int length = dst.remaining();
         Aio.Op op = start(Aio.Type.READ, offset, length, callback);
         if (op == null) {
@@ -319,8 +318,8 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void write(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        checkBuffer(src, "write");
-        checkAligned(offset, 0);
+        DeviceGuards.checkBuffer(src, "write", BLOCK_SIZE);
+        DeviceGuards.checkAligned(offset, 0, BLOCK_SIZE);
         int length = src.remaining();
         Aio.Op op = start(Aio.Type.WRITE, offset, length, callback);
         if (op == null) {
@@ -351,7 +350,7 @@ public final class RbdBlockDevice implements BlockDevice {
             BlockDevice.super.writev(offset, srcs, fua, callback); // checks and assembles
             return;
         }
-        checkAligned(offset, length);
+        DeviceGuards.checkAligned(offset, length, BLOCK_SIZE);
         if (length > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("gather write of " + length + " bytes is too long");
         }
@@ -374,13 +373,13 @@ public final class RbdBlockDevice implements BlockDevice {
      */
     @Override
     public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        checkBuffer(src, "atomic write");
+        DeviceGuards.checkBuffer(src, "atomic write", BLOCK_SIZE);
         DeviceInfo current = info;
         int length = src.remaining();
         long window = current.atomicAlignmentBytes();
         if (current.maxAtomicWriteBytes() == 0) {
-            checkCallback(callback);
-            fail(callback, new BlockDeviceException(Kind.UNSUPPORTED, "no atomic writes on " + this));
+            DeviceGuards.checkCallback(callback);
+            DeviceGuards.fail(callback, new BlockDeviceException(Kind.UNSUPPORTED, "no atomic writes on " + this));
             return;
         }
         if (!current.atomicWriteFits(offset, length) || offset / window != (offset + length - 1) / window) {
@@ -402,7 +401,7 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void discard(long offset, long length, IoCallback callback) {
-        checkAligned(offset, length);
+        DeviceGuards.checkAligned(offset, length, BLOCK_SIZE);
         Aio.Op op = start(Aio.Type.DISCARD, offset, length, callback);
         if (op == null) {
             return;
@@ -413,7 +412,7 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void writeZeroes(long offset, long length, IoCallback callback) {
-        checkAligned(offset, length);
+        DeviceGuards.checkAligned(offset, length, BLOCK_SIZE);
         Aio.Op op = start(Aio.Type.WRITE_ZEROES, offset, length, callback);
         if (op == null) {
             return;
@@ -424,10 +423,8 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void writeSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
-        checkAligned(offset, length);
-        if (pattern == null || pattern.remaining() != BLOCK_SIZE) {
-            throw new IllegalArgumentException("write-same pattern must be exactly one block of " + BLOCK_SIZE);
-        }
+        DeviceGuards.checkAligned(offset, length, BLOCK_SIZE);
+        DeviceGuards.checkPattern(pattern, BLOCK_SIZE);
         Aio.Op op = start(Aio.Type.WRITE_SAME, offset, length, callback);
         if (op == null) {
             return;
@@ -439,17 +436,8 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void compareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, IoCallback callback) {
-        checkBuffer(compare, "compare");
-        checkBuffer(write, "write");
-        checkAligned(offset, 0);
-        if (compare.remaining() != write.remaining()) {
-            throw new IllegalArgumentException("compare (" + compare.remaining() + " bytes) and write ("
-                    + write.remaining() + " bytes) differ in length");
-        }
-        if (compare.remaining() > MAX_ATOMIC_CAW_BYTES) {
-            throw new IllegalArgumentException("compare and write of " + compare.remaining()
-                    + " bytes exceeds " + MAX_ATOMIC_CAW_BYTES);
-        }
+        DeviceGuards.checkCompareAndWrite(compare, write, BLOCK_SIZE, MAX_ATOMIC_CAW_BYTES);
+        DeviceGuards.checkAligned(offset, 0, BLOCK_SIZE);
         int length = compare.remaining();
         Aio.Op op = start(Aio.Type.COMPARE_AND_WRITE, offset, length, callback);
         if (op == null) {
@@ -481,24 +469,23 @@ public final class RbdBlockDevice implements BlockDevice {
      */
     @Override
     public void allocationStatus(long offset, IoCallback callback) {
-        checkAligned(offset, 0);
-        checkCallback(callback);
+        DeviceGuards.checkAligned(offset, 0, BLOCK_SIZE);
+        DeviceGuards.checkCallback(callback);
         if (!enter()) {
-            fail(callback, new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed"));
+            DeviceGuards.fail(callback, closedError());
             return;
         }
-        long size = info.sizeBytes();
-        if (offset >= size) {
+        BlockDeviceException beyond = DeviceGuards.statusRangeError(offset, info.sizeBytes());
+        if (beyond != null) {
             leave();
-            fail(callback, new BlockDeviceException(Kind.OUT_OF_RANGE,
-                    "offset " + offset + " is beyond the device end " + size));
+            DeviceGuards.fail(callback, beyond);
             return;
         }
         try {
             AllocationQueries.submit(() -> runAllocationStatus(offset, callback));
         } catch (RejectedExecutionException e) {
             leave();
-            fail(callback, new BlockDeviceException(Kind.TRANSIENT, "allocation status of " + this + ": "
+            DeviceGuards.fail(callback, new BlockDeviceException(Kind.TRANSIENT, "allocation status of " + this + ": "
                     + AllocationQueries.QUEUE + " queries already waiting for rbd_diff_iterate2"));
         }
     }
@@ -511,10 +498,9 @@ public final class RbdBlockDevice implements BlockDevice {
             DeviceInfo current = info;
             long size = current.sizeBytes();
             if (closed) {
-                error = new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed");
+                error = closedError();
             } else if (offset >= size) {
-                error = new BlockDeviceException(Kind.OUT_OF_RANGE,
-                        "offset " + offset + " is beyond the device end " + size);
+                error = DeviceGuards.statusRangeError(offset, size);
             } else {
                 long end = DiffExtents.windowEnd(offset, size, Math.max(BLOCK_SIZE, current.optimalTransferBytes()),
                         AllocationQueries.WINDOW_OBJECTS);
@@ -535,9 +521,9 @@ public final class RbdBlockDevice implements BlockDevice {
         }
         leave();
         if (error != null) {
-            fail(callback, error);
+            DeviceGuards.fail(callback, error);
         } else {
-            succeed(callback, result);
+            DeviceGuards.succeed(callback, result);
         }
     }
 
@@ -546,27 +532,26 @@ public final class RbdBlockDevice implements BlockDevice {
      * already completed with an error.
      */
     private Aio.Op start(Aio.Type type, long offset, long length, IoCallback callback) {
-        checkCallback(callback);
+        DeviceGuards.checkCallback(callback);
         if (!enter()) {
-            fail(callback, new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed"));
+            DeviceGuards.fail(callback, closedError());
             return null;
         }
-        long size = info.sizeBytes();
-        if (offset > size || length > size - offset) {
+        BlockDeviceException beyond = DeviceGuards.rangeError(offset, length, info.sizeBytes());
+        if (beyond != null) {
             leave();
-            fail(callback, new BlockDeviceException(Kind.OUT_OF_RANGE,
-                    "range [" + offset + ", +" + length + ") is beyond the device end " + size));
+            DeviceGuards.fail(callback, beyond);
             return null;
         }
         if (length == 0 && type != Aio.Type.FLUSH) {
             leave();
-            succeed(callback, 0);
+            DeviceGuards.succeed(callback, 0);
             return null;
         }
         Aio.Op op = Aio.acquire();
         if (op == null) {
             leave();
-            fail(callback, new BlockDeviceException(Kind.TRANSIENT,
+            DeviceGuards.fail(callback, new BlockDeviceException(Kind.TRANSIENT,
                     Aio.CAPACITY + " RBD operations already in flight"));
             return null;
         }
@@ -590,7 +575,7 @@ public final class RbdBlockDevice implements BlockDevice {
         BlockDeviceException error = error(op, rc);
         Aio.release(op);
         leave();
-        fail(callback, error);
+        DeviceGuards.fail(callback, error);
     }
 
     /**
@@ -621,7 +606,7 @@ public final class RbdBlockDevice implements BlockDevice {
             BlockDeviceException error = error(op, rv);
             Aio.release(op);
             leave();
-            fail(callback, error);
+            DeviceGuards.fail(callback, error);
             return;
         }
         if (op.heapDestination != null) {
@@ -630,7 +615,7 @@ public final class RbdBlockDevice implements BlockDevice {
         long bytes = op.type == Aio.Type.FLUSH ? 0 : op.length;
         Aio.release(op);
         leave();
-        succeed(callback, bytes);
+        DeviceGuards.succeed(callback, bytes);
     }
 
     private BlockDeviceException error(Aio.Op op, long rv) {
@@ -743,43 +728,8 @@ public final class RbdBlockDevice implements BlockDevice {
         return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
     }
 
-    private static void checkBuffer(ByteBuffer buffer, String what) {
-        if (buffer == null) {
-            throw new IllegalArgumentException(what + " buffer is null");
-        }
-        if (buffer.remaining() % BLOCK_SIZE != 0) {
-            throw new IllegalArgumentException(
-                    what + " buffer has " + buffer.remaining() + " bytes, not a multiple of " + BLOCK_SIZE);
-        }
-    }
-
-    private static void checkAligned(long offset, long length) {
-        if (offset < 0 || length < 0 || offset % BLOCK_SIZE != 0 || length % BLOCK_SIZE != 0) {
-            throw new IllegalArgumentException("offset " + offset + " and length " + length
-                    + " must be non-negative multiples of " + BLOCK_SIZE);
-        }
-    }
-
-    private static void checkCallback(IoCallback callback) {
-        if (callback == null) {
-            throw new IllegalArgumentException("callback is null");
-        }
-    }
-
-    private static void succeed(IoCallback callback, long bytes) {
-        try {
-            callback.onSuccess(bytes);
-        } catch (RuntimeException | Error e) {
-            LOG.error("block-device callback threw in onSuccess", e);
-        }
-    }
-
-    private static void fail(IoCallback callback, BlockDeviceException error) {
-        try {
-            callback.onFailure(error);
-        } catch (RuntimeException | Error e) {
-            LOG.error("block-device callback threw in onFailure", e);
-        }
+    private BlockDeviceException closedError() {
+        return DeviceGuards.closedError("device " + this);
     }
 
     // ------------------------------------------------------------------ exclusive lock (management)
