@@ -732,14 +732,7 @@ public final class RbdBlockDevice implements BlockDevice {
         return DeviceGuards.closedError("device " + this);
     }
 
-    // ------------------------------------------------------------------ exclusive lock (management)
-
-    /** The image's feature bits ({@code RBD_FEATURE_*}, see {@link RbdImages}). */
-    public long features() throws CephException {
-        long[] f = new long[1];
-        lockCall(LibRbd.rbd_get_features(image, f), "read the features of");
-        return f[0];
-    }
+    // ------------------------------------------------------------------ image management
 
     /**
      * Disables exclusive-lock and the features that need it (object-map, fast-diff), see
@@ -749,53 +742,9 @@ public final class RbdBlockDevice implements BlockDevice {
         return RbdImages.disableExclusiveLock(image, pool + "/" + name);
     }
 
-    /** Takes the exclusive lock explicitly: other clients' writes then fail (FENCED) instead of stealing it. */
-    public void acquireExclusiveLock() throws CephException {
-        lockCall(LibRbd.rbd_lock_acquire(image, LibRbd.LOCK_MODE_EXCLUSIVE), "acquire the exclusive lock of");
-    }
-
-    public void releaseExclusiveLock() throws CephException {
-        lockCall(LibRbd.rbd_lock_release(image), "release the exclusive lock of");
-    }
-
-    public boolean isExclusiveLockOwner() throws CephException {
-        int[] owner = new int[1];
-        lockCall(LibRbd.rbd_is_exclusive_lock_owner(image, owner), "query the exclusive lock of");
-        return owner[0] != 0;
-    }
-
-    /** The current lock owners ({@code "auto <client id>"} cookies as librbd names them). */
-    public List<String> lockOwners() throws CephException {
-        int max = 8;
-        Memory owners = new Memory(8L * max);
-        owners.clear();
-        long[] count = {max};
-        int[] mode = new int[1];
-        int rc = LibRbd.rbd_lock_get_owners(image, mode, Pointer.nativeValue(owners), count);
-        if (rc == -Errno.ENOENT) {
-            return List.of();
-        }
-        lockCall(rc, "list the lock owners of");
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < count[0]; i++) {
-            out.add(owners.getPointer(8L * i).getString(0));
-        }
-        LibRbd.rbd_lock_get_owners_cleanup(Pointer.nativeValue(owners), count[0]);
-        return out;
-    }
-
-    /** Breaks another client's exclusive lock; librbd blocklists that client (rbd_blocklist_expire_seconds). */
-    public void breakExclusiveLock(String owner) throws CephException {
-        lockCall(LibRbd.rbd_lock_break(image, LibRbd.LOCK_MODE_EXCLUSIVE, owner), "break the lock of");
-    }
-
-    private void lockCall(int rc, String what) throws CephException {
-        if (closed) {
-            throw new CephException("device closed", -Errno.ENOTCONN);
-        }
-        if (rc < 0) {
-            throw new CephException("cannot " + what + " image " + pool + "/" + name, rc);
-        }
+    /** The open librbd image handle, for management calls made within this package. */
+    long handle() {
+        return image;
     }
 
     // ------------------------------------------------------------------ close
