@@ -46,7 +46,7 @@ public interface BlockDevice extends AutoCloseable {
             write(offset, srcs[0], fua, callback);
             return;
         }
-        ByteBuffer joined = ByteBuffer.allocateDirect(DeviceChecks.checkGather(srcs, info().blockSize()));
+        ByteBuffer joined = ByteBuffer.allocateDirect(DeviceGuards.checkGather(srcs, info().blockSize()));
         for (ByteBuffer src : srcs) {
             joined.put(src.duplicate());
         }

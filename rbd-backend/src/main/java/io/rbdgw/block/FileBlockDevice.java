@@ -8,6 +8,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -111,8 +112,7 @@ public final class FileBlockDevice implements BlockDevice {
         Path abs = path.toAbsolutePath().normalize();
         try {
             // the image is the disk's data: for the gateway's user only, whatever the umask
-            Files.createFile(abs, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Files.createFile(abs, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (FileAlreadyExistsException e) {
             // keep the existing image
         }
@@ -211,10 +211,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst, IoCallback callback) {
-        DeviceChecks.checkBuffer(dst, "read", info.blockSize());
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("read into a read-only buffer");
-        }
+        DeviceGuards.checkReadBuffer(dst, info.blockSize());
         int length = dst.remaining();
         if (admit(offset, length, callback)) {
             submit(() -> runRead(offset, dst, length, callback), callback);
@@ -223,7 +220,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void write(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        DeviceChecks.checkBuffer(src, "write", info.blockSize());
+        DeviceGuards.checkBuffer(src, "write", info.blockSize());
         int length = src.remaining();
         if (admit(offset, length, callback)) {
             submit(() -> runWrite(offset, new ByteBuffer[] {src}, length, fua, false, callback), callback);
@@ -232,7 +229,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void writev(long offset, ByteBuffer[] srcs, boolean fua, IoCallback callback) {
-        int length = DeviceChecks.checkGather(srcs, info.blockSize());
+        int length = DeviceGuards.checkGather(srcs, info.blockSize());
         if (admit(offset, length, callback)) {
             submit(() -> runWrite(offset, srcs, length, fua, false, callback), callback);
         }
@@ -240,7 +237,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        DeviceChecks.checkAtomicWrite(info, offset, src);
+        DeviceGuards.checkAtomicWrite(info, offset, src);
         int length = src.remaining();
         if (admit(offset, length, callback)) {
             submit(() -> runWrite(offset, new ByteBuffer[] {src}, length, fua, true, callback), callback);
@@ -270,8 +267,8 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void writeSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
-        DeviceChecks.checkPattern(pattern, info.blockSize());
-        if (DeviceChecks.allZero(pattern)) {
+        DeviceGuards.checkPattern(pattern, info.blockSize());
+        if (DeviceGuards.allZero(pattern)) {
             writeZeroes(offset, length, callback);
         } else if (admit(offset, length, callback)) {
             submit(() -> runWriteSame(offset, length, pattern, callback), callback);
@@ -280,7 +277,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void compareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, IoCallback callback) {
-        DeviceChecks.checkCompareAndWrite(compare, write, info.blockSize(), MAX_ATOMIC_CAW_BYTES);
+        DeviceGuards.checkCompareAndWrite(compare, write, info.blockSize(), MAX_ATOMIC_CAW_BYTES);
         int length = compare.remaining();
         if (admit(offset, length, callback)) {
             submit(() -> runCompareAndWrite(offset, compare, write, length, callback), callback);
@@ -292,8 +289,9 @@ public final class FileBlockDevice implements BlockDevice {
         if (!admit(offset, 0, callback)) {
             return;
         }
-        if (offset >= info.sizeBytes()) {
-            DeviceChecks.fail(callback, DeviceChecks.rangeError(offset, info.blockSize(), info.sizeBytes()));
+        BlockDeviceException beyond = DeviceGuards.statusRangeError(offset, info.sizeBytes());
+        if (beyond != null) {
+            DeviceGuards.fail(callback, beyond);
             return;
         }
         submit(() -> runAllocationStatus(offset, callback), callback);
@@ -330,30 +328,15 @@ public final class FileBlockDevice implements BlockDevice {
     // ---- admission (caller's thread)
 
     private boolean admit(long offset, long length, IoCallback callback) {
-        DeviceChecks.checkCallback(callback);
-        DeviceChecks.checkAligned(offset, length, info.blockSize());
-        if (closed) {
-            DeviceChecks.fail(callback, closedError());
-            return false;
-        }
-        BlockDeviceException range = DeviceChecks.rangeError(offset, length, info.sizeBytes());
-        if (range != null) {
-            DeviceChecks.fail(callback, range);
-            return false;
-        }
-        return true;
+        return DeviceGuards.admit(offset, length, callback, info, closed, path);
     }
 
     private void submit(Runnable task, IoCallback callback) {
         try {
             workers.execute(task);
         } catch (RejectedExecutionException e) {
-            DeviceChecks.fail(callback, closedError());
+            DeviceGuards.fail(callback, DeviceGuards.closedError(path));
         }
-    }
-
-    private BlockDeviceException closedError() {
-        return new BlockDeviceException(Kind.CLOSED, path + " is closed");
     }
 
     // ---- operations (worker threads)
@@ -362,30 +345,18 @@ public final class FileBlockDevice implements BlockDevice {
         try {
             ByteBuffer target = dst.isDirect() ? dst : ByteBuffer.allocateDirect(length);
             long address = LibC.address(target) + (dst.isDirect() ? dst.position() : 0);
-            long version = locks.readVersion(offset, length);
-            if (version >= 0) {
-                preadFully(address, length, offset);
-            }
-            if (!locks.validate(offset, length, version)) {
-                // an atomic write or compare-and-write overlapped: read again, excluding them
-                locks.lockShared(offset, length);
-                try {
-                    preadFully(address, length, offset);
-                } finally {
-                    locks.unlockShared(offset, length);
-                }
-            }
+            locks.readConsistent(offset, length, () -> preadFully(address, length, offset));
             if (!dst.isDirect()) {
                 dst.put(dst.position(), target, 0, length);
             }
         } catch (BlockDeviceException e) {
-            DeviceChecks.fail(callback, e);
+            DeviceGuards.fail(callback, e);
             return;
         } catch (RuntimeException e) {
-            DeviceChecks.fail(callback, unexpected(e, Kind.READ_ERROR));
+            DeviceGuards.fail(callback, unexpected(e, Kind.READ_ERROR));
             return;
         }
-        DeviceChecks.succeed(callback, length);
+        DeviceGuards.succeed(callback, length);
     }
 
     /**
@@ -395,68 +366,57 @@ public final class FileBlockDevice implements BlockDevice {
     private void runWrite(long offset, ByteBuffer[] srcs, int length, boolean fua, boolean atomic,
             IoCallback callback) {
         try {
-            if (atomic) {
-                locks.lockExclusive(offset, length);
-            } else {
-                locks.lockShared(offset, length);
-            }
-            try {
+            RangeLocks.Section<BlockDeviceException> pwrites = () -> {
                 long at = offset;
                 for (ByteBuffer src : srcs) {
                     ByteBuffer direct = direct(src);
                     pwriteFully(LibC.address(direct) + direct.position(), direct.remaining(), at);
                     at += direct.remaining();
                 }
-            } finally {
-                if (atomic) {
-                    locks.unlockExclusive(offset, length);
-                } else {
-                    locks.unlockShared(offset, length);
-                }
+            };
+            if (atomic) {
+                locks.exclusive(offset, length, pwrites);
+            } else {
+                locks.shared(offset, length, pwrites);
             }
             if (fua) {
                 sync();
             }
         } catch (BlockDeviceException e) {
-            DeviceChecks.fail(callback, e);
+            DeviceGuards.fail(callback, e);
             return;
         } catch (RuntimeException e) {
-            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            DeviceGuards.fail(callback, unexpected(e, Kind.WRITE_ERROR));
             return;
         }
-        DeviceChecks.succeed(callback, length);
+        DeviceGuards.succeed(callback, length);
     }
 
     private void runFlush(IoCallback callback) {
         try {
             sync();
         } catch (BlockDeviceException e) {
-            DeviceChecks.fail(callback, e);
+            DeviceGuards.fail(callback, e);
             return;
         } catch (RuntimeException e) {
-            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            DeviceGuards.fail(callback, unexpected(e, Kind.WRITE_ERROR));
             return;
         }
-        DeviceChecks.succeed(callback, 0);
+        DeviceGuards.succeed(callback, 0);
     }
 
     /** Discard ({@code preferAllocated} false) or write-zeroes (true) over the range. */
     private void runZero(long offset, long length, boolean preferAllocated, IoCallback callback) {
         try {
-            locks.lockShared(offset, length);
-            try {
-                zeroRange(offset, length, preferAllocated);
-            } finally {
-                locks.unlockShared(offset, length);
-            }
+            locks.shared(offset, length, () -> zeroRange(offset, length, preferAllocated));
         } catch (BlockDeviceException e) {
-            DeviceChecks.fail(callback, e);
+            DeviceGuards.fail(callback, e);
             return;
         } catch (RuntimeException e) {
-            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            DeviceGuards.fail(callback, unexpected(e, Kind.WRITE_ERROR));
             return;
         }
-        DeviceChecks.succeed(callback, length);
+        DeviceGuards.succeed(callback, length);
     }
 
     private void runWriteSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
@@ -468,22 +428,19 @@ public final class FileBlockDevice implements BlockDevice {
                 fill.put(at, pattern, pattern.position(), block);
             }
             long address = LibC.address(fill);
-            locks.lockShared(offset, length);
-            try {
+            locks.shared(offset, length, () -> {
                 for (long done = 0; done < length; done += fillLength) {
                     pwriteFully(address, (int) Math.min(fillLength, length - done), offset + done);
                 }
-            } finally {
-                locks.unlockShared(offset, length);
-            }
+            });
         } catch (BlockDeviceException e) {
-            DeviceChecks.fail(callback, e);
+            DeviceGuards.fail(callback, e);
             return;
         } catch (RuntimeException e) {
-            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            DeviceGuards.fail(callback, unexpected(e, Kind.WRITE_ERROR));
             return;
         }
-        DeviceChecks.succeed(callback, length);
+        DeviceGuards.succeed(callback, length);
     }
 
     private void runCompareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, int length,
@@ -503,16 +460,16 @@ public final class FileBlockDevice implements BlockDevice {
                 locks.unlockExclusive(offset, length);
             }
         } catch (BlockDeviceException e) {
-            DeviceChecks.fail(callback, e);
+            DeviceGuards.fail(callback, e);
             return;
         } catch (RuntimeException e) {
-            DeviceChecks.fail(callback, unexpected(e, Kind.WRITE_ERROR));
+            DeviceGuards.fail(callback, unexpected(e, Kind.WRITE_ERROR));
             return;
         }
         if (mismatch < 0) {
-            DeviceChecks.succeed(callback, length);
+            DeviceGuards.succeed(callback, length);
         } else {
-            DeviceChecks.fail(callback, new MiscompareException(mismatch));
+            DeviceGuards.fail(callback, new MiscompareException(mismatch));
         }
     }
 
@@ -532,7 +489,7 @@ public final class FileBlockDevice implements BlockDevice {
                     noSeekData = true;
                     extent = size - offset;
                 } else {
-                    DeviceChecks.fail(callback, error(errno, Kind.READ_ERROR, "lseek(SEEK_DATA)"));
+                    DeviceGuards.fail(callback, error(errno, Kind.READ_ERROR, "lseek(SEEK_DATA)"));
                     return;
                 }
             } else if (data > offset) {
@@ -541,14 +498,14 @@ public final class FileBlockDevice implements BlockDevice {
             } else {
                 long holeAt = LibC.lseek(fd, offset, LibC.SEEK_HOLE);
                 if (holeAt < 0) {
-                    DeviceChecks.fail(callback, error(LibC.errno(), Kind.READ_ERROR, "lseek(SEEK_HOLE)"));
+                    DeviceGuards.fail(callback, error(LibC.errno(), Kind.READ_ERROR, "lseek(SEEK_HOLE)"));
                     return;
                 }
                 long mapped = Math.min(holeAt, size) - offset;
                 extent = Math.min((mapped + block - 1) / block * block, size - offset);
             }
         }
-        DeviceChecks.succeed(callback, extent);
+        DeviceGuards.succeed(callback, extent);
     }
 
     // ---- libc helpers (worker threads)

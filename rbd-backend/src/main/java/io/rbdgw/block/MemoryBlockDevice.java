@@ -73,25 +73,13 @@ public final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst, IoCallback callback) {
-        DeviceChecks.checkBuffer(dst, "read", info.blockSize());
+        DeviceGuards.checkBuffer(dst, "read", info.blockSize());
         int length = dst.remaining();
         if (!admit(offset, length, callback)) {
             return;
         }
-        long version = locks.readVersion(offset, length);
-        if (version >= 0) {
-            copyOut(offset, dst, length);
-        }
-        if (!locks.validate(offset, length, version)) {
-            // an atomic write or compare-and-write overlapped the copy: copy again, excluding them
-            locks.lockShared(offset, length);
-            try {
-                copyOut(offset, dst, length);
-            } finally {
-                locks.unlockShared(offset, length);
-            }
-        }
-        DeviceChecks.succeed(callback, length);
+        locks.readConsistent(offset, length, () -> copyOut(offset, dst, length));
+        DeviceGuards.succeed(callback, length);
     }
 
     private void copyOut(long offset, ByteBuffer dst, int length) {
@@ -115,63 +103,47 @@ public final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public void write(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        DeviceChecks.checkBuffer(src, "write", info.blockSize());
+        DeviceGuards.checkBuffer(src, "write", info.blockSize());
         int length = src.remaining();
         if (!admit(offset, length, callback)) {
             return;
         }
-        locks.lockShared(offset, length);
-        try {
-            copyIn(offset, src, src.position(), length);
-        } finally {
-            locks.unlockShared(offset, length);
-        }
-        DeviceChecks.succeed(callback, length);
+        locks.shared(offset, length, () -> copyIn(offset, src, src.position(), length));
+        DeviceGuards.succeed(callback, length);
     }
 
     @Override
     public void writev(long offset, ByteBuffer[] srcs, boolean fua, IoCallback callback) {
-        int length = DeviceChecks.checkGather(srcs, info.blockSize());
+        int length = DeviceGuards.checkGather(srcs, info.blockSize());
         if (!admit(offset, length, callback)) {
             return;
         }
-        locks.lockShared(offset, length);
-        try {
+        locks.shared(offset, length, () -> {
             long at = offset;
             for (ByteBuffer src : srcs) {
                 copyIn(at, src, src.position(), src.remaining());
                 at += src.remaining();
             }
-        } finally {
-            locks.unlockShared(offset, length);
-        }
-        DeviceChecks.succeed(callback, length);
+        });
+        DeviceGuards.succeed(callback, length);
     }
 
     @Override
     public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        DeviceChecks.checkAtomicWrite(info, offset, src);
+        DeviceGuards.checkAtomicWrite(info, offset, src);
         int length = src.remaining();
         if (!admit(offset, length, callback)) {
             return;
         }
-        locks.lockExclusive(offset, length);
-        try {
-            copyIn(offset, src, src.position(), length);
-        } finally {
-            locks.unlockExclusive(offset, length);
-        }
-        DeviceChecks.succeed(callback, length);
+        locks.exclusive(offset, length, () -> copyIn(offset, src, src.position(), length));
+        DeviceGuards.succeed(callback, length);
     }
 
     @Override
     public void flush(IoCallback callback) {
-        DeviceChecks.checkCallback(callback);
-        if (closed) {
-            DeviceChecks.fail(callback, closedError());
-            return;
+        if (admit(0, 0, callback)) {
+            DeviceGuards.succeed(callback, 0);
         }
-        DeviceChecks.succeed(callback, 0);
     }
 
     @Override
@@ -179,13 +151,8 @@ public final class MemoryBlockDevice implements BlockDevice {
         if (!admit(offset, length, callback)) {
             return;
         }
-        locks.lockShared(offset, length);
-        try {
-            deallocate(offset, length);
-        } finally {
-            locks.unlockShared(offset, length);
-        }
-        DeviceChecks.succeed(callback, length);
+        locks.shared(offset, length, () -> deallocate(offset, length));
+        DeviceGuards.succeed(callback, length);
     }
 
     @Override
@@ -195,8 +162,8 @@ public final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public void writeSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
-        DeviceChecks.checkPattern(pattern, info.blockSize());
-        if (DeviceChecks.allZero(pattern)) {
+        DeviceGuards.checkPattern(pattern, info.blockSize());
+        if (DeviceGuards.allZero(pattern)) {
             writeZeroes(offset, length, callback);
             return;
         }
@@ -204,20 +171,17 @@ public final class MemoryBlockDevice implements BlockDevice {
             return;
         }
         int block = info.blockSize();
-        locks.lockShared(offset, length);
-        try {
+        locks.shared(offset, length, () -> {
             for (long at = offset; at < offset + length; at += block) {
                 copyIn(at, pattern, pattern.position(), block);
             }
-        } finally {
-            locks.unlockShared(offset, length);
-        }
-        DeviceChecks.succeed(callback, length);
+        });
+        DeviceGuards.succeed(callback, length);
     }
 
     @Override
     public void compareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, IoCallback callback) {
-        DeviceChecks.checkCompareAndWrite(compare, write, info.blockSize(), MAX_ATOMIC_CAW_BYTES);
+        DeviceGuards.checkCompareAndWrite(compare, write, info.blockSize(), MAX_ATOMIC_CAW_BYTES);
         int length = compare.remaining();
         if (!admit(offset, length, callback)) {
             return;
@@ -233,9 +197,9 @@ public final class MemoryBlockDevice implements BlockDevice {
             locks.unlockExclusive(offset, length);
         }
         if (mismatch < 0) {
-            DeviceChecks.succeed(callback, length);
+            DeviceGuards.succeed(callback, length);
         } else {
-            DeviceChecks.fail(callback, new MiscompareException(mismatch));
+            DeviceGuards.fail(callback, new MiscompareException(mismatch));
         }
     }
 
@@ -245,8 +209,9 @@ public final class MemoryBlockDevice implements BlockDevice {
             return;
         }
         long size = info.sizeBytes();
-        if (offset >= size) {
-            DeviceChecks.fail(callback, DeviceChecks.rangeError(offset, info.blockSize(), size));
+        BlockDeviceException beyond = DeviceGuards.statusRangeError(offset, size);
+        if (beyond != null) {
+            DeviceGuards.fail(callback, beyond);
             return;
         }
         int idx = (int) (offset >>> CHUNK_SHIFT);
@@ -256,7 +221,7 @@ public final class MemoryBlockDevice implements BlockDevice {
             end++;
         }
         long extent = Math.min((long) end << CHUNK_SHIFT, size) - offset;
-        DeviceChecks.succeed(callback, mapped ? extent : -extent);
+        DeviceGuards.succeed(callback, mapped ? extent : -extent);
     }
 
     @Override
@@ -267,24 +232,8 @@ public final class MemoryBlockDevice implements BlockDevice {
         }
     }
 
-    /** Common admission: callback present, alignment (throws), open, range (fails the callback). */
     private boolean admit(long offset, long length, IoCallback callback) {
-        DeviceChecks.checkCallback(callback);
-        DeviceChecks.checkAligned(offset, length, info.blockSize());
-        if (closed) {
-            DeviceChecks.fail(callback, closedError());
-            return false;
-        }
-        BlockDeviceException range = DeviceChecks.rangeError(offset, length, info.sizeBytes());
-        if (range != null) {
-            DeviceChecks.fail(callback, range);
-            return false;
-        }
-        return true;
-    }
-
-    private static BlockDeviceException closedError() {
-        return new BlockDeviceException(BlockDeviceException.Kind.CLOSED, "memory device is closed");
+        return DeviceGuards.admit(offset, length, callback, info, closed, "memory device");
     }
 
     /** Copies {@code length} bytes of {@code src} from index {@code srcAt} to the device at offset. */

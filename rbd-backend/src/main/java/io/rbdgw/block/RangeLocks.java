@@ -69,6 +69,47 @@ final class RangeLocks {
         return version >= 0 && apply(offset, length, Mode.READ_VERSION) == version;
     }
 
+    /** A critical section over a locked range; may throw the device's checked I/O failure. */
+    @FunctionalInterface
+    interface Section<E extends Exception> {
+        void run() throws E;
+    }
+
+    /**
+     * Runs {@code copy} (a read of the range) so that it sees no part of an exclusive operation:
+     * optimistically without a lock, and once more under the shared lock if an exclusive operation
+     * overlapped the first copy.
+     */
+    <E extends Exception> void readConsistent(long offset, long length, Section<E> copy) throws E {
+        long version = readVersion(offset, length);
+        if (version >= 0) {
+            copy.run();
+        }
+        if (!validate(offset, length, version)) {
+            shared(offset, length, copy);
+        }
+    }
+
+    /** Runs {@code body} holding the range shared (ordinary writes, discards, the read retry). */
+    <E extends Exception> void shared(long offset, long length, Section<E> body) throws E {
+        lockShared(offset, length);
+        try {
+            body.run();
+        } finally {
+            unlockShared(offset, length);
+        }
+    }
+
+    /** Runs {@code body} holding the range exclusive (atomic writes, compare-and-write). */
+    <E extends Exception> void exclusive(long offset, long length, Section<E> body) throws E {
+        lockExclusive(offset, length);
+        try {
+            body.run();
+        } finally {
+            unlockExclusive(offset, length);
+        }
+    }
+
     private enum Mode { LOCK_SHARED, UNLOCK_SHARED, LOCK_EXCLUSIVE, UNLOCK_EXCLUSIVE, READ_VERSION }
 
     /** Applies {@code mode} to the range's stripes; the combined version for READ_VERSION. */

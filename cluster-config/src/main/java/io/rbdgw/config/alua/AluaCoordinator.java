@@ -1,5 +1,6 @@
 package io.rbdgw.config.alua;
 
+import io.rbdgw.config.alua.OwnershipPolicy.Member;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.store.ConfigStoreException;
 import io.rbdgw.config.store.Documents;
@@ -8,15 +9,15 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The ALUA coordinator: every gateway runs one; the one holding the leader latch decides which gateway owns
- * each disk (see {@link Assignment}) and writes {@code alua/<disk>} documents, all changes of a pass in one
+ * each disk (the policy, without ZooKeeper: {@link OwnershipPolicy} and {@link Assignment}) and writes
+ * {@code alua/<disk>} documents, all changes of a pass in one
  * transaction that also checks the leader's latch node, so a coordinator that lost its session writes nothing.
  *
  * <p>A member that disappears (or comes back as another process: a new {@code startedAtMillis}) is lost: it is
@@ -55,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * at most the rejoin grace (twice the session timeout after its reconnection); only owners still absent then
  * are fenced and lose their disks.
  *
- * <p>All decisions run on the coordinator's own thread; ZooKeeper changes only trigger a pass.
+ * <p>This class holds the ZooKeeper side: leadership, the watches that trigger a pass, reading members and
+ * ownership, fencing, and the checked transaction. All decisions run on the coordinator's own thread; ZooKeeper
+ * changes only trigger a pass.
  */
 public final class AluaCoordinator implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(AluaCoordinator.class);
@@ -64,7 +68,6 @@ public final class AluaCoordinator implements Closeable {
     private final ZkLayout layout;
     private final String self;
     private final Fencer fencer;
-    private final long settleNanos;
     private final long retryMillis;
     private final Documents docs = new Documents();
     private final LeaderLatch latch;
@@ -77,7 +80,7 @@ public final class AluaCoordinator implements Closeable {
     private volatile long recoveredAt; // nanoTime of the reconnection after the last lost session; 0: none
     // sessions seen owning member nodes (this one's included) since the last loss; at a loss they become stale:
     // the restarted ensemble keeps their nodes until they expire, one session timeout later
-    private final Set<Long> memberSessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Long> memberSessions = ConcurrentHashMap.newKeySet();
     private volatile Set<Long> staleSessions = Set.of();
     private final ConnectionStateListener sessions = (c, state) -> {
         if (state == ConnectionState.LOST) {
@@ -100,22 +103,8 @@ public final class AluaCoordinator implements Closeable {
 
     // coordinator thread only; reset when leadership is gained
     private boolean leading;
-    private final Map<String, Member> known = new HashMap<>();
-    private final Map<String, Long> joinedAt = new HashMap<>();
-    private final Map<String, String> unfenced = new TreeMap<>(); // lost gateway -> last known RADOS address
-    private final Map<String, Loss> losses = new HashMap<>(); // lost gateway -> when seen lost / fenced, until its disks moved
-    private final Set<String> everLost = new HashSet<>(); // gateways lost earlier: disks they get back are failbacks
-    private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    /** When the coordinator saw a gateway lost, and when fencing it completed (0 until then). */
-    private static final class Loss {
-        final long seenAtMillis;
-        long fencedAtMillis;
-
-        Loss(long seenAtMillis) {
-            this.seenAtMillis = seenAtMillis;
-        }
-    }
+    private final OwnershipPolicy policy;
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
     /** Told about the ownership moves of each committed pass (on the coordinator's thread; must not block). */
     @FunctionalInterface
@@ -138,7 +127,7 @@ public final class AluaCoordinator implements Closeable {
         this.layout = layout;
         this.self = self;
         this.fencer = fencer;
-        this.settleNanos = settleDelay.toNanos();
+        this.policy = new OwnershipPolicy(settleDelay.toNanos());
         this.retryMillis = Math.max(10, retryDelay.toMillis());
         this.latch = new LeaderLatch(client, layout.coordinator(), self, LeaderLatch.CloseMode.NOTIFY_LEADER);
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -157,10 +146,7 @@ public final class AluaCoordinator implements Closeable {
             @Override
             public void isLeader() {
                 leading = true;
-                known.clear();
-                joinedAt.clear();
-                unfenced.clear();
-                losses.clear();
+                policy.elected();
                 pendingUntil = 0;
                 long recovered = recoveredAt;
                 long now = System.nanoTime();
@@ -249,54 +235,20 @@ public final class AluaCoordinator implements Closeable {
         long now = System.nanoTime();
         Map<String, Member> members = readMembers();
         Map<String, Versioned> records = readOwnership();
+        Map<String, LunOwnership> documents = new TreeMap<>();
+        records.forEach((d, r) -> documents.put(d, r.value()));
 
         if (justElected) {
-            members.forEach((n, m) -> {
-                known.put(n, m);
-                joinedAt.put(n, now - settleNanos);
-            });
-            // owners recorded by an earlier coordinator that are gone now: lost, to be fenced
-            records.values().forEach(r -> {
-                if (!members.containsKey(r.value.owner()) && !unfenced.containsKey(r.value.owner())) {
-                    unfenced.put(r.value.owner(), r.value.ownerAddress());
-                    lost(r.value.owner());
-                    log.warn("gateway {} owns LUNs but is lost; fencing {} before moving them", r.value.owner(),
-                            r.value.ownerAddress() == null ? "(no RADOS address)" : r.value.ownerAddress());
-                }
-            });
+            policy.baseline(members, documents, now, System.currentTimeMillis());
         }
-        for (String name : new ArrayList<>(known.keySet())) {
-            Member was = known.get(name);
-            Member is = members.get(name);
-            // a member node owned by another session means the old one ended (ZooKeeper treated it as gone,
-            // whether or not it is the same process): lost, like a member that is absent
-            if (is == null || is.session() != was.session() || is.info().startedAtMillis() != was.info().startedAtMillis()) {
-                String address = was.info().radosAddress() != null ? was.info().radosAddress() : recordedAddress(records, name);
-                unfenced.put(name, address);
-                lost(name);
-                known.remove(name);
-                joinedAt.remove(name);
-                log.warn("gateway {} is lost ({}); fencing {} before moving its LUNs", name,
-                        is == null ? "its session ended" : "it rejoined with a new session", address == null ? "(no RADOS address)" : address);
-            }
-        }
-        members.forEach((n, m) -> {
-            if (known.put(n, m) == null) {
-                joinedAt.put(n, now);
-                log.info("gateway {} joined; it gets LUNs after {} ms", n, TimeUnit.NANOSECONDS.toMillis(settleNanos));
-            }
-        });
+        policy.observe(members, documents, now, System.currentTimeMillis());
 
         boolean retry = false;
-        for (Map.Entry<String, String> e : new ArrayList<>(unfenced.entrySet())) {
+        for (Map.Entry<String, String> e : policy.unfenced().entrySet()) {
             try {
                 fencer.fence(e.getKey(), e.getValue());
                 recordFence(e.getKey(), e.getValue());
-                unfenced.remove(e.getKey());
-                Loss loss = losses.get(e.getKey());
-                if (loss != null) {
-                    loss.fencedAtMillis = System.currentTimeMillis();
-                }
+                policy.fenced(e.getKey(), System.currentTimeMillis());
                 log.info("gateway {} fenced ({})", e.getKey(), e.getValue() == null ? "no RADOS address" : e.getValue());
             } catch (Exception ex) {
                 retry = true;
@@ -310,54 +262,27 @@ public final class AluaCoordinator implements Closeable {
         for (String node : children(layout.disks())) {
             disks.add(ZkLayout.diskId(node));
         }
-        Set<String> eligible = new TreeSet<>();
-        long nextSettle = Long.MAX_VALUE;
-        for (String n : members.keySet()) {
-            long settledAt = joinedAt.get(n) + settleNanos;
-            if (draining.contains(n)) {
-                continue;
-            }
-            if (settledAt - now <= 0) {
-                eligible.add(n);
-            } else {
-                nextSettle = Math.min(nextSettle, settledAt - now);
-            }
-        }
-        Map<String, String> current = new HashMap<>();
-        records.forEach((d, r) -> current.put(d, r.value.owner()));
-        Map<String, String> plan = Assignment.assign(disks, current, eligible, members.keySet(), draining,
-                unfenced.keySet());
+        OwnershipPolicy.Decision decision = policy.decide(members, documents, disks, draining, now);
 
         List<CuratorOp> ops = new ArrayList<>();
         Map<String, String> moves = new LinkedHashMap<>();
-        List<PendingMove> events = new ArrayList<>();
-        for (Map.Entry<String, String> p : plan.entrySet()) {
-            String disk = p.getKey();
-            String owner = p.getValue();
-            Member member = members.get(owner);
-            MemberInfo m = member == null ? null : member.info();
-            Versioned r = records.get(disk);
-            String address = m != null && m.radosAddress() != null ? m.radosAddress()
-                    : r != null && r.value.owner().equals(owner) ? r.value.ownerAddress() : null;
-            if (r == null) {
-                ops.add(client.transactionOp().create().forPath(layout.aluaDisk(disk),
-                        docs.write(new LunOwnership(disk, owner, 1, address))));
-                moves.put(disk, "-> " + owner + " (epoch 1)");
-                events.add(new PendingMove(disk, null, owner, 1));
-            } else if (!r.value.owner().equals(owner)) {
-                ops.add(client.transactionOp().setData().withVersion(r.version).forPath(layout.aluaDisk(disk),
-                        docs.write(new LunOwnership(disk, owner, r.value.epoch() + 1, address))));
-                moves.put(disk, r.value.owner() + " -> " + owner + " (epoch " + (r.value.epoch() + 1) + ")");
-                events.add(new PendingMove(disk, r.value.owner(), owner, r.value.epoch() + 1));
-            } else if (!Objects.equals(r.value.ownerAddress(), address) && address != null) {
-                ops.add(client.transactionOp().setData().withVersion(r.version).forPath(layout.aluaDisk(disk),
-                        docs.write(new LunOwnership(disk, owner, r.value.epoch(), address))));
-            }
-        }
-        for (Map.Entry<String, Versioned> r : records.entrySet()) {
-            if (!disks.contains(r.getKey())) {
-                ops.add(client.transactionOp().delete().withVersion(r.getValue().version).forPath(layout.aluaDisk(r.getKey())));
-                moves.put(r.getKey(), "removed");
+        List<OwnershipPolicy.Assign> assigned = new ArrayList<>();
+        for (OwnershipPolicy.Change change : decision.changes()) {
+            String path = layout.aluaDisk(change.disk());
+            Versioned r = records.get(change.disk());
+            if (change instanceof OwnershipPolicy.Assign a && r == null) {
+                ops.add(client.transactionOp().create().forPath(path, docs.write(a.next())));
+                moves.put(a.disk(), "-> " + a.next().owner() + " (epoch " + a.next().epoch() + ")");
+                assigned.add(a);
+            } else if (change instanceof OwnershipPolicy.Assign a) {
+                ops.add(client.transactionOp().setData().withVersion(r.version()).forPath(path, docs.write(a.next())));
+                moves.put(a.disk(), a.from() + " -> " + a.next().owner() + " (epoch " + a.next().epoch() + ")");
+                assigned.add(a);
+            } else if (change instanceof OwnershipPolicy.Readdress a) {
+                ops.add(client.transactionOp().setData().withVersion(r.version()).forPath(path, docs.write(a.next())));
+            } else {
+                ops.add(client.transactionOp().delete().withVersion(r.version()).forPath(path));
+                moves.put(change.disk(), "removed");
             }
         }
         if (!ops.isEmpty()) {
@@ -370,8 +295,8 @@ public final class AluaCoordinator implements Closeable {
             all.add(client.transactionOp().check().forPath(ourPath)); // still the leader's session
             all.addAll(ops);
             long writtenAt = System.currentTimeMillis();
-            List<FailoverEvent> recorded = events.stream()
-                    .map(m -> event(m, members.keySet(), draining, writtenAt)).toList();
+            List<FailoverEvent> recorded = assigned.stream()
+                    .map(a -> policy.event(a, members.keySet(), draining, writtenAt, self)).toList();
             if (!recorded.isEmpty()) {
                 all.add(historyOp(recorded));
             }
@@ -394,8 +319,8 @@ public final class AluaCoordinator implements Closeable {
                 }
             }
         }
-        // a lost gateway's loss is over once it is fenced and owns nothing
-        losses.keySet().removeIf(g -> !unfenced.containsKey(g) && !plan.containsValue(g));
+        policy.applied(decision);
+        long nextSettle = decision.nextSettleNanos();
         if (retry) {
             later(retryMillis);
         } else if (nextSettle != Long.MAX_VALUE) {
@@ -458,31 +383,6 @@ public final class AluaCoordinator implements Closeable {
         FenceRecords.record(client, layout, docs, gateway, address, self);
     }
 
-    private void lost(String gateway) {
-        losses.putIfAbsent(gateway, new Loss(System.currentTimeMillis()));
-        everLost.add(gateway);
-    }
-
-    private record PendingMove(String disk, String from, String to, long epoch) {
-    }
-
-    private FailoverEvent event(PendingMove m, Set<String> live, Set<String> draining, long writtenAt) {
-        if (m.from() == null) {
-            return new FailoverEvent(m.disk(), null, m.to(), FailoverEvent.Reason.ASSIGNED, m.epoch(), null, null,
-                    writtenAt, null, self);
-        }
-        Loss loss = losses.get(m.from());
-        if (loss != null || !live.contains(m.from())) {
-            Long seen = loss == null ? null : loss.seenAtMillis;
-            Long fenced = loss == null || loss.fencedAtMillis == 0 ? null : loss.fencedAtMillis;
-            return new FailoverEvent(m.disk(), m.from(), m.to(), FailoverEvent.Reason.GATEWAY_LOST, m.epoch(), seen,
-                    fenced, writtenAt, seen == null ? null : writtenAt - seen, self);
-        }
-        FailoverEvent.Reason reason = draining.contains(m.from()) ? FailoverEvent.Reason.DRAINED
-                : everLost.contains(m.to()) ? FailoverEvent.Reason.FAILBACK : FailoverEvent.Reason.REBALANCE;
-        return new FailoverEvent(m.disk(), m.from(), m.to(), reason, m.epoch(), null, null, writtenAt, null, self);
-    }
-
     /** Appends to the bounded history, checked against its version so two writers cannot lose events. */
     private CuratorOp historyOp(List<FailoverEvent> recorded) throws Exception {
         String path = layout.failovers();
@@ -504,21 +404,9 @@ public final class AluaCoordinator implements Closeable {
                 docs.write(history.append(recorded, FailoverHistory.LIMIT)));
     }
 
-    private static String recordedAddress(Map<String, Versioned> records, String owner) {
-        for (Versioned r : records.values()) {
-            if (r.value.owner().equals(owner) && r.value.ownerAddress() != null) {
-                return r.value.ownerAddress();
-            }
-        }
-        return null;
-    }
-
     private record Versioned(LunOwnership value, int version) {
     }
 
-    /** A member as seen in one pass: what it published and the ZooKeeper session that owns its node. */
-    private record Member(MemberInfo info, long session) {
-    }
 
     private Map<String, Member> readMembers() throws Exception {
         Map<String, Member> out = new TreeMap<>();

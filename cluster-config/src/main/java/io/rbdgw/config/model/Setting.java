@@ -78,10 +78,6 @@ public enum Setting {
         return defaultValue;
     }
 
-    public boolean isNumeric() {
-        return pattern == null;
-    }
-
     /** The setting named {@code key} (case-insensitive), or an {@link IllegalArgumentException} listing the known keys. */
     public static Setting of(String key) {
         for (Setting s : values()) {

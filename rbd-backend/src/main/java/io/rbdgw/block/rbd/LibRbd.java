@@ -6,7 +6,7 @@ import com.sun.jna.Platform;
 
 /**
  * The librbd calls rados-java 0.6.0 lacks (asynchronous I/O on caller buffers, update watch,
- * exclusive lock, image id), bound with JNA direct mapping: a plain native call without proxy or
+ * feature updates, image id), bound with JNA direct mapping: a plain native call without proxy or
  * boxing. Handles and buffers are passed as {@code long} addresses (ABI-identical on 64-bit Linux),
  * so the data-path calls allocate nothing. Functions return 0 or a negative errno unless noted.
  *
@@ -16,7 +16,6 @@ import com.sun.jna.Platform;
  */
 final class LibRbd {
 
-    static final int LOCK_MODE_EXCLUSIVE = 0;
     /** {@code LIBRADOS_OP_FLAG_FADVISE_FUA}. */
     static final int OP_FLAG_FUA = 0x80;
 
@@ -122,18 +121,4 @@ final class LibRbd {
     static native int rbd_update_watch(long image, long[] handle, UpdateCallback cb, long arg);
 
     static native int rbd_update_unwatch(long image, long handle);
-
-    // ---- exclusive lock
-    static native int rbd_is_exclusive_lock_owner(long image, int[] isOwner);
-
-    static native int rbd_lock_acquire(long image, int lockMode);
-
-    static native int rbd_lock_release(long image);
-
-    /** {@code lockOwners} is a native array of {@code maxOwners[0]} char pointers. */
-    static native int rbd_lock_get_owners(long image, int[] lockMode, long lockOwners, long[] maxOwners);
-
-    static native void rbd_lock_get_owners_cleanup(long lockOwners, long count);
-
-    static native int rbd_lock_break(long image, int lockMode, String lockOwner);
 }

@@ -1,29 +1,23 @@
 package io.rbdgw.block.rbd;
 
 import com.ceph.rados.IoCTX;
-import com.sun.jna.CallbackThreadInitializer;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.BlockDeviceException.Kind;
+import io.rbdgw.block.DeviceGuards;
 import io.rbdgw.block.DeviceInfo;
 import io.rbdgw.block.IoCallback;
 import io.rbdgw.block.MiscompareException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,27 +58,12 @@ import org.slf4j.LoggerFactory;
  * {@code rbd_aio_compare_and_write}; allocationStatus → {@code rbd_diff_iterate2} over a bounded
  * window on a dedicated thread (see {@link #allocationStatus}).
  *
- * <p>librbd errors map to {@link Kind}s deliberately:
- * <table>
- *   <caption>errno to Kind</caption>
- *   <tr><th>librbd result</th><th>Kind</th><th>why</th></tr>
- *   <tr><td>-EILSEQ on compare-and-write</td><td>MISCOMPARE</td><td>{@link MiscompareException} with
- *       mismatch_off minus the request offset</td></tr>
- *   <tr><td>-ESHUTDOWN (Ceph's EBLOCKLISTED), -EROFS (exclusive lock lost/held elsewhere),
- *       -EPERM/-EACCES (caps revoked)</td><td>FENCED</td><td>this gateway may no longer write</td></tr>
- *   <tr><td>-ETIMEDOUT (rados_osd_op_timeout), -EAGAIN, -ENOTCONN, -ENOMEM, -ENOBUFS</td>
- *       <td>TRANSIENT</td><td>the cluster is slow or reconnecting; the host retries</td></tr>
- *   <tr><td>-EOPNOTSUPP</td><td>UNSUPPORTED</td><td></td></tr>
- *   <tr><td>-EIO, -ENOSPC, -EDQUOT, -ENOENT (image gone), anything else</td><td>READ_ERROR for
- *       reads and allocation status, WRITE_ERROR for all others</td><td>medium error</td></tr>
- *   <tr><td>-EINVAL</td><td>READ_ERROR/WRITE_ERROR</td><td>a request librbd considers malformed is a
- *       gateway bug: logged at ERROR with the request</td></tr>
- * </table>
+ * <p>librbd errors map to {@link Kind}s deliberately, see {@link RbdErrors}.
  * Range errors against the size this device knows are OUT_OF_RANGE (checked before submission); a
  * closed device answers CLOSED; more than {@link Aio#CAPACITY} operations in flight in the JVM answer
  * TRANSIENT.
  *
- * <p>Resize: the device watches the image header ({@code rbd_update_watch}); on a notification it
+ * <p>Resize: the device watches the image header ({@link ImageWatch}); on a notification it
  * re-reads the size on a separate thread (calling librbd from the watch callback could deadlock),
  * updates {@link #info()} and runs the {@link #onResize} listeners.
  */
@@ -102,64 +81,26 @@ public final class RbdBlockDevice implements BlockDevice {
     static final int MAX_IOV = 1024;
     /** Per-thread iovec array for {@link #writev}: librbd is done with it when the call returns. */
     private static final ThreadLocal<Memory> IOV = ThreadLocal.withInitial(() -> new Memory(16L * MAX_IOV));
-    private static final AtomicLong IDS = new AtomicLong();
-    private static final Map<Long, RbdBlockDevice> WATCHED = new ConcurrentHashMap<>();
-    private static final ExecutorService EVENTS = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "rbd-image-events");
-        t.setDaemon(true);
-        return t;
-    });
-
-    private static final class Watcher implements LibRbd.UpdateCallback {
-        @Override
-        public void invoke(long arg) {
-            try {
-                RbdBlockDevice device = WATCHED.get(arg);
-                if (device != null) {
-                    EVENTS.execute(device::refreshSize);
-                }
-            } catch (Throwable t) {
-                LOG.error("rbd update watch callback failed", t);
-            }
-        }
-    }
-
-    private static final LibRbd.UpdateCallback WATCHER = new Watcher();
-
-    static {
-        Native.setCallbackThreadInitializer(WATCHER, new CallbackThreadInitializer(true, false, "librbd-watch"));
-    }
-
-    private final long key = IDS.incrementAndGet();
     private final String pool;
     private final String name;
     private final String imageId;
     private final long image;
-    private final long watchHandle;
+    private final ImageWatch watch;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<Runnable> resizeListeners = new CopyOnWriteArrayList<>();
     private volatile Runnable blocklistListener;
-    private final java.util.concurrent.atomic.AtomicBoolean blocklistReported = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean blocklistReported = new AtomicBoolean();
     private volatile DeviceInfo info;
     private volatile boolean closed;
     private boolean released;
 
-    private RbdBlockDevice(String pool, String name, String imageId, long image, DeviceInfo info, long[] watch) {
+    private RbdBlockDevice(String pool, String name, String imageId, long image, DeviceInfo info) {
         this.pool = pool;
         this.name = name;
         this.imageId = imageId;
         this.image = image;
         this.info = info;
-        WATCHED.put(key, this);
-        int rc = LibRbd.rbd_update_watch(image, watch, WATCHER, key);
-        if (rc < 0) {
-            LOG.warn("rbd {}/{}: cannot watch for resizes ({}); the size is read only at open", pool, name,
-                    Errno.describe(rc));
-            WATCHED.remove(key);
-            this.watchHandle = -1;
-        } else {
-            this.watchHandle = watch[0];
-        }
+        this.watch = ImageWatch.start(image, pool + "/" + name, this::refreshSize);
     }
 
     /** Opens {@code pool/name} for I/O on the cluster connection. */
@@ -173,25 +114,12 @@ public final class RbdBlockDevice implements BlockDevice {
         }
         long image = handle[0];
         try {
-            byte[] id = new byte[128];
-            rc = LibRbd.rbd_get_id(image, id, id.length);
-            check(rc, "get the id of", pool, name);
-            String imageId = new String(id, 0, strlen(id), StandardCharsets.US_ASCII);
-            long[] size = new long[1];
-            check(LibRbd.rbd_get_size(image, size), "get the size of", pool, name);
-            Memory stat = new Memory(512);
-            stat.clear();
-            check(LibRbd.rbd_stat(image, Pointer.nativeValue(stat), 512), "stat", pool, name);
-            long objectSize = stat.getLong(8);
-            long[] stripeUnit = new long[1];
-            if (LibRbd.rbd_get_stripe_unit(image, stripeUnit) < 0 || stripeUnit[0] <= 0) {
-                stripeUnit[0] = objectSize;
-            }
-            int atomic = atomicWriteBytes(Math.min(stripeUnit[0], objectSize));
-            DeviceInfo info = new DeviceInfo(size[0] - size[0] % BLOCK_SIZE, BLOCK_SIZE, true, false, false,
-                    MAX_ATOMIC_CAW_BYTES, (int) Math.min(objectSize, Integer.MAX_VALUE),
-                    "rbd:" + pool + "/" + imageId, atomic, atomic, atomic);
-            return new RbdBlockDevice(pool, name, imageId, image, info, new long[1]);
+            ImageLayout layout = ImageLayout.read(image, pool + "/" + name);
+            int atomic = atomicWriteBytes(layout.stripeUnit());
+            DeviceInfo info = new DeviceInfo(layout.size() - layout.size() % BLOCK_SIZE, BLOCK_SIZE, true, false, false,
+                    MAX_ATOMIC_CAW_BYTES, (int) Math.min(layout.objectSize(), Integer.MAX_VALUE),
+                    "rbd:" + pool + "/" + layout.id(), atomic, atomic, atomic);
+            return new RbdBlockDevice(pool, name, layout.id(), image, info);
         } catch (CephException | RuntimeException e) {
             LibRbd.rbd_close(image);
             throw e;
@@ -215,20 +143,6 @@ public final class RbdBlockDevice implements BlockDevice {
             b = t;
         }
         return a;
-    }
-
-    private static void check(int rc, String what, String pool, String name) throws CephException {
-        if (rc < 0) {
-            throw new CephException("cannot " + what + " image " + pool + "/" + name, rc);
-        }
-    }
-
-    private static int strlen(byte[] s) {
-        int n = 0;
-        while (n < s.length && s[n] != 0) {
-            n++;
-        }
-        return n;
     }
 
     public String pool() {
@@ -295,11 +209,8 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst, IoCallback callback) {
-        checkBuffer(dst, "read");
-        checkAligned(offset, 0);
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("read into a read-only buffer");
-        }
+        DeviceGuards.checkReadBuffer(dst, BLOCK_SIZE);
+        DeviceGuards.checkAligned(offset, 0, BLOCK_SIZE);
         int length = dst.remaining();
         Aio.Op op = start(Aio.Type.READ, offset, length, callback);
         if (op == null) {
@@ -319,8 +230,8 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void write(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        checkBuffer(src, "write");
-        checkAligned(offset, 0);
+        DeviceGuards.checkBuffer(src, "write", BLOCK_SIZE);
+        DeviceGuards.checkAligned(offset, 0, BLOCK_SIZE);
         int length = src.remaining();
         Aio.Op op = start(Aio.Type.WRITE, offset, length, callback);
         if (op == null) {
@@ -351,7 +262,7 @@ public final class RbdBlockDevice implements BlockDevice {
             BlockDevice.super.writev(offset, srcs, fua, callback); // checks and assembles
             return;
         }
-        checkAligned(offset, length);
+        DeviceGuards.checkAligned(offset, length, BLOCK_SIZE);
         if (length > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("gather write of " + length + " bytes is too long");
         }
@@ -374,13 +285,13 @@ public final class RbdBlockDevice implements BlockDevice {
      */
     @Override
     public void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        checkBuffer(src, "atomic write");
+        DeviceGuards.checkBuffer(src, "atomic write", BLOCK_SIZE);
         DeviceInfo current = info;
         int length = src.remaining();
         long window = current.atomicAlignmentBytes();
         if (current.maxAtomicWriteBytes() == 0) {
-            checkCallback(callback);
-            fail(callback, new BlockDeviceException(Kind.UNSUPPORTED, "no atomic writes on " + this));
+            DeviceGuards.checkCallback(callback);
+            DeviceGuards.fail(callback, new BlockDeviceException(Kind.UNSUPPORTED, "no atomic writes on " + this));
             return;
         }
         if (!current.atomicWriteFits(offset, length) || offset / window != (offset + length - 1) / window) {
@@ -402,7 +313,7 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void discard(long offset, long length, IoCallback callback) {
-        checkAligned(offset, length);
+        DeviceGuards.checkAligned(offset, length, BLOCK_SIZE);
         Aio.Op op = start(Aio.Type.DISCARD, offset, length, callback);
         if (op == null) {
             return;
@@ -413,7 +324,7 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void writeZeroes(long offset, long length, IoCallback callback) {
-        checkAligned(offset, length);
+        DeviceGuards.checkAligned(offset, length, BLOCK_SIZE);
         Aio.Op op = start(Aio.Type.WRITE_ZEROES, offset, length, callback);
         if (op == null) {
             return;
@@ -424,10 +335,8 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void writeSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
-        checkAligned(offset, length);
-        if (pattern == null || pattern.remaining() != BLOCK_SIZE) {
-            throw new IllegalArgumentException("write-same pattern must be exactly one block of " + BLOCK_SIZE);
-        }
+        DeviceGuards.checkAligned(offset, length, BLOCK_SIZE);
+        DeviceGuards.checkPattern(pattern, BLOCK_SIZE);
         Aio.Op op = start(Aio.Type.WRITE_SAME, offset, length, callback);
         if (op == null) {
             return;
@@ -439,17 +348,8 @@ public final class RbdBlockDevice implements BlockDevice {
 
     @Override
     public void compareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, IoCallback callback) {
-        checkBuffer(compare, "compare");
-        checkBuffer(write, "write");
-        checkAligned(offset, 0);
-        if (compare.remaining() != write.remaining()) {
-            throw new IllegalArgumentException("compare (" + compare.remaining() + " bytes) and write ("
-                    + write.remaining() + " bytes) differ in length");
-        }
-        if (compare.remaining() > MAX_ATOMIC_CAW_BYTES) {
-            throw new IllegalArgumentException("compare and write of " + compare.remaining()
-                    + " bytes exceeds " + MAX_ATOMIC_CAW_BYTES);
-        }
+        DeviceGuards.checkCompareAndWrite(compare, write, BLOCK_SIZE, MAX_ATOMIC_CAW_BYTES);
+        DeviceGuards.checkAligned(offset, 0, BLOCK_SIZE);
         int length = compare.remaining();
         Aio.Op op = start(Aio.Type.COMPARE_AND_WRITE, offset, length, callback);
         if (op == null) {
@@ -481,24 +381,23 @@ public final class RbdBlockDevice implements BlockDevice {
      */
     @Override
     public void allocationStatus(long offset, IoCallback callback) {
-        checkAligned(offset, 0);
-        checkCallback(callback);
+        DeviceGuards.checkAligned(offset, 0, BLOCK_SIZE);
+        DeviceGuards.checkCallback(callback);
         if (!enter()) {
-            fail(callback, new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed"));
+            DeviceGuards.fail(callback, closedError());
             return;
         }
-        long size = info.sizeBytes();
-        if (offset >= size) {
+        BlockDeviceException beyond = DeviceGuards.statusRangeError(offset, info.sizeBytes());
+        if (beyond != null) {
             leave();
-            fail(callback, new BlockDeviceException(Kind.OUT_OF_RANGE,
-                    "offset " + offset + " is beyond the device end " + size));
+            DeviceGuards.fail(callback, beyond);
             return;
         }
         try {
             AllocationQueries.submit(() -> runAllocationStatus(offset, callback));
         } catch (RejectedExecutionException e) {
             leave();
-            fail(callback, new BlockDeviceException(Kind.TRANSIENT, "allocation status of " + this + ": "
+            DeviceGuards.fail(callback, new BlockDeviceException(Kind.TRANSIENT, "allocation status of " + this + ": "
                     + AllocationQueries.QUEUE + " queries already waiting for rbd_diff_iterate2"));
         }
     }
@@ -511,10 +410,9 @@ public final class RbdBlockDevice implements BlockDevice {
             DeviceInfo current = info;
             long size = current.sizeBytes();
             if (closed) {
-                error = new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed");
+                error = closedError();
             } else if (offset >= size) {
-                error = new BlockDeviceException(Kind.OUT_OF_RANGE,
-                        "offset " + offset + " is beyond the device end " + size);
+                error = DeviceGuards.statusRangeError(offset, size);
             } else {
                 long end = DiffExtents.windowEnd(offset, size, Math.max(BLOCK_SIZE, current.optimalTransferBytes()),
                         AllocationQueries.WINDOW_OBJECTS);
@@ -535,9 +433,9 @@ public final class RbdBlockDevice implements BlockDevice {
         }
         leave();
         if (error != null) {
-            fail(callback, error);
+            DeviceGuards.fail(callback, error);
         } else {
-            succeed(callback, result);
+            DeviceGuards.succeed(callback, result);
         }
     }
 
@@ -546,27 +444,26 @@ public final class RbdBlockDevice implements BlockDevice {
      * already completed with an error.
      */
     private Aio.Op start(Aio.Type type, long offset, long length, IoCallback callback) {
-        checkCallback(callback);
+        DeviceGuards.checkCallback(callback);
         if (!enter()) {
-            fail(callback, new BlockDeviceException(Kind.CLOSED, "device " + this + " is closed"));
+            DeviceGuards.fail(callback, closedError());
             return null;
         }
-        long size = info.sizeBytes();
-        if (offset > size || length > size - offset) {
+        BlockDeviceException beyond = DeviceGuards.rangeError(offset, length, info.sizeBytes());
+        if (beyond != null) {
             leave();
-            fail(callback, new BlockDeviceException(Kind.OUT_OF_RANGE,
-                    "range [" + offset + ", +" + length + ") is beyond the device end " + size));
+            DeviceGuards.fail(callback, beyond);
             return null;
         }
         if (length == 0 && type != Aio.Type.FLUSH) {
             leave();
-            succeed(callback, 0);
+            DeviceGuards.succeed(callback, 0);
             return null;
         }
         Aio.Op op = Aio.acquire();
         if (op == null) {
             leave();
-            fail(callback, new BlockDeviceException(Kind.TRANSIENT,
+            DeviceGuards.fail(callback, new BlockDeviceException(Kind.TRANSIENT,
                     Aio.CAPACITY + " RBD operations already in flight"));
             return null;
         }
@@ -590,7 +487,7 @@ public final class RbdBlockDevice implements BlockDevice {
         BlockDeviceException error = error(op, rc);
         Aio.release(op);
         leave();
-        fail(callback, error);
+        DeviceGuards.fail(callback, error);
     }
 
     /**
@@ -604,7 +501,7 @@ public final class RbdBlockDevice implements BlockDevice {
     private void reportBlocklisted() {
         Runnable l = blocklistListener;
         if (l != null && blocklistReported.compareAndSet(false, true)) {
-            EVENTS.execute(() -> {
+            ImageWatch.post(() -> {
                 try {
                     l.run();
                 } catch (RuntimeException e) {
@@ -621,7 +518,7 @@ public final class RbdBlockDevice implements BlockDevice {
             BlockDeviceException error = error(op, rv);
             Aio.release(op);
             leave();
-            fail(callback, error);
+            DeviceGuards.fail(callback, error);
             return;
         }
         if (op.heapDestination != null) {
@@ -630,12 +527,18 @@ public final class RbdBlockDevice implements BlockDevice {
         long bytes = op.type == Aio.Type.FLUSH ? 0 : op.length;
         Aio.release(op);
         leave();
-        succeed(callback, bytes);
+        DeviceGuards.succeed(callback, bytes);
     }
 
     private BlockDeviceException error(Aio.Op op, long rv) {
         if (rv == -Errno.EILSEQ && op.type == Aio.Type.COMPARE_AND_WRITE) {
-            return new MiscompareException(miscompareOffset(op));
+            long at = RbdErrors.miscompareOffset(Aio.mismatchOffset(op), op.offset, op.length, info.optimalTransferBytes());
+            if (at < 0) {
+                LOG.warn("rbd {}/{}: librbd reported miscompare offset {} outside the compared range [{}, +{})", pool,
+                        name, Aio.mismatchOffset(op), op.offset, op.length);
+                at = 0;
+            }
+            return new MiscompareException(at);
         }
         return error(op.type, op.offset, op.length, rv);
     }
@@ -649,70 +552,7 @@ public final class RbdBlockDevice implements BlockDevice {
         if (errno == Errno.ESHUTDOWN) {
             reportBlocklisted();
         }
-        return new BlockDeviceException(kindOf(type, errno), what + " failed: " + reasonOf(errno));
-    }
-
-    /** The deliberate errno mapping documented in the class comment (miscompare aside). */
-    static Kind kindOf(Aio.Type type, int errno) {
-        switch (errno) {
-            case Errno.ESHUTDOWN:
-            case Errno.EROFS:
-            case Errno.EPERM:
-            case Errno.EACCES:
-                return Kind.FENCED;
-            case Errno.ETIMEDOUT:
-            case Errno.EAGAIN:
-            case Errno.ENOTCONN:
-            case Errno.ENOMEM:
-            case Errno.ENOBUFS:
-                return Kind.TRANSIENT;
-            case Errno.EOPNOTSUPP:
-                return Kind.UNSUPPORTED;
-            default:
-                return type == Aio.Type.READ || type == Aio.Type.ALLOCATION_STATUS ? Kind.READ_ERROR
-                        : Kind.WRITE_ERROR;
-        }
-    }
-
-    private static String reasonOf(int errno) {
-        switch (errno) {
-            case Errno.ESHUTDOWN:
-                return "this client is blocklisted (" + Errno.describe(errno) + ")";
-            case Errno.EROFS:
-                return "the exclusive lock is held by another client (" + Errno.describe(errno) + ")";
-            case Errno.EPERM:
-            case Errno.EACCES:
-                return "permission denied (" + Errno.describe(errno) + ")";
-            case Errno.EINVAL:
-                return "rejected by librbd as invalid, a gateway bug (" + Errno.describe(errno) + ")";
-            default:
-                return Errno.describe(errno);
-        }
-    }
-
-    /**
-     * The first differing byte relative to the compared range. Pacific's librbd is supposed to report
-     * the absolute image offset in mismatch_off, but converts the OSD's answer (relative to the
-     * compared extent) as if it were relative to the object start: a request at object offset X
-     * reports object start + m instead of object start + X + m. Both readings are accepted; they are
-     * unambiguous because a compared range (at most 512 bytes, 512-aligned) at X > 0 starts at least
-     * 512 bytes into the object.
-     */
-    private long miscompareOffset(Aio.Op op) {
-        long reported = Aio.mismatchOffset(op);
-        long relative = reported - op.offset;
-        if (relative >= 0 && relative < op.length) {
-            return relative;
-        }
-        long objectSize = info.optimalTransferBytes();
-        long objectStart = objectSize > 0 ? op.offset - op.offset % objectSize : 0;
-        relative = reported - objectStart;
-        if (relative >= 0 && relative < op.length) {
-            return relative;
-        }
-        LOG.warn("rbd {}/{}: librbd reported miscompare offset {} outside the compared range [{}, +{})", pool, name,
-                reported, op.offset, op.length);
-        return 0;
+        return new BlockDeviceException(RbdErrors.kindOf(type, errno), what + " failed: " + RbdErrors.reasonOf(errno));
     }
 
     private boolean enter() {
@@ -743,53 +583,11 @@ public final class RbdBlockDevice implements BlockDevice {
         return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
     }
 
-    private static void checkBuffer(ByteBuffer buffer, String what) {
-        if (buffer == null) {
-            throw new IllegalArgumentException(what + " buffer is null");
-        }
-        if (buffer.remaining() % BLOCK_SIZE != 0) {
-            throw new IllegalArgumentException(
-                    what + " buffer has " + buffer.remaining() + " bytes, not a multiple of " + BLOCK_SIZE);
-        }
+    private BlockDeviceException closedError() {
+        return DeviceGuards.closedError("device " + this);
     }
 
-    private static void checkAligned(long offset, long length) {
-        if (offset < 0 || length < 0 || offset % BLOCK_SIZE != 0 || length % BLOCK_SIZE != 0) {
-            throw new IllegalArgumentException("offset " + offset + " and length " + length
-                    + " must be non-negative multiples of " + BLOCK_SIZE);
-        }
-    }
-
-    private static void checkCallback(IoCallback callback) {
-        if (callback == null) {
-            throw new IllegalArgumentException("callback is null");
-        }
-    }
-
-    private static void succeed(IoCallback callback, long bytes) {
-        try {
-            callback.onSuccess(bytes);
-        } catch (RuntimeException | Error e) {
-            LOG.error("block-device callback threw in onSuccess", e);
-        }
-    }
-
-    private static void fail(IoCallback callback, BlockDeviceException error) {
-        try {
-            callback.onFailure(error);
-        } catch (RuntimeException | Error e) {
-            LOG.error("block-device callback threw in onFailure", e);
-        }
-    }
-
-    // ------------------------------------------------------------------ exclusive lock (management)
-
-    /** The image's feature bits ({@code RBD_FEATURE_*}, see {@link RbdImages}). */
-    public long features() throws CephException {
-        long[] f = new long[1];
-        lockCall(LibRbd.rbd_get_features(image, f), "read the features of");
-        return f[0];
-    }
+    // ------------------------------------------------------------------ image management
 
     /**
      * Disables exclusive-lock and the features that need it (object-map, fast-diff), see
@@ -799,53 +597,9 @@ public final class RbdBlockDevice implements BlockDevice {
         return RbdImages.disableExclusiveLock(image, pool + "/" + name);
     }
 
-    /** Takes the exclusive lock explicitly: other clients' writes then fail (FENCED) instead of stealing it. */
-    public void acquireExclusiveLock() throws CephException {
-        lockCall(LibRbd.rbd_lock_acquire(image, LibRbd.LOCK_MODE_EXCLUSIVE), "acquire the exclusive lock of");
-    }
-
-    public void releaseExclusiveLock() throws CephException {
-        lockCall(LibRbd.rbd_lock_release(image), "release the exclusive lock of");
-    }
-
-    public boolean isExclusiveLockOwner() throws CephException {
-        int[] owner = new int[1];
-        lockCall(LibRbd.rbd_is_exclusive_lock_owner(image, owner), "query the exclusive lock of");
-        return owner[0] != 0;
-    }
-
-    /** The current lock owners ({@code "auto <client id>"} cookies as librbd names them). */
-    public List<String> lockOwners() throws CephException {
-        int max = 8;
-        Memory owners = new Memory(8L * max);
-        owners.clear();
-        long[] count = {max};
-        int[] mode = new int[1];
-        int rc = LibRbd.rbd_lock_get_owners(image, mode, Pointer.nativeValue(owners), count);
-        if (rc == -Errno.ENOENT) {
-            return List.of();
-        }
-        lockCall(rc, "list the lock owners of");
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < count[0]; i++) {
-            out.add(owners.getPointer(8L * i).getString(0));
-        }
-        LibRbd.rbd_lock_get_owners_cleanup(Pointer.nativeValue(owners), count[0]);
-        return out;
-    }
-
-    /** Breaks another client's exclusive lock; librbd blocklists that client (rbd_blocklist_expire_seconds). */
-    public void breakExclusiveLock(String owner) throws CephException {
-        lockCall(LibRbd.rbd_lock_break(image, LibRbd.LOCK_MODE_EXCLUSIVE, owner), "break the lock of");
-    }
-
-    private void lockCall(int rc, String what) throws CephException {
-        if (closed) {
-            throw new CephException("device closed", -Errno.ENOTCONN);
-        }
-        if (rc < 0) {
-            throw new CephException("cannot " + what + " image " + pool + "/" + name, rc);
-        }
+    /** The open librbd image handle, for management calls made within this package. */
+    long handle() {
+        return image;
     }
 
     // ------------------------------------------------------------------ close
@@ -872,13 +626,7 @@ public final class RbdBlockDevice implements BlockDevice {
         if (inFlight.get() > 0) {
             LOG.warn("rbd {}/{}: closing with {} operations still in flight", pool, name, inFlight.get());
         }
-        if (watchHandle >= 0) {
-            int rc = LibRbd.rbd_update_unwatch(image, watchHandle);
-            if (rc < 0) {
-                LOG.warn("rbd {}/{}: unwatch failed: {}", pool, name, Errno.describe(rc));
-            }
-        }
-        WATCHED.remove(key);
+        watch.close();
         int rc = LibRbd.rbd_close(image);
         if (rc < 0) {
             LOG.warn("rbd {}/{}: close failed: {}", pool, name, Errno.describe(rc));

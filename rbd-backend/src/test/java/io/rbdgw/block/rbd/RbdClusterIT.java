@@ -275,16 +275,16 @@ class RbdClusterIT {
         RbdCluster second = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf());
         try (RbdBlockDevice owner = images.open(name);
                 RbdBlockDevice other = second.images(TestCeph.POOL).open(name)) {
-            owner.acquireExclusiveLock();
-            assertThat(owner.isExclusiveLockOwner()).isTrue();
-            assertThat(owner.lockOwners()).hasSize(1);
+            ExclusiveLocks.acquire(owner);
+            assertThat(ExclusiveLocks.isOwner(owner)).isTrue();
+            assertThat(ExclusiveLocks.owners(owner)).hasSize(1);
 
             Done denied = new Done();
             other.write(0, TestCeph.random(4096, 7), false, denied);
             assertThat(denied.failure().kind()).isEqualTo(Kind.FENCED);
-            assertThat(other.isExclusiveLockOwner()).isFalse();
+            assertThat(ExclusiveLocks.isOwner(other)).isFalse();
 
-            owner.releaseExclusiveLock();
+            ExclusiveLocks.release(owner);
             Done allowed = new Done();
             other.write(0, TestCeph.random(4096, 7), false, allowed);
             assertThat(allowed.success()).isEqualTo(4096);

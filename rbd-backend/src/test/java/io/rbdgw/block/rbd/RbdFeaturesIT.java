@@ -48,13 +48,13 @@ class RbdFeaturesIT {
         try (RbdCluster other = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf());
              RbdBlockDevice holder = other.images(TestCeph.POOL).open(name)) {
             write(holder, 0); // librbd takes the lock on the first write
-            assertThat(holder.isExclusiveLockOwner()).isTrue();
+            assertThat(ExclusiveLocks.isOwner(holder)).isTrue();
 
             assertThat(images.disableExclusiveLock(name)).isEqualTo(
                     RbdImages.EXCLUSIVE_LOCK | RbdImages.OBJECT_MAP | RbdImages.FAST_DIFF);
             assertThat(images.features(name)).isEqualTo(RbdImages.GATEWAY_FEATURES);
             write(holder, 4096); // the holder goes on writing, without a lock
-            assertThat(holder.features() & RbdImages.EXCLUSIVE_LOCK).isZero();
+            assertThat(ExclusiveLocks.features(holder) & RbdImages.EXCLUSIVE_LOCK).isZero();
         } finally {
             images.delete(name);
         }
@@ -68,8 +68,8 @@ class RbdFeaturesIT {
         images.create(name, 8 * MIB, RbdImages.DEFAULT_FEATURES, 22);
         try (RbdCluster other = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf());
              RbdBlockDevice holder = other.images(TestCeph.POOL).open(name)) {
-            holder.acquireExclusiveLock();
-            assertThat(holder.isExclusiveLockOwner()).isTrue();
+            ExclusiveLocks.acquire(holder);
+            assertThat(ExclusiveLocks.isOwner(holder)).isTrue();
             assertThat(images.disableExclusiveLock(name)).isEqualTo(RbdImages.LOCK_FEATURES);
             assertThat(images.features(name)).isEqualTo(RbdImages.GATEWAY_FEATURES);
             write(holder, 0);

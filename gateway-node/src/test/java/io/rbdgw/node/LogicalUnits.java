@@ -5,7 +5,7 @@ import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.pr.InMemoryReservationStore;
 import io.rbdgw.scsi.pr.LocalReservations;
 
-/** Wires a block device into a logical unit with this gateway's reservation handling. */
+/** Test fixture: a block device wired into a logical unit with reservations kept in this process. */
 public final class LogicalUnits {
     private LogicalUnits() {
     }

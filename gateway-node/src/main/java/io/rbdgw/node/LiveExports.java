@@ -1,0 +1,435 @@
+package io.rbdgw.node;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+import io.rbdgw.block.BlockDevice;
+import io.rbdgw.block.FileBlockDevice;
+import io.rbdgw.block.rbd.RbdBlockDevice;
+import io.rbdgw.config.alua.AluaSnapshot;
+import io.rbdgw.config.alua.WriteTokenHolder;
+import io.rbdgw.config.alua.WriteTokens;
+import io.rbdgw.config.model.Authentication;
+import io.rbdgw.config.model.Backstore;
+import io.rbdgw.config.model.ClusterConfig;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Gateway;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.Target;
+import io.rbdgw.iscsi.session.SessionRegistry;
+import io.rbdgw.iscsi.session.TargetRegistry;
+import io.rbdgw.scsi.ClusterTargetPortGroups;
+import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.LuIdentity;
+import io.rbdgw.scsi.ScsiTarget;
+import io.rbdgw.scsi.TargetPortGroups.Group;
+import io.rbdgw.scsi.WriteGate;
+import io.rbdgw.scsi.pr.InMemoryReservationStore;
+import io.rbdgw.scsi.pr.LocalReservations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This gateway's live exports (targets, their LUNs, the open disks) and the application of a {@link ReconcilePlan}
+ * to them: opening and closing devices, building logical units and targets, publishing them to the
+ * {@link TargetRegistry} and marking them ready, applying the ALUA states. Used on the reconciler's thread only.
+ */
+final class LiveExports {
+
+    // under the reconciler's name: the one logger an operator follows for configuration passes
+    private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+
+    /** Implicit transition time reported by REPORT TARGET PORT GROUPS (we never report Transitioning). */
+    static final int TRANSITION_SECONDS = 10;
+
+    private final String gatewayName;
+    private final TargetRegistry registry;
+    private final SessionRegistry sessions;
+    private final DiskOpener opener;
+    private final Duration retryInterval;
+    private final TargetLogins logins;
+    private final Supplier<AluaSnapshot> alua;
+    private volatile Reconciler.Observer observer = new Reconciler.Observer() { };
+    private volatile WriteTokens writeTokens;
+    private volatile int maxWaitingWrites;
+    private volatile Duration maxWriteWait;
+    private volatile boolean aluaUnknown;
+
+    private final Map<String, LiveTarget> live = new TreeMap<>();
+    private final Map<String, OpenDisk> disks = new HashMap<>();
+    /** What the running pass is working on, for the log line when it fails. */
+    private String step = "";
+
+    private static final class LiveTarget {
+        final ScsiTarget scsi = new ScsiTarget();
+        final String iqn;
+        final Map<Integer, LiveLun> luns = new TreeMap<>();
+
+        LiveTarget(String iqn) {
+            this.iqn = iqn;
+        }
+    }
+
+    private record LiveLun(String diskId, LogicalUnit lu, ClusterTargetPortGroups alua) {
+    }
+
+    private static final class OpenDisk {
+        final Disk spec;
+        final BlockDevice device;
+        final List<LogicalUnit> users = new CopyOnWriteArrayList<>();
+        /** The disk's write gate and its token registration (RBD disks of a cluster gateway), else null. */
+        WriteGate gate;
+        WriteTokenHolder tokenHolder;
+
+        OpenDisk(Disk spec, BlockDevice device) {
+            this.spec = spec;
+            this.device = device;
+        }
+    }
+
+    LiveExports(String gatewayName, TargetRegistry registry, SessionRegistry sessions, DiskOpener opener,
+                Duration retryInterval, TargetLogins logins, Supplier<AluaSnapshot> alua) {
+        this.gatewayName = gatewayName;
+        this.registry = registry;
+        this.sessions = sessions;
+        this.opener = opener;
+        this.retryInterval = retryInterval;
+        this.logins = logins;
+        this.alua = alua;
+    }
+
+    void observe(Reconciler.Observer o) {
+        this.observer = o;
+    }
+
+    Reconciler.Observer observer() {
+        return observer;
+    }
+
+    void writeTokens(WriteTokens tokens, int maxWaiting, Duration maxWait) {
+        this.writeTokens = tokens;
+        this.maxWaitingWrites = maxWaiting;
+        this.maxWriteWait = maxWait;
+    }
+
+    /** Whether the ALUA state changed between known and unknown (see {@link Reconciler#aluaKnown}). */
+    boolean aluaKnown(boolean known) {
+        if (aluaUnknown == !known) {
+            return false;
+        }
+        aluaUnknown = !known;
+        return true;
+    }
+
+    String step() {
+        return step;
+    }
+
+    void step(String s) {
+        step = s;
+    }
+
+    int targetCount() {
+        return live.size();
+    }
+
+    int diskCount() {
+        return disks.size();
+    }
+
+    /** The plan from the live exports to {@code c}. */
+    ReconcilePlan plan(ClusterConfig c) {
+        Map<String, Map<Integer, String>> luns = new TreeMap<>();
+        live.forEach((iqn, t) -> {
+            Map<Integer, String> m = new TreeMap<>();
+            t.luns.forEach((n, l) -> m.put(n, l.diskId()));
+            luns.put(iqn, m);
+        });
+        Map<String, Disk> open = new HashMap<>();
+        disks.forEach((id, d) -> open.put(id, d.spec));
+        return ReconcilePlan.between(c, gatewayName, luns, open);
+    }
+
+    /** Applies {@code plan} (made from {@code c}); what could not be done goes to {@code problems}. */
+    void apply(ClusterConfig c, ReconcilePlan plan, Map<String, String> problems) {
+        int tag = plan.portGroup();
+
+        step = "CHAP secrets";
+        Map<String, String> opened = logins.openSecrets(c);
+
+        step = "discovery settings";
+        Authentication discovery = c.discoveryAuth();
+        registry.setDiscoveryAuth(TargetLogins.secret(discovery.chap(), opened),
+                TargetLogins.secret(discovery.mutualChap(), opened));
+        registry.setDiscoveryPortals(plan.discoveryPortals());
+        registry.setClusterSession(logins.clusterSession(c));
+
+        // targets that are gone: no new logins, sessions closed, LUNs released
+        for (String iqn : plan.removedTargets()) {
+            step = "removing target " + iqn;
+            withdraw(iqn);
+            live.remove(iqn);
+            log.info("target {} removed", iqn);
+        }
+
+        // a disk whose backstore, file or identity changed is another device: its LUNs are re-created
+        for (String id : plan.replacedDisks()) {
+            step = "replacing disk " + id;
+            closeDisk(id, false);
+        }
+
+        for (Target target : c.targets()) {
+            LiveTarget t = live.computeIfAbsent(target.iqn(), iqn -> {
+                log.info("target {} added", iqn);
+                return new LiveTarget(iqn);
+            });
+            step = "target " + target.iqn();
+            registry.publish(logins.entry(c, target, tag, t.scsi, opened));
+            applyLuns(c, target, t, plan.targets().get(target.iqn()), tag, problems);
+            // LUNs attached (or listed not ready while their disk opens), ACL, CHAP and ALUA states applied:
+            // from here on discovery announces the target and logins to it are accepted
+            registry.markReady(target.iqn());
+        }
+
+        // disks that no LUN exports any more
+        for (Iterator<Map.Entry<String, OpenDisk>> it = disks.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, OpenDisk> e = it.next();
+            OpenDisk d = e.getValue();
+            step = "disk " + e.getKey();
+            if (d.users.isEmpty()) {
+                it.remove();
+                close(e.getKey(), d);
+            } else {
+                c.disk(e.getKey()).ifPresent(spec -> noteResize(d, spec, problems));
+            }
+        }
+    }
+
+    private void applyLuns(ClusterConfig c, Target target, LiveTarget t, ReconcilePlan.TargetChanges changes, int tag,
+                           Map<String, String> problems) {
+        for (Integer n : changes.removed()) {
+            LiveLun l = t.luns.get(n);
+            removeLun(t, n, false);
+            log.info("target {}: LUN {} ({}) removed", target.iqn(), n, l.diskId());
+        }
+        t.scsi.setMasking(ConfigLunMasking.of(c, target));
+        t.scsi.retainSuspended(c.luns(target.iqn()).stream().map(Lun::number).toList());
+        for (Map.Entry<Integer, String> w : changes.added().entrySet()) {
+            int n = w.getKey();
+            step = "target " + target.iqn() + " LUN " + n + " (disk " + w.getValue() + ")";
+            Disk spec = c.disk(w.getValue()).orElseThrow(); // the model guarantees it
+            OpenDisk d = acquire(spec, problems);
+            if (d == null) {
+                // reported by acquire; retried on the next pass. Meanwhile the LUN is listed and answers not
+                // ready (02/04/0A, retryable), never LOGICAL UNIT NOT SUPPORTED (a host's permanent device loss)
+                t.scsi.suspendLun(n);
+                continue;
+            }
+            ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(tag, TRANSITION_SECONDS);
+            tpgs.update(tag, groups(c, spec.id(), tag)); // before any nexus sees the unit: no 2A/06 for it
+            LogicalUnit lu = new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()),
+                    ua -> new LocalReservations(ua, new InMemoryReservationStore()), tpgs);
+            lu.writeGate(d.gate);
+            tpgs.attach(lu.unitAttentions());
+            d.users.add(lu);
+            t.luns.put(n, new LiveLun(spec.id(), lu, tpgs));
+            observer.lunAdded(target.iqn(), n, spec.id(), lu, tpgs); // before it serves: stats bound once
+            t.scsi.addLun(lu);
+            log.info("target {}: LUN {} exports {}", target.iqn(), n, spec.id());
+        }
+    }
+
+    private OpenDisk acquire(Disk spec, Map<String, String> problems) {
+        OpenDisk d = disks.get(spec.id());
+        if (d != null) {
+            opener.check(spec, d.device).ifPresent(w -> problems.put("disk " + spec.id(), w));
+            return d;
+        }
+        BlockDevice device;
+        try {
+            device = opener.open(spec);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            String why = e.getMessage() != null ? e.getMessage() : e.toString();
+            problems.put("disk " + spec.id(), why);
+            log.error("cannot open disk {} ({}): {}; its LUNs are not served by gateway {} until it opens "
+                    + "(retrying every {} s)", spec.id(), describe(spec), why, gatewayName, retryInterval.toSeconds());
+            return null;
+        }
+        opener.check(spec, device).ifPresent(w -> problems.put("disk " + spec.id(), w));
+        OpenDisk opened = new OpenDisk(spec, device);
+        WriteTokens tokens = writeTokens;
+        if (tokens != null && spec.backstore() == Backstore.RBD) {
+            // shared by every gateway: one writer at a time (docs/ha.md, "Write tokens")
+            String id = spec.id();
+            WriteGate gate = new WriteGate(id, () -> tokens.want(id), maxWaitingWrites, maxWriteWait);
+            opened.gate = gate;
+            opened.tokenHolder = new WriteTokenHolder() {
+                @Override
+                public void grant(long epoch) {
+                    gate.grant();
+                }
+
+                @Override
+                public void revoke() {
+                    gate.revoke();
+                }
+
+                @Override
+                public void whenIdle(Runnable idle) {
+                    gate.whenIdle(idle);
+                }
+            };
+            tokens.register(id, opened.tokenHolder);
+        }
+        if (device instanceof RbdBlockDevice image) {
+            // `rbd resize` (by the admin API or by hand): hosts learn it through CAPACITY DATA HAS CHANGED
+            image.onResize(() -> opened.users.forEach(LogicalUnit::capacityChanged));
+        }
+        disks.put(spec.id(), opened);
+        log.info("disk {} open ({}), {} bytes", spec.id(), describe(spec), device.info().sizeBytes());
+        return opened;
+    }
+
+    private static String describe(Disk d) {
+        return d.backstore() == Backstore.FILE ? "file " + d.path() : "rbd image " + d.id();
+    }
+
+    /**
+     * A file disk whose configured size grew (the admin API's resize) grows online: the file is extended if
+     * needed and every LUN exporting it posts CAPACITY DATA HAS CHANGED (2A/09), as an RBD disk does when its
+     * header watch reports the new size (onResize above). Memory disks cannot be resized (the API refuses it).
+     */
+    private void noteResize(OpenDisk d, Disk spec, Map<String, String> problems) {
+        if (spec.backstore() != Backstore.FILE || !(d.device instanceof FileBlockDevice file)
+                || spec.size() <= file.info().sizeBytes()) {
+            return;
+        }
+        long was = file.info().sizeBytes();
+        try {
+            if (file.grow(spec.size())) {
+                d.users.forEach(LogicalUnit::capacityChanged);
+                log.info("disk {} grown online from {} to {} bytes; hosts are told CAPACITY DATA HAS CHANGED",
+                        spec.id(), was, file.info().sizeBytes());
+            }
+        } catch (IOException e) {
+            problems.put("disk " + spec.id(), "cannot grow to " + spec.size() + " bytes: " + e.getMessage());
+            log.error("cannot grow disk {} ({}) from {} to {} bytes: {}; its LUNs keep the old size (retrying every "
+                    + "{} s)", spec.id(), describe(spec), was, spec.size(), e.getMessage(), retryInterval.toSeconds());
+        }
+    }
+
+    /**
+     * Closes the open disks that match {@code which}; their LUNs stay listed but not ready (02/04/0A, never
+     * 05/25/00) until the next pass opens them anew.
+     */
+    void closeDisks(Predicate<Disk> which) {
+        for (String id : new ArrayList<>(disks.keySet())) {
+            if (which.test(disks.get(id).spec)) {
+                closeDisk(id, true);
+            }
+        }
+    }
+
+    /** Takes every LUN of disk {@code id} out of the targets, then closes the disk. */
+    private void closeDisk(String id, boolean suspendLuns) {
+        for (LiveTarget t : live.values()) {
+            for (Integer n : new ArrayList<>(t.luns.keySet())) {
+                if (t.luns.get(n).diskId().equals(id)) {
+                    removeLun(t, n, suspendLuns);
+                }
+            }
+        }
+        close(id, disks.remove(id));
+    }
+
+    /** The target leaves the registry (no new logins), its sessions are closed and its LUNs released. */
+    private void withdraw(String iqn) {
+        registry.remove(iqn);
+        sessions.closeTarget(iqn);
+        LiveTarget t = live.get(iqn);
+        for (Integer n : new ArrayList<>(t.luns.keySet())) {
+            removeLun(t, n, false);
+        }
+    }
+
+    private void removeLun(LiveTarget t, int n, boolean suspend) {
+        LiveLun l = t.luns.remove(n);
+        if (l == null) {
+            return;
+        }
+        if (suspend) {
+            t.scsi.suspendLun(n); // no new command reaches it from here on; still listed, not ready
+        } else {
+            t.scsi.removeLun(n); // no new command reaches it from here on
+        }
+        observer.lunRemoved(t.iqn, n, l.diskId(), l.lu());
+        OpenDisk d = disks.get(l.diskId());
+        if (d != null) {
+            d.users.remove(l.lu());
+        }
+    }
+
+    private void close(String id, OpenDisk d) {
+        if (d.gate != null) {
+            d.gate.close(); // writes waiting for the token end retryably
+        }
+        try {
+            d.device.close(); // waits for what is in flight
+            log.info("disk {} closed", id);
+        } catch (Exception e) {
+            log.warn("closing disk {}: {}", id, e.toString());
+        }
+        WriteTokens tokens = writeTokens;
+        if (tokens != null && d.tokenHolder != null) {
+            tokens.unregister(id, d.tokenHolder); // nothing of it is in flight any more
+        }
+    }
+
+    /** Applies the ALUA states of {@code c} and the latest snapshot to every live LUN; how many LUNs changed. */
+    int applyAlua(ClusterConfig c) {
+        int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
+        int changed = 0;
+        for (LiveTarget t : live.values()) {
+            for (LiveLun l : t.luns.values()) {
+                if (l.alua().update(tag, groups(c, l.diskId(), tag))) {
+                    changed++;
+                }
+            }
+        }
+        return changed;
+    }
+
+    private List<Group> groups(ClusterConfig c, String diskId, int tag) {
+        return AluaStates.groups(c, alua.get(), gatewayName, diskId, tag, aluaUnknown);
+    }
+
+    /** The ALUA states of a live LUN; empty when the LUN is not live. */
+    Optional<ClusterTargetPortGroups> aluaOf(String iqn, int lun) {
+        LiveTarget t = live.get(iqn);
+        LiveLun l = t == null ? null : t.luns.get(lun);
+        return Optional.ofNullable(l).map(LiveLun::alua);
+    }
+
+    /** Withdraws every target (their sessions are closed) and closes every disk. */
+    void closeAll() {
+        for (String iqn : live.keySet()) {
+            withdraw(iqn);
+        }
+        live.clear();
+        disks.forEach(this::close);
+        disks.clear();
+    }
+}
