@@ -362,6 +362,9 @@ final class ScsiCommands {
             if (w != null) {
                 w.taskGone();
             }
+            if (conn.state() != IscsiConnection.State.CLOSED) {
+                conn.commandFinished(); // a logout may wait for this one, aborted or not
+            }
             return;
         }
         // Data-in goes only to a command flagged R: without it none is sent, and the residual says so
