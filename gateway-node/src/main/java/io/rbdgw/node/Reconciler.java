@@ -52,8 +52,9 @@ import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.WriteGate;
-import io.rbdgw.scsi.pr.InMemoryReservationStore;
-import io.rbdgw.scsi.pr.LocalReservations;
+import io.rbdgw.scsi.UnitAttentions;
+import io.rbdgw.scsi.pr.Reservations;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,6 +136,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private Map<String, String> lastOpened = Map.of();
     private SecretBox lastOpenedWith;
     private final AtomicLong failedPasses = new AtomicLong();
+    private volatile LunReservations reservations = LunReservations.inMemory();
 
     /**
      * Told what the reconciler exports and how ALUA changes are applied (metrics, status). Called on the
@@ -564,6 +566,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         this.portal = settings;
     }
 
+    /** Where the LUNs created from now on keep their reservations (in memory until set). */
+    public void reservations(LunReservations reservations) {
+        this.reservations = reservations;
+    }
+
     /** The key that decrypts the configuration's CHAP secrets (set before the first configuration arrives). */
     public void secrets(SecretBox box) {
         this.secrets = box;
@@ -752,6 +759,17 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             }
             step = "target " + target.iqn() + " LUN " + n + " (disk " + w.getValue() + ")";
             Disk spec = c.disk(w.getValue()).orElseThrow(); // the model guarantees it
+            int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
+            Function<UnitAttentions, Reservations> luReservations;
+            try {
+                luReservations = reservations.open(spec, tag);
+            } catch (Exception e) {
+                problems.put("disk " + spec.id(), "reservation state unreadable: " + e);
+                log.error("cannot read the reservation state of disk {} ({}); its LUNs are not served by gateway {} "
+                        + "until it can (retrying)", spec.id(), e.toString(), gatewayName);
+                t.scsi.suspendLun(n);
+                continue;
+            }
             OpenDisk d = acquire(spec, problems);
             if (d == null) {
                 // reported by acquire; retried on the next pass. Meanwhile the LUN is listed and answers not
@@ -759,11 +777,10 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                 t.scsi.suspendLun(n);
                 continue;
             }
-            int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
             ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(tag, TRANSITION_SECONDS);
             tpgs.update(tag, groups(c, spec.id(), tag)); // before any nexus sees the unit: no 2A/06 for it
             LogicalUnit lu = new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()),
-                    ua -> new LocalReservations(ua, new InMemoryReservationStore()), tpgs);
+                    luReservations, tpgs);
             lu.writeGate(d.gate);
             tpgs.attach(lu.unitAttentions());
             d.users.add(lu);

@@ -99,8 +99,9 @@ public final class LogicalUnit implements AutoCloseable {
                     return;
                 }
             }
-            if (!reservations.permits(nexus, cdb)) {
-                task.complete(ScsiStatus.RESERVATION_CONFLICT, null, null, -1);
+            int admission = reservations.admission(nexus, cdb);
+            if (admission != ScsiStatus.GOOD) {
+                task.complete(admission, null, null, -1);
                 return;
             }
             if (spec == null) {

@@ -3,6 +3,7 @@ package io.rbdgw.config.pr;
 import io.rbdgw.config.store.Documents;
 import io.rbdgw.config.store.ZkLayout;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -143,6 +144,15 @@ public final class PrDocuments {
             client.delete().forPath(layout.reservationAck(disk, gateway));
         } catch (KeeperException.NoNodeException gone) {
             // nothing to withdraw
+        }
+    }
+
+    /** The gateways with an acknowledgement of {@code disk}: those serving it now. */
+    public List<String> acknowledgers(String disk) throws Exception {
+        try {
+            return client.getChildren().forPath(layout.reservationAcks(disk));
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
         }
     }
 

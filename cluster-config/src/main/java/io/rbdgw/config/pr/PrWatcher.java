@@ -248,16 +248,17 @@ public final class PrWatcher implements Closeable {
     }
 
     /**
-     * Completes once every gateway but {@code self} that acknowledged some version of {@code disk} (that serves
-     * it) acknowledged {@code version} or later, or at {@code timeout} with those that did not. A gateway whose
-     * acknowledgement disappears meanwhile (its session ended) counts as not acknowledging.
+     * Completes once each of {@code gateways} acknowledged {@code version} of {@code disk} or a later one, or at
+     * {@code timeout} with those that did not. A gateway whose acknowledgement disappears meanwhile (its session
+     * ended) counts as not acknowledging.
+     *
+     * @param gateways the gateways serving the disk, as {@link PrDocuments#acknowledgers} read them after the change
      */
-    public CompletableFuture<Set<String>> awaitAcknowledged(String disk, int version, String self, Duration timeout) {
+    public CompletableFuture<Set<String>> awaitAcknowledged(String disk, int version, Set<String> gateways,
+                                                            Duration timeout) {
         CompletableFuture<Set<String>> result = new CompletableFuture<>();
         post(() -> {
-            Set<String> gateways = new TreeSet<>(acknowledged.getOrDefault(disk, Map.of()).keySet());
-            gateways.remove(self);
-            waiters.add(new Waiter(disk, version, gateways, System.nanoTime() + timeout.toNanos(), result));
+            waiters.add(new Waiter(disk, version, Set.copyOf(gateways), System.nanoTime() + timeout.toNanos(), result));
             evaluateWaiters();
             try {
                 executor.schedule(this::evaluateWaiters, timeout.toMillis() + 1, TimeUnit.MILLISECONDS);

@@ -1,6 +1,7 @@
 package io.rbdgw.scsi.pr;
 
 import io.rbdgw.scsi.ItNexus;
+import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 
 /**
@@ -16,6 +17,15 @@ public interface Reservations {
      * answers RESERVATION CONFLICT. Called on the I/O path: must not block or allocate.
      */
     boolean permits(ItNexus nexus, byte[] cdb);
+
+    /**
+     * The status a command must end with before it runs ({@link ScsiStatus#RESERVATION_CONFLICT} or
+     * {@link ScsiStatus#BUSY}), or {@link ScsiStatus#GOOD} when it may run. BUSY: the reservation state is
+     * not known to be current (a cluster store is unreachable). Same constraints as {@link #permits}.
+     */
+    default int admission(ItNexus nexus, byte[] cdb) {
+        return permits(nexus, cdb) ? ScsiStatus.GOOD : ScsiStatus.RESERVATION_CONFLICT;
+    }
 
     /** PERSISTENT RESERVE IN (0x5E). */
     void persistentReserveIn(ScsiTask task);
