@@ -23,6 +23,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,7 +66,7 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
     private final PrDocuments docs;
     private final Duration ackTimeout;
     private final GatewayFencer fencer;
-    private final ExecutorService executor;
+    private final ScheduledExecutorService executor;
     private final ExecutorService acker;
     private final Map<String, List<WeakReference<ZkReservationStore>>> stores = new ConcurrentHashMap<>();
     /** Disks opened since this process started (the first open cleans up after the previous process). */
@@ -80,7 +82,7 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
         this.ackTimeout = ackTimeout;
         this.fencer = fencer;
         AtomicInteger n = new AtomicInteger();
-        this.executor = Executors.newFixedThreadPool(2, r -> {
+        this.executor = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "pr-store-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -211,6 +213,15 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
             }
         }
         return true;
+    }
+
+    /** Runs {@code r} on the executor after {@code millis} (at once when closing). */
+    void after(long millis, Runnable r) {
+        try {
+            executor.schedule(r, millis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            r.run();
+        }
     }
 
     /** Reads the disk's document again after a sync and applies it (PERSISTENT RESERVE IN). */

@@ -5,6 +5,7 @@ import io.rbdgw.config.pr.PrDocuments.Versioned;
 import io.rbdgw.scsi.pr.PrState;
 import io.rbdgw.scsi.pr.PrUnitAttention;
 import io.rbdgw.scsi.pr.ReservationStore;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +30,7 @@ final class ZkReservationStore implements ReservationStore {
     private volatile Applied applied;
     private volatile Consumer<PrUnitAttention> sink = ua -> { };
     private long uaSeen; // guarded by this
+    private final List<CompletableFuture<PrState>> changeWaiters = new ArrayList<>(); // guarded by this
 
     ZkReservationStore(ClusterReservations cluster, String disk, Versioned initial) {
         this.cluster = cluster;
@@ -57,6 +59,27 @@ final class ZkReservationStore implements ReservationStore {
             }
         }
         uaSeen = Math.max(uaSeen, v.document().uaSequence());
+        PrState now = applied.state();
+        changeWaiters.forEach(w -> w.complete(now));
+        changeWaiters.clear();
+    }
+
+    @Override
+    public CompletionStage<PrState> awaitChange(PrState seen, long millis) {
+        CompletableFuture<PrState> f = new CompletableFuture<>();
+        synchronized (this) {
+            if (applied.state() != seen) {
+                return CompletableFuture.completedFuture(applied.state());
+            }
+            changeWaiters.add(f);
+        }
+        cluster.after(millis, () -> {
+            synchronized (this) {
+                changeWaiters.remove(f);
+            }
+            f.complete(current());
+        });
+        return f;
     }
 
     @Override

@@ -211,13 +211,24 @@ public final class LocalReservations implements Reservations {
             return;
         }
         PrNexusId me = id(task.nexus());
-        changeSpc2(task, s -> {
+        Function<PrState, Spc2Step> decide = s -> {
             if (!s.registrations().isEmpty() || (s.spc2Holder() != null && !s.spc2Holder().equals(me))) {
                 return new Spc2Step(ScsiStatus.RESERVATION_CONFLICT, null);
             }
             return new Spc2Step(ScsiStatus.GOOD, me.equals(s.spc2Holder()) ? null : s.withSpc2Holder(me));
-        }, 1);
+        };
+        PrState s = store.current();
+        if (s.registrations().isEmpty() && s.spc2Holder() != null && !s.spc2Holder().equals(me)) {
+            // the holder's nexus may have just ended (a logout, possibly through another gateway) and its release
+            // not be stored yet: the host saw the logout complete, so give the release a moment before refusing
+            store.awaitChange(s, SPC2_RELEASE_GRACE_MILLIS).whenComplete((later, error) -> changeSpc2(task, decide, 1));
+            return;
+        }
+        changeSpc2(task, decide, 1);
     }
+
+    /** How long a RESERVE that another nexus's SPC-2 reservation blocks waits for a release in flight. */
+    static final long SPC2_RELEASE_GRACE_MILLIS = 300;
 
     @Override
     public void release(ScsiTask task) {

@@ -47,6 +47,16 @@ public interface ReservationStore {
     }
 
     /**
+     * Completes with the state once it is newer than {@code seen}, or after {@code millis} with the current one.
+     * A shared store's changes by other gateways (or this one's background changes, such as the release of an
+     * SPC-2 reservation when its nexus ends) arrive a few milliseconds after the host saw their cause; a single
+     * gateway's store has no such delay and completes at once.
+     */
+    default CompletionStage<PrState> awaitChange(PrState seen, long millis) {
+        return CompletableFuture.completedFuture(current());
+    }
+
+    /**
      * Whether {@link #current()} is known to be current. False while a shared store is unreachable: its last
      * state may have been changed by another gateway meanwhile.
      */
