@@ -131,7 +131,7 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
         boolean powerLoss = others.isEmpty();
         String myPort = String.format(",t,0x%04x", targetPortGroup);
         Versioned written = docs.update(disk, d -> afterStart(d, myPort, powerLoss), 16);
-        if (written.document() != v.document()) {
+        if (written.version() != v.version()) {
             log.info("disk {}: reservation state after this gateway's start{}: {} registrations, reservation {}, "
                     + "SPC-2 holder {}", disk, powerLoss ? " (no other gateway serves it: APTPL=0 registrations "
                     + "released, SPC-4 5.14.5)" : "", written.document().registrations().size(),
