@@ -8,12 +8,14 @@ import java.util.Objects;
  *
  * @param sequence increasing per disk: a gateway raises each sequence once
  * @param origin   the store instance that wrote it (it raised it locally already)
- * @param nexus    the registration's nexus
+ * @param nexus    the registration's nexus (for a unit attention of every nexus: the nexus that caused it)
  * @param allTgPt  the registration covered the initiator port through every target port
  * @param asc      additional sense code
  * @param ascq     additional sense code qualifier
+ * @param everyNexus for every nexus of the logical unit on every gateway (a LOGICAL UNIT RESET's 29/03)
  */
-public record PendingUnitAttention(long sequence, String origin, PrNexus nexus, boolean allTgPt, int asc, int ascq) {
+public record PendingUnitAttention(long sequence, String origin, PrNexus nexus, boolean allTgPt, int asc, int ascq,
+                                   boolean everyNexus) {
     public PendingUnitAttention {
         Objects.requireNonNull(origin, "origin");
         Objects.requireNonNull(nexus, "nexus");
@@ -21,6 +23,6 @@ public record PendingUnitAttention(long sequence, String origin, PrNexus nexus, 
 
     /** Whether it applies to commands through {@code n}. */
     public boolean appliesTo(PrNexus n) {
-        return nexus.initiatorPort().equals(n.initiatorPort()) && (allTgPt || nexus.targetPort().equals(n.targetPort()));
+        return everyNexus || nexus.initiatorPort().equals(n.initiatorPort()) && (allTgPt || nexus.targetPort().equals(n.targetPort()));
     }
 }

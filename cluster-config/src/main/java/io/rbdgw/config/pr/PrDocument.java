@@ -41,7 +41,7 @@ public record PrDocument(int generation, List<PrRegistration> registrations, PrR
         long seq = uaSequence;
         List<PendingUnitAttention> uas = new ArrayList<>(unitAttentions);
         for (Added a : added) {
-            uas.add(new PendingUnitAttention(++seq, origin, a.nexus(), a.allTgPt(), a.asc(), a.ascq()));
+            uas.add(new PendingUnitAttention(++seq, origin, a.nexus(), a.allTgPt(), a.asc(), a.ascq(), a.everyNexus()));
         }
         if (uas.size() > MAX_PENDING_UAS) {
             uas = uas.subList(uas.size() - MAX_PENDING_UAS, uas.size());
@@ -50,6 +50,9 @@ public record PrDocument(int generation, List<PrRegistration> registrations, PrR
     }
 
     /** A unit attention to add, before it has a sequence. */
-    public record Added(PrNexus nexus, boolean allTgPt, int asc, int ascq) {
+    public record Added(PrNexus nexus, boolean allTgPt, int asc, int ascq, boolean everyNexus) {
+        public Added(PrNexus nexus, boolean allTgPt, int asc, int ascq) {
+            this(nexus, allTgPt, asc, ascq, false);
+        }
     }
 }

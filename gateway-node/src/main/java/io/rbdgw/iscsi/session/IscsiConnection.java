@@ -1244,7 +1244,13 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                     }
                 }
                 if (function == TMF_LUN_RESET) {
-                    scsi.lunReset(lun, nexus);
+                    // the response waits until the other gateways' nexuses have the 29/03 too (bounded)
+                    w.pending++;
+                    scsi.lunReset(lun, nexus).whenComplete((x, e) -> ctx.executor().execute(() -> {
+                        if (--w.pending == 0) {
+                            finishTmf(w);
+                        }
+                    }));
                 }
                 finishOrWait(w);
             }

@@ -39,8 +39,12 @@ final class PrMapping {
                 : new PrReservation(next.holder() == null ? null : nexus(next.holder()), next.type().code(), PrState.SCOPE_LU);
         List<PrDocument.Added> added = new ArrayList<>(uas.size());
         for (PrUnitAttention ua : uas) {
-            added.add(new PrDocument.Added(nexus(ua.registration().nexus()), ua.registration().allTargetPorts(),
-                    ua.asc(), ua.ascq()));
+            if (ua.isForEveryNexus()) {
+                added.add(new PrDocument.Added(new PrNexus("*", "*"), true, ua.asc(), ua.ascq(), true));
+            } else {
+                added.add(new PrDocument.Added(nexus(ua.registration().nexus()), ua.registration().allTargetPorts(),
+                        ua.asc(), ua.ascq()));
+            }
         }
         return base.next(next.generation(), regs, res, next.spc2Holder() == null ? null : nexus(next.spc2Holder()),
                 origin, added);
@@ -51,6 +55,9 @@ final class PrMapping {
      * stored with it and does not matter for matching.
      */
     static PrUnitAttention unitAttention(PendingUnitAttention p) {
+        if (p.everyNexus()) {
+            return PrUnitAttention.everyNexus(p.asc(), p.ascq());
+        }
         return new PrUnitAttention(new Registration(id(p.nexus()), -1L, false, p.allTgPt(), 0), p.asc(), p.ascq());
     }
 

@@ -9,7 +9,10 @@ import io.rbdgw.scsi.UnitAttentions;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 
@@ -173,6 +176,10 @@ public final class LocalReservations implements Reservations {
 
     /** Establishes the unit attention on every nexus of this gateway the registration covers. */
     private void post(PrUnitAttention ua) {
+        if (ua.isForEveryNexus()) {
+            unitAttentions.postAllExcept(null, ua.asc(), ua.ascq());
+            return;
+        }
         for (Map.Entry<ItNexus, PrNexusId> e : nexuses.entrySet()) {
             if (ua.registration().matches(e.getValue())) {
                 unitAttentions.post(e.getKey(), ua.asc(), ua.ascq());
@@ -300,8 +307,39 @@ public final class LocalReservations implements Reservations {
 
     @Override
     public void reset() {
-        releaseSpc2(null, 1);
+        resetEverywhere();
     }
+
+    /**
+     * The SPC-2 reservation ends, and the other gateways' nexuses get the reset's 29/03 too (SAM-5 6.3.4: every
+     * I_T nexus of the logical unit; this gateway's have it from the logical unit already). Completes once
+     * stored and applied everywhere, or after {@link #RESET_ANNOUNCE_MILLIS}.
+     */
+    @Override
+    public CompletionStage<Void> resetEverywhere() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        announceReset(1, done);
+        return done.completeOnTimeout(null, RESET_ANNOUNCE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void announceReset(int attempt, CompletableFuture<Void> done) {
+        PrState current = store.current();
+        store.compareAndSet(current, current.withSpc2Holder(null),
+                List.of(PrUnitAttention.everyNexus(RESET_ASC, RESET_ASCQ))).whenComplete((stored, error) -> {
+                    if (error == null && !stored && attempt < MAX_ATTEMPTS) {
+                        announceReset(attempt + 1, done);
+                    } else {
+                        done.complete(null); // stored, or the store is unreachable (its gateways answer BUSY)
+                    }
+                });
+    }
+
+    /** Bound on how long a LOGICAL UNIT RESET's response waits for the other gateways. */
+    static final long RESET_ANNOUNCE_MILLIS = 3000;
+
+    /** BUS DEVICE RESET FUNCTION OCCURRED. */
+    static final int RESET_ASC = 0x29;
+    static final int RESET_ASCQ = 0x03;
 
     /** The nexus of this gateway holding the SPC-2 reservation, or null. */
     public ItNexus spc2Holder() {

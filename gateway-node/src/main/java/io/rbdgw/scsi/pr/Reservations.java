@@ -4,6 +4,9 @@ import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
 /**
  * Reservations of one logical unit: SPC-2 RESERVE/RELEASE and SPC-4 persistent reservations.
  * The logical unit asks {@link #permits} before every command and hands the reservation commands
@@ -44,4 +47,13 @@ public interface Reservations {
 
     /** LOGICAL UNIT RESET or a target reset: the SPC-2 reservation is released; PR state stays. */
     void reset();
+
+    /**
+     * {@link #reset()}, completing once the reset is known to every gateway sharing the state (their nexuses
+     * have the 29/03 too), or after a bound; never exceptionally. A single gateway's completes at once.
+     */
+    default CompletionStage<Void> resetEverywhere() {
+        reset();
+        return CompletableFuture.completedFuture(null);
+    }
 }

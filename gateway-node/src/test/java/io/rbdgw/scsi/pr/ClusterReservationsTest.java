@@ -241,6 +241,19 @@ class ClusterReservationsTest {
     }
 
     @Test
+    void aLogicalUnitResetThroughOneGatewayRaises2903OnEveryNexusOfTheOther() throws Exception {
+        Gw a = new Gw("gw-a", 1);
+        Gw b = new Gw("gw-b", 2);
+        assertThat(scsi2(a, NODE1_A, 0x16)).isEqualTo(ScsiStatus.GOOD);
+        b.uas.drain();
+        a.lu.reset(); // LOGICAL UNIT RESET received by gateway A
+        await().atMost(WAIT).until(() -> !b.uas.posted.isEmpty());
+        assertThat(b.uas.drain()).containsExactly(new RecordingUnitAttentions.Posted(null, 0x29, 0x03));
+        assertThat(a.uas.drain()).as("A's logical unit posts its own nexuses' 29/03 itself").isEmpty();
+        assertThat(b.lu.state().spc2Holder()).as("the reset released the SPC-2 reservation").isNull();
+    }
+
+    @Test
     void spc2ReserveIsClusterWideAndEndsWithItsNexus() throws Exception {
         Gw a = new Gw("gw-a", 1);
         Gw b = new Gw("gw-b", 2);
