@@ -245,19 +245,17 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
         if (list == null) {
             return;
         }
-        boolean any = false;
         for (WeakReference<ZkReservationStore> ref : list) {
             ZkReservationStore s = ref.get();
             if (s == null) {
                 list.remove(ref); // its logical unit is gone
             } else {
                 s.apply(document);
-                any = true;
             }
         }
-        if (any) {
-            acknowledge(disk, document.version());
-        }
+        // acknowledged as long as this process lives, even after its last LUN of the disk went: an unanswered
+        // acknowledgement would get this gateway fenced by the next change through another one
+        acknowledge(disk, document.version());
     }
 
     @Override
