@@ -20,6 +20,8 @@ import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.alua.FenceRecord;
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.alua.WriteTokens;
+import io.rbdgw.config.alua.FenceRecords;
+import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
@@ -108,6 +110,7 @@ final class ClusterGateway implements AutoCloseable {
     /** Connected again after a lost session, and this gateway's fence record not read yet. */
     private final AtomicBoolean zkRechecking = new AtomicBoolean();
     private final WriteTokens writeTokens;
+    private final ClusterReservations reservations;
 
     /**
      * Binds the portals at once (their addresses are known) but serves them only once the first configuration
@@ -163,6 +166,11 @@ final class ClusterGateway implements AutoCloseable {
                         + "gateway can be overwritten by this one's late copy. For tests only.");
             }
         }
+        // SCSI reservations of RBD disks: one document per disk in ZooKeeper, shared by every gateway
+        RadosFencer prFencer = new RadosFencer(opener, o.fenceSeconds());
+        this.reservations = new ClusterReservations(store.client(), store.layout(), name,
+                ClusterReservations.DEFAULT_ACK_TIMEOUT, gateway -> fenceForReservations(prFencer, gateway));
+        reconciler.reservations(LunReservations.cluster(reservations));
         sessions.onChange(this::schedulePublish);
         if (store.client().getZookeeperClient().isConnected()) {
             metrics.zookeeperState(ConnectionState.CONNECTED);
@@ -266,6 +274,19 @@ final class ClusterGateway implements AutoCloseable {
         }
     }
 
+    /**
+     * Fences a gateway that did not apply a reservation change in time: blocklists its published RADOS address and
+     * records the fence where it watches ({@code fenced/<gateway>}), as ALUA and the write tokens do.
+     */
+    private void fenceForReservations(RadosFencer fencer, String gateway) throws Exception {
+        String address = membership.view().members().stream().filter(m -> m.name().equals(gateway))
+                .map(MemberInfo::radosAddress).findFirst().orElse(null);
+        fencer.fence(gateway, address);
+        if (address != null) {
+            FenceRecords.record(store.client(), store.layout(), new Documents(), gateway, address, name);
+        }
+    }
+
     /** The metrics' observer, plus the ownership this gateway applied (published in its status). */
     private Reconciler.Observer observer(Reconciler.Observer metricsObserver) {
         Map<String, GatewayStatus.AluaApplied> applied = new TreeMap<>();
@@ -357,6 +378,7 @@ final class ClusterGateway implements AutoCloseable {
             }
         }
         membership.start();
+        reservations.start();
         reconciler.start();
         watcher.start();
         alua.start();
@@ -453,6 +475,7 @@ final class ClusterGateway implements AutoCloseable {
         closeQuietly(membership);
         server.close();
         reconciler.close();
+        reservations.close();
         if (writeTokens != null) {
             writeTokens.close();
         }

@@ -34,8 +34,9 @@ import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.TargetPortGroups.Group;
 import io.rbdgw.scsi.WriteGate;
-import io.rbdgw.scsi.pr.InMemoryReservationStore;
-import io.rbdgw.scsi.pr.LocalReservations;
+import io.rbdgw.scsi.UnitAttentions;
+import io.rbdgw.scsi.pr.Reservations;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +61,7 @@ final class LiveExports {
     private final TargetLogins logins;
     private final Supplier<AluaSnapshot> alua;
     private volatile Reconciler.Observer observer = new Reconciler.Observer() { };
+    private volatile LunReservations reservations = LunReservations.inMemory();
     private volatile WriteTokens writeTokens;
     private volatile int maxWaitingWrites;
     private volatile Duration maxWriteWait;
@@ -110,6 +112,11 @@ final class LiveExports {
 
     void observe(Reconciler.Observer o) {
         this.observer = o;
+    }
+
+    /** Where the LUNs created from now on keep their reservations (in memory until set). */
+    void reservations(LunReservations r) {
+        this.reservations = r;
     }
 
     Reconciler.Observer observer() {
@@ -228,6 +235,16 @@ final class LiveExports {
             int n = w.getKey();
             step = "target " + target.iqn() + " LUN " + n + " (disk " + w.getValue() + ")";
             Disk spec = c.disk(w.getValue()).orElseThrow(); // the model guarantees it
+            Function<UnitAttentions, Reservations> luReservations;
+            try {
+                luReservations = reservations.open(spec, tag);
+            } catch (Exception e) {
+                problems.put("disk " + spec.id(), "reservation state unreadable: " + e);
+                log.error("cannot read the reservation state of disk {} ({}); its LUNs are not served by gateway {} "
+                        + "until it can (retrying)", spec.id(), e.toString(), gatewayName);
+                t.scsi.suspendLun(n);
+                continue;
+            }
             OpenDisk d = acquire(spec, problems);
             if (d == null) {
                 // reported by acquire; retried on the next pass. Meanwhile the LUN is listed and answers not
@@ -238,7 +255,7 @@ final class LiveExports {
             ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(tag, TRANSITION_SECONDS);
             tpgs.update(tag, groups(c, spec.id(), tag)); // before any nexus sees the unit: no 2A/06 for it
             LogicalUnit lu = new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()),
-                    ua -> new LocalReservations(ua, new InMemoryReservationStore()), tpgs);
+                    luReservations, tpgs);
             lu.writeGate(d.gate);
             tpgs.attach(lu.unitAttentions());
             d.users.add(lu);

@@ -438,6 +438,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         logins.portal(settings);
     }
 
+    /** Where the LUNs created from now on keep their reservations (in memory until set). */
+    public void reservations(LunReservations reservations) {
+        exports.reservations(reservations);
+    }
+
     /** The key that decrypts the configuration's CHAP secrets (set before the first configuration arrives). */
     public void secrets(SecretBox box) {
         logins.secrets(box);

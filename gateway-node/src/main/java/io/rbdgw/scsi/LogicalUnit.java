@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -99,8 +100,9 @@ public final class LogicalUnit implements AutoCloseable {
                     return;
                 }
             }
-            if (!reservations.permits(nexus, cdb)) {
-                task.complete(ScsiStatus.RESERVATION_CONFLICT, null, null, -1);
+            int admission = reservations.admission(nexus, cdb);
+            if (admission != ScsiStatus.GOOD) {
+                task.complete(admission, null, null, -1);
                 return;
             }
             if (spec == null) {
@@ -152,12 +154,13 @@ public final class LogicalUnit implements AutoCloseable {
      * LOGICAL UNIT RESET received on {@code by} (null for a reset of unknown origin): 29/03 BUS DEVICE
      * RESET FUNCTION OCCURRED for every nexus, the one that asked included (SAM-5 6.3.4: a unit
      * attention for all I_T nexuses; multipath initiators such as libiscsi's MultipathIO.Reset
-     * expect it on every path), SPC-2 reservation released.
+     * expect it on every path), SPC-2 reservation released. Completes once every gateway sharing the
+     * reservation state raised it too (bounded).
      */
-    public void reset(ItNexus by) {
+    public CompletionStage<Void> reset(ItNexus by) {
         unitAttentions.postAllExcept(null, 0x29, 0x03);
-        reservations.reset();
         copyResults.reset();
+        return reservations.resetEverywhere(); // the other gateways' nexuses too, where the state is shared
     }
 
     /**

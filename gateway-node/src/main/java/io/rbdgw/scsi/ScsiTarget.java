@@ -9,6 +9,8 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -195,12 +197,13 @@ public final class ScsiTarget {
         }
     }
 
-    /** LOGICAL UNIT RESET task management function (ignored for a LUN masked from {@code by}). */
-    public void lunReset(long lun, ItNexus by) {
+    /**
+     * LOGICAL UNIT RESET task management function (ignored for a LUN masked from {@code by}). Completes once
+     * the unit attentions are established on every gateway sharing the unit's reservation state (bounded).
+     */
+    public CompletionStage<Void> lunReset(long lun, ItNexus by) {
         LogicalUnit lu = by == null ? luns.get(lun) : visibleLun(by, lun);
-        if (lu != null) {
-            lu.reset(by);
-        }
+        return lu != null ? lu.reset(by) : CompletableFuture.completedFuture(null);
     }
 
     /**

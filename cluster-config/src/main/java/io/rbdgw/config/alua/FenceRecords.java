@@ -5,12 +5,15 @@ import io.rbdgw.config.store.ZkLayout;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 
-/** Writes {@code fenced/<gateway>} ({@link FenceRecord}), where the fenced gateway watches for it. */
-final class FenceRecords {
+/**
+ * Writes {@code fenced/<gateway>} ({@link FenceRecord}), where the fenced gateway watches for it: the one writer
+ * of fence records for ALUA, the write tokens and the reservation acknowledgements.
+ */
+public final class FenceRecords {
     private FenceRecords() {
     }
 
-    static void record(CuratorFramework client, ZkLayout layout, Documents docs, String gateway, String address,
+    public static void record(CuratorFramework client, ZkLayout layout, Documents docs, String gateway, String address,
                        String by) throws Exception {
         byte[] data = docs.write(new FenceRecord(gateway, address, System.currentTimeMillis(), by));
         String path = layout.fence(gateway);

@@ -24,6 +24,8 @@ import org.apache.curator.utils.ZKPaths;
  * /&lt;root&gt;/coordinator/...                         leader latch of the ALUA coordinator
  * /&lt;root&gt;/drain/&lt;name&gt;                            exists while gateway &lt;name&gt; is draining (gives its LUNs away)
  * /&lt;root&gt;/failovers                               FailoverHistory: the last ownership moves; written by the coordinator only
+ * /&lt;root&gt;/reservations/&lt;pool&gt;@&lt;image&gt;            PrDocument: the disk's SCSI reservations (CAS by version)
+ * /&lt;root&gt;/reservations-applied/&lt;pool&gt;@&lt;image&gt;/&lt;name&gt;  ephemeral: the reservation version gateway &lt;name&gt; applied
  * </pre>
  *
  * <p>With credentials ({@code io.rbdgw.config.zk.ZkCredentials}) every znode under the root, and the root, carries
@@ -179,5 +181,27 @@ public record ZkLayout(String root) {
 
     public String failovers() {
         return ZKPaths.makePath(root, "failovers");
+    }
+
+    /** Parent of the per-disk reservation documents ({@code PrDocument}). */
+    public String reservations() {
+        return ZKPaths.makePath(root, "reservations");
+    }
+
+    public String reservation(String diskId) {
+        return ZKPaths.makePath(reservations(), diskNode(diskId));
+    }
+
+    /** Parent of the acknowledgements: which reservation version each gateway applied, per disk. */
+    public String reservationAcks() {
+        return ZKPaths.makePath(root, "reservations-applied");
+    }
+
+    public String reservationAcks(String diskId) {
+        return ZKPaths.makePath(reservationAcks(), diskNode(diskId));
+    }
+
+    public String reservationAck(String diskId, String gateway) {
+        return ZKPaths.makePath(reservationAcks(diskId), Names.name("gateway name", gateway));
     }
 }

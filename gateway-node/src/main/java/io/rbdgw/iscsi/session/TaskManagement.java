@@ -69,7 +69,10 @@ final class TaskManagement {
                     }
                 }
                 if (function == TmfCodes.LUN_RESET) {
-                    scsi.lunReset(lun, s.nexus());
+                    // the response waits until the other gateways' nexuses have the 29/03 too (bounded)
+                    w.pending++;
+                    // always a later task: finishOrWait below must see the pending reset first
+                    scsi.lunReset(lun, s.nexus()).whenComplete((x, e) -> conn.executor().execute(w::taskGone));
                 }
                 finishOrWait(w);
             }

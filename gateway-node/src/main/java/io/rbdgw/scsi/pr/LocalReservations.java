@@ -7,16 +7,23 @@ import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
 import io.rbdgw.scsi.UnitAttentions;
 
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 
 /**
  * Reservations of one logical unit on this gateway. Persistent reservations live in a
  * {@link ReservationStore} and change by compare-and-set of a state computed by {@link PrLogic}
- * (retried when another change won); the SPC-2 reservation is local to the gateway, as the nexus
- * holding it is.
+ * (retried when another change won). The SPC-2 reservation is part of that state too, so that every
+ * gateway sharing the store enforces it. With a shared store, unit attentions other gateways established
+ * arrive through {@link ReservationStore#onRemoteUnitAttention}, and while the store is unreachable
+ * commands that depend on existing reservation state end BUSY (or RESERVATION CONFLICT when the last known
+ * state already forbids them).
  */
 public final class LocalReservations implements Reservations {
 
@@ -28,7 +35,6 @@ public final class LocalReservations implements Reservations {
     private final IntFunction<String> targetPortNames;
     /** Every nexus seen, with its PR name (computed once: ItNexus builds its names by formatting). */
     private final ConcurrentHashMap<ItNexus, PrNexusId> nexuses = new ConcurrentHashMap<>();
-    private final AtomicReference<ItNexus> spc2Holder = new AtomicReference<>();
 
     public LocalReservations(UnitAttentions unitAttentions, ReservationStore store) {
         this(unitAttentions, store, relativePort -> null);
@@ -43,6 +49,7 @@ public final class LocalReservations implements Reservations {
         this.unitAttentions = unitAttentions;
         this.store = store;
         this.targetPortNames = targetPortNames;
+        store.onRemoteUnitAttention(this::post);
     }
 
     private PrNexusId id(ItNexus nexus) {
@@ -58,11 +65,23 @@ public final class LocalReservations implements Reservations {
             // SPC-4 5.13.3: RESERVE/RELEASE conflict while any registration exists
             return s.registrations().isEmpty();
         }
-        ItNexus holder = spc2Holder.get();
-        if (holder != null && !holder.equals(nexus)) {
+        PrNexusId holder = s.spc2Holder();
+        if (holder != null && !holder.equals(id)) {
             return PrAccess.permitsUnderSpc2Reservation(cdb);
         }
         return PrAccess.permits(s, id, cdb);
+    }
+
+    @Override
+    public int admission(ItNexus nexus, byte[] cdb) {
+        if (!permits(nexus, cdb)) {
+            return ScsiStatus.RESERVATION_CONFLICT;
+        }
+        // the last known state lets it through, but another gateway may have changed it meanwhile
+        if (!store.isCurrent() && store.current().hasState() && PrAccess.category(cdb) != PrAccess.ALLOWED) {
+            return ScsiStatus.BUSY;
+        }
+        return ScsiStatus.GOOD;
     }
 
     @Override
@@ -71,7 +90,16 @@ public final class LocalReservations implements Reservations {
         byte[] cdb = task.cdb();
         int sa = cdb[1] & 0x1f;
         int allocationLength = ((cdb[7] & 0xff) << 8) | (cdb[8] & 0xff);
-        PrState s = store.current();
+        store.fresh().whenComplete((s, error) -> {
+            if (error != null) {
+                task.complete(ScsiStatus.BUSY, null, null, -1);
+            } else {
+                answerIn(task, sa, allocationLength, s);
+            }
+        });
+    }
+
+    private void answerIn(ScsiTask task, int sa, int allocationLength, PrState s) {
         ByteBuf data;
         switch (sa) {
             case PrInData.READ_KEYS:
@@ -130,7 +158,7 @@ public final class LocalReservations implements Reservations {
             task.complete(result.status(), null, result.sense(), transferLength);
             return;
         }
-        store.compareAndSet(current, result.next()).whenComplete((stored, error) -> {
+        store.compareAndSet(current, result.next(), result.unitAttentions()).whenComplete((stored, error) -> {
             if (error != null) {
                 task.complete(ScsiStatus.BUSY, null, null, transferLength);
             } else if (stored) {
@@ -148,6 +176,10 @@ public final class LocalReservations implements Reservations {
 
     /** Establishes the unit attention on every nexus of this gateway the registration covers. */
     private void post(PrUnitAttention ua) {
+        if (ua.isForEveryNexus()) {
+            unitAttentions.postAllExcept(null, ua.asc(), ua.ascq());
+            return;
+        }
         for (Map.Entry<ItNexus, PrNexusId> e : nexuses.entrySet()) {
             if (ua.registration().matches(e.getValue())) {
                 unitAttentions.post(e.getKey(), ua.asc(), ua.ascq());
@@ -176,42 +208,83 @@ public final class LocalReservations implements Reservations {
         return new PrNexusId(tid.initiatorPortName(), targetPort);
     }
 
+    /** What an SPC-2 command decides on one state: its status and the state to store (null: none). */
+    private record Spc2Step(int status, PrState next) {
+    }
+
     @Override
     public void reserve(ScsiTask task) {
         if (thirdPartyUnsupported(task)) {
             return;
         }
-        if (!store.current().registrations().isEmpty()) {
-            task.complete(ScsiStatus.RESERVATION_CONFLICT, null, null, -1);
+        PrNexusId me = id(task.nexus());
+        Function<PrState, Spc2Step> decide = s -> {
+            if (!s.registrations().isEmpty() || (s.spc2Holder() != null && !s.spc2Holder().equals(me))) {
+                return new Spc2Step(ScsiStatus.RESERVATION_CONFLICT, null);
+            }
+            return new Spc2Step(ScsiStatus.GOOD, me.equals(s.spc2Holder()) ? null : s.withSpc2Holder(me));
+        };
+        PrState s = store.current();
+        if (s.registrations().isEmpty() && s.spc2Holder() != null && !s.spc2Holder().equals(me)) {
+            // the holder's nexus may have just ended (a logout, possibly through another gateway) and its release
+            // not be stored yet: the host saw the logout complete, so give the release a moment before refusing
+            store.awaitChange(s, SPC2_RELEASE_GRACE_MILLIS).whenComplete((later, error) -> changeSpc2(task, decide, 1));
             return;
         }
-        ItNexus me = task.nexus();
-        id(me);
-        while (true) {
-            ItNexus holder = spc2Holder.get();
-            if (me.equals(holder) || (holder == null && spc2Holder.compareAndSet(null, me))) {
-                task.complete(ScsiStatus.GOOD, null, null, -1);
-                return;
-            }
-            if (holder != null) {
-                task.complete(ScsiStatus.RESERVATION_CONFLICT, null, null, -1);
-                return;
-            }
-        }
+        changeSpc2(task, decide, 1);
     }
+
+    /** How long a RESERVE that another nexus's SPC-2 reservation blocks waits for a release in flight. */
+    static final long SPC2_RELEASE_GRACE_MILLIS = 300;
 
     @Override
     public void release(ScsiTask task) {
         if (thirdPartyUnsupported(task)) {
             return;
         }
-        if (!store.current().registrations().isEmpty()) {
-            task.complete(ScsiStatus.RESERVATION_CONFLICT, null, null, -1);
+        PrNexusId me = id(task.nexus());
+        changeSpc2(task, s -> {
+            if (!s.registrations().isEmpty()) {
+                return new Spc2Step(ScsiStatus.RESERVATION_CONFLICT, null);
+            }
+            // a RELEASE from a nexus not holding the reservation is GOOD and changes nothing (SPC-2 7.17)
+            return new Spc2Step(ScsiStatus.GOOD, me.equals(s.spc2Holder()) ? s.withSpc2Holder(null) : null);
+        }, 1);
+    }
+
+    private void changeSpc2(ScsiTask task, Function<PrState, Spc2Step> decide, int attempt) {
+        PrState current = store.current();
+        Spc2Step step = decide.apply(current);
+        if (step.next() == null) {
+            task.complete(step.status(), null, null, -1);
             return;
         }
-        // a RELEASE from a nexus not holding the reservation is GOOD and changes nothing (SPC-2 7.17)
-        spc2Holder.compareAndSet(task.nexus(), null);
-        task.complete(ScsiStatus.GOOD, null, null, -1);
+        store.compareAndSet(current, step.next(), List.of()).whenComplete((stored, error) -> {
+            if (error != null) {
+                task.complete(ScsiStatus.BUSY, null, null, -1);
+            } else if (stored) {
+                task.complete(step.status(), null, null, -1);
+            } else if (attempt < MAX_ATTEMPTS) {
+                changeSpc2(task, decide, attempt + 1);
+            } else {
+                task.complete(ScsiStatus.BUSY, null, null, -1);
+            }
+        });
+    }
+
+    /** Releases the SPC-2 reservation if {@code holder} (null: any nexus) holds it; nobody waits for it. */
+    private void releaseSpc2(PrNexusId holder, int attempt) {
+        PrState current = store.current();
+        PrNexusId h = current.spc2Holder();
+        if (h == null || (holder != null && !holder.equals(h))) {
+            return;
+        }
+        store.compareAndSet(current, current.withSpc2Holder(null), List.of()).whenComplete((stored, error) -> {
+            if (error == null && !stored && attempt < MAX_ATTEMPTS) {
+                releaseSpc2(holder, attempt + 1);
+            }
+            // a store that cannot be reached: a cluster store clears holders of gone nexuses when it opens
+        });
     }
 
     /** RESERVE(10)/RELEASE(10) with 3RDPTY (or LONGID) set: third-party reservations are unsupported. */
@@ -228,18 +301,58 @@ public final class LocalReservations implements Reservations {
 
     @Override
     public void nexusLost(ItNexus nexus) {
-        spc2Holder.compareAndSet(nexus, null);
-        nexuses.remove(nexus);
+        PrNexusId id = nexuses.remove(nexus);
+        releaseSpc2(id != null ? id : PrNexusId.of(nexus), 1);
     }
 
     @Override
     public void reset() {
-        spc2Holder.set(null);
+        resetEverywhere();
     }
 
-    /** The nexus holding the SPC-2 reservation, or null. */
+    /**
+     * The SPC-2 reservation ends, and the other gateways' nexuses get the reset's 29/03 too (SAM-5 6.3.4: every
+     * I_T nexus of the logical unit; this gateway's have it from the logical unit already). Completes once
+     * stored and applied everywhere, or after {@link #RESET_ANNOUNCE_MILLIS}.
+     */
+    @Override
+    public CompletionStage<Void> resetEverywhere() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        announceReset(1, done);
+        return done.completeOnTimeout(null, RESET_ANNOUNCE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void announceReset(int attempt, CompletableFuture<Void> done) {
+        PrState current = store.current();
+        store.compareAndSet(current, current.withSpc2Holder(null),
+                List.of(PrUnitAttention.everyNexus(RESET_ASC, RESET_ASCQ))).whenComplete((stored, error) -> {
+                    if (error == null && !stored && attempt < MAX_ATTEMPTS) {
+                        announceReset(attempt + 1, done);
+                    } else {
+                        done.complete(null); // stored, or the store is unreachable (its gateways answer BUSY)
+                    }
+                });
+    }
+
+    /** Bound on how long a LOGICAL UNIT RESET's response waits for the other gateways. */
+    static final long RESET_ANNOUNCE_MILLIS = 3000;
+
+    /** BUS DEVICE RESET FUNCTION OCCURRED. */
+    static final int RESET_ASC = 0x29;
+    static final int RESET_ASCQ = 0x03;
+
+    /** The nexus of this gateway holding the SPC-2 reservation, or null. */
     public ItNexus spc2Holder() {
-        return spc2Holder.get();
+        PrNexusId h = store.current().spc2Holder();
+        if (h == null) {
+            return null;
+        }
+        for (Map.Entry<ItNexus, PrNexusId> e : nexuses.entrySet()) {
+            if (e.getValue().equals(h)) {
+                return e.getKey();
+            }
+        }
+        return null;
     }
 
     /** The current persistent-reservation state. */

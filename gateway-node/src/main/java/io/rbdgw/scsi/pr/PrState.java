@@ -20,6 +20,11 @@ public final class PrState {
     private final List<Registration> registrations;
     private final PrNexusId holder;
     private final PrType type;
+    private final PrNexusId spc2Holder;
+
+    public PrState(int generation, List<Registration> registrations, PrNexusId holder, PrType type) {
+        this(generation, registrations, holder, type, null);
+    }
 
     /**
      * @param generation    PRgeneration (wraps as a 32-bit counter)
@@ -27,9 +32,13 @@ public final class PrState {
      * @param holder        the holder's registration nexus for a non-all-registrants reservation,
      *                      else null
      * @param type          the reservation type, null when not reserved
+     * @param spc2Holder    the nexus holding an SPC-2 RESERVE, else null (kept here so that every gateway
+     *                      of a cluster enforces it)
      */
-    public PrState(int generation, List<Registration> registrations, PrNexusId holder, PrType type) {
+    public PrState(int generation, List<Registration> registrations, PrNexusId holder, PrType type,
+                   PrNexusId spc2Holder) {
         this.generation = generation;
+        this.spc2Holder = spc2Holder;
         this.registrations = List.copyOf(registrations);
         this.type = type;
         this.holder = type == null || type.allRegistrants() ? null : holder;
@@ -54,6 +63,21 @@ public final class PrState {
     /** The holder's registration nexus; null when not reserved or for the all-registrants types. */
     public PrNexusId holder() {
         return holder;
+    }
+
+    /** The nexus holding an SPC-2 reservation, or null. */
+    public PrNexusId spc2Holder() {
+        return spc2Holder;
+    }
+
+    /** This state with the SPC-2 reservation held by {@code nexus} (null: released); the generation stays. */
+    public PrState withSpc2Holder(PrNexusId nexus) {
+        return new PrState(generation, registrations, holder, type, nexus);
+    }
+
+    /** Whether any nexus could be refused a command because of this state. */
+    public boolean hasState() {
+        return !registrations.isEmpty() || type != null || spc2Holder != null;
     }
 
     public boolean isReserved() {
@@ -96,7 +120,7 @@ public final class PrState {
     }
 
     PrState next(List<Registration> regs, PrNexusId newHolder, PrType newType, boolean bumpGeneration) {
-        return new PrState(bumpGeneration ? generation + 1 : generation, regs, newHolder, newType);
+        return new PrState(bumpGeneration ? generation + 1 : generation, regs, newHolder, newType, spc2Holder);
     }
 
     static List<Registration> without(List<Registration> regs, Registration gone) {
@@ -112,17 +136,17 @@ public final class PrState {
     @Override
     public boolean equals(Object o) {
         return o instanceof PrState s && s.generation == generation && s.registrations.equals(registrations)
-                && Objects.equals(s.holder, holder) && s.type == type;
+                && Objects.equals(s.holder, holder) && s.type == type && Objects.equals(s.spc2Holder, spc2Holder);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(generation, registrations, holder, type);
+        return Objects.hash(generation, registrations, holder, type, spc2Holder);
     }
 
     @Override
     public String toString() {
         return "PrState[generation=" + generation + ", registrations=" + registrations + ", holder=" + holder
-                + ", type=" + type + "]";
+                + ", type=" + type + (spc2Holder != null ? ", spc2Holder=" + spc2Holder : "") + "]";
     }
 }

@@ -2,7 +2,9 @@ package io.rbdgw.scsi.pr;
 
 /**
  * A unit attention a persistent-reservation change establishes for the initiator port of a
- * registration (through every target port when it was registered with ALL_TG_PT).
+ * registration (through every target port when it was registered with ALL_TG_PT), or, with no
+ * registration, for every nexus of the logical unit (a LOGICAL UNIT RESET's 29/03, carried to the
+ * other gateways by a shared store).
  */
 public record PrUnitAttention(Registration registration, int asc, int ascq) {
 
@@ -10,6 +12,15 @@ public record PrUnitAttention(Registration registration, int asc, int ascq) {
     public static final int RESERVATIONS_PREEMPTED = 0x03;
     public static final int RESERVATIONS_RELEASED = 0x04;
     public static final int REGISTRATIONS_PREEMPTED = 0x05;
+
+    /** A unit attention for every nexus of the logical unit, through every gateway. */
+    public static PrUnitAttention everyNexus(int asc, int ascq) {
+        return new PrUnitAttention(null, asc, ascq);
+    }
+
+    public boolean isForEveryNexus() {
+        return registration == null;
+    }
 
     static PrUnitAttention of(Registration r, int ascq) {
         return new PrUnitAttention(r, ASC, ascq);

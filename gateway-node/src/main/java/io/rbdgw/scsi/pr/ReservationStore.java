@@ -1,6 +1,9 @@
 package io.rbdgw.scsi.pr;
 
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Where the persistent-reservation state of one logical unit lives. A single gateway keeps it in
@@ -21,6 +24,45 @@ public interface ReservationStore {
      * reached.
      */
     CompletionStage<Boolean> compareAndSet(PrState expected, PrState next);
+
+    /**
+     * {@link #compareAndSet(PrState, PrState)} that also establishes {@code unitAttentions}: the caller raises
+     * them on its own nexuses once the change is stored; a store shared by several gateways carries them to
+     * the others, which raise them through {@link #onRemoteUnitAttention}'s sink.
+     */
+    default CompletionStage<Boolean> compareAndSet(PrState expected, PrState next, List<PrUnitAttention> unitAttentions) {
+        return compareAndSet(expected, next);
+    }
+
+    /** Where unit attentions that other gateways established go (a shared store only). */
+    default void onRemoteUnitAttention(Consumer<PrUnitAttention> sink) {
+    }
+
+    /**
+     * The latest state, read again from the shared store if there is one (PERSISTENT RESERVE IN). Completes
+     * exceptionally when the store cannot be reached.
+     */
+    default CompletionStage<PrState> fresh() {
+        return CompletableFuture.completedFuture(current());
+    }
+
+    /**
+     * Completes with the state once it is newer than {@code seen}, or after {@code millis} with the current one.
+     * A shared store's changes by other gateways (or this one's background changes, such as the release of an
+     * SPC-2 reservation when its nexus ends) arrive a few milliseconds after the host saw their cause; a single
+     * gateway's store has no such delay and completes at once.
+     */
+    default CompletionStage<PrState> awaitChange(PrState seen, long millis) {
+        return CompletableFuture.completedFuture(current());
+    }
+
+    /**
+     * Whether {@link #current()} is known to be current. False while a shared store is unreachable: its last
+     * state may have been changed by another gateway meanwhile.
+     */
+    default boolean isCurrent() {
+        return true;
+    }
 
     /**
      * Whether the state survives a power loss of the whole cluster (SPC-4 PTPL_C): a store that does

@@ -1,7 +1,11 @@
 package io.rbdgw.scsi.pr;
 
 import io.rbdgw.scsi.ItNexus;
+import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Reservations of one logical unit: SPC-2 RESERVE/RELEASE and SPC-4 persistent reservations.
@@ -16,6 +20,15 @@ public interface Reservations {
      * answers RESERVATION CONFLICT. Called on the I/O path: must not block or allocate.
      */
     boolean permits(ItNexus nexus, byte[] cdb);
+
+    /**
+     * The status a command must end with before it runs ({@link ScsiStatus#RESERVATION_CONFLICT} or
+     * {@link ScsiStatus#BUSY}), or {@link ScsiStatus#GOOD} when it may run. BUSY: the reservation state is
+     * not known to be current (a cluster store is unreachable). Same constraints as {@link #permits}.
+     */
+    default int admission(ItNexus nexus, byte[] cdb) {
+        return permits(nexus, cdb) ? ScsiStatus.GOOD : ScsiStatus.RESERVATION_CONFLICT;
+    }
 
     /** PERSISTENT RESERVE IN (0x5E). */
     void persistentReserveIn(ScsiTask task);
@@ -34,4 +47,13 @@ public interface Reservations {
 
     /** LOGICAL UNIT RESET or a target reset: the SPC-2 reservation is released; PR state stays. */
     void reset();
+
+    /**
+     * {@link #reset()}, completing once the reset is known to every gateway sharing the state (their nexuses
+     * have the 29/03 too), or after a bound; never exceptionally. A single gateway's completes at once.
+     */
+    default CompletionStage<Void> resetEverywhere() {
+        reset();
+        return CompletableFuture.completedFuture(null);
+    }
 }

@@ -62,6 +62,8 @@ public final class FailoverCluster implements AutoCloseable {
     private final GatewayProcess[] gateways = new GatewayProcess[2];
     private final List<GatewayProcess> retired = new ArrayList<>();
     private long epoch;
+    /** More {@code run} options for both gateways. */
+    private final List<String> extraArgs = new ArrayList<>();
 
     private FailoverCluster(Path dir, Timing timing, String image) throws Exception {
         this.dir = dir;
@@ -81,6 +83,19 @@ public final class FailoverCluster implements AutoCloseable {
     public static FailoverCluster start(Path dir, long imageBytes, Timing timing) throws Exception {
         FailoverCluster c = create(dir, imageBytes, timing);
         try {
+            c.startGateways();
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** {@link #start(Path, long, Timing)} with more {@code run} options for both gateways. */
+    public static FailoverCluster start(Path dir, long imageBytes, Timing timing, List<String> runArgs) throws Exception {
+        FailoverCluster c = create(dir, imageBytes, timing);
+        try {
+            c.extraArgs.addAll(runArgs);
             c.startGateways();
             return c;
         } catch (Exception | Error e) {
@@ -135,6 +150,7 @@ public final class FailoverCluster implements AutoCloseable {
         if (timing.aluaSettleSeconds() != null) {
             args.addAll(List.of("--alua-settle", timing.aluaSettleSeconds().toString()));
         }
+        args.addAll(extraArgs);
         List<String> jvm = new ArrayList<>();
         if (!timing.stallGuard()) {
             jvm.add("-Drbdgw.stall-guard=off");
@@ -144,6 +160,23 @@ public final class FailoverCluster implements AutoCloseable {
         }
         return GatewayProcess.run(jvm, NAMES[i], ports[i], dir.resolve(NAMES[i]), zk,
                 args.toArray(String[]::new));
+    }
+
+    /** Lets {@code initiators} log in to the target too (every LUN); returns once both gateways applied it. */
+    public void allow(String... initiators) throws Exception {
+        epoch = store.update(cfg -> {
+            List<ConfigChange> changes = new ArrayList<>();
+            for (String i : initiators) {
+                changes.add(new ConfigChange.PutClient(Client.allLuns(IQN, i)));
+            }
+            return changes;
+        }, 5);
+        awaitApplied(epoch, Duration.ofSeconds(60), NAMES);
+    }
+
+    /** The iSCSI URL of LUN 0 through gateway {@code i} (libiscsi's format). */
+    public String lunUrl(int i) {
+        return "iscsi://127.0.0.1:" + ports[i] + "/" + IQN + "/0";
     }
 
     /** Starts gateway {@code i} again (after it was killed); the old process is kept for its output. */

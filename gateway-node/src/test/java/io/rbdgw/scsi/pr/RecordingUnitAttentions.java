@@ -20,7 +20,7 @@ final class RecordingUnitAttentions implements UnitAttentions {
 
     @Override
     public synchronized void postAllExcept(ItNexus except, int asc, int ascq) {
-        throw new UnsupportedOperationException("reservations post per nexus");
+        posted.add(new Posted(null, asc, ascq)); // null: every nexus
     }
 
     synchronized List<Posted> drain() {
