@@ -150,7 +150,9 @@ class InitiatorDocsTest {
 
     static BigDecimal optionDefaultSeconds(String option) throws IOException {
         for (Path f : List.of(GATEWAY_SRC.resolve("node/RunCommand.java"), GATEWAY_SRC.resolve("node/GatewayOptions.java"))) {
-            Matcher m = Pattern.compile("names = \"" + Pattern.quote(option) + "\", defaultValue = \"(\\d+)\"(, paramLabel = \"(\\w+)\")?")
+            // whitespace-tolerant: the formatter may put each annotation attribute on its own line
+            Matcher m = Pattern.compile("names\\s*=\\s*\"" + Pattern.quote(option)
+                            + "\"\\s*,\\s*defaultValue\\s*=\\s*\"(\\d+)\"(\\s*,\\s*paramLabel\\s*=\\s*\"(\\w+)\")?")
                     .matcher(Files.readString(f, StandardCharsets.UTF_8));
             if (m.find()) {
                 BigDecimal v = new BigDecimal(m.group(1));
@@ -161,7 +163,7 @@ class InitiatorDocsTest {
     }
 
     static BigDecimal stallGuardSeconds() throws IOException {
-        Matcher m = Pattern.compile("STALL_NANOS = TimeUnit\\.MILLISECONDS\\.toNanos\\((\\d+)\\)")
+        Matcher m = Pattern.compile("STALL_NANOS\\s*=\\s*TimeUnit\\.MILLISECONDS\\.toNanos\\(\\s*(\\d+)\\s*\\)")
                 .matcher(Files.readString(GATEWAY_SRC.resolve("iscsi/session/StallGuard.java"), StandardCharsets.UTF_8));
         assertThat(m.find()).as("StallGuard.STALL_NANOS").isTrue();
         return new BigDecimal(m.group(1)).movePointLeft(3);
