@@ -21,12 +21,18 @@ public record SysinfoView(String version, String schemaVersion, ZooKeeper zookee
     }
 
     /**
-     * @param appliedEpoch the configuration epoch it reports applied; null if it never reported
-     * @param upToDate     alive and applied the current epoch
-     * @param version      the version it runs (null while it is not alive)
+     * @param alive         its ZooKeeper session is live (its member node exists)
+     * @param appliedEpoch  the configuration epoch it reports applied; null if it never reported
+     * @param upToDate      alive and applied the current epoch
+     * @param version       the version it runs (null while it is not alive)
+     * @param portals       the portals it listens on, as it registered them (empty while it is not alive)
+     * @param uptimeSeconds since the process started (null while it is not alive)
+     * @param cephConnected whether it has a RADOS client (it connects once it serves an RBD disk, or at start
+     *                      when configured with Ceph); null while it is not alive
      */
     public record Gateway(String name, boolean declared, boolean alive, String health, Long appliedEpoch,
-                          boolean upToDate, String version) {
+                          boolean upToDate, String version, List<String> portals, Long uptimeSeconds,
+                          Boolean cephConnected) {
     }
 
     public record Counts(int targets, int disks, int luns, int clients, int hostGroups, int gateways) {

@@ -168,7 +168,10 @@ final class OverviewCommands {
             for (SysinfoView.Gateway g : s.gateways()) {
                 lines.add("  " + g.name() + "  " + (g.alive() ? "alive" : "down") + (g.declared() ? "" : " (not declared)")
                         + "  health " + orDash(g.health()) + "  applied epoch " + (g.appliedEpoch() == null ? "-" : g.appliedEpoch())
-                        + (g.upToDate() ? " (up to date)" : "") + "  version " + orDash(g.version()));
+                        + (g.upToDate() ? " (up to date)" : "") + "  version " + orDash(g.version())
+                        + (g.alive() ? "  up " + (g.uptimeSeconds() == null ? "-" : g.uptimeSeconds() + " s")
+                                + "  ceph " + (Boolean.TRUE.equals(g.cephConnected()) ? "connected" : "not connected")
+                                + "  portals " + (g.portals().isEmpty() ? "-" : String.join(",", g.portals())) : ""));
             }
             lines.forEach(l -> out().println(printable(l)));
         }

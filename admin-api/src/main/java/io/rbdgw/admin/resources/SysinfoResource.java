@@ -59,7 +59,13 @@ public final class SysinfoResource {
             gateways.add(new SysinfoView.Gateway(name, declared.isPresent(), state.map(MemberState::alive).orElse(false),
                     status.map(s -> s.health().name()).orElse(null), status.map(GatewayStatus::appliedEpoch).orElse(null),
                     state.map(s -> s.applied(c.epoch())).orElse(false),
-                    state.flatMap(MemberState::member).map(MemberInfo::version).orElse(null)));
+                    state.flatMap(MemberState::member).map(MemberInfo::version).orElse(null),
+                    state.flatMap(MemberState::member).map(m -> m.portals().stream().map(Object::toString).toList())
+                            .orElse(List.of()),
+                    state.flatMap(MemberState::member).filter(m -> m.startedAtMillis() > 0)
+                            .map(m -> Math.max(0, (System.currentTimeMillis() - m.startedAtMillis()) / 1000))
+                            .orElse(null),
+                    state.flatMap(MemberState::member).map(m -> m.radosAddress() != null).orElse(null)));
         }
         SchemaVersion schema = c.schema();
         SysinfoView.Counts counts = new SysinfoView.Counts(c.targets().size(), c.disks().size(), c.luns().size(),

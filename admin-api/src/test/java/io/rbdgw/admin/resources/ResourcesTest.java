@@ -430,7 +430,8 @@ class ResourcesTest {
 
         long epoch = STORE.epoch();
         try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
-                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0))) {
+                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3",
+                        System.currentTimeMillis() - 90_000))) {
             m.start();
             assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
             m.reportStatus(epoch, GatewayStatus.Health.OK, "fine");
@@ -482,7 +483,8 @@ class ResourcesTest {
                     List.of("10.0.0.1:3260 <- 10.1.0.1:" + (10000 + i)), 1000L + i));
         }
         try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
-                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0))) {
+                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3",
+                        System.currentTimeMillis() - 90_000))) {
             m.start();
             assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
             m.reportSessions(many);
@@ -827,7 +829,8 @@ class ResourcesTest {
         ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"))), 201);
         long epoch = STORE.epoch();
         try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
-                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0))) {
+                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3",
+                        System.currentTimeMillis() - 90_000))) {
             m.start();
             assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
             m.reportStatus(epoch, GatewayStatus.Health.OK, "fine");
@@ -852,11 +855,17 @@ class ResourcesTest {
             assertThat(a.get("appliedEpoch").asLong()).isEqualTo(epoch);
             assertThat(a.get("upToDate").asBoolean()).isTrue();
             assertThat(a.get("version").asText()).isEqualTo("1.2.3");
+            assertThat(a.get("portals")).hasSize(1);
+            assertThat(a.get("portals").get(0).asText()).isEqualTo("10.0.0.1:3260");
+            assertThat(a.get("uptimeSeconds").asLong()).isBetween(90L, 120L);
+            assertThat(a.get("cephConnected").asBoolean()).isTrue();
             JsonNode b = s.get("gateways").get(1);
             assertThat(b.get("name").asText()).isEqualTo("gw-b");
             assertThat(b.get("alive").asBoolean()).isFalse();
             assertThat(b.get("appliedEpoch").isNull()).isTrue();
             assertThat(b.get("upToDate").asBoolean()).isFalse();
+            assertThat(b.get("uptimeSeconds").isNull()).isTrue();
+            assertThat(b.get("cephConnected").isNull()).isTrue();
         } finally {
             STORE.client().delete().forPath(STORE.layout().status("gw-a"));
         }
