@@ -24,6 +24,8 @@ import org.apache.curator.utils.ZKPaths;
  * /&lt;root&gt;/coordinator/...                         leader latch of the ALUA coordinator
  * /&lt;root&gt;/drain/&lt;name&gt;                            exists while gateway &lt;name&gt; is draining (gives its LUNs away)
  * /&lt;root&gt;/failovers                               FailoverHistory: the last ownership moves; written by the coordinator only
+ * /&lt;root&gt;/jobs/j-&lt;sequence&gt;                      a job of the admin API (disk create/resize/delete), the last 200
+ * /&lt;root&gt;/admins/&lt;instance&gt;                      ephemeral: an admin API instance that runs jobs is alive
  * </pre>
  *
  * <p>With credentials ({@code io.rbdgw.config.zk.ZkCredentials}) every znode under the root, and the root, carries
@@ -179,5 +181,15 @@ public record ZkLayout(String root) {
 
     public String failovers() {
         return ZKPaths.makePath(root, "failovers");
+    }
+
+    /** The admin API's jobs, one persistent sequential znode each. */
+    public String jobs() {
+        return ZKPaths.makePath(root, "jobs");
+    }
+
+    /** Ephemeral znodes of the admin API instances alive: a job whose instance is not here was interrupted. */
+    public String adminInstances() {
+        return ZKPaths.makePath(root, "admins");
     }
 }
