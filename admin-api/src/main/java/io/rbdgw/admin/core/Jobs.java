@@ -12,12 +12,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,7 +49,7 @@ public final class Jobs implements Managed {
     static final int THREADS = 2;
     static final int QUEUE = 64;
     /** At most one progress write to ZooKeeper per job in this interval. */
-    static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    static final long PROGRESS_INTERVAL_MS = 500;
     private static final String PREFIX = "j-";
 
     /**
@@ -91,6 +94,9 @@ public final class Jobs implements Managed {
     private final ThreadPoolExecutor pool;
     /** Jobs of this instance not ended yet: marked INTERRUPTED at stop if they do not end in time. */
     private final Set<String> active = ConcurrentHashMap.newKeySet();
+    /** Running jobs' progress, written by {@link #ticker}. */
+    private final Map<String, Throttled> progressing = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService ticker;
     private PersistentNode alive;
 
     public Jobs(CuratorFramework client, ZkLayout layout) {
@@ -104,6 +110,13 @@ public final class Jobs implements Managed {
             t.setDaemon(true);
             return t;
         });
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "rbdgw-job-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleWithFixedDelay(() -> progressing.values().forEach(Throttled::flush), PROGRESS_INTERVAL_MS,
+                PROGRESS_INTERVAL_MS, TimeUnit.MILLISECONDS);
     }
 
     /** This instance's id, as its jobs record it. */
@@ -139,6 +152,7 @@ public final class Jobs implements Managed {
         JobView running = queued.running(Instant.now().toString());
         write(running);
         Throttled progress = new Throttled(running);
+        progressing.put(queued.id(), progress);
         Outcome outcome;
         String error = null;
         try {
@@ -164,18 +178,20 @@ public final class Jobs implements Managed {
         if (!ok) {
             log.warn("job {} ({} {}) failed with {}: {}", queued.id(), queued.kind(), queued.subject(), outcome.status(), error);
         }
-        progress.close();
-        write(running.ended(ok ? JobView.SUCCEEDED : JobView.FAILED, ok ? 100 : progress.last(), Instant.now().toString(),
+        progressing.remove(queued.id());
+        progress.end(running.ended(ok ? JobView.SUCCEEDED : JobView.FAILED, ok ? 100 : progress.last(), Instant.now().toString(),
                 outcome.status(), ok ? outcome.entity() : null, error));
         active.remove(queued.id());
     }
 
-    /** Writes progress when it grew and the last write is {@link #PROGRESS_INTERVAL_NANOS} old. */
+    /**
+     * A running job's progress: reporting only notes it (librbd may call from its own threads, which must not wait
+     * for ZooKeeper); the ticker writes it every {@link #PROGRESS_INTERVAL_MS} when it grew.
+     */
     private final class Throttled implements Progress {
         private final JobView running;
-        private int last;
+        private volatile int last;
         private int written;
-        private long writtenAt = System.nanoTime();
         private boolean closed;
 
         Throttled(JobView running) {
@@ -183,26 +199,29 @@ public final class Jobs implements Managed {
         }
 
         @Override
-        public synchronized void percent(int percent) {
+        public void percent(int percent) {
             int p = Math.max(0, Math.min(100, percent));
-            if (closed || p < last) {
-                return;
+            if (p > last) {
+                last = p;
             }
-            last = p;
-            long now = System.nanoTime();
-            if (p > written && now - writtenAt >= PROGRESS_INTERVAL_NANOS) {
+        }
+
+        int last() {
+            return last;
+        }
+
+        synchronized void flush() {
+            int p = last;
+            if (!closed && p > written) {
                 written = p;
-                writtenAt = now;
                 write(running.withProgress(p));
             }
         }
 
-        synchronized int last() {
-            return last;
-        }
-
-        synchronized void close() {
+        /** Writes the job's end; no progress write can come after it. */
+        synchronized void end(JobView ended) {
             closed = true;
+            write(ended);
         }
     }
 
@@ -380,6 +399,7 @@ public final class Jobs implements Managed {
             log.warn("jobs still running after 30 s at shutdown; interrupting them");
             pool.shutdownNow();
         }
+        ticker.shutdownNow();
         for (String id : Set.copyOf(active)) {
             try {
                 JobView job = get(id);

@@ -190,7 +190,7 @@ public final class DisksResource {
             });
             if (!preserveImage) {
                 try {
-                    images.delete(removed[0]);
+                    images.delete(removed[0], progress::percent);
                 } catch (ApiException e) {
                     throw new ApiException(e.status(), "disk " + id + " was removed from the configuration (epoch " + epoch
                             + ") but its image was not deleted: " + e.getMessage());
