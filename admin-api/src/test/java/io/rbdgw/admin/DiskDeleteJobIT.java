@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.admin.cli.RbdgwCli;
 import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.config.store.ConfigStore;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,8 +21,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -88,6 +94,42 @@ class DiskDeleteJobIT {
             assertThat(runningProgress).isSortedAccordingTo(Integer::compare);
             assertThat(cluster.images("rbd").exists(image)).isFalse();
             System.out.println("progress seen while running: " + runningProgress.stream().distinct().toList());
+        }
+    }
+
+    /** The CLI waits for the delete job and prints a line per 10 % step (its stdout is not a terminal here). */
+    @Test
+    void theCliPrintsTheDeletesProgressInTenPercentSteps() throws Exception {
+        ConfigStore store = TestZk.newStore();
+        String image = "clidel-" + UUID.randomUUID().toString().substring(0, 8);
+        try (RbdCluster cluster = RbdCluster.connect("iscsi", conf());
+             AdminServer server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
+                     .withListen("127.0.0.1", 0).withCeph(CephAccess.of(cluster)))) {
+            HttpResponse<String> created = call(server, "POST", "/api/disks",
+                    "{\"pool\":\"rbd\",\"image\":\"" + image + "\",\"size\":\"256G\"}", false);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = RbdgwCli.run(new String[] {"--url", server.uri().toString(), "disk", "delete", "rbd/" + image},
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                    Map.of("RBDGW_ADMIN_PASSWORD", PASSWORD));
+            String text = out.toString(StandardCharsets.UTF_8);
+            assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+            System.out.println(text);
+            Pattern step = Pattern.compile("job \\d+: deleting rbd/" + Pattern.quote(image) + " (\\d+)%");
+            List<Integer> percents = new ArrayList<>();
+            for (String line : text.split("\n")) {
+                Matcher m = step.matcher(line);
+                if (m.matches()) {
+                    percents.add(Integer.parseInt(m.group(1)));
+                }
+            }
+            assertThat(percents).as(text).hasSizeGreaterThan(2).startsWith(0).endsWith(100);
+            for (int i = 1; i < percents.size(); i++) {
+                assertThat(percents.get(i) / 10).as("a new 10 %% step each line: %s", percents).isGreaterThan(percents.get(i - 1) / 10);
+            }
+            assertThat(text).contains("deleted disk rbd/" + image);
+            assertThat(cluster.images("rbd").exists(image)).isFalse();
         }
     }
 }
