@@ -127,6 +127,46 @@ class JobsRestartTest {
         }
     }
 
+    /** A stop records what is still running after the grace period as INTERRUPTED, and the instance's announcement goes. */
+    @Test
+    void aStopRecordsJobsStillRunningAsInterrupted() throws Exception {
+        ConfigStore store = TestZk.newStore();
+        CountDownLatch release = new CountDownLatch(1);
+        Jobs stopping = new Jobs(store.client(), store.layout(), Duration.ofMillis(200));
+        stopping.start();
+        assertThat(store.client().getChildren().forPath(store.layout().adminInstances())).containsExactly(stopping.instance());
+        JobView started = stopping.submit("disk.delete", "rbd/slow", "carol", progress -> {
+            // like librbd: deaf to interrupts
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < end) {
+                try {
+                    if (release.await(50, TimeUnit.MILLISECONDS)) {
+                        break;
+                    }
+                } catch (InterruptedException e) {
+                    // ignored on purpose
+                }
+            }
+            return Jobs.Outcome.ok(1, null);
+        });
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> stopping.get(started.id()).state().equals("RUNNING"));
+            stopping.stop();
+            Jobs next = new Jobs(store.client(), store.layout());
+            next.start();
+            try {
+                JobView after = next.get(started.id());
+                assertThat(after.state()).isEqualTo("INTERRUPTED");
+                assertThat(after.error()).contains("was stopped", "rbd/slow");
+                assertThat(store.client().getChildren().forPath(store.layout().adminInstances())).containsExactly(next.instance());
+            } finally {
+                next.stop();
+            }
+        } finally {
+            release.countDown();
+        }
+    }
+
     /** An instance that is alive keeps its jobs RUNNING in the eyes of another one. */
     @Test
     void aJobOfALiveInstanceStaysRunningForAnother() throws Exception {

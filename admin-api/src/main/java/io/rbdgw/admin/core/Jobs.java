@@ -8,6 +8,7 @@ import io.rbdgw.config.store.ConfigStoreException;
 import io.rbdgw.config.store.ZkLayout;
 import java.io.IOException;
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -51,6 +52,7 @@ public final class Jobs implements Managed {
     /** At most one progress write to ZooKeeper per job in this interval. */
     static final long PROGRESS_INTERVAL_MS = 500;
     private static final String PREFIX = "j-";
+    public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(30);
 
     /**
      * An operation's outcome: what the synchronous request answers with.
@@ -97,10 +99,17 @@ public final class Jobs implements Managed {
     /** Running jobs' progress, written by {@link #ticker}. */
     private final Map<String, Throttled> progressing = new ConcurrentHashMap<>();
     private final ScheduledExecutorService ticker;
+    private final Duration stopGrace;
     private PersistentNode alive;
 
     public Jobs(CuratorFramework client, ZkLayout layout) {
+        this(client, layout, DEFAULT_STOP_GRACE);
+    }
+
+    /** @param stopGrace how long a stop waits for running jobs before recording them as INTERRUPTED */
+    public Jobs(CuratorFramework client, ZkLayout layout, Duration stopGrace) {
         this.client = client;
+        this.stopGrace = stopGrace;
         this.path = layout.jobs();
         this.instancesPath = layout.adminInstances();
         this.instance = UUID.randomUUID().toString();
@@ -389,14 +398,14 @@ public final class Jobs implements Managed {
     }
 
     /**
-     * Lets running jobs finish for a while; what has not ended then (queued ones included) is recorded as INTERRUPTED,
+     * Lets running jobs finish for {@link #stopGrace}; what has not ended then (queued ones included) is recorded as INTERRUPTED,
      * and the instance's announcement goes.
      */
     @Override
     public void stop() throws Exception {
         pool.shutdown();
-        if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
-            log.warn("jobs still running after 30 s at shutdown; interrupting them");
+        if (!pool.awaitTermination(stopGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+            log.warn("jobs {} still running {} ms after the stop began; recording them as INTERRUPTED", active, stopGrace.toMillis());
             pool.shutdownNow();
         }
         ticker.shutdownNow();
