@@ -99,7 +99,7 @@ public final class AdminApi {
         env.jersey().register(new TargetsResource(config));
         env.jersey().register(new ClientsResource(config));
         env.jersey().register(new HostGroupsResource(config));
-        Jobs jobs = new Jobs();
+        Jobs jobs = new Jobs(store.client(), store.layout());
         env.lifecycle().manage(jobs);
         env.jersey().register(new DisksResource(config, images, jobs));
         env.jersey().register(new JobsResource(jobs));

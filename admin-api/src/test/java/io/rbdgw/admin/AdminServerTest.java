@@ -430,6 +430,24 @@ class AdminServerTest {
             assertThat(Files.exists(data.resolve("local/job1.img"))).isFalse();
         }
 
+        /** Waiting for a job prints its progress (one line per 10 % step when stdout is not a terminal). */
+        @Test
+        void waitingForAJobPrintsItsProgress() throws Exception {
+            Run created = cli("disk", "create", "local/job2", "--size", "4M", "--backstore", "file");
+            assertThat(created.code()).as(created.err()).isZero();
+            String[] lines = created.out().split("\n");
+            assertThat(lines).hasSize(3);
+            assertThat(lines[0]).matches("job \\d+: creating local/job2 0%");
+            assertThat(lines[1]).isEqualTo(lines[0].replace(" 0%", " 100%"));
+            assertThat(lines[2]).startsWith("created disk local/job2");
+            Run deleted = cli("disk", "delete", "local/job2");
+            assertThat(deleted.out()).containsPattern("job \\d+: deleting local/job2 100%\n").contains("deleted disk local/job2");
+            // --json: only the answer, no progress lines
+            Run json = cli("--json", "disk", "create", "local/job3", "--size", "4M", "--backstore", "file");
+            assertThat(JSON.readTree(json.out()).at("/value/id").asText()).isEqualTo("local/job3");
+            assertThat(cli("disk", "delete", "local/job3").code()).isZero();
+        }
+
         @Test
         void wrongPasswordAndUnreachable() throws Exception {
             Path pw = Files.createTempFile("pw", "");

@@ -40,6 +40,12 @@ public final class TestZk {
         return client;
     }
 
+    /** The in-process ZooKeeper's address, for a client with a session of its own. */
+    public static synchronized String connectString() {
+        client();
+        return server.getConnectString();
+    }
+
     /** An initialized store under a root of its own. */
     public static ConfigStore newStore() {
         ConfigStore s = new ConfigStore(client(), "/admin-test-" + ROOTS.incrementAndGet());

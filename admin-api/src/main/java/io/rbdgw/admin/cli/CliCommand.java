@@ -221,9 +221,16 @@ abstract class CliCommand implements Callable<Integer> {
         }
         long deadline = System.nanoTime() + wait.timeoutSeconds * 1_000_000_000L;
         JsonNode job = r;
+        ProgressLine progress = json() ? null : new ProgressLine(out(), root().terminal(), id, r);
         while (!isFinished(job) && System.nanoTime() < deadline) {
+            if (progress != null) {
+                progress.show(job.path("progress").asInt());
+            }
             Thread.sleep(200);
             job = api.get("/api/jobs/" + ApiClient.seg(id));
+        }
+        if (progress != null) {
+            progress.end(job.path("progress").asInt());
         }
         if (!isFinished(job)) {
             throw new ApiClient.ApiError(0, "job " + id + " is still " + job.path("state").asText() + " after "
@@ -237,6 +244,52 @@ abstract class CliCommand implements Callable<Integer> {
 
     private static boolean isFinished(JsonNode job) {
         String state = job.path("state").asText();
-        return state.equals("SUCCEEDED") || state.equals("FAILED");
+        return state.equals("SUCCEEDED") || state.equals("FAILED") || state.equals("INTERRUPTED");
+    }
+
+    /**
+     * A waited-for job's progress, {@code job 12: deleting rbd/img 45%}: on a terminal one line rewritten in place,
+     * otherwise (a log, a pipe) one line per 10 % step, so a log is not flooded.
+     */
+    static final class ProgressLine {
+        private final PrintStream out;
+        private final boolean terminal;
+        private final String label;
+        private int shown = -1;
+
+        ProgressLine(PrintStream out, boolean terminal, String id, JsonNode job) {
+            this.out = out;
+            this.terminal = terminal;
+            String kind = job.path("kind").asText();
+            String verb = switch (kind) {
+                case "disk.create" -> "creating";
+                case "disk.resize" -> "resizing";
+                case "disk.delete" -> "deleting";
+                default -> kind;
+            };
+            this.label = "job " + printable(id) + ": " + verb + " " + printable(job.path("subject").asText());
+        }
+
+        void show(int percent) {
+            int p = Math.max(0, Math.min(100, percent));
+            if (terminal) {
+                if (p != shown) {
+                    out.print("\r" + label + " " + p + "%");
+                    out.flush();
+                    shown = p;
+                }
+            } else if (shown < 0 || p / 10 > shown / 10) {
+                out.println(label + " " + p + "%");
+                shown = p;
+            }
+        }
+
+        /** The last step (100 % when it succeeded), and the terminal's line ended. */
+        void end(int percent) {
+            show(percent);
+            if (terminal && shown >= 0) {
+                out.println();
+            }
+        }
     }
 }

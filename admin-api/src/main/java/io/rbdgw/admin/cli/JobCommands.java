@@ -10,10 +10,10 @@ final class JobCommands {
     private JobCommands() {
     }
 
-    @Command(name = "list", description = "the jobs the admin API process knows, newest first")
+    @Command(name = "list", description = "the last 200 jobs of every admin API instance, newest first")
     static final class List_ extends CliCommand {
         void call(ApiClient api) throws Exception {
-            table(api.get("/api/jobs"), "id", "kind", "subject", "state", "progress", "createdAt", "finishedAt", "error");
+            table(api.get("/api/jobs"), "id", "kind", "subject", "state", "progress", "user", "createdAt", "finishedAt", "error");
         }
     }
 

@@ -49,15 +49,22 @@ public final class RbdgwCli {
 
     private final PrintStream out;
     private final Map<String, String> env;
+    private final boolean terminal;
 
-    private RbdgwCli(PrintStream out, Map<String, String> env) {
+    private RbdgwCli(PrintStream out, Map<String, String> env, boolean terminal) {
         this.out = out;
         this.env = env;
+        this.terminal = terminal;
     }
 
     /** The command tree (for walking it, e.g. to check every command's help). */
     static CommandLine commandLine(PrintStream out, PrintStream err, Map<String, String> env) {
-        CommandLine cl = new CommandLine(new RbdgwCli(out, env));
+        return commandLine(out, err, env, false);
+    }
+
+    /** @param terminal whether {@code out} is a terminal (a job's progress is then one line updated in place) */
+    static CommandLine commandLine(PrintStream out, PrintStream err, Map<String, String> env, boolean terminal) {
+        CommandLine cl = new CommandLine(new RbdgwCli(out, env, terminal));
         cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -80,11 +87,15 @@ public final class RbdgwCli {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err, System.getenv()));
+        System.exit(commandLine(System.out, System.err, System.getenv(), System.console() != null).execute(args));
     }
 
     PrintStream out() {
         return out;
+    }
+
+    boolean terminal() {
+        return terminal;
     }
 
     ApiClient client() throws IOException {

@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * The storage behind disks: RBD images through librbd, or sparse files {@code <dataDir>/<pool>/<image>.img} for
@@ -198,6 +199,11 @@ public final class DiskImages {
 
     /** Deletes the image or file; an already missing one is not an error. */
     public void delete(Disk disk) {
+        delete(disk, percent -> { });
+    }
+
+    /** Deletes the image or file, telling {@code percent} how far an RBD image's delete got (must not block). */
+    public void delete(Disk disk, IntConsumer percent) {
         if (disk.backstore() == Backstore.MEMORY) {
             return; // its memory goes with the last LUN that used it
         }
@@ -210,7 +216,7 @@ public final class DiskImages {
             return;
         }
         try {
-            rbd(disk.pool()).delete(disk.image());
+            rbd(disk.pool()).delete(disk.image(), percent);
         } catch (CephException e) {
             if (e.reason() != CephException.Reason.NOT_FOUND) {
                 throw map(e, "delete image " + disk.id());

@@ -29,9 +29,12 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 import java.net.URI;
+import java.security.Principal;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -51,10 +54,6 @@ public final class DisksResource {
     private final DiskImages images;
     private final Jobs jobs;
 
-    public DisksResource(ConfigService config, DiskImages images) {
-        this(config, images, new Jobs());
-    }
-
     /** @param jobs where {@code Prefer: respond-async} requests run */
     public DisksResource(ConfigService config, DiskImages images, Jobs jobs) {
         this.config = config;
@@ -66,12 +65,13 @@ public final class DisksResource {
      * Runs {@code work} now, or with {@code Prefer: respond-async} (RFC 7240) as a job: 202 Accepted with the job and
      * its Location. What can be checked without touching images is checked before, so bad input is still a 4xx.
      */
-    private Response maybeAsync(String prefer, String kind, String id, Jobs.Work work) {
+    private Response maybeAsync(String prefer, SecurityContext who, String kind, String id, Jobs.Work work) {
         if (prefer != null && Arrays.stream(prefer.split(",")).anyMatch(p -> p.trim().equalsIgnoreCase("respond-async"))) {
-            JobView job = jobs.submit(kind, id, work);
+            Principal user = who == null ? null : who.getUserPrincipal();
+            JobView job = jobs.submit(kind, id, user == null ? null : user.getName(), work);
             return Response.accepted(job).location(URI.create("/api/jobs/" + job.id())).header("Preference-Applied", "respond-async").build();
         }
-        return response(work.run());
+        return response(work.run(Jobs.Progress.NONE));
     }
 
     private static Response response(Jobs.Outcome o) {
@@ -93,7 +93,8 @@ public final class DisksResource {
 
     /** Creates an image (or file) and its disk, or imports an existing one with {@code "create": false}. */
     @POST
-    public Response create(@HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer, DiskRequest req) {
+    public Response create(@HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer,
+                           @Context SecurityContext who, DiskRequest req) {
         Http.required(req, "request body");
         String pool = Names.name("pool", Http.required(req.pool(), "pool"));
         String image = Names.name("image", Http.required(req.image(), "image"));
@@ -110,7 +111,7 @@ public final class DisksResource {
         if (before.disk(id).isPresent()) {
             throw ApiException.conflict("disk " + id + " already exists");
         }
-        return maybeAsync(prefer, "disk.create", id, () -> {
+        return maybeAsync(prefer, who, "disk.create", id, progress -> {
             Disk disk = create ? images.create(pool, image, size, backstore, req.wwnSeed())
                     : images.importExisting(pool, image, size, backstore, req.wwnSeed());
             long epoch;
@@ -142,7 +143,8 @@ public final class DisksResource {
     @PUT
     @Path("{pool}/{image}/size")
     public Response resize(@PathParam("pool") String pool, @PathParam("image") String image,
-                           @HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer, SizeRequest req) {
+                           @HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer,
+                           @Context SecurityContext who, SizeRequest req) {
         long size = Sizes.parse(Http.required(req, "request body").size());
         String id = pool + "/" + image;
         OptionalLong expected = Http.ifMatch(ifMatch);
@@ -152,7 +154,7 @@ public final class DisksResource {
         if (size < disk.size()) {
             throw ApiException.badRequest("disk " + id + " has " + disk.size() + " bytes; shrinking to " + size + " is not supported");
         }
-        return maybeAsync(prefer, "disk.resize", id, () -> {
+        return maybeAsync(prefer, who, "disk.resize", id, progress -> {
             if (size > disk.size()) {
                 images.resize(disk, size);
             }
@@ -167,13 +169,14 @@ public final class DisksResource {
     @Path("{pool}/{image}")
     public Response delete(@PathParam("pool") String pool, @PathParam("image") String image,
                            @QueryParam("preserveImage") @DefaultValue("false") boolean preserveImage,
-                           @HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer) {
+                           @HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer,
+                           @Context SecurityContext who) {
         String id = pool + "/" + image;
         OptionalLong expected = Http.ifMatch(ifMatch);
         ClusterConfig before = config.read();
         checkNotStale(expected, before);
         Views.disk(before, id); // 404 now rather than in a job
-        return maybeAsync(prefer, "disk.delete", id, () -> {
+        return maybeAsync(prefer, who, "disk.delete", id, progress -> {
             Disk[] removed = new Disk[1];
             long epoch = config.change(expected, c -> {
                 removed[0] = Views.disk(c, id);
@@ -187,7 +190,7 @@ public final class DisksResource {
             });
             if (!preserveImage) {
                 try {
-                    images.delete(removed[0]);
+                    images.delete(removed[0], progress::percent);
                 } catch (ApiException e) {
                     throw new ApiException(e.status(), "disk " + id + " was removed from the configuration (epoch " + epoch
                             + ") but its image was not deleted: " + e.getMessage());

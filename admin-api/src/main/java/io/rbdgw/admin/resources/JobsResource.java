@@ -21,7 +21,7 @@ public final class JobsResource {
         this.jobs = jobs;
     }
 
-    /** The jobs this admin API process knows, newest first. */
+    /** The kept jobs of every admin API instance, newest first. */
     @GET
     public Response list() {
         return Response.ok(jobs.list()).build();

@@ -3,6 +3,8 @@ package io.rbdgw.admin.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -66,5 +68,29 @@ class RbdgwCliTest {
             next.add(sub.getKey());
             walk(sub.getValue(), next, into);
         }
+    }
+
+    /** A job's progress: one line per 10 % step into a log or pipe, one line rewritten in place on a terminal. */
+    @Test
+    void jobProgressLines() throws Exception {
+        JsonNode job = new ObjectMapper()
+                .readTree("{\"id\":\"12\",\"kind\":\"disk.delete\",\"subject\":\"rbd/img\",\"state\":\"RUNNING\",\"progress\":0}");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        CliCommand.ProgressLine lines = new CliCommand.ProgressLine(new PrintStream(log, true, StandardCharsets.UTF_8), false, "12", job);
+        for (int p : new int[] {0, 3, 9, 10, 15, 27, 27, 95}) {
+            lines.show(p);
+        }
+        lines.end(100);
+        assertThat(log.toString(StandardCharsets.UTF_8)).isEqualTo("job 12: deleting rbd/img 0%\njob 12: deleting rbd/img 10%\n"
+                + "job 12: deleting rbd/img 27%\njob 12: deleting rbd/img 95%\njob 12: deleting rbd/img 100%\n");
+
+        ByteArrayOutputStream tty = new ByteArrayOutputStream();
+        CliCommand.ProgressLine line = new CliCommand.ProgressLine(new PrintStream(tty, true, StandardCharsets.UTF_8), true, "12", job);
+        line.show(0);
+        line.show(45);
+        line.show(45);
+        line.end(100);
+        assertThat(tty.toString(StandardCharsets.UTF_8)).isEqualTo("\rjob 12: deleting rbd/img 0%\rjob 12: deleting rbd/img 45%"
+                + "\rjob 12: deleting rbd/img 100%\n");
     }
 }

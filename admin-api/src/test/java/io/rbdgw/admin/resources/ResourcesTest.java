@@ -11,6 +11,7 @@ import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.admin.core.DiskImages;
+import io.rbdgw.admin.core.Jobs;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.membership.GatewayMembership;
@@ -46,7 +47,18 @@ class ResourcesTest {
         }
     }
 
-    static final io.rbdgw.admin.core.Jobs JOBS = new io.rbdgw.admin.core.Jobs();
+    static final Jobs JOBS = startedJobs();
+
+    private static Jobs startedJobs() {
+        Jobs jobs = new Jobs(STORE.client(), STORE.layout());
+        try {
+            jobs.start();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return jobs;
+    }
+
     static final ResourceExtension RESOURCES = build();
 
     private static ResourceExtension build() {

@@ -26,6 +26,8 @@ import org.apache.curator.utils.ZKPaths;
  * /&lt;root&gt;/failovers                               FailoverHistory: the last ownership moves; written by the coordinator only
  * /&lt;root&gt;/reservations/&lt;pool&gt;@&lt;image&gt;            PrDocument: the disk's SCSI reservations (CAS by version)
  * /&lt;root&gt;/reservations-applied/&lt;pool&gt;@&lt;image&gt;/&lt;name&gt;  ephemeral: the reservation version gateway &lt;name&gt; applied
+ * /&lt;root&gt;/jobs/j-&lt;sequence&gt;                      a job of the admin API (disk create/resize/delete), the last 200
+ * /&lt;root&gt;/admins/&lt;instance&gt;                      ephemeral: an admin API instance that runs jobs is alive
  * </pre>
  *
  * <p>With credentials ({@code io.rbdgw.config.zk.ZkCredentials}) every znode under the root, and the root, carries
@@ -203,5 +205,15 @@ public record ZkLayout(String root) {
 
     public String reservationAck(String diskId, String gateway) {
         return ZKPaths.makePath(reservationAcks(diskId), Names.name("gateway name", gateway));
+    }
+
+    /** The admin API's jobs, one persistent sequential znode each. */
+    public String jobs() {
+        return ZKPaths.makePath(root, "jobs");
+    }
+
+    /** Ephemeral znodes of the admin API instances alive: a job whose instance is not here was interrupted. */
+    public String adminInstances() {
+        return ZKPaths.makePath(root, "admins");
     }
 }

@@ -43,6 +43,14 @@ final class LibRbd {
         int invoke(long offset, long length, int exists, long arg);
     }
 
+    /**
+     * {@code int (*librbd_progress_fn_t)(uint64_t offset, uint64_t total, void *ptr)}: how far a long
+     * operation got ({@code offset} of {@code total} units); librbd ignores the return value of a remove's.
+     */
+    interface ProgressCallback extends Callback {
+        int invoke(long offset, long total, long arg);
+    }
+
     /** {@code void (*rbd_update_callback_t)(void *arg)}. */
     interface UpdateCallback extends Callback {
         void invoke(long arg);
@@ -98,6 +106,12 @@ final class LibRbd {
             byte wholeObject, long cb, long arg);
 
     // ---- image handle
+    /**
+     * Deletes image {@code name} (synchronously), calling {@code cb} as it removes the image's objects;
+     * the caller keeps {@code cb} strongly reachable until the call returns.
+     */
+    static native int rbd_remove_with_progress(long ioctx, String name, ProgressCallback cb, long cbdata);
+
     static native int rbd_open(long ioctx, String name, long[] image, String snapName);
 
     static native int rbd_close(long image);

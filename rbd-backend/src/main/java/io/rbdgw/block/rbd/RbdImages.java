@@ -6,9 +6,13 @@ import com.ceph.rbd.RbdException;
 import com.ceph.rbd.RbdImage;
 import com.ceph.rbd.jna.RbdSnapInfo;
 import com.sun.jna.Pointer;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Image lifecycle in one pool (management path, synchronous): create, list, resize, snapshots,
@@ -16,6 +20,7 @@ import java.util.List;
  * {@link CephException}s whose {@link CephException#reason()} tells a missing image from missing caps.
  */
 public final class RbdImages {
+    private static final Logger LOG = LoggerFactory.getLogger(RbdImages.class);
 
     public static final long LAYERING = 1;
     public static final long EXCLUSIVE_LOCK = 4;
@@ -91,6 +96,50 @@ public final class RbdImages {
             rbd.remove(name);
         } catch (RbdException e) {
             throw failure("delete image", name, e);
+        }
+    }
+
+    /**
+     * Deletes the image like {@link #delete(String)}, telling {@code percent} how far it got (0..100, as librbd
+     * removes the image's objects; possibly from a librbd thread, so it must not block). A sparse image's unwritten
+     * objects are skipped quickly, a written one costs a round trip each.
+     */
+    public void delete(String name, IntConsumer percent) throws CephException {
+        Progress callback = new Progress(percent);
+        int rc;
+        try {
+            rc = LibRbd.rbd_remove_with_progress(Pointer.nativeValue(ioCtx.getPointer()), name, callback, 0);
+        } finally {
+            Reference.reachabilityFence(callback); // librbd calls it until the call returns
+        }
+        if (rc < 0) {
+            throw new CephException("delete image " + pool + "/" + name + " as client." + cluster.options().clientId(), rc);
+        }
+        callback.invoke(1, 1, 0); // librbd's last report is the last object's start, short of 100
+    }
+
+    /** Reports whole percents, each once, in increasing order. */
+    private static final class Progress implements LibRbd.ProgressCallback {
+        private final IntConsumer percent;
+        private int last = -1;
+
+        Progress(IntConsumer percent) {
+            this.percent = percent;
+        }
+
+        @Override
+        public synchronized int invoke(long offset, long total, long arg) {
+            try {
+                int p = total <= 0 ? 100 : (int) Math.min(100, Math.max(0, offset) * 100 / total);
+                if (p > last) {
+                    last = p;
+                    percent.accept(p);
+                }
+            } catch (Throwable t) {
+                // nothing may escape into librbd
+                LOG.warn("progress callback of an image delete failed", t);
+            }
+            return 0;
         }
     }
 

@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,6 +46,27 @@ class RbdClusterIT {
         Done done = new Done();
         dev.write(offset, data.duplicate(), false, done);
         assertThat(done.success()).isEqualTo(data.remaining());
+    }
+
+    /** A 20 GiB sparse image with a few written objects: the delete reports increasing progress that ends at 100. */
+    @Test
+    void deleteOfALargeSparseImageReportsIncreasingProgressEndingAt100() throws Exception {
+        String name = TestCeph.uniqueName("sparse-del");
+        long size = 20L << 30;
+        images.create(name, size, RbdImages.GATEWAY_FEATURES, RbdImages.DEFAULT_ORDER);
+        try (RbdBlockDevice dev = images.open(name)) {
+            for (long at : new long[] {0, 5L << 30, 13L << 30, size - MIB}) {
+                write(dev, at, TestCeph.random(MIB, at));
+            }
+        }
+        List<Integer> seen = new CopyOnWriteArrayList<>();
+        images.delete(name, seen::add);
+        assertThat(images.exists(name)).isFalse();
+        assertThat(seen).as("progress reported").hasSizeGreaterThan(2).endsWith(100);
+        assertThat(seen).isSortedAccordingTo(Integer::compare).doesNotHaveDuplicates();
+        assertThat(seen).anyMatch(p -> p > 0 && p < 100);
+        assertThatThrownBy(() -> images.delete(name, p -> { }))
+                .isInstanceOfSatisfying(CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
     }
 
     @Test
