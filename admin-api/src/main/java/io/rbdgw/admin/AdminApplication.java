@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.io.IOException;
 
 /**
  * The admin API as a Dropwizard service ({@code server config.yml}); {@link AdminServer} runs the same wiring
@@ -56,7 +57,7 @@ public class AdminApplication extends Application<AdminConfiguration> {
         SecretBox secrets;
         try {
             secrets = conf.getSecretKeyFile() == null ? null : SecretBox.load(Path.of(conf.getSecretKeyFile()));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException("cannot read secretKeyFile " + conf.getSecretKeyFile() + ": " + e, e);
         }
         String plaintextRefusal = null;

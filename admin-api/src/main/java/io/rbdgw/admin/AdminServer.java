@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Objects;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import io.dropwizard.util.Duration;
+import java.io.IOException;
 
 /**
  * The admin API run in-process on an existing {@link ConfigStore} (the standalone command, tests): no YAML, no
@@ -82,7 +84,7 @@ public final class AdminServer implements Closeable {
         /**
          * HTTPS on this bindHost:port (set {@link #withListen} first) with a PEM certificate chain and PKCS#8 key.
          */
-        public Options withTls(Path certificate, Path key) throws java.io.IOException {
+        public Options withTls(Path certificate, Path key) throws IOException {
             return withConnector(Pem.httpsConnector(bindHost, port, certificate, key));
         }
     }
@@ -140,7 +142,7 @@ public final class AdminServer implements Closeable {
         server.setMinThreads(2);
         server.setMaxThreads(16);
         // Jetty would otherwise wait up to 30 s for idle keep-alive connections when the host process stops
-        server.setShutdownGracePeriod(io.dropwizard.util.Duration.seconds(2));
+        server.setShutdownGracePeriod(Duration.seconds(2));
         server.setRegisterDefaultExceptionMappers(true);
         LogbackAccessRequestLogFactory requestLog = new LogbackAccessRequestLogFactory();
         requestLog.setAppenders(List.of()); // the host process decides what to log

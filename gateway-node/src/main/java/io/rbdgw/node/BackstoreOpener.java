@@ -18,6 +18,7 @@ import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Disk;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Optional;
 
 /**
  * Opens configured disks: RBD images through one Ceph connection for the whole gateway (made on
@@ -87,9 +88,9 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
      * that fixes it, and disabling is retried on every pass.
      */
     @Override
-    public java.util.Optional<String> check(Disk disk, BlockDevice device) {
+    public Optional<String> check(Disk disk, BlockDevice device) {
         if (!(device instanceof RbdBlockDevice image)) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try {
             long disabled = image.disableExclusiveLock();
@@ -98,13 +99,13 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
                         + "would move between them on every write (see docs/rbd.md)", disk.id(),
                         RbdImages.featureNames(disabled), disk.pool(), disk.image());
             }
-            return java.util.Optional.empty();
+            return Optional.empty();
         } catch (CephException e) {
             String why = "image has the exclusive-lock feature and it cannot be disabled (" + e.getMessage()
                     + "); served anyway, but the lock moves between the gateways on every write (slow) and librbd "
                     + "may blocklist a gateway whose lock it breaks";
             log.warn("disk {}: {}", disk.id(), why);
-            return java.util.Optional.of(why);
+            return Optional.of(why);
         }
     }
 

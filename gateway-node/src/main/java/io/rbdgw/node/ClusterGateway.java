@@ -43,6 +43,8 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One gateway driven by the configuration in ZooKeeper: its portals, its membership, the configuration
@@ -331,7 +333,7 @@ final class ClusterGateway implements AutoCloseable {
     private final AtomicBoolean configApplied = new AtomicBoolean();
     private final AtomicBoolean aluaApplied = new AtomicBoolean();
     private final AtomicBoolean portalsOpen = new AtomicBoolean();
-    private final java.util.concurrent.CountDownLatch portalsOpened = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch portalsOpened = new CountDownLatch(1);
 
     /** After every reconciler pass (its thread): the first one may open the portals. */
     private void configApplied(long epoch) {
@@ -347,7 +349,7 @@ final class ClusterGateway implements AutoCloseable {
             publisher.schedule(() -> openPortals("configuration epoch " + epoch + " applied; no ALUA state within "
                     + ALUA_WAIT.toSeconds() + " s, serving with the states known so far"),
                     ALUA_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
+        } catch (RejectedExecutionException closing) {
             // closing
         }
     }

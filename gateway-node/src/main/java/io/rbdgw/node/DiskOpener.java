@@ -2,6 +2,7 @@ package io.rbdgw.node;
 
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.config.model.Disk;
+import java.util.Optional;
 
 /** Opens the block device behind a configured disk; the reconciler owns (and closes) what it returns. */
 @FunctionalInterface
@@ -17,7 +18,7 @@ public interface DiskOpener {
      * Checks a device this opener opened, on its first and every later pass: empty when it is fit to serve,
      * else why it is served only degraded (reported in the gateway's status). May fix what it can.
      */
-    default java.util.Optional<String> check(Disk disk, BlockDevice device) {
-        return java.util.Optional.empty();
+    default Optional<String> check(Disk disk, BlockDevice device) {
+        return Optional.empty();
     }
 }

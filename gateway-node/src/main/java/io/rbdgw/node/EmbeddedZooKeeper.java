@@ -7,6 +7,7 @@ import java.util.Properties;
 
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
+import java.io.IOException;
 
 /**
  * A single ZooKeeper server inside the standalone gateway's JVM, its data in the data directory,
@@ -60,7 +61,7 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         return p;
     }
 
-    private static int freePort(InetSocketAddress listen) throws java.io.IOException {
+    private static int freePort(InetSocketAddress listen) throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, listen.getAddress())) {
             return s.getLocalPort();
         }

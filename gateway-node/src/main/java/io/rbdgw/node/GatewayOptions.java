@@ -6,6 +6,7 @@ import java.time.Duration;
 import io.rbdgw.iscsi.session.ConnectionSettings;
 import io.rbdgw.iscsi.session.PortalLimits;
 import picocli.CommandLine.Option;
+import java.net.InetSocketAddress;
 
 /** Options every gateway command takes: the Ceph connection and the portal's transport settings. */
 final class GatewayOptions {
@@ -72,7 +73,7 @@ final class GatewayOptions {
     }
 
     /** The metrics address, or null for none. */
-    java.net.InetSocketAddress metricsAddress() {
+    InetSocketAddress metricsAddress() {
         if (metricsListen == null || metricsListen.equalsIgnoreCase("off") || metricsListen.equalsIgnoreCase("none")) {
             return null;
         }

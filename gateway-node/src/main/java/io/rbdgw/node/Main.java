@@ -3,6 +3,7 @@ package io.rbdgw.node;
 import io.netty.util.ResourceLeakDetector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import java.io.IOException;
 
 /** Entry point of the gateway process: {@code java -jar gateway-node.jar <command>}. */
 @Command(name = "gateway-node", mixinStandardHelpOptions = true, version = "rbdgw " + Main.VERSION,
@@ -55,7 +56,7 @@ public final class Main implements Runnable {
         // Operator mistakes (bad size, missing image, wrong credentials) get one clear line, not a trace.
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("gateway-node: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
-            if (!(e instanceof IllegalArgumentException) && !(e instanceof java.io.IOException)) {
+            if (!(e instanceof IllegalArgumentException) && !(e instanceof IOException)) {
                 e.printStackTrace(cmd.getErr());
             }
             return 1;

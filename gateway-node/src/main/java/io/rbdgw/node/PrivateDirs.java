@@ -11,6 +11,10 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import java.nio.file.FileAlreadyExistsException;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's data directory holds LUN images, ZooKeeper's data and credentials: directories are 0700 and files
@@ -24,7 +28,7 @@ final class PrivateDirs {
     private PrivateDirs() {
     }
 
-    private interface C extends com.sun.jna.Library {
+    private interface C extends Library {
         int umask(int mask);
     }
 
@@ -34,10 +38,10 @@ final class PrivateDirs {
      */
     static int restrictUmask() {
         try {
-            C c = com.sun.jna.Native.load("c", C.class);
+            C c = Native.load("c", C.class);
             return c.umask(0077);
         } catch (UnsatisfiedLinkError | RuntimeException e) {
-            org.slf4j.LoggerFactory.getLogger(PrivateDirs.class).warn("cannot set the umask ({}): files ZooKeeper "
+            LoggerFactory.getLogger(PrivateDirs.class).warn("cannot set the umask ({}): files ZooKeeper "
                     + "creates get the inherited one; the data directory itself stays 0700", e.toString());
             return -1;
         }
@@ -53,7 +57,7 @@ final class PrivateDirs {
             }
             try {
                 Files.createDirectory(abs, ATTRIBUTE);
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
+            } catch (FileAlreadyExistsException raced) {
                 // made meanwhile
             }
         }

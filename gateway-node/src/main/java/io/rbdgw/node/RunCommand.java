@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import io.rbdgw.config.alua.WriteTokens;
 import picocli.CommandLine.Option;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A cluster gateway: serves what the configuration in ZooKeeper says, on this machine's portals.
@@ -170,7 +171,7 @@ public final class RunCommand implements Callable<Integer> {
         List<Portal> portals = gateway.portals();
         gateway.start();
 
-        if (!zk.blockUntilConnected(3, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!zk.blockUntilConnected(3, TimeUnit.SECONDS)) {
             log.warn("ZooKeeper {} is not reachable yet; serving nothing until the first configuration arrives "
                     + "(still trying)", zookeeper);
         }

@@ -41,6 +41,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import io.dropwizard.jetty.ConnectorFactory;
+import io.rbdgw.block.rbd.CephException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The embedded default: one JVM with a ZooKeeper server (data in the data directory), a gateway driven
@@ -207,7 +210,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         InetSocketAddress admin = HostPort.parse(adminListen, 5000);
         checkAdminTransport(admin);
         // a certificate and key that cannot be used stop the command before anything starts
-        io.dropwizard.jetty.ConnectorFactory adminTls = adminTlsCert == null ? null
+        ConnectorFactory adminTls = adminTlsCert == null ? null
                 : Pem.httpsConnector(admin.getAddress().getHostAddress(), admin.getPort(), adminTlsCert, adminTlsKey);
         InetSocketAddress zkAddress = HostPort.parse(zkListen, 0);
         if (!zkAddress.getAddress().isLoopbackAddress()) {
@@ -252,7 +255,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             if (!gateway.awaitPortalsOpen(ClusterGateway.ALUA_WAIT.plusSeconds(5))) {
                 log.warn("the iSCSI portal is not serving yet (no ALUA state); connections are reset until it is");
             }
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             log.warn("the configuration (epoch {}) is not applied yet; see the errors above", epoch);
         }
 
@@ -289,7 +292,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             // The image must exist; its own size is what the disk records.
             try (RbdCluster cluster = RbdCluster.connect(gw.cephId, gw.cephConf)) {
                 return Disk.rbd(pool, image, cluster.images(pool).size(image));
-            } catch (io.rbdgw.block.rbd.CephException e) {
+            } catch (CephException e) {
                 throw new IllegalArgumentException("cannot use RBD image " + rbd + ": " + e.getMessage(), e);
             }
         }

@@ -12,6 +12,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Set;
+import java.util.stream.LongStream;
 
 /**
  * The LUN table of one iSCSI target as the SCSI engine sees it. Routes commands by LUN and answers
@@ -28,7 +32,7 @@ public final class ScsiTarget {
 
     private final Map<Long, LogicalUnit> luns = new ConcurrentHashMap<>();
     /** LUNs still configured whose unit is being re-created (disk re-opening): listed, but not ready. */
-    private final java.util.Set<Long> suspended = ConcurrentHashMap.newKeySet();
+    private final Set<Long> suspended = ConcurrentHashMap.newKeySet();
     /** Each live nexus and the session that formed it (see {@link #nexusCreated}). */
     private final Map<ItNexus, Object> nexuses = new ConcurrentHashMap<>();
     private volatile long[] lunList = new long[0];
@@ -130,8 +134,8 @@ public final class ScsiTarget {
     }
 
     /** Forgets suspended LUNs that are not in {@code keep} (no longer configured): they leave the list. */
-    public void retainSuspended(java.util.Collection<Integer> keep) {
-        for (Long lun : new java.util.ArrayList<>(suspended)) {
+    public void retainSuspended(Collection<Integer> keep) {
+        for (Long lun : new ArrayList<>(suspended)) {
             if (!keep.contains(lun.intValue()) && suspended.remove(lun)) {
                 lunsChanged(lun);
             }
@@ -254,7 +258,7 @@ public final class ScsiTarget {
     }
 
     private long[] listed() {
-        return java.util.stream.LongStream.concat(luns.keySet().stream().mapToLong(Long::longValue),
+        return LongStream.concat(luns.keySet().stream().mapToLong(Long::longValue),
                 suspended.stream().mapToLong(Long::longValue)).distinct().sorted().toArray();
     }
 

@@ -11,6 +11,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Admits medium writes to one disk only while this gateway holds the disk's write token, and counts the writes
@@ -28,7 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class WriteGate {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WriteGate.class);
+    private static final Logger LOG = LoggerFactory.getLogger(WriteGate.class);
 
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "write-gate timer");

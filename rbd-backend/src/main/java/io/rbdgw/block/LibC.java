@@ -3,6 +3,7 @@ package io.rbdgw.block;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import java.nio.ByteBuffer;
+import com.sun.jna.Pointer;
 
 /**
  * The few libc calls the file device needs, bound with JNA direct mapping (a plain native call, no
@@ -72,6 +73,6 @@ final class LibC {
 
     /** Native address of a direct buffer's first byte (index 0, not its position). */
     static long address(ByteBuffer direct) {
-        return com.sun.jna.Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+        return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
     }
 }

@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
+import java.util.Map;
 
 /**
  * The same Basic authentication for Dropwizard's admin context (metrics, threads, pprof, tasks), mapped to the whole
@@ -41,7 +42,7 @@ public final class AdminContextFilter implements Filter {
             return;
         }
         if (!read && crossSite(request)) {
-            write(response, new AuthResponses(403, java.util.Map.of(), "cross-site requests are refused"));
+            write(response, new AuthResponses(403, Map.of(), "cross-site requests are refused"));
             return;
         }
         AuthResponses refusal = AuthResponses.of(authenticator.check(request.getHeader("Authorization"), request.getRemoteAddr()));
@@ -50,7 +51,7 @@ public final class AdminContextFilter implements Filter {
             return;
         }
         if (!tasks && (path.equals("/tasks") || path.startsWith("/tasks/"))) {
-            write(response, new AuthResponses(404, java.util.Map.of(), "admin tasks are disabled in this server"));
+            write(response, new AuthResponses(404, Map.of(), "admin tasks are disabled in this server"));
             return;
         }
         chain.doFilter(req, res);

@@ -7,6 +7,10 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
+import java.io.BufferedReader;
+import java.io.Console;
+import java.io.IOException;
+import java.io.InputStreamReader;
 
 /**
  * A PBKDF2-HMAC-SHA256 password hash in the form {@code pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>}
@@ -100,14 +104,14 @@ public final class PasswordHash {
     }
 
     /** Prints a hash of the password read from standard input (one line) or the console. */
-    public static void main(String[] args) throws java.io.IOException {
+    public static void main(String[] args) throws IOException {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : DEFAULT_ITERATIONS;
         char[] password;
-        java.io.Console console = System.console();
+        Console console = System.console();
         if (console != null) {
             password = console.readPassword("admin password: ");
         } else {
-            String line = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
             password = line == null ? new char[0] : line.toCharArray();
         }
         if (password == null || password.length < 8) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import org.apache.zookeeper.KeeperException;
+import java.io.IOException;
 
 /**
  * What the gateways report about themselves: membership, applied epochs and health (cluster-config's
@@ -115,7 +116,7 @@ public final class ClusterState {
                 }
             }
             total = Math.max(out.size(), status.path("sessionCount").asLong(0)); // absent: older gateways
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new ConfigStoreException("gateway " + name + " published an unreadable status: " + e.getMessage(), e);
         }
         return new Sessions(out, total);

@@ -6,6 +6,8 @@ import io.rbdgw.config.zk.ZkCredentials;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /** The {@code zookeeper:} section of the configuration. */
 public class ZooKeeperFactory {
@@ -86,8 +88,8 @@ public class ZooKeeperFactory {
             return null;
         }
         try {
-            return ZkCredentials.fromFile(java.nio.file.Path.of(authFile));
-        } catch (java.io.IOException e) {
+            return ZkCredentials.fromFile(Path.of(authFile));
+        } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the ZooKeeper auth file " + authFile + ": " + e, e);
         }
     }

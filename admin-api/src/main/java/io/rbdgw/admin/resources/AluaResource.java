@@ -25,6 +25,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import io.rbdgw.config.membership.GatewayStatus;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * ALUA as the coordinator decided it: each disk's owner and the state every gateway's target port group reports
@@ -86,14 +91,14 @@ public final class AluaResource {
         FailoverEvent.Reason r = null;
         if (reason != null) {
             try {
-                r = FailoverEvent.Reason.valueOf(reason.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+                r = FailoverEvent.Reason.valueOf(reason.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
             } catch (IllegalArgumentException e) {
                 throw ApiException.badRequest("unknown reason '" + reason + "': one of "
-                        + java.util.Arrays.toString(FailoverEvent.Reason.values()));
+                        + Arrays.toString(FailoverEvent.Reason.values()));
             }
         }
         List<FailoverEvent> events = new ArrayList<>(cluster.failovers().events());
-        java.util.Collections.reverse(events);
+        Collections.reverse(events);
         FailoverEvent.Reason want = r;
         List<FailoverEvent> out = events.stream()
                 .filter(e -> disk == null || e.disk().equals(disk))
@@ -121,7 +126,7 @@ public final class AluaResource {
             // what the live gateways report for this port group (see the gateway's Reconciler.ports)
             String state = !alive ? "UNAVAILABLE"
                     : o != null && o.owner().equals(g.name()) ? "ACTIVE_OPTIMIZED" : "ACTIVE_NON_OPTIMIZED";
-            var applied = s == null ? java.util.Optional.<io.rbdgw.config.membership.GatewayStatus.AluaApplied>empty()
+            var applied = s == null ? Optional.<GatewayStatus.AluaApplied>empty()
                     : s.status().flatMap(st -> st.alua().stream().filter(a -> a.disk().equals(disk)).findFirst());
             ports.add(new AluaDiskView.Port(g.name(), g.targetPortGroup(), state, alive, alua.draining().contains(g.name()),
                     applied.map(a -> a.epoch()).orElse(null), applied.map(a -> a.appliedAtMillis()).orElse(null)));

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import io.rbdgw.admin.core.ApiException;
 
 /** Cluster-wide things: the endpoint index, the epoch and who applied it, the whole config, discovery CHAP, settings, sessions. */
 @RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
@@ -160,7 +161,7 @@ public final class ClusterResource {
     @Path("sessions")
     public Response sessions(@QueryParam("target") String target, @QueryParam("initiator") String initiator) {
         long epoch = config.epoch();
-        io.rbdgw.admin.core.ClusterState.Sessions all = cluster.allSessions();
+        ClusterState.Sessions all = cluster.allSessions();
         List<SessionInfo> listed = all.listed().stream()
                 .filter(s -> target == null || target.equals(s.target()))
                 .filter(s -> initiator == null || initiator.equals(s.initiator()))
@@ -172,7 +173,7 @@ public final class ClusterResource {
         try {
             return Setting.of(key);
         } catch (IllegalArgumentException e) {
-            throw io.rbdgw.admin.core.ApiException.notFound(e.getMessage());
+            throw ApiException.notFound(e.getMessage());
         }
     }
 

@@ -244,7 +244,7 @@ public final class DisksResource {
         ClusterConfig c = config.read();
         Disk d = Views.disk(c, pool + "/" + image);
         images.deleteSnapshot(d, name);
-        return Http.ok(c.epoch(), new io.rbdgw.admin.api.Changed<>(c.epoch(), null));
+        return Http.ok(c.epoch(), new Changed<>(c.epoch(), null));
     }
 
     private static Backstore backstore(String text) {

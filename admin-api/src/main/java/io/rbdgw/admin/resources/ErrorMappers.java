@@ -14,6 +14,8 @@ import jakarta.ws.rs.ext.ExceptionMapper;
 import java.util.NoSuchElementException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Collection;
+import java.util.List;
 
 /** Turns refusals into JSON {code, message} answers: the model's validation messages are meant for the caller. */
 public final class ErrorMappers {
@@ -49,7 +51,7 @@ public final class ErrorMappers {
     }
 
     /** The 409 answer to a change that would take LUNs from logged-in hosts. */
-    public record SessionsInUse(int code, String message, java.util.List<LiveSessionGuard.Loss> sessions) {
+    public record SessionsInUse(int code, String message, List<LiveSessionGuard.Loss> sessions) {
     }
 
     /** The model records' validation (invalid IQN, CHAP credentials, size, inconsistent configuration). */
@@ -110,7 +112,7 @@ public final class ErrorMappers {
             if (type.isPrimitive() || Number.class.isAssignableFrom(type)) {
                 return type == boolean.class || type == Boolean.class ? "true or false" : "a number";
             }
-            if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+            if (Collection.class.isAssignableFrom(type) || type.isArray()) {
                 return "a list";
             }
             return "an object";

@@ -130,7 +130,7 @@ public final class GatewaysResource {
         if (c.gateway(name).isEmpty() && !cluster.gateways().containsKey(name)) {
             throw ApiException.notFound("no gateway " + name);
         }
-        io.rbdgw.admin.core.ClusterState.Sessions s = cluster.sessionsOf(name);
+        ClusterState.Sessions s = cluster.sessionsOf(name);
         return Http.withSessionTotals(Http.ok(c.epoch(), s.listed()), s);
     }
 

@@ -26,6 +26,8 @@ import java.net.URI;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.function.UnaryOperator;
+import java.util.Collections;
+import java.util.Set;
 
 /** Host groups of a target: initiators that all see the same disks. */
 @RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
@@ -160,7 +162,7 @@ public final class HostGroupsResource {
 
     /** Unknown members and disks are 404s, with the fix in the message. */
     private static void check(ClusterConfig c, HostGroup g) {
-        java.util.Set<String> before = c.hostGroup(g.target(), g.name()).map(HostGroup::members).orElse(java.util.Collections.emptySortedSet());
+        Set<String> before = c.hostGroup(g.target(), g.name()).map(HostGroup::members).orElse(Collections.emptySortedSet());
         for (String m : g.members()) {
             var client = c.client(g.target(), m);
             if (client.isEmpty()) {

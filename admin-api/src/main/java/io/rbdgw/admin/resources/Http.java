@@ -6,6 +6,7 @@ import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.OptionalLong;
+import io.rbdgw.admin.core.ClusterState;
 
 /** ETag/If-Match handling: the ETag of every answer is the configuration epoch it reflects. */
 final class Http {
@@ -21,7 +22,7 @@ final class Http {
     }
 
     /** Session lists carry how many sessions there are in all, and whether some are not listed. */
-    static Response withSessionTotals(Response r, io.rbdgw.admin.core.ClusterState.Sessions s) {
+    static Response withSessionTotals(Response r, ClusterState.Sessions s) {
         return Response.fromResponse(r).header("X-Sessions-Total", s.total())
                 .header("X-Sessions-Truncated", s.truncated()).build();
     }

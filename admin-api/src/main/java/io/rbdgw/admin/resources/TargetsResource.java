@@ -35,6 +35,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import io.rbdgw.config.model.Setting;
+import java.util.Map;
 
 /** Targets, their target-level CHAP, and their LUNs. */
 @RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
@@ -90,9 +92,9 @@ public final class TargetsResource {
             if (req.parameters() != null) {
                 req.parameters().forEach((k, v) -> {
                     if (v == null) {
-                        params.remove(io.rbdgw.config.model.Setting.of(k).key());
+                        params.remove(Setting.of(k).key());
                     } else {
-                        io.rbdgw.config.model.Setting s = io.rbdgw.config.model.Setting.of(k);
+                        Setting s = Setting.of(k);
                         params.put(s.key(), s.settable(v));
                     }
                 });
@@ -211,12 +213,12 @@ public final class TargetsResource {
         return Http.changed(epoch, null);
     }
 
-    private static TreeMap<String, String> withoutNulls(java.util.Map<String, String> in) {
+    private static TreeMap<String, String> withoutNulls(Map<String, String> in) {
         TreeMap<String, String> out = new TreeMap<>();
         if (in != null) {
             in.forEach((k, v) -> {
                 if (v != null) {
-                    io.rbdgw.config.model.Setting s = io.rbdgw.config.model.Setting.of(k);
+                    Setting s = Setting.of(k);
                     out.put(s.key(), s.settable(v)); // refuses what the gateway does not implement
                 }
             });

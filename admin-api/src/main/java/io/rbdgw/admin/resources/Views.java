@@ -15,6 +15,7 @@ import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Target;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** Model to representation, and look-ups that answer 404 with a clear message. */
 final class Views {
@@ -34,7 +35,7 @@ final class Views {
 
     static DiskView disk(ClusterConfig c, Disk d) {
         List<LunView> luns = c.luns().stream().filter(l -> l.diskId().equals(d.id())).map(Views::lun).toList();
-        return new DiskView(d.id(), d.pool(), d.image(), d.size(), d.backstore().name().toLowerCase(java.util.Locale.ROOT),
+        return new DiskView(d.id(), d.pool(), d.image(), d.size(), d.backstore().name().toLowerCase(Locale.ROOT),
                 d.path(), d.wwnSeed(), luns);
     }
 

@@ -21,6 +21,7 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.apache.curator.framework.state.ConnectionStateListener;
 
 /**
  * This gateway's side of the per-disk write tokens ({@link WriteToken} at {@code writer/<pool>@<image>}): at
@@ -120,7 +121,7 @@ public final class WriteTokens implements Closeable {
     private final Map<String, Local> locals = new HashMap<>(); // executor thread only
     /** When our ZooKeeper connection last came back (0: not since start); holders get a grace from then. */
     private volatile long reconnectedAtNanos;
-    private final org.apache.curator.framework.state.ConnectionStateListener connectionListener;
+    private final ConnectionStateListener connectionListener;
 
     /**
      * @param self      this gateway's name

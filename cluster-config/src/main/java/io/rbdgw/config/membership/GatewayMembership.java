@@ -14,6 +14,8 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * This gateway's presence in the cluster: an ephemeral {@code members/<name>} node, re-created by Curator's
@@ -32,8 +34,8 @@ public final class GatewayMembership implements Closeable {
     private volatile boolean unpublished;
     private final AtomicReference<GatewayStatus> pending = new AtomicReference<>();
     private GatewayStatus last;
-    private java.util.List<GatewayStatus.Session> sessions = java.util.List.of();
-    private java.util.List<GatewayStatus.AluaApplied> alua = java.util.List.of();
+    private List<GatewayStatus.Session> sessions = List.of();
+    private List<GatewayStatus.AluaApplied> alua = List.of();
     private final ConnectionStateListener reconnect = (c, newState) -> {
         if (newState.isConnected()) {
             flush();
@@ -105,14 +107,14 @@ public final class GatewayMembership implements Closeable {
     }
 
     /** Publishes this gateway's iSCSI sessions with the status reported last (never blocks). */
-    public synchronized void reportSessions(java.util.List<GatewayStatus.Session> current) {
-        sessions = java.util.List.copyOf(current);
+    public synchronized void reportSessions(List<GatewayStatus.Session> current) {
+        sessions = List.copyOf(current);
         republish();
     }
 
     /** Publishes the disk ownership this gateway has applied, with the status reported last (never blocks). */
-    public synchronized void reportAlua(java.util.List<GatewayStatus.AluaApplied> applied) {
-        alua = java.util.List.copyOf(applied);
+    public synchronized void reportAlua(List<GatewayStatus.AluaApplied> applied) {
+        alua = List.copyOf(applied);
         republish();
     }
 
@@ -127,8 +129,8 @@ public final class GatewayMembership implements Closeable {
     }
 
     /** The status reported last and not yet written, if any. */
-    public java.util.Optional<GatewayStatus> unpublishedStatus() {
-        return java.util.Optional.ofNullable(pending.get());
+    public Optional<GatewayStatus> unpublishedStatus() {
+        return Optional.ofNullable(pending.get());
     }
 
     private void flush() {

@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.NoSuchElementException;
+import java.util.function.Function;
 
 /**
  * The whole desired state of the cluster at one epoch. The compact constructor checks that it is internally
@@ -142,7 +144,7 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
         }
     }
 
-    private static <T> Set<String> unique(String what, List<T> items, java.util.function.Function<T, String> key) {
+    private static <T> Set<String> unique(String what, List<T> items, Function<T, String> key) {
         Set<String> seen = new HashSet<>();
         for (T t : items) {
             if (!seen.add(key.apply(t))) {
@@ -355,7 +357,7 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
 
         private static void require(boolean found, String what) {
             if (!found) {
-                throw new java.util.NoSuchElementException("no " + what);
+                throw new NoSuchElementException("no " + what);
             }
         }
 

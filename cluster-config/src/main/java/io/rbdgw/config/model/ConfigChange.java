@@ -1,5 +1,7 @@
 package io.rbdgw.config.model;
 
+import java.util.List;
+
 /**
  * One administrative change to the desired configuration. A change is a pure function of the configuration it is
  * applied to; a list of changes is committed as one transaction. Puts create or replace; deletes of something
@@ -12,7 +14,7 @@ public sealed interface ConfigChange {
     void applyTo(ClusterConfig.Builder b);
 
     /** Applies {@code changes} in order to {@code base} and returns the validated result (same epoch). */
-    static ClusterConfig applyAll(ClusterConfig base, java.util.List<? extends ConfigChange> changes) {
+    static ClusterConfig applyAll(ClusterConfig base, List<? extends ConfigChange> changes) {
         ClusterConfig.Builder b = base.toBuilder();
         for (ConfigChange c : changes) {
             c.applyTo(b);

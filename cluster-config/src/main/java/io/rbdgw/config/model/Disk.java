@@ -1,5 +1,7 @@
 package io.rbdgw.config.model;
 
+import java.util.Locale;
+
 /**
  * A block device the cluster exports: an RBD image {@code pool/image} or, for standalone setups, a file.
  *
@@ -25,7 +27,7 @@ public record Disk(String pool, String image, long size, String wwnSeed, Backsto
             throw new IllegalArgumentException("disk " + pool + "/" + image + ": a file backstore needs a path");
         }
         if (backstore != Backstore.FILE && path != null) {
-            throw new IllegalArgumentException("disk " + pool + "/" + image + ": a " + backstore.name().toLowerCase(java.util.Locale.ROOT)
+            throw new IllegalArgumentException("disk " + pool + "/" + image + ": a " + backstore.name().toLowerCase(Locale.ROOT)
                     + " backstore takes no path");
         }
     }

@@ -26,6 +26,7 @@ import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.ZKPaths;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.apache.zookeeper.KeeperException;
 
 /**
  * Hands this gateway every disk's reservation document as it changes (immutable {@link Versioned} snapshots,
@@ -203,7 +204,7 @@ public final class PrWatcher implements Closeable {
             List<String> children;
             try {
                 children = client.getChildren().forPath(layout.reservations());
-            } catch (org.apache.zookeeper.KeeperException.NoNodeException none) {
+            } catch (KeeperException.NoNodeException none) {
                 children = List.of();
             }
             Set<String> disks = new TreeSet<>(latest.keySet());

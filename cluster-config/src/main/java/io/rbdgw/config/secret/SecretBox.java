@@ -17,6 +17,10 @@ import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.HexFormat;
 
 /**
  * Encryption of secrets kept in ZooKeeper (CHAP secrets): AES-256-GCM with a random 96-bit nonce per value, stored
@@ -111,8 +115,8 @@ public final class SecretBox {
         RANDOM.nextBytes(key);
         byte[] tag = new byte[3];
         RANDOM.nextBytes(tag);
-        String id = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString().replace("-", "")
-                + "-" + java.util.HexFormat.of().formatHex(tag);
+        String id = LocalDate.now(ZoneOffset.UTC).toString().replace("-", "")
+                + "-" + HexFormat.of().formatHex(tag);
         return id + ":" + Base64.getEncoder().encodeToString(key);
     }
 
@@ -183,7 +187,7 @@ public final class SecretBox {
             throw new IllegalArgumentException("malformed encrypted value (key '" + id + "'): too short");
         }
         try {
-            Cipher c = cipher(Cipher.DECRYPT_MODE, id, java.util.Arrays.copyOf(raw, NONCE_BYTES));
+            Cipher c = cipher(Cipher.DECRYPT_MODE, id, Arrays.copyOf(raw, NONCE_BYTES));
             return new String(c.doFinal(raw, NONCE_BYTES, raw.length - NONCE_BYTES), StandardCharsets.UTF_8);
         } catch (AEADBadTagException e) {
             throw new IllegalArgumentException("encrypted value does not authenticate with key '" + id

@@ -25,6 +25,10 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The desired configuration in ZooKeeper (layout: {@link ZkLayout}).
@@ -255,7 +259,7 @@ public final class ConfigStore implements Closeable {
      *
      * @return the epoch the changes were committed at
      */
-    public long update(java.util.function.Function<ClusterConfig, List<? extends ConfigChange>> changes, int maxAttempts) {
+    public long update(Function<ClusterConfig, List<? extends ConfigChange>> changes, int maxAttempts) {
         for (int attempt = 1; ; attempt++) {
             ClusterConfig snapshot = read();
             try {
@@ -275,7 +279,7 @@ public final class ConfigStore implements Closeable {
     private ClusterConfig sealSecrets(ClusterConfig current, ClusterConfig next) {
         if (secrets == null) {
             if (plaintextRefusal != null) {
-                java.util.Set<String> stored = new java.util.HashSet<>();
+                Set<String> stored = new HashSet<>();
                 Secrets.forEach(current, stored::add);
                 Secrets.forEach(next, value -> {
                     if (!SecretBox.isSealed(value) && !stored.contains(value)) {
@@ -285,7 +289,7 @@ public final class ConfigStore implements Closeable {
             }
             return next;
         }
-        Map<String, String> sealedByPlaintext = new java.util.HashMap<>();
+        Map<String, String> sealedByPlaintext = new HashMap<>();
         boolean[] loaded = {false};
         return Secrets.map(next, value -> {
             if (SecretBox.isSealed(value)) {

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.rbdgw.config.model.Client;
+import io.rbdgw.config.model.Settings;
 
 /**
  * JSON encoding of the stored documents. Every document carries {@code "schema":"major.minor"}. Reading accepts
@@ -134,14 +136,14 @@ public final class Documents {
                 node.put("aclEnabled", true);
             }
             dropUnknownSettings(path, node.get("parameters"));
-        } else if (type == io.rbdgw.config.model.Client.class) {
+        } else if (type == Client.class) {
             // every writer since allLuns exists writes it; a client without it is from the old rule "no LUNs listed
             // means all LUNs", and must keep the access it had (read as allLuns only when it lists none)
             if (!node.has("allLuns")) {
                 JsonNode luns = node.get("luns");
                 node.put("allLuns", luns == null || luns.isNull() || luns.isEmpty());
             }
-        } else if (type == io.rbdgw.config.model.Settings.class) {
+        } else if (type == Settings.class) {
             dropUnknownSettings(path, node.get("values"));
         }
     }

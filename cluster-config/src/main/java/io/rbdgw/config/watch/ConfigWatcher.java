@@ -19,6 +19,7 @@ import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Hands listeners whole, consistent configuration snapshots, in epoch order, on one thread of its own.
@@ -141,7 +142,7 @@ public final class ConfigWatcher implements Closeable {
                     refreshPending.set(false);
                     refresh();
                 });
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
+            } catch (RejectedExecutionException closed) {
                 refreshPending.set(false);
             }
         }
@@ -179,7 +180,7 @@ public final class ConfigWatcher implements Closeable {
                         current == null ? "none" : current.epoch());
                 try {
                     executor.schedule(this::requestRefresh, RETRY_MILLIS, TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                } catch (RejectedExecutionException closed) {
                     // closing
                 }
             }

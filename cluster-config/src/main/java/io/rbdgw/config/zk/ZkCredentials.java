@@ -21,6 +21,8 @@ import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.ArrayList;
+import java.util.Collections;
 
 /**
  * The ZooKeeper identity gateways and the admin API share: digest authentication ({@code user:password}, no
@@ -47,7 +49,7 @@ public final class ZkCredentials {
         try {
             String digest = DigestAuthenticationProvider.generateDigest(user + ":" + password);
             // not List.of: ZooKeeper asks the list whether it contains null, which List.of answers with an NPE
-            this.acl = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(
+            this.acl = Collections.unmodifiableList(new ArrayList<>(
                     List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", digest)))));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA1 is not available", e);

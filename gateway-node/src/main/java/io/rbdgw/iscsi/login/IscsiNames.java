@@ -1,6 +1,7 @@
 package io.rbdgw.iscsi.login;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * Checks iSCSI names as they arrive at login (RFC 7143 section 4.2.7; RFC 3720 3.2.6): at most 223 bytes of UTF-8,
@@ -28,7 +29,7 @@ public final class IscsiNames {
         if (name == null || name.length() < 4 || name.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
             return false;
         }
-        String type = name.substring(0, 4).toLowerCase(java.util.Locale.ROOT);
+        String type = name.substring(0, 4).toLowerCase(Locale.ROOT);
         return switch (type) {
             case "iqn." -> iqn(name);
             case "eui." -> hex(name, 4, 16);

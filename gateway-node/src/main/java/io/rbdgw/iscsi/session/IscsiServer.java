@@ -24,6 +24,7 @@ import io.rbdgw.iscsi.pdu.IscsiPduDecoder;
 import io.rbdgw.iscsi.pdu.IscsiPduEncoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The iSCSI portal: a Netty server whose connections each get a PDU decoder, an encoder and an
@@ -46,7 +47,7 @@ public final class IscsiServer implements AutoCloseable {
     private Channel serverChannel;
     /** Whether connections are served; until then each is reset at once (see {@link #hold}). */
     private volatile boolean serving = true;
-    private final java.util.concurrent.atomic.AtomicLong refusedWhileHeld = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong refusedWhileHeld = new AtomicLong();
     private volatile IscsiStats stats = IscsiStats.NONE;
 
     public IscsiServer(TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings, int ioThreads) {

@@ -1,5 +1,7 @@
 package io.rbdgw.iscsi.session;
 
+import io.netty.util.internal.PlatformDependent;
+
 /**
  * What one gateway gives initiators at most, so that no initiator can take memory, sessions or status
  * space from the others.
@@ -46,6 +48,6 @@ public record PortalLimits(int maxSessions, int maxSessionsPerTarget, int maxSes
      * half stays for reads, copies and Netty's caches.
      */
     public static long defaultWriteBuffer() {
-        return Math.max(16L << 20, io.netty.util.internal.PlatformDependent.maxDirectMemory() / 2);
+        return Math.max(16L << 20, PlatformDependent.maxDirectMemory() / 2);
     }
 }

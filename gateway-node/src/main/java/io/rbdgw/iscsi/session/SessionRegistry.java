@@ -6,6 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.rbdgw.iscsi.login.LoginStatus;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The gateway's live sessions: allocates TSIHs and finds the session an initiator reinstates (same
@@ -36,8 +38,8 @@ public final class SessionRegistry {
     }
 
     /** The live normal sessions (discovery sessions are not listed). */
-    public java.util.List<SessionView> sessions() {
-        java.util.List<SessionView> out = new java.util.ArrayList<>();
+    public List<SessionView> sessions() {
+        List<SessionView> out = new ArrayList<>();
         byKey.forEach((k, c) -> {
             if (!k.target().isEmpty()) {
                 out.add(c.view(k));
@@ -124,8 +126,8 @@ public final class SessionRegistry {
     }
 
     /** Live sessions as (initiator, target) pairs, for status reporting. */
-    public java.util.List<String[]> describe() {
-        java.util.List<String[]> out = new java.util.ArrayList<>();
+    public List<String[]> describe() {
+        List<String[]> out = new ArrayList<>();
         byKey.keySet().forEach(k -> out.add(new String[] {k.initiator(), k.target()}));
         return out;
     }

@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.rbdgw.iscsi.login.ChapSecret;
+import java.util.ArrayList;
+import java.util.Set;
 
 /**
  * The targets this gateway serves, and the discovery-session policy. Thread-safe: connections look
@@ -19,7 +21,7 @@ import io.rbdgw.iscsi.login.ChapSecret;
 public final class TargetRegistry {
 
     private final Map<String, TargetEntry> targets = new ConcurrentHashMap<>();
-    private final java.util.Set<String> ready = ConcurrentHashMap.newKeySet();
+    private final Set<String> ready = ConcurrentHashMap.newKeySet();
     private volatile ChapSecret discoveryChap;
     private volatile ChapSecret discoveryMutualChap;
     private volatile List<PortalAddress> discoveryPortals = List.of();
@@ -67,7 +69,7 @@ public final class TargetRegistry {
 
     /** The ready targets: what discovery announces. */
     public Collection<TargetEntry> allReady() {
-        List<TargetEntry> out = new java.util.ArrayList<>();
+        List<TargetEntry> out = new ArrayList<>();
         for (TargetEntry t : targets.values()) {
             if (ready.contains(t.name())) {
                 out.add(t);

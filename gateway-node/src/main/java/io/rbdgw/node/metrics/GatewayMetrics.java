@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.state.ConnectionState;
+import java.lang.reflect.Field;
+import java.util.Locale;
 
 /**
  * A gateway's metrics: one Prometheus registry (every meter tagged {@code gateway=<name>}), fed by the data path
@@ -119,7 +121,7 @@ public final class GatewayMetrics implements AutoCloseable {
     /** ZooKeeper connection state changes. */
     public void zookeeperState(ConnectionState state) {
         zkConnected.set(state.isConnected() ? 1 : 0);
-        Counter.builder("rbdgw.zookeeper.state.changes").tag("state", state.name().toLowerCase(java.util.Locale.ROOT))
+        Counter.builder("rbdgw.zookeeper.state.changes").tag("state", state.name().toLowerCase(Locale.ROOT))
                 .description("ZooKeeper connection state changes by new state").register(registry).increment();
     }
 
@@ -146,10 +148,10 @@ public final class GatewayMetrics implements AutoCloseable {
 
     static String loginReason(int statusClass, int statusDetail) {
         LoginStatus s = new LoginStatus(statusClass, statusDetail);
-        for (java.lang.reflect.Field f : LoginStatus.class.getFields()) {
+        for (Field f : LoginStatus.class.getFields()) {
             try {
                 if (f.getType() == LoginStatus.class && s.equals(f.get(null))) {
-                    return f.getName().toLowerCase(java.util.Locale.ROOT);
+                    return f.getName().toLowerCase(Locale.ROOT);
                 }
             } catch (IllegalAccessException e) {
                 break;
@@ -229,7 +231,7 @@ public final class GatewayMetrics implements AutoCloseable {
     public AluaCoordinator.Listener failoverListener() {
         return (List<FailoverEvent> events) -> {
             for (FailoverEvent e : events) {
-                Counter.builder("rbdgw.failover.moves").tag("reason", e.reason().name().toLowerCase(java.util.Locale.ROOT))
+                Counter.builder("rbdgw.failover.moves").tag("reason", e.reason().name().toLowerCase(Locale.ROOT))
                         .description("LUN ownership moves written by this gateway as coordinator, by reason")
                         .register(registry).increment();
                 if (e.durationMillis() != null) {

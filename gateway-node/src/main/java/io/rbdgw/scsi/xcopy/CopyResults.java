@@ -7,6 +7,7 @@ import io.rbdgw.scsi.SenseData;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.rbdgw.scsi.ScsiStatus;
 
 /**
  * The copy manager state of one logical unit: copies in progress and held copy statuses by I_T nexus
@@ -42,7 +43,7 @@ public final class CopyResults {
      */
     public synchronized void begin(ItNexus nexus, CopyRequest r) {
         if (running.get() >= CopyLimits.MAX_CONCURRENT_COPIES) {
-            throw new ScsiError(io.rbdgw.scsi.ScsiStatus.BUSY, null);
+            throw new ScsiError(ScsiStatus.BUSY, null);
         }
         if (r.listIdUsage() != CopyRequest.NOT_UNIQUE) {
             Map<Integer, Status> m = byNexus.computeIfAbsent(nexus, n -> new ConcurrentHashMap<>());
