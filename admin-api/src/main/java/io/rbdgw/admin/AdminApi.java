@@ -31,9 +31,9 @@ import io.rbdgw.admin.resources.HostGroupsResource;
 import io.rbdgw.admin.resources.JobsResource;
 import io.rbdgw.admin.resources.OpenApiDocument;
 import io.rbdgw.admin.resources.OpenApiResource;
+import io.rbdgw.admin.resources.RequestBodyLimit;
 import io.rbdgw.admin.resources.SecretsResource;
 import io.rbdgw.admin.resources.SysinfoResource;
-import io.rbdgw.admin.resources.RequestBodyLimit;
 import io.rbdgw.admin.resources.TargetsResource;
 import io.rbdgw.config.store.ConfigStore;
 import jakarta.servlet.DispatcherType;
@@ -44,12 +44,22 @@ import java.util.List;
 /** Wires the API's resources, filters, error mappers and health checks into a Dropwizard environment. */
 public final class AdminApi {
     /** Every resource class, in the order the OpenAPI document and the /api index list them. */
-    public static final List<Class<?>> RESOURCES = List.of(ClusterResource.class, ConfigTransferResource.class, TargetsResource.class,
-            ClientsResource.class, HostGroupsResource.class, DisksResource.class, GatewaysResource.class,
-            AluaResource.class, SecretsResource.class, AuditResource.class, SysinfoResource.class, JobsResource.class, OpenApiResource.class);
+    public static final List<Class<?>> RESOURCES = List.of(
+            ClusterResource.class,
+            ConfigTransferResource.class,
+            TargetsResource.class,
+            ClientsResource.class,
+            HostGroupsResource.class,
+            DisksResource.class,
+            GatewaysResource.class,
+            AluaResource.class,
+            SecretsResource.class,
+            AuditResource.class,
+            SysinfoResource.class,
+            JobsResource.class,
+            OpenApiResource.class);
 
-    private AdminApi() {
-    }
+    private AdminApi() {}
 
     public static String version() {
         String v = AdminApi.class.getPackage().getImplementationVersion();
@@ -61,8 +71,13 @@ public final class AdminApi {
      *
      * @param healthPool the pool the Ceph health check lists (only if Ceph is configured)
      */
-    public static void register(Environment env, ConfigStore store, CephAccess ceph, Path dataDir, PasswordHash password,
-                                String healthPool) {
+    public static void register(
+            Environment env,
+            ConfigStore store,
+            CephAccess ceph,
+            Path dataDir,
+            PasswordHash password,
+            String healthPool) {
         register(env, store, ceph, dataDir, password, healthPool, true);
     }
 
@@ -70,23 +85,34 @@ public final class AdminApi {
      * @param tasks whether Dropwizard's admin tasks (gc, log-level) are served (authenticated); the embedded
      *     server has none
      */
-    public static void register(Environment env, ConfigStore store, CephAccess ceph, Path dataDir, PasswordHash password,
-                                String healthPool, boolean tasks) {
+    public static void register(
+            Environment env,
+            ConfigStore store,
+            CephAccess ceph,
+            Path dataDir,
+            PasswordHash password,
+            String healthPool,
+            boolean tasks) {
         WireLogGuard.install();
         AdminAuthenticator authenticator = new AdminAuthenticator(password);
         // the admin context (metrics, threads, tasks) behind the same credentials, except health and ping
-        env.admin().addFilter("rbdgw-authentication", new AdminContextFilter(authenticator, tasks))
+        env.admin()
+                .addFilter("rbdgw-authentication", new AdminContextFilter(authenticator, tasks))
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         ConfigService config = new ConfigService(store);
         ClusterState cluster = new ClusterState(store);
         DiskImages images = new DiskImages(ceph, dataDir);
-        env.servlets().addFilter("rbdgw-remote-address", new RemoteAddressFilter())
+        env.servlets()
+                .addFilter("rbdgw-remote-address", new RemoteAddressFilter())
                 .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
         // authentication is bound per resource method by its @RolesAllowed/@PermitAll; unannotated is denied
         env.jersey().register(new AuthFeature(authenticator));
         // a misspelt or misplaced field must be an error, not silently dropped (it once removed a client's CHAP)
-        env.getObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
-                DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        env.getObjectMapper()
+                .enable(
+                        DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
+                        DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES,
+                        DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         // a null inside a list ("disks": [null]) is refused when read, not met later as a NullPointerException
         // (maps keep nulls: {"parameters": {"KEY": null}} removes an override)
         env.getObjectMapper().configOverride(List.class).setSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL));

@@ -10,12 +10,12 @@ import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.zk.ZkCredentials;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.io.IOException;
 
 /**
  * The admin API as a Dropwizard service ({@code server config.yml}); {@link AdminServer} runs the same wiring
@@ -69,19 +69,24 @@ public class AdminApplication extends Application<AdminConfiguration> {
                     + "store one in plaintext (set secretKeyFile, or insecurePlaintextSecrets: true)";
         }
         ConfigStore store = new ConfigStore(client, conf.getZookeeper().getRoot(), secrets, plaintextRefusal);
-        CephAccess ceph = conf.getCeph() == null ? CephAccess.none() : CephAccess.lazy(conf.getCeph().options());
+        CephAccess ceph = conf.getCeph() == null
+                ? CephAccess.none()
+                : CephAccess.lazy(conf.getCeph().options());
         env.lifecycle().manage(new Managed() {
             @Override
             public void start() throws Exception {
                 client.start();
                 if (zkCredentials != null) {
                     // closes a tree written before ACLs existed (once: afterwards every znode has the ACL)
-                    zkCredentials.secureTreeWhenConnected(client, conf.getZookeeper().getRoot());
+                    zkCredentials.secureTreeWhenConnected(
+                            client, conf.getZookeeper().getRoot());
                 }
                 if (client.blockUntilConnected(conf.getZookeeper().getConnectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
                     store.initialize();
                 } else {
-                    log.warn("ZooKeeper {} is not reachable yet; the API answers 503 until it is", conf.getZookeeper().getConnect());
+                    log.warn(
+                            "ZooKeeper {} is not reachable yet; the API answers 503 until it is",
+                            conf.getZookeeper().getConnect());
                 }
             }
 
@@ -92,7 +97,12 @@ public class AdminApplication extends Application<AdminConfiguration> {
                 client.close();
             }
         });
-        AdminApi.register(env, store, ceph, conf.getDataDir() == null ? null : Path.of(conf.getDataDir()), password,
+        AdminApi.register(
+                env,
+                store,
+                ceph,
+                conf.getDataDir() == null ? null : Path.of(conf.getDataDir()),
+                password,
                 conf.getCeph() == null ? "rbd" : conf.getCeph().getHealthPool());
     }
 }

@@ -15,8 +15,10 @@ public class AdminConfiguration extends Configuration {
     @Valid
     @NotNull
     private ZooKeeperFactory zookeeper = new ZooKeeperFactory();
+
     @Valid
     private CephFactory ceph;
+
     private String dataDir = "/var/lib/rbdgw/disks";
     /** {@code pbkdf2-sha256$iterations$salt$hash} of the admin user's password; there is no default. */
     private String adminPasswordHash;

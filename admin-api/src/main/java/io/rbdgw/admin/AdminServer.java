@@ -7,19 +7,19 @@ import io.dropwizard.core.setup.Environment;
 import io.dropwizard.jetty.ConnectorFactory;
 import io.dropwizard.jetty.HttpConnectorFactory;
 import io.dropwizard.request.logging.LogbackAccessRequestLogFactory;
+import io.dropwizard.util.Duration;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.tls.Pem;
 import io.rbdgw.config.store.ConfigStore;
 import java.io.Closeable;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import io.dropwizard.util.Duration;
-import java.io.IOException;
 
 /**
  * The admin API run in-process on an existing {@link ConfigStore} (the standalone command, tests): no YAML, no
@@ -42,8 +42,14 @@ public final class AdminServer implements Closeable {
      * @param connector a connector to use instead of plain HTTP on bindHost:port, e.g. Dropwizard's
      *     {@code HttpsConnectorFactory}; null for plain HTTP
      */
-    public record Options(ConfigStore store, String passwordHash, String bindHost, int port, Path dataDir, CephAccess ceph,
-                          ConnectorFactory connector) {
+    public record Options(
+            ConfigStore store,
+            String passwordHash,
+            String bindHost,
+            int port,
+            Path dataDir,
+            CephAccess ceph,
+            ConnectorFactory connector) {
         public static final String DEFAULT_HOST = "127.0.0.1";
         public static final int DEFAULT_PORT = 5000;
 
@@ -98,8 +104,7 @@ public final class AdminServer implements Closeable {
         }
 
         @Override
-        protected void bootstrapLogging() {
-        }
+        protected void bootstrapLogging() {}
 
         @Override
         public String getName() {
@@ -108,7 +113,13 @@ public final class AdminServer implements Closeable {
 
         @Override
         public void run(AdminConfiguration conf, Environment env) {
-            AdminApi.register(env, options.store(), options.ceph(), options.dataDir(), PasswordHash.parse(options.passwordHash()), "rbd",
+            AdminApi.register(
+                    env,
+                    options.store(),
+                    options.ceph(),
+                    options.dataDir(),
+                    PasswordHash.parse(options.passwordHash()),
+                    "rbd",
                     false);
         }
     }
@@ -148,8 +159,14 @@ public final class AdminServer implements Closeable {
         requestLog.setAppenders(List.of()); // the host process decides what to log
         server.setRequestLogFactory(requestLog);
         conf.setServerFactory(server);
-        Environment env = new Environment(app.getName(), bootstrap.getObjectMapper(), bootstrap.getValidatorFactory(),
-                bootstrap.getMetricRegistry(), bootstrap.getClassLoader(), bootstrap.getHealthCheckRegistry(), conf);
+        Environment env = new Environment(
+                app.getName(),
+                bootstrap.getObjectMapper(),
+                bootstrap.getValidatorFactory(),
+                bootstrap.getMetricRegistry(),
+                bootstrap.getClassLoader(),
+                bootstrap.getHealthCheckRegistry(),
+                conf);
         server.configure(env);
         bootstrap.run(conf, env);
         app.run(conf, env);
@@ -175,7 +192,10 @@ public final class AdminServer implements Closeable {
 
     /** http(s)://host:port/ */
     public URI uri() {
-        String scheme = options.connector() != null && options.connector().getClass().getSimpleName().startsWith("Https") ? "https" : "http";
+        String scheme = options.connector() != null
+                        && options.connector().getClass().getSimpleName().startsWith("Https")
+                ? "https"
+                : "http";
         String host = options.bindHost().contains(":") ? "[" + options.bindHost() + "]" : options.bindHost();
         return URI.create(scheme + "://" + host + ":" + port() + "/");
     }

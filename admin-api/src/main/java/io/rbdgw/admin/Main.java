@@ -10,8 +10,7 @@ import java.util.Set;
 public final class Main {
     private static final Set<String> SERVICE_COMMANDS = Set.of("server", "check", "hash-password");
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && SERVICE_COMMANDS.contains(args[0])) {

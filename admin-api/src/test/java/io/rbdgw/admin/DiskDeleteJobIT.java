@@ -38,16 +38,25 @@ class DiskDeleteJobIT {
     static Path conf() {
         String conf = System.getProperty("ceph.conf");
         if (conf == null || conf.isBlank() || conf.startsWith("${") || !Files.isReadable(Path.of(conf))) {
-            throw new AssertionError("no Ceph cluster: set RBDGW_CEPH_CONF=DIR/ceph.conf (scripts/ceph-dev-cluster.sh up DIR)");
+            throw new AssertionError(
+                    "no Ceph cluster: set RBDGW_CEPH_CONF=DIR/ceph.conf (scripts/ceph-dev-cluster.sh up DIR)");
         }
         return Path.of(conf);
     }
 
-    static HttpResponse<String> call(AdminServer server, String method, String path, String body, boolean async) throws Exception {
+    static HttpResponse<String> call(AdminServer server, String method, String path, String body, boolean async)
+            throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(60))
+                .header(
+                        "Authorization",
+                        "Basic "
+                                + Base64.getEncoder()
+                                        .encodeToString(("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
         if (async) {
             b.header("Prefer", "respond-async");
         }
@@ -56,8 +65,24 @@ class DiskDeleteJobIT {
 
     /** Writes a few objects as client.admin (the image stays sparse). */
     static void writeSome(String image) throws Exception {
-        Process p = new ProcessBuilder("rbd", "-c", conf().toString(), "--id", "admin", "bench", "--io-type", "write",
-                "--io-size", "4M", "--io-total", "16M", "--io-pattern", "rand", "rbd/" + image).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "rbd",
+                        "-c",
+                        conf().toString(),
+                        "--id",
+                        "admin",
+                        "bench",
+                        "--io-type",
+                        "write",
+                        "--io-size",
+                        "4M",
+                        "--io-total",
+                        "16M",
+                        "--io-pattern",
+                        "rand",
+                        "rbd/" + image)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("rbd bench finished").isTrue();
         assertThat(p.exitValue()).as(out).isZero();
@@ -68,11 +93,17 @@ class DiskDeleteJobIT {
         ConfigStore store = TestZk.newStore();
         String image = "jobdel-" + UUID.randomUUID().toString().substring(0, 8);
         try (RbdCluster cluster = RbdCluster.connect("iscsi", conf());
-             AdminServer server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
-                     .withListen("127.0.0.1", 0).withCeph(CephAccess.of(cluster)))) {
+                AdminServer server =
+                        AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
+                                .withListen("127.0.0.1", 0)
+                                .withCeph(CephAccess.of(cluster)))) {
             // 256 GiB: 65536 objects for librbd to walk, a few seconds on the dev cluster
-            HttpResponse<String> created = call(server, "POST", "/api/disks",
-                    "{\"pool\":\"rbd\",\"image\":\"" + image + "\",\"size\":\"256G\"}", false);
+            HttpResponse<String> created = call(
+                    server,
+                    "POST",
+                    "/api/disks",
+                    "{\"pool\":\"rbd\",\"image\":\"" + image + "\",\"size\":\"256G\"}",
+                    false);
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             writeSome(image);
 
@@ -81,19 +112,25 @@ class DiskDeleteJobIT {
             String location = accepted.headers().firstValue("Location").orElseThrow();
             List<Integer> runningProgress = new ArrayList<>();
             JsonNode[] job = new JsonNode[1];
-            Awaitility.await().atMost(Duration.ofMinutes(4)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20)).until(() -> {
-                job[0] = JSON.readTree(call(server, "GET", location, null, false).body());
-                if (job[0].get("state").asText().equals("RUNNING")) {
-                    runningProgress.add(job[0].get("progress").asInt());
-                }
-                return job[0].get("finishedAt").isTextual();
-            });
+            Awaitility.await()
+                    .atMost(Duration.ofMinutes(4))
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> {
+                        job[0] = JSON.readTree(
+                                call(server, "GET", location, null, false).body());
+                        if (job[0].get("state").asText().equals("RUNNING")) {
+                            runningProgress.add(job[0].get("progress").asInt());
+                        }
+                        return job[0].get("finishedAt").isTextual();
+                    });
             assertThat(job[0].get("state").asText()).as(job[0].toString()).isEqualTo("SUCCEEDED");
             assertThat(job[0].get("progress").asInt()).isEqualTo(100);
             assertThat(runningProgress).as("progress seen while it ran").anyMatch(p -> p > 0 && p < 100);
             assertThat(runningProgress).isSortedAccordingTo(Integer::compare);
             assertThat(cluster.images("rbd").exists(image)).isFalse();
-            System.out.println("progress seen while running: " + runningProgress.stream().distinct().toList());
+            System.out.println("progress seen while running: "
+                    + runningProgress.stream().distinct().toList());
         }
     }
 
@@ -103,15 +140,23 @@ class DiskDeleteJobIT {
         ConfigStore store = TestZk.newStore();
         String image = "clidel-" + UUID.randomUUID().toString().substring(0, 8);
         try (RbdCluster cluster = RbdCluster.connect("iscsi", conf());
-             AdminServer server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
-                     .withListen("127.0.0.1", 0).withCeph(CephAccess.of(cluster)))) {
-            HttpResponse<String> created = call(server, "POST", "/api/disks",
-                    "{\"pool\":\"rbd\",\"image\":\"" + image + "\",\"size\":\"256G\"}", false);
+                AdminServer server =
+                        AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
+                                .withListen("127.0.0.1", 0)
+                                .withCeph(CephAccess.of(cluster)))) {
+            HttpResponse<String> created = call(
+                    server,
+                    "POST",
+                    "/api/disks",
+                    "{\"pool\":\"rbd\",\"image\":\"" + image + "\",\"size\":\"256G\"}",
+                    false);
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int code = RbdgwCli.run(new String[] {"--url", server.uri().toString(), "disk", "delete", "rbd/" + image},
-                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+            int code = RbdgwCli.run(
+                    new String[] {"--url", server.uri().toString(), "disk", "delete", "rbd/" + image},
+                    new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8),
                     Map.of("RBDGW_ADMIN_PASSWORD", PASSWORD));
             String text = out.toString(StandardCharsets.UTF_8);
             assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
@@ -126,7 +171,9 @@ class DiskDeleteJobIT {
             }
             assertThat(percents).as(text).hasSizeGreaterThan(2).startsWith(0).endsWith(100);
             for (int i = 1; i < percents.size(); i++) {
-                assertThat(percents.get(i) / 10).as("a new 10 %% step each line: %s", percents).isGreaterThan(percents.get(i - 1) / 10);
+                assertThat(percents.get(i) / 10)
+                        .as("a new 10 %% step each line: %s", percents)
+                        .isGreaterThan(percents.get(i - 1) / 10);
             }
             assertThat(text).contains("deleted disk rbd/" + image);
             assertThat(cluster.images("rbd").exists(image)).isFalse();

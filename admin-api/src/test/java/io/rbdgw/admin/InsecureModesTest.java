@@ -14,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -101,11 +100,17 @@ class InsecureModesTest {
 
     private HttpResponse<String> call(String method, String path, Object body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                        ("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8)))
+                .header(
+                        "Authorization",
+                        "Basic "
+                                + Base64.getEncoder()
+                                        .encodeToString(("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8)))
                 .header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+                .method(
+                        method,
+                        body == null
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -121,7 +126,9 @@ class InsecureModesTest {
                 .hasStackTraceContaining("zookeeper.insecure: true");
         try (CuratorFramework c = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryNTimes(10, 100))) {
             c.start();
-            assertThat(c.checkExists().forPath("/rbdgw")).as("nothing was created").isNull();
+            assertThat(c.checkExists().forPath("/rbdgw"))
+                    .as("nothing was created")
+                    .isNull();
         }
     }
 
@@ -132,31 +139,38 @@ class InsecureModesTest {
                 .contains("zookeeper.insecure: the configuration, CHAP secrets included, is open to anyone");
         assertThat(call("POST", "/api/targets", Map.of("iqn", T)).statusCode()).isEqualTo(201);
 
-        HttpResponse<String> refused = call("POST", "/api/targets/" + T + "/clients",
+        HttpResponse<String> refused = call(
+                "POST",
+                "/api/targets/" + T + "/clients",
                 chapClient("iqn.1994-05.com.redhat:a", "useraaa1", "secretA12345"));
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
         assertThat(refused.body()).contains("secretKeyFile is not set").contains("insecurePlaintextSecrets");
-        HttpResponse<String> discovery = call("PUT", "/api/discovery-auth",
-                Map.of("chap", Map.of("user", "discuser1", "secret", "discsecret12")));
+        HttpResponse<String> discovery = call(
+                "PUT", "/api/discovery-auth", Map.of("chap", Map.of("user", "discuser1", "secret", "discsecret12")));
         assertThat(discovery.statusCode()).as(discovery.body()).isEqualTo(400);
         assertThat(discovery.body()).contains("secretKeyFile is not set");
         // a client without CHAP needs no key
         assertThat(call("POST", "/api/targets/" + T + "/clients", Map.of("initiator", "iqn.1994-05.com.redhat:b"))
-                .statusCode()).isEqualTo(201);
+                        .statusCode())
+                .isEqualTo(201);
     }
 
     @Test
     void insecurePlaintextSecretsStoresThemAsGiven() throws Exception {
         start(yaml(List.of("insecurePlaintextSecrets: true"), List.of("insecure: true")));
         assertThat(call("POST", "/api/targets", Map.of("iqn", T)).statusCode()).isEqualTo(201);
-        HttpResponse<String> created = call("POST", "/api/targets/" + T + "/clients",
+        HttpResponse<String> created = call(
+                "POST",
+                "/api/targets/" + T + "/clients",
                 chapClient("iqn.1994-05.com.redhat:a", "useraaa1", "secretA12345"));
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        assertThat(Files.readString(dir.resolve("admin.log"))).contains("insecurePlaintextSecrets: CHAP secrets are written");
+        assertThat(Files.readString(dir.resolve("admin.log")))
+                .contains("insecurePlaintextSecrets: CHAP secrets are written");
         try (CuratorFramework c = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryNTimes(10, 100))) {
             c.start();
             ConfigStore store = new ConfigStore(c, "/rbdgw");
-            assertThat(store.read().clients().iterator().next().auth().chap().secret()).isEqualTo("secretA12345");
+            assertThat(store.read().clients().iterator().next().auth().chap().secret())
+                    .isEqualTo("secretA12345");
         }
     }
 }

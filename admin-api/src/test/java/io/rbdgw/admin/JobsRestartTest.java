@@ -32,11 +32,19 @@ class JobsRestartTest {
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static final ObjectMapper JSON = new ObjectMapper();
 
-    static HttpResponse<String> call(AdminServer server, String method, String path, String body, boolean async) throws Exception {
+    static HttpResponse<String> call(AdminServer server, String method, String path, String body, boolean async)
+            throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(30))
+                .header(
+                        "Authorization",
+                        "Basic "
+                                + Base64.getEncoder()
+                                        .encodeToString(("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8)));
         if (async) {
             b.header("Prefer", "respond-async");
         }
@@ -50,7 +58,8 @@ class JobsRestartTest {
     }
 
     static AdminServer start(ConfigStore store, Path data) throws Exception {
-        return AdminServer.start(AdminServer.Options.of(store, HASH).withListen("127.0.0.1", 0).withDataDir(data));
+        return AdminServer.start(
+                AdminServer.Options.of(store, HASH).withListen("127.0.0.1", 0).withDataDir(data));
     }
 
     @Test
@@ -59,12 +68,18 @@ class JobsRestartTest {
         Path data = Files.createTempDirectory("jobs-restart");
         String id;
         try (AdminServer first = start(store, data)) {
-            HttpResponse<String> accepted = call(first, "POST", "/api/disks",
-                    "{\"pool\":\"local\",\"image\":\"r1\",\"size\":\"1M\",\"backstore\":\"file\"}", true);
+            HttpResponse<String> accepted = call(
+                    first,
+                    "POST",
+                    "/api/disks",
+                    "{\"pool\":\"local\",\"image\":\"r1\",\"size\":\"1M\",\"backstore\":\"file\"}",
+                    true);
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
             id = JSON.readTree(accepted.body()).get("id").asText();
             assertThat(id).matches("\\d+");
-            Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
                     .until(() -> job(first, id).get("state").asText().equals("SUCCEEDED"));
         }
         try (AdminServer second = start(store, data)) {
@@ -76,7 +91,8 @@ class JobsRestartTest {
             assertThat(after.get("progress").asInt()).isEqualTo(100);
             assertThat(after.get("status").asInt()).isEqualTo(201);
             assertThat(after.at("/result/value/id").asText()).isEqualTo("local/r1");
-            JsonNode list = JSON.readTree(call(second, "GET", "/api/jobs", null, false).body());
+            JsonNode list =
+                    JSON.readTree(call(second, "GET", "/api/jobs", null, false).body());
             assertThat(list.get(0).get("id").asText()).isEqualTo(id);
         }
     }
@@ -86,8 +102,12 @@ class JobsRestartTest {
     void aJobRunningWhenItsInstanceDiesIsReportedInterruptedByTheNextInstance() throws Exception {
         ConfigStore store = TestZk.newStore();
         CountDownLatch release = new CountDownLatch(1);
-        CuratorFramework own = CuratorFrameworkFactory.builder().connectString(TestZk.connectString())
-                .sessionTimeoutMs(10_000).connectionTimeoutMs(5_000).retryPolicy(new RetryNTimes(3, 100)).build();
+        CuratorFramework own = CuratorFrameworkFactory.builder()
+                .connectString(TestZk.connectString())
+                .sessionTimeoutMs(10_000)
+                .connectionTimeoutMs(5_000)
+                .retryPolicy(new RetryNTimes(3, 100))
+                .build();
         own.start();
         Jobs dying = new Jobs(own, store.layout());
         JobView started;
@@ -103,11 +123,14 @@ class JobsRestartTest {
                 }
                 return Jobs.Outcome.ok(1, null);
             });
-            Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
                     .until(() -> dying.get(started.id()).progress() == 40);
             assertThat(dying.get(started.id()).state()).isEqualTo("RUNNING");
         } finally {
-            own.close(); // the process is gone: no final state written, its ephemeral announcement goes with the session
+            own.close(); // the process is gone: no final state written, its ephemeral announcement goes with the
+            // session
         }
         Path data = Files.createTempDirectory("jobs-restart");
         try (AdminServer next = start(store, data)) {
@@ -117,11 +140,16 @@ class JobsRestartTest {
             assertThat(after.get("user").asText()).isEqualTo("alice");
             assertThat(after.get("instance").asText()).isEqualTo(dying.instance());
             assertThat(after.get("finishedAt").isTextual()).isTrue();
-            assertThat(after.get("error").asText()).contains("interrupted at 40%", dying.instance(), "stopped before it ended",
-                    "rbd/big");
+            assertThat(after.get("error").asText())
+                    .contains("interrupted at 40%", dying.instance(), "stopped before it ended", "rbd/big");
             // recorded, not only shown: the znode says so too
-            assertThat(new String(store.client().getData().forPath(store.layout().jobs() + "/j-"
-                    + String.format("%010d", Long.parseLong(started.id()))), StandardCharsets.UTF_8)).contains("INTERRUPTED");
+            assertThat(new String(
+                            store.client()
+                                    .getData()
+                                    .forPath(store.layout().jobs() + "/j-"
+                                            + String.format("%010d", Long.parseLong(started.id()))),
+                            StandardCharsets.UTF_8))
+                    .contains("INTERRUPTED");
         } finally {
             release.countDown();
         }
@@ -134,7 +162,8 @@ class JobsRestartTest {
         CountDownLatch release = new CountDownLatch(1);
         Jobs stopping = new Jobs(store.client(), store.layout(), Duration.ofMillis(200));
         stopping.start();
-        assertThat(store.client().getChildren().forPath(store.layout().adminInstances())).containsExactly(stopping.instance());
+        assertThat(store.client().getChildren().forPath(store.layout().adminInstances()))
+                .containsExactly(stopping.instance());
         JobView started = stopping.submit("disk.delete", "rbd/slow", "carol", progress -> {
             // like librbd: deaf to interrupts
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -150,7 +179,9 @@ class JobsRestartTest {
             return Jobs.Outcome.ok(1, null);
         });
         try {
-            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> stopping.get(started.id()).state().equals("RUNNING"));
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> stopping.get(started.id()).state().equals("RUNNING"));
             stopping.stop();
             Jobs next = new Jobs(store.client(), store.layout());
             next.start();
@@ -158,7 +189,8 @@ class JobsRestartTest {
                 JobView after = next.get(started.id());
                 assertThat(after.state()).isEqualTo("INTERRUPTED");
                 assertThat(after.error()).contains("was stopped", "rbd/slow");
-                assertThat(store.client().getChildren().forPath(store.layout().adminInstances())).containsExactly(next.instance());
+                assertThat(store.client().getChildren().forPath(store.layout().adminInstances()))
+                        .containsExactly(next.instance());
             } finally {
                 next.stop();
             }
@@ -185,10 +217,14 @@ class JobsRestartTest {
                 }
                 return Jobs.Outcome.ok(1, null);
             });
-            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> other.get(started.id()).state().equals("RUNNING"));
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> other.get(started.id()).state().equals("RUNNING"));
             assertThat(other.list()).extracting(JobView::state).containsExactly("RUNNING");
             release.countDown();
-            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> other.get(started.id()).state().equals("SUCCEEDED"));
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> other.get(started.id()).state().equals("SUCCEEDED"));
         } finally {
             release.countDown();
             one.stop();
@@ -208,7 +244,10 @@ class JobsRestartTest {
             for (int i = 0; i < Jobs.KEPT + 5; i++) {
                 JobView j = jobs.submit("disk.create", "local/d" + i, "admin", progress -> Jobs.Outcome.ok(1, null));
                 String id = j.id();
-                Awaitility.await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(30))
+                        .pollDelay(Duration.ZERO)
+                        .pollInterval(Duration.ofMillis(5))
                         .until(() -> !jobs.get(id).active());
                 first = first == null ? id : first;
                 last = id;
@@ -216,7 +255,8 @@ class JobsRestartTest {
             JobView newest = jobs.submit("disk.create", "local/last", "admin", progress -> Jobs.Outcome.ok(1, null));
             assertThat(jobs.list()).hasSize(Jobs.KEPT);
             assertThat(jobs.list().get(0).id()).isEqualTo(newest.id());
-            assertThat(store.client().getChildren().forPath(store.layout().jobs())).hasSize(Jobs.KEPT);
+            assertThat(store.client().getChildren().forPath(store.layout().jobs()))
+                    .hasSize(Jobs.KEPT);
             String gone = first;
             assertThatThrownBy(() -> jobs.get(gone)).hasMessageContaining("no job " + gone);
             assertThat(jobs.get(last).state()).isEqualTo("SUCCEEDED");

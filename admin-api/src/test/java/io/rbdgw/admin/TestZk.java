@@ -1,9 +1,9 @@
 package io.rbdgw.admin;
 
+import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Settings;
-import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.store.ConfigStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +23,7 @@ public final class TestZk {
         System.setProperty("zookeeper.admin.enableServer", "false");
     }
 
-    private TestZk() {
-    }
+    private TestZk() {}
 
     public static synchronized CuratorFramework client() {
         if (client == null) {
@@ -33,8 +32,12 @@ public final class TestZk {
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-            client = CuratorFrameworkFactory.builder().connectString(server.getConnectString())
-                    .sessionTimeoutMs(10_000).connectionTimeoutMs(5_000).retryPolicy(new RetryNTimes(10, 100)).build();
+            client = CuratorFrameworkFactory.builder()
+                    .connectString(server.getConnectString())
+                    .sessionTimeoutMs(10_000)
+                    .connectionTimeoutMs(5_000)
+                    .retryPolicy(new RetryNTimes(10, 100))
+                    .build();
             client.start();
         }
         return client;
@@ -55,15 +58,17 @@ public final class TestZk {
 
     /** Empties the configuration (the epoch keeps counting). */
     public static void reset(ConfigStore store) {
-        store.update(c -> {
-            List<ConfigChange> out = new ArrayList<>();
-            c.targets().forEach(t -> out.add(new ConfigChange.DeleteTarget(t.iqn())));
-            c.disks().forEach(d -> out.add(new ConfigChange.DeleteDisk(d.id())));
-            c.gateways().forEach(g -> out.add(new ConfigChange.DeleteGateway(g.name())));
-            out.add(new ConfigChange.PutDiscoveryAuth(Authentication.NONE));
-            out.add(new ConfigChange.PutSettings(Settings.DEFAULTS));
-            return out;
-        }, 5);
+        store.update(
+                c -> {
+                    List<ConfigChange> out = new ArrayList<>();
+                    c.targets().forEach(t -> out.add(new ConfigChange.DeleteTarget(t.iqn())));
+                    c.disks().forEach(d -> out.add(new ConfigChange.DeleteDisk(d.id())));
+                    c.gateways().forEach(g -> out.add(new ConfigChange.DeleteGateway(g.name())));
+                    out.add(new ConfigChange.PutDiscoveryAuth(Authentication.NONE));
+                    out.add(new ConfigChange.PutSettings(Settings.DEFAULTS));
+                    return out;
+                },
+                5);
     }
 
     public static ClusterConfig read(ConfigStore store) {

@@ -14,8 +14,7 @@ import java.util.Set;
 
 /** Sample configuration items shared by the tests. */
 public final class Fixtures {
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     public static final String T1 = "iqn.2003-01.io.rbdgw:t1";
     public static final String T2 = "iqn.2003-01.io.rbdgw:t2";
@@ -42,7 +41,8 @@ public final class Fixtures {
                 new ConfigChange.PutLun(new Lun(T1, 0, "rbd/a")),
                 new ConfigChange.PutLun(new Lun(T1, 1, "rbd/b")),
                 new ConfigChange.PutClient(Client.allLuns(T1, ESX1)),
-                new ConfigChange.PutClient(Client.withLuns(T1, WIN, Set.of(1)).withAuth(new Authentication(CHAP, MUTUAL))),
+                new ConfigChange.PutClient(
+                        Client.withLuns(T1, WIN, Set.of(1)).withAuth(new Authentication(CHAP, MUTUAL))),
                 new ConfigChange.PutGateway(gateway("gw-a", 1, "10.0.0.1:3260")),
                 new ConfigChange.PutGateway(gateway("gw-b", 2, "10.0.0.2")));
     }

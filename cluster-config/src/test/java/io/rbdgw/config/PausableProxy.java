@@ -72,20 +72,23 @@ public final class PausableProxy implements AutoCloseable {
     }
 
     private void pipe(Socket from, Socket to) {
-        Thread t = new Thread(() -> {
-            byte[] buffer = new byte[16384];
-            try (InputStream is = from.getInputStream(); OutputStream os = to.getOutputStream()) {
-                int n;
-                while ((n = is.read(buffer)) > 0) {
-                    os.write(buffer, 0, n);
-                }
-            } catch (IOException ended) {
-                // either side closed
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }, "proxy-pipe");
+        Thread t = new Thread(
+                () -> {
+                    byte[] buffer = new byte[16384];
+                    try (InputStream is = from.getInputStream();
+                            OutputStream os = to.getOutputStream()) {
+                        int n;
+                        while ((n = is.read(buffer)) > 0) {
+                            os.write(buffer, 0, n);
+                        }
+                    } catch (IOException ended) {
+                        // either side closed
+                    } finally {
+                        closeQuietly(from);
+                        closeQuietly(to);
+                    }
+                },
+                "proxy-pipe");
         t.setDaemon(true);
         t.start();
     }

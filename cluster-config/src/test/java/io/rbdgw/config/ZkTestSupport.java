@@ -10,8 +10,7 @@ import org.apache.curator.test.TestingServer;
 public final class ZkTestSupport {
     private static final AtomicInteger ROOTS = new AtomicInteger();
 
-    private ZkTestSupport() {
-    }
+    private ZkTestSupport() {}
 
     static {
         System.setProperty("zookeeper.admin.enableServer", "false");
@@ -36,10 +35,10 @@ public final class ZkTestSupport {
     /** A started client that authenticates with {@code creds} and creates znodes with their ACL. */
     public static CuratorFramework client(String connect, io.rbdgw.config.zk.ZkCredentials creds) {
         CuratorFramework c = creds.applyTo(CuratorFrameworkFactory.builder()
-                .connectString(connect)
-                .sessionTimeoutMs(4000)
-                .connectionTimeoutMs(2000)
-                .retryPolicy(new RetryNTimes(20, 100)))
+                        .connectString(connect)
+                        .sessionTimeoutMs(4000)
+                        .connectionTimeoutMs(2000)
+                        .retryPolicy(new RetryNTimes(20, 100)))
                 .build();
         c.start();
         return c;

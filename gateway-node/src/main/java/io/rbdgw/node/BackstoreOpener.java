@@ -1,24 +1,22 @@
 package io.rbdgw.node;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.function.Consumer;
-
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.FileBlockDevice;
 import io.rbdgw.block.FileDiskRoots;
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.block.rbd.CephException;
 import io.rbdgw.block.rbd.RbdBlockDevice;
-import io.rbdgw.block.rbd.RbdImages;
 import io.rbdgw.block.rbd.RbdCluster;
+import io.rbdgw.block.rbd.RbdImages;
 import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Disk;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.Optional;
 
 /**
  * Opens configured disks: RBD images through one Ceph connection for the whole gateway (made on
@@ -38,7 +36,7 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
     private final Path cephConf;
     private final Consumer<RbdCluster> onConnected;
     private RbdCluster cluster;
-    private volatile Consumer<RbdCluster> onBlocklisted = c -> { };
+    private volatile Consumer<RbdCluster> onBlocklisted = c -> {};
     private Exception lastConnectFailure;
     private long lastConnectAttempt;
     private boolean closed;
@@ -55,8 +53,8 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
      * @param fileDiskRoots the directories FILE disks must lie in; a path elsewhere (also through {@code ..} or a
      *                      symbolic link) is refused, whatever the configuration in ZooKeeper says
      */
-    public BackstoreOpener(Path dataDir, List<Path> fileDiskRoots, Path cephConf, String cephId,
-                           Consumer<RbdCluster> onConnected) {
+    public BackstoreOpener(
+            Path dataDir, List<Path> fileDiskRoots, Path cephConf, String cephId, Consumer<RbdCluster> onConnected) {
         this.fileDiskRoots = new FileDiskRoots(dataDir, fileDiskRoots);
         this.dataDir = dataDir;
         this.cephConf = cephConf;
@@ -95,9 +93,13 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
         try {
             long disabled = image.disableExclusiveLock();
             if (disabled != 0) {
-                log.warn("disk {}: disabled {} on image {}/{}: every gateway writes it, so an exclusive lock "
-                        + "would move between them on every write (see docs/rbd.md)", disk.id(),
-                        RbdImages.featureNames(disabled), disk.pool(), disk.image());
+                log.warn(
+                        "disk {}: disabled {} on image {}/{}: every gateway writes it, so an exclusive lock "
+                                + "would move between them on every write (see docs/rbd.md)",
+                        disk.id(),
+                        RbdImages.featureNames(disabled),
+                        disk.pool(),
+                        disk.image());
             }
             return Optional.empty();
         } catch (CephException e) {

@@ -1,27 +1,13 @@
 package io.rbdgw.node;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-
 import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.config.alua.AluaCoordinator;
 import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.alua.FenceRecord;
+import io.rbdgw.config.alua.FenceRecords;
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.alua.WriteTokens;
-import io.rbdgw.config.alua.FenceRecords;
-import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
@@ -37,14 +23,27 @@ import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetRegistry;
 import io.rbdgw.node.metrics.GatewayMetrics;
 import io.rbdgw.node.metrics.MetricsServer;
+import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One gateway driven by the configuration in ZooKeeper: its portals, its membership, the configuration
@@ -57,10 +56,22 @@ final class ClusterGateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterGateway.class);
 
     /** What a gateway needs to know besides the configuration it will find in ZooKeeper. */
-    record Options(String name, List<InetSocketAddress> listen, ConnectionSettings settings, int ioThreads,
-                   Path dataDir, Path cephConf, String cephId, Duration retryInterval, Duration aluaSettle,
-                   int fenceSeconds, InetSocketAddress metricsListen, SecretBox secrets, List<Path> fileDiskRoots,
-                   WriteTokens.Options writeTokens, Duration writeWait) {
+    record Options(
+            String name,
+            List<InetSocketAddress> listen,
+            ConnectionSettings settings,
+            int ioThreads,
+            Path dataDir,
+            Path cephConf,
+            String cephId,
+            Duration retryInterval,
+            Duration aluaSettle,
+            int fenceSeconds,
+            InetSocketAddress metricsListen,
+            SecretBox secrets,
+            List<Path> fileDiskRoots,
+            WriteTokens.Options writeTokens,
+            Duration writeWait) {
         /**
          * @param secrets       decrypts the configuration's CHAP secrets (null: only plaintext ones can be used)
          * @param fileDiskRoots the only directories file disks may live in (empty: the data directory)
@@ -68,7 +79,8 @@ final class ClusterGateway implements AutoCloseable {
          * @param writeWait     how long a write waits for its disk's token (null: default)
          */
         Options {
-            fileDiskRoots = fileDiskRoots == null || fileDiskRoots.isEmpty() ? List.of(dataDir) : List.copyOf(fileDiskRoots);
+            fileDiskRoots =
+                    fileDiskRoots == null || fileDiskRoots.isEmpty() ? List.of(dataDir) : List.copyOf(fileDiskRoots);
             writeTokens = writeTokens == null ? WriteTokens.Options.DEFAULT : writeTokens;
             writeWait = writeWait == null ? DEFAULT_WRITE_WAIT : writeWait;
         }
@@ -111,6 +123,7 @@ final class ClusterGateway implements AutoCloseable {
     private final AtomicBoolean sessionLost = new AtomicBoolean();
     /** Connected again after a lost session, and this gateway's fence record not read yet. */
     private final AtomicBoolean zkRechecking = new AtomicBoolean();
+
     private final WriteTokens writeTokens;
     private final ClusterReservations reservations;
 
@@ -135,30 +148,48 @@ final class ClusterGateway implements AutoCloseable {
             InetSocketAddress bound = server.bind(a);
             portals.add(new Portal(bound.getAddress().getHostAddress(), bound.getPort()));
         }
-        this.membership = new GatewayMembership(store.client(), store.layout(),
+        this.membership = new GatewayMembership(
+                store.client(),
+                store.layout(),
                 new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
         this.opener = new BackstoreOpener(o.dataDir(), o.fileDiskRoots(), o.cephConf(), o.cephId(), this::publishRados);
-        this.reconciler = new Reconciler(name, targets, sessions, opener, (epoch, health, detail) -> {
-            configApplied(epoch); // first: a status that says "applied" finds the portals serving
-            membership.reportStatus(epoch, health, detail);
-        }, o.retryInterval());
+        this.reconciler = new Reconciler(
+                name,
+                targets,
+                sessions,
+                opener,
+                (epoch, health, detail) -> {
+                    configApplied(epoch); // first: a status that says "applied" finds the portals serving
+                    membership.reportStatus(epoch, health, detail);
+                },
+                o.retryInterval());
         reconciler.secrets(o.secrets());
         reconciler.portal(o.settings());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
         reconciler.observe(observer(metrics.reconcilerObserver()));
-        metrics.bindConfigEpochs(() -> reconciler.status().map(Reconciler.Status::appliedEpoch).orElse(-1L),
-                reconciler::latestEpoch);
+        metrics.bindConfigEpochs(
+                () -> reconciler.status().map(Reconciler.Status::appliedEpoch).orElse(-1L), reconciler::latestEpoch);
         // ALUA: every gateway takes part in electing the coordinator; every gateway applies its decisions
-        this.coordinator = new AluaCoordinator(store.client(), store.layout(), name,
-                new RadosFencer(opener, o.fenceSeconds()), o.aluaSettle(), Duration.ofSeconds(2));
+        this.coordinator = new AluaCoordinator(
+                store.client(),
+                store.layout(),
+                name,
+                new RadosFencer(opener, o.fenceSeconds()),
+                o.aluaSettle(),
+                Duration.ofSeconds(2));
         coordinator.addListener(metrics.failoverListener());
         metrics.bindCoordinator(coordinator::isLeader);
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
         if (WRITE_TOKEN && opener.cephConfigured()) {
-            this.writeTokens = new WriteTokens(store.client(), store.layout(), name, o.writeTokens(),
-                    new RadosFencer(opener, o.fenceSeconds()), () -> opener.cluster().clientAddress(),
+            this.writeTokens = new WriteTokens(
+                    store.client(),
+                    store.layout(),
+                    name,
+                    o.writeTokens(),
+                    new RadosFencer(opener, o.fenceSeconds()),
+                    () -> opener.cluster().clientAddress(),
                     disk -> alua.snapshot().owner(disk).map(name::equals).orElse(false));
             reconciler.writeTokens(writeTokens, MAX_WAITING_WRITES, o.writeWait());
         } else {
@@ -170,8 +201,12 @@ final class ClusterGateway implements AutoCloseable {
         }
         // SCSI reservations of RBD disks: one document per disk in ZooKeeper, shared by every gateway
         RadosFencer prFencer = new RadosFencer(opener, o.fenceSeconds());
-        this.reservations = new ClusterReservations(store.client(), store.layout(), name,
-                ClusterReservations.DEFAULT_ACK_TIMEOUT, gateway -> fenceForReservations(prFencer, gateway));
+        this.reservations = new ClusterReservations(
+                store.client(),
+                store.layout(),
+                name,
+                ClusterReservations.DEFAULT_ACK_TIMEOUT,
+                gateway -> fenceForReservations(prFencer, gateway));
         reconciler.reservations(LunReservations.cluster(reservations));
         sessions.onChange(this::schedulePublish);
         if (store.client().getZookeeperClient().isConnected()) {
@@ -231,8 +266,11 @@ final class ClusterGateway implements AutoCloseable {
         if (which != opener.current() || !reconnecting.compareAndSet(false, true)) {
             return; // already replaced, or being replaced
         }
-        log.warn("{}: RADOS client {} is blocklisted; closing the RBD disks, reconnecting to Ceph with a new client "
-                + "and re-opening them", why, addressOf(which));
+        log.warn(
+                "{}: RADOS client {} is blocklisted; closing the RBD disks, reconnecting to Ceph with a new client "
+                        + "and re-opening them",
+                why,
+                addressOf(which));
         reconciler.aluaKnown(false); // its peers have moved on without it: Transitioning until it knows
         reconciler.reopen(d -> d.backstore() == Backstore.RBD, () -> {
             try {
@@ -262,7 +300,9 @@ final class ClusterGateway implements AutoCloseable {
     private void recheckFenceRecord() {
         String path = store.layout().fence(name);
         try {
-            byte[] data = store.client().checkExists().forPath(path) == null ? null : store.client().getData().forPath(path);
+            byte[] data = store.client().checkExists().forPath(path) == null
+                    ? null
+                    : store.client().getData().forPath(path);
             if (data != null && data.length > 0) {
                 onFenceRecord(path, data);
             }
@@ -281,8 +321,11 @@ final class ClusterGateway implements AutoCloseable {
      * records the fence where it watches ({@code fenced/<gateway>}), as ALUA and the write tokens do.
      */
     private void fenceForReservations(RadosFencer fencer, String gateway) throws Exception {
-        String address = membership.view().members().stream().filter(m -> m.name().equals(gateway))
-                .map(MemberInfo::radosAddress).findFirst().orElse(null);
+        String address = membership.view().members().stream()
+                .filter(m -> m.name().equals(gateway))
+                .map(MemberInfo::radosAddress)
+                .findFirst()
+                .orElse(null);
         fencer.fence(gateway, address);
         if (address != null) {
             FenceRecords.record(store.client(), store.layout(), new Documents(), gateway, address, name);
@@ -330,6 +373,7 @@ final class ClusterGateway implements AutoCloseable {
 
     /** How long the portals wait for the first ALUA state after the first configuration pass. */
     static final Duration ALUA_WAIT = Duration.ofSeconds(5);
+
     private final AtomicBoolean configApplied = new AtomicBoolean();
     private final AtomicBoolean aluaApplied = new AtomicBoolean();
     private final AtomicBoolean portalsOpen = new AtomicBoolean();
@@ -346,9 +390,11 @@ final class ClusterGateway implements AutoCloseable {
         }
         // without a coordinator's decision the LUNs report this gateway alone: a bounded wait, then serve anyway
         try {
-            publisher.schedule(() -> openPortals("configuration epoch " + epoch + " applied; no ALUA state within "
-                    + ALUA_WAIT.toSeconds() + " s, serving with the states known so far"),
-                    ALUA_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            publisher.schedule(
+                    () -> openPortals("configuration epoch " + epoch + " applied; no ALUA state within "
+                            + ALUA_WAIT.toSeconds() + " s, serving with the states known so far"),
+                    ALUA_WAIT.toMillis(),
+                    TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closing) {
             // closing
         }
@@ -371,12 +417,16 @@ final class ClusterGateway implements AutoCloseable {
         if (metricsListen != null) {
             try {
                 metricsServer = MetricsServer.start(metricsListen, metrics::scrape);
-                log.info("metrics at http://{}:{}/metrics", metricsServer.address().getAddress().getHostAddress(),
+                log.info(
+                        "metrics at http://{}:{}/metrics",
+                        metricsServer.address().getAddress().getHostAddress(),
                         metricsServer.address().getPort());
             } catch (IOException e) {
                 // the data path matters more than its metrics: serve without them, loudly
-                log.error("cannot serve metrics on {} ({}); running WITHOUT metrics: choose another --metrics-listen",
-                        metricsListen, e.toString());
+                log.error(
+                        "cannot serve metrics on {} ({}); running WITHOUT metrics: choose another --metrics-listen",
+                        metricsListen,
+                        e.toString());
             }
         }
         membership.start();
@@ -408,8 +458,12 @@ final class ClusterGateway implements AutoCloseable {
         publishScheduled.set(false);
         List<GatewayStatus.Session> list = new ArrayList<>();
         for (SessionRegistry.SessionView v : sessions.sessions()) {
-            list.add(new GatewayStatus.Session(v.target(), v.initiator(),
-                    String.format("%012x", v.isid()), v.tsih(), List.of(v.local() + " <- " + v.remote()),
+            list.add(new GatewayStatus.Session(
+                    v.target(),
+                    v.initiator(),
+                    String.format("%012x", v.isid()),
+                    v.tsih(),
+                    List.of(v.local() + " <- " + v.remote()),
                     v.loginAtMillis()));
         }
         membership.reportSessions(list);
@@ -442,12 +496,10 @@ final class ClusterGateway implements AutoCloseable {
         }
         // `ceph -s` lists the gateways as service "rbdgw" (each new client, after a fence too, registers anew)
         try {
-            cluster.registerService(CEPH_SERVICE, name, Map.of("portals", portals.toString(),
-                    "version", Main.VERSION));
+            cluster.registerService(CEPH_SERVICE, name, Map.of("portals", portals.toString(), "version", Main.VERSION));
             schedulePublish();
         } catch (Exception e) {
-            log.warn("cannot register in Ceph's service map (`ceph -s` will not list this gateway): {}",
-                    e.toString());
+            log.warn("cannot register in Ceph's service map (`ceph -s` will not list this gateway): {}", e.toString());
         }
     }
 
@@ -458,8 +510,11 @@ final class ClusterGateway implements AutoCloseable {
             return;
         }
         try {
-            cluster.updateServiceStatus(Map.of("sessions", Integer.toString(sessionCount),
-                    "portals", portalsOpen.get() ? "serving" : "waiting for configuration"));
+            cluster.updateServiceStatus(Map.of(
+                    "sessions",
+                    Integer.toString(sessionCount),
+                    "portals",
+                    portalsOpen.get() ? "serving" : "waiting for configuration"));
         } catch (Exception e) {
             log.debug("service map status not updated: {}", e.toString());
         }

@@ -1,5 +1,9 @@
 package io.rbdgw.node;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -9,11 +13,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -32,8 +31,7 @@ final class ConfigFile {
 
     static final String OPTION = "--config";
 
-    private ConfigFile() {
-    }
+    private ConfigFile() {}
 
     /**
      * The arguments with {@code --config FILE} (or {@code --config=FILE}) after a subcommand replaced by
@@ -51,7 +49,7 @@ final class ConfigFile {
         List<String> rest = new ArrayList<>();
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
-            if (a.equals("--")) {  // end of options: the rest is positional
+            if (a.equals("--")) { // end of options: the rest is positional
                 for (; i < args.length; i++) {
                     rest.add(args[i]);
                 }
@@ -61,7 +59,8 @@ final class ConfigFile {
                 if (file != null) {
                     throw new IllegalArgumentException(OPTION + " given twice");
                 }
-                String value = a.equals(OPTION) ? (i + 1 < args.length ? args[++i] : null) : a.substring(OPTION.length() + 1);
+                String value =
+                        a.equals(OPTION) ? (i + 1 < args.length ? args[++i] : null) : a.substring(OPTION.length() + 1);
                 if (value == null || value.isEmpty()) {
                     throw new IllegalArgumentException(OPTION + " needs a file name");
                 }
@@ -111,7 +110,7 @@ final class ConfigFile {
             throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage());
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
-            return List.of();  // an empty file: all defaults
+            return List.of(); // an empty file: all defaults
         }
         if (!root.isObject()) {
             throw new IllegalArgumentException(file + ": expected a mapping of option names to values");
@@ -121,14 +120,14 @@ final class ConfigFile {
             String key = e.getKey();
             OptionSpec o = command.findOption("--" + key);
             if (o == null || key.equals("help") || key.equals("version")) {
-                throw new IllegalArgumentException(file + ": '" + key + "' is not an option of '"
-                        + command.name() + "' (keys are the long option names without the dashes)");
+                throw new IllegalArgumentException(file + ": '" + key + "' is not an option of '" + command.name()
+                        + "' (keys are the long option names without the dashes)");
             }
             if (overridden.contains(o.longestName())) {
                 continue;
             }
             JsonNode v = e.getValue();
-            if (o.arity().max() == 0) {  // a flag: true sets it, false leaves the default
+            if (o.arity().max() == 0) { // a flag: true sets it, false leaves the default
                 if (!v.isBoolean()) {
                     throw new IllegalArgumentException(file + ": '" + key + "' is a switch: true or false");
                 }

@@ -1,13 +1,12 @@
 package io.rbdgw.node;
 
-import java.util.BitSet;
-import java.util.HashMap;
-import java.util.Map;
-
 import io.rbdgw.config.model.Client;
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.Target;
 import io.rbdgw.scsi.LunMasking;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The LUN masking of one target at one configuration epoch: {@link ClusterConfig#visibleLuns} computed

@@ -1,13 +1,12 @@
 package io.rbdgw.node;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Properties;
-
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
-import java.io.IOException;
 
 /**
  * A single ZooKeeper server inside the standalone gateway's JVM, its data in the data directory,

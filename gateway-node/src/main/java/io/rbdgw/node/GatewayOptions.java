@@ -1,12 +1,11 @@
 package io.rbdgw.node;
 
-import java.nio.file.Path;
-import java.time.Duration;
-
 import io.rbdgw.iscsi.session.ConnectionSettings;
 import io.rbdgw.iscsi.session.PortalLimits;
-import picocli.CommandLine.Option;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
 
 /** Options every gateway command takes: the Ceph connection and the portal's transport settings. */
 final class GatewayOptions {
@@ -14,21 +13,34 @@ final class GatewayOptions {
     @Option(names = "--ceph-conf", paramLabel = "FILE", description = "ceph.conf of the cluster holding RBD disks.")
     Path cephConf;
 
-    @Option(names = "--ceph-id", defaultValue = "admin", paramLabel = "NAME",
-            description = "Ceph client name without 'client.' (default: ${DEFAULT-VALUE}); its keyring is found through ceph.conf.")
+    @Option(
+            names = "--ceph-id",
+            defaultValue = "admin",
+            paramLabel = "NAME",
+            description =
+                    "Ceph client name without 'client.' (default: ${DEFAULT-VALUE}); its keyring is found through ceph.conf.")
     String cephId;
 
     // The cluster settings nopinInterval/nopinTimeout win: these only apply where the cluster sets neither
     // cluster-wide nor on the target (the API then shows the setting as not overridden).
-    @Option(names = "--nop-interval", paramLabel = "S",
-            description = "Seconds of silence before a NOP-In ping, 0 for none, where the cluster sets no nopinInterval (default: the setting's default, 5).")
+    @Option(
+            names = "--nop-interval",
+            paramLabel = "S",
+            description =
+                    "Seconds of silence before a NOP-In ping, 0 for none, where the cluster sets no nopinInterval (default: the setting's default, 5).")
     Integer nopInterval;
 
-    @Option(names = "--nop-timeout", paramLabel = "S",
-            description = "Seconds an initiator has to answer a ping, where the cluster sets no nopinTimeout (default: the setting's default, 5).")
+    @Option(
+            names = "--nop-timeout",
+            paramLabel = "S",
+            description =
+                    "Seconds an initiator has to answer a ping, where the cluster sets no nopinTimeout (default: the setting's default, 5).")
     Integer nopTimeout;
 
-    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9287",
+    @Option(
+            names = "--metrics-listen",
+            paramLabel = "HOST:PORT",
+            defaultValue = "127.0.0.1:9287",
             description = "Where GET /metrics (Prometheus text format) is served; 'off' for nowhere "
                     + "(default: ${DEFAULT-VALUE}; use 0.0.0.0:9287 or a management address for a remote Prometheus).")
     String metricsListen;
@@ -38,36 +50,59 @@ final class GatewayOptions {
 
     // ---- what initiators may take from the gateway (see PortalLimits) --------------------------------------
 
-    @Option(names = "--max-sessions", defaultValue = "" + PortalLimits.DEFAULT_MAX_SESSIONS,
-            description = "iSCSI sessions on this gateway, discovery ones included; more logins get 03/02 Out of resources (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-sessions",
+            defaultValue = "" + PortalLimits.DEFAULT_MAX_SESSIONS,
+            description =
+                    "iSCSI sessions on this gateway, discovery ones included; more logins get 03/02 Out of resources (default: ${DEFAULT-VALUE}).")
     int maxSessions;
 
-    @Option(names = "--max-sessions-per-target", defaultValue = "" + PortalLimits.DEFAULT_MAX_SESSIONS_PER_TARGET,
+    @Option(
+            names = "--max-sessions-per-target",
+            defaultValue = "" + PortalLimits.DEFAULT_MAX_SESSIONS_PER_TARGET,
             description = "Sessions to one target; more get 03/02 Out of resources (default: ${DEFAULT-VALUE}).")
     int maxSessionsPerTarget;
 
-    @Option(names = "--max-sessions-per-initiator", defaultValue = "" + PortalLimits.DEFAULT_MAX_SESSIONS_PER_INITIATOR,
-            description = "Sessions of one initiator name, all targets; more get 02/06 Too many connections (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-sessions-per-initiator",
+            defaultValue = "" + PortalLimits.DEFAULT_MAX_SESSIONS_PER_INITIATOR,
+            description =
+                    "Sessions of one initiator name, all targets; more get 02/06 Too many connections (default: ${DEFAULT-VALUE}).")
     int maxSessionsPerInitiator;
 
-    @Option(names = "--max-login-connections", defaultValue = "" + PortalLimits.DEFAULT_MAX_LOGIN_CONNECTIONS,
+    @Option(
+            names = "--max-login-connections",
+            defaultValue = "" + PortalLimits.DEFAULT_MAX_LOGIN_CONNECTIONS,
             description = "Connections still logging in; more are closed at once (default: ${DEFAULT-VALUE}).")
     int maxLoginConnections;
 
-    @Option(names = "--max-write-buffer-per-connection", paramLabel = "SIZE", defaultValue = "128M",
-            description = "Write data one connection may hold until the disk completes it; writes beyond get TASK SET FULL (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-write-buffer-per-connection",
+            paramLabel = "SIZE",
+            defaultValue = "128M",
+            description =
+                    "Write data one connection may hold until the disk completes it; writes beyond get TASK SET FULL (default: ${DEFAULT-VALUE}).")
     String maxWriteBufferPerConnection;
 
-    @Option(names = "--max-write-buffer", paramLabel = "SIZE",
-            description = "Write data the whole gateway may hold (default: half the JVM's direct memory, -XX:MaxDirectMemorySize or -Xmx).")
+    @Option(
+            names = "--max-write-buffer",
+            paramLabel = "SIZE",
+            description =
+                    "Write data the whole gateway may hold (default: half the JVM's direct memory, -XX:MaxDirectMemorySize or -Xmx).")
     String maxWriteBuffer;
 
-    @Option(names = "--allow-target-reset",
-            description = "Let initiators TARGET WARM/COLD RESET (on the LUNs they see; a cold reset also drops every session of the target). Refused by default.")
+    @Option(
+            names = "--allow-target-reset",
+            description =
+                    "Let initiators TARGET WARM/COLD RESET (on the LUNs they see; a cold reset also drops every session of the target). Refused by default.")
     boolean allowTargetReset;
 
     PortalLimits limits() {
-        return new PortalLimits(maxSessions, maxSessionsPerTarget, maxSessionsPerInitiator, maxLoginConnections,
+        return new PortalLimits(
+                maxSessions,
+                maxSessionsPerTarget,
+                maxSessionsPerInitiator,
+                maxLoginConnections,
                 Sizes.parse(maxWriteBufferPerConnection),
                 maxWriteBuffer == null ? PortalLimits.defaultWriteBuffer() : Sizes.parse(maxWriteBuffer));
     }
@@ -82,9 +117,11 @@ final class GatewayOptions {
 
     ConnectionSettings connectionSettings() {
         ConnectionSettings d = ConnectionSettings.defaults();
-        return d.withNopIn(nopInterval == null ? d.nopInInterval() : seconds("--nop-interval", nopInterval, 0),
+        return d.withNopIn(
+                        nopInterval == null ? d.nopInInterval() : seconds("--nop-interval", nopInterval, 0),
                         nopTimeout == null ? d.nopInTimeout() : seconds("--nop-timeout", nopTimeout, 1))
-                .withLimits(limits()).withTargetReset(allowTargetReset);
+                .withLimits(limits())
+                .withTargetReset(allowTargetReset);
     }
 
     /** The same range as the cluster settings nopinInterval/nopinTimeout. */

@@ -4,8 +4,7 @@ import java.net.InetSocketAddress;
 
 /** Parses {@code HOST:PORT} and {@code [IPv6]:PORT}. */
 public final class HostPort {
-    private HostPort() {
-    }
+    private HostPort() {}
 
     public static InetSocketAddress parse(String text, int defaultPort) {
         String host = text;

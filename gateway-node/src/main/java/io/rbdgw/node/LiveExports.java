@@ -1,18 +1,5 @@
 package io.rbdgw.node;
 
-import java.io.IOException;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
-
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.FileBlockDevice;
 import io.rbdgw.block.rbd.RbdBlockDevice;
@@ -33,10 +20,22 @@ import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.TargetPortGroups.Group;
-import io.rbdgw.scsi.WriteGate;
 import io.rbdgw.scsi.UnitAttentions;
+import io.rbdgw.scsi.WriteGate;
 import io.rbdgw.scsi.pr.Reservations;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +59,7 @@ final class LiveExports {
     private final Duration retryInterval;
     private final TargetLogins logins;
     private final Supplier<AluaSnapshot> alua;
-    private volatile Reconciler.Observer observer = new Reconciler.Observer() { };
+    private volatile Reconciler.Observer observer = new Reconciler.Observer() {};
     private volatile LunReservations reservations = LunReservations.inMemory();
     private volatile WriteTokens writeTokens;
     private volatile int maxWaitingWrites;
@@ -82,8 +81,7 @@ final class LiveExports {
         }
     }
 
-    private record LiveLun(String diskId, LogicalUnit lu, ClusterTargetPortGroups alua) {
-    }
+    private record LiveLun(String diskId, LogicalUnit lu, ClusterTargetPortGroups alua) {}
 
     private static final class OpenDisk {
         final Disk spec;
@@ -91,6 +89,7 @@ final class LiveExports {
         final List<LogicalUnit> users = new CopyOnWriteArrayList<>();
         /** The disk's write gate and its token registration (RBD disks of a cluster gateway), else null. */
         WriteGate gate;
+
         WriteTokenHolder tokenHolder;
 
         OpenDisk(Disk spec, BlockDevice device) {
@@ -99,8 +98,14 @@ final class LiveExports {
         }
     }
 
-    LiveExports(String gatewayName, TargetRegistry registry, SessionRegistry sessions, DiskOpener opener,
-                Duration retryInterval, TargetLogins logins, Supplier<AluaSnapshot> alua) {
+    LiveExports(
+            String gatewayName,
+            TargetRegistry registry,
+            SessionRegistry sessions,
+            DiskOpener opener,
+            Duration retryInterval,
+            TargetLogins logins,
+            Supplier<AluaSnapshot> alua) {
         this.gatewayName = gatewayName;
         this.registry = registry;
         this.sessions = sessions;
@@ -176,8 +181,8 @@ final class LiveExports {
 
         step = "discovery settings";
         Authentication discovery = c.discoveryAuth();
-        registry.setDiscoveryAuth(TargetLogins.secret(discovery.chap(), opened),
-                TargetLogins.secret(discovery.mutualChap(), opened));
+        registry.setDiscoveryAuth(
+                TargetLogins.secret(discovery.chap(), opened), TargetLogins.secret(discovery.mutualChap(), opened));
         registry.setDiscoveryPortals(plan.discoveryPortals());
         registry.setClusterSession(logins.clusterSession(c));
 
@@ -222,8 +227,13 @@ final class LiveExports {
         }
     }
 
-    private void applyLuns(ClusterConfig c, Target target, LiveTarget t, ReconcilePlan.TargetChanges changes, int tag,
-                           Map<String, String> problems) {
+    private void applyLuns(
+            ClusterConfig c,
+            Target target,
+            LiveTarget t,
+            ReconcilePlan.TargetChanges changes,
+            int tag,
+            Map<String, String> problems) {
         for (Integer n : changes.removed()) {
             LiveLun l = t.luns.get(n);
             removeLun(t, n, false);
@@ -240,8 +250,12 @@ final class LiveExports {
                 luReservations = reservations.open(spec, tag);
             } catch (Exception e) {
                 problems.put("disk " + spec.id(), "reservation state unreadable: " + e);
-                log.error("cannot read the reservation state of disk {} ({}); its LUNs are not served by gateway {} "
-                        + "until it can (retrying)", spec.id(), e.toString(), gatewayName);
+                log.error(
+                        "cannot read the reservation state of disk {} ({}); its LUNs are not served by gateway {} "
+                                + "until it can (retrying)",
+                        spec.id(),
+                        e.toString(),
+                        gatewayName);
                 t.scsi.suspendLun(n);
                 continue;
             }
@@ -254,8 +268,8 @@ final class LiveExports {
             }
             ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(tag, TRANSITION_SECONDS);
             tpgs.update(tag, groups(c, spec.id(), tag)); // before any nexus sees the unit: no 2A/06 for it
-            LogicalUnit lu = new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()),
-                    luReservations, tpgs);
+            LogicalUnit lu =
+                    new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()), luReservations, tpgs);
             lu.writeGate(d.gate);
             tpgs.attach(lu.unitAttentions());
             d.users.add(lu);
@@ -281,8 +295,14 @@ final class LiveExports {
             }
             String why = e.getMessage() != null ? e.getMessage() : e.toString();
             problems.put("disk " + spec.id(), why);
-            log.error("cannot open disk {} ({}): {}; its LUNs are not served by gateway {} until it opens "
-                    + "(retrying every {} s)", spec.id(), describe(spec), why, gatewayName, retryInterval.toSeconds());
+            log.error(
+                    "cannot open disk {} ({}): {}; its LUNs are not served by gateway {} until it opens "
+                            + "(retrying every {} s)",
+                    spec.id(),
+                    describe(spec),
+                    why,
+                    gatewayName,
+                    retryInterval.toSeconds());
             return null;
         }
         opener.check(spec, device).ifPresent(w -> problems.put("disk " + spec.id(), w));
@@ -316,7 +336,11 @@ final class LiveExports {
             image.onResize(() -> opened.users.forEach(LogicalUnit::capacityChanged));
         }
         disks.put(spec.id(), opened);
-        log.info("disk {} open ({}), {} bytes", spec.id(), describe(spec), device.info().sizeBytes());
+        log.info(
+                "disk {} open ({}), {} bytes",
+                spec.id(),
+                describe(spec),
+                device.info().sizeBytes());
         return opened;
     }
 
@@ -330,7 +354,8 @@ final class LiveExports {
      * header watch reports the new size (onResize above). Memory disks cannot be resized (the API refuses it).
      */
     private void noteResize(OpenDisk d, Disk spec, Map<String, String> problems) {
-        if (spec.backstore() != Backstore.FILE || !(d.device instanceof FileBlockDevice file)
+        if (spec.backstore() != Backstore.FILE
+                || !(d.device instanceof FileBlockDevice file)
                 || spec.size() <= file.info().sizeBytes()) {
             return;
         }
@@ -338,13 +363,23 @@ final class LiveExports {
         try {
             if (file.grow(spec.size())) {
                 d.users.forEach(LogicalUnit::capacityChanged);
-                log.info("disk {} grown online from {} to {} bytes; hosts are told CAPACITY DATA HAS CHANGED",
-                        spec.id(), was, file.info().sizeBytes());
+                log.info(
+                        "disk {} grown online from {} to {} bytes; hosts are told CAPACITY DATA HAS CHANGED",
+                        spec.id(),
+                        was,
+                        file.info().sizeBytes());
             }
         } catch (IOException e) {
             problems.put("disk " + spec.id(), "cannot grow to " + spec.size() + " bytes: " + e.getMessage());
-            log.error("cannot grow disk {} ({}) from {} to {} bytes: {}; its LUNs keep the old size (retrying every "
-                    + "{} s)", spec.id(), describe(spec), was, spec.size(), e.getMessage(), retryInterval.toSeconds());
+            log.error(
+                    "cannot grow disk {} ({}) from {} to {} bytes: {}; its LUNs keep the old size (retrying every "
+                            + "{} s)",
+                    spec.id(),
+                    describe(spec),
+                    was,
+                    spec.size(),
+                    e.getMessage(),
+                    retryInterval.toSeconds());
         }
     }
 

@@ -1,12 +1,15 @@
 package io.rbdgw.node;
 
 import io.netty.util.ResourceLeakDetector;
+import java.io.IOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import java.io.IOException;
 
 /** Entry point of the gateway process: {@code java -jar gateway-node.jar <command>}. */
-@Command(name = "gateway-node", mixinStandardHelpOptions = true, version = "rbdgw " + Main.VERSION,
+@Command(
+        name = "gateway-node",
+        mixinStandardHelpOptions = true,
+        version = "rbdgw " + Main.VERSION,
         description = "rbdgw: an iSCSI gateway for Ceph RBD.",
         subcommands = {StandaloneCommand.class, RunCommand.class})
 public final class Main implements Runnable {
@@ -69,7 +72,7 @@ public final class Main implements Runnable {
         CommandLine cli = commandLine();
         String[] expanded;
         try {
-            expanded = ConfigFile.expand(args, cli);  // --config FILE: the file's options, overridden by args
+            expanded = ConfigFile.expand(args, cli); // --config FILE: the file's options, overridden by args
         } catch (IllegalArgumentException e) {
             System.err.println("gateway-node: " + e.getMessage());
             System.exit(2);

@@ -1,6 +1,9 @@
 package io.rbdgw.node;
 
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -11,9 +14,6 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
-import java.nio.file.FileAlreadyExistsException;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -25,8 +25,7 @@ final class PrivateDirs {
     static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
     static final FileAttribute<Set<PosixFilePermission>> ATTRIBUTE = PosixFilePermissions.asFileAttribute(DIR);
 
-    private PrivateDirs() {
-    }
+    private PrivateDirs() {}
 
     private interface C extends Library {
         int umask(int mask);
@@ -41,8 +40,11 @@ final class PrivateDirs {
             C c = Native.load("c", C.class);
             return c.umask(0077);
         } catch (UnsatisfiedLinkError | RuntimeException e) {
-            LoggerFactory.getLogger(PrivateDirs.class).warn("cannot set the umask ({}): files ZooKeeper "
-                    + "creates get the inherited one; the data directory itself stays 0700", e.toString());
+            LoggerFactory.getLogger(PrivateDirs.class)
+                    .warn(
+                            "cannot set the umask ({}): files ZooKeeper "
+                                    + "creates get the inherited one; the data directory itself stays 0700",
+                            e.toString());
             return -1;
         }
     }

@@ -1,5 +1,12 @@
 package io.rbdgw.node;
 
+import io.rbdgw.config.model.ClusterConfig;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.model.Gateway;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.model.Target;
+import io.rbdgw.iscsi.session.TargetRegistry.PortalAddress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -10,14 +17,6 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-
-import io.rbdgw.config.model.ClusterConfig;
-import io.rbdgw.config.model.Disk;
-import io.rbdgw.config.model.Gateway;
-import io.rbdgw.config.model.Lun;
-import io.rbdgw.config.model.Portal;
-import io.rbdgw.config.model.Target;
-import io.rbdgw.iscsi.session.TargetRegistry.PortalAddress;
 
 /**
  * What one reconciliation pass changes to bring this gateway's exports to a configuration snapshot: a pure
@@ -32,8 +31,12 @@ import io.rbdgw.iscsi.session.TargetRegistry.PortalAddress;
  * @param replacedDisks    open disks whose backstore, path or identity changed: another device, re-opened
  * @param targets          per target of the snapshot (in its order), the LUN changes
  */
-public record ReconcilePlan(int portGroup, List<PortalAddress> discoveryPortals, Set<String> removedTargets,
-                            Set<String> replacedDisks, Map<String, TargetChanges> targets) {
+public record ReconcilePlan(
+        int portGroup,
+        List<PortalAddress> discoveryPortals,
+        Set<String> removedTargets,
+        Set<String> replacedDisks,
+        Map<String, TargetChanges> targets) {
 
     /**
      * The LUN changes of one target.
@@ -64,8 +67,11 @@ public record ReconcilePlan(int portGroup, List<PortalAddress> discoveryPortals,
      * @param liveLuns    per live target, its attached LUNs: number to disk id
      * @param openDisks   the open disks: id to the spec they were opened with
      */
-    public static ReconcilePlan between(ClusterConfig c, String gatewayName, Map<String, Map<Integer, String>> liveLuns,
-                                        Map<String, Disk> openDisks) {
+    public static ReconcilePlan between(
+            ClusterConfig c,
+            String gatewayName,
+            Map<String, Map<Integer, String>> liveLuns,
+            Map<String, Disk> openDisks) {
         List<PortalAddress> portals = new ArrayList<>();
         for (Gateway g : c.gateways()) {
             for (Portal p : g.portals()) {
@@ -79,7 +85,8 @@ public record ReconcilePlan(int portGroup, List<PortalAddress> discoveryPortals,
             }
         }
         Set<String> replaced = new TreeSet<>();
-        openDisks.forEach((id, spec) -> c.disk(id).filter(now -> !sameDevice(spec, now)).ifPresent(now -> replaced.add(id)));
+        openDisks.forEach(
+                (id, spec) -> c.disk(id).filter(now -> !sameDevice(spec, now)).ifPresent(now -> replaced.add(id)));
         Map<String, TargetChanges> targets = new LinkedHashMap<>();
         for (Target target : c.targets()) {
             SortedMap<Integer, String> wanted = new TreeMap<>();
@@ -108,7 +115,8 @@ public record ReconcilePlan(int portGroup, List<PortalAddress> discoveryPortals,
 
     /** Whether a disk spec still names the device that was opened for {@code opened}. */
     static boolean sameDevice(Disk opened, Disk now) {
-        return opened.backstore() == now.backstore() && Objects.equals(opened.path(), now.path())
+        return opened.backstore() == now.backstore()
+                && Objects.equals(opened.path(), now.path())
                 && opened.wwnSeed().equals(now.wwnSeed());
     }
 }

@@ -1,5 +1,21 @@
 package io.rbdgw.node;
 
+import io.rbdgw.config.alua.AluaSnapshot;
+import io.rbdgw.config.alua.AluaWatcher;
+import io.rbdgw.config.alua.WriteTokens;
+import io.rbdgw.config.membership.GatewayStatus.Health;
+import io.rbdgw.config.model.ClusterConfig;
+import io.rbdgw.config.model.Disk;
+import io.rbdgw.config.secret.SecretBox;
+import io.rbdgw.config.watch.ConfigWatcher;
+import io.rbdgw.iscsi.login.LoginTarget;
+import io.rbdgw.iscsi.session.ConnectionSettings;
+import io.rbdgw.iscsi.session.SessionRegistry;
+import io.rbdgw.iscsi.session.TargetEntry;
+import io.rbdgw.iscsi.session.TargetRegistry;
+import io.rbdgw.scsi.ClusterTargetPortGroups;
+import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.ScsiTarget;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -15,23 +31,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
-
-import io.rbdgw.config.alua.AluaSnapshot;
-import io.rbdgw.config.alua.AluaWatcher;
-import io.rbdgw.config.alua.WriteTokens;
-import io.rbdgw.config.membership.GatewayStatus.Health;
-import io.rbdgw.config.model.ClusterConfig;
-import io.rbdgw.config.model.Disk;
-import io.rbdgw.config.secret.SecretBox;
-import io.rbdgw.config.watch.ConfigWatcher;
-import io.rbdgw.iscsi.login.LoginTarget;
-import io.rbdgw.iscsi.session.SessionRegistry;
-import io.rbdgw.iscsi.session.ConnectionSettings;
-import io.rbdgw.iscsi.session.TargetEntry;
-import io.rbdgw.iscsi.session.TargetRegistry;
-import io.rbdgw.scsi.ClusterTargetPortGroups;
-import io.rbdgw.scsi.LogicalUnit;
-import io.rbdgw.scsi.ScsiTarget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,7 +78,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
 
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
 
-    public enum State { LATENT, STARTED, CLOSED }
+    public enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     /** Where the result of each pass goes ({@code GatewayMembership::reportStatus} in a gateway). */
     @FunctionalInterface
@@ -88,8 +91,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     }
 
     /** What the reconciler last reported. */
-    public record Status(long appliedEpoch, Health health, String detail) {
-    }
+    public record Status(long appliedEpoch, Health health, String detail) {}
 
     private final String gatewayName;
     private final TargetRegistry registry;
@@ -107,6 +109,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     private final TargetLogins logins;
     /** The live targets, LUNs and disks (reconciler thread only). */
     private final LiveExports exports;
+
     private final AtomicLong failedPasses = new AtomicLong();
 
     /**
@@ -114,11 +117,9 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
      * reconciler's thread; must not block.
      */
     public interface Observer {
-        default void lunAdded(String target, int lun, String disk, LogicalUnit lu, ClusterTargetPortGroups alua) {
-        }
+        default void lunAdded(String target, int lun, String disk, LogicalUnit lu, ClusterTargetPortGroups alua) {}
 
-        default void lunRemoved(String target, int lun, String disk, LogicalUnit lu) {
-        }
+        default void lunRemoved(String target, int lun, String disk, LogicalUnit lu) {}
 
         /**
          * An ALUA snapshot was applied.
@@ -127,8 +128,7 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
          * @param transitions LUNs whose reported states changed (each got 2A/06)
          * @param nanos       from the snapshot's arrival to its application
          */
-        default void aluaApplied(AluaSnapshot snapshot, int transitions, long nanos) {
-        }
+        default void aluaApplied(AluaSnapshot snapshot, int transitions, long nanos) {}
     }
 
     /**
@@ -158,8 +158,13 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
      * @param reporter      told the applied epoch and health after every pass
      * @param retryInterval how soon a pass that could not open every disk is retried
      */
-    public Reconciler(String gatewayName, TargetRegistry registry, SessionRegistry sessions, DiskOpener opener,
-                      StatusReporter reporter, Duration retryInterval) {
+    public Reconciler(
+            String gatewayName,
+            TargetRegistry registry,
+            SessionRegistry sessions,
+            DiskOpener opener,
+            StatusReporter reporter,
+            Duration retryInterval) {
         this.gatewayName = gatewayName;
         this.registry = registry;
         this.logins = new TargetLogins(gatewayName);
@@ -189,8 +194,8 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     /** Takes the snapshot to converge to; returns at once (the work happens on the reconciler's thread). */
     @Override
     public void configChanged(ClusterConfig snapshot) {
-        ClusterConfig prev = latest.getAndAccumulate(snapshot,
-                (old, next) -> old == null || next.epoch() >= old.epoch() ? next : old);
+        ClusterConfig prev = latest.getAndAccumulate(
+                snapshot, (old, next) -> old == null || next.epoch() >= old.epoch() ? next : old);
         if (prev == null || snapshot.epoch() >= prev.epoch()) {
             queuePass();
         }
@@ -216,7 +221,10 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                         exports.observer().aluaApplied(s, transitions, System.nanoTime() - received);
                     } catch (Throwable e) {
                         // the next ALUA snapshot or configuration pass applies the states again
-                        failed("applying ALUA ownership" + (s == null ? "" : " of " + s.owners().size() + " disks"), e);
+                        failed(
+                                "applying ALUA ownership"
+                                        + (s == null ? "" : " of " + s.owners().size() + " disks"),
+                                e);
                     }
                 }
             });
@@ -277,8 +285,10 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         if (!exports.aluaKnown(known)) {
             return;
         }
-        log.info(known ? "ALUA state known again: reporting the applied states"
-                : "ALUA state unknown (fenced, or back after a lost ZooKeeper session): reporting this gateway Transitioning");
+        log.info(
+                known
+                        ? "ALUA state known again: reporting the applied states"
+                        : "ALUA state unknown (fenced, or back after a lost ZooKeeper session): reporting this gateway Transitioning");
         AluaSnapshot s = alua.get();
         if (s != null) {
             aluaChanged(s);
@@ -290,7 +300,8 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     @Override
     public void connectionChanged(boolean connected) {
         if (!connected) {
-            log.warn("ZooKeeper is unreachable: serving the configuration of epoch {} until it returns",
+            log.warn(
+                    "ZooKeeper is unreachable: serving the configuration of epoch {} until it returns",
                     status == null ? "(none yet)" : status.appliedEpoch());
         }
     }
@@ -381,10 +392,15 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
         Health health = problems.isEmpty() ? Health.OK : Health.DEGRADED;
         StringBuilder detail = new StringBuilder();
-        problems.forEach((what, why) -> detail.append(detail.length() == 0 ? "" : "; ").append(what).append(": ").append(why));
+        problems.forEach((what, why) -> detail.append(detail.length() == 0 ? "" : "; ")
+                .append(what)
+                .append(": ")
+                .append(why));
         if (c.gateway(gatewayName).isEmpty()) {
             detail.append(detail.length() == 0 ? "" : "; ")
-                    .append("gateway ").append(gatewayName).append(" is not declared in the configuration (target portal group 1)");
+                    .append("gateway ")
+                    .append(gatewayName)
+                    .append(" is not declared in the configuration (target portal group 1)");
         }
         Status s = new Status(c.epoch(), health, detail.toString());
         synchronized (statusLock) {
@@ -392,10 +408,16 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             statusLock.notifyAll();
         }
         if (health == Health.OK) {
-            log.info("applied configuration epoch {}: {} targets, {} disks open", c.epoch(), exports.targetCount(),
+            log.info(
+                    "applied configuration epoch {}: {} targets, {} disks open",
+                    c.epoch(),
+                    exports.targetCount(),
                     exports.diskCount());
         } else {
-            log.warn("applied configuration epoch {} partially ({}); retrying in {} s", c.epoch(), s.detail(),
+            log.warn(
+                    "applied configuration epoch {} partially ({}); retrying in {} s",
+                    c.epoch(),
+                    s.detail(),
                     retryInterval.toSeconds());
             try {
                 retry = executor.schedule(this::queuePass, retryInterval.toMillis(), TimeUnit.MILLISECONDS);
@@ -421,10 +443,15 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         String action = e instanceof VirtualMachineError
                 ? "the JVM may not recover: restart the gateway"
                 : e instanceof LinkageError
-                ? "a broken install (stale or mixed jars): reinstall the gateway and restart it; retrying meanwhile"
-                : "a bug: please report it with this stack trace; retrying meanwhile";
-        log.error("{} failed on gateway {}: {}; still serving what was applied before. This is {}", what, gatewayName,
-                e.toString(), action, e);
+                        ? "a broken install (stale or mixed jars): reinstall the gateway and restart it; retrying meanwhile"
+                        : "a bug: please report it with this stack trace; retrying meanwhile";
+        log.error(
+                "{} failed on gateway {}: {}; still serving what was applied before. This is {}",
+                what,
+                gatewayName,
+                e.toString(),
+                action,
+                e);
         if (e instanceof VirtualMachineError fatal) {
             throw fatal;
         }

@@ -1,5 +1,11 @@
 package io.rbdgw.node;
 
+import io.rbdgw.config.alua.WriteTokens;
+import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.secret.SecretBox;
+import io.rbdgw.config.store.ConfigStore;
+import io.rbdgw.config.zk.ZkCredentials;
+import io.rbdgw.iscsi.session.ConnectionSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,21 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-
-import io.rbdgw.config.model.Portal;
-import io.rbdgw.config.secret.SecretBox;
-import io.rbdgw.config.store.ConfigStore;
-import io.rbdgw.config.zk.ZkCredentials;
-import io.rbdgw.iscsi.session.ConnectionSettings;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import io.rbdgw.config.alua.WriteTokens;
 import picocli.CommandLine.Option;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A cluster gateway: serves what the configuration in ZooKeeper says, on this machine's portals.
@@ -32,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  * returns. SIGTERM/SIGINT stop in order: stop watching, leave the membership, close the portals (and
  * with them the sessions), close the LUNs and disks, then Ceph and ZooKeeper.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
         description = "Run a cluster gateway: serve the targets configured in ZooKeeper.")
 public final class RunCommand implements Callable<Integer> {
 
@@ -41,79 +42,115 @@ public final class RunCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
-    @Option(names = "--zookeeper", required = true, paramLabel = "HOSTS",
+    @Option(
+            names = "--zookeeper",
+            required = true,
+            paramLabel = "HOSTS",
             description = "ZooKeeper connect string, e.g. zk1:2181,zk2:2181,zk3:2181.")
     String zookeeper;
 
-    @Option(names = "--name", required = true, description = "This gateway's name (as in the configuration's gateway list).")
+    @Option(
+            names = "--name",
+            required = true,
+            description = "This gateway's name (as in the configuration's gateway list).")
     String name;
 
-    @Option(names = "--zk-root", defaultValue = "/rbdgw", description = "Root of the configuration in ZooKeeper (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--zk-root",
+            defaultValue = "/rbdgw",
+            description = "Root of the configuration in ZooKeeper (default: ${DEFAULT-VALUE}).")
     String zkRoot;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:3260",
+    @Option(
+            names = "--listen",
+            paramLabel = "HOST:PORT",
+            defaultValue = "0.0.0.0:3260",
             description = "Portal address; repeat for several (default: ${DEFAULT-VALUE}).")
     List<String> listen;
 
-
-
-    @Option(names = "--data-dir", defaultValue = "./data",
-            description = "Directory that relative paths of file disks are resolved against (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--data-dir",
+            defaultValue = "./data",
+            description =
+                    "Directory that relative paths of file disks are resolved against (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--retry-interval", defaultValue = "10",
+    @Option(
+            names = "--retry-interval",
+            defaultValue = "10",
             description = "Seconds between attempts to open disks that failed to open (default: ${DEFAULT-VALUE}).")
     int retrySeconds;
 
-    @Option(names = "--zk-auth-file", paramLabel = "FILE",
+    @Option(
+            names = "--zk-auth-file",
+            paramLabel = "FILE",
             description = "File (mode 0600) holding user:password for ZooKeeper digest auth; every znode is then "
                     + "readable and writable by that user only. Same file as the admin API's zookeeper.authFile.")
     Path zkAuthFile;
 
-    @Option(names = "--zk-insecure",
-            description = "Start without --zk-auth-file: the configuration, CHAP secrets included, and every znode this "
-                    + "gateway creates are then open to anyone who reaches ZooKeeper. For tests and demos only.")
+    @Option(
+            names = "--zk-insecure",
+            description =
+                    "Start without --zk-auth-file: the configuration, CHAP secrets included, and every znode this "
+                            + "gateway creates are then open to anyone who reaches ZooKeeper. For tests and demos only.")
     boolean zkInsecure;
 
-    @Option(names = "--secret-key-file", paramLabel = "FILE",
+    @Option(
+            names = "--secret-key-file",
+            paramLabel = "FILE",
             description = "File (mode 0600) of the keys that decrypt the CHAP secrets in ZooKeeper: one id:base64key "
                     + "line per key, newest first. Same file as the admin API's secretKeyFile.")
     Path secretKeyFile;
 
-    @Option(names = "--file-disk-root", paramLabel = "DIR",
+    @Option(
+            names = "--file-disk-root",
+            paramLabel = "DIR",
             description = "Directory file disks may live in; repeat for several (default: the data directory). "
                     + "A file disk anywhere else is refused.")
     List<Path> fileDiskRoots;
 
-    @Option(names = "--zk-session-timeout", defaultValue = "15",
+    @Option(
+            names = "--zk-session-timeout",
+            defaultValue = "15",
             description = "ZooKeeper session timeout in seconds (default: ${DEFAULT-VALUE}).")
     int zkSessionSeconds;
 
-
-
-    @Option(names = "--alua-settle", defaultValue = "10",
-            description = "Seconds a (re)joining gateway waits before the coordinator gives it LUNs (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--alua-settle",
+            defaultValue = "10",
+            description =
+                    "Seconds a (re)joining gateway waits before the coordinator gives it LUNs (default: ${DEFAULT-VALUE}).")
     int aluaSettleSeconds;
 
-    @Option(names = "--fence-seconds", defaultValue = "3600",
+    @Option(
+            names = "--fence-seconds",
+            defaultValue = "3600",
             description = "Blocklist expiry when fencing a lost gateway's RADOS client (default: ${DEFAULT-VALUE}).")
     int fenceSeconds;
 
-    @Option(names = "--write-handover-timeout", defaultValue = "1000", paramLabel = "MS",
+    @Option(
+            names = "--write-handover-timeout",
+            defaultValue = "1000",
+            paramLabel = "MS",
             description = "Milliseconds a gateway waits for the holder of a disk's write token to hand it over "
                     + "before it fences the holder (default: ${DEFAULT-VALUE}).")
     int writeHandoverMillis;
 
-    @Option(names = "--write-token-hold", defaultValue = "2000", paramLabel = "MS",
+    @Option(
+            names = "--write-token-hold",
+            defaultValue = "2000",
+            paramLabel = "MS",
             description = "Milliseconds a write token stays with the gateway that got it before a gateway that is "
                     + "not the disk's ALUA owner may ask for it (default: ${DEFAULT-VALUE}).")
     int writeHoldMillis;
 
-    @Option(names = "--write-token-wait", defaultValue = "1500", paramLabel = "MS",
+    @Option(
+            names = "--write-token-wait",
+            defaultValue = "1500",
+            paramLabel = "MS",
             description = "Milliseconds a write waits for its disk's write token before it ends with a retryable "
                     + "02/04/0A; keep it below the hosts' path timeout (default: ${DEFAULT-VALUE}).")
     int writeWaitMillis;
-
 
     @Override
     public Integer call() throws Exception {
@@ -130,7 +167,8 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--retry-interval must be positive");
         }
         if (aluaSettleSeconds < 0 || fenceSeconds <= 0) {
-            throw new IllegalArgumentException("--alua-settle must not be negative and --fence-seconds must be positive");
+            throw new IllegalArgumentException(
+                    "--alua-settle must not be negative and --fence-seconds must be positive");
         }
         if (writeHandoverMillis <= 0 || writeHoldMillis < 0 || writeWaitMillis <= 0) {
             throw new IllegalArgumentException("--write-handover-timeout and --write-token-wait must be positive, "
@@ -146,8 +184,10 @@ public final class RunCommand implements Callable<Integer> {
 
         ZkCredentials zkCredentials = zkAuthFile == null ? null : ZkCredentials.fromFile(zkAuthFile);
         if (zkCredentials == null) {
-            log.warn("--zk-insecure: the configuration, CHAP secrets included, is open to anyone who reaches "
-                    + "ZooKeeper {}", zookeeper);
+            log.warn(
+                    "--zk-insecure: the configuration, CHAP secrets included, is open to anyone who reaches "
+                            + "ZooKeeper {}",
+                    zookeeper);
         }
         CuratorFrameworkFactory.Builder zkBuilder = CuratorFrameworkFactory.builder()
                 .connectString(zookeeper)
@@ -162,18 +202,35 @@ public final class RunCommand implements Callable<Integer> {
         }
         ConfigStore store = new ConfigStore(zk, zkRoot, secrets);
         ConnectionSettings settings = gw.connectionSettings();
-        ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(name, addresses, settings,
-                gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(retrySeconds),
-                Duration.ofSeconds(aluaSettleSeconds), fenceSeconds, gw.metricsAddress(), secrets, fileDiskRoots,
-                new WriteTokens.Options(Duration.ofMillis(writeHandoverMillis), Duration.ofMillis(writeHoldMillis),
-                        Duration.ofSeconds(zkSessionSeconds)),
-                Duration.ofMillis(writeWaitMillis)));
+        ClusterGateway gateway = new ClusterGateway(
+                store,
+                new ClusterGateway.Options(
+                        name,
+                        addresses,
+                        settings,
+                        gw.ioThreads,
+                        dataDir,
+                        gw.cephConf,
+                        gw.cephId,
+                        Duration.ofSeconds(retrySeconds),
+                        Duration.ofSeconds(aluaSettleSeconds),
+                        fenceSeconds,
+                        gw.metricsAddress(),
+                        secrets,
+                        fileDiskRoots,
+                        new WriteTokens.Options(
+                                Duration.ofMillis(writeHandoverMillis),
+                                Duration.ofMillis(writeHoldMillis),
+                                Duration.ofSeconds(zkSessionSeconds)),
+                        Duration.ofMillis(writeWaitMillis)));
         List<Portal> portals = gateway.portals();
         gateway.start();
 
         if (!zk.blockUntilConnected(3, TimeUnit.SECONDS)) {
-            log.warn("ZooKeeper {} is not reachable yet; serving nothing until the first configuration arrives "
-                    + "(still trying)", zookeeper);
+            log.warn(
+                    "ZooKeeper {} is not reachable yet; serving nothing until the first configuration arrives "
+                            + "(still trying)",
+                    zookeeper);
         }
         CountDownLatch stopRequested = new CountDownLatch(1);
         Shutdown.onTermination(stopRequested::countDown);

@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** Parses sizes such as {@code 1G}, {@code 512M}, {@code 4096} (binary multiples). */
 public final class Sizes {
-    private Sizes() {
-    }
+    private Sizes() {}
 
     public static long parse(String text) {
         String s = text.trim().toUpperCase(Locale.ROOT);

@@ -1,24 +1,11 @@
 package io.rbdgw.node;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-
+import io.dropwizard.jetty.ConnectorFactory;
 import io.rbdgw.admin.AdminServer;
 import io.rbdgw.admin.auth.PasswordHash;
 import io.rbdgw.admin.core.CephAccess;
 import io.rbdgw.admin.tls.Pem;
+import io.rbdgw.block.rbd.CephException;
 import io.rbdgw.block.rbd.RbdCluster;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ChapCredentials;
@@ -34,6 +21,21 @@ import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.zk.ZkCredentials;
 import io.rbdgw.iscsi.session.ConnectionSettings;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
@@ -41,9 +43,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import io.dropwizard.jetty.ConnectorFactory;
-import io.rbdgw.block.rbd.CephException;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The embedded default: one JVM with a ZooKeeper server (data in the data directory), a gateway driven
@@ -51,7 +50,9 @@ import java.util.concurrent.TimeoutException;
  * with one target and LUN 0 (a sparse file, memory, or an RBD image); after that the configuration
  * in the data directory is what counts, and the admin API changes it.
  */
-@Command(name = "standalone", mixinStandardHelpOptions = true,
+@Command(
+        name = "standalone",
+        mixinStandardHelpOptions = true,
         description = "Run a single-node system: embedded ZooKeeper, one gateway and the admin API.")
 public final class StandaloneCommand implements Callable<Integer> {
 
@@ -67,52 +68,87 @@ public final class StandaloneCommand implements Callable<Integer> {
     /** The key that encrypts CHAP secrets in ZooKeeper, generated on first start. */
     static final String SECRET_KEY_FILE = "secret.key";
 
-    @Option(names = "--data-dir", defaultValue = "./data", description = "Directory for ZooKeeper's data, LUN files and the admin password (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--data-dir",
+            defaultValue = "./data",
+            description =
+                    "Directory for ZooKeeper's data, LUN files and the admin password (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--listen", defaultValue = "127.0.0.1:3260", description = "Portal address HOST:PORT (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--listen",
+            defaultValue = "127.0.0.1:3260",
+            description = "Portal address HOST:PORT (default: ${DEFAULT-VALUE}).")
     String listen;
 
-    @Option(names = "--admin-listen", defaultValue = "127.0.0.1:5000", description = "Admin API address HOST:PORT (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--admin-listen",
+            defaultValue = "127.0.0.1:5000",
+            description = "Admin API address HOST:PORT (default: ${DEFAULT-VALUE}).")
     String adminListen;
 
-    @Option(names = "--admin-password-file", paramLabel = "FILE",
-            description = "File whose first line is the password of the API user 'admin'; without it one is generated into DATA_DIR/admin-password.")
+    @Option(
+            names = "--admin-password-file",
+            paramLabel = "FILE",
+            description =
+                    "File whose first line is the password of the API user 'admin'; without it one is generated into DATA_DIR/admin-password.")
     Path adminPasswordFile;
 
-    @Option(names = "--admin-tls-cert", paramLabel = "FILE",
+    @Option(
+            names = "--admin-tls-cert",
+            paramLabel = "FILE",
             description = "PEM certificate (chain) of the admin API; with --admin-tls-key it serves HTTPS.")
     Path adminTlsCert;
 
-    @Option(names = "--admin-tls-key", paramLabel = "FILE", description = "PEM (unencrypted PKCS#8) private key of --admin-tls-cert.")
+    @Option(
+            names = "--admin-tls-key",
+            paramLabel = "FILE",
+            description = "PEM (unencrypted PKCS#8) private key of --admin-tls-cert.")
     Path adminTlsKey;
 
-    @Option(names = "--admin-insecure",
-            description = "Allow plain HTTP for the admin API on a non-loopback --admin-listen (the password crosses the network in clear).")
+    @Option(
+            names = "--admin-insecure",
+            description =
+                    "Allow plain HTTP for the admin API on a non-loopback --admin-listen (the password crosses the network in clear).")
     boolean adminInsecure;
 
-    @Option(names = "--zk-listen", defaultValue = "127.0.0.1:0", description = "Embedded ZooKeeper address HOST:PORT; port 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--zk-listen",
+            defaultValue = "127.0.0.1:0",
+            description = "Embedded ZooKeeper address HOST:PORT; port 0 picks a free one (default: ${DEFAULT-VALUE}).")
     String zkListen;
 
-    @Option(names = "--lun-size", defaultValue = "1G", description = "Size of LUN 0 when the configuration is first created (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--lun-size",
+            defaultValue = "1G",
+            description = "Size of LUN 0 when the configuration is first created (default: ${DEFAULT-VALUE}).")
     String lunSize;
 
-    @Option(names = "--memory", description = "Seed LUN 0 as a memory disk (contents lost at exit) instead of the file.")
+    @Option(
+            names = "--memory",
+            description = "Seed LUN 0 as a memory disk (contents lost at exit) instead of the file.")
     boolean memory;
 
-    @Option(names = "--rbd", paramLabel = "POOL/IMAGE",
+    @Option(
+            names = "--rbd",
+            paramLabel = "POOL/IMAGE",
             description = "Seed LUN 0 as an existing RBD image instead of the file (needs --ceph-conf).")
     String rbd;
 
-
-
-    @Option(names = "--target-iqn", defaultValue = "iqn.2026-11.io.rbdgw:standalone", description = "Name of the seeded target (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--target-iqn",
+            defaultValue = "iqn.2026-11.io.rbdgw:standalone",
+            description = "Name of the seeded target (default: ${DEFAULT-VALUE}).")
     String targetIqn;
 
-    @Option(names = "--chap-user", description = "Seed the target with CHAP: the user name initiators log in with (8-64 characters).")
+    @Option(
+            names = "--chap-user",
+            description = "Seed the target with CHAP: the user name initiators log in with (8-64 characters).")
     String chapUser;
 
-    @Option(names = "--chap-secret", description = "Seed the target with CHAP: the secret initiators prove (12-255 characters).")
+    @Option(
+            names = "--chap-secret",
+            description = "Seed the target with CHAP: the secret initiators prove (12-255 characters).")
     String chapSecret;
 
     @Option(names = "--mutual-chap-user", description = "Mutual CHAP: the user name the target answers with.")
@@ -121,16 +157,18 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--mutual-chap-secret", description = "Mutual CHAP: the target's own secret.")
     String mutualSecret;
 
-    @Option(names = "--chap-secret-file", paramLabel = "FILE",
-            description = "Like --chap-secret, but the secret is the first line of FILE (mode 0600), so it is not visible in ps.")
+    @Option(
+            names = "--chap-secret-file",
+            paramLabel = "FILE",
+            description =
+                    "Like --chap-secret, but the secret is the first line of FILE (mode 0600), so it is not visible in ps.")
     Path chapSecretFile;
 
-    @Option(names = "--mutual-chap-secret-file", paramLabel = "FILE",
+    @Option(
+            names = "--mutual-chap-secret-file",
+            paramLabel = "FILE",
             description = "Like --mutual-chap-secret, from the first line of FILE (mode 0600).")
     Path mutualSecretFile;
-
-
-
 
     @Override
     public Integer call() throws Exception {
@@ -154,7 +192,12 @@ public final class StandaloneCommand implements Callable<Integer> {
         final Portal portal;
         final AdminServer api;
 
-        Running(EmbeddedZooKeeper zkServer, CuratorFramework zk, ConfigStore store, ClusterGateway gateway, Portal portal,
+        Running(
+                EmbeddedZooKeeper zkServer,
+                CuratorFramework zk,
+                ConfigStore store,
+                ClusterGateway gateway,
+                Portal portal,
                 AdminServer api) {
             this.zkServer = zkServer;
             this.zk = zk;
@@ -184,7 +227,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         }
         if (mutualSecretFile != null) {
             if (mutualSecret != null) {
-                throw new IllegalArgumentException("--mutual-chap-secret and --mutual-chap-secret-file exclude each other");
+                throw new IllegalArgumentException(
+                        "--mutual-chap-secret and --mutual-chap-secret-file exclude each other");
             }
             mutualSecret = secretFromFile(mutualSecretFile, "--mutual-chap-secret-file");
         }
@@ -192,7 +236,8 @@ public final class StandaloneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--chap-user and --chap-secret (or --chap-secret-file) go together");
         }
         if ((mutualUser == null) != (mutualSecret == null)) {
-            throw new IllegalArgumentException("--mutual-chap-user and --mutual-chap-secret (or --mutual-chap-secret-file) go together");
+            throw new IllegalArgumentException(
+                    "--mutual-chap-user and --mutual-chap-secret (or --mutual-chap-secret-file) go together");
         }
         if (mutualUser != null && chapUser == null) {
             throw new IllegalArgumentException("mutual CHAP needs --chap-user/--chap-secret as well");
@@ -210,7 +255,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         InetSocketAddress admin = HostPort.parse(adminListen, 5000);
         checkAdminTransport(admin);
         // a certificate and key that cannot be used stop the command before anything starts
-        ConnectorFactory adminTls = adminTlsCert == null ? null
+        ConnectorFactory adminTls = adminTlsCert == null
+                ? null
                 : Pem.httpsConnector(admin.getAddress().getHostAddress(), admin.getPort(), adminTlsCert, adminTlsKey);
         InetSocketAddress zkAddress = HostPort.parse(zkListen, 0);
         if (!zkAddress.getAddress().isLoopbackAddress()) {
@@ -227,15 +273,17 @@ public final class StandaloneCommand implements Callable<Integer> {
         SecretBox secrets = SecretBox.generateIfAbsent(dataDir.resolve(SECRET_KEY_FILE));
 
         EmbeddedZooKeeper zkServer = EmbeddedZooKeeper.start(dataDir.resolve("zookeeper"), zkAddress);
-        CuratorFramework zk = zkCredentials.applyTo(CuratorFrameworkFactory.builder()
-                .connectString(zkServer.connectString())
-                .sessionTimeoutMs(15_000)
-                .connectionTimeoutMs(5_000)
-                .retryPolicy(new BoundedExponentialBackoffRetry(100, 2_000, 10)))
+        CuratorFramework zk = zkCredentials
+                .applyTo(CuratorFrameworkFactory.builder()
+                        .connectString(zkServer.connectString())
+                        .sessionTimeoutMs(15_000)
+                        .connectionTimeoutMs(5_000)
+                        .retryPolicy(new BoundedExponentialBackoffRetry(100, 2_000, 10)))
                 .build();
         zk.start();
         if (!zk.blockUntilConnected(30, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("the embedded ZooKeeper at " + zkServer.connectString() + " did not answer");
+            throw new IllegalStateException(
+                    "the embedded ZooKeeper at " + zkServer.connectString() + " did not answer");
         }
         // a data directory from a version without ACLs: close its tree before anything else reads it
         zkCredentials.secureTree(zk, ZK_ROOT);
@@ -244,9 +292,24 @@ public final class StandaloneCommand implements Callable<Integer> {
 
         ConnectionSettings settings = gw.connectionSettings();
         // One gateway: it elects itself coordinator and owns every LUN (Active/Optimized) at once.
-        ClusterGateway gateway = new ClusterGateway(store, new ClusterGateway.Options(GATEWAY_NAME, List.of(portal),
-                settings, gw.ioThreads, dataDir, gw.cephConf, gw.cephId, Duration.ofSeconds(10), Duration.ZERO, 3600,
-                gw.metricsAddress(), secrets, null, null, null));
+        ClusterGateway gateway = new ClusterGateway(
+                store,
+                new ClusterGateway.Options(
+                        GATEWAY_NAME,
+                        List.of(portal),
+                        settings,
+                        gw.ioThreads,
+                        dataDir,
+                        gw.cephConf,
+                        gw.cephId,
+                        Duration.ofSeconds(10),
+                        Duration.ZERO,
+                        3600,
+                        gw.metricsAddress(),
+                        secrets,
+                        null,
+                        null,
+                        null));
         Portal bound = gateway.portals().get(0);
         long epoch = seed(store, bound, seedDisk, seedAuth);
         gateway.start();
@@ -263,11 +326,17 @@ public final class StandaloneCommand implements Callable<Integer> {
                 .withListen(admin.getAddress().getHostAddress(), admin.getPort());
         if (adminTls != null) {
             adminOptions = adminOptions.withConnector(adminTls);
-            log.info("admin API certificate {}: SHA-256 {}", adminTlsCert, Pem.fingerprint(Pem.certificates(adminTlsCert).get(0)));
+            log.info(
+                    "admin API certificate {}: SHA-256 {}",
+                    adminTlsCert,
+                    Pem.fingerprint(Pem.certificates(adminTlsCert).get(0)));
         }
         AdminServer api = AdminServer.start(adminOptions
                 .withDataDir(dataDir.resolve("disks"))
-                .withCeph(gw.cephConf == null ? CephAccess.none() : CephAccess.lazy(RbdCluster.Options.of(gw.cephId, gw.cephConf))));
+                .withCeph(
+                        gw.cephConf == null
+                                ? CephAccess.none()
+                                : CephAccess.lazy(RbdCluster.Options.of(gw.cephId, gw.cephConf))));
         return new Running(zkServer, zk, store, gateway, bound, api);
     }
 
@@ -318,22 +387,27 @@ public final class StandaloneCommand implements Callable<Integer> {
      * gateway's portal follows --listen. Returns the epoch to wait for.
      */
     private long seed(ConfigStore store, Portal portal, Disk disk, Authentication auth) {
-        return store.update(current -> {
-            List<ConfigChange> changes = new ArrayList<>();
-            Gateway self = new Gateway(GATEWAY_NAME, List.of(portal), 1);
-            if (!current.gateway(GATEWAY_NAME).filter(self::equals).isPresent()) {
-                changes.add(new ConfigChange.PutGateway(self));
-            }
-            if (current.targets().isEmpty() && current.disks().isEmpty()) {
-                changes.add(new ConfigChange.PutDisk(disk));
-                changes.add(new ConfigChange.PutTarget(new Target(targetIqn, "rbdgw standalone", false, auth, null)));
-                changes.add(new ConfigChange.PutLun(new Lun(targetIqn, 0, disk.id())));
-            } else {
-                log.info("using the configuration in {} (epoch {}); the LUN and CHAP options only seed a new one",
-                        dataDir.resolve("zookeeper"), current.epoch());
-            }
-            return changes;
-        }, 8);
+        return store.update(
+                current -> {
+                    List<ConfigChange> changes = new ArrayList<>();
+                    Gateway self = new Gateway(GATEWAY_NAME, List.of(portal), 1);
+                    if (!current.gateway(GATEWAY_NAME).filter(self::equals).isPresent()) {
+                        changes.add(new ConfigChange.PutGateway(self));
+                    }
+                    if (current.targets().isEmpty() && current.disks().isEmpty()) {
+                        changes.add(new ConfigChange.PutDisk(disk));
+                        changes.add(new ConfigChange.PutTarget(
+                                new Target(targetIqn, "rbdgw standalone", false, auth, null)));
+                        changes.add(new ConfigChange.PutLun(new Lun(targetIqn, 0, disk.id())));
+                    } else {
+                        log.info(
+                                "using the configuration in {} (epoch {}); the LUN and CHAP options only seed a new one",
+                                dataDir.resolve("zookeeper"),
+                                current.epoch());
+                    }
+                    return changes;
+                },
+                8);
     }
 
     /**
@@ -345,8 +419,9 @@ public final class StandaloneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--admin-tls-cert and --admin-tls-key go together");
         }
         if (adminTlsCert == null && !adminInsecure && !admin.getAddress().isLoopbackAddress()) {
-            throw new IllegalArgumentException("--admin-listen " + adminListen + " is not a loopback address: give the admin API "
-                    + "a certificate (--admin-tls-cert FILE --admin-tls-key FILE) or accept plain HTTP with --admin-insecure");
+            throw new IllegalArgumentException(
+                    "--admin-listen " + adminListen + " is not a loopback address: give the admin API "
+                            + "a certificate (--admin-tls-cert FILE --admin-tls-key FILE) or accept plain HTTP with --admin-insecure");
         }
     }
 
@@ -359,7 +434,8 @@ public final class StandaloneCommand implements Callable<Integer> {
                 byte[] raw = new byte[18];
                 new SecureRandom().nextBytes(raw);
                 String generated = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(
+                        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 Files.writeString(file, generated + "\n", StandardCharsets.UTF_8);
                 log.info("generated a password for the admin API user 'admin' in {}", file.toAbsolutePath());
             }
@@ -371,8 +447,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         return PasswordHash.hash(lines.get(0).strip().toCharArray(), PasswordHash.DEFAULT_ITERATIONS);
     }
 
-    private void printBanner(Portal portal, AdminServer api, EmbeddedZooKeeper zkServer, ClusterConfig config,
-                             String metricsUrl) {
+    private void printBanner(
+            Portal portal, AdminServer api, EmbeddedZooKeeper zkServer, ClusterConfig config, String metricsUrl) {
         String p = (portal.host().indexOf(':') >= 0 ? "[" + portal.host() + "]" : portal.host()) + ":" + portal.port();
         System.out.println("rbdgw standalone gateway is up");
         System.out.println("  portal:    " + p);

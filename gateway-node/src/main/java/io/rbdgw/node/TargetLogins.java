@@ -1,12 +1,5 @@
 package io.rbdgw.node;
 
-import java.security.SecureRandom;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.HexFormat;
-import java.util.Map;
-import java.util.Set;
-
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ChapCredentials;
 import io.rbdgw.config.model.ClusterConfig;
@@ -19,6 +12,12 @@ import io.rbdgw.iscsi.session.ConnectionSettings;
 import io.rbdgw.iscsi.session.SessionSettings;
 import io.rbdgw.iscsi.session.TargetEntry;
 import io.rbdgw.scsi.ScsiTarget;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +39,7 @@ final class TargetLogins {
     private final Set<String> secretFailuresLogged = new HashSet<>();
     /** The previous pass's decrypted secrets and the key they were decrypted with. */
     private Map<String, String> lastOpened = Map.of();
+
     private SecretBox lastOpenedWith;
 
     TargetLogins(String gatewayName) {
@@ -87,9 +87,12 @@ final class TargetLogins {
             } catch (RuntimeException e) {
                 failed.add(stored);
                 if (secretFailuresLogged.add(stored)) {
-                    log.error("gateway {}: cannot decrypt a CHAP secret: {}; logins that need it fail with "
-                            + "authentication failure until the key is added to the secret key file and the gateway "
-                            + "restarted", gatewayName, e.getMessage());
+                    log.error(
+                            "gateway {}: cannot decrypt a CHAP secret: {}; logins that need it fail with "
+                                    + "authentication failure until the key is added to the secret key file and the gateway "
+                                    + "restarted",
+                            gatewayName,
+                            e.getMessage());
                 }
             }
         });
@@ -103,20 +106,37 @@ final class TargetLogins {
     TargetEntry entry(ClusterConfig c, Target target, int tag, ScsiTarget scsi, Map<String, String> opened) {
         String iqn = target.iqn();
         // settings in force for this target: its override, else the cluster-wide value, else the fallback
-        SessionSettings session = SessionSettings.resolve(s -> {
-            String v = target.parameters().get(s.key());
-            return v != null ? v : c.settings().values().get(s.key());
-        }, portal);
+        SessionSettings session = SessionSettings.resolve(
+                s -> {
+                    String v = target.parameters().get(s.key());
+                    return v != null ? v : c.settings().values().get(s.key());
+                },
+                portal);
         LoginTarget base = loginTarget(c, target, tag, target.auth(), opened, session);
-        return new TargetEntry(base, scsi, initiator -> loginTarget(c, target, tag,
-                c.authenticationFor(iqn, initiator).orElse(target.auth()), opened, session), session);
+        return new TargetEntry(
+                base,
+                scsi,
+                initiator -> loginTarget(
+                        c, target, tag, c.authenticationFor(iqn, initiator).orElse(target.auth()), opened, session),
+                session);
     }
 
-    private static LoginTarget loginTarget(ClusterConfig c, Target target, int tag, Authentication auth,
-                                           Map<String, String> opened, SessionSettings session) {
+    private static LoginTarget loginTarget(
+            ClusterConfig c,
+            Target target,
+            int tag,
+            Authentication auth,
+            Map<String, String> opened,
+            SessionSettings session) {
         String iqn = target.iqn();
-        return new LoginTarget(iqn, target.alias(), tag, secret(auth.chap(), opened), secret(auth.mutualChap(), opened),
-                initiator -> c.isAllowed(iqn, initiator), session.parameters());
+        return new LoginTarget(
+                iqn,
+                target.alias(),
+                tag,
+                secret(auth.chap(), opened),
+                secret(auth.mutualChap(), opened),
+                initiator -> c.isAllowed(iqn, initiator),
+                session.parameters());
     }
 
     /**

@@ -28,8 +28,7 @@ import io.rbdgw.block.MiscompareException;
  */
 public final class BlockErrors {
 
-    private BlockErrors() {
-    }
+    private BlockErrors() {}
 
     /** Completes {@code task} with the outcome for {@code error}. */
     public static void fail(ScsiTask task, BlockDeviceException error, int transferLength) {
@@ -46,8 +45,8 @@ public final class BlockErrors {
             case OUT_OF_RANGE:
                 return SenseData.fixed(SenseData.ILLEGAL_REQUEST, 0x21, 0x00);
             case MISCOMPARE:
-                long offset = error instanceof MiscompareException
-                        ? ((MiscompareException) error).offsetInCompare() : 0;
+                long offset =
+                        error instanceof MiscompareException ? ((MiscompareException) error).offsetInCompare() : 0;
                 return SenseData.withInformation(SenseData.MISCOMPARE, 0x1D, 0x00, offset);
             case READ_ERROR:
                 return SenseData.fixed(SenseData.MEDIUM_ERROR, 0x11, 0x00);

@@ -5,8 +5,7 @@ import io.netty.buffer.ByteBuf;
 /** Big-endian field access for CDBs and parameter lists. */
 public final class Cdbs {
 
-    private Cdbs() {
-    }
+    private Cdbs() {}
 
     public static int u8(byte[] b, int off) {
         return b[off] & 0xff;
@@ -22,7 +21,9 @@ public final class Cdbs {
 
     /** Unsigned 32-bit value as a long. */
     public static long u32(byte[] b, int off) {
-        return ((long) (b[off] & 0xff) << 24) | (b[off + 1] & 0xff) << 16 | (b[off + 2] & 0xff) << 8
+        return ((long) (b[off] & 0xff) << 24)
+                | (b[off + 1] & 0xff) << 16
+                | (b[off + 2] & 0xff) << 8
                 | (b[off + 3] & 0xff);
     }
 

@@ -74,8 +74,7 @@ public final class ClusterTargetPortGroups implements TargetPortGroups {
             last = p.groupId();
             boolean alive = p.alive() || p.groupId() == localGroup;
             local |= p.groupId() == localGroup;
-            int state = !alive ? UNAVAILABLE
-                    : p.owner() || !owned ? ACTIVE_OPTIMIZED : ACTIVE_NON_OPTIMIZED;
+            int state = !alive ? UNAVAILABLE : p.owner() || !owned ? ACTIVE_OPTIMIZED : ACTIVE_NON_OPTIMIZED;
             out.add(new Group(p.groupId(), state, false, List.of(p.groupId())));
         }
         if (!local) {

@@ -23,9 +23,19 @@ package io.rbdgw.scsi;
  *                       EXTENDED COPY
  * @param reservation    what a persistent reservation held by another nexus lets through
  */
-public record CommandSpec(int opcode, int serviceAction, String name, byte[] usage, boolean uaExempt,
-                          int nominalTimeout, int recommendedTimeout, CommandHandler handler, int direction,
-                          boolean writesMedium, boolean writeGated, Reservation reservation) {
+public record CommandSpec(
+        int opcode,
+        int serviceAction,
+        String name,
+        byte[] usage,
+        boolean uaExempt,
+        int nominalTimeout,
+        int recommendedTimeout,
+        CommandHandler handler,
+        int direction,
+        boolean writesMedium,
+        boolean writeGated,
+        Reservation reservation) {
 
     /**
      * How a command fares under a persistent reservation it does not hold (SPC-4 5.13.1, SBC-3 4.18).

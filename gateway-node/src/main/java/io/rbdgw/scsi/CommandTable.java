@@ -1,7 +1,9 @@
 package io.rbdgw.scsi;
 
-import io.rbdgw.scsi.sbc.Capacity;
+import static io.rbdgw.scsi.ScsiOpcodes.*;
+
 import io.rbdgw.scsi.sbc.CacheCommands;
+import io.rbdgw.scsi.sbc.Capacity;
 import io.rbdgw.scsi.sbc.CompareAndWrite;
 import io.rbdgw.scsi.sbc.DefectData;
 import io.rbdgw.scsi.sbc.ReadWrite;
@@ -16,12 +18,9 @@ import io.rbdgw.scsi.spc.RequestSense;
 import io.rbdgw.scsi.spc.SupportedOpcodes;
 import io.rbdgw.scsi.spc.TargetPortGroupsReport;
 import io.rbdgw.scsi.xcopy.CopyCommands;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-
-import static io.rbdgw.scsi.ScsiOpcodes.*;
 
 /**
  * The commands a logical unit supports: the dispatch table and the source of REPORT SUPPORTED
@@ -36,8 +35,7 @@ public final class CommandTable {
     private final CommandSpec[][] byServiceAction = new CommandSpec[256][];
     private final List<CommandSpec> all = new ArrayList<>();
 
-    private CommandTable() {
-    }
+    private CommandTable() {}
 
     /** The command {@code cdb} names, or null if unsupported. */
     public CommandSpec lookup(byte[] cdb) {
@@ -76,8 +74,8 @@ public final class CommandTable {
         return ScsiError.check(SenseData.ILLEGAL_REQUEST, 0x20, 0x00);
     }
 
-    private CommandTable add(int opcode, int sa, String name, boolean uaExempt, int timeout, CommandHandler h,
-                             int... usageAfterOpcode) {
+    private CommandTable add(
+            int opcode, int sa, String name, boolean uaExempt, int timeout, CommandHandler h, int... usageAfterOpcode) {
         byte[] u = new byte[usageAfterOpcode.length + 1];
         u[0] = (byte) opcode;
         for (int i = 0; i < usageAfterOpcode.length; i++) {
@@ -87,8 +85,19 @@ public final class CommandTable {
             throw new IllegalArgumentException("bad usage data for " + name);
         }
         boolean writes = writesMedium(opcode);
-        CommandSpec spec = new CommandSpec(opcode, sa, name, u, uaExempt, timeout, timeout == 0 ? 0 : timeout * 2,
-                h, direction(opcode), writes, writes || opcode == EXTENDED_COPY, reservationAccess(opcode, sa));
+        CommandSpec spec = new CommandSpec(
+                opcode,
+                sa,
+                name,
+                u,
+                uaExempt,
+                timeout,
+                timeout == 0 ? 0 : timeout * 2,
+                h,
+                direction(opcode),
+                writes,
+                writes || opcode == EXTENDED_COPY,
+                reservationAccess(opcode, sa));
         if (sa >= 0) {
             if (plain[opcode] != null) {
                 throw new IllegalArgumentException("opcode used with and without service action: " + name);
@@ -111,12 +120,36 @@ public final class CommandTable {
      */
     private static int direction(int opcode) {
         return switch (opcode) {
-            case WRITE_6, WRITE_10, WRITE_12, WRITE_16, WRITE_AND_VERIFY_10, WRITE_AND_VERIFY_12, WRITE_AND_VERIFY_16,
-                 VERIFY_10, VERIFY_12, VERIFY_16, COMPARE_AND_WRITE, WRITE_ATOMIC_16, WRITE_SAME_10, WRITE_SAME_16,
-                 UNMAP, MODE_SELECT_6, MODE_SELECT_10, PERSISTENT_RESERVE_OUT, EXTENDED_COPY -> CommandSpec.DATA_OUT;
-            case TEST_UNIT_READY, RESERVE_6, RELEASE_6, START_STOP_UNIT, PREVENT_ALLOW_MEDIUM_REMOVAL, PRE_FETCH_10,
-                 PRE_FETCH_16, SYNCHRONIZE_CACHE_10, SYNCHRONIZE_CACHE_16, RESERVE_10, RELEASE_10 ->
-                    CommandSpec.NO_DATA;
+            case WRITE_6,
+                    WRITE_10,
+                    WRITE_12,
+                    WRITE_16,
+                    WRITE_AND_VERIFY_10,
+                    WRITE_AND_VERIFY_12,
+                    WRITE_AND_VERIFY_16,
+                    VERIFY_10,
+                    VERIFY_12,
+                    VERIFY_16,
+                    COMPARE_AND_WRITE,
+                    WRITE_ATOMIC_16,
+                    WRITE_SAME_10,
+                    WRITE_SAME_16,
+                    UNMAP,
+                    MODE_SELECT_6,
+                    MODE_SELECT_10,
+                    PERSISTENT_RESERVE_OUT,
+                    EXTENDED_COPY -> CommandSpec.DATA_OUT;
+            case TEST_UNIT_READY,
+                    RESERVE_6,
+                    RELEASE_6,
+                    START_STOP_UNIT,
+                    PREVENT_ALLOW_MEDIUM_REMOVAL,
+                    PRE_FETCH_10,
+                    PRE_FETCH_16,
+                    SYNCHRONIZE_CACHE_10,
+                    SYNCHRONIZE_CACHE_16,
+                    RESERVE_10,
+                    RELEASE_10 -> CommandSpec.NO_DATA;
             default -> CommandSpec.DATA_IN;
         };
     }
@@ -127,8 +160,18 @@ public final class CommandTable {
      */
     private static boolean writesMedium(int opcode) {
         return switch (opcode) {
-            case WRITE_6, WRITE_10, WRITE_12, WRITE_16, WRITE_AND_VERIFY_10, WRITE_AND_VERIFY_12, WRITE_AND_VERIFY_16,
-                 WRITE_SAME_10, WRITE_SAME_16, UNMAP, COMPARE_AND_WRITE, WRITE_ATOMIC_16 -> true;
+            case WRITE_6,
+                    WRITE_10,
+                    WRITE_12,
+                    WRITE_16,
+                    WRITE_AND_VERIFY_10,
+                    WRITE_AND_VERIFY_12,
+                    WRITE_AND_VERIFY_16,
+                    WRITE_SAME_10,
+                    WRITE_SAME_16,
+                    UNMAP,
+                    COMPARE_AND_WRITE,
+                    WRITE_ATOMIC_16 -> true;
             default -> false;
         };
     }
@@ -140,14 +183,33 @@ public final class CommandTable {
      */
     private static CommandSpec.Reservation reservationAccess(int opcode, int sa) {
         return switch (opcode) {
-            case TEST_UNIT_READY, REQUEST_SENSE, INQUIRY, READ_CAPACITY_10, LOG_SENSE, PERSISTENT_RESERVE_IN,
-                 PERSISTENT_RESERVE_OUT, REPORT_LUNS, MAINTENANCE_IN -> CommandSpec.Reservation.ALLOWED;
-            case SERVICE_ACTION_IN_16 -> sa == SA_READ_CAPACITY_16 ? CommandSpec.Reservation.ALLOWED
-                    : sa == SA_GET_LBA_STATUS ? CommandSpec.Reservation.READ : CommandSpec.Reservation.CONFLICT;
+            case TEST_UNIT_READY,
+                    REQUEST_SENSE,
+                    INQUIRY,
+                    READ_CAPACITY_10,
+                    LOG_SENSE,
+                    PERSISTENT_RESERVE_IN,
+                    PERSISTENT_RESERVE_OUT,
+                    REPORT_LUNS,
+                    MAINTENANCE_IN -> CommandSpec.Reservation.ALLOWED;
+            case SERVICE_ACTION_IN_16 ->
+                sa == SA_READ_CAPACITY_16
+                        ? CommandSpec.Reservation.ALLOWED
+                        : sa == SA_GET_LBA_STATUS ? CommandSpec.Reservation.READ : CommandSpec.Reservation.CONFLICT;
             case START_STOP_UNIT, PREVENT_ALLOW_MEDIUM_REMOVAL -> CommandSpec.Reservation.BY_CDB;
-            case READ_6, READ_10, READ_12, READ_16, VERIFY_10, VERIFY_12, VERIFY_16, MODE_SENSE_6, MODE_SENSE_10,
-                 READ_BUFFER, RECEIVE_DIAGNOSTIC_RESULTS, READ_DEFECT_DATA_10, READ_DEFECT_DATA_12 ->
-                    CommandSpec.Reservation.READ;
+            case READ_6,
+                    READ_10,
+                    READ_12,
+                    READ_16,
+                    VERIFY_10,
+                    VERIFY_12,
+                    VERIFY_16,
+                    MODE_SENSE_6,
+                    MODE_SENSE_10,
+                    READ_BUFFER,
+                    RECEIVE_DIAGNOSTIC_RESULTS,
+                    READ_DEFECT_DATA_10,
+                    READ_DEFECT_DATA_12 -> CommandSpec.Reservation.READ;
             default -> CommandSpec.Reservation.CONFLICT;
         };
     }
@@ -170,21 +232,83 @@ public final class CommandTable {
         t.add(RELEASE_6, "RELEASE(6)", BasicCommands::release, 0, 0, 0, 0, C);
         t.add(MODE_SENSE_6, "MODE SENSE(6)", ModePages::modeSense, 0x08, 0xFF, 0xFF, 0xFF, C);
         t.add(START_STOP_UNIT, "START STOP UNIT", BasicCommands::startStopUnit, 0x01, 0, 0x0F, 0xF7, C);
-        t.add(PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", BasicCommands::preventAllow, 0, 0, 0, 0x03,
+        t.add(
+                PREVENT_ALLOW_MEDIUM_REMOVAL,
+                "PREVENT ALLOW MEDIUM REMOVAL",
+                BasicCommands::preventAllow,
+                0,
+                0,
+                0,
+                0x03,
                 C);
-        t.add(READ_CAPACITY_10, "READ CAPACITY(10)", Capacity::readCapacity10, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0x01,
+        t.add(
+                READ_CAPACITY_10,
+                "READ CAPACITY(10)",
+                Capacity::readCapacity10,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                0,
+                0x01,
                 C);
         t.add(READ_10, "READ(10)", ReadWrite::read, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, C);
         t.add(WRITE_10, "WRITE(10)", ReadWrite::write, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, C);
-        t.add(WRITE_AND_VERIFY_10, "WRITE AND VERIFY(10)", ReadWrite::write, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF,
-                0xFF, C);
-        t.add(VERIFY_10, "VERIFY(10)", ReadWrite::verify, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, C);
-        t.add(PRE_FETCH_10, "PRE-FETCH(10)", CacheCommands::preFetch, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF,
+        t.add(
+                WRITE_AND_VERIFY_10,
+                "WRITE AND VERIFY(10)",
+                ReadWrite::write,
+                0x12,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                0xFF,
+                0xFF,
                 C);
-        t.add(SYNCHRONIZE_CACHE_10, "SYNCHRONIZE CACHE(10)", CacheCommands::synchronizeCache, 0x02, 0xFF, 0xFF, 0xFF,
-                0xFF, 0x1F, 0xFF, 0xFF, C);
-        t.add(READ_DEFECT_DATA_10, "READ DEFECT DATA(10)", DefectData::readDefectData10, 0, 0x1F, 0, 0, 0, 0, 0xFF,
-                0xFF, C);
+        t.add(VERIFY_10, "VERIFY(10)", ReadWrite::verify, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, C);
+        t.add(
+                PRE_FETCH_10,
+                "PRE-FETCH(10)",
+                CacheCommands::preFetch,
+                0x02,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                0xFF,
+                0xFF,
+                C);
+        t.add(
+                SYNCHRONIZE_CACHE_10,
+                "SYNCHRONIZE CACHE(10)",
+                CacheCommands::synchronizeCache,
+                0x02,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                0xFF,
+                0xFF,
+                C);
+        t.add(
+                READ_DEFECT_DATA_10,
+                "READ DEFECT DATA(10)",
+                DefectData::readDefectData10,
+                0,
+                0x1F,
+                0,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                C);
         t.add(WRITE_SAME_10, "WRITE SAME(10)", WriteSame::execute, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, C);
         t.add(UNMAP, "UNMAP", Unmap::execute, 0, 0, 0, 0, 0, 0x1F, 0xFF, 0xFF, C);
         t.add(LOG_SENSE, "LOG SENSE", BasicCommands::logSense, 0, 0xFF, 0xFF, 0, 0xFF, 0xFF, 0xFF, 0xFF, C);
@@ -194,58 +318,434 @@ public final class CommandTable {
         t.add(MODE_SENSE_10, "MODE SENSE(10)", ModePages::modeSense, 0x18, 0xFF, 0xFF, 0, 0, 0, 0xFF, 0xFF, C);
         String[] prIn = {"READ KEYS", "READ RESERVATION", "REPORT CAPABILITIES", "READ FULL STATUS"};
         for (int sa = 0; sa < prIn.length; sa++) {
-            t.add(PERSISTENT_RESERVE_IN, sa, "PERSISTENT RESERVE IN/" + prIn[sa], false, 0,
-                    BasicCommands::persistentReserveIn, 0x1F, 0, 0, 0, 0, 0, 0xFF, 0xFF, C);
+            t.add(
+                    PERSISTENT_RESERVE_IN,
+                    sa,
+                    "PERSISTENT RESERVE IN/" + prIn[sa],
+                    false,
+                    0,
+                    BasicCommands::persistentReserveIn,
+                    0x1F,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0xFF,
+                    0xFF,
+                    C);
         }
-        String[] prOut = {"REGISTER", "RESERVE", "RELEASE", "CLEAR", "PREEMPT", "PREEMPT AND ABORT",
-            "REGISTER AND IGNORE EXISTING KEY", "REGISTER AND MOVE"};
+        String[] prOut = {
+            "REGISTER",
+            "RESERVE",
+            "RELEASE",
+            "CLEAR",
+            "PREEMPT",
+            "PREEMPT AND ABORT",
+            "REGISTER AND IGNORE EXISTING KEY",
+            "REGISTER AND MOVE"
+        };
         for (int sa = 0; sa < prOut.length; sa++) {
-            t.add(PERSISTENT_RESERVE_OUT, sa, "PERSISTENT RESERVE OUT/" + prOut[sa], false, 0,
-                    BasicCommands::persistentReserveOut, 0x1F, 0xFF, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, C);
+            t.add(
+                    PERSISTENT_RESERVE_OUT,
+                    sa,
+                    "PERSISTENT RESERVE OUT/" + prOut[sa],
+                    false,
+                    0,
+                    BasicCommands::persistentReserveOut,
+                    0x1F,
+                    0xFF,
+                    0,
+                    0,
+                    0xFF,
+                    0xFF,
+                    0xFF,
+                    0xFF,
+                    C);
         }
-        t.add(EXTENDED_COPY, SA_EXTENDED_COPY_LID1, "EXTENDED COPY(LID1)", false, 0, CopyCommands::extendedCopy, 0x1F,
-                0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
-        t.add(RECEIVE_COPY_RESULTS, SA_COPY_STATUS, "RECEIVE COPY RESULTS/COPY STATUS", false, 0,
-                CopyCommands::receiveCopyResults, 0x1F, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
-        t.add(RECEIVE_COPY_RESULTS, SA_OPERATING_PARAMETERS, "RECEIVE COPY RESULTS/OPERATING PARAMETERS", false, 0,
-                CopyCommands::receiveCopyResults, 0x1F, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
-        t.add(READ_16, "READ(16)", ReadWrite::read, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0x1F, C);
-        t.add(COMPARE_AND_WRITE, "COMPARE AND WRITE", CompareAndWrite::execute, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0xFF, 0, 0, 0, 0xFF, 0x1F, C);
-        t.add(WRITE_16, "WRITE(16)", ReadWrite::write, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0x1F, C);
-        t.add(WRITE_AND_VERIFY_16, "WRITE AND VERIFY(16)", ReadWrite::write, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, C);
-        t.add(VERIFY_16, "VERIFY(16)", ReadWrite::verify, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0xFF, 0x1F, C);
-        t.add(PRE_FETCH_16, "PRE-FETCH(16)", CacheCommands::preFetch, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, C);
-        t.add(SYNCHRONIZE_CACHE_16, "SYNCHRONIZE CACHE(16)", CacheCommands::synchronizeCache, 0x02, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, C);
-        t.add(WRITE_SAME_16, "WRITE SAME(16)", WriteSame::execute, 0x09, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0xFF, 0xFF, 0x1F, C);
-        // bytes 10-11 ATOMIC BOUNDARY: must be 0 (no maximum atomic boundary size)
-        t.add(WRITE_ATOMIC_16, "WRITE ATOMIC(16)", WriteAtomic::execute, 0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0, 0, 0xFF, 0xFF, 0x1F, C);
-        t.add(SERVICE_ACTION_IN_16, SA_READ_CAPACITY_16, "READ CAPACITY(16)", false, 0, Capacity::readCapacity16, 0x1F,
-                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, C);
-        t.add(SERVICE_ACTION_IN_16, SA_GET_LBA_STATUS, "GET LBA STATUS", false, 0, Capacity::getLbaStatus, 0x1F, 0xFF,
-                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
-        t.add(REPORT_LUNS, -1, "REPORT LUNS", true, 0, ReportLuns::execute, 0, 0xFF, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0,
+        t.add(
+                EXTENDED_COPY,
+                SA_EXTENDED_COPY_LID1,
+                "EXTENDED COPY(LID1)",
+                false,
+                0,
+                CopyCommands::extendedCopy,
+                0x1F,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
                 C);
-        t.add(MAINTENANCE_IN, SA_REPORT_TARGET_PORT_GROUPS, "REPORT TARGET PORT GROUPS", false, 0,
-                TargetPortGroupsReport::execute, 0xFF, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
-        t.add(MAINTENANCE_IN, SA_REPORT_SUPPORTED_OPCODES, "REPORT SUPPORTED OPERATION CODES", false, 0,
-                SupportedOpcodes::execute, 0x1F, 0x87, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, C);
+        t.add(
+                RECEIVE_COPY_RESULTS,
+                SA_COPY_STATUS,
+                "RECEIVE COPY RESULTS/COPY STATUS",
+                false,
+                0,
+                CopyCommands::receiveCopyResults,
+                0x1F,
+                0xFF,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                C);
+        t.add(
+                RECEIVE_COPY_RESULTS,
+                SA_OPERATING_PARAMETERS,
+                "RECEIVE COPY RESULTS/OPERATING PARAMETERS",
+                false,
+                0,
+                CopyCommands::receiveCopyResults,
+                0x1F,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                C);
+        t.add(
+                READ_16,
+                "READ(16)",
+                ReadWrite::read,
+                0x1A,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                COMPARE_AND_WRITE,
+                "COMPARE AND WRITE",
+                CompareAndWrite::execute,
+                0x1A,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                0,
+                0,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                WRITE_16,
+                "WRITE(16)",
+                ReadWrite::write,
+                0x1A,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                WRITE_AND_VERIFY_16,
+                "WRITE AND VERIFY(16)",
+                ReadWrite::write,
+                0x12,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                VERIFY_16,
+                "VERIFY(16)",
+                ReadWrite::verify,
+                0x12,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                PRE_FETCH_16,
+                "PRE-FETCH(16)",
+                CacheCommands::preFetch,
+                0x02,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                SYNCHRONIZE_CACHE_16,
+                "SYNCHRONIZE CACHE(16)",
+                CacheCommands::synchronizeCache,
+                0x02,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                WRITE_SAME_16,
+                "WRITE SAME(16)",
+                WriteSame::execute,
+                0x09,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        // bytes 10-11 ATOMIC BOUNDARY: must be 0 (no maximum atomic boundary size)
+        t.add(
+                WRITE_ATOMIC_16,
+                "WRITE ATOMIC(16)",
+                WriteAtomic::execute,
+                0x18,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                SERVICE_ACTION_IN_16,
+                SA_READ_CAPACITY_16,
+                "READ CAPACITY(16)",
+                false,
+                0,
+                Capacity::readCapacity16,
+                0x1F,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x01,
+                C);
+        t.add(
+                SERVICE_ACTION_IN_16,
+                SA_GET_LBA_STATUS,
+                "GET LBA STATUS",
+                false,
+                0,
+                Capacity::getLbaStatus,
+                0x1F,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                C);
+        t.add(
+                REPORT_LUNS,
+                -1,
+                "REPORT LUNS",
+                true,
+                0,
+                ReportLuns::execute,
+                0,
+                0xFF,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                C);
+        t.add(
+                MAINTENANCE_IN,
+                SA_REPORT_TARGET_PORT_GROUPS,
+                "REPORT TARGET PORT GROUPS",
+                false,
+                0,
+                TargetPortGroupsReport::execute,
+                0xFF,
+                0,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                C);
+        t.add(
+                MAINTENANCE_IN,
+                SA_REPORT_SUPPORTED_OPCODES,
+                "REPORT SUPPORTED OPERATION CODES",
+                false,
+                0,
+                SupportedOpcodes::execute,
+                0x1F,
+                0x87,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                C);
         t.add(READ_12, "READ(12)", ReadWrite::read, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, C);
         t.add(WRITE_12, "WRITE(12)", ReadWrite::write, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, C);
-        t.add(WRITE_AND_VERIFY_12, "WRITE AND VERIFY(12)", ReadWrite::write, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0x1F, C);
-        t.add(VERIFY_12, "VERIFY(12)", ReadWrite::verify, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F,
+        t.add(
+                WRITE_AND_VERIFY_12,
+                "WRITE AND VERIFY(12)",
+                ReadWrite::write,
+                0x12,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
                 C);
-        t.add(READ_DEFECT_DATA_12, "READ DEFECT DATA(12)", DefectData::readDefectData12, 0x1F, 0xFF, 0xFF, 0xFF, 0xFF,
-                0xFF, 0xFF, 0xFF, 0xFF, 0, C);
+        t.add(
+                VERIFY_12,
+                "VERIFY(12)",
+                ReadWrite::verify,
+                0x12,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                READ_DEFECT_DATA_12,
+                "READ DEFECT DATA(12)",
+                DefectData::readDefectData12,
+                0x1F,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                C);
         return t;
     }
 }

@@ -5,8 +5,7 @@ import io.netty.buffer.ByteBuf;
 /** The ways a command handler completes its task. */
 public final class Completions {
 
-    private Completions() {
-    }
+    private Completions() {}
 
     /** GOOD, no data. */
     public static void good(ScsiTask task, int transferLength) {

@@ -10,8 +10,7 @@ package io.rbdgw.scsi;
  * @param portalGroupTag     the target portal group tag (the target port)
  * @param relativeTargetPort the relative target port identifier reported in VPD 0x83 (1-based)
  */
-public record ItNexus(String initiatorName, long isid, String targetName, int portalGroupTag,
-                      int relativeTargetPort) {
+public record ItNexus(String initiatorName, long isid, String targetName, int portalGroupTag, int relativeTargetPort) {
 
     /** The SCSI initiator port name, as SPC-4 defines it for iSCSI: {@code name,i,0xISID}. */
     public String initiatorPortName() {

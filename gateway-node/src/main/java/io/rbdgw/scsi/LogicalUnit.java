@@ -4,13 +4,12 @@ import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.DeviceInfo;
 import io.rbdgw.scsi.pr.Reservations;
 import io.rbdgw.scsi.xcopy.CopyResults;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One SCSI logical unit (SBC-3 direct-access block device) backed by a {@link BlockDevice}.
@@ -52,6 +51,7 @@ public final class LogicalUnit implements AutoCloseable {
     private volatile Supplier<long[]> reportedLuns;
     /** Finds copy targets for EXTENDED COPY: this unit alone until a target attaches it. */
     private volatile LuResolver luResolver;
+
     private final CopyResults copyResults = new CopyResults();
     /** SWP of the control mode page: medium writes fail with 07/27/02 while set (not saved). */
     private volatile boolean softwareWriteProtect;
@@ -67,8 +67,12 @@ public final class LogicalUnit implements AutoCloseable {
      * @param reservations     builds this unit's reservation manager, given its unit attentions
      * @param targetPortGroups the ALUA groups reported for this unit
      */
-    public LogicalUnit(long lun, BlockDevice device, LuIdentity identity,
-                       Function<UnitAttentions, Reservations> reservations, TargetPortGroups targetPortGroups) {
+    public LogicalUnit(
+            long lun,
+            BlockDevice device,
+            LuIdentity identity,
+            Function<UnitAttentions, Reservations> reservations,
+            TargetPortGroups targetPortGroups) {
         this.lun = lun;
         this.device = Objects.requireNonNull(device, "device");
         this.identity = Objects.requireNonNull(identity, "identity");
@@ -81,7 +85,11 @@ public final class LogicalUnit implements AutoCloseable {
 
     /** Identity from the device's {@link DeviceInfo#identity()}, one Active/Optimized group per port. */
     public LogicalUnit(long lun, BlockDevice device, Function<UnitAttentions, Reservations> reservations) {
-        this(lun, device, LuIdentity.fromDeviceIdentity(device.info().identity()), reservations,
+        this(
+                lun,
+                device,
+                LuIdentity.fromDeviceIdentity(device.info().identity()),
+                reservations,
                 TargetPortGroups.onePerPort());
     }
 
@@ -95,8 +103,11 @@ public final class LogicalUnit implements AutoCloseable {
             if (spec == null || !spec.uaExempt()) {
                 int ua = unitAttentions.poll(nexus);
                 if (ua >= 0) {
-                    task.complete(ScsiStatus.CHECK_CONDITION, null,
-                            SenseData.fixed(SenseData.UNIT_ATTENTION, ua >>> 8, ua & 0xff), -1);
+                    task.complete(
+                            ScsiStatus.CHECK_CONDITION,
+                            null,
+                            SenseData.fixed(SenseData.UNIT_ATTENTION, ua >>> 8, ua & 0xff),
+                            -1);
                     return;
                 }
             }
@@ -125,8 +136,7 @@ public final class LogicalUnit implements AutoCloseable {
             t.complete(e.status(), null, e.sense(), e.transferLength());
         } catch (RuntimeException e) {
             LOG.error("LUN {}: command {} failed", lun, String.format("0x%02x", cdb[0] & 0xff), e);
-            t.complete(ScsiStatus.CHECK_CONDITION, null,
-                    SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), -1);
+            t.complete(ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), -1);
         }
     }
 

@@ -21,8 +21,7 @@ import java.security.NoSuchAlgorithmException;
  * @param naaHigh  first 8 bytes of the NAA 6 designator
  * @param naaLow   last 8 bytes of the NAA 6 designator
  */
-public record LuIdentity(String vendor, String product, String revision, String serial, long naaHigh,
-                         long naaLow) {
+public record LuIdentity(String vendor, String product, String revision, String serial, long naaHigh, long naaLow) {
 
     /** The CID used in our NAA designators: 0A-52-47 ("RG" after a CID marker). */
     public static final int COMPANY_ID = 0x0A5247;
@@ -69,7 +68,9 @@ public record LuIdentity(String vendor, String product, String revision, String 
     }
 
     private static void requireAscii(String s, int max, String what) {
-        if (s == null || s.length() > max || !StandardCharsets.US_ASCII.newEncoder().canEncode(s)) {
+        if (s == null
+                || s.length() > max
+                || !StandardCharsets.US_ASCII.newEncoder().canEncode(s)) {
             throw new IllegalArgumentException(what + " must be ASCII of at most " + max + " characters");
         }
     }

@@ -7,12 +7,10 @@ package io.rbdgw.scsi;
 public interface LunStats {
     LunStats NONE = new LunStats() {
         @Override
-        public void completed(int opcode, int status, byte[] sense, long bytes, long nanos) {
-        }
+        public void completed(int opcode, int status, byte[] sense, long bytes, long nanos) {}
 
         @Override
-        public void aborted(int opcode) {
-        }
+        public void aborted(int opcode) {}
     };
 
     /**

@@ -59,8 +59,8 @@ public final class ScsiError extends RuntimeException {
      * calls for (FCP-4/SAM-5 option b, which libiscsi's residual tests accept: nothing is written).
      */
     public static ScsiError shortDataOut(int transferLength) {
-        return new ScsiError(ScsiStatus.CHECK_CONDITION,
-                SenseData.fixed(SenseData.ILLEGAL_REQUEST, 0x0E, 0x03), transferLength);
+        return new ScsiError(
+                ScsiStatus.CHECK_CONDITION, SenseData.fixed(SenseData.ILLEGAL_REQUEST, 0x0E, 0x03), transferLength);
     }
 
     /** The same error reporting {@code length} as the command's transfer length. */

@@ -39,6 +39,7 @@ public final class ScsiOpcodes {
     public static final int EXTENDED_COPY = 0x83;
     /** RECEIVE COPY RESULTS; service actions {@link #SA_COPY_STATUS}, {@link #SA_OPERATING_PARAMETERS}. */
     public static final int RECEIVE_COPY_RESULTS = 0x84;
+
     public static final int READ_16 = 0x88;
     public static final int COMPARE_AND_WRITE = 0x89;
     public static final int WRITE_16 = 0x8A;
@@ -50,13 +51,16 @@ public final class ScsiOpcodes {
     public static final int WRITE_ATOMIC_16 = 0x9C;
     /** SERVICE ACTION IN (16): {@link #SA_READ_CAPACITY_16}, {@link #SA_GET_LBA_STATUS}. */
     public static final int SERVICE_ACTION_IN_16 = 0x9E;
+
     public static final int REPORT_LUNS = 0xA0;
     /** MAINTENANCE IN: {@link #SA_REPORT_TARGET_PORT_GROUPS}, {@link #SA_REPORT_SUPPORTED_OPCODES}. */
     public static final int MAINTENANCE_IN = 0xA3;
+
     public static final int READ_12 = 0xA8;
     public static final int WRITE_12 = 0xAA;
     /** SERVICE ACTION IN (12): READ MEDIA SERIAL NUMBER (not supported). */
     public static final int SERVICE_ACTION_IN_12 = 0xAB;
+
     public static final int WRITE_AND_VERIFY_12 = 0xAE;
     public static final int VERIFY_12 = 0xAF;
     public static final int READ_DEFECT_DATA_12 = 0xB7;
@@ -70,6 +74,5 @@ public final class ScsiOpcodes {
     public static final int SA_REPORT_TARGET_PORT_GROUPS = 0x0A;
     public static final int SA_REPORT_SUPPORTED_OPCODES = 0x0C;
 
-    private ScsiOpcodes() {
-    }
+    private ScsiOpcodes() {}
 }

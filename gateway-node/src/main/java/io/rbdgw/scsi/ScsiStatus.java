@@ -11,6 +11,5 @@ public final class ScsiStatus {
     public static final int ACA_ACTIVE = 0x30;
     public static final int TASK_ABORTED = 0x40;
 
-    private ScsiStatus() {
-    }
+    private ScsiStatus() {}
 }

@@ -4,18 +4,17 @@ import io.netty.buffer.ByteBuf;
 import io.rbdgw.scsi.spc.Inquiry;
 import io.rbdgw.scsi.spc.ReportLuns;
 import io.rbdgw.scsi.spc.RequestSense;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Set;
 import java.util.stream.LongStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The LUN table of one iSCSI target as the SCSI engine sees it. Routes commands by LUN and answers
@@ -27,14 +26,15 @@ public final class ScsiTarget {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScsiTarget.class);
 
-    private static final LuIdentity NO_LUN = new LuIdentity(LuIdentity.VENDOR, LuIdentity.PRODUCT,
-            LuIdentity.REVISION, "", 0, 0);
+    private static final LuIdentity NO_LUN =
+            new LuIdentity(LuIdentity.VENDOR, LuIdentity.PRODUCT, LuIdentity.REVISION, "", 0, 0);
 
     private final Map<Long, LogicalUnit> luns = new ConcurrentHashMap<>();
     /** LUNs still configured whose unit is being re-created (disk re-opening): listed, but not ready. */
     private final Set<Long> suspended = ConcurrentHashMap.newKeySet();
     /** Each live nexus and the session that formed it (see {@link #nexusCreated}). */
     private final Map<ItNexus, Object> nexuses = new ConcurrentHashMap<>();
+
     private volatile long[] lunList = new long[0];
     private volatile LunMasking masking = LunMasking.ALL;
 
@@ -56,7 +56,9 @@ public final class ScsiTarget {
             lu.execute(task);
             return;
         }
-        if (lu == null && suspended.contains(task.lun()) && masking.visible(task.nexus().initiatorName(), task.lun())) {
+        if (lu == null
+                && suspended.contains(task.lun())
+                && masking.visible(task.nexus().initiatorName(), task.lun())) {
             answerSuspended(task, cdb, op);
             return;
         }
@@ -70,8 +72,11 @@ public final class ScsiTarget {
                 Completions.data(task, data, Cdbs.u16(cdb, 3));
             } else if (op == ScsiOpcodes.REQUEST_SENSE) {
                 CommandTable.SBC.find(ScsiOpcodes.REQUEST_SENSE, -1).validate(cdb);
-                RequestSense.respond(task, SenseData.fixed(SenseData.ILLEGAL_REQUEST, 0x25, 0x00),
-                        (cdb[1] & 0x01) != 0, Cdbs.u8(cdb, 4));
+                RequestSense.respond(
+                        task,
+                        SenseData.fixed(SenseData.ILLEGAL_REQUEST, 0x25, 0x00),
+                        (cdb[1] & 0x01) != 0,
+                        Cdbs.u8(cdb, 4));
             } else {
                 throw ScsiError.check(SenseData.ILLEGAL_REQUEST, 0x25, 0x00);
             }
@@ -91,8 +96,8 @@ public final class ScsiTarget {
                 Completions.data(task, data, Cdbs.u16(cdb, 3));
             } else if (op == ScsiOpcodes.REQUEST_SENSE) {
                 CommandTable.SBC.find(ScsiOpcodes.REQUEST_SENSE, -1).validate(cdb);
-                RequestSense.respond(task, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A),
-                        (cdb[1] & 0x01) != 0, Cdbs.u8(cdb, 4));
+                RequestSense.respond(
+                        task, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A), (cdb[1] & 0x01) != 0, Cdbs.u8(cdb, 4));
             } else {
                 throw ScsiError.check(SenseData.NOT_READY, 0x04, 0x0A);
             }
@@ -258,8 +263,12 @@ public final class ScsiTarget {
     }
 
     private long[] listed() {
-        return LongStream.concat(luns.keySet().stream().mapToLong(Long::longValue),
-                suspended.stream().mapToLong(Long::longValue)).distinct().sorted().toArray();
+        return LongStream.concat(
+                        luns.keySet().stream().mapToLong(Long::longValue),
+                        suspended.stream().mapToLong(Long::longValue))
+                .distinct()
+                .sorted()
+                .toArray();
     }
 
     private void lunsChanged(long changed) {
@@ -291,8 +300,7 @@ public final class ScsiTarget {
             task.complete(e.status(), null, e.sense(), e.transferLength());
         } catch (RuntimeException e) {
             LOG.error("target-level command failed", e);
-            task.complete(ScsiStatus.CHECK_CONDITION, null,
-                    SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), -1);
+            task.complete(ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), -1);
         }
     }
 }

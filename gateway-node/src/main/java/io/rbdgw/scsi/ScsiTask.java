@@ -49,6 +49,5 @@ public interface ScsiTask {
     void complete(int status, ByteBuf dataIn, byte[] sense, int transferLength);
 
     /** Called just before {@code lu} executes this task (a transport may start timing it for {@code lu}'s stats). */
-    default void executingOn(LogicalUnit lu) {
-    }
+    default void executingOn(LogicalUnit lu) {}
 }

@@ -20,8 +20,7 @@ public final class SenseData {
     /** Length of the fixed-format sense this class builds. */
     public static final int LENGTH = 18;
 
-    private SenseData() {
-    }
+    private SenseData() {}
 
     /** Fixed-format current sense without an information field. */
     public static byte[] fixed(int senseKey, int asc, int ascq) {

@@ -24,8 +24,7 @@ public interface TargetPortGroups {
      * @param preferred     PREF bit
      * @param relativePorts relative target port identifiers in the group
      */
-    record Group(int id, int state, boolean preferred, List<Integer> relativePorts) {
-    }
+    record Group(int id, int state, boolean preferred, List<Integer> relativePorts) {}
 
     /** All groups of the logical unit, as seen by {@code asking}. */
     List<Group> groups(ItNexus asking);
@@ -51,8 +50,8 @@ public interface TargetPortGroups {
         return new TargetPortGroups() {
             @Override
             public List<Group> groups(ItNexus asking) {
-                return List.of(new Group(groupOf(asking), ACTIVE_OPTIMIZED, false,
-                        List.of(asking.relativeTargetPort())));
+                return List.of(
+                        new Group(groupOf(asking), ACTIVE_OPTIMIZED, false, List.of(asking.relativeTargetPort())));
             }
 
             @Override

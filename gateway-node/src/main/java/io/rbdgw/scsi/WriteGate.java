@@ -38,8 +38,7 @@ public final class WriteGate {
         return t;
     });
 
-    private record Waiting(LogicalUnit lu, ScsiTask task, long deadline) {
-    }
+    private record Waiting(LogicalUnit lu, ScsiTask task, long deadline) {}
 
     private final String disk;
     private final Runnable want;
@@ -251,8 +250,9 @@ public final class WriteGate {
         public void complete(int status, ByteBuf dataIn, byte[] sense, int transferLength) {
             if (status == ScsiStatus.BUSY && !gate.unsettled) {
                 gate.unsettled = true;
-                LOG.warn("disk {}: a write ended BUSY (timed out in librados?): its outcome is unknown, so this "
-                        + "gateway will not hand the write token over; a peer that needs it fences this gateway",
+                LOG.warn(
+                        "disk {}: a write ended BUSY (timed out in librados?): its outcome is unknown, so this "
+                                + "gateway will not hand the write token over; a peer that needs it fences this gateway",
                         gate.disk);
             }
             try {

@@ -3,7 +3,6 @@ package io.rbdgw.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,8 +14,8 @@ class ChapIT {
 
     @Test
     void chapRightSecretLogsInWrongSecretIsRefused() throws Exception {
-        try (GatewayProcess gw = GatewayProcess.standalone(dir, "--memory", "--lun-size", "16M",
-                "--chap-user", "hostuser", "--chap-secret", "secret123456")) {
+        try (GatewayProcess gw = GatewayProcess.standalone(
+                dir, "--memory", "--lun-size", "16M", "--chap-user", "hostuser", "--chap-secret", "secret123456")) {
             String base = gw.portal() + "/" + gw.iqn() + "/0";
             Cmd ok = Cmd.run(30, "iscsi-inq", "iscsi://hostuser%secret123456@" + base);
             assertThat(ok.exitCode()).as(ok.toString()).isZero();
@@ -34,18 +33,32 @@ class ChapIT {
 
     @Test
     void mutualChapProvesTheTargetToTheInitiator() throws Exception {
-        try (GatewayProcess gw = GatewayProcess.standalone(dir, "--memory", "--lun-size", "16M",
-                "--chap-user", "hostuser", "--chap-secret", "secret123456",
-                "--mutual-chap-user", "targetuser", "--mutual-chap-secret", "tsecret123456")) {
+        try (GatewayProcess gw = GatewayProcess.standalone(
+                dir,
+                "--memory",
+                "--lun-size",
+                "16M",
+                "--chap-user",
+                "hostuser",
+                "--chap-secret",
+                "secret123456",
+                "--mutual-chap-user",
+                "targetuser",
+                "--mutual-chap-secret",
+                "tsecret123456")) {
             String base = gw.portal() + "/" + gw.iqn() + "/0";
-            Cmd ok = Cmd.run(30, "iscsi-inq", "iscsi://hostuser%secret123456@" + base
-                    + "?target_user=targetuser&target_password=tsecret123456");
+            Cmd ok = Cmd.run(
+                    30,
+                    "iscsi-inq",
+                    "iscsi://hostuser%secret123456@" + base + "?target_user=targetuser&target_password=tsecret123456");
             assertThat(ok.exitCode()).as(ok.toString()).isZero();
             assertThat(ok.output()).contains("Vendor:RBDGW");
 
             // the initiator expects another target secret: the target's answer does not verify
-            Cmd impostor = Cmd.run(30, "iscsi-inq", "iscsi://hostuser%secret123456@" + base
-                    + "?target_user=targetuser&target_password=othersecret99");
+            Cmd impostor = Cmd.run(
+                    30,
+                    "iscsi-inq",
+                    "iscsi://hostuser%secret123456@" + base + "?target_user=targetuser&target_password=othersecret99");
             assertThat(impostor.exitCode()).as(impostor.toString()).isNotZero();
         }
     }
@@ -60,11 +73,23 @@ class ChapIT {
         Path mutual = dir.resolve("mutual-secret");
         java.nio.file.Files.writeString(chap, "secret123456\n");
         java.nio.file.Files.writeString(mutual, "tsecret123456\n");
-        java.nio.file.Files.setPosixFilePermissions(chap, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        java.nio.file.Files.setPosixFilePermissions(mutual, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        java.nio.file.Files.setPosixFilePermissions(
+                chap, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        java.nio.file.Files.setPosixFilePermissions(
+                mutual, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Path data = dir.resolve("data");
-        String[] args = {"--lun-size", "16M", "--chap-user", "hostuser", "--chap-secret-file", chap.toString(),
-                "--mutual-chap-user", "targetuser", "--mutual-chap-secret-file", mutual.toString()};
+        String[] args = {
+            "--lun-size",
+            "16M",
+            "--chap-user",
+            "hostuser",
+            "--chap-secret-file",
+            chap.toString(),
+            "--mutual-chap-user",
+            "targetuser",
+            "--mutual-chap-secret-file",
+            mutual.toString()
+        };
         String uri;
         try (GatewayProcess gw = GatewayProcess.standalone(data, args)) {
             uri = "iscsi://hostuser%secret123456@" + gw.portal() + "/" + gw.iqn() + "/0"
@@ -73,11 +98,15 @@ class ChapIT {
             assertThat(ok.exitCode()).as(ok.toString()).isZero();
         }
         // the key file is replaced by one without the key the secrets were encrypted with
-        java.nio.file.Files.writeString(data.resolve("secret.key"), "other:"
-                + java.util.Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+        java.nio.file.Files.writeString(
+                data.resolve("secret.key"),
+                "other:" + java.util.Base64.getEncoder().encodeToString(new byte[32]) + "\n");
         try (GatewayProcess gw = GatewayProcess.standalone(data, "--lun-size", "16M")) {
-            Cmd refused = Cmd.run(30, "iscsi-inq", "iscsi://hostuser%secret123456@" + gw.portal() + "/" + gw.iqn() + "/0"
-                    + "?target_user=targetuser&target_password=tsecret123456");
+            Cmd refused = Cmd.run(
+                    30,
+                    "iscsi-inq",
+                    "iscsi://hostuser%secret123456@" + gw.portal() + "/" + gw.iqn() + "/0"
+                            + "?target_user=targetuser&target_password=tsecret123456");
             assertThat(refused.exitCode()).as(refused.toString()).isNotZero();
             assertThat(refused.output()).containsIgnoringCase("authentication fail");
             Cmd none = Cmd.run(30, "iscsi-inq", "iscsi://" + gw.portal() + "/" + gw.iqn() + "/0");

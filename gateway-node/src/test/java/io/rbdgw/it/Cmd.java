@@ -19,15 +19,19 @@ public record Cmd(int exitCode, String output) {
             throws IOException, InterruptedException {
         File out = File.createTempFile("cmd", ".out");
         try {
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(out).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            ProcessBuilder pb = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(out)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.environment().putAll(env);
             Process p = pb.start();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 p.waitFor(10, TimeUnit.SECONDS);
-                return new Cmd(-1, "TIMEOUT after " + timeoutSeconds + " s: " + String.join(" ", command) + "\n"
-                        + new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8));
+                return new Cmd(
+                        -1,
+                        "TIMEOUT after " + timeoutSeconds + " s: " + String.join(" ", command) + "\n"
+                                + new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8));
             }
             return new Cmd(p.exitValue(), new String(Files.readAllBytes(out.toPath()), StandardCharsets.UTF_8));
         } finally {

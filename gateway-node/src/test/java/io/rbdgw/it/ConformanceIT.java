@@ -2,7 +2,6 @@ package io.rbdgw.it;
 
 import java.nio.file.Path;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,8 +20,8 @@ class ConformanceIT {
     void libiscsiConformanceSuiteHasNoRegressions() throws Exception {
         ConformanceSuite suite = new ConformanceSuite("conformance", "the standalone file LUN");
         Map<String, String> results;
-        try (GatewayProcess gw = GatewayProcess.standalone(dir.resolve("data"), "--lun-size", "1G",
-                "--allow-target-reset")) {
+        try (GatewayProcess gw =
+                GatewayProcess.standalone(dir.resolve("data"), "--lun-size", "1G", "--allow-target-reset")) {
             results = suite.run(gw);
         }
         suite.check(results, "expected.tsv");

@@ -19,7 +19,8 @@ import java.util.Map;
  */
 final class ConformanceSuite {
 
-    private final Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    private final Path root =
+            Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
     private final String name;
     private final String description;
 
@@ -40,13 +41,17 @@ final class ConformanceSuite {
     /** Runs the suite against LUN 0 of the gateway, which must survive it. Returns test -> status. */
     Map<String, String> run(GatewayProcess gw) throws Exception {
         Path out = outDir();
-        Cmd run = Cmd.run(1800, Map.of("SUITE_TIMEOUT", "120", "TEST_TIMEOUT", "40"),
+        Cmd run = Cmd.run(
+                1800,
+                Map.of("SUITE_TIMEOUT", "120", "TEST_TIMEOUT", "40"),
                 List.of("bash", root.resolve("scripts/iscsi-conformance.sh").toString(), gw.lunUrl(0), out.toString()));
         System.out.println(run.output());
         Files.createDirectories(out);
         Files.writeString(out.resolve("gateway.log"), gw.output());
         assertThat(run.exitCode()).as(run.toString()).isZero();
-        assertThat(gw.process().isAlive()).as("the gateway survived the suite:\n" + gw.output()).isTrue();
+        assertThat(gw.process().isAlive())
+                .as("the gateway survived the suite:\n" + gw.output())
+                .isTrue();
         Map<String, String> results = read(out.resolve("tests.tsv"));
         assertThat(results).as("conformance results").hasSizeGreaterThan(100);
         return results;
@@ -57,17 +62,21 @@ final class ConformanceSuite {
         Path expectedFile = root.resolve("gateway-node/src/test/resources/conformance/" + expectedName);
         long pass = results.values().stream().filter("PASS"::equals).count();
         long fail = results.values().stream().filter(ConformanceSuite::failing).count();
-        System.out.printf("conformance (%s): %d tests, %d pass, %d not passing (fail/timeout/crash), %d skip%n",
+        System.out.printf(
+                "conformance (%s): %d tests, %d pass, %d not passing (fail/timeout/crash), %d skip%n",
                 description, results.size(), pass, fail, results.size() - pass - fail);
 
         if (Boolean.getBoolean("conformance.update")) {
-            StringBuilder sb = new StringBuilder("# test\tstatus (libiscsi iscsi-test-cu against " + description + ")\n");
+            StringBuilder sb =
+                    new StringBuilder("# test\tstatus (libiscsi iscsi-test-cu against " + description + ")\n");
             results.forEach((k, v) -> sb.append(k).append('\t').append(v).append('\n'));
             Files.createDirectories(expectedFile.getParent());
             Files.writeString(expectedFile, sb.toString(), StandardCharsets.UTF_8);
             return;
         }
-        assertThat(expectedFile).as("expected verdicts (generate with -Dconformance.update=true)").isReadable();
+        assertThat(expectedFile)
+                .as("expected verdicts (generate with -Dconformance.update=true)")
+                .isReadable();
         Map<String, String> expected = read(expectedFile);
         List<String> regressions = new ArrayList<>();
         results.forEach((test, status) -> {
@@ -78,7 +87,9 @@ final class ConformanceSuite {
                 regressions.add(test + ": " + status + " (expected " + want + ")");
             }
         });
-        assertThat(regressions).as("conformance regressions (details in " + outDir() + ")").isEmpty();
+        assertThat(regressions)
+                .as("conformance regressions (details in " + outDir() + ")")
+                .isEmpty();
     }
 
     private static boolean failing(String status) {

@@ -37,7 +37,11 @@ class DiskImagesIT {
 
     private static String features(String image) throws Exception {
         String info = TestCluster.rbd("info", TestCluster.POOL + "/" + image);
-        return info.lines().filter(l -> l.trim().startsWith("features:")).findFirst().orElseThrow().trim();
+        return info.lines()
+                .filter(l -> l.trim().startsWith("features:"))
+                .findFirst()
+                .orElseThrow()
+                .trim();
     }
 
     @Test
@@ -68,11 +72,17 @@ class DiskImagesIT {
     @Test
     void importingAJournaledImageIsAConflictNamingTheCommand() throws Exception {
         String name = "api-journal-" + UUID.randomUUID().toString().substring(0, 8);
-        TestCluster.rbd("create", "--size", "16M", "--image-feature",
-                "layering,exclusive-lock,object-map,fast-diff,deep-flatten,journaling", TestCluster.POOL + "/" + name);
+        TestCluster.rbd(
+                "create",
+                "--size",
+                "16M",
+                "--image-feature",
+                "layering,exclusive-lock,object-map,fast-diff,deep-flatten,journaling",
+                TestCluster.POOL + "/" + name);
         try {
             assertThatThrownBy(() -> images.importExisting(TestCluster.POOL, name, null, Backstore.RBD, null))
-                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(409))
+                    .isInstanceOfSatisfying(
+                            ApiException.class, e -> assertThat(e.status()).isEqualTo(409))
                     .hasMessageContaining("journaling")
                     .hasMessageContaining("rbd feature disable " + TestCluster.POOL + "/" + name
                             + " journaling fast-diff object-map exclusive-lock");

@@ -30,20 +30,23 @@ public final class GatewayProcess implements AutoCloseable {
         this.process = process;
         this.port = port;
         this.iqn = iqn;
-        reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    output.append(line).append('\n');
-                    if (line.contains("LUN URL:") || (line.startsWith("rbdgw gateway ") && line.endsWith(" is up"))) {
-                        up.countDown();
+        reader = new Thread(
+                () -> {
+                    try (BufferedReader r = new BufferedReader(
+                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = r.readLine()) != null) {
+                            output.append(line).append('\n');
+                            if (line.contains("LUN URL:")
+                                    || (line.startsWith("rbdgw gateway ") && line.endsWith(" is up"))) {
+                                up.countDown();
+                            }
+                        }
+                    } catch (IOException ignored) {
+                        // process gone
                     }
-                }
-            } catch (IOException ignored) {
-                // process gone
-            }
-        }, "gateway-output");
+                },
+                "gateway-output");
         reader.setDaemon(true);
         reader.start();
     }
@@ -62,9 +65,19 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Starts {@code standalone} on loopback port {@code port} and returns at once, before it is up. */
     public static GatewayProcess standaloneStarting(int port, Path dataDir, String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx1g", "-Dio.netty.leakDetection.level=paranoid",
-                "-jar", jar(), "standalone", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port,
-                "--admin-listen", "127.0.0.1:0"));
+        List<String> cmd = new ArrayList<>(List.of(
+                javaBin(),
+                "-Xmx1g",
+                "-Dio.netty.leakDetection.level=paranoid",
+                "-jar",
+                jar(),
+                "standalone",
+                "--data-dir",
+                dataDir.toString(),
+                "--listen",
+                "127.0.0.1:" + port,
+                "--admin-listen",
+                "127.0.0.1:0"));
         addMetricsListen(cmd, extra);
         cmd.addAll(List.of(extra));
         String iqn = IQN;
@@ -79,8 +92,13 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Starts {@code standalone --rbd POOL/IMAGE} as the test cluster's gateway user (see {@link TestCluster}). */
     public static GatewayProcess rbd(Path dataDir, String image, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--rbd", TestCluster.POOL + "/" + image,
-                "--ceph-conf", TestCluster.conf().toString(), "--ceph-id", TestCluster.CLIENT_ID));
+        List<String> args = new ArrayList<>(List.of(
+                "--rbd",
+                TestCluster.POOL + "/" + image,
+                "--ceph-conf",
+                TestCluster.conf().toString(),
+                "--ceph-id",
+                TestCluster.CLIENT_ID));
         args.addAll(List.of(extra));
         return standalone(dataDir, args.toArray(String[]::new));
     }
@@ -96,13 +114,27 @@ public final class GatewayProcess implements AutoCloseable {
     }
 
     /** {@link #run(String, int, Path, String, String...)} with extra JVM options (system properties). */
-    public static GatewayProcess run(List<String> jvmOptions, String name, int port, Path dataDir, String zookeeper,
-                                     String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx512m", "-Dio.netty.leakDetection.level=paranoid",
+    public static GatewayProcess run(
+            List<String> jvmOptions, String name, int port, Path dataDir, String zookeeper, String... extra)
+            throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(
+                javaBin(),
+                "-Xmx512m",
+                "-Dio.netty.leakDetection.level=paranoid",
                 "-Dzookeeper.admin.enableServer=false"));
         cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-jar", jar(), "run", "--name", name,
-                "--zookeeper", zookeeper, "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port));
+        cmd.addAll(List.of(
+                "-jar",
+                jar(),
+                "run",
+                "--name",
+                name,
+                "--zookeeper",
+                zookeeper,
+                "--data-dir",
+                dataDir.toString(),
+                "--listen",
+                "127.0.0.1:" + port));
         addMetricsListen(cmd, extra);
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -112,23 +144,27 @@ public final class GatewayProcess implements AutoCloseable {
     }
 
     /** {@link #run(String, int, Path, String, String...)} on {@code zk}, with its credential ({@code --zk-auth-file}). */
-    public static GatewayProcess run(String name, int port, Path dataDir, ZkConfig zk, String... extra) throws Exception {
+    public static GatewayProcess run(String name, int port, Path dataDir, ZkConfig zk, String... extra)
+            throws Exception {
         return run(List.of(), name, port, dataDir, zk, extra);
     }
 
     /** {@link #run(List, String, int, Path, String, String...)} on {@code zk}, with its credential. */
-    public static GatewayProcess run(List<String> jvmOptions, String name, int port, Path dataDir, ZkConfig zk,
-                                     String... extra) throws Exception {
+    public static GatewayProcess run(
+            List<String> jvmOptions, String name, int port, Path dataDir, ZkConfig zk, String... extra)
+            throws Exception {
         return run(jvmOptions, name, port, dataDir, zk.connectString(), withAuth(zk, extra));
     }
 
     /** {@link #runOnFreePort(String, Path, String, String...)} on {@code zk}, with its credential. */
-    public static GatewayProcess runOnFreePort(String name, Path dataDir, ZkConfig zk, String... extra) throws Exception {
+    public static GatewayProcess runOnFreePort(String name, Path dataDir, ZkConfig zk, String... extra)
+            throws Exception {
         return runOnFreePort(name, dataDir, zk.connectString(), withAuth(zk, extra));
     }
 
     private static String[] withAuth(ZkConfig zk, String... extra) {
-        List<String> args = new ArrayList<>(List.of("--zk-auth-file", zk.authFile().toString()));
+        List<String> args =
+                new ArrayList<>(List.of("--zk-auth-file", zk.authFile().toString()));
         args.addAll(List.of(extra));
         return args.toArray(String[]::new);
     }
@@ -168,7 +204,8 @@ public final class GatewayProcess implements AutoCloseable {
                 close();
                 reader.join(5000); // its last words
                 String message = what + " did not come up on port " + port + ":\n" + output();
-                throw output().contains("Address already in use") ? new PortTaken(message)
+                throw output().contains("Address already in use")
+                        ? new PortTaken(message)
                         : new IllegalStateException(message);
             }
         }
@@ -200,8 +237,10 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** GET /metrics: the Prometheus text. */
     public String scrapeMetrics() throws Exception {
-        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(metricsUrl()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(metricsUrl()).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IllegalStateException("GET " + metricsUrl() + ": HTTP " + r.statusCode() + "\n" + r.body());
         }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,8 +29,16 @@ class LifecycleIT {
         assertThat(Files.size(data.resolve("lun0.img"))).isEqualTo(64L << 20);
         // restarted with another --lun-size: the existing file keeps its size and its data
         try (GatewayProcess gw = GatewayProcess.standalone(data, "--lun-size", "128M")) {
-            Cmd r = Cmd.run(60, "qemu-io", "-f", "raw", "-c", "read -P " + pattern + " 1048576 65536",
-                    "-c", "read -P 0 0 1048576", gw.lunUrl(0));
+            Cmd r = Cmd.run(
+                    60,
+                    "qemu-io",
+                    "-f",
+                    "raw",
+                    "-c",
+                    "read -P " + pattern + " 1048576 65536",
+                    "-c",
+                    "read -P 0 0 1048576",
+                    gw.lunUrl(0));
             assertThat(r.exitCode()).as(r.toString()).isZero();
             assertThat(r.output()).doesNotContain("Pattern verification failed").contains("read 65536/65536 bytes");
             Cmd cap = Cmd.run(30, "iscsi-readcapacity16", gw.lunUrl(0));
@@ -47,8 +54,8 @@ class LifecycleIT {
             assertThat(cap.output()).contains("Total size:" + (32L << 20));
             assertThat(Files.exists(dir.resolve("m").resolve("lun0.img"))).isFalse();
         }
-        Cmd bad = Cmd.run(30, GatewayProcess.javaBin(), "-jar", GatewayProcess.jar(), "standalone",
-                "--lun-size", "lots");
+        Cmd bad =
+                Cmd.run(30, GatewayProcess.javaBin(), "-jar", GatewayProcess.jar(), "standalone", "--lun-size", "lots");
         assertThat(bad.exitCode()).isNotZero();
         assertThat(bad.output()).contains("not a size");
     }

@@ -8,7 +8,6 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,14 +58,18 @@ class RbdLunIT {
         Path back = dir.resolve("back.raw");
         Cmd read = Cmd.run(300, "qemu-img", "convert", "--image-opts", opts, "-O", "raw", back.toString());
         assertThat(read.exitCode()).as(read.toString()).isZero();
-        assertThat(StandaloneGatewayIT.sha256(back)).as("read back through iSCSI").isEqualTo(expected);
+        assertThat(StandaloneGatewayIT.sha256(back))
+                .as("read back through iSCSI")
+                .isEqualTo(expected);
         Files.delete(back);
 
         // The same bytes on the Ceph side, with no gateway in the path.
         Path exported = dir.resolve("export.raw");
         TestCluster.rbd("export", "--no-progress", TestCluster.POOL + "/" + image, exported.toString());
         assertThat(Files.size(exported)).isEqualTo(size);
-        assertThat(StandaloneGatewayIT.sha256(exported)).as("rbd export of the image").isEqualTo(expected);
+        assertThat(StandaloneGatewayIT.sha256(exported))
+                .as("rbd export of the image")
+                .isEqualTo(expected);
     }
 
     /** Data written through iSCSI occupies RADOS objects; UNMAP through iSCSI frees them again. */
@@ -79,16 +82,19 @@ class RbdLunIT {
         Cmd write = Cmd.run(120, "qemu-io", "-f", "raw", "-c", "write -P 0x5a 0 64M", url);
         assertThat(write.exitCode()).as(write.toString()).isZero();
         assertThat(write.output()).contains("wrote 67108864/67108864");
-        assertThat(TestCluster.usedBytes(image)).as("rbd du after writing 64 MiB").isEqualTo(64 * MIB);
+        assertThat(TestCluster.usedBytes(image))
+                .as("rbd du after writing 64 MiB")
+                .isEqualTo(64 * MIB);
 
         // -d unmap: QEMU passes discards down (UNMAP, as the LUN's Logical Block Provisioning page
         // offers it) instead of ignoring them. Whole 4 MiB objects, so RBD removes them entirely;
         // the second range keeps one object (the last of the 64 MiB) to show the discard is exact.
-        Cmd discard = Cmd.run(120, "qemu-io", "-f", "raw", "-d", "unmap",
-                "-c", "discard 0 32M", "-c", "discard 32M 28M", url);
+        Cmd discard = Cmd.run(
+                120, "qemu-io", "-f", "raw", "-d", "unmap", "-c", "discard 0 32M", "-c", "discard 32M 28M", url);
         assertThat(discard.exitCode()).as(discard.toString()).isZero();
         assertThat(discard.output()).contains("discard 33554432/33554432").contains("discard 29360128/29360128");
-        assertThat(TestCluster.usedBytes(image)).as("rbd du after discarding all but the last 4 MiB object")
+        assertThat(TestCluster.usedBytes(image))
+                .as("rbd du after discarding all but the last 4 MiB object")
                 .isEqualTo(4 * MIB);
 
         // What is left is intact, what was discarded reads as zeros (whole objects are gone).
@@ -122,15 +128,23 @@ class RbdLunIT {
     @Test
     void anImageThatMustKeepItsLockIsServedDegraded() throws Exception {
         image = "rbdlun-journal-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-        TestCluster.rbd("create", "--size", "64M", "--image-feature",
-                "layering,exclusive-lock,object-map,fast-diff,deep-flatten,journaling", TestCluster.POOL + "/" + image);
+        TestCluster.rbd(
+                "create",
+                "--size",
+                "64M",
+                "--image-feature",
+                "layering,exclusive-lock,object-map,fast-diff,deep-flatten,journaling",
+                TestCluster.POOL + "/" + image);
         gw = GatewayProcess.rbd(dir.resolve("data"), image);
         String opts = "driver=iscsi,transport=tcp,portal=" + gw.portal() + ",target=" + gw.iqn() + ",lun=0";
         Cmd io = Cmd.run(120, "qemu-io", "--image-opts", opts, "-c", "write -P 0x5a 0 64k", "-c", "read -P 0x5a 0 64k");
         assertThat(io.exitCode()).as(io.toString()).isZero();
-        assertThat(io.output()).contains("wrote 65536/65536 bytes").contains("read 65536/65536 bytes")
+        assertThat(io.output())
+                .contains("wrote 65536/65536 bytes")
+                .contains("read 65536/65536 bytes")
                 .doesNotContain("Pattern verification failed");
-        assertThat(gw.output()).contains("image has the exclusive-lock feature and it cannot be disabled")
+        assertThat(gw.output())
+                .contains("image has the exclusive-lock feature and it cannot be disabled")
                 .contains("rbd feature disable " + TestCluster.POOL + "/" + image + " journaling")
                 .contains("partially");
         assertThat(TestCluster.rbd("info", TestCluster.POOL + "/" + image)).contains("journaling");

@@ -34,17 +34,44 @@ class ReservationConformanceIT {
         // the Access tests write alternately through both gateways and do not retry 02/04/0A: no write-token
         // hysteresis (hosts retry, and the default hold only delays a token that ping-pongs); target resets allowed
         // for Reserve6.Target*Reset
-        try (FailoverCluster c = FailoverCluster.start(dir, 256L << 20, new FailoverCluster.Timing(null, null),
+        try (FailoverCluster c = FailoverCluster.start(
+                dir,
+                256L << 20,
+                new FailoverCluster.Timing(null, null),
                 List.of("--write-token-hold", "0", "--allow-target-reset"))) {
             c.allow(INIT1, INIT2);
             for (int first = 0; first < 2; first++) {
                 String order = first == 0 ? "a-b" : "b-a";
-                Path out = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize()
+                Path out = Path.of(System.getProperty("project.root", ".."))
+                        .toAbsolutePath()
+                        .normalize()
                         .resolve("gateway-node/target/conformance-pr-" + order);
-                Cmd run = Cmd.run(900, Map.of("FAMILIES", "SCSI", "ONLY", SUITES, "MPATH_URL", c.lunUrl(1 - first),
-                                "INIT1", INIT1, "INIT2", INIT2, "SUITE_TIMEOUT", "120", "TEST_TIMEOUT", "40"),
-                        List.of("bash", Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize()
-                                .resolve("scripts/iscsi-conformance.sh").toString(), c.lunUrl(first), out.toString()));
+                Cmd run = Cmd.run(
+                        900,
+                        Map.of(
+                                "FAMILIES",
+                                "SCSI",
+                                "ONLY",
+                                SUITES,
+                                "MPATH_URL",
+                                c.lunUrl(1 - first),
+                                "INIT1",
+                                INIT1,
+                                "INIT2",
+                                INIT2,
+                                "SUITE_TIMEOUT",
+                                "120",
+                                "TEST_TIMEOUT",
+                                "40"),
+                        List.of(
+                                "bash",
+                                Path.of(System.getProperty("project.root", ".."))
+                                        .toAbsolutePath()
+                                        .normalize()
+                                        .resolve("scripts/iscsi-conformance.sh")
+                                        .toString(),
+                                c.lunUrl(first),
+                                out.toString()));
                 System.out.println(run.output());
                 Files.writeString(out.resolve("gateway-a.log"), c.output(0));
                 Files.writeString(out.resolve("gateway-b.log"), c.output(1));
@@ -52,7 +79,8 @@ class ReservationConformanceIT {
                 Map<String, String> results = ConformanceSuite.read(out.resolve("tests.tsv"));
                 assertThat(results).as("tests run in order " + order).hasSizeGreaterThan(20);
                 long pass = results.values().stream().filter("PASS"::equals).count();
-                System.out.printf("reservation conformance across the pair (first initiator on %s): %d tests, %d pass%n",
+                System.out.printf(
+                        "reservation conformance across the pair (first initiator on %s): %d tests, %d pass%n",
                         order, results.size(), pass);
                 results.forEach((test, status) -> {
                     if (test.startsWith("SCSI.MultipathIO.CompareAndWrite")) {
@@ -65,16 +93,22 @@ class ReservationConformanceIT {
                 });
             }
         }
-        Path expectedFile = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize()
+        Path expectedFile = Path.of(System.getProperty("project.root", ".."))
+                .toAbsolutePath()
+                .normalize()
                 .resolve("gateway-node/src/test/resources/conformance/expected-pr-pair.tsv");
         if (Boolean.getBoolean("conformance.update")) {
-            StringBuilder sb = new StringBuilder("# order test\tstatus (libiscsi reservation suites, first initiator on "
-                    + "the first gateway, second initiator on the other)\n");
+            StringBuilder sb =
+                    new StringBuilder("# order test\tstatus (libiscsi reservation suites, first initiator on "
+                            + "the first gateway, second initiator on the other)\n");
             all.forEach((k, v) -> sb.append(k).append('\t').append(v).append('\n'));
             Files.writeString(expectedFile, sb.toString());
         }
-        assertThat(all).as("every reservation test passes across the pair")
+        assertThat(all)
+                .as("every reservation test passes across the pair")
                 .allSatisfy((test, status) -> assertThat(status).as(test).isEqualTo("PASS"));
-        assertThat(ConformanceSuite.read(expectedFile)).as("the committed expectations").isEqualTo(all);
+        assertThat(ConformanceSuite.read(expectedFile))
+                .as("the committed expectations")
+                .isEqualTo(all);
     }
 }

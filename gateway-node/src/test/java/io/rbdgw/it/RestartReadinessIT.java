@@ -8,7 +8,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +26,7 @@ class RestartReadinessIT {
      * 13 restarts); {@code -Drbdgw.it.restart-seconds=600} gives the issue's 50.
      */
     private static final long LOOP_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("rbdgw.it.restart-seconds", 90));
+
     private static final int MAX_RESTARTS = Integer.getInteger("rbdgw.it.restarts", 50);
 
     @TempDir
@@ -45,39 +45,47 @@ class RestartReadinessIT {
         java.util.concurrent.Semaphore servedNow = new java.util.concurrent.Semaphore(0);
         AtomicBoolean stop = new AtomicBoolean();
 
-        Thread client = new Thread(() -> {
-            while (!stop.get()) {
-                try {
-                    probes.incrementAndGet();
-                    Cmd ls = Cmd.run(20, "iscsi-ls", "-s", "iscsi://" + portal);
-                    if (ls.exitCode() == 0 && !ls.output().contains("Target:" + GatewayProcess.IQN)) {
-                        violations.add("discovery without the configured target: " + ls);
-                    } else if (ls.output().contains("Target:" + GatewayProcess.IQN) && ls.exitCode() == 0
-                            && !ls.output().contains("Lun:0")) {
-                        violations.add("the target without its LUN 0: " + ls);
-                    }
-                    Cmd cap = Cmd.run(20, "iscsi-readcapacity16", lun0);
-                    Cmd read = Cmd.run(20, "qemu-io", "-f", "raw", "-c", "read 0 4096", lun0);
-                    for (Cmd c : List.of(ls, cap, read)) {
-                        if (c.output().contains("reset by peer") || c.output().contains("refused")
-                                || c.output().toLowerCase(java.util.Locale.ROOT).contains("unavailable")) {
-                            turnedAway.incrementAndGet();
+        Thread client = new Thread(
+                () -> {
+                    while (!stop.get()) {
+                        try {
+                            probes.incrementAndGet();
+                            Cmd ls = Cmd.run(20, "iscsi-ls", "-s", "iscsi://" + portal);
+                            if (ls.exitCode() == 0 && !ls.output().contains("Target:" + GatewayProcess.IQN)) {
+                                violations.add("discovery without the configured target: " + ls);
+                            } else if (ls.output().contains("Target:" + GatewayProcess.IQN)
+                                    && ls.exitCode() == 0
+                                    && !ls.output().contains("Lun:0")) {
+                                violations.add("the target without its LUN 0: " + ls);
+                            }
+                            Cmd cap = Cmd.run(20, "iscsi-readcapacity16", lun0);
+                            Cmd read = Cmd.run(20, "qemu-io", "-f", "raw", "-c", "read 0 4096", lun0);
+                            for (Cmd c : List.of(ls, cap, read)) {
+                                if (c.output().contains("reset by peer")
+                                        || c.output().contains("refused")
+                                        || c.output()
+                                                .toLowerCase(java.util.Locale.ROOT)
+                                                .contains("unavailable")) {
+                                    turnedAway.incrementAndGet();
+                                }
+                                if (notSupported(c.output())) {
+                                    violations.add("LOGICAL UNIT NOT SUPPORTED for the configured LUN: " + c);
+                                }
+                            }
+                            if (cap.exitCode() == 0
+                                    && read.exitCode() == 0
+                                    && read.output().contains("read 4096/4096")) {
+                                served.incrementAndGet();
+                                servedNow.release();
+                            }
+                        } catch (InterruptedException e) {
+                            return;
+                        } catch (Exception e) {
+                            violations.add("client failed: " + e);
                         }
-                        if (notSupported(c.output())) {
-                            violations.add("LOGICAL UNIT NOT SUPPORTED for the configured LUN: " + c);
-                        }
                     }
-                    if (cap.exitCode() == 0 && read.exitCode() == 0 && read.output().contains("read 4096/4096")) {
-                        served.incrementAndGet();
-                        servedNow.release();
-                    }
-                } catch (InterruptedException e) {
-                    return;
-                } catch (Exception e) {
-                    violations.add("client failed: " + e);
-                }
-            }
-        }, "probe-client");
+                },
+                "probe-client");
 
         int restarts = 0;
         long start = System.nanoTime();
@@ -90,23 +98,32 @@ class RestartReadinessIT {
                 try (GatewayProcess gw = GatewayProcess.standaloneStarting(port, data, "--lun-size", "64M")) {
                     restarts++;
                     assertThat(servedNow.tryAcquire(60, TimeUnit.SECONDS))
-                            .as("the client read from restart %d within 60 s:%n%s", restarts, gw.output()).isTrue();
+                            .as("the client read from restart %d within 60 s:%n%s", restarts, gw.output())
+                            .isTrue();
                 }
             }
         } finally {
             stop.set(true);
             client.join(TimeUnit.SECONDS.toMillis(70));
         }
-        System.out.printf("RestartReadinessIT: %d restarts in %d s, %d client probes, %d served a READ, "
-                + "%d client commands turned away (refused, reset or retry later)%n", restarts,
-                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), probes.get(), served.get(), turnedAway.get());
-        assertThat(violations).as("what hosts saw while the gateway restarted %d times", restarts).isEmpty();
+        System.out.printf(
+                "RestartReadinessIT: %d restarts in %d s, %d client probes, %d served a READ, "
+                        + "%d client commands turned away (refused, reset or retry later)%n",
+                restarts,
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start),
+                probes.get(),
+                served.get(),
+                turnedAway.get());
+        assertThat(violations)
+                .as("what hosts saw while the gateway restarted %d times", restarts)
+                .isEmpty();
         assertThat(restarts).isGreaterThanOrEqualTo(5); // ~3 s a restart on a loaded 2-core machine
         assertThat(served.get()).as("probes that read from a started gateway").isGreaterThanOrEqualTo(restarts / 2);
     }
 
     private static boolean notSupported(String output) {
-        return output.contains("LOGICAL_UNIT_NOT_SUPPORTED") || output.contains("0x2500")
+        return output.contains("LOGICAL_UNIT_NOT_SUPPORTED")
+                || output.contains("0x2500")
                 || output.contains("LOGICAL UNIT NOT SUPPORTED");
     }
 }

@@ -61,25 +61,40 @@ class SecuredRunGatewayIT {
         ZkCredentials creds = ZkCredentials.fromFile(auth);
         int port = GatewayProcess.freePort();
         try (TestingServer zk = new TestingServer(true);
-             CuratorFramework admin = creds.applyTo(CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                     .retryPolicy(new RetryNTimes(20, 100))).build();
-             CuratorFramework stranger = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                     .retryPolicy(new RetryNTimes(20, 100)).build()) {
+                CuratorFramework admin = creds.applyTo(CuratorFrameworkFactory.builder()
+                                .connectString(zk.getConnectString())
+                                .retryPolicy(new RetryNTimes(20, 100)))
+                        .build();
+                CuratorFramework stranger = CuratorFrameworkFactory.builder()
+                        .connectString(zk.getConnectString())
+                        .retryPolicy(new RetryNTimes(20, 100))
+                        .build()) {
             admin.start();
             stranger.start();
             ConfigStore store = new ConfigStore(admin, "/rbdgw", SecretBox.load(key));
             store.initialize();
-            long epoch = store.apply(0,
+            long epoch = store.apply(
+                    0,
                     new ConfigChange.PutGateway(new Gateway("gw-a", List.of(new Portal("127.0.0.1", port)), 1)),
                     new ConfigChange.PutTarget(Target.of(IQN)),
                     new ConfigChange.PutDisk(Disk.file("local", "disk0", 16 << 20, "disk0.img")),
                     new ConfigChange.PutLun(new Lun(IQN, 0, "local/disk0")),
                     new ConfigChange.PutClient(Client.allLuns(IQN, HOST).withAuth(Authentication.chap(CHAP))));
-            try (GatewayProcess gw = GatewayProcess.run("gw-a", port, dir.resolve("gw-a"), zk.getConnectString(),
-                    "--retry-interval", "1", "--zk-auth-file", auth.toString(), "--secret-key-file", key.toString())) {
+            try (GatewayProcess gw = GatewayProcess.run(
+                    "gw-a",
+                    port,
+                    dir.resolve("gw-a"),
+                    zk.getConnectString(),
+                    "--retry-interval",
+                    "1",
+                    "--zk-auth-file",
+                    auth.toString(),
+                    "--secret-key-file",
+                    key.toString())) {
                 MembershipView view = new MembershipView(admin, store.layout());
-                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                        assertThat(view.appliedAtLeast(epoch)).contains("gw-a"));
+                await().atMost(Duration.ofSeconds(30))
+                        .untilAsserted(
+                                () -> assertThat(view.appliedAtLeast(epoch)).contains("gw-a"));
                 String lun = "iscsi://" + CHAP.user() + "%" + CHAP.secret() + "@" + gw.portal() + "/" + IQN + "/0";
                 Cmd ok = Cmd.run(30, "iscsi-inq", "-i", HOST, lun);
                 assertThat(ok.exitCode()).as(ok + "\n" + gw.output()).isZero();
@@ -87,9 +102,14 @@ class SecuredRunGatewayIT {
                 assertThat(wrong.exitCode()).as(wrong.toString()).isNotZero();
 
                 // what the gateway wrote is closed as well
-                for (String path : List.of(store.layout().members(), store.layout().statuses(), store.layout().member("gw-a"),
-                        store.layout().status("gw-a"), store.layout().coordinator())) {
-                    assertThatThrownBy(() -> stranger.getData().forPath(path)).as(path)
+                for (String path : List.of(
+                        store.layout().members(),
+                        store.layout().statuses(),
+                        store.layout().member("gw-a"),
+                        store.layout().status("gw-a"),
+                        store.layout().coordinator())) {
+                    assertThatThrownBy(() -> stranger.getData().forPath(path))
+                            .as(path)
                             .isInstanceOf(KeeperException.NoAuthException.class);
                 }
                 assertThat(gw.output()).doesNotContain("is open to anyone");
@@ -100,10 +120,15 @@ class SecuredRunGatewayIT {
     @Test
     void withZkInsecureAGatewayStartsWithoutCredentialsAndWarns() throws Exception {
         try (TestingServer zk = new TestingServer(true);
-             GatewayProcess gw = GatewayProcess.run("gw-open", GatewayProcess.freePort(), dir.resolve("gw-open"),
-                     zk.getConnectString(), "--zk-insecure")) {
+                GatewayProcess gw = GatewayProcess.run(
+                        "gw-open",
+                        GatewayProcess.freePort(),
+                        dir.resolve("gw-open"),
+                        zk.getConnectString(),
+                        "--zk-insecure")) {
             assertThat(gw.process().isAlive()).isTrue();
-            assertThat(gw.output()).contains("--zk-insecure: the configuration, CHAP secrets included, is open to anyone");
+            assertThat(gw.output())
+                    .contains("--zk-insecure: the configuration, CHAP secrets included, is open to anyone");
         }
     }
 }

@@ -8,7 +8,6 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,7 +45,9 @@ class StandaloneGatewayIT {
     void discoveryListsTheTargetAndItsLun() throws Exception {
         Cmd ls = Cmd.run(30, "iscsi-ls", "-s", "iscsi://" + gw.portal());
         assertThat(ls.exitCode()).as(ls.toString()).isZero();
-        assertThat(ls.output()).contains("Target:" + gw.iqn()).contains("Portal:127.0.0.1:" + gw.port())
+        assertThat(ls.output())
+                .contains("Target:" + gw.iqn())
+                .contains("Portal:127.0.0.1:" + gw.port())
                 .contains("Lun:0");
     }
 
@@ -54,14 +55,17 @@ class StandaloneGatewayIT {
     void inquiryIdentifiesTheLun() throws Exception {
         Cmd inq = Cmd.run(30, "iscsi-inq", gw.lunUrl(0));
         assertThat(inq.exitCode()).as(inq.toString()).isZero();
-        assertThat(inq.output()).contains("Vendor:RBDGW").contains("Peripheral Device Type:DIRECT_ACCESS")
+        assertThat(inq.output())
+                .contains("Vendor:RBDGW")
+                .contains("Peripheral Device Type:DIRECT_ACCESS")
                 .contains("TPGS:1");
         Cmd serial = Cmd.run(30, "iscsi-inq", "-e", "1", "-c", "128", gw.lunUrl(0));
         assertThat(serial.exitCode()).as(serial.toString()).isZero();
         assertThat(serial.output()).containsPattern("Unit Serial Number:\\[[0-9a-f]{32}\\]");
         Cmd ids = Cmd.run(30, "iscsi-inq", "-e", "1", "-c", "131", gw.lunUrl(0));
         assertThat(ids.exitCode()).as(ids.toString()).isZero();
-        assertThat(ids.output()).contains("Designator Type:(3) NAA")
+        assertThat(ids.output())
+                .contains("Designator Type:(3) NAA")
                 .contains("Designator:[" + gw.iqn() + ",t,0x0001]")
                 .contains("Designator Type:(4) RELATIVE_TARGET_PORT");
     }
@@ -70,8 +74,7 @@ class StandaloneGatewayIT {
     void readCapacity16ReportsTheLunSize() throws Exception {
         Cmd rc = Cmd.run(30, "iscsi-readcapacity16", gw.lunUrl(0));
         assertThat(rc.exitCode()).as(rc.toString()).isZero();
-        assertThat(rc.output()).contains("LOGICAL BLOCK LENGTH IN BYTES:512")
-                .contains("Total size:" + LUN_SIZE);
+        assertThat(rc.output()).contains("LOGICAL BLOCK LENGTH IN BYTES:512").contains("Total size:" + LUN_SIZE);
     }
 
     @Test
@@ -112,14 +115,15 @@ class StandaloneGatewayIT {
                 + ",header-digest=" + (headerDigest ? "crc32c" : "none");
 
         double writtenBefore = bytes("write");
-        Cmd write = Cmd.run(300, "qemu-img", "convert", "-n", "-f", "raw", src.toString(),
-                "--target-image-opts", opts);
+        Cmd write = Cmd.run(300, "qemu-img", "convert", "-n", "-f", "raw", src.toString(), "--target-image-opts", opts);
         assertThat(write.exitCode()).as(write.toString()).isZero();
         // the gateway's /metrics saw the data (zero ranges may go as WRITE SAME or UNMAP instead)
         assertThat(bytes("write") - writtenBefore).isBetween(LUN_SIZE * 15.0 / 16, (double) LUN_SIZE);
 
-        Cmd compare = Cmd.run(300, List.of("qemu-img", "compare", "--image-opts",
-                "driver=raw,file.filename=" + src, opts).toArray(String[]::new));
+        Cmd compare = Cmd.run(
+                300,
+                List.of("qemu-img", "compare", "--image-opts", "driver=raw,file.filename=" + src, opts)
+                        .toArray(String[]::new));
         assertThat(compare.exitCode()).as(compare.toString()).isZero();
         assertThat(compare.output()).contains("Images are identical");
 
@@ -128,9 +132,11 @@ class StandaloneGatewayIT {
         assertThat(read.exitCode()).as(read.toString()).isZero();
         assertThat(bytes("read") - readBefore).isGreaterThanOrEqualTo(LUN_SIZE * 15.0 / 16);
         String m = gw.scrapeMetrics();
-        assertThat(GatewayProcess.sample(m, "rbdgw_scsi_latency_seconds_count", "kind=\"read\"", "lun=\"0\"")).isPositive();
-        assertThat(GatewayProcess.sample(m, "rbdgw_scsi_errors_total", "outcome=\"check_condition\"",
-                "sense_key=\"medium_error\"")).isNaN(); // never happened, so never registered
+        assertThat(GatewayProcess.sample(m, "rbdgw_scsi_latency_seconds_count", "kind=\"read\"", "lun=\"0\""))
+                .isPositive();
+        assertThat(GatewayProcess.sample(
+                        m, "rbdgw_scsi_errors_total", "outcome=\"check_condition\"", "sense_key=\"medium_error\""))
+                .isNaN(); // never happened, so never registered
         assertThat(sha256(back)).isEqualTo(expected);
         Files.delete(src);
         Files.delete(back);
@@ -138,7 +144,8 @@ class StandaloneGatewayIT {
 
     /** Bytes LUN 0 moved so far, as the gateway's /metrics says. */
     private double bytes(String kind) throws Exception {
-        double v = GatewayProcess.sample(gw.scrapeMetrics(), "rbdgw_scsi_bytes_total", "kind=\"" + kind + "\"", "lun=\"0\"");
+        double v = GatewayProcess.sample(
+                gw.scrapeMetrics(), "rbdgw_scsi_bytes_total", "kind=\"" + kind + "\"", "lun=\"0\"");
         assertThat(v).as("rbdgw_scsi_bytes_total kind=" + kind).isNotNaN();
         return v;
     }

@@ -21,8 +21,7 @@ public final class TestCluster {
 
     private static final Pattern USED = Pattern.compile("\"used_size\"\\s*:\\s*(\\d+)");
 
-    private TestCluster() {
-    }
+    private TestCluster() {}
 
     /** The conf file; fails (never skips) when the cluster was not set up. */
     public static Path conf() {
@@ -34,8 +33,8 @@ public final class TestCluster {
         }
         Path path = Path.of(conf);
         if (!Files.isReadable(path)) {
-            throw new AssertionError("ceph.conf " + path + " does not exist: run scripts/ceph-dev-cluster.sh up "
-                    + path.getParent());
+            throw new AssertionError(
+                    "ceph.conf " + path + " does not exist: run scripts/ceph-dev-cluster.sh up " + path.getParent());
         }
         return path;
     }

@@ -11,8 +11,8 @@ import java.util.Map;
 import org.apache.curator.RetryPolicy;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryUntilElapsed;
 import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.retry.RetryUntilElapsed;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 
@@ -47,8 +47,13 @@ public final class ZkConfig implements AutoCloseable {
         Files.createFile(authFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(authFile, "rbdgw:" + java.util.UUID.randomUUID() + "\n");
         ZkCredentials credentials = ZkCredentials.fromFile(authFile);
-        client = credentials.applyTo(CuratorFrameworkFactory.builder().connectString(server.getConnectString())
-                .sessionTimeoutMs(sessionTimeoutMs).connectionTimeoutMs(3000).retryPolicy(retry)).build();
+        client = credentials
+                .applyTo(CuratorFrameworkFactory.builder()
+                        .connectString(server.getConnectString())
+                        .sessionTimeoutMs(sessionTimeoutMs)
+                        .connectionTimeoutMs(3000)
+                        .retryPolicy(retry))
+                .build();
         client.start();
         store = new ConfigStore(client, "/rbdgw");
         store.initialize();
@@ -62,8 +67,17 @@ public final class ZkConfig implements AutoCloseable {
      * still be able to end).
      */
     public static ZkConfig restartable(Path dataDir, int tickMs) throws Exception {
-        InstanceSpec spec = new InstanceSpec(dataDir.toFile(), GatewayProcess.portBelowEphemeralRange(), -1, -1, false,
-                1, tickMs, 100, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+        InstanceSpec spec = new InstanceSpec(
+                dataDir.toFile(),
+                GatewayProcess.portBelowEphemeralRange(),
+                -1,
+                -1,
+                false,
+                1,
+                tickMs,
+                100,
+                Map.of("clientPortAddress", "127.0.0.1"),
+                "127.0.0.1");
         return new ZkConfig(new TestingServer(spec, true), 60000, new RetryUntilElapsed(120_000, 200));
     }
 
@@ -88,7 +102,9 @@ public final class ZkConfig implements AutoCloseable {
     /** The coordinator's ownership document of {@code disk}; throws if there is none yet. */
     public LunOwnership owner(String disk) throws Exception {
         String path = store.layout().aluaDisk(disk);
-        return new Documents().read(path, client.getData().forPath(path), LunOwnership.class).value();
+        return new Documents()
+                .read(path, client.getData().forPath(path), LunOwnership.class)
+                .value();
     }
 
     /** Stops the server (an outage); see {@link #restartable}. */

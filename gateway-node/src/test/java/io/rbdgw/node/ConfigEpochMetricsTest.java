@@ -21,13 +21,16 @@ class ConfigEpochMetricsTest {
     Path dir;
 
     private static double sample(String metrics, String name) {
-        return metrics.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(Double.NaN);
+        return metrics.lines()
+                .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElse(Double.NaN);
     }
 
     private static String scrape(String url) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         return r.body();
     }
@@ -35,8 +38,19 @@ class ConfigEpochMetricsTest {
     @Test
     void appliedAndLatestEpochsFollowTheConfiguration() throws Exception {
         StandaloneCommand cmd = new StandaloneCommand();
-        new CommandLine(cmd).parseArgs("--data-dir", dir.resolve("data").toString(), "--listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--memory", "--lun-size", "4M");
+        new CommandLine(cmd)
+                .parseArgs(
+                        "--data-dir",
+                        dir.resolve("data").toString(),
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--admin-listen",
+                        "127.0.0.1:0",
+                        "--metrics-listen",
+                        "127.0.0.1:0",
+                        "--memory",
+                        "--lun-size",
+                        "4M");
         try (StandaloneCommand.Running r = cmd.start()) {
             String url = r.gateway.metricsUrl();
             long first = r.store.epoch();

@@ -47,7 +47,7 @@ class ConfigFileTest {
         assertThat(run.gw.cephConf).isEqualTo(Path.of("/etc/ceph/ceph.conf"));
         assertThat(run.gw.cephId).isEqualTo("rbdgw-gw-a");
         assertThat(run.zkSessionSeconds).isEqualTo(20);
-        assertThat(run.zkRoot).isEqualTo("/rbdgw");  // not in the file: the default
+        assertThat(run.zkRoot).isEqualTo("/rbdgw"); // not in the file: the default
     }
 
     @Test
@@ -73,7 +73,8 @@ class ConfigFileTest {
         Path off = file("memory: false\n");
         CommandLine fresh = new CommandLine(new Main());
         fresh.parseArgs(ConfigFile.expand(new String[] {"standalone", "--config", off.toString()}, fresh));
-        assertThat(((StandaloneCommand) fresh.getSubcommands().get("standalone").getCommand()).memory).isFalse();
+        assertThat(((StandaloneCommand) fresh.getSubcommands().get("standalone").getCommand()).memory)
+                .isFalse();
     }
 
     @Test
@@ -95,7 +96,8 @@ class ConfigFileTest {
         Path unknown = file("zookeeper: zk:2181\nportal: 1.2.3.4:3260\n");
         assertThatThrownBy(() -> ConfigFile.expand(new String[] {"run", "--config", unknown.toString()}, cli))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(unknown.toString()).hasMessageContaining("'portal' is not an option of 'run'");
+                .hasMessageContaining(unknown.toString())
+                .hasMessageContaining("'portal' is not an option of 'run'");
 
         Path listForSingle = file("name: [a, b]\n");
         assertThatThrownBy(() -> ConfigFile.expand(new String[] {"run", "--config", listForSingle.toString()}, cli))
@@ -113,7 +115,11 @@ class ConfigFileTest {
         assertThatThrownBy(() -> ConfigFile.expand(new String[] {"run", "--config", broken.toString()}, cli))
                 .hasMessageContaining("not valid YAML");
 
-        assertThatThrownBy(() -> ConfigFile.expand(new String[] {"run", "--config", dir.resolve("missing.yml").toString()}, cli))
+        assertThatThrownBy(() -> ConfigFile.expand(
+                        new String[] {
+                            "run", "--config", dir.resolve("missing.yml").toString()
+                        },
+                        cli))
                 .hasMessageContaining("missing.yml: no such file");
         assertThatThrownBy(() -> ConfigFile.expand(new String[] {"run", "--config"}, cli))
                 .hasMessageContaining("--config needs a file name");

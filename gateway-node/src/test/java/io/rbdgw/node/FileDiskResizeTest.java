@@ -2,13 +2,6 @@ package io.rbdgw.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-
 import io.netty.buffer.ByteBuf;
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.ConfigChange;
@@ -16,6 +9,12 @@ import io.rbdgw.config.model.Disk;
 import io.rbdgw.iscsi.pdu.DataIn;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.iscsi.session.TestInitiator;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -41,8 +40,18 @@ class FileDiskResizeTest {
     void aGrownFileDiskIsServedWithItsNewSizeAndHostsAreTold() throws Exception {
         Path data = tmp.resolve("data");
         StandaloneCommand cmd = new StandaloneCommand();
-        new CommandLine(cmd).parseArgs("--data-dir", data.toString(), "--listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--metrics-listen", "off", "--lun-size", "4M");
+        new CommandLine(cmd)
+                .parseArgs(
+                        "--data-dir",
+                        data.toString(),
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--admin-listen",
+                        "127.0.0.1:0",
+                        "--metrics-listen",
+                        "off",
+                        "--lun-size",
+                        "4M");
         try (StandaloneCommand.Running r = cmd.start()) {
             ClusterConfig c = r.store.read();
             Disk disk = c.disks().get(0);
@@ -57,11 +66,17 @@ class FileDiskResizeTest {
                 long epoch = r.store.update(cc -> List.of(new ConfigChange.PutDisk(disk.withSize(NEW))), 5);
                 r.gateway.reconciler().awaitApplied(epoch, java.time.Duration.ofSeconds(10));
 
-                assertThat(tur(host)).as("the next command reports the new capacity").isEqualTo(0x062A09);
+                assertThat(tur(host))
+                        .as("the next command reports the new capacity")
+                        .isEqualTo(0x062A09);
                 assertThat(tur(host)).isZero();
                 assertThat(capacity(host)).isEqualTo(NEW);
-                assertThat(readStatus(host, OLD / 512)).as("a read past the old end").isZero();
-                assertThat(readStatus(host, NEW / 512 - 1)).as("the new last block").isZero();
+                assertThat(readStatus(host, OLD / 512))
+                        .as("a read past the old end")
+                        .isZero();
+                assertThat(readStatus(host, NEW / 512 - 1))
+                        .as("the new last block")
+                        .isZero();
                 assertThat(readStatus(host, NEW / 512)).isEqualTo(0x052100);
             }
             assertThat(Files.size(data.resolve("lun0.img"))).isEqualTo(NEW);
@@ -92,7 +107,9 @@ class FileDiskResizeTest {
     private static int sense(ScsiResponse r) {
         ByteBuf d = r.data();
         int base = d.readerIndex() + 2;
-        return ((d.getByte(base + 2) & 0x0f) << 16) | ((d.getByte(base + 12) & 0xff) << 8) | (d.getByte(base + 13) & 0xff);
+        return ((d.getByte(base + 2) & 0x0f) << 16)
+                | ((d.getByte(base + 12) & 0xff) << 8)
+                | (d.getByte(base + 13) & 0xff);
     }
 
     /** READ CAPACITY(16): the size in bytes. */
@@ -159,7 +176,9 @@ class FileDiskResizeTest {
                 }
             } else if (o instanceof ScsiResponse r) {
                 try {
-                    assertThat(r.status()).as("sense %06x", r.status() == 0 ? 0 : sense(r)).isZero();
+                    assertThat(r.status())
+                            .as("sense %06x", r.status() == 0 ? 0 : sense(r))
+                            .isZero();
                     return out;
                 } finally {
                     r.release();

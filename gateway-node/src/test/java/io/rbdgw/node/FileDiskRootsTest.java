@@ -37,6 +37,7 @@ class FileDiskRootsTest {
 
     @TempDir
     Path tmp;
+
     Path root;
     Path outside;
     Path victim;
@@ -60,7 +61,7 @@ class FileDiskRootsTest {
     }
 
     private BackstoreOpener opener() {
-        return new BackstoreOpener(root, List.of(root), null, "admin", c -> { });
+        return new BackstoreOpener(root, List.of(root), null, "admin", c -> {});
     }
 
     private static Disk file(String path) {
@@ -73,7 +74,8 @@ class FileDiskRootsTest {
         Files.createSymbolicLink(root.resolve("linkdir"), outside);
         Files.createDirectories(root.resolve("sub"));
         try (BackstoreOpener o = opener()) {
-            assertThatThrownBy(() -> o.open(file(victim.toString()))).hasMessageContaining("not under a file disk root");
+            assertThatThrownBy(() -> o.open(file(victim.toString())))
+                    .hasMessageContaining("not under a file disk root");
             assertThatThrownBy(() -> o.open(file("../etc/passwd"))).hasMessageContaining("'..'");
             assertThatThrownBy(() -> o.open(file("sub/../../etc/passwd"))).hasMessageContaining("'..'");
             assertThatThrownBy(() -> o.open(file("link.img"))).hasMessageContaining("symbolic link");
@@ -88,16 +90,20 @@ class FileDiskRootsTest {
 
     @Test
     void imagesInsideTheRootAreMadePrivateAndGrown() throws Exception {
-        try (BackstoreOpener o = opener(); BlockDevice d = o.open(file("pool/lun.img"))) {
+        try (BackstoreOpener o = opener();
+                BlockDevice d = o.open(file("pool/lun.img"))) {
             assertThat(d.info().sizeBytes()).isEqualTo(1 << 20);
-            assertThat(Files.getPosixFilePermissions(root.resolve("pool/lun.img"))).isEqualTo(PosixFilePermissions.fromString("rw-------"));
-            assertThat(Files.getPosixFilePermissions(root.resolve("pool"))).isEqualTo(PosixFilePermissions.fromString("rwx------"));
-            assertThat(Files.getPosixFilePermissions(root.resolve("pool/lun.img.id"))).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            assertThat(Files.getPosixFilePermissions(root.resolve("pool/lun.img")))
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            assertThat(Files.getPosixFilePermissions(root.resolve("pool")))
+                    .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+            assertThat(Files.getPosixFilePermissions(root.resolve("pool/lun.img.id")))
+                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
         }
         // an absolute path inside a second root is fine too
         Path second = Files.createDirectories(tmp.resolve("second"));
-        try (BackstoreOpener o = new BackstoreOpener(root, List.of(root, second), null, "admin", c -> { });
-             BlockDevice d = o.open(file(second.resolve("x.img").toString()))) {
+        try (BackstoreOpener o = new BackstoreOpener(root, List.of(root, second), null, "admin", c -> {});
+                BlockDevice d = o.open(file(second.resolve("x.img").toString()))) {
             assertThat(d.info().sizeBytes()).isEqualTo(1 << 20);
         }
     }
@@ -106,18 +112,27 @@ class FileDiskRootsTest {
     @Test
     void aDiskWrittenIntoZooKeeperOutsideTheRootFailsWithTheReason() throws Exception {
         try (TestingServer zk = new TestingServer(true);
-             CuratorFramework client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                     .retryPolicy(new RetryNTimes(20, 100)).build()) {
+                CuratorFramework client = CuratorFrameworkFactory.builder()
+                        .connectString(zk.getConnectString())
+                        .retryPolicy(new RetryNTimes(20, 100))
+                        .build()) {
             client.start();
             ConfigStore store = new ConfigStore(client, "/rbdgw");
             store.initialize();
             AtomicReference<String> detail = new AtomicReference<>();
             try (BackstoreOpener o = opener();
-                 Reconciler r = new Reconciler("gw-a", new TargetRegistry(), new SessionRegistry(), o,
-                         (epoch, health, d) -> detail.set(health + " " + d), Duration.ofSeconds(30))) {
+                    Reconciler r = new Reconciler(
+                            "gw-a",
+                            new TargetRegistry(),
+                            new SessionRegistry(),
+                            o,
+                            (epoch, health, d) -> detail.set(health + " " + d),
+                            Duration.ofSeconds(30))) {
                 r.start();
                 String t = "iqn.2003-01.io.rbdgw:t1";
-                long epoch = store.apply(0, new ConfigChange.PutTarget(Target.of(t)),
+                long epoch = store.apply(
+                        0,
+                        new ConfigChange.PutTarget(Target.of(t)),
                         new ConfigChange.PutDisk(file(victim.toString()).withSize(64L << 20)),
                         new ConfigChange.PutLun(new Lun(t, 0, "local/evil")),
                         new ConfigChange.PutClient(Client.allLuns(t, "iqn.1994-05.com.redhat:c1")));

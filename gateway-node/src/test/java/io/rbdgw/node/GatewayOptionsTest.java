@@ -22,9 +22,25 @@ class GatewayOptionsTest {
         assertThat(standalone.gw.connectionSettings().allowTargetReset()).isFalse();
 
         RunCommand run = new RunCommand();
-        new CommandLine(run).parseArgs("--zookeeper", "127.0.0.1:2181", "--name", "gw1", "--max-sessions", "100",
-                "--max-sessions-per-target", "50", "--max-sessions-per-initiator", "4", "--max-login-connections", "8",
-                "--max-write-buffer-per-connection", "32M", "--max-write-buffer", "1G", "--allow-target-reset");
+        new CommandLine(run)
+                .parseArgs(
+                        "--zookeeper",
+                        "127.0.0.1:2181",
+                        "--name",
+                        "gw1",
+                        "--max-sessions",
+                        "100",
+                        "--max-sessions-per-target",
+                        "50",
+                        "--max-sessions-per-initiator",
+                        "4",
+                        "--max-login-connections",
+                        "8",
+                        "--max-write-buffer-per-connection",
+                        "32M",
+                        "--max-write-buffer",
+                        "1G",
+                        "--allow-target-reset");
         assertThat(run.gw.connectionSettings().allowTargetReset()).isTrue();
         assertThat(run.gw.connectionSettings().limits())
                 .isEqualTo(new PortalLimits(100, 50, 4, 8, 32L << 20, 1L << 30));

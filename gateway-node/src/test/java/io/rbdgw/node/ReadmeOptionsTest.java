@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
@@ -27,7 +26,10 @@ class ReadmeOptionsTest {
                 .filter(o -> !o.usageHelp() && !o.versionHelp())
                 .map(OptionSpec::longestName)
                 .filter(name -> !block.matches("(?s).*" + java.util.regex.Pattern.quote(name) + "(?![\\w-]).*"))
-                .sorted().toList();
-        assertThat(missing).as("standalone options missing from README.md's \"Standalone options\"").isEmpty();
+                .sorted()
+                .toList();
+        assertThat(missing)
+                .as("standalone options missing from README.md's \"Standalone options\"")
+                .isEmpty();
     }
 }

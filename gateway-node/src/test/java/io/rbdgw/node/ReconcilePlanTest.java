@@ -2,9 +2,6 @@ package io.rbdgw.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
-import java.util.Map;
-
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.Disk;
 import io.rbdgw.config.model.Gateway;
@@ -12,6 +9,8 @@ import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.model.Target;
 import io.rbdgw.iscsi.session.TargetRegistry.PortalAddress;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The diff from what is live to a snapshot, without ZooKeeper, devices or sessions. */
@@ -22,7 +21,8 @@ class ReconcilePlanTest {
     private static final long MIB = 1 << 20;
 
     private static ClusterConfig config(Disk... disks) {
-        ClusterConfig.Builder b = ClusterConfig.EMPTY.toBuilder().epoch(3)
+        ClusterConfig.Builder b = ClusterConfig.EMPTY.toBuilder()
+                .epoch(3)
                 .put(new Gateway("gw-a", List.of(Portal.parse("10.0.0.1:3260")), 2))
                 .put(new Gateway("gw-b", List.of(Portal.parse("10.0.0.2:3260"), Portal.parse("10.0.1.2:3260")), 3))
                 .put(Target.of(T1));
@@ -42,14 +42,19 @@ class ReconcilePlanTest {
 
     @Test
     void fromNothingEveryTargetAndLunIsAddedAndThePortalsAndPortGroupComeFromTheGateways() {
-        ClusterConfig c = withLuns(config(Disk.rbd("rbd", "a", MIB), Disk.rbd("rbd", "b", MIB)),
-                new Lun(T1, 1, "rbd/b"), new Lun(T1, 0, "rbd/a"));
+        ClusterConfig c = withLuns(
+                config(Disk.rbd("rbd", "a", MIB), Disk.rbd("rbd", "b", MIB)),
+                new Lun(T1, 1, "rbd/b"),
+                new Lun(T1, 0, "rbd/a"));
 
         ReconcilePlan plan = ReconcilePlan.between(c, "gw-b", Map.of(), Map.of());
 
         assertThat(plan.portGroup()).isEqualTo(3);
-        assertThat(plan.discoveryPortals()).containsExactly(new PortalAddress("10.0.0.1:3260", 2),
-                new PortalAddress("10.0.0.2:3260", 3), new PortalAddress("10.0.1.2:3260", 3));
+        assertThat(plan.discoveryPortals())
+                .containsExactly(
+                        new PortalAddress("10.0.0.1:3260", 2),
+                        new PortalAddress("10.0.0.2:3260", 3),
+                        new PortalAddress("10.0.1.2:3260", 3));
         assertThat(plan.removedTargets()).isEmpty();
         assertThat(plan.replacedDisks()).isEmpty();
         assertThat(plan.targets()).containsOnlyKeys(T1);
@@ -59,7 +64,8 @@ class ReconcilePlanTest {
 
     @Test
     void aGatewayTheSnapshotDoesNotDeclareIsPortGroupOne() {
-        assertThat(ReconcilePlan.between(config(), "gw-x", Map.of(), Map.of()).portGroup()).isEqualTo(1);
+        assertThat(ReconcilePlan.between(config(), "gw-x", Map.of(), Map.of()).portGroup())
+                .isEqualTo(1);
     }
 
     @Test
@@ -67,10 +73,11 @@ class ReconcilePlanTest {
         Disk a = Disk.rbd("rbd", "a", MIB);
         Disk b = Disk.rbd("rbd", "b", MIB);
         Disk d = Disk.rbd("rbd", "d", MIB);
-        ClusterConfig c = withLuns(config(a, b, d), new Lun(T1, 0, "rbd/a"), new Lun(T1, 1, "rbd/d"), new Lun(T1, 3, "rbd/b"));
+        ClusterConfig c =
+                withLuns(config(a, b, d), new Lun(T1, 0, "rbd/a"), new Lun(T1, 1, "rbd/d"), new Lun(T1, 3, "rbd/b"));
         Map<String, Map<Integer, String>> live = Map.of(
                 T1, Map.of(0, "rbd/a", 1, "rbd/b", 2, "rbd/c"), // 1 now exports another disk, 2 is gone
-                T2, Map.of(0, "rbd/a"));                         // the target is gone
+                T2, Map.of(0, "rbd/a")); // the target is gone
 
         ReconcilePlan plan = ReconcilePlan.between(c, "gw-a", live, Map.of("rbd/a", a, "rbd/b", b));
 
@@ -87,7 +94,10 @@ class ReconcilePlanTest {
         Disk grown = Disk.rbd("rbd", "a", 2 * MIB);
         ClusterConfig c = withLuns(config(moved, grown), new Lun(T1, 0, "local/f"), new Lun(T1, 1, "rbd/a"));
 
-        ReconcilePlan plan = ReconcilePlan.between(c, "gw-a", Map.of(T1, Map.of(0, "local/f", 1, "rbd/a")),
+        ReconcilePlan plan = ReconcilePlan.between(
+                c,
+                "gw-a",
+                Map.of(T1, Map.of(0, "local/f", 1, "rbd/a")),
                 Map.of("local/f", before, "rbd/a", Disk.rbd("rbd", "a", MIB)));
 
         // a new path is another device; a new size is the same device, grown online

@@ -3,13 +3,6 @@ package io.rbdgw.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.ByteBuffer;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -22,8 +15,6 @@ import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ChapCredentials;
-import io.rbdgw.config.secret.SecretBox;
-import io.rbdgw.iscsi.login.ChapSecret;
 import io.rbdgw.config.model.Client;
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Disk;
@@ -32,8 +23,10 @@ import io.rbdgw.config.model.HostGroup;
 import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.model.Target;
+import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.watch.ConfigWatcher;
+import io.rbdgw.iscsi.login.ChapSecret;
 import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetEntry;
@@ -42,6 +35,12 @@ import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.RecordingTask;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.TargetPortGroups;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
@@ -78,14 +77,19 @@ class ReconcilerTest {
     final Set<String> broken = ConcurrentHashMap.newKeySet();
     /** Disks whose opening throws an Error, as a stale jar would (NoClassDefFoundError from JNA). */
     final Set<String> staleJar = ConcurrentHashMap.newKeySet();
+
     final Set<String> opened = ConcurrentHashMap.newKeySet();
     final Set<String> closed = ConcurrentHashMap.newKeySet();
 
     @BeforeEach
     void start() throws Exception {
         zk = new TestingServer(true);
-        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                .sessionTimeoutMs(30000).connectionTimeoutMs(2000).retryPolicy(new RetryNTimes(20, 100)).build();
+        client = CuratorFrameworkFactory.builder()
+                .connectString(zk.getConnectString())
+                .sessionTimeoutMs(30000)
+                .connectionTimeoutMs(2000)
+                .retryPolicy(new RetryNTimes(20, 100))
+                .build();
         client.start();
         store = new ConfigStore(client, "/rbdgw");
         store.initialize();
@@ -101,8 +105,8 @@ class ReconcilerTest {
             opened.add(disk.id());
             BlockDevice memory = new MemoryBlockDevice(disk.size(), 512, "memory:" + disk.id());
             // records close() and delegates everything
-            return (BlockDevice) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {BlockDevice.class}, (proxy, method, args) -> {
+            return (BlockDevice) java.lang.reflect.Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] {BlockDevice.class}, (proxy, method, args) -> {
                         if (method.getName().equals("close")) {
                             closed.add(disk.id());
                         }
@@ -113,7 +117,8 @@ class ReconcilerTest {
                         }
                     });
         };
-        reconciler = new Reconciler("gw-a", registry, sessions, opener, membership::reportStatus, Duration.ofMillis(200));
+        reconciler =
+                new Reconciler("gw-a", registry, sessions, opener, membership::reportStatus, Duration.ofMillis(200));
         reconciler.start();
         watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
@@ -178,7 +183,8 @@ class ReconcilerTest {
     }
 
     private void basicTarget() throws Exception {
-        change(new ConfigChange.PutTarget(Target.of(T1)),
+        change(
+                new ConfigChange.PutTarget(Target.of(T1)),
                 new ConfigChange.PutDisk(disk("a")),
                 new ConfigChange.PutDisk(disk("b")),
                 new ConfigChange.PutDisk(disk("c")),
@@ -199,11 +205,15 @@ class ReconcilerTest {
         String k2 = "k2:" + java.util.Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef".getBytes());
         ConfigStore admin = new ConfigStore(client, "/rbdgw", SecretBox.parse(k1, "admin"));
         reconciler.secrets(SecretBox.parse(k2 + "\n" + k1, "gateway"));
-        long epoch = admin.update(c -> List.of(new ConfigChange.PutTarget(Target.of(T1)),
-                new ConfigChange.PutClient(Client.allLuns(T1, ESX1).withAuth(Authentication.chap(CHAP))),
-                new ConfigChange.PutDiscoveryAuth(Authentication.chap(CHAP2))), 5);
+        long epoch = admin.update(
+                c -> List.of(
+                        new ConfigChange.PutTarget(Target.of(T1)),
+                        new ConfigChange.PutClient(Client.allLuns(T1, ESX1).withAuth(Authentication.chap(CHAP))),
+                        new ConfigChange.PutDiscoveryAuth(Authentication.chap(CHAP2))),
+                5);
         reconciler.awaitApplied(epoch, Duration.ofSeconds(10));
-        String stored = store.read().client(T1, ESX1).orElseThrow().auth().chap().secret();
+        String stored =
+                store.read().client(T1, ESX1).orElseThrow().auth().chap().secret();
         assertThat(stored).startsWith("enc:v1:k1:");
         assertThat(registry.find(T1).loginFor(ESX1).initiatorChap().secret()).isEqualTo(CHAP.secret());
         assertThat(registry.discoveryChap().secret()).isEqualTo(CHAP2.secret());
@@ -231,12 +241,15 @@ class ReconcilerTest {
         assertThat(e.loginFor(WIN).initiatorChap()).isNull();
         assertThat(e.login().initiatorAllowed().test(ESX1)).isTrue();
         assertThat(e.login().initiatorAllowed().test(STRANGER)).isFalse();
-        assertThat(registry.discoveryPortals()).containsExactly(
-                new TargetRegistry.PortalAddress("10.0.0.1:3260", 7), new TargetRegistry.PortalAddress("10.0.0.2:3260", 8));
+        assertThat(registry.discoveryPortals())
+                .containsExactly(
+                        new TargetRegistry.PortalAddress("10.0.0.1:3260", 7),
+                        new TargetRegistry.PortalAddress("10.0.0.2:3260", 8));
         assertThat(opened).containsExactlyInAnyOrder("rbd/a", "rbd/b", "rbd/c");
 
         // CHAP change: new logins use the new secret; discovery CHAP too
-        change(new ConfigChange.PutClient(Client.allLuns(T1, ESX1).withAuth(Authentication.chap(CHAP2))),
+        change(
+                new ConfigChange.PutClient(Client.allLuns(T1, ESX1).withAuth(Authentication.chap(CHAP2))),
                 new ConfigChange.PutDiscoveryAuth(Authentication.chap(CHAP)));
         assertThat(registry.find(T1).loginFor(ESX1).initiatorChap().secret()).isEqualTo("secretsecret2");
         assertThat(registry.discoveryChap().secret()).isEqualTo("secretsecret1");
@@ -268,29 +281,43 @@ class ReconcilerTest {
         drain(t, esx1, 0);
         drain(t, esx1, 1);
         // before any ALUA snapshot: this gateway alone, optimized
-        assertThat(reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1)).extracting(TargetPortGroups.Group::id)
+        assertThat(reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1))
+                .extracting(TargetPortGroups.Group::id)
                 .containsExactly(7);
 
-        reconciler.aluaChanged(new AluaSnapshot(Map.of(
-                "rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null),
-                "rbd/b", new LunOwnership("rbd/b", "gw-b", 1, null)), Set.of("gw-a", "gw-b"), Set.of()));
+        reconciler.aluaChanged(new AluaSnapshot(
+                Map.of(
+                        "rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null),
+                        "rbd/b", new LunOwnership("rbd/b", "gw-b", 1, null)),
+                Set.of("gw-a", "gw-b"),
+                Set.of()));
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-            assertThat(reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1)).extracting(g -> g.id() + ":" + g.state())
-                    .containsExactly("7:" + TargetPortGroups.ACTIVE_OPTIMIZED, "8:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED);
-            assertThat(reconciler.aluaOf(T1, 1).orElseThrow().groups(esx1)).extracting(g -> g.id() + ":" + g.state())
-                    .containsExactly("7:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED, "8:" + TargetPortGroups.ACTIVE_OPTIMIZED);
+            assertThat(reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1))
+                    .extracting(g -> g.id() + ":" + g.state())
+                    .containsExactly(
+                            "7:" + TargetPortGroups.ACTIVE_OPTIMIZED, "8:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED);
+            assertThat(reconciler.aluaOf(T1, 1).orElseThrow().groups(esx1))
+                    .extracting(g -> g.id() + ":" + g.state())
+                    .containsExactly(
+                            "7:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED, "8:" + TargetPortGroups.ACTIVE_OPTIMIZED);
         });
         tur(t, esx1, 0).check(6, 0x2A, 0x06);
         tur(t, esx1, 1).check(6, 0x2A, 0x06);
         tur(t, esx1, 1).good(); // the non-optimized path serves
 
         // gw-b is gone and rbd/b moved here
-        reconciler.aluaChanged(new AluaSnapshot(Map.of(
-                "rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null),
-                "rbd/b", new LunOwnership("rbd/b", "gw-a", 2, null)), Set.of("gw-a"), Set.of()));
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(reconciler.aluaOf(T1, 1).orElseThrow().localState()).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
-        assertThat(reconciler.aluaOf(T1, 1).orElseThrow().groups(esx1)).extracting(g -> g.id() + ":" + g.state())
+        reconciler.aluaChanged(new AluaSnapshot(
+                Map.of(
+                        "rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null),
+                        "rbd/b", new LunOwnership("rbd/b", "gw-a", 2, null)),
+                Set.of("gw-a"),
+                Set.of()));
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(
+                        () -> assertThat(reconciler.aluaOf(T1, 1).orElseThrow().localState())
+                                .isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
+        assertThat(reconciler.aluaOf(T1, 1).orElseThrow().groups(esx1))
+                .extracting(g -> g.id() + ":" + g.state())
                 .containsExactly("7:" + TargetPortGroups.ACTIVE_OPTIMIZED, "8:" + TargetPortGroups.UNAVAILABLE);
         tur(t, esx1, 1).check(6, 0x2A, 0x06);
         tur(t, esx1, 0).check(6, 0x2A, 0x06); // gw-b's group became Unavailable for LUN 0 too
@@ -353,29 +380,40 @@ class ReconcilerTest {
         ItNexus esx1 = nexus(ESX1, T1);
         t.nexusCreated(esx1, esx1);
         drain(t, esx1, 0);
-        reconciler.aluaChanged(new AluaSnapshot(Map.of("rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null)),
-                Set.of("gw-a", "gw-b"), Set.of()));
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
-                reconciler.aluaOf(T1, 0).orElseThrow().localState()).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
+        reconciler.aluaChanged(new AluaSnapshot(
+                Map.of("rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null)), Set.of("gw-a", "gw-b"), Set.of()));
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(
+                        () -> assertThat(reconciler.aluaOf(T1, 0).orElseThrow().localState())
+                                .isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
         drain(t, esx1, 0);
 
         reconciler.aluaKnown(false); // fenced, or its ZooKeeper session is lost
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
-                reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1)).extracting(g -> g.id() + ":" + g.state())
-                .containsExactly("7:" + TargetPortGroups.TRANSITIONING, "8:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED));
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(
+                                reconciler.aluaOf(T1, 0).orElseThrow().groups(esx1))
+                        .extracting(g -> g.id() + ":" + g.state())
+                        .containsExactly(
+                                "7:" + TargetPortGroups.TRANSITIONING, "8:" + TargetPortGroups.ACTIVE_NON_OPTIMIZED));
         tur(t, esx1, 0).check(6, 0x2A, 0x06);
 
         reconciler.aluaKnown(true);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
-                reconciler.aluaOf(T1, 0).orElseThrow().localState()).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(
+                        () -> assertThat(reconciler.aluaOf(T1, 0).orElseThrow().localState())
+                                .isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED));
         tur(t, esx1, 0).check(6, 0x2A, 0x06);
     }
 
     @Test
     void anOwnershipSnapshotThatArrivesBeforeTheFirstConfigurationIsReportedOnceApplied() throws Exception {
         List<AluaSnapshot> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Reconciler late = new Reconciler("gw-a", new TargetRegistry(), new SessionRegistry(),
-                disk -> new MemoryBlockDevice(disk.size(), 512, "memory:" + disk.id()), (e, h, d) -> { },
+        Reconciler late = new Reconciler(
+                "gw-a",
+                new TargetRegistry(),
+                new SessionRegistry(),
+                disk -> new MemoryBlockDevice(disk.size(), 512, "memory:" + disk.id()),
+                (e, h, d) -> {},
                 Duration.ofMillis(200));
         late.observe(new Reconciler.Observer() {
             @Override
@@ -385,13 +423,17 @@ class ReconcilerTest {
         });
         try {
             late.start();
-            AluaSnapshot s = new AluaSnapshot(Map.of("rbd/a", new LunOwnership("rbd/a", "gw-a", 3, null)),
-                    Set.of("gw-a"), Set.of());
+            AluaSnapshot s = new AluaSnapshot(
+                    Map.of("rbd/a", new LunOwnership("rbd/a", "gw-a", 3, null)), Set.of("gw-a"), Set.of());
             late.aluaChanged(s); // a gateway started after the ownership record existed
             Thread.sleep(200);
             watcher.addListener(late);
-            long epoch = store.update(c -> List.of(new ConfigChange.PutTarget(Target.of(T2)),
-                    new ConfigChange.PutDisk(disk("a")), new ConfigChange.PutLun(new Lun(T2, 0, "rbd/a"))), 5);
+            long epoch = store.update(
+                    c -> List.of(
+                            new ConfigChange.PutTarget(Target.of(T2)),
+                            new ConfigChange.PutDisk(disk("a")),
+                            new ConfigChange.PutLun(new Lun(T2, 0, "rbd/a"))),
+                    5);
             late.awaitApplied(epoch, Duration.ofSeconds(10));
             await().atMost(Duration.ofSeconds(5)).until(() -> reported.contains(s));
         } finally {
@@ -450,7 +492,9 @@ class ReconcilerTest {
     @Test
     void aDiskSharedByTwoTargetsIsOpenedOnceAndClosedWithItsLastLun() throws Exception {
         basicTarget();
-        change(new ConfigChange.PutTarget(Target.of(T2).withAcl(false)), new ConfigChange.PutLun(new Lun(T2, 0, "rbd/a")));
+        change(
+                new ConfigChange.PutTarget(Target.of(T2).withAcl(false)),
+                new ConfigChange.PutLun(new Lun(T2, 0, "rbd/a")));
         ScsiTarget t2 = scsi(T2);
         assertThat(t2.lun(0).device()).isSameAs(scsi(T1).lun(0).device());
         assertThat(reportLuns(t2, nexus(STRANGER, T2))).containsExactly(0); // ACL off: everyone sees everything
@@ -478,8 +522,10 @@ class ReconcilerTest {
             assertThat(s.detail()).contains("rbd/b").contains("does not exist");
         });
         broken.clear(); // the image appears: the periodic retry picks it up
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(membership.view().status("gw-a").orElseThrow().health()).isEqualTo(GatewayStatus.Health.OK));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(
+                                membership.view().status("gw-a").orElseThrow().health())
+                        .isEqualTo(GatewayStatus.Health.OK));
         assertThat(reportLuns(t, nexus(ESX1, T1))).containsExactly(0, 1, 2);
         drain(t, nexus(ESX1, T1), 1);
     }
@@ -512,8 +558,10 @@ class ReconcilerTest {
         assertThat(epoch).isGreaterThan(before);
         reconciler.awaitApplied(epoch, Duration.ofSeconds(20));
         assertThat(reportLuns(t, esx1)).containsExactly(1, 2);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(membership.view().status("gw-a").orElseThrow().appliedEpoch()).isEqualTo(epoch));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(
+                                membership.view().status("gw-a").orElseThrow().appliedEpoch())
+                        .isEqualTo(epoch));
     }
 
     @Test
@@ -521,17 +569,20 @@ class ReconcilerTest {
         basicTarget();
         ScsiTarget t = scsi(T1);
         ItNexus esx1 = nexus(ESX1, T1);
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Reconciler.class);
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Reconciler.class);
         ListAppender<ILoggingEvent> logs = new ListAppender<>();
         logs.start();
         logger.addAppender(logs);
         try {
             staleJar.add("rbd/d");
-            long epoch = store.update(c -> List.of(new ConfigChange.PutDisk(disk("d")),
-                    new ConfigChange.PutLun(new Lun(T1, 5, "rbd/d"))), 5);
+            long epoch = store.update(
+                    c -> List.of(new ConfigChange.PutDisk(disk("d")), new ConfigChange.PutLun(new Lun(T1, 5, "rbd/d"))),
+                    5);
             Reconciler.Status s = reconciler.awaitApplied(epoch, Duration.ofSeconds(10));
             assertThat(s.health()).isEqualTo(GatewayStatus.Health.DEGRADED);
-            assertThat(s.detail()).contains("internal error at target " + T1 + " LUN 5 (disk rbd/d)")
+            assertThat(s.detail())
+                    .contains("internal error at target " + T1 + " LUN 5 (disk rbd/d)")
                     .contains("NoClassDefFoundError");
             assertThat(reconciler.failedPasses()).isPositive();
             List<ILoggingEvent> logged;
@@ -540,8 +591,11 @@ class ReconcilerTest {
             }
             assertThat(logged).anySatisfy(e -> {
                 assertThat(e.getLevel()).isEqualTo(Level.ERROR);
-                assertThat(e.getFormattedMessage()).contains("epoch " + epoch).contains("LUN 5 (disk rbd/d)")
-                        .contains("NoClassDefFoundError").contains("reinstall");
+                assertThat(e.getFormattedMessage())
+                        .contains("epoch " + epoch)
+                        .contains("LUN 5 (disk rbd/d)")
+                        .contains("NoClassDefFoundError")
+                        .contains("reinstall");
                 assertThat(e.getThrowableProxy().getClassName()).isEqualTo(NoClassDefFoundError.class.getName());
             });
             assertThat(reportLuns(t, esx1)).containsExactly(0, 1, 2); // what was live stays live

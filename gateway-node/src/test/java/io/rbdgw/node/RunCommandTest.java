@@ -23,8 +23,18 @@ class RunCommandTest {
         StringWriter err = new StringWriter();
         cli.setErr(new PrintWriter(err, true));
         Path data = dir.resolve("data");
-        int rc = cli.execute("run", "--zookeeper", "127.0.0.1:1", "--name", "gw-a", "--data-dir", data.toString(),
-                "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0");
+        int rc = cli.execute(
+                "run",
+                "--zookeeper",
+                "127.0.0.1:1",
+                "--name",
+                "gw-a",
+                "--data-dir",
+                data.toString(),
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0");
         assertThat(rc).isEqualTo(1);
         String message = err.toString();
         assertThat(message.lines().count()).as(message).isEqualTo(1);

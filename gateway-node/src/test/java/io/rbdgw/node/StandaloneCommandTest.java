@@ -22,8 +22,11 @@ class StandaloneCommandTest {
     void refusesPlainHttpOffLoopbackBeforeStartingAnything() throws Exception {
         Path data = Files.createTempDirectory("standalone").resolve("data");
         StandaloneCommand cmd = parse("--data-dir", data.toString(), "--admin-listen", "0.0.0.0:0", "--lun-size", "1M");
-        assertThatThrownBy(cmd::call).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("not a loopback address").hasMessageContaining("--admin-tls-cert").hasMessageContaining("--admin-insecure");
+        assertThatThrownBy(cmd::call)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a loopback address")
+                .hasMessageContaining("--admin-tls-cert")
+                .hasMessageContaining("--admin-insecure");
         assertThat(data).doesNotExist();
     }
 
@@ -32,9 +35,20 @@ class StandaloneCommandTest {
         Path dir = Files.createTempDirectory("standalone");
         Path cert = Files.writeString(dir.resolve("cert.pem"), "not a certificate\n");
         Path key = Files.writeString(dir.resolve("key.pem"), "not a key\n");
-        StandaloneCommand cmd = parse("--data-dir", dir.resolve("data").toString(), "--admin-listen", "0.0.0.0:0", "--lun-size", "1M",
-                "--admin-tls-cert", cert.toString(), "--admin-tls-key", key.toString());
-        assertThatThrownBy(cmd::call).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no PEM certificate");
+        StandaloneCommand cmd = parse(
+                "--data-dir",
+                dir.resolve("data").toString(),
+                "--admin-listen",
+                "0.0.0.0:0",
+                "--lun-size",
+                "1M",
+                "--admin-tls-cert",
+                cert.toString(),
+                "--admin-tls-key",
+                key.toString());
+        assertThatThrownBy(cmd::call)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no PEM certificate");
         assertThat(dir.resolve("data")).doesNotExist();
     }
 
@@ -44,9 +58,14 @@ class StandaloneCommandTest {
         InetSocketAddress other = new InetSocketAddress("192.0.2.10", 5000);
         assertThatThrownBy(() -> parse().checkAdminTransport(other)).hasMessageContaining("not a loopback address");
         assertThatCode(() -> parse("--admin-insecure").checkAdminTransport(any)).doesNotThrowAnyException();
-        assertThatCode(() -> parse().checkAdminTransport(new InetSocketAddress("127.0.0.1", 5000))).doesNotThrowAnyException();
-        assertThatCode(() -> parse().checkAdminTransport(new InetSocketAddress("::1", 5000))).doesNotThrowAnyException();
-        assertThatCode(() -> parse("--admin-tls-cert", "c.pem", "--admin-tls-key", "k.pem").checkAdminTransport(any)).doesNotThrowAnyException();
-        assertThatThrownBy(() -> parse("--admin-tls-cert", "c.pem").checkAdminTransport(any)).hasMessageContaining("go together");
+        assertThatCode(() -> parse().checkAdminTransport(new InetSocketAddress("127.0.0.1", 5000)))
+                .doesNotThrowAnyException();
+        assertThatCode(() -> parse().checkAdminTransport(new InetSocketAddress("::1", 5000)))
+                .doesNotThrowAnyException();
+        assertThatCode(() -> parse("--admin-tls-cert", "c.pem", "--admin-tls-key", "k.pem")
+                        .checkAdminTransport(any))
+                .doesNotThrowAnyException();
+        assertThatThrownBy(() -> parse("--admin-tls-cert", "c.pem").checkAdminTransport(any))
+                .hasMessageContaining("go together");
     }
 }

@@ -7,7 +7,6 @@ import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.model.Target;
 import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.zk.ZkCredentials;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -53,8 +51,17 @@ class StandaloneDataDirTest {
 
     private StandaloneCommand command(Path data, String... extra) throws Exception {
         StandaloneCommand cmd = new StandaloneCommand();
-        List<String> args = new ArrayList<>(List.of("--data-dir", data.toString(), "--listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--metrics-listen", "off", "--lun-size", "4M"));
+        List<String> args = new ArrayList<>(List.of(
+                "--data-dir",
+                data.toString(),
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "off",
+                "--lun-size",
+                "4M"));
         args.addAll(List.of(extra));
         new CommandLine(cmd).parseArgs(args.toArray(String[]::new));
         return cmd;
@@ -87,8 +94,16 @@ class StandaloneDataDirTest {
         Path chapFile = privateFile(tmp.resolve("chap"), CHAP_SECRET + "\n", "rw-------");
         Path mutualFile = privateFile(tmp.resolve("mutual"), MUTUAL_SECRET + "\n", "rw-------");
 
-        StandaloneCommand cmd = command(data, "--chap-user", "standalone-user", "--chap-secret-file", chapFile.toString(),
-                "--mutual-chap-user", "target-user1", "--mutual-chap-secret-file", mutualFile.toString());
+        StandaloneCommand cmd = command(
+                data,
+                "--chap-user",
+                "standalone-user",
+                "--chap-secret-file",
+                chapFile.toString(),
+                "--mutual-chap-user",
+                "target-user1",
+                "--mutual-chap-secret-file",
+                mutualFile.toString());
         try (StandaloneCommand.Running r = cmd.start()) {
             assertThat(r.gateway.reconciler().status().orElseThrow().health()).isEqualTo(GatewayStatus.Health.OK);
 
@@ -104,7 +119,8 @@ class StandaloneDataDirTest {
             List<String> wrong = new ArrayList<>();
             try (Stream<Path> all = Files.walk(data)) {
                 for (Path p : all.toList()) {
-                    String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+                    String mode =
+                            PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
                     String want = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "rwx------" : "rw-------";
                     if (!mode.equals(want)) {
                         wrong.add(data.relativize(p) + " " + mode);
@@ -118,12 +134,15 @@ class StandaloneDataDirTest {
             assertThat(connect).startsWith("127.0.0.1:");
             int zkPort = Integer.parseInt(connect.substring(connect.lastIndexOf(':') + 1));
             // 127.0.0.1, as an IPv4 socket or an IPv4-mapped IPv6 one (::ffff:127.0.0.1): nothing else
-            assertThat(listeners(zkPort)).isNotEmpty()
+            assertThat(listeners(zkPort))
+                    .isNotEmpty()
                     .allMatch(a -> a.equals("0100007F") || a.equals("0000000000000000FFFF00000100007F"));
 
             // 6b: ... and nothing under the root is open without the generated credentials
-            try (CuratorFramework open = CuratorFrameworkFactory.builder().connectString(connect)
-                    .retryPolicy(new RetryNTimes(10, 100)).build()) {
+            try (CuratorFramework open = CuratorFrameworkFactory.builder()
+                    .connectString(connect)
+                    .retryPolicy(new RetryNTimes(10, 100))
+                    .build()) {
                 open.start();
                 assertThatThrownBy(() -> open.getChildren().forPath(StandaloneCommand.ZK_ROOT))
                         .isInstanceOf(KeeperException.NoAuthException.class);
@@ -133,13 +152,19 @@ class StandaloneDataDirTest {
 
             // 6c + chap-secret-file: the secrets came from the files and are stored encrypted
             ZkCredentials creds = ZkCredentials.fromFile(data.resolve(StandaloneCommand.ZK_AUTH_FILE));
-            try (CuratorFramework authed = creds.applyTo(CuratorFrameworkFactory.builder().connectString(connect)
-                    .retryPolicy(new RetryNTimes(10, 100))).build()) {
+            try (CuratorFramework authed = creds.applyTo(CuratorFrameworkFactory.builder()
+                            .connectString(connect)
+                            .retryPolicy(new RetryNTimes(10, 100)))
+                    .build()) {
                 authed.start();
                 String targetPath = StandaloneCommand.ZK_ROOT + "/config/targets/iqn.2026-11.io.rbdgw:standalone";
                 String doc = new String(authed.getData().forPath(targetPath), StandardCharsets.UTF_8);
-                assertThat(doc).contains("standalone-user", "enc:v1:").doesNotContain(CHAP_SECRET).doesNotContain(MUTUAL_SECRET)
-                        .doesNotContain(Base64.getEncoder().encodeToString(CHAP_SECRET.getBytes(StandardCharsets.UTF_8)));
+                assertThat(doc)
+                        .contains("standalone-user", "enc:v1:")
+                        .doesNotContain(CHAP_SECRET)
+                        .doesNotContain(MUTUAL_SECRET)
+                        .doesNotContain(
+                                Base64.getEncoder().encodeToString(CHAP_SECRET.getBytes(StandardCharsets.UTF_8)));
             }
             Target t = r.store.read().targets().get(0);
             SecretBox box = SecretBox.load(data.resolve(StandaloneCommand.SECRET_KEY_FILE));
@@ -147,9 +172,17 @@ class StandaloneDataDirTest {
             assertThat(box.open(t.auth().mutualChap().secret())).isEqualTo(MUTUAL_SECRET);
 
             // the in-process admin API works through the same credentials
-            HttpResponse<String> targets = HttpClient.newHttpClient().send(HttpRequest.newBuilder(r.api.uri().resolve("/api/targets"))
-                    .header("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:old-admin-password".getBytes(StandardCharsets.UTF_8)))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> targets = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(r.api.uri().resolve("/api/targets"))
+                                    .header(
+                                            "Authorization",
+                                            "Basic "
+                                                    + Base64.getEncoder()
+                                                            .encodeToString("admin:old-admin-password"
+                                                                    .getBytes(StandardCharsets.UTF_8)))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(targets.statusCode()).as(targets.body()).isEqualTo(200);
             assertThat(targets.body()).contains("iqn.2026-11.io.rbdgw:standalone");
         }
@@ -158,12 +191,28 @@ class StandaloneDataDirTest {
     @Test
     void chapSecretFilesMustBePrivateAndExclusiveWithTheOption() throws Exception {
         Path open = privateFile(tmp.resolve("chap"), CHAP_SECRET + "\n", "rw-r--r--");
-        assertThatThrownBy(() -> command(tmp.resolve("d1"), "--chap-user", "standalone-user", "--chap-secret-file", open.toString()).start())
-                .hasMessageContaining("chmod 600").hasMessageNotContaining(CHAP_SECRET);
+        assertThatThrownBy(() -> command(
+                                tmp.resolve("d1"),
+                                "--chap-user",
+                                "standalone-user",
+                                "--chap-secret-file",
+                                open.toString())
+                        .start())
+                .hasMessageContaining("chmod 600")
+                .hasMessageNotContaining(CHAP_SECRET);
         Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-------"));
-        assertThatThrownBy(() -> command(tmp.resolve("d2"), "--chap-user", "standalone-user", "--chap-secret", "secretsecret1",
-                "--chap-secret-file", open.toString()).start()).hasMessageContaining("exclude each other");
-        assertThatThrownBy(() -> command(tmp.resolve("d3"), "--zk-listen", "0.0.0.0:0").start())
+        assertThatThrownBy(() -> command(
+                                tmp.resolve("d2"),
+                                "--chap-user",
+                                "standalone-user",
+                                "--chap-secret",
+                                "secretsecret1",
+                                "--chap-secret-file",
+                                open.toString())
+                        .start())
+                .hasMessageContaining("exclude each other");
+        assertThatThrownBy(() ->
+                        command(tmp.resolve("d3"), "--zk-listen", "0.0.0.0:0").start())
                 .hasMessageContaining("loopback");
     }
 

@@ -16,8 +16,8 @@ class ClusterTargetPortGroupsTest {
 
     private final MemoryDevice device = MemoryDevice.thin(1024, 512);
     private final ClusterTargetPortGroups tpgs = new ClusterTargetPortGroups(LOCAL, 10);
-    private final LogicalUnit lu = new LogicalUnit(0, device, LuIdentity.fromDeviceIdentity("disk-a"),
-            ua -> new PermitAll(), tpgs);
+    private final LogicalUnit lu =
+            new LogicalUnit(0, device, LuIdentity.fromDeviceIdentity("disk-a"), ua -> new PermitAll(), tpgs);
 
     ClusterTargetPortGroupsTest() {
         tpgs.attach(lu.unitAttentions());
@@ -29,22 +29,25 @@ class ClusterTargetPortGroupsTest {
 
     @Test
     void ownerIsOptimizedOthersNonOptimizedDeadUnavailable() {
-        List<Group> g = ClusterTargetPortGroups.states(List.of(
-                new Port(3, false, false), new Port(1, true, true), new Port(LOCAL, true, false)), LOCAL);
-        assertThat(g).containsExactly(
-                new Group(1, ACTIVE_OPTIMIZED, false, List.of(1)),
-                new Group(2, ACTIVE_NON_OPTIMIZED, false, List.of(2)),
-                new Group(3, UNAVAILABLE, false, List.of(3)));
+        List<Group> g = ClusterTargetPortGroups.states(
+                List.of(new Port(3, false, false), new Port(1, true, true), new Port(LOCAL, true, false)), LOCAL);
+        assertThat(g)
+                .containsExactly(
+                        new Group(1, ACTIVE_OPTIMIZED, false, List.of(1)),
+                        new Group(2, ACTIVE_NON_OPTIMIZED, false, List.of(2)),
+                        new Group(3, UNAVAILABLE, false, List.of(3)));
     }
 
     @Test
     void withoutALiveOwnerEveryLiveGatewayIsOptimizedAndTheLocalOneIsAlwaysListed() {
-        List<Group> g = ClusterTargetPortGroups.states(List.of(
-                new Port(1, false, true), new Port(3, true, false)), LOCAL);
-        assertThat(g).extracting(Group::id, Group::state).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(1, UNAVAILABLE),
-                org.assertj.core.groups.Tuple.tuple(2, ACTIVE_OPTIMIZED),
-                org.assertj.core.groups.Tuple.tuple(3, ACTIVE_OPTIMIZED));
+        List<Group> g =
+                ClusterTargetPortGroups.states(List.of(new Port(1, false, true), new Port(3, true, false)), LOCAL);
+        assertThat(g)
+                .extracting(Group::id, Group::state)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(1, UNAVAILABLE),
+                        org.assertj.core.groups.Tuple.tuple(2, ACTIVE_OPTIMIZED),
+                        org.assertj.core.groups.Tuple.tuple(3, ACTIVE_OPTIMIZED));
     }
 
     @Test
@@ -53,8 +56,10 @@ class ClusterTargetPortGroupsTest {
         assertThat(tpgs.localState()).isEqualTo(ACTIVE_OPTIMIZED);
         run(RecordingTask.NEXUS, 0x00, 0, 0, 0, 0, 0).check(6, 0x2A, 0x06);
 
-        byte[] d = run(RecordingTask.NEXUS, 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0).good();
-        assertThat(((d[0] & 0xff) << 24 | (d[1] & 0xff) << 16 | (d[2] & 0xff) << 8 | d[3] & 0xff)).isEqualTo(3 * 12);
+        byte[] d = run(RecordingTask.NEXUS, 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0)
+                .good();
+        assertThat(((d[0] & 0xff) << 24 | (d[1] & 0xff) << 16 | (d[2] & 0xff) << 8 | d[3] & 0xff))
+                .isEqualTo(3 * 12);
         // descriptor: state, supported, group id, reserved, status, vendor, port count, (reserved, relative port)
         assertThat(descriptor(d, 0)).containsExactly(ACTIVE_NON_OPTIMIZED, 1, 1);
         assertThat(descriptor(d, 1)).containsExactly(ACTIVE_OPTIMIZED, 2, 2);
@@ -63,7 +68,8 @@ class ClusterTargetPortGroupsTest {
 
     @Test
     void extendedHeaderCarriesTheImplicitTransitionTime() {
-        byte[] d = run(RecordingTask.NEXUS, 0xA3, 0x2A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0).good();
+        byte[] d = run(RecordingTask.NEXUS, 0xA3, 0x2A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0)
+                .good();
         assertThat(d[4]).isEqualTo((byte) 0x10);
         assertThat(d[5]).isEqualTo((byte) 10);
     }
@@ -116,6 +122,8 @@ class ClusterTargetPortGroupsTest {
 
     private static int[] descriptor(byte[] d, int n) {
         int o = 4 + n * 12;
-        return new int[] {d[o] & 0x0f, (d[o + 2] & 0xff) << 8 | d[o + 3] & 0xff, (d[o + 10] & 0xff) << 8 | d[o + 11] & 0xff};
+        return new int[] {
+            d[o] & 0x0f, (d[o + 2] & 0xff) << 8 | d[o + 3] & 0xff, (d[o + 10] & 0xff) << 8 | d[o + 11] & 0xff
+        };
     }
 }

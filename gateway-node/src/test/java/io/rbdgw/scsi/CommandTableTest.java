@@ -2,21 +2,20 @@ package io.rbdgw.scsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
-import java.util.Set;
-
 import io.rbdgw.scsi.pr.PrAccess;
 import io.rbdgw.scsi.pr.PrNexusId;
 import io.rbdgw.scsi.pr.PrState;
 import io.rbdgw.scsi.pr.PrType;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The per-opcode attributes of the command table: what the engine and the transport ask of a command. */
 class CommandTableTest {
 
     /** SBC-3's medium writes, spelled out here independently of the table. */
-    static final Set<Integer> MEDIUM_WRITES = Set.of(0x0A, 0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E, 0x41, 0x93, 0x42,
-            0x89, 0x9C);
+    static final Set<Integer> MEDIUM_WRITES =
+            Set.of(0x0A, 0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E, 0x41, 0x93, 0x42, 0x89, 0x9C);
 
     @Test
     void mediumWritesAreMarkedAndTheWriteTokenGatesThemAndExtendedCopy() {

@@ -1,10 +1,10 @@
 package io.rbdgw.scsi;
 
-import org.junit.jupiter.api.Test;
-
 import static io.rbdgw.scsi.RecordingTask.NEXUS;
 import static io.rbdgw.scsi.RecordingTask.OTHER;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
 
 class LogicalUnitTest {
 

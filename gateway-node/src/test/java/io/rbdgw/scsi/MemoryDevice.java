@@ -5,7 +5,6 @@ import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.DeviceInfo;
 import io.rbdgw.block.IoCallback;
 import io.rbdgw.block.MiscompareException;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -20,6 +19,7 @@ public final class MemoryDevice implements BlockDevice {
     public volatile DeviceInfo info;
     /** When set, the next operation fails with it. */
     public BlockDeviceException failNext;
+
     public boolean lastFua;
 
     public MemoryDevice(DeviceInfo info) {
@@ -28,13 +28,27 @@ public final class MemoryDevice implements BlockDevice {
     }
 
     public static MemoryDevice thin(int blocks, int blockSize) {
-        return new MemoryDevice(new DeviceInfo((long) blocks * blockSize, blockSize, true, true, true,
-                blockSize * 8, 4 << 20, "pool/image-" + blocks));
+        return new MemoryDevice(new DeviceInfo(
+                (long) blocks * blockSize,
+                blockSize,
+                true,
+                true,
+                true,
+                blockSize * 8,
+                4 << 20,
+                "pool/image-" + blocks));
     }
 
     public static MemoryDevice thick(int blocks, int blockSize) {
-        return new MemoryDevice(new DeviceInfo((long) blocks * blockSize, blockSize, false, false, false,
-                blockSize * 8, 0, "file:/tmp/disk-" + blocks));
+        return new MemoryDevice(new DeviceInfo(
+                (long) blocks * blockSize,
+                blockSize,
+                false,
+                false,
+                false,
+                blockSize * 8,
+                0,
+                "file:/tmp/disk-" + blocks));
     }
 
     private boolean failed(IoCallback cb, long offset, long length) {

@@ -1,20 +1,20 @@
 package io.rbdgw.scsi;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 /** Test-only task: records its completion; {@link #data()} copies and releases the data-in. */
 public final class RecordingTask implements ScsiTask {
 
-    public static final ItNexus NEXUS = new ItNexus("iqn.1994-05.com.example:host1", 0x23d000000001L,
-            "iqn.2024-01.io.rbdgw:target", 1, 1);
-    public static final ItNexus OTHER = new ItNexus("iqn.1994-05.com.example:host2", 0x23d000000002L,
-            "iqn.2024-01.io.rbdgw:target", 2, 2);
+    public static final ItNexus NEXUS =
+            new ItNexus("iqn.1994-05.com.example:host1", 0x23d000000001L, "iqn.2024-01.io.rbdgw:target", 1, 1);
+    public static final ItNexus OTHER =
+            new ItNexus("iqn.1994-05.com.example:host2", 0x23d000000002L, "iqn.2024-01.io.rbdgw:target", 2, 2);
 
     private final byte[] cdb;
     private final ItNexus nexus;
@@ -113,7 +113,8 @@ public final class RecordingTask implements ScsiTask {
     /** Asserts GOOD and returns the data. */
     public byte[] good() {
         assertThat(completions).as("completions").isEqualTo(1);
-        assertThat(status).as("status, sense %s", sense == null ? "-" : ByteBufUtil.hexDump(sense))
+        assertThat(status)
+                .as("status, sense %s", sense == null ? "-" : ByteBufUtil.hexDump(sense))
                 .isEqualTo(ScsiStatus.GOOD);
         return data();
     }
@@ -132,7 +133,9 @@ public final class RecordingTask implements ScsiTask {
     public RecordingTask invalidCdb(int byteOffset, int bit) {
         check(5, 0x24, 0);
         assertThat(sense[15] & 0xC0).isEqualTo(0xC0);
-        assertThat(((sense[16] & 0xff) << 8) | (sense[17] & 0xff)).as("field pointer").isEqualTo(byteOffset);
+        assertThat(((sense[16] & 0xff) << 8) | (sense[17] & 0xff))
+                .as("field pointer")
+                .isEqualTo(byteOffset);
         if (bit >= 0) {
             assertThat(sense[15] & 0x0F).as("bit pointer").isEqualTo(0x08 | bit);
         }

@@ -1,11 +1,10 @@
 package io.rbdgw.scsi;
 
-import org.junit.jupiter.api.Test;
-
-import java.nio.ByteBuffer;
-
 import static io.rbdgw.scsi.RecordingTask.NEXUS;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
 
 class ScsiTargetTest {
 

@@ -13,11 +13,14 @@ import org.junit.jupiter.api.Test;
 /** The write gate on a logical unit over a memory disk: writes only under the token, counted until done. */
 class WriteGateTest {
 
-    private final ItNexus nexus = new ItNexus("iqn.1993-08.org.debian:h", 0x23d000000001L, "iqn.2003-01.io.rbdgw:t", 1, 1);
+    private final ItNexus nexus =
+            new ItNexus("iqn.1993-08.org.debian:h", 0x23d000000001L, "iqn.2003-01.io.rbdgw:t", 1, 1);
     private final AtomicInteger wanted = new AtomicInteger();
 
     private LogicalUnit lu(WriteGate gate) {
-        LogicalUnit lu = new LogicalUnit(0, new MemoryBlockDevice(1 << 20, 512, "memory:gate"),
+        LogicalUnit lu = new LogicalUnit(
+                0,
+                new MemoryBlockDevice(1 << 20, 512, "memory:gate"),
                 ua -> new LocalReservations(ua, new InMemoryReservationStore()));
         lu.writeGate(gate);
         lu.nexusCreated(nexus);
@@ -27,8 +30,8 @@ class WriteGateTest {
     }
 
     private RecordingTask write(LogicalUnit lu) {
-        RecordingTask t = new RecordingTask(nexus, 0, RecordingTask.bytes(0x2A, 0, 0, 0, 0, 8, 0, 0, 1, 0),
-                new byte[512]);
+        RecordingTask t =
+                new RecordingTask(nexus, 0, RecordingTask.bytes(0x2A, 0, 0, 0, 0, 8, 0, 0, 1, 0), new byte[512]);
         lu.execute(t);
         return t;
     }

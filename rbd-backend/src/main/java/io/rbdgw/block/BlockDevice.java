@@ -91,8 +91,8 @@ public interface BlockDevice extends AutoCloseable {
      * {@code maxAtomicWriteBytes == 0}) fail it with {@link BlockDeviceException.Kind#UNSUPPORTED}.
      */
     default void writeAtomic(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
-        callback.onFailure(new BlockDeviceException(BlockDeviceException.Kind.UNSUPPORTED,
-                getClass().getSimpleName() + " has no atomic writes"));
+        callback.onFailure(new BlockDeviceException(
+                BlockDeviceException.Kind.UNSUPPORTED, getClass().getSimpleName() + " has no atomic writes"));
     }
 
     /**

@@ -15,8 +15,7 @@ public final class DeviceGuards {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeviceGuards.class);
 
-    private DeviceGuards() {
-    }
+    private DeviceGuards() {}
 
     /**
      * Admission of an operation on {@code [offset, +length)}: the callback must be present and the
@@ -25,8 +24,8 @@ public final class DeviceGuards {
      *
      * @param device how the errors name the device ("memory device", a path, "device rbd:pool/image")
      */
-    public static boolean admit(long offset, long length, IoCallback callback, DeviceInfo info, boolean closed,
-            Object device) {
+    public static boolean admit(
+            long offset, long length, IoCallback callback, DeviceInfo info, boolean closed, Object device) {
         checkCallback(callback);
         checkAligned(offset, length, info.blockSize());
         BlockDeviceException refused = closed ? closedError(device) : rangeError(offset, length, info.sizeBytes());
@@ -48,7 +47,8 @@ public final class DeviceGuards {
      */
     public static BlockDeviceException statusRangeError(long offset, long sizeBytes) {
         if (offset >= sizeBytes) {
-            return new BlockDeviceException(BlockDeviceException.Kind.OUT_OF_RANGE,
+            return new BlockDeviceException(
+                    BlockDeviceException.Kind.OUT_OF_RANGE,
                     "offset " + offset + " is beyond the device end " + sizeBytes);
         }
         return null;
@@ -115,7 +115,8 @@ public final class DeviceGuards {
     /** The OUT_OF_RANGE failure for a request that does not fit in {@code sizeBytes}, or null. */
     public static BlockDeviceException rangeError(long offset, long length, long sizeBytes) {
         if (offset > sizeBytes || length > sizeBytes - offset) {
-            return new BlockDeviceException(BlockDeviceException.Kind.OUT_OF_RANGE,
+            return new BlockDeviceException(
+                    BlockDeviceException.Kind.OUT_OF_RANGE,
                     "range [" + offset + ", +" + length + ") is beyond the device end " + sizeBytes);
         }
         return null;

@@ -36,11 +36,27 @@ public record DeviceInfo(
         int atomicGranularityBytes) {
 
     /** A device without atomic writes (the original eight-component form). */
-    public DeviceInfo(long sizeBytes, int blockSize, boolean thinProvisioned, boolean discardZeroes,
-                      boolean volatileWriteCache, int maxAtomicCompareAndWriteBytes, int optimalTransferBytes,
-                      String identity) {
-        this(sizeBytes, blockSize, thinProvisioned, discardZeroes, volatileWriteCache, maxAtomicCompareAndWriteBytes,
-                optimalTransferBytes, identity, 0, 0, 0);
+    public DeviceInfo(
+            long sizeBytes,
+            int blockSize,
+            boolean thinProvisioned,
+            boolean discardZeroes,
+            boolean volatileWriteCache,
+            int maxAtomicCompareAndWriteBytes,
+            int optimalTransferBytes,
+            String identity) {
+        this(
+                sizeBytes,
+                blockSize,
+                thinProvisioned,
+                discardZeroes,
+                volatileWriteCache,
+                maxAtomicCompareAndWriteBytes,
+                optimalTransferBytes,
+                identity,
+                0,
+                0,
+                0);
     }
 
     public DeviceInfo {
@@ -65,8 +81,17 @@ public record DeviceInfo(
 
     /** This description with atomic writes of at most {@code maxBytes}, aligned and sized as given. */
     public DeviceInfo withAtomicWrites(int maxBytes, int alignmentBytes, int granularityBytes) {
-        return new DeviceInfo(sizeBytes, blockSize, thinProvisioned, discardZeroes, volatileWriteCache,
-                maxAtomicCompareAndWriteBytes, optimalTransferBytes, identity, maxBytes, alignmentBytes,
+        return new DeviceInfo(
+                sizeBytes,
+                blockSize,
+                thinProvisioned,
+                discardZeroes,
+                volatileWriteCache,
+                maxAtomicCompareAndWriteBytes,
+                optimalTransferBytes,
+                identity,
+                maxBytes,
+                alignmentBytes,
                 granularityBytes);
     }
 
@@ -75,7 +100,8 @@ public record DeviceInfo(
      * not empty, at most {@link #maxAtomicWriteBytes}, aligned and a multiple of the granularity.
      */
     public boolean atomicWriteFits(long offset, long length) {
-        return length > 0 && length <= maxAtomicWriteBytes
+        return length > 0
+                && length <= maxAtomicWriteBytes
                 && (atomicAlignmentBytes == 0 || offset % atomicAlignmentBytes == 0)
                 && (atomicGranularityBytes == 0 || length % atomicGranularityBytes == 0);
     }
@@ -85,8 +111,17 @@ public record DeviceInfo(
     }
 
     public DeviceInfo withSize(long newSizeBytes) {
-        return new DeviceInfo(newSizeBytes, blockSize, thinProvisioned, discardZeroes, volatileWriteCache,
-                maxAtomicCompareAndWriteBytes, optimalTransferBytes, identity, maxAtomicWriteBytes,
-                atomicAlignmentBytes, atomicGranularityBytes);
+        return new DeviceInfo(
+                newSizeBytes,
+                blockSize,
+                thinProvisioned,
+                discardZeroes,
+                volatileWriteCache,
+                maxAtomicCompareAndWriteBytes,
+                optimalTransferBytes,
+                identity,
+                maxAtomicWriteBytes,
+                atomicAlignmentBytes,
+                atomicGranularityBytes);
     }
 }

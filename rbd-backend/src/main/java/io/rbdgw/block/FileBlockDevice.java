@@ -53,6 +53,7 @@ public final class FileBlockDevice implements BlockDevice {
     public static final int MAX_ATOMIC_CAW_BYTES = 64 * 1024;
     /** Largest atomic write (any alignment): 1 MiB, one pwrite under the exclusive range lock. */
     public static final int MAX_ATOMIC_WRITE_BYTES = 1 << 20;
+
     private static final int LOCK_REGION_SHIFT = 20;
     private static final int LOCK_STRIPES = 256;
     private static final int FILL_BYTES = 1 << 20;
@@ -63,6 +64,7 @@ public final class FileBlockDevice implements BlockDevice {
     private final int fd;
     /** Replaced (never shrunk) by {@link #grow}; operations read it once each. */
     private volatile DeviceInfo info;
+
     private final ThreadPoolExecutor workers;
     private final RangeLocks locks = new RangeLocks(LOCK_STRIPES, LOCK_REGION_SHIFT);
     private final ThreadLocal<ByteBuffer> compareScratch =
@@ -84,8 +86,8 @@ public final class FileBlockDevice implements BlockDevice {
             t.setDaemon(true);
             return t;
         };
-        this.workers = new ThreadPoolExecutor(ioThreads, ioThreads, 0, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), threads);
+        this.workers =
+                new ThreadPoolExecutor(ioThreads, ioThreads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads);
         workers.prestartAllCoreThreads();
     }
 
@@ -121,7 +123,8 @@ public final class FileBlockDevice implements BlockDevice {
         int fd = LibC.open(abs.toString(), LibC.O_RDWR | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0);
         if (fd < 0) {
             int errno = LibC.errno();
-            throw new IOException("open " + abs + ": " + (errno == LibC.ELOOP ? "is a symbolic link" : "errno " + errno));
+            throw new IOException(
+                    "open " + abs + ": " + (errno == LibC.ELOOP ? "is a symbolic link" : "errno " + errno));
         }
         try {
             long current = LibC.lseek(fd, 0, 2 /* SEEK_END */);
@@ -135,11 +138,25 @@ public final class FileBlockDevice implements BlockDevice {
                 }
                 deviceSize = size;
             } else if (deviceSize != current) {
-                LOG.warn("{}: size {} is not a multiple of {}; the last {} bytes are not used", abs, current,
-                        blockSize, current - deviceSize);
+                LOG.warn(
+                        "{}: size {} is not a multiple of {}; the last {} bytes are not used",
+                        abs,
+                        current,
+                        blockSize,
+                        current - deviceSize);
             }
-            DeviceInfo info = new DeviceInfo(deviceSize, blockSize, true, true, true, MAX_ATOMIC_CAW_BYTES, 0,
-                    identity, MAX_ATOMIC_WRITE_BYTES, 0, 0);
+            DeviceInfo info = new DeviceInfo(
+                    deviceSize,
+                    blockSize,
+                    true,
+                    true,
+                    true,
+                    MAX_ATOMIC_CAW_BYTES,
+                    0,
+                    identity,
+                    MAX_ATOMIC_WRITE_BYTES,
+                    0,
+                    0);
             return new FileBlockDevice(abs, fd, info, ioThreads);
         } catch (IOException | RuntimeException e) {
             LibC.close(fd);
@@ -153,8 +170,8 @@ public final class FileBlockDevice implements BlockDevice {
         if (!Files.exists(sidecar)) {
             Path tmp = Files.createTempFile(image.getParent(), image.getFileName() + ".id.", ".tmp");
             try {
-                Files.writeString(tmp, UUID.randomUUID() + "\n", StandardCharsets.US_ASCII,
-                        StandardOpenOption.TRUNCATE_EXISTING);
+                Files.writeString(
+                        tmp, UUID.randomUUID() + "\n", StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
                 Files.createLink(sidecar, tmp);
             } catch (FileAlreadyExistsException e) {
                 // another process created it first: use theirs
@@ -363,8 +380,8 @@ public final class FileBlockDevice implements BlockDevice {
      * One pwrite per buffer (a plain write has one), all under one range lock: exclusive for an atomic
      * write, so that no read sees part of it; shared otherwise.
      */
-    private void runWrite(long offset, ByteBuffer[] srcs, int length, boolean fua, boolean atomic,
-            IoCallback callback) {
+    private void runWrite(
+            long offset, ByteBuffer[] srcs, int length, boolean fua, boolean atomic, IoCallback callback) {
         try {
             RangeLocks.Section<BlockDeviceException> pwrites = () -> {
                 long at = offset;
@@ -443,8 +460,8 @@ public final class FileBlockDevice implements BlockDevice {
         DeviceGuards.succeed(callback, length);
     }
 
-    private void runCompareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, int length,
-            IoCallback callback) {
+    private void runCompareAndWrite(
+            long offset, ByteBuffer compare, ByteBuffer write, int length, IoCallback callback) {
         int mismatch;
         try {
             ByteBuffer directWrite = direct(write);
@@ -517,8 +534,8 @@ public final class FileBlockDevice implements BlockDevice {
             if (n > 0) {
                 done += n;
             } else if (n == 0) {
-                throw new BlockDeviceException(Kind.READ_ERROR,
-                        path + ": end of file at " + (offset + done) + " (was the image truncated?)");
+                throw new BlockDeviceException(
+                        Kind.READ_ERROR, path + ": end of file at " + (offset + done) + " (was the image truncated?)");
             } else {
                 int errno = LibC.errno();
                 if (errno != LibC.EINTR) {

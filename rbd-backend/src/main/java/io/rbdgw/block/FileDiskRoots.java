@@ -55,7 +55,9 @@ public final class FileDiskRoots {
             }
         }
         Path path = base.resolve(configured).normalize();
-        Path root = roots.stream().filter(r -> path.startsWith(r) && !path.equals(r)).findFirst()
+        Path root = roots.stream()
+                .filter(r -> path.startsWith(r) && !path.equals(r))
+                .findFirst()
                 .orElseThrow(() -> refused(configured, "it is not under a file disk root " + roots));
         if (!Files.isDirectory(root)) {
             if (!createDirs) {
@@ -72,13 +74,15 @@ public final class FileDiskRoots {
             current = current.resolve(part);
             if (createDirs && !Files.exists(current, LinkOption.NOFOLLOW_LINKS)) {
                 try {
-                    Files.createDirectory(current, PosixFilePermissions.asFileAttribute(
-                            PosixFilePermissions.fromString("rwx------")));
+                    Files.createDirectory(
+                            current,
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
                 } catch (FileAlreadyExistsException raced) {
                     // made meanwhile: checked below like any other
                 }
             }
-            if (Files.exists(current, LinkOption.NOFOLLOW_LINKS) && !current.toRealPath().startsWith(realRoot)) {
+            if (Files.exists(current, LinkOption.NOFOLLOW_LINKS)
+                    && !current.toRealPath().startsWith(realRoot)) {
                 throw refused(configured, current + " leads out of the file disk root " + root);
             }
         }

@@ -2,8 +2,8 @@ package io.rbdgw.block;
 
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
-import java.nio.ByteBuffer;
 import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
 
 /**
  * The few libc calls the file device needs, bound with JNA direct mapping (a plain native call, no
@@ -17,6 +17,7 @@ final class LibC {
     static final int O_CLOEXEC = 0x80000;
     /** Fail with ELOOP on a symbolic link (asm-generic value on arm64, x86's elsewhere). */
     static final int O_NOFOLLOW = Platform.isARM() ? 0x8000 : 0x20000;
+
     static final int ELOOP = 40;
 
     static final int SEEK_DATA = 3;
@@ -47,8 +48,7 @@ final class LibC {
         Native.register(LibC.class, Platform.C_LIBRARY_NAME);
     }
 
-    private LibC() {
-    }
+    private LibC() {}
 
     /** open(2) with an explicit mode (the variadic argument is passed like a fixed one on LP64). */
     static native int open(String path, int flags, int mode);

@@ -37,6 +37,7 @@ public final class MemoryBlockDevice implements BlockDevice {
      * stays one short memory copy.
      */
     public static final int MAX_ATOMIC_WRITE_BYTES = 1 << 20;
+
     private static final long CHUNK_MASK = CHUNK_BYTES - 1;
     private static final byte[] ZEROS = new byte[64 * 1024];
 
@@ -46,8 +47,18 @@ public final class MemoryBlockDevice implements BlockDevice {
     private volatile boolean closed;
 
     public MemoryBlockDevice(long sizeBytes, int blockSize, String identity) {
-        this.info = new DeviceInfo(sizeBytes, blockSize, true, true, false, MAX_ATOMIC_CAW_BYTES,
-                CHUNK_BYTES, identity, MAX_ATOMIC_WRITE_BYTES, 0, 0);
+        this.info = new DeviceInfo(
+                sizeBytes,
+                blockSize,
+                true,
+                true,
+                false,
+                MAX_ATOMIC_CAW_BYTES,
+                CHUNK_BYTES,
+                identity,
+                MAX_ATOMIC_WRITE_BYTES,
+                0,
+                0);
         long chunkCount = (sizeBytes + CHUNK_MASK) >>> CHUNK_SHIFT;
         if (chunkCount > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("size " + sizeBytes + " is too large for a memory device");

@@ -110,7 +110,13 @@ final class RangeLocks {
         }
     }
 
-    private enum Mode { LOCK_SHARED, UNLOCK_SHARED, LOCK_EXCLUSIVE, UNLOCK_EXCLUSIVE, READ_VERSION }
+    private enum Mode {
+        LOCK_SHARED,
+        UNLOCK_SHARED,
+        LOCK_EXCLUSIVE,
+        UNLOCK_EXCLUSIVE,
+        READ_VERSION
+    }
 
     /** Applies {@code mode} to the range's stripes; the combined version for READ_VERSION. */
     private long apply(long offset, long length, Mode mode) {

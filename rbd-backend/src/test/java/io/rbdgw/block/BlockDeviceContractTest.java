@@ -73,7 +73,9 @@ abstract class BlockDeviceContractTest {
                 break;
             }
         }
-        assertThat(bad).as("index of the first byte that is not %d (-1: none)", value).isEqualTo(-1);
+        assertThat(bad)
+                .as("index of the first byte that is not %d (-1: none)", value)
+                .isEqualTo(-1);
     }
 
     static byte[] read(BlockDevice d, long offset, int length) {
@@ -150,8 +152,7 @@ abstract class BlockDeviceContractTest {
         byte[] all = new byte[3 * BLOCK];
         outer.clear().get(all);
         assertFilled(Arrays.copyOfRange(all, 0, BLOCK), 0x55);
-        assertThat(Arrays.copyOfRange(all, BLOCK, 2 * BLOCK))
-                .isEqualTo(Arrays.copyOfRange(model, MIB - BLOCK, MIB));
+        assertThat(Arrays.copyOfRange(all, BLOCK, 2 * BLOCK)).isEqualTo(Arrays.copyOfRange(model, MIB - BLOCK, MIB));
         assertFilled(Arrays.copyOfRange(all, 2 * BLOCK, 3 * BLOCK), 0x55);
     }
 
@@ -196,8 +197,9 @@ abstract class BlockDeviceContractTest {
     void gatherWriteChecksItsArguments() throws Exception {
         BlockDevice d = device(SIZE, BLOCK);
         // the total, not each piece, must be a block multiple
-        assertThatThrownBy(() -> d.writev(0, new ByteBuffer[] {filled(100, 1), filled(100, 1)}, false,
-                new Completion())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() ->
+                        d.writev(0, new ByteBuffer[] {filled(100, 1), filled(100, 1)}, false, new Completion()))
+                .isInstanceOf(IllegalArgumentException.class);
         Completion beyond = new Completion();
         d.writev(SIZE - BLOCK, new ByteBuffer[] {filled(BLOCK, 1), filled(BLOCK, 1)}, false, beyond);
         assertThat(beyond.failure().kind()).isEqualTo(Kind.OUT_OF_RANGE);
@@ -271,7 +273,8 @@ abstract class BlockDeviceContractTest {
         byte[] all = read(d, 0, (int) SIZE);
         for (int slot = 0; slot < slots; slot++) {
             int at = slot * blocksPerOp * BLOCK;
-            assertThat(Arrays.copyOfRange(all, at, at + blocksPerOp * BLOCK)).as("slot %d", slot)
+            assertThat(Arrays.copyOfRange(all, at, at + blocksPerOp * BLOCK))
+                    .as("slot %d", slot)
                     .isEqualTo(expected[slot]);
         }
     }
@@ -326,7 +329,9 @@ abstract class BlockDeviceContractTest {
                 badBlock = at;
             }
         }
-        assertThat(badBlock).as("offset of the first block without the pattern (-1: none)").isEqualTo(-1);
+        assertThat(badBlock)
+                .as("offset of the first block without the pattern (-1: none)")
+                .isEqualTo(-1);
         int end = (int) (BLOCK + length);
         assertFilled(Arrays.copyOfRange(all, end, 4 * MIB), 0x11);
 
@@ -354,7 +359,8 @@ abstract class BlockDeviceContractTest {
         assertThat(read(d, offset, length)).isEqualTo(bytes(next));
 
         // compare with the old data again: the first difference is at the first byte that changed
-        ByteBuffer wrongCompare = ByteBuffer.allocateDirect(length).put(bytes(next)).flip();
+        ByteBuffer wrongCompare =
+                ByteBuffer.allocateDirect(length).put(bytes(next)).flip();
         wrongCompare.put(4 * BLOCK + 17, (byte) (wrongCompare.get(4 * BLOCK + 17) ^ 0x5a));
         ByteBuffer third = random(rnd, length);
         Completion miss = new Completion();
@@ -390,8 +396,9 @@ abstract class BlockDeviceContractTest {
         assertThat(c.success()).isEqualTo(64 * 1024);
         assertFilled(read(d, MIB - 3 * BLOCK, 64 * 1024), 0x5A);
         assertFilled(read(d, MIB - 4 * BLOCK, BLOCK), 0);
-        assertThatThrownBy(() -> d.writeAtomic(0, filled(info.maxAtomicWriteBytes() + BLOCK, 1), false,
-                new Completion())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(
+                        () -> d.writeAtomic(0, filled(info.maxAtomicWriteBytes() + BLOCK, 1), false, new Completion()))
+                .isInstanceOf(IllegalArgumentException.class);
         Completion beyond = new Completion();
         d.writeAtomic(SIZE - BLOCK, filled(2 * BLOCK, 1), false, beyond);
         assertThat(beyond.failure().kind()).isEqualTo(Kind.OUT_OF_RANGE);
@@ -442,8 +449,8 @@ abstract class BlockDeviceContractTest {
                     byte first = dst.get(extra);
                     for (int i = extra; i < extra + len; i++) {
                         if (dst.get(i) != first) {
-                            torn.compareAndSet(null, "byte " + (i - extra) + " is " + dst.get(i) + ", byte 0 is "
-                                    + first);
+                            torn.compareAndSet(
+                                    null, "byte " + (i - extra) + " is " + dst.get(i) + ", byte 0 is " + first);
                             break;
                         }
                     }
@@ -551,13 +558,14 @@ abstract class BlockDeviceContractTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> d.write(0, ByteBuffer.allocateDirect(100), false, new Completion()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> d.discard(0, 100, new Completion()))
+        assertThatThrownBy(() -> d.discard(0, 100, new Completion())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> d.compareAndWrite(
+                        0, ByteBuffer.allocateDirect(BLOCK), ByteBuffer.allocateDirect(2 * BLOCK), new Completion()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> d.compareAndWrite(0, ByteBuffer.allocateDirect(BLOCK),
-                ByteBuffer.allocateDirect(2 * BLOCK), new Completion())).isInstanceOf(IllegalArgumentException.class);
         int tooLarge = d.info().maxAtomicCompareAndWriteBytes() + BLOCK;
-        assertThatThrownBy(() -> d.compareAndWrite(0, ByteBuffer.allocateDirect(tooLarge),
-                ByteBuffer.allocateDirect(tooLarge), new Completion())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> d.compareAndWrite(
+                        0, ByteBuffer.allocateDirect(tooLarge), ByteBuffer.allocateDirect(tooLarge), new Completion()))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -24,13 +24,14 @@ class FileBlockDeviceTest extends BlockDeviceContractTest {
 
     @Override
     protected BlockDevice create(long sizeBytes, int blockSize) throws IOException {
-        return FileBlockDevice.open(dir.resolve("image-" + IMAGES.incrementAndGet() + ".img"), sizeBytes,
-                blockSize);
+        return FileBlockDevice.open(dir.resolve("image-" + IMAGES.incrementAndGet() + ".img"), sizeBytes, blockSize);
     }
 
     /** Bytes the file occupies on disk (st_blocks * 512), from stat(1). */
     private static long diskUsage(Path file) throws Exception {
-        Process p = new ProcessBuilder("stat", "-c", "%b", file.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("stat", "-c", "%b", file.toString())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
         assertThat(p.waitFor()).as("stat: %s", out).isZero();
         return Long.parseLong(out) * 512;

@@ -12,8 +12,8 @@ import java.util.List;
  * @param luns       the LUNs exporting the disk, as "target/lun"
  * @param ports      one per declared gateway
  */
-public record AluaDiskView(String disk, String owner, Long epoch, boolean ownerAlive, List<String> luns,
-                           List<Port> ports) {
+public record AluaDiskView(
+        String disk, String owner, Long epoch, boolean ownerAlive, List<String> luns, List<Port> ports) {
 
     /**
      * @param state ACTIVE_OPTIMIZED (the owner), ACTIVE_NON_OPTIMIZED (other live gateways) or UNAVAILABLE (gateways that
@@ -22,7 +22,12 @@ public record AluaDiskView(String disk, String owner, Long epoch, boolean ownerA
      *                        below {@code epoch} while the gateway is still applying a move
      * @param appliedAtMillis when it applied that ownership (wall clock)
      */
-    public record Port(String gateway, int targetPortGroup, String state, boolean alive, boolean draining,
-                       Long appliedEpoch, Long appliedAtMillis) {
-    }
+    public record Port(
+            String gateway,
+            int targetPortGroup,
+            String state,
+            boolean alive,
+            boolean draining,
+            Long appliedEpoch,
+            Long appliedAtMillis) {}
 }

@@ -8,8 +8,8 @@ public record ChapRequest(String user, String secret) {
     public ChapCredentials toModel() {
         if (SecretBox.isSealed(secret)) {
             // the stored (encrypted) form is the store's business: a secret given here is always plaintext
-            throw new IllegalArgumentException("CHAP secret for user '" + user + "' must not start with '"
-                    + SecretBox.PREFIX + "'");
+            throw new IllegalArgumentException(
+                    "CHAP secret for user '" + user + "' must not start with '" + SecretBox.PREFIX + "'");
         }
         return new ChapCredentials(user, secret);
     }

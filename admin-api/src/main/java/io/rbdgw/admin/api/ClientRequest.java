@@ -10,5 +10,4 @@ import java.util.List;
  * @param luns the LUN numbers it sees (besides those of its host group)
  * @param auth its CHAP settings; absent for none
  */
-public record ClientRequest(String initiator, Boolean allLuns, List<Integer> luns, AuthRequest auth) {
-}
+public record ClientRequest(String initiator, Boolean allLuns, List<Integer> luns, AuthRequest auth) {}

@@ -7,6 +7,12 @@ import java.util.List;
  *                      host group's disks' LUNs
  * @param visibleLuns   the same as {@code effectiveLuns} (its earlier name, kept for existing callers)
  */
-public record ClientView(String target, String initiator, AuthView auth, boolean allLuns, List<Integer> luns,
-                         String hostGroup, List<Integer> effectiveLuns, List<Integer> visibleLuns) {
-}
+public record ClientView(
+        String target,
+        String initiator,
+        AuthView auth,
+        boolean allLuns,
+        List<Integer> luns,
+        String hostGroup,
+        List<Integer> effectiveLuns,
+        List<Integer> visibleLuns) {}

@@ -18,10 +18,20 @@ import java.util.Map;
  *                      unencrypted); informational on import
  * @param settings      the overridden cluster settings (absent keys are defaults)
  */
-public record ConfigExport(String format, Integer formatVersion, Long epoch, String version, String secrets,
-                           List<Target> targets, List<Disk> disks, List<Lun> luns, List<Client> clients,
-                           List<HostGroup> hostGroups, List<Gateway> gateways, Auth discoveryAuth,
-                           Map<String, String> settings) {
+public record ConfigExport(
+        String format,
+        Integer formatVersion,
+        Long epoch,
+        String version,
+        String secrets,
+        List<Target> targets,
+        List<Disk> disks,
+        List<Lun> luns,
+        List<Client> clients,
+        List<HostGroup> hostGroups,
+        List<Gateway> gateways,
+        Auth discoveryAuth,
+        Map<String, String> settings) {
     public static final String FORMAT = "rbdgw-config";
     public static final int FORMAT_VERSION = 1;
 
@@ -34,31 +44,24 @@ public record ConfigExport(String format, Integer formatVersion, Long epoch, Str
     }
 
     /** @param chap null for no authentication */
-    public record Auth(Chap chap, Chap mutualChap) {
-    }
+    public record Auth(Chap chap, Chap mutualChap) {}
 
-    public record Target(String iqn, String alias, Boolean acl, Auth auth, Map<String, String> parameters) {
-    }
+    public record Target(String iqn, String alias, Boolean acl, Auth auth, Map<String, String> parameters) {}
 
     /**
      * @param size      bytes
      * @param backstore rbd, file or memory
      * @param path      the file of a file disk (must lie in the admin API's data directory)
      */
-    public record Disk(String pool, String image, Long size, String backstore, String path, String wwnSeed) {
-    }
+    public record Disk(String pool, String image, Long size, String backstore, String path, String wwnSeed) {}
 
     /** @param disk pool/image */
-    public record Lun(String target, Integer lun, String disk) {
-    }
+    public record Lun(String target, Integer lun, String disk) {}
 
-    public record Client(String target, String initiator, Boolean allLuns, List<Integer> luns, Auth auth) {
-    }
+    public record Client(String target, String initiator, Boolean allLuns, List<Integer> luns, Auth auth) {}
 
-    public record HostGroup(String target, String name, List<String> members, List<String> disks) {
-    }
+    public record HostGroup(String target, String name, List<String> members, List<String> disks) {}
 
     /** @param portals "host:port" */
-    public record Gateway(String name, List<String> portals, Integer targetPortGroup) {
-    }
+    public record Gateway(String name, List<String> portals, Integer targetPortGroup) {}
 }

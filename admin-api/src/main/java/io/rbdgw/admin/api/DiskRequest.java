@@ -9,5 +9,4 @@ package io.rbdgw.admin.api;
  * @param wwnSeed what the device identifiers derive from; keep it when re-importing an image. Default: a random
  *     one for a created disk, pool/image for an imported one
  */
-public record DiskRequest(String pool, String image, String size, String backstore, Boolean create, String wwnSeed) {
-}
+public record DiskRequest(String pool, String image, String size, String backstore, Boolean create, String wwnSeed) {}

@@ -8,5 +8,4 @@ import java.util.List;
  * @param ownedDisks the disks it still owns (Active/Optimized on it)
  * @param complete   draining and owning nothing: it can be stopped without a failover
  */
-public record DrainView(String gateway, boolean draining, boolean alive, List<String> ownedDisks, boolean complete) {
-}
+public record DrainView(String gateway, boolean draining, boolean alive, List<String> ownedDisks, boolean complete) {}

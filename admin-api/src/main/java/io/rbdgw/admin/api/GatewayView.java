@@ -12,7 +12,17 @@ import java.util.List;
  * @param ownedDisks the disks it owns (serves as Active/Optimized)
  * @param drained draining and owning nothing: safe to stop
  */
-public record GatewayView(String name, List<String> portals, Integer targetPortGroup, boolean declared, boolean alive,
-                          Long appliedEpoch, String health, String detail, String version, String radosAddress,
-                          boolean draining, List<String> ownedDisks, boolean drained) {
-}
+public record GatewayView(
+        String name,
+        List<String> portals,
+        Integer targetPortGroup,
+        boolean declared,
+        boolean alive,
+        Long appliedEpoch,
+        String health,
+        String detail,
+        String version,
+        String radosAddress,
+        boolean draining,
+        List<String> ownedDisks,
+        boolean drained) {}

@@ -2,5 +2,4 @@ package io.rbdgw.admin.api;
 
 import java.util.List;
 
-public record HostGroupView(String target, String name, List<String> members, List<String> disks) {
-}
+public record HostGroupView(String target, String name, List<String> members, List<String> disks) {}

@@ -11,6 +11,5 @@ import java.util.List;
  * @param refusal   dry run only: why the import would be refused with 409 (logged-in hosts would lose LUNs), null
  *                  if it would not be
  */
-public record ImportResult(boolean dryRun, long epoch, List<String> added, List<String> removed, List<String> changed,
-                           String refusal) {
-}
+public record ImportResult(
+        boolean dryRun, long epoch, List<String> added, List<String> removed, List<String> changed, String refusal) {}

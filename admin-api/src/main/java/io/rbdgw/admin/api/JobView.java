@@ -15,8 +15,20 @@ package io.rbdgw.admin.api;
  * @param result   its answer on success (what the synchronous request would have returned)
  * @param error    its message on failure or interruption
  */
-public record JobView(String id, String kind, String subject, String state, int progress, String user, String instance,
-                      String createdAt, String startedAt, String finishedAt, Integer status, Object result, String error) {
+public record JobView(
+        String id,
+        String kind,
+        String subject,
+        String state,
+        int progress,
+        String user,
+        String instance,
+        String createdAt,
+        String startedAt,
+        String finishedAt,
+        Integer status,
+        Object result,
+        String error) {
     public static final String QUEUED = "QUEUED";
     public static final String RUNNING = "RUNNING";
     public static final String SUCCEEDED = "SUCCEEDED";
@@ -29,11 +41,37 @@ public record JobView(String id, String kind, String subject, String state, int 
     }
 
     public JobView withId(String newId) {
-        return new JobView(newId, kind, subject, state, progress, user, instance, createdAt, startedAt, finishedAt, status, result, error);
+        return new JobView(
+                newId,
+                kind,
+                subject,
+                state,
+                progress,
+                user,
+                instance,
+                createdAt,
+                startedAt,
+                finishedAt,
+                status,
+                result,
+                error);
     }
 
     public JobView withProgress(int percent) {
-        return new JobView(id, kind, subject, state, percent, user, instance, createdAt, startedAt, finishedAt, status, result, error);
+        return new JobView(
+                id,
+                kind,
+                subject,
+                state,
+                percent,
+                user,
+                instance,
+                createdAt,
+                startedAt,
+                finishedAt,
+                status,
+                result,
+                error);
     }
 
     public JobView running(String at) {
@@ -41,6 +79,19 @@ public record JobView(String id, String kind, String subject, String state, int 
     }
 
     public JobView ended(String endState, int percent, String at, Integer httpStatus, Object answer, String message) {
-        return new JobView(id, kind, subject, endState, percent, user, instance, createdAt, startedAt, at, httpStatus, answer, message);
+        return new JobView(
+                id,
+                kind,
+                subject,
+                endState,
+                percent,
+                user,
+                instance,
+                createdAt,
+                startedAt,
+                at,
+                httpStatus,
+                answer,
+                message);
     }
 }

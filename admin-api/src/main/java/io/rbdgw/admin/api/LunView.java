@@ -1,4 +1,3 @@
 package io.rbdgw.admin.api;
 
-public record LunView(String target, int lun, String disk) {
-}
+public record LunView(String target, int lun, String disk) {}

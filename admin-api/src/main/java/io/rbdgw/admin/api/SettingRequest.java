@@ -1,4 +1,3 @@
 package io.rbdgw.admin.api;
 
-public record SettingRequest(String value) {
-}
+public record SettingRequest(String value) {}

@@ -1,4 +1,3 @@
 package io.rbdgw.admin.api;
 
-public record SettingView(String key, String value, String defaultValue, boolean overridden) {
-}
+public record SettingView(String key, String value, String defaultValue, boolean overridden) {}

@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** Parses and prints sizes: bytes, or a number with a binary suffix (K, M, G, T, P, optionally followed by "iB" or "B"). */
 public final class Sizes {
-    private Sizes() {
-    }
+    private Sizes() {}
 
     public static long parse(String text) {
         if (text == null || text.isBlank()) {
@@ -29,7 +28,8 @@ public final class Sizes {
         try {
             n = Long.parseLong(t.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("size '" + text + "' is invalid: give bytes or a number with K, M, G, T or P");
+            throw new IllegalArgumentException(
+                    "size '" + text + "' is invalid: give bytes or a number with K, M, G, T or P");
         }
         if (n <= 0) {
             throw new IllegalArgumentException("size '" + text + "' must be positive");

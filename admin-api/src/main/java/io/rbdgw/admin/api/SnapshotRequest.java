@@ -1,4 +1,3 @@
 package io.rbdgw.admin.api;
 
-public record SnapshotRequest(String name) {
-}
+public record SnapshotRequest(String name) {}

@@ -1,4 +1,3 @@
 package io.rbdgw.admin.api;
 
-public record SnapshotView(String name, long size) {
-}
+public record SnapshotView(String name, long size) {}

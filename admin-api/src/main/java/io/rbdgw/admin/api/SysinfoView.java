@@ -10,15 +10,14 @@ import java.util.List;
  * @param version       the admin API's product version
  * @param schemaVersion the stored configuration's schema version ("MAJOR.MINOR")
  */
-public record SysinfoView(String version, String schemaVersion, ZooKeeper zookeeper, Long epoch,
-                          List<Gateway> gateways, Counts counts) {
+public record SysinfoView(
+        String version, String schemaVersion, ZooKeeper zookeeper, Long epoch, List<Gateway> gateways, Counts counts) {
 
     /**
      * @param connectString the ZooKeeper servers as configured (host:port list; credentials are never part of it)
      * @param root          the znode under which the configuration lives
      */
-    public record ZooKeeper(String connectString, String root, boolean connected) {
-    }
+    public record ZooKeeper(String connectString, String root, boolean connected) {}
 
     /**
      * @param alive         its ZooKeeper session is live (its member node exists)
@@ -30,11 +29,17 @@ public record SysinfoView(String version, String schemaVersion, ZooKeeper zookee
      * @param cephConnected whether it has a RADOS client (it connects once it serves an RBD disk, or at start
      *                      when configured with Ceph); null while it is not alive
      */
-    public record Gateway(String name, boolean declared, boolean alive, String health, Long appliedEpoch,
-                          boolean upToDate, String version, List<String> portals, Long uptimeSeconds,
-                          Boolean cephConnected) {
-    }
+    public record Gateway(
+            String name,
+            boolean declared,
+            boolean alive,
+            String health,
+            Long appliedEpoch,
+            boolean upToDate,
+            String version,
+            List<String> portals,
+            Long uptimeSeconds,
+            Boolean cephConnected) {}
 
-    public record Counts(int targets, int disks, int luns, int clients, int hostGroups, int gateways) {
-    }
+    public record Counts(int targets, int disks, int luns, int clients, int hostGroups, int gateways) {}
 }

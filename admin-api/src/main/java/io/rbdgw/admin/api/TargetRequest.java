@@ -8,5 +8,4 @@ import java.util.Map;
  * @param acl whether the target enforces its client list (default true)
  * @param parameters overrides of cluster settings for this target; a null value removes an override
  */
-public record TargetRequest(String iqn, String alias, Boolean acl, Map<String, String> parameters) {
-}
+public record TargetRequest(String iqn, String alias, Boolean acl, Map<String, String> parameters) {}

@@ -31,6 +31,7 @@ public final class AdminAuthenticator {
     public static final String USER = "admin";
     /** The one role; every API resource requires it ({@code @RolesAllowed(ADMIN_ROLE)}). */
     public static final String ADMIN_ROLE = "admin";
+
     public static final String REALM = "rbdgw";
     private static final long REMEMBER_MILLIS = 5 * 60_000;
     private static final int MAX_REMEMBERED = 64;
@@ -45,33 +46,33 @@ public final class AdminAuthenticator {
      * @param verifyPermits PBKDF2 verifications running at once
      * @param verifyWait how long a request waits for a verification permit before 503
      */
-    public record Limits(int failures, Duration window, Duration penalty, Duration maxPenalty, int verifyPermits,
-                         Duration verifyWait) {
-        public static final Limits DEFAULT = new Limits(5, Duration.ofSeconds(10), Duration.ofSeconds(10),
-                Duration.ofMinutes(5), 2, Duration.ofSeconds(2));
+    public record Limits(
+            int failures,
+            Duration window,
+            Duration penalty,
+            Duration maxPenalty,
+            int verifyPermits,
+            Duration verifyWait) {
+        public static final Limits DEFAULT = new Limits(
+                5, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMinutes(5), 2, Duration.ofSeconds(2));
     }
 
     /** What a check found. */
     public sealed interface Outcome {
         /** Authenticated as {@code user}. */
-        record Ok(String user) implements Outcome {
-        }
+        record Ok(String user) implements Outcome {}
 
         /** No (usable) Basic credentials: 401. */
-        record Missing() implements Outcome {
-        }
+        record Missing() implements Outcome {}
 
         /** Wrong user or password: 401, and one failure counted against the address. */
-        record Wrong() implements Outcome {
-        }
+        record Wrong() implements Outcome {}
 
         /** The address is locked out: 429 with Retry-After. */
-        record Throttled(long retryAfterSeconds) implements Outcome {
-        }
+        record Throttled(long retryAfterSeconds) implements Outcome {}
 
         /** Too many verifications in progress: 503 with Retry-After. */
-        record Busy(long retryAfterSeconds) implements Outcome {
-        }
+        record Busy(long retryAfterSeconds) implements Outcome {}
     }
 
     /** One client address: its failures (guarded by the object's monitor) and its turn to verify. */
@@ -111,12 +112,15 @@ public final class AdminAuthenticator {
      * @param remoteAddress the client's address as the connection shows it (forwarded headers are not trusted)
      */
     public Outcome check(String authorization, String remoteAddress) {
-        if (authorization == null || authorization.length() < 6 || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+        if (authorization == null
+                || authorization.length() < 6
+                || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
             return new Outcome.Missing();
         }
         String decoded;
         try {
-            decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+            decoded = new String(
+                    Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             return new Outcome.Missing();
         }
@@ -235,13 +239,17 @@ public final class AdminAuthenticator {
             }
             f.recent.addLast(now);
             if (f.recent.size() >= limits.failures()) {
-                long penalty = Math.min(limits.maxPenalty().toMillis(),
-                        limits.penalty().toMillis() << Math.min(20, f.lockouts));
+                long penalty = Math.min(
+                        limits.maxPenalty().toMillis(), limits.penalty().toMillis() << Math.min(20, f.lockouts));
                 f.lockouts++;
                 f.blockedUntil = now + penalty;
                 f.recent.clear();
-                log.warn("admin API: {} wrong credentials from {} within {} s; refusing its logins for {} s",
-                        limits.failures(), address, limits.window().toSeconds(), penalty / 1000);
+                log.warn(
+                        "admin API: {} wrong credentials from {} within {} s; refusing its logins for {} s",
+                        limits.failures(),
+                        address,
+                        limits.window().toSeconds(),
+                        penalty / 1000);
             }
         }
         return new Outcome.Wrong();

@@ -9,8 +9,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The same Basic authentication for Dropwizard's admin context (metrics, threads, pprof, tasks), mapped to the whole
@@ -31,7 +31,8 @@ public final class AdminContextFilter implements Filter {
     }
 
     @Override
-    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+            throws IOException, ServletException {
         HttpServletRequest request = (HttpServletRequest) req;
         HttpServletResponse response = (HttpServletResponse) res;
         String path = (request.getServletPath() == null ? "" : request.getServletPath())
@@ -45,7 +46,8 @@ public final class AdminContextFilter implements Filter {
             write(response, new AuthResponses(403, Map.of(), "cross-site requests are refused"));
             return;
         }
-        AuthResponses refusal = AuthResponses.of(authenticator.check(request.getHeader("Authorization"), request.getRemoteAddr()));
+        AuthResponses refusal =
+                AuthResponses.of(authenticator.check(request.getHeader("Authorization"), request.getRemoteAddr()));
         if (refusal != null) {
             write(response, refusal);
             return;

@@ -31,14 +31,11 @@ import java.util.Set;
 public final class AuthFeature implements DynamicFeature {
     /** What a resource method's annotations allow. */
     public sealed interface Access {
-        record Public() implements Access {
-        }
+        record Public() implements Access {}
 
-        record Roles(Set<String> roles) implements Access {
-        }
+        record Roles(Set<String> roles) implements Access {}
 
-        record Denied() implements Access {
-        }
+        record Denied() implements Access {}
     }
 
     /**
@@ -94,7 +91,9 @@ public final class AuthFeature implements DynamicFeature {
     }
 
     static Response response(AuthResponses refusal) {
-        Response.ResponseBuilder b = Response.status(refusal.status()).type(MediaType.APPLICATION_JSON_TYPE).entity(refusal.json());
+        Response.ResponseBuilder b = Response.status(refusal.status())
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(refusal.json());
         refusal.headers().forEach(b::header);
         return b.build();
     }
@@ -111,15 +110,16 @@ public final class AuthFeature implements DynamicFeature {
         @Override
         public void filter(ContainerRequestContext request) {
             Object remote = request.getProperty(REMOTE_ADDRESS_PROPERTY);
-            AdminAuthenticator.Outcome outcome = authenticator.check(request.getHeaderString(HttpHeaders.AUTHORIZATION),
-                    remote == null ? null : remote.toString());
+            AdminAuthenticator.Outcome outcome = authenticator.check(
+                    request.getHeaderString(HttpHeaders.AUTHORIZATION), remote == null ? null : remote.toString());
             if (!(outcome instanceof AdminAuthenticator.Outcome.Ok ok)) {
                 request.abortWith(response(AuthResponses.of(outcome)));
                 return;
             }
             String user = ok.user();
             request.setProperty(USER_PROPERTY, user);
-            boolean secure = request.getSecurityContext() != null && request.getSecurityContext().isSecure();
+            boolean secure = request.getSecurityContext() != null
+                    && request.getSecurityContext().isSecure();
             request.setSecurityContext(new SecurityContext() {
                 @Override
                 public Principal getUserPrincipal() {

@@ -13,11 +13,15 @@ public record AuthResponses(int status, Map<String, String> headers, String mess
             return unauthorized("wrong user or password");
         }
         if (outcome instanceof AdminAuthenticator.Outcome.Throttled t) {
-            return new AuthResponses(429, Map.of("Retry-After", Long.toString(t.retryAfterSeconds())),
+            return new AuthResponses(
+                    429,
+                    Map.of("Retry-After", Long.toString(t.retryAfterSeconds())),
                     "too many failed logins from this address; retry in " + t.retryAfterSeconds() + " s");
         }
         if (outcome instanceof AdminAuthenticator.Outcome.Busy b) {
-            return new AuthResponses(503, Map.of("Retry-After", Long.toString(b.retryAfterSeconds())),
+            return new AuthResponses(
+                    503,
+                    Map.of("Retry-After", Long.toString(b.retryAfterSeconds())),
                     "too many password checks in progress; retry in " + b.retryAfterSeconds() + " s");
         }
         return null;
@@ -28,7 +32,10 @@ public record AuthResponses(int status, Map<String, String> headers, String mess
     }
 
     private static AuthResponses unauthorized(String message) {
-        return new AuthResponses(401, Map.of("WWW-Authenticate", "Basic realm=\"" + AdminAuthenticator.REALM + "\", charset=\"UTF-8\""), message);
+        return new AuthResponses(
+                401,
+                Map.of("WWW-Authenticate", "Basic realm=\"" + AdminAuthenticator.REALM + "\", charset=\"UTF-8\""),
+                message);
     }
 
     /** {"code":N,"message":"..."} like every other error answer of the API. */

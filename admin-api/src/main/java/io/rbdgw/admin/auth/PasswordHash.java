@@ -1,5 +1,9 @@
 package io.rbdgw.admin.auth;
 
+import java.io.BufferedReader;
+import java.io.Console;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -7,10 +11,6 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
-import java.io.BufferedReader;
-import java.io.Console;
-import java.io.IOException;
-import java.io.InputStreamReader;
 
 /**
  * A PBKDF2-HMAC-SHA256 password hash in the form {@code pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>}
@@ -20,6 +20,7 @@ public final class PasswordHash {
     public static final String SCHEME = "pbkdf2-sha256";
     /** OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256. */
     public static final int DEFAULT_ITERATIONS = 600_000;
+
     private static final int SALT_BYTES = 16;
     private static final int HASH_BITS = 256;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -37,16 +38,19 @@ public final class PasswordHash {
     /** Parses a stored hash; the message of a failure never contains the input. */
     public static PasswordHash parse(String encoded) {
         if (encoded == null || encoded.isBlank()) {
-            throw new IllegalArgumentException("no admin password hash is configured: generate one with `hash-password`");
+            throw new IllegalArgumentException(
+                    "no admin password hash is configured: generate one with `hash-password`");
         }
         String[] parts = encoded.trim().split("\\$");
         if (parts.length != 4 || !parts[0].equals(SCHEME)) {
-            throw new IllegalArgumentException("the admin password hash must look like " + SCHEME + "$<iterations>$<salt>$<hash>");
+            throw new IllegalArgumentException(
+                    "the admin password hash must look like " + SCHEME + "$<iterations>$<salt>$<hash>");
         }
         try {
             int iterations = Integer.parseInt(parts[1]);
             if (iterations < 1000) {
-                throw new IllegalArgumentException("the admin password hash uses " + iterations + " iterations; at least 1000 are required");
+                throw new IllegalArgumentException(
+                        "the admin password hash uses " + iterations + " iterations; at least 1000 are required");
             }
             Base64.Decoder b64 = Base64.getDecoder();
             byte[] salt = b64.decode(parts[2]);
@@ -95,7 +99,9 @@ public final class PasswordHash {
     private static byte[] derive(char[] password, byte[] salt, int iterations, int bits) {
         PBEKeySpec spec = new PBEKeySpec(password, salt, iterations, bits);
         try {
-            return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+            return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256")
+                    .generateSecret(spec)
+                    .getEncoded();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("PBKDF2WithHmacSHA256 is not available", e);
         } finally {

@@ -13,7 +13,8 @@ import java.io.IOException;
  */
 public final class RemoteAddressFilter implements Filter {
     @Override
-    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+            throws IOException, ServletException {
         req.setAttribute(AuthFeature.REMOTE_ADDRESS_PROPERTY, req.getRemoteAddr());
         chain.doFilter(req, res);
     }

@@ -16,8 +16,8 @@ import org.slf4j.Marker;
  */
 public final class WireLogGuard extends TurboFilter {
     private static final String NAME = "rbdgw-wire-log-guard";
-    private static final List<String> WIRE = List.of("org.eclipse.jetty", "org.glassfish.jersey", "org.glassfish.hk2",
-            "io.dropwizard", "com.fasterxml.jackson");
+    private static final List<String> WIRE = List.of(
+            "org.eclipse.jetty", "org.glassfish.jersey", "org.glassfish.hk2", "io.dropwizard", "com.fasterxml.jackson");
 
     private WireLogGuard() {
         setName(NAME);

@@ -13,10 +13,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLHandshakeException;
 import java.util.Base64;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 
 /** A small JSON client of the admin API (java.net.http), turning error answers into {@link ApiError}s with the server's message. */
 public final class ApiClient {
@@ -37,7 +37,8 @@ public final class ApiClient {
 
     private final HttpClient http;
     private final ObjectMapper mapper = new ObjectMapper();
-    private final ObjectMapper lenient = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private final ObjectMapper lenient =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private final URI base;
     private final String authorization;
 
@@ -54,8 +55,10 @@ public final class ApiClient {
         this.http = h.build();
         String b = base.toString();
         this.base = URI.create(b.endsWith("/") ? b : b + "/");
-        this.authorization = password == null ? null
-                : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        this.authorization = password == null
+                ? null
+                : "Basic "
+                        + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     private volatile HttpHeaders lastHeaders;
@@ -90,8 +93,10 @@ public final class ApiClient {
         try {
             return lenient.treeToValue(answer, type);
         } catch (IOException e) {
-            throw new ApiError(0, "the admin API answered something this CLI cannot read as " + type.getSimpleName()
-                    + ": " + e.getMessage());
+            throw new ApiError(
+                    0,
+                    "the admin API answered something this CLI cannot read as " + type.getSimpleName() + ": "
+                            + e.getMessage());
         }
     }
 
@@ -118,7 +123,8 @@ public final class ApiClient {
 
     public JsonNode send(String method, String path, Object body, Map<String, String> headers) throws ApiError {
         URI uri = base.resolve(path.startsWith("/") ? path.substring(1) : path);
-        HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Accept", "application/json");
+        HttpRequest.Builder req =
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).header("Accept", "application/json");
         if (authorization != null) {
             req.header("Authorization", authorization);
         }
@@ -145,7 +151,9 @@ public final class ApiClient {
                 // a change refused because logged-in hosts would lose LUNs: name each session
                 for (JsonNode x : json.path("sessions")) {
                     msg += "\n  gateway " + x.path("gateway").asText() + ": "
-                            + (x.path("initiator").isTextual() ? x.path("initiator").asText() : "(unlisted sessions)")
+                            + (x.path("initiator").isTextual()
+                                    ? x.path("initiator").asText()
+                                    : "(unlisted sessions)")
                             + " on " + x.path("target").asText() + " would lose LUNs " + x.path("luns");
                 }
                 if (json.path("sessions").size() > 0) {
@@ -155,8 +163,10 @@ public final class ApiClient {
             }
             return json;
         } catch (SSLHandshakeException e) {
-            throw new ApiError(0, "cannot verify the TLS certificate of the admin API at " + base + " (" + e.getMessage()
-                    + "): give the CA or the server's certificate with --cacert FILE or RBDGW_CACERT");
+            throw new ApiError(
+                    0,
+                    "cannot verify the TLS certificate of the admin API at " + base + " (" + e.getMessage()
+                            + "): give the CA or the server's certificate with --cacert FILE or RBDGW_CACERT");
         } catch (IOException e) {
             throw new ApiError(0, "cannot reach the admin API at " + base + ": " + e);
         } catch (InterruptedException e) {

@@ -130,8 +130,10 @@ abstract class CliCommand implements Callable<Integer> {
         }
         if (v.isArray()) {
             List<String> parts = new ArrayList<>();
-            v.forEach(x -> parts.add(x.isObject() && x.has("lun") ? x.get("lun").asText() + ":" + x.path("disk").asText()
-                    : x.isValueNode() ? x.asText() : x.toString()));
+            v.forEach(x -> parts.add(
+                    x.isObject() && x.has("lun")
+                            ? x.get("lun").asText() + ":" + x.path("disk").asText()
+                            : x.isValueNode() ? x.asText() : x.toString()));
             return parts.isEmpty() ? "-" : String.join(",", parts);
         }
         if (v.isObject() && v.has("chap")) {
@@ -139,7 +141,10 @@ abstract class CliCommand implements Callable<Integer> {
             if (c.isNull()) {
                 return "none";
             }
-            return "chap:" + c.path("user").asText() + (v.path("mutualChap").isObject() ? " mutual:" + v.at("/mutualChap/user").asText() : "");
+            return "chap:" + c.path("user").asText()
+                    + (v.path("mutualChap").isObject()
+                            ? " mutual:" + v.at("/mutualChap/user").asText()
+                            : "");
         }
         return v.isValueNode() ? v.asText() : v.toString();
     }
@@ -181,14 +186,17 @@ abstract class CliCommand implements Callable<Integer> {
         for (int i = 0; i < namesAndValues.length; i += 2) {
             Object value = namesAndValues[i + 1];
             if (value != null) {
-                q.append(q.length() == path.length() ? '?' : '&').append(namesAndValues[i]).append('=')
+                q.append(q.length() == path.length() ? '?' : '&')
+                        .append(namesAndValues[i])
+                        .append('=')
                         .append(ApiClient.seg(value.toString()));
             }
         }
         return q.toString();
     }
 
-    static final String FORCE_HELP = "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)";
+    static final String FORCE_HELP =
+            "even if logged-in hosts lose LUNs (they get 06/3F/0E REPORTED LUNS DATA HAS CHANGED)";
 
     // ---- jobs ---------------------------------------------------------------------------------------------
 
@@ -196,7 +204,11 @@ abstract class CliCommand implements Callable<Integer> {
     static final class WaitOptions {
         @Option(names = "--no-wait", description = "start it as a job and print the job id (rbdgw job show ID)")
         boolean noWait;
-        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
+
+        @Option(
+                names = "--timeout",
+                paramLabel = "SECONDS",
+                defaultValue = "600",
                 description = "give up waiting for the job after SECONDS (it keeps running; default ${DEFAULT-VALUE})")
         int timeoutSeconds;
     }
@@ -214,8 +226,8 @@ abstract class CliCommand implements Callable<Integer> {
         String id = r.get("id").asText();
         if (wait.noWait) {
             if (!printedJson(r)) {
-                out().println("started job " + id + " (" + r.path("kind").asText() + " " + printable(r.path("subject").asText())
-                        + "): rbdgw job show " + id);
+                out().println("started job " + id + " (" + r.path("kind").asText() + " "
+                        + printable(r.path("subject").asText()) + "): rbdgw job show " + id);
             }
             return null;
         }
@@ -233,11 +245,14 @@ abstract class CliCommand implements Callable<Integer> {
             progress.end(job.path("progress").asInt());
         }
         if (!isFinished(job)) {
-            throw new ApiClient.ApiError(0, "job " + id + " is still " + job.path("state").asText() + " after "
-                    + wait.timeoutSeconds + " s; it keeps running: rbdgw job show " + id);
+            throw new ApiClient.ApiError(
+                    0,
+                    "job " + id + " is still " + job.path("state").asText() + " after " + wait.timeoutSeconds
+                            + " s; it keeps running: rbdgw job show " + id);
         }
         if (!"SUCCEEDED".equals(job.path("state").asText())) {
-            throw new ApiClient.ApiError(job.path("status").asInt(0), job.path("error").asText("job " + id + " failed"));
+            throw new ApiClient.ApiError(
+                    job.path("status").asInt(0), job.path("error").asText("job " + id + " failed"));
         }
         return job.path("result");
     }
@@ -267,7 +282,8 @@ abstract class CliCommand implements Callable<Integer> {
                 case "disk.delete" -> "deleting";
                 default -> kind;
             };
-            this.label = "job " + printable(id) + ": " + verb + " " + printable(job.path("subject").asText());
+            this.label = "job " + printable(id) + ": " + verb + " "
+                    + printable(job.path("subject").asText());
         }
 
         void show(int percent) {

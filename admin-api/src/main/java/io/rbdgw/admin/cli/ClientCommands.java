@@ -8,17 +8,27 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rbdgw client ...}: the client ACL entries of a target. */
-@Command(name = "client", description = "client ACLs of a target", subcommands = {ClientCommands.List_.class,
-        ClientCommands.Show.class, ClientCommands.Create.class, ClientCommands.Delete.class, ClientCommands.Auth.class,
-        ClientCommands.NoAuth.class, ClientCommands.Map_.class, ClientCommands.Unmap.class})
+@Command(
+        name = "client",
+        description = "client ACLs of a target",
+        subcommands = {
+            ClientCommands.List_.class,
+            ClientCommands.Show.class,
+            ClientCommands.Create.class,
+            ClientCommands.Delete.class,
+            ClientCommands.Auth.class,
+            ClientCommands.NoAuth.class,
+            ClientCommands.Map_.class,
+            ClientCommands.Unmap.class
+        })
 final class ClientCommands {
-    private ClientCommands() {
-    }
+    private ClientCommands() {}
 
     /** A command on one client of a target: TARGET INITIATOR first. */
     abstract static class OnClient extends CliCommand {
         @Parameters(index = "0", paramLabel = "TARGET")
         String target;
+
         @Parameters(index = "1", paramLabel = "INITIATOR")
         String initiator;
 
@@ -33,7 +43,14 @@ final class ClientCommands {
         String target;
 
         void call(ApiClient api) throws Exception {
-            table(api.get(t(target) + "/clients"), "initiator", "auth", "allLuns", "luns", "hostGroup", "effectiveLuns");
+            table(
+                    api.get(t(target) + "/clients"),
+                    "initiator",
+                    "auth",
+                    "allLuns",
+                    "luns",
+                    "hostGroup",
+                    "effectiveLuns");
         }
     }
 
@@ -44,15 +61,21 @@ final class ClientCommands {
         }
     }
 
-    @Command(name = "create", description = "allow an initiator: it sees its --lun LUNs and its host group's disks, or --all-luns")
+    @Command(
+            name = "create",
+            description = "allow an initiator: it sees its --lun LUNs and its host group's disks, or --all-luns")
     static final class Create extends OnClient {
         @Option(names = "--lun", description = "a LUN it sees (repeatable)")
         List<Integer> luns;
+
         @Option(names = "--all-luns", description = "it sees every LUN of the target, present and future")
         boolean allLuns;
 
         void call(ApiClient api) throws Exception {
-            changed(api.post(t(target) + "/clients", new ClientRequest(initiator, allLuns ? Boolean.TRUE : null, luns, null)),
+            changed(
+                    api.post(
+                            t(target) + "/clients",
+                            new ClientRequest(initiator, allLuns ? Boolean.TRUE : null, luns, null)),
                     "created client " + initiator);
         }
     }
@@ -88,6 +111,7 @@ final class ClientCommands {
     static final class Map_ extends OnClient {
         @Parameters(index = "2", paramLabel = "LUN")
         int lun;
+
         @Option(names = "--force", description = FORCE_HELP)
         boolean force;
 
@@ -100,6 +124,7 @@ final class ClientCommands {
     static final class Unmap extends OnClient {
         @Parameters(index = "2", paramLabel = "LUN")
         int lun;
+
         @Option(names = "--force", description = FORCE_HELP)
         boolean force;
 

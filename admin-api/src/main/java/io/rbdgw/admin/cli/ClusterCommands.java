@@ -14,8 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** Cluster-wide commands: epoch, settings, discovery CHAP, secrets, sessions, ALUA, failovers, audit. */
 final class ClusterCommands {
-    private ClusterCommands() {
-    }
+    private ClusterCommands() {}
 
     @Command(name = "epoch", description = "the configuration epoch and which gateways have applied it")
     static final class Epoch extends CliCommand {
@@ -30,7 +29,9 @@ final class ClusterCommands {
     }
 
     /** {@code rbdgw settings} alone lists them, as before there were subcommands. */
-    @Command(name = "settings", description = "cluster-wide settings (alone: list them)",
+    @Command(
+            name = "settings",
+            description = "cluster-wide settings (alone: list them)",
             subcommands = {Settings.List_.class, Settings.Set.class, Settings.Reset.class})
     static final class Settings extends CliCommand {
         void call(ApiClient api) throws Exception {
@@ -52,11 +53,14 @@ final class ClusterCommands {
         static final class Set extends CliCommand {
             @Parameters(index = "0", paramLabel = "KEY")
             String key;
+
             @Parameters(index = "1", paramLabel = "VALUE")
             String value;
 
             void call(ApiClient api) throws Exception {
-                changed(api.put("/api/settings/" + ApiClient.seg(key), new SettingRequest(value)), "set " + key + "=" + value);
+                changed(
+                        api.put("/api/settings/" + ApiClient.seg(key), new SettingRequest(value)),
+                        "set " + key + "=" + value);
             }
         }
 
@@ -71,8 +75,10 @@ final class ClusterCommands {
         }
     }
 
-    @Command(name = "discovery-auth", description = "CHAP for discovery sessions", subcommands = {DiscoveryAuth.Show.class,
-            DiscoveryAuth.Set.class, DiscoveryAuth.Clear.class})
+    @Command(
+            name = "discovery-auth",
+            description = "CHAP for discovery sessions",
+            subcommands = {DiscoveryAuth.Show.class, DiscoveryAuth.Set.class, DiscoveryAuth.Clear.class})
     static final class DiscoveryAuth {
         @Command(name = "show", description = "the discovery CHAP user (never the secret)")
         static final class Show extends CliCommand {
@@ -104,14 +110,19 @@ final class ClusterCommands {
         }
     }
 
-    @Command(name = "secrets", description = "encryption of the CHAP secrets in ZooKeeper", subcommands = {Secrets.Rotate.class})
+    @Command(
+            name = "secrets",
+            description = "encryption of the CHAP secrets in ZooKeeper",
+            subcommands = {Secrets.Rotate.class})
     static final class Secrets {
         @Command(name = "rotate", description = "re-encrypt every CHAP secret with the newest key of the key file")
         static final class Rotate extends CliCommand {
             void call(ApiClient api) throws Exception {
                 JsonNode r = api.post("/api/secrets/rotate", Map.of());
-                changed(r, "re-encrypted " + r.path("value").path("reencrypted").asText() + " secret(s) with key "
-                        + r.path("value").path("keyId").asText());
+                changed(
+                        r,
+                        "re-encrypted " + r.path("value").path("reencrypted").asText() + " secret(s) with key "
+                                + r.path("value").path("keyId").asText());
             }
         }
     }
@@ -120,12 +131,19 @@ final class ClusterCommands {
     static final class Sessions extends CliCommand {
         @Option(names = "--target", description = "only this target's")
         String target;
+
         @Option(names = "--initiator", description = "only this initiator's")
         String initiator;
 
         void call(ApiClient api) throws Exception {
-            table(api.get(query("/api/sessions", "target", target, "initiator", initiator)), "gateway", "target", "initiator",
-                    "isid", "tsih", "connections");
+            table(
+                    api.get(query("/api/sessions", "target", target, "initiator", initiator)),
+                    "gateway",
+                    "target",
+                    "initiator",
+                    "isid",
+                    "tsih",
+                    "connections");
             truncationNote(api);
         }
     }
@@ -134,6 +152,7 @@ final class ClusterCommands {
     static final class Alua extends CliCommand {
         @Option(names = "--disk", paramLabel = "POOL/IMAGE")
         String disk;
+
         @Option(names = "--gateway", description = "only disks this gateway owns")
         String gateway;
 
@@ -143,8 +162,10 @@ final class ClusterCommands {
                 // one column "gateway=STATE ..." per disk instead of nested objects
                 for (JsonNode d : list) {
                     List<String> ports = new ArrayList<>();
-                    d.path("ports").forEach(p -> ports.add(p.path("gateway").asText() + "=" + p.path("state").asText()
-                            + (p.path("draining").asBoolean() ? "(draining)" : "")));
+                    d.path("ports")
+                            .forEach(p -> ports.add(p.path("gateway").asText() + "="
+                                    + p.path("state").asText()
+                                    + (p.path("draining").asBoolean() ? "(draining)" : "")));
                     ((ObjectNode) d).put("states", String.join(" ", ports));
                 }
             }
@@ -156,29 +177,40 @@ final class ClusterCommands {
     static final class Failovers extends CliCommand {
         @Option(names = "--limit", description = "at most this many")
         Integer limit;
+
         @Option(names = "--disk", paramLabel = "POOL/IMAGE")
         String disk;
+
         @Option(names = "--gateway", description = "moves from or to this gateway")
         String gateway;
+
         @Option(names = "--reason", description = "ASSIGNED, GATEWAY_LOST, DRAINED, FAILBACK or REBALANCE")
         String reason;
 
         void call(ApiClient api) throws Exception {
-            JsonNode list = api.get(query("/api/alua/failovers", "limit", limit, "disk", disk, "gateway", gateway,
-                    "reason", reason));
+            JsonNode list = api.get(
+                    query("/api/alua/failovers", "limit", limit, "disk", disk, "gateway", gateway, "reason", reason));
             if (!json()) {
                 for (JsonNode e : list) {
-                    ((ObjectNode) e).put("written", Instant.ofEpochMilli(e.path("writtenAtMillis").asLong()).toString());
+                    ((ObjectNode) e)
+                            .put(
+                                    "written",
+                                    Instant.ofEpochMilli(
+                                                    e.path("writtenAtMillis").asLong())
+                                            .toString());
                 }
             }
             table(list, "written", "disk", "from", "to", "reason", "epoch", "durationMillis");
         }
     }
 
-    @Command(name = "audit", description = "accepted changes, newest first: when, who, from where, what, resulting epoch")
+    @Command(
+            name = "audit",
+            description = "accepted changes, newest first: when, who, from where, what, resulting epoch")
     static final class Audit extends CliCommand {
         @Option(names = "--limit", description = "at most this many (default 100, at most 1000)")
         Integer limit;
+
         @Option(names = "--body", description = "also show the request bodies (secrets are never stored)")
         boolean body;
 

@@ -10,12 +10,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rbdgw disk ...}: disks (RBD images or files) and their snapshots. */
-@Command(name = "disk", description = "disks (RBD images or files)", subcommands = {DiskCommands.List_.class,
-        DiskCommands.Show.class, DiskCommands.Create.class, DiskCommands.Resize.class, DiskCommands.Delete.class,
-        DiskCommands.Snapshot.class})
+@Command(
+        name = "disk",
+        description = "disks (RBD images or files)",
+        subcommands = {
+            DiskCommands.List_.class,
+            DiskCommands.Show.class,
+            DiskCommands.Create.class,
+            DiskCommands.Resize.class,
+            DiskCommands.Delete.class,
+            DiskCommands.Snapshot.class
+        })
 final class DiskCommands {
-    private DiskCommands() {
-    }
+    private DiskCommands() {}
 
     @Command(name = "list", description = "list disks")
     static final class List_ extends CliCommand {
@@ -38,20 +45,32 @@ final class DiskCommands {
     static final class Create extends CliCommand {
         @Parameters(paramLabel = "POOL/IMAGE")
         String id;
+
         @Option(names = "--size", description = "e.g. 10G (optional with --import)")
         String size;
+
         @Option(names = "--backstore", defaultValue = "rbd", description = "rbd or file (default rbd)")
         String backstore;
+
         @Option(names = "--import", description = "use an existing image or file")
         boolean importExisting;
-        @Option(names = "--wwn-seed", description = "what the device identifiers derive from (keep it when re-importing)")
+
+        @Option(
+                names = "--wwn-seed",
+                description = "what the device identifiers derive from (keep it when re-importing)")
         String wwnSeed;
+
         @Mixin
         WaitOptions wait;
 
         void call(ApiClient api) throws Exception {
             String[] p = poolImage(id);
-            JsonNode r = asJob(api, "POST", "/api/disks", new DiskRequest(p[0], p[1], size, backstore, !importExisting, wwnSeed), wait);
+            JsonNode r = asJob(
+                    api,
+                    "POST",
+                    "/api/disks",
+                    new DiskRequest(p[0], p[1], size, backstore, !importExisting, wwnSeed),
+                    wait);
             if (r != null) {
                 changed(r, (importExisting ? "imported disk " : "created disk ") + id);
             }
@@ -62,8 +81,10 @@ final class DiskCommands {
     static final class Resize extends CliCommand {
         @Parameters(paramLabel = "POOL/IMAGE")
         String id;
+
         @Option(names = "--size", required = true, description = "the new size, e.g. 20G")
         String size;
+
         @Mixin
         WaitOptions wait;
 
@@ -79,8 +100,10 @@ final class DiskCommands {
     static final class Delete extends CliCommand {
         @Parameters(paramLabel = "POOL/IMAGE")
         String id;
+
         @Option(names = "--preserve-image", description = "keep the RBD image or file")
         boolean preserve;
+
         @Mixin
         WaitOptions wait;
 
@@ -96,10 +119,13 @@ final class DiskCommands {
     static final class Snapshot extends CliCommand {
         @Parameters(index = "0", paramLabel = "ACTION", description = "list, create, rollback or delete")
         String action;
+
         @Parameters(index = "1", paramLabel = "POOL/IMAGE")
         String id;
+
         @Parameters(index = "2", arity = "0..1", paramLabel = "NAME")
         String name;
+
         @Option(names = "--force", description = "roll back even while the disk is exported")
         boolean force;
 
@@ -119,8 +145,9 @@ final class DiskCommands {
                     api.delete(base + "/" + ApiClient.seg(need(name)));
                     out().println("deleted snapshot " + name + " of " + id);
                 }
-                default -> throw new IllegalArgumentException("unknown snapshot action '" + action
-                        + "': use list, create, rollback or delete");
+                default ->
+                    throw new IllegalArgumentException(
+                            "unknown snapshot action '" + action + "': use list, create, rollback or delete");
             }
         }
 

@@ -9,12 +9,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rbdgw gateway ...}: declared gateways, their sessions and drains. */
-@Command(name = "gateway", description = "gateways", subcommands = {GatewayCommands.List_.class, GatewayCommands.Add.class,
-        GatewayCommands.Delete.class, GatewayCommands.Sessions.class, GatewayCommands.Drain.class,
-        GatewayCommands.Undrain.class, GatewayCommands.DrainStatus.class})
+@Command(
+        name = "gateway",
+        description = "gateways",
+        subcommands = {
+            GatewayCommands.List_.class,
+            GatewayCommands.Add.class,
+            GatewayCommands.Delete.class,
+            GatewayCommands.Sessions.class,
+            GatewayCommands.Drain.class,
+            GatewayCommands.Undrain.class,
+            GatewayCommands.DrainStatus.class
+        })
 final class GatewayCommands {
-    private GatewayCommands() {
-    }
+    private GatewayCommands() {}
 
     static String gw(String name) {
         return "/api/gateways/" + ApiClient.seg(name);
@@ -23,8 +31,16 @@ final class GatewayCommands {
     @Command(name = "list", description = "gateways: portals, port group, liveness, applied epoch, health, owned disks")
     static final class List_ extends CliCommand {
         void call(ApiClient api) throws Exception {
-            table(api.get("/api/gateways"), "name", "portals", "targetPortGroup", "alive", "appliedEpoch", "health",
-                    "draining", "ownedDisks");
+            table(
+                    api.get("/api/gateways"),
+                    "name",
+                    "portals",
+                    "targetPortGroup",
+                    "alive",
+                    "appliedEpoch",
+                    "health",
+                    "draining",
+                    "ownedDisks");
         }
     }
 
@@ -32,8 +48,10 @@ final class GatewayCommands {
     static final class Add extends CliCommand {
         @Parameters(paramLabel = "NAME")
         String name;
+
         @Option(names = "--portal", required = true, description = "host[:port] (repeatable)")
         List<String> portals;
+
         @Option(names = "--tpg", description = "target port group id (default: lowest free)")
         Integer tpg;
 
@@ -56,7 +74,10 @@ final class GatewayCommands {
     static final class Drain extends CliCommand {
         @Parameters(paramLabel = "NAME")
         String name;
-        @Option(names = "--wait", paramLabel = "SECONDS",
+
+        @Option(
+                names = "--wait",
+                paramLabel = "SECONDS",
                 description = "wait up to SECONDS until it owns nothing (exit 1 if it still does)")
         Integer waitSeconds;
 
@@ -71,8 +92,10 @@ final class GatewayCommands {
                 }
                 if (!s.path("complete").asBoolean()) {
                     object(s);
-                    throw new ApiClient.ApiError(0, "gateway " + name + " still owns " + text(s.path("ownedDisks"))
-                            + " after " + waitSeconds + " s");
+                    throw new ApiClient.ApiError(
+                            0,
+                            "gateway " + name + " still owns " + text(s.path("ownedDisks")) + " after " + waitSeconds
+                                    + " s");
                 }
             }
             object(s);

@@ -18,7 +18,10 @@ public final class HashPasswordCommand extends Command {
 
     @Override
     public void configure(Subparser subparser) {
-        subparser.addArgument("--iterations").type(Integer.class).setDefault(PasswordHash.DEFAULT_ITERATIONS)
+        subparser
+                .addArgument("--iterations")
+                .type(Integer.class)
+                .setDefault(PasswordHash.DEFAULT_ITERATIONS)
                 .help("PBKDF2 iterations");
     }
 

@@ -8,16 +8,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rbdgw hostgroup ...}: host groups of a target (members see the group's disks). */
-@Command(name = "hostgroup", description = "host groups of a target", subcommands = {HostGroupCommands.List_.class,
-        HostGroupCommands.Create.class, HostGroupCommands.Delete.class, HostGroupCommands.Edit.class})
+@Command(
+        name = "hostgroup",
+        description = "host groups of a target",
+        subcommands = {
+            HostGroupCommands.List_.class,
+            HostGroupCommands.Create.class,
+            HostGroupCommands.Delete.class,
+            HostGroupCommands.Edit.class
+        })
 final class HostGroupCommands {
-    private HostGroupCommands() {
-    }
+    private HostGroupCommands() {}
 
     /** A command on one host group of a target: TARGET NAME first. */
     abstract static class OnGroup extends CliCommand {
         @Parameters(index = "0", paramLabel = "TARGET")
         String target;
+
         @Parameters(index = "1", paramLabel = "NAME")
         String name;
 
@@ -40,12 +47,13 @@ final class HostGroupCommands {
     static final class Create extends OnGroup {
         @Option(names = "--member", description = "initiator (repeatable)")
         List<String> members;
+
         @Option(names = "--disk", description = "pool/image (repeatable)")
         List<String> disks;
 
         void call(ApiClient api) throws Exception {
-            HostGroupRequest req = new HostGroupRequest(name, members == null ? List.of() : members,
-                    disks == null ? List.of() : disks);
+            HostGroupRequest req = new HostGroupRequest(
+                    name, members == null ? List.of() : members, disks == null ? List.of() : disks);
             changed(api.post(t(target) + "/hostgroups", req), "created host group " + name);
         }
     }
@@ -62,10 +70,15 @@ final class HostGroupCommands {
 
     @Command(name = "edit", description = "add-member, remove-member, add-disk or remove-disk")
     static final class Edit extends OnGroup {
-        @Parameters(index = "2", paramLabel = "ACTION", description = "add-member, remove-member, add-disk or remove-disk")
+        @Parameters(
+                index = "2",
+                paramLabel = "ACTION",
+                description = "add-member, remove-member, add-disk or remove-disk")
         String action;
+
         @Parameters(index = "3", paramLabel = "INITIATOR|POOL/IMAGE")
         String item;
+
         @Option(names = "--force", description = FORCE_HELP)
         boolean force;
 
@@ -77,8 +90,9 @@ final class HostGroupCommands {
                 case "remove-member" -> api.delete(forced(base + "/members/" + ApiClient.seg(item), force));
                 case "add-disk" -> api.put(forced(diskPath, force), null);
                 case "remove-disk" -> api.delete(forced(diskPath, force));
-                default -> throw new IllegalArgumentException("unknown action '" + action
-                        + "': use add-member, remove-member, add-disk or remove-disk");
+                default ->
+                    throw new IllegalArgumentException(
+                            "unknown action '" + action + "': use add-member, remove-member, add-disk or remove-disk");
             };
             changed(r, "host group " + name + ": " + action + " " + item);
         }

@@ -7,11 +7,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rbdgw lun ...}: the LUNs of a target. */
-@Command(name = "lun", description = "LUNs of a target", subcommands = {LunCommands.List_.class, LunCommands.Add.class,
-        LunCommands.Remove.class})
+@Command(
+        name = "lun",
+        description = "LUNs of a target",
+        subcommands = {LunCommands.List_.class, LunCommands.Add.class, LunCommands.Remove.class})
 final class LunCommands {
-    private LunCommands() {
-    }
+    private LunCommands() {}
 
     @Command(name = "list", description = "the LUNs of a target and their disks")
     static final class List_ extends CliCommand {
@@ -27,8 +28,10 @@ final class LunCommands {
     static final class Add extends CliCommand {
         @Parameters(index = "0", paramLabel = "TARGET")
         String target;
+
         @Parameters(index = "1", paramLabel = "POOL/IMAGE")
         String diskId;
+
         @Option(names = "--lun", description = "LUN number (default: lowest free)")
         Integer lun;
 
@@ -42,8 +45,10 @@ final class LunCommands {
     static final class Remove extends CliCommand {
         @Parameters(index = "0", paramLabel = "TARGET")
         String target;
+
         @Parameters(index = "1", paramLabel = "LUN")
         int lun;
+
         @Option(names = "--force", description = FORCE_HELP)
         boolean force;
 

@@ -20,12 +20,15 @@ import picocli.CommandLine.Parameters;
 
 /** {@code rbdgw ls}, {@code rbdgw info KIND NAME} and {@code rbdgw sysinfo}: the configuration at a glance. */
 final class OverviewCommands {
-    private OverviewCommands() {
-    }
+    private OverviewCommands() {}
 
-    @Command(name = "ls", description = {"the whole configuration as a tree: targets with their portals (gateways), LUNs, clients "
-            + "and host groups; disks; gateways with their state and applied epoch",
-            "--json prints GET /api/config as it is"})
+    @Command(
+            name = "ls",
+            description = {
+                "the whole configuration as a tree: targets with their portals (gateways), LUNs, clients "
+                        + "and host groups; disks; gateways with their state and applied epoch",
+                "--json prints GET /api/config as it is"
+            })
     static final class Ls extends CliCommand {
         void call(ApiClient api) throws Exception {
             JsonNode raw = api.get("/api/config");
@@ -34,9 +37,10 @@ final class OverviewCommands {
             }
             ConfigView c = api.as(raw, ConfigView.class);
             Tree tree = new Tree(c);
-            long upToDate = c.gateways().stream().filter(g -> upToDate(g, c.epoch())).count();
-            out().println("configuration epoch " + c.epoch() + " (" + upToDate + " of " + c.gateways().size()
-                    + " gateways up to date)");
+            long upToDate =
+                    c.gateways().stream().filter(g -> upToDate(g, c.epoch())).count();
+            out().println("configuration epoch " + c.epoch() + " (" + upToDate + " of "
+                    + c.gateways().size() + " gateways up to date)");
             List<String> lines = new ArrayList<>();
             lines.add("targets" + (c.targets().isEmpty() ? " (none)" : ""));
             c.targets().forEach(t -> tree.target(t, "  ", lines));
@@ -49,13 +53,18 @@ final class OverviewCommands {
         }
     }
 
-    @Command(name = "info", description = {"one object in detail: target IQN, disk POOL/IMAGE, client INITIATOR (on every target "
-            + "that lists it) or gateway NAME",
-            "--json prints the API's JSON: GET /api/targets/IQN, /api/disks/POOL/IMAGE, /api/gateways/NAME, "
-                    + "or for a client the list of its entries (GET /api/targets/IQN/clients/INITIATOR each)"})
+    @Command(
+            name = "info",
+            description = {
+                "one object in detail: target IQN, disk POOL/IMAGE, client INITIATOR (on every target "
+                        + "that lists it) or gateway NAME",
+                "--json prints the API's JSON: GET /api/targets/IQN, /api/disks/POOL/IMAGE, /api/gateways/NAME, "
+                        + "or for a client the list of its entries (GET /api/targets/IQN/clients/INITIATOR each)"
+            })
     static final class Info extends CliCommand {
         @Parameters(index = "0", paramLabel = "KIND", description = "target, disk, client or gateway")
         String kind;
+
         @Parameters(index = "1", paramLabel = "NAME")
         String name;
 
@@ -87,15 +96,20 @@ final class OverviewCommands {
                     lines.add("  exported as" + (d.luns().isEmpty() ? ": nothing" : ""));
                     for (LunView l : d.luns()) {
                         List<String> seen = c.clients().stream()
-                                .filter(x -> x.target().equals(l.target()) && x.effectiveLuns().contains(l.lun()))
-                                .map(ClientView::initiator).toList();
-                        lines.add("    " + l.target() + " LUN " + l.lun() + ", seen by " + (seen.isEmpty() ? "no client" : String.join(", ", seen)));
+                                .filter(x -> x.target().equals(l.target())
+                                        && x.effectiveLuns().contains(l.lun()))
+                                .map(ClientView::initiator)
+                                .toList();
+                        lines.add("    " + l.target() + " LUN " + l.lun() + ", seen by "
+                                + (seen.isEmpty() ? "no client" : String.join(", ", seen)));
                     }
                     print(lines);
                 }
                 case "client" -> {
                     ConfigView c = api.get("/api/config", ConfigView.class);
-                    List<ClientView> entries = c.clients().stream().filter(x -> x.initiator().equals(name)).toList();
+                    List<ClientView> entries = c.clients().stream()
+                            .filter(x -> x.initiator().equals(name))
+                            .toList();
                     if (entries.isEmpty()) {
                         throw new ApiClient.ApiError(404, "no target lists client " + name);
                     }
@@ -129,14 +143,18 @@ final class OverviewCommands {
                     List<String> lines = new ArrayList<>();
                     lines.add(gatewayLine(g, epoch));
                     lines.add("  version: " + orDash(g.version()));
-                    lines.add("  declared: " + g.declared() + ", draining: " + g.draining() + (g.drained() ? " (drained)" : ""));
+                    lines.add("  declared: " + g.declared() + ", draining: " + g.draining()
+                            + (g.drained() ? " (drained)" : ""));
                     if (g.detail() != null) {
                         lines.add("  detail: " + g.detail());
                     }
-                    lines.add("  owns (Active/Optimized): " + (g.ownedDisks().isEmpty() ? "-" : String.join(", ", g.ownedDisks())));
+                    lines.add("  owns (Active/Optimized): "
+                            + (g.ownedDisks().isEmpty() ? "-" : String.join(", ", g.ownedDisks())));
                     print(lines);
                 }
-                default -> throw new IllegalArgumentException("unknown kind '" + kind + "': use target, disk, client or gateway");
+                default ->
+                    throw new IllegalArgumentException(
+                            "unknown kind '" + kind + "': use target, disk, client or gateway");
             }
         }
 
@@ -145,7 +163,9 @@ final class OverviewCommands {
         }
     }
 
-    @Command(name = "sysinfo", description = "versions, ZooKeeper, configuration epoch, gateways and counts (GET /api/sysinfo)")
+    @Command(
+            name = "sysinfo",
+            description = "versions, ZooKeeper, configuration epoch, gateways and counts (GET /api/sysinfo)")
     static final class Sysinfo extends CliCommand {
         void call(ApiClient api) throws Exception {
             JsonNode raw = api.get("/api/sysinfo");
@@ -156,8 +176,8 @@ final class OverviewCommands {
             List<String> lines = new ArrayList<>();
             lines.add("version: " + s.version());
             lines.add("schema version: " + orDash(s.schemaVersion()));
-            lines.add("zookeeper: " + s.zookeeper().connectString() + " root " + s.zookeeper().root()
-                    + (s.zookeeper().connected() ? " (connected)" : " (NOT connected)"));
+            lines.add("zookeeper: " + s.zookeeper().connectString() + " root "
+                    + s.zookeeper().root() + (s.zookeeper().connected() ? " (connected)" : " (NOT connected)"));
             lines.add("configuration epoch: " + (s.epoch() == null ? "-" : s.epoch()));
             if (s.counts() != null) {
                 SysinfoView.Counts n = s.counts();
@@ -166,12 +186,17 @@ final class OverviewCommands {
             }
             lines.add("gateways" + (s.gateways().isEmpty() ? ": none" : ""));
             for (SysinfoView.Gateway g : s.gateways()) {
-                lines.add("  " + g.name() + "  " + (g.alive() ? "alive" : "down") + (g.declared() ? "" : " (not declared)")
-                        + "  health " + orDash(g.health()) + "  applied epoch " + (g.appliedEpoch() == null ? "-" : g.appliedEpoch())
+                lines.add("  " + g.name() + "  " + (g.alive() ? "alive" : "down")
+                        + (g.declared() ? "" : " (not declared)")
+                        + "  health " + orDash(g.health()) + "  applied epoch "
+                        + (g.appliedEpoch() == null ? "-" : g.appliedEpoch())
                         + (g.upToDate() ? " (up to date)" : "") + "  version " + orDash(g.version())
-                        + (g.alive() ? "  up " + (g.uptimeSeconds() == null ? "-" : g.uptimeSeconds() + " s")
-                                + "  ceph " + (Boolean.TRUE.equals(g.cephConnected()) ? "connected" : "not connected")
-                                + "  portals " + (g.portals().isEmpty() ? "-" : String.join(",", g.portals())) : ""));
+                        + (g.alive()
+                                ? "  up " + (g.uptimeSeconds() == null ? "-" : g.uptimeSeconds() + " s")
+                                        + "  ceph "
+                                        + (Boolean.TRUE.equals(g.cephConnected()) ? "connected" : "not connected")
+                                        + "  portals " + (g.portals().isEmpty() ? "-" : String.join(",", g.portals()))
+                                : ""));
             }
             lines.forEach(l -> out().println(printable(l)));
         }
@@ -184,18 +209,23 @@ final class OverviewCommands {
     }
 
     static String gatewayLine(GatewayView g, long epoch) {
-        return g.name() + "  " + String.join(",", g.portals()) + "  tpg " + (g.targetPortGroup() == null ? "-" : g.targetPortGroup())
+        return g.name() + "  " + String.join(",", g.portals()) + "  tpg "
+                + (g.targetPortGroup() == null ? "-" : g.targetPortGroup())
                 + "  " + (g.alive() ? "alive" : "down") + "  health " + orDash(g.health())
                 + "  applied epoch " + (g.appliedEpoch() == null ? "-" : g.appliedEpoch())
                 + (upToDate(g, epoch) ? " (up to date)" : g.alive() ? " (behind " + epoch + ")" : "")
-                + (g.draining() ? "  draining" : "") + (g.ownedDisks().isEmpty() ? "" : "  owns " + String.join(",", g.ownedDisks()));
+                + (g.draining() ? "  draining" : "")
+                + (g.ownedDisks().isEmpty() ? "" : "  owns " + String.join(",", g.ownedDisks()));
     }
 
     static String auth(AuthView a) {
         if (a == null || a.chap() == null) {
             return "none";
         }
-        return "CHAP user " + a.chap().user() + (a.mutualChap() == null ? "" : ", mutual CHAP user " + a.mutualChap().user());
+        return "CHAP user " + a.chap().user()
+                + (a.mutualChap() == null
+                        ? ""
+                        : ", mutual CHAP user " + a.mutualChap().user());
     }
 
     static String orDash(String s) {
@@ -215,9 +245,10 @@ final class OverviewCommands {
         }
 
         String diskLine(DiskView d) {
-            List<String> luns = d.luns().stream().map(l -> l.target() + " LUN " + l.lun()).toList();
-            return d.id() + "  " + d.backstore() + "  " + Sizes.format(d.size())
-                    + "  " + (luns.isEmpty() ? "not exported" : "exported as " + String.join(", ", luns));
+            List<String> luns =
+                    d.luns().stream().map(l -> l.target() + " LUN " + l.lun()).toList();
+            return d.id() + "  " + d.backstore() + "  " + Sizes.format(d.size()) + "  "
+                    + (luns.isEmpty() ? "not exported" : "exported as " + String.join(", ", luns));
         }
 
         /** "0 (rbd/a), 3 (rbd/b)" for LUN numbers of a target. */
@@ -227,16 +258,22 @@ final class OverviewCommands {
             }
             List<String> out = new ArrayList<>();
             for (int n : numbers) {
-                String disk = c.targets().stream().filter(t -> t.iqn().equals(target)).flatMap(t -> t.luns().stream())
-                        .filter(l -> l.lun() == n).map(LunView::disk).findFirst().orElse("?");
+                String disk = c.targets().stream()
+                        .filter(t -> t.iqn().equals(target))
+                        .flatMap(t -> t.luns().stream())
+                        .filter(l -> l.lun() == n)
+                        .map(LunView::disk)
+                        .findFirst()
+                        .orElse("?");
                 out.add(n + " (" + disk + ")");
             }
             return String.join(", ", out);
         }
 
         void target(TargetView t, String indent, List<String> lines) {
-            lines.add(indent + t.iqn() + (t.alias() == null ? "" : "  alias " + t.alias()) + "  ACL " + (t.acl() ? "on" : "off")
-                    + "  auth " + auth(t.auth()) + (t.parameters().isEmpty() ? "" : "  parameters " + t.parameters()));
+            lines.add(indent + t.iqn() + (t.alias() == null ? "" : "  alias " + t.alias()) + "  ACL "
+                    + (t.acl() ? "on" : "off") + "  auth " + auth(t.auth())
+                    + (t.parameters().isEmpty() ? "" : "  parameters " + t.parameters()));
             String in = indent + "  ";
             lines.add(in + "portals" + (c.gateways().isEmpty() ? ": none (no gateway declared)" : ""));
             for (GatewayView g : c.gateways()) {
@@ -244,21 +281,27 @@ final class OverviewCommands {
             }
             lines.add(in + "LUNs" + (t.luns().isEmpty() ? ": none" : ""));
             for (LunView l : t.luns()) {
-                lines.add(in + "  " + l.lun() + "  " + disk(l.disk()).map(this::diskLine).orElse(l.disk()));
+                lines.add(in + "  " + l.lun() + "  "
+                        + disk(l.disk()).map(this::diskLine).orElse(l.disk()));
             }
-            List<ClientView> clients = c.clients().stream().filter(x -> x.target().equals(t.iqn())).toList();
-            lines.add(in + "clients" + (clients.isEmpty() ? ": none" + (t.acl() ? " (no initiator may log in)" : "") : ""));
+            List<ClientView> clients =
+                    c.clients().stream().filter(x -> x.target().equals(t.iqn())).toList();
+            lines.add(in + "clients"
+                    + (clients.isEmpty() ? ": none" + (t.acl() ? " (no initiator may log in)" : "") : ""));
             for (ClientView x : clients) {
                 lines.add(in + "  " + x.initiator() + "  auth " + auth(x.auth())
                         + (x.hostGroup() == null ? "" : "  host group " + x.hostGroup())
                         + "  sees " + (x.allLuns() ? "all LUNs: " : "") + luns(t.iqn(), x.effectiveLuns()));
             }
-            List<HostGroupView> groups = c.hostGroups().stream().filter(g -> g.target().equals(t.iqn())).toList();
+            List<HostGroupView> groups = c.hostGroups().stream()
+                    .filter(g -> g.target().equals(t.iqn()))
+                    .toList();
             if (!groups.isEmpty()) {
                 lines.add(in + "host groups");
                 for (HostGroupView g : groups) {
-                    lines.add(in + "  " + g.name() + "  members " + (g.members().isEmpty() ? "-" : String.join(", ", g.members()))
-                            + "  disks " + (g.disks().isEmpty() ? "-" : String.join(", ", g.disks())));
+                    lines.add(in + "  " + g.name() + "  members "
+                            + (g.members().isEmpty() ? "-" : String.join(", ", g.members())) + "  disks "
+                            + (g.disks().isEmpty() ? "-" : String.join(", ", g.disks())));
                 }
             }
         }

@@ -24,26 +24,57 @@ import picocli.CommandLine.ScopeType;
  *
  * <p>Exit codes: 0 done, 1 refused by the API or the API unreachable (the server's message on stderr), 2 usage.
  */
-@Command(name = "rbdgw", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "rbdgw admin CLI",
+@Command(
+        name = "rbdgw",
+        mixinStandardHelpOptions = true,
+        scope = ScopeType.INHERIT,
+        version = "rbdgw admin CLI",
         description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
-        subcommands = {OverviewCommands.Ls.class, OverviewCommands.Info.class, OverviewCommands.Sysinfo.class,
-                TargetCommands.class, DiskCommands.class, LunCommands.class, ClientCommands.class,
-                HostGroupCommands.class, ClusterCommands.DiscoveryAuth.class, GatewayCommands.class,
-                ClusterCommands.Epoch.class, ClusterCommands.Settings.class, ClusterCommands.Sessions.class,
-                ClusterCommands.Alua.class, ClusterCommands.Failovers.class, ClusterCommands.Secrets.class,
-                ClusterCommands.Audit.class, ConfigCommands.class, JobCommands.class})
+        subcommands = {
+            OverviewCommands.Ls.class,
+            OverviewCommands.Info.class,
+            OverviewCommands.Sysinfo.class,
+            TargetCommands.class,
+            DiskCommands.class,
+            LunCommands.class,
+            ClientCommands.class,
+            HostGroupCommands.class,
+            ClusterCommands.DiscoveryAuth.class,
+            GatewayCommands.class,
+            ClusterCommands.Epoch.class,
+            ClusterCommands.Settings.class,
+            ClusterCommands.Sessions.class,
+            ClusterCommands.Alua.class,
+            ClusterCommands.Failovers.class,
+            ClusterCommands.Secrets.class,
+            ClusterCommands.Audit.class,
+            ConfigCommands.class,
+            JobCommands.class
+        })
 public final class RbdgwCli {
-    @Option(names = "--url", scope = ScopeType.LOCAL,
+    @Option(
+            names = "--url",
+            scope = ScopeType.LOCAL,
             description = "admin API base URL (env RBDGW_ADMIN_URL; default http://127.0.0.1:5000)")
     String url;
+
     @Option(names = "--user", scope = ScopeType.LOCAL, description = "user (default admin)")
     String user;
-    @Option(names = "--password-file", scope = ScopeType.LOCAL,
+
+    @Option(
+            names = "--password-file",
+            scope = ScopeType.LOCAL,
             description = "file whose first line is the password (else env RBDGW_ADMIN_PASSWORD)")
     Path passwordFile;
-    @Option(names = "--cacert", paramLabel = "FILE", scope = ScopeType.LOCAL,
-            description = "PEM certificate(s) to trust for an https URL: the CA or the server's own (env RBDGW_CACERT; default the JDK's CAs)")
+
+    @Option(
+            names = "--cacert",
+            paramLabel = "FILE",
+            scope = ScopeType.LOCAL,
+            description =
+                    "PEM certificate(s) to trust for an https URL: the CA or the server's own (env RBDGW_CACERT; default the JDK's CAs)")
     Path cacert;
+
     @Option(names = "--json", scope = ScopeType.INHERIT, description = "print the API's JSON instead of tables")
     boolean json;
 
@@ -87,7 +118,8 @@ public final class RbdgwCli {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine(System.out, System.err, System.getenv(), System.console() != null).execute(args));
+        System.exit(commandLine(System.out, System.err, System.getenv(), System.console() != null)
+                .execute(args));
     }
 
     PrintStream out() {
@@ -108,6 +140,7 @@ public final class RbdgwCli {
             password = env.get("RBDGW_ADMIN_PASSWORD");
         }
         Path ca = cacert != null ? cacert : env.containsKey("RBDGW_CACERT") ? Path.of(env.get("RBDGW_CACERT")) : null;
-        return new ApiClient(URI.create(base), user == null ? "admin" : user, password, ca == null ? null : Pem.trusting(ca));
+        return new ApiClient(
+                URI.create(base), user == null ? "admin" : user, password, ca == null ? null : Pem.trusting(ca));
     }
 }

@@ -9,12 +9,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code rbdgw target ...}: iSCSI targets. */
-@Command(name = "target", description = "iSCSI targets", subcommands = {TargetCommands.List_.class, TargetCommands.Show.class,
-        TargetCommands.Create.class, TargetCommands.Set.class, TargetCommands.Delete.class, TargetCommands.Auth.class,
-        TargetCommands.NoAuth.class})
+@Command(
+        name = "target",
+        description = "iSCSI targets",
+        subcommands = {
+            TargetCommands.List_.class,
+            TargetCommands.Show.class,
+            TargetCommands.Create.class,
+            TargetCommands.Set.class,
+            TargetCommands.Delete.class,
+            TargetCommands.Auth.class,
+            TargetCommands.NoAuth.class
+        })
 final class TargetCommands {
-    private TargetCommands() {
-    }
+    private TargetCommands() {}
 
     @Command(name = "list", description = "list targets")
     static final class List_ extends CliCommand {
@@ -37,8 +45,10 @@ final class TargetCommands {
     static final class Create extends CliCommand {
         @Parameters(paramLabel = "IQN")
         String iqn;
+
         @Option(names = "--alias")
         String alias;
+
         @Option(names = "--no-acl", description = "let any initiator log in (target-level CHAP applies)")
         boolean noAcl;
 
@@ -51,12 +61,16 @@ final class TargetCommands {
     static final class Set extends CliCommand {
         @Parameters(paramLabel = "IQN")
         String iqn;
+
         @Option(names = "--alias")
         String alias;
+
         @Option(names = "--acl", arity = "1", description = "true or false")
         Boolean acl;
+
         @Option(names = "--param", description = "KEY=VALUE override; KEY= removes it")
         Map<String, String> params;
+
         @Option(names = "--force", description = FORCE_HELP)
         boolean force;
 
@@ -77,6 +91,7 @@ final class TargetCommands {
     static final class Delete extends CliCommand {
         @Parameters(paramLabel = "IQN")
         String iqn;
+
         @Option(names = "--force", description = FORCE_HELP)
         boolean force;
 
@@ -89,6 +104,7 @@ final class TargetCommands {
     static final class Auth extends CliCommand {
         @Parameters(paramLabel = "IQN")
         String iqn;
+
         @Mixin
         ChapOptions chap;
 

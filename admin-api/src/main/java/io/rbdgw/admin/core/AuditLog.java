@@ -35,7 +35,9 @@ public final class AuditLog {
 
     /** Appends an entry (its sequence is ZooKeeper's) and trims the history to the capacity. */
     public void append(AuditEntry entry) throws Exception {
-        client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
+        client.create()
+                .creatingParentsIfNeeded()
+                .withMode(CreateMode.PERSISTENT_SEQUENTIAL)
                 .forPath(path + "/" + PREFIX, json.writeValueAsBytes(entry));
         List<String> children = sorted();
         for (int i = 0; i < children.size() - capacity; i++) {
@@ -65,7 +67,16 @@ public final class AuditLog {
                 continue; // trimmed meanwhile
             }
             AuditEntry e = json.readValue(data, AuditEntry.class);
-            out.add(new AuditEntry(sequence(name), e.time(), e.user(), e.address(), e.method(), e.path(), e.body(), e.status(), e.epoch()));
+            out.add(new AuditEntry(
+                    sequence(name),
+                    e.time(),
+                    e.user(),
+                    e.address(),
+                    e.method(),
+                    e.path(),
+                    e.body(),
+                    e.status(),
+                    e.epoch()));
         }
         return out;
     }

@@ -9,8 +9,10 @@ import java.nio.file.Path;
 public class CephFactory {
     @NotEmpty
     private String conf = "/etc/ceph/ceph.conf";
+
     @NotEmpty
     private String id = "admin";
+
     private String keyring;
     /** The pool the health check lists. */
     @NotEmpty

@@ -12,12 +12,12 @@ import io.rbdgw.config.membership.MemberState;
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.store.ConfigStoreException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import org.apache.zookeeper.KeeperException;
-import java.io.IOException;
 
 /**
  * What the gateways report about themselves: membership, applied epochs and health (cluster-config's
@@ -29,7 +29,8 @@ public final class ClusterState {
     private final MembershipView membership;
     private final AluaView alua;
     private final ObjectMapper mapper = JsonMapper.builder()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false).build();
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .build();
 
     public ClusterState(ConfigStore store) {
         this.store = store;
@@ -40,7 +41,11 @@ public final class ClusterState {
     /** Disk owners and draining gateways, as the coordinator sees them. */
     public record Alua(Map<String, LunOwnership> owners, SortedSet<String> draining) {
         public List<String> ownedBy(String gateway) {
-            return owners.values().stream().filter(o -> o.owner().equals(gateway)).map(LunOwnership::disk).sorted().toList();
+            return owners.values().stream()
+                    .filter(o -> o.owner().equals(gateway))
+                    .map(LunOwnership::disk)
+                    .sorted()
+                    .toList();
         }
     }
 

@@ -60,8 +60,8 @@ public final class ConfigService {
         try {
             return store.update(changes, MAX_ATTEMPTS);
         } catch (ConfigConflictException e) {
-            throw ApiException.conflict("the configuration kept changing concurrently (" + MAX_ATTEMPTS
-                    + " attempts); try again");
+            throw ApiException.conflict(
+                    "the configuration kept changing concurrently (" + MAX_ATTEMPTS + " attempts); try again");
         }
     }
 
@@ -70,8 +70,8 @@ public final class ConfigService {
      * listing the logged-in sessions that would lose LUNs (see {@link LiveSessionGuard}) unless {@code force}.
      * Checked against the same snapshot the change is computed from, so each retry checks again.
      */
-    public long change(OptionalLong expectedEpoch, boolean force,
-                       Function<ClusterConfig, List<? extends ConfigChange>> changes) {
+    public long change(
+            OptionalLong expectedEpoch, boolean force, Function<ClusterConfig, List<? extends ConfigChange>> changes) {
         if (force) {
             return change(expectedEpoch, changes);
         }
@@ -83,7 +83,7 @@ public final class ConfigService {
     }
 
     private static ApiException stale(long expected, long current) {
-        return ApiException.preconditionFailed("the configuration is at epoch " + current + ", not " + expected
-                + " (If-Match): re-read and retry");
+        return ApiException.preconditionFailed(
+                "the configuration is at epoch " + current + ", not " + expected + " (If-Match): re-read and retry");
     }
 }

@@ -50,23 +50,47 @@ public final class ConfigTransfer {
     // ---- export -----------------------------------------------------------------------------------------
 
     public ConfigExport export(ClusterConfig c, boolean withSecrets, String version) {
-        Function<String, String> secret = !withSecrets ? s -> null
-                : box == null ? s -> s
-                : s -> SecretBox.isSealed(s) ? s : box.seal(s);
+        Function<String, String> secret =
+                !withSecrets ? s -> null : box == null ? s -> s : s -> SecretBox.isSealed(s) ? s : box.seal(s);
         String secrets = !withSecrets ? "omitted" : box == null ? "plaintext" : "encrypted";
-        return new ConfigExport(ConfigExport.FORMAT, ConfigExport.FORMAT_VERSION, c.epoch(), version, secrets,
-                c.targets().stream().map(t -> new ConfigExport.Target(t.iqn(), t.alias(), t.aclEnabled(),
-                        auth(t.auth(), secret), t.parameters())).toList(),
-                c.disks().stream().map(d -> new ConfigExport.Disk(d.pool(), d.image(), d.size(),
-                        d.backstore().name().toLowerCase(Locale.ROOT), d.path(), d.wwnSeed())).toList(),
-                c.luns().stream().map(l -> new ConfigExport.Lun(l.target(), l.number(), l.diskId())).toList(),
-                c.clients().stream().map(x -> new ConfigExport.Client(x.target(), x.initiator(), x.allLuns(),
-                        List.copyOf(x.luns()), auth(x.auth(), secret))).toList(),
-                c.hostGroups().stream().map(g -> new ConfigExport.HostGroup(g.target(), g.name(), List.copyOf(g.members()),
-                        List.copyOf(g.disks()))).toList(),
-                c.gateways().stream().map(g -> new ConfigExport.Gateway(g.name(),
-                        g.portals().stream().map(Portal::toString).toList(), g.targetPortGroup())).toList(),
-                auth(c.discoveryAuth(), secret), c.settings().values());
+        return new ConfigExport(
+                ConfigExport.FORMAT,
+                ConfigExport.FORMAT_VERSION,
+                c.epoch(),
+                version,
+                secrets,
+                c.targets().stream()
+                        .map(t -> new ConfigExport.Target(
+                                t.iqn(), t.alias(), t.aclEnabled(), auth(t.auth(), secret), t.parameters()))
+                        .toList(),
+                c.disks().stream()
+                        .map(d -> new ConfigExport.Disk(
+                                d.pool(),
+                                d.image(),
+                                d.size(),
+                                d.backstore().name().toLowerCase(Locale.ROOT),
+                                d.path(),
+                                d.wwnSeed()))
+                        .toList(),
+                c.luns().stream()
+                        .map(l -> new ConfigExport.Lun(l.target(), l.number(), l.diskId()))
+                        .toList(),
+                c.clients().stream()
+                        .map(x -> new ConfigExport.Client(
+                                x.target(), x.initiator(), x.allLuns(), List.copyOf(x.luns()), auth(x.auth(), secret)))
+                        .toList(),
+                c.hostGroups().stream()
+                        .map(g -> new ConfigExport.HostGroup(
+                                g.target(), g.name(), List.copyOf(g.members()), List.copyOf(g.disks())))
+                        .toList(),
+                c.gateways().stream()
+                        .map(g -> new ConfigExport.Gateway(
+                                g.name(),
+                                g.portals().stream().map(Portal::toString).toList(),
+                                g.targetPortGroup()))
+                        .toList(),
+                auth(c.discoveryAuth(), secret),
+                c.settings().values());
     }
 
     private static ConfigExport.Auth auth(Authentication a, Function<String, String> secret) {
@@ -92,54 +116,88 @@ public final class ConfigTransfer {
             throw ApiException.badRequest("request body is missing: send what GET /api/config/export returned");
         }
         if (!ConfigExport.FORMAT.equals(doc.format())) {
-            throw ApiException.badRequest("format must be \"" + ConfigExport.FORMAT + "\" (a document of GET /api/config/export)");
+            throw ApiException.badRequest(
+                    "format must be \"" + ConfigExport.FORMAT + "\" (a document of GET /api/config/export)");
         }
         if (doc.formatVersion() == null || doc.formatVersion() != ConfigExport.FORMAT_VERSION) {
-            throw ApiException.badRequest("formatVersion " + doc.formatVersion() + " is not supported (this version reads "
-                    + ConfigExport.FORMAT_VERSION + ")");
+            throw ApiException.badRequest("formatVersion " + doc.formatVersion()
+                    + " is not supported (this version reads " + ConfigExport.FORMAT_VERSION + ")");
         }
         List<Target> targets = new ArrayList<>();
         for (ConfigExport.Target t : required(doc.targets(), "targets")) {
             String iqn = required(t.iqn(), "targets[].iqn");
             Authentication old = current.target(iqn).map(Target::auth).orElse(Authentication.NONE);
-            targets.add(new Target(iqn, t.alias(), t.acl() == null || t.acl(), auth(t.auth(), old, "target " + iqn),
+            targets.add(new Target(
+                    iqn,
+                    t.alias(),
+                    t.acl() == null || t.acl(),
+                    auth(t.auth(), old, "target " + iqn),
                     settable(t.parameters())));
         }
         List<Disk> disks = new ArrayList<>();
         for (ConfigExport.Disk d : required(doc.disks(), "disks")) {
             Backstore backstore = backstore(d.backstore());
-            Disk disk = new Disk(required(d.pool(), "disks[].pool"), required(d.image(), "disks[].image"),
-                    required(d.size(), "disks[].size"), d.wwnSeed(), backstore, d.path());
+            Disk disk = new Disk(
+                    required(d.pool(), "disks[].pool"),
+                    required(d.image(), "disks[].image"),
+                    required(d.size(), "disks[].size"),
+                    d.wwnSeed(),
+                    backstore,
+                    d.path());
             images.checkFile(disk);
             disks.add(disk);
         }
         List<Lun> luns = new ArrayList<>();
         for (ConfigExport.Lun l : required(doc.luns(), "luns")) {
-            luns.add(new Lun(required(l.target(), "luns[].target"), required(l.lun(), "luns[].lun"), required(l.disk(), "luns[].disk")));
+            luns.add(new Lun(
+                    required(l.target(), "luns[].target"),
+                    required(l.lun(), "luns[].lun"),
+                    required(l.disk(), "luns[].disk")));
         }
         List<Client> clients = new ArrayList<>();
         for (ConfigExport.Client x : required(doc.clients(), "clients")) {
             String target = required(x.target(), "clients[].target");
             String initiator = required(x.initiator(), "clients[].initiator");
-            Authentication old = current.client(target, initiator).map(Client::auth).orElse(Authentication.NONE);
-            clients.add(new Client(target, initiator, auth(x.auth(), old, "client " + initiator + " of " + target),
-                    x.allLuns() != null && x.allLuns(), x.luns() == null ? null : new TreeSet<>(x.luns())));
+            Authentication old =
+                    current.client(target, initiator).map(Client::auth).orElse(Authentication.NONE);
+            clients.add(new Client(
+                    target,
+                    initiator,
+                    auth(x.auth(), old, "client " + initiator + " of " + target),
+                    x.allLuns() != null && x.allLuns(),
+                    x.luns() == null ? null : new TreeSet<>(x.luns())));
         }
         List<HostGroup> groups = new ArrayList<>();
         for (ConfigExport.HostGroup g : required(doc.hostGroups(), "hostGroups")) {
-            groups.add(new HostGroup(required(g.target(), "hostGroups[].target"), required(g.name(), "hostGroups[].name"),
-                    g.members() == null ? null : new TreeSet<>(g.members()), g.disks() == null ? null : new TreeSet<>(g.disks())));
+            groups.add(new HostGroup(
+                    required(g.target(), "hostGroups[].target"),
+                    required(g.name(), "hostGroups[].name"),
+                    g.members() == null ? null : new TreeSet<>(g.members()),
+                    g.disks() == null ? null : new TreeSet<>(g.disks())));
         }
         List<Gateway> gateways = new ArrayList<>();
         for (ConfigExport.Gateway g : required(doc.gateways(), "gateways")) {
-            gateways.add(new Gateway(required(g.name(), "gateways[].name"),
-                    required(g.portals(), "gateways[].portals").stream().map(Portal::parse).toList(),
+            gateways.add(new Gateway(
+                    required(g.name(), "gateways[].name"),
+                    required(g.portals(), "gateways[].portals").stream()
+                            .map(Portal::parse)
+                            .toList(),
                     required(g.targetPortGroup(), "gateways[].targetPortGroup")));
         }
-        Authentication discovery = auth(required(doc.discoveryAuth(), "discoveryAuth"), current.discoveryAuth(), "discovery");
+        Authentication discovery =
+                auth(required(doc.discoveryAuth(), "discoveryAuth"), current.discoveryAuth(), "discovery");
         Settings settings = new Settings(settable(required(doc.settings(), "settings")));
-        return new ClusterConfig(current.epoch(), current.schema(), targets, disks, gateways, luns, clients, groups,
-                discovery, settings);
+        return new ClusterConfig(
+                current.epoch(),
+                current.schema(),
+                targets,
+                disks,
+                gateways,
+                luns,
+                clients,
+                groups,
+                discovery,
+                settings);
     }
 
     /** The changes that turn {@code current} into {@code wanted}: deletes of what it lacks, puts of what differs. */
@@ -166,17 +224,31 @@ public final class ConfigTransfer {
                 }
             }
         }
-        current.disks().stream().filter(d -> wanted.disks().stream().noneMatch(w -> w.id().equals(d.id())))
+        current.disks().stream()
+                .filter(d -> wanted.disks().stream().noneMatch(w -> w.id().equals(d.id())))
                 .forEach(d -> out.add(new ConfigChange.DeleteDisk(d.id())));
-        current.gateways().stream().filter(g -> wanted.gateway(g.name()).isEmpty())
+        current.gateways().stream()
+                .filter(g -> wanted.gateway(g.name()).isEmpty())
                 .forEach(g -> out.add(new ConfigChange.DeleteGateway(g.name())));
         Map<String, Object> before = items(current);
-        wanted.targets().stream().filter(t -> !t.equals(before.get(key(t)))).forEach(t -> out.add(new ConfigChange.PutTarget(t)));
-        wanted.disks().stream().filter(d -> !d.equals(before.get(key(d)))).forEach(d -> out.add(new ConfigChange.PutDisk(d)));
-        wanted.luns().stream().filter(l -> !l.equals(before.get(key(l)))).forEach(l -> out.add(new ConfigChange.PutLun(l)));
-        wanted.clients().stream().filter(x -> !x.equals(before.get(key(x)))).forEach(x -> out.add(new ConfigChange.PutClient(x)));
-        wanted.hostGroups().stream().filter(g -> !g.equals(before.get(key(g)))).forEach(g -> out.add(new ConfigChange.PutHostGroup(g)));
-        wanted.gateways().stream().filter(g -> !g.equals(before.get(key(g)))).forEach(g -> out.add(new ConfigChange.PutGateway(g)));
+        wanted.targets().stream()
+                .filter(t -> !t.equals(before.get(key(t))))
+                .forEach(t -> out.add(new ConfigChange.PutTarget(t)));
+        wanted.disks().stream()
+                .filter(d -> !d.equals(before.get(key(d))))
+                .forEach(d -> out.add(new ConfigChange.PutDisk(d)));
+        wanted.luns().stream()
+                .filter(l -> !l.equals(before.get(key(l))))
+                .forEach(l -> out.add(new ConfigChange.PutLun(l)));
+        wanted.clients().stream()
+                .filter(x -> !x.equals(before.get(key(x))))
+                .forEach(x -> out.add(new ConfigChange.PutClient(x)));
+        wanted.hostGroups().stream()
+                .filter(g -> !g.equals(before.get(key(g))))
+                .forEach(g -> out.add(new ConfigChange.PutHostGroup(g)));
+        wanted.gateways().stream()
+                .filter(g -> !g.equals(before.get(key(g))))
+                .forEach(g -> out.add(new ConfigChange.PutGateway(g)));
         if (!wanted.discoveryAuth().equals(current.discoveryAuth())) {
             out.add(new ConfigChange.PutDiscoveryAuth(wanted.discoveryAuth()));
         }
@@ -187,8 +259,7 @@ public final class ConfigTransfer {
     }
 
     /** What differs between two configurations, item by item (see {@link io.rbdgw.admin.api.ImportResult}). */
-    public record Diff(List<String> added, List<String> removed, List<String> changed) {
-    }
+    public record Diff(List<String> added, List<String> removed, List<String> changed) {}
 
     public Diff diff(ClusterConfig current, ClusterConfig wanted) {
         // compare secrets by their plaintext: the same secret sealed twice differs in its stored form
@@ -263,8 +334,11 @@ public final class ConfigTransfer {
             }
             return Authentication.NONE;
         }
-        return new Authentication(chap(a.chap(), Optional.ofNullable(old.chap()), what + " CHAP"),
-                a.mutualChap() == null ? null : chap(a.mutualChap(), Optional.ofNullable(old.mutualChap()), what + " mutual CHAP"));
+        return new Authentication(
+                chap(a.chap(), Optional.ofNullable(old.chap()), what + " CHAP"),
+                a.mutualChap() == null
+                        ? null
+                        : chap(a.mutualChap(), Optional.ofNullable(old.mutualChap()), what + " mutual CHAP"));
     }
 
     private ChapCredentials chap(ConfigExport.Chap c, Optional<ChapCredentials> old, String what) {
@@ -272,19 +346,24 @@ public final class ConfigTransfer {
         String secret = c.secret();
         if (secret == null) {
             // an export without secrets: keep what the cluster holds for this user
-            return old.filter(o -> o.user().equals(user)).orElseThrow(() -> ApiException.badRequest(what + " (user " + user
-                    + ") has no secret in the document and none in the cluster: export with ?withSecrets=true or set it afterwards"));
+            return old.filter(o -> o.user().equals(user))
+                    .orElseThrow(
+                            () -> ApiException.badRequest(
+                                    what + " (user " + user
+                                            + ") has no secret in the document and none in the cluster: export with ?withSecrets=true or set it afterwards"));
         }
         if (SecretBox.isSealed(secret)) {
             if (box == null) {
-                throw ApiException.badRequest(what + " (user " + user + ") is encrypted but this admin API has no secretKeyFile:"
-                        + " configure the key file the exporting cluster used");
+                throw ApiException.badRequest(
+                        what + " (user " + user + ") is encrypted but this admin API has no secretKeyFile:"
+                                + " configure the key file the exporting cluster used");
             }
             try {
                 box.open(secret);
             } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest(what + " (user " + user + ") cannot be decrypted with this admin API's"
-                        + " secretKeyFile (key " + SecretBox.keyId(secret) + "): configure the key file the exporting cluster used");
+                throw ApiException.badRequest(
+                        what + " (user " + user + ") cannot be decrypted with this admin API's" + " secretKeyFile (key "
+                                + SecretBox.keyId(secret) + "): configure the key file the exporting cluster used");
             }
         }
         return new ChapCredentials(user, secret);

@@ -24,8 +24,7 @@ import java.util.function.IntConsumer;
  */
 public final class DiskImages {
     /** A snapshot of an RBD image. */
-    public record Snapshot(String name, long size) {
-    }
+    public record Snapshot(String name, long size) {}
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -99,9 +98,11 @@ public final class DiskImages {
         if (backstore == Backstore.FILE) {
             Path path = filePath(pool, image);
             try {
-                path = new FileDiskRoots(dataDir, List.of(dataDir)).confine(dataDir.relativize(path).toString(), true);
+                path = new FileDiskRoots(dataDir, List.of(dataDir))
+                        .confine(dataDir.relativize(path).toString(), true);
                 // the disk's data: for the service's user only, whatever the umask
-                Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(
+                        path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
                     f.setLength(size); // sparse: no blocks are written
                 }
@@ -133,7 +134,8 @@ public final class DiskImages {
         if (backstore == Backstore.FILE) {
             Path p = filePath(pool, image);
             try {
-                p = new FileDiskRoots(dataDir, List.of(dataDir)).confine(dataDir.relativize(p).toString(), false);
+                p = new FileDiskRoots(dataDir, List.of(dataDir))
+                        .confine(dataDir.relativize(p).toString(), false);
                 actual = Files.size(p);
             } catch (NoSuchFileException e) {
                 throw ApiException.notFound("file " + p + " does not exist: create the disk instead");
@@ -170,7 +172,8 @@ public final class DiskImages {
         try {
             rbd(pool).disableExclusiveLock(image);
         } catch (CephException e) {
-            if (e.reason() == CephException.Reason.NOT_FOUND || e.reason() == CephException.Reason.UNREACHABLE
+            if (e.reason() == CephException.Reason.NOT_FOUND
+                    || e.reason() == CephException.Reason.UNREACHABLE
                     || e.reason() == CephException.Reason.PERMISSION_DENIED) {
                 throw map(e, "update the features of image " + pool + "/" + image);
             }
@@ -199,7 +202,7 @@ public final class DiskImages {
 
     /** Deletes the image or file; an already missing one is not an error. */
     public void delete(Disk disk) {
-        delete(disk, percent -> { });
+        delete(disk, percent -> {});
     }
 
     /** Deletes the image or file, telling {@code percent} how far an RBD image's delete got (must not block). */
@@ -227,7 +230,8 @@ public final class DiskImages {
     public List<Snapshot> snapshots(Disk disk) {
         try {
             return rbdOf(disk).listSnapshots(disk.image()).stream()
-                    .map(s -> new Snapshot(s.name(), s.sizeBytes())).toList();
+                    .map(s -> new Snapshot(s.name(), s.sizeBytes()))
+                    .toList();
         } catch (CephException e) {
             throw map(e, "list snapshots of " + disk.id());
         }

@@ -51,6 +51,7 @@ public final class Jobs implements Managed {
     static final int QUEUE = 64;
     /** At most one progress write to ZooKeeper per job in this interval. */
     static final long PROGRESS_INTERVAL_MS = 500;
+
     private static final String PREFIX = "j-";
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(30);
 
@@ -77,7 +78,7 @@ public final class Jobs implements Managed {
     /** Where an operation reports how far it got, in percent (called as often as it likes: writes are throttled). */
     @FunctionalInterface
     public interface Progress {
-        Progress NONE = percent -> { };
+        Progress NONE = percent -> {};
 
         void percent(int percent);
     }
@@ -98,6 +99,7 @@ public final class Jobs implements Managed {
     private final Set<String> active = ConcurrentHashMap.newKeySet();
     /** Running jobs' progress, written by {@link #ticker}. */
     private final Map<String, Throttled> progressing = new ConcurrentHashMap<>();
+
     private final ScheduledExecutorService ticker;
     private final Duration stopGrace;
     private PersistentNode alive;
@@ -124,8 +126,11 @@ public final class Jobs implements Managed {
             t.setDaemon(true);
             return t;
         });
-        ticker.scheduleWithFixedDelay(() -> progressing.values().forEach(Throttled::flush), PROGRESS_INTERVAL_MS,
-                PROGRESS_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        ticker.scheduleWithFixedDelay(
+                () -> progressing.values().forEach(Throttled::flush),
+                PROGRESS_INTERVAL_MS,
+                PROGRESS_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
     }
 
     /** This instance's id, as its jobs record it. */
@@ -135,11 +140,25 @@ public final class Jobs implements Managed {
 
     /** Records and queues {@code work}; 503 when {@link #QUEUE} jobs are already waiting or ZooKeeper is unreachable. */
     public JobView submit(String kind, String subject, String user, Work work) {
-        JobView queued = new JobView(null, kind, subject, JobView.QUEUED, 0, user == null ? "anonymous" : user, instance,
-                Instant.now().toString(), null, null, null, null, null);
+        JobView queued = new JobView(
+                null,
+                kind,
+                subject,
+                JobView.QUEUED,
+                0,
+                user == null ? "anonymous" : user,
+                instance,
+                Instant.now().toString(),
+                null,
+                null,
+                null,
+                null,
+                null);
         String node;
         try {
-            node = client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
+            node = client.create()
+                    .creatingParentsIfNeeded()
+                    .withMode(CreateMode.PERSISTENT_SEQUENTIAL)
                     .forPath(path + "/" + PREFIX, json.writeValueAsBytes(queued));
         } catch (Exception e) {
             throw ApiException.unavailable("cannot record the job in ZooKeeper " + path + ": " + e.getMessage());
@@ -151,7 +170,8 @@ public final class Jobs implements Managed {
         } catch (RejectedExecutionException e) {
             active.remove(job.id());
             delete(job.id());
-            throw ApiException.unavailable(QUEUE + " jobs are waiting already (or the service is stopping): try again later");
+            throw ApiException.unavailable(
+                    QUEUE + " jobs are waiting already (or the service is stopping): try again later");
         }
         trim();
         return job;
@@ -181,15 +201,27 @@ public final class Jobs implements Managed {
         } catch (RuntimeException e) {
             log.error("job {} ({} {}) failed", queued.id(), queued.kind(), queued.subject(), e);
             outcome = Outcome.failed(500);
-            error = "internal error (" + e.getClass().getSimpleName() + "); see the admin API's log for job " + queued.id();
+            error = "internal error (" + e.getClass().getSimpleName() + "); see the admin API's log for job "
+                    + queued.id();
         }
         boolean ok = error == null;
         if (!ok) {
-            log.warn("job {} ({} {}) failed with {}: {}", queued.id(), queued.kind(), queued.subject(), outcome.status(), error);
+            log.warn(
+                    "job {} ({} {}) failed with {}: {}",
+                    queued.id(),
+                    queued.kind(),
+                    queued.subject(),
+                    outcome.status(),
+                    error);
         }
         progressing.remove(queued.id());
-        progress.end(running.ended(ok ? JobView.SUCCEEDED : JobView.FAILED, ok ? 100 : progress.last(), Instant.now().toString(),
-                outcome.status(), ok ? outcome.entity() : null, error));
+        progress.end(running.ended(
+                ok ? JobView.SUCCEEDED : JobView.FAILED,
+                ok ? 100 : progress.last(),
+                Instant.now().toString(),
+                outcome.status(),
+                ok ? outcome.entity() : null,
+                error));
         active.remove(queued.id());
     }
 
@@ -285,14 +317,23 @@ public final class Jobs implements Managed {
         if (alive.contains(job.instance())) {
             return job;
         }
-        JobView interrupted = job.ended(JobView.INTERRUPTED, job.progress(), Instant.now().toString(), null, null,
+        JobView interrupted = job.ended(
+                JobView.INTERRUPTED,
+                job.progress(),
+                Instant.now().toString(),
+                null,
+                null,
                 "interrupted at " + job.progress() + "%: admin API instance " + job.instance() + " that ran it stopped "
                         + "before it ended; check " + job.subject() + " and repeat the request if needed");
         try {
             // conditional: the owner may have ended it meanwhile (its session came back)
             client.setData().withVersion(version).forPath(node(job.id()), json.writeValueAsBytes(interrupted));
-            log.warn("job {} ({} {}) of admin API instance {}, which is gone, is marked INTERRUPTED", job.id(), job.kind(),
-                    job.subject(), job.instance());
+            log.warn(
+                    "job {} ({} {}) of admin API instance {}, which is gone, is marked INTERRUPTED",
+                    job.id(),
+                    job.kind(),
+                    job.subject(),
+                    job.instance());
             return interrupted;
         } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
             return get(job.id());
@@ -316,8 +357,9 @@ public final class Jobs implements Managed {
         try {
             client.setData().forPath(node(job.id()), json.writeValueAsBytes(job));
         } catch (Exception e) {
-            log.warn("could not record job {} ({} {}) as {} {}% in ZooKeeper {}: {}", job.id(), job.kind(), job.subject(),
-                    job.state(), job.progress(), path, e.toString());
+            log.warn(
+                    "could not record job {} ({} {}) as {} {}% in ZooKeeper {}: {}",
+                    job.id(), job.kind(), job.subject(), job.state(), job.progress(), path, e.toString());
         }
     }
 
@@ -385,12 +427,17 @@ public final class Jobs implements Managed {
         alive = new PersistentNode(client, CreateMode.EPHEMERAL, false, instancesPath + "/" + instance, new byte[0]);
         alive.start();
         if (!alive.waitForInitialCreate(10, TimeUnit.SECONDS)) {
-            log.warn("admin API instance {} is not announced in ZooKeeper {} yet: other instances would take its jobs "
-                    + "for interrupted until it is", instance, instancesPath);
+            log.warn(
+                    "admin API instance {} is not announced in ZooKeeper {} yet: other instances would take its jobs "
+                            + "for interrupted until it is",
+                    instance,
+                    instancesPath);
             return;
         }
         try {
-            long interrupted = list().stream().filter(j -> JobView.INTERRUPTED.equals(j.state())).count();
+            long interrupted = list().stream()
+                    .filter(j -> JobView.INTERRUPTED.equals(j.state()))
+                    .count();
             log.info("admin API instance {} runs jobs ({} interrupted jobs are recorded)", instance, interrupted);
         } catch (ApiException e) {
             log.warn("could not check for interrupted jobs at start: {}", e.getMessage());
@@ -405,7 +452,10 @@ public final class Jobs implements Managed {
     public void stop() throws Exception {
         pool.shutdown();
         if (!pool.awaitTermination(stopGrace.toMillis(), TimeUnit.MILLISECONDS)) {
-            log.warn("jobs {} still running {} ms after the stop began; recording them as INTERRUPTED", active, stopGrace.toMillis());
+            log.warn(
+                    "jobs {} still running {} ms after the stop began; recording them as INTERRUPTED",
+                    active,
+                    stopGrace.toMillis());
             pool.shutdownNow();
         }
         ticker.shutdownNow();
@@ -413,9 +463,15 @@ public final class Jobs implements Managed {
             try {
                 JobView job = get(id);
                 if (job.active()) {
-                    write(job.ended(JobView.INTERRUPTED, job.progress(), Instant.now().toString(), null, null,
-                            "interrupted at " + job.progress() + "%: the admin API instance that ran it was stopped; check "
-                                    + job.subject() + " and repeat the request if needed"));
+                    write(job.ended(
+                            JobView.INTERRUPTED,
+                            job.progress(),
+                            Instant.now().toString(),
+                            null,
+                            null,
+                            "interrupted at " + job.progress()
+                                    + "%: the admin API instance that ran it was stopped; check " + job.subject()
+                                    + " and repeat the request if needed"));
                 }
             } catch (ApiException e) {
                 log.warn("could not record job {} as interrupted: {}", id, e.getMessage());

@@ -35,8 +35,7 @@ public final class LiveSessionGuard {
      * @param initiator null for sessions the gateway has but does not list (its list is truncated)
      * @param luns      the LUN numbers it sees now and would no longer see (or would see another disk at)
      */
-    public record Loss(String gateway, String initiator, String target, List<Integer> luns) {
-    }
+    public record Loss(String gateway, String initiator, String target, List<Integer> luns) {}
 
     /** A change refused because live sessions would lose LUNs; the answer lists them. */
     public static final class LunsInUseException extends ApiException {

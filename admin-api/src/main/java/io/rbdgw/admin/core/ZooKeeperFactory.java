@@ -1,20 +1,22 @@
 package io.rbdgw.admin.core;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import jakarta.validation.constraints.NotEmpty;
 import io.rbdgw.config.zk.ZkCredentials;
+import jakarta.validation.constraints.NotEmpty;
+import java.io.IOException;
+import java.nio.file.Path;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import java.io.IOException;
-import java.nio.file.Path;
 
 /** The {@code zookeeper:} section of the configuration. */
 public class ZooKeeperFactory {
     @NotEmpty
     private String connect = "localhost:2181";
+
     @NotEmpty
     private String root = "/rbdgw";
+
     private int sessionTimeoutMs = 15_000;
     private int connectionTimeoutMs = 5_000;
     /** File holding {@code user:password} (mode 0600) for ZooKeeper digest auth; null: no auth (an open tree). */

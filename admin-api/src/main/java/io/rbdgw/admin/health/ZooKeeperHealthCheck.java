@@ -14,10 +14,12 @@ public final class ZooKeeperHealthCheck extends HealthCheck {
     @Override
     protected Result check() {
         if (!store.client().getZookeeperClient().isConnected()) {
-            return Result.unhealthy("not connected to ZooKeeper " + store.client().getZookeeperClient().getCurrentConnectionString());
+            return Result.unhealthy("not connected to ZooKeeper "
+                    + store.client().getZookeeperClient().getCurrentConnectionString());
         }
         try {
-            return Result.healthy("configuration epoch " + store.epoch() + " under " + store.layout().root());
+            return Result.healthy("configuration epoch " + store.epoch() + " under "
+                    + store.layout().root());
         } catch (RuntimeException e) {
             return Result.unhealthy("cannot read the configuration: " + e.getMessage());
         }

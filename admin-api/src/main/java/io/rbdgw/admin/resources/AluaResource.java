@@ -1,20 +1,21 @@
 package io.rbdgw.admin.resources;
 
-import io.rbdgw.admin.auth.AdminAuthenticator;
-import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.AluaDiskView;
+import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.config.alua.FailoverEvent;
 import io.rbdgw.config.alua.FailoverHistory;
 import io.rbdgw.config.alua.LunOwnership;
+import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberState;
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.Disk;
 import io.rbdgw.config.model.Gateway;
 import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Target;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -22,14 +23,13 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeSet;
-import io.rbdgw.config.membership.GatewayStatus;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * ALUA as the coordinator decided it: each disk's owner and the state every gateway's target port group reports
@@ -83,18 +83,22 @@ public final class AluaResource {
      */
     @GET
     @Path("failovers")
-    public Response failovers(@QueryParam("limit") Integer limit, @QueryParam("disk") String disk,
-                              @QueryParam("gateway") String gateway, @QueryParam("reason") String reason) {
+    public Response failovers(
+            @QueryParam("limit") Integer limit,
+            @QueryParam("disk") String disk,
+            @QueryParam("gateway") String gateway,
+            @QueryParam("reason") String reason) {
         if (limit != null && limit < 1) {
             throw ApiException.badRequest("limit must be at least 1, was " + limit);
         }
         FailoverEvent.Reason r = null;
         if (reason != null) {
             try {
-                r = FailoverEvent.Reason.valueOf(reason.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+                r = FailoverEvent.Reason.valueOf(
+                        reason.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
             } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("unknown reason '" + reason + "': one of "
-                        + Arrays.toString(FailoverEvent.Reason.values()));
+                throw ApiException.badRequest(
+                        "unknown reason '" + reason + "': one of " + Arrays.toString(FailoverEvent.Reason.values()));
             }
         }
         List<FailoverEvent> events = new ArrayList<>(cluster.failovers().events());
@@ -109,8 +113,8 @@ public final class AluaResource {
         return Http.ok(config.epoch(), out);
     }
 
-    static AluaDiskView view(ClusterConfig c, String disk, LunOwnership o, Map<String, MemberState> states,
-                             ClusterState.Alua alua) {
+    static AluaDiskView view(
+            ClusterConfig c, String disk, LunOwnership o, Map<String, MemberState> states, ClusterState.Alua alua) {
         List<String> luns = new ArrayList<>();
         for (Target t : c.targets()) {
             for (Lun l : c.luns(t.iqn())) {
@@ -124,15 +128,31 @@ public final class AluaResource {
             MemberState s = states.get(g.name());
             boolean alive = s != null && s.alive();
             // what the live gateways report for this port group (see the gateway's Reconciler.ports)
-            String state = !alive ? "UNAVAILABLE"
+            String state = !alive
+                    ? "UNAVAILABLE"
                     : o != null && o.owner().equals(g.name()) ? "ACTIVE_OPTIMIZED" : "ACTIVE_NON_OPTIMIZED";
-            var applied = s == null ? Optional.<GatewayStatus.AluaApplied>empty()
-                    : s.status().flatMap(st -> st.alua().stream().filter(a -> a.disk().equals(disk)).findFirst());
-            ports.add(new AluaDiskView.Port(g.name(), g.targetPortGroup(), state, alive, alua.draining().contains(g.name()),
-                    applied.map(a -> a.epoch()).orElse(null), applied.map(a -> a.appliedAtMillis()).orElse(null)));
+            var applied = s == null
+                    ? Optional.<GatewayStatus.AluaApplied>empty()
+                    : s.status()
+                            .flatMap(st -> st.alua().stream()
+                                    .filter(a -> a.disk().equals(disk))
+                                    .findFirst());
+            ports.add(new AluaDiskView.Port(
+                    g.name(),
+                    g.targetPortGroup(),
+                    state,
+                    alive,
+                    alua.draining().contains(g.name()),
+                    applied.map(a -> a.epoch()).orElse(null),
+                    applied.map(a -> a.appliedAtMillis()).orElse(null)));
         }
         MemberState owner = o == null ? null : states.get(o.owner());
-        return new AluaDiskView(disk, o == null ? null : o.owner(), o == null ? null : o.epoch(),
-                owner != null && owner.alive(), luns, ports);
+        return new AluaDiskView(
+                disk,
+                o == null ? null : o.owner(),
+                o == null ? null : o.epoch(),
+                owner != null && owner.alive(),
+                luns,
+                ports);
     }
 }

@@ -48,16 +48,37 @@ public final class AuditTrail implements ContainerResponseFilter {
         Object body = request.getProperty(RequestBodyLimit.BODY_PROPERTY);
         // with the query: a forced change (?force=true) or a dry run (?dryRun=true) must be told apart in the trail
         String query = request.getUriInfo().getRequestUri().getRawQuery();
-        String path = Messages.truncate(request.getUriInfo().getRequestUri().getRawPath() + (query == null ? "" : "?" + query));
-        AuditEntry entry = new AuditEntry(0, Instant.now().toString(), user == null ? "anonymous" : user.toString(),
-                address == null ? "unknown" : address.toString(), request.getMethod(), path,
-                body instanceof RequestBodyLimit.Captured c ? summary(c.bytes()) : null, response.getStatus(), epoch(response.getEntityTag()));
-        log.info("audit: {} {} by {} from {} -> {} (epoch {}) {}", entry.method(), entry.path(), entry.user(), entry.address(),
-                entry.status(), entry.epoch(), entry.body() == null ? "" : entry.body());
+        String path = Messages.truncate(
+                request.getUriInfo().getRequestUri().getRawPath() + (query == null ? "" : "?" + query));
+        AuditEntry entry = new AuditEntry(
+                0,
+                Instant.now().toString(),
+                user == null ? "anonymous" : user.toString(),
+                address == null ? "unknown" : address.toString(),
+                request.getMethod(),
+                path,
+                body instanceof RequestBodyLimit.Captured c ? summary(c.bytes()) : null,
+                response.getStatus(),
+                epoch(response.getEntityTag()));
+        log.info(
+                "audit: {} {} by {} from {} -> {} (epoch {}) {}",
+                entry.method(),
+                entry.path(),
+                entry.user(),
+                entry.address(),
+                entry.status(),
+                entry.epoch(),
+                entry.body() == null ? "" : entry.body());
         try {
             audit.append(entry);
         } catch (Exception e) {
-            log.warn("could not record {} {} by {} in the audit trail {}: {}", entry.method(), entry.path(), entry.user(), audit.path(), e.toString());
+            log.warn(
+                    "could not record {} {} by {} in the audit trail {}: {}",
+                    entry.method(),
+                    entry.path(),
+                    entry.user(),
+                    audit.path(),
+                    e.toString());
         }
     }
 

@@ -1,10 +1,9 @@
 package io.rbdgw.admin.resources;
 
-import io.rbdgw.admin.auth.AdminAuthenticator;
-import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.AuthRequest;
 import io.rbdgw.admin.api.AuthView;
 import io.rbdgw.admin.api.ClientRequest;
+import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.config.model.Authentication;
@@ -12,10 +11,10 @@ import io.rbdgw.config.model.Client;
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Names;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -23,6 +22,7 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
@@ -46,16 +46,23 @@ public final class ClientsResource {
     public Response list(@PathParam("target") String target) {
         ClusterConfig c = config.read();
         Views.target(c, target);
-        return Http.ok(c.epoch(), c.clients(target).stream().map(x -> Views.client(c, x)).toList());
+        return Http.ok(
+                c.epoch(),
+                c.clients(target).stream().map(x -> Views.client(c, x)).toList());
     }
 
     @POST
-    public Response create(@PathParam("target") String target, @HeaderParam("If-Match") String ifMatch, ClientRequest req) {
+    public Response create(
+            @PathParam("target") String target, @HeaderParam("If-Match") String ifMatch, ClientRequest req) {
         Http.required(req, "request body");
         String initiator = Names.iscsiName("initiator", Http.required(req.initiator(), "initiator"));
         // seeing every LUN is an explicit choice: a client without LUNs sees its host group's (none until it joins one)
         boolean all = req.allLuns() != null && req.allLuns();
-        Client client = new Client(target, initiator, req.auth() == null ? Authentication.NONE : req.auth().toModel(), all,
+        Client client = new Client(
+                target,
+                initiator,
+                req.auth() == null ? Authentication.NONE : req.auth().toModel(),
+                all,
                 req.luns() == null ? null : new TreeSet<>(req.luns()));
         long epoch = config.change(Http.ifMatch(ifMatch), c -> {
             Views.target(c, target);
@@ -66,7 +73,9 @@ public final class ClientsResource {
             return List.of(new ConfigChange.PutClient(client));
         });
         ClusterConfig c = config.read();
-        return Http.created(epoch, URI.create("/api/targets/" + target + "/clients/" + initiator),
+        return Http.created(
+                epoch,
+                URI.create("/api/targets/" + target + "/clients/" + initiator),
                 Views.client(c, Views.client(c, target, initiator)));
     }
 
@@ -80,8 +89,12 @@ public final class ClientsResource {
     /** Changes LUN masking and, if given, CHAP; absent fields keep their values. */
     @PUT
     @Path("{initiator}")
-    public Response update(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                           @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force, ClientRequest req) {
+    public Response update(
+            @PathParam("target") String target,
+            @PathParam("initiator") String initiator,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force,
+            ClientRequest req) {
         Http.required(req, "request body");
         if (req.initiator() != null && !req.initiator().equals(initiator)) {
             throw ApiException.badRequest("a client cannot be renamed (" + initiator + " -> " + req.initiator() + ")");
@@ -97,12 +110,16 @@ public final class ClientsResource {
     /** Deletes the client; refused while it is a host group member. */
     @DELETE
     @Path("{initiator}")
-    public Response delete(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                           @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response delete(
+            @PathParam("target") String target,
+            @PathParam("initiator") String initiator,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Views.client(c, target, initiator);
             c.hostGroupOf(target, initiator).ifPresent(g -> {
-                throw ApiException.conflict("client " + initiator + " is a member of host group " + g.name() + ": remove it there first");
+                throw ApiException.conflict(
+                        "client " + initiator + " is a member of host group " + g.name() + ": remove it there first");
             });
             return List.of(new ConfigChange.DeleteClient(target, initiator));
         });
@@ -111,16 +128,21 @@ public final class ClientsResource {
 
     @PUT
     @Path("{initiator}/auth")
-    public Response setAuth(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                            @HeaderParam("If-Match") String ifMatch, AuthRequest req) {
+    public Response setAuth(
+            @PathParam("target") String target,
+            @PathParam("initiator") String initiator,
+            @HeaderParam("If-Match") String ifMatch,
+            AuthRequest req) {
         Authentication auth = Http.required(req, "request body").toModel();
         return modify(target, initiator, ifMatch, false, old -> old.withAuth(auth));
     }
 
     @DELETE
     @Path("{initiator}/auth")
-    public Response clearAuth(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                              @HeaderParam("If-Match") String ifMatch) {
+    public Response clearAuth(
+            @PathParam("target") String target,
+            @PathParam("initiator") String initiator,
+            @HeaderParam("If-Match") String ifMatch) {
         return modify(target, initiator, ifMatch, false, old -> old.withAuth(Authentication.NONE));
     }
 
@@ -134,9 +156,12 @@ public final class ClientsResource {
     /** Maps LUN {@code lun} to the client (the client then sees only its listed LUNs and its host group's). */
     @PUT
     @Path("{initiator}/luns/{lun}")
-    public Response mapLun(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                           @PathParam("lun") int lun, @HeaderParam("If-Match") String ifMatch,
-                           @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response mapLun(
+            @PathParam("target") String target,
+            @PathParam("initiator") String initiator,
+            @PathParam("lun") int lun,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         return modify(target, initiator, ifMatch, force, old -> {
             TreeSet<Integer> luns = new TreeSet<>(old.luns());
             luns.add(lun);
@@ -146,12 +171,16 @@ public final class ClientsResource {
 
     @DELETE
     @Path("{initiator}/luns/{lun}")
-    public Response unmapLun(@PathParam("target") String target, @PathParam("initiator") String initiator,
-                             @PathParam("lun") int lun, @HeaderParam("If-Match") String ifMatch,
-                           @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response unmapLun(
+            @PathParam("target") String target,
+            @PathParam("initiator") String initiator,
+            @PathParam("lun") int lun,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         return modify(target, initiator, ifMatch, force, old -> {
             if (old.allLuns()) {
-                throw ApiException.conflict("client " + initiator + " sees all LUNs: set \"allLuns\": false with a LUN list instead");
+                throw ApiException.conflict(
+                        "client " + initiator + " sees all LUNs: set \"allLuns\": false with a LUN list instead");
             }
             if (!old.luns().contains(lun)) {
                 throw ApiException.notFound("client " + initiator + " does not map LUN " + lun);
@@ -162,7 +191,8 @@ public final class ClientsResource {
         });
     }
 
-    private Response modify(String target, String initiator, String ifMatch, boolean force, UnaryOperator<Client> edit) {
+    private Response modify(
+            String target, String initiator, String ifMatch, boolean force, UnaryOperator<Client> edit) {
         long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Client next = edit.apply(Views.client(c, target, initiator));
             checkLuns(c, next);

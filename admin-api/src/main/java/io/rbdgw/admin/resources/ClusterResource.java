@@ -1,7 +1,5 @@
 package io.rbdgw.admin.resources;
 
-import io.rbdgw.admin.auth.AdminAuthenticator;
-import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.AuthRequest;
 import io.rbdgw.admin.api.AuthView;
 import io.rbdgw.admin.api.ConfigView;
@@ -9,6 +7,8 @@ import io.rbdgw.admin.api.EpochView;
 import io.rbdgw.admin.api.SessionInfo;
 import io.rbdgw.admin.api.SettingRequest;
 import io.rbdgw.admin.api.SettingView;
+import io.rbdgw.admin.auth.AdminAuthenticator;
+import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.config.membership.MemberState;
@@ -17,6 +17,7 @@ import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Setting;
 import io.rbdgw.config.model.Settings;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -33,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import io.rbdgw.admin.core.ApiException;
 
 /** Cluster-wide things: the endpoint index, the epoch and who applied it, the whole config, discovery CHAP, settings, sessions. */
 @RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
@@ -64,8 +64,12 @@ public final class ClusterResource {
         long epoch = config.epoch();
         List<EpochView.GatewayEpoch> gateways = new ArrayList<>();
         for (MemberState s : cluster.gateways().values()) {
-            gateways.add(new EpochView.GatewayEpoch(s.name(), s.alive(), s.status().map(x -> x.appliedEpoch()).orElse(null),
-                    s.status().map(x -> x.health().name()).orElse(null), s.applied(epoch)));
+            gateways.add(new EpochView.GatewayEpoch(
+                    s.name(),
+                    s.alive(),
+                    s.status().map(x -> x.appliedEpoch()).orElse(null),
+                    s.status().map(x -> x.health().name()).orElse(null),
+                    s.applied(epoch)));
         }
         return Http.ok(epoch, new EpochView(epoch, gateways));
     }
@@ -77,13 +81,20 @@ public final class ClusterResource {
         ClusterConfig c = config.read();
         Map<String, MemberState> states = cluster.gateways();
         ClusterState.Alua alua = cluster.alua();
-        return Http.ok(c.epoch(), new ConfigView(c.epoch(),
-                c.targets().stream().map(t -> Views.target(c, t)).toList(),
-                c.disks().stream().map(d -> Views.disk(c, d)).toList(),
-                c.gateways().stream().map(g -> GatewaysResource.view(Optional.of(g), Optional.ofNullable(states.get(g.name())), g.name(), alua)).toList(),
-                c.clients().stream().map(x -> Views.client(c, x)).toList(),
-                c.hostGroups().stream().map(Views::hostGroup).toList(),
-                AuthView.of(c.discoveryAuth()), c.settings().values()));
+        return Http.ok(
+                c.epoch(),
+                new ConfigView(
+                        c.epoch(),
+                        c.targets().stream().map(t -> Views.target(c, t)).toList(),
+                        c.disks().stream().map(d -> Views.disk(c, d)).toList(),
+                        c.gateways().stream()
+                                .map(g -> GatewaysResource.view(
+                                        Optional.of(g), Optional.ofNullable(states.get(g.name())), g.name(), alua))
+                                .toList(),
+                        c.clients().stream().map(x -> Views.client(c, x)).toList(),
+                        c.hostGroups().stream().map(Views::hostGroup).toList(),
+                        AuthView.of(c.discoveryAuth()),
+                        c.settings().values()));
     }
 
     // ---- discovery CHAP ------------------------------------------------------------------------------------
@@ -106,7 +117,8 @@ public final class ClusterResource {
     @DELETE
     @Path("discovery-auth")
     public Response clearDiscoveryAuth(@HeaderParam("If-Match") String ifMatch) {
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> List.of(new ConfigChange.PutDiscoveryAuth(Authentication.NONE)));
+        long epoch = config.change(
+                Http.ifMatch(ifMatch), c -> List.of(new ConfigChange.PutDiscoveryAuth(Authentication.NONE)));
         return Http.changed(epoch, AuthView.of(Authentication.NONE));
     }
 
@@ -130,10 +142,14 @@ public final class ClusterResource {
 
     @PUT
     @Path("settings/{key}")
-    public Response setSetting(@PathParam("key") String key, @HeaderParam("If-Match") String ifMatch, SettingRequest req) {
+    public Response setSetting(
+            @PathParam("key") String key, @HeaderParam("If-Match") String ifMatch, SettingRequest req) {
         Setting s = setting404(key);
-        String value = s.settable(Http.required(Http.required(req, "request body").value(), "value"));
-        long epoch = config.change(Http.ifMatch(ifMatch), c -> List.of(new ConfigChange.PutSettings(c.settings().with(s, value))));
+        String value =
+                s.settable(Http.required(Http.required(req, "request body").value(), "value"));
+        long epoch = config.change(
+                Http.ifMatch(ifMatch),
+                c -> List.of(new ConfigChange.PutSettings(c.settings().with(s, value))));
         return Http.changed(epoch, view(config.read().settings(), s));
     }
 
@@ -186,6 +202,7 @@ public final class ClusterResource {
     }
 
     private static SettingView view(Settings settings, Setting s) {
-        return new SettingView(s.key(), settings.get(s), s.defaultValue(), settings.values().containsKey(s.key()));
+        return new SettingView(
+                s.key(), settings.get(s), s.defaultValue(), settings.values().containsKey(s.key()));
     }
 }

@@ -57,14 +57,20 @@ public final class ConfigTransferResource {
      */
     @GET
     @Path("config/export")
-    public Response export(@QueryParam("withSecrets") @DefaultValue("false") boolean withSecrets, @Context SecurityContext who) {
+    public Response export(
+            @QueryParam("withSecrets") @DefaultValue("false") boolean withSecrets, @Context SecurityContext who) {
         ClusterConfig c = config.read();
         ConfigExport doc = transfer.export(c, withSecrets, version);
         Response.ResponseBuilder r = Response.ok(doc).tag(Http.tag(c.epoch()));
         if (withSecrets) {
             // who took the secrets (never the secrets themselves), and no cache keeps them
-            log.info("configuration exported with CHAP secrets ({}) at epoch {} by {}", doc.secrets(), c.epoch(),
-                    who.getUserPrincipal() == null ? "unknown" : who.getUserPrincipal().getName());
+            log.info(
+                    "configuration exported with CHAP secrets ({}) at epoch {} by {}",
+                    doc.secrets(),
+                    c.epoch(),
+                    who.getUserPrincipal() == null
+                            ? "unknown"
+                            : who.getUserPrincipal().getName());
             r.header("Cache-Control", "no-store");
         }
         return r.build();
@@ -77,15 +83,17 @@ public final class ConfigTransferResource {
      */
     @POST
     @Path("config/import")
-    public Response importConfig(@QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
-                                 @QueryParam("force") @DefaultValue("false") boolean force,
-                                 @HeaderParam("If-Match") String ifMatch, ConfigExport doc) {
+    public Response importConfig(
+            @QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
+            @QueryParam("force") @DefaultValue("false") boolean force,
+            @HeaderParam("If-Match") String ifMatch,
+            ConfigExport doc) {
         OptionalLong expected = Http.ifMatch(ifMatch);
         if (dryRun) {
             ClusterConfig c = config.read();
             if (expected.isPresent() && expected.getAsLong() != c.epoch()) {
-                throw ApiException.preconditionFailed("the configuration is at epoch " + c.epoch()
-                        + ", not " + expected.getAsLong() + " (If-Match): re-read and retry");
+                throw ApiException.preconditionFailed("the configuration is at epoch " + c.epoch() + ", not "
+                        + expected.getAsLong() + " (If-Match): re-read and retry");
             }
             ClusterConfig wanted = transfer.wanted(c, doc);
             List<ConfigChange> changes = ConfigTransfer.changes(c, wanted);
@@ -117,10 +125,12 @@ public final class ConfigTransferResource {
             }
             // ZooKeeper drops the connection of a request above its limit instead of answering it
             throw ApiException.unavailable("the import is one ZooKeeper transaction of " + writes[0] + " changes and it"
-                    + " failed (" + e.getMessage() + "); above ZooKeeper's request limit (jute.maxbuffer, 1 MiB by default,"
+                    + " failed (" + e.getMessage()
+                    + "); above ZooKeeper's request limit (jute.maxbuffer, 1 MiB by default,"
                     + " about 3000 objects) the connection is dropped: raise jute.maxbuffer on the ZooKeeper servers and"
                     + " every client, or import in parts");
         }
-        return Http.ok(epoch, new ImportResult(false, epoch, diff[0].added(), diff[0].removed(), diff[0].changed(), null));
+        return Http.ok(
+                epoch, new ImportResult(false, epoch, diff[0].added(), diff[0].removed(), diff[0].changed(), null));
     }
 }

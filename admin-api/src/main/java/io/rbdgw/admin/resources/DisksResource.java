@@ -1,23 +1,23 @@
 package io.rbdgw.admin.resources;
 
-import io.rbdgw.admin.auth.AdminAuthenticator;
-import jakarta.annotation.security.RolesAllowed;
+import io.rbdgw.admin.api.Changed;
 import io.rbdgw.admin.api.DiskRequest;
+import io.rbdgw.admin.api.JobView;
 import io.rbdgw.admin.api.SizeRequest;
+import io.rbdgw.admin.api.Sizes;
 import io.rbdgw.admin.api.SnapshotRequest;
 import io.rbdgw.admin.api.SnapshotView;
-import io.rbdgw.admin.api.Sizes;
+import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ConfigService;
-import io.rbdgw.admin.core.Jobs;
-import io.rbdgw.admin.api.Changed;
-import io.rbdgw.admin.api.JobView;
 import io.rbdgw.admin.core.DiskImages;
+import io.rbdgw.admin.core.Jobs;
 import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Disk;
 import io.rbdgw.config.model.Names;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
@@ -66,10 +66,14 @@ public final class DisksResource {
      * its Location. What can be checked without touching images is checked before, so bad input is still a 4xx.
      */
     private Response maybeAsync(String prefer, SecurityContext who, String kind, String id, Jobs.Work work) {
-        if (prefer != null && Arrays.stream(prefer.split(",")).anyMatch(p -> p.trim().equalsIgnoreCase("respond-async"))) {
+        if (prefer != null
+                && Arrays.stream(prefer.split(",")).anyMatch(p -> p.trim().equalsIgnoreCase("respond-async"))) {
             Principal user = who == null ? null : who.getUserPrincipal();
             JobView job = jobs.submit(kind, id, user == null ? null : user.getName(), work);
-            return Response.accepted(job).location(URI.create("/api/jobs/" + job.id())).header("Preference-Applied", "respond-async").build();
+            return Response.accepted(job)
+                    .location(URI.create("/api/jobs/" + job.id()))
+                    .header("Preference-Applied", "respond-async")
+                    .build();
         }
         return response(work.run(Jobs.Progress.NONE));
     }
@@ -93,8 +97,11 @@ public final class DisksResource {
 
     /** Creates an image (or file) and its disk, or imports an existing one with {@code "create": false}. */
     @POST
-    public Response create(@HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer,
-                           @Context SecurityContext who, DiskRequest req) {
+    public Response create(
+            @HeaderParam("If-Match") String ifMatch,
+            @HeaderParam("Prefer") String prefer,
+            @Context SecurityContext who,
+            DiskRequest req) {
         Http.required(req, "request body");
         String pool = Names.name("pool", Http.required(req.pool(), "pool"));
         String image = Names.name("image", Http.required(req.image(), "image"));
@@ -112,7 +119,8 @@ public final class DisksResource {
             throw ApiException.conflict("disk " + id + " already exists");
         }
         return maybeAsync(prefer, who, "disk.create", id, progress -> {
-            Disk disk = create ? images.create(pool, image, size, backstore, req.wwnSeed())
+            Disk disk = create
+                    ? images.create(pool, image, size, backstore, req.wwnSeed())
                     : images.importExisting(pool, image, size, backstore, req.wwnSeed());
             long epoch;
             try {
@@ -128,7 +136,8 @@ public final class DisksResource {
                 }
                 throw e;
             }
-            return Jobs.Outcome.created(epoch, URI.create("/api/disks/" + id), new Changed<>(epoch, Views.disk(config.read(), disk)));
+            return Jobs.Outcome.created(
+                    epoch, URI.create("/api/disks/" + id), new Changed<>(epoch, Views.disk(config.read(), disk)));
         });
     }
 
@@ -142,9 +151,13 @@ public final class DisksResource {
     /** Grows the image and the disk (shrinking would destroy data the hosts consider theirs). */
     @PUT
     @Path("{pool}/{image}/size")
-    public Response resize(@PathParam("pool") String pool, @PathParam("image") String image,
-                           @HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer,
-                           @Context SecurityContext who, SizeRequest req) {
+    public Response resize(
+            @PathParam("pool") String pool,
+            @PathParam("image") String image,
+            @HeaderParam("If-Match") String ifMatch,
+            @HeaderParam("Prefer") String prefer,
+            @Context SecurityContext who,
+            SizeRequest req) {
         long size = Sizes.parse(Http.required(req, "request body").size());
         String id = pool + "/" + image;
         OptionalLong expected = Http.ifMatch(ifMatch);
@@ -152,13 +165,16 @@ public final class DisksResource {
         checkNotStale(expected, before);
         Disk disk = Views.disk(before, id);
         if (size < disk.size()) {
-            throw ApiException.badRequest("disk " + id + " has " + disk.size() + " bytes; shrinking to " + size + " is not supported");
+            throw ApiException.badRequest(
+                    "disk " + id + " has " + disk.size() + " bytes; shrinking to " + size + " is not supported");
         }
         return maybeAsync(prefer, who, "disk.resize", id, progress -> {
             if (size > disk.size()) {
                 images.resize(disk, size);
             }
-            long epoch = config.change(expected, c -> List.of(new ConfigChange.PutDisk(Views.disk(c, id).withSize(size))));
+            long epoch = config.change(
+                    expected,
+                    c -> List.of(new ConfigChange.PutDisk(Views.disk(c, id).withSize(size))));
             ClusterConfig c = config.read();
             return Jobs.Outcome.ok(epoch, new Changed<>(epoch, Views.disk(c, Views.disk(c, id))));
         });
@@ -167,10 +183,13 @@ public final class DisksResource {
     /** Removes the disk; deletes its image or file too unless {@code preserveImage=true}. Refused while a LUN exports it. */
     @DELETE
     @Path("{pool}/{image}")
-    public Response delete(@PathParam("pool") String pool, @PathParam("image") String image,
-                           @QueryParam("preserveImage") @DefaultValue("false") boolean preserveImage,
-                           @HeaderParam("If-Match") String ifMatch, @HeaderParam("Prefer") String prefer,
-                           @Context SecurityContext who) {
+    public Response delete(
+            @PathParam("pool") String pool,
+            @PathParam("image") String image,
+            @QueryParam("preserveImage") @DefaultValue("false") boolean preserveImage,
+            @HeaderParam("If-Match") String ifMatch,
+            @HeaderParam("Prefer") String prefer,
+            @Context SecurityContext who) {
         String id = pool + "/" + image;
         OptionalLong expected = Http.ifMatch(ifMatch);
         ClusterConfig before = config.read();
@@ -184,7 +203,8 @@ public final class DisksResource {
                     images.checkFile(removed[0]); // a file outside the data directory: 400, and the disk stays
                 }
                 c.luns().stream().filter(l -> l.diskId().equals(id)).findFirst().ifPresent(l -> {
-                    throw ApiException.conflict("disk " + id + " is LUN " + l.number() + " of target " + l.target() + ": remove the LUN first");
+                    throw ApiException.conflict("disk " + id + " is LUN " + l.number() + " of target " + l.target()
+                            + ": remove the LUN first");
                 });
                 return List.of(new ConfigChange.DeleteDisk(id));
             });
@@ -192,8 +212,10 @@ public final class DisksResource {
                 try {
                     images.delete(removed[0], progress::percent);
                 } catch (ApiException e) {
-                    throw new ApiException(e.status(), "disk " + id + " was removed from the configuration (epoch " + epoch
-                            + ") but its image was not deleted: " + e.getMessage());
+                    throw new ApiException(
+                            e.status(),
+                            "disk " + id + " was removed from the configuration (epoch " + epoch
+                                    + ") but its image was not deleted: " + e.getMessage());
                 }
             }
             return Jobs.Outcome.ok(epoch, new Changed<>(epoch, null));
@@ -207,25 +229,37 @@ public final class DisksResource {
     public Response snapshots(@PathParam("pool") String pool, @PathParam("image") String image) {
         ClusterConfig c = config.read();
         Disk d = Views.disk(c, pool + "/" + image);
-        return Http.ok(c.epoch(), images.snapshots(d).stream().map(s -> new SnapshotView(s.name(), s.size())).toList());
+        return Http.ok(
+                c.epoch(),
+                images.snapshots(d).stream()
+                        .map(s -> new SnapshotView(s.name(), s.size()))
+                        .toList());
     }
 
     @POST
     @Path("{pool}/{image}/snapshots")
-    public Response createSnapshot(@PathParam("pool") String pool, @PathParam("image") String image, SnapshotRequest req) {
-        String name = Names.name("snapshot name", Http.required(Http.required(req, "request body").name(), "name"));
+    public Response createSnapshot(
+            @PathParam("pool") String pool, @PathParam("image") String image, SnapshotRequest req) {
+        String name = Names.name(
+                "snapshot name",
+                Http.required(Http.required(req, "request body").name(), "name"));
         ClusterConfig c = config.read();
         Disk d = Views.disk(c, pool + "/" + image);
         images.createSnapshot(d, name);
         return Response.created(URI.create("/api/disks/" + d.id() + "/snapshots/" + name))
-                .entity(new SnapshotView(name, d.size())).tag(Http.tag(c.epoch())).build();
+                .entity(new SnapshotView(name, d.size()))
+                .tag(Http.tag(c.epoch()))
+                .build();
     }
 
     /** Rolls the image back; refused while the disk is exported (hosts would see their data change under them) unless forced. */
     @POST
     @Path("{pool}/{image}/snapshots/{name}/rollback")
-    public Response rollback(@PathParam("pool") String pool, @PathParam("image") String image, @PathParam("name") String name,
-                             @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response rollback(
+            @PathParam("pool") String pool,
+            @PathParam("image") String image,
+            @PathParam("name") String name,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         ClusterConfig c = config.read();
         Disk d = Views.disk(c, pool + "/" + image);
         if (!force) {
@@ -240,7 +274,8 @@ public final class DisksResource {
 
     @DELETE
     @Path("{pool}/{image}/snapshots/{name}")
-    public Response deleteSnapshot(@PathParam("pool") String pool, @PathParam("image") String image, @PathParam("name") String name) {
+    public Response deleteSnapshot(
+            @PathParam("pool") String pool, @PathParam("image") String image, @PathParam("name") String name) {
         ClusterConfig c = config.read();
         Disk d = Views.disk(c, pool + "/" + image);
         images.deleteSnapshot(d, name);

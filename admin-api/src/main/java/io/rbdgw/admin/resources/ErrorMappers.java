@@ -11,23 +11,24 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
+import java.util.Collection;
+import java.util.List;
 import java.util.NoSuchElementException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.Collection;
-import java.util.List;
 
 /** Turns refusals into JSON {code, message} answers: the model's validation messages are meant for the caller. */
 public final class ErrorMappers {
     private static final Logger log = LoggerFactory.getLogger(ErrorMappers.class);
 
-    private ErrorMappers() {
-    }
+    private ErrorMappers() {}
 
     /** Every error answer of the API; the message is cut down (it may echo a caller's input of any size). */
     static Response error(int status, String message) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(new ErrorMessage(status, Messages.truncate(message))).build();
+        return Response.status(status)
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ErrorMessage(status, Messages.truncate(message)))
+                .build();
     }
 
     /** All mappers, for registering with Jersey. */
@@ -43,16 +44,17 @@ public final class ErrorMappers {
             }
             if (e instanceof LiveSessionGuard.LunsInUseException inUse) {
                 // the sessions are the point of the answer: the caller decides from them whether to force
-                return Response.status(409).type(MediaType.APPLICATION_JSON_TYPE)
-                        .entity(new SessionsInUse(409, Messages.truncate(e.getMessage()), inUse.sessions())).build();
+                return Response.status(409)
+                        .type(MediaType.APPLICATION_JSON_TYPE)
+                        .entity(new SessionsInUse(409, Messages.truncate(e.getMessage()), inUse.sessions()))
+                        .build();
             }
             return error(e.status(), e.getMessage());
         }
     }
 
     /** The 409 answer to a change that would take LUNs from logged-in hosts. */
-    public record SessionsInUse(int code, String message, List<LiveSessionGuard.Loss> sessions) {
-    }
+    public record SessionsInUse(int code, String message, List<LiveSessionGuard.Loss> sessions) {}
 
     /** The model records' validation (invalid IQN, CHAP credentials, size, inconsistent configuration). */
     public static final class Invalid implements ExceptionMapper<IllegalArgumentException> {
@@ -90,7 +92,11 @@ public final class ErrorMappers {
             if (e instanceof MismatchedInputException m && m.getTargetType() != null && !field.isEmpty()) {
                 return error(400, "invalid value for field \"" + field + "\": expected " + typeName(m.getTargetType()));
             }
-            return error(400, field.isEmpty() ? "the request body is not valid for this request" : "invalid value for field \"" + field + "\"");
+            return error(
+                    400,
+                    field.isEmpty()
+                            ? "the request body is not valid for this request"
+                            : "invalid value for field \"" + field + "\"");
         }
 
         private static String path(JsonMappingException e) {

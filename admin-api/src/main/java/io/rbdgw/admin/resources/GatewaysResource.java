@@ -1,10 +1,9 @@
 package io.rbdgw.admin.resources;
 
-import io.rbdgw.admin.auth.AdminAuthenticator;
-import jakarta.annotation.security.RolesAllowed;
-import io.rbdgw.admin.api.GatewayRequest;
 import io.rbdgw.admin.api.DrainView;
+import io.rbdgw.admin.api.GatewayRequest;
 import io.rbdgw.admin.api.GatewayView;
+import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
@@ -16,6 +15,7 @@ import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Gateway;
 import io.rbdgw.config.model.Names;
 import io.rbdgw.config.model.Portal;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -55,7 +55,11 @@ public final class GatewaysResource {
         TreeSet<String> names = new TreeSet<>(states.keySet());
         c.gateways().forEach(g -> names.add(g.name()));
         ClusterState.Alua alua = cluster.alua();
-        return Http.ok(c.epoch(), names.stream().map(n -> view(c.gateway(n), Optional.ofNullable(states.get(n)), n, alua)).toList());
+        return Http.ok(
+                c.epoch(),
+                names.stream()
+                        .map(n -> view(c.gateway(n), Optional.ofNullable(states.get(n)), n, alua))
+                        .toList());
     }
 
     @POST
@@ -69,14 +73,23 @@ public final class GatewaysResource {
                 throw ApiException.conflict("gateway " + name + " already exists");
             }
             int tpg = req.targetPortGroup() != null ? req.targetPortGroup() : freeTpg(c);
-            c.gateways().stream().filter(g -> g.targetPortGroup() == tpg).findFirst().ifPresent(g -> {
-                throw ApiException.conflict("target port group " + tpg + " is gateway " + g.name() + "'s");
-            });
+            c.gateways().stream()
+                    .filter(g -> g.targetPortGroup() == tpg)
+                    .findFirst()
+                    .ifPresent(g -> {
+                        throw ApiException.conflict("target port group " + tpg + " is gateway " + g.name() + "'s");
+                    });
             made[0] = new Gateway(name, portals, tpg);
             return List.of(new ConfigChange.PutGateway(made[0]));
         });
-        return Http.created(epoch, URI.create("/api/gateways/" + name),
-                view(Optional.of(made[0]), Optional.ofNullable(cluster.gateways().get(name)), name, cluster.alua()));
+        return Http.created(
+                epoch,
+                URI.create("/api/gateways/" + name),
+                view(
+                        Optional.of(made[0]),
+                        Optional.ofNullable(cluster.gateways().get(name)),
+                        name,
+                        cluster.alua()));
     }
 
     @GET
@@ -93,7 +106,8 @@ public final class GatewaysResource {
     /** Changes portals and/or target port group. */
     @PUT
     @Path("{name}")
-    public Response update(@PathParam("name") String name, @HeaderParam("If-Match") String ifMatch, GatewayRequest req) {
+    public Response update(
+            @PathParam("name") String name, @HeaderParam("If-Match") String ifMatch, GatewayRequest req) {
         Http.required(req, "request body");
         if (req.name() != null && !req.name().equals(name)) {
             throw ApiException.badRequest("a gateway cannot be renamed (" + name + " -> " + req.name() + ")");
@@ -103,14 +117,22 @@ public final class GatewaysResource {
         long epoch = config.change(Http.ifMatch(ifMatch), c -> {
             Gateway old = c.gateway(name).orElseThrow(() -> ApiException.notFound("no gateway " + name));
             int tpg = req.targetPortGroup() != null ? req.targetPortGroup() : old.targetPortGroup();
-            c.gateways().stream().filter(g -> g.targetPortGroup() == tpg && !g.name().equals(name)).findFirst().ifPresent(g -> {
-                throw ApiException.conflict("target port group " + tpg + " is gateway " + g.name() + "'s");
-            });
+            c.gateways().stream()
+                    .filter(g -> g.targetPortGroup() == tpg && !g.name().equals(name))
+                    .findFirst()
+                    .ifPresent(g -> {
+                        throw ApiException.conflict("target port group " + tpg + " is gateway " + g.name() + "'s");
+                    });
             made[0] = new Gateway(name, portals != null ? portals : old.portals(), tpg);
             return List.of(new ConfigChange.PutGateway(made[0]));
         });
-        return Http.changed(epoch, view(Optional.of(made[0]), Optional.ofNullable(cluster.gateways().get(name)), name,
-                cluster.alua()));
+        return Http.changed(
+                epoch,
+                view(
+                        Optional.of(made[0]),
+                        Optional.ofNullable(cluster.gateways().get(name)),
+                        name,
+                        cluster.alua()));
     }
 
     @DELETE
@@ -155,7 +177,9 @@ public final class GatewaysResource {
         ClusterState.Alua alua = cluster.alua();
         if (!alua.draining().contains(name)) {
             boolean someoneElse = states.values().stream()
-                    .anyMatch(s -> s.alive() && !s.name().equals(name) && !alua.draining().contains(s.name()));
+                    .anyMatch(s -> s.alive()
+                            && !s.name().equals(name)
+                            && !alua.draining().contains(s.name()));
             if (!someoneElse) {
                 throw ApiException.conflict("cannot drain gateway " + name + ": no other live gateway that is not "
                         + "draining could take over its disks");
@@ -194,16 +218,28 @@ public final class GatewaysResource {
         return new DrainView(name, draining, s != null && s.alive(), owned, draining && owned.isEmpty());
     }
 
-    static GatewayView view(Optional<Gateway> declared, Optional<MemberState> state, String name, ClusterState.Alua alua) {
+    static GatewayView view(
+            Optional<Gateway> declared, Optional<MemberState> state, String name, ClusterState.Alua alua) {
         Optional<MemberInfo> member = state.flatMap(MemberState::member);
         Optional<GatewayStatus> status = state.flatMap(MemberState::status);
-        List<String> portals = declared.map(g -> g.portals().stream().map(Portal::toString).toList())
-                .orElse(member.map(m -> m.portals().stream().map(Portal::toString).toList()).orElse(List.of()));
-        return new GatewayView(name, portals, declared.map(Gateway::targetPortGroup).orElse(null), declared.isPresent(),
-                member.isPresent(), status.map(GatewayStatus::appliedEpoch).orElse(null),
-                status.map(s -> s.health().name()).orElse(null), status.map(GatewayStatus::detail).orElse(null),
-                member.map(MemberInfo::version).orElse(null), member.map(MemberInfo::radosAddress).orElse(null),
-                alua.draining().contains(name), alua.ownedBy(name),
+        List<String> portals = declared.map(
+                        g -> g.portals().stream().map(Portal::toString).toList())
+                .orElse(member.map(
+                                m -> m.portals().stream().map(Portal::toString).toList())
+                        .orElse(List.of()));
+        return new GatewayView(
+                name,
+                portals,
+                declared.map(Gateway::targetPortGroup).orElse(null),
+                declared.isPresent(),
+                member.isPresent(),
+                status.map(GatewayStatus::appliedEpoch).orElse(null),
+                status.map(s -> s.health().name()).orElse(null),
+                status.map(GatewayStatus::detail).orElse(null),
+                member.map(MemberInfo::version).orElse(null),
+                member.map(MemberInfo::radosAddress).orElse(null),
+                alua.draining().contains(name),
+                alua.ownedBy(name),
                 alua.draining().contains(name) && alua.ownedBy(name).isEmpty());
     }
 

@@ -1,18 +1,17 @@
 package io.rbdgw.admin.resources;
 
-import io.rbdgw.admin.auth.AdminAuthenticator;
-import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.HostGroupRequest;
+import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.HostGroup;
 import io.rbdgw.config.model.Names;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -20,14 +19,15 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.UnaryOperator;
-import java.util.Collections;
-import java.util.Set;
 
 /** Host groups of a target: initiators that all see the same disks. */
 @RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
@@ -45,11 +45,13 @@ public final class HostGroupsResource {
     public Response list(@PathParam("target") String target) {
         ClusterConfig c = config.read();
         Views.target(c, target);
-        return Http.ok(c.epoch(), c.hostGroups(target).stream().map(Views::hostGroup).toList());
+        return Http.ok(
+                c.epoch(), c.hostGroups(target).stream().map(Views::hostGroup).toList());
     }
 
     @POST
-    public Response create(@PathParam("target") String target, @HeaderParam("If-Match") String ifMatch, HostGroupRequest req) {
+    public Response create(
+            @PathParam("target") String target, @HeaderParam("If-Match") String ifMatch, HostGroupRequest req) {
         Http.required(req, "request body");
         String name = Names.name("host group name", Http.required(req.name(), "name"));
         HostGroup g = new HostGroup(target, name, set(req.members()), set(req.disks()));
@@ -74,19 +76,32 @@ public final class HostGroupsResource {
     /** Replaces members and/or disks (absent lists keep their values). */
     @PUT
     @Path("{name}")
-    public Response update(@PathParam("target") String target, @PathParam("name") String name,
-                           @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force,
-                           HostGroupRequest req) {
+    public Response update(
+            @PathParam("target") String target,
+            @PathParam("name") String name,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force,
+            HostGroupRequest req) {
         Http.required(req, "request body");
-        return modify(target, name, ifMatch, force, old -> new HostGroup(target, name,
-                req.members() != null ? set(req.members()) : new TreeSet<>(old.members()),
-                req.disks() != null ? set(req.disks()) : new TreeSet<>(old.disks())));
+        return modify(
+                target,
+                name,
+                ifMatch,
+                force,
+                old -> new HostGroup(
+                        target,
+                        name,
+                        req.members() != null ? set(req.members()) : new TreeSet<>(old.members()),
+                        req.disks() != null ? set(req.disks()) : new TreeSet<>(old.disks())));
     }
 
     @DELETE
     @Path("{name}")
-    public Response delete(@PathParam("target") String target, @PathParam("name") String name, @HeaderParam("If-Match") String ifMatch,
-                           @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response delete(
+            @PathParam("target") String target,
+            @PathParam("name") String name,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Views.hostGroup(c, target, name);
             return List.of(new ConfigChange.DeleteHostGroup(target, name));
@@ -96,9 +111,12 @@ public final class HostGroupsResource {
 
     @PUT
     @Path("{name}/members/{initiator}")
-    public Response addMember(@PathParam("target") String target, @PathParam("name") String name,
-                              @PathParam("initiator") String initiator, @HeaderParam("If-Match") String ifMatch,
-                           @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response addMember(
+            @PathParam("target") String target,
+            @PathParam("name") String name,
+            @PathParam("initiator") String initiator,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         return modify(target, name, ifMatch, force, old -> {
             TreeSet<String> m = new TreeSet<>(old.members());
             m.add(initiator);
@@ -108,9 +126,12 @@ public final class HostGroupsResource {
 
     @DELETE
     @Path("{name}/members/{initiator}")
-    public Response removeMember(@PathParam("target") String target, @PathParam("name") String name,
-                                 @PathParam("initiator") String initiator, @HeaderParam("If-Match") String ifMatch,
-                           @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response removeMember(
+            @PathParam("target") String target,
+            @PathParam("name") String name,
+            @PathParam("initiator") String initiator,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         return modify(target, name, ifMatch, force, old -> {
             if (!old.members().contains(initiator)) {
                 throw ApiException.notFound("host group " + name + " has no member " + initiator);
@@ -123,9 +144,13 @@ public final class HostGroupsResource {
 
     @PUT
     @Path("{name}/disks/{pool}/{image}")
-    public Response addDisk(@PathParam("target") String target, @PathParam("name") String name, @PathParam("pool") String pool,
-                            @PathParam("image") String image, @HeaderParam("If-Match") String ifMatch,
-                           @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response addDisk(
+            @PathParam("target") String target,
+            @PathParam("name") String name,
+            @PathParam("pool") String pool,
+            @PathParam("image") String image,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         return modify(target, name, ifMatch, force, old -> {
             TreeSet<String> d = new TreeSet<>(old.disks());
             d.add(pool + "/" + image);
@@ -135,9 +160,13 @@ public final class HostGroupsResource {
 
     @DELETE
     @Path("{name}/disks/{pool}/{image}")
-    public Response removeDisk(@PathParam("target") String target, @PathParam("name") String name, @PathParam("pool") String pool,
-                               @PathParam("image") String image, @HeaderParam("If-Match") String ifMatch,
-                           @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response removeDisk(
+            @PathParam("target") String target,
+            @PathParam("name") String name,
+            @PathParam("pool") String pool,
+            @PathParam("image") String image,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         String id = pool + "/" + image;
         return modify(target, name, ifMatch, force, old -> {
             if (!old.disks().contains(id)) {
@@ -162,16 +191,19 @@ public final class HostGroupsResource {
 
     /** Unknown members and disks are 404s, with the fix in the message. */
     private static void check(ClusterConfig c, HostGroup g) {
-        Set<String> before = c.hostGroup(g.target(), g.name()).map(HostGroup::members).orElse(Collections.emptySortedSet());
+        Set<String> before =
+                c.hostGroup(g.target(), g.name()).map(HostGroup::members).orElse(Collections.emptySortedSet());
         for (String m : g.members()) {
             var client = c.client(g.target(), m);
             if (client.isEmpty()) {
-                throw ApiException.notFound("initiator " + m + " is not a client of target " + g.target() + ": create the client first");
+                throw ApiException.notFound(
+                        "initiator " + m + " is not a client of target " + g.target() + ": create the client first");
             }
             if (client.get().allLuns() && !before.contains(m)) {
                 // the group's disks would change nothing for it: say so rather than let it silently see everything
-                throw ApiException.conflict("client " + m + " sees all LUNs (allLuns: true), so the group's disks would not"
-                        + " limit what it sees: set \"allLuns\": false on the client first");
+                throw ApiException.conflict(
+                        "client " + m + " sees all LUNs (allLuns: true), so the group's disks would not"
+                                + " limit what it sees: set \"allLuns\": false on the client first");
             }
             c.hostGroupOf(g.target(), m).filter(o -> !o.name().equals(g.name())).ifPresent(o -> {
                 throw ApiException.conflict("initiator " + m + " is already in host group " + o.name());
@@ -179,7 +211,8 @@ public final class HostGroupsResource {
         }
         for (String d : g.disks()) {
             if (c.luns(g.target()).stream().noneMatch(l -> l.diskId().equals(d))) {
-                throw ApiException.notFound("disk " + d + " is not a LUN of target " + g.target() + ": add the LUN first");
+                throw ApiException.notFound(
+                        "disk " + d + " is not a LUN of target " + g.target() + ": add the LUN first");
             }
         }
     }

@@ -2,16 +2,15 @@ package io.rbdgw.admin.resources;
 
 import io.rbdgw.admin.api.Changed;
 import io.rbdgw.admin.core.ApiException;
+import io.rbdgw.admin.core.ClusterState;
 import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.OptionalLong;
-import io.rbdgw.admin.core.ClusterState;
 
 /** ETag/If-Match handling: the ETag of every answer is the configuration epoch it reflects. */
 final class Http {
-    private Http() {
-    }
+    private Http() {}
 
     static EntityTag tag(long epoch) {
         return new EntityTag(Long.toString(epoch));
@@ -23,8 +22,10 @@ final class Http {
 
     /** Session lists carry how many sessions there are in all, and whether some are not listed. */
     static Response withSessionTotals(Response r, ClusterState.Sessions s) {
-        return Response.fromResponse(r).header("X-Sessions-Total", s.total())
-                .header("X-Sessions-Truncated", s.truncated()).build();
+        return Response.fromResponse(r)
+                .header("X-Sessions-Total", s.total())
+                .header("X-Sessions-Truncated", s.truncated())
+                .build();
     }
 
     static <T> Response changed(long epoch, T value) {
@@ -32,7 +33,10 @@ final class Http {
     }
 
     static <T> Response created(long epoch, URI location, T value) {
-        return Response.created(location).entity(new Changed<>(epoch, value)).tag(tag(epoch)).build();
+        return Response.created(location)
+                .entity(new Changed<>(epoch, value))
+                .tag(tag(epoch))
+                .build();
     }
 
     /**
@@ -46,7 +50,8 @@ final class Http {
         String t = header.trim();
         if (t.startsWith("W/")) {
             // If-Match uses the strong comparison (RFC 9110 13.1.1): a weak tag never matches, so say so
-            throw ApiException.preconditionFailed("If-Match needs a strong ETag: send the ETag of a GET as it is, without W/");
+            throw ApiException.preconditionFailed(
+                    "If-Match needs a strong ETag: send the ETag of a GET as it is, without W/");
         }
         if (t.length() >= 2 && t.startsWith("\"") && t.endsWith("\"")) {
             t = t.substring(1, t.length() - 1);
@@ -54,7 +59,8 @@ final class Http {
         try {
             return OptionalLong.of(Long.parseLong(t));
         } catch (NumberFormatException e) {
-            throw ApiException.preconditionFailed("If-Match " + Messages.truncate(header) + " is not a configuration epoch (the ETag of a GET)");
+            throw ApiException.preconditionFailed(
+                    "If-Match " + Messages.truncate(header) + " is not a configuration epoch (the ETag of a GET)");
         }
     }
 

@@ -6,10 +6,10 @@ public final class Messages {
     public static final int MAX_WORD = 200;
     /** Longest message. */
     public static final int MAX_MESSAGE = 1000;
+
     private static final String ELLIPSIS = "…";
 
-    private Messages() {
-    }
+    private Messages() {}
 
     public static String truncate(String message) {
         if (message == null) {

@@ -29,12 +29,10 @@ import java.util.TreeMap;
  * from their records; answers are described by status code.
  */
 public final class OpenApiDocument {
-    private OpenApiDocument() {
-    }
+    private OpenApiDocument() {}
 
     /** One resource method: its HTTP method, full path template and Java method. */
-    public record Operation(String httpMethod, String path, Method method) {
-    }
+    public record Operation(String httpMethod, String path, Method method) {}
 
     public static List<Operation> operations(Collection<Class<?>> resources) {
         List<Operation> out = new ArrayList<>();
@@ -55,7 +53,9 @@ public final class OpenApiDocument {
 
     /** "GET /api/targets", ... */
     public static List<String> endpoints(Collection<Class<?>> resources) {
-        return operations(resources).stream().map(o -> o.httpMethod() + " " + o.path()).toList();
+        return operations(resources).stream()
+                .map(o -> o.httpMethod() + " " + o.path())
+                .toList();
     }
 
     public static Map<String, Object> build(Collection<Class<?>> resources, String version) {
@@ -63,28 +63,49 @@ public final class OpenApiDocument {
         Map<String, Object> paths = new TreeMap<>();
         for (Operation op : operations(resources)) {
             @SuppressWarnings("unchecked")
-            Map<String, Object> item = (Map<String, Object>) paths.computeIfAbsent(op.path(), p -> new LinkedHashMap<>());
+            Map<String, Object> item =
+                    (Map<String, Object>) paths.computeIfAbsent(op.path(), p -> new LinkedHashMap<>());
             item.put(op.httpMethod().toLowerCase(Locale.ROOT), operation(op, schemas));
         }
-        schemas.put("ErrorMessage", Map.of("type", "object", "properties",
-                Map.of("code", Map.of("type", "integer"), "message", Map.of("type", "string"))));
+        schemas.put(
+                "ErrorMessage",
+                Map.of(
+                        "type",
+                        "object",
+                        "properties",
+                        Map.of("code", Map.of("type", "integer"), "message", Map.of("type", "string"))));
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("openapi", "3.0.3");
-        doc.put("info", Map.of("title", "rbdgw admin API", "version", version,
-                "description", "Configuration of an rbdgw iSCSI gateway cluster. Every GET answers with ETag = the "
-                        + "configuration epoch; every change honours If-Match (412 when stale) and answers "
-                        + "{epoch, value}. CHAP secrets are write-only."));
+        doc.put(
+                "info",
+                Map.of(
+                        "title",
+                        "rbdgw admin API",
+                        "version",
+                        version,
+                        "description",
+                        "Configuration of an rbdgw iSCSI gateway cluster. Every GET answers with ETag = the "
+                                + "configuration epoch; every change honours If-Match (412 when stale) and answers "
+                                + "{epoch, value}. CHAP secrets are write-only."));
         doc.put("security", List.of(Map.of("basic", List.of())));
         doc.put("paths", paths);
-        doc.put("components", Map.of("schemas", schemas,
-                "securitySchemes", Map.of("basic", Map.of("type", "http", "scheme", "basic"))));
+        doc.put(
+                "components",
+                Map.of(
+                        "schemas",
+                        schemas,
+                        "securitySchemes",
+                        Map.of("basic", Map.of("type", "http", "scheme", "basic"))));
         return doc;
     }
 
     private static Map<String, Object> operation(Operation op, Map<String, Object> schemas) {
         Map<String, Object> o = new LinkedHashMap<>();
         String resource = op.method().getDeclaringClass().getSimpleName().replace("Resource", "");
-        o.put("operationId", Character.toLowerCase(resource.charAt(0)) + resource.substring(1) + "_" + op.method().getName());
+        o.put(
+                "operationId",
+                Character.toLowerCase(resource.charAt(0)) + resource.substring(1) + "_"
+                        + op.method().getName());
         o.put("tags", List.of(resource));
         List<Object> params = new ArrayList<>();
         for (Parameter p : op.method().getParameters()) {
@@ -92,26 +113,66 @@ public final class OpenApiDocument {
             QueryParam qp = p.getAnnotation(QueryParam.class);
             HeaderParam hp = p.getAnnotation(HeaderParam.class);
             if (pp != null) {
-                params.add(Map.of("name", pp.value(), "in", "path", "required", true, "schema", schema(p.getParameterizedType(), schemas)));
+                params.add(Map.of(
+                        "name",
+                        pp.value(),
+                        "in",
+                        "path",
+                        "required",
+                        true,
+                        "schema",
+                        schema(p.getParameterizedType(), schemas)));
             } else if (qp != null) {
-                params.add(Map.of("name", qp.value(), "in", "query", "required", false, "schema", schema(p.getParameterizedType(), schemas)));
+                params.add(Map.of(
+                        "name",
+                        qp.value(),
+                        "in",
+                        "query",
+                        "required",
+                        false,
+                        "schema",
+                        schema(p.getParameterizedType(), schemas)));
             } else if (hp != null) {
-                params.add(Map.of("name", hp.value(), "in", "header", "required", false, "schema", Map.of("type", "string"),
-                        "description", "the configuration epoch (ETag) the change is based on; 412 if stale"));
+                params.add(Map.of(
+                        "name",
+                        hp.value(),
+                        "in",
+                        "header",
+                        "required",
+                        false,
+                        "schema",
+                        Map.of("type", "string"),
+                        "description",
+                        "the configuration epoch (ETag) the change is based on; 412 if stale"));
             } else if (p.getAnnotation(Context.class) == null && p.getAnnotations().length == 0) {
-                o.put("requestBody", Map.of("required", true, "content",
-                        Map.of("application/json", Map.of("schema", schema(p.getParameterizedType(), schemas)))));
+                o.put(
+                        "requestBody",
+                        Map.of(
+                                "required",
+                                true,
+                                "content",
+                                Map.of(
+                                        "application/json",
+                                        Map.of("schema", schema(p.getParameterizedType(), schemas)))));
             }
         }
         if (!params.isEmpty()) {
             o.put("parameters", params);
         }
         Map<String, Object> responses = new LinkedHashMap<>();
-        boolean creates = op.httpMethod().equals("POST") && !op.method().getName().equals("rollback");
-        responses.put(creates ? "201" : "200", Map.of("description", op.httpMethod().equals("GET")
-                ? "the resource; ETag = configuration epoch" : "{epoch, value}; ETag = new configuration epoch",
-                "content", Map.of("application/json", Map.of("schema", Map.of("type", "object")))));
-        Map<String, Object> error = Map.of("application/json", Map.of("schema", Map.of("$ref", "#/components/schemas/ErrorMessage")));
+        boolean creates =
+                op.httpMethod().equals("POST") && !op.method().getName().equals("rollback");
+        responses.put(
+                creates ? "201" : "200",
+                Map.of(
+                        "description",
+                        op.httpMethod().equals("GET")
+                                ? "the resource; ETag = configuration epoch"
+                                : "{epoch, value}; ETag = new configuration epoch",
+                        "content",
+                        Map.of("application/json", Map.of("schema", Map.of("type", "object")))));
+        Map<String, Object> error =
+                Map.of("application/json", Map.of("schema", Map.of("$ref", "#/components/schemas/ErrorMessage")));
         if (!op.method().getDeclaringClass().equals(OpenApiResource.class)) {
             responses.put("400", Map.of("description", "invalid request", "content", error));
             responses.put("401", Map.of("description", "no or wrong credentials"));
@@ -132,7 +193,8 @@ public final class OpenApiDocument {
                 return Map.of("type", "array", "items", schema(pt.getActualTypeArguments()[0], schemas));
             }
             if (Map.class.isAssignableFrom(raw)) {
-                return Map.of("type", "object", "additionalProperties", schema(pt.getActualTypeArguments()[1], schemas));
+                return Map.of(
+                        "type", "object", "additionalProperties", schema(pt.getActualTypeArguments()[1], schemas));
             }
             return schema(raw, schemas);
         }
@@ -154,7 +216,8 @@ public final class OpenApiDocument {
             if (!schemas.containsKey(name)) {
                 schemas.put(name, Map.of()); // placeholder against recursion
                 Map<String, Object> props = new LinkedHashMap<>();
-                Arrays.stream(c.getRecordComponents()).forEach((RecordComponent rc) -> props.put(rc.getName(), schema(rc.getGenericType(), schemas)));
+                Arrays.stream(c.getRecordComponents())
+                        .forEach((RecordComponent rc) -> props.put(rc.getName(), schema(rc.getGenericType(), schemas)));
                 schemas.put(name, Map.of("type", "object", "properties", props));
             }
             return Map.of("$ref", "#/components/schemas/" + name);

@@ -50,8 +50,10 @@ public final class RequestBodyLimit implements ContainerRequestFilter {
     }
 
     static Response tooLarge() {
-        return Response.status(413).type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(new ErrorMessage(413, "the request body is larger than " + (MAX_BYTES >> 10) + " KiB")).build();
+        return Response.status(413)
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ErrorMessage(413, "the request body is larger than " + (MAX_BYTES >> 10) + " KiB"))
+                .build();
     }
 
     /** The body as its reader consumes it, refusing to go past the cap and keeping a copy. */

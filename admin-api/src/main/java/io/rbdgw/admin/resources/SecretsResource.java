@@ -41,8 +41,8 @@ public final class SecretsResource {
         try {
             count = store.rotateSecrets();
         } catch (SecretBox.UnknownKeyException e) {
-            throw ApiException.conflict(e.getMessage() + ": keep that key in the file (after the newest) until the "
-                    + "rotation is done");
+            throw ApiException.conflict(
+                    e.getMessage() + ": keep that key in the file (after the newest) until the " + "rotation is done");
         }
         return Http.changed(store.epoch(), Map.of("reencrypted", count, "keyId", box.newestKeyId()));
     }

@@ -41,11 +41,12 @@ public final class SysinfoResource {
     @GET
     public Response get() {
         CuratorZookeeperClient zk = config.store().client().getZookeeperClient();
-        SysinfoView.ZooKeeper zookeeper = new SysinfoView.ZooKeeper(zk.getCurrentConnectionString(),
-                config.store().layout().root(), zk.isConnected());
+        SysinfoView.ZooKeeper zookeeper = new SysinfoView.ZooKeeper(
+                zk.getCurrentConnectionString(), config.store().layout().root(), zk.isConnected());
         if (!zookeeper.connected()) {
             // reading would wait for the connection; say what is known now
-            return Response.ok(new SysinfoView(version, null, zookeeper, null, List.of(), null)).build();
+            return Response.ok(new SysinfoView(version, null, zookeeper, null, List.of(), null))
+                    .build();
         }
         ClusterConfig c = config.read();
         Map<String, MemberState> states = cluster.gateways();
@@ -56,21 +57,36 @@ public final class SysinfoResource {
             Optional<Gateway> declared = c.gateway(name);
             Optional<MemberState> state = Optional.ofNullable(states.get(name));
             Optional<GatewayStatus> status = state.flatMap(MemberState::status);
-            gateways.add(new SysinfoView.Gateway(name, declared.isPresent(), state.map(MemberState::alive).orElse(false),
-                    status.map(s -> s.health().name()).orElse(null), status.map(GatewayStatus::appliedEpoch).orElse(null),
+            gateways.add(new SysinfoView.Gateway(
+                    name,
+                    declared.isPresent(),
+                    state.map(MemberState::alive).orElse(false),
+                    status.map(s -> s.health().name()).orElse(null),
+                    status.map(GatewayStatus::appliedEpoch).orElse(null),
                     state.map(s -> s.applied(c.epoch())).orElse(false),
                     state.flatMap(MemberState::member).map(MemberInfo::version).orElse(null),
-                    state.flatMap(MemberState::member).map(m -> m.portals().stream().map(Object::toString).toList())
+                    state.flatMap(MemberState::member)
+                            .map(m -> m.portals().stream().map(Object::toString).toList())
                             .orElse(List.of()),
-                    state.flatMap(MemberState::member).filter(m -> m.startedAtMillis() > 0)
+                    state.flatMap(MemberState::member)
+                            .filter(m -> m.startedAtMillis() > 0)
                             .map(m -> Math.max(0, (System.currentTimeMillis() - m.startedAtMillis()) / 1000))
                             .orElse(null),
-                    state.flatMap(MemberState::member).map(m -> m.radosAddress() != null).orElse(null)));
+                    state.flatMap(MemberState::member)
+                            .map(m -> m.radosAddress() != null)
+                            .orElse(null)));
         }
         SchemaVersion schema = c.schema();
-        SysinfoView.Counts counts = new SysinfoView.Counts(c.targets().size(), c.disks().size(), c.luns().size(),
-                c.clients().size(), c.hostGroups().size(), c.gateways().size());
-        return Http.ok(c.epoch(), new SysinfoView(version, schema.major() + "." + schema.minor(), zookeeper, c.epoch(),
-                gateways, counts));
+        SysinfoView.Counts counts = new SysinfoView.Counts(
+                c.targets().size(),
+                c.disks().size(),
+                c.luns().size(),
+                c.clients().size(),
+                c.hostGroups().size(),
+                c.gateways().size());
+        return Http.ok(
+                c.epoch(),
+                new SysinfoView(
+                        version, schema.major() + "." + schema.minor(), zookeeper, c.epoch(), gateways, counts));
     }
 }

@@ -1,13 +1,11 @@
 package io.rbdgw.admin.resources;
 
-import io.rbdgw.admin.auth.AdminAuthenticator;
-import jakarta.annotation.security.RolesAllowed;
 import io.rbdgw.admin.api.AuthRequest;
 import io.rbdgw.admin.api.AuthView;
 import io.rbdgw.admin.api.LunRequest;
 import io.rbdgw.admin.api.LunView;
 import io.rbdgw.admin.api.TargetRequest;
-import io.rbdgw.admin.api.TargetView;
+import io.rbdgw.admin.auth.AdminAuthenticator;
 import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.config.model.Authentication;
@@ -15,11 +13,12 @@ import io.rbdgw.config.model.ClusterConfig;
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.Names;
+import io.rbdgw.config.model.Setting;
 import io.rbdgw.config.model.Target;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -27,16 +26,16 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
-import io.rbdgw.config.model.Setting;
-import java.util.Map;
 
 /** Targets, their target-level CHAP, and their LUNs. */
 @RolesAllowed(AdminAuthenticator.ADMIN_ROLE)
@@ -53,14 +52,16 @@ public final class TargetsResource {
     @GET
     public Response list() {
         ClusterConfig c = config.read();
-        return Http.ok(c.epoch(), c.targets().stream().map(t -> Views.target(c, t)).toList());
+        return Http.ok(
+                c.epoch(), c.targets().stream().map(t -> Views.target(c, t)).toList());
     }
 
     @POST
     public Response create(@HeaderParam("If-Match") String ifMatch, TargetRequest req) {
         Http.required(req, "request body");
         String iqn = Names.iscsiName("target", Http.required(req.iqn(), "iqn"));
-        Target t = new Target(iqn, req.alias(), req.acl() == null || req.acl(), Authentication.NONE, withoutNulls(req.parameters()));
+        Target t = new Target(
+                iqn, req.alias(), req.acl() == null || req.acl(), Authentication.NONE, withoutNulls(req.parameters()));
         long epoch = config.change(Http.ifMatch(ifMatch), c -> {
             if (c.target(iqn).isPresent()) {
                 throw ApiException.conflict("target " + iqn + " already exists");
@@ -80,8 +81,11 @@ public final class TargetsResource {
     /** Changes alias, ACL mode and parameter overrides; absent fields keep their values. */
     @PUT
     @Path("{iqn}")
-    public Response update(@PathParam("iqn") String iqn, @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force,
-                           TargetRequest req) {
+    public Response update(
+            @PathParam("iqn") String iqn,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force,
+            TargetRequest req) {
         Http.required(req, "request body");
         if (req.iqn() != null && !req.iqn().equals(iqn)) {
             throw ApiException.badRequest("a target cannot be renamed (" + iqn + " -> " + req.iqn() + ")");
@@ -99,8 +103,12 @@ public final class TargetsResource {
                     }
                 });
             }
-            Target t = new Target(iqn, req.alias() != null ? emptyToNull(req.alias()) : old.alias(),
-                    req.acl() != null ? req.acl() : old.aclEnabled(), old.auth(), params);
+            Target t = new Target(
+                    iqn,
+                    req.alias() != null ? emptyToNull(req.alias()) : old.alias(),
+                    req.acl() != null ? req.acl() : old.aclEnabled(),
+                    old.auth(),
+                    params);
             return List.of(new ConfigChange.PutTarget(t));
         });
         ClusterConfig c = config.read();
@@ -110,7 +118,10 @@ public final class TargetsResource {
     /** Deletes the target with its LUNs, clients and host groups; the disks stay. */
     @DELETE
     @Path("{iqn}")
-    public Response delete(@PathParam("iqn") String iqn, @HeaderParam("If-Match") String ifMatch, @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response delete(
+            @PathParam("iqn") String iqn,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Views.target(c, iqn);
             return List.of(new ConfigChange.DeleteTarget(iqn));
@@ -131,7 +142,8 @@ public final class TargetsResource {
     @Path("{iqn}/auth")
     public Response setAuth(@PathParam("iqn") String iqn, @HeaderParam("If-Match") String ifMatch, AuthRequest req) {
         Authentication auth = Http.required(req, "request body").toModel();
-        long epoch = config.change(Http.ifMatch(ifMatch),
+        long epoch = config.change(
+                Http.ifMatch(ifMatch),
                 c -> List.of(new ConfigChange.PutTarget(Views.target(c, iqn).withAuth(auth))));
         return Http.changed(epoch, AuthView.of(auth));
     }
@@ -139,7 +151,8 @@ public final class TargetsResource {
     @DELETE
     @Path("{iqn}/auth")
     public Response clearAuth(@PathParam("iqn") String iqn, @HeaderParam("If-Match") String ifMatch) {
-        long epoch = config.change(Http.ifMatch(ifMatch),
+        long epoch = config.change(
+                Http.ifMatch(ifMatch),
                 c -> List.of(new ConfigChange.PutTarget(Views.target(c, iqn).withAuth(Authentication.NONE))));
         return Http.changed(epoch, AuthView.of(Authentication.NONE));
     }
@@ -172,9 +185,13 @@ public final class TargetsResource {
             Views.target(c, iqn);
             Views.disk(c, disk);
             Set<Integer> used = c.luns(iqn).stream().map(Lun::number).collect(Collectors.toSet());
-            c.luns(iqn).stream().filter(l -> l.diskId().equals(disk)).findFirst().ifPresent(l -> {
-                throw ApiException.conflict("disk " + disk + " is already LUN " + l.number() + " of target " + iqn);
-            });
+            c.luns(iqn).stream()
+                    .filter(l -> l.diskId().equals(disk))
+                    .findFirst()
+                    .ifPresent(l -> {
+                        throw ApiException.conflict(
+                                "disk " + disk + " is already LUN " + l.number() + " of target " + iqn);
+                    });
             int number;
             if (req.lun() != null) {
                 number = req.lun();
@@ -198,16 +215,27 @@ public final class TargetsResource {
     /** Unmaps a LUN; refused while a client maps it or a host group lists its disk. */
     @DELETE
     @Path("{iqn}/luns/{lun}")
-    public Response removeLun(@PathParam("iqn") String iqn, @PathParam("lun") int number, @HeaderParam("If-Match") String ifMatch,
-                              @QueryParam("force") @DefaultValue("false") boolean force) {
+    public Response removeLun(
+            @PathParam("iqn") String iqn,
+            @PathParam("lun") int number,
+            @HeaderParam("If-Match") String ifMatch,
+            @QueryParam("force") @DefaultValue("false") boolean force) {
         long epoch = config.change(Http.ifMatch(ifMatch), force, c -> {
             Lun l = Views.lun(c, iqn, number);
-            c.clients(iqn).stream().filter(x -> x.luns().contains(number)).findFirst().ifPresent(x -> {
-                throw ApiException.conflict("LUN " + number + " is mapped to client " + x.initiator() + ": unmap it first");
-            });
-            c.hostGroups(iqn).stream().filter(g -> g.disks().contains(l.diskId())).findFirst().ifPresent(g -> {
-                throw ApiException.conflict("host group " + g.name() + " lists disk " + l.diskId() + ": remove it there first");
-            });
+            c.clients(iqn).stream()
+                    .filter(x -> x.luns().contains(number))
+                    .findFirst()
+                    .ifPresent(x -> {
+                        throw ApiException.conflict(
+                                "LUN " + number + " is mapped to client " + x.initiator() + ": unmap it first");
+                    });
+            c.hostGroups(iqn).stream()
+                    .filter(g -> g.disks().contains(l.diskId()))
+                    .findFirst()
+                    .ifPresent(g -> {
+                        throw ApiException.conflict(
+                                "host group " + g.name() + " lists disk " + l.diskId() + ": remove it there first");
+                    });
             return List.of(new ConfigChange.DeleteLun(iqn, number));
         });
         return Http.changed(epoch, null);

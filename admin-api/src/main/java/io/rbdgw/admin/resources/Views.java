@@ -19,11 +19,15 @@ import java.util.Locale;
 
 /** Model to representation, and look-ups that answer 404 with a clear message. */
 final class Views {
-    private Views() {
-    }
+    private Views() {}
 
     static TargetView target(ClusterConfig c, Target t) {
-        return new TargetView(t.iqn(), t.alias(), t.aclEnabled(), AuthView.of(t.auth()), t.parameters(),
+        return new TargetView(
+                t.iqn(),
+                t.alias(),
+                t.aclEnabled(),
+                AuthView.of(t.auth()),
+                t.parameters(),
                 c.luns(t.iqn()).stream().map(Views::lun).toList(),
                 c.clients(t.iqn()).stream().map(Client::initiator).toList(),
                 c.hostGroups(t.iqn()).stream().map(HostGroup::name).toList());
@@ -34,15 +38,31 @@ final class Views {
     }
 
     static DiskView disk(ClusterConfig c, Disk d) {
-        List<LunView> luns = c.luns().stream().filter(l -> l.diskId().equals(d.id())).map(Views::lun).toList();
-        return new DiskView(d.id(), d.pool(), d.image(), d.size(), d.backstore().name().toLowerCase(Locale.ROOT),
-                d.path(), d.wwnSeed(), luns);
+        List<LunView> luns = c.luns().stream()
+                .filter(l -> l.diskId().equals(d.id()))
+                .map(Views::lun)
+                .toList();
+        return new DiskView(
+                d.id(),
+                d.pool(),
+                d.image(),
+                d.size(),
+                d.backstore().name().toLowerCase(Locale.ROOT),
+                d.path(),
+                d.wwnSeed(),
+                luns);
     }
 
     static ClientView client(ClusterConfig c, Client x) {
-        return new ClientView(x.target(), x.initiator(), AuthView.of(x.auth()), x.allLuns(), new ArrayList<>(x.luns()),
+        return new ClientView(
+                x.target(),
+                x.initiator(),
+                AuthView.of(x.auth()),
+                x.allLuns(),
+                new ArrayList<>(x.luns()),
                 c.hostGroupOf(x.target(), x.initiator()).map(HostGroup::name).orElse(null),
-                new ArrayList<>(c.visibleLuns(x.target(), x.initiator())), new ArrayList<>(c.visibleLuns(x.target(), x.initiator())));
+                new ArrayList<>(c.visibleLuns(x.target(), x.initiator())),
+                new ArrayList<>(c.visibleLuns(x.target(), x.initiator())));
     }
 
     static HostGroupView hostGroup(HostGroup g) {
@@ -59,16 +79,19 @@ final class Views {
 
     static Client client(ClusterConfig c, String target, String initiator) {
         target(c, target);
-        return c.client(target, initiator).orElseThrow(() -> ApiException.notFound("no client " + initiator + " on target " + target));
+        return c.client(target, initiator)
+                .orElseThrow(() -> ApiException.notFound("no client " + initiator + " on target " + target));
     }
 
     static HostGroup hostGroup(ClusterConfig c, String target, String name) {
         target(c, target);
-        return c.hostGroup(target, name).orElseThrow(() -> ApiException.notFound("no host group " + name + " on target " + target));
+        return c.hostGroup(target, name)
+                .orElseThrow(() -> ApiException.notFound("no host group " + name + " on target " + target));
     }
 
     static Lun lun(ClusterConfig c, String target, int number) {
         target(c, target);
-        return c.lun(target, number).orElseThrow(() -> ApiException.notFound("no LUN " + number + " on target " + target));
+        return c.lun(target, number)
+                .orElseThrow(() -> ApiException.notFound("no LUN " + number + " on target " + target));
     }
 }

@@ -32,8 +32,7 @@ import javax.net.ssl.TrustManagerFactory;
  * connector; a CA (or self-signed) certificate becomes the CLI's trust. Messages name the file, never its content.
  */
 public final class Pem {
-    private Pem() {
-    }
+    private Pem() {}
 
     /** Every CERTIFICATE block of the file, in order (the server's own first). */
     public static List<X509Certificate> certificates(Path file) throws IOException {
@@ -56,15 +55,18 @@ public final class Pem {
     public static PrivateKey privateKey(Path file) throws IOException {
         String text = Files.readString(file, StandardCharsets.US_ASCII);
         if (text.contains("-----BEGIN RSA PRIVATE KEY-----") || text.contains("-----BEGIN EC PRIVATE KEY-----")) {
-            throw new IllegalArgumentException(file + " holds a PKCS#1/SEC1 key; convert it to PKCS#8: openssl pkcs8 -topk8 -nocrypt -in "
-                    + file.getFileName() + " -out key.pem");
+            throw new IllegalArgumentException(
+                    file + " holds a PKCS#1/SEC1 key; convert it to PKCS#8: openssl pkcs8 -topk8 -nocrypt -in "
+                            + file.getFileName() + " -out key.pem");
         }
         if (text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
-            throw new IllegalArgumentException(file + " holds an encrypted key; give an unencrypted PKCS#8 key (readable by this user only)");
+            throw new IllegalArgumentException(
+                    file + " holds an encrypted key; give an unencrypted PKCS#8 key (readable by this user only)");
         }
         List<byte[]> keys = blocks(file, "PRIVATE KEY");
         if (keys.size() != 1) {
-            throw new IllegalArgumentException(file + " must hold exactly one PEM private key (-----BEGIN PRIVATE KEY-----)");
+            throw new IllegalArgumentException(
+                    file + " must hold exactly one PEM private key (-----BEGIN PRIVATE KEY-----)");
         }
         for (String algorithm : List.of("RSA", "EC", "Ed25519")) {
             try {
@@ -80,7 +82,8 @@ public final class Pem {
      * An HTTPS connector on host:port with the certificate chain and key (checked to belong together), through a
      * PKCS#12 keystore written readable by this user only and deleted at exit.
      */
-    public static HttpsConnectorFactory httpsConnector(String host, int port, Path certFile, Path keyFile) throws IOException {
+    public static HttpsConnectorFactory httpsConnector(String host, int port, Path certFile, Path keyFile)
+            throws IOException {
         List<X509Certificate> chain = certificates(certFile);
         PrivateKey key = privateKey(keyFile);
         checkPair(chain.get(0), key, certFile, keyFile);
@@ -95,7 +98,10 @@ public final class Pem {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             ks.setKeyEntry("admin", key, password, chain.toArray(new Certificate[0]));
-            store = Files.createTempFile("rbdgw-admin-tls", ".p12", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            store = Files.createTempFile(
+                    "rbdgw-admin-tls",
+                    ".p12",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             store.toFile().deleteOnExit();
             try (OutputStream out = Files.newOutputStream(store)) {
                 ks.store(out, password);
@@ -160,7 +166,8 @@ public final class Pem {
         } catch (GeneralSecurityException e) {
             // a key of another kind than the certificate's: not a pair either
         }
-        throw new IllegalArgumentException("the key in " + keyFile + " does not belong to the certificate in " + certFile);
+        throw new IllegalArgumentException(
+                "the key in " + keyFile + " does not belong to the certificate in " + certFile);
     }
 
     private static List<byte[]> blocks(Path file, String type) throws IOException {

@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 class AdminAuthenticatorTest {
     static final String PASSWORD = "pw-12345678";
     final AtomicLong now = new AtomicLong(1_000_000);
-    final AdminAuthenticator auth = new AdminAuthenticator(PasswordHash.parse(PasswordHash.hash(PASSWORD.toCharArray(), 1000)),
-            AdminAuthenticator.Limits.DEFAULT, now::get);
+    final AdminAuthenticator auth = new AdminAuthenticator(
+            PasswordHash.parse(PasswordHash.hash(PASSWORD.toCharArray(), 1000)),
+            AdminAuthenticator.Limits.DEFAULT,
+            now::get);
 
     static String basic(String password) {
         return "Basic " + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8));
@@ -63,7 +65,8 @@ class AdminAuthenticatorTest {
         for (int i = 0; i < 12; i++) {
             fail(5);
             AdminAuthenticator.Outcome o = auth.check(basic("again"), "10.0.0.1");
-            assertThat(((AdminAuthenticator.Outcome.Throttled) o).retryAfterSeconds()).isLessThanOrEqualTo(300);
+            assertThat(((AdminAuthenticator.Outcome.Throttled) o).retryAfterSeconds())
+                    .isLessThanOrEqualTo(300);
             now.addAndGet(((AdminAuthenticator.Outcome.Throttled) o).retryAfterSeconds() * 1000 + 1);
         }
     }

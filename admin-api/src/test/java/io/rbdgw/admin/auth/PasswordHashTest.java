@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rbdgw.admin.api.Sizes;
-import java.util.Base64;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import org.junit.jupiter.api.Test;
 
 class PasswordHashTest {
@@ -23,16 +23,21 @@ class PasswordHashTest {
     @Test
     void rejectsMalformedWithoutEchoingIt() {
         assertThatThrownBy(() -> PasswordHash.parse("")).hasMessageContaining("hash-password");
-        assertThatThrownBy(() -> PasswordHash.parse("pbkdf2-sha256$10$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA")).hasMessageContaining("at least 1000");
-        assertThatThrownBy(() -> PasswordHash.parse("pbkdf2-sha256$1000$!!$??")).hasMessageContaining("Base64").hasMessageNotContaining("!!");
+        assertThatThrownBy(() -> PasswordHash.parse("pbkdf2-sha256$10$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA"))
+                .hasMessageContaining("at least 1000");
+        assertThatThrownBy(() -> PasswordHash.parse("pbkdf2-sha256$1000$!!$??"))
+                .hasMessageContaining("Base64")
+                .hasMessageNotContaining("!!");
         assertThatThrownBy(() -> PasswordHash.parse("md5$x")).hasMessageContaining("must look like");
     }
 
     @Test
     void authenticatorChecksUserAndPassword() {
-        AdminAuthenticator f = new AdminAuthenticator(PasswordHash.parse(PasswordHash.hash("pw-12345678".toCharArray(), 1000)));
+        AdminAuthenticator f =
+                new AdminAuthenticator(PasswordHash.parse(PasswordHash.hash("pw-12345678".toCharArray(), 1000)));
         assertThat(f.check(basic("admin:pw-12345678"), "a")).isInstanceOf(AdminAuthenticator.Outcome.Ok.class);
-        assertThat(f.check(basic("admin:pw-12345678"), "a")).isInstanceOf(AdminAuthenticator.Outcome.Ok.class); // remembered
+        assertThat(f.check(basic("admin:pw-12345678"), "a"))
+                .isInstanceOf(AdminAuthenticator.Outcome.Ok.class); // remembered
         assertThat(f.check(basic("root:pw-12345678"), "a")).isInstanceOf(AdminAuthenticator.Outcome.Wrong.class);
         assertThat(f.check(basic("admin:pw-1234567"), "a")).isInstanceOf(AdminAuthenticator.Outcome.Wrong.class);
         assertThat(f.check("Bearer x", "a")).isInstanceOf(AdminAuthenticator.Outcome.Missing.class);

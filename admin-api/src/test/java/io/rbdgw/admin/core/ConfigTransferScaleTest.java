@@ -42,7 +42,8 @@ class ConfigTransferScaleTest {
             changes.add(new ConfigChange.PutClient(Client.withLuns(t, "iqn.1994-05.com.redhat:h" + i, Set.of(0))));
         }
         source.update(c -> changes, 1);
-        ConfigTransfer transfer = new ConfigTransfer(null, new DiskImages(CephAccess.none(), Files.createTempDirectory("scale")));
+        ConfigTransfer transfer =
+                new ConfigTransfer(null, new DiskImages(CephAccess.none(), Files.createTempDirectory("scale")));
         ConfigExport doc = transfer.export(source.read(), true, "test");
 
         ConfigStore target = store();

@@ -32,10 +32,18 @@ class ConfigTransferTest {
     void exportWithSecretsIsEncryptedAndImportsOnlyWhereTheKeyIs() throws Exception {
         SecretBox box = SecretBox.parse(SecretBox.newKeyLine(), "test key");
         ConfigStore store = encryptedStore(box);
-        store.update(c -> List.<ConfigChange>of(new ConfigChange.PutTarget(Target.of(T)),
-                new ConfigChange.PutClient(new Client(T, I, new Authentication(new ChapCredentials("enc1user", "enc1secret123"), null),
-                        true, null)),
-                new ConfigChange.PutDiscoveryAuth(new Authentication(new ChapCredentials("discovery1", "discoverysecret1"), null))), 3);
+        store.update(
+                c -> List.<ConfigChange>of(
+                        new ConfigChange.PutTarget(Target.of(T)),
+                        new ConfigChange.PutClient(new Client(
+                                T,
+                                I,
+                                new Authentication(new ChapCredentials("enc1user", "enc1secret123"), null),
+                                true,
+                                null)),
+                        new ConfigChange.PutDiscoveryAuth(
+                                new Authentication(new ChapCredentials("discovery1", "discoverysecret1"), null))),
+                3);
         DiskImages images = new DiskImages(CephAccess.none(), Files.createTempDirectory("transfer"));
         ConfigTransfer transfer = new ConfigTransfer(box, images);
         ClusterConfig before = store.read();
@@ -46,7 +54,13 @@ class ConfigTransferTest {
         assertThat(secret).startsWith(SecretBox.PREFIX);
         assertThat(box.open(secret)).isEqualTo("enc1secret123");
         assertThat(doc.toString()).doesNotContain("enc1secret123", "discoverysecret1");
-        assertThat(transfer.export(before, false, "test").clients().get(0).auth().chap().secret()).isNull();
+        assertThat(transfer.export(before, false, "test")
+                        .clients()
+                        .get(0)
+                        .auth()
+                        .chap()
+                        .secret())
+                .isNull();
 
         // into an empty store with the same key: the same secrets, still encrypted at rest
         ConfigStore other = encryptedStore(box);
@@ -62,9 +76,11 @@ class ConfigTransferTest {
 
         // a cluster with another key, or none, refuses it before writing anything
         ConfigTransfer foreign = new ConfigTransfer(SecretBox.parse(SecretBox.newKeyLine(), "other key"), images);
-        assertThatThrownBy(() -> foreign.wanted(empty, doc)).isInstanceOf(ApiException.class)
+        assertThatThrownBy(() -> foreign.wanted(empty, doc))
+                .isInstanceOf(ApiException.class)
                 .hasMessageContaining("cannot be decrypted with this admin API's secretKeyFile");
-        assertThatThrownBy(() -> new ConfigTransfer(null, images).wanted(empty, doc)).isInstanceOf(ApiException.class)
+        assertThatThrownBy(() -> new ConfigTransfer(null, images).wanted(empty, doc))
+                .isInstanceOf(ApiException.class)
                 .hasMessageContaining("no secretKeyFile");
     }
 }

@@ -26,10 +26,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class InitiatorDocsTest {
     static final Path DOCS = Path.of("..", "docs");
     static final Path GATEWAY_SRC = Path.of("..", "gateway-node", "src", "main", "java", "io", "rbdgw");
-    static final Pattern MATCHED = Pattern.compile("(=|>|≥|∈) (setting (\\S+)|option (--[\\w-]+)|stall guard) \\(([^)]*)\\)");
+    static final Pattern MATCHED =
+            Pattern.compile("(=|>|≥|∈) (setting (\\S+)|option (--[\\w-]+)|stall guard) \\(([^)]*)\\)");
 
-    record Row(String parameter, boolean token, String value, String matched) {
-    }
+    record Row(String parameter, boolean token, String value, String matched) {}
 
     @ParameterizedTest
     @ValueSource(strings = {"esxi.md", "windows.md", "linux.md"})
@@ -37,7 +37,9 @@ class InitiatorDocsTest {
         String text = Files.readString(DOCS.resolve("initiators").resolve(page), StandardCharsets.UTF_8);
         List<Row> rows = table(text);
         assertThat(rows).as(page + ": the settings table").hasSizeGreaterThan(5);
-        assertThat(rows).as(page + ": rows matched to a gateway value").anyMatch(r -> !r.matched().equals("—"));
+        assertThat(rows)
+                .as(page + ": rows matched to a gateway value")
+                .anyMatch(r -> !r.matched().equals("—"));
         String multipath = Files.readString(DOCS.resolve("multipath.md"), StandardCharsets.UTF_8);
         for (Row r : rows) {
             if (!r.matched().equals("—")) {
@@ -45,18 +47,24 @@ class InitiatorDocsTest {
             }
             if (r.token()) {
                 List<String> shown = shownValues(snippets(text), r.parameter());
-                assertThat(shown).as("%s: the commands set %s", page, r.parameter()).isNotEmpty();
+                assertThat(shown)
+                        .as("%s: the commands set %s", page, r.parameter())
+                        .isNotEmpty();
                 shown.addAll(shownValues(snippets(multipath), r.parameter()));
-                assertThat(shown).as("%s: every snippet's %s (docs/initiators/%s and docs/multipath.md)", page,
-                        r.parameter(), page).allMatch(v -> v.equals(r.value()));
+                assertThat(shown)
+                        .as(
+                                "%s: every snippet's %s (docs/initiators/%s and docs/multipath.md)",
+                                page, r.parameter(), page)
+                        .allMatch(v -> v.equals(r.value()));
             }
         }
     }
 
     private static void checkRelation(String page, Row r) throws IOException {
         Matcher m = MATCHED.matcher(r.matched());
-        assertThat(m.matches()).as("%s: %s: '%s' is not 'REL setting|option|stall guard (VALUE)'", page, r.parameter(),
-                r.matched()).isTrue();
+        assertThat(m.matches())
+                .as("%s: %s: '%s' is not 'REL setting|option|stall guard (VALUE)'", page, r.parameter(), r.matched())
+                .isTrue();
         String rel = m.group(1);
         String shown = m.group(5).replaceAll(" s$", "");
         String actual;
@@ -67,8 +75,9 @@ class InitiatorDocsTest {
         } else {
             actual = stallGuardSeconds().toPlainString();
         }
-        assertThat(same(shown, actual)).as("%s: %s says the gateway's value is %s, the product's is %s", page,
-                r.parameter(), shown, actual).isTrue();
+        assertThat(same(shown, actual))
+                .as("%s: %s says the gateway's value is %s, the product's is %s", page, r.parameter(), shown, actual)
+                .isTrue();
         boolean holds = switch (rel) {
             case "=" -> same(r.value(), actual);
             case ">" -> number(r.value()).compareTo(number(actual)) > 0;
@@ -76,7 +85,9 @@ class InitiatorDocsTest {
             case "∈" -> Arrays.asList(actual.split(",")).contains(r.value());
             default -> false;
         };
-        assertThat(holds).as("%s: %s %s must be %s %s", page, r.parameter(), r.value(), rel, actual).isTrue();
+        assertThat(holds)
+                .as("%s: %s %s must be %s %s", page, r.parameter(), r.value(), rel, actual)
+                .isTrue();
     }
 
     /** The rows of the "## Settings" table: | Parameter | Value | Gateway value it is matched to | Why |. */
@@ -92,7 +103,8 @@ class InitiatorDocsTest {
                 }
                 continue;
             }
-            String[] cells = line.substring(1, line.length() - (line.endsWith("|") ? 1 : 0)).split("\\|");
+            String[] cells = line.substring(1, line.length() - (line.endsWith("|") ? 1 : 0))
+                    .split("\\|");
             if (!header) {
                 assertThat(cells[2].trim()).isEqualTo("Gateway value it is matched to");
                 header = true;
@@ -149,7 +161,8 @@ class InitiatorDocsTest {
     }
 
     static BigDecimal optionDefaultSeconds(String option) throws IOException {
-        for (Path f : List.of(GATEWAY_SRC.resolve("node/RunCommand.java"), GATEWAY_SRC.resolve("node/GatewayOptions.java"))) {
+        for (Path f :
+                List.of(GATEWAY_SRC.resolve("node/RunCommand.java"), GATEWAY_SRC.resolve("node/GatewayOptions.java"))) {
             // whitespace-tolerant: the formatter may put each annotation attribute on its own line
             Matcher m = Pattern.compile("names\\s*=\\s*\"" + Pattern.quote(option)
                             + "\"\\s*,\\s*defaultValue\\s*=\\s*\"(\\d+)\"(\\s*,\\s*paramLabel\\s*=\\s*\"(\\w+)\")?")
@@ -159,12 +172,14 @@ class InitiatorDocsTest {
                 return "MS".equals(m.group(3)) ? v.movePointLeft(3) : v;
             }
         }
-        throw new AssertionError("no default of gateway option " + option + " in gateway-node's RunCommand or GatewayOptions");
+        throw new AssertionError(
+                "no default of gateway option " + option + " in gateway-node's RunCommand or GatewayOptions");
     }
 
     static BigDecimal stallGuardSeconds() throws IOException {
         Matcher m = Pattern.compile("STALL_NANOS\\s*=\\s*TimeUnit\\.MILLISECONDS\\.toNanos\\(\\s*(\\d+)\\s*\\)")
-                .matcher(Files.readString(GATEWAY_SRC.resolve("iscsi/session/StallGuard.java"), StandardCharsets.UTF_8));
+                .matcher(
+                        Files.readString(GATEWAY_SRC.resolve("iscsi/session/StallGuard.java"), StandardCharsets.UTF_8));
         assertThat(m.find()).as("StallGuard.STALL_NANOS").isTrue();
         return new BigDecimal(m.group(1)).movePointLeft(3);
     }

@@ -12,9 +12,9 @@ import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.admin.core.DiskImages;
 import io.rbdgw.admin.core.Jobs;
+import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
-import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.store.ConfigStore;
 import jakarta.ws.rs.client.Entity;
@@ -86,7 +86,9 @@ class ResourcesTest {
     void reset() throws java.io.IOException {
         TestZk.reset(STORE);
         try (var files = Files.walk(DATA)) {
-            files.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(DATA)).forEach(p -> p.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .filter(p -> !p.equals(DATA))
+                    .forEach(p -> p.toFile().delete());
         }
     }
 
@@ -148,8 +150,9 @@ class ResourcesTest {
         assertThat(list.getEntityTag().getValue()).isEqualTo(Long.toString(epoch));
         assertThat(json(list).findValuesAsText("iqn")).containsExactly(T);
 
-        JsonNode updated = json(put("/api/targets/" + T, Map.of("alias", "renamed", "acl", false,
-                "parameters", Map.of("maxburstlength", "1048576"))));
+        JsonNode updated = json(put(
+                "/api/targets/" + T,
+                Map.of("alias", "renamed", "acl", false, "parameters", Map.of("maxburstlength", "1048576"))));
         assertThat(updated.get("epoch").asLong()).isEqualTo(epoch + 1);
         assertThat(updated.at("/value/alias").asText()).isEqualTo("renamed");
         assertThat(updated.at("/value/acl").asBoolean()).isFalse();
@@ -167,8 +170,13 @@ class ResourcesTest {
         expect(post("/api/targets", Map.of("iqn", T)), 409, "already exists");
         expect(put("/api/targets/" + T, Map.of("parameters", Map.of("MaxBurstLength", "1"))), 400, "out of range");
         expect(put("/api/targets/" + T, Map.of("parameters", Map.of("NoSuchKey", "1"))), 400, "unknown setting");
-        expect(put("/api/targets/" + T, Map.of("parameters", Map.of("ErrorRecoveryLevel", "1"))), 400, "not implemented");
-        expect(post("/api/targets", Map.of("iqn", T + "x", "parameters", Map.of("errorrecoverylevel", "2"))), 400,
+        expect(
+                put("/api/targets/" + T, Map.of("parameters", Map.of("ErrorRecoveryLevel", "1"))),
+                400,
+                "not implemented");
+        expect(
+                post("/api/targets", Map.of("iqn", T + "x", "parameters", Map.of("errorrecoverylevel", "2"))),
+                400,
                 "not implemented");
         expect(put("/api/targets/iqn.2003-01.org.example:none", Map.of("alias", "x")), 404, "no target");
         expect(at("/api/targets/iqn.2003-01.org.example:none").delete(), 404, "no target");
@@ -181,36 +189,65 @@ class ResourcesTest {
         String etag = created.getEntityTag().getValue();
         ok(created, 201);
         ok(put("/api/targets/" + T, Map.of("alias", "a")), 200); // moves the epoch on
-        expect(at("/api/targets/" + T).header("If-Match", "\"" + etag + "\"").put(Entity.json(Map.of("alias", "b"))), 412, "re-read");
+        expect(
+                at("/api/targets/" + T).header("If-Match", "\"" + etag + "\"").put(Entity.json(Map.of("alias", "b"))),
+                412,
+                "re-read");
         expect(at("/api/targets/" + T).header("If-Match", "\"nonsense\"").delete(), 412, "not a configuration epoch");
         String current = at("/api/targets/" + T).get().getEntityTag().getValue();
-        Response r = at("/api/targets/" + T).header("If-Match", "\"" + current + "\"").put(Entity.json(Map.of("alias", "b")));
+        Response r = at("/api/targets/" + T)
+                .header("If-Match", "\"" + current + "\"")
+                .put(Entity.json(Map.of("alias", "b")));
         assertThat(r.getStatus()).isEqualTo(200);
         assertThat(json(r).get("epoch").asLong()).isEqualTo(Long.parseLong(current) + 1);
-        expect(at("/api/disks").header("If-Match", "\"" + etag + "\"")
-                .post(Entity.json(Map.of("pool", "local", "image", "x", "size", "1M", "backstore", "file"))), 412, "re-read");
-        assertThat(Files.exists(DATA.resolve("local/x.img"))).as("no file created for a stale request").isFalse();
+        expect(
+                at("/api/disks")
+                        .header("If-Match", "\"" + etag + "\"")
+                        .post(Entity.json(Map.of("pool", "local", "image", "x", "size", "1M", "backstore", "file"))),
+                412,
+                "re-read");
+        assertThat(Files.exists(DATA.resolve("local/x.img")))
+                .as("no file created for a stale request")
+                .isFalse();
     }
 
     @Test
     void targetChapSecretsAreWriteOnly() {
         ok(post("/api/targets", Map.of("iqn", T)), 201);
-        Response r = put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "targetuser", "secret", "secretsecret12"),
-                "mutualChap", Map.of("user", "mutualuser", "secret", "othersecret123")));
+        Response r = put(
+                "/api/targets/" + T + "/auth",
+                Map.of(
+                        "chap",
+                        Map.of("user", "targetuser", "secret", "secretsecret12"),
+                        "mutualChap",
+                        Map.of("user", "mutualuser", "secret", "othersecret123")));
         String body = r.readEntity(String.class);
         assertThat(r.getStatus()).as(body).isEqualTo(200);
-        assertThat(body).contains("\"user\":\"targetuser\"", "\"secretSet\":true").doesNotContain("secretsecret12", "othersecret123");
+        assertThat(body)
+                .contains("\"user\":\"targetuser\"", "\"secretSet\":true")
+                .doesNotContain("secretsecret12", "othersecret123");
         String get = at("/api/targets/" + T).get().readEntity(String.class);
         assertThat(get).contains("mutualuser").doesNotContain("secretsecret12", "othersecret123");
         String whole = at("/api/config").get().readEntity(String.class);
         assertThat(whole).doesNotContain("secretsecret12", "othersecret123");
-        expect(put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "short", "secret", "secretsecret12"))), 400, "CHAP user 'short' is invalid");
-        Response bad = put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "targetuser", "secret", "tiny")));
+        expect(
+                put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "short", "secret", "secretsecret12"))),
+                400,
+                "CHAP user 'short' is invalid");
+        Response bad =
+                put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "targetuser", "secret", "tiny")));
         assertThat(bad.getStatus()).isEqualTo(400);
         assertThat(bad.readEntity(String.class)).contains("secret").doesNotContain("tiny");
-        expect(put("/api/targets/" + T + "/auth", Map.of("mutualChap", Map.of("user", "mutualuser", "secret", "othersecret123"))), 400, "mutual CHAP needs CHAP");
+        expect(
+                put(
+                        "/api/targets/" + T + "/auth",
+                        Map.of("mutualChap", Map.of("user", "mutualuser", "secret", "othersecret123"))),
+                400,
+                "mutual CHAP needs CHAP");
         JsonNode cleared = json(at("/api/targets/" + T + "/auth").delete());
-        assertThat(cleared.at("/value/chap").isNull() || cleared.at("/value/chap").isMissingNode()).isTrue();
+        assertThat(cleared.at("/value/chap").isNull()
+                        || cleared.at("/value/chap").isMissingNode())
+                .isTrue();
     }
 
     // ---- LUNs -------------------------------------------------------------------------------------------
@@ -228,7 +265,8 @@ class ResourcesTest {
         expect(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2", "lun", 99999)), 400, "out of range");
         JsonNode added = json(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2", "lun", 7)));
         assertThat(added.at("/value/lun").asInt()).isEqualTo(7);
-        assertThat(json(at("/api/targets/" + T + "/luns/7").get()).get("disk").asText()).isEqualTo("local/d2");
+        assertThat(json(at("/api/targets/" + T + "/luns/7").get()).get("disk").asText())
+                .isEqualTo("local/d2");
         expect(at("/api/targets/" + T + "/luns/8").get(), 404, "no LUN 8");
         expect(at("/api/disks/local/d2").delete(), 409, "remove the LUN first");
         ok(at("/api/targets/" + T + "/luns/7").delete(), 200);
@@ -241,20 +279,37 @@ class ResourcesTest {
     @Test
     void clientsWithChapAndLunMasking() {
         targetWithDisk();
-        Response created = post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true,
-                "auth", Map.of("chap", Map.of("user", "host1user", "secret", "host1secret12"),
-                        "mutualChap", Map.of("user", "targetuser", "secret", "targetsecret12"))));
+        Response created = post(
+                "/api/targets/" + T + "/clients",
+                Map.of(
+                        "initiator",
+                        I1,
+                        "allLuns",
+                        true,
+                        "auth",
+                        Map.of(
+                                "chap",
+                                Map.of("user", "host1user", "secret", "host1secret12"),
+                                "mutualChap",
+                                Map.of("user", "targetuser", "secret", "targetsecret12"))));
         String body = created.readEntity(String.class);
         assertThat(created.getStatus()).as(body).isEqualTo(201);
-        assertThat(body).contains("host1user", "\"allLuns\":true", "\"visibleLuns\":[0]").doesNotContain("host1secret12", "targetsecret12");
+        assertThat(body)
+                .contains("host1user", "\"allLuns\":true", "\"visibleLuns\":[0]")
+                .doesNotContain("host1secret12", "targetsecret12");
         expect(post("/api/targets/" + T + "/clients", Map.of("initiator", I1)), 409, "already exists");
         expect(post("/api/targets/" + T + "/clients", Map.of("initiator", "bogus")), 400, "initiator 'bogus'");
         expect(post("/api/targets/iqn.2003-01.org.example:none/clients", Map.of("initiator", I2)), 404, "no target");
-        expect(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of(5))), 404, "has no LUN 5");
+        expect(
+                post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of(5))),
+                404,
+                "has no LUN 5");
 
         ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of())), 201);
-        assertThat(json(at("/api/targets/" + T + "/clients/" + I2).get()).get("visibleLuns")).isEmpty();
-        JsonNode mapped = json(at("/api/targets/" + T + "/clients/" + I2 + "/luns/0").put(Entity.json(Map.of())));
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I2).get()).get("visibleLuns"))
+                .isEmpty();
+        JsonNode mapped =
+                json(at("/api/targets/" + T + "/clients/" + I2 + "/luns/0").put(Entity.json(Map.of())));
         assertThat(mapped.at("/value/luns").toString()).isEqualTo("[0]");
         assertThat(mapped.at("/value/allLuns").asBoolean()).isFalse();
         expect(at("/api/targets/" + T + "/clients/" + I2 + "/luns/3").put(Entity.json(Map.of())), 404, "has no LUN 3");
@@ -263,17 +318,33 @@ class ResourcesTest {
         expect(at("/api/targets/" + T + "/clients/" + I2 + "/luns/0").delete(), 404, "does not map LUN 0");
         expect(at("/api/targets/" + T + "/clients/" + I1 + "/luns/0").delete(), 409, "sees all LUNs");
 
-        JsonNode auth = json(put("/api/targets/" + T + "/clients/" + I2 + "/auth",
+        JsonNode auth = json(put(
+                "/api/targets/" + T + "/clients/" + I2 + "/auth",
                 Map.of("chap", Map.of("user", "host2user", "secret", "host2secret12"))));
         assertThat(auth.at("/value/auth/chap/user").asText()).isEqualTo("host2user");
         assertThat(auth.toString()).doesNotContain("host2secret12");
-        assertThat(json(at("/api/targets/" + T + "/clients/" + I2 + "/auth").get()).at("/chap/secretSet").asBoolean()).isTrue();
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I2 + "/auth").get())
+                        .at("/chap/secretSet")
+                        .asBoolean())
+                .isTrue();
         ok(at("/api/targets/" + T + "/clients/" + I2 + "/auth").delete(), 200);
-        assertThat(json(at("/api/targets/" + T + "/clients/" + I2 + "/auth").get()).at("/chap").isNull()).isTrue();
-        expect(put("/api/targets/" + T + "/clients/" + I2 + "/auth", Map.of("chap", Map.of("user", "host2user", "secret", "host2user1234"),
-                "mutualChap", Map.of("user", "targetuser", "secret", "host2user1234"))), 400, "must differ");
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I2 + "/auth").get())
+                        .at("/chap")
+                        .isNull())
+                .isTrue();
+        expect(
+                put(
+                        "/api/targets/" + T + "/clients/" + I2 + "/auth",
+                        Map.of(
+                                "chap",
+                                Map.of("user", "host2user", "secret", "host2user1234"),
+                                "mutualChap",
+                                Map.of("user", "targetuser", "secret", "host2user1234"))),
+                400,
+                "must differ");
 
-        assertThat(json(at("/api/targets/" + T + "/clients").get()).findValuesAsText("initiator")).containsExactly(I1, I2);
+        assertThat(json(at("/api/targets/" + T + "/clients").get()).findValuesAsText("initiator"))
+                .containsExactly(I1, I2);
         ok(at("/api/targets/" + T + "/clients/" + I2).delete(), 200);
         expect(at("/api/targets/" + T + "/clients/" + I2).get(), 404, "no client");
     }
@@ -288,14 +359,22 @@ class ResourcesTest {
         JsonNode created = json(post("/api/targets/" + T + "/clients", Map.of("initiator", I2)));
         assertThat(created.at("/value/allLuns").asBoolean()).isFalse();
         assertThat(created.at("/value/effectiveLuns").toString()).isEqualTo("[]");
-        ok(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of(I2), "disks", List.of("local/d2"))), 201);
+        ok(
+                post(
+                        "/api/targets/" + T + "/hostgroups",
+                        Map.of("name", "esx", "members", List.of(I2), "disks", List.of("local/d2"))),
+                201);
         JsonNode inGroup = json(at(c2).get());
         assertThat(inGroup.get("hostGroup").asText()).isEqualTo("esx");
         assertThat(inGroup.get("effectiveLuns").toString()).isEqualTo("[1]");
         // its own LUNs add to the group's
         ok(at(c2 + "/luns/0").put(Entity.json(Map.of())), 200);
         assertThat(json(at(c2).get()).get("effectiveLuns").toString()).isEqualTo("[0,1]");
-        assertThat(json(at("/api/targets/" + T + "/clients").get()).get(0).get("effectiveLuns").toString()).isEqualTo("[0,1]");
+        assertThat(json(at("/api/targets/" + T + "/clients").get())
+                        .get(0)
+                        .get("effectiveLuns")
+                        .toString())
+                .isEqualTo("[0,1]");
 
         // all LUNs is explicit; such a client cannot silently join a group whose disks would limit nothing
         JsonNode all = json(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "allLuns", true)));
@@ -304,7 +383,10 @@ class ResourcesTest {
         expect(put("/api/targets/" + T + "/hostgroups/esx", Map.of("members", List.of(I1, I2))), 409, "allLuns");
         ok(put("/api/targets/" + T + "/clients/" + I1, Map.of("allLuns", false)), 200);
         ok(at("/api/targets/" + T + "/hostgroups/esx/members/" + I1).put(Entity.json(Map.of())), 200);
-        assertThat(json(at("/api/targets/" + T + "/clients/" + I1).get()).get("effectiveLuns").toString()).isEqualTo("[1]");
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I1).get())
+                        .get("effectiveLuns")
+                        .toString())
+                .isEqualTo("[1]");
     }
 
     @Test
@@ -312,16 +394,30 @@ class ResourcesTest {
         targetWithDisk();
         ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "luns", List.of())), 201);
         ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of())), 201);
-        expect(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of("iqn.1994-05.com.redhat:nobody"))), 404, "not a client");
+        expect(
+                post(
+                        "/api/targets/" + T + "/hostgroups",
+                        Map.of("name", "esx", "members", List.of("iqn.1994-05.com.redhat:nobody"))),
+                404,
+                "not a client");
         expect(post("/api/targets/" + T + "/hostgroups", Map.of("name", "bad name")), 400, "host group name");
-        JsonNode g = json(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of(I1), "disks", List.of("local/d1"))));
+        JsonNode g = json(post(
+                "/api/targets/" + T + "/hostgroups",
+                Map.of("name", "esx", "members", List.of(I1), "disks", List.of("local/d1"))));
         assertThat(g.at("/value/members").toString()).isEqualTo("[\"" + I1 + "\"]");
-        assertThat(json(at("/api/targets/" + T + "/clients/" + I1).get()).get("visibleLuns").toString()).isEqualTo("[0]");
+        assertThat(json(at("/api/targets/" + T + "/clients/" + I1).get())
+                        .get("visibleLuns")
+                        .toString())
+                .isEqualTo("[0]");
         expect(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx")), 409, "already exists");
-        expect(post("/api/targets/" + T + "/hostgroups", Map.of("name", "other", "members", List.of(I1))), 409, "already in host group esx");
+        expect(
+                post("/api/targets/" + T + "/hostgroups", Map.of("name", "other", "members", List.of(I1))),
+                409,
+                "already in host group esx");
 
         ok(at("/api/targets/" + T + "/hostgroups/esx/members/" + I2).put(Entity.json(Map.of())), 200);
-        assertThat(json(at("/api/targets/" + T + "/hostgroups/esx").get()).get("members")).hasSize(2);
+        assertThat(json(at("/api/targets/" + T + "/hostgroups/esx").get()).get("members"))
+                .hasSize(2);
         expect(at("/api/targets/" + T + "/clients/" + I2).delete(), 409, "member of host group esx");
         expect(at("/api/targets/" + T + "/luns/0").delete(), 409, "host group esx");
         ok(at("/api/targets/" + T + "/hostgroups/esx/members/" + I2).delete(), 200);
@@ -341,16 +437,32 @@ class ResourcesTest {
 
     @Test
     void fileDisksCreateImportResizeDelete() throws Exception {
-        JsonNode d = json(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file")));
+        JsonNode d =
+                json(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file")));
         assertThat(d.at("/value/size").asLong()).isEqualTo(2 << 20);
         Path file = DATA.resolve("local/d1.img");
         assertThat(Files.size(file)).isEqualTo(2 << 20);
-        expect(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file")), 409, "already exists");
-        expect(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1000", "backstore", "file")), 400, "multiple of 512");
-        expect(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "lots", "backstore", "file")), 400, "size 'lots' is invalid");
+        expect(
+                post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file")),
+                409,
+                "already exists");
+        expect(
+                post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1000", "backstore", "file")),
+                400,
+                "multiple of 512");
+        expect(
+                post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "lots", "backstore", "file")),
+                400,
+                "size 'lots' is invalid");
         expect(post("/api/disks", Map.of("pool", "local", "image", "d3", "backstore", "file")), 400, "size is missing");
-        expect(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1M", "backstore", "tape")), 400, "backstore 'tape'");
-        expect(post("/api/disks", Map.of("pool", "lo/cal", "image", "d3", "size", "1M", "backstore", "file")), 400, "pool 'lo/cal' is invalid");
+        expect(
+                post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1M", "backstore", "tape")),
+                400,
+                "backstore 'tape'");
+        expect(
+                post("/api/disks", Map.of("pool", "lo/cal", "image", "d3", "size", "1M", "backstore", "file")),
+                400,
+                "pool 'lo/cal' is invalid");
         expect(post("/api/disks", Map.of("pool", "rbd", "image", "d3", "size", "1M")), 400, "Ceph is not configured");
 
         JsonNode resized = json(put("/api/disks/local/d1/size", Map.of("size", "4M")));
@@ -366,13 +478,29 @@ class ResourcesTest {
 
         expect(at("/api/disks/local/d1/snapshots").get(), 400, "snapshots need an RBD disk");
 
-        ok(RESOURCES.target("/api/disks/local/d1").queryParam("preserveImage", "true").request().delete(), 200);
+        ok(
+                RESOURCES
+                        .target("/api/disks/local/d1")
+                        .queryParam("preserveImage", "true")
+                        .request()
+                        .delete(),
+                200);
         assertThat(Files.exists(file)).isTrue();
-        expect(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file", "create", false)), 400, "has 4194304 bytes");
-        JsonNode imported = json(post("/api/disks", Map.of("pool", "local", "image", "d1", "backstore", "file", "create", false, "wwnSeed", "seed-1")));
+        expect(
+                post(
+                        "/api/disks",
+                        Map.of("pool", "local", "image", "d1", "size", "2M", "backstore", "file", "create", false)),
+                400,
+                "has 4194304 bytes");
+        JsonNode imported = json(post(
+                "/api/disks",
+                Map.of("pool", "local", "image", "d1", "backstore", "file", "create", false, "wwnSeed", "seed-1")));
         assertThat(imported.at("/value/size").asLong()).isEqualTo(4 << 20);
         assertThat(imported.at("/value/wwnSeed").asText()).isEqualTo("seed-1");
-        expect(post("/api/disks", Map.of("pool", "local", "image", "ghost", "backstore", "file", "create", false)), 404, "does not exist");
+        expect(
+                post("/api/disks", Map.of("pool", "local", "image", "ghost", "backstore", "file", "create", false)),
+                404,
+                "does not exist");
         assertThat(json(at("/api/disks").get()).findValuesAsText("id")).containsExactly("local/d1");
         ok(at("/api/disks/local/d1").delete(), 200);
         assertThat(Files.exists(file)).isFalse();
@@ -391,12 +519,17 @@ class ResourcesTest {
         Files.createSymbolicLink(DATA.resolve("local/link.img"), victim);
         Files.createSymbolicLink(DATA.resolve("local/dir"), outside);
         try {
-            String[][] cases = {{"abs", victim.toString(), "not under a file disk root"},
-                    {"dotdot", DATA + "/local/../../" + outside.getFileName() + "/passwd", "'..'"},
-                    {"link", DATA.resolve("local/link.img").toString(), "symbolic link"},
-                    {"linkdir", DATA.resolve("local/dir/passwd").toString(), "leads out of"}};
+            String[][] cases = {
+                {"abs", victim.toString(), "not under a file disk root"},
+                {"dotdot", DATA + "/local/../../" + outside.getFileName() + "/passwd", "'..'"},
+                {"link", DATA.resolve("local/link.img").toString(), "symbolic link"},
+                {"linkdir", DATA.resolve("local/dir/passwd").toString(), "leads out of"}
+            };
             for (String[] k : cases) {
-                STORE.update(c -> List.of(new io.rbdgw.config.model.ConfigChange.PutDisk(io.rbdgw.config.model.Disk.file("local", k[0], 1 << 20, k[1]))), 3);
+                STORE.update(
+                        c -> List.of(new io.rbdgw.config.model.ConfigChange.PutDisk(
+                                io.rbdgw.config.model.Disk.file("local", k[0], 1 << 20, k[1]))),
+                        3);
                 expect(put("/api/disks/local/" + k[0] + "/size", Map.of("size", "64M")), 400, k[2]);
                 expect(at("/api/disks/local/" + k[0]).delete(), 400, k[2]);
                 assertThat(STORE.read().disk("local/" + k[0])).as(k[0]).isPresent();
@@ -411,17 +544,23 @@ class ResourcesTest {
 
     @Test
     void aCreatedDiskGetsARandomIdentityThatIsStored() {
-        JsonNode d1 = json(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "1M", "backstore", "file")));
-        JsonNode d2 = json(post("/api/disks", Map.of("pool", "local", "image", "d2", "size", "1M", "backstore", "file")));
+        JsonNode d1 =
+                json(post("/api/disks", Map.of("pool", "local", "image", "d1", "size", "1M", "backstore", "file")));
+        JsonNode d2 =
+                json(post("/api/disks", Map.of("pool", "local", "image", "d2", "size", "1M", "backstore", "file")));
         String seed = d1.at("/value/wwnSeed").asText();
-        assertThat(seed).matches("[0-9a-f]{32}").isNotEqualTo(d2.at("/value/wwnSeed").asText());
+        assertThat(seed)
+                .matches("[0-9a-f]{32}")
+                .isNotEqualTo(d2.at("/value/wwnSeed").asText());
         // stored with the disk: a fresh store on the same ZooKeeper (a restarted admin API or gateway) reads it back
         ConfigStore restarted = new ConfigStore(TestZk.client(), STORE.layout().root());
         assertThat(restarted.read().disk("local/d1").orElseThrow().wwnSeed()).isEqualTo(seed);
-        assertThat(json(at("/api/disks/local/d1").get()).at("/wwnSeed").asText()).isEqualTo(seed);
+        assertThat(json(at("/api/disks/local/d1").get()).at("/wwnSeed").asText())
+                .isEqualTo(seed);
         // a seed given is kept
-        JsonNode given = json(post("/api/disks", Map.of("pool", "local", "image", "d3", "size", "1M", "backstore", "file",
-                "wwnSeed", "mine")));
+        JsonNode given = json(post(
+                "/api/disks",
+                Map.of("pool", "local", "image", "d3", "size", "1M", "backstore", "file", "wwnSeed", "mine")));
         assertThat(given.at("/value/wwnSeed").asText()).isEqualTo("mine");
     }
 
@@ -429,25 +568,43 @@ class ResourcesTest {
 
     @Test
     void gatewaysWithMembershipEpochAndSessions() throws Exception {
-        JsonNode a = json(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1", "[fd00::1]:3261"))));
+        JsonNode a =
+                json(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1", "[fd00::1]:3261"))));
         assertThat(a.at("/value/targetPortGroup").asInt()).isEqualTo(1);
         assertThat(a.at("/value/portals").toString()).isEqualTo("[\"10.0.0.1:3260\",\"[fd00::1]:3261\"]");
         ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"))), 201);
-        expect(post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.3"), "targetPortGroup", 2)), 409, "gw-b");
-        expect(post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.1"))), 400, "declared by gateways");
+        expect(
+                post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.3"), "targetPortGroup", 2)),
+                409,
+                "gw-b");
+        expect(
+                post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.1"))),
+                400,
+                "declared by gateways");
         expect(post("/api/gateways", Map.of("name", "gw-c")), 400, "portals are missing");
-        expect(post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.3:99999"))), 400, "out of range");
+        expect(
+                post("/api/gateways", Map.of("name", "gw-c", "portals", List.of("10.0.0.3:99999"))),
+                400,
+                "out of range");
         expect(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.9"))), 409, "already exists");
         expect(at("/api/gateways/nope").get(), 404, "no gateway nope");
 
         long epoch = STORE.epoch();
-        try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
-                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3",
+        try (GatewayMembership m = new GatewayMembership(
+                STORE.client(),
+                STORE.layout(),
+                new MemberInfo(
+                        "gw-a",
+                        List.of(new Portal("10.0.0.1", 3260)),
+                        "10.0.0.1:0/123",
+                        "1.2.3",
                         System.currentTimeMillis() - 90_000))) {
             m.start();
             assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
             m.reportStatus(epoch, GatewayStatus.Health.OK, "fine");
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> m.unpublishedStatus().isEmpty());
 
             JsonNode gw = json(at("/api/gateways/gw-a").get());
             assertThat(gw.get("alive").asBoolean()).isTrue();
@@ -468,14 +625,27 @@ class ResourcesTest {
         String status = "{\"name\":\"gw-b\",\"appliedEpoch\":1,\"health\":\"OK\",\"updatedAtMillis\":1,\"sessions\":["
                 + "{\"target\":\"" + T + "\",\"initiator\":\"" + I1 + "\",\"isid\":\"23d000000001\",\"tsih\":5,"
                 + "\"connections\":[\"10.0.0.2:3260 <- 10.1.0.1:50000\"],\"loginAtMillis\":1000}]}";
-        STORE.client().create().creatingParentsIfNeeded().forPath(STORE.layout().status("gw-b"), status.getBytes(StandardCharsets.UTF_8));
+        STORE.client()
+                .create()
+                .creatingParentsIfNeeded()
+                .forPath(STORE.layout().status("gw-b"), status.getBytes(StandardCharsets.UTF_8));
         try {
             JsonNode s = json(at("/api/gateways/gw-b/sessions").get());
             assertThat(s).hasSize(1);
             assertThat(s.get(0).get("gateway").asText()).isEqualTo("gw-b");
             assertThat(s.get(0).get("tsih").asInt()).isEqualTo(5);
-            assertThat(json(RESOURCES.target("/api/sessions").queryParam("target", T).request().get())).hasSize(1);
-            assertThat(json(RESOURCES.target("/api/sessions").queryParam("initiator", I2).request().get())).isEmpty();
+            assertThat(json(RESOURCES
+                            .target("/api/sessions")
+                            .queryParam("target", T)
+                            .request()
+                            .get()))
+                    .hasSize(1);
+            assertThat(json(RESOURCES
+                            .target("/api/sessions")
+                            .queryParam("initiator", I2)
+                            .request()
+                            .get()))
+                    .isEmpty();
             assertThat(json(at("/api/gateways/gw-a/sessions").get())).isEmpty();
         } finally {
             STORE.client().delete().forPath(STORE.layout().status("gw-b"));
@@ -491,16 +661,29 @@ class ResourcesTest {
         ok(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1"))), 201);
         List<GatewayStatus.Session> many = new java.util.ArrayList<>();
         for (int i = 0; i < 3200; i++) {
-            many.add(new GatewayStatus.Session(T, I1, String.format("%012x", i), i + 1,
-                    List.of("10.0.0.1:3260 <- 10.1.0.1:" + (10000 + i)), 1000L + i));
+            many.add(new GatewayStatus.Session(
+                    T,
+                    I1,
+                    String.format("%012x", i),
+                    i + 1,
+                    List.of("10.0.0.1:3260 <- 10.1.0.1:" + (10000 + i)),
+                    1000L + i));
         }
-        try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
-                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3",
+        try (GatewayMembership m = new GatewayMembership(
+                STORE.client(),
+                STORE.layout(),
+                new MemberInfo(
+                        "gw-a",
+                        List.of(new Portal("10.0.0.1", 3260)),
+                        "10.0.0.1:0/123",
+                        "1.2.3",
                         System.currentTimeMillis() - 90_000))) {
             m.start();
             assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
             m.reportSessions(many);
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> m.unpublishedStatus().isEmpty());
             byte[] doc = STORE.client().getData().forPath(STORE.layout().status("gw-a"));
             assertThat(doc.length).as("status document bytes").isLessThan(100 << 10);
 
@@ -511,7 +694,9 @@ class ResourcesTest {
                 assertThat(json(r)).as(path).hasSize(GatewayStatus.MAX_LISTED_SESSIONS);
             }
             m.reportSessions(many.subList(0, 2));
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> m.unpublishedStatus().isEmpty());
             Response r = at("/api/sessions").get();
             assertThat(r.getHeaderString("X-Sessions-Total")).isEqualTo("2");
             assertThat(r.getHeaderString("X-Sessions-Truncated")).isEqualTo("false");
@@ -527,18 +712,27 @@ class ResourcesTest {
 
     /** A live gateway gw-a publishing {@code sessions} through the real membership code; close it when done. */
     static GatewayMembership gatewayWith(List<GatewayStatus.Session> sessions) throws Exception {
-        GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
+        GatewayMembership m = new GatewayMembership(
+                STORE.client(),
+                STORE.layout(),
                 new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3", 0));
         m.start();
         assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
         m.reportSessions(sessions);
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> m.unpublishedStatus().isEmpty());
         return m;
     }
 
     static GatewayStatus.Session session(String target, String initiator, int n) {
-        return new GatewayStatus.Session(target, initiator, String.format("%012x", n), n + 1,
-                List.of("10.0.0.1:3260 <- 10.1.0.1:" + (10000 + n)), 1000L);
+        return new GatewayStatus.Session(
+                target,
+                initiator,
+                String.format("%012x", n),
+                n + 1,
+                List.of("10.0.0.1:3260 <- 10.1.0.1:" + (10000 + n)),
+                1000L);
     }
 
     /** The 409 names exactly this session and these LUNs. */
@@ -591,7 +785,9 @@ class ResourcesTest {
             refusedFor(at("/api/targets/" + T).delete(), I1, T, 0);
             // I2 has no session: losing everything does not concern anyone logged in
             m.reportSessions(List.of(session(T, I2, 2)));
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> m.unpublishedStatus().isEmpty());
             ok(at("/api/targets/" + T + "/clients/" + I1).delete(), 200);
             refusedFor(at("/api/targets/" + T).delete(), I2, T, 0);
             ok(forced("/api/targets/" + T).delete(), 200);
@@ -632,8 +828,11 @@ class ResourcesTest {
     void hostGroupAndAclChangesThatHideALunFromALoggedInHostAreRefusedUnlessForced() throws Exception {
         targetWithTwoLuns();
         ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2, "luns", List.of())), 201);
-        ok(post("/api/targets/" + T + "/hostgroups", Map.of("name", "esx", "members", List.of(I2),
-                "disks", List.of("local/d1", "local/d2"))), 201);
+        ok(
+                post(
+                        "/api/targets/" + T + "/hostgroups",
+                        Map.of("name", "esx", "members", List.of(I2), "disks", List.of("local/d1", "local/d2"))),
+                201);
         String g = "/api/targets/" + T + "/hostgroups/esx";
         try (GatewayMembership m = gatewayWith(List.of(session(T, I2, 1)))) {
             refusedFor(at(g + "/disks/local/d2").delete(), I2, T, 1);
@@ -647,7 +846,9 @@ class ResourcesTest {
             ok(post("/api/targets", Map.of("iqn", T2, "acl", false)), 201);
             ok(post("/api/targets/" + T2 + "/luns", Map.of("disk", "local/d1")), 201);
             m.reportSessions(List.of(session(T2, "iqn.1993-08.org.debian:anyone", 3)));
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> m.unpublishedStatus().isEmpty());
             refusedFor(put("/api/targets/" + T2, Map.of("acl", true)), "iqn.1993-08.org.debian:anyone", T2, 0);
             ok(put("/api/targets/" + T2, Map.of("alias", "same LUNs")), 200);
             ok(forced("/api/targets/" + T2).put(Entity.json(Map.of("acl", true))), 200);
@@ -668,7 +869,9 @@ class ResourcesTest {
         try (GatewayMembership m = gatewayWith(many)) {
             refusedFor(at("/api/targets/" + T + "/luns/1").delete(), null, T, 1);
             m.reportSessions(many.subList(0, 5)); // all listed now: nobody on T
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> m.unpublishedStatus().isEmpty());
             ok(at("/api/targets/" + T + "/luns/1").delete(), 200);
         } finally {
             deleteStatus();
@@ -693,10 +896,37 @@ class ResourcesTest {
         expect(at("/api/gateways/gw-a/drain").delete(), 409, "gateway gw-a is not draining");
         // nobody alive to take over: refused
         expect(post("/api/gateways/gw-a/drain", Map.of()), 409, "no other live gateway");
-        expect(RESOURCES.target("/api/alua").queryParam("disk", "local/nope").request().get(), 404, "no disk local/nope");
-        expect(RESOURCES.target("/api/alua").queryParam("gateway", "nope").request().get(), 404, "no gateway nope");
-        expect(RESOURCES.target("/api/alua/failovers").queryParam("limit", 0).request().get(), 400, "limit must be at least 1");
-        expect(RESOURCES.target("/api/alua/failovers").queryParam("reason", "boredom").request().get(), 400,
+        expect(
+                RESOURCES
+                        .target("/api/alua")
+                        .queryParam("disk", "local/nope")
+                        .request()
+                        .get(),
+                404,
+                "no disk local/nope");
+        expect(
+                RESOURCES
+                        .target("/api/alua")
+                        .queryParam("gateway", "nope")
+                        .request()
+                        .get(),
+                404,
+                "no gateway nope");
+        expect(
+                RESOURCES
+                        .target("/api/alua/failovers")
+                        .queryParam("limit", 0)
+                        .request()
+                        .get(),
+                400,
+                "limit must be at least 1");
+        expect(
+                RESOURCES
+                        .target("/api/alua/failovers")
+                        .queryParam("reason", "boredom")
+                        .request()
+                        .get(),
+                400,
                 "unknown reason 'boredom'");
         // before any coordinator: disks without owner, every port group unavailable
         JsonNode none = json(at("/api/alua").get());
@@ -705,10 +935,17 @@ class ResourcesTest {
         assertThat(none.get(0).findValuesAsText("state")).containsOnly("UNAVAILABLE");
 
         var layout = STORE.layout();
-        GatewayMembership a = new GatewayMembership(STORE.client(), layout, new MemberInfo("gw-a", List.of(), null, "t", 1));
-        GatewayMembership b = new GatewayMembership(STORE.client(), layout, new MemberInfo("gw-b", List.of(), null, "t", 2));
-        io.rbdgw.config.alua.AluaCoordinator coordinator = new io.rbdgw.config.alua.AluaCoordinator(STORE.client(), layout,
-                "gw-a", io.rbdgw.config.alua.Fencer.none(), Duration.ZERO, Duration.ofMillis(100));
+        GatewayMembership a =
+                new GatewayMembership(STORE.client(), layout, new MemberInfo("gw-a", List.of(), null, "t", 1));
+        GatewayMembership b =
+                new GatewayMembership(STORE.client(), layout, new MemberInfo("gw-b", List.of(), null, "t", 2));
+        io.rbdgw.config.alua.AluaCoordinator coordinator = new io.rbdgw.config.alua.AluaCoordinator(
+                STORE.client(),
+                layout,
+                "gw-a",
+                io.rbdgw.config.alua.Fencer.none(),
+                Duration.ZERO,
+                Duration.ofMillis(100));
         var await = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15));
         try {
             a.start();
@@ -716,24 +953,47 @@ class ResourcesTest {
             coordinator.start();
             await.untilAsserted(() -> assertThat(json(at("/api/alua").get()).findValuesAsText("owner"))
                     .containsExactlyInAnyOrder("gw-a", "gw-b"));
-            JsonNode d1 = json(RESOURCES.target("/api/alua").queryParam("disk", "local/d1").request().get()).get(0);
+            JsonNode d1 = json(RESOURCES
+                            .target("/api/alua")
+                            .queryParam("disk", "local/d1")
+                            .request()
+                            .get())
+                    .get(0);
             String owner1 = d1.get("owner").asText();
             assertThat(d1.get("luns").get(0).asText()).isEqualTo(T + "/0");
             assertThat(d1.get("ownerAlive").asBoolean()).isTrue();
             for (JsonNode port : d1.get("ports")) {
-                assertThat(port.get("state").asText()).isEqualTo(port.get("gateway").asText().equals(owner1)
-                        ? "ACTIVE_OPTIMIZED" : "ACTIVE_NON_OPTIMIZED");
+                assertThat(port.get("state").asText())
+                        .isEqualTo(
+                                port.get("gateway").asText().equals(owner1)
+                                        ? "ACTIVE_OPTIMIZED"
+                                        : "ACTIVE_NON_OPTIMIZED");
             }
-            assertThat(json(RESOURCES.target("/api/alua").queryParam("gateway", "gw-b").request().get()).findValuesAsText("owner"))
+            assertThat(json(RESOURCES
+                                    .target("/api/alua")
+                                    .queryParam("gateway", "gw-b")
+                                    .request()
+                                    .get())
+                            .findValuesAsText("owner"))
                     .containsExactly("gw-b");
             // what each gateway reports it applied (the gateways publish it in their status)
             long e1 = d1.get("epoch").asLong();
             a.reportAlua(List.of(new GatewayStatus.AluaApplied("local/d1", owner1, e1, 4242)));
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> a.unpublishedStatus().isEmpty());
-            JsonNode reported = json(RESOURCES.target("/api/alua").queryParam("disk", "local/d1").request().get()).get(0);
-            assertThat(reported.get("ports").get(0).get("appliedEpoch").asLong()).isEqualTo(e1);
-            assertThat(reported.get("ports").get(0).get("appliedAtMillis").asLong()).isEqualTo(4242);
-            assertThat(reported.get("ports").get(1).get("appliedEpoch").isNull()).isTrue();
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> a.unpublishedStatus().isEmpty());
+            JsonNode reported = json(RESOURCES
+                            .target("/api/alua")
+                            .queryParam("disk", "local/d1")
+                            .request()
+                            .get())
+                    .get(0);
+            assertThat(reported.get("ports").get(0).get("appliedEpoch").asLong())
+                    .isEqualTo(e1);
+            assertThat(reported.get("ports").get(0).get("appliedAtMillis").asLong())
+                    .isEqualTo(4242);
+            assertThat(reported.get("ports").get(1).get("appliedEpoch").isNull())
+                    .isTrue();
 
             // drain gw-b: its disk moves to gw-a; the drain completes
             JsonNode started = json(post("/api/gateways/gw-b/drain", Map.of()));
@@ -754,8 +1014,13 @@ class ResourcesTest {
                     .isEqualTo("[\"local/d1\",\"local/d2\"]");
             JsonNode states = json(at("/api/alua").get());
             assertThat(states.findValuesAsText("owner")).containsOnly("gw-a");
-            assertThat(states.get(0).get("ports").get(1).get("draining").asBoolean()).isTrue();
-            JsonNode drained = json(RESOURCES.target("/api/alua/failovers").queryParam("reason", "drained").request().get());
+            assertThat(states.get(0).get("ports").get(1).get("draining").asBoolean())
+                    .isTrue();
+            JsonNode drained = json(RESOURCES
+                    .target("/api/alua/failovers")
+                    .queryParam("reason", "drained")
+                    .request()
+                    .get());
             assertThat(drained).hasSize(1);
             assertThat(drained.get(0).get("from").asText()).isEqualTo("gw-b");
             assertThat(drained.get(0).get("to").asText()).isEqualTo("gw-a");
@@ -763,22 +1028,36 @@ class ResourcesTest {
             // undrain: gw-b gets one back
             JsonNode ended = json(at("/api/gateways/gw-b/drain").delete());
             assertThat(ended.get("draining").asBoolean()).isFalse();
-            await.untilAsserted(() -> assertThat(json(at("/api/gateways/gw-b").get()).get("ownedDisks")).hasSize(1));
+            await.untilAsserted(
+                    () -> assertThat(json(at("/api/gateways/gw-b").get()).get("ownedDisks"))
+                            .hasSize(1));
 
             // gw-b goes away: unavailable, its disk fails over, recorded with its timings
             b.close();
-            await.untilAsserted(() -> assertThat(json(at("/api/alua").get()).findValuesAsText("owner")).containsOnly("gw-a"));
+            await.untilAsserted(() -> assertThat(json(at("/api/alua").get()).findValuesAsText("owner"))
+                    .containsOnly("gw-a"));
             JsonNode after = json(at("/api/alua").get()).get(0);
             assertThat(after.get("ports").get(1).get("state").asText()).isEqualTo("UNAVAILABLE");
             JsonNode history = json(at("/api/alua/failovers").get());
             JsonNode lost = history.get(0); // newest first
             assertThat(lost.get("reason").asText()).isEqualTo("GATEWAY_LOST");
             assertThat(lost.get("from").asText()).isEqualTo("gw-b");
-            assertThat(lost.get("durationMillis").asLong()).isEqualTo(
-                    lost.get("writtenAtMillis").asLong() - lost.get("lostSeenAtMillis").asLong());
+            assertThat(lost.get("durationMillis").asLong())
+                    .isEqualTo(lost.get("writtenAtMillis").asLong()
+                            - lost.get("lostSeenAtMillis").asLong());
             assertThat(history.findValuesAsText("reason")).contains("ASSIGNED", "DRAINED", "REBALANCE", "GATEWAY_LOST");
-            assertThat(json(RESOURCES.target("/api/alua/failovers").queryParam("limit", 2).request().get())).hasSize(2);
-            assertThat(json(RESOURCES.target("/api/alua/failovers").queryParam("disk", "local/nope").request().get())).isEmpty();
+            assertThat(json(RESOURCES
+                            .target("/api/alua/failovers")
+                            .queryParam("limit", 2)
+                            .request()
+                            .get()))
+                    .hasSize(2);
+            assertThat(json(RESOURCES
+                            .target("/api/alua/failovers")
+                            .queryParam("disk", "local/nope")
+                            .request()
+                            .get()))
+                    .isEmpty();
         } finally {
             coordinator.close();
             a.close();
@@ -795,10 +1074,12 @@ class ResourcesTest {
 
     @Test
     void discoveryAuthAndSettings() {
-        JsonNode d = json(put("/api/discovery-auth", Map.of("chap", Map.of("user", "discovery", "secret", "discoverysecret"))));
+        JsonNode d = json(
+                put("/api/discovery-auth", Map.of("chap", Map.of("user", "discovery", "secret", "discoverysecret"))));
         assertThat(d.at("/value/chap/user").asText()).isEqualTo("discovery");
         assertThat(d.toString()).doesNotContain("discoverysecret");
-        assertThat(json(at("/api/discovery-auth").get()).at("/chap/secretSet").asBoolean()).isTrue();
+        assertThat(json(at("/api/discovery-auth").get()).at("/chap/secretSet").asBoolean())
+                .isTrue();
         ok(at("/api/discovery-auth").delete(), 200);
         assertThat(json(at("/api/discovery-auth").get()).at("/chap").isNull()).isTrue();
 
@@ -811,12 +1092,23 @@ class ResourcesTest {
         expect(put("/api/settings/ImmediateData", Map.of("value", "maybe")), 400, "invalid");
         expect(at("/api/settings/NoSuchSetting").get(), 404, "unknown setting");
         expect(put("/api/settings/ErrorRecoveryLevel", Map.of("value", "1")), 400, "not implemented");
-        assertThat(json(put("/api/settings/ErrorRecoveryLevel", Map.of("value", "0"))).at("/value/value").asText())
+        assertThat(json(put("/api/settings/ErrorRecoveryLevel", Map.of("value", "0")))
+                        .at("/value/value")
+                        .asText())
                 .isEqualTo("0");
         // the defaults advertised are what the gateway negotiates (docs/running.md)
-        assertThat(json(at("/api/settings/MaxBurstLength").get()).at("/defaultValue").asText()).isEqualTo("1048576");
-        assertThat(json(at("/api/settings/InitialR2T").get()).at("/defaultValue").asText()).isEqualTo("No");
-        assertThat(json(at("/api/settings/MaxOutstandingR2T").get()).at("/defaultValue").asText()).isEqualTo("16");
+        assertThat(json(at("/api/settings/MaxBurstLength").get())
+                        .at("/defaultValue")
+                        .asText())
+                .isEqualTo("1048576");
+        assertThat(json(at("/api/settings/InitialR2T").get())
+                        .at("/defaultValue")
+                        .asText())
+                .isEqualTo("No");
+        assertThat(json(at("/api/settings/MaxOutstandingR2T").get())
+                        .at("/defaultValue")
+                        .asText())
+                .isEqualTo("16");
         JsonNode reset = json(at("/api/settings/cmdsnDepth").delete());
         assertThat(reset.at("/value/value").asText()).isEqualTo("128");
         assertThat(reset.at("/value/overridden").asBoolean()).isFalse();
@@ -829,8 +1121,12 @@ class ResourcesTest {
         assertThat(c.get("targets").get(0).get("iqn").asText()).isEqualTo(T);
         assertThat(c.get("disks").get(0).get("luns").get(0).get("lun").asInt()).isZero();
         JsonNode index = json(at("/api/").get());
-        assertThat(index.get("endpoints").toString()).contains("POST /api/targets", "DELETE /api/disks/{pool}/{image}",
-                "GET /api/config/epoch", "PUT /api/targets/{target}/clients/{initiator}/luns/{lun}");
+        assertThat(index.get("endpoints").toString())
+                .contains(
+                        "POST /api/targets",
+                        "DELETE /api/disks/{pool}/{image}",
+                        "GET /api/config/epoch",
+                        "PUT /api/targets/{target}/clients/{initiator}/luns/{lun}");
     }
 
     @Test
@@ -840,13 +1136,21 @@ class ResourcesTest {
         ok(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1"))), 201);
         ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"))), 201);
         long epoch = STORE.epoch();
-        try (GatewayMembership m = new GatewayMembership(STORE.client(), STORE.layout(),
-                new MemberInfo("gw-a", List.of(new Portal("10.0.0.1", 3260)), "10.0.0.1:0/123", "1.2.3",
+        try (GatewayMembership m = new GatewayMembership(
+                STORE.client(),
+                STORE.layout(),
+                new MemberInfo(
+                        "gw-a",
+                        List.of(new Portal("10.0.0.1", 3260)),
+                        "10.0.0.1:0/123",
+                        "1.2.3",
                         System.currentTimeMillis() - 90_000))) {
             m.start();
             assertThat(m.awaitRegistered(Duration.ofSeconds(5))).isTrue();
             m.reportStatus(epoch, GatewayStatus.Health.OK, "fine");
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> m.unpublishedStatus().isEmpty());
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> m.unpublishedStatus().isEmpty());
 
             Response r = at("/api/sysinfo").get();
             assertThat(r.getEntityTag().getValue()).isEqualTo(Long.toString(epoch));
@@ -854,12 +1158,18 @@ class ResourcesTest {
             assertThat(s.get("version").asText()).isEqualTo("9.8.7-test");
             assertThat(s.get("schemaVersion").asText()).isEqualTo("1.0");
             assertThat(s.at("/zookeeper/connectString").asText())
-                    .isEqualTo(STORE.client().getZookeeperClient().getCurrentConnectionString()).contains("127.0.0.1:");
-            assertThat(s.at("/zookeeper/root").asText()).isEqualTo(STORE.layout().root());
+                    .isEqualTo(STORE.client().getZookeeperClient().getCurrentConnectionString())
+                    .contains("127.0.0.1:");
+            assertThat(s.at("/zookeeper/root").asText())
+                    .isEqualTo(STORE.layout().root());
             assertThat(s.at("/zookeeper/connected").asBoolean()).isTrue();
             assertThat(s.get("epoch").asLong()).isEqualTo(epoch);
-            assertThat(s.get("counts")).isEqualTo(RESOURCES.getObjectMapper().readTree(
-                    "{\"targets\":1,\"disks\":1,\"luns\":1,\"clients\":1,\"hostGroups\":0,\"gateways\":2}"));
+            assertThat(s.get("counts"))
+                    .isEqualTo(
+                            RESOURCES
+                                    .getObjectMapper()
+                                    .readTree(
+                                            "{\"targets\":1,\"disks\":1,\"luns\":1,\"clients\":1,\"hostGroups\":0,\"gateways\":2}"));
             JsonNode a = s.get("gateways").get(0);
             assertThat(a.get("name").asText()).isEqualTo("gw-a");
             assertThat(a.get("alive").asBoolean()).isTrue();
@@ -891,12 +1201,32 @@ class ResourcesTest {
         ok(post("/api/disks", Map.of("pool", "local", "image", "d2", "size", "2M", "backstore", "file")), 201);
         ok(post("/api/targets/" + T + "/luns", Map.of("disk", "local/d2", "lun", 5)), 201);
         ok(put("/api/targets/" + T, Map.of("alias", "rich", "parameters", Map.of("MaxBurstLength", "262144"))), 200);
-        ok(put("/api/targets/" + T + "/auth", Map.of("chap", Map.of("user", "targetuser1", "secret", "targetsecret12"),
-                "mutualChap", Map.of("user", "mutualuser1", "secret", "mutualsecret12"))), 200);
-        ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I1, "luns", List.of(0),
-                "auth", Map.of("chap", Map.of("user", "host1user", "secret", "host1secret123")))), 201);
+        ok(
+                put(
+                        "/api/targets/" + T + "/auth",
+                        Map.of(
+                                "chap",
+                                Map.of("user", "targetuser1", "secret", "targetsecret12"),
+                                "mutualChap",
+                                Map.of("user", "mutualuser1", "secret", "mutualsecret12"))),
+                200);
+        ok(
+                post(
+                        "/api/targets/" + T + "/clients",
+                        Map.of(
+                                "initiator",
+                                I1,
+                                "luns",
+                                List.of(0),
+                                "auth",
+                                Map.of("chap", Map.of("user", "host1user", "secret", "host1secret123")))),
+                201);
         ok(post("/api/targets/" + T + "/clients", Map.of("initiator", I2)), 201);
-        ok(post("/api/targets/" + T + "/hostgroups", Map.of("name", "grp", "members", List.of(I2), "disks", List.of("local/d2"))), 201);
+        ok(
+                post(
+                        "/api/targets/" + T + "/hostgroups",
+                        Map.of("name", "grp", "members", List.of(I2), "disks", List.of("local/d2"))),
+                201);
         ok(post("/api/targets", Map.of("iqn", "iqn.2003-01.org.example:t2", "acl", false)), 201);
         ok(post("/api/gateways", Map.of("name", "gw-a", "portals", List.of("10.0.0.1", "10.0.1.1:3261"))), 201);
         ok(post("/api/gateways", Map.of("name", "gw-b", "portals", List.of("10.0.0.2"), "targetPortGroup", 7)), 201);
@@ -907,15 +1237,28 @@ class ResourcesTest {
     /** The configuration without its epoch, to compare two epochs' contents. */
     static io.rbdgw.config.model.ClusterConfig content() {
         io.rbdgw.config.model.ClusterConfig c = STORE.read();
-        return new io.rbdgw.config.model.ClusterConfig(0, c.schema(), c.targets(), c.disks(), c.gateways(), c.luns(),
-                c.clients(), c.hostGroups(), c.discoveryAuth(), c.settings());
+        return new io.rbdgw.config.model.ClusterConfig(
+                0,
+                c.schema(),
+                c.targets(),
+                c.disks(),
+                c.gateways(),
+                c.luns(),
+                c.clients(),
+                c.hostGroups(),
+                c.discoveryAuth(),
+                c.settings());
     }
 
     @Test
     void exportWithSecretsWipeImportGivesTheSameConfiguration() {
         richConfiguration();
         io.rbdgw.config.model.ClusterConfig before = content();
-        Response exported = RESOURCES.target("/api/config/export").queryParam("withSecrets", "true").request().get();
+        Response exported = RESOURCES
+                .target("/api/config/export")
+                .queryParam("withSecrets", "true")
+                .request()
+                .get();
         assertThat(exported.getHeaderString("Cache-Control")).isEqualTo("no-store");
         JsonNode doc = json(exported);
         assertThat(doc.get("format").asText()).isEqualTo("rbdgw-config");
@@ -948,9 +1291,12 @@ class ResourcesTest {
         assertThat(exported.getHeaderString("Cache-Control")).isNull();
         JsonNode doc = json(exported);
         assertThat(doc.get("secrets").asText()).isEqualTo("omitted");
-        assertThat(doc.toString()).doesNotContain("host1secret123", "targetsecret12", "mutualsecret12", "discoverysecret1")
+        assertThat(doc.toString())
+                .doesNotContain("host1secret123", "targetsecret12", "mutualsecret12", "discoverysecret1")
                 .contains("host1user", "targetuser1", "mutualuser1", "discovery1");
-        assertThat(doc.findValues("secret")).isNotEmpty().allSatisfy(v -> assertThat(v.isNull()).isTrue());
+        assertThat(doc.findValues("secret"))
+                .isNotEmpty()
+                .allSatisfy(v -> assertThat(v.isNull()).isTrue());
 
         // onto the cluster it came from: every secret is kept, nothing changes
         long epoch = STORE.epoch();
@@ -969,28 +1315,43 @@ class ResourcesTest {
     @Test
     void dryRunShowsTheDifferenceAndChangesNothing() {
         richConfiguration();
-        com.fasterxml.jackson.databind.node.ObjectNode doc = (com.fasterxml.jackson.databind.node.ObjectNode) json(
-                RESOURCES.target("/api/config/export").queryParam("withSecrets", "true").request().get());
+        com.fasterxml.jackson.databind.node.ObjectNode doc =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json(RESOURCES
+                        .target("/api/config/export")
+                        .queryParam("withSecrets", "true")
+                        .request()
+                        .get());
         // drop LUN 5 and the host group that holds its disk, add a gateway, change a setting
-        com.fasterxml.jackson.databind.node.ArrayNode luns = (com.fasterxml.jackson.databind.node.ArrayNode) doc.get("luns");
+        com.fasterxml.jackson.databind.node.ArrayNode luns =
+                (com.fasterxml.jackson.databind.node.ArrayNode) doc.get("luns");
         for (int i = luns.size() - 1; i >= 0; i--) {
             if (luns.get(i).get("lun").asInt() == 5) {
                 luns.remove(i);
             }
         }
         doc.putArray("hostGroups");
-        ((com.fasterxml.jackson.databind.node.ArrayNode) doc.get("gateways")).addObject().put("name", "gw-c")
-                .put("targetPortGroup", 9).putArray("portals").add("10.0.0.3");
+        ((com.fasterxml.jackson.databind.node.ArrayNode) doc.get("gateways"))
+                .addObject()
+                .put("name", "gw-c")
+                .put("targetPortGroup", 9)
+                .putArray("portals")
+                .add("10.0.0.3");
         ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("settings")).put("cmdsnDepth", "32");
         io.rbdgw.config.model.ClusterConfig before = content();
         long epoch = STORE.epoch();
 
-        Response dry = RESOURCES.target("/api/config/import").queryParam("dryRun", "true").request().post(Entity.json(doc));
+        Response dry = RESOURCES
+                .target("/api/config/import")
+                .queryParam("dryRun", "true")
+                .request()
+                .post(Entity.json(doc));
         JsonNode r = json(dry);
         assertThat(r.get("dryRun").asBoolean()).isTrue();
         assertThat(r.get("epoch").asLong()).isEqualTo(epoch);
         assertThat(r.get("added")).extracting(JsonNode::asText).containsExactly("gateway gw-c");
-        assertThat(r.get("removed")).extracting(JsonNode::asText).containsExactlyInAnyOrder("lun " + T + "/5", "hostGroup " + T + "/grp");
+        assertThat(r.get("removed"))
+                .extracting(JsonNode::asText)
+                .containsExactlyInAnyOrder("lun " + T + "/5", "hostGroup " + T + "/grp");
         assertThat(r.get("changed")).extracting(JsonNode::asText).containsExactly("setting cmdsnDepth");
         assertThat(r.get("refusal").isNull()).isTrue();
         assertThat(STORE.epoch()).isEqualTo(epoch);
@@ -999,8 +1360,12 @@ class ResourcesTest {
         // the real import does exactly that, in one epoch
         JsonNode done = json(post("/api/config/import", doc));
         assertThat(done.get("epoch").asLong()).isEqualTo(epoch + 1);
-        assertThat(done.get("removed")).extracting(JsonNode::asText).containsExactlyInAnyOrder("lun " + T + "/5", "hostGroup " + T + "/grp");
-        assertThat(STORE.read().luns(T)).extracting(io.rbdgw.config.model.Lun::number).containsExactly(0);
+        assertThat(done.get("removed"))
+                .extracting(JsonNode::asText)
+                .containsExactlyInAnyOrder("lun " + T + "/5", "hostGroup " + T + "/grp");
+        assertThat(STORE.read().luns(T))
+                .extracting(io.rbdgw.config.model.Lun::number)
+                .containsExactly(0);
         assertThat(STORE.read().gateway("gw-c")).isPresent();
         assertThat(STORE.read().disk("local/d2")).isPresent(); // disks stay unless the document drops them
     }
@@ -1008,7 +1373,11 @@ class ResourcesTest {
     @Test
     void importThatTakesLunsFromLoggedInHostsIsRefusedUnlessForced() throws Exception {
         richConfiguration();
-        JsonNode doc = json(RESOURCES.target("/api/config/export").queryParam("withSecrets", "true").request().get());
+        JsonNode doc = json(RESOURCES
+                .target("/api/config/export")
+                .queryParam("withSecrets", "true")
+                .request()
+                .get());
         TestZk.reset(STORE);
         ok(post("/api/targets", Map.of("iqn", T)), 201);
         ok(post("/api/disks", Map.of("pool", "local", "image", "other", "size", "1M", "backstore", "file")), 201);
@@ -1018,10 +1387,18 @@ class ResourcesTest {
         try (GatewayMembership m = gatewayWith(List.of(session(T, I1, 1)))) {
             refusedFor(post("/api/config/import", doc), I1, T, 3);
             assertThat(STORE.epoch()).isEqualTo(epoch);
-            JsonNode dry = json(RESOURCES.target("/api/config/import").queryParam("dryRun", "true").request().post(Entity.json(doc)));
+            JsonNode dry = json(RESOURCES
+                    .target("/api/config/import")
+                    .queryParam("dryRun", "true")
+                    .request()
+                    .post(Entity.json(doc)));
             assertThat(dry.get("refusal").asText()).contains("logged-in session", I1);
             assertThat(STORE.epoch()).isEqualTo(epoch);
-            JsonNode forced = json(RESOURCES.target("/api/config/import").queryParam("force", "true").request().post(Entity.json(doc)));
+            JsonNode forced = json(RESOURCES
+                    .target("/api/config/import")
+                    .queryParam("force", "true")
+                    .request()
+                    .post(Entity.json(doc)));
             assertThat(forced.get("epoch").asLong()).isEqualTo(epoch + 1);
             assertThat(STORE.read().disk("local/other")).isEmpty();
         } finally {
@@ -1048,8 +1425,10 @@ class ResourcesTest {
         ((com.fasterxml.jackson.databind.node.ObjectNode) escape.get("disks").get(0)).put("path", "/etc/passwd");
         expect(post("/api/config/import", escape), 400, "disk local/d1: ");
         com.fasterxml.jackson.databind.node.ObjectNode sealed = doc.deepCopy();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) sealed.get("discoveryAuth")).putObject("chap")
-                .put("user", "discovery1").put("secret", "enc:v1:k1:AAAA");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) sealed.get("discoveryAuth"))
+                .putObject("chap")
+                .put("user", "discovery1")
+                .put("secret", "enc:v1:k1:AAAA");
         expect(post("/api/config/import", sealed), 400, "no secretKeyFile");
         com.fasterxml.jackson.databind.node.ObjectNode badSetting = doc.deepCopy();
         ((com.fasterxml.jackson.databind.node.ObjectNode) badSetting.get("settings")).put("ErrorRecoveryLevel", "1");
@@ -1070,17 +1449,20 @@ class ResourcesTest {
         String location = accepted.getLocation().getPath();
         assertThat(location).startsWith("/api/jobs/");
         JsonNode[] job = new JsonNode[1];
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            job[0] = json(at(location).get());
-            return job[0].get("finishedAt").isTextual();
-        });
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    job[0] = json(at(location).get());
+                    return job[0].get("finishedAt").isTextual();
+                });
         return job[0];
     }
 
     @Test
     void diskCreateResizeDeleteRunAsJobsWhenAskedTo() throws Exception {
-        JsonNode created = awaitJob(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j1", "size", "1M",
-                "backstore", "file"))));
+        JsonNode created = awaitJob(async("/api/disks")
+                .post(Entity.json(Map.of("pool", "local", "image", "j1", "size", "1M", "backstore", "file"))));
         assertThat(created.get("kind").asText()).isEqualTo("disk.create");
         assertThat(created.get("subject").asText()).isEqualTo("local/j1");
         assertThat(created.get("state").asText()).isEqualTo("SUCCEEDED");
@@ -1096,14 +1478,23 @@ class ResourcesTest {
         assertThat(Files.size(DATA.resolve("local/j1.img"))).isEqualTo(2 << 20);
 
         // bad input is refused before any job starts
-        expect(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j2", "backstore", "file"))), 400, "size is missing");
+        expect(
+                async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j2", "backstore", "file"))),
+                400,
+                "size is missing");
         expect(async("/api/disks/local/j1/size").put(Entity.json(Map.of("size", "1M"))), 400, "shrinking");
         expect(async("/api/disks/local/none").delete(), 404, null);
 
         // a failure inside the job: the file is there already (the disk left the configuration, its file stayed)
-        ok(RESOURCES.target("/api/disks/local/j1").queryParam("preserveImage", "true").request().delete(), 200);
-        JsonNode failed = awaitJob(async("/api/disks").post(Entity.json(Map.of("pool", "local", "image", "j1", "size", "1M",
-                "backstore", "file"))));
+        ok(
+                RESOURCES
+                        .target("/api/disks/local/j1")
+                        .queryParam("preserveImage", "true")
+                        .request()
+                        .delete(),
+                200);
+        JsonNode failed = awaitJob(async("/api/disks")
+                .post(Entity.json(Map.of("pool", "local", "image", "j1", "size", "1M", "backstore", "file"))));
         assertThat(failed.get("state").asText()).isEqualTo("FAILED");
         assertThat(failed.get("status").asInt()).isEqualTo(409);
         assertThat(failed.get("error").asText()).contains("exists");

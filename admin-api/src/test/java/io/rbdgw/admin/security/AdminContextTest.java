@@ -48,16 +48,29 @@ class AdminContextTest {
 
     @Test
     void adminServletNeedsCredentialsExceptHealthAndPing() throws Exception {
-        for (String p : List.of("/admin/metrics", "/admin/threads", "/admin/pprof", "/admin/", "/admin/metrics?pretty=true",
-                "/admin/healthcheck/../metrics", "/admin//threads", "/admin/%6detrics", "/admin;x=1/metrics", "/admin/metrics;x=1",
+        for (String p : List.of(
+                "/admin/metrics",
+                "/admin/threads",
+                "/admin/pprof",
+                "/admin/",
+                "/admin/metrics?pretty=true",
+                "/admin/healthcheck/../metrics",
+                "/admin//threads",
+                "/admin/%6detrics",
+                "/admin;x=1/metrics",
+                "/admin/metrics;x=1",
                 "/admin/healthcheck;/../threads")) {
             int status = http.send("GET", p, null, Map.of()).status();
             assertThat(status).as(p).isIn(400, 401, 404);
         }
-        for (String task : List.of("/admin/tasks/gc", "/admin/tasks/log-level?logger=ROOT&level=DEBUG", "/admin/tasks/log-level;x=1")) {
-            assertThat(http.send("POST", task, null, Map.of()).status()).as(task).isIn(400, 401);
+        for (String task : List.of(
+                "/admin/tasks/gc", "/admin/tasks/log-level?logger=ROOT&level=DEBUG", "/admin/tasks/log-level;x=1")) {
+            assertThat(http.send("POST", task, null, Map.of()).status())
+                    .as(task)
+                    .isIn(400, 401);
         }
-        assertThat(http.send("GET", "/admin/healthcheck", null, Map.of()).status()).isEqualTo(200);
+        assertThat(http.send("GET", "/admin/healthcheck", null, Map.of()).status())
+                .isEqualTo(200);
         assertThat(http.send("GET", "/admin/ping", null, Map.of()).status()).isEqualTo(200);
         assertThat(http.send("GET", "/admin/metrics", null, auth()).status()).isEqualTo(200);
         assertThat(http.send("GET", "/admin/threads", null, auth()).status()).isEqualTo(200);
@@ -116,10 +129,22 @@ class AdminContextTest {
         try {
             String t = "iqn.2003-01.org.example:logs";
             http.send("POST", "/api/targets", "{\"iqn\":\"" + t + "\"}", auth());
-            http.send("POST", "/api/targets/" + t + "/clients", "{\"initiator\":\"iqn.1994-05.com.redhat:l1\","
-                    + "\"auth\":{\"chap\":{\"user\":\"logs1user\",\"secret\":\"" + chapSecret + "\"}}}", auth());
-            http.send("PUT", "/api/discovery-auth", "{\"chap\":{\"user\":\"logs1user\",\"secret\":\"" + chapSecret + "\",\"x\":1}}", auth());
-            http.send("PUT", "/api/discovery-auth", "{\"chap\":{\"user\":\"logs1user\",\"secret\":\"" + chapSecret + "\"", auth());
+            http.send(
+                    "POST",
+                    "/api/targets/" + t + "/clients",
+                    "{\"initiator\":\"iqn.1994-05.com.redhat:l1\","
+                            + "\"auth\":{\"chap\":{\"user\":\"logs1user\",\"secret\":\"" + chapSecret + "\"}}}",
+                    auth());
+            http.send(
+                    "PUT",
+                    "/api/discovery-auth",
+                    "{\"chap\":{\"user\":\"logs1user\",\"secret\":\"" + chapSecret + "\",\"x\":1}}",
+                    auth());
+            http.send(
+                    "PUT",
+                    "/api/discovery-auth",
+                    "{\"chap\":{\"user\":\"logs1user\",\"secret\":\"" + chapSecret + "\"",
+                    auth());
             http.send("GET", "/admin/metrics", null, auth());
             http.send("GET", "/api/targets", null, Map.of("Authorization", RawHttp.basic("admin", PASSWORD + "x")));
         } finally {
@@ -130,12 +155,18 @@ class AdminContextTest {
         String b64 = Base64.getEncoder().encodeToString(("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8));
         StringBuilder all = new StringBuilder();
         for (ILoggingEvent e : list.list) {
-            all.append(e.getLoggerName()).append(' ').append(e.getFormattedMessage()).append('\n');
+            all.append(e.getLoggerName())
+                    .append(' ')
+                    .append(e.getFormattedMessage())
+                    .append('\n');
             if (e.getThrowableProxy() != null) {
                 all.append(e.getThrowableProxy().getMessage()).append('\n');
             }
         }
-        assertThat(all.toString()).doesNotContain(PASSWORD).doesNotContain(b64).doesNotContain(b64.substring(0, 20))
+        assertThat(all.toString())
+                .doesNotContain(PASSWORD)
+                .doesNotContain(b64)
+                .doesNotContain(b64.substring(0, 20))
                 .doesNotContain(chapSecret);
     }
 }

@@ -16,12 +16,23 @@ class AuditQueryTest {
         try (TestApi api = TestApi.start("audit-query")) {
             Map<String, String> auth = TestApi.auth();
             String t = "iqn.2003-01.org.example:auditq";
-            assertThat(api.http.send("POST", "/api/targets", "{\"iqn\":\"" + t + "\"}", auth).status()).isEqualTo(201);
-            String export = api.http.send("GET", "/api/config/export", null, auth).body();
-            assertThat(api.http.send("POST", "/api/config/import?dryRun=true", export, auth).status()).isEqualTo(200);
-            assertThat(api.http.send("DELETE", "/api/targets/" + t + "?force=true", null, auth).status()).isEqualTo(200);
+            assertThat(api.http
+                            .send("POST", "/api/targets", "{\"iqn\":\"" + t + "\"}", auth)
+                            .status())
+                    .isEqualTo(201);
+            String export =
+                    api.http.send("GET", "/api/config/export", null, auth).body();
+            assertThat(api.http
+                            .send("POST", "/api/config/import?dryRun=true", export, auth)
+                            .status())
+                    .isEqualTo(200);
+            assertThat(api.http
+                            .send("DELETE", "/api/targets/" + t + "?force=true", null, auth)
+                            .status())
+                    .isEqualTo(200);
 
-            JsonNode list = JSON.readTree(api.http.send("GET", "/api/audit", null, auth).body());
+            JsonNode list =
+                    JSON.readTree(api.http.send("GET", "/api/audit", null, auth).body());
             assertThat(list).hasSize(3);
             assertThat(list.get(0).get("path").asText()).isEqualTo("/api/targets/" + t + "?force=true");
             assertThat(list.get(1).get("path").asText()).isEqualTo("/api/config/import?dryRun=true");

@@ -70,19 +70,26 @@ class AuditTest {
         RawHttp.Answer discovery;
         try {
             target = call("POST", "/api/targets", "{\"iqn\":\"" + T + "\"}");
-            client = call("POST", "/api/targets/" + T + "/clients", "{\"initiator\":\"" + I + "\","
-                    + "\"auth\":{\"chap\":{\"user\":\"audit1user\",\"secret\":\"auditsecret12\"},"
-                    + "\"mutualChap\":{\"user\":\"audit2user\",\"secret\":\"mutualsecret34\"}}}");
+            client = call(
+                    "POST",
+                    "/api/targets/" + T + "/clients",
+                    "{\"initiator\":\"" + I + "\","
+                            + "\"auth\":{\"chap\":{\"user\":\"audit1user\",\"secret\":\"auditsecret12\"},"
+                            + "\"mutualChap\":{\"user\":\"audit2user\",\"secret\":\"mutualsecret34\"}}}");
             // refused and read-only requests are not changes
-            assertThat(call("POST", "/api/targets", "{\"iqn\":\"not-an-iqn\"}").status()).isEqualTo(400);
+            assertThat(call("POST", "/api/targets", "{\"iqn\":\"not-an-iqn\"}").status())
+                    .isEqualTo(400);
             assertThat(call("GET", "/api/targets", null).status()).isEqualTo(200);
-            assertThat(http.send("DELETE", "/api/targets/" + T, null, Map.of()).status()).isEqualTo(401);
-            discovery = call("PUT", "/api/discovery-auth", "{\"chap\":{\"user\":\"disc1user\",\"secret\":\"discsecret56\"}}");
+            assertThat(http.send("DELETE", "/api/targets/" + T, null, Map.of()).status())
+                    .isEqualTo(401);
+            discovery = call(
+                    "PUT", "/api/discovery-auth", "{\"chap\":{\"user\":\"disc1user\",\"secret\":\"discsecret56\"}}");
         } finally {
             trailLog.detachAppender(lines);
             trailLog.setLevel(saved);
         }
-        assertThat(List.of(target.status(), client.status(), discovery.status())).containsExactly(201, 201, 200);
+        assertThat(List.of(target.status(), client.status(), discovery.status()))
+                .containsExactly(201, 201, 200);
 
         RawHttp.Answer a = call("GET", "/api/audit", null);
         assertThat(a.status()).isEqualTo(200);
@@ -98,16 +105,20 @@ class AuditTest {
         assertThat(second.get("method").asText()).isEqualTo("POST");
         assertThat(second.get("path").asText()).isEqualTo("/api/targets/" + T + "/clients");
         assertThat(second.get("epoch").asLong()).isEqualTo(epoch(client));
-        assertThat(second.get("body").asText()).contains(I, "audit1user", "audit2user").doesNotContain("secret1", "secret3");
+        assertThat(second.get("body").asText())
+                .contains(I, "audit1user", "audit2user")
+                .doesNotContain("secret1", "secret3");
         for (JsonNode e : list) {
             assertThat(e.get("user").asText()).isEqualTo("admin");
             assertThat(e.get("address").asText()).isEqualTo("127.0.0.1");
             assertThat(e.get("time").asText()).endsWith("Z");
         }
         assertThat(list.get(2).get("epoch").asLong()).isEqualTo(epoch(target));
-        assertThat(list.get(0).get("sequence").asLong()).isGreaterThan(list.get(1).get("sequence").asLong());
+        assertThat(list.get(0).get("sequence").asLong())
+                .isGreaterThan(list.get(1).get("sequence").asLong());
 
-        assertThat(JSON.readTree(call("GET", "/api/audit?limit=1", null).body())).hasSize(1);
+        assertThat(JSON.readTree(call("GET", "/api/audit?limit=1", null).body()))
+                .hasSize(1);
         assertThat(call("GET", "/api/audit?limit=0", null).status()).isEqualTo(400);
         assertThat(http.send("GET", "/api/audit", null, Map.of()).status()).isEqualTo(401);
 
@@ -115,16 +126,21 @@ class AuditTest {
         assertThat(lines.list).hasSize(3);
         assertThat(lines.list).allSatisfy(e -> {
             assertThat(e.getLevel()).isEqualTo(Level.INFO);
-            assertThat(e.getFormattedMessage()).contains("by admin from 127.0.0.1").doesNotContain("secret12", "secret34", "secret56");
+            assertThat(e.getFormattedMessage())
+                    .contains("by admin from 127.0.0.1")
+                    .doesNotContain("secret12", "secret34", "secret56");
         });
 
         // the CLI shows it
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code = RbdgwCli.run(new String[] {"--url", server.uri().toString(), "audit", "--limit", "2"},
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream()),
+        int code = RbdgwCli.run(
+                new String[] {"--url", server.uri().toString(), "audit", "--limit", "2"},
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream()),
                 Map.of("RBDGW_ADMIN_PASSWORD", PASSWORD));
         assertThat(code).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("TIME", "USER", "ADDRESS", "/api/discovery-auth", "admin", "127.0.0.1");
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("TIME", "USER", "ADDRESS", "/api/discovery-auth", "admin", "127.0.0.1");
     }
 
     @Test
@@ -137,6 +153,7 @@ class AuditTest {
         }
         List<AuditEntry> recent = log.recent(100);
         assertThat(recent).extracting(AuditEntry::epoch).containsExactly(12L, 11L, 10L, 9L, 8L);
-        assertThat(TestZk.client().getChildren().forPath("/audit-bound-test/audit")).hasSize(5);
+        assertThat(TestZk.client().getChildren().forPath("/audit-bound-test/audit"))
+                .hasSize(5);
     }
 }

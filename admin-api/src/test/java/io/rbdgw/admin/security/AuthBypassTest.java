@@ -40,8 +40,13 @@ class AuthBypassTest {
         server = api.server;
         http = api.http;
         // something to read and to change, so a bypass would show as 2xx rather than 404
-        assertThat(http.send("POST", "/api/targets", "{\"iqn\":\"" + T + "\"}", Map.of("Authorization", RawHttp.basic("admin", PASSWORD)))
-                .status()).isEqualTo(201);
+        assertThat(http.send(
+                                "POST",
+                                "/api/targets",
+                                "{\"iqn\":\"" + T + "\"}",
+                                Map.of("Authorization", RawHttp.basic("admin", PASSWORD)))
+                        .status())
+                .isEqualTo(201);
     }
 
     @AfterAll
@@ -51,8 +56,13 @@ class AuthBypassTest {
 
     /** A concrete path for a template: parameters get values that exist where that matters. */
     static String concrete(String template) {
-        return template.replace("{target}", T).replace("{initiator}", "iqn.1994-05.com.redhat:h1").replace("{pool}", "local")
-                .replace("{image}", "d1").replace("{name}", "n1").replace("{lun}", "0").replace("{key}", "cmdsnDepth");
+        return template.replace("{target}", T)
+                .replace("{initiator}", "iqn.1994-05.com.redhat:h1")
+                .replace("{pool}", "local")
+                .replace("{image}", "d1")
+                .replace("{name}", "n1")
+                .replace("{lun}", "0")
+                .replace("{key}", "cmdsnDepth");
     }
 
     /** The path spelled many ways that a naive prefix or string match could get wrong. */
@@ -86,7 +96,8 @@ class AuthBypassTest {
 
     @Test
     void noPathMethodOrSpellingIsServedWithoutCredentials() throws Exception {
-        JsonNode doc = new ObjectMapper().readTree(http.send("GET", "/openapi.json", null, Map.of()).body());
+        JsonNode doc = new ObjectMapper()
+                .readTree(http.send("GET", "/openapi.json", null, Map.of()).body());
         List<String> violations = new ArrayList<>();
         int requests = 0;
         for (Iterator<String> it = doc.get("paths").fieldNames(); it.hasNext(); ) {
@@ -98,7 +109,9 @@ class AuthBypassTest {
                     RawHttp.Answer a = http.send(method, spelling, body, Map.of());
                     requests++;
                     boolean publicGet = publicPath && (method.equals("GET") || method.equals("HEAD"));
-                    if (publicGet ? a.status() >= 300 && a.status() != 404 && a.status() != 400 : !REFUSALS.contains(a.status())) {
+                    if (publicGet
+                            ? a.status() >= 300 && a.status() != 404 && a.status() != 400
+                            : !REFUSALS.contains(a.status())) {
                         violations.add(method + " " + spelling + " -> " + a.status());
                     }
                 }
@@ -113,16 +126,28 @@ class AuthBypassTest {
     @Test
     void theRealMatrixParameterBypassIsClosed() throws Exception {
         assertThat(http.send("GET", "/api;/config", null, Map.of()).status()).isEqualTo(401);
-        assertThat(http.send("POST", "/api;/targets", "{\"iqn\":\"iqn.2003-01.org.example:evil\"}", Map.of()).status()).isEqualTo(401);
+        assertThat(http.send("POST", "/api;/targets", "{\"iqn\":\"iqn.2003-01.org.example:evil\"}", Map.of())
+                        .status())
+                .isEqualTo(401);
         assertThat(store.read().target("iqn.2003-01.org.example:evil")).isEmpty();
     }
 
     @Test
     void pathsOutsideTheDocumentAreNotServedEither() throws Exception {
-        for (String p : List.of("/application.wadl", "/api/application.wadl", "/application.wadl?detail=true", "/api/", "/api//",
-                "/%2e%2e/api/config", "/api/%2e%2e/api/config", "/api/config/..", "/x/..;/api/config", "/api/audit;")) {
+        for (String p : List.of(
+                "/application.wadl",
+                "/api/application.wadl",
+                "/application.wadl?detail=true",
+                "/api/",
+                "/api//",
+                "/%2e%2e/api/config",
+                "/api/%2e%2e/api/config",
+                "/api/config/..",
+                "/x/..;/api/config",
+                "/api/audit;")) {
             for (String method : METHODS) {
-                int status = http.send(method, p, method.equals("POST") || method.equals("PUT") ? "{}" : null, Map.of()).status();
+                int status = http.send(method, p, method.equals("POST") || method.equals("PUT") ? "{}" : null, Map.of())
+                        .status();
                 assertThat(status).as(method + " " + p).isIn(400, 401, 404, 405);
             }
         }
@@ -130,11 +155,12 @@ class AuthBypassTest {
 
     @Test
     void generatedOptionsNeedCredentialsAndAreDeniedWithThem() throws Exception {
-        assertThat(http.send("OPTIONS", "/api/targets", null, Map.of()).status()).isEqualTo(401);
-        assertThat(http.send("OPTIONS", "/api/targets", null, Map.of("Authorization", RawHttp.basic("admin", PASSWORD))).status())
+        assertThat(http.send("OPTIONS", "/api/targets", null, Map.of()).status())
+                .isEqualTo(401);
+        assertThat(http.send("OPTIONS", "/api/targets", null, Map.of("Authorization", RawHttp.basic("admin", PASSWORD)))
+                        .status())
                 .isEqualTo(403);
     }
-
 
     /** Deny by default rests on the annotations: every resource method of the API must carry one. */
     @Test
@@ -144,7 +170,9 @@ class AuthBypassTest {
             if (op.path().equals("/openapi.json")) {
                 assertThat(access).as(op.path()).isInstanceOf(AuthFeature.Access.Public.class);
             } else {
-                assertThat(access).as(op.httpMethod() + " " + op.path()).isEqualTo(new AuthFeature.Access.Roles(Set.of("admin")));
+                assertThat(access)
+                        .as(op.httpMethod() + " " + op.path())
+                        .isEqualTo(new AuthFeature.Access.Roles(Set.of("admin")));
             }
         }
         class Unannotated {
@@ -153,6 +181,7 @@ class AuthBypassTest {
                 return "";
             }
         }
-        assertThat(AuthFeature.access(Unannotated.class, Unannotated.class.getDeclaredMethod("get"))).isInstanceOf(AuthFeature.Access.Denied.class);
+        assertThat(AuthFeature.access(Unannotated.class, Unannotated.class.getDeclaredMethod("get")))
+                .isInstanceOf(AuthFeature.Access.Denied.class);
     }
 }

@@ -2,7 +2,6 @@ package io.rbdgw.admin.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rbdgw.admin.AdminServer;
 import io.rbdgw.admin.TestZk;
@@ -56,9 +55,13 @@ class HardeningTest {
     }
 
     void clientWithChap() throws Exception {
-        assertThat(call("POST", "/api/targets", "{\"iqn\":\"" + T + "\"}").status()).isEqualTo(201);
-        RawHttp.Answer c = call("POST", "/api/targets/" + T + "/clients", "{\"initiator\":\"" + I + "\","
-                + "\"auth\":{\"chap\":{\"user\":\"hard1user\",\"secret\":\"hard1secret12\"}}}");
+        assertThat(call("POST", "/api/targets", "{\"iqn\":\"" + T + "\"}").status())
+                .isEqualTo(201);
+        RawHttp.Answer c = call(
+                "POST",
+                "/api/targets/" + T + "/clients",
+                "{\"initiator\":\"" + I + "\","
+                        + "\"auth\":{\"chap\":{\"user\":\"hard1user\",\"secret\":\"hard1secret12\"}}}");
         assertThat(c.status()).as(c.body()).isEqualTo(201);
     }
 
@@ -68,13 +71,19 @@ class HardeningTest {
     void misplacedFieldIsRefusedAndChapIsKept() throws Exception {
         clientWithChap();
         // the typo that once removed a client's CHAP: the fields one level too high
-        RawHttp.Answer a = call("PUT", "/api/targets/" + T + "/clients/" + I + "/auth", "{\"chap_user\":\"other1user\",\"chap_secret\":\"othersecret12\"}");
+        RawHttp.Answer a = call(
+                "PUT",
+                "/api/targets/" + T + "/clients/" + I + "/auth",
+                "{\"chap_user\":\"other1user\",\"chap_secret\":\"othersecret12\"}");
         assertThat(a.status()).as(a.body()).isEqualTo(400);
         assertThat(message(a)).isEqualTo("unknown field \"chap_user\"");
         assertThat(a.body()).doesNotContain("othersecret12");
         assertThat(store.read().client(T, I).orElseThrow().auth().chap().user()).isEqualTo("hard1user");
 
-        RawHttp.Answer nested = call("PUT", "/api/targets/" + T + "/clients/" + I + "/auth", "{\"chap\":{\"usr\":\"other1user\",\"secret\":\"othersecret12\"}}");
+        RawHttp.Answer nested = call(
+                "PUT",
+                "/api/targets/" + T + "/clients/" + I + "/auth",
+                "{\"chap\":{\"usr\":\"other1user\",\"secret\":\"othersecret12\"}}");
         assertThat(nested.status()).isEqualTo(400);
         assertThat(message(nested)).isEqualTo("unknown field \"usr\" in chap");
         RawHttp.Answer trailing = call("POST", "/api/targets", "{\"iqn\":\"" + T + "x\"} {\"iqn\":\"x\"}");
@@ -84,11 +93,14 @@ class HardeningTest {
         assertThat(message(wrongType)).contains("\"iqn\"", "a string");
         assertThat(store.read().client(T, I).orElseThrow().auth().chap().user()).isEqualTo("hard1user");
         // found by RandomizedApiTest: a null inside a list was a NullPointerException (500)
-        RawHttp.Answer nullInList = call("POST", "/api/targets/" + T + "/hostgroups", "{\"name\":\"g1\",\"members\":[],\"disks\":[null]}");
+        RawHttp.Answer nullInList =
+                call("POST", "/api/targets/" + T + "/hostgroups", "{\"name\":\"g1\",\"members\":[],\"disks\":[null]}");
         assertThat(nullInList.status()).as(nullInList.body()).isEqualTo(400);
         assertThat(message(nullInList)).contains("disks");
         // while a null map value still removes a target parameter override (rbdgw target set --param KEY=)
-        assertThat(call("PUT", "/api/targets/" + T, "{\"parameters\":{\"MaxRecvDataSegmentLength\":\"65536\"}}").status()).isEqualTo(200);
+        assertThat(call("PUT", "/api/targets/" + T, "{\"parameters\":{\"MaxRecvDataSegmentLength\":\"65536\"}}")
+                        .status())
+                .isEqualTo(200);
         assertThat(store.read().target(T).orElseThrow().parameters()).containsKey("MaxRecvDataSegmentLength");
         RawHttp.Answer unset = call("PUT", "/api/targets/" + T, "{\"parameters\":{\"MaxRecvDataSegmentLength\":null}}");
         assertThat(unset.status()).as(unset.body()).isEqualTo(200);
@@ -120,12 +132,16 @@ class HardeningTest {
         assertThat(a.status()).isEqualTo(413);
         assertThat(a.body().length()).isLessThan(300);
         // without a declared length (chunked), refused once the reader passes 1 MiB
-        java.net.http.HttpResponse<String> chunked = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/targets"))
-                        .header("Authorization", RawHttp.basic("admin", PASSWORD)).header("Content-Type", "application/json")
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
-                                () -> new java.io.ByteArrayInputStream(huge.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
-                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        java.net.http.HttpResponse<String> chunked = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/targets"))
+                                .header("Authorization", RawHttp.basic("admin", PASSWORD))
+                                .header("Content-Type", "application/json")
+                                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                                        () -> new java.io.ByteArrayInputStream(
+                                                huge.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(chunked.statusCode()).isEqualTo(413);
         assertThat(chunked.body().length()).isLessThan(300);
         assertThat(store.read().targets()).isEmpty();
@@ -141,7 +157,8 @@ class HardeningTest {
         assertThat(a.status()).isEqualTo(400);
         assertThat(a.body().length()).isLessThan(1200);
         assertThat(message(a)).contains("…");
-        RawHttp.Answer tag = call("PUT", "/api/targets/" + T, "{}", Map.of("If-Match", "\"" + "9".repeat(5000) + "x\""));
+        RawHttp.Answer tag =
+                call("PUT", "/api/targets/" + T, "{}", Map.of("If-Match", "\"" + "9".repeat(5000) + "x\""));
         assertThat(tag.status()).isIn(404, 412);
         assertThat(tag.body().length()).isLessThan(1200);
     }
@@ -151,6 +168,8 @@ class HardeningTest {
         assertThat(io.rbdgw.admin.resources.Messages.truncate("short message")).isEqualTo("short message");
         String t = io.rbdgw.admin.resources.Messages.truncate("bad name " + "y".repeat(300) + " is not valid");
         assertThat(t).isEqualTo("bad name " + "y".repeat(200) + "… is not valid");
-        assertThat(io.rbdgw.admin.resources.Messages.truncate("z ".repeat(2000))).hasSize(1001).endsWith("…");
+        assertThat(io.rbdgw.admin.resources.Messages.truncate("z ".repeat(2000)))
+                .hasSize(1001)
+                .endsWith("…");
     }
 }

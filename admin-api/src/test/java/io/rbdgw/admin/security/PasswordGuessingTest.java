@@ -40,12 +40,12 @@ class PasswordGuessingTest {
         server.close();
     }
 
-    record Timed(int status, String retryAfter, long millis) {
-    }
+    record Timed(int status, String retryAfter, long millis) {}
 
     static Timed timed(RawHttp http, String password) throws Exception {
         long t0 = System.nanoTime();
-        RawHttp.Answer a = http.send("GET", "/api/targets", null, Map.of("Authorization", RawHttp.basic("admin", password)));
+        RawHttp.Answer a =
+                http.send("GET", "/api/targets", null, Map.of("Authorization", RawHttp.basic("admin", password)));
         return new Timed(a.status(), a.header("Retry-After"), (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -92,9 +92,12 @@ class PasswordGuessingTest {
         // guesses are verified one at a time per address, so at most the 5 that trip the lockout are ever checked
         assertThat(wrong).isLessThanOrEqualTo(5);
         assertThat(throttled.size()).isGreaterThanOrEqualTo(50);
-        assertThat(throttled).allSatisfy(a -> assertThat(Integer.parseInt(a.retryAfter())).isPositive());
+        assertThat(throttled)
+                .allSatisfy(a -> assertThat(Integer.parseInt(a.retryAfter())).isPositive());
         List<Long> ms = throttled.stream().map(Timed::millis).sorted().toList();
-        System.out.printf("burst of 64 guesses: %d x 401, %d x 429 (median %d ms, max %d ms)%n", wrong, throttled.size(), ms.get(ms.size() / 2), ms.get(ms.size() - 1));
+        System.out.printf(
+                "burst of 64 guesses: %d x 401, %d x 429 (median %d ms, max %d ms)%n",
+                wrong, throttled.size(), ms.get(ms.size() / 2), ms.get(ms.size() - 1));
 
         // the guesser keeps going one at a time: the lockout comes after 5 failures in total
         int tries = 0;
@@ -108,7 +111,8 @@ class PasswordGuessingTest {
         assertThat(Integer.parseInt(after.retryAfter())).isBetween(5, 10);
         // faster than one PBKDF2 check: none ran
         assertThat(after.millis()).isLessThan(cost);
-        System.out.printf("a guess while locked out: 429 in %d ms, Retry-After %s%n", after.millis(), after.retryAfter());
+        System.out.printf(
+                "a guess while locked out: 429 in %d ms, Retry-After %s%n", after.millis(), after.retryAfter());
         // the real credential (known good by now) is never throttled, even from the locked address
         Timed known = timed(attacker, PASSWORD);
         assertThat(known.status()).isEqualTo(200);

@@ -50,7 +50,11 @@ final class RawHttp {
             byte[] payload = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
             StringBuilder req = new StringBuilder();
             req.append(method).append(' ').append(rawPath).append(" HTTP/1.1\r\n");
-            req.append("Host: ").append(base.getHost()).append(':').append(base.getPort()).append("\r\n");
+            req.append("Host: ")
+                    .append(base.getHost())
+                    .append(':')
+                    .append(base.getPort())
+                    .append("\r\n");
             req.append("Connection: close\r\n");
             if (body != null) {
                 req.append("Content-Type: application/json\r\n");
@@ -92,7 +96,9 @@ final class RawHttp {
         for (int i = 1; i < lines.length; i++) {
             int c = lines[i].indexOf(':');
             if (c > 0) {
-                headers.put(lines[i].substring(0, c).trim().toLowerCase(Locale.ROOT), lines[i].substring(c + 1).trim());
+                headers.put(
+                        lines[i].substring(0, c).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(c + 1).trim());
             }
         }
         String body = head ? "" : new String(all.toByteArray(), end + 4, all.size() - end - 4, StandardCharsets.UTF_8);

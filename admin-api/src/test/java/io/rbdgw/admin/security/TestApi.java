@@ -24,8 +24,10 @@ final class TestApi implements AutoCloseable {
     /** @param name names the data directory (file disks) of this instance */
     static TestApi start(String name) throws Exception {
         ConfigStore store = TestZk.newStore();
-        AdminServer server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
-                .withListen("127.0.0.1", 0).withDataDir(Files.createTempDirectory(name)));
+        AdminServer server =
+                AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
+                        .withListen("127.0.0.1", 0)
+                        .withDataDir(Files.createTempDirectory(name)));
         return new TestApi(store, server);
     }
 

@@ -33,16 +33,37 @@ class TlsTest {
     static Pair pair;
     static Pair other;
 
-    record Pair(Path cert, Path key) {
-    }
+    record Pair(Path cert, Path key) {}
 
     /** A self-signed EC pair for 127.0.0.1 made with the JDK's keytool, written as PEM (certificate, PKCS#8 key). */
     static Pair generate(Path dir, String name) throws Exception {
         Path p12 = dir.resolve(name + ".p12");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "a", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1",
-                "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-keystore", p12.toString(), "-storetype", "PKCS12",
-                "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "keytool")
+                                .toString(),
+                        "-genkeypair",
+                        "-alias",
+                        "a",
+                        "-keyalg",
+                        "EC",
+                        "-groupname",
+                        "secp256r1",
+                        "-dname",
+                        "CN=127.0.0.1",
+                        "-ext",
+                        "SAN=ip:127.0.0.1,dns:localhost",
+                        "-validity",
+                        "2",
+                        "-keystore",
+                        p12.toString(),
+                        "-storetype",
+                        "PKCS12",
+                        "-storepass",
+                        "changeit",
+                        "-keypass",
+                        "changeit")
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
@@ -53,8 +74,16 @@ class TlsTest {
         Base64.Encoder b64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
         Path cert = dir.resolve(name + ".crt");
         Path key = dir.resolve(name + ".key");
-        Files.writeString(cert, "-----BEGIN CERTIFICATE-----\n" + b64.encodeToString(ks.getCertificate("a").getEncoded()) + "\n-----END CERTIFICATE-----\n");
-        Files.writeString(key, "-----BEGIN PRIVATE KEY-----\n" + b64.encodeToString(ks.getKey("a", "changeit".toCharArray()).getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        Files.writeString(
+                cert,
+                "-----BEGIN CERTIFICATE-----\n"
+                        + b64.encodeToString(ks.getCertificate("a").getEncoded()) + "\n-----END CERTIFICATE-----\n");
+        Files.writeString(
+                key,
+                "-----BEGIN PRIVATE KEY-----\n"
+                        + b64.encodeToString(
+                                ks.getKey("a", "changeit".toCharArray()).getEncoded())
+                        + "\n-----END PRIVATE KEY-----\n");
         return new Pair(cert, key);
     }
 
@@ -65,7 +94,8 @@ class TlsTest {
         other = generate(dir, "other");
         store = TestZk.newStore();
         server = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
-                .withListen("127.0.0.1", 0).withTls(pair.cert(), pair.key()));
+                .withListen("127.0.0.1", 0)
+                .withTls(pair.cert(), pair.key()));
     }
 
     @AfterAll
@@ -73,15 +103,18 @@ class TlsTest {
         server.close();
     }
 
-    record Run(int code, String out, String err) {
-    }
+    record Run(int code, String out, String err) {}
 
     static Run cli(Map<String, String> env, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Map<String, String> e = new HashMap<>(env);
         e.put("RBDGW_ADMIN_PASSWORD", PASSWORD);
-        int code = RbdgwCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), e);
+        int code = RbdgwCli.run(
+                args,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                e);
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -105,7 +138,8 @@ class TlsTest {
 
     @Test
     void pemProblemsAreNamed() throws Exception {
-        assertThatThrownBy(() -> Pem.httpsConnector("127.0.0.1", 0, pair.cert(), other.key())).hasMessageContaining("does not belong");
+        assertThatThrownBy(() -> Pem.httpsConnector("127.0.0.1", 0, pair.cert(), other.key()))
+                .hasMessageContaining("does not belong");
         assertThatThrownBy(() -> Pem.certificates(pair.key())).hasMessageContaining("no PEM certificate");
         Path pkcs1 = dir.resolve("pkcs1.key");
         Files.writeString(pkcs1, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");

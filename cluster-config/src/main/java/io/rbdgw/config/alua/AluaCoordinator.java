@@ -111,9 +111,10 @@ public final class AluaCoordinator implements Closeable {
     public interface Listener {
         void moved(List<FailoverEvent> events);
     }
+
     private long pendingUntil;
     private boolean baselinePending; // elected, first full pass not done yet
-    private long holdUntil;          // after an outage: nobody is judged lost before this (nanoTime)
+    private long holdUntil; // after an outage: nobody is judged lost before this (nanoTime)
     private boolean holding;
 
     /**
@@ -121,8 +122,13 @@ public final class AluaCoordinator implements Closeable {
      * @param settleDelay how long a (re)joining gateway waits before it is given disks
      * @param retryDelay  how soon a failed fencing or write is retried
      */
-    public AluaCoordinator(CuratorFramework client, ZkLayout layout, String self, Fencer fencer,
-                           Duration settleDelay, Duration retryDelay) {
+    public AluaCoordinator(
+            CuratorFramework client,
+            ZkLayout layout,
+            String self,
+            Fencer fencer,
+            Duration settleDelay,
+            Duration retryDelay) {
         this.client = client;
         this.layout = layout;
         this.self = self;
@@ -142,40 +148,47 @@ public final class AluaCoordinator implements Closeable {
     }
 
     public void start() throws Exception {
-        latch.addListener(new LeaderLatchListener() {
-            @Override
-            public void isLeader() {
-                leading = true;
-                policy.elected();
-                pendingUntil = 0;
-                long recovered = recoveredAt;
-                long now = System.nanoTime();
-                long grace = rejoinGraceNanos();
-                holding = recovered != 0 && now - (recovered + grace) < 0;
-                holdUntil = recovered + grace;
-                if (holding) {
-                    log.warn("gateway {} is the ALUA coordinator after its own ZooKeeper session was lost (ZooKeeper "
-                            + "outage?): ownership stays as it is until every owner has re-registered, at most {} ms; "
-                            + "only owners still absent then are fenced", self,
-                            TimeUnit.NANOSECONDS.toMillis(holdUntil - now));
-                } else {
-                    log.info("gateway {} is the ALUA coordinator", self);
-                }
-                pass(true);
-            }
+        latch.addListener(
+                new LeaderLatchListener() {
+                    @Override
+                    public void isLeader() {
+                        leading = true;
+                        policy.elected();
+                        pendingUntil = 0;
+                        long recovered = recoveredAt;
+                        long now = System.nanoTime();
+                        long grace = rejoinGraceNanos();
+                        holding = recovered != 0 && now - (recovered + grace) < 0;
+                        holdUntil = recovered + grace;
+                        if (holding) {
+                            log.warn(
+                                    "gateway {} is the ALUA coordinator after its own ZooKeeper session was lost (ZooKeeper "
+                                            + "outage?): ownership stays as it is until every owner has re-registered, at most {} ms; "
+                                            + "only owners still absent then are fenced",
+                                    self,
+                                    TimeUnit.NANOSECONDS.toMillis(holdUntil - now));
+                        } else {
+                            log.info("gateway {} is the ALUA coordinator", self);
+                        }
+                        pass(true);
+                    }
 
-            @Override
-            public void notLeader() {
-                leading = false;
-                log.info("gateway {} is no longer the ALUA coordinator", self);
-            }
-        }, executor);
+                    @Override
+                    public void notLeader() {
+                        leading = false;
+                        log.info("gateway {} is no longer the ALUA coordinator", self);
+                    }
+                },
+                executor);
         client.getConnectionStateListenable().addListener(sessions);
         for (String path : List.of(layout.members(), layout.drains(), layout.disks())) {
             CuratorCache c = CuratorCache.build(client, path);
             boolean members = path.equals(layout.members());
             c.listenable().addListener((type, oldData, data) -> {
-                if (members && data != null && data.getStat() != null && data.getStat().getEphemeralOwner() != 0) {
+                if (members
+                        && data != null
+                        && data.getStat() != null
+                        && data.getStat().getEphemeralOwner() != 0) {
                     memberSessions.add(data.getStat().getEphemeralOwner());
                 }
                 kick();
@@ -249,11 +262,15 @@ public final class AluaCoordinator implements Closeable {
                 fencer.fence(e.getKey(), e.getValue());
                 recordFence(e.getKey(), e.getValue());
                 policy.fenced(e.getKey(), System.currentTimeMillis());
-                log.info("gateway {} fenced ({})", e.getKey(), e.getValue() == null ? "no RADOS address" : e.getValue());
+                log.info(
+                        "gateway {} fenced ({})", e.getKey(), e.getValue() == null ? "no RADOS address" : e.getValue());
             } catch (Exception ex) {
                 retry = true;
-                log.error("cannot fence lost gateway {} at {}: {}; its LUNs stay put until it is fenced",
-                        e.getKey(), e.getValue(), ex.toString());
+                log.error(
+                        "cannot fence lost gateway {} at {}: {}; its LUNs stay put until it is fenced",
+                        e.getKey(),
+                        e.getValue(),
+                        ex.toString());
             }
         }
 
@@ -272,14 +289,25 @@ public final class AluaCoordinator implements Closeable {
             Versioned r = records.get(change.disk());
             if (change instanceof OwnershipPolicy.Assign a && r == null) {
                 ops.add(client.transactionOp().create().forPath(path, docs.write(a.next())));
-                moves.put(a.disk(), "-> " + a.next().owner() + " (epoch " + a.next().epoch() + ")");
+                moves.put(
+                        a.disk(),
+                        "-> " + a.next().owner() + " (epoch " + a.next().epoch() + ")");
                 assigned.add(a);
             } else if (change instanceof OwnershipPolicy.Assign a) {
-                ops.add(client.transactionOp().setData().withVersion(r.version()).forPath(path, docs.write(a.next())));
-                moves.put(a.disk(), a.from() + " -> " + a.next().owner() + " (epoch " + a.next().epoch() + ")");
+                ops.add(client.transactionOp()
+                        .setData()
+                        .withVersion(r.version())
+                        .forPath(path, docs.write(a.next())));
+                moves.put(
+                        a.disk(),
+                        a.from() + " -> " + a.next().owner() + " (epoch "
+                                + a.next().epoch() + ")");
                 assigned.add(a);
             } else if (change instanceof OwnershipPolicy.Readdress a) {
-                ops.add(client.transactionOp().setData().withVersion(r.version()).forPath(path, docs.write(a.next())));
+                ops.add(client.transactionOp()
+                        .setData()
+                        .withVersion(r.version())
+                        .forPath(path, docs.write(a.next())));
             } else {
                 ops.add(client.transactionOp().delete().withVersion(r.version()).forPath(path));
                 moves.put(change.disk(), "removed");
@@ -296,7 +324,8 @@ public final class AluaCoordinator implements Closeable {
             all.addAll(ops);
             long writtenAt = System.currentTimeMillis();
             List<FailoverEvent> recorded = assigned.stream()
-                    .map(a -> policy.event(a, members.keySet(), draining, writtenAt, self)).toList();
+                    .map(a -> policy.event(a, members.keySet(), draining, writtenAt, self))
+                    .toList();
             if (!recorded.isEmpty()) {
                 all.add(historyOp(recorded));
             }
@@ -304,8 +333,13 @@ public final class AluaCoordinator implements Closeable {
             moves.forEach((d, what) -> log.info("ALUA owner of {}: {}", d, what));
             for (FailoverEvent e : recorded) {
                 if (e.durationMillis() != null) {
-                    log.info("failover of {} from lost gateway {} to {}: {} ms from loss seen to ownership written "
-                            + "(fenced after {} ms)", e.disk(), e.from(), e.to(), e.durationMillis(),
+                    log.info(
+                            "failover of {} from lost gateway {} to {}: {} ms from loss seen to ownership written "
+                                    + "(fenced after {} ms)",
+                            e.disk(),
+                            e.from(),
+                            e.to(),
+                            e.durationMillis(),
                             e.fencedAtMillis() - e.lostSeenAtMillis());
                 }
             }
@@ -392,21 +426,22 @@ public final class AluaCoordinator implements Closeable {
         try {
             data = client.getData().storingStatIn(stat).forPath(path);
         } catch (KeeperException.NoNodeException none) {
-            return client.transactionOp().create().forPath(path,
-                    docs.write(history.append(recorded, FailoverHistory.LIMIT)));
+            return client.transactionOp()
+                    .create()
+                    .forPath(path, docs.write(history.append(recorded, FailoverHistory.LIMIT)));
         }
         try {
             history = docs.read(path, data, FailoverHistory.class).value();
         } catch (ConfigStoreException | IllegalArgumentException bad) {
             log.warn("replacing unreadable failover history {}: {}", path, bad.getMessage());
         }
-        return client.transactionOp().setData().withVersion(stat.getVersion()).forPath(path,
-                docs.write(history.append(recorded, FailoverHistory.LIMIT)));
+        return client.transactionOp()
+                .setData()
+                .withVersion(stat.getVersion())
+                .forPath(path, docs.write(history.append(recorded, FailoverHistory.LIMIT)));
     }
 
-    private record Versioned(LunOwnership value, int version) {
-    }
-
+    private record Versioned(LunOwnership value, int version) {}
 
     private Map<String, Member> readMembers() throws Exception {
         Map<String, Member> out = new TreeMap<>();
@@ -430,7 +465,9 @@ public final class AluaCoordinator implements Closeable {
             try {
                 Stat stat = new Stat();
                 byte[] data = client.getData().storingStatIn(stat).forPath(path);
-                out.put(ZkLayout.diskId(node), new Versioned(docs.read(path, data, LunOwnership.class).value(), stat.getVersion()));
+                out.put(
+                        ZkLayout.diskId(node),
+                        new Versioned(docs.read(path, data, LunOwnership.class).value(), stat.getVersion()));
             } catch (KeeperException.NoNodeException gone) {
                 // deleted meanwhile
             } catch (ConfigStoreException bad) {

@@ -67,7 +67,8 @@ public final class AluaWatcher implements Closeable {
             Map<String, LunOwnership> o = new HashMap<>();
             owners.stream().filter(d -> isChild(d, layout.alua())).forEach(d -> {
                 try {
-                    LunOwnership own = docs.read(d.getPath(), d.getData(), LunOwnership.class).value();
+                    LunOwnership own = docs.read(d.getPath(), d.getData(), LunOwnership.class)
+                            .value();
                     o.put(own.disk(), own);
                 } catch (ConfigStoreException | IllegalArgumentException bad) {
                     log.warn("ignoring unreadable ownership document {}: {}", d.getPath(), bad.getMessage());

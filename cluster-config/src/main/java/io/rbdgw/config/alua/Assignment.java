@@ -25,8 +25,7 @@ import java.util.TreeSet;
  * </ul>
  */
 public final class Assignment {
-    private Assignment() {
-    }
+    private Assignment() {}
 
     /**
      * @param disks    every disk id that needs an owner
@@ -37,8 +36,13 @@ public final class Assignment {
      * @param unfenced lost gateways not yet fenced: their disks stay put
      * @return the owner of every disk that can have one, by disk
      */
-    public static Map<String, String> assign(Collection<String> disks, Map<String, String> current, Set<String> eligible,
-                                             Set<String> live, Set<String> draining, Set<String> unfenced) {
+    public static Map<String, String> assign(
+            Collection<String> disks,
+            Map<String, String> current,
+            Set<String> eligible,
+            Set<String> live,
+            Set<String> draining,
+            Set<String> unfenced) {
         SortedSet<String> targets = new TreeSet<>(eligible);
         boolean balance = !targets.isEmpty();
         if (targets.isEmpty()) {

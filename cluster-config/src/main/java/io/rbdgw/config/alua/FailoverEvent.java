@@ -14,8 +14,17 @@ package io.rbdgw.config.alua;
  * @param durationMillis    loss seen to ownership written (fencing included) for a lost gateway; null otherwise
  * @param coordinator       the gateway that coordinated the move
  */
-public record FailoverEvent(String disk, String from, String to, Reason reason, long epoch, Long lostSeenAtMillis,
-                            Long fencedAtMillis, long writtenAtMillis, Long durationMillis, String coordinator) {
+public record FailoverEvent(
+        String disk,
+        String from,
+        String to,
+        Reason reason,
+        long epoch,
+        Long lostSeenAtMillis,
+        Long fencedAtMillis,
+        long writtenAtMillis,
+        Long durationMillis,
+        String coordinator) {
 
     public enum Reason {
         /** a disk without an owner got its first one */

@@ -10,11 +10,11 @@ import org.apache.zookeeper.KeeperException;
  * of fence records for ALUA, the write tokens and the reservation acknowledgements.
  */
 public final class FenceRecords {
-    private FenceRecords() {
-    }
+    private FenceRecords() {}
 
-    public static void record(CuratorFramework client, ZkLayout layout, Documents docs, String gateway, String address,
-                       String by) throws Exception {
+    public static void record(
+            CuratorFramework client, ZkLayout layout, Documents docs, String gateway, String address, String by)
+            throws Exception {
         byte[] data = docs.write(new FenceRecord(gateway, address, System.currentTimeMillis(), by));
         String path = layout.fence(gateway);
         try {

@@ -18,6 +18,6 @@ public interface Fencer {
 
     /** For clusters without shared block storage to protect. */
     static Fencer none() {
-        return (gateway, address) -> { };
+        return (gateway, address) -> {};
     }
 }

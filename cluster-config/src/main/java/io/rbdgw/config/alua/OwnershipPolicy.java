@@ -28,8 +28,7 @@ final class OwnershipPolicy {
     private static final Logger log = LoggerFactory.getLogger(AluaCoordinator.class);
 
     /** A member as seen in one pass: what it published and the ZooKeeper session that owns its node. */
-    record Member(MemberInfo info, long session) {
-    }
+    record Member(MemberInfo info, long session) {}
 
     /** A change of one ownership document. */
     sealed interface Change permits Assign, Readdress, Remove {
@@ -53,8 +52,7 @@ final class OwnershipPolicy {
     }
 
     /** The disk is gone from the configuration: its ownership document goes too. */
-    record Remove(String disk) implements Change {
-    }
+    record Remove(String disk) implements Change {}
 
     /**
      * One pass's decision.
@@ -85,7 +83,8 @@ final class OwnershipPolicy {
     private final Map<String, Member> known = new HashMap<>();
     private final Map<String, Long> joinedAt = new HashMap<>();
     private final Map<String, String> unfenced = new TreeMap<>(); // lost gateway -> last known RADOS address
-    private final Map<String, Loss> losses = new HashMap<>(); // lost gateway -> when seen lost / fenced, until its disks moved
+    private final Map<String, Loss> losses =
+            new HashMap<>(); // lost gateway -> when seen lost / fenced, until its disks moved
     private final Set<String> everLost = new HashSet<>(); // gateways lost earlier: disks they get back are failbacks
 
     /** @param settleNanos how long a (re)joining gateway waits before it is given disks */
@@ -114,7 +113,9 @@ final class OwnershipPolicy {
             if (!members.containsKey(r.owner()) && !unfenced.containsKey(r.owner())) {
                 unfenced.put(r.owner(), r.ownerAddress());
                 lost(r.owner(), nowMillis);
-                log.warn("gateway {} owns LUNs but is lost; fencing {} before moving them", r.owner(),
+                log.warn(
+                        "gateway {} owns LUNs but is lost; fencing {} before moving them",
+                        r.owner(),
                         r.ownerAddress() == null ? "(no RADOS address)" : r.ownerAddress());
             }
         });
@@ -130,14 +131,20 @@ final class OwnershipPolicy {
             Member is = members.get(name);
             // a member node owned by another session means the old one ended (ZooKeeper treated it as gone,
             // whether or not it is the same process): lost, like a member that is absent
-            if (is == null || is.session() != was.session() || is.info().startedAtMillis() != was.info().startedAtMillis()) {
-                String address = was.info().radosAddress() != null ? was.info().radosAddress() : recordedAddress(records, name);
+            if (is == null
+                    || is.session() != was.session()
+                    || is.info().startedAtMillis() != was.info().startedAtMillis()) {
+                String address =
+                        was.info().radosAddress() != null ? was.info().radosAddress() : recordedAddress(records, name);
                 unfenced.put(name, address);
                 lost(name, nowMillis);
                 known.remove(name);
                 joinedAt.remove(name);
-                log.warn("gateway {} is lost ({}); fencing {} before moving its LUNs", name,
-                        is == null ? "its session ended" : "it rejoined with a new session", address == null ? "(no RADOS address)" : address);
+                log.warn(
+                        "gateway {} is lost ({}); fencing {} before moving its LUNs",
+                        name,
+                        is == null ? "its session ended" : "it rejoined with a new session",
+                        address == null ? "(no RADOS address)" : address);
             }
         }
         members.forEach((n, m) -> {
@@ -170,8 +177,12 @@ final class OwnershipPolicy {
      * @param disks    every configured disk
      * @param draining members to drain (they get no disks and give theirs away)
      */
-    Decision decide(Map<String, Member> members, Map<String, LunOwnership> records, Set<String> disks,
-                    Set<String> draining, long now) {
+    Decision decide(
+            Map<String, Member> members,
+            Map<String, LunOwnership> records,
+            Set<String> disks,
+            Set<String> draining,
+            long now) {
         Set<String> eligible = new TreeSet<>();
         long nextSettle = Long.MAX_VALUE;
         for (String n : members.keySet()) {
@@ -187,8 +198,8 @@ final class OwnershipPolicy {
         }
         Map<String, String> current = new HashMap<>();
         records.forEach((d, r) -> current.put(d, r.owner()));
-        Map<String, String> owners = Assignment.assign(disks, current, eligible, members.keySet(), draining,
-                unfenced.keySet());
+        Map<String, String> owners =
+                Assignment.assign(disks, current, eligible, members.keySet(), draining, unfenced.keySet());
 
         List<Change> changes = new ArrayList<>();
         for (Map.Entry<String, String> p : owners.entrySet()) {
@@ -197,7 +208,8 @@ final class OwnershipPolicy {
             Member member = members.get(owner);
             MemberInfo m = member == null ? null : member.info();
             LunOwnership r = records.get(disk);
-            String address = m != null && m.radosAddress() != null ? m.radosAddress()
+            String address = m != null && m.radosAddress() != null
+                    ? m.radosAddress()
                     : r != null && r.owner().equals(owner) ? r.ownerAddress() : null;
             if (r == null) {
                 changes.add(new Assign(new LunOwnership(disk, owner, 1, address), null));
@@ -220,19 +232,39 @@ final class OwnershipPolicy {
         LunOwnership to = move.next();
         String from = move.from();
         if (from == null) {
-            return new FailoverEvent(to.disk(), null, to.owner(), FailoverEvent.Reason.ASSIGNED, to.epoch(), null, null,
-                    writtenAt, null, coordinator);
+            return new FailoverEvent(
+                    to.disk(),
+                    null,
+                    to.owner(),
+                    FailoverEvent.Reason.ASSIGNED,
+                    to.epoch(),
+                    null,
+                    null,
+                    writtenAt,
+                    null,
+                    coordinator);
         }
         Loss loss = losses.get(from);
         if (loss != null || !live.contains(from)) {
             Long seen = loss == null ? null : loss.seenAtMillis;
             Long fenced = loss == null || loss.fencedAtMillis == 0 ? null : loss.fencedAtMillis;
-            return new FailoverEvent(to.disk(), from, to.owner(), FailoverEvent.Reason.GATEWAY_LOST, to.epoch(), seen,
-                    fenced, writtenAt, seen == null ? null : writtenAt - seen, coordinator);
+            return new FailoverEvent(
+                    to.disk(),
+                    from,
+                    to.owner(),
+                    FailoverEvent.Reason.GATEWAY_LOST,
+                    to.epoch(),
+                    seen,
+                    fenced,
+                    writtenAt,
+                    seen == null ? null : writtenAt - seen,
+                    coordinator);
         }
-        FailoverEvent.Reason reason = draining.contains(from) ? FailoverEvent.Reason.DRAINED
+        FailoverEvent.Reason reason = draining.contains(from)
+                ? FailoverEvent.Reason.DRAINED
                 : everLost.contains(to.owner()) ? FailoverEvent.Reason.FAILBACK : FailoverEvent.Reason.REBALANCE;
-        return new FailoverEvent(to.disk(), from, to.owner(), reason, to.epoch(), null, null, writtenAt, null, coordinator);
+        return new FailoverEvent(
+                to.disk(), from, to.owner(), reason, to.epoch(), null, null, writtenAt, null, coordinator);
     }
 
     /** After a pass's decision is in force: a lost gateway's loss is over once it is fenced and owns nothing. */

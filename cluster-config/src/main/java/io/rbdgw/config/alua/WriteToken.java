@@ -14,8 +14,8 @@ import io.rbdgw.config.model.Names;
  * @param requestedBy      a gateway asking the holder to hand the token over, or null
  * @param requesterAddress that gateway's RADOS client address (becomes {@code radosAddress} on hand-over)
  */
-public record WriteToken(String disk, String holder, String radosAddress, long epoch, String requestedBy,
-                         String requesterAddress) {
+public record WriteToken(
+        String disk, String holder, String radosAddress, long epoch, String requestedBy, String requesterAddress) {
     public WriteToken {
         if (disk == null || disk.isEmpty()) {
             throw new IllegalArgumentException("disk is required");

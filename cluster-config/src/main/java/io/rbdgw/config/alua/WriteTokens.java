@@ -16,12 +16,12 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.apache.curator.framework.state.ConnectionStateListener;
 
 /**
  * This gateway's side of the per-disk write tokens ({@link WriteToken} at {@code writer/<pool>@<image>}): at
@@ -69,10 +69,12 @@ public final class WriteTokens implements Closeable {
         public static final Options DEFAULT = new Options(Duration.ofSeconds(1), Duration.ofSeconds(2));
 
         public Options {
-            if (handoverTimeout.isNegative() || handoverTimeout.isZero() || minHold.isNegative()
+            if (handoverTimeout.isNegative()
+                    || handoverTimeout.isZero()
+                    || minHold.isNegative()
                     || reconnectGrace.isNegative()) {
-                throw new IllegalArgumentException("the hand-over timeout must be positive, the hold and the "
-                        + "reconnect grace not negative");
+                throw new IllegalArgumentException(
+                        "the hand-over timeout must be positive, the hold and the " + "reconnect grace not negative");
             }
         }
 
@@ -88,7 +90,11 @@ public final class WriteTokens implements Closeable {
     }
 
     /** What this gateway knows of one disk it serves. */
-    private enum Phase { IDLE, HELD, HANDING_OVER }
+    private enum Phase {
+        IDLE,
+        HELD,
+        HANDING_OVER
+    }
 
     private static final class Local {
         final WriteTokenHolder holder;
@@ -97,9 +103,11 @@ public final class WriteTokens implements Closeable {
         boolean wanted;
         /** When our pending request was posted (0: none), and for which token epoch. */
         long requestedAtNanos;
+
         long requestedEpoch;
         /** The last holder/epoch seen and when it changed (hysteresis); null until first seen. */
         String seenHolder;
+
         long seenEpoch;
         long changedAtNanos;
 
@@ -121,6 +129,7 @@ public final class WriteTokens implements Closeable {
     private final Map<String, Local> locals = new HashMap<>(); // executor thread only
     /** When our ZooKeeper connection last came back (0: not since start); holders get a grace from then. */
     private volatile long reconnectedAtNanos;
+
     private final ConnectionStateListener connectionListener;
 
     /**
@@ -129,8 +138,14 @@ public final class WriteTokens implements Closeable {
      * @param address   this gateway's RADOS client address
      * @param aluaOwner whether this gateway is the ALUA owner of a disk (exempt from the hysteresis)
      */
-    public WriteTokens(CuratorFramework client, ZkLayout layout, String self, Options options, Fencer fencer,
-                       AddressSource address, Predicate<String> aluaOwner) {
+    public WriteTokens(
+            CuratorFramework client,
+            ZkLayout layout,
+            String self,
+            Options options,
+            Fencer fencer,
+            AddressSource address,
+            Predicate<String> aluaOwner) {
         this.client = client;
         this.layout = layout;
         this.self = self;
@@ -154,8 +169,10 @@ public final class WriteTokens implements Closeable {
                 // Looking again within the timeout costs one read per disk and closes the window.
                 for (long f : new long[] {4, 2}) {
                     try {
-                        executor.schedule(() -> locals.keySet().forEach(this::evaluate),
-                                Math.max(1, options.handoverTimeout().toMillis() / f), TimeUnit.MILLISECONDS);
+                        executor.schedule(
+                                () -> locals.keySet().forEach(this::evaluate),
+                                Math.max(1, options.handoverTimeout().toMillis() / f),
+                                TimeUnit.MILLISECONDS);
                     } catch (RejectedExecutionException closed) {
                         // closing
                     }
@@ -237,7 +254,8 @@ public final class WriteTokens implements Closeable {
             } else if (d.getData() != null && d.getData().length > 0) {
                 // a disk this gateway does not serve (any more): hand over a token still recorded as ours
                 try {
-                    WriteToken t = docs.read(d.getPath(), d.getData(), WriteToken.class).value();
+                    WriteToken t = docs.read(d.getPath(), d.getData(), WriteToken.class)
+                            .value();
                     if (self.equals(t.holder()) && t.requestedBy() != null) {
                         evaluate(disk);
                     }
@@ -248,8 +266,7 @@ public final class WriteTokens implements Closeable {
         });
     }
 
-    private record Versioned(WriteToken token, int version) {
-    }
+    private record Versioned(WriteToken token, int version) {}
 
     private Versioned read(String disk) throws Exception {
         String path = layout.writer(disk);
@@ -272,8 +289,9 @@ public final class WriteTokens implements Closeable {
                 client.setData().withVersion(version).forPath(path, docs.write(t));
             }
             return true;
-        } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException
-                 | KeeperException.NoNodeException raced) {
+        } catch (KeeperException.BadVersionException
+                | KeeperException.NodeExistsException
+                | KeeperException.NoNodeException raced) {
             return false;
         }
     }
@@ -342,8 +360,12 @@ public final class WriteTokens implements Closeable {
         if (l != null && l.wanted) {
             if (!sameClient && t.radosAddress() != null) {
                 // recorded under an earlier client of ours (restart, reconnect): its writes may still be on the way
-                log.warn("disk {}: the write token is recorded under this gateway's earlier RADOS client {}; fencing "
-                        + "it before writing with {}", disk, t.radosAddress(), me);
+                log.warn(
+                        "disk {}: the write token is recorded under this gateway's earlier RADOS client {}; fencing "
+                                + "it before writing with {}",
+                        disk,
+                        t.radosAddress(),
+                        me);
                 fence(self, t.radosAddress());
             }
             if (write(t.heldBy(self, me), version)) {
@@ -356,8 +378,11 @@ public final class WriteTokens implements Closeable {
         if (t.requestedBy() != null && !self.equals(t.requestedBy()) && sameClient) {
             // no gate holds it here, so nothing of ours is in flight under this client: hand over at once
             if (write(t.heldBy(t.requestedBy(), t.requesterAddress()), version)) {
-                log.info("disk {}: write token handed over to {} (epoch {}; no write was running here)", disk,
-                        t.requestedBy(), t.epoch() + 1);
+                log.info(
+                        "disk {}: write token handed over to {} (epoch {}; no write was running here)",
+                        disk,
+                        t.requestedBy(),
+                        t.epoch() + 1);
             } else {
                 post(() -> evaluate(disk));
             }
@@ -386,8 +411,11 @@ public final class WriteTokens implements Closeable {
                 grant(disk, l, t.epoch(), "kept (the request was withdrawn)");
             } else if (write(t.heldBy(t.requestedBy(), t.requesterAddress()), r.version())) {
                 l.phase = Phase.IDLE;
-                log.info("disk {}: write token handed over to {} (epoch {}) after {} ms; writes here wait for it",
-                        disk, t.requestedBy(), t.epoch() + 1,
+                log.info(
+                        "disk {}: write token handed over to {} (epoch {}) after {} ms; writes here wait for it",
+                        disk,
+                        t.requestedBy(),
+                        t.epoch() + 1,
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
                 if (l.wanted) {
                     post(() -> evaluate(disk));
@@ -441,9 +469,13 @@ public final class WriteTokens implements Closeable {
             later(disk, TimeUnit.NANOSECONDS.toMillis(waitLeft) + 1);
             return;
         }
-        log.warn("disk {}: gateway {} did not hand over the write token within {} ms (frozen, cut off, or waiting "
-                + "on a slow OSD); fencing its RADOS client {} before writing", disk, t.holder(),
-                options.handoverTimeout().toMillis(), t.radosAddress());
+        log.warn(
+                "disk {}: gateway {} did not hand over the write token within {} ms (frozen, cut off, or waiting "
+                        + "on a slow OSD); fencing its RADOS client {} before writing",
+                disk,
+                t.holder(),
+                options.handoverTimeout().toMillis(),
+                t.radosAddress());
         fence(t.holder(), t.radosAddress());
         String me = address.current();
         if (write(t.heldBy(self, me), version)) {
@@ -470,7 +502,9 @@ public final class WriteTokens implements Closeable {
     }
 
     private void lose(String disk, Local l, String why) {
-        log.warn("disk {}: this gateway lost the write token: {}; no write runs here until it is taken again", disk,
+        log.warn(
+                "disk {}: this gateway lost the write token: {}; no write runs here until it is taken again",
+                disk,
                 why);
         l.holder.revoke();
         l.phase = Phase.IDLE;

@@ -5,6 +5,8 @@ import io.rbdgw.config.store.ZkLayout;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
@@ -14,8 +16,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.List;
-import java.util.Optional;
 
 /**
  * This gateway's presence in the cluster: an ephemeral {@code members/<name>} node, re-created by Curator's
@@ -23,7 +23,12 @@ import java.util.Optional;
  */
 public final class GatewayMembership implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(GatewayMembership.class);
-    public enum State { LATENT, STARTED, CLOSED }
+
+    public enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     private final CuratorFramework client;
     private final ZkLayout layout;
@@ -47,7 +52,8 @@ public final class GatewayMembership implements Closeable {
         this.layout = layout;
         this.self = self;
         // an ephemeral node, created with parents, not protected (the name is the gateway's own)
-        this.node = new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.member(self.name()), docs.write(self));
+        this.node =
+                new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.member(self.name()), docs.write(self));
         // An update made before the first creation (the RADOS address, published as soon as Ceph is connected) would
         // otherwise be lost, and a lost gateway without an address cannot be fenced.
         node.getListenable().addListener(path -> {
@@ -121,9 +127,10 @@ public final class GatewayMembership implements Closeable {
     private void republish() {
         GatewayStatus l = last;
         last = l == null
-                ? new GatewayStatus(self.name(), 0, GatewayStatus.Health.OK, null, System.currentTimeMillis(), sessions, alua)
-                : new GatewayStatus(l.name(), l.appliedEpoch(), l.health(), l.detail(), System.currentTimeMillis(),
-                sessions, alua);
+                ? new GatewayStatus(
+                        self.name(), 0, GatewayStatus.Health.OK, null, System.currentTimeMillis(), sessions, alua)
+                : new GatewayStatus(
+                        l.name(), l.appliedEpoch(), l.health(), l.detail(), System.currentTimeMillis(), sessions, alua);
         pending.set(last);
         flush();
     }
@@ -141,21 +148,28 @@ public final class GatewayMembership implements Closeable {
         String path = layout.status(self.name());
         byte[] data = docs.write(s);
         try {
-            client.setData().inBackground((c, event) -> {
-                int rc = event.getResultCode();
-                if (rc == KeeperException.Code.OK.intValue()) {
-                    pending.compareAndSet(s, null);
-                } else if (rc == KeeperException.Code.NONODE.intValue()) {
-                    c.create().creatingParentsIfNeeded().inBackground((c2, created) -> {
-                        if (created.getResultCode() == KeeperException.Code.OK.intValue()) {
+            client.setData()
+                    .inBackground((c, event) -> {
+                        int rc = event.getResultCode();
+                        if (rc == KeeperException.Code.OK.intValue()) {
                             pending.compareAndSet(s, null);
-                        } else if (created.getResultCode() == KeeperException.Code.NODEEXISTS.intValue()) {
-                            flush(); // raced with another report's create: write the latest with setData
+                        } else if (rc == KeeperException.Code.NONODE.intValue()) {
+                            c.create()
+                                    .creatingParentsIfNeeded()
+                                    .inBackground((c2, created) -> {
+                                        if (created.getResultCode() == KeeperException.Code.OK.intValue()) {
+                                            pending.compareAndSet(s, null);
+                                        } else if (created.getResultCode()
+                                                == KeeperException.Code.NODEEXISTS.intValue()) {
+                                            flush(); // raced with another report's create: write the latest with
+                                            // setData
+                                        }
+                                    })
+                                    .forPath(path, data);
                         }
-                    }).forPath(path, data);
-                }
-                // connection problems: the status stays pending and is written on RECONNECTED
-            }).forPath(path, data);
+                        // connection problems: the status stays pending and is written on RECONNECTED
+                    })
+                    .forPath(path, data);
         } catch (Exception e) {
             log.warn("cannot publish status {} yet: {}", s, e.toString());
         }

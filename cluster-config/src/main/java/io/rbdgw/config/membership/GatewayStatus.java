@@ -1,8 +1,7 @@
 package io.rbdgw.config.membership;
 
-import java.util.List;
-
 import io.rbdgw.config.model.Names;
+import java.util.List;
 
 /**
  * What a gateway last reported in {@code status/<name>}: the configuration epoch it has applied, its health
@@ -17,16 +16,33 @@ import io.rbdgw.config.model.Names;
  * @param sessionCount all sessions of the gateway (at least {@code sessions.size()}; 0 from gateways that
  *                     did not write it means "as listed")
  */
-public record GatewayStatus(String name, long appliedEpoch, Health health, String detail, long updatedAtMillis,
-                            List<Session> sessions, List<AluaApplied> alua, int sessionCount) {
-    public enum Health { OK, DEGRADED, FAILED }
+public record GatewayStatus(
+        String name,
+        long appliedEpoch,
+        Health health,
+        String detail,
+        long updatedAtMillis,
+        List<Session> sessions,
+        List<AluaApplied> alua,
+        int sessionCount) {
+    public enum Health {
+        OK,
+        DEGRADED,
+        FAILED
+    }
 
     /** Sessions listed at most: with names of at most 223 bytes, some 150 KiB of the 1 MiB a znode holds. */
     public static final int MAX_LISTED_SESSIONS = 256;
 
     /** A status listing {@code sessions} (the first {@link #MAX_LISTED_SESSIONS} of them) and counting them all. */
-    public GatewayStatus(String name, long appliedEpoch, Health health, String detail, long updatedAtMillis,
-                         List<Session> sessions, List<AluaApplied> alua) {
+    public GatewayStatus(
+            String name,
+            long appliedEpoch,
+            Health health,
+            String detail,
+            long updatedAtMillis,
+            List<Session> sessions,
+            List<AluaApplied> alua) {
         this(name, appliedEpoch, health, detail, updatedAtMillis, sessions, alua, 0);
     }
 
@@ -40,12 +56,16 @@ public record GatewayStatus(String name, long appliedEpoch, Health health, Strin
      *
      * @param appliedAtMillis when the gateway applied this owner and epoch (wall clock)
      */
-    public record AluaApplied(String disk, String owner, long epoch, long appliedAtMillis) {
-    }
+    public record AluaApplied(String disk, String owner, long epoch, long appliedAtMillis) {}
 
     /** A status with sessions and no ALUA report. */
-    public GatewayStatus(String name, long appliedEpoch, Health health, String detail, long updatedAtMillis,
-                         List<Session> sessions) {
+    public GatewayStatus(
+            String name,
+            long appliedEpoch,
+            Health health,
+            String detail,
+            long updatedAtMillis,
+            List<Session> sessions) {
         this(name, appliedEpoch, health, detail, updatedAtMillis, sessions, List.of());
     }
 
@@ -55,8 +75,8 @@ public record GatewayStatus(String name, long appliedEpoch, Health health, Strin
      * @param isid        the initiator's session id, 12 hex digits
      * @param connections "local-portal <- remote-address" per connection
      */
-    public record Session(String target, String initiator, String isid, int tsih, List<String> connections,
-                          long loginAtMillis) {
+    public record Session(
+            String target, String initiator, String isid, int tsih, List<String> connections, long loginAtMillis) {
         public Session {
             connections = connections == null ? List.of() : List.copyOf(connections);
         }
@@ -77,8 +97,8 @@ public record GatewayStatus(String name, long appliedEpoch, Health health, Strin
         }
         sessions = sessions == null ? List.of() : sessions;
         sessionCount = Math.max(sessionCount, sessions.size());
-        sessions = List.copyOf(sessions.size() > MAX_LISTED_SESSIONS ? sessions.subList(0, MAX_LISTED_SESSIONS)
-                : sessions);
+        sessions = List.copyOf(
+                sessions.size() > MAX_LISTED_SESSIONS ? sessions.subList(0, MAX_LISTED_SESSIONS) : sessions);
         alua = alua == null ? List.of() : List.copyOf(alua);
     }
 }

@@ -46,7 +46,8 @@ public final class MembershipView {
         TreeSet<String> names = new TreeSet<>(members.keySet());
         names.addAll(statuses.keySet());
         Map<String, MemberState> out = new TreeMap<>();
-        names.forEach(n -> out.put(n, new MemberState(n, Optional.ofNullable(members.get(n)), Optional.ofNullable(statuses.get(n)))));
+        names.forEach(n -> out.put(
+                n, new MemberState(n, Optional.ofNullable(members.get(n)), Optional.ofNullable(statuses.get(n)))));
         return out;
     }
 

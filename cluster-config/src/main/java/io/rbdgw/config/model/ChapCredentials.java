@@ -16,12 +16,15 @@ public record ChapCredentials(String user, String secret) {
 
     public ChapCredentials {
         if (user == null || !USER.matcher(user).matches()) {
-            throw new IllegalArgumentException("CHAP user '" + user + "' is invalid: use 8-64 characters of [0-9a-zA-Z.:@_-]");
+            throw new IllegalArgumentException(
+                    "CHAP user '" + user + "' is invalid: use 8-64 characters of [0-9a-zA-Z.:@_-]");
         }
-        if (secret == null || !SECRET.matcher(secret).matches() && !SEALED.matcher(secret).matches()) {
+        if (secret == null
+                || !SECRET.matcher(secret).matches() && !SEALED.matcher(secret).matches()) {
             // never echo the secret itself
-            throw new IllegalArgumentException("CHAP secret for user '" + user + "' is invalid: use 12-255 characters of "
-                    + "[0-9a-zA-Z@_/.:+=-] (12-16 for Microsoft initiators)");
+            throw new IllegalArgumentException(
+                    "CHAP secret for user '" + user + "' is invalid: use 12-255 characters of "
+                            + "[0-9a-zA-Z@_/.:+=-] (12-16 for Microsoft initiators)");
         }
     }
 

@@ -1,9 +1,9 @@
 package io.rbdgw.config.model;
 
+import java.util.Collections;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import java.util.Collections;
 
 /**
  * An initiator allowed on a target (an ACL entry), its CHAP settings, and the LUNs it sees. The rule: a client sees
@@ -17,8 +17,7 @@ public record Client(String target, String initiator, Authentication auth, boole
         if (auth == null) {
             auth = Authentication.NONE;
         }
-        luns = luns == null ? Collections.emptySortedSet()
-                : Collections.unmodifiableSortedSet(new TreeSet<>(luns));
+        luns = luns == null ? Collections.emptySortedSet() : Collections.unmodifiableSortedSet(new TreeSet<>(luns));
         if (allLuns && !luns.isEmpty()) {
             throw new IllegalArgumentException("client " + initiator + " sees all LUNs: do not also list LUNs " + luns);
         }

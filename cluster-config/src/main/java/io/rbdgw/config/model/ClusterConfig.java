@@ -8,12 +8,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.NoSuchElementException;
 import java.util.function.Function;
 
 /**
@@ -27,12 +27,20 @@ import java.util.function.Function;
  * @param schema the layout version the configuration was read from (what it will be written as is always
  *     {@link SchemaVersion#CURRENT})
  */
-public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targets, List<Disk> disks, List<Gateway> gateways,
-                            List<Lun> luns, List<Client> clients, List<HostGroup> hostGroups, Authentication discoveryAuth,
-                            Settings settings) {
+public record ClusterConfig(
+        long epoch,
+        SchemaVersion schema,
+        List<Target> targets,
+        List<Disk> disks,
+        List<Gateway> gateways,
+        List<Lun> luns,
+        List<Client> clients,
+        List<HostGroup> hostGroups,
+        Authentication discoveryAuth,
+        Settings settings) {
 
-    public static final ClusterConfig EMPTY = new ClusterConfig(0, SchemaVersion.CURRENT, null, null, null, null, null,
-            null, Authentication.NONE, Settings.DEFAULTS);
+    public static final ClusterConfig EMPTY = new ClusterConfig(
+            0, SchemaVersion.CURRENT, null, null, null, null, null, null, Authentication.NONE, Settings.DEFAULTS);
 
     public ClusterConfig {
         if (epoch < 0) {
@@ -65,8 +73,13 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
         return List.copyOf(copy);
     }
 
-    private static void checkConsistent(List<Target> targets, List<Disk> disks, List<Gateway> gateways, List<Lun> luns,
-                                        List<Client> clients, List<HostGroup> hostGroups) {
+    private static void checkConsistent(
+            List<Target> targets,
+            List<Disk> disks,
+            List<Gateway> gateways,
+            List<Lun> luns,
+            List<Client> clients,
+            List<HostGroup> hostGroups) {
         Set<String> targetIds = unique("target", targets, Target::iqn);
         Set<String> diskIds = unique("disk", disks, Disk::id);
         unique("gateway", gateways, Gateway::name);
@@ -75,12 +88,14 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
         for (Gateway g : gateways) {
             String other = tpgs.putIfAbsent(g.targetPortGroup(), g.name());
             if (other != null) {
-                throw new IllegalArgumentException("gateways " + other + " and " + g.name() + " share target port group " + g.targetPortGroup());
+                throw new IllegalArgumentException(
+                        "gateways " + other + " and " + g.name() + " share target port group " + g.targetPortGroup());
             }
             for (Portal p : g.portals()) {
                 String owner = portals.putIfAbsent(p.toString(), g.name());
                 if (owner != null) {
-                    throw new IllegalArgumentException("portal " + p + " is declared by gateways " + owner + " and " + g.name());
+                    throw new IllegalArgumentException(
+                            "portal " + p + " is declared by gateways " + owner + " and " + g.name());
                 }
             }
         }
@@ -91,7 +106,8 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
                 throw new IllegalArgumentException("LUN " + l.number() + " refers to unknown target " + l.target());
             }
             if (!diskIds.contains(l.diskId())) {
-                throw new IllegalArgumentException("LUN " + l.number() + " of target " + l.target() + " refers to unknown disk " + l.diskId());
+                throw new IllegalArgumentException(
+                        "LUN " + l.number() + " of target " + l.target() + " refers to unknown disk " + l.diskId());
             }
             Map<Integer, String> m = lunsByTarget.computeIfAbsent(l.target(), t -> new HashMap<>());
             if (m.put(l.number(), l.diskId()) != null) {
@@ -104,15 +120,18 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
         Set<String> clientKeys = new HashSet<>();
         for (Client c : clients) {
             if (!targetIds.contains(c.target())) {
-                throw new IllegalArgumentException("client " + c.initiator() + " refers to unknown target " + c.target());
+                throw new IllegalArgumentException(
+                        "client " + c.initiator() + " refers to unknown target " + c.target());
             }
             if (!clientKeys.add(c.target() + " " + c.initiator())) {
-                throw new IllegalArgumentException("client " + c.initiator() + " is defined twice on target " + c.target());
+                throw new IllegalArgumentException(
+                        "client " + c.initiator() + " is defined twice on target " + c.target());
             }
             Map<Integer, String> m = lunsByTarget.getOrDefault(c.target(), Map.of());
             for (int n : c.luns()) {
                 if (!m.containsKey(n)) {
-                    throw new IllegalArgumentException("client " + c.initiator() + " maps LUN " + n + " which target " + c.target() + " does not have");
+                    throw new IllegalArgumentException("client " + c.initiator() + " maps LUN " + n + " which target "
+                            + c.target() + " does not have");
                 }
             }
         }
@@ -120,25 +139,30 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
         Map<String, String> groupOfMember = new HashMap<>();
         for (HostGroup g : hostGroups) {
             if (!targetIds.contains(g.target())) {
-                throw new IllegalArgumentException("host group " + g.name() + " refers to unknown target " + g.target());
+                throw new IllegalArgumentException(
+                        "host group " + g.name() + " refers to unknown target " + g.target());
             }
             if (!groupKeys.add(g.target() + " " + g.name())) {
-                throw new IllegalArgumentException("host group " + g.name() + " is defined twice on target " + g.target());
+                throw new IllegalArgumentException(
+                        "host group " + g.name() + " is defined twice on target " + g.target());
             }
             for (String m : g.members()) {
                 if (!clientKeys.contains(g.target() + " " + m)) {
-                    throw new IllegalArgumentException("host group " + g.name() + " member " + m + " is not a client of target " + g.target());
+                    throw new IllegalArgumentException(
+                            "host group " + g.name() + " member " + m + " is not a client of target " + g.target());
                 }
                 String other = groupOfMember.putIfAbsent(g.target() + " " + m, g.name());
                 if (other != null) {
-                    throw new IllegalArgumentException("initiator " + m + " is in host groups " + other + " and " + g.name()
-                            + " of target " + g.target() + "; an initiator belongs to one group per target");
+                    throw new IllegalArgumentException("initiator " + m + " is in host groups " + other + " and "
+                            + g.name() + " of target " + g.target() + "; an initiator belongs to one group per target");
                 }
             }
-            Collection<String> mapped = lunsByTarget.getOrDefault(g.target(), Map.of()).values();
+            Collection<String> mapped =
+                    lunsByTarget.getOrDefault(g.target(), Map.of()).values();
             for (String d : g.disks()) {
                 if (!mapped.contains(d)) {
-                    throw new IllegalArgumentException("host group " + g.name() + " lists disk " + d + " which is not a LUN of target " + g.target());
+                    throw new IllegalArgumentException("host group " + g.name() + " lists disk " + d
+                            + " which is not a LUN of target " + g.target());
                 }
             }
         }
@@ -173,7 +197,9 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
     }
 
     public Optional<Lun> lun(String target, int number) {
-        return luns.stream().filter(l -> l.target().equals(target) && l.number() == number).findFirst();
+        return luns.stream()
+                .filter(l -> l.target().equals(target) && l.number() == number)
+                .findFirst();
     }
 
     public List<Client> clients(String target) {
@@ -181,7 +207,9 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
     }
 
     public Optional<Client> client(String target, String initiator) {
-        return clients.stream().filter(c -> c.target().equals(target) && c.initiator().equals(initiator)).findFirst();
+        return clients.stream()
+                .filter(c -> c.target().equals(target) && c.initiator().equals(initiator))
+                .findFirst();
     }
 
     public List<HostGroup> hostGroups(String target) {
@@ -189,12 +217,16 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
     }
 
     public Optional<HostGroup> hostGroup(String target, String name) {
-        return hostGroups.stream().filter(g -> g.target().equals(target) && g.name().equals(name)).findFirst();
+        return hostGroups.stream()
+                .filter(g -> g.target().equals(target) && g.name().equals(name))
+                .findFirst();
     }
 
     /** The host group of {@code target} that {@code initiator} belongs to, if any. */
     public Optional<HostGroup> hostGroupOf(String target, String initiator) {
-        return hostGroups.stream().filter(g -> g.target().equals(target) && g.members().contains(initiator)).findFirst();
+        return hostGroups.stream()
+                .filter(g -> g.target().equals(target) && g.members().contains(initiator))
+                .findFirst();
     }
 
     // ---- access control --------------------------------------------------------------------------------------
@@ -202,7 +234,8 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
     /** Whether {@code initiator} may log in to {@code target}: the target exists and either its ACL is off or the initiator is a client. */
     public boolean isAllowed(String target, String initiator) {
         Optional<Target> t = target(target);
-        return t.isPresent() && (!t.get().aclEnabled() || client(target, initiator).isPresent());
+        return t.isPresent()
+                && (!t.get().aclEnabled() || client(target, initiator).isPresent());
     }
 
     /** The CHAP settings that apply to {@code initiator}'s login to {@code target}: the client's with the ACL on, the target's otherwise. */
@@ -234,8 +267,9 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
             return out;
         }
         out.addAll(c.get().luns());
-        hostGroupOf(target, initiator).ifPresent(g ->
-                all.stream().filter(l -> g.disks().contains(l.diskId())).forEach(l -> out.add(l.number())));
+        hostGroupOf(target, initiator)
+                .ifPresent(g ->
+                        all.stream().filter(l -> g.disks().contains(l.diskId())).forEach(l -> out.add(l.number())));
         return out;
     }
 
@@ -362,9 +396,17 @@ public record ClusterConfig(long epoch, SchemaVersion schema, List<Target> targe
         }
 
         public ClusterConfig build() {
-            return new ClusterConfig(epoch, schema, new ArrayList<>(targets.values()), new ArrayList<>(disks.values()),
-                    new ArrayList<>(gateways.values()), new ArrayList<>(luns.values()), new ArrayList<>(clients.values()),
-                    new ArrayList<>(hostGroups.values()), discoveryAuth, settings);
+            return new ClusterConfig(
+                    epoch,
+                    schema,
+                    new ArrayList<>(targets.values()),
+                    new ArrayList<>(disks.values()),
+                    new ArrayList<>(gateways.values()),
+                    new ArrayList<>(luns.values()),
+                    new ArrayList<>(clients.values()),
+                    new ArrayList<>(hostGroups.values()),
+                    discoveryAuth,
+                    settings);
         }
     }
 }

@@ -27,8 +27,8 @@ public record Disk(String pool, String image, long size, String wwnSeed, Backsto
             throw new IllegalArgumentException("disk " + pool + "/" + image + ": a file backstore needs a path");
         }
         if (backstore != Backstore.FILE && path != null) {
-            throw new IllegalArgumentException("disk " + pool + "/" + image + ": a " + backstore.name().toLowerCase(Locale.ROOT)
-                    + " backstore takes no path");
+            throw new IllegalArgumentException("disk " + pool + "/" + image + ": a "
+                    + backstore.name().toLowerCase(Locale.ROOT) + " backstore takes no path");
         }
     }
 

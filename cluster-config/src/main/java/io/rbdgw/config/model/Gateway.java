@@ -18,7 +18,8 @@ public record Gateway(String name, List<Portal> portals, int targetPortGroup) {
             throw new IllegalArgumentException("gateway " + name + " lists a portal twice: " + portals);
         }
         if (targetPortGroup < 1 || targetPortGroup > 65535) {
-            throw new IllegalArgumentException("gateway " + name + ": target port group " + targetPortGroup + " is out of range 1-65535");
+            throw new IllegalArgumentException(
+                    "gateway " + name + ": target port group " + targetPortGroup + " is out of range 1-65535");
         }
     }
 }

@@ -7,7 +7,8 @@ public record Portal(String host, int port) {
     public Portal {
         Names.nonBlank("portal host", host);
         if (host.startsWith("[") || host.contains(" ") || host.contains("/")) {
-            throw new IllegalArgumentException("portal host '" + host + "' is invalid: give a host name or an IP address without brackets");
+            throw new IllegalArgumentException(
+                    "portal host '" + host + "' is invalid: give a host name or an IP address without brackets");
         }
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("portal port " + port + " is out of range 1-65535");

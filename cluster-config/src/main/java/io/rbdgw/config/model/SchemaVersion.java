@@ -22,7 +22,8 @@ public record SchemaVersion(int major, int minor) implements Comparable<SchemaVe
             if (dot < 0) {
                 return new SchemaVersion(Integer.parseInt(text), 0);
             }
-            return new SchemaVersion(Integer.parseInt(text.substring(0, dot)), Integer.parseInt(text.substring(dot + 1)));
+            return new SchemaVersion(
+                    Integer.parseInt(text.substring(0, dot)), Integer.parseInt(text.substring(dot + 1)));
         } catch (NumberFormatException | NullPointerException e) {
             throw new IllegalArgumentException("invalid schema version '" + text + "'");
         }

@@ -119,7 +119,8 @@ public enum Setting {
                 throw new IllegalArgumentException("setting " + key + "=" + value + " is not a number");
             }
             if (n < min || n > max) {
-                throw new IllegalArgumentException("setting " + key + "=" + value + " is out of range " + min + "-" + max);
+                throw new IllegalArgumentException(
+                        "setting " + key + "=" + value + " is out of range " + min + "-" + max);
             }
             return Long.toString(n);
         }
@@ -129,7 +130,8 @@ public enum Setting {
             v = v.toUpperCase(Locale.ROOT).replace("NONE", "None");
         }
         if (!pattern.matcher(v).matches()) {
-            throw new IllegalArgumentException("setting " + key + "=" + value + " is invalid: expected " + pattern.pattern());
+            throw new IllegalArgumentException(
+                    "setting " + key + "=" + value + " is invalid: expected " + pattern.pattern());
         }
         return v;
     }

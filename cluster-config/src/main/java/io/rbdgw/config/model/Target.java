@@ -9,7 +9,8 @@ import java.util.SortedMap;
  * @param auth target-level CHAP, used when the ACL is off (per-client CHAP applies otherwise)
  * @param parameters overrides of {@link Setting}s for this target, canonical key names
  */
-public record Target(String iqn, String alias, boolean aclEnabled, Authentication auth, SortedMap<String, String> parameters) {
+public record Target(
+        String iqn, String alias, boolean aclEnabled, Authentication auth, SortedMap<String, String> parameters) {
     public Target {
         Names.iscsiName("target", iqn);
         if (alias != null && (alias.length() > 255 || alias.chars().anyMatch(c -> c < 0x20))) {

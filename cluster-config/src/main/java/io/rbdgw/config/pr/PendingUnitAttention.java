@@ -14,8 +14,8 @@ import java.util.Objects;
  * @param ascq     additional sense code qualifier
  * @param everyNexus for every nexus of the logical unit on every gateway (a LOGICAL UNIT RESET's 29/03)
  */
-public record PendingUnitAttention(long sequence, String origin, PrNexus nexus, boolean allTgPt, int asc, int ascq,
-                                   boolean everyNexus) {
+public record PendingUnitAttention(
+        long sequence, String origin, PrNexus nexus, boolean allTgPt, int asc, int ascq, boolean everyNexus) {
     public PendingUnitAttention {
         Objects.requireNonNull(origin, "origin");
         Objects.requireNonNull(nexus, "nexus");
@@ -23,6 +23,8 @@ public record PendingUnitAttention(long sequence, String origin, PrNexus nexus, 
 
     /** Whether it applies to commands through {@code n}. */
     public boolean appliesTo(PrNexus n) {
-        return everyNexus || nexus.initiatorPort().equals(n.initiatorPort()) && (allTgPt || nexus.targetPort().equals(n.targetPort()));
+        return everyNexus
+                || nexus.initiatorPort().equals(n.initiatorPort())
+                        && (allTgPt || nexus.targetPort().equals(n.targetPort()));
     }
 }

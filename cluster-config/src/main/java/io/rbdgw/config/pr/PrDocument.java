@@ -14,8 +14,13 @@ import java.util.List;
  * @param uaSequence     the last {@link PendingUnitAttention#sequence()} used
  * @param unitAttentions the most recent unit attentions ({@link #MAX_PENDING_UAS} at most), oldest first
  */
-public record PrDocument(int generation, List<PrRegistration> registrations, PrReservation reservation,
-                         PrNexus spc2Holder, long uaSequence, List<PendingUnitAttention> unitAttentions) {
+public record PrDocument(
+        int generation,
+        List<PrRegistration> registrations,
+        PrReservation reservation,
+        PrNexus spc2Holder,
+        long uaSequence,
+        List<PendingUnitAttention> unitAttentions) {
 
     /**
      * Unit attentions kept: enough for every registration of a disk being preempted a few times over while a
@@ -36,8 +41,13 @@ public record PrDocument(int generation, List<PrRegistration> registrations, PrR
     }
 
     /** This document with the state replaced and {@code added} unit attentions appended (sequenced from here). */
-    public PrDocument next(int newGeneration, List<PrRegistration> regs, PrReservation res, PrNexus spc2,
-                           String origin, List<Added> added) {
+    public PrDocument next(
+            int newGeneration,
+            List<PrRegistration> regs,
+            PrReservation res,
+            PrNexus spc2,
+            String origin,
+            List<Added> added) {
         long seq = uaSequence;
         List<PendingUnitAttention> uas = new ArrayList<>(unitAttentions);
         for (Added a : added) {

@@ -53,7 +53,8 @@ public final class PrDocuments {
         CountDownLatch synced = new CountDownLatch(1);
         client.sync().inBackground((c, e) -> synced.countDown()).forPath(path);
         if (!synced.await(syncTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new TimeoutException("ZooKeeper sync of " + path + " took longer than " + syncTimeout.toMillis() + " ms");
+            throw new TimeoutException(
+                    "ZooKeeper sync of " + path + " took longer than " + syncTimeout.toMillis() + " ms");
         }
         return read(disk);
     }
@@ -95,7 +96,10 @@ public final class PrDocuments {
             }
         }
         try {
-            return client.setData().withVersion(expectedVersion).forPath(path, data).getVersion();
+            return client.setData()
+                    .withVersion(expectedVersion)
+                    .forPath(path, data)
+                    .getVersion();
         } catch (KeeperException.BadVersionException | KeeperException.NoNodeException raced) {
             return Versioned.ABSENT;
         }
@@ -120,7 +124,8 @@ public final class PrDocuments {
                 return new Versioned(next, v);
             }
         }
-        throw new IllegalStateException("reservations of " + disk + " changed " + maxAttempts + " times during one update");
+        throw new IllegalStateException(
+                "reservations of " + disk + " changed " + maxAttempts + " times during one update");
     }
 
     /** Records (ephemeral, this client's session) that {@code gateway} applied version {@code version} of the disk. */
@@ -131,7 +136,10 @@ public final class PrDocuments {
             client.setData().forPath(path, data);
         } catch (KeeperException.NoNodeException e) {
             try {
-                client.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+                client.create()
+                        .creatingParentContainersIfNeeded()
+                        .withMode(CreateMode.EPHEMERAL)
+                        .forPath(path, data);
             } catch (KeeperException.NodeExistsException raced) {
                 client.setData().forPath(path, data);
             }

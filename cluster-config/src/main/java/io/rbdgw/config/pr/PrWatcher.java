@@ -24,9 +24,9 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.apache.zookeeper.KeeperException;
 
 /**
  * Hands this gateway every disk's reservation document as it changes (immutable {@link Versioned} snapshots,
@@ -46,13 +46,15 @@ public final class PrWatcher implements Closeable {
         void changed(String disk, Versioned document);
 
         /** false: ZooKeeper is unreachable and the documents may be stale; true: every document was read again. */
-        default void current(boolean current) {
-        }
+        default void current(boolean current) {}
     }
 
-    private record Waiter(String disk, int version, Set<String> gateways, long deadlineNanos,
-                          CompletableFuture<Set<String>> result) {
-    }
+    private record Waiter(
+            String disk,
+            int version,
+            Set<String> gateways,
+            long deadlineNanos,
+            CompletableFuture<Set<String>> result) {}
 
     private final CuratorFramework client;
     private final ZkLayout layout;
@@ -65,6 +67,7 @@ public final class PrWatcher implements Closeable {
     private final Map<String, Versioned> latest = new ConcurrentHashMap<>();
     /** disk -> gateway -> acknowledged version (executor thread only). */
     private final Map<String, Map<String, Integer>> acknowledged = new HashMap<>();
+
     private final List<Waiter> waiters = new ArrayList<>(); // executor thread only
     private volatile boolean current = true;
     private volatile boolean closed;
@@ -172,8 +175,11 @@ public final class PrWatcher implements Closeable {
         try {
             v = docs.decode(d.getPath(), d.getData(), d.getStat().getVersion());
         } catch (RuntimeException e) {
-            log.error("unreadable reservation document {}: {}; this gateway keeps the state it had for {}",
-                    d.getPath(), e.getMessage(), disk);
+            log.error(
+                    "unreadable reservation document {}: {}; this gateway keeps the state it had for {}",
+                    d.getPath(),
+                    e.getMessage(),
+                    disk);
             return;
         }
         post(() -> offer(disk, v));
@@ -187,8 +193,10 @@ public final class PrWatcher implements Closeable {
         if (now) {
             log.info("reservation state current again ({})", why);
         } else {
-            log.warn("ZooKeeper {}: reservation state may be stale; LUNs with reservations answer BUSY until it is "
-                    + "read again", why);
+            log.warn(
+                    "ZooKeeper {}: reservation state may be stale; LUNs with reservations answer BUSY until it is "
+                            + "read again",
+                    why);
         }
         for (Listener l : listeners) {
             l.current(now);
@@ -240,7 +248,9 @@ public final class PrWatcher implements Closeable {
             }
         } else {
             try {
-                acknowledged.computeIfAbsent(disk, k -> new HashMap<>()).put(gateway, docs.decodeAck(path, data.getData()).version());
+                acknowledged
+                        .computeIfAbsent(disk, k -> new HashMap<>())
+                        .put(gateway, docs.decodeAck(path, data.getData()).version());
             } catch (RuntimeException e) {
                 log.warn("ignoring unreadable acknowledgement {}: {}", path, e.getMessage());
             }
@@ -255,8 +265,8 @@ public final class PrWatcher implements Closeable {
      *
      * @param gateways the gateways serving the disk, as {@link PrDocuments#acknowledgers} read them after the change
      */
-    public CompletableFuture<Set<String>> awaitAcknowledged(String disk, int version, Set<String> gateways,
-                                                            Duration timeout) {
+    public CompletableFuture<Set<String>> awaitAcknowledged(
+            String disk, int version, Set<String> gateways, Duration timeout) {
         CompletableFuture<Set<String>> result = new CompletableFuture<>();
         post(() -> {
             waiters.add(new Waiter(disk, version, Set.copyOf(gateways), System.nanoTime() + timeout.toNanos(), result));

@@ -6,8 +6,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,10 +21,6 @@ import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
  * Encryption of secrets kept in ZooKeeper (CHAP secrets): AES-256-GCM with a random 96-bit nonce per value, stored
@@ -86,8 +86,8 @@ public final class SecretBox {
             int colon = line.indexOf(':');
             String id = colon < 0 ? "" : line.substring(0, colon);
             if (!KEY_ID.matcher(id).matches()) {
-                throw new IllegalArgumentException(source + " line " + n + ": want id:base64key with an id of "
-                        + "1-32 characters [0-9a-zA-Z_-]");
+                throw new IllegalArgumentException(
+                        source + " line " + n + ": want id:base64key with an id of " + "1-32 characters [0-9a-zA-Z_-]");
             }
             byte[] key;
             try {
@@ -96,8 +96,8 @@ public final class SecretBox {
                 throw new IllegalArgumentException(source + " line " + n + ": key '" + id + "' is not base64");
             }
             if (key.length != 32) {
-                throw new IllegalArgumentException(source + " line " + n + ": key '" + id + "' has " + key.length
-                        + " bytes; AES-256 wants 32");
+                throw new IllegalArgumentException(
+                        source + " line " + n + ": key '" + id + "' has " + key.length + " bytes; AES-256 wants 32");
             }
             if (keys.putIfAbsent(id, new SecretKeySpec(key, "AES")) != null) {
                 throw new IllegalArgumentException(source + " line " + n + ": key id '" + id + "' appears twice");
@@ -115,8 +115,8 @@ public final class SecretBox {
         RANDOM.nextBytes(key);
         byte[] tag = new byte[3];
         RANDOM.nextBytes(tag);
-        String id = LocalDate.now(ZoneOffset.UTC).toString().replace("-", "")
-                + "-" + HexFormat.of().formatHex(tag);
+        String id = LocalDate.now(ZoneOffset.UTC).toString().replace("-", "") + "-"
+                + HexFormat.of().formatHex(tag);
         return id + ":" + Base64.getEncoder().encodeToString(key);
     }
 
@@ -156,7 +156,8 @@ public final class SecretBox {
         try {
             Cipher c = cipher(Cipher.ENCRYPT_MODE, newest, nonce);
             byte[] out = c.doFinal(plaintext.getBytes(StandardCharsets.UTF_8));
-            ByteBuffer b = ByteBuffer.allocate(NONCE_BYTES + out.length).put(nonce).put(out);
+            ByteBuffer b =
+                    ByteBuffer.allocate(NONCE_BYTES + out.length).put(nonce).put(out);
             return PREFIX + newest + ":" + Base64.getEncoder().encodeToString(b.array());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed", e);

@@ -8,16 +8,21 @@ import java.util.function.UnaryOperator;
 
 /** Every CHAP secret of a configuration: targets', clients' and discovery's, one-way and mutual. */
 public final class Secrets {
-    private Secrets() {
-    }
+    private Secrets() {}
 
     /** The configuration with every secret replaced by {@code f(secret)}. */
     public static ClusterConfig map(ClusterConfig c, UnaryOperator<String> f) {
-        return new ClusterConfig(c.epoch(), c.schema(),
+        return new ClusterConfig(
+                c.epoch(),
+                c.schema(),
                 c.targets().stream().map(t -> t.withAuth(map(t.auth(), f))).toList(),
-                c.disks(), c.gateways(), c.luns(),
+                c.disks(),
+                c.gateways(),
+                c.luns(),
                 c.clients().stream().map(x -> x.withAuth(map(x.auth(), f))).toList(),
-                c.hostGroups(), map(c.discoveryAuth(), f), c.settings());
+                c.hostGroups(),
+                map(c.discoveryAuth(), f),
+                c.settings());
     }
 
     public static void forEach(ClusterConfig c, Consumer<String> each) {

@@ -17,18 +17,18 @@ import java.io.Closeable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Set;
-import java.util.function.Function;
 
 /**
  * The desired configuration in ZooKeeper (layout: {@link ZkLayout}).
@@ -158,7 +158,8 @@ public final class ConfigStore implements Closeable {
                 throw failure("read the configuration", e);
             }
             if (attempt >= MAX_READ_ATTEMPTS) {
-                throw new ConfigStoreException("the configuration kept changing while being read; gave up after " + attempt + " attempts");
+                throw new ConfigStoreException(
+                        "the configuration kept changing while being read; gave up after " + attempt + " attempts");
             }
             Thread.onSpinWait();
         }
@@ -201,9 +202,12 @@ public final class ConfigStore implements Closeable {
             return null;
         }
         try {
-            return new ClusterConfig(before.getVersion(), schema, targets, disks, gateways, luns, clients, groups, discovery, settings);
+            return new ClusterConfig(
+                    before.getVersion(), schema, targets, disks, gateways, luns, clients, groups, discovery, settings);
         } catch (IllegalArgumentException e) {
-            throw new ConfigStoreException("the stored configuration at epoch " + before.getVersion() + " is inconsistent: " + e.getMessage(), e);
+            throw new ConfigStoreException(
+                    "the stored configuration at epoch " + before.getVersion() + " is inconsistent: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -241,7 +245,12 @@ public final class ConfigStore implements Closeable {
             return expectedEpoch;
         }
         long nextEpoch = expectedEpoch + 1;
-        ops.add(0, op(() -> client.transactionOp().setData().withVersion((int) expectedEpoch).forPath(layout.epoch(), epochDoc(nextEpoch))));
+        ops.add(
+                0,
+                op(() -> client.transactionOp()
+                        .setData()
+                        .withVersion((int) expectedEpoch)
+                        .forPath(layout.epoch(), epochDoc(nextEpoch))));
         try {
             client.transaction().forOperations(ops);
             return nextEpoch;
@@ -377,11 +386,16 @@ public final class ConfigStore implements Closeable {
 
     /** The operations that turn tree {@code from} into tree {@code to}: deletes deepest first, creates shallowest first. */
     private List<CuratorOp> diff(Map<String, byte[]> from, Map<String, byte[]> to) {
-        Comparator<String> depth = Comparator.comparingLong(p -> p.chars().filter(ch -> ch == '/').count());
+        Comparator<String> depth =
+                Comparator.comparingLong(p -> p.chars().filter(ch -> ch == '/').count());
         List<CuratorOp> ops = new ArrayList<>();
-        from.keySet().stream().filter(p -> !to.containsKey(p)).sorted(depth.reversed())
+        from.keySet().stream()
+                .filter(p -> !to.containsKey(p))
+                .sorted(depth.reversed())
                 .forEach(p -> ops.add(op(() -> client.transactionOp().delete().forPath(p))));
-        to.keySet().stream().filter(p -> !from.containsKey(p)).sorted(depth)
+        to.keySet().stream()
+                .filter(p -> !from.containsKey(p))
+                .sorted(depth)
                 .forEach(p -> ops.add(createOp(p, to.get(p))));
         to.forEach((p, data) -> {
             byte[] old = from.get(p);

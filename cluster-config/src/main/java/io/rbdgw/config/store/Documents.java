@@ -11,8 +11,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rbdgw.config.model.Client;
 import io.rbdgw.config.model.SchemaVersion;
 import io.rbdgw.config.model.Setting;
+import io.rbdgw.config.model.Settings;
 import io.rbdgw.config.model.Target;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -21,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.rbdgw.config.model.Client;
-import io.rbdgw.config.model.Settings;
 
 /**
  * JSON encoding of the stored documents. Every document carries {@code "schema":"major.minor"}. Reading accepts
@@ -41,15 +41,15 @@ public final class Documents {
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
             .configure(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY, true)
-            .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
+            .defaultPropertyInclusion(
+                    JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
             .visibility(PropertyAccessor.GETTER, JsonAutoDetect.Visibility.NONE)
             .visibility(PropertyAccessor.IS_GETTER, JsonAutoDetect.Visibility.NONE)
             .visibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY)
             .build();
 
     /** A document read back, with the schema version it was written in. */
-    public record Read<T>(T value, SchemaVersion schema) {
-    }
+    public record Read<T>(T value, SchemaVersion schema) {}
 
     public byte[] write(Object value) {
         ObjectNode node = value == null ? mapper.createObjectNode() : mapper.valueToTree(value);
@@ -162,7 +162,10 @@ public final class Documents {
             }
         }
         if (!unknown.isEmpty()) {
-            log.warn("{}: ignoring settings this gateway does not know (written by a newer version?): {}", path, unknown);
+            log.warn(
+                    "{}: ignoring settings this gateway does not know (written by a newer version?): {}",
+                    path,
+                    unknown);
             ((ObjectNode) map).remove(unknown);
         }
     }

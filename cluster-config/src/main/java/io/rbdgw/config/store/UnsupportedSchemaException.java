@@ -7,8 +7,8 @@ public class UnsupportedSchemaException extends ConfigStoreException {
     private final SchemaVersion found;
 
     public UnsupportedSchemaException(String path, SchemaVersion found) {
-        super(path + " was written with schema " + found + " but this gateway reads schema " + SchemaVersion.CURRENT.major()
-                + ".x at most; upgrade this gateway before it joins the cluster");
+        super(path + " was written with schema " + found + " but this gateway reads schema "
+                + SchemaVersion.CURRENT.major() + ".x at most; upgrade this gateway before it joins the cluster");
         this.found = found;
     }
 

@@ -36,7 +36,8 @@ import org.apache.curator.utils.ZKPaths;
 public record ZkLayout(String root) {
     public ZkLayout {
         if (root == null || !root.startsWith("/") || root.length() > 1 && root.endsWith("/")) {
-            throw new IllegalArgumentException("root '" + root + "' must be an absolute znode path without trailing '/'");
+            throw new IllegalArgumentException(
+                    "root '" + root + "' must be an absolute znode path without trailing '/'");
         }
         ZKPaths.PathAndNode ignored = ZKPaths.getPathAndNode(root); // validates the path
     }

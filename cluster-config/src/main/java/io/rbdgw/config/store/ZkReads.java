@@ -33,7 +33,8 @@ public final class ZkReads {
     /** The document at {@code path}, or empty if it does not exist; an unreadable one is a ConfigStoreException. */
     public <T> Optional<T> read(String path, Class<T> type) {
         try {
-            return Optional.of(docs.read(path, client.getData().forPath(path), type).value());
+            return Optional.of(
+                    docs.read(path, client.getData().forPath(path), type).value());
         } catch (KeeperException.NoNodeException gone) {
             return Optional.empty();
         } catch (ConfigStoreException e) {

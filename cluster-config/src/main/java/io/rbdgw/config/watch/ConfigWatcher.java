@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -19,7 +20,6 @@ import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Hands listeners whole, consistent configuration snapshots, in epoch order, on one thread of its own.
@@ -35,15 +35,18 @@ public final class ConfigWatcher implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
     private static final long RETRY_MILLIS = 500;
 
-    public enum State { LATENT, STARTED, CLOSED }
+    public enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
 
     /** Called on the watcher's thread; keep it short (hand heavy work to another thread). */
     public interface Listener {
         void configChanged(ClusterConfig snapshot);
 
         /** The ZooKeeper connection went away ({@code false}) or came back ({@code true}). */
-        default void connectionChanged(boolean connected) {
-        }
+        default void connectionChanged(boolean connected) {}
     }
 
     private final CuratorFramework client;
@@ -127,7 +130,10 @@ public final class ConfigWatcher implements Closeable {
         boolean now = s.isConnected();
         if (now != connected) {
             connected = now;
-            log.info("ZooKeeper connection {}: {}", s, now ? "re-reading the configuration" : "keeping the last snapshot");
+            log.info(
+                    "ZooKeeper connection {}: {}",
+                    s,
+                    now ? "re-reading the configuration" : "keeping the last snapshot");
             executor.execute(() -> listeners.forEach(l -> safely(() -> l.connectionChanged(now))));
         }
         if (now) {
@@ -154,7 +160,9 @@ public final class ConfigWatcher implements Closeable {
         }
         try {
             // watch first, then read: a change after this point fires the watch again
-            Stat stat = client.checkExists().usingWatcher(epochWatcher).forPath(store.layout().epoch());
+            Stat stat = client.checkExists()
+                    .usingWatcher(epochWatcher)
+                    .forPath(store.layout().epoch());
             if (stat == null) {
                 return; // not initialized yet: the watch fires when the epoch is created
             }
@@ -176,7 +184,9 @@ public final class ConfigWatcher implements Closeable {
             }
         } catch (Exception e) {
             if (state.get() == State.STARTED && connected) {
-                log.warn("cannot read the configuration ({}); keeping epoch {} and retrying", e.toString(),
+                log.warn(
+                        "cannot read the configuration ({}); keeping epoch {} and retrying",
+                        e.toString(),
                         current == null ? "none" : current.epoch());
                 try {
                     executor.schedule(this::requestRefresh, RETRY_MILLIS, TimeUnit.MILLISECONDS);

@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
@@ -21,8 +23,6 @@ import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.ArrayList;
-import java.util.Collections;
 
 /**
  * The ZooKeeper identity gateways and the admin API share: digest authentication ({@code user:password}, no
@@ -49,8 +49,8 @@ public final class ZkCredentials {
         try {
             String digest = DigestAuthenticationProvider.generateDigest(user + ":" + password);
             // not List.of: ZooKeeper asks the list whether it contains null, which List.of answers with an NPE
-            this.acl = Collections.unmodifiableList(new ArrayList<>(
-                    List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", digest)))));
+            this.acl = Collections.unmodifiableList(
+                    new ArrayList<>(List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", digest)))));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA1 is not available", e);
         }
@@ -71,7 +71,8 @@ public final class ZkCredentials {
     public static ZkCredentials generateIfAbsent(Path file, String user) throws IOException {
         byte[] raw = new byte[24];
         new SecureRandom().nextBytes(raw);
-        if (PrivateFiles.createNew(file, user + ":" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw) + "\n")) {
+        if (PrivateFiles.createNew(
+                file, user + ":" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw) + "\n")) {
             log.info("generated ZooKeeper credentials in {}", file.toAbsolutePath());
         }
         return fromFile(file);
@@ -143,8 +144,12 @@ public final class ZkCredentials {
             }
         }
         if (changed > 0) {
-            log.warn("closed {} znode(s) under {} that were open to every ZooKeeper client: they now belong to "
-                    + "ZooKeeper user '{}' only", changed, root, user);
+            log.warn(
+                    "closed {} znode(s) under {} that were open to every ZooKeeper client: they now belong to "
+                            + "ZooKeeper user '{}' only",
+                    changed,
+                    root,
+                    user);
         }
         return changed;
     }
@@ -154,19 +159,27 @@ public final class ZkCredentials {
      * waiting for ZooKeeper). A failure is logged with what to do.
      */
     public void secureTreeWhenConnected(CuratorFramework client, String root) {
-        Thread t = new Thread(() -> {
-            try {
-                client.blockUntilConnected();
-                secureTree(client, root);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (KeeperException.NoAuthException e) {
-                log.error("cannot set the ACL of {}: it belongs to other ZooKeeper credentials than user '{}' "
-                        + "(check the auth file on every gateway and the admin API)", e.getPath(), user);
-            } catch (Exception e) {
-                log.error("cannot set the ACLs under {}: {}; they are applied again on the next start", root, e.toString());
-            }
-        }, "zk-acl-upgrade");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        client.blockUntilConnected();
+                        secureTree(client, root);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (KeeperException.NoAuthException e) {
+                        log.error(
+                                "cannot set the ACL of {}: it belongs to other ZooKeeper credentials than user '{}' "
+                                        + "(check the auth file on every gateway and the admin API)",
+                                e.getPath(),
+                                user);
+                    } catch (Exception e) {
+                        log.error(
+                                "cannot set the ACLs under {}: {}; they are applied again on the next start",
+                                root,
+                                e.toString());
+                    }
+                },
+                "zk-acl-upgrade");
         t.setDaemon(true);
         t.start();
     }

@@ -42,7 +42,11 @@ class AluaCoordinatorTest {
         final AluaCoordinator coordinator;
 
         Gw(String name) throws Exception {
-            this(new MemberInfo(name, List.of(), "10.0.0.1:0/" + name + starts.incrementAndGet(), "test",
+            this(new MemberInfo(
+                    name,
+                    List.of(),
+                    "10.0.0.1:0/" + name + starts.incrementAndGet(),
+                    "test",
                     System.currentTimeMillis() + starts.get()));
         }
 
@@ -59,7 +63,8 @@ class AluaCoordinatorTest {
 
         /** Records the fencing and who owned what at that moment (must still be the lost gateway). */
         void fence(String lost, String address) {
-            events.add("fence " + lost + " " + address + " by " + name + " owning " + ownedBy(owners(), lost).size());
+            events.add("fence " + lost + " " + address + " by " + name + " owning "
+                    + ownedBy(owners(), lost).size());
         }
 
         void stop() throws Exception {
@@ -115,7 +120,9 @@ class AluaCoordinatorTest {
                 } catch (org.apache.zookeeper.KeeperException.NoNodeException deletedMeanwhile) {
                     continue;
                 }
-                LunOwnership o = new io.rbdgw.config.store.Documents().read(n, d, LunOwnership.class).value();
+                LunOwnership o = new io.rbdgw.config.store.Documents()
+                        .read(n, d, LunOwnership.class)
+                        .value();
                 out.put(o.disk(), o);
             }
         } catch (Exception e) {
@@ -125,11 +132,15 @@ class AluaCoordinatorTest {
     }
 
     private static List<String> ownedBy(Map<String, LunOwnership> owners, String gw) {
-        return owners.values().stream().filter(o -> o.owner().equals(gw)).map(LunOwnership::disk).collect(Collectors.toList());
+        return owners.values().stream()
+                .filter(o -> o.owner().equals(gw))
+                .map(LunOwnership::disk)
+                .collect(Collectors.toList());
     }
 
     private Map<String, Long> counts() {
-        return owners().values().stream().collect(Collectors.groupingBy(LunOwnership::owner, TreeMap::new, Collectors.counting()));
+        return owners().values().stream()
+                .collect(Collectors.groupingBy(LunOwnership::owner, TreeMap::new, Collectors.counting()));
     }
 
     private void awaitCounts(Map<String, Long> expected) {
@@ -142,7 +153,10 @@ class AluaCoordinatorTest {
         start("b");
         start("c");
         awaitCounts(Map.of("a", 2L, "b", 2L, "c", 2L));
-        assertThat(gateways.values().stream().filter(g -> g.coordinator.isLeader()).count()).isEqualTo(1);
+        assertThat(gateways.values().stream()
+                        .filter(g -> g.coordinator.isLeader())
+                        .count())
+                .isEqualTo(1);
         Map<String, LunOwnership> before = owners();
         // epoch 1 when all three were members at the first pass; a gateway that joined after it (a loaded
         // machine) is given disks by one rebalance move: never more than one move per disk
@@ -182,15 +196,17 @@ class AluaCoordinatorTest {
             assertThat(e.from()).isNull();
             assertThat(e.to()).isEqualTo("a");
         });
-        assertThat(start.subList(6, n)).isNotEmpty().allSatisfy(e ->
-                assertThat(e.reason()).isEqualTo(FailoverEvent.Reason.REBALANCE));
+        assertThat(start.subList(6, n))
+                .isNotEmpty()
+                .allSatisfy(e -> assertThat(e.reason()).isEqualTo(FailoverEvent.Reason.REBALANCE));
         long stopped = System.currentTimeMillis();
         gateways.remove("b").stop();
         awaitCounts(Map.of("a", 3L, "c", 3L));
         // fenced once, with its address, while it still owned its two disks
         assertThat(events).containsExactly("fence b " + bAddress + " by a owning 2");
         Map<String, LunOwnership> moved = owners();
-        bDisks.forEach(d -> assertThat(moved.get(d).epoch()).isEqualTo(before.get(d).epoch() + 1));
+        bDisks.forEach(
+                d -> assertThat(moved.get(d).epoch()).isEqualTo(before.get(d).epoch() + 1));
         // the history records each move with its reason and timings; the listener was told the same
         List<FailoverEvent> failovers = view.history().events().subList(n, n + 2);
         assertThat(failovers).extracting(FailoverEvent::disk).containsExactlyInAnyOrderElementsOf(bDisks);
@@ -245,8 +261,9 @@ class AluaCoordinatorTest {
         assertThat(events.get(0)).startsWith("fence b ");
         // recorded where b watches for it, with the address that was blocklisted
         await().atMost(WAIT).until(() -> admin.checkExists().forPath(layout.fence("b")) != null);
-        FenceRecord record = new io.rbdgw.config.store.Documents().read(layout.fence("b"),
-                admin.getData().forPath(layout.fence("b")), FenceRecord.class).value();
+        FenceRecord record = new io.rbdgw.config.store.Documents()
+                .read(layout.fence("b"), admin.getData().forPath(layout.fence("b")), FenceRecord.class)
+                .value();
         assertThat(record.radosAddress()).isEqualTo(bAddress);
         assertThat(record.by()).isEqualTo("a");
         // the member node is re-created by the membership; after settling b gets its share again
@@ -263,10 +280,14 @@ class AluaCoordinatorTest {
 
         KillSession.kill(gateways.get("a").client.getZookeeperClient().getZooKeeper());
         await().atMost(WAIT).until(() -> gateways.get("b").coordinator.isLeader());
-        await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.startsWith("fence a ") && e.contains(" by b ")));
+        await().atMost(WAIT)
+                .until(() -> events.stream().anyMatch(e -> e.startsWith("fence a ") && e.contains(" by b ")));
         // a rejoins as a member (and as a latch participant) and gets its share back after settling
         awaitCounts(Map.of("a", 3L, "b", 3L));
-        assertThat(gateways.values().stream().filter(g -> g.coordinator.isLeader()).count()).isEqualTo(1);
+        assertThat(gateways.values().stream()
+                        .filter(g -> g.coordinator.isLeader())
+                        .count())
+                .isEqualTo(1);
     }
 
     /** Waits until every running gateway's client has reported LOST (its session is given up). */
@@ -300,12 +321,15 @@ class AluaCoordinatorTest {
 
         zk.stop();
         awaitAllLost(lost); // every client gave its session up (4 s session timeout)
-        zk.restart();       // same data: the old sessions come back and expire one session timeout later
+        zk.restart(); // same data: the old sessions come back and expire one session timeout later
 
         // a coordinator leads again and acts (a new disk gets an owner) ...
         addDisk("rbd/d7");
         await().atMost(Duration.ofSeconds(40)).until(() -> owners().containsKey("rbd/d7"));
-        assertThat(gateways.values().stream().filter(g -> g.coordinator.isLeader()).count()).isEqualTo(1);
+        assertThat(gateways.values().stream()
+                        .filter(g -> g.coordinator.isLeader())
+                        .count())
+                .isEqualTo(1);
         // ... everybody re-registered, nobody was fenced and no LUN moved
         assertThat(admin.getChildren().forPath(layout.members())).containsExactlyInAnyOrder("a", "b", "c");
         assertThat(events).isEmpty();
@@ -368,7 +392,11 @@ class AluaCoordinatorTest {
     }
 
     private String leader() {
-        return gateways.values().stream().filter(g -> g.coordinator.isLeader()).map(g -> g.name).findFirst().orElse("none");
+        return gateways.values().stream()
+                .filter(g -> g.coordinator.isLeader())
+                .map(g -> g.name)
+                .findFirst()
+                .orElse("none");
     }
 
     @Test
@@ -391,7 +419,8 @@ class AluaCoordinatorTest {
         assertThat(view.undrain("b")).isTrue();
         assertThat(view.undrain("b")).isFalse();
         awaitCounts(Map.of("a", 3L, "b", 3L));
-        assertThat(view.history().events().subList(n + 3, n + 6)).extracting(FailoverEvent::reason)
+        assertThat(view.history().events().subList(n + 3, n + 6))
+                .extracting(FailoverEvent::reason)
                 .containsOnly(FailoverEvent.Reason.REBALANCE);
         assertThat(events).isEmpty();
     }

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 class AssignmentTest {
 
-    private static final List<String> DISKS = IntStream.rangeClosed(1, 7).mapToObj(i -> "rbd/d" + i).collect(Collectors.toList());
+    private static final List<String> DISKS =
+            IntStream.rangeClosed(1, 7).mapToObj(i -> "rbd/d" + i).collect(Collectors.toList());
     private static final Set<String> ABC = Set.of("a", "b", "c");
 
     @Test
@@ -66,8 +67,11 @@ class AssignmentTest {
         Map<String, String> q = Assignment.assign(DISKS, p, Set.of("a", "c"), ABC, Set.of("b"), Set.of());
         assertThat(q).hasSize(7).doesNotContainValue("b");
         Map<String, String> alone = Assignment.assign(DISKS, p, Set.of(), Set.of("b"), Set.of("b"), Set.of());
-        assertThat(alone).hasSize(7).containsOnly(alone.entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), "b")).toArray(Map.Entry[]::new));
+        assertThat(alone)
+                .hasSize(7)
+                .containsOnly(alone.entrySet().stream()
+                        .map(e -> Map.entry(e.getKey(), "b"))
+                        .toArray(Map.Entry[]::new));
     }
 
     @Test

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 class FailoverHistoryTest {
 
     private static FailoverEvent event(int i) {
-        return new FailoverEvent("rbd/d" + i, "a", "b", FailoverEvent.Reason.GATEWAY_LOST, i, 1000L, 1500L, 2000L + i,
-                1000L + i, "b");
+        return new FailoverEvent(
+                "rbd/d" + i, "a", "b", FailoverEvent.Reason.GATEWAY_LOST, i, 1000L, 1500L, 2000L + i, 1000L + i, "b");
     }
 
     @Test
@@ -20,7 +20,8 @@ class FailoverHistoryTest {
         for (int i = 0; i < 7; i++) {
             h = h.append(List.of(event(2 * i), event(2 * i + 1)), 5);
         }
-        assertThat(h.events()).extracting(FailoverEvent::disk)
+        assertThat(h.events())
+                .extracting(FailoverEvent::disk)
                 .containsExactly("rbd/d9", "rbd/d10", "rbd/d11", "rbd/d12", "rbd/d13");
     }
 
@@ -31,6 +32,7 @@ class FailoverHistoryTest {
         events.add(new FailoverEvent("rbd/x", null, "a", FailoverEvent.Reason.ASSIGNED, 1, null, null, 5L, null, "a"));
         FailoverHistory h = new FailoverHistory(events);
         Documents docs = new Documents();
-        assertThat(docs.read("/failovers", docs.write(h), FailoverHistory.class).value()).isEqualTo(h);
+        assertThat(docs.read("/failovers", docs.write(h), FailoverHistory.class).value())
+                .isEqualTo(h);
     }
 }

@@ -29,8 +29,14 @@ class OwnershipPolicyTest {
     private long millis = 1_700_000_000_000L;
 
     private static Member member(String name, long session, long startedAt) {
-        return new Member(new MemberInfo(name, List.of(), "10.0.0." + name.charAt(name.length() - 1) + ":0/" + session,
-                "test", startedAt), session);
+        return new Member(
+                new MemberInfo(
+                        name,
+                        List.of(),
+                        "10.0.0." + name.charAt(name.length() - 1) + ":0/" + session,
+                        "test",
+                        startedAt),
+                session);
     }
 
     private static Map<String, Member> members(Member... ms) {

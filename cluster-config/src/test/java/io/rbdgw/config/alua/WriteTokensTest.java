@@ -34,6 +34,7 @@ class WriteTokensTest {
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
     /** Gates currently granted, over every gateway: must never exceed one. */
     private final AtomicInteger granted = new AtomicInteger();
+
     private final AtomicInteger maxGranted = new AtomicInteger();
 
     /** A gate: granted or not, writes in flight, the idle callback. */
@@ -106,13 +107,20 @@ class WriteTokensTest {
             this.address = "10.0.0.1:0/" + name + System.nanoTime();
             client = ZkTestSupport.client(connectString);
             gate = new Gate(name);
-            tokens = new WriteTokens(client, layout, name, options, (g, a) -> {
-                if (fencerBroken) {
-                    throw new IllegalStateException("monitors unreachable");
-                }
-                fenced.add(g + " " + a);
-                events.add("fence " + g + " by " + name);
-            }, () -> address, disk -> owner);
+            tokens = new WriteTokens(
+                    client,
+                    layout,
+                    name,
+                    options,
+                    (g, a) -> {
+                        if (fencerBroken) {
+                            throw new IllegalStateException("monitors unreachable");
+                        }
+                        fenced.add(g + " " + a);
+                        events.add("fence " + g + " by " + name);
+                    },
+                    () -> address,
+                    disk -> owner);
             tokens.start();
             tokens.register(DISK, gate);
             gateways.add(this);
@@ -135,13 +143,17 @@ class WriteTokensTest {
     void tearDown() throws Exception {
         gateways.forEach(Gw::close);
         zk.close();
-        assertThat(maxGranted.get()).as("two gateways held the write token at once").isLessThanOrEqualTo(1);
+        assertThat(maxGranted.get())
+                .as("two gateways held the write token at once")
+                .isLessThanOrEqualTo(1);
     }
 
     private WriteToken record() throws Exception {
         try (CuratorFramework c = ZkTestSupport.client(zk.getConnectString())) {
             byte[] d = c.getData().forPath(layout.writer(DISK));
-            return new Documents().read(layout.writer(DISK), d, WriteToken.class).value();
+            return new Documents()
+                    .read(layout.writer(DISK), d, WriteToken.class)
+                    .value();
         }
     }
 
@@ -199,13 +211,16 @@ class WriteTokensTest {
         b.tokens.want(DISK);
         await().atMost(WAIT).until(() -> b.gate.held);
         long tookMs = (System.nanoTime() - asked) / 1_000_000;
-        assertThat(tookMs).as("waited the hand-over timeout").isGreaterThanOrEqualTo(OPTIONS.handoverTimeout().toMillis());
+        assertThat(tookMs)
+                .as("waited the hand-over timeout")
+                .isGreaterThanOrEqualTo(OPTIONS.handoverTimeout().toMillis());
         assertThat(b.fenced).containsExactly("gw-a " + frozenAddress);
         assertThat(events.indexOf("fence gw-a by gw-b")).isLessThan(events.indexOf("grant gw-b " + b.gate.epoch));
         // the fence is recorded where gw-a watches for it
         try (CuratorFramework c = ZkTestSupport.client(zk.getConnectString())) {
-            FenceRecord f = new Documents().read(layout.fence("gw-a"), c.getData().forPath(layout.fence("gw-a")),
-                    FenceRecord.class).value();
+            FenceRecord f = new Documents()
+                    .read(layout.fence("gw-a"), c.getData().forPath(layout.fence("gw-a")), FenceRecord.class)
+                    .value();
             assertThat(f.radosAddress()).isEqualTo(frozenAddress);
             assertThat(f.by()).isEqualTo("gw-b");
         }
@@ -237,10 +252,14 @@ class WriteTokensTest {
         for (int round = 0; round < 5; round++) {
             all.forEach(g -> g.tokens.want(DISK));
             // each wins in turn; none is ever granted while another is
-            await().atMost(WAIT).until(() -> all.stream().filter(g -> g.gate.held).count() == 1);
+            await().atMost(WAIT)
+                    .until(() -> all.stream().filter(g -> g.gate.held).count() == 1);
         }
-        await().atMost(WAIT).until(() -> events.stream().filter(e -> e.startsWith("grant")).count() >= 3);
-        assertThat(all.stream().flatMap(g -> g.fenced.stream())).as("idle holders hand over in time").isEmpty();
+        await().atMost(WAIT)
+                .until(() -> events.stream().filter(e -> e.startsWith("grant")).count() >= 3);
+        assertThat(all.stream().flatMap(g -> g.fenced.stream()))
+                .as("idle holders hand over in time")
+                .isEmpty();
     }
 
     @Test
@@ -265,7 +284,8 @@ class WriteTokensTest {
         assertThat(grantsToB).as("the non-owner gets it sometimes").isNotEmpty();
         for (int i = 1; i < grantsToB.size(); i++) {
             assertThat((grantsToB.get(i) - grantsToB.get(i - 1)) / 1_000_000)
-                    .as("time between two grants to the non-owner").isGreaterThanOrEqualTo(OPTIONS.minHold().toMillis() - 40);
+                    .as("time between two grants to the non-owner")
+                    .isGreaterThanOrEqualTo(OPTIONS.minHold().toMillis() - 40);
         }
         assertThat(grantsToB.size()).isLessThanOrEqualTo(4);
     }
@@ -293,10 +313,10 @@ class WriteTokensTest {
      */
     @Test
     void aHolderThatReconnectsAfterTheContenderIsGivenTheReconnectGraceNotFenced() throws Exception {
-        WriteTokens.Options options = new WriteTokens.Options(OPTIONS.handoverTimeout(), OPTIONS.minHold(),
-                Duration.ofSeconds(6));
-        try (io.rbdgw.config.PausableProxy slowPath = new io.rbdgw.config.PausableProxy(
-                new java.net.InetSocketAddress("127.0.0.1", zk.getPort()))) {
+        WriteTokens.Options options =
+                new WriteTokens.Options(OPTIONS.handoverTimeout(), OPTIONS.minHold(), Duration.ofSeconds(6));
+        try (io.rbdgw.config.PausableProxy slowPath =
+                new io.rbdgw.config.PausableProxy(new java.net.InetSocketAddress("127.0.0.1", zk.getPort()))) {
             Gw a = new Gw("gw-a", slowPath.connectString(), options);
             Gw b = new Gw("gw-b", zk.getConnectString(), options);
             a.tokens.want(DISK);

@@ -39,9 +39,9 @@ class GatewayMembershipTest {
     void membersAreListedWithTheEpochsTheyApplied() throws Exception {
         ZkLayout layout = new ZkLayout(ZkTestSupport.newRoot());
         try (CuratorFramework a = ZkTestSupport.client(server.getConnectString());
-             CuratorFramework b = ZkTestSupport.client(server.getConnectString());
-             GatewayMembership gwA = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1:3260"));
-             GatewayMembership gwB = new GatewayMembership(b, layout, info("gw-b", "10.0.0.2:3260"))) {
+                CuratorFramework b = ZkTestSupport.client(server.getConnectString());
+                GatewayMembership gwA = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1:3260"));
+                GatewayMembership gwB = new GatewayMembership(b, layout, info("gw-b", "10.0.0.2:3260"))) {
             gwA.start();
             gwB.start();
             assertThat(gwA.awaitRegistered(WAIT)).isTrue();
@@ -49,10 +49,13 @@ class GatewayMembershipTest {
 
             gwA.reportStatus(7, GatewayStatus.Health.OK, null);
             gwB.reportStatus(6, GatewayStatus.Health.DEGRADED, "disk rbd/x: image not found");
-            await().atMost(WAIT).until(() -> gwA.unpublishedStatus().isEmpty() && gwB.unpublishedStatus().isEmpty());
+            await().atMost(WAIT)
+                    .until(() -> gwA.unpublishedStatus().isEmpty()
+                            && gwB.unpublishedStatus().isEmpty());
 
             MembershipView view = gwA.view();
-            assertThat(view.members()).containsExactlyInAnyOrder(info("gw-a", "10.0.0.1:3260"), info("gw-b", "10.0.0.2:3260"));
+            assertThat(view.members())
+                    .containsExactlyInAnyOrder(info("gw-a", "10.0.0.1:3260"), info("gw-b", "10.0.0.2:3260"));
             assertThat(view.appliedAtLeast(6)).containsExactly("gw-a", "gw-b");
             assertThat(view.appliedAtLeast(7)).containsExactly("gw-a");
             assertThat(view.pending(7)).containsExactly("gw-b");
@@ -71,8 +74,8 @@ class GatewayMembershipTest {
     void aStatusReportedWhileZooKeeperIsDownIsPublishedWhenItReturns() throws Exception {
         ZkLayout layout = new ZkLayout(ZkTestSupport.newRoot());
         try (TestingServer own = ZkTestSupport.server();
-             CuratorFramework a = ZkTestSupport.client(own.getConnectString());
-             GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
+                CuratorFramework a = ZkTestSupport.client(own.getConnectString());
+                GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
             gw.start();
             assertThat(gw.awaitRegistered(WAIT)).isTrue();
             gw.reportStatus(1, GatewayStatus.Health.OK, null);
@@ -96,11 +99,12 @@ class GatewayMembershipTest {
     void theMemberNodeComesBackAfterSessionExpiry() throws Exception {
         ZkLayout layout = new ZkLayout(ZkTestSupport.newRoot());
         try (CuratorFramework a = ZkTestSupport.client(server.getConnectString());
-             CuratorFramework observer = ZkTestSupport.client(server.getConnectString());
-             GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
+                CuratorFramework observer = ZkTestSupport.client(server.getConnectString());
+                GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
             gw.start();
             assertThat(gw.awaitRegistered(WAIT)).isTrue();
-            long ownerBefore = observer.checkExists().forPath(layout.member("gw-a")).getEphemeralOwner();
+            long ownerBefore =
+                    observer.checkExists().forPath(layout.member("gw-a")).getEphemeralOwner();
 
             KillSession.kill(a.getZookeeperClient().getZooKeeper());
 
@@ -109,7 +113,12 @@ class GatewayMembershipTest {
                 return stat != null && stat.getEphemeralOwner() != ownerBefore;
             });
             gw.update(gw.self().withRadosAddress("10.1.0.1:0/999"));
-            await().atMost(WAIT).until(() -> new MembershipView(observer, layout).members().get(0).radosAddress().endsWith("/999"));
+            await().atMost(WAIT)
+                    .until(() -> new MembershipView(observer, layout)
+                            .members()
+                            .get(0)
+                            .radosAddress()
+                            .endsWith("/999"));
         }
     }
 
@@ -119,8 +128,8 @@ class GatewayMembershipTest {
         // losing it would leave the coordinator nothing to fence
         ZkLayout layout = new ZkLayout(ZkTestSupport.newRoot());
         try (CuratorFramework a = ZkTestSupport.client(server.getConnectString());
-             CuratorFramework observer = ZkTestSupport.client(server.getConnectString());
-             GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
+                CuratorFramework observer = ZkTestSupport.client(server.getConnectString());
+                GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
             gw.update(gw.self().withRadosAddress("10.1.0.1:0/4242"));
             gw.start();
             assertThat(gw.awaitRegistered(WAIT)).isTrue();

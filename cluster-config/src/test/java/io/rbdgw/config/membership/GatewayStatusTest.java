@@ -2,10 +2,9 @@ package io.rbdgw.config.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rbdgw.config.store.Documents;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.rbdgw.config.store.Documents;
 import org.junit.jupiter.api.Test;
 
 class GatewayStatusTest {
@@ -15,8 +14,11 @@ class GatewayStatusTest {
         // the longest names an initiator may send (223 bytes) and an IPv6 connection string
         String longName = "iqn.2026-11.test:" + "x".repeat(223 - 17 - 5);
         for (int i = 0; i < n; i++) {
-            out.add(new GatewayStatus.Session("iqn.2026-11.io.rbdgw:" + "t".repeat(150), longName + String.format("%05d", i),
-                    String.format("%012x", i), i & 0xffff,
+            out.add(new GatewayStatus.Session(
+                    "iqn.2026-11.io.rbdgw:" + "t".repeat(150),
+                    longName + String.format("%05d", i),
+                    String.format("%012x", i),
+                    i & 0xffff,
                     List.of("[fd00:1234:5678:9abc::1]:3260 <- [fd00:1234:5678:9abc::2]:" + (40000 + i % 20000)),
                     1_700_000_000_000L + i));
         }
@@ -34,8 +36,12 @@ class GatewayStatusTest {
             assertThat(s.sessionCount()).isEqualTo(n);
             assertThat(s.sessionsTruncated()).isTrue();
             byte[] json = docs.write(s);
-            assertThat(json.length).as("%d sessions", n).isLessThanOrEqualTo(small + 64).isLessThan(256 << 10);
-            GatewayStatus back = docs.read("/status/gw1", json, GatewayStatus.class).value();
+            assertThat(json.length)
+                    .as("%d sessions", n)
+                    .isLessThanOrEqualTo(small + 64)
+                    .isLessThan(256 << 10);
+            GatewayStatus back =
+                    docs.read("/status/gw1", json, GatewayStatus.class).value();
             assertThat(back.sessionCount()).isEqualTo(n);
             assertThat(back.sessions()).hasSize(GatewayStatus.MAX_LISTED_SESSIONS);
         }
@@ -51,8 +57,9 @@ class GatewayStatusTest {
         String old = new String(docs.write(few), java.nio.charset.StandardCharsets.UTF_8)
                 .replace("\"sessionCount\":3", "\"x\":0");
         assertThat(old).doesNotContain("sessionCount");
-        GatewayStatus back = docs.read("/status/gw1", old.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                GatewayStatus.class).value();
+        GatewayStatus back = docs.read(
+                        "/status/gw1", old.getBytes(java.nio.charset.StandardCharsets.UTF_8), GatewayStatus.class)
+                .value();
         assertThat(back.sessionCount()).isEqualTo(3);
     }
 }

@@ -98,18 +98,30 @@ class PrDocumentsTest {
     @Test
     void aLostRaceIsReportedAndNothingIsOverwritten() throws Exception {
         PrDocuments d = new PrDocuments(client(), layout);
-        assertThat(d.compareAndSet(DISK, Versioned.ABSENT, register(PrDocument.EMPTY, A, 1))).isEqualTo(0);
-        assertThat(d.compareAndSet(DISK, Versioned.ABSENT, register(PrDocument.EMPTY, B, 2))).isEqualTo(Versioned.ABSENT);
-        assertThat(d.compareAndSet(DISK, 0, register(d.read(DISK).document(), B, 2))).isEqualTo(1);
-        assertThat(d.compareAndSet(DISK, 0, PrDocument.EMPTY)).as("stale version").isEqualTo(Versioned.ABSENT);
-        assertThat(d.read(DISK).document().registrations()).extracting(PrRegistration::key).containsExactly(1L, 2L);
+        assertThat(d.compareAndSet(DISK, Versioned.ABSENT, register(PrDocument.EMPTY, A, 1)))
+                .isEqualTo(0);
+        assertThat(d.compareAndSet(DISK, Versioned.ABSENT, register(PrDocument.EMPTY, B, 2)))
+                .isEqualTo(Versioned.ABSENT);
+        assertThat(d.compareAndSet(DISK, 0, register(d.read(DISK).document(), B, 2)))
+                .isEqualTo(1);
+        assertThat(d.compareAndSet(DISK, 0, PrDocument.EMPTY))
+                .as("stale version")
+                .isEqualTo(Versioned.ABSENT);
+        assertThat(d.read(DISK).document().registrations())
+                .extracting(PrRegistration::key)
+                .containsExactly(1L, 2L);
     }
 
     @Test
     void unitAttentionsAreSequencedAndBounded() {
         PrDocument d = PrDocument.EMPTY;
         for (int i = 0; i < PrDocument.MAX_PENDING_UAS + 10; i++) {
-            d = d.next(d.generation(), d.registrations(), null, null, "g1",
+            d = d.next(
+                    d.generation(),
+                    d.registrations(),
+                    null,
+                    null,
+                    "g1",
                     List.of(new PrDocument.Added(A, false, 0x2A, 0x03)));
         }
         assertThat(d.uaSequence()).isEqualTo(PrDocument.MAX_PENDING_UAS + 10);
@@ -131,7 +143,8 @@ class PrDocumentsTest {
             long key = i;
             d1.update(DISK, doc -> register(doc, A, key), 10);
         }
-        await().atMost(WAIT).until(() -> w2.latest(DISK) != null && w2.latest(DISK).version() == 4);
+        await().atMost(WAIT)
+                .until(() -> w2.latest(DISK) != null && w2.latest(DISK).version() == 4);
         assertThat(seen).isSorted();
         assertThat(w2.latest(DISK).document().registrations()).hasSize(5);
     }
@@ -145,7 +158,10 @@ class PrDocumentsTest {
         PrDocuments db = new PrDocuments(cb, layout);
         db.acknowledge(DISK, "gw-b", 0);
         da.acknowledge(DISK, "gw-a", 0);
-        await().atMost(WAIT).until(() -> wa.awaitAcknowledged(DISK, 0, Set.of("gw-b"), Duration.ofSeconds(5)).get().isEmpty());
+        await().atMost(WAIT)
+                .until(() -> wa.awaitAcknowledged(DISK, 0, Set.of("gw-b"), Duration.ofSeconds(5))
+                        .get()
+                        .isEmpty());
         // gw-b acknowledges version 3 only after a while: the wait ends then, with nobody missing
         var pending = wa.awaitAcknowledged(DISK, 3, Set.of("gw-b"), Duration.ofSeconds(15));
         assertThat(pending).isNotDone();
@@ -153,9 +169,11 @@ class PrDocumentsTest {
         assertThat(pending.get(20, TimeUnit.SECONDS)).isEmpty();
         // gw-b does not acknowledge 4: named after the timeout
         long start = System.nanoTime();
-        assertThat(wa.awaitAcknowledged(DISK, 4, Set.of("gw-b"), Duration.ofMillis(500)).get(20, TimeUnit.SECONDS))
+        assertThat(wa.awaitAcknowledged(DISK, 4, Set.of("gw-b"), Duration.ofMillis(500))
+                        .get(20, TimeUnit.SECONDS))
                 .containsExactly("gw-b");
-        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(500).toNanos());
+        assertThat(System.nanoTime() - start)
+                .isGreaterThanOrEqualTo(Duration.ofMillis(500).toNanos());
     }
 
     @Test
@@ -167,7 +185,10 @@ class PrDocumentsTest {
         new PrDocuments(cb, layout).acknowledge(DISK, "gw-b", 0);
         da.acknowledge(DISK, "gw-a", 0);
         assertThat(da.acknowledgers(DISK)).containsExactlyInAnyOrder("gw-a", "gw-b");
-        await().atMost(WAIT).until(() -> wa.awaitAcknowledged(DISK, 0, Set.of("gw-b"), Duration.ZERO).get().isEmpty());
+        await().atMost(WAIT)
+                .until(() -> wa.awaitAcknowledged(DISK, 0, Set.of("gw-b"), Duration.ZERO)
+                        .get()
+                        .isEmpty());
         var pending = wa.awaitAcknowledged(DISK, 1, Set.of("gw-b"), Duration.ofSeconds(2));
         KillSession.kill(cb.getZookeeperClient().getZooKeeper());
         assertThat(pending.get(20, TimeUnit.SECONDS)).containsExactly("gw-b");
@@ -182,8 +203,7 @@ class PrDocumentsTest {
         List<Boolean> transitions = new CopyOnWriteArrayList<>();
         w.addListener(new PrWatcher.Listener() {
             @Override
-            public void changed(String disk, Versioned document) {
-            }
+            public void changed(String disk, Versioned document) {}
 
             @Override
             public void current(boolean current) {
@@ -201,6 +221,7 @@ class PrDocumentsTest {
         assertThat(transitions).containsExactly(false, true);
         // another client's write after the restart reaches the watcher
         new PrDocuments(client(), layout).update(DISK, doc -> register(doc, B, 8), 10);
-        await().atMost(WAIT).until(() -> w.latest(DISK).document().registrations().size() == 2);
+        await().atMost(WAIT)
+                .until(() -> w.latest(DISK).document().registrations().size() == 2);
     }
 }

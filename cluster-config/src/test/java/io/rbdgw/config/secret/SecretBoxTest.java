@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SecretBoxTest {
     private static final String K1 = "k1:" + Base64.getEncoder().encodeToString(new byte[32]);
-    private static final String K2 = "k2:" + Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef".getBytes());
+    private static final String K2 =
+            "k2:" + Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef".getBytes());
 
     @TempDir
     Path tmp;
@@ -65,11 +66,17 @@ class SecretBoxTest {
         assertThat(rotated.isCurrent(rotated.seal("x"))).isTrue();
 
         SecretBox onlyK2 = SecretBox.parse(K2, "test");
-        assertThatThrownBy(() -> onlyK2.open(a)).isInstanceOfSatisfying(SecretBox.UnknownKeyException.class,
-                e -> assertThat(e.keyId()).isEqualTo("k1"));
+        assertThatThrownBy(() -> onlyK2.open(a))
+                .isInstanceOfSatisfying(
+                        SecretBox.UnknownKeyException.class,
+                        e -> assertThat(e.keyId()).isEqualTo("k1"));
         // tampering, and the same id with another key, fail authentication
-        String flipped = a.substring(0, a.length() - 3) + (a.charAt(a.length() - 3) == 'A' ? 'B' : 'A') + a.substring(a.length() - 2);
-        assertThatThrownBy(() -> k1.open(flipped)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("authenticate");
+        String flipped = a.substring(0, a.length() - 3)
+                + (a.charAt(a.length() - 3) == 'A' ? 'B' : 'A')
+                + a.substring(a.length() - 2);
+        assertThatThrownBy(() -> k1.open(flipped))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("authenticate");
         SecretBox impostor = SecretBox.parse(K2.replace("k2:", "k1:"), "test");
         assertThatThrownBy(() -> impostor.open(a)).hasMessageContaining("authenticate");
         // the key id is authenticated: relabelling a value does not let another key try it
@@ -91,7 +98,8 @@ class SecretBoxTest {
         Path generated = tmp.resolve("generated.key");
         SecretBox g = SecretBox.generateIfAbsent(generated);
         assertThat(Files.getPosixFilePermissions(generated)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
-        assertThat(SecretBox.generateIfAbsent(generated).open(g.seal("same key"))).isEqualTo("same key");
+        assertThat(SecretBox.generateIfAbsent(generated).open(g.seal("same key")))
+                .isEqualTo("same key");
     }
 
     private List<byte[]> rawZnodes(String path) throws Exception {
@@ -112,9 +120,12 @@ class SecretBoxTest {
         for (byte[] data : raw) {
             String text = new String(data, StandardCharsets.ISO_8859_1);
             for (String s : secrets) {
-                assertThat(text).doesNotContain(s)
+                assertThat(text)
+                        .doesNotContain(s)
                         .doesNotContain(Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8)))
-                        .doesNotContain(Base64.getEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8)));
+                        .doesNotContain(Base64.getEncoder()
+                                .withoutPadding()
+                                .encodeToString(s.getBytes(StandardCharsets.UTF_8)));
             }
         }
     }
@@ -137,8 +148,11 @@ class SecretBoxTest {
         assertThat(box.open(store.read().discoveryAuth().chap().secret())).isEqualTo(discovery.secret());
 
         // writing the same plaintext again changes nothing (no new ciphertext, no new epoch)
-        assertThat(store.apply(epoch, new ConfigChange.PutClient(Client.withLuns(Fixtures.T1, Fixtures.WIN, java.util.Set.of(1))
-                .withAuth(new Authentication(Fixtures.CHAP, Fixtures.MUTUAL))))).isEqualTo(epoch);
+        assertThat(store.apply(
+                        epoch,
+                        new ConfigChange.PutClient(Client.withLuns(Fixtures.T1, Fixtures.WIN, java.util.Set.of(1))
+                                .withAuth(new Authentication(Fixtures.CHAP, Fixtures.MUTUAL)))))
+                .isEqualTo(epoch);
     }
 
     @Test
@@ -146,10 +160,16 @@ class SecretBoxTest {
         new ConfigStore(client, root).initialize();
         long epoch = new ConfigStore(client, root).apply(0, Fixtures.basicTarget()); // an older version: plaintext
         String winPath = new ZkLayout(root).client(Fixtures.T1, Fixtures.WIN);
-        assertThat(new String(client.getData().forPath(winPath), StandardCharsets.UTF_8)).contains(Fixtures.CHAP.secret());
+        assertThat(new String(client.getData().forPath(winPath), StandardCharsets.UTF_8))
+                .contains(Fixtures.CHAP.secret());
 
         ConfigStore k1 = new ConfigStore(client, root, SecretBox.parse(K1, "test"));
-        assertThat(k1.read().client(Fixtures.T1, Fixtures.WIN).orElseThrow().auth().chap()).isEqualTo(Fixtures.CHAP);
+        assertThat(k1.read()
+                        .client(Fixtures.T1, Fixtures.WIN)
+                        .orElseThrow()
+                        .auth()
+                        .chap())
+                .isEqualTo(Fixtures.CHAP);
         assertThat(k1.rotateSecrets()).isEqualTo(2);
         assertThat(k1.epoch()).isEqualTo(epoch + 1);
         assertNoSecretInZooKeeper(Fixtures.CHAP.secret(), Fixtures.MUTUAL.secret());

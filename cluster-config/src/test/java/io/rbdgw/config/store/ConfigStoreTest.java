@@ -1,6 +1,5 @@
 package io.rbdgw.config.store;
 
-import static io.rbdgw.config.Fixtures.ESX1;
 import static io.rbdgw.config.Fixtures.T1;
 import static io.rbdgw.config.Fixtures.T2;
 import static io.rbdgw.config.Fixtures.disk;
@@ -73,7 +72,9 @@ class ConfigStoreTest {
         long e = store.apply(0, Fixtures.basicTarget());
 
         assertThat(e).isEqualTo(1);
-        ClusterConfig expected = ConfigChange.applyAll(ClusterConfig.EMPTY, Fixtures.basicTarget()).toBuilder().epoch(1).build();
+        ClusterConfig expected = ConfigChange.applyAll(ClusterConfig.EMPTY, Fixtures.basicTarget()).toBuilder()
+                .epoch(1)
+                .build();
         assertThat(store.read()).isEqualTo(expected);
         assertThat(raw(store.layout().disk("rbd/a")))
                 .contains("\"schema\":\"1.0\"", "\"size\":1073741824", "\"backstore\":\"RBD\"")
@@ -93,14 +94,18 @@ class ConfigStoreTest {
     void anInvalidChangeWritesNothing() throws Exception {
         store.apply(0, Fixtures.basicTarget());
 
-        assertThatThrownBy(() -> store.apply(1, List.of(
-                new ConfigChange.PutDisk(disk("c")),
-                new ConfigChange.PutLun(new Lun(T1, 7, "rbd/missing")))))
+        assertThatThrownBy(() -> store.apply(
+                        1,
+                        List.of(
+                                new ConfigChange.PutDisk(disk("c")),
+                                new ConfigChange.PutLun(new Lun(T1, 7, "rbd/missing")))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("unknown disk rbd/missing");
-        assertThatThrownBy(() -> store.apply(1, List.of(
-                new ConfigChange.PutDisk(disk("c")),
-                new ConfigChange.DeleteClient(T1, "iqn.2000-01.com.example:nobody"))))
+        assertThatThrownBy(() -> store.apply(
+                        1,
+                        List.of(
+                                new ConfigChange.PutDisk(disk("c")),
+                                new ConfigChange.DeleteClient(T1, "iqn.2000-01.com.example:nobody"))))
                 .isInstanceOf(NoSuchElementException.class);
         assertThatThrownBy(() -> store.apply(1, new ConfigChange.DeleteDisk("rbd/a")))
                 .hasMessageContaining("unknown disk rbd/a");
@@ -136,7 +141,7 @@ class ConfigStoreTest {
                 // separate sessions, as separate admin-api instances would have
                 results.add(pool.submit(() -> {
                     try (CuratorFramework own = ZkTestSupport.client(server.getConnectString());
-                         ConfigStore s = new ConfigStore(own, store.layout().root())) {
+                            ConfigStore s = new ConfigStore(own, store.layout().root())) {
                         own.blockUntilConnected(5, TimeUnit.SECONDS);
                         go.await();
                         return s.apply(epoch, new ConfigChange.PutDisk(disk(image)));
@@ -161,7 +166,8 @@ class ConfigStoreTest {
             ClusterConfig after = store.read();
             assertThat(after.epoch()).isEqualTo(epoch + 1);
             String prefix = "r" + round + "w";
-            assertThat(after.disks().stream().filter(d -> d.image().startsWith(prefix))).hasSize(1);
+            assertThat(after.disks().stream().filter(d -> d.image().startsWith(prefix)))
+                    .hasSize(1);
         }
     }
 
@@ -172,7 +178,8 @@ class ConfigStoreTest {
         List<Future<Long>> results = new ArrayList<>();
         for (int w = 0; w < writers; w++) {
             String image = "u" + w;
-            results.add(pool.submit(() -> store.update(snapshot -> List.of(new ConfigChange.PutDisk(disk(image))), 50)));
+            results.add(pool.submit(
+                    () -> store.update(snapshot -> List.of(new ConfigChange.PutDisk(disk(image))), 50)));
         }
         List<Long> epochs = new ArrayList<>();
         for (Future<Long> f : results) {
@@ -211,10 +218,16 @@ class ConfigStoreTest {
                 int n = i / 2;
                 String initiator = "iqn.2000-01.com.example:h" + n;
                 if (i % 2 == 0) {
-                    store.apply(e, new ConfigChange.PutDisk(disk("d" + n)), new ConfigChange.PutLun(new Lun(T1, n, "rbd/d" + n)),
+                    store.apply(
+                            e,
+                            new ConfigChange.PutDisk(disk("d" + n)),
+                            new ConfigChange.PutLun(new Lun(T1, n, "rbd/d" + n)),
                             new ConfigChange.PutClient(Client.withLuns(T1, initiator, java.util.Set.of(n))));
                 } else if (n % 3 != 0) { // leave some behind so snapshots grow
-                    store.apply(e, new ConfigChange.DeleteClient(T1, initiator), new ConfigChange.DeleteLun(T1, n),
+                    store.apply(
+                            e,
+                            new ConfigChange.DeleteClient(T1, initiator),
+                            new ConfigChange.DeleteLun(T1, n),
                             new ConfigChange.DeleteDisk("rbd/d" + n));
                 }
                 commits.incrementAndGet();
@@ -251,10 +264,13 @@ class ConfigStoreTest {
 
         ClusterConfig c = store.read();
         Target t = c.target(T1).orElseThrow();
-        assertThat(t.aclEnabled()).as("an absent ACL flag means the ACL is enforced").isTrue();
+        assertThat(t.aclEnabled())
+                .as("an absent ACL flag means the ACL is enforced")
+                .isTrue();
         assertThat(t.parameters()).isEmpty();
         assertThat(c.settings().get(Setting.CMDSN_DEPTH)).isEqualTo("128");
-        // a change leaves untouched documents as they are; one that touches the target rewrites it in the current format
+        // a change leaves untouched documents as they are; one that touches the target rewrites it in the current
+        // format
         store.apply(c.epoch(), new ConfigChange.PutDisk(disk("a")));
         assertThat(raw(l.target(T1))).isEqualTo("{\"iqn\":\"" + T1 + "\"}");
         store.apply(c.epoch() + 1, new ConfigChange.PutTarget(t.withAcl(false)));
@@ -264,17 +280,26 @@ class ConfigStoreTest {
     @Test
     void clientsWrittenBeforeAllLunsKeepTheAccessTheyHad() throws Exception {
         ZkLayout l = store.layout();
-        store.apply(0, new ConfigChange.PutTarget(Target.of(T1)), new ConfigChange.PutDisk(disk("a")),
-                new ConfigChange.PutDisk(disk("b")), new ConfigChange.PutLun(new Lun(T1, 0, "rbd/a")),
+        store.apply(
+                0,
+                new ConfigChange.PutTarget(Target.of(T1)),
+                new ConfigChange.PutDisk(disk("a")),
+                new ConfigChange.PutDisk(disk("b")),
+                new ConfigChange.PutLun(new Lun(T1, 0, "rbd/a")),
                 new ConfigChange.PutLun(new Lun(T1, 1, "rbd/b")));
         String old = "iqn.1994-05.com.redhat:old";
         String listed = "iqn.1994-05.com.redhat:listed";
         String none = "iqn.1994-05.com.redhat:none";
         // the old rule: no LUNs listed meant every LUN (documents without allLuns, without a schema field)
-        client.create().forPath(l.client(T1, old),
-                ("{\"target\":\"" + T1 + "\",\"initiator\":\"" + old + "\"}").getBytes(StandardCharsets.UTF_8));
-        client.create().forPath(l.client(T1, listed), ("{\"target\":\"" + T1 + "\",\"initiator\":\"" + listed
-                + "\",\"luns\":[1]}").getBytes(StandardCharsets.UTF_8));
+        client.create()
+                .forPath(
+                        l.client(T1, old),
+                        ("{\"target\":\"" + T1 + "\",\"initiator\":\"" + old + "\"}").getBytes(StandardCharsets.UTF_8));
+        client.create()
+                .forPath(
+                        l.client(T1, listed),
+                        ("{\"target\":\"" + T1 + "\",\"initiator\":\"" + listed + "\",\"luns\":[1]}")
+                                .getBytes(StandardCharsets.UTF_8));
         // written with the flag: an empty list is an empty list
         store.apply(1, new ConfigChange.PutClient(Client.withLuns(T1, none, java.util.Set.of())));
 
@@ -290,9 +315,11 @@ class ConfigStoreTest {
     @Test
     void aNewerMinorVersionIsReadIgnoringWhatItAdded() throws Exception {
         ZkLayout l = store.layout();
-        client.setData().forPath(l.settings(),
-                "{\"schema\":\"1.7\",\"values\":{\"MaxBurstLength\":\"65536\",\"SomeFutureKey\":\"x\"},\"future\":[1,2]}"
-                        .getBytes(StandardCharsets.UTF_8));
+        client.setData()
+                .forPath(
+                        l.settings(),
+                        "{\"schema\":\"1.7\",\"values\":{\"MaxBurstLength\":\"65536\",\"SomeFutureKey\":\"x\"},\"future\":[1,2]}"
+                                .getBytes(StandardCharsets.UTF_8));
 
         ClusterConfig c = store.read();
         assertThat(c.settings().number(Setting.MAX_BURST_LENGTH)).isEqualTo(65536);
@@ -302,16 +329,21 @@ class ConfigStoreTest {
     @Test
     void aNewerMajorVersionIsRefusedClearly() throws Exception {
         ZkLayout l = store.layout();
-        client.setData().forPath(l.discovery(), "{\"schema\":\"2.0\",\"mode\":\"kerberos\"}".getBytes(StandardCharsets.UTF_8));
+        client.setData()
+                .forPath(l.discovery(), "{\"schema\":\"2.0\",\"mode\":\"kerberos\"}".getBytes(StandardCharsets.UTF_8));
 
         assertThatThrownBy(() -> store.read())
-                .isInstanceOfSatisfying(UnsupportedSchemaException.class, e -> assertThat(e.found()).isEqualTo(new SchemaVersion(2, 0)))
+                .isInstanceOfSatisfying(
+                        UnsupportedSchemaException.class,
+                        e -> assertThat(e.found()).isEqualTo(new SchemaVersion(2, 0)))
                 .hasMessageContaining(l.discovery())
                 .hasMessageContaining("schema 2.0")
                 .hasMessageContaining("upgrade this gateway");
 
         client.setData().forPath(l.schema(), "{\"schema\":\"3.1\"}".getBytes(StandardCharsets.UTF_8));
-        assertThatThrownBy(() -> store.initialize()).isInstanceOf(UnsupportedSchemaException.class).hasMessageContaining("3.1");
+        assertThatThrownBy(() -> store.initialize())
+                .isInstanceOf(UnsupportedSchemaException.class)
+                .hasMessageContaining("3.1");
     }
 
     @Test

@@ -23,7 +23,7 @@ class ConfigWatcherTest {
     private static final Duration WAIT = Duration.ofSeconds(15);
 
     private TestingServer server;
-    private CuratorFramework admin;   // the admin's session
+    private CuratorFramework admin; // the admin's session
     private CuratorFramework gateway; // the watching gateway's session
     private ConfigStore adminStore;
     private ConfigWatcher watcher;
@@ -109,8 +109,9 @@ class ConfigWatcherTest {
         long sessionBefore = gateway.getZookeeperClient().getZooKeeper().getSessionId();
 
         KillSession.kill(gateway.getZookeeperClient().getZooKeeper());
-        await().atMost(WAIT).until(() -> watcher.isConnected()
-                && gateway.getZookeeperClient().getZooKeeper().getSessionId() != sessionBefore);
+        await().atMost(WAIT)
+                .until(() -> watcher.isConnected()
+                        && gateway.getZookeeperClient().getZooKeeper().getSessionId() != sessionBefore);
 
         // a change after the new session exists must arrive through the re-registered watch
         long e = adminStore.apply(0, new ConfigChange.PutDisk(disk("after-expiry")));

@@ -27,11 +27,11 @@ class EnsembleFailoverTest {
             cluster.start();
             String root = ZkTestSupport.newRoot();
             try (CuratorFramework admin = ZkTestSupport.client(cluster.getConnectString());
-                 CuratorFramework gw = ZkTestSupport.client(cluster.getConnectString());
-                 ConfigStore adminStore = new ConfigStore(admin, root);
-                 ConfigWatcher watcher = new ConfigWatcher(new ConfigStore(gw, root));
-                 GatewayMembership member = new GatewayMembership(gw, adminStore.layout(),
-                         new MemberInfo("gw-a", List.of(), null, "0.1.0", 0))) {
+                    CuratorFramework gw = ZkTestSupport.client(cluster.getConnectString());
+                    ConfigStore adminStore = new ConfigStore(admin, root);
+                    ConfigWatcher watcher = new ConfigWatcher(new ConfigStore(gw, root));
+                    GatewayMembership member = new GatewayMembership(
+                            gw, adminStore.layout(), new MemberInfo("gw-a", List.of(), null, "0.1.0", 0))) {
                 adminStore.initialize();
                 watcher.start();
                 member.start();
@@ -39,15 +39,20 @@ class EnsembleFailoverTest {
                 watcher.awaitEpoch(0, WAIT);
                 long sessionBefore = gw.getZookeeperClient().getZooKeeper().getSessionId();
 
-                InstanceSpec connectedTo = cluster.findConnectionInstance(gw.getZookeeperClient().getZooKeeper());
+                InstanceSpec connectedTo =
+                        cluster.findConnectionInstance(gw.getZookeeperClient().getZooKeeper());
                 assertThat(cluster.killServer(connectedTo)).isTrue();
 
                 long e = adminStore.update(c -> List.of(new ConfigChange.PutDisk(disk("after-failover"))), 10);
-                assertThat(watcher.awaitEpoch(e, WAIT).disk("rbd/after-failover")).isPresent();
+                assertThat(watcher.awaitEpoch(e, WAIT).disk("rbd/after-failover"))
+                        .isPresent();
                 // the session moved to another server instead of expiring: the member node never went away
                 await().atMost(WAIT).until(watcher::isConnected);
-                assertThat(gw.getZookeeperClient().getZooKeeper().getSessionId()).isEqualTo(sessionBefore);
-                assertThat(new MembershipView(admin, adminStore.layout()).members()).extracting(MemberInfo::name).containsExactly("gw-a");
+                assertThat(gw.getZookeeperClient().getZooKeeper().getSessionId())
+                        .isEqualTo(sessionBefore);
+                assertThat(new MembershipView(admin, adminStore.layout()).members())
+                        .extracting(MemberInfo::name)
+                        .containsExactly("gw-a");
             }
         }
     }

@@ -2,6 +2,7 @@ package io.rbdgw.config.zk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.rbdgw.config.Fixtures;
 import io.rbdgw.config.ZkTestSupport;
@@ -26,7 +27,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import static org.awaitility.Awaitility.await;
 
 /** Digest authentication and ACLs: nothing under the root is readable or writable without the credentials. */
 class ZkCredentialsTest {
@@ -59,7 +59,8 @@ class ZkCredentialsTest {
     }
 
     private CuratorFramework client(ZkCredentials creds) {
-        CuratorFramework c = creds == null ? ZkTestSupport.client(zk.getConnectString())
+        CuratorFramework c = creds == null
+                ? ZkTestSupport.client(zk.getConnectString())
                 : ZkTestSupport.client(zk.getConnectString(), creds);
         closeLast.add(c);
         return c;
@@ -71,19 +72,20 @@ class ZkCredentialsTest {
         ConfigStore store = new ConfigStore(secured, root);
         store.initialize();
         store.apply(0, Fixtures.basicTarget());
-        GatewayMembership membership = new GatewayMembership(secured, layout,
-                new MemberInfo("gw-a", List.of(), "10.0.0.1:0/1", "test", 1));
+        GatewayMembership membership =
+                new GatewayMembership(secured, layout, new MemberInfo("gw-a", List.of(), "10.0.0.1:0/1", "test", 1));
         membership.start();
         assertThat(membership.awaitRegistered(Duration.ofSeconds(10))).isTrue();
         membership.reportStatus(1, GatewayStatus.Health.OK, "");
-        AluaCoordinator coordinator = new AluaCoordinator(secured, layout, "gw-a", (g, a) -> { }, Duration.ZERO,
-                Duration.ofMillis(100));
+        AluaCoordinator coordinator =
+                new AluaCoordinator(secured, layout, "gw-a", (g, a) -> {}, Duration.ZERO, Duration.ofMillis(100));
         coordinator.start();
         closeFirst.add(coordinator);
         closeFirst.add(membership);
-        await().atMost(Duration.ofSeconds(15)).until(() -> secured.checkExists().forPath(layout.alua()) != null
-                && secured.getChildren().forPath(layout.alua()).size() == 2
-                && secured.checkExists().forPath(layout.status("gw-a")) != null);
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> secured.checkExists().forPath(layout.alua()) != null
+                        && secured.getChildren().forPath(layout.alua()).size() == 2
+                        && secured.checkExists().forPath(layout.status("gw-a")) != null);
         // znodes of other features (drain, fencing, audit) are made the same way: any znode under the root
         secured.create().creatingParentsIfNeeded().forPath(layout.drain("gw-b"));
         secured.create().creatingParentsIfNeeded().forPath(layout.fence("gw-b"), "{}".getBytes());
@@ -105,10 +107,21 @@ class ZkCredentialsTest {
         CuratorFramework secured = client(CREDS);
         List<String> nodes = populate(secured);
         ZkLayout layout = new ZkLayout(root);
-        assertThat(nodes).contains(root, layout.epoch(), layout.target(Fixtures.T1), layout.client(Fixtures.T1, Fixtures.WIN),
-                layout.member("gw-a"), layout.status("gw-a"), layout.aluaDisk("rbd/a"), layout.coordinator(),
-                layout.drain("gw-b"), layout.fence("gw-b"), root + "/audit/0000000001");
-        assertThat(nodes.stream().filter(n -> n.startsWith(layout.coordinator() + "/"))).isNotEmpty();
+        assertThat(nodes)
+                .contains(
+                        root,
+                        layout.epoch(),
+                        layout.target(Fixtures.T1),
+                        layout.client(Fixtures.T1, Fixtures.WIN),
+                        layout.member("gw-a"),
+                        layout.status("gw-a"),
+                        layout.aluaDisk("rbd/a"),
+                        layout.coordinator(),
+                        layout.drain("gw-b"),
+                        layout.fence("gw-b"),
+                        root + "/audit/0000000001");
+        assertThat(nodes.stream().filter(n -> n.startsWith(layout.coordinator() + "/")))
+                .isNotEmpty();
 
         for (ZkCredentials intruder : new ZkCredentials[] {null, WRONG}) {
             CuratorFramework other = client(intruder);
@@ -117,7 +130,11 @@ class ZkCredentialsTest {
                 assertNoAuth(() -> other.getChildren().forPath(n), n);
                 assertNoAuth(() -> other.setData().forPath(n, "x".getBytes()), n);
                 assertNoAuth(() -> other.create().forPath(n + "/intruder"), n);
-                assertNoAuth(() -> other.setACL().withACL(ZooDefs.Ids.OPEN_ACL_UNSAFE).forPath(n), n);
+                assertNoAuth(
+                        () -> other.setACL()
+                                .withACL(ZooDefs.Ids.OPEN_ACL_UNSAFE)
+                                .forPath(n),
+                        n);
                 if (!n.equals(root)) {
                     assertNoAuth(() -> other.delete().forPath(n), n);
                 }
@@ -146,7 +163,8 @@ class ZkCredentialsTest {
         ConfigStore store = new ConfigStore(old, root);
         store.initialize();
         store.apply(0, Fixtures.basicTarget());
-        assertThat(old.getData().forPath(new ZkLayout(root).client(Fixtures.T1, Fixtures.WIN))).isNotEmpty();
+        assertThat(old.getData().forPath(new ZkLayout(root).client(Fixtures.T1, Fixtures.WIN)))
+                .isNotEmpty();
 
         CuratorFramework secured = client(CREDS);
         int changed = CREDS.secureTree(secured, root);
@@ -167,8 +185,8 @@ class ZkCredentialsTest {
         new ConfigStore(old, root).initialize();
         CuratorFramework secured = client(CREDS);
         CREDS.secureTreeWhenConnected(secured, root);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertNoAuth(() -> old.getData().forPath(new ZkLayout(root).epoch()), "epoch"));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertNoAuth(() -> old.getData().forPath(new ZkLayout(root).epoch()), "epoch"));
     }
 
     @Test
@@ -176,8 +194,10 @@ class ZkCredentialsTest {
         Path file = tmp.resolve("zk-auth");
         Files.writeString(file, "rbdgw:s3cret-zk-password\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
-        assertThatThrownBy(() -> ZkCredentials.fromFile(file)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("chmod 600").hasMessageNotContaining("s3cret");
+        assertThatThrownBy(() -> ZkCredentials.fromFile(file))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("chmod 600")
+                .hasMessageNotContaining("s3cret");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         assertThat(ZkCredentials.fromFile(file).acl()).isEqualTo(CREDS.acl());
 
@@ -187,6 +207,7 @@ class ZkCredentialsTest {
         Path generated = tmp.resolve("generated");
         ZkCredentials g = ZkCredentials.generateIfAbsent(generated, "standalone");
         assertThat(Files.getPosixFilePermissions(generated)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
-        assertThat(ZkCredentials.generateIfAbsent(generated, "standalone").acl()).isEqualTo(g.acl());
+        assertThat(ZkCredentials.generateIfAbsent(generated, "standalone").acl())
+                .isEqualTo(g.acl());
     }
 }

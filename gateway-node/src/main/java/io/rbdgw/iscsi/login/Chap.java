@@ -16,8 +16,7 @@ public final class Chap {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-    private Chap() {
-    }
+    private Chap() {}
 
     /** MD5(identifier || secret || challenge), the CHAP response. */
     public static byte[] response(int identifier, byte[] secret, byte[] challenge) {

@@ -21,8 +21,7 @@ public final class IscsiNames {
     /** RFC 7143 section 4.2.7.1: an iSCSI name is at most 223 bytes (UTF-8). */
     public static final int MAX_BYTES = 223;
 
-    private IscsiNames() {
-    }
+    private IscsiNames() {}
 
     /** Whether {@code name} is a well-formed iSCSI name. */
     public static boolean valid(String name) {

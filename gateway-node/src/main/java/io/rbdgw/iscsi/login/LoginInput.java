@@ -7,6 +7,14 @@ import io.netty.buffer.ByteBuf;
  * (readerIndex to writerIndex, without the padding) but neither releases nor retains it: the caller
  * keeps ownership.
  */
-public record LoginInput(boolean transit, boolean cont, int csg, int nsg, int versionMax, int versionMin,
-                         long isid, int tsih, int cid, ByteBuf data) {
-}
+public record LoginInput(
+        boolean transit,
+        boolean cont,
+        int csg,
+        int nsg,
+        int versionMax,
+        int versionMin,
+        long isid,
+        int tsih,
+        int cid,
+        ByteBuf data) {}

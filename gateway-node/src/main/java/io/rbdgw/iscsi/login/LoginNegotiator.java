@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.rbdgw.iscsi.pdu.WireText;
-
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,12 +27,18 @@ public final class LoginNegotiator {
     /** Largest text accepted across the PDUs of one continued request. */
     public static final int MAX_REQUEST_TEXT = 65536;
 
-    private enum Auth { NOT_STARTED, CHAP_WAIT_ALGORITHM, CHAP_WAIT_RESPONSE, DONE }
+    private enum Auth {
+        NOT_STARTED,
+        CHAP_WAIT_ALGORITHM,
+        CHAP_WAIT_RESPONSE,
+        DONE
+    }
 
     private final LoginContext ctx;
     private final Set<String> keysSeen = new HashSet<>();
     /** The portal's parameters until the first request names a target with its own (see {@link #leadingKeys}). */
     private TargetParameters params;
+
     private OperationalKeys op;
 
     private boolean headerSeen;
@@ -228,10 +233,14 @@ public final class LoginNegotiator {
             if (in.tsih() != 0) {
                 // a connection for an existing session: one connection per session here
                 return ctx.sessionExists(in.isid(), in.tsih())
-                        ? LoginStatus.TOO_MANY_CONNECTIONS : LoginStatus.SESSION_DOES_NOT_EXIST;
+                        ? LoginStatus.TOO_MANY_CONNECTIONS
+                        : LoginStatus.SESSION_DOES_NOT_EXIST;
             }
-        } else if (in.isid() != isid || in.tsih() != tsih || in.cid() != cid
-                || in.versionMax() != versionMax || in.versionMin() != versionMin) {
+        } else if (in.isid() != isid
+                || in.tsih() != tsih
+                || in.cid() != cid
+                || in.versionMax() != versionMax
+                || in.versionMin() != versionMin) {
             return LoginStatus.INITIATOR_ERROR;
         }
         if (in.csg() != stage) {
@@ -254,10 +263,17 @@ public final class LoginNegotiator {
         String targetName = null;
         for (Map.Entry<String, String> e : keys) {
             switch (e.getKey()) {
-                case "InitiatorName": initiatorName = e.getValue(); break;
-                case "TargetName": targetName = e.getValue(); break;
-                case "SessionType": sessionType = e.getValue(); break;
-                default: break;
+                case "InitiatorName":
+                    initiatorName = e.getValue();
+                    break;
+                case "TargetName":
+                    targetName = e.getValue();
+                    break;
+                case "SessionType":
+                    sessionType = e.getValue();
+                    break;
+                default:
+                    break;
             }
         }
         if (initiatorName == null || initiatorName.isEmpty()) {
@@ -315,8 +331,8 @@ public final class LoginNegotiator {
         return null;
     }
 
-    private LoginStatus negotiate(LoginInput in, List<Map.Entry<String, String>> keys,
-                                  List<Map.Entry<String, String>> answers) {
+    private LoginStatus negotiate(
+            LoginInput in, List<Map.Entry<String, String>> keys, List<Map.Entry<String, String>> answers) {
         Map.Entry<String, String> firstBurst = null;
         int firstBurstIndex = -1;
         String chapA = null;
@@ -355,11 +371,21 @@ public final class LoginNegotiator {
                             }
                             break;
                         }
-                        case "CHAP_A": chapA = value; break;
-                        case "CHAP_N": chapN = value; break;
-                        case "CHAP_R": chapR = value; break;
-                        case "CHAP_I": chapI = value; break;
-                        default: chapC = value; break;
+                        case "CHAP_A":
+                            chapA = value;
+                            break;
+                        case "CHAP_N":
+                            chapN = value;
+                            break;
+                        case "CHAP_R":
+                            chapR = value;
+                            break;
+                        case "CHAP_I":
+                            chapI = value;
+                            break;
+                        default:
+                            chapC = value;
+                            break;
                     }
                     continue;
                 case "IFMarker":
@@ -424,8 +450,13 @@ public final class LoginNegotiator {
         return LoginStatus.AUTHENTICATION_FAILURE;
     }
 
-    private LoginStatus chap(String chapA, String chapN, String chapR, String chapI, String chapC,
-                             List<Map.Entry<String, String>> answers) {
+    private LoginStatus chap(
+            String chapA,
+            String chapN,
+            String chapR,
+            String chapI,
+            String chapC,
+            List<Map.Entry<String, String>> answers) {
         if (chapA != null) {
             if (auth != Auth.CHAP_WAIT_ALGORITHM || chapN != null || chapR != null || chapI != null || chapC != null) {
                 return LoginStatus.AUTHENTICATION_FAILURE;
@@ -464,7 +495,10 @@ public final class LoginNegotiator {
             }
             long id = Chap.parseNumber(chapI);
             byte[] challenge = Chap.decodeBinary(chapC);
-            if (id < 0 || id > 255 || challenge == null || challenge.length > Chap.MAX_CHALLENGE_BYTES
+            if (id < 0
+                    || id > 255
+                    || challenge == null
+                    || challenge.length > Chap.MAX_CHALLENGE_BYTES
                     || Arrays.equals(challenge, chapChallenge)) {
                 return LoginStatus.AUTHENTICATION_FAILURE; // includes a reflected challenge (RFC 7143 section 12.1.3)
             }
@@ -477,13 +511,26 @@ public final class LoginNegotiator {
     }
 
     private NegotiatedSession buildResult() {
-        return new NegotiatedSession(discovery, initiatorName, initiatorAlias, target,
-                op.headerDigest, op.dataDigest,
+        return new NegotiatedSession(
+                discovery,
+                initiatorName,
+                initiatorAlias,
+                target,
+                op.headerDigest,
+                op.dataDigest,
                 Math.min(op.initiatorMaxRecvDataSegmentLength, params.maxXmitDataSegmentLength()),
                 params.maxRecvDataSegmentLength(),
-                op.maxBurstLength, op.effectiveFirstBurstLength(), op.initialR2T, op.immediateData,
-                op.maxOutstandingR2T, op.errorRecoveryLevel, op.defaultTime2Wait, op.defaultTime2Retain,
-                op.maxConnections, op.dataPduInOrder, op.dataSequenceInOrder);
+                op.maxBurstLength,
+                op.effectiveFirstBurstLength(),
+                op.initialR2T,
+                op.immediateData,
+                op.maxOutstandingR2T,
+                op.errorRecoveryLevel,
+                op.defaultTime2Wait,
+                op.defaultTime2Retain,
+                op.maxConnections,
+                op.dataPduInOrder,
+                op.dataSequenceInOrder);
     }
 
     private LoginOutput fail(LoginInput in, LoginStatus status) {
@@ -492,7 +539,7 @@ public final class LoginNegotiator {
         pendingResponse = null;
         chapChallenge = null;
         int csg = in.csg() == STAGE_SECURITY || in.csg() == STAGE_OPERATIONAL ? in.csg() : stage;
-        return new LoginOutput(false, false, csg, 0, status.statusClass(), status.statusDetail(),
-                Unpooled.EMPTY_BUFFER, false, true);
+        return new LoginOutput(
+                false, false, csg, 0, status.statusClass(), status.statusDetail(), Unpooled.EMPTY_BUFFER, false, true);
     }
 }

@@ -9,8 +9,16 @@ import io.netty.buffer.ByteBuf;
  * @param complete        T=1 to the full feature phase was accepted: enter full feature phase
  * @param closeConnection an error status: close the connection after sending the response
  */
-public record LoginOutput(boolean transit, boolean cont, int csg, int nsg, int statusClass, int statusDetail,
-                          ByteBuf data, boolean complete, boolean closeConnection) {
+public record LoginOutput(
+        boolean transit,
+        boolean cont,
+        int csg,
+        int nsg,
+        int statusClass,
+        int statusDetail,
+        ByteBuf data,
+        boolean complete,
+        boolean closeConnection) {
 
     public LoginStatus status() {
         return new LoginStatus(statusClass, statusDetail);

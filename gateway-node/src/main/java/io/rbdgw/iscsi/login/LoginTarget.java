@@ -15,14 +15,24 @@ import java.util.function.Predicate;
  * @param parameters       what logins to this target negotiate (its settings in force when this was built), or
  *                         null for the portal's ({@link LoginContext#parameters()})
  */
-public record LoginTarget(String name, String alias, int portalGroupTag, ChapSecret initiatorChap,
-                          ChapSecret mutualChap, Predicate<String> initiatorAllowed, TargetParameters parameters) {
+public record LoginTarget(
+        String name,
+        String alias,
+        int portalGroupTag,
+        ChapSecret initiatorChap,
+        ChapSecret mutualChap,
+        Predicate<String> initiatorAllowed,
+        TargetParameters parameters) {
 
-    public LoginTarget(String name, String alias, int portalGroupTag, ChapSecret initiatorChap,
-                       ChapSecret mutualChap, Predicate<String> initiatorAllowed) {
+    public LoginTarget(
+            String name,
+            String alias,
+            int portalGroupTag,
+            ChapSecret initiatorChap,
+            ChapSecret mutualChap,
+            Predicate<String> initiatorAllowed) {
         this(name, alias, portalGroupTag, initiatorChap, mutualChap, initiatorAllowed, null);
     }
-
 
     public LoginTarget {
         Objects.requireNonNull(name, "name");

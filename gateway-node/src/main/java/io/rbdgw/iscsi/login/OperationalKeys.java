@@ -7,7 +7,14 @@ package io.rbdgw.iscsi.login;
  */
 final class OperationalKeys {
 
-    enum Function { MINIMUM, MAXIMUM, OR, AND, DECLARATIVE, LIST }
+    enum Function {
+        MINIMUM,
+        MAXIMUM,
+        OR,
+        AND,
+        DECLARATIVE,
+        LIST
+    }
 
     /** A key the target negotiates, its valid range and whether discovery sessions ignore it. */
     enum Key {
@@ -91,8 +98,7 @@ final class OperationalKeys {
                 if (offered == null) {
                     return REJECT;
                 }
-                boolean result = key.function == Function.OR
-                        ? offered || ourBoolean(key) : offered && ourBoolean(key);
+                boolean result = key.function == Function.OR ? offered || ourBoolean(key) : offered && ourBoolean(key);
                 setBoolean(key, result);
                 return result ? "Yes" : "No";
             }
@@ -160,47 +166,84 @@ final class OperationalKeys {
 
     private boolean ourBoolean(Key key) {
         switch (key) {
-            case INITIAL_R2T: return ours.initialR2T();
-            case IMMEDIATE_DATA: return ours.immediateData();
-            case DATA_PDU_IN_ORDER: return ours.dataPduInOrder();
-            case DATA_SEQUENCE_IN_ORDER: return ours.dataSequenceInOrder();
-            default: throw new IllegalArgumentException(key.toString());
+            case INITIAL_R2T:
+                return ours.initialR2T();
+            case IMMEDIATE_DATA:
+                return ours.immediateData();
+            case DATA_PDU_IN_ORDER:
+                return ours.dataPduInOrder();
+            case DATA_SEQUENCE_IN_ORDER:
+                return ours.dataSequenceInOrder();
+            default:
+                throw new IllegalArgumentException(key.toString());
         }
     }
 
     private void setBoolean(Key key, boolean v) {
         switch (key) {
-            case INITIAL_R2T: initialR2T = v; break;
-            case IMMEDIATE_DATA: immediateData = v; break;
-            case DATA_PDU_IN_ORDER: dataPduInOrder = v; break;
-            case DATA_SEQUENCE_IN_ORDER: dataSequenceInOrder = v; break;
-            default: throw new IllegalArgumentException(key.toString());
+            case INITIAL_R2T:
+                initialR2T = v;
+                break;
+            case IMMEDIATE_DATA:
+                immediateData = v;
+                break;
+            case DATA_PDU_IN_ORDER:
+                dataPduInOrder = v;
+                break;
+            case DATA_SEQUENCE_IN_ORDER:
+                dataSequenceInOrder = v;
+                break;
+            default:
+                throw new IllegalArgumentException(key.toString());
         }
     }
 
     private int ourNumber(Key key) {
         switch (key) {
-            case MAX_CONNECTIONS: return ours.maxConnections();
-            case MAX_BURST_LENGTH: return ours.maxBurstLength();
-            case FIRST_BURST_LENGTH: return ours.firstBurstLength();
-            case DEFAULT_TIME2WAIT: return ours.defaultTime2Wait();
-            case DEFAULT_TIME2RETAIN: return ours.defaultTime2Retain();
-            case MAX_OUTSTANDING_R2T: return ours.maxOutstandingR2T();
-            case ERROR_RECOVERY_LEVEL: return ours.errorRecoveryLevel();
-            default: throw new IllegalArgumentException(key.toString());
+            case MAX_CONNECTIONS:
+                return ours.maxConnections();
+            case MAX_BURST_LENGTH:
+                return ours.maxBurstLength();
+            case FIRST_BURST_LENGTH:
+                return ours.firstBurstLength();
+            case DEFAULT_TIME2WAIT:
+                return ours.defaultTime2Wait();
+            case DEFAULT_TIME2RETAIN:
+                return ours.defaultTime2Retain();
+            case MAX_OUTSTANDING_R2T:
+                return ours.maxOutstandingR2T();
+            case ERROR_RECOVERY_LEVEL:
+                return ours.errorRecoveryLevel();
+            default:
+                throw new IllegalArgumentException(key.toString());
         }
     }
 
     private void setNumber(Key key, int v) {
         switch (key) {
-            case MAX_CONNECTIONS: maxConnections = v; break;
-            case MAX_BURST_LENGTH: maxBurstLength = v; break;
-            case FIRST_BURST_LENGTH: firstBurstLength = v; break;
-            case DEFAULT_TIME2WAIT: defaultTime2Wait = v; break;
-            case DEFAULT_TIME2RETAIN: defaultTime2Retain = v; break;
-            case MAX_OUTSTANDING_R2T: maxOutstandingR2T = v; break;
-            case ERROR_RECOVERY_LEVEL: errorRecoveryLevel = v; break;
-            default: throw new IllegalArgumentException(key.toString());
+            case MAX_CONNECTIONS:
+                maxConnections = v;
+                break;
+            case MAX_BURST_LENGTH:
+                maxBurstLength = v;
+                break;
+            case FIRST_BURST_LENGTH:
+                firstBurstLength = v;
+                break;
+            case DEFAULT_TIME2WAIT:
+                defaultTime2Wait = v;
+                break;
+            case DEFAULT_TIME2RETAIN:
+                defaultTime2Retain = v;
+                break;
+            case MAX_OUTSTANDING_R2T:
+                maxOutstandingR2T = v;
+                break;
+            case ERROR_RECOVERY_LEVEL:
+                errorRecoveryLevel = v;
+                break;
+            default:
+                throw new IllegalArgumentException(key.toString());
         }
     }
 }

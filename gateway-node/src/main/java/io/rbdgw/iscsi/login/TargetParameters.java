@@ -1,10 +1,9 @@
 package io.rbdgw.iscsi.login;
 
+import io.rbdgw.config.model.Setting;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
-
-import io.rbdgw.config.model.Setting;
 
 /**
  * What the target is willing to do. Numeric values are the target's side of each result function
@@ -12,12 +11,22 @@ import io.rbdgw.config.model.Setting;
  * accepts (the initiator's order of preference decides among them). {@code maxXmitDataSegmentLength} caps the
  * data segments the target sends below what the initiator declared it receives.
  */
-public record TargetParameters(int maxRecvDataSegmentLength, int maxBurstLength, int firstBurstLength,
-                               boolean immediateData, boolean initialR2T, int maxOutstandingR2T,
-                               int errorRecoveryLevel, int maxConnections, boolean dataPduInOrder,
-                               boolean dataSequenceInOrder, int defaultTime2Wait, int defaultTime2Retain,
-                               List<String> headerDigests, List<String> dataDigests,
-                               int maxXmitDataSegmentLength) {
+public record TargetParameters(
+        int maxRecvDataSegmentLength,
+        int maxBurstLength,
+        int firstBurstLength,
+        boolean immediateData,
+        boolean initialR2T,
+        int maxOutstandingR2T,
+        int errorRecoveryLevel,
+        int maxConnections,
+        boolean dataPduInOrder,
+        boolean dataSequenceInOrder,
+        int defaultTime2Wait,
+        int defaultTime2Retain,
+        List<String> headerDigests,
+        List<String> dataDigests,
+        int maxXmitDataSegmentLength) {
 
     public TargetParameters {
         check("MaxRecvDataSegmentLength", maxRecvDataSegmentLength, 512, 16777215);
@@ -47,12 +56,21 @@ public record TargetParameters(int maxRecvDataSegmentLength, int maxBurstLength,
      */
     public static TargetParameters of(Function<Setting, String> value) {
         int maxBurst = number(value, Setting.MAX_BURST_LENGTH);
-        return new TargetParameters(number(value, Setting.MAX_RECV_DATA_SEGMENT_LENGTH), maxBurst,
+        return new TargetParameters(
+                number(value, Setting.MAX_RECV_DATA_SEGMENT_LENGTH),
+                maxBurst,
                 Math.min(number(value, Setting.FIRST_BURST_LENGTH), maxBurst),
-                "Yes".equals(value.apply(Setting.IMMEDIATE_DATA)), "Yes".equals(value.apply(Setting.INITIAL_R2T)),
-                number(value, Setting.MAX_OUTSTANDING_R2T), 0, 1, true, true,
-                number(value, Setting.DEFAULT_TIME2WAIT), number(value, Setting.DEFAULT_TIME2RETAIN),
-                digests(value, Setting.HEADER_DIGEST), digests(value, Setting.DATA_DIGEST),
+                "Yes".equals(value.apply(Setting.IMMEDIATE_DATA)),
+                "Yes".equals(value.apply(Setting.INITIAL_R2T)),
+                number(value, Setting.MAX_OUTSTANDING_R2T),
+                0,
+                1,
+                true,
+                true,
+                number(value, Setting.DEFAULT_TIME2WAIT),
+                number(value, Setting.DEFAULT_TIME2RETAIN),
+                digests(value, Setting.HEADER_DIGEST),
+                digests(value, Setting.DATA_DIGEST),
                 number(value, Setting.MAX_XMIT_DATA_SEGMENT_LENGTH));
     }
 
@@ -65,9 +83,22 @@ public record TargetParameters(int maxRecvDataSegmentLength, int maxBurstLength,
     }
 
     public TargetParameters withDigests(List<String> header, List<String> data) {
-        return new TargetParameters(maxRecvDataSegmentLength, maxBurstLength, firstBurstLength, immediateData,
-                initialR2T, maxOutstandingR2T, errorRecoveryLevel, maxConnections, dataPduInOrder,
-                dataSequenceInOrder, defaultTime2Wait, defaultTime2Retain, header, data, maxXmitDataSegmentLength);
+        return new TargetParameters(
+                maxRecvDataSegmentLength,
+                maxBurstLength,
+                firstBurstLength,
+                immediateData,
+                initialR2T,
+                maxOutstandingR2T,
+                errorRecoveryLevel,
+                maxConnections,
+                dataPduInOrder,
+                dataSequenceInOrder,
+                defaultTime2Wait,
+                defaultTime2Retain,
+                header,
+                data,
+                maxXmitDataSegmentLength);
     }
 
     private static void check(String key, int value, int min, int max) {

@@ -3,7 +3,6 @@ package io.rbdgw.iscsi.login;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -25,8 +24,7 @@ public final class TextKeys {
     /** The longest value accepted (large binary values such as CHAP challenges are the longest). */
     public static final int MAX_VALUE_BYTES = 8192;
 
-    private TextKeys() {
-    }
+    private TextKeys() {}
 
     /** Parses the readable bytes of {@code data} without moving its reader index. */
     public static List<Map.Entry<String, String>> parse(ByteBuf data) throws TextFormatException {
@@ -99,16 +97,25 @@ public final class TextKeys {
     }
 
     private static boolean labelChar(byte c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == '.' || c == '-' || c == '+' || c == '@' || c == '_' || c == '#';
+        return (c >= 'a' && c <= 'z')
+                || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9')
+                || c == '.'
+                || c == '-'
+                || c == '+'
+                || c == '@'
+                || c == '_'
+                || c == '#';
     }
 
     private static String utf8(byte[] b, int off, int len) throws TextFormatException {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(b, off, len)).toString();
+                    .decode(ByteBuffer.wrap(b, off, len))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new TextFormatException("value is not UTF-8");
         }

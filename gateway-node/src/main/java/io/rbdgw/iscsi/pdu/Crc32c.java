@@ -59,6 +59,5 @@ public final class Crc32c {
         }
     }
 
-    private Crc32c() {
-    }
+    private Crc32c() {}
 }

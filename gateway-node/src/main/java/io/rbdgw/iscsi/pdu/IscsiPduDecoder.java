@@ -26,7 +26,12 @@ import java.util.List;
 public class IscsiPduDecoder extends ByteToMessageDecoder {
     private static final int NO_ITT = 0xFFFFFFFF;
 
-    private enum State { HEADER, DATA, SKIP, DISCARD }
+    private enum State {
+        HEADER,
+        DATA,
+        SKIP,
+        DISCARD
+    }
 
     private final boolean targetSide;
     private int maxDataSegmentLength;
@@ -35,10 +40,10 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
 
     private State state = State.HEADER;
     // the PDU in progress; set in HEADER, used in DATA
-    private int headerLength;        // BHS + AHS + header digest
-    private int dataSegmentLength;   // without padding
-    private int dataLength;          // padded data segment + data digest
-    private boolean pduDataDigest;   // data digest setting when the header was read
+    private int headerLength; // BHS + AHS + header digest
+    private int dataSegmentLength; // without padding
+    private int dataLength; // padded data segment + data digest
+    private boolean pduDataDigest; // data digest setting when the header was read
     private int skipRemaining;
 
     /**
@@ -91,8 +96,8 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
             // A bug, not bad input: still never let it escape; the stream position is unknown now.
             state = State.DISCARD;
             in.skipBytes(in.readableBytes());
-            out.add(new InvalidPdu(RejectReason.PROTOCOL_ERROR, Unpooled.EMPTY_BUFFER, NO_ITT, true,
-                    "internal decoder error: " + e));
+            out.add(new InvalidPdu(
+                    RejectReason.PROTOCOL_ERROR, Unpooled.EMPTY_BUFFER, NO_ITT, true, "internal decoder error: " + e));
         }
     }
 
@@ -141,7 +146,8 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
             reason = 0;
             message = ahsBytes > 0 ? checkScsiCommandAhs(in, start + BHS_LENGTH, ahsBytes) : null;
             if (message != null) {
-                reason = message.startsWith("bidirectional") ? RejectReason.COMMAND_NOT_SUPPORTED
+                reason = message.startsWith("bidirectional")
+                        ? RejectReason.COMMAND_NOT_SUPPORTED
                         : RejectReason.INVALID_PDU_FIELD;
             }
         }
@@ -218,8 +224,8 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private static InvalidPdu invalid(ChannelHandlerContext ctx, ByteBuf in, int start, int reason, boolean fatal,
-            String message) {
+    private static InvalidPdu invalid(
+            ChannelHandlerContext ctx, ByteBuf in, int start, int reason, boolean fatal, String message) {
         ByteBuf header = ctx.alloc().buffer(BHS_LENGTH).writeBytes(in, start, BHS_LENGTH);
         return new InvalidPdu(reason, header, PduCodec.itt(in, start), fatal, message);
     }

@@ -4,9 +4,23 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /** Login Response (RFC 7143 section 11.13). */
-public record LoginResponse(boolean transit, boolean cont, int csg, int nsg, int versionMax, int versionActive, long isid,
-        int tsih, int itt, int statSN, int expCmdSN, int maxCmdSN, int statusClass, int statusDetail,
-        ByteBuf data) implements IscsiPdu {
+public record LoginResponse(
+        boolean transit,
+        boolean cont,
+        int csg,
+        int nsg,
+        int versionMax,
+        int versionActive,
+        long isid,
+        int tsih,
+        int itt,
+        int statSN,
+        int expCmdSN,
+        int maxCmdSN,
+        int statusClass,
+        int statusDetail,
+        ByteBuf data)
+        implements IscsiPdu {
 
     public LoginResponse {
         if (data == null) {

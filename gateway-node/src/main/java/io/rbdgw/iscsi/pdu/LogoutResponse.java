@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /** Logout Response (RFC 7143 section 11.15); the times are 16-bit seconds. */
-public record LogoutResponse(int response, int itt, int statSN, int expCmdSN, int maxCmdSN, int time2Wait, int time2Retain) implements IscsiPdu {
+public record LogoutResponse(
+        int response, int itt, int statSN, int expCmdSN, int maxCmdSN, int time2Wait, int time2Retain)
+        implements IscsiPdu {
 
     @Override
     public ByteBuf data() {

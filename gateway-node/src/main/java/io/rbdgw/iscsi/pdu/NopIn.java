@@ -4,7 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /** NOP-In (RFC 7143 section 11.19). */
-public record NopIn(long lun, int itt, int ttt, int statSN, int expCmdSN, int maxCmdSN, ByteBuf data) implements IscsiPdu {
+public record NopIn(long lun, int itt, int ttt, int statSN, int expCmdSN, int maxCmdSN, ByteBuf data)
+        implements IscsiPdu {
 
     public NopIn {
         if (data == null) {

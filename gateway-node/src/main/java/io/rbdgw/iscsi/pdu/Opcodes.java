@@ -30,22 +30,32 @@ public final class Opcodes {
 
     /** True for the opcodes a target may send. */
     public static boolean isTargetOpcode(int opcode) {
-        return (opcode >= NOP_IN && opcode <= LOGOUT_RESPONSE) || opcode == R2T || opcode == ASYNC_MESSAGE
+        return (opcode >= NOP_IN && opcode <= LOGOUT_RESPONSE)
+                || opcode == R2T
+                || opcode == ASYNC_MESSAGE
                 || opcode == REJECT;
     }
 
     /** True for the PDU types whose layout has a data segment (RFC 7143 section 11). */
     public static boolean mayCarryData(int opcode) {
         switch (opcode) {
-            case NOP_OUT: case SCSI_COMMAND: case LOGIN_REQUEST: case TEXT_REQUEST: case DATA_OUT:
-            case NOP_IN: case SCSI_RESPONSE: case LOGIN_RESPONSE: case TEXT_RESPONSE: case DATA_IN:
-            case ASYNC_MESSAGE: case REJECT:
+            case NOP_OUT:
+            case SCSI_COMMAND:
+            case LOGIN_REQUEST:
+            case TEXT_REQUEST:
+            case DATA_OUT:
+            case NOP_IN:
+            case SCSI_RESPONSE:
+            case LOGIN_RESPONSE:
+            case TEXT_RESPONSE:
+            case DATA_IN:
+            case ASYNC_MESSAGE:
+            case REJECT:
                 return true;
             default:
                 return false;
         }
     }
 
-    private Opcodes() {
-    }
+    private Opcodes() {}
 }

@@ -17,8 +17,7 @@ final class PduCodec {
     private static final int I_BIT = 0x40;
     private static final int F_BIT = 0x80;
 
-    private PduCodec() {
-    }
+    private PduCodec() {}
 
     static int pad4(int n) {
         return (n + 3) & ~3;
@@ -62,14 +61,36 @@ final class PduCodec {
             case Opcodes.NOP_OUT:
                 return new NopOut(immediate, lun, itt, w20, w24, w28, data);
             case Opcodes.SCSI_COMMAND:
-                return new ScsiCommand(immediate, f, (flags & 0x40) != 0, (flags & 0x20) != 0, flags & 0x07, lun, itt,
-                        w20, w24, w28, readCdb(h, b), data);
+                return new ScsiCommand(
+                        immediate,
+                        f,
+                        (flags & 0x40) != 0,
+                        (flags & 0x20) != 0,
+                        flags & 0x07,
+                        lun,
+                        itt,
+                        w20,
+                        w24,
+                        w28,
+                        readCdb(h, b),
+                        data);
             case Opcodes.TASK_MGMT_REQUEST:
                 return new TaskManagementRequest(immediate, flags & 0x7F, lun, itt, w20, w24, w28, w32, w36);
             case Opcodes.LOGIN_REQUEST:
-                return new LoginRequest((flags & 0x80) != 0, (flags & 0x40) != 0, (flags >> 2) & 3, flags & 3,
-                        h.getUnsignedByte(b + 2), h.getUnsignedByte(b + 3), readIsid(h, b),
-                        h.getUnsignedShort(b + 14), itt, h.getUnsignedShort(b + 20), w24, w28, data);
+                return new LoginRequest(
+                        (flags & 0x80) != 0,
+                        (flags & 0x40) != 0,
+                        (flags >> 2) & 3,
+                        flags & 3,
+                        h.getUnsignedByte(b + 2),
+                        h.getUnsignedByte(b + 3),
+                        readIsid(h, b),
+                        h.getUnsignedShort(b + 14),
+                        itt,
+                        h.getUnsignedShort(b + 20),
+                        w24,
+                        w28,
+                        data);
             case Opcodes.TEXT_REQUEST:
                 return new TextRequest(immediate, f, (flags & 0x40) != 0, lun, itt, w20, w24, w28, data);
             case Opcodes.DATA_OUT:
@@ -81,30 +102,84 @@ final class PduCodec {
             case Opcodes.NOP_IN:
                 return new NopIn(lun, itt, w20, w24, w28, w32, data);
             case Opcodes.SCSI_RESPONSE:
-                return new ScsiResponse((flags & 0x10) != 0, (flags & 0x08) != 0, (flags & 0x04) != 0,
-                        (flags & 0x02) != 0, h.getUnsignedByte(b + 2), h.getUnsignedByte(b + 3), itt, w20, w24, w28,
-                        w32, w36, w40, w44, data);
+                return new ScsiResponse(
+                        (flags & 0x10) != 0,
+                        (flags & 0x08) != 0,
+                        (flags & 0x04) != 0,
+                        (flags & 0x02) != 0,
+                        h.getUnsignedByte(b + 2),
+                        h.getUnsignedByte(b + 3),
+                        itt,
+                        w20,
+                        w24,
+                        w28,
+                        w32,
+                        w36,
+                        w40,
+                        w44,
+                        data);
             case Opcodes.TASK_MGMT_RESPONSE:
                 return new TaskManagementResponse(h.getUnsignedByte(b + 2), itt, w24, w28, w32);
             case Opcodes.LOGIN_RESPONSE:
-                return new LoginResponse((flags & 0x80) != 0, (flags & 0x40) != 0, (flags >> 2) & 3, flags & 3,
-                        h.getUnsignedByte(b + 2), h.getUnsignedByte(b + 3), readIsid(h, b),
-                        h.getUnsignedShort(b + 14), itt, w24, w28, w32, h.getUnsignedByte(b + 36),
-                        h.getUnsignedByte(b + 37), data);
+                return new LoginResponse(
+                        (flags & 0x80) != 0,
+                        (flags & 0x40) != 0,
+                        (flags >> 2) & 3,
+                        flags & 3,
+                        h.getUnsignedByte(b + 2),
+                        h.getUnsignedByte(b + 3),
+                        readIsid(h, b),
+                        h.getUnsignedShort(b + 14),
+                        itt,
+                        w24,
+                        w28,
+                        w32,
+                        h.getUnsignedByte(b + 36),
+                        h.getUnsignedByte(b + 37),
+                        data);
             case Opcodes.TEXT_RESPONSE:
                 return new TextResponse(f, (flags & 0x40) != 0, lun, itt, w20, w24, w28, w32, data);
             case Opcodes.DATA_IN:
-                return new DataIn(f, (flags & 0x40) != 0, (flags & 0x04) != 0, (flags & 0x02) != 0,
-                        (flags & 0x01) != 0, h.getUnsignedByte(b + 3), lun, itt, w20, w24, w28, w32, w36, w40, w44,
+                return new DataIn(
+                        f,
+                        (flags & 0x40) != 0,
+                        (flags & 0x04) != 0,
+                        (flags & 0x02) != 0,
+                        (flags & 0x01) != 0,
+                        h.getUnsignedByte(b + 3),
+                        lun,
+                        itt,
+                        w20,
+                        w24,
+                        w28,
+                        w32,
+                        w36,
+                        w40,
+                        w44,
                         data);
             case Opcodes.LOGOUT_RESPONSE:
-                return new LogoutResponse(h.getUnsignedByte(b + 2), itt, w24, w28, w32, h.getUnsignedShort(b + 40),
+                return new LogoutResponse(
+                        h.getUnsignedByte(b + 2),
+                        itt,
+                        w24,
+                        w28,
+                        w32,
+                        h.getUnsignedShort(b + 40),
                         h.getUnsignedShort(b + 42));
             case Opcodes.R2T:
                 return new R2t(lun, itt, w20, w24, w28, w32, w36, w40, w44);
             case Opcodes.ASYNC_MESSAGE:
-                return new AsyncMessage(lun, w24, w28, w32, h.getUnsignedByte(b + 36), h.getUnsignedByte(b + 37),
-                        h.getUnsignedShort(b + 38), h.getUnsignedShort(b + 40), h.getUnsignedShort(b + 42), data);
+                return new AsyncMessage(
+                        lun,
+                        w24,
+                        w28,
+                        w32,
+                        h.getUnsignedByte(b + 36),
+                        h.getUnsignedByte(b + 37),
+                        h.getUnsignedShort(b + 38),
+                        h.getUnsignedShort(b + 40),
+                        h.getUnsignedShort(b + 42),
+                        data);
             case Opcodes.REJECT:
                 return new Reject(h.getUnsignedByte(b + 2), w24, w28, w32, w36, data);
             default:
@@ -162,8 +237,15 @@ final class PduCodec {
             ints(out, b, p.itt(), p.ttt(), p.cmdSN(), p.expStatSN());
         } else if (pdu instanceof ScsiCommand) {
             ScsiCommand p = (ScsiCommand) pdu;
-            op(out, b, Opcodes.SCSI_COMMAND, p.immediate(), (p.finalFlag() ? F_BIT : 0) | (p.read() ? 0x40 : 0)
-                    | (p.write() ? 0x20 : 0) | (p.taskAttributes() & 0x07));
+            op(
+                    out,
+                    b,
+                    Opcodes.SCSI_COMMAND,
+                    p.immediate(),
+                    (p.finalFlag() ? F_BIT : 0)
+                            | (p.read() ? 0x40 : 0)
+                            | (p.write() ? 0x20 : 0)
+                            | (p.taskAttributes() & 0x07));
             out.setLong(b + 8, p.lun());
             ints(out, b, p.itt(), p.expectedDataTransferLength(), p.cmdSN(), p.expStatSN());
             byte[] cdb = p.cdb();
@@ -226,12 +308,29 @@ final class PduCodec {
             ints(out, b, p.itt(), p.ttt(), p.statSN(), p.expCmdSN(), p.maxCmdSN());
         } else if (pdu instanceof ScsiResponse) {
             ScsiResponse p = (ScsiResponse) pdu;
-            op(out, b, Opcodes.SCSI_RESPONSE, false, F_BIT | (p.bidiOverflow() ? 0x10 : 0)
-                    | (p.bidiUnderflow() ? 0x08 : 0) | (p.overflow() ? 0x04 : 0) | (p.underflow() ? 0x02 : 0));
+            op(
+                    out,
+                    b,
+                    Opcodes.SCSI_RESPONSE,
+                    false,
+                    F_BIT
+                            | (p.bidiOverflow() ? 0x10 : 0)
+                            | (p.bidiUnderflow() ? 0x08 : 0)
+                            | (p.overflow() ? 0x04 : 0)
+                            | (p.underflow() ? 0x02 : 0));
             out.setByte(b + 2, p.response());
             out.setByte(b + 3, p.status());
-            ints(out, b, p.itt(), p.snackTag(), p.statSN(), p.expCmdSN(), p.maxCmdSN(), p.expDataSN(),
-                    p.bidiReadResidualCount(), p.residualCount());
+            ints(
+                    out,
+                    b,
+                    p.itt(),
+                    p.snackTag(),
+                    p.statSN(),
+                    p.expCmdSN(),
+                    p.maxCmdSN(),
+                    p.expDataSN(),
+                    p.bidiReadResidualCount(),
+                    p.residualCount());
         } else if (pdu instanceof TaskManagementResponse) {
             TaskManagementResponse p = (TaskManagementResponse) pdu;
             op(out, b, Opcodes.TASK_MGMT_RESPONSE, false, F_BIT);
@@ -259,11 +358,28 @@ final class PduCodec {
             ints(out, b, p.itt(), p.ttt(), p.statSN(), p.expCmdSN(), p.maxCmdSN());
         } else if (pdu instanceof DataIn) {
             DataIn p = (DataIn) pdu;
-            op(out, b, Opcodes.DATA_IN, false, (p.finalFlag() ? F_BIT : 0) | (p.acknowledge() ? 0x40 : 0)
-                    | (p.overflow() ? 0x04 : 0) | (p.underflow() ? 0x02 : 0) | (p.hasStatus() ? 0x01 : 0));
+            op(
+                    out,
+                    b,
+                    Opcodes.DATA_IN,
+                    false,
+                    (p.finalFlag() ? F_BIT : 0)
+                            | (p.acknowledge() ? 0x40 : 0)
+                            | (p.overflow() ? 0x04 : 0)
+                            | (p.underflow() ? 0x02 : 0)
+                            | (p.hasStatus() ? 0x01 : 0));
             out.setByte(b + 3, p.status());
             out.setLong(b + 8, p.lun());
-            ints(out, b, p.itt(), p.ttt(), p.statSN(), p.expCmdSN(), p.maxCmdSN(), p.dataSN(), p.bufferOffset(),
+            ints(
+                    out,
+                    b,
+                    p.itt(),
+                    p.ttt(),
+                    p.statSN(),
+                    p.expCmdSN(),
+                    p.maxCmdSN(),
+                    p.dataSN(),
+                    p.bufferOffset(),
                     p.residualCount());
         } else if (pdu instanceof LogoutResponse) {
             LogoutResponse p = (LogoutResponse) pdu;
@@ -279,7 +395,16 @@ final class PduCodec {
             R2t p = (R2t) pdu;
             op(out, b, Opcodes.R2T, false, F_BIT);
             out.setLong(b + 8, p.lun());
-            ints(out, b, p.itt(), p.ttt(), p.statSN(), p.expCmdSN(), p.maxCmdSN(), p.r2tSN(), p.bufferOffset(),
+            ints(
+                    out,
+                    b,
+                    p.itt(),
+                    p.ttt(),
+                    p.statSN(),
+                    p.expCmdSN(),
+                    p.maxCmdSN(),
+                    p.r2tSN(),
+                    p.bufferOffset(),
                     p.desiredDataTransferLength());
         } else if (pdu instanceof AsyncMessage) {
             AsyncMessage p = (AsyncMessage) pdu;
@@ -304,7 +429,8 @@ final class PduCodec {
             out.setInt(b + 32, p.maxCmdSN());
             out.setInt(b + 36, p.dataSN());
         } else {
-            throw new IllegalArgumentException("unknown PDU type " + pdu.getClass().getName());
+            throw new IllegalArgumentException(
+                    "unknown PDU type " + pdu.getClass().getName());
         }
     }
 

@@ -4,8 +4,17 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /** Ready To Transfer (RFC 7143 section 11.8). */
-public record R2t(long lun, int itt, int ttt, int statSN, int expCmdSN, int maxCmdSN, int r2tSN, int bufferOffset,
-        int desiredDataTransferLength) implements IscsiPdu {
+public record R2t(
+        long lun,
+        int itt,
+        int ttt,
+        int statSN,
+        int expCmdSN,
+        int maxCmdSN,
+        int r2tSN,
+        int bufferOffset,
+        int desiredDataTransferLength)
+        implements IscsiPdu {
 
     @Override
     public ByteBuf data() {

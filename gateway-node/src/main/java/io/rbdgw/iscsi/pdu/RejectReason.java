@@ -14,6 +14,5 @@ public final class RejectReason {
     public static final int NEGOTIATION_RESET = 0x0b;
     public static final int WAITING_FOR_LOGOUT = 0x0c;
 
-    private RejectReason() {
-    }
+    private RejectReason() {}
 }

@@ -9,8 +9,20 @@ import io.netty.buffer.Unpooled;
  * the decoder always returns at least 16 bytes (zero padded as on the wire). The encoder accepts 1..1032 bytes.
  * The array is not copied: treat it as read-only. {@code taskAttributes} is ATTR (low 3 bits of byte 1);
  * {@code data} is immediate data. */
-public record ScsiCommand(boolean immediate, boolean finalFlag, boolean read, boolean write, int taskAttributes, long lun, int itt,
-        int expectedDataTransferLength, int cmdSN, int expStatSN, byte[] cdb, ByteBuf data) implements IscsiPdu {
+public record ScsiCommand(
+        boolean immediate,
+        boolean finalFlag,
+        boolean read,
+        boolean write,
+        int taskAttributes,
+        long lun,
+        int itt,
+        int expectedDataTransferLength,
+        int cmdSN,
+        int expStatSN,
+        byte[] cdb,
+        ByteBuf data)
+        implements IscsiPdu {
 
     /** 16 bytes in the BHS plus an Extended CDB AHS of at most 255 words (minus its 4-byte header). */
     public static final int MAX_CDB_LENGTH = 16 + 255 * 4 - 4;

@@ -4,7 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /** SNACK Request (RFC 7143 section 11.16); {@code type} is 4 bits, {@code ttt} is the TTT or SNACK Tag. */
-public record SnackRequest(int type, long lun, int itt, int ttt, int expStatSN, int begRun, int runLength) implements IscsiPdu {
+public record SnackRequest(int type, long lun, int itt, int ttt, int expStatSN, int begRun, int runLength)
+        implements IscsiPdu {
 
     @Override
     public ByteBuf data() {

@@ -4,7 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /** Task Management Function Response (RFC 7143 section 11.6). */
-public record TaskManagementResponse(int response, int itt, int statSN, int expCmdSN, int maxCmdSN) implements IscsiPdu {
+public record TaskManagementResponse(int response, int itt, int statSN, int expCmdSN, int maxCmdSN)
+        implements IscsiPdu {
 
     @Override
     public ByteBuf data() {

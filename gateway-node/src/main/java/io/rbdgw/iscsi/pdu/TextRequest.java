@@ -4,8 +4,17 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /** Text Request (RFC 7143 section 11.10). */
-public record TextRequest(boolean immediate, boolean finalFlag, boolean cont, long lun, int itt, int ttt, int cmdSN,
-        int expStatSN, ByteBuf data) implements IscsiPdu {
+public record TextRequest(
+        boolean immediate,
+        boolean finalFlag,
+        boolean cont,
+        long lun,
+        int itt,
+        int ttt,
+        int cmdSN,
+        int expStatSN,
+        ByteBuf data)
+        implements IscsiPdu {
 
     public TextRequest {
         if (data == null) {

@@ -11,8 +11,7 @@ public final class WireText {
     /** Longest text kept (an iSCSI name is at most 223 bytes). */
     static final int MAX = 256;
 
-    private WireText() {
-    }
+    private WireText() {}
 
     /** {@code s} with control characters escaped, at most {@link #MAX} characters of it; "null" for null. */
     public static String escape(String s) {

@@ -26,8 +26,12 @@ final class ConnectionFactory {
     private final GatewayBudget budget;
     private final StallGuard stallGuard;
 
-    ConnectionFactory(TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings,
-                      GatewayBudget budget, StallGuard stallGuard) {
+    ConnectionFactory(
+            TargetRegistry targets,
+            SessionRegistry sessions,
+            ConnectionSettings settings,
+            GatewayBudget budget,
+            StallGuard stallGuard) {
         this.stallGuard = stallGuard;
         this.targets = targets;
         this.sessions = sessions;
@@ -36,7 +40,9 @@ final class ConnectionFactory {
     }
 
     IscsiConnection newConnection(IscsiPduDecoder decoder, IscsiPduEncoder encoder, IscsiStats stats) {
-        TaskTable tasks = new TaskTable(budget, settings.limits().writeBufferPerConnection(),
+        TaskTable tasks = new TaskTable(
+                budget,
+                settings.limits().writeBufferPerConnection(),
                 settings.session().commandWindow());
         IscsiConnection c = new IscsiConnection(settings.session(), tasks, stats, stallGuard);
         LoginPhase login = new LoginPhase(c, targets, sessions, settings, budget, decoder, encoder);
@@ -46,23 +52,54 @@ final class ConnectionFactory {
         NopPings nop = new NopPings(c);
         LogoutHandler logout = new LogoutHandler(c);
 
-        c.route(Opcodes.LOGIN_REQUEST, Phase.LOGIN, "Login Request in the full feature phase",
-                LoginRequest.class, login::onLogin);
-        c.route(Opcodes.SCSI_COMMAND, Phase.NORMAL_SESSION,
-                "SCSI Command outside a normal session's full feature phase", ScsiCommand.class, scsi::onScsiCommand);
-        c.route(Opcodes.DATA_OUT, Phase.FULL_FEATURE, "Data-Out outside the full feature phase",
-                DataOut.class, scsi::onDataOut);
-        c.route(Opcodes.TASK_MGMT_REQUEST, Phase.NORMAL_SESSION,
+        c.route(
+                Opcodes.LOGIN_REQUEST,
+                Phase.LOGIN,
+                "Login Request in the full feature phase",
+                LoginRequest.class,
+                login::onLogin);
+        c.route(
+                Opcodes.SCSI_COMMAND,
+                Phase.NORMAL_SESSION,
+                "SCSI Command outside a normal session's full feature phase",
+                ScsiCommand.class,
+                scsi::onScsiCommand);
+        c.route(
+                Opcodes.DATA_OUT,
+                Phase.FULL_FEATURE,
+                "Data-Out outside the full feature phase",
+                DataOut.class,
+                scsi::onDataOut);
+        c.route(
+                Opcodes.TASK_MGMT_REQUEST,
+                Phase.NORMAL_SESSION,
                 "Task Management Request outside a normal session's full feature phase",
-                TaskManagementRequest.class, tmf::onTaskManagement);
-        c.route(Opcodes.TEXT_REQUEST, Phase.FULL_FEATURE, "Text Request before the full feature phase",
-                TextRequest.class, text::onText);
-        c.route(Opcodes.NOP_OUT, Phase.FULL_FEATURE, "NOP-Out before the full feature phase",
-                NopOut.class, nop::onNopOut);
-        c.route(Opcodes.LOGOUT_REQUEST, Phase.FULL_FEATURE, "Logout Request outside the full feature phase",
-                LogoutRequest.class, logout::onLogout);
+                TaskManagementRequest.class,
+                tmf::onTaskManagement);
+        c.route(
+                Opcodes.TEXT_REQUEST,
+                Phase.FULL_FEATURE,
+                "Text Request before the full feature phase",
+                TextRequest.class,
+                text::onText);
+        c.route(
+                Opcodes.NOP_OUT,
+                Phase.FULL_FEATURE,
+                "NOP-Out before the full feature phase",
+                NopOut.class,
+                nop::onNopOut);
+        c.route(
+                Opcodes.LOGOUT_REQUEST,
+                Phase.FULL_FEATURE,
+                "Logout Request outside the full feature phase",
+                LogoutRequest.class,
+                logout::onLogout);
         // ErrorRecoveryLevel 0: SNACK is not supported, in any phase
-        c.route(Opcodes.SNACK_REQUEST, Phase.ANY, "", SnackRequest.class,
+        c.route(
+                Opcodes.SNACK_REQUEST,
+                Phase.ANY,
+                "",
+                SnackRequest.class,
                 s -> c.reject(RejectReason.COMMAND_NOT_SUPPORTED, null, false));
 
         c.attach(login);

@@ -1,9 +1,8 @@
 package io.rbdgw.iscsi.session;
 
-import java.time.Duration;
-
 import io.rbdgw.config.model.Setting;
 import io.rbdgw.iscsi.login.TargetParameters;
+import java.time.Duration;
 
 /**
  * Transport settings of a portal. {@code parameters}, {@code commandWindow} and the NOP-In pings are what a
@@ -34,11 +33,16 @@ public record ConnectionSettings(
         boolean allowTargetReset) {
 
     public static ConnectionSettings defaults() {
-        return new ConnectionSettings(TargetParameters.defaults(),
-                Integer.parseInt(Setting.CMDSN_DEPTH.defaultValue()), 16 << 20,
+        return new ConnectionSettings(
+                TargetParameters.defaults(),
+                Integer.parseInt(Setting.CMDSN_DEPTH.defaultValue()),
+                16 << 20,
                 Duration.ofSeconds(Long.parseLong(Setting.NOPIN_INTERVAL.defaultValue())),
                 Duration.ofSeconds(Long.parseLong(Setting.NOPIN_TIMEOUT.defaultValue())),
-                Duration.ofSeconds(15), 1, PortalLimits.defaults(), false);
+                Duration.ofSeconds(15),
+                1,
+                PortalLimits.defaults(),
+                false);
     }
 
     /** This portal's own session settings (for targets and discovery sessions that carry none). */
@@ -47,22 +51,54 @@ public record ConnectionSettings(
     }
 
     public ConnectionSettings withNopIn(Duration interval, Duration timeout) {
-        return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, interval, timeout, loginTimeout,
-                relativeTargetPort, limits, allowTargetReset);
+        return new ConnectionSettings(
+                parameters,
+                commandWindow,
+                maxWriteBytes,
+                interval,
+                timeout,
+                loginTimeout,
+                relativeTargetPort,
+                limits,
+                allowTargetReset);
     }
 
     public ConnectionSettings withLimits(PortalLimits newLimits) {
-        return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, nopInInterval, nopInTimeout,
-                loginTimeout, relativeTargetPort, newLimits, allowTargetReset);
+        return new ConnectionSettings(
+                parameters,
+                commandWindow,
+                maxWriteBytes,
+                nopInInterval,
+                nopInTimeout,
+                loginTimeout,
+                relativeTargetPort,
+                newLimits,
+                allowTargetReset);
     }
 
     public ConnectionSettings withCommandWindow(int window) {
-        return new ConnectionSettings(parameters, window, maxWriteBytes, nopInInterval, nopInTimeout, loginTimeout,
-                relativeTargetPort, limits, allowTargetReset);
+        return new ConnectionSettings(
+                parameters,
+                window,
+                maxWriteBytes,
+                nopInInterval,
+                nopInTimeout,
+                loginTimeout,
+                relativeTargetPort,
+                limits,
+                allowTargetReset);
     }
 
     public ConnectionSettings withTargetReset(boolean allow) {
-        return new ConnectionSettings(parameters, commandWindow, maxWriteBytes, nopInInterval, nopInTimeout,
-                loginTimeout, relativeTargetPort, limits, allow);
+        return new ConnectionSettings(
+                parameters,
+                commandWindow,
+                maxWriteBytes,
+                nopInInterval,
+                nopInTimeout,
+                loginTimeout,
+                relativeTargetPort,
+                limits,
+                allow);
     }
 }

@@ -1,11 +1,5 @@
 package io.rbdgw.iscsi.session;
 
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Consumer;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -20,6 +14,11 @@ import io.rbdgw.iscsi.pdu.IscsiPdu;
 import io.rbdgw.iscsi.pdu.Reject;
 import io.rbdgw.iscsi.pdu.RejectReason;
 import io.rbdgw.scsi.ItNexus;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +41,12 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     /** The reserved tag value (RFC 7143 11.2.1.8): "no task" / "no transfer". */
     static final int RESERVED_TAG = 0xffffffff;
 
-    enum State { LOGIN, FULL_FEATURE, LOGGING_OUT, CLOSED }
+    enum State {
+        LOGIN,
+        FULL_FEATURE,
+        LOGGING_OUT,
+        CLOSED
+    }
 
     /** The phase in which a PDU type is allowed; outside it the PDU is a protocol error. */
     enum Phase {
@@ -59,20 +63,16 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     /** A part of the connection that keeps state across PDUs and must hear when the connection changes. */
     interface Part {
         /** The TCP connection is up; the part may {@link #closeNow} it. */
-        default void connectionActive() {
-        }
+        default void connectionActive() {}
 
         /** The login completed: {@code session} is in force. */
-        default void fullFeature(Session session) {
-        }
+        default void fullFeature(Session session) {}
 
         /** The TCP connection is gone; {@code session} is null when the login never completed. */
-        default void connectionClosed(Session session) {
-        }
+        default void connectionClosed(Session session) {}
     }
 
-    private record Route(Phase phase, String violation, Consumer<IscsiPdu> handler) {
-    }
+    private record Route(Phase phase, String violation, Consumer<IscsiPdu> handler) {}
 
     private final Route[] routes = new Route[64];
     private final List<Part> parts = new ArrayList<>(8);
@@ -86,6 +86,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private Session session;
     /** Command window and pings: the portal's until the login completes, then the session's. */
     private SessionSettings windowSettings;
+
     private volatile int tsih;
     private volatile long loginAtMillis;
 
@@ -174,8 +175,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         ChannelHandlerContext c = ctx;
         String local = c == null ? "" : String.valueOf(c.channel().localAddress());
         String remote = c == null ? "" : String.valueOf(c.channel().remoteAddress());
-        return new SessionRegistry.SessionView(key.target(), key.initiator(), key.isid(), tsih, local, remote,
-                loginAtMillis);
+        return new SessionRegistry.SessionView(
+                key.target(), key.initiator(), key.isid(), tsih, local, remote, loginAtMillis);
     }
 
     /** Closes the connection from any thread (session reinstatement, target reset). */
@@ -366,7 +367,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     /** A protocol violation that ErrorRecoveryLevel 0 can only answer by dropping the connection. */
     void protocolError(String why) {
-        log.warn("{}: protocol error, dropping the connection: {}", ctx.channel().remoteAddress(), why);
+        log.warn(
+                "{}: protocol error, dropping the connection: {}", ctx.channel().remoteAddress(), why);
         reject(RejectReason.PROTOCOL_ERROR, null, true);
     }
 
@@ -408,7 +410,10 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof IscsiPdu pdu) {
                 dispatch(pdu);
             } else {
-                log.warn("{}: unexpected message {}", ctx.channel().remoteAddress(), msg.getClass().getSimpleName());
+                log.warn(
+                        "{}: unexpected message {}",
+                        ctx.channel().remoteAddress(),
+                        msg.getClass().getSimpleName());
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -418,7 +423,10 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private void dispatch(IscsiPdu pdu) {
         Route r = routes[pdu.opcode() & 0x3f];
         if (r == null) {
-            log.warn("{}: unexpected message {}", ctx.channel().remoteAddress(), pdu.getClass().getSimpleName());
+            log.warn(
+                    "{}: unexpected message {}",
+                    ctx.channel().remoteAddress(),
+                    pdu.getClass().getSimpleName());
             return;
         }
         if (!inPhase(r.phase())) {
@@ -432,14 +440,18 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         return switch (p) {
             case LOGIN -> state == State.LOGIN;
             case FULL_FEATURE -> state == State.FULL_FEATURE;
-            case NORMAL_SESSION -> state == State.FULL_FEATURE && !session.params().discovery();
+            case NORMAL_SESSION ->
+                state == State.FULL_FEATURE && !session.params().discovery();
             case ANY -> true;
         };
     }
 
     private void onInvalidPdu(InvalidPdu bad) {
-        log.warn("{}: rejecting PDU ({}): {}", ctx.channel().remoteAddress(),
-                bad.fatal() ? "fatal" : "recoverable", bad.message());
+        log.warn(
+                "{}: rejecting PDU ({}): {}",
+                ctx.channel().remoteAddress(),
+                bad.fatal() ? "fatal" : "recoverable",
+                bad.message());
         if (state == State.LOGIN) {
             // No full feature phase yet: nothing to keep alive.
             closeNow();

@@ -1,8 +1,5 @@
 package io.rbdgw.iscsi.session;
 
-import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
-
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -22,9 +19,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.rbdgw.iscsi.pdu.IscsiPduDecoder;
 import io.rbdgw.iscsi.pdu.IscsiPduEncoder;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The iSCSI portal: a Netty server whose connections each get a PDU decoder, an encoder and an
@@ -44,9 +43,11 @@ public final class IscsiServer implements AutoCloseable {
     private final ConnectionFactory connections;
     /** Refuses PDUs read right after this process stalled; its thread runs from construction to {@link #close}. */
     private final StallGuard stallGuard;
+
     private Channel serverChannel;
     /** Whether connections are served; until then each is reset at once (see {@link #hold}). */
     private volatile boolean serving = true;
+
     private final AtomicLong refusedWhileHeld = new AtomicLong();
     private volatile IscsiStats stats = IscsiStats.NONE;
 
@@ -101,8 +102,8 @@ public final class IscsiServer implements AutoCloseable {
     }
 
     public InetSocketAddress bind(InetSocketAddress address) throws InterruptedException {
-        Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class
-                : NioServerSocketChannel.class;
+        Class<? extends ServerChannel> channelClass =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(channelClass)
@@ -126,8 +127,8 @@ public final class IscsiServer implements AutoCloseable {
                             ch.close();
                             return;
                         }
-                        IscsiPduDecoder decoder = new IscsiPduDecoder(true,
-                                settings.parameters().maxRecvDataSegmentLength());
+                        IscsiPduDecoder decoder =
+                                new IscsiPduDecoder(true, settings.parameters().maxRecvDataSegmentLength());
                         IscsiPduEncoder encoder = new IscsiPduEncoder();
                         ch.pipeline().addLast("decoder", decoder);
                         ch.pipeline().addLast("encoder", encoder);
@@ -152,7 +153,8 @@ public final class IscsiServer implements AutoCloseable {
         // Bounded: a stop must not hang, even if an event loop thread died.
         var workersDone = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         var bossDone = boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        if (!workersDone.awaitUninterruptibly(10, TimeUnit.SECONDS) || !bossDone.awaitUninterruptibly(10, TimeUnit.SECONDS)) {
+        if (!workersDone.awaitUninterruptibly(10, TimeUnit.SECONDS)
+                || !bossDone.awaitUninterruptibly(10, TimeUnit.SECONDS)) {
             log.warn("event loops did not stop within 10 s; exiting anyway");
         }
         stallGuard.close();

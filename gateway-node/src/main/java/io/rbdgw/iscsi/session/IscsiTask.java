@@ -35,17 +35,17 @@ final class IscsiTask implements ScsiTask, Runnable {
 
     // data-out assembly
     ByteBuf dataOut;
-    int received;            // bytes of data-out received so far (contiguous with DataPDUInOrder)
-    int unsolicitedEnd;      // data-out offset where unsolicited data ends
+    int received; // bytes of data-out received so far (contiguous with DataPDUInOrder)
+    int unsolicitedEnd; // data-out offset where unsolicited data ends
     boolean unsolicitedOpen; // unsolicited Data-Out PDUs may still arrive
-    int unsolicitedDataSN;   // next DataSN expected in the unsolicited sequence
-    int nextR2tOffset;       // first offset not yet solicited
-    int r2tSN;               // next R2TSN
-    final R2tSlot[] r2ts;    // outstanding R2Ts
+    int unsolicitedDataSN; // next DataSN expected in the unsolicited sequence
+    int nextR2tOffset; // first offset not yet solicited
+    int r2tSN; // next R2TSN
+    final R2tSlot[] r2ts; // outstanding R2Ts
     int outstandingR2ts;
-    boolean executing;       // handed to the SCSI engine
-    int reservedWrite;       // write-buffer bytes reserved for this task (released when it is recycled)
-    boolean discardDataOut;  // W was set on a command that takes no data: its Data-Out is dropped
+    boolean executing; // handed to the SCSI engine
+    int reservedWrite; // write-buffer bytes reserved for this task (released when it is recycled)
+    boolean discardDataOut; // W was set on a command that takes no data: its Data-Out is dropped
 
     // outcome (written by complete(), read on the event loop)
     int status;

@@ -1,9 +1,5 @@
 package io.rbdgw.iscsi.session;
 
-import java.security.SecureRandom;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-
 import io.netty.buffer.Unpooled;
 import io.rbdgw.iscsi.login.ChapSecret;
 import io.rbdgw.iscsi.login.LoginContext;
@@ -21,6 +17,9 @@ import io.rbdgw.iscsi.pdu.LoginResponse;
 import io.rbdgw.iscsi.pdu.WireText;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiTarget;
+import java.security.SecureRandom;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,10 +45,17 @@ final class LoginPhase implements IscsiConnection.Part {
     private int cid;
     /** Counted in the gateway's connections logging in. */
     private boolean loggingIn;
+
     private ScheduledFuture<?> loginTimer;
 
-    LoginPhase(IscsiConnection conn, TargetRegistry targets, SessionRegistry sessions, ConnectionSettings settings,
-               GatewayBudget budget, IscsiPduDecoder decoder, IscsiPduEncoder encoder) {
+    LoginPhase(
+            IscsiConnection conn,
+            TargetRegistry targets,
+            SessionRegistry sessions,
+            ConnectionSettings settings,
+            GatewayBudget budget,
+            IscsiPduDecoder decoder,
+            IscsiPduEncoder encoder) {
         this.conn = conn;
         this.targets = targets;
         this.sessions = sessions;
@@ -64,21 +70,30 @@ final class LoginPhase implements IscsiConnection.Part {
         if (!budget.loginStarted()) {
             // Unauthenticated connections are bounded: a flood of them must not use up file descriptors,
             // memory and login timers. Debug only: under a flood a line per connection would flood the log.
-            log.debug("{}: closing: {} connections are logging in already", conn.remoteAddress(),
+            log.debug(
+                    "{}: closing: {} connections are logging in already",
+                    conn.remoteAddress(),
                     settings.limits().maxLoginConnections());
-            conn.stats().loginFailed(LoginStatus.OUT_OF_RESOURCES.statusClass(),
-                    LoginStatus.OUT_OF_RESOURCES.statusDetail());
+            conn.stats()
+                    .loginFailed(
+                            LoginStatus.OUT_OF_RESOURCES.statusClass(), LoginStatus.OUT_OF_RESOURCES.statusDetail());
             conn.closeNow();
             return;
         }
         loggingIn = true;
-        loginTimer = conn.executor().schedule(() -> {
-            if (conn.state() == IscsiConnection.State.LOGIN) {
-                log.warn("{}: login not completed within {}, dropping the connection",
-                        conn.remoteAddress(), settings.loginTimeout());
-                conn.drop();
-            }
-        }, settings.loginTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        loginTimer = conn.executor()
+                .schedule(
+                        () -> {
+                            if (conn.state() == IscsiConnection.State.LOGIN) {
+                                log.warn(
+                                        "{}: login not completed within {}, dropping the connection",
+                                        conn.remoteAddress(),
+                                        settings.loginTimeout());
+                                conn.drop();
+                            }
+                        },
+                        settings.loginTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -92,8 +107,11 @@ final class LoginPhase implements IscsiConnection.Part {
             if (s.scsi() != null && s.nexus() != null) {
                 s.scsi().nexusLost(s.nexus(), conn);
             }
-            log.info("session closed: initiator {} target {} from {}", WireText.escape(s.params().initiatorName()),
-                    s.targetLabel(), conn.remoteAddress());
+            log.info(
+                    "session closed: initiator {} target {} from {}",
+                    WireText.escape(s.params().initiatorName()),
+                    s.targetLabel(),
+                    conn.remoteAddress());
         }
     }
 
@@ -149,8 +167,11 @@ final class LoginPhase implements IscsiConnection.Part {
             conn.startSequences(req.cmdSN(), req.expStatSN());
             if (req.tsih() != 0) {
                 // Adding a connection to an existing session: MaxConnections is 1.
-                loginFailure(req, sessions.exists(req.tsih()) ? LoginStatus.TOO_MANY_CONNECTIONS
-                        : LoginStatus.SESSION_DOES_NOT_EXIST);
+                loginFailure(
+                        req,
+                        sessions.exists(req.tsih())
+                                ? LoginStatus.TOO_MANY_CONNECTIONS
+                                : LoginStatus.SESSION_DOES_NOT_EXIST);
                 return;
             }
             negotiator = new LoginNegotiator(loginContext);
@@ -158,14 +179,38 @@ final class LoginPhase implements IscsiConnection.Part {
             loginFailure(req, LoginStatus.INITIATOR_ERROR);
             return;
         }
-        LoginOutput out = negotiator.step(new LoginInput(req.transit(), req.cont(), req.csg(), req.nsg(),
-                req.versionMax(), req.versionMin(), req.isid(), req.tsih(), req.cid(), req.data()), conn.alloc());
+        LoginOutput out = negotiator.step(
+                new LoginInput(
+                        req.transit(),
+                        req.cont(),
+                        req.csg(),
+                        req.nsg(),
+                        req.versionMax(),
+                        req.versionMin(),
+                        req.isid(),
+                        req.tsih(),
+                        req.cid(),
+                        req.data()),
+                conn.alloc());
         int status = (out.statusClass() << 8) | out.statusDetail();
         if (status != 0 || out.closeConnection()) {
             conn.stats().loginFailed(out.statusClass(), out.statusDetail());
             log.warn("{}: login refused with status 0x{}", conn.remoteAddress(), String.format("%04x", status));
-            conn.sendAndClose(new LoginResponse(false, false, out.csg(), out.nsg(), 0, 0, isid, 0, req.itt(),
-                    conn.statSN(), conn.expCmdSN(), conn.maxCmdSN(), out.statusClass(), out.statusDetail(),
+            conn.sendAndClose(new LoginResponse(
+                    false,
+                    false,
+                    out.csg(),
+                    out.nsg(),
+                    0,
+                    0,
+                    isid,
+                    0,
+                    req.itt(),
+                    conn.statSN(),
+                    conn.expCmdSN(),
+                    conn.maxCmdSN(),
+                    out.statusClass(),
+                    out.statusDetail(),
                     out.data()));
             return;
         }
@@ -180,8 +225,22 @@ final class LoginPhase implements IscsiConnection.Part {
             }
         }
         if (out.complete()) {
-            LoginResponse resp = new LoginResponse(out.transit(), out.cont(), out.csg(), out.nsg(), 0, 0, isid,
-                    respTsih, req.itt(), conn.nextStatSN(), conn.expCmdSN(), conn.maxCmdSN(), 0, 0, out.data());
+            LoginResponse resp = new LoginResponse(
+                    out.transit(),
+                    out.cont(),
+                    out.csg(),
+                    out.nsg(),
+                    0,
+                    0,
+                    isid,
+                    respTsih,
+                    req.itt(),
+                    conn.nextStatSN(),
+                    conn.expCmdSN(),
+                    conn.maxCmdSN(),
+                    0,
+                    0,
+                    out.data());
             // The final login response goes out without digests; everything after it uses them.
             conn.sendNowVoid(resp);
             encoder.setHeaderDigest(params.headerDigest());
@@ -190,17 +249,47 @@ final class LoginPhase implements IscsiConnection.Part {
             decoder.setDataDigest(params.dataDigest());
             decoder.setMaxDataSegmentLength(params.targetMaxRecvDataSegmentLength());
         } else {
-            conn.send(new LoginResponse(out.transit(), out.cont(), out.csg(), out.nsg(), 0, 0, isid, respTsih,
-                    req.itt(), conn.statSN(), conn.expCmdSN(), conn.maxCmdSN(), 0, 0, out.data()));
+            conn.send(new LoginResponse(
+                    out.transit(),
+                    out.cont(),
+                    out.csg(),
+                    out.nsg(),
+                    0,
+                    0,
+                    isid,
+                    respTsih,
+                    req.itt(),
+                    conn.statSN(),
+                    conn.expCmdSN(),
+                    conn.maxCmdSN(),
+                    0,
+                    0,
+                    out.data()));
         }
     }
 
     private void loginFailure(LoginRequest req, LoginStatus status) {
         conn.stats().loginFailed(status.statusClass(), status.statusDetail());
-        log.warn("{}: login refused with status {}/{}", conn.remoteAddress(), status.statusClass(),
+        log.warn(
+                "{}: login refused with status {}/{}",
+                conn.remoteAddress(),
+                status.statusClass(),
                 status.statusDetail());
-        conn.sendAndClose(new LoginResponse(false, false, req.csg(), req.nsg(), 0, 0, req.isid(), 0, req.itt(),
-                conn.statSN(), conn.expCmdSN(), conn.maxCmdSN(), status.statusClass(), status.statusDetail(),
+        conn.sendAndClose(new LoginResponse(
+                false,
+                false,
+                req.csg(),
+                req.nsg(),
+                0,
+                0,
+                req.isid(),
+                0,
+                req.itt(),
+                conn.statSN(),
+                conn.expCmdSN(),
+                conn.maxCmdSN(),
+                status.statusClass(),
+                status.statusDetail(),
                 Unpooled.EMPTY_BUFFER));
     }
 
@@ -222,10 +311,14 @@ final class LoginPhase implements IscsiConnection.Part {
         conn.loginStartedAt(System.currentTimeMillis());
         SessionRegistry.Registration reg = sessions.register(key, conn, settings.limits());
         if (reg.refused() != null) {
-            log.warn("{}: login of {} to {} refused: session limit reached (per initiator {}, per target {}, "
-                    + "gateway {})", conn.remoteAddress(), WireText.escape(params.initiatorName()),
+            log.warn(
+                    "{}: login of {} to {} refused: session limit reached (per initiator {}, per target {}, "
+                            + "gateway {})",
+                    conn.remoteAddress(),
+                    WireText.escape(params.initiatorName()),
                     params.discovery() ? "(discovery)" : WireText.escape(targetName),
-                    settings.limits().maxSessionsPerInitiator(), settings.limits().maxSessionsPerTarget(),
+                    settings.limits().maxSessionsPerInitiator(),
+                    settings.limits().maxSessionsPerTarget(),
                     settings.limits().maxSessions());
             loginFailure(req, reg.refused());
             return 0;
@@ -254,7 +347,11 @@ final class LoginPhase implements IscsiConnection.Part {
                 if (target.session() != null) {
                     sessionSettings = target.session();
                 }
-                nexus = new ItNexus(params.initiatorName(), isid, targetName, target.login().portalGroupTag(),
+                nexus = new ItNexus(
+                        params.initiatorName(),
+                        isid,
+                        targetName,
+                        target.login().portalGroupTag(),
                         settings.relativeTargetPort());
             }
         }
@@ -263,9 +360,14 @@ final class LoginPhase implements IscsiConnection.Part {
         if (scsi != null) {
             scsi.nexusCreated(nexus, conn);
         }
-        log.info("session up: initiator {} target {} from {} (tsih {}, header digest {}, data digest {})",
-                WireText.escape(params.initiatorName()), params.discovery() ? "(discovery)" : WireText.escape(targetName),
-                conn.remoteAddress(), tsih, params.headerDigest(), params.dataDigest());
+        log.info(
+                "session up: initiator {} target {} from {} (tsih {}, header digest {}, data digest {})",
+                WireText.escape(params.initiatorName()),
+                params.discovery() ? "(discovery)" : WireText.escape(targetName),
+                conn.remoteAddress(),
+                tsih,
+                params.headerDigest(),
+                params.dataDigest());
         return tsih;
     }
 }

@@ -12,6 +12,5 @@ final class LogoutCodes {
     static final int CID_NOT_FOUND = 1;
     static final int RECOVERY_NOT_SUPPORTED = 2;
 
-    private LogoutCodes() {
-    }
+    private LogoutCodes() {}
 }

@@ -30,8 +30,9 @@ final class LogoutHandler {
             return;
         }
         conn.beginLogout();
-        conn.whenNoCommandExecutes(() -> conn.sendNow(new LogoutResponse(LogoutCodes.CLOSED, l.itt(),
-                conn.nextStatSN(), conn.expCmdSN(), conn.maxCmdSN(), 0, 0)).addListener(ChannelFutureListener.CLOSE));
+        conn.whenNoCommandExecutes(() -> conn.sendNow(new LogoutResponse(
+                        LogoutCodes.CLOSED, l.itt(), conn.nextStatSN(), conn.expCmdSN(), conn.maxCmdSN(), 0, 0))
+                .addListener(ChannelFutureListener.CLOSE));
     }
 
     private void respond(LogoutRequest l, int response) {

@@ -1,11 +1,10 @@
 package io.rbdgw.iscsi.session;
 
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-
 import io.netty.buffer.Unpooled;
 import io.rbdgw.iscsi.pdu.NopIn;
 import io.rbdgw.iscsi.pdu.NopOut;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +32,14 @@ final class NopPings implements IscsiConnection.Part {
     public void fullFeature(Session session) {
         settings = session.settings();
         if (!settings.nopInInterval().isZero()) { // zero: the cluster turned pings off
-            long periodMs = Math.max(100, Math.min(settings.nopInInterval().toMillis(),
-                    settings.nopInTimeout().toMillis()) / 2);
-            pingTimer = conn.executor().scheduleAtFixedRate(this::checkLiveness, periodMs, periodMs,
-                    TimeUnit.MILLISECONDS);
+            long periodMs = Math.max(
+                    100,
+                    Math.min(
+                                    settings.nopInInterval().toMillis(),
+                                    settings.nopInTimeout().toMillis())
+                            / 2);
+            pingTimer =
+                    conn.executor().scheduleAtFixedRate(this::checkLiveness, periodMs, periodMs, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -54,8 +57,10 @@ final class NopPings implements IscsiConnection.Part {
         long now = System.nanoTime();
         if (pingOutstanding) {
             if (now - pingSentNanos > settings.nopInTimeout().toNanos()) {
-                log.warn("{}: no answer to NOP-In ping within {}, dropping the connection",
-                        conn.remoteAddress(), settings.nopInTimeout());
+                log.warn(
+                        "{}: no answer to NOP-In ping within {}, dropping the connection",
+                        conn.remoteAddress(),
+                        settings.nopInTimeout());
                 conn.drop();
             }
             return;
@@ -65,8 +70,8 @@ final class NopPings implements IscsiConnection.Part {
             pingSentNanos = now;
             pingTtt = conn.nextTag();
             // A ping does not advance StatSN (RFC 7143 11.19.3).
-            conn.send(new NopIn(0, RESERVED_TAG, pingTtt, conn.statSN(), conn.expCmdSN(), conn.maxCmdSN(),
-                    Unpooled.EMPTY_BUFFER));
+            conn.send(new NopIn(
+                    0, RESERVED_TAG, pingTtt, conn.statSN(), conn.expCmdSN(), conn.maxCmdSN(), Unpooled.EMPTY_BUFFER));
         }
     }
 
@@ -84,7 +89,13 @@ final class NopPings implements IscsiConnection.Part {
         if (n.itt() == RESERVED_TAG) {
             return; // a NOP-Out that wants no answer
         }
-        conn.send(new NopIn(n.lun(), n.itt(), RESERVED_TAG, conn.nextStatSN(), conn.expCmdSN(), conn.maxCmdSN(),
+        conn.send(new NopIn(
+                n.lun(),
+                n.itt(),
+                RESERVED_TAG,
+                conn.nextStatSN(),
+                conn.expCmdSN(),
+                conn.maxCmdSN(),
                 n.data().retainedDuplicate()));
     }
 }

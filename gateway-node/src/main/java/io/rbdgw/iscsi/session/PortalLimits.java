@@ -15,8 +15,13 @@ import io.netty.util.internal.PlatformDependent;
  *                                 (reserved per write command at its expected length)
  * @param writeBuffer              the same for the whole gateway
  */
-public record PortalLimits(int maxSessions, int maxSessionsPerTarget, int maxSessionsPerInitiator,
-                           int maxLoginConnections, long writeBufferPerConnection, long writeBuffer) {
+public record PortalLimits(
+        int maxSessions,
+        int maxSessionsPerTarget,
+        int maxSessionsPerInitiator,
+        int maxLoginConnections,
+        long writeBufferPerConnection,
+        long writeBuffer) {
 
     public static final int DEFAULT_MAX_SESSIONS = 4096;
     public static final int DEFAULT_MAX_SESSIONS_PER_TARGET = 1024;
@@ -38,8 +43,12 @@ public record PortalLimits(int maxSessions, int maxSessionsPerTarget, int maxSes
      * write data per connection and {@link #defaultWriteBuffer()} for the gateway.
      */
     public static PortalLimits defaults() {
-        return new PortalLimits(DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_TARGET,
-                DEFAULT_MAX_SESSIONS_PER_INITIATOR, DEFAULT_MAX_LOGIN_CONNECTIONS, DEFAULT_WRITE_BUFFER_PER_CONNECTION,
+        return new PortalLimits(
+                DEFAULT_MAX_SESSIONS,
+                DEFAULT_MAX_SESSIONS_PER_TARGET,
+                DEFAULT_MAX_SESSIONS_PER_INITIATOR,
+                DEFAULT_MAX_LOGIN_CONNECTIONS,
+                DEFAULT_WRITE_BUFFER_PER_CONNECTION,
                 defaultWriteBuffer());
     }
 

@@ -6,6 +6,5 @@ import java.security.SecureRandom;
 final class Randoms {
     static final SecureRandom SECURE = new SecureRandom();
 
-    private Randoms() {
-    }
+    private Randoms() {}
 }

@@ -3,8 +3,7 @@ package io.rbdgw.iscsi.session;
 /** The LUN field of iSCSI PDUs (SAM-5 4.7). */
 final class SamLun {
 
-    private SamLun() {
-    }
+    private SamLun() {}
 
     /** Flat LUN from the 8-byte SAM LUN field: peripheral (00b) and flat (01b) addressing; -1 for others. */
     static long decode(long raw) {

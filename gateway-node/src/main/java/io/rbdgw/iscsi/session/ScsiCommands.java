@@ -31,6 +31,7 @@ final class ScsiCommands {
 
     /** Pieces a write's data-out is kept in before it is consolidated (IOV_MAX: one rbd_aio_writev). */
     private static final int MAX_DATA_OUT_PIECES = 1024;
+
     private static final int RESERVED_TAG = IscsiConnection.RESERVED_TAG;
 
     private final IscsiConnection conn;
@@ -90,8 +91,11 @@ final class ScsiCommands {
 
         ByteBuf imm = c.data();
         int immLen = imm.readableBytes();
-        if (immLen > 0 && (!c.write() || !params.immediateData() || immLen > params.firstBurstLength()
-                || immLen > c.expectedDataTransferLength())) {
+        if (immLen > 0
+                && (!c.write()
+                        || !params.immediateData()
+                        || immLen > params.firstBurstLength()
+                        || immLen > c.expectedDataTransferLength())) {
             tasks.removeAndRecycle(t);
             conn.protocolError("immediate data not allowed or too long (" + immLen + " bytes)");
             return;
@@ -158,8 +162,22 @@ final class ScsiCommands {
 
     /** TASK SET FULL for a command that got no task. */
     private void taskSetFull(ScsiCommand c) {
-        conn.send(new ScsiResponse(false, false, false, false, 0, ScsiStatus.TASK_SET_FULL, c.itt(), 0,
-                conn.nextStatSN(), conn.expCmdSN(), conn.maxCmdSN(), 0, 0, 0, Unpooled.EMPTY_BUFFER));
+        conn.send(new ScsiResponse(
+                false,
+                false,
+                false,
+                false,
+                0,
+                ScsiStatus.TASK_SET_FULL,
+                c.itt(),
+                0,
+                conn.nextStatSN(),
+                conn.expCmdSN(),
+                conn.maxCmdSN(),
+                0,
+                0,
+                0,
+                Unpooled.EMPTY_BUFFER));
     }
 
     /** Offset of the transfer-length byte in a write CDB, for the sense field pointer. */
@@ -202,8 +220,16 @@ final class ScsiCommands {
             t.outstandingR2ts++;
             t.nextR2tOffset += len;
             // R2T does not advance StatSN.
-            conn.send(new R2t(t.rawLun, t.itt, slot.ttt, conn.statSN(), conn.expCmdSN(), conn.maxCmdSN(),
-                    t.r2tSN++, slot.offset, len));
+            conn.send(new R2t(
+                    t.rawLun,
+                    t.itt,
+                    slot.ttt,
+                    conn.statSN(),
+                    conn.expCmdSN(),
+                    conn.maxCmdSN(),
+                    t.r2tSN++,
+                    slot.offset,
+                    len));
         }
     }
 
@@ -217,8 +243,8 @@ final class ScsiCommands {
             return; // data for a command that takes none (see onScsiCommand)
         }
         if (!t.write || t.executing) {
-            conn.protocolError("Data-Out for a task that is not receiving data (ITT 0x"
-                    + Integer.toHexString(d.itt()) + ")");
+            conn.protocolError(
+                    "Data-Out for a task that is not receiving data (ITT 0x" + Integer.toHexString(d.itt()) + ")");
             return;
         }
         int len = d.data().readableBytes();
@@ -229,8 +255,10 @@ final class ScsiCommands {
                 return;
             }
             if (d.dataSN() != t.unsolicitedDataSN || off != t.received || off + len > t.unsolicitedEnd) {
-                failDataSequence(t, "unsolicited Data-Out out of order or beyond FirstBurstLength (DataSN "
-                        + d.dataSN() + ", offset " + off + ", length " + len + ")");
+                failDataSequence(
+                        t,
+                        "unsolicited Data-Out out of order or beyond FirstBurstLength (DataSN " + d.dataSN()
+                                + ", offset " + off + ", length " + len + ")");
                 return;
             }
             t.unsolicitedDataSN++;
@@ -255,10 +283,11 @@ final class ScsiCommands {
             failDataSequence(t, "Data-Out with an unknown Target Transfer Tag 0x" + Integer.toHexString(d.ttt()));
             return;
         }
-        if (d.dataSN() != slot.nextDataSN || off != slot.offset + slot.received
-                || slot.received + len > slot.length) {
-            failDataSequence(t, "solicited Data-Out out of order or beyond its R2T (DataSN " + d.dataSN()
-                    + ", offset " + off + ", length " + len + ")");
+        if (d.dataSN() != slot.nextDataSN || off != slot.offset + slot.received || slot.received + len > slot.length) {
+            failDataSequence(
+                    t,
+                    "solicited Data-Out out of order or beyond its R2T (DataSN " + d.dataSN() + ", offset " + off
+                            + ", length " + len + ")");
             return;
         }
         slot.nextDataSN++;
@@ -399,9 +428,23 @@ final class ScsiCommands {
                 boolean last = sent + n == len;
                 boolean withStatus = last && good;
                 ByteBuf slice = in.retainedSlice(base + sent, n);
-                DataIn pdu = new DataIn(last, false, withStatus && overflow, withStatus && underflow, withStatus,
-                        withStatus ? t.status : 0, t.rawLun, t.itt, RESERVED_TAG, withStatus ? conn.nextStatSN() : 0,
-                        conn.expCmdSN(), maxCmdSNAfter(t), dataSN++, sent, withStatus ? residual : 0, slice);
+                DataIn pdu = new DataIn(
+                        last,
+                        false,
+                        withStatus && overflow,
+                        withStatus && underflow,
+                        withStatus,
+                        withStatus ? t.status : 0,
+                        t.rawLun,
+                        t.itt,
+                        RESERVED_TAG,
+                        withStatus ? conn.nextStatSN() : 0,
+                        conn.expCmdSN(),
+                        maxCmdSNAfter(t),
+                        dataSN++,
+                        sent,
+                        withStatus ? residual : 0,
+                        slice);
                 sent += n;
                 conn.write(pdu);
             }
@@ -414,8 +457,22 @@ final class ScsiCommands {
                 senseBuf.writeShort(t.sense.length);
                 senseBuf.writeBytes(t.sense);
             }
-            conn.write(new ScsiResponse(false, false, overflow, underflow, 0, t.status, t.itt, 0, conn.nextStatSN(),
-                    conn.expCmdSN(), maxCmdSNAfter(t), 0, 0, residual, senseBuf));
+            conn.write(new ScsiResponse(
+                    false,
+                    false,
+                    overflow,
+                    underflow,
+                    0,
+                    t.status,
+                    t.itt,
+                    0,
+                    conn.nextStatSN(),
+                    conn.expCmdSN(),
+                    maxCmdSNAfter(t),
+                    0,
+                    0,
+                    residual,
+                    senseBuf));
         }
         tasks.free(t);
         conn.flushSoon();

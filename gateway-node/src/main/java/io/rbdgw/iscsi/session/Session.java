@@ -16,8 +16,15 @@ import io.rbdgw.scsi.ScsiTarget;
  * @param scsi     its SCSI engine, null with the target
  * @param nexus    the I_T nexus of this session, null with the target
  */
-record Session(NegotiatedSession params, SessionSettings settings, SessionRegistry.SessionKey key, int tsih,
-               int cid, TargetEntry target, ScsiTarget scsi, ItNexus nexus) {
+record Session(
+        NegotiatedSession params,
+        SessionSettings settings,
+        SessionRegistry.SessionKey key,
+        int tsih,
+        int cid,
+        TargetEntry target,
+        ScsiTarget scsi,
+        ItNexus nexus) {
 
     String targetLabel() {
         return target != null ? target.name() : "(discovery)";

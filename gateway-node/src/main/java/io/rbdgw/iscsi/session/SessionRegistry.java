@@ -1,13 +1,12 @@
 package io.rbdgw.iscsi.session;
 
+import io.rbdgw.iscsi.login.LoginStatus;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import io.rbdgw.iscsi.login.LoginStatus;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The gateway's live sessions: allocates TSIHs and finds the session an initiator reinstates (same
@@ -16,8 +15,7 @@ import java.util.List;
 public final class SessionRegistry {
 
     /** Identity of an initiator-side session: initiator name + ISID + target. */
-    record SessionKey(String initiator, long isid, String target) {
-    }
+    record SessionKey(String initiator, long isid, String target) {}
 
     private final Map<Integer, IscsiConnection> byTsih = new ConcurrentHashMap<>();
     private final Map<SessionKey, IscsiConnection> byKey = new ConcurrentHashMap<>();
@@ -25,12 +23,11 @@ public final class SessionRegistry {
     // live sessions per initiator name and per target (normal sessions), guarded by this
     private final Map<String, Integer> perInitiator = new HashMap<>();
     private final Map<String, Integer> perTarget = new HashMap<>();
-    private volatile Runnable onChange = () -> { };
+    private volatile Runnable onChange = () -> {};
 
     /** One live session, for status reporting. */
-    public record SessionView(String target, String initiator, long isid, int tsih, String local, String remote,
-                              long loginAtMillis) {
-    }
+    public record SessionView(
+            String target, String initiator, long isid, int tsih, String local, String remote, long loginAtMillis) {}
 
     /** Called (on an event loop: keep it short) after a session started or ended. */
     public void onChange(Runnable listener) {
@@ -52,8 +49,7 @@ public final class SessionRegistry {
      * The outcome of {@link #register}: the new session's TSIH and the older session with the same key (to be
      * closed), or the login status that refuses it.
      */
-    record Registration(int tsih, IscsiConnection replaced, LoginStatus refused) {
-    }
+    record Registration(int tsih, IscsiConnection replaced, LoginStatus refused) {}
 
     /**
      * Registers a new session unless it is beyond {@code limits}; a reinstatement (same key as a live session)

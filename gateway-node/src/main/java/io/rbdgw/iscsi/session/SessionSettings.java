@@ -1,10 +1,9 @@
 package io.rbdgw.iscsi.session;
 
-import java.time.Duration;
-import java.util.function.Function;
-
 import io.rbdgw.config.model.Setting;
 import io.rbdgw.iscsi.login.TargetParameters;
+import java.time.Duration;
+import java.util.function.Function;
 
 /**
  * What a session to one target gets from the cluster's settings: the login parameters, the command window and
@@ -15,11 +14,14 @@ import io.rbdgw.iscsi.login.TargetParameters;
  * @param nopInInterval idle time after which the target pings the initiator; zero: no pings
  * @param nopInTimeout  how long the initiator has to answer a ping before the connection is dropped
  */
-public record SessionSettings(TargetParameters parameters, int commandWindow, Duration nopInInterval,
-                              Duration nopInTimeout) {
+public record SessionSettings(
+        TargetParameters parameters, int commandWindow, Duration nopInInterval, Duration nopInTimeout) {
 
     public SessionSettings {
-        if (parameters == null || commandWindow < 1 || nopInInterval.isNegative() || nopInTimeout.isNegative()
+        if (parameters == null
+                || commandWindow < 1
+                || nopInInterval.isNegative()
+                || nopInTimeout.isNegative()
                 || nopInTimeout.isZero()) {
             throw new IllegalArgumentException("invalid session settings: window " + commandWindow + ", NOP-In "
                     + nopInInterval + "/" + nopInTimeout);
@@ -40,7 +42,8 @@ public record SessionSettings(TargetParameters parameters, int commandWindow, Du
         String window = configured.apply(Setting.CMDSN_DEPTH);
         String interval = configured.apply(Setting.NOPIN_INTERVAL);
         String timeout = configured.apply(Setting.NOPIN_TIMEOUT);
-        return new SessionSettings(TargetParameters.of(value),
+        return new SessionSettings(
+                TargetParameters.of(value),
                 window != null ? Integer.parseInt(window) : portal.commandWindow(),
                 interval != null ? Duration.ofSeconds(Long.parseLong(interval)) : portal.nopInInterval(),
                 timeout != null ? Duration.ofSeconds(Long.parseLong(timeout)) : portal.nopInTimeout());

@@ -1,7 +1,6 @@
 package io.rbdgw.iscsi.session;
 
 import java.util.concurrent.TimeUnit;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,9 +75,11 @@ public final class StallGuard implements AutoCloseable {
         long gap = now - lastTick;
         if (gap > STALL_NANOS) {
             quarantineUntil = now + QUARANTINE_NANOS;
-            log.warn("this gateway did not run for {} ms (stopped, frozen or starved): closing the connections that "
-                    + "deliver commands in the next {} ms, since hosts may have retried them elsewhere",
-                    TimeUnit.NANOSECONDS.toMillis(gap), TimeUnit.NANOSECONDS.toMillis(QUARANTINE_NANOS));
+            log.warn(
+                    "this gateway did not run for {} ms (stopped, frozen or starved): closing the connections that "
+                            + "deliver commands in the next {} ms, since hosts may have retried them elsewhere",
+                    TimeUnit.NANOSECONDS.toMillis(gap),
+                    TimeUnit.NANOSECONDS.toMillis(QUARANTINE_NANOS));
         }
         lastTick = now;
     }

@@ -1,9 +1,8 @@
 package io.rbdgw.iscsi.session;
 
-import java.util.function.Function;
-
 import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.scsi.ScsiTarget;
+import java.util.function.Function;
 
 /**
  * One iSCSI target as the transport serves it: who may log in (login side) and what it executes
@@ -16,8 +15,8 @@ import io.rbdgw.scsi.ScsiTarget;
  * @param session     the settings sessions to this target start with (their login parameters are also those of
  *                    {@code login}), or null for the portal's
  */
-public record TargetEntry(LoginTarget login, ScsiTarget scsi, Function<String, LoginTarget> perInitiator,
-                          SessionSettings session) {
+public record TargetEntry(
+        LoginTarget login, ScsiTarget scsi, Function<String, LoginTarget> perInitiator, SessionSettings session) {
 
     public TargetEntry(LoginTarget login, ScsiTarget scsi) {
         this(login, scsi, null, null);

@@ -1,13 +1,12 @@
 package io.rbdgw.iscsi.session;
 
+import io.rbdgw.iscsi.login.ChapSecret;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-
-import io.rbdgw.iscsi.login.ChapSecret;
-import java.util.ArrayList;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The targets this gateway serves, and the discovery-session policy. Thread-safe: connections look
@@ -33,8 +32,7 @@ public final class TargetRegistry {
      * @param address {@code host:port} or {@code [v6]:port}
      * @param tag     its target portal group tag
      */
-    public record PortalAddress(String address, int tag) {
-    }
+    public record PortalAddress(String address, int tag) {}
 
     /** Publishes {@code target} ready at once (everything it serves is already attached). */
     public void put(TargetEntry target) {

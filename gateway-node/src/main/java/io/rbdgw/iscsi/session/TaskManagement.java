@@ -1,12 +1,11 @@
 package io.rbdgw.iscsi.session;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import io.rbdgw.iscsi.pdu.TaskManagementRequest;
 import io.rbdgw.iscsi.pdu.TaskManagementResponse;
 import io.rbdgw.iscsi.pdu.WireText;
 import io.rbdgw.scsi.ScsiTarget;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +71,8 @@ final class TaskManagement {
                     // the response waits until the other gateways' nexuses have the 29/03 too (bounded)
                     w.pending++;
                     // always a later task: finishOrWait below must see the pending reset first
-                    scsi.lunReset(lun, s.nexus()).whenComplete((x, e) -> conn.executor().execute(w::taskGone));
+                    scsi.lunReset(lun, s.nexus())
+                            .whenComplete((x, e) -> conn.executor().execute(w::taskGone));
                 }
                 finishOrWait(w);
             }
@@ -82,7 +82,8 @@ final class TaskManagement {
                     // failed" as LIO answers: a target reset acts on LUNs other hosts use (and a cold reset drops
                     // their sessions), which no single initiator of a shared target may decide. Initiators
                     // escalate to LUN RESET and session reinstatement, which stay per nexus.
-                    log.info("{}: refused TARGET {} RESET from {}",
+                    log.info(
+                            "{}: refused TARGET {} RESET from {}",
                             s.target() != null ? s.target().name() : "(removed target)",
                             function == TmfCodes.TARGET_COLD_RESET ? "COLD" : "WARM",
                             WireText.escape(s.params().initiatorName()));
@@ -100,8 +101,9 @@ final class TaskManagement {
                 }
                 if (function == TmfCodes.TARGET_COLD_RESET) {
                     // The response goes out, then every session of the target is dropped.
-                    conn.sendNow(new TaskManagementResponse(TmfCodes.COMPLETE, r.itt(), conn.nextStatSN(),
-                            conn.expCmdSN(), conn.maxCmdSN())).addListener(f -> sessions.closeTarget(s.target().name()));
+                    conn.sendNow(new TaskManagementResponse(
+                                    TmfCodes.COMPLETE, r.itt(), conn.nextStatSN(), conn.expCmdSN(), conn.maxCmdSN()))
+                            .addListener(f -> sessions.closeTarget(s.target().name()));
                     return;
                 }
                 finishOrWait(w);

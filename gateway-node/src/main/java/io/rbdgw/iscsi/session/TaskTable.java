@@ -1,10 +1,9 @@
 package io.rbdgw.iscsi.session;
 
+import io.netty.util.collection.IntObjectHashMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.netty.util.collection.IntObjectHashMap;
 
 /**
  * The SCSI commands of one connection that have a task: by ITT, with a pool of recycled task objects,

@@ -1,11 +1,5 @@
 package io.rbdgw.iscsi.session;
 
-import java.net.InetSocketAddress;
-import java.util.AbstractMap;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.rbdgw.iscsi.login.TextFormatException;
@@ -13,6 +7,11 @@ import io.rbdgw.iscsi.login.TextKeys;
 import io.rbdgw.iscsi.pdu.RejectReason;
 import io.rbdgw.iscsi.pdu.TextRequest;
 import io.rbdgw.iscsi.pdu.TextResponse;
+import java.net.InetSocketAddress;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Text requests in the full feature phase: SendTargets (the targets this initiator may see, with every
@@ -62,8 +61,16 @@ final class TextCommands implements IscsiConnection.Part {
             }
             accumulator.writeBytes(t.data(), t.data().readerIndex(), t.data().readableBytes());
             textTtt = conn.nextTag();
-            conn.send(new TextResponse(false, false, t.lun(), t.itt(), textTtt, conn.nextStatSN(), conn.expCmdSN(),
-                    conn.maxCmdSN(), Unpooled.EMPTY_BUFFER));
+            conn.send(new TextResponse(
+                    false,
+                    false,
+                    t.lun(),
+                    t.itt(),
+                    textTtt,
+                    conn.nextStatSN(),
+                    conn.expCmdSN(),
+                    conn.maxCmdSN(),
+                    Unpooled.EMPTY_BUFFER));
             return;
         }
         ByteBuf body = t.data();
@@ -149,8 +156,16 @@ final class TextCommands implements IscsiConnection.Part {
         int n = Math.min(max, all.readableBytes());
         boolean last = n == all.readableBytes();
         ByteBuf part = all.readRetainedSlice(n);
-        conn.send(new TextResponse(last, !last, t.lun(), t.itt(), last ? RESERVED_TAG : textTtt, conn.nextStatSN(),
-                conn.expCmdSN(), conn.maxCmdSN(), part));
+        conn.send(new TextResponse(
+                last,
+                !last,
+                t.lun(),
+                t.itt(),
+                last ? RESERVED_TAG : textTtt,
+                conn.nextStatSN(),
+                conn.expCmdSN(),
+                conn.maxCmdSN(),
+                part));
         if (last) {
             releasePendingResponse();
         }

@@ -20,6 +20,5 @@ final class TmfCodes {
     static final int UNSUPPORTED = 5;
     static final int AUTHORIZATION_FAILED = 6;
 
-    private TmfCodes() {
-    }
+    private TmfCodes() {}
 }

@@ -24,9 +24,11 @@ import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.node.Reconciler;
 import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +36,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.state.ConnectionState;
-import java.lang.reflect.Field;
-import java.util.Locale;
 
 /**
  * A gateway's metrics: one Prometheus registry (every meter tagged {@code gateway=<name>}), fed by the data path
@@ -69,21 +69,27 @@ public final class GatewayMetrics implements AutoCloseable {
         new FileDescriptorMetrics().bindTo(registry);
         operations = new OperationLatency(registry);
         Gauge.builder("rbdgw.iscsi.connections", connections, AtomicInteger::get)
-                .description("open TCP connections to this gateway's portals").register(registry);
+                .description("open TCP connections to this gateway's portals")
+                .register(registry);
         Gauge.builder("rbdgw.zookeeper.connected", zkConnected, AtomicInteger::get)
-                .description("1 while the ZooKeeper connection is up, 0 while suspended or lost").register(registry);
+                .description("1 while the ZooKeeper connection is up, 0 while suspended or lost")
+                .register(registry);
         aluaTransitions = Counter.builder("rbdgw.alua.transitions")
                 .description("LUN ALUA state changes applied on this gateway (each sends 2A/06 to the hosts)")
                 .register(registry);
         aluaApply = Timer.builder("rbdgw.alua.apply")
                 .description("from an ownership change arriving from ZooKeeper to its states being reported")
-                .publishPercentiles(0.5, 0.99).register(registry);
+                .publishPercentiles(0.5, 0.99)
+                .register(registry);
         failoverDuration = Timer.builder("rbdgw.failover.duration")
                 .description("coordinator: from a gateway's loss being seen to its disks' new ownership written, "
-                        + "fencing included").publishPercentiles(0.5, 0.99).register(registry);
+                        + "fencing included")
+                .publishPercentiles(0.5, 0.99)
+                .register(registry);
         fencingDuration = Timer.builder("rbdgw.failover.fencing")
                 .description("coordinator: from a gateway's loss being seen to its fencing completed")
-                .publishPercentiles(0.5, 0.99).register(registry);
+                .publishPercentiles(0.5, 0.99)
+                .register(registry);
     }
 
     public MeterRegistry registry() {
@@ -101,42 +107,55 @@ public final class GatewayMetrics implements AutoCloseable {
      */
     public void bindConfigEpochs(LongSupplier applied, LongSupplier latest) {
         Gauge.builder("rbdgw.config.applied.epoch", applied::getAsLong)
-                .description("configuration epoch this gateway applied last (-1: none yet)").register(registry);
+                .description("configuration epoch this gateway applied last (-1: none yet)")
+                .register(registry);
         Gauge.builder("rbdgw.config.latest.epoch", latest::getAsLong)
-                .description("newest configuration epoch this gateway has seen (-1: none yet)").register(registry);
+                .description("newest configuration epoch this gateway has seen (-1: none yet)")
+                .register(registry);
     }
 
     /** iSCSI sessions (normal and discovery) as a gauge. */
     public void bindSessions(SessionRegistry sessions) {
         Gauge.builder("rbdgw.iscsi.sessions", sessions, SessionRegistry::size)
-                .description("iSCSI sessions logged in to this gateway").register(registry);
+                .description("iSCSI sessions logged in to this gateway")
+                .register(registry);
     }
 
     /** Whether this gateway currently coordinates ALUA. */
     public void bindCoordinator(BooleanSupplier leader) {
         Gauge.builder("rbdgw.alua.coordinator", () -> leader.getAsBoolean() ? 1 : 0)
-                .description("1 on the gateway that currently coordinates ALUA ownership").register(registry);
+                .description("1 on the gateway that currently coordinates ALUA ownership")
+                .register(registry);
     }
 
     /** ZooKeeper connection state changes. */
     public void zookeeperState(ConnectionState state) {
         zkConnected.set(state.isConnected() ? 1 : 0);
-        Counter.builder("rbdgw.zookeeper.state.changes").tag("state", state.name().toLowerCase(Locale.ROOT))
-                .description("ZooKeeper connection state changes by new state").register(registry).increment();
+        Counter.builder("rbdgw.zookeeper.state.changes")
+                .tag("state", state.name().toLowerCase(Locale.ROOT))
+                .description("ZooKeeper connection state changes by new state")
+                .register(registry)
+                .increment();
     }
 
     public IscsiStats iscsiStats() {
         return new IscsiStats() {
             @Override
             public void loginFailed(int statusClass, int statusDetail) {
-                Counter.builder("rbdgw.iscsi.login.failures").tag("reason", loginReason(statusClass, statusDetail))
-                        .description("logins refused, by status").register(registry).increment();
+                Counter.builder("rbdgw.iscsi.login.failures")
+                        .tag("reason", loginReason(statusClass, statusDetail))
+                        .description("logins refused, by status")
+                        .register(registry)
+                        .increment();
             }
 
             @Override
             public void pduRejected(int reason) {
-                Counter.builder("rbdgw.iscsi.pdu.rejects").tag("reason", String.format("0x%02x", reason))
-                        .description("Reject PDUs sent, by reason code (RFC 7143 11.17.1)").register(registry).increment();
+                Counter.builder("rbdgw.iscsi.pdu.rejects")
+                        .tag("reason", String.format("0x%02x", reason))
+                        .description("Reject PDUs sent, by reason code (RFC 7143 11.17.1)")
+                        .register(registry)
+                        .increment();
             }
 
             @Override
@@ -172,8 +191,11 @@ public final class GatewayMetrics implements AutoCloseable {
                 lu.stats(luns.get(key));
                 Gauge g = Gauge.builder("rbdgw.lun.alua.state", alua, ClusterTargetPortGroups::localState)
                         .tags("target", target, "lun", Integer.toString(lun), "disk", disk)
-                        .description("this gateway's ALUA state for the LUN: 0 active/optimized, 1 active/non-optimized, "
-                                + "2 standby, 3 unavailable, 15 transitioning").strongReference(true).register(registry);
+                        .description(
+                                "this gateway's ALUA state for the LUN: 0 active/optimized, 1 active/non-optimized, "
+                                        + "2 standby, 3 unavailable, 15 transitioning")
+                        .strongReference(true)
+                        .register(registry);
                 Gauge was = aluaStates.put(key, g);
                 if (was != null && was != g) {
                     registry.remove(was);
@@ -219,9 +241,13 @@ public final class GatewayMetrics implements AutoCloseable {
         }
         current.forEach((disk, o) -> {
             if (!owners.containsKey(disk)) {
-                owners.put(disk, Gauge.builder("rbdgw.lun.owner", () -> 1).tags("disk", disk, "owner", o.owner())
-                        .description("the gateway that owns the disk (Active/Optimized), as this gateway sees it")
-                        .register(registry));
+                owners.put(
+                        disk,
+                        Gauge.builder("rbdgw.lun.owner", () -> 1)
+                                .tags("disk", disk, "owner", o.owner())
+                                .description(
+                                        "the gateway that owns the disk (Active/Optimized), as this gateway sees it")
+                                .register(registry));
                 ownerNames.put(disk, o.owner());
             }
         });
@@ -231,9 +257,11 @@ public final class GatewayMetrics implements AutoCloseable {
     public AluaCoordinator.Listener failoverListener() {
         return (List<FailoverEvent> events) -> {
             for (FailoverEvent e : events) {
-                Counter.builder("rbdgw.failover.moves").tag("reason", e.reason().name().toLowerCase(Locale.ROOT))
+                Counter.builder("rbdgw.failover.moves")
+                        .tag("reason", e.reason().name().toLowerCase(Locale.ROOT))
                         .description("LUN ownership moves written by this gateway as coordinator, by reason")
-                        .register(registry).increment();
+                        .register(registry)
+                        .increment();
                 if (e.durationMillis() != null) {
                     failoverDuration.record(Duration.ofMillis(e.durationMillis()));
                 }

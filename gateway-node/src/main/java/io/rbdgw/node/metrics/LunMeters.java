@@ -47,17 +47,26 @@ public final class LunMeters implements LunStats, AutoCloseable {
         for (int k = 0; k < 3; k++) {
             latency[k] = keep(Timer.builder("rbdgw.scsi.latency")
                     .description("commands of the LUN (count) and the time from reaching it to their answer")
-                    .tags(tags.and("kind", KINDS[k])).register(registry));
+                    .tags(tags.and("kind", KINDS[k]))
+                    .register(registry));
         }
-        bytes[READ] = keep(Counter.builder("rbdgw.scsi.bytes").baseUnit("bytes").description("data moved")
-                .tags(tags.and("kind", "read")).register(registry));
-        bytes[WRITE] = keep(Counter.builder("rbdgw.scsi.bytes").baseUnit("bytes").description("data moved")
-                .tags(tags.and("kind", "write")).register(registry));
+        bytes[READ] = keep(Counter.builder("rbdgw.scsi.bytes")
+                .baseUnit("bytes")
+                .description("data moved")
+                .tags(tags.and("kind", "read"))
+                .register(registry));
+        bytes[WRITE] = keep(Counter.builder("rbdgw.scsi.bytes")
+                .baseUnit("bytes")
+                .description("data moved")
+                .tags(tags.and("kind", "write"))
+                .register(registry));
     }
 
     private Counter error(String outcome, String senseKey) {
-        return keep(Counter.builder("rbdgw.scsi.errors").description("commands that did not succeed, by outcome")
-                .tags(tags.and("outcome", outcome, "sense_key", senseKey)).register(registry));
+        return keep(Counter.builder("rbdgw.scsi.errors")
+                .description("commands that did not succeed, by outcome")
+                .tags(tags.and("outcome", outcome, "sense_key", senseKey))
+                .register(registry));
     }
 
     private synchronized <M extends Meter> M keep(M m) {

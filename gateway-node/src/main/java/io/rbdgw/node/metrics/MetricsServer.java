@@ -35,7 +35,8 @@ public final class MetricsServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/metrics", exchange -> {
             try (exchange) {
-                if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
+                if (!exchange.getRequestMethod().equals("GET")
+                        && !exchange.getRequestMethod().equals("HEAD")) {
                     exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                     send(exchange, 405, "text/plain; charset=utf-8", "use GET /metrics\n");
                     return;

@@ -36,19 +36,21 @@ public final class OperationLatency {
             timers[k] = Timer.builder("rbdgw.scsi.operation.latency")
                     .description("time from a command reaching a LUN to its answer, over every LUN of the gateway; "
                             + "compare_and_write is the VMFS heartbeat")
-                    .serviceLevelObjectives(BUCKETS).tags("kind", KINDS[k]).register(registry);
+                    .serviceLevelObjectives(BUCKETS)
+                    .tags("kind", KINDS[k])
+                    .register(registry);
         }
     }
 
     /** The operation kind of a CDB's operation code. */
     static int kind(int opcode) {
         return switch (opcode) {
-            case 0x08, 0x28, 0xA8, 0x88 -> READ;                          // READ(6/10/12/16)
+            case 0x08, 0x28, 0xA8, 0x88 -> READ; // READ(6/10/12/16)
             case 0x0A, 0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E, 0x9C -> WRITE; // WRITE, WRITE AND VERIFY, WRITE ATOMIC(16)
             case 0x42 -> UNMAP;
-            case 0x41, 0x93 -> WRITE_SAME;                                // WRITE SAME(10/16)
+            case 0x41, 0x93 -> WRITE_SAME; // WRITE SAME(10/16)
             case 0x89 -> COMPARE_AND_WRITE;
-            case 0x83 -> XCOPY;                                           // EXTENDED COPY
+            case 0x83 -> XCOPY; // EXTENDED COPY
             default -> OTHER;
         };
     }

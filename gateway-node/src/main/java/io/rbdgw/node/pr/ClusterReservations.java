@@ -23,10 +23,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
@@ -74,8 +74,8 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
     /** disk -> highest version to acknowledge. */
     private final Map<String, Integer> toAcknowledge = new ConcurrentHashMap<>();
 
-    public ClusterReservations(CuratorFramework client, ZkLayout layout, String self, Duration ackTimeout,
-                               GatewayFencer fencer) {
+    public ClusterReservations(
+            CuratorFramework client, ZkLayout layout, String self, Duration ackTimeout, GatewayFencer fencer) {
         this.self = self;
         this.watcher = new PrWatcher(client, layout);
         this.docs = watcher.documents();
@@ -132,10 +132,14 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
         String myPort = String.format(",t,0x%04x", targetPortGroup);
         Versioned written = docs.update(disk, d -> afterStart(d, myPort, powerLoss), 16);
         if (written.version() != v.version()) {
-            log.info("disk {}: reservation state after this gateway's start{}: {} registrations, reservation {}, "
-                    + "SPC-2 holder {}", disk, powerLoss ? " (no other gateway serves it: APTPL=0 registrations "
-                    + "released, SPC-4 5.14.5)" : "", written.document().registrations().size(),
-                    written.document().reservation(), written.document().spc2Holder());
+            log.info(
+                    "disk {}: reservation state after this gateway's start{}: {} registrations, reservation {}, "
+                            + "SPC-2 holder {}",
+                    disk,
+                    powerLoss ? " (no other gateway serves it: APTPL=0 registrations " + "released, SPC-4 5.14.5)" : "",
+                    written.document().registrations().size(),
+                    written.document().reservation(),
+                    written.document().spc2Holder());
             watcher.offer(disk, written);
             return watcher.latest(disk);
         }
@@ -155,7 +159,8 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
             if (res != null) {
                 PrType type = PrType.fromCode(res.type());
                 PrNexus holder = res.holder();
-                boolean kept = type != null && type.allRegistrants() ? !regs.isEmpty()
+                boolean kept = type != null && type.allRegistrants()
+                        ? !regs.isEmpty()
                         : regs.stream().anyMatch(r -> r.nexus().equals(holder));
                 if (!kept) {
                     res = null;
@@ -171,44 +176,55 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
 
     /** One compare-and-set from {@code base}; completes true once applied everywhere, false when another change won. */
     CompletableFuture<Boolean> write(String disk, Versioned base, PrDocument next) {
-        record Stored(int version, Set<String> others) {
-        }
+        record Stored(int version, Set<String> others) {}
         CompletableFuture<Stored> stored;
         try {
-            stored = CompletableFuture.supplyAsync(() -> {
-                try {
-                    int v = docs.compareAndSet(disk, base.version(), next);
-                    if (v == Versioned.ABSENT) {
-                        watcher.refresh(disk); // the caller recomputes on the newer state
-                        return null;
-                    }
-                    watcher.offer(disk, new Versioned(next, v));
-                    // read after the write: a gateway that starts serving later reads this version or a newer one
-                    Set<String> others = new HashSet<>(docs.acknowledgers(disk));
-                    others.remove(self);
-                    return new Stored(v, others);
-                } catch (Exception e) {
-                    throw new CompletionException(e);
-                }
-            }, executor);
+            stored = CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            int v = docs.compareAndSet(disk, base.version(), next);
+                            if (v == Versioned.ABSENT) {
+                                watcher.refresh(disk); // the caller recomputes on the newer state
+                                return null;
+                            }
+                            watcher.offer(disk, new Versioned(next, v));
+                            // read after the write: a gateway that starts serving later reads this version or a newer
+                            // one
+                            Set<String> others = new HashSet<>(docs.acknowledgers(disk));
+                            others.remove(self);
+                            return new Stored(v, others);
+                        } catch (Exception e) {
+                            throw new CompletionException(e);
+                        }
+                    },
+                    executor);
         } catch (RejectedExecutionException closing) {
             return CompletableFuture.failedFuture(closing);
         }
-        return stored.thenCompose(s -> s == null ? CompletableFuture.completedFuture(false)
+        return stored.thenCompose(s -> s == null
+                ? CompletableFuture.completedFuture(false)
                 : watcher.awaitAcknowledged(disk, s.version(), s.others(), ackTimeout)
                         .thenApplyAsync(late -> fenceLate(disk, s.version(), late), executor));
     }
 
     private boolean fenceLate(String disk, int version, Set<String> late) {
         for (String g : late) {
-            log.warn("gateway {} did not apply reservation version {} of disk {} within {} ms: fencing it before the "
-                    + "change is reported done", g, version, disk, ackTimeout.toMillis());
+            log.warn(
+                    "gateway {} did not apply reservation version {} of disk {} within {} ms: fencing it before the "
+                            + "change is reported done",
+                    g,
+                    version,
+                    disk,
+                    ackTimeout.toMillis());
             try {
                 fencer.fence(g);
                 docs.withdraw(disk, g); // fenced: later changes do not wait for it (it acknowledges again once back)
             } catch (Exception e) {
-                log.error("cannot fence gateway {} ({}): the reservation change of disk {} ends BUSY; the host retries",
-                        g, e.toString(), disk);
+                log.error(
+                        "cannot fence gateway {} ({}): the reservation change of disk {} ends BUSY; the host retries",
+                        g,
+                        e.toString(),
+                        disk);
                 throw new CompletionException(e);
             }
         }
@@ -227,13 +243,15 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
     /** Reads the disk's document again after a sync and applies it (PERSISTENT RESERVE IN). */
     CompletableFuture<Versioned> refresh(String disk) {
         try {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    return watcher.refresh(disk);
-                } catch (Exception e) {
-                    throw new CompletionException(e);
-                }
-            }, executor);
+            return CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return watcher.refresh(disk);
+                        } catch (Exception e) {
+                            throw new CompletionException(e);
+                        }
+                    },
+                    executor);
         } catch (RejectedExecutionException closing) {
             return CompletableFuture.failedFuture(closing);
         }
@@ -283,8 +301,11 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
                 try {
                     docs.acknowledge(disk, self, v);
                 } catch (Exception e) {
-                    log.info("cannot acknowledge reservation version {} of {} yet ({}); again once ZooKeeper is back",
-                            v, disk, e.toString());
+                    log.info(
+                            "cannot acknowledge reservation version {} of {} yet ({}); again once ZooKeeper is back",
+                            v,
+                            disk,
+                            e.toString());
                 }
             });
         } catch (RejectedExecutionException closing) {

@@ -15,8 +15,7 @@ import java.util.List;
 
 /** Between the SCSI engine's {@link PrState} and the stored {@link PrDocument}. */
 final class PrMapping {
-    private PrMapping() {
-    }
+    private PrMapping() {}
 
     static PrState state(PrDocument d) {
         List<Registration> regs = new ArrayList<>(d.registrations().size());
@@ -33,21 +32,31 @@ final class PrMapping {
     static PrDocument document(PrDocument base, PrState next, String origin, List<PrUnitAttention> uas) {
         List<PrRegistration> regs = new ArrayList<>(next.registrations().size());
         for (Registration r : next.registrations()) {
-            regs.add(new PrRegistration(nexus(r.nexus()), r.key(), r.aptpl(), r.allTargetPorts(), r.relativeTargetPort()));
+            regs.add(new PrRegistration(
+                    nexus(r.nexus()), r.key(), r.aptpl(), r.allTargetPorts(), r.relativeTargetPort()));
         }
-        PrReservation res = next.type() == null ? null
-                : new PrReservation(next.holder() == null ? null : nexus(next.holder()), next.type().code(), PrState.SCOPE_LU);
+        PrReservation res = next.type() == null
+                ? null
+                : new PrReservation(
+                        next.holder() == null ? null : nexus(next.holder()),
+                        next.type().code(),
+                        PrState.SCOPE_LU);
         List<PrDocument.Added> added = new ArrayList<>(uas.size());
         for (PrUnitAttention ua : uas) {
             if (ua.isForEveryNexus()) {
                 added.add(new PrDocument.Added(new PrNexus("*", "*"), true, ua.asc(), ua.ascq(), true));
             } else {
-                added.add(new PrDocument.Added(nexus(ua.registration().nexus()), ua.registration().allTargetPorts(),
-                        ua.asc(), ua.ascq()));
+                added.add(new PrDocument.Added(
+                        nexus(ua.registration().nexus()), ua.registration().allTargetPorts(), ua.asc(), ua.ascq()));
             }
         }
-        return base.next(next.generation(), regs, res, next.spc2Holder() == null ? null : nexus(next.spc2Holder()),
-                origin, added);
+        return base.next(
+                next.generation(),
+                regs,
+                res,
+                next.spc2Holder() == null ? null : nexus(next.spc2Holder()),
+                origin,
+                added);
     }
 
     /**

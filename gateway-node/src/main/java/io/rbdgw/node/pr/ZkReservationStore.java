@@ -20,15 +20,15 @@ import java.util.function.Consumer;
  */
 final class ZkReservationStore implements ReservationStore {
 
-    private record Applied(PrState state, Versioned document) {
-    }
+    private record Applied(PrState state, Versioned document) {}
 
     private final ClusterReservations cluster;
     private final String disk;
     /** Marks the unit attentions this store wrote: it raised them itself. */
     private final String origin = UUID.randomUUID().toString();
+
     private volatile Applied applied;
-    private volatile Consumer<PrUnitAttention> sink = ua -> { };
+    private volatile Consumer<PrUnitAttention> sink = ua -> {};
     private long uaSeen; // guarded by this
     private final List<CompletableFuture<PrState>> changeWaiters = new ArrayList<>(); // guarded by this
 
@@ -93,13 +93,14 @@ final class ZkReservationStore implements ReservationStore {
     }
 
     @Override
-    public CompletionStage<Boolean> compareAndSet(PrState expected, PrState next, List<PrUnitAttention> unitAttentions) {
+    public CompletionStage<Boolean> compareAndSet(
+            PrState expected, PrState next, List<PrUnitAttention> unitAttentions) {
         Applied base = applied;
         if (base.state() != expected) {
             return CompletableFuture.completedFuture(false);
         }
-        return cluster.write(disk, base.document(),
-                PrMapping.document(base.document().document(), next, origin, unitAttentions));
+        return cluster.write(
+                disk, base.document(), PrMapping.document(base.document().document(), next, origin, unitAttentions));
     }
 
     @Override

@@ -6,7 +6,6 @@ import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
 import io.rbdgw.scsi.UnitAttentions;
-
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -44,8 +43,8 @@ public final class LocalReservations implements Reservations {
      * @param targetPortNames the SCSI target port name of a relative target port identifier (for
      *                        REGISTER AND MOVE to a port not seen yet), or null when unknown
      */
-    public LocalReservations(UnitAttentions unitAttentions, ReservationStore store,
-                             IntFunction<String> targetPortNames) {
+    public LocalReservations(
+            UnitAttentions unitAttentions, ReservationStore store, IntFunction<String> targetPortNames) {
         this.unitAttentions = unitAttentions;
         this.store = store;
         this.targetPortNames = targetPortNames;
@@ -149,11 +148,11 @@ public final class LocalReservations implements Reservations {
         attempt(task, nexus, me, request, transferLength, 1);
     }
 
-    private void attempt(ScsiTask task, ItNexus nexus, PrNexusId me, PrOutRequest request, int transferLength,
-                         int attempt) {
+    private void attempt(
+            ScsiTask task, ItNexus nexus, PrNexusId me, PrOutRequest request, int transferLength, int attempt) {
         PrState current = store.current();
-        PrResult result = PrLogic.apply(current, me, nexus.relativeTargetPort(), request,
-                store.persistsThroughPowerLoss());
+        PrResult result =
+                PrLogic.apply(current, me, nexus.relativeTargetPort(), request, store.persistsThroughPowerLoss());
         if (result.next() == null) {
             task.complete(result.status(), null, result.sense(), transferLength);
             return;
@@ -209,8 +208,7 @@ public final class LocalReservations implements Reservations {
     }
 
     /** What an SPC-2 command decides on one state: its status and the state to store (null: none). */
-    private record Spc2Step(int status, PrState next) {
-    }
+    private record Spc2Step(int status, PrState next) {}
 
     @Override
     public void reserve(ScsiTask task) {
@@ -219,13 +217,16 @@ public final class LocalReservations implements Reservations {
         }
         PrNexusId me = id(task.nexus());
         Function<PrState, Spc2Step> decide = s -> {
-            if (!s.registrations().isEmpty() || (s.spc2Holder() != null && !s.spc2Holder().equals(me))) {
+            if (!s.registrations().isEmpty()
+                    || (s.spc2Holder() != null && !s.spc2Holder().equals(me))) {
                 return new Spc2Step(ScsiStatus.RESERVATION_CONFLICT, null);
             }
             return new Spc2Step(ScsiStatus.GOOD, me.equals(s.spc2Holder()) ? null : s.withSpc2Holder(me));
         };
         PrState s = store.current();
-        if (s.registrations().isEmpty() && s.spc2Holder() != null && !s.spc2Holder().equals(me)) {
+        if (s.registrations().isEmpty()
+                && s.spc2Holder() != null
+                && !s.spc2Holder().equals(me)) {
             // the holder's nexus may have just ended (a logout, possibly through another gateway) and its release
             // not be stored yet: the host saw the logout complete, so give the release a moment before refusing
             store.awaitChange(s, SPC2_RELEASE_GRACE_MILLIS).whenComplete((later, error) -> changeSpc2(task, decide, 1));
@@ -243,13 +244,16 @@ public final class LocalReservations implements Reservations {
             return;
         }
         PrNexusId me = id(task.nexus());
-        changeSpc2(task, s -> {
-            if (!s.registrations().isEmpty()) {
-                return new Spc2Step(ScsiStatus.RESERVATION_CONFLICT, null);
-            }
-            // a RELEASE from a nexus not holding the reservation is GOOD and changes nothing (SPC-2 7.17)
-            return new Spc2Step(ScsiStatus.GOOD, me.equals(s.spc2Holder()) ? s.withSpc2Holder(null) : null);
-        }, 1);
+        changeSpc2(
+                task,
+                s -> {
+                    if (!s.registrations().isEmpty()) {
+                        return new Spc2Step(ScsiStatus.RESERVATION_CONFLICT, null);
+                    }
+                    // a RELEASE from a nexus not holding the reservation is GOOD and changes nothing (SPC-2 7.17)
+                    return new Spc2Step(ScsiStatus.GOOD, me.equals(s.spc2Holder()) ? s.withSpc2Holder(null) : null);
+                },
+                1);
     }
 
     private void changeSpc2(ScsiTask task, Function<PrState, Spc2Step> decide, int attempt) {
@@ -324,8 +328,11 @@ public final class LocalReservations implements Reservations {
 
     private void announceReset(int attempt, CompletableFuture<Void> done) {
         PrState current = store.current();
-        store.compareAndSet(current, current.withSpc2Holder(null),
-                List.of(PrUnitAttention.everyNexus(RESET_ASC, RESET_ASCQ))).whenComplete((stored, error) -> {
+        store.compareAndSet(
+                        current,
+                        current.withSpc2Holder(null),
+                        List.of(PrUnitAttention.everyNexus(RESET_ASC, RESET_ASCQ)))
+                .whenComplete((stored, error) -> {
                     if (error == null && !stored && attempt < MAX_ATTEMPTS) {
                         announceReset(attempt + 1, done);
                     } else {
@@ -339,6 +346,7 @@ public final class LocalReservations implements Reservations {
 
     /** BUS DEVICE RESET FUNCTION OCCURRED. */
     static final int RESET_ASC = 0x29;
+
     static final int RESET_ASCQ = 0x03;
 
     /** The nexus of this gateway holding the SPC-2 reservation, or null. */

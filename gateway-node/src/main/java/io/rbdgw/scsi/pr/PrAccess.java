@@ -14,8 +14,7 @@ public final class PrAccess {
     /** Everything else: conflicts for non-holders. */
     static final int CONFLICT = 2;
 
-    private PrAccess() {
-    }
+    private PrAccess() {}
 
     static boolean isReserveOrRelease(int opcode) {
         return opcode == 0x16 || opcode == 0x17 || opcode == 0x56 || opcode == 0x57;
@@ -48,12 +47,19 @@ public final class PrAccess {
                 return cdb.length > 4 && (cdb[4] & 0xf1) == 0x01 ? ALLOWED : CONFLICT;
             case 0x1E: // PREVENT ALLOW MEDIUM REMOVAL: allow is allowed
                 return cdb.length > 4 && (cdb[4] & 0x03) == 0 ? ALLOWED : CONFLICT;
-            case 0x08: case 0x28: case 0xA8: case 0x88: // READ 6/10/12/16
-            case 0x2F: case 0xAF: case 0x8F:            // VERIFY 10/12/16
-            case 0x1A: case 0x5A:                       // MODE SENSE 6/10
-            case 0x3C:                                  // READ BUFFER
-            case 0x1C:                                  // RECEIVE DIAGNOSTIC RESULTS
-            case 0x37: case 0xB7:                       // READ DEFECT DATA 10/12
+            case 0x08:
+            case 0x28:
+            case 0xA8:
+            case 0x88: // READ 6/10/12/16
+            case 0x2F:
+            case 0xAF:
+            case 0x8F: // VERIFY 10/12/16
+            case 0x1A:
+            case 0x5A: // MODE SENSE 6/10
+            case 0x3C: // READ BUFFER
+            case 0x1C: // RECEIVE DIAGNOSTIC RESULTS
+            case 0x37:
+            case 0xB7: // READ DEFECT DATA 10/12
                 return READ;
             case 0x9C: // WRITE ATOMIC(16) writes the medium like any WRITE
             default:

@@ -11,8 +11,7 @@ public final class PrInData {
     public static final int REPORT_CAPABILITIES = 0x2;
     public static final int READ_FULL_STATUS = 0x3;
 
-    private PrInData() {
-    }
+    private PrInData() {}
 
     public static ByteBuf readKeys(PrState s, ByteBufAllocator alloc) {
         int n = s.registrations().size();
@@ -35,10 +34,10 @@ public final class PrInData {
         b.writeInt(16);
         Registration holder = s.holderRegistration();
         b.writeLong(holder == null ? 0 : holder.key()); // all-registrants: key 0
-        b.writeInt(0);                                    // obsolete
+        b.writeInt(0); // obsolete
         b.writeByte(0);
         b.writeByte((PrState.SCOPE_LU << 4) | s.type().code());
-        b.writeShort(0);                                  // obsolete
+        b.writeShort(0); // obsolete
         return b;
     }
 

@@ -1,7 +1,6 @@
 package io.rbdgw.scsi.pr;
 
 import io.rbdgw.scsi.SenseData;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,8 +11,7 @@ import java.util.List;
  */
 public final class PrLogic {
 
-    private PrLogic() {
-    }
+    private PrLogic() {}
 
     /**
      * @param s                 the current state
@@ -22,8 +20,7 @@ public final class PrLogic {
      * @param q                 the request
      * @param ptplSupported     whether the store persists through power loss (else APTPL=1 is refused)
      */
-    public static PrResult apply(PrState s, PrNexusId me, int myRelativePort, PrOutRequest q,
-                                 boolean ptplSupported) {
+    public static PrResult apply(PrState s, PrNexusId me, int myRelativePort, PrOutRequest q, boolean ptplSupported) {
         if (q.aptpl() && !ptplSupported) {
             int byteOffset = q.serviceAction() == PrOutRequest.REGISTER_AND_MOVE ? 17 : 20;
             return PrResult.check(SenseData.invalidField(false, byteOffset, 0));
@@ -54,8 +51,8 @@ public final class PrLogic {
         return mine == null || mine.key() != q.reservationKey();
     }
 
-    private static PrResult register(PrState s, PrNexusId me, int myPort, Registration mine, PrOutRequest q,
-                                     boolean ignoreKey) {
+    private static PrResult register(
+            PrState s, PrNexusId me, int myPort, Registration mine, PrOutRequest q, boolean ignoreKey) {
         if (q.specIpt()) {
             // SPEC_I_PT is not supported (REPORT CAPABILITIES SIP_C=0)
             return PrResult.check(SenseData.invalidField(false, 20, 3));
@@ -170,7 +167,9 @@ public final class PrLogic {
             return removeRegistrations(s, mine, sark);
         }
         PrType oldType = s.type();
-        if (oldType.allRegistrants() ? sark != 0 : sark != s.holderRegistration().key()) {
+        if (oldType.allRegistrants()
+                ? sark != 0
+                : sark != s.holderRegistration().key()) {
             // preempting registrations only; the reservation stays
             if (sark == 0) {
                 return PrResult.check(SenseData.invalidField(false, 8, -1));

@@ -21,9 +21,20 @@ import io.rbdgw.scsi.SenseData;
  *                           target port, or null when unknown
  * @param parameterListLength PARAMETER LIST LENGTH from the CDB
  */
-public record PrOutRequest(int serviceAction, int scope, int typeCode, long reservationKey, long serviceActionKey,
-                           boolean specIpt, boolean allTgPt, boolean aptpl, boolean unreg, int relativeTargetPort,
-                           TransportId transportId, PrNexusId destination, int parameterListLength) {
+public record PrOutRequest(
+        int serviceAction,
+        int scope,
+        int typeCode,
+        long reservationKey,
+        long serviceActionKey,
+        boolean specIpt,
+        boolean allTgPt,
+        boolean aptpl,
+        boolean unreg,
+        int relativeTargetPort,
+        TransportId transportId,
+        PrNexusId destination,
+        int parameterListLength) {
 
     public static final int REGISTER = 0x0;
     public static final int RESERVE = 0x1;
@@ -51,15 +62,45 @@ public record PrOutRequest(int serviceAction, int scope, int typeCode, long rese
     }
 
     /** A basic (24-byte parameter list) request, for tests and callers building requests directly. */
-    public static PrOutRequest basic(int serviceAction, int scope, int typeCode, long reservationKey,
-                                     long serviceActionKey, boolean allTgPt, boolean aptpl) {
-        return new PrOutRequest(serviceAction, scope, typeCode, reservationKey, serviceActionKey, false, allTgPt,
-                aptpl, false, 0, null, null, BASIC_LENGTH);
+    public static PrOutRequest basic(
+            int serviceAction,
+            int scope,
+            int typeCode,
+            long reservationKey,
+            long serviceActionKey,
+            boolean allTgPt,
+            boolean aptpl) {
+        return new PrOutRequest(
+                serviceAction,
+                scope,
+                typeCode,
+                reservationKey,
+                serviceActionKey,
+                false,
+                allTgPt,
+                aptpl,
+                false,
+                0,
+                null,
+                null,
+                BASIC_LENGTH);
     }
 
     public PrOutRequest withDestination(PrNexusId dest) {
-        return new PrOutRequest(serviceAction, scope, typeCode, reservationKey, serviceActionKey, specIpt, allTgPt,
-                aptpl, unreg, relativeTargetPort, transportId, dest, parameterListLength);
+        return new PrOutRequest(
+                serviceAction,
+                scope,
+                typeCode,
+                reservationKey,
+                serviceActionKey,
+                specIpt,
+                allTgPt,
+                aptpl,
+                unreg,
+                relativeTargetPort,
+                transportId,
+                dest,
+                parameterListLength);
     }
 
     /** Decodes the CDB and the parameter list (read without moving its reader index). */
@@ -78,8 +119,7 @@ public record PrOutRequest(int serviceAction, int scope, int typeCode, long rese
         if (data == null || data.readableBytes() < len) {
             throw new Invalid(parameterListLengthError());
         }
-        if (scope != PrState.SCOPE_LU && (sa == RESERVE || sa == RELEASE || sa == PREEMPT
-                || sa == PREEMPT_AND_ABORT)) {
+        if (scope != PrState.SCOPE_LU && (sa == RESERVE || sa == RELEASE || sa == PREEMPT || sa == PREEMPT_AND_ABORT)) {
             throw new Invalid(SenseData.invalidField(true, 2, 7));
         }
         int base = data.readerIndex();
@@ -87,8 +127,20 @@ public record PrOutRequest(int serviceAction, int scope, int typeCode, long rese
         long sark = data.getLong(base + 8);
         if (!move) {
             int flags = data.getUnsignedByte(base + 20);
-            return new PrOutRequest(sa, scope, type, rk, sark, (flags & 0x08) != 0, (flags & 0x04) != 0,
-                    (flags & 0x01) != 0, false, 0, null, null, len);
+            return new PrOutRequest(
+                    sa,
+                    scope,
+                    type,
+                    rk,
+                    sark,
+                    (flags & 0x08) != 0,
+                    (flags & 0x04) != 0,
+                    (flags & 0x01) != 0,
+                    false,
+                    0,
+                    null,
+                    null,
+                    len);
         }
         int flags = data.getUnsignedByte(base + 17);
         int relPort = data.getUnsignedShort(base + 18);
@@ -102,8 +154,20 @@ public record PrOutRequest(int serviceAction, int scope, int typeCode, long rese
         } catch (IllegalArgumentException e) {
             throw new Invalid(SenseData.invalidField(false, BASIC_LENGTH, -1));
         }
-        return new PrOutRequest(sa, scope, type, rk, sark, false, false, (flags & 0x01) != 0, (flags & 0x02) != 0,
-                relPort, tid, null, len);
+        return new PrOutRequest(
+                sa,
+                scope,
+                type,
+                rk,
+                sark,
+                false,
+                false,
+                (flags & 0x01) != 0,
+                (flags & 0x02) != 0,
+                relPort,
+                tid,
+                null,
+                len);
     }
 
     static byte[] parameterListLengthError() {

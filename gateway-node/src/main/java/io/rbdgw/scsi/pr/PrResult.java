@@ -1,7 +1,6 @@
 package io.rbdgw.scsi.pr;
 
 import io.rbdgw.scsi.ScsiStatus;
-
 import java.util.List;
 
 /**

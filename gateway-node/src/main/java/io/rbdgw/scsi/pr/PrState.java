@@ -35,8 +35,8 @@ public final class PrState {
      * @param spc2Holder    the nexus holding an SPC-2 RESERVE, else null (kept here so that every gateway
      *                      of a cluster enforces it)
      */
-    public PrState(int generation, List<Registration> registrations, PrNexusId holder, PrType type,
-                   PrNexusId spc2Holder) {
+    public PrState(
+            int generation, List<Registration> registrations, PrNexusId holder, PrType type, PrNexusId spc2Holder) {
         this.generation = generation;
         this.spc2Holder = spc2Holder;
         this.registrations = List.copyOf(registrations);
@@ -135,8 +135,12 @@ public final class PrState {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PrState s && s.generation == generation && s.registrations.equals(registrations)
-                && Objects.equals(s.holder, holder) && s.type == type && Objects.equals(s.spc2Holder, spc2Holder);
+        return o instanceof PrState s
+                && s.generation == generation
+                && s.registrations.equals(registrations)
+                && Objects.equals(s.holder, holder)
+                && s.type == type
+                && Objects.equals(s.spc2Holder, spc2Holder);
     }
 
     @Override

@@ -22,13 +22,20 @@ public enum PrType {
     /** The type for a TYPE field value, or null when the code is not a valid type. */
     public static PrType fromCode(int code) {
         switch (code) {
-            case 0x1: return WRITE_EXCLUSIVE;
-            case 0x3: return EXCLUSIVE_ACCESS;
-            case 0x5: return WRITE_EXCLUSIVE_REGISTRANTS_ONLY;
-            case 0x6: return EXCLUSIVE_ACCESS_REGISTRANTS_ONLY;
-            case 0x7: return WRITE_EXCLUSIVE_ALL_REGISTRANTS;
-            case 0x8: return EXCLUSIVE_ACCESS_ALL_REGISTRANTS;
-            default: return null;
+            case 0x1:
+                return WRITE_EXCLUSIVE;
+            case 0x3:
+                return EXCLUSIVE_ACCESS;
+            case 0x5:
+                return WRITE_EXCLUSIVE_REGISTRANTS_ONLY;
+            case 0x6:
+                return EXCLUSIVE_ACCESS_REGISTRANTS_ONLY;
+            case 0x7:
+                return WRITE_EXCLUSIVE_ALL_REGISTRANTS;
+            case 0x8:
+                return EXCLUSIVE_ACCESS_ALL_REGISTRANTS;
+            default:
+                return null;
         }
     }
 
@@ -48,7 +55,8 @@ public enum PrType {
 
     /** Non-holders may not even read. */
     public boolean exclusiveAccess() {
-        return this == EXCLUSIVE_ACCESS || this == EXCLUSIVE_ACCESS_REGISTRANTS_ONLY
+        return this == EXCLUSIVE_ACCESS
+                || this == EXCLUSIVE_ACCESS_REGISTRANTS_ONLY
                 || this == EXCLUSIVE_ACCESS_ALL_REGISTRANTS;
     }
 }

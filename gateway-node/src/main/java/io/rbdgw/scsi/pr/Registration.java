@@ -12,8 +12,7 @@ import java.util.Objects;
  *                           every target port
  * @param relativeTargetPort the relative target port identifier of {@code nexus.targetPortName()}
  */
-public record Registration(PrNexusId nexus, long key, boolean aptpl, boolean allTargetPorts,
-                           int relativeTargetPort) {
+public record Registration(PrNexusId nexus, long key, boolean aptpl, boolean allTargetPorts, int relativeTargetPort) {
 
     public Registration {
         Objects.requireNonNull(nexus, "nexus");

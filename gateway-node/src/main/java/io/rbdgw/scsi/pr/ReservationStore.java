@@ -30,13 +30,13 @@ public interface ReservationStore {
      * them on its own nexuses once the change is stored; a store shared by several gateways carries them to
      * the others, which raise them through {@link #onRemoteUnitAttention}'s sink.
      */
-    default CompletionStage<Boolean> compareAndSet(PrState expected, PrState next, List<PrUnitAttention> unitAttentions) {
+    default CompletionStage<Boolean> compareAndSet(
+            PrState expected, PrState next, List<PrUnitAttention> unitAttentions) {
         return compareAndSet(expected, next);
     }
 
     /** Where unit attentions that other gateways established go (a shared store only). */
-    default void onRemoteUnitAttention(Consumer<PrUnitAttention> sink) {
-    }
+    default void onRemoteUnitAttention(Consumer<PrUnitAttention> sink) {}
 
     /**
      * The latest state, read again from the shared store if there is one (PERSISTENT RESERVE IN). Completes

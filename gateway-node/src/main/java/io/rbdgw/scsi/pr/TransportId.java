@@ -1,7 +1,6 @@
 package io.rbdgw.scsi.pr;
 
 import io.netty.buffer.ByteBuf;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 

@@ -6,14 +6,12 @@ import io.rbdgw.block.DeviceInfo;
 import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiTask;
-
 import java.nio.ByteBuffer;
 
 /** Address decoding, range checks and data-out handling shared by the SBC commands. */
 final class Blocks {
 
-    private Blocks() {
-    }
+    private Blocks() {}
 
     /** LBA of a 10/12/16-byte block command (READ/WRITE/VERIFY/... layouts). */
     static long lba(byte[] cdb) {

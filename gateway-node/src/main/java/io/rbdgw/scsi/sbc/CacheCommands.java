@@ -9,8 +9,7 @@ import io.rbdgw.scsi.ScsiTask;
 /** SYNCHRONIZE CACHE 10/16 and PRE-FETCH 10/16. */
 public final class CacheCommands {
 
-    private CacheCommands() {
-    }
+    private CacheCommands() {}
 
     /**
      * SYNCHRONIZE CACHE: range check, then a flush of the whole device (RBD has no ranged flush). IMMED

@@ -11,8 +11,7 @@ import io.rbdgw.scsi.ScsiTask;
 /** READ CAPACITY 10/16 and GET LBA STATUS. */
 public final class Capacity {
 
-    private Capacity() {
-    }
+    private Capacity() {}
 
     /** READ CAPACITY(10): 0xFFFFFFFF as the last LBA when it does not fit, telling the host to use 16. */
     public static void readCapacity10(LogicalUnit lu, ScsiTask task, byte[] cdb) {
@@ -37,15 +36,15 @@ public final class Capacity {
         DeviceInfo info = lu.info();
         ByteBuf b = task.alloc().buffer(32);
         b.writeLong(info.blockCount() - 1).writeInt(info.blockSize());
-        b.writeByte(0);                                            // no protection information
+        b.writeByte(0); // no protection information
         // LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: 0. Neither RBD nor a file has a physical
         // sector larger than the logical block; alignment hints go in the block limits VPD page.
         b.writeByte(0);
         int lbp = 0;
         if (info.thinProvisioned()) {
-            lbp = 0x80 | (info.discardZeroes() ? 0x40 : 0);       // LBPME, LBPRZ
+            lbp = 0x80 | (info.discardZeroes() ? 0x40 : 0); // LBPME, LBPRZ
         }
-        b.writeByte(lbp).writeByte(0);                              // LOWEST ALIGNED LBA 0
+        b.writeByte(lbp).writeByte(0); // LOWEST ALIGNED LBA 0
         b.writeZero(16);
         Completions.data(task, b, Cdbs.u32(cdb, 10));
     }

@@ -16,8 +16,7 @@ import io.rbdgw.scsi.ScsiTask;
  */
 public final class CompareAndWrite {
 
-    private CompareAndWrite() {
-    }
+    private CompareAndWrite() {}
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         long lba = Blocks.lba(cdb);
@@ -46,8 +45,8 @@ public final class CompareAndWrite {
         boolean flush = (cdb[1] & 0x08) != 0 && info.volatileWriteCache();
         CawDone done = new CawDone(lu, task, copy, len, flush);
         try {
-            lu.device().compareAndWrite(lba * bs, Blocks.nio(out, copy, 0, half), Blocks.nio(out, copy, half, half),
-                    done);
+            lu.device()
+                    .compareAndWrite(lba * bs, Blocks.nio(out, copy, 0, half), Blocks.nio(out, copy, half, half), done);
         } catch (RuntimeException e) {
             done.releaseHeld();
             throw e;

@@ -13,8 +13,7 @@ import io.rbdgw.scsi.ScsiTask;
  */
 public final class DefectData {
 
-    private DefectData() {
-    }
+    private DefectData() {}
 
     /** READ DEFECT DATA(10): 4-byte header; REQ_PLIST, REQ_GLIST and the format are in byte 2. */
     public static void readDefectData10(LogicalUnit lu, ScsiTask task, byte[] cdb) {

@@ -18,8 +18,7 @@ import io.rbdgw.scsi.SenseData;
  */
 public final class ReadWrite {
 
-    private ReadWrite() {
-    }
+    private ReadWrite() {}
 
     /** READ 6/10/12/16. */
     public static void read(LogicalUnit lu, ScsiTask task, byte[] cdb) {
@@ -61,7 +60,8 @@ public final class ReadWrite {
         long blocks;
         int lenOffset;
         boolean fua;
-        boolean verify = op == ScsiOpcodes.WRITE_AND_VERIFY_10 || op == ScsiOpcodes.WRITE_AND_VERIFY_12
+        boolean verify = op == ScsiOpcodes.WRITE_AND_VERIFY_10
+                || op == ScsiOpcodes.WRITE_AND_VERIFY_12
                 || op == ScsiOpcodes.WRITE_AND_VERIFY_16;
         if (op == ScsiOpcodes.WRITE_6) {
             lba = Cdbs.u24(cdb, 1) & 0x1F_FFFF;
@@ -190,8 +190,11 @@ public final class ReadWrite {
             try {
                 readAndCompare(lu, task, verifyOffset, len, transferLength);
             } catch (RuntimeException e) {
-                task.complete(ScsiStatus.CHECK_CONDITION, null,
-                        SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00), transferLength);
+                task.complete(
+                        ScsiStatus.CHECK_CONDITION,
+                        null,
+                        SenseData.fixed(SenseData.HARDWARE_ERROR, 0x44, 0x00),
+                        transferLength);
             }
         }
     }
@@ -214,8 +217,11 @@ public final class ReadWrite {
             if (at < 0) {
                 good();
             } else {
-                task.complete(ScsiStatus.CHECK_CONDITION, null,
-                        SenseData.withInformation(SenseData.MISCOMPARE, 0x1D, 0x00, at), transferLength);
+                task.complete(
+                        ScsiStatus.CHECK_CONDITION,
+                        null,
+                        SenseData.withInformation(SenseData.MISCOMPARE, 0x1D, 0x00, at),
+                        transferLength);
             }
         }
     }

@@ -12,7 +12,6 @@ import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
-
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,8 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Unmap {
 
-    private Unmap() {
-    }
+    private Unmap() {}
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         DeviceInfo info = lu.info();

@@ -26,8 +26,7 @@ import io.rbdgw.scsi.SenseData;
  */
 public final class WriteAtomic {
 
-    private WriteAtomic() {
-    }
+    private WriteAtomic() {}
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         DeviceInfo info = lu.info();

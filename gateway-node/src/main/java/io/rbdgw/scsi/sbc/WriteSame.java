@@ -24,8 +24,7 @@ import io.rbdgw.scsi.ScsiTask;
  */
 public final class WriteSame {
 
-    private WriteSame() {
-    }
+    private WriteSame() {}
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         boolean sixteen = (cdb[0] & 0xff) == ScsiOpcodes.WRITE_SAME_16;

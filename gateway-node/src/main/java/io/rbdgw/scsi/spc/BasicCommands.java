@@ -10,8 +10,7 @@ import io.rbdgw.scsi.ScsiTask;
 /** The small SPC commands and the hand-over of the reservation commands. */
 public final class BasicCommands {
 
-    private BasicCommands() {
-    }
+    private BasicCommands() {}
 
     /** TEST UNIT READY: the unit is always ready while it exists. */
     public static void testUnitReady(LogicalUnit lu, ScsiTask task, byte[] cdb) {

@@ -32,8 +32,7 @@ public final class ModePages {
     /** SWP in byte 4 of the control page. */
     static final int SWP = 0x08;
 
-    private ModePages() {
-    }
+    private ModePages() {}
 
     public static void modeSense(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         boolean ten = (cdb[0] & 0xff) == ScsiOpcodes.MODE_SENSE_10;
@@ -64,7 +63,11 @@ public final class ModePages {
         int deviceSpecific = DEVICE_SPECIFIC | (swp ? WP : 0);
         ByteBuf b = task.alloc().buffer(64);
         if (ten) {
-            b.writeShort(0).writeByte(0).writeByte(deviceSpecific).writeByte(llbaa && !dbd ? 1 : 0).writeByte(0)
+            b.writeShort(0)
+                    .writeByte(0)
+                    .writeByte(deviceSpecific)
+                    .writeByte(llbaa && !dbd ? 1 : 0)
+                    .writeByte(0)
                     .writeShort(bdLen);
         } else {
             b.writeByte(0).writeByte(0).writeByte(deviceSpecific).writeByte(bdLen);
@@ -193,10 +196,10 @@ public final class ModePages {
                 if (changeable) {
                     b.writeZero(2).writeByte(SWP).writeZero(7);
                 } else {
-                    b.writeByte(0x02);   // TST=0, D_SENSE=0, GLTSD=1
-                    b.writeByte(0x10);   // QUEUE ALGORITHM MODIFIER 1 (unrestricted), QERR=0
+                    b.writeByte(0x02); // TST=0, D_SENSE=0, GLTSD=1
+                    b.writeByte(0x10); // QUEUE ALGORITHM MODIFIER 1 (unrestricted), QERR=0
                     b.writeByte(swp ? SWP : 0x00);
-                    b.writeByte(0x00);   // TAS=0
+                    b.writeByte(0x00); // TAS=0
                     b.writeZero(6);
                 }
                 break;

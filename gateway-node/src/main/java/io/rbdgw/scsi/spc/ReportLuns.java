@@ -6,14 +6,12 @@ import io.rbdgw.scsi.Completions;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiTask;
-
 import java.util.Arrays;
 
 /** REPORT LUNS (SPC-4 6.33). */
 public final class ReportLuns {
 
-    private ReportLuns() {
-    }
+    private ReportLuns() {}
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         respond(task, cdb, lu.reportedLuns());

@@ -13,8 +13,7 @@ import io.rbdgw.scsi.SenseData;
  */
 public final class RequestSense {
 
-    private RequestSense() {
-    }
+    private RequestSense() {}
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         int ua = lu.unitAttentionQueues().poll(task.nexus());
@@ -29,8 +28,12 @@ public final class RequestSense {
         ByteBuf b;
         if (descriptor) {
             b = task.alloc().buffer(8);
-            b.writeByte(0x72).writeByte(SenseData.senseKey(fixedSense)).writeByte(SenseData.asc(fixedSense))
-                    .writeByte(SenseData.ascq(fixedSense)).writeZero(3).writeByte(0);
+            b.writeByte(0x72)
+                    .writeByte(SenseData.senseKey(fixedSense))
+                    .writeByte(SenseData.asc(fixedSense))
+                    .writeByte(SenseData.ascq(fixedSense))
+                    .writeZero(3)
+                    .writeByte(0);
         } else {
             b = task.alloc().buffer(fixedSense.length);
             b.writeBytes(fixedSense);

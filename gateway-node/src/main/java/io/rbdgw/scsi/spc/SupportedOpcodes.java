@@ -12,8 +12,7 @@ import io.rbdgw.scsi.ScsiTask;
 /** REPORT SUPPORTED OPERATION CODES (SPC-4 6.35), generated from the logical unit's command table. */
 public final class SupportedOpcodes {
 
-    private SupportedOpcodes() {
-    }
+    private SupportedOpcodes() {}
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         boolean rctd = (cdb[2] & 0x80) != 0;
@@ -28,7 +27,10 @@ public final class SupportedOpcodes {
                 b = task.alloc().buffer(4 + table.all().size() * (rctd ? 20 : 8));
                 b.writeInt(0);
                 for (CommandSpec c : table.all()) {
-                    b.writeByte(c.opcode()).writeByte(0).writeShort(Math.max(0, c.serviceAction())).writeByte(0)
+                    b.writeByte(c.opcode())
+                            .writeByte(0)
+                            .writeShort(Math.max(0, c.serviceAction()))
+                            .writeByte(0)
                             .writeByte((rctd ? 0x02 : 0) | (c.hasServiceAction() ? 0x01 : 0))
                             .writeShort(c.cdbLength());
                     if (rctd) {
@@ -66,7 +68,10 @@ public final class SupportedOpcodes {
             return b;
         }
         ByteBuf b = task.alloc().buffer(4 + c.cdbLength() + 12);
-        b.writeByte(0).writeByte((rctd ? 0x80 : 0) | 0x03).writeShort(c.cdbLength()).writeBytes(c.usage());
+        b.writeByte(0)
+                .writeByte((rctd ? 0x80 : 0) | 0x03)
+                .writeShort(c.cdbLength())
+                .writeBytes(c.usage());
         if (rctd) {
             timeouts(b, c);
         }
@@ -74,6 +79,10 @@ public final class SupportedOpcodes {
     }
 
     private static void timeouts(ByteBuf b, CommandSpec c) {
-        b.writeShort(0x0A).writeByte(0).writeByte(0).writeInt(c.nominalTimeout()).writeInt(c.recommendedTimeout());
+        b.writeShort(0x0A)
+                .writeByte(0)
+                .writeByte(0)
+                .writeInt(c.nominalTimeout())
+                .writeInt(c.recommendedTimeout());
     }
 }

@@ -7,7 +7,6 @@ import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.TargetPortGroups;
-
 import java.util.List;
 
 /** REPORT TARGET PORT GROUPS (SPC-4 6.36), from the unit's {@link TargetPortGroups}. */
@@ -16,8 +15,7 @@ public final class TargetPortGroupsReport {
     /** Supported states we announce: Active/Optimized, Active/Non-optimized, Standby, Unavailable, Transitioning. */
     static final int SUPPORTED_STATES = 0x80 | 0x08 | 0x04 | 0x02 | 0x01;
 
-    private TargetPortGroupsReport() {
-    }
+    private TargetPortGroupsReport() {}
 
     public static void execute(LogicalUnit lu, ScsiTask task, byte[] cdb) {
         int format = (cdb[1] & 0xE0) >>> 5;
@@ -30,14 +28,16 @@ public final class TargetPortGroupsReport {
         ByteBuf b = task.alloc().buffer(64);
         b.writeInt(0);
         if (format == 1) {
-            b.writeByte(0x10).writeByte(Math.min(255, tpgs.implicitTransitionSeconds())).writeShort(0);
+            b.writeByte(0x10)
+                    .writeByte(Math.min(255, tpgs.implicitTransitionSeconds()))
+                    .writeShort(0);
         }
         for (TargetPortGroups.Group g : groups) {
             b.writeByte((g.preferred() ? 0x80 : 0) | (g.state() & 0x0F));
             b.writeByte(SUPPORTED_STATES);
             b.writeShort(g.id());
             b.writeByte(0);
-            b.writeByte(0);             // STATUS CODE: no status available
+            b.writeByte(0); // STATUS CODE: no status available
             b.writeByte(0);
             b.writeByte(g.relativePorts().size());
             for (int port : g.relativePorts()) {

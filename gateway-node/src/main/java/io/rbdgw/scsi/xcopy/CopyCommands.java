@@ -15,8 +15,7 @@ import io.rbdgw.scsi.ScsiTask;
  */
 public final class CopyCommands {
 
-    private CopyCommands() {
-    }
+    private CopyCommands() {}
 
     /** EXTENDED COPY (LID1). */
     public static void extendedCopy(LogicalUnit lu, ScsiTask task, byte[] cdb) {
@@ -78,35 +77,35 @@ public final class CopyCommands {
             units++;
         }
         ByteBuf b = task.alloc().buffer(12);
-        b.writeInt(8);                         // AVAILABLE DATA
-        b.writeByte(s.state());                // HDD=0, COPY MANAGER STATUS
-        b.writeShort(s.segments());            // SEGMENTS PROCESSED
-        b.writeByte(units);                    // TRANSFER COUNT UNITS
-        b.writeInt((int) count);               // TRANSFER COUNT
+        b.writeInt(8); // AVAILABLE DATA
+        b.writeByte(s.state()); // HDD=0, COPY MANAGER STATUS
+        b.writeShort(s.segments()); // SEGMENTS PROCESSED
+        b.writeByte(units); // TRANSFER COUNT UNITS
+        b.writeInt((int) count); // TRANSFER COUNT
         return b;
     }
 
     private static ByteBuf operatingParameters(ScsiTask task, int blockSize) {
         int[] codes = {CopyLimits.SEGMENT_BLOCK_TO_BLOCK, CopyLimits.TARGET_IDENTIFICATION};
         ByteBuf b = task.alloc().buffer(44 + codes.length);
-        b.writeInt(40 + codes.length);                         // AVAILABLE DATA
-        b.writeByte(0x01);                                     // SNLID: LIST ID USAGE 11b supported
+        b.writeInt(40 + codes.length); // AVAILABLE DATA
+        b.writeByte(0x01); // SNLID: LIST ID USAGE 11b supported
         b.writeZero(3);
         b.writeShort(CopyLimits.MAX_TARGET_DESCRIPTORS);
         b.writeShort(CopyLimits.MAX_SEGMENT_DESCRIPTORS);
         b.writeInt(CopyLimits.MAX_DESCRIPTOR_LIST_LENGTH);
         b.writeInt(CopyLimits.MAX_SEGMENT_BYTES);
-        b.writeInt(0);                                         // MAXIMUM INLINE DATA LENGTH
-        b.writeInt(0);                                         // HELD DATA LIMIT: no data is held
-        b.writeInt(0);                                         // MAXIMUM STREAM DEVICE TRANSFER SIZE
+        b.writeInt(0); // MAXIMUM INLINE DATA LENGTH
+        b.writeInt(0); // HELD DATA LIMIT: no data is held
+        b.writeInt(0); // MAXIMUM STREAM DEVICE TRANSFER SIZE
         b.writeShort(0);
-        b.writeShort(CopyLimits.MAX_CONCURRENT_COPIES);        // TOTAL CONCURRENT COPIES
-        b.writeByte(CopyLimits.MAX_CONCURRENT_COPIES);         // MAXIMUM CONCURRENT COPIES
+        b.writeShort(CopyLimits.MAX_CONCURRENT_COPIES); // TOTAL CONCURRENT COPIES
+        b.writeByte(CopyLimits.MAX_CONCURRENT_COPIES); // MAXIMUM CONCURRENT COPIES
         b.writeByte(Integer.numberOfTrailingZeros(blockSize)); // DATA SEGMENT GRANULARITY (log2)
-        b.writeByte(0);                                        // INLINE DATA GRANULARITY
-        b.writeByte(0);                                        // HELD DATA GRANULARITY
+        b.writeByte(0); // INLINE DATA GRANULARITY
+        b.writeByte(0); // HELD DATA GRANULARITY
         b.writeZero(3);
-        b.writeByte(codes.length);                             // IMPLEMENTED DESCRIPTOR LIST LENGTH
+        b.writeByte(codes.length); // IMPLEMENTED DESCRIPTOR LIST LENGTH
         for (int c : codes) {
             b.writeByte(c);
         }
@@ -129,7 +128,7 @@ public final class CopyCommands {
         b.writeShort(CopyLimits.MAX_TARGET_DESCRIPTORS);
         b.writeShort(CopyLimits.MAX_SEGMENT_DESCRIPTORS);
         b.writeInt(CopyLimits.MAX_DESCRIPTOR_LIST_LENGTH);
-        b.writeInt(0);                                         // MAXIMUM INLINE DATA LENGTH
+        b.writeInt(0); // MAXIMUM INLINE DATA LENGTH
         b.writeZero(12);
         // Supported Descriptors
         byte[] codes = {CopyLimits.SEGMENT_BLOCK_TO_BLOCK, (byte) CopyLimits.TARGET_IDENTIFICATION};
@@ -140,11 +139,11 @@ public final class CopyCommands {
         b.writeShort(0).writeZero(pad(2));
         // General Copy Operations
         descriptorHeader(b, 0x8001, 0x20);
-        b.writeInt(CopyLimits.MAX_CONCURRENT_COPIES);          // TOTAL CONCURRENT COPIES
-        b.writeInt(CopyLimits.MAX_CONCURRENT_COPIES);          // MAXIMUM IDENTIFIED CONCURRENT COPIES
-        b.writeInt(CopyLimits.MAX_SEGMENT_BYTES);              // MAXIMUM SEGMENT LENGTH
+        b.writeInt(CopyLimits.MAX_CONCURRENT_COPIES); // TOTAL CONCURRENT COPIES
+        b.writeInt(CopyLimits.MAX_CONCURRENT_COPIES); // MAXIMUM IDENTIFIED CONCURRENT COPIES
+        b.writeInt(CopyLimits.MAX_SEGMENT_BYTES); // MAXIMUM SEGMENT LENGTH
         b.writeByte(Integer.numberOfTrailingZeros(lu.info().blockSize())); // DATA SEGMENT GRANULARITY
-        b.writeByte(0);                                        // INLINE DATA GRANULARITY
+        b.writeByte(0); // INLINE DATA GRANULARITY
         b.writeZero(18);
     }
 

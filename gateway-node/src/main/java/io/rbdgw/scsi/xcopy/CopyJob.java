@@ -9,10 +9,9 @@ import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
 import io.rbdgw.scsi.WriteGate;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Carries out the steps of an EXTENDED COPY: read a chunk of at most {@link CopyLimits#CHUNK_BYTES}
@@ -52,7 +51,12 @@ final class CopyJob implements IoCallback {
     private int chunk;
     private BlockDeviceException error;
 
-    CopyJob(ScsiTask task, CopyRequest request, CopyResults results, CopyPlan.Step[] steps, int transferLength,
+    CopyJob(
+            ScsiTask task,
+            CopyRequest request,
+            CopyResults results,
+            CopyPlan.Step[] steps,
+            int transferLength,
             WriteGate receivingGate) {
         this.task = task;
         this.receivingGate = receivingGate;
@@ -173,8 +177,11 @@ final class CopyJob implements IoCallback {
             default:
                 byte[] device = BlockErrors.sense(e);
                 int field = writing ? 20 : 12;
-                task.complete(ScsiStatus.CHECK_CONDITION, null, CopySense.copyAborted(SenseData.asc(device),
-                        SenseData.ascq(device), step, field), transferLength);
+                task.complete(
+                        ScsiStatus.CHECK_CONDITION,
+                        null,
+                        CopySense.copyAborted(SenseData.asc(device), SenseData.ascq(device), step, field),
+                        transferLength);
         }
     }
 
@@ -193,7 +200,8 @@ final class CopyJob implements IoCallback {
         phase = -1;
         release();
         results.end(nexus, request, false, step, bytesCopied);
-        task.complete(ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A), transferLength);
+        task.complete(
+                ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A), transferLength);
     }
 
     private void release() {

@@ -33,6 +33,5 @@ public final class CopyLimits {
     /** Target descriptor type codes we implement. */
     public static final int TARGET_IDENTIFICATION = 0xE4;
 
-    private CopyLimits() {
-    }
+    private CopyLimits() {}
 }

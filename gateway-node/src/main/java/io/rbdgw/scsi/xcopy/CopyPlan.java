@@ -6,7 +6,6 @@ import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.SenseData;
-
 import java.util.List;
 
 /**
@@ -28,15 +27,13 @@ public final class CopyPlan {
      * @param backwards copy from the end: source and destination overlap on one device with the
      *                  destination after the source, so a forward copy would read what it wrote
      */
-    public record Step(LogicalUnit src, LogicalUnit dst, long srcOffset, long dstOffset, long bytes,
-                       boolean backwards) {
-    }
+    public record Step(
+            LogicalUnit src, LogicalUnit dst, long srcOffset, long dstOffset, long bytes, boolean backwards) {}
 
     private static final byte[] READ16 = {(byte) 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     private static final byte[] WRITE16 = {(byte) 0x8A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
-    private CopyPlan() {
-    }
+    private CopyPlan() {}
 
     /** The steps of {@code request} for a command from {@code nexus}; throws the first problem. */
     public static Step[] plan(CopyRequest request, ItNexus nexus) {

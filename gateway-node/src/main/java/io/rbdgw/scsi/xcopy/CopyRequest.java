@@ -2,10 +2,9 @@ package io.rbdgw.scsi.xcopy;
 
 import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.ItNexus;
-import io.rbdgw.scsi.LuResolver;
 import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.LuResolver;
 import io.rbdgw.scsi.ScsiError;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,8 +33,7 @@ public record CopyRequest(int listId, int listIdUsage, List<Target> targets, Lis
      * @param blockSize DISK BLOCK LENGTH from the block device type specific parameters
      * @param offset    offset of the descriptor in the parameter list
      */
-    public record Target(LogicalUnit lu, boolean nul, int blockSize, int offset) {
-    }
+    public record Target(LogicalUnit lu, boolean nul, int blockSize, int offset) {}
 
     /**
      * One block device to block device segment descriptor.
@@ -48,8 +46,7 @@ public record CopyRequest(int listId, int listIdUsage, List<Target> targets, Lis
      * @param dstLba   DESTINATION BLOCK DEVICE LOGICAL BLOCK ADDRESS
      * @param offset   offset of the descriptor in the parameter list
      */
-    public record Segment(boolean dc, int source, int dest, int blocks, long srcLba, long dstLba, int offset) {
-    }
+    public record Segment(boolean dc, int source, int dest, int blocks, long srcLba, long dstLba, int offset) {}
 
     /**
      * Parses {@code p} (the whole parameter list, at least the header long); target descriptors are
@@ -70,8 +67,7 @@ public record CopyRequest(int listId, int listIdUsage, List<Target> targets, Lis
         int tdl = Cdbs.u16(p, 2);
         long sdl = Cdbs.u32(p, 8);
         long inline = Cdbs.u32(p, 12);
-        if (tdl + sdl > CopyLimits.MAX_DESCRIPTOR_LIST_LENGTH
-                || CopyLimits.HEADER + tdl + sdl + inline > p.length) {
+        if (tdl + sdl > CopyLimits.MAX_DESCRIPTOR_LIST_LENGTH || CopyLimits.HEADER + tdl + sdl + inline > p.length) {
             throw ScsiError.parameterListLength();
         }
         if (inline != 0) {
@@ -143,8 +139,14 @@ public record CopyRequest(int listId, int listIdUsage, List<Target> targets, Lis
             if (length != CopyLimits.SEGMENT_DESCRIPTOR - 4 || at + CopyLimits.SEGMENT_DESCRIPTOR > end) {
                 throw ScsiError.invalidParameter(at + 2, -1);
             }
-            segments.add(new Segment((p[at + 1] & 0x02) != 0, Cdbs.u16(p, at + 4), Cdbs.u16(p, at + 6),
-                    Cdbs.u16(p, at + 10), Cdbs.u64(p, at + 12), Cdbs.u64(p, at + 20), at));
+            segments.add(new Segment(
+                    (p[at + 1] & 0x02) != 0,
+                    Cdbs.u16(p, at + 4),
+                    Cdbs.u16(p, at + 6),
+                    Cdbs.u16(p, at + 10),
+                    Cdbs.u64(p, at + 12),
+                    Cdbs.u64(p, at + 20),
+                    at));
             at += CopyLimits.SEGMENT_DESCRIPTOR;
         }
         return segments;

@@ -2,12 +2,11 @@ package io.rbdgw.scsi.xcopy;
 
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiError;
+import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.SenseData;
-
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import io.rbdgw.scsi.ScsiStatus;
 
 /**
  * The copy manager state of one logical unit: copies in progress and held copy statuses by I_T nexus
@@ -18,6 +17,7 @@ public final class CopyResults {
 
     /** COPY MANAGER STATUS values. */
     public static final int IN_PROGRESS = 0x00;
+
     public static final int COMPLETED = 0x01;
     public static final int FAILED = 0x02;
 
@@ -30,8 +30,7 @@ public final class CopyResults {
      * @param hold      whether the status stays after completion
      * @param sequence  order of creation, to drop the oldest held status first
      */
-    public record Status(int state, int segments, long bytes, boolean hold, long sequence) {
-    }
+    public record Status(int state, int segments, long bytes, boolean hold, long sequence) {}
 
     private final Map<ItNexus, Map<Integer, Status>> byNexus = new ConcurrentHashMap<>();
     private final AtomicInteger running = new AtomicInteger();

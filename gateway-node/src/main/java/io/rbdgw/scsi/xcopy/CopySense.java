@@ -8,8 +8,7 @@ final class CopySense {
 
     static final int COPY_ABORTED = 0x0A;
 
-    private CopySense() {
-    }
+    private CopySense() {}
 
     /** 05/26/xx without a field pointer (TOO MANY ... DESCRIPTORS, UNSUPPORTED ... TYPE CODE). */
     static ScsiError parameterList(int ascq) {

@@ -1,11 +1,10 @@
 package io.rbdgw.iscsi.login;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class ChapTest {
     private static final byte[] CHALLENGE = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -25,7 +24,8 @@ class ChapTest {
         assertThat(Chap.toHex(Chap.response(0x2a, "secretsecret", CHALLENGE)))
                 .isEqualTo("0x54d49338a27b0c1dd5e935c21ab005a3");
         // printf '\x07mutualsecret1\xde\xad\xbe\xef' | md5sum
-        assertThat(Chap.toHex(Chap.response(7, "mutualsecret1", new byte[]{(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef})))
+        assertThat(Chap.toHex(Chap.response(
+                        7, "mutualsecret1", new byte[] {(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef})))
                 .isEqualTo("0xb0ab54bb042c8afd5f06c37015762aea");
     }
 

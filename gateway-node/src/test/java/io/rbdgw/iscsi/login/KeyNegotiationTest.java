@@ -1,17 +1,16 @@
 package io.rbdgw.iscsi.login;
 
-import io.rbdgw.iscsi.login.TestLogin.Ctx;
-import io.rbdgw.iscsi.login.TestLogin.Initiator;
-import io.rbdgw.iscsi.login.TestLogin.Reply;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
-import java.util.List;
-
 import static io.rbdgw.iscsi.login.TestLogin.INITIATOR;
 import static io.rbdgw.iscsi.login.TestLogin.TARGET;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rbdgw.iscsi.login.TestLogin.Ctx;
+import io.rbdgw.iscsi.login.TestLogin.Initiator;
+import io.rbdgw.iscsi.login.TestLogin.Reply;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Result functions of RFC 7143 section 13, against the default target parameters. */
 class KeyNegotiationTest {
@@ -32,66 +31,66 @@ class KeyNegotiationTest {
 
     @ParameterizedTest(name = "{0}={1} -> {2}")
     @CsvSource({
-            // Minimum (target: MaxConnections 1, MaxBurstLength 1048576, MaxOutstandingR2T 16, ERL 0, Time2Retain 0)
-            "MaxConnections, 1, 1",
-            "MaxConnections, 8, 1",
-            "MaxConnections, 65535, 1",
-            "MaxBurstLength, 512, 512",
-            "MaxBurstLength, 262144, 262144",
-            "MaxBurstLength, 16776192, 1048576",
-            "MaxBurstLength, 0x100000, 1048576",
-            "MaxOutstandingR2T, 1, 1",
-            "MaxOutstandingR2T, 16, 16",
-            "MaxOutstandingR2T, 64, 16",
-            "ErrorRecoveryLevel, 0, 0",
-            "ErrorRecoveryLevel, 2, 0",
-            "DefaultTime2Retain, 20, 0",
-            "DefaultTime2Retain, 0, 0",
-            // Maximum (target DefaultTime2Wait 2)
-            "DefaultTime2Wait, 0, 2",
-            "DefaultTime2Wait, 2, 2",
-            "DefaultTime2Wait, 10, 10",
-            "DefaultTime2Wait, 3600, 3600",
-            // OR (target InitialR2T No, DataPDUInOrder Yes, DataSequenceInOrder Yes)
-            "InitialR2T, Yes, Yes",
-            "InitialR2T, No, No",
-            "DataPDUInOrder, No, Yes",
-            "DataPDUInOrder, Yes, Yes",
-            "DataSequenceInOrder, No, Yes",
-            // AND (target ImmediateData Yes)
-            "ImmediateData, Yes, Yes",
-            "ImmediateData, No, No",
-            // list selection in the initiator's order
-            "HeaderDigest, None, None",
-            "HeaderDigest, CRC32C, CRC32C",
-            "HeaderDigest, 'CRC32C,None', CRC32C",
-            "HeaderDigest, 'None,CRC32C', None",
-            "DataDigest, 'MD5,CRC32C', CRC32C",
-            "DataDigest, 'MD5,SHA1', Reject",
-            // out of range or not a valid value: Reject, and the login goes on
-            "MaxBurstLength, 511, Reject",
-            "MaxBurstLength, 16777216, Reject",
-            "MaxBurstLength, abc, Reject",
-            "MaxBurstLength, -1, Reject",
-            "MaxConnections, 0, Reject",
-            "MaxConnections, 65536, Reject",
-            "ErrorRecoveryLevel, 3, Reject",
-            "DefaultTime2Wait, 3601, Reject",
-            "MaxOutstandingR2T, 0, Reject",
-            "InitialR2T, yes, Reject",
-            "ImmediateData, Maybe, Reject",
-            // obsolete markers
-            "IFMarker, Yes, No",
-            "OFMarker, No, No",
-            "IFMarkInt, 2048~8192, Reject",
-            "OFMarkInt, 2048, Reject",
-            // unknown and private keys
-            "X-com.example.Foo, 1, NotUnderstood",
-            "X#org.example, 1, NotUnderstood",
-            "FooBar, 1, NotUnderstood",
-            "RDMAExtensions, No, NotUnderstood",
-            // a full-feature-phase key
-            "SendTargets, All, Reject",
+        // Minimum (target: MaxConnections 1, MaxBurstLength 1048576, MaxOutstandingR2T 16, ERL 0, Time2Retain 0)
+        "MaxConnections, 1, 1",
+        "MaxConnections, 8, 1",
+        "MaxConnections, 65535, 1",
+        "MaxBurstLength, 512, 512",
+        "MaxBurstLength, 262144, 262144",
+        "MaxBurstLength, 16776192, 1048576",
+        "MaxBurstLength, 0x100000, 1048576",
+        "MaxOutstandingR2T, 1, 1",
+        "MaxOutstandingR2T, 16, 16",
+        "MaxOutstandingR2T, 64, 16",
+        "ErrorRecoveryLevel, 0, 0",
+        "ErrorRecoveryLevel, 2, 0",
+        "DefaultTime2Retain, 20, 0",
+        "DefaultTime2Retain, 0, 0",
+        // Maximum (target DefaultTime2Wait 2)
+        "DefaultTime2Wait, 0, 2",
+        "DefaultTime2Wait, 2, 2",
+        "DefaultTime2Wait, 10, 10",
+        "DefaultTime2Wait, 3600, 3600",
+        // OR (target InitialR2T No, DataPDUInOrder Yes, DataSequenceInOrder Yes)
+        "InitialR2T, Yes, Yes",
+        "InitialR2T, No, No",
+        "DataPDUInOrder, No, Yes",
+        "DataPDUInOrder, Yes, Yes",
+        "DataSequenceInOrder, No, Yes",
+        // AND (target ImmediateData Yes)
+        "ImmediateData, Yes, Yes",
+        "ImmediateData, No, No",
+        // list selection in the initiator's order
+        "HeaderDigest, None, None",
+        "HeaderDigest, CRC32C, CRC32C",
+        "HeaderDigest, 'CRC32C,None', CRC32C",
+        "HeaderDigest, 'None,CRC32C', None",
+        "DataDigest, 'MD5,CRC32C', CRC32C",
+        "DataDigest, 'MD5,SHA1', Reject",
+        // out of range or not a valid value: Reject, and the login goes on
+        "MaxBurstLength, 511, Reject",
+        "MaxBurstLength, 16777216, Reject",
+        "MaxBurstLength, abc, Reject",
+        "MaxBurstLength, -1, Reject",
+        "MaxConnections, 0, Reject",
+        "MaxConnections, 65536, Reject",
+        "ErrorRecoveryLevel, 3, Reject",
+        "DefaultTime2Wait, 3601, Reject",
+        "MaxOutstandingR2T, 0, Reject",
+        "InitialR2T, yes, Reject",
+        "ImmediateData, Maybe, Reject",
+        // obsolete markers
+        "IFMarker, Yes, No",
+        "OFMarker, No, No",
+        "IFMarkInt, 2048~8192, Reject",
+        "OFMarkInt, 2048, Reject",
+        // unknown and private keys
+        "X-com.example.Foo, 1, NotUnderstood",
+        "X#org.example, 1, NotUnderstood",
+        "FooBar, 1, NotUnderstood",
+        "RDMAExtensions, No, NotUnderstood",
+        // a full-feature-phase key
+        "SendTargets, All, Reject",
     })
     void resultFunction(String key, String offered, String expected) {
         assertThat(offer(key + "=" + offered).get(key)).isEqualTo(expected);
@@ -108,8 +107,8 @@ class KeyNegotiationTest {
     @Test
     void rejectedDeclarationPostponesOursAndTheTransit() {
         Initiator i = new Initiator(new Ctx(1).target(TestLogin.openTarget()));
-        Reply r = i.send(1, true, 3, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET,
-                "MaxRecvDataSegmentLength=100");
+        Reply r = i.send(
+                1, true, 3, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "MaxRecvDataSegmentLength=100");
         assertThat(r.keys()).containsEntry("MaxRecvDataSegmentLength", "Reject");
         assertThat(r.out().transit()).isFalse();
         r = i.send(1, true, 3, "MaxRecvDataSegmentLength=1024");
@@ -144,13 +143,14 @@ class KeyNegotiationTest {
     void firstBurstLengthIsIrrelevantWithoutUnsolicitedData() {
         Reply r = offer("InitialR2T=Yes", "ImmediateData=No", "FirstBurstLength=65536");
         assertThat(r.get("FirstBurstLength")).isEqualTo("Irrelevant");
-        assertThat(offer("InitialR2T=Yes", "ImmediateData=Yes", "FirstBurstLength=65536").get("FirstBurstLength"))
+        assertThat(offer("InitialR2T=Yes", "ImmediateData=Yes", "FirstBurstLength=65536")
+                        .get("FirstBurstLength"))
                 .isEqualTo("65536");
     }
 
     @Test
     void targetOnlyDeclarationsFromTheInitiatorAreProtocolErrors() {
-        for (String key : new String[]{"TargetAlias", "TargetPortalGroupTag", "TargetAddress"}) {
+        for (String key : new String[] {"TargetAlias", "TargetPortalGroupTag", "TargetAddress"}) {
             Initiator i = new Initiator(new Ctx(1).target(TestLogin.openTarget()));
             Reply r = i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, key + "=1");
             assertThat(r.status()).as(key).isEqualTo(LoginStatus.INITIATOR_ERROR);
@@ -179,10 +179,31 @@ class KeyNegotiationTest {
     @Test
     void customTargetPreferences() {
         Ctx ctx = new Ctx(1).target(TestLogin.openTarget());
-        ctx.parameters = new TargetParameters(65536, 524288, 131072, false, true, 4, 0, 1, true, true, 5, 10,
-                List.of("None"), List.of("None"), 16777215);
-        Reply r = offer(ctx, "InitialR2T=No", "ImmediateData=Yes", "MaxBurstLength=16776192",
-                "FirstBurstLength=262144", "DefaultTime2Wait=2", "DefaultTime2Retain=20", "MaxOutstandingR2T=8");
+        ctx.parameters = new TargetParameters(
+                65536,
+                524288,
+                131072,
+                false,
+                true,
+                4,
+                0,
+                1,
+                true,
+                true,
+                5,
+                10,
+                List.of("None"),
+                List.of("None"),
+                16777215);
+        Reply r = offer(
+                ctx,
+                "InitialR2T=No",
+                "ImmediateData=Yes",
+                "MaxBurstLength=16776192",
+                "FirstBurstLength=262144",
+                "DefaultTime2Wait=2",
+                "DefaultTime2Retain=20",
+                "MaxOutstandingR2T=8");
         assertThat(r.get("InitialR2T")).isEqualTo("Yes");
         assertThat(r.get("ImmediateData")).isEqualTo("No");
         assertThat(r.get("MaxBurstLength")).isEqualTo("524288");

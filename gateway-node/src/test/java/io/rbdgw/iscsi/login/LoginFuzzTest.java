@@ -1,13 +1,13 @@
 package io.rbdgw.iscsi.login;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledHeapByteBuf;
 import io.rbdgw.iscsi.login.TestLogin.Ctx;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -15,8 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /**
  * Seeded random logins: key/value soup, random stage fields, random CHAP answers (some right).
@@ -25,18 +24,84 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class LoginFuzzTest {
     private static final String[] KEYS = {
-            "InitiatorName", "TargetName", "SessionType", "InitiatorAlias", "AuthMethod", "CHAP_A", "CHAP_I",
-            "CHAP_C", "CHAP_N", "CHAP_R", "HeaderDigest", "DataDigest", "MaxConnections", "InitialR2T",
-            "ImmediateData", "MaxRecvDataSegmentLength", "MaxBurstLength", "FirstBurstLength",
-            "DefaultTime2Wait", "DefaultTime2Retain", "MaxOutstandingR2T", "DataPDUInOrder",
-            "DataSequenceInOrder", "ErrorRecoveryLevel", "IFMarker", "OFMarker", "IFMarkInt", "OFMarkInt",
-            "TargetAlias", "TargetPortalGroupTag", "TargetAddress", "SendTargets", "X-com.example.k", "X#k",
-            "Unknown", "iSCSIProtocolLevel", "RDMAExtensions"};
+        "InitiatorName",
+        "TargetName",
+        "SessionType",
+        "InitiatorAlias",
+        "AuthMethod",
+        "CHAP_A",
+        "CHAP_I",
+        "CHAP_C",
+        "CHAP_N",
+        "CHAP_R",
+        "HeaderDigest",
+        "DataDigest",
+        "MaxConnections",
+        "InitialR2T",
+        "ImmediateData",
+        "MaxRecvDataSegmentLength",
+        "MaxBurstLength",
+        "FirstBurstLength",
+        "DefaultTime2Wait",
+        "DefaultTime2Retain",
+        "MaxOutstandingR2T",
+        "DataPDUInOrder",
+        "DataSequenceInOrder",
+        "ErrorRecoveryLevel",
+        "IFMarker",
+        "OFMarker",
+        "IFMarkInt",
+        "OFMarkInt",
+        "TargetAlias",
+        "TargetPortalGroupTag",
+        "TargetAddress",
+        "SendTargets",
+        "X-com.example.k",
+        "X#k",
+        "Unknown",
+        "iSCSIProtocolLevel",
+        "RDMAExtensions"
+    };
     private static final String[] VALUES = {
-            "", "Yes", "No", "None", "CHAP", "CHAP,None", "None,CHAP", "CRC32C", "CRC32C,None", "5", "7,5", "0",
-            "1", "2", "3", "511", "512", "8192", "65536", "262144", "16777215", "16777216", "-1", "0x10",
-            "0xffffffffffffffffff", "0b3q2+7w==", "0x", "Discovery", "Normal", "Reject", "Irrelevant",
-            "NotUnderstood", TestLogin.TARGET, TestLogin.INITIATOR, "user1", "0xdeadbeef", "a,b,,c", "\u00e9\u00e8"};
+        "",
+        "Yes",
+        "No",
+        "None",
+        "CHAP",
+        "CHAP,None",
+        "None,CHAP",
+        "CRC32C",
+        "CRC32C,None",
+        "5",
+        "7,5",
+        "0",
+        "1",
+        "2",
+        "3",
+        "511",
+        "512",
+        "8192",
+        "65536",
+        "262144",
+        "16777215",
+        "16777216",
+        "-1",
+        "0x10",
+        "0xffffffffffffffffff",
+        "0b3q2+7w==",
+        "0x",
+        "Discovery",
+        "Normal",
+        "Reject",
+        "Irrelevant",
+        "NotUnderstood",
+        TestLogin.TARGET,
+        TestLogin.INITIATOR,
+        "user1",
+        "0xdeadbeef",
+        "a,b,,c",
+        "\u00e9\u00e8"
+    };
 
     /** Counts every buffer the negotiator allocates, to prove they are all handed to the caller. */
     static final class TrackingAllocator extends AbstractByteBufAllocator {
@@ -76,8 +141,12 @@ class LoginFuzzTest {
         for (int it = 0; it < iterations; it++) {
             Ctx ctx = new Ctx(rnd.nextLong());
             ChapSecret chap = rnd.nextBoolean() ? new ChapSecret("user1", "secretsecret1") : null;
-            ctx.target(new LoginTarget(TestLogin.TARGET, rnd.nextBoolean() ? "alias" : null, rnd.nextInt(65536),
-                    chap, rnd.nextBoolean() ? new ChapSecret("tgt", "targetsecret1") : null,
+            ctx.target(new LoginTarget(
+                    TestLogin.TARGET,
+                    rnd.nextBoolean() ? "alias" : null,
+                    rnd.nextInt(65536),
+                    chap,
+                    rnd.nextBoolean() ? new ChapSecret("tgt", "targetsecret1") : null,
                     name -> !name.contains("deny")));
             if (rnd.nextInt(4) == 0) {
                 ctx.discoveryChap = chap;
@@ -98,8 +167,8 @@ class LoginFuzzTest {
                 int versionMin = rnd.nextInt(40) == 0 ? 1 : 0;
                 int tsih = rnd.nextInt(60) == 0 ? 9 : 0;
                 ByteBuf in = Unpooled.wrappedBuffer(data);
-                LoginOutput out = negotiator.step(new LoginInput(transit, cont, csg, nsg, 0, versionMin,
-                        TestLogin.ISID, tsih, 1, in), alloc);
+                LoginOutput out = negotiator.step(
+                        new LoginInput(transit, cont, csg, nsg, 0, versionMin, TestLogin.ISID, tsih, 1, in), alloc);
                 assertThat(in.refCnt()).as(context).isEqualTo(1);
                 in.release();
                 assertThat(out).as(context).isNotNull();
@@ -112,9 +181,13 @@ class LoginFuzzTest {
 
                 assertThat(out.csg()).as(context).isBetween(0, 1);
                 if (status != 0) {
-                    assertThat(out.statusClass()).as(context + ": only initiator errors are expected").isEqualTo(2);
+                    assertThat(out.statusClass())
+                            .as(context + ": only initiator errors are expected")
+                            .isEqualTo(2);
                     assertThat(out.closeConnection()).as(context).isTrue();
-                    assertThat(out.transit() || out.cont() || out.complete()).as(context).isFalse();
+                    assertThat(out.transit() || out.cont() || out.complete())
+                            .as(context)
+                            .isFalse();
                     assertThat(bytes).as(context).isEmpty();
                     break;
                 }
@@ -125,7 +198,9 @@ class LoginFuzzTest {
                 }
                 if (out.transit()) {
                     assertThat(out.nsg()).as(context).isIn(1, 3).isGreaterThan(out.csg());
-                    assertThat(transit).as(context + ": transit only when asked").isTrue();
+                    assertThat(transit)
+                            .as(context + ": transit only when asked")
+                            .isTrue();
                 }
                 assertThat(out.complete()).as(context).isEqualTo(out.transit() && out.nsg() == 3);
                 responseText.write(bytes);
@@ -157,11 +232,14 @@ class LoginFuzzTest {
             }
             alloc.allocated.clear();
         }
-        System.out.printf("login fuzz: %d iterations, %d completed (%d with CHAP), statuses %s%n",
+        System.out.printf(
+                "login fuzz: %d iterations, %d completed (%d with CHAP), statuses %s%n",
                 iterations, completed, chapCompleted, statuses);
         // the generator must reach deep enough to mean something
         assertThat(completed).as("completed logins, statuses " + statuses).isGreaterThan(iterations / 100);
-        assertThat(chapCompleted).as("completed CHAP logins, statuses " + statuses).isGreaterThan(0);
+        assertThat(chapCompleted)
+                .as("completed CHAP logins, statuses " + statuses)
+                .isGreaterThan(0);
     }
 
     private static byte[] randomText(Random rnd, boolean first, Map<String, String> lastAnswer) {
@@ -173,21 +251,28 @@ class LoginFuzzTest {
         StringBuilder sb = new StringBuilder();
         boolean scripted = true;
         if (first && rnd.nextInt(10) != 0) {
-            sb.append("InitiatorName=").append(rnd.nextInt(20) == 0 ? "iqn.2026-11.test:deny" : TestLogin.INITIATOR).append('\0');
+            sb.append("InitiatorName=")
+                    .append(rnd.nextInt(20) == 0 ? "iqn.2026-11.test:deny" : TestLogin.INITIATOR)
+                    .append('\0');
             if (rnd.nextInt(5) == 0) {
                 sb.append("SessionType=Discovery\0");
             } else if (rnd.nextInt(10) != 0) {
                 sb.append("TargetName=")
-                        .append(rnd.nextInt(20) == 0 ? "iqn.nope" : TestLogin.TARGET).append('\0');
+                        .append(rnd.nextInt(20) == 0 ? "iqn.nope" : TestLogin.TARGET)
+                        .append('\0');
             }
             if (rnd.nextBoolean()) {
-                sb.append("AuthMethod=").append(rnd.nextBoolean() ? "CHAP,None" : "None").append('\0');
+                sb.append("AuthMethod=")
+                        .append(rnd.nextBoolean() ? "CHAP,None" : "None")
+                        .append('\0');
             }
         } else if (lastAnswer.containsKey("CHAP_C") && rnd.nextInt(4) != 0) {
             byte[] challenge = Chap.decodeBinary(lastAnswer.get("CHAP_C"));
             int id = Integer.parseInt(lastAnswer.get("CHAP_I"));
             String secret = rnd.nextInt(5) == 0 ? "wrongsecret1" : "secretsecret1";
-            sb.append("CHAP_N=user1\0CHAP_R=").append(Chap.toHex(Chap.response(id, secret, challenge))).append('\0');
+            sb.append("CHAP_N=user1\0CHAP_R=")
+                    .append(Chap.toHex(Chap.response(id, secret, challenge)))
+                    .append('\0');
             if (rnd.nextBoolean()) {
                 sb.append("CHAP_I=9\0CHAP_C=0x0102030405060708\0");
             }
@@ -200,7 +285,8 @@ class LoginFuzzTest {
         int n = scripted && rnd.nextBoolean() ? 0 : rnd.nextInt(6);
         for (int k = 0; k < n; k++) {
             String key = rnd.nextInt(15) == 0 ? randomString(rnd, 1 + rnd.nextInt(70)) : KEYS[rnd.nextInt(KEYS.length)];
-            String value = rnd.nextInt(10) == 0 ? randomString(rnd, rnd.nextInt(20)) : VALUES[rnd.nextInt(VALUES.length)];
+            String value =
+                    rnd.nextInt(10) == 0 ? randomString(rnd, rnd.nextInt(20)) : VALUES[rnd.nextInt(VALUES.length)];
             sb.append(key);
             if (rnd.nextInt(40) != 0) {
                 sb.append('=');

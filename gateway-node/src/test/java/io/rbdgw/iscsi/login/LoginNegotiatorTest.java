@@ -1,17 +1,16 @@
 package io.rbdgw.iscsi.login;
 
-import io.rbdgw.iscsi.login.TestLogin.Ctx;
-import io.rbdgw.iscsi.login.TestLogin.Initiator;
-import io.rbdgw.iscsi.login.TestLogin.Reply;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-
 import static io.rbdgw.iscsi.login.TestLogin.INITIATOR;
 import static io.rbdgw.iscsi.login.TestLogin.TARGET;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rbdgw.iscsi.login.TestLogin.Ctx;
+import io.rbdgw.iscsi.login.TestLogin.Initiator;
+import io.rbdgw.iscsi.login.TestLogin.Reply;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 
 class LoginNegotiatorTest {
     private static final ChapSecret INITIATOR_CHAP = new ChapSecret("client1", "initiatorsecret1");
@@ -33,29 +32,58 @@ class LoginNegotiatorTest {
     @Test
     void loginWithoutAuthenticationThroughAllStages() {
         Initiator i = new Initiator(new Ctx(1).target(TestLogin.openTarget()));
-        Reply r = i.send(0, true, 1, "InitiatorName=" + INITIATOR, "InitiatorAlias=client1",
-                "SessionType=Normal", "TargetName=" + TARGET, "AuthMethod=None");
+        Reply r = i.send(
+                0,
+                true,
+                1,
+                "InitiatorName=" + INITIATOR,
+                "InitiatorAlias=client1",
+                "SessionType=Normal",
+                "TargetName=" + TARGET,
+                "AuthMethod=None");
         assertOk(r);
-        assertThat(r.keys()).containsEntry("TargetPortalGroupTag", "7").containsEntry("TargetAlias", "disk1")
-                .containsEntry("AuthMethod", "None").doesNotContainKey("MaxRecvDataSegmentLength");
+        assertThat(r.keys())
+                .containsEntry("TargetPortalGroupTag", "7")
+                .containsEntry("TargetAlias", "disk1")
+                .containsEntry("AuthMethod", "None")
+                .doesNotContainKey("MaxRecvDataSegmentLength");
         assertThat(r.out().transit()).isTrue();
         assertThat(r.out().csg()).isZero();
         assertThat(r.out().nsg()).isEqualTo(1);
 
-        r = i.send(1, true, 3, "HeaderDigest=None", "DataDigest=None", "MaxRecvDataSegmentLength=65536",
-                "InitialR2T=No", "ImmediateData=Yes", "MaxBurstLength=16776192", "FirstBurstLength=262144",
-                "MaxOutstandingR2T=1", "MaxConnections=1", "DefaultTime2Wait=2", "DefaultTime2Retain=0",
-                "DataPDUInOrder=Yes", "DataSequenceInOrder=Yes", "ErrorRecoveryLevel=0",
-                "IFMarker=No", "OFMarker=No");
+        r = i.send(
+                1,
+                true,
+                3,
+                "HeaderDigest=None",
+                "DataDigest=None",
+                "MaxRecvDataSegmentLength=65536",
+                "InitialR2T=No",
+                "ImmediateData=Yes",
+                "MaxBurstLength=16776192",
+                "FirstBurstLength=262144",
+                "MaxOutstandingR2T=1",
+                "MaxConnections=1",
+                "DefaultTime2Wait=2",
+                "DefaultTime2Retain=0",
+                "DataPDUInOrder=Yes",
+                "DataSequenceInOrder=Yes",
+                "ErrorRecoveryLevel=0",
+                "IFMarker=No",
+                "OFMarker=No");
         assertOk(r);
         assertThat(r.out().transit()).isTrue();
         assertThat(r.out().csg()).isEqualTo(1);
         assertThat(r.out().nsg()).isEqualTo(3);
         assertThat(r.out().complete()).isTrue();
-        assertThat(r.keys()).containsEntry("MaxRecvDataSegmentLength", "262144")
-                .containsEntry("MaxBurstLength", "1048576").containsEntry("FirstBurstLength", "262144")
-                .containsEntry("InitialR2T", "No").containsEntry("ImmediateData", "Yes")
-                .containsEntry("IFMarker", "No").containsEntry("OFMarker", "No")
+        assertThat(r.keys())
+                .containsEntry("MaxRecvDataSegmentLength", "262144")
+                .containsEntry("MaxBurstLength", "1048576")
+                .containsEntry("FirstBurstLength", "262144")
+                .containsEntry("InitialR2T", "No")
+                .containsEntry("ImmediateData", "Yes")
+                .containsEntry("IFMarker", "No")
+                .containsEntry("OFMarker", "No")
                 .doesNotContainKey("TargetPortalGroupTag");
 
         NegotiatedSession s = i.negotiator.result();
@@ -88,7 +116,8 @@ class LoginNegotiatorTest {
         Initiator i = new Initiator(new Ctx(1).target(TestLogin.openTarget()));
         Reply r = i.send(1, true, 3, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET);
         assertOk(r);
-        assertThat(r.keys()).containsEntry("TargetPortalGroupTag", "7")
+        assertThat(r.keys())
+                .containsEntry("TargetPortalGroupTag", "7")
                 .containsEntry("MaxRecvDataSegmentLength", "262144");
         assertThat(r.out().complete()).isTrue();
         // nothing offered: RFC defaults hold
@@ -110,8 +139,14 @@ class LoginNegotiatorTest {
 
     /** Runs a CHAP exchange up to the target's challenge; returns {id, challenge}. */
     private static Object[] startChap(Initiator i, String chapA) {
-        Reply r = i.send(0, true, 1, "InitiatorName=" + INITIATOR, "SessionType=Normal",
-                "TargetName=" + TARGET, "AuthMethod=CHAP,None");
+        Reply r = i.send(
+                0,
+                true,
+                1,
+                "InitiatorName=" + INITIATOR,
+                "SessionType=Normal",
+                "TargetName=" + TARGET,
+                "AuthMethod=CHAP,None");
         assertOk(r);
         assertThat(r.keys()).containsEntry("AuthMethod", "CHAP").containsEntry("TargetPortalGroupTag", "1");
         assertThat(r.out().transit()).as("no transit before authentication").isFalse();
@@ -124,7 +159,7 @@ class LoginNegotiatorTest {
         byte[] challenge = Chap.decodeBinary(r.get("CHAP_C"));
         assertThat(r.get("CHAP_C")).startsWith("0x");
         assertThat(challenge).hasSizeGreaterThanOrEqualTo(16);
-        return new Object[]{id, challenge};
+        return new Object[] {id, challenge};
     }
 
     @Test
@@ -151,7 +186,11 @@ class LoginNegotiatorTest {
         Initiator i = new Initiator(new Ctx(3).target(TestLogin.chapTarget(INITIATOR_CHAP, null)));
         Object[] c = startChap(i, "5");
         byte[] resp = Chap.response((int) c[0], "initiatorsecret1", (byte[]) c[1]);
-        Reply r = i.send(0, true, 3, "CHAP_N=client1",
+        Reply r = i.send(
+                0,
+                true,
+                3,
+                "CHAP_N=client1",
                 "CHAP_R=0b" + java.util.Base64.getEncoder().encodeToString(resp));
         assertOk(r);
         assertThat(r.out().complete()).isTrue();
@@ -174,8 +213,8 @@ class LoginNegotiatorTest {
         Object[] c = startChap(i, "5");
         String resp = Chap.toHex(Chap.response((int) c[0], "initiatorsecret1", (byte[]) c[1]));
         byte[] myChallenge = "abcdefghijklmnop".getBytes(StandardCharsets.US_ASCII);
-        Reply r = i.send(0, true, 1, "CHAP_N=client1", "CHAP_R=" + resp, "CHAP_I=77",
-                "CHAP_C=" + Chap.toHex(myChallenge));
+        Reply r = i.send(
+                0, true, 1, "CHAP_N=client1", "CHAP_R=" + resp, "CHAP_I=77", "CHAP_C=" + Chap.toHex(myChallenge));
         assertOk(r);
         assertThat(r.out().transit()).isTrue();
         assertThat(r.get("CHAP_N")).isEqualTo("target1");
@@ -188,7 +227,8 @@ class LoginNegotiatorTest {
         Initiator i = new Initiator(new Ctx(4).target(TestLogin.chapTarget(INITIATOR_CHAP, null)));
         Object[] c = startChap(i, "5");
         String resp = Chap.toHex(Chap.response((int) c[0], "initiatorsecret1", (byte[]) c[1]));
-        assertFailed(i.send(0, true, 1, "CHAP_N=client1", "CHAP_R=" + resp, "CHAP_I=1", "CHAP_C=0x0102030405"),
+        assertFailed(
+                i.send(0, true, 1, "CHAP_N=client1", "CHAP_R=" + resp, "CHAP_I=1", "CHAP_C=0x0102030405"),
                 LoginStatus.AUTHENTICATION_FAILURE);
     }
 
@@ -197,8 +237,16 @@ class LoginNegotiatorTest {
         Initiator i = new Initiator(new Ctx(5).target(TestLogin.chapTarget(INITIATOR_CHAP, TARGET_CHAP)));
         Object[] c = startChap(i, "5");
         String resp = Chap.toHex(Chap.response((int) c[0], "initiatorsecret1", (byte[]) c[1]));
-        assertFailed(i.send(0, true, 1, "CHAP_N=client1", "CHAP_R=" + resp, "CHAP_I=" + c[0],
-                "CHAP_C=" + Chap.toHex((byte[]) c[1])), LoginStatus.AUTHENTICATION_FAILURE);
+        assertFailed(
+                i.send(
+                        0,
+                        true,
+                        1,
+                        "CHAP_N=client1",
+                        "CHAP_R=" + resp,
+                        "CHAP_I=" + c[0],
+                        "CHAP_C=" + Chap.toHex((byte[]) c[1])),
+                LoginStatus.AUTHENTICATION_FAILURE);
     }
 
     @Test
@@ -234,21 +282,24 @@ class LoginNegotiatorTest {
     @Test
     void chapRequiredButInitiatorOffersOnlyNone() {
         Initiator i = new Initiator(new Ctx(7).target(TestLogin.chapTarget(INITIATOR_CHAP, null)));
-        assertFailed(i.send(0, true, 1, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=None"),
+        assertFailed(
+                i.send(0, true, 1, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=None"),
                 LoginStatus.AUTHENTICATION_FAILURE);
     }
 
     @Test
     void chapRequiredButSecurityStageSkipped() {
         Initiator i = new Initiator(new Ctx(7).target(TestLogin.chapTarget(INITIATOR_CHAP, null)));
-        assertFailed(i.send(1, true, 3, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
+        assertFailed(
+                i.send(1, true, 3, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
                 LoginStatus.AUTHENTICATION_FAILURE);
     }
 
     @Test
     void chapRequiredButTransitWithoutAuthMethod() {
         Initiator i = new Initiator(new Ctx(7).target(TestLogin.chapTarget(INITIATOR_CHAP, null)));
-        assertFailed(i.send(0, true, 1, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
+        assertFailed(
+                i.send(0, true, 1, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
                 LoginStatus.AUTHENTICATION_FAILURE);
     }
 
@@ -264,8 +315,16 @@ class LoginNegotiatorTest {
     @Test
     void chapKeysOutOfSequenceFail() {
         Initiator i = new Initiator(new Ctx(7).target(TestLogin.chapTarget(INITIATOR_CHAP, null)));
-        assertFailed(i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET,
-                "CHAP_N=client1", "CHAP_R=0x00"), LoginStatus.AUTHENTICATION_FAILURE);
+        assertFailed(
+                i.send(
+                        0,
+                        false,
+                        0,
+                        "InitiatorName=" + INITIATOR,
+                        "TargetName=" + TARGET,
+                        "CHAP_N=client1",
+                        "CHAP_R=0x00"),
+                LoginStatus.AUTHENTICATION_FAILURE);
     }
 
     @Test
@@ -284,14 +343,15 @@ class LoginNegotiatorTest {
     @Test
     void missingTargetNameInNormalSession() {
         Initiator i = new Initiator(new Ctx(8).target(TestLogin.openTarget()));
-        assertFailed(i.send(0, false, 0, "InitiatorName=" + INITIATOR, "SessionType=Normal"),
-                LoginStatus.MISSING_PARAMETER);
+        assertFailed(
+                i.send(0, false, 0, "InitiatorName=" + INITIATOR, "SessionType=Normal"), LoginStatus.MISSING_PARAMETER);
     }
 
     @Test
     void unknownTarget() {
         Initiator i = new Initiator(new Ctx(8).target(TestLogin.openTarget()));
-        assertFailed(i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=iqn.2024-01.io.rbdgw:nope"),
+        assertFailed(
+                i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=iqn.2024-01.io.rbdgw:nope"),
                 LoginStatus.NOT_FOUND);
     }
 
@@ -299,25 +359,27 @@ class LoginNegotiatorTest {
     void aclDenial() {
         LoginTarget t = new LoginTarget(TARGET, null, 1, null, null, name -> name.equals("iqn.other"));
         Initiator i = new Initiator(new Ctx(8).target(t));
-        assertFailed(i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
+        assertFailed(
+                i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
                 LoginStatus.AUTHORIZATION_FAILURE);
     }
 
     @Test
     void malformedInitiatorNameIsAnInitiatorError() {
-        for (String bad : new String[] {"iqn.1994-05.com.x:a\nFAKE", "iqn.1994-05.com.x:\u001b[2J", "host1",
-            "iqn.2020-01.a:" + "x".repeat(300)}) {
+        for (String bad : new String[] {
+            "iqn.1994-05.com.x:a\nFAKE", "iqn.1994-05.com.x:\u001b[2J", "host1", "iqn.2020-01.a:" + "x".repeat(300)
+        }) {
             Initiator i = new Initiator(new Ctx(8).target(TestLogin.openTarget()));
-            assertFailed(i.send(0, false, 0, "InitiatorName=" + bad, "TargetName=" + TARGET),
-                    LoginStatus.INITIATOR_ERROR);
+            assertFailed(
+                    i.send(0, false, 0, "InitiatorName=" + bad, "TargetName=" + TARGET), LoginStatus.INITIATOR_ERROR);
         }
     }
 
     @Test
     void initiatorAliasIsMadePrintable() {
         Initiator i = new Initiator(new Ctx(1).target(TestLogin.openTarget()));
-        Reply r = i.send(1, true, 3, "InitiatorName=" + INITIATOR, "InitiatorAlias=evil\u001b[2J\r\nx",
-                "TargetName=" + TARGET);
+        Reply r = i.send(
+                1, true, 3, "InitiatorName=" + INITIATOR, "InitiatorAlias=evil\u001b[2J\r\nx", "TargetName=" + TARGET);
         assertOk(r);
         assertThat(i.negotiator.result().initiatorAlias()).isEqualTo("evil\\x1b[2J\\x0d\\x0ax");
     }
@@ -325,7 +387,8 @@ class LoginNegotiatorTest {
     @Test
     void unsupportedSessionType() {
         Initiator i = new Initiator(new Ctx(8).target(TestLogin.openTarget()));
-        assertFailed(i.send(0, false, 0, "InitiatorName=" + INITIATOR, "SessionType=Bogus"),
+        assertFailed(
+                i.send(0, false, 0, "InitiatorName=" + INITIATOR, "SessionType=Bogus"),
                 LoginStatus.SESSION_TYPE_NOT_SUPPORTED);
     }
 
@@ -333,7 +396,8 @@ class LoginNegotiatorTest {
     void unsupportedVersion() {
         Initiator i = new Initiator(new Ctx(8).target(TestLogin.openTarget()));
         i.versionMin = 1;
-        assertFailed(i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
+        assertFailed(
+                i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
                 LoginStatus.UNSUPPORTED_VERSION);
     }
 
@@ -341,7 +405,8 @@ class LoginNegotiatorTest {
     void connectionForUnknownSession() {
         Initiator i = new Initiator(new Ctx(8).target(TestLogin.openTarget()));
         i.tsih = 5;
-        assertFailed(i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
+        assertFailed(
+                i.send(0, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
                 LoginStatus.SESSION_DOES_NOT_EXIST);
     }
 
@@ -352,14 +417,14 @@ class LoginNegotiatorTest {
         assertFailed(i.send(1, false, 0), LoginStatus.INITIATOR_ERROR);
 
         Initiator j = new Initiator(new Ctx(9).target(TestLogin.openTarget()));
-        assertFailed(j.send(0, true, 2, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
-                LoginStatus.INITIATOR_ERROR);
+        assertFailed(
+                j.send(0, true, 2, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET), LoginStatus.INITIATOR_ERROR);
         Initiator k = new Initiator(new Ctx(9).target(TestLogin.openTarget()));
-        assertFailed(k.send(3, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
-                LoginStatus.INITIATOR_ERROR);
+        assertFailed(
+                k.send(3, false, 0, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET), LoginStatus.INITIATOR_ERROR);
         Initiator l = new Initiator(new Ctx(9).target(TestLogin.openTarget()));
-        assertFailed(l.send(1, true, 1, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET),
-                LoginStatus.INITIATOR_ERROR);
+        assertFailed(
+                l.send(1, true, 1, "InitiatorName=" + INITIATOR, "TargetName=" + TARGET), LoginStatus.INITIATOR_ERROR);
     }
 
     @Test
@@ -387,16 +452,20 @@ class LoginNegotiatorTest {
     @Test
     void malformedTextIsAnInitiatorError() {
         Initiator i = new Initiator(new Ctx(9).target(TestLogin.openTarget()));
-        assertFailed(i.sendRaw(0, false, false, 0, "InitiatorName\0".getBytes(StandardCharsets.US_ASCII)),
+        assertFailed(
+                i.sendRaw(0, false, false, 0, "InitiatorName\0".getBytes(StandardCharsets.US_ASCII)),
                 LoginStatus.INITIATOR_ERROR);
         Initiator j = new Initiator(new Ctx(9).target(TestLogin.openTarget()));
-        assertFailed(j.sendRaw(0, false, false, 0, new byte[]{'I', '=', (byte) 0xff, 0}), LoginStatus.INITIATOR_ERROR);
+        assertFailed(j.sendRaw(0, false, false, 0, new byte[] {'I', '=', (byte) 0xff, 0}), LoginStatus.INITIATOR_ERROR);
     }
 
     @Test
     void continuedRequestIsAcknowledgedThenProcessed() {
         Initiator i = new Initiator(new Ctx(10).target(TestLogin.openTarget()));
-        byte[] all = TestLogin.text("InitiatorName=" + INITIATOR, "TargetName=" + TARGET, "AuthMethod=None",
+        byte[] all = TestLogin.text(
+                "InitiatorName=" + INITIATOR,
+                "TargetName=" + TARGET,
+                "AuthMethod=None",
                 "X-com.example.long=" + "v".repeat(3000));
         int cut1 = 10;
         int cut2 = 1500; // splits inside a value
@@ -410,7 +479,9 @@ class LoginNegotiatorTest {
         assertThat(r.keys()).isEmpty();
         r = i.sendRaw(0, true, false, 1, Arrays.copyOfRange(all, cut2, all.length));
         assertOk(r);
-        assertThat(r.keys()).containsEntry("AuthMethod", "None").containsEntry("X-com.example.long", "NotUnderstood")
+        assertThat(r.keys())
+                .containsEntry("AuthMethod", "None")
+                .containsEntry("X-com.example.long", "NotUnderstood")
                 .containsEntry("TargetPortalGroupTag", "7");
         assertThat(r.out().transit()).isTrue();
     }
@@ -418,8 +489,8 @@ class LoginNegotiatorTest {
     @Test
     void continuationWithTransitIsAnError() {
         Initiator i = new Initiator(new Ctx(10).target(TestLogin.openTarget()));
-        assertFailed(i.sendRaw(0, true, true, 1, TestLogin.text("InitiatorName=" + INITIATOR)),
-                LoginStatus.INITIATOR_ERROR);
+        assertFailed(
+                i.sendRaw(0, true, true, 1, TestLogin.text("InitiatorName=" + INITIATOR)), LoginStatus.INITIATOR_ERROR);
     }
 
     @Test
@@ -450,8 +521,10 @@ class LoginNegotiatorTest {
             assertThat(out.transit()).as("no transit while continuing").isFalse();
             assertThat(out.complete()).isFalse();
             // the initiator acknowledges each part with an empty request
-            out = i.negotiator.step(new LoginInput(true, false, 1, 3, 0, 0, TestLogin.ISID, 0, 1,
-                    io.netty.buffer.Unpooled.EMPTY_BUFFER), TestLogin.ALLOC);
+            out = i.negotiator.step(
+                    new LoginInput(
+                            true, false, 1, 3, 0, 0, TestLogin.ISID, 0, 1, io.netty.buffer.Unpooled.EMPTY_BUFFER),
+                    TestLogin.ALLOC);
             rounds++;
         }
         assertThat(rounds).isGreaterThan(1);
@@ -483,17 +556,42 @@ class LoginNegotiatorTest {
         Reply r = i.send(0, true, 1, "InitiatorName=" + INITIATOR, "SessionType=Discovery", "AuthMethod=None");
         assertOk(r);
         assertThat(r.keys()).doesNotContainKeys("TargetPortalGroupTag", "TargetAlias");
-        r = i.send(1, true, 3, "HeaderDigest=None", "DataDigest=None", "MaxRecvDataSegmentLength=32768",
-                "DefaultTime2Wait=0", "DefaultTime2Retain=0", "ErrorRecoveryLevel=0",
-                "MaxConnections=1", "InitialR2T=Yes", "ImmediateData=Yes", "MaxBurstLength=262144",
-                "FirstBurstLength=65536", "MaxOutstandingR2T=1", "DataPDUInOrder=Yes", "DataSequenceInOrder=Yes");
+        r = i.send(
+                1,
+                true,
+                3,
+                "HeaderDigest=None",
+                "DataDigest=None",
+                "MaxRecvDataSegmentLength=32768",
+                "DefaultTime2Wait=0",
+                "DefaultTime2Retain=0",
+                "ErrorRecoveryLevel=0",
+                "MaxConnections=1",
+                "InitialR2T=Yes",
+                "ImmediateData=Yes",
+                "MaxBurstLength=262144",
+                "FirstBurstLength=65536",
+                "MaxOutstandingR2T=1",
+                "DataPDUInOrder=Yes",
+                "DataSequenceInOrder=Yes");
         assertOk(r);
         assertThat(r.out().complete()).isTrue();
-        assertThat(r.keys()).containsEntry("HeaderDigest", "None").containsEntry("DefaultTime2Wait", "2")
-                .containsEntry("DefaultTime2Retain", "0").containsEntry("ErrorRecoveryLevel", "0")
+        assertThat(r.keys())
+                .containsEntry("HeaderDigest", "None")
+                .containsEntry("DefaultTime2Wait", "2")
+                .containsEntry("DefaultTime2Retain", "0")
+                .containsEntry("ErrorRecoveryLevel", "0")
                 .containsEntry("MaxRecvDataSegmentLength", "262144");
-        for (String k : new String[]{"MaxConnections", "InitialR2T", "ImmediateData", "MaxBurstLength",
-                "FirstBurstLength", "MaxOutstandingR2T", "DataPDUInOrder", "DataSequenceInOrder"}) {
+        for (String k : new String[] {
+            "MaxConnections",
+            "InitialR2T",
+            "ImmediateData",
+            "MaxBurstLength",
+            "FirstBurstLength",
+            "MaxOutstandingR2T",
+            "DataPDUInOrder",
+            "DataSequenceInOrder"
+        }) {
             assertThat(r.get(k)).as(k).isEqualTo("Irrelevant");
         }
         NegotiatedSession s = i.negotiator.result();
@@ -514,8 +612,14 @@ class LoginNegotiatorTest {
         r = i.send(0, false, 0, "CHAP_A=5");
         int id = Integer.parseInt(r.get("CHAP_I"));
         byte[] ch = Chap.decodeBinary(r.get("CHAP_C"));
-        r = i.send(0, true, 3, "CHAP_N=client1", "CHAP_R=" + Chap.toHex(Chap.response(id, "initiatorsecret1", ch)),
-                "CHAP_I=3", "CHAP_C=0x00112233445566778899");
+        r = i.send(
+                0,
+                true,
+                3,
+                "CHAP_N=client1",
+                "CHAP_R=" + Chap.toHex(Chap.response(id, "initiatorsecret1", ch)),
+                "CHAP_I=3",
+                "CHAP_C=0x00112233445566778899");
         assertOk(r);
         assertThat(r.out().complete()).isTrue();
         assertThat(r.get("CHAP_N")).isEqualTo("target1");
@@ -527,7 +631,8 @@ class LoginNegotiatorTest {
         Ctx ctx = new Ctx(13);
         ctx.discoveryChap = INITIATOR_CHAP;
         Initiator i = new Initiator(ctx);
-        assertFailed(i.send(1, true, 3, "InitiatorName=" + INITIATOR, "SessionType=Discovery"),
+        assertFailed(
+                i.send(1, true, 3, "InitiatorName=" + INITIATOR, "SessionType=Discovery"),
                 LoginStatus.AUTHENTICATION_FAILURE);
     }
 }

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
-
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -20,8 +19,7 @@ final class TestLogin {
     static final long ISID = 0x400001370000L;
     static final ByteBufAllocator ALLOC = UnpooledByteBufAllocator.DEFAULT;
 
-    private TestLogin() {
-    }
+    private TestLogin() {}
 
     static final class Ctx implements LoginContext {
         final Map<String, LoginTarget> targets = new HashMap<>();
@@ -44,11 +42,30 @@ final class TestLogin {
             return this;
         }
 
-        @Override public LoginTarget target(String name) { return targets.get(name); }
-        @Override public ChapSecret discoveryChap() { return discoveryChap; }
-        @Override public ChapSecret discoveryMutualChap() { return discoveryMutualChap; }
-        @Override public TargetParameters parameters() { return parameters; }
-        @Override public SecureRandom random() { return random; }
+        @Override
+        public LoginTarget target(String name) {
+            return targets.get(name);
+        }
+
+        @Override
+        public ChapSecret discoveryChap() {
+            return discoveryChap;
+        }
+
+        @Override
+        public ChapSecret discoveryMutualChap() {
+            return discoveryMutualChap;
+        }
+
+        @Override
+        public TargetParameters parameters() {
+            return parameters;
+        }
+
+        @Override
+        public SecureRandom random() {
+            return random;
+        }
     }
 
     static LoginTarget openTarget() {
@@ -87,8 +104,8 @@ final class TestLogin {
         /** Sends and releases the output without decoding it (a response part may end inside a key). */
         LoginOutput sendRawUnchecked(int csg, boolean transit, boolean cont, int nsg, byte[] data) {
             ByteBuf in = Unpooled.wrappedBuffer(data);
-            LoginOutput out = negotiator.step(
-                    new LoginInput(transit, cont, csg, nsg, 0, versionMin, ISID, tsih, 1, in), ALLOC);
+            LoginOutput out =
+                    negotiator.step(new LoginInput(transit, cont, csg, nsg, 0, versionMin, ISID, tsih, 1, in), ALLOC);
             in.release();
             out.data().release();
             return out;
@@ -96,8 +113,8 @@ final class TestLogin {
 
         Reply sendRaw(int csg, boolean transit, boolean cont, int nsg, byte[] data) {
             ByteBuf in = Unpooled.wrappedBuffer(data);
-            LoginOutput out = negotiator.step(
-                    new LoginInput(transit, cont, csg, nsg, 0, versionMin, ISID, tsih, 1, in), ALLOC);
+            LoginOutput out =
+                    negotiator.step(new LoginInput(transit, cont, csg, nsg, 0, versionMin, ISID, tsih, 1, in), ALLOC);
             try {
                 if (in.refCnt() != 1) {
                     throw new AssertionError("negotiator changed the input's reference count");

@@ -1,17 +1,16 @@
 package io.rbdgw.iscsi.login;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TextKeysTest {
 
@@ -50,7 +49,7 @@ class TextKeysTest {
         assertThat(parse("K=" + "v".repeat(TextKeys.MAX_VALUE_BYTES))).hasSize(1);
         assertThatThrownBy(() -> parse("K=" + "v".repeat(TextKeys.MAX_VALUE_BYTES + 1)))
                 .isInstanceOf(TextFormatException.class);
-        assertThatThrownBy(() -> parse(new byte[]{'K', '=', (byte) 0xC3, 0x28, 0}))
+        assertThatThrownBy(() -> parse(new byte[] {'K', '=', (byte) 0xC3, 0x28, 0}))
                 .isInstanceOf(TextFormatException.class);
     }
 

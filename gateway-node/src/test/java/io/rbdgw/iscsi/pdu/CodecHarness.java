@@ -11,8 +11,7 @@ import java.util.Random;
 
 /** Runs PDUs through the encoder and byte streams through the decoder on EmbeddedChannels. */
 final class CodecHarness {
-    private CodecHarness() {
-    }
+    private CodecHarness() {}
 
     /** Encodes the PDUs (retaining them, so the caller still owns them) into one byte stream. */
     static byte[] encode(TrackingAllocator alloc, boolean headerDigest, boolean dataDigest, List<IscsiPdu> pdus) {
@@ -46,8 +45,8 @@ final class CodecHarness {
      * Feeds {@code stream} to the decoder in random chunks of 1..maxChunk bytes, closes the channel and returns all
      * emitted messages (the caller must release them). Exceptions from the pipeline are rethrown.
      */
-    static List<Object> decode(TrackingAllocator alloc, IscsiPduDecoder decoder, byte[] stream, Random r,
-            int maxChunk) {
+    static List<Object> decode(
+            TrackingAllocator alloc, IscsiPduDecoder decoder, byte[] stream, Random r, int maxChunk) {
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.config().setAllocator(alloc);
         ch.pipeline().addLast(decoder);

@@ -47,10 +47,14 @@ class IscsiPduBitFlipTest {
         // BHS + Extended CDB AHS + header digest
         byte[] cdb = new byte[24];
         r.nextBytes(cdb);
-        assertFatalForEveryHeaderBit(true, new ScsiCommand(false, true, false, true, 1, 0, 9, 512, 1, 1, cdb,
-                PduSamples.data(r, 3)), 48 + 12 + 4);
-        assertFatalForEveryHeaderBit(false, new DataIn(true, false, false, false, true, 0, 0, 1, -1, 2, 3, 4, 5, 6,
-                7, PduSamples.data(r, 7)), 52);
+        assertFatalForEveryHeaderBit(
+                true,
+                new ScsiCommand(false, true, false, true, 1, 0, 9, 512, 1, 1, cdb, PduSamples.data(r, 3)),
+                48 + 12 + 4);
+        assertFatalForEveryHeaderBit(
+                false,
+                new DataIn(true, false, false, false, true, 0, 0, 1, -1, 2, 3, 4, 5, 6, 7, PduSamples.data(r, 7)),
+                52);
     }
 
     @Test

@@ -33,7 +33,8 @@ class IscsiPduFuzzTest {
                 for (int dd = 0; dd < 2; dd++) {
                     c[side][hd][dd] = new ArrayList<>();
                     for (int i = 0; i < 40; i++) {
-                        List<IscsiPdu> all = side == 1 ? PduSamples.initiator(r, r.nextInt(40))
+                        List<IscsiPdu> all = side == 1
+                                ? PduSamples.initiator(r, r.nextInt(40))
                                 : PduSamples.target(r, r.nextInt(40));
                         List<IscsiPdu> pick = new ArrayList<>();
                         for (int k = 1 + r.nextInt(3); k > 0; k--) {

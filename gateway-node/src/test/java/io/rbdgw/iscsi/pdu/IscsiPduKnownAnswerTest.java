@@ -25,17 +25,18 @@ class IscsiPduKnownAnswerTest {
     @Test
     void loginRequestBuiltByHandFromTheRfcLayout() {
         byte[] text = "AuthMethod=None\0".getBytes(StandardCharsets.US_ASCII);
-        byte[] bhs = hex("43 87 00 00" // I + opcode 3; T, CSG=1, NSG=3; Version-max 0, Version-min 0
-                + "00 000010" // TotalAHSLength 0, DataSegmentLength 16
-                + "80 12 34 56 78 9a 01 02" // ISID, TSIH
-                + "11 22 33 44" // ITT
-                + "00 05 00 00" // CID, reserved
-                + "00 00 00 01" // CmdSN
-                + "ff ff ff fe" // ExpStatSN
-                + "00000000 00000000 00000000 00000000");
+        byte[] bhs = hex(
+                "43 87 00 00" // I + opcode 3; T, CSG=1, NSG=3; Version-max 0, Version-min 0
+                        + "00 000010" // TotalAHSLength 0, DataSegmentLength 16
+                        + "80 12 34 56 78 9a 01 02" // ISID, TSIH
+                        + "11 22 33 44" // ITT
+                        + "00 05 00 00" // CID, reserved
+                        + "00 00 00 01" // CmdSN
+                        + "ff ff ff fe" // ExpStatSN
+                        + "00000000 00000000 00000000 00000000");
         TrackingAllocator alloc = new TrackingAllocator();
-        List<Object> out = decode(alloc, decoder(true, 8192, false, false), CodecHarness.concat(bhs, text),
-                new Random(1), 64);
+        List<Object> out =
+                decode(alloc, decoder(true, 8192, false, false), CodecHarness.concat(bhs, text), new Random(1), 64);
         assertThat(out).hasSize(1);
         LoginRequest login = (LoginRequest) out.get(0);
         assertThat(login.transit()).isTrue();
@@ -78,8 +79,8 @@ class IscsiPduKnownAnswerTest {
         ByteBuf direct = Unpooled.directBuffer(40).writeZero(4).writeBytes(ones);
         assertThat(Crc32c.compute(direct, 4, 32)).isEqualTo(0x62a8ab43);
         direct.release();
-        ByteBuf composite = Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(inc, 0, 10),
-                Unpooled.wrappedBuffer(inc, 10, 22));
+        ByteBuf composite =
+                Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(inc, 0, 10), Unpooled.wrappedBuffer(inc, 10, 22));
         assertThat(Crc32c.compute(composite, 0, 32)).isEqualTo(0x46dd794e);
         composite.release();
     }
@@ -132,18 +133,47 @@ class IscsiPduKnownAnswerTest {
     @Test
     void targetPduFieldOffsets() {
         TrackingAllocator alloc = new TrackingAllocator();
-        byte[] w = encode(alloc, false, false, List.of(new DataIn(true, false, false, true, true, 0x02, 0x0001000000000000L,
-                0x0a0b0c0d, 0xffffffff, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, Unpooled.wrappedBuffer(new byte[4]))));
-        assertThat(Arrays.copyOfRange(w, 0, 48)).isEqualTo(hex("25 83 00 02 00 000004 0001000000000000 0a0b0c0d"
-                + "ffffffff 00000011 00000012 00000013 00000014 00000015 00000016"));
-        w = encode(alloc, false, false, List.of(new ScsiResponse(true, false, false, true, 0x01, 0x02, 7, 8, 9, 10,
-                11, 12, 13, 14, null)));
-        assertThat(w).isEqualTo(hex("21 92 01 02 00 000000 0000000000000000 00000007"
-                + "00000008 00000009 0000000a 0000000b 0000000c 0000000d 0000000e"));
-        w = encode(alloc, false, false, List.of(new LoginResponse(true, false, 1, 3, 0, 0, 0x0000023d0001L, 0x10, 5,
-                6, 7, 8, 0x02, 0x01, null)));
-        assertThat(w).isEqualTo(hex("23 87 00 00 00 000000 0000023d0001 0010 00000005 00000000"
-                + "00000006 00000007 00000008 0201 0000 00000000 00000000"));
+        byte[] w = encode(
+                alloc,
+                false,
+                false,
+                List.of(new DataIn(
+                        true,
+                        false,
+                        false,
+                        true,
+                        true,
+                        0x02,
+                        0x0001000000000000L,
+                        0x0a0b0c0d,
+                        0xffffffff,
+                        0x11,
+                        0x12,
+                        0x13,
+                        0x14,
+                        0x15,
+                        0x16,
+                        Unpooled.wrappedBuffer(new byte[4]))));
+        assertThat(Arrays.copyOfRange(w, 0, 48))
+                .isEqualTo(hex("25 83 00 02 00 000004 0001000000000000 0a0b0c0d"
+                        + "ffffffff 00000011 00000012 00000013 00000014 00000015 00000016"));
+        w = encode(
+                alloc,
+                false,
+                false,
+                List.of(new ScsiResponse(true, false, false, true, 0x01, 0x02, 7, 8, 9, 10, 11, 12, 13, 14, null)));
+        assertThat(w)
+                .isEqualTo(hex("21 92 01 02 00 000000 0000000000000000 00000007"
+                        + "00000008 00000009 0000000a 0000000b 0000000c 0000000d 0000000e"));
+        w = encode(
+                alloc,
+                false,
+                false,
+                List.of(new LoginResponse(
+                        true, false, 1, 3, 0, 0, 0x0000023d0001L, 0x10, 5, 6, 7, 8, 0x02, 0x01, null)));
+        assertThat(w)
+                .isEqualTo(hex("23 87 00 00 00 000000 0000023d0001 0010 00000005 00000000"
+                        + "00000006 00000007 00000008 0201 0000 00000000 00000000"));
         w = encode(alloc, false, false, List.of(new LogoutResponse(0, 5, 6, 7, 8, 2, 20)));
         assertThat(Arrays.copyOfRange(w, 40, 44)).isEqualTo(hex("0002 0014"));
         w = encode(alloc, false, false, List.of(new AsyncMessage(0, 1, 2, 3, 4, 5, 6, 7, 8, null)));

@@ -31,11 +31,16 @@ class IscsiPduMalformedTest {
     }
 
     /** Decodes bad + a valid NOP-Out and checks: one non-fatal InvalidPdu, then the NOP-Out. */
-    private InvalidPdu assertRejectedThenRecovers(boolean targetSide, boolean digests, byte[] bad, int maxData,
-            int reason) {
+    private InvalidPdu assertRejectedThenRecovers(
+            boolean targetSide, boolean digests, byte[] bad, int maxData, int reason) {
         NopOut next = nextPdu();
-        byte[] stream = concat(bad, targetSide ? wire(digests, next.retain())
-                : wire(digests, new NopIn(0, 4242, -1, 1, 1, 1, next.data().retain())));
+        byte[] stream = concat(
+                bad,
+                targetSide
+                        ? wire(digests, next.retain())
+                        : wire(
+                                digests,
+                                new NopIn(0, 4242, -1, 1, 1, 1, next.data().retain())));
         List<Object> out = decode(alloc, decoder(targetSide, maxData, digests, digests), stream, random, 33);
         assertThat(out).hasSize(2);
         InvalidPdu invalid = (InvalidPdu) out.get(0);
@@ -124,15 +129,19 @@ class IscsiPduMalformedTest {
 
     @Test
     void dataSegmentOnPduTypesThatMustNotHaveOne() {
-        List<IscsiPdu> initiator = List.of(new TaskManagementRequest(true, 1, 0, 1, 2, 3, 4, 5, 6),
-                new LogoutRequest(false, 0, 1, 2, 3, 4), new SnackRequest(1, 0, 1, 2, 3, 4, 5));
+        List<IscsiPdu> initiator = List.of(
+                new TaskManagementRequest(true, 1, 0, 1, 2, 3, 4, 5, 6),
+                new LogoutRequest(false, 0, 1, 2, 3, 4),
+                new SnackRequest(1, 0, 1, 2, 3, 4, 5));
         for (IscsiPdu pdu : initiator) {
             byte[] b = concat(wire(true, pdu), new byte[8]); // 5 bytes + 3 padding; no data digest: data digest off
             patchDsl(b, 5);
             assertRejectedThenRecovers(true, false, fixHeaderDigestOff(b), 8192, RejectReason.PROTOCOL_ERROR);
         }
-        List<IscsiPdu> target = List.of(new TaskManagementResponse(0, 1, 2, 3, 4),
-                new LogoutResponse(0, 1, 2, 3, 4, 5, 6), new R2t(0, 1, 2, 3, 4, 5, 6, 7, 8));
+        List<IscsiPdu> target = List.of(
+                new TaskManagementResponse(0, 1, 2, 3, 4),
+                new LogoutResponse(0, 1, 2, 3, 4, 5, 6),
+                new R2t(0, 1, 2, 3, 4, 5, 6, 7, 8));
         for (IscsiPdu pdu : target) {
             byte[] b = concat(wire(false, pdu), new byte[4]);
             patchDsl(b, 4);
@@ -154,8 +163,10 @@ class IscsiPduMalformedTest {
     }
 
     private byte[] scsiCommandWithAhs(byte[] ahs) {
-        byte[] cmd = wire(false, new ScsiCommand(false, true, true, false, 0, 0, 1, 512, 1, 1, new byte[16],
-                PduSamples.data(random, 5)));
+        byte[] cmd = wire(
+                false,
+                new ScsiCommand(
+                        false, true, true, false, 0, 0, 1, 512, 1, 1, new byte[16], PduSamples.data(random, 5)));
         byte[] bad = concat(Arrays.copyOf(cmd, 48), ahs, Arrays.copyOfRange(cmd, 48, cmd.length));
         bad[4] = (byte) (ahs.length / 4);
         return bad;
@@ -170,19 +181,28 @@ class IscsiPduMalformedTest {
     @Test
     void malformedAhsChains() {
         // AHSLength runs past TotalAHSLength
-        assertRejectedThenRecovers(true, false, scsiCommandWithAhs(new byte[] {0, 9, 1, 0, 1, 2, 3, 4}), 8192,
+        assertRejectedThenRecovers(
+                true,
+                false,
+                scsiCommandWithAhs(new byte[] {0, 9, 1, 0, 1, 2, 3, 4}),
+                8192,
                 RejectReason.INVALID_PDU_FIELD);
         // two Extended CDB AHS
-        assertRejectedThenRecovers(true, false, scsiCommandWithAhs(new byte[] {0, 2, 1, 0, 7, 0, 0, 0, 0, 2, 1, 0, 7, 0, 0, 0}), 8192,
+        assertRejectedThenRecovers(
+                true,
+                false,
+                scsiCommandWithAhs(new byte[] {0, 2, 1, 0, 7, 0, 0, 0, 0, 2, 1, 0, 7, 0, 0, 0}),
+                8192,
                 RejectReason.INVALID_PDU_FIELD);
         // unknown AHS type
-        assertRejectedThenRecovers(true, false, scsiCommandWithAhs(new byte[] {0, 1, 9, 0}), 8192,
-                RejectReason.INVALID_PDU_FIELD);
+        assertRejectedThenRecovers(
+                true, false, scsiCommandWithAhs(new byte[] {0, 1, 9, 0}), 8192, RejectReason.INVALID_PDU_FIELD);
     }
 
     @Test
     void truncatedStreamEmitsNothingAndLeaksNothing() {
-        byte[] full = concat(wire(true, new NopOut(false, 0, 1, -1, 1, 1, PduSamples.data(random, 5))),
+        byte[] full = concat(
+                wire(true, new NopOut(false, 0, 1, -1, 1, 1, PduSamples.data(random, 5))),
                 wire(true, new NopOut(false, 0, 2, -1, 1, 1, PduSamples.data(random, 5))));
         int firstLength = full.length / 2;
         for (int cut = 0; cut < full.length; cut++) {
@@ -208,8 +228,10 @@ class IscsiPduMalformedTest {
     @Test
     void digestSettingsChangeBetweenPdus() {
         // login without digests, then the handler switches them on before the next PDU is decoded
-        byte[] login = wire(false, new LoginRequest(true, false, 1, 3, 0, 0, 1L, 0, 1, 0, 1, 1,
-                Unpooled.wrappedBuffer(new byte[] {'a', '=', 'b', 0})));
+        byte[] login = wire(
+                false, new LoginRequest(true, false, 1, 3, 0, 0, 1L, 0, 1, 0, 1, 1, Unpooled.wrappedBuffer(new byte[] {
+                    'a', '=', 'b', 0
+                })));
         byte[] nop = wire(true, nextPdu());
         IscsiPduDecoder decoder = new IscsiPduDecoder(true, 8192);
         EmbeddedChannel ch = new EmbeddedChannel(decoder, new io.netty.channel.ChannelInboundHandlerAdapter() {

@@ -64,8 +64,8 @@ class IscsiPduRoundTripTest {
             int len = 256 * 1024 + 3;
             List<IscsiPdu> pdus = List.of(
                     new DataOut(true, 1L, 2, 3, 4, 5, 6, PduSamples.data(r, len)),
-                    new ScsiCommand(false, true, false, true, 1, 0L, 9, len, 1, 1, new byte[16],
-                            PduSamples.data(r, len)));
+                    new ScsiCommand(
+                            false, true, false, true, 1, 0L, 9, len, 1, 1, new byte[16], PduSamples.data(r, len)));
             byte[] stream = encode(alloc, true, dd, pdus);
             List<Object> out = decode(alloc, decoder(true, MAX, true, dd), stream, r, 1500);
             assertThat(out).hasSize(2);

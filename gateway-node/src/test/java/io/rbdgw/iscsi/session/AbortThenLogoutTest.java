@@ -123,21 +123,27 @@ class AbortThenLogoutTest {
         int writeTag = host.itt;
         int writeCmdSN = host.cmdSN;
         byte[] data = TestInitiator.random(4096, 3);
-        host.send(host.command(TestInitiator.rw10(0x2A, 0, 8), false, true, data.length,
-                Unpooled.wrappedBuffer(data), true));
+        host.send(host.command(
+                TestInitiator.rw10(0x2A, 0, 8), false, true, data.length, Unpooled.wrappedBuffer(data), true));
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (device.held.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(device.held).as("the write reached the device and is held there").hasSize(1);
+        assertThat(device.held)
+                .as("the write reached the device and is held there")
+                .hasSize(1);
 
         host.send(host.taskManagement(1, 0, writeTag, writeCmdSN)); // ABORT TASK
         host.send(new LogoutRequest(true, 0, host.itt++, 0, host.cmdSN, host.expStatSN()));
-        assertThat(host.poll(500)).as("nothing is answered while the write is inside the device").isNull();
+        assertThat(host.poll(500))
+                .as("nothing is answered while the write is inside the device")
+                .isNull();
 
         device.release();
         TaskManagementResponse abort = host.expect(TaskManagementResponse.class, 5000);
-        assertThat(abort.response()).as("function complete, after the write settled").isZero();
+        assertThat(abort.response())
+                .as("function complete, after the write settled")
+                .isZero();
         LogoutResponse logout = host.expect(LogoutResponse.class, 5000);
         assertThat(logout.response()).isZero();
         logout.release();

@@ -1,7 +1,6 @@
 package io.rbdgw.iscsi.session;
 
 import static io.rbdgw.iscsi.session.IscsiSessionTest.INITIATOR;
-import static io.rbdgw.iscsi.session.IscsiSessionTest.NO_TAG;
 import static io.rbdgw.iscsi.session.IscsiSessionTest.TARGET;
 import static io.rbdgw.iscsi.session.IscsiSessionTest.clearPowerOnUa;
 import static io.rbdgw.iscsi.session.IscsiSessionTest.random;
@@ -9,12 +8,6 @@ import static io.rbdgw.iscsi.session.IscsiSessionTest.read;
 import static io.rbdgw.iscsi.session.IscsiSessionTest.rw10;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-
-import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 import io.netty.buffer.Unpooled;
 import io.rbdgw.block.MemoryBlockDevice;
@@ -25,6 +18,11 @@ import io.rbdgw.iscsi.pdu.ScsiCommand;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.node.LogicalUnits;
 import io.rbdgw.scsi.ScsiTarget;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,8 +30,8 @@ import org.junit.jupiter.api.Test;
 class IscsiLimitsTest {
 
     static final int TASK_SET_FULL = 0x28;
-    static final Map<String, String> SOLICITED_ONLY = Map.of("InitialR2T", "Yes", "ImmediateData", "No",
-            "MaxBurstLength", "1048576");
+    static final Map<String, String> SOLICITED_ONLY =
+            Map.of("InitialR2T", "Yes", "ImmediateData", "No", "MaxBurstLength", "1048576");
 
     IscsiServer server;
     InetSocketAddress address;
@@ -53,8 +51,13 @@ class IscsiLimitsTest {
 
     static PortalLimits limits(long perConnection, long total) {
         PortalLimits d = PortalLimits.defaults();
-        return new PortalLimits(d.maxSessions(), d.maxSessionsPerTarget(), d.maxSessionsPerInitiator(),
-                d.maxLoginConnections(), perConnection, total);
+        return new PortalLimits(
+                d.maxSessions(),
+                d.maxSessionsPerTarget(),
+                d.maxSessionsPerInitiator(),
+                d.maxLoginConnections(),
+                perConnection,
+                total);
     }
 
     @AfterEach
@@ -82,8 +85,8 @@ class IscsiLimitsTest {
     /** An immediate WRITE(10) of {@code bytes} without data (I bit: CmdSN does not advance). */
     static ScsiCommand immediateWrite(TestInitiator c, long lba, int bytes) {
         byte[] cdb = java.util.Arrays.copyOf(rw10(0x2A, lba, bytes / 512), 16);
-        return new ScsiCommand(true, true, false, true, 1, 0, c.itt++, bytes, c.cmdSN, c.expStatSN, cdb,
-                Unpooled.EMPTY_BUFFER);
+        return new ScsiCommand(
+                true, true, false, true, 1, 0, c.itt++, bytes, c.cmdSN, c.expStatSN, cdb, Unpooled.EMPTY_BUFFER);
     }
 
     /** Answers an R2T with Data-Out PDUs of at most 256 KiB taken from {@code data}. */
@@ -92,8 +95,8 @@ class IscsiLimitsTest {
         int dataSN = 0;
         for (int p = r.bufferOffset(); p < end; p += 262144) {
             int n = Math.min(262144, end - p);
-            c.send(new DataOut(p + n == end, 0, r.itt(), r.ttt(), c.expStatSN, dataSN++, p,
-                    Unpooled.wrappedBuffer(data, p, n)));
+            c.send(new DataOut(
+                    p + n == end, 0, r.itt(), r.ttt(), c.expStatSN, dataSN++, p, Unpooled.wrappedBuffer(data, p, n)));
         }
     }
 
@@ -216,8 +219,8 @@ class IscsiLimitsTest {
 
     static PortalLimits sessionLimits(int total, int perTarget, int perInitiator, int loggingIn) {
         PortalLimits d = PortalLimits.defaults();
-        return new PortalLimits(total, perTarget, perInitiator, loggingIn, d.writeBufferPerConnection(),
-                d.writeBuffer());
+        return new PortalLimits(
+                total, perTarget, perInitiator, loggingIn, d.writeBufferPerConnection(), d.writeBuffer());
     }
 
     /** Logs in and returns null, or returns the "class/detail" of the refusal. */
@@ -247,7 +250,9 @@ class IscsiLimitsTest {
         assertThat(tryLogin(a, 2, false)).isNull();
         // the initiator's own limit: 02/06 Too many connections (initiator error)
         assertThat(tryLogin(a, 3, false)).isEqualTo("2/6");
-        assertThat(tryLogin(a, 3, true)).as("discovery counts for the initiator too").isEqualTo("2/6");
+        assertThat(tryLogin(a, 3, true))
+                .as("discovery counts for the initiator too")
+                .isEqualTo("2/6");
         // a reinstatement replaces a session: never refused
         assertThat(tryLogin(a, 1, false)).isNull();
         await().atMost(Duration.ofSeconds(5)).until(() -> clients.get(0).isClosed());
@@ -298,7 +303,9 @@ class IscsiLimitsTest {
             TestInitiator other = loggedIn(INITIATOR + "2", 0x23d000000002L, Map.of());
             assertThat(IscsiSessionTest.turLun1(other)).isEqualTo(0x062900); // LUN 1's power-on UA
 
-            assertThat(IscsiSessionTest.tmf(sender, 6, 0).response()).as("TARGET WARM RESET").isZero();
+            assertThat(IscsiSessionTest.tmf(sender, 6, 0).response())
+                    .as("TARGET WARM RESET")
+                    .isZero();
             // LUN 0, which both see, was reset; LUN 1, masked from the sender, was not
             IscsiSessionTest.expectUnitAttention(other, 0x062903);
             assertThat(IscsiSessionTest.turLun1(other)).isZero();

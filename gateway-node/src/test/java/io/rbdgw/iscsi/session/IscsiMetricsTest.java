@@ -78,8 +78,13 @@ class IscsiMetricsTest {
             IscsiSessionTest.clearPowerOnUa(c); // TEST UNIT READY with CHECK CONDITION / UNIT ATTENTION
             byte[] data = IscsiSessionTest.random(8192, 3);
             for (int i = 0; i < 3; i++) {
-                c.send(c.command(IscsiSessionTest.rw10(0x2A, 16L * i, 16), false, true, data.length,
-                        Unpooled.wrappedBuffer(data), true));
+                c.send(c.command(
+                        IscsiSessionTest.rw10(0x2A, 16L * i, 16),
+                        false,
+                        true,
+                        data.length,
+                        Unpooled.wrappedBuffer(data),
+                        true));
                 ScsiResponse w = c.expect(ScsiResponse.class, 5000);
                 assertThat(w.status()).isZero();
                 w.release();
@@ -92,22 +97,31 @@ class IscsiMetricsTest {
             bad.release();
 
             String[] lun = {"target", TARGET, "lun", "0", "disk", "mem/d0"};
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(commands(tagsAnd(lun, "kind", "write"))).isEqualTo(3));
+            await().atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() ->
+                            assertThat(commands(tagsAnd(lun, "kind", "write"))).isEqualTo(3));
             assertThat(commands(tagsAnd(lun, "kind", "read"))).isEqualTo(2);
             assertThat(commands(tagsAnd(lun, "kind", "other"))).isEqualTo(1);
             assertThat(count("rbdgw.scsi.bytes", tagsAnd(lun, "kind", "write"))).isEqualTo(3 * 8192);
             assertThat(count("rbdgw.scsi.bytes", tagsAnd(lun, "kind", "read"))).isEqualTo(8192);
-            var writes = registry.get("rbdgw.scsi.latency").tags(tagsAnd(lun, "kind", "write")).timer();
+            var writes = registry.get("rbdgw.scsi.latency")
+                    .tags(tagsAnd(lun, "kind", "write"))
+                    .timer();
             assertThat(writes.count()).isEqualTo(3);
             assertThat(writes.totalTime(TimeUnit.NANOSECONDS)).isPositive();
-            assertThat(count("rbdgw.scsi.errors", tagsAnd(lun, "outcome", "check_condition", "sense_key", "unit_attention")))
+            assertThat(count(
+                            "rbdgw.scsi.errors",
+                            tagsAnd(lun, "outcome", "check_condition", "sense_key", "unit_attention")))
                     .isEqualTo(1);
-            assertThat(count("rbdgw.scsi.errors", tagsAnd(lun, "outcome", "check_condition", "sense_key", "illegal_request")))
+            assertThat(count(
+                            "rbdgw.scsi.errors",
+                            tagsAnd(lun, "outcome", "check_condition", "sense_key", "illegal_request")))
                     .isEqualTo(1);
         }
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(registry.get("rbdgw.iscsi.connections").gauge().value()).isZero());
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(
+                                registry.get("rbdgw.iscsi.connections").gauge().value())
+                        .isZero());
 
         try (TestInitiator denied = new TestInitiator(address)) {
             denied.login(TestInitiator.normalKeys("iqn.2026-11.test:denied", TARGET));
@@ -115,27 +129,37 @@ class IscsiMetricsTest {
         } catch (AssertionError expected) {
             assertThat(expected.getMessage()).contains("login failed: 2/2");
         }
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(count("rbdgw.iscsi.login.failures", "reason", "authorization_failure")).isEqualTo(1));
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(count("rbdgw.iscsi.login.failures", "reason", "authorization_failure"))
+                        .isEqualTo(1));
 
         String text = metrics.scrape();
-        assertThat(text).contains("rbdgw_scsi_latency_seconds_count{disk=\"mem/d0\",gateway=\"gw-test\",kind=\"write\",lun=\"0\",target=\""
-                + TARGET + "\"} 3");
+        assertThat(text)
+                .contains(
+                        "rbdgw_scsi_latency_seconds_count{disk=\"mem/d0\",gateway=\"gw-test\",kind=\"write\",lun=\"0\",target=\""
+                                + TARGET + "\"} 3");
         // per LUN no histogram (cardinality); the gateway-wide one has the buckets, by operation kind
         assertThat(text).doesNotContain("rbdgw_scsi_latency_seconds_bucket{");
-        assertThat(text).contains("rbdgw_scsi_operation_latency_seconds_bucket{gateway=\"gw-test\",kind=\"write\",le=\"0.001\"}");
+        assertThat(text)
+                .contains(
+                        "rbdgw_scsi_operation_latency_seconds_bucket{gateway=\"gw-test\",kind=\"write\",le=\"0.001\"}");
         assertThat(text).contains("rbdgw_scsi_operation_latency_seconds_count{gateway=\"gw-test\",kind=\"write\"} 3");
-        long lunSeries = text.lines().filter(l -> !l.startsWith("#") && l.contains("disk=\"mem/d0\"")
-                && l.contains("rbdgw_scsi_")).count();
-        assertThat(lunSeries).as("series of one LUN: 3 kinds x count/sum/max, 2 bytes, 2 error counters that occurred")
+        long lunSeries = text.lines()
+                .filter(l -> !l.startsWith("#") && l.contains("disk=\"mem/d0\"") && l.contains("rbdgw_scsi_"))
+                .count();
+        assertThat(lunSeries)
+                .as("series of one LUN: 3 kinds x count/sum/max, 2 bytes, 2 error counters that occurred")
                 .isEqualTo(13);
-        assertThat(text).contains("rbdgw_iscsi_login_failures_total{gateway=\"gw-test\",reason=\"authorization_failure\"} 1.0");
+        assertThat(text)
+                .contains("rbdgw_iscsi_login_failures_total{gateway=\"gw-test\",reason=\"authorization_failure\"} 1.0");
         assertThat(text).contains("jvm_memory_used_bytes");
 
         // the LUN goes: its meters go with it
         lunMeters.close();
-        assertThat(registry.find("rbdgw.scsi.latency").tag("disk", "mem/d0").timers()).isEmpty();
-        assertThat(registry.find("rbdgw.scsi.bytes").tag("disk", "mem/d0").counters()).isEmpty();
+        assertThat(registry.find("rbdgw.scsi.latency").tag("disk", "mem/d0").timers())
+                .isEmpty();
+        assertThat(registry.find("rbdgw.scsi.bytes").tag("disk", "mem/d0").counters())
+                .isEmpty();
     }
 
     private static String[] tagsAnd(String[] base, String... more) {

@@ -3,15 +3,6 @@ package io.rbdgw.iscsi.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.rbdgw.block.MemoryBlockDevice;
@@ -30,6 +21,14 @@ import io.rbdgw.iscsi.pdu.TaskManagementRequest;
 import io.rbdgw.iscsi.pdu.TaskManagementResponse;
 import io.rbdgw.node.LogicalUnits;
 import io.rbdgw.scsi.ScsiTarget;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,8 +53,8 @@ class IscsiSessionTest {
         scsi.addLun(LogicalUnits.create(0, device));
         TargetRegistry targets = new TargetRegistry();
         targets.put(new TargetEntry(new LoginTarget(TARGET, null, 1, null, null, i -> !i.contains("denied")), scsi));
-        ConnectionSettings settings = ConnectionSettings.defaults()
-                .withNopIn(Duration.ofMillis(300), Duration.ofMillis(600));
+        ConnectionSettings settings =
+                ConnectionSettings.defaults().withNopIn(Duration.ofMillis(300), Duration.ofMillis(600));
         server = new IscsiServer(targets, new SessionRegistry(), settings, 2);
         address = server.bind(new InetSocketAddress("127.0.0.1", 0));
     }
@@ -109,8 +108,17 @@ class IscsiSessionTest {
 
     @Test
     void writeThroughR2tsWithSeveralOutstandingThenReadBackInMaxRecvPieces() throws Exception {
-        TestInitiator c = loggedIn(Map.of("InitialR2T", "Yes", "ImmediateData", "No", "MaxBurstLength", "65536",
-                "MaxOutstandingR2T", "4", "MaxRecvDataSegmentLength", "8192"));
+        TestInitiator c = loggedIn(Map.of(
+                "InitialR2T",
+                "Yes",
+                "ImmediateData",
+                "No",
+                "MaxBurstLength",
+                "65536",
+                "MaxOutstandingR2T",
+                "4",
+                "MaxRecvDataSegmentLength",
+                "8192"));
         byte[] data = random(1 << 20, 1);
         ScsiCommand cmd = c.command(rw10(0x2A, 100, data.length / 512), false, true, data.length, null, true);
         c.send(cmd);
@@ -138,7 +146,14 @@ class IscsiSessionTest {
             int dataSN = 0;
             for (int p = off; p < end; p += 8192) {
                 int n = Math.min(8192, end - p);
-                c.send(new DataOut(p + n == end, 0, cmd.itt(), r.ttt(), c.expStatSN, dataSN++, p,
+                c.send(new DataOut(
+                        p + n == end,
+                        0,
+                        cmd.itt(),
+                        r.ttt(),
+                        c.expStatSN,
+                        dataSN++,
+                        p,
                         Unpooled.wrappedBuffer(data, p, n)));
             }
         }
@@ -153,11 +168,27 @@ class IscsiSessionTest {
     void writeWhoseR2tsAreAnsweredOutOfOrderStillLandsInPlace() throws Exception {
         // Data-out is kept as received while it arrives in offset order; answering the newest R2T
         // first forces the switch to one assembled buffer half-way through the write.
-        TestInitiator c = loggedIn(Map.of("InitialR2T", "No", "ImmediateData", "Yes", "FirstBurstLength", "16384",
-                "MaxBurstLength", "32768", "MaxOutstandingR2T", "4", "MaxRecvDataSegmentLength", "8192"));
+        TestInitiator c = loggedIn(Map.of(
+                "InitialR2T",
+                "No",
+                "ImmediateData",
+                "Yes",
+                "FirstBurstLength",
+                "16384",
+                "MaxBurstLength",
+                "32768",
+                "MaxOutstandingR2T",
+                "4",
+                "MaxRecvDataSegmentLength",
+                "8192"));
         byte[] data = random(16384 + 4 * 32768, 4);
-        ScsiCommand cmd = c.command(rw10(0x2A, 300, data.length / 512), false, true, data.length,
-                Unpooled.wrappedBuffer(data, 0, 8192), false);
+        ScsiCommand cmd = c.command(
+                rw10(0x2A, 300, data.length / 512),
+                false,
+                true,
+                data.length,
+                Unpooled.wrappedBuffer(data, 0, 8192),
+                false);
         c.send(cmd);
         c.send(new DataOut(true, 0, cmd.itt(), NO_TAG, c.expStatSN, 0, 8192, Unpooled.wrappedBuffer(data, 8192, 8192)));
         List<R2t> open = new ArrayList<>();
@@ -169,7 +200,14 @@ class IscsiSessionTest {
             int end = r.bufferOffset() + r.desiredDataTransferLength();
             int dataSN = 0;
             for (int p = r.bufferOffset(); p < end; p += 8192) {
-                c.send(new DataOut(p + 8192 >= end, 0, cmd.itt(), r.ttt(), c.expStatSN, dataSN++, p,
+                c.send(new DataOut(
+                        p + 8192 >= end,
+                        0,
+                        cmd.itt(),
+                        r.ttt(),
+                        c.expStatSN,
+                        dataSN++,
+                        p,
                         Unpooled.wrappedBuffer(data, p, Math.min(8192, end - p))));
             }
         }
@@ -181,14 +219,25 @@ class IscsiSessionTest {
 
     @Test
     void immediateAndUnsolicitedDataNeedNoR2tForTheFirstBurst() throws Exception {
-        TestInitiator c = loggedIn(Map.of("InitialR2T", "No", "ImmediateData", "Yes", "FirstBurstLength", "65536",
-                "MaxBurstLength", "262144", "MaxRecvDataSegmentLength", "262144"));
+        TestInitiator c = loggedIn(Map.of(
+                "InitialR2T",
+                "No",
+                "ImmediateData",
+                "Yes",
+                "FirstBurstLength",
+                "65536",
+                "MaxBurstLength",
+                "262144",
+                "MaxRecvDataSegmentLength",
+                "262144"));
         byte[] data = random(64 * 1024, 2);
-        ScsiCommand cmd = c.command(rw10(0x2A, 8, 128), false, true, data.length,
-                Unpooled.wrappedBuffer(data, 0, 16384), false);
+        ScsiCommand cmd =
+                c.command(rw10(0x2A, 8, 128), false, true, data.length, Unpooled.wrappedBuffer(data, 0, 16384), false);
         c.send(cmd);
-        c.send(new DataOut(false, 0, cmd.itt(), NO_TAG, c.expStatSN, 0, 16384, Unpooled.wrappedBuffer(data, 16384, 16384)));
-        c.send(new DataOut(true, 0, cmd.itt(), NO_TAG, c.expStatSN, 1, 32768, Unpooled.wrappedBuffer(data, 32768, 32768)));
+        c.send(new DataOut(
+                false, 0, cmd.itt(), NO_TAG, c.expStatSN, 0, 16384, Unpooled.wrappedBuffer(data, 16384, 16384)));
+        c.send(new DataOut(
+                true, 0, cmd.itt(), NO_TAG, c.expStatSN, 1, 32768, Unpooled.wrappedBuffer(data, 32768, 32768)));
         ScsiResponse resp = c.expect(ScsiResponse.class, 5000);
         assertThat(resp.status()).isZero();
         resp.release();
@@ -197,16 +246,24 @@ class IscsiSessionTest {
 
     @Test
     void writeLargerThanFirstBurstGetsR2tForTheRest() throws Exception {
-        TestInitiator c = loggedIn(Map.of("InitialR2T", "No", "ImmediateData", "Yes", "FirstBurstLength", "8192",
-                "MaxBurstLength", "16384"));
+        TestInitiator c = loggedIn(Map.of(
+                "InitialR2T", "No", "ImmediateData", "Yes", "FirstBurstLength", "8192", "MaxBurstLength", "16384"));
         byte[] data = random(40960, 3);
-        ScsiCommand cmd = c.command(rw10(0x2A, 0, 80), false, true, data.length, Unpooled.wrappedBuffer(data, 0, 8192), true);
+        ScsiCommand cmd =
+                c.command(rw10(0x2A, 0, 80), false, true, data.length, Unpooled.wrappedBuffer(data, 0, 8192), true);
         c.send(cmd);
         int off = 8192;
         while (off < data.length) {
             R2t r = c.expect(R2t.class, 5000);
             assertThat(r.bufferOffset()).isEqualTo(off);
-            c.send(new DataOut(true, 0, cmd.itt(), r.ttt(), c.expStatSN, 0, off,
+            c.send(new DataOut(
+                    true,
+                    0,
+                    cmd.itt(),
+                    r.ttt(),
+                    c.expStatSN,
+                    0,
+                    off,
                     Unpooled.wrappedBuffer(data, off, r.desiredDataTransferLength())));
             off += r.desiredDataTransferLength();
         }
@@ -234,7 +291,8 @@ class IscsiSessionTest {
     @Test
     void nopOutPingIsAnsweredWithItsData() throws Exception {
         TestInitiator c = loggedIn(Map.of());
-        c.send(new NopOut(false, 0, 0x77, NO_TAG, c.cmdSN++, c.expStatSN, Unpooled.copiedBuffer(new byte[] {1, 2, 3, 4, 5})));
+        c.send(new NopOut(
+                false, 0, 0x77, NO_TAG, c.cmdSN++, c.expStatSN, Unpooled.copiedBuffer(new byte[] {1, 2, 3, 4, 5})));
         NopIn in = c.expect(NopIn.class, 5000);
         assertThat(in.itt()).isEqualTo(0x77);
         assertThat(in.ttt()).isEqualTo(NO_TAG);
@@ -253,7 +311,8 @@ class IscsiSessionTest {
         NopIn ping = answering.expect(NopIn.class, 3000);
         assertThat(ping.ttt()).isNotEqualTo(NO_TAG);
         assertThat(ping.itt()).isEqualTo(NO_TAG);
-        answering.send(new NopOut(true, 0, NO_TAG, ping.ttt(), answering.cmdSN, answering.expStatSN, Unpooled.EMPTY_BUFFER));
+        answering.send(
+                new NopOut(true, 0, NO_TAG, ping.ttt(), answering.cmdSN, answering.expStatSN, Unpooled.EMPTY_BUFFER));
         ping.release();
         await().atMost(Duration.ofSeconds(5)).until(() -> silent.closed);
         assertThat(answering.closed).isFalse();
@@ -264,7 +323,9 @@ class IscsiSessionTest {
         TestInitiator c = loggedIn(Map.of());
         ByteBuf bogus = Unpooled.buffer(48);
         bogus.writeByte(0x1c).writeZero(47);
-        c.channel.writeAndFlush(bogus).syncUninterruptibly(); // the encoder passes raw ByteBufs through? use pipeline head
+        c.channel
+                .writeAndFlush(bogus)
+                .syncUninterruptibly(); // the encoder passes raw ByteBufs through? use pipeline head
         Object o = c.poll(5000);
         assertThat(o).isInstanceOf(Reject.class);
         Reject rej = (Reject) o;
@@ -334,8 +395,19 @@ class IscsiSessionTest {
     /** TEST UNIT READY to LUN 1: 0 when GOOD, else the sense as 0xKKAAQQ. */
     static int turLun1(TestInitiator c) throws Exception {
         ScsiCommand tur = c.command(new byte[6], false, false, 0, null, true);
-        c.send(new ScsiCommand(false, true, false, false, 1, 1L << 48, tur.itt(), 0, tur.cmdSN(), c.expStatSN,
-                tur.cdb(), Unpooled.EMPTY_BUFFER));
+        c.send(new ScsiCommand(
+                false,
+                true,
+                false,
+                false,
+                1,
+                1L << 48,
+                tur.itt(),
+                0,
+                tur.cmdSN(),
+                c.expStatSN,
+                tur.cdb(),
+                Unpooled.EMPTY_BUFFER));
         ScsiResponse r = c.expect(ScsiResponse.class, 5000);
         try {
             return r.status() == 0 ? 0 : senseKeyAscAscq(r);
@@ -384,7 +456,8 @@ class IscsiSessionTest {
             other.expect(ScsiResponse.class, 5000).release();
 
             for (int function : new int[] {2, 4, 5}) { // ABORT TASK SET, CLEAR TASK SET, LOGICAL UNIT RESET
-                assertThat(tmf(c, function, 1).response()).as("function %d on masked LUN 1", function)
+                assertThat(tmf(c, function, 1).response())
+                        .as("function %d on masked LUN 1", function)
                         .isEqualTo(tmf(c, function, 7).response()) // as for a LUN that does not exist
                         .isEqualTo(2);
             }
@@ -440,7 +513,8 @@ class IscsiSessionTest {
     void malformedInitiatorNameIsRefusedAtLogin() throws Exception {
         TestInitiator c = connect();
         try {
-            c.login(TestInitiator.normalKeys("iqn.2026-11.test:evil\n12:00:00 INFO session up: initiator root", TARGET));
+            c.login(TestInitiator.normalKeys(
+                    "iqn.2026-11.test:evil\n12:00:00 INFO session up: initiator root", TARGET));
             throw new IllegalStateException("login should have failed");
         } catch (AssertionError e) {
             assertThat(e.getMessage()).contains("login failed: 2/0");
@@ -495,7 +569,8 @@ class IscsiSessionTest {
                     byte[] data = random(32768, 100 + id);
                     long lba = id * 1024L;
                     for (int i = 0; i < 20; i++) {
-                        c.send(c.command(rw10(0x2A, lba, 64), false, true, data.length, Unpooled.wrappedBuffer(data), true));
+                        c.send(c.command(
+                                rw10(0x2A, lba, 64), false, true, data.length, Unpooled.wrappedBuffer(data), true));
                         ScsiResponse w = c.expect(ScsiResponse.class, 10000);
                         assertThat(w.status()).isZero();
                         w.release();

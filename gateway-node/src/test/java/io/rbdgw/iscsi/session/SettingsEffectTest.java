@@ -5,15 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Stream;
-
 import io.netty.buffer.Unpooled;
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.config.model.Authentication;
@@ -33,6 +24,14 @@ import io.rbdgw.iscsi.pdu.R2t;
 import io.rbdgw.iscsi.pdu.ScsiCommand;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.node.Reconciler;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
@@ -86,7 +85,10 @@ class SettingsEffectTest {
         VALUES.put(Setting.NOPIN_TIMEOUT, new String[] {"1", "2"});
     }
 
-    enum Level { CLUSTER, TARGET }
+    enum Level {
+        CLUSTER,
+        TARGET
+    }
 
     TestingServer zk;
     CuratorFramework client;
@@ -100,16 +102,24 @@ class SettingsEffectTest {
     @BeforeAll
     void start() throws Exception {
         zk = new TestingServer(true);
-        client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
-                .sessionTimeoutMs(30000).connectionTimeoutMs(2000).retryPolicy(new RetryNTimes(20, 100)).build();
+        client = CuratorFrameworkFactory.builder()
+                .connectString(zk.getConnectString())
+                .sessionTimeoutMs(30000)
+                .connectionTimeoutMs(2000)
+                .retryPolicy(new RetryNTimes(20, 100))
+                .build();
         client.start();
         store = new ConfigStore(client, "/rbdgw");
         store.initialize();
         TargetRegistry targets = new TargetRegistry();
         SessionRegistry sessions = new SessionRegistry();
-        reconciler = new Reconciler("gw-a", targets, sessions,
+        reconciler = new Reconciler(
+                "gw-a",
+                targets,
+                sessions,
                 disk -> new MemoryBlockDevice(disk.size(), 512, "memory:" + disk.id()),
-                (epoch, health, detail) -> { }, Duration.ofMillis(200));
+                (epoch, health, detail) -> {},
+                Duration.ofMillis(200));
         ConnectionSettings portal = ConnectionSettings.defaults();
         reconciler.portal(portal);
         reconciler.start();
@@ -118,7 +128,9 @@ class SettingsEffectTest {
         watcher.start();
         server = new IscsiServer(targets, sessions, portal, 2);
         address = server.bind(new InetSocketAddress("127.0.0.1", 0));
-        change(List.of(new ConfigChange.PutDisk(Disk.rbd("rbd", "a", 8 << 20)), plainTarget(),
+        change(List.of(
+                new ConfigChange.PutDisk(Disk.rbd("rbd", "a", 8 << 20)),
+                plainTarget(),
                 new ConfigChange.PutLun(new Lun(T, 0, "rbd/a"))));
     }
 
@@ -153,20 +165,24 @@ class SettingsEffectTest {
     }
 
     void setCluster(Setting s, String value) throws Exception {
-        long epoch = store.update(c -> List.of(new ConfigChange.PutSettings(c.settings().with(s, value))), 5);
+        long epoch = store.update(
+                c -> List.of(new ConfigChange.PutSettings(c.settings().with(s, value))), 5);
         reconciler.awaitApplied(epoch, Duration.ofSeconds(10));
     }
 
     void setTarget(Setting s, String value) throws Exception {
-        long epoch = store.update(c -> {
-            TreeMap<String, String> params = new TreeMap<>(c.target(T).orElseThrow().parameters());
-            if (value == null) {
-                params.remove(s.key());
-            } else {
-                params.put(s.key(), value);
-            }
-            return List.of(new ConfigChange.PutTarget(new Target(T, null, false, Authentication.NONE, params)));
-        }, 5);
+        long epoch = store.update(
+                c -> {
+                    TreeMap<String, String> params =
+                            new TreeMap<>(c.target(T).orElseThrow().parameters());
+                    if (value == null) {
+                        params.remove(s.key());
+                    } else {
+                        params.put(s.key(), value);
+                    }
+                    return List.of(new ConfigChange.PutTarget(new Target(T, null, false, Authentication.NONE, params)));
+                },
+                5);
         reconciler.awaitApplied(epoch, Duration.ofSeconds(10));
     }
 
@@ -183,7 +199,8 @@ class SettingsEffectTest {
     }
 
     static Stream<Arguments> settingsAndLevels() {
-        return Stream.of(Setting.values()).flatMap(s -> Stream.of(Arguments.of(s, Level.CLUSTER), Arguments.of(s, Level.TARGET)));
+        return Stream.of(Setting.values())
+                .flatMap(s -> Stream.of(Arguments.of(s, Level.CLUSTER), Arguments.of(s, Level.TARGET)));
     }
 
     /** A cluster-wide value applies to the next login; a target's override beats it. */
@@ -213,7 +230,8 @@ class SettingsEffectTest {
     void errorRecoveryLevelsAboveZeroAreRefusedAsNotImplemented() {
         assertThat(Setting.ERROR_RECOVERY_LEVEL.settable("0")).isEqualTo("0");
         assertThatThrownBy(() -> Setting.ERROR_RECOVERY_LEVEL.settable("1"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not implemented");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not implemented");
     }
 
     @Test
@@ -298,7 +316,9 @@ class SettingsEffectTest {
             // a delay: the gateway checks for pings due every half of the shorter of the two periods
             long ms = Long.parseLong(observe(s));
             long v = Long.parseLong(value) * 1000;
-            assertThat(ms).as(s.key() + " " + value + " s measured as " + ms + " ms").isBetween(v - 100, v + v / 2 + 700);
+            assertThat(ms)
+                    .as(s.key() + " " + value + " s measured as " + ms + " ms")
+                    .isBetween(v - 100, v + v / 2 + 700);
         } else {
             assertThat(observe(s)).as(s.key()).isEqualTo(expected(s, value));
         }
@@ -354,7 +374,9 @@ class SettingsEffectTest {
                 c.answerPings = false;
                 c.expect(NopIn.class, 10_000).release();
                 long start = System.nanoTime();
-                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(c::isClosed);
+                await().atMost(Duration.ofSeconds(10))
+                        .pollInterval(Duration.ofMillis(20))
+                        .until(c::isClosed);
                 return Long.toString((System.nanoTime() - start) / 1_000_000);
             }
             default:
@@ -428,7 +450,14 @@ class SettingsEffectTest {
             int end = r.bufferOffset() + r.desiredDataTransferLength();
             for (int p = r.bufferOffset(); p < end; p += 16384) {
                 int n = Math.min(16384, end - p);
-                c.send(new DataOut(p + n == end, 0, cmd.itt(), r.ttt(), c.expStatSN, dataSN++, p,
+                c.send(new DataOut(
+                        p + n == end,
+                        0,
+                        cmd.itt(),
+                        r.ttt(),
+                        c.expStatSN,
+                        dataSN++,
+                        p,
                         Unpooled.wrappedBuffer(new byte[n])));
             }
         }

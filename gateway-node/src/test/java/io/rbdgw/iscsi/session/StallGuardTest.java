@@ -3,14 +3,13 @@ package io.rbdgw.iscsi.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.InetSocketAddress;
-import java.time.Duration;
-
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.node.LogicalUnits;
 import io.rbdgw.scsi.ScsiTarget;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.rbdgw.block.MemoryBlockDevice;
+import io.rbdgw.iscsi.login.LoginTarget;
+import io.rbdgw.iscsi.pdu.TextRequest;
+import io.rbdgw.iscsi.pdu.TextResponse;
+import io.rbdgw.node.LogicalUnits;
+import io.rbdgw.scsi.ScsiTarget;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -11,13 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import io.rbdgw.block.MemoryBlockDevice;
-import io.rbdgw.iscsi.login.LoginTarget;
-import io.rbdgw.iscsi.pdu.TextRequest;
-import io.rbdgw.iscsi.pdu.TextResponse;
-import io.rbdgw.node.LogicalUnits;
-import io.rbdgw.scsi.ScsiTarget;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -107,7 +106,15 @@ class TargetReadinessTest {
         keys.put("InitiatorName", INITIATOR);
         keys.put("SessionType", "Discovery");
         c.login(keys);
-        c.send(new TextRequest(false, true, false, 0, 0x77, 0xffffffff, c.cmdSN, c.expStatSN,
+        c.send(new TextRequest(
+                false,
+                true,
+                false,
+                0,
+                0x77,
+                0xffffffff,
+                c.cmdSN,
+                c.expStatSN,
                 TestInitiator.text(Map.of("SendTargets", value))));
         TextResponse r = c.expect(TextResponse.class, 5000);
         try {

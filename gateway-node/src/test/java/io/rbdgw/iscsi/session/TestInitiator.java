@@ -2,15 +2,6 @@ package io.rbdgw.iscsi.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -32,6 +23,14 @@ import io.rbdgw.iscsi.pdu.LoginRequest;
 import io.rbdgw.iscsi.pdu.LoginResponse;
 import io.rbdgw.iscsi.pdu.ScsiCommand;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A minimal blocking iSCSI initiator for tests of the session layer: it speaks our own codec in the
@@ -56,7 +55,9 @@ public final class TestInitiator implements AutoCloseable {
     int tsih;
 
     public TestInitiator(InetSocketAddress target) throws InterruptedException {
-        channel = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
+        channel = new Bootstrap()
+                .group(GROUP)
+                .channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -64,8 +65,8 @@ public final class TestInitiator implements AutoCloseable {
                             @Override
                             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                                 if (answerPings && msg instanceof io.rbdgw.iscsi.pdu.NopIn ping && ping.itt() == -1) {
-                                    ctx.writeAndFlush(new io.rbdgw.iscsi.pdu.NopOut(true, 0, -1, ping.ttt(), cmdSN,
-                                            expStatSN, Unpooled.EMPTY_BUFFER));
+                                    ctx.writeAndFlush(new io.rbdgw.iscsi.pdu.NopOut(
+                                            true, 0, -1, ping.ttt(), cmdSN, expStatSN, Unpooled.EMPTY_BUFFER));
                                     ping.release();
                                     return;
                                 }
@@ -78,7 +79,10 @@ public final class TestInitiator implements AutoCloseable {
                             }
                         });
                     }
-                }).connect(target).sync().channel();
+                })
+                .connect(target)
+                .sync()
+                .channel();
     }
 
     static ByteBuf text(Map<String, String> keys) {
@@ -163,17 +167,29 @@ public final class TestInitiator implements AutoCloseable {
     }
 
     /** A SCSI command with the next ITT and CmdSN (non-immediate). */
-    public ScsiCommand command(byte[] cdb, boolean read, boolean write, int edtl, ByteBuf immediate, boolean finalFlag) {
+    public ScsiCommand command(
+            byte[] cdb, boolean read, boolean write, int edtl, ByteBuf immediate, boolean finalFlag) {
         byte[] full = java.util.Arrays.copyOf(cdb, Math.max(16, cdb.length));
-        return new ScsiCommand(false, finalFlag, read, write, 1, 0, itt++, edtl, cmdSN++, expStatSN, full,
+        return new ScsiCommand(
+                false,
+                finalFlag,
+                read,
+                write,
+                1,
+                0,
+                itt++,
+                edtl,
+                cmdSN++,
+                expStatSN,
+                full,
                 immediate == null ? Unpooled.EMPTY_BUFFER : immediate);
     }
 
     /** An immediate task management request with the next ITT (LUN in the 8-byte field's flat form). */
-    public io.rbdgw.iscsi.pdu.TaskManagementRequest taskManagement(int function, long lunField, int referencedTaskTag,
-                                                                   int refCmdSN) {
-        return new io.rbdgw.iscsi.pdu.TaskManagementRequest(true, function, lunField, itt++, referencedTaskTag, cmdSN,
-                expStatSN, refCmdSN, 0);
+    public io.rbdgw.iscsi.pdu.TaskManagementRequest taskManagement(
+            int function, long lunField, int referencedTaskTag, int refCmdSN) {
+        return new io.rbdgw.iscsi.pdu.TaskManagementRequest(
+                true, function, lunField, itt++, referencedTaskTag, cmdSN, expStatSN, refCmdSN, 0);
     }
 
     /** Uses another ISID for the next login (a second session of the same initiator to the same target). */
@@ -236,12 +252,24 @@ public final class TestInitiator implements AutoCloseable {
     public static int senseKeyAscAscq(ScsiResponse r) {
         ByteBuf d = r.data();
         int base = d.readerIndex() + 2;
-        return ((d.getByte(base + 2) & 0x0f) << 16) | ((d.getByte(base + 12) & 0xff) << 8) | (d.getByte(base + 13) & 0xff);
+        return ((d.getByte(base + 2) & 0x0f) << 16)
+                | ((d.getByte(base + 12) & 0xff) << 8)
+                | (d.getByte(base + 13) & 0xff);
     }
 
     public static byte[] rw10(int opcode, long lba, int blocks) {
-        return new byte[] {(byte) opcode, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba,
-            0, (byte) (blocks >>> 8), (byte) blocks, 0};
+        return new byte[] {
+            (byte) opcode,
+            0,
+            (byte) (lba >>> 24),
+            (byte) (lba >>> 16),
+            (byte) (lba >>> 8),
+            (byte) lba,
+            0,
+            (byte) (blocks >>> 8),
+            (byte) blocks,
+            0
+        };
     }
 
     public static byte[] random(int n, long seed) {

@@ -62,8 +62,18 @@ class ClusterDrainIT {
     }
 
     private static String[] options() {
-        return new String[] {"--retry-interval", "1", "--alua-settle", "1", "--zk-session-timeout", "4",
-                "--nop-interval", "600", "--nop-timeout", "600"};
+        return new String[] {
+            "--retry-interval",
+            "1",
+            "--alua-settle",
+            "1",
+            "--zk-session-timeout",
+            "4",
+            "--nop-interval",
+            "600",
+            "--nop-timeout",
+            "600"
+        };
     }
 
     /**
@@ -87,8 +97,8 @@ class ClusterDrainIT {
         all[0] = "--url";
         all[1] = api.toString();
         System.arraycopy(args, 0, all, 2, args.length);
-        int code = RbdgwCli.run(all, new PrintStream(out, true), new PrintStream(err, true),
-                Map.of("RBDGW_ADMIN_PASSWORD", PASSWORD));
+        int code = RbdgwCli.run(
+                all, new PrintStream(out, true), new PrintStream(err, true), Map.of("RBDGW_ADMIN_PASSWORD", PASSWORD));
         assertThat(code).as(String.join(" ", args) + "\n" + out + err).isZero();
         return out.toString();
     }
@@ -100,8 +110,10 @@ class ClusterDrainIT {
     @Test
     void drainingTheOwnerMovesItsLunWhileBothRunAndMetricsShowIt() throws Exception {
         try (AdminServer api = AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD))
-                .withListen("127.0.0.1", 0).withDataDir(dir.resolve("shared")));
-             GatewayProcess a = start("gw-a"); GatewayProcess b = start("gw-b")) {
+                        .withListen("127.0.0.1", 0)
+                        .withDataDir(dir.resolve("shared")));
+                GatewayProcess a = start("gw-a");
+                GatewayProcess b = start("gw-b")) {
             URI url = api.uri();
             cli(url, "gateway", "add", "gw-a", "--portal", a.portal(), "--tpg", "1");
             cli(url, "gateway", "add", "gw-b", "--portal", b.portal(), "--tpg", "2");
@@ -111,8 +123,8 @@ class ClusterDrainIT {
             cli(url, "client", "create", IQN, HOST1, "--all-luns");
             long epoch = store.epoch();
             MembershipView view = new MembershipView(client, store.layout());
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                    assertThat(view.appliedAtLeast(epoch)).contains("gw-a", "gw-b"));
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(view.appliedAtLeast(epoch)).contains("gw-a", "gw-b"));
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> owner() != null);
             LunOwnership initial = owner();
             String from = initial.owner();
@@ -123,15 +135,23 @@ class ClusterDrainIT {
             int toGroup = from.equals("gw-a") ? 2 : 1;
             String lun = "disk=\"" + DISK + "\"";
 
-            assertThat(cli(url, "alua")).contains(DISK).contains(from + "=ACTIVE_OPTIMIZED")
+            assertThat(cli(url, "alua"))
+                    .contains(DISK)
+                    .contains(from + "=ACTIVE_OPTIMIZED")
                     .contains(to + "=ACTIVE_NON_OPTIMIZED");
 
             try (TestInitiator onFrom = new TestInitiator(new InetSocketAddress("127.0.0.1", fromProcess.port()));
-                 TestInitiator onTo = new TestInitiator(new InetSocketAddress("127.0.0.1", toProcess.port()))) {
+                    TestInitiator onTo = new TestInitiator(new InetSocketAddress("127.0.0.1", toProcess.port()))) {
                 onFrom.login(TestInitiator.normalKeys(HOST1, IQN));
                 onTo.login(TestInitiator.normalKeys(HOST1, IQN));
-                await().atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> assertThat(states(onFrom))
-                        .isEqualTo(Map.of(fromGroup, TargetPortGroups.ACTIVE_OPTIMIZED, toGroup, TargetPortGroups.ACTIVE_NON_OPTIMIZED)));
+                await().atMost(Duration.ofSeconds(15))
+                        .ignoreExceptions()
+                        .untilAsserted(() -> assertThat(states(onFrom))
+                                .isEqualTo(Map.of(
+                                        fromGroup,
+                                        TargetPortGroups.ACTIVE_OPTIMIZED,
+                                        toGroup,
+                                        TargetPortGroups.ACTIVE_NON_OPTIMIZED)));
 
                 // I/O on the optimized path shows in the owner's meters of this LUN
                 byte[] data = TestInitiator.random(4096, 7);
@@ -141,12 +161,17 @@ class ClusterDrainIT {
                 String m = fromProcess.scrapeMetrics();
                 assertThat(GatewayProcess.sample(m, "rbdgw_scsi_operation_latency_seconds_count", "kind=\"write\""))
                         .isEqualTo(5);
-                assertThat(GatewayProcess.sample(m, "rbdgw_scsi_bytes_total", lun, "kind=\"write\"")).isEqualTo(5 * 4096);
-                assertThat(GatewayProcess.sample(m, "rbdgw_scsi_latency_seconds_count", lun, "kind=\"write\"")).isEqualTo(5);
-                assertThat(GatewayProcess.sample(m, "rbdgw_lun_alua_state", lun)).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED);
-                assertThat(GatewayProcess.sample(m, "rbdgw_lun_owner", lun, "owner=\"" + from + "\"")).isEqualTo(1);
+                assertThat(GatewayProcess.sample(m, "rbdgw_scsi_bytes_total", lun, "kind=\"write\""))
+                        .isEqualTo(5 * 4096);
+                assertThat(GatewayProcess.sample(m, "rbdgw_scsi_latency_seconds_count", lun, "kind=\"write\""))
+                        .isEqualTo(5);
+                assertThat(GatewayProcess.sample(m, "rbdgw_lun_alua_state", lun))
+                        .isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED);
+                assertThat(GatewayProcess.sample(m, "rbdgw_lun_owner", lun, "owner=\"" + from + "\""))
+                        .isEqualTo(1);
                 assertThat(GatewayProcess.sample(m, "rbdgw_iscsi_sessions")).isGreaterThanOrEqualTo(1);
-                assertThat(GatewayProcess.sample(m, "rbdgw_zookeeper_connected")).isEqualTo(1);
+                assertThat(GatewayProcess.sample(m, "rbdgw_zookeeper_connected"))
+                        .isEqualTo(1);
                 assertThat(GatewayProcess.sample(m, "jvm_threads_live_threads")).isPositive();
                 assertThat(GatewayProcess.sample(toProcess.scrapeMetrics(), "rbdgw_lun_alua_state", lun))
                         .isEqualTo(TargetPortGroups.ACTIVE_NON_OPTIMIZED);
@@ -158,22 +183,33 @@ class ClusterDrainIT {
                 assertThat(owner().epoch()).isEqualTo(initial.epoch() + 1);
                 // hosts learn it on both portals: 2A/06, then the new states
                 for (TestInitiator host : List.of(onFrom, onTo)) {
-                    await().atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> assertThat(states(host))
-                            .isEqualTo(Map.of(toGroup, TargetPortGroups.ACTIVE_OPTIMIZED, fromGroup,
-                                    TargetPortGroups.ACTIVE_NON_OPTIMIZED)));
+                    await().atMost(Duration.ofSeconds(15))
+                            .ignoreExceptions()
+                            .untilAsserted(() -> assertThat(states(host))
+                                    .isEqualTo(Map.of(
+                                            toGroup,
+                                            TargetPortGroups.ACTIVE_OPTIMIZED,
+                                            fromGroup,
+                                            TargetPortGroups.ACTIVE_NON_OPTIMIZED)));
                 }
-                assertThat(cli(url, "alua")).contains(to + "=ACTIVE_OPTIMIZED")
+                assertThat(cli(url, "alua"))
+                        .contains(to + "=ACTIVE_OPTIMIZED")
                         .contains(from + "=ACTIVE_NON_OPTIMIZED(draining)");
                 // both gateways report in their status that they applied the new ownership, and when
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-                    var ports = new com.fasterxml.jackson.databind.ObjectMapper().readTree(cli(url, "--json", "alua"))
-                            .get(0).get("ports");
+                    var ports = new com.fasterxml.jackson.databind.ObjectMapper()
+                            .readTree(cli(url, "--json", "alua"))
+                            .get(0)
+                            .get("ports");
                     assertThat(ports).hasSize(2).allSatisfy(p -> {
                         assertThat(p.get("appliedEpoch").asLong()).isEqualTo(initial.epoch() + 1);
                         assertThat(p.get("appliedAtMillis").asLong()).isGreaterThan(0);
                     });
                 });
-                assertThat(cli(url, "failovers", "--reason", "drained")).contains(DISK).contains(from).contains(to)
+                assertThat(cli(url, "failovers", "--reason", "drained"))
+                        .contains(DISK)
+                        .contains(from)
+                        .contains(to)
                         .contains("DRAINED");
                 // the new owner serves the data written through the old one
                 assertThat(TestInitiator.read(onTo, 0, 8, 262144)).isEqualTo(data);
@@ -181,11 +217,16 @@ class ClusterDrainIT {
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 String mf = fromProcess.scrapeMetrics();
                 String mt = toProcess.scrapeMetrics();
-                assertThat(GatewayProcess.sample(mf, "rbdgw_lun_alua_state", lun)).isEqualTo(TargetPortGroups.ACTIVE_NON_OPTIMIZED);
-                assertThat(GatewayProcess.sample(mt, "rbdgw_lun_alua_state", lun)).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED);
-                assertThat(GatewayProcess.sample(mt, "rbdgw_lun_owner", lun, "owner=\"" + to + "\"")).isEqualTo(1);
-                assertThat(GatewayProcess.sample(mf, "rbdgw_alua_transitions_total")).isGreaterThanOrEqualTo(1);
-                assertThat(GatewayProcess.sample(mt, "rbdgw_alua_transitions_total")).isGreaterThanOrEqualTo(1);
+                assertThat(GatewayProcess.sample(mf, "rbdgw_lun_alua_state", lun))
+                        .isEqualTo(TargetPortGroups.ACTIVE_NON_OPTIMIZED);
+                assertThat(GatewayProcess.sample(mt, "rbdgw_lun_alua_state", lun))
+                        .isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED);
+                assertThat(GatewayProcess.sample(mt, "rbdgw_lun_owner", lun, "owner=\"" + to + "\""))
+                        .isEqualTo(1);
+                assertThat(GatewayProcess.sample(mf, "rbdgw_alua_transitions_total"))
+                        .isGreaterThanOrEqualTo(1);
+                assertThat(GatewayProcess.sample(mt, "rbdgw_alua_transitions_total"))
+                        .isGreaterThanOrEqualTo(1);
                 // the coordinator (one of the two) counted the drain
                 double moves = nan0(GatewayProcess.sample(mf, "rbdgw_failover_moves_total", "reason=\"drained\""))
                         + nan0(GatewayProcess.sample(mt, "rbdgw_failover_moves_total", "reason=\"drained\""));
@@ -196,9 +237,12 @@ class ClusterDrainIT {
             assertThat(fromProcess.stop()).isZero();
             assertThat(fromProcess.output()).doesNotContain("LEAK");
             try (GatewayProcess again = restart(from, fromProcess.port())) {
-                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                        assertThat(view.appliedAtLeast(epoch)).contains(from));
-                assertThat(cli(url, "gateway", "drain-status", from)).contains("draining: true").contains("alive: true");
+                await().atMost(Duration.ofSeconds(30))
+                        .untilAsserted(
+                                () -> assertThat(view.appliedAtLeast(epoch)).contains(from));
+                assertThat(cli(url, "gateway", "drain-status", from))
+                        .contains("draining: true")
+                        .contains("alive: true");
                 assertThat(cli(url, "gateway", "undrain", from)).contains("draining: false");
                 Thread.sleep(2500); // longer than --alua-settle: a rebalance would have happened by now
                 assertThat(owner().owner()).isEqualTo(to);
@@ -218,8 +262,13 @@ class ClusterDrainIT {
     /** WRITE(10) with immediate data; returns 0 for GOOD, else sense key/ASC/ASCQ as 0xKKAAQQ. */
     private static int write(TestInitiator host, long lba, byte[] data) throws Exception {
         while (true) {
-            host.send(host.command(TestInitiator.rw10(0x2A, lba, data.length / 512), false, true, data.length,
-                    Unpooled.wrappedBuffer(data), true));
+            host.send(host.command(
+                    TestInitiator.rw10(0x2A, lba, data.length / 512),
+                    false,
+                    true,
+                    data.length,
+                    Unpooled.wrappedBuffer(data),
+                    true));
             ScsiResponse r = host.expect(ScsiResponse.class, 5000);
             try {
                 if (r.status() == 0) {
@@ -235,5 +284,4 @@ class ClusterDrainIT {
             }
         }
     }
-
 }

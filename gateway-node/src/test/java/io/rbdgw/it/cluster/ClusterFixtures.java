@@ -1,20 +1,18 @@
 package io.rbdgw.it.cluster;
 
-import java.io.ByteArrayOutputStream;
-import java.util.Map;
-import java.util.TreeMap;
-
 import io.netty.buffer.Unpooled;
 import io.netty.util.ReferenceCountUtil;
 import io.rbdgw.iscsi.pdu.DataIn;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.iscsi.session.TestInitiator;
+import java.io.ByteArrayOutputStream;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** What the cluster ITs ask of a host's session: its view of the ALUA states and of the LUN's readiness. */
 final class ClusterFixtures {
 
-    private ClusterFixtures() {
-    }
+    private ClusterFixtures() {}
 
     /** REPORT TARGET PORT GROUPS on LUN 0 as group id -> state; throws on CHECK CONDITION. */
     static Map<Integer, Integer> states(TestInitiator host) throws Exception {
@@ -66,4 +64,3 @@ final class ClusterFixtures {
         }
     }
 }
-

@@ -4,12 +4,6 @@ import static io.rbdgw.it.cluster.ClusterFixtures.testUnitReady;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Set;
-
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.model.Authentication;
 import io.rbdgw.config.model.ChapCredentials;
@@ -25,6 +19,10 @@ import io.rbdgw.iscsi.session.TestInitiator;
 import io.rbdgw.it.Cmd;
 import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.ZkConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -71,14 +69,23 @@ class ClusterGatewayIT {
 
     private void awaitApplied(long epoch, String... gateways) {
         MembershipView view = new MembershipView(client, store.layout());
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(view.appliedAtLeast(epoch)).contains(gateways));
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(view.appliedAtLeast(epoch)).contains(gateways));
     }
 
     private GatewayProcess start(String name, int port) throws Exception {
         // file disks: relative ones in the gateway's data directory, and the admin API's shared directory
-        return GatewayProcess.run(name, port, dir.resolve(name), zk, "--retry-interval", "1",
-                "--file-disk-root", dir.resolve(name).toString(), "--file-disk-root", dir.resolve("disks").toString());
+        return GatewayProcess.run(
+                name,
+                port,
+                dir.resolve(name),
+                zk,
+                "--retry-interval",
+                "1",
+                "--file-disk-root",
+                dir.resolve(name).toString(),
+                "--file-disk-root",
+                dir.resolve("disks").toString());
     }
 
     private static Cmd inq(String initiator, String portal, int lun) throws Exception {
@@ -93,8 +100,11 @@ class ClusterGatewayIT {
         all[0] = "--url";
         all[1] = api.toString();
         System.arraycopy(args, 0, all, 2, args.length);
-        int code = io.rbdgw.admin.cli.RbdgwCli.run(all, new java.io.PrintStream(out, true),
-                new java.io.PrintStream(err, true), java.util.Map.of("RBDGW_ADMIN_PASSWORD", password));
+        int code = io.rbdgw.admin.cli.RbdgwCli.run(
+                all,
+                new java.io.PrintStream(out, true),
+                new java.io.PrintStream(err, true),
+                java.util.Map.of("RBDGW_ADMIN_PASSWORD", password));
         assertThat(code).as(String.join(" ", args) + "\n" + out + err).isZero();
         return out.toString();
     }
@@ -102,10 +112,12 @@ class ClusterGatewayIT {
     @Test
     void aTargetCreatedThroughTheAdminApiIsServedByBothGateways() throws Exception {
         String password = "it-admin-password";
-        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(io.rbdgw.admin.AdminServer.Options
-                .of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
-                .withListen("127.0.0.1", 0).withDataDir(dir.resolve("disks")));
-             GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(
+                        io.rbdgw.admin.AdminServer.Options.of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
+                                .withListen("127.0.0.1", 0)
+                                .withDataDir(dir.resolve("disks")));
+                GatewayProcess a = start("gw-a", portA);
+                GatewayProcess b = start("gw-b", portB)) {
             java.net.URI url = api.uri();
             cli(url, password, "gateway", "add", "gw-a", "--portal", "127.0.0.1:" + portA, "--tpg", "1");
             cli(url, password, "gateway", "add", "gw-b", "--portal", "127.0.0.1:" + portB, "--tpg", "2");
@@ -131,13 +143,17 @@ class ClusterGatewayIT {
             TestInitiator host = new TestInitiator(new InetSocketAddress("127.0.0.1", portA));
             try {
                 host.login(TestInitiator.normalKeys(HOST1, IQN));
-                await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
-                        assertThat(cli(url, password, "sessions")).contains(HOST1).contains("gw-a").contains(IQN));
+                await().atMost(Duration.ofSeconds(15))
+                        .untilAsserted(() -> assertThat(cli(url, password, "sessions"))
+                                .contains(HOST1)
+                                .contains("gw-a")
+                                .contains(IQN));
             } finally {
                 host.close();
             }
-            await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
-                    assertThat(cli(url, password, "sessions")).doesNotContain(HOST1));
+            await().atMost(Duration.ofSeconds(15))
+                    .untilAsserted(
+                            () -> assertThat(cli(url, password, "sessions")).doesNotContain(HOST1));
         }
     }
 
@@ -154,12 +170,14 @@ class ClusterGatewayIT {
     }
 
     @Test
-    void removingALunALoggedInHostSeesIsRefusedUntilForcedAndThenTheHostGetsReportedLunsDataHasChanged() throws Exception {
+    void removingALunALoggedInHostSeesIsRefusedUntilForcedAndThenTheHostGetsReportedLunsDataHasChanged()
+            throws Exception {
         String password = "it-admin-password";
-        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(io.rbdgw.admin.AdminServer.Options
-                .of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
-                .withListen("127.0.0.1", 0).withDataDir(dir.resolve("disks")));
-             GatewayProcess a = start("gw-a", portA)) {
+        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(
+                        io.rbdgw.admin.AdminServer.Options.of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
+                                .withListen("127.0.0.1", 0)
+                                .withDataDir(dir.resolve("disks")));
+                GatewayProcess a = start("gw-a", portA)) {
             java.net.URI url = api.uri();
             cli(url, password, "gateway", "add", "gw-a", "--portal", "127.0.0.1:" + portA, "--tpg", "1");
             cli(url, password, "target", "create", IQN);
@@ -173,13 +191,18 @@ class ClusterGatewayIT {
                 host.login(TestInitiator.normalKeys(HOST1, IQN));
                 assertThat(testUnitReady(host)).isEqualTo(0x062900); // power on
                 assertThat(testUnitReady(host)).isZero();
-                await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
-                        assertThat(cli(url, password, "sessions")).contains(HOST1));
+                await().atMost(Duration.ofSeconds(15))
+                        .untilAsserted(
+                                () -> assertThat(cli(url, password, "sessions")).contains(HOST1));
 
                 long before = store.epoch();
                 Cmd refused = cliExit(url, password, "lun", "remove", IQN, "1");
                 assertThat(refused.exitCode()).as(refused.output()).isNotZero();
-                assertThat(refused.output()).contains("gw-a").contains(HOST1).contains("[1]").contains("--force");
+                assertThat(refused.output())
+                        .contains("gw-a")
+                        .contains(HOST1)
+                        .contains("[1]")
+                        .contains("--force");
                 assertThat(store.epoch()).isEqualTo(before);
                 assertThat(testUnitReady(host)).isZero(); // nothing happened to the host
 
@@ -196,10 +219,11 @@ class ClusterGatewayIT {
     @Test
     void aClientCreatedWithoutLunsInAHostGroupSeesExactlyTheGroupsLuns() throws Exception {
         String password = "it-admin-password";
-        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(io.rbdgw.admin.AdminServer.Options
-                .of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
-                .withListen("127.0.0.1", 0).withDataDir(dir.resolve("disks")));
-             GatewayProcess a = start("gw-a", portA)) {
+        try (io.rbdgw.admin.AdminServer api = io.rbdgw.admin.AdminServer.start(
+                        io.rbdgw.admin.AdminServer.Options.of(store, io.rbdgw.admin.auth.PasswordHash.hash(password))
+                                .withListen("127.0.0.1", 0)
+                                .withDataDir(dir.resolve("disks")));
+                GatewayProcess a = start("gw-a", portA)) {
             java.net.URI url = api.uri();
             cli(url, password, "gateway", "add", "gw-a", "--portal", "127.0.0.1:" + portA, "--tpg", "1");
             cli(url, password, "target", "create", IQN);
@@ -213,7 +237,11 @@ class ClusterGatewayIT {
             awaitApplied(store.epoch(), "gw-a");
             Cmd ls = Cmd.run(30, "iscsi-ls", "-s", "-i", HOST2, "iscsi://" + a.portal());
             assertThat(ls.exitCode()).as(ls.toString()).isZero();
-            assertThat(ls.output()).as(ls.toString()).contains("Lun:1").doesNotContain("Lun:0").doesNotContain("Lun:2");
+            assertThat(ls.output())
+                    .as(ls.toString())
+                    .contains("Lun:1")
+                    .doesNotContain("Lun:0")
+                    .doesNotContain("Lun:2");
             assertThat(inq(HOST2, a.portal(), 1).exitCode()).isZero();
             assertThat(inq(HOST2, a.portal(), 0).exitCode()).isNotZero();
         }
@@ -229,7 +257,8 @@ class ClusterGatewayIT {
                 new ConfigChange.PutLun(new Lun(IQN, 0, "local/disk0")),
                 new ConfigChange.PutClient(Client.allLuns(IQN, HOST1)),
                 new ConfigChange.PutClient(Client.allLuns(IQN, HOST2)));
-        try (GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+        try (GatewayProcess a = start("gw-a", portA);
+                GatewayProcess b = start("gw-b", portB)) {
             awaitApplied(epoch, "gw-a", "gw-b");
             for (GatewayProcess g : List.of(a, b)) {
                 Cmd ok = inq(HOST1, g.portal(), 0);
@@ -240,18 +269,23 @@ class ClusterGatewayIT {
             // discovery on one portal lists the target on both, each with its portal group tag
             Cmd ls = Cmd.run(30, "iscsi-ls", "-i", HOST1, "iscsi://" + a.portal());
             assertThat(ls.exitCode()).as(ls.toString()).isZero();
-            assertThat(ls.output()).contains(IQN).contains("127.0.0.1:" + portA + ",1").contains("127.0.0.1:" + portB + ",2");
+            assertThat(ls.output())
+                    .contains(IQN)
+                    .contains("127.0.0.1:" + portA + ",1")
+                    .contains("127.0.0.1:" + portB + ",2");
             // an initiator outside the ACL is not told about the target
             Cmd stranger = Cmd.run(30, "iscsi-ls", "-i", "iqn.1993-08.org.debian:stranger", "iscsi://" + a.portal());
             assertThat(stranger.output()).doesNotContain(IQN);
 
             // a change made while gw-b is down reaches it when it starts again
             assertThat(b.stop()).isZero();
-            epoch = change(new ConfigChange.PutDisk(Disk.file("local", "disk1", 8 << 20, "disk1.img")),
+            epoch = change(
+                    new ConfigChange.PutDisk(Disk.file("local", "disk1", 8 << 20, "disk1.img")),
                     new ConfigChange.PutLun(new Lun(IQN, 1, "local/disk1")));
             awaitApplied(epoch, "gw-a");
         }
-        try (GatewayProcess a = start("gw-a", portA); GatewayProcess b = start("gw-b", portB)) {
+        try (GatewayProcess a = start("gw-a", portA);
+                GatewayProcess b = start("gw-b", portB)) {
             awaitApplied(epoch, "gw-a", "gw-b");
             Cmd lun1 = inq(HOST1, b.portal(), 1);
             assertThat(lun1.exitCode()).as(lun1 + "\n" + b.output()).isZero();
@@ -269,7 +303,11 @@ class ClusterGatewayIT {
             awaitApplied(epoch, "gw-a", "gw-b");
             assertThat(inq(HOST1, b.portal(), 0).exitCode()).isNotZero();
             for (GatewayProcess g : List.of(a, b)) {
-                Cmd chap = Cmd.run(30, "iscsi-inq", "-i", HOST1,
+                Cmd chap = Cmd.run(
+                        30,
+                        "iscsi-inq",
+                        "-i",
+                        HOST1,
                         "iscsi://host1user%host1secret12@" + g.portal() + "/" + IQN + "/0");
                 assertThat(chap.exitCode()).as(chap.toString()).isZero();
             }
@@ -291,5 +329,4 @@ class ClusterGatewayIT {
             assertThat(a.output() + b.output()).doesNotContain("LEAK");
         }
     }
-
 }

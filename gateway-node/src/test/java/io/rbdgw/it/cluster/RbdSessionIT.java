@@ -2,6 +2,16 @@ package io.rbdgw.it.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCountUtil;
+import io.rbdgw.iscsi.pdu.DataIn;
+import io.rbdgw.iscsi.pdu.NopIn;
+import io.rbdgw.iscsi.pdu.NopOut;
+import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.iscsi.session.TestInitiator;
+import io.rbdgw.it.GatewayProcess;
+import io.rbdgw.it.TestCluster;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -13,17 +23,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.util.ReferenceCountUtil;
-import io.rbdgw.iscsi.pdu.DataIn;
-import io.rbdgw.iscsi.pdu.NopIn;
-import io.rbdgw.iscsi.pdu.NopOut;
-import io.rbdgw.iscsi.pdu.ScsiResponse;
-import io.rbdgw.iscsi.session.TestInitiator;
-import io.rbdgw.it.GatewayProcess;
-import io.rbdgw.it.TestCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,11 +88,18 @@ class RbdSessionIT {
                 miscompares += f.get(150, TimeUnit.SECONDS);
             }
             int total = clients.size() * increments;
-            System.out.printf("compare and write: %d increments by %d sessions on 2 gateways, %d miscompares%n",
+            System.out.printf(
+                    "compare and write: %d increments by %d sessions on 2 gateways, %d miscompares%n",
                     total, clients.size(), miscompares);
-            assertThat(miscompares).as("the writers really raced (else this test proves nothing)").isPositive();
-            assertThat(counter(readBlock(clients.get(0), 0))).as("counter read through gateway a").isEqualTo(total);
-            assertThat(counter(readBlock(clients.get(1), 0))).as("counter read through gateway b").isEqualTo(total);
+            assertThat(miscompares)
+                    .as("the writers really raced (else this test proves nothing)")
+                    .isPositive();
+            assertThat(counter(readBlock(clients.get(0), 0)))
+                    .as("counter read through gateway a")
+                    .isEqualTo(total);
+            assertThat(counter(readBlock(clients.get(1), 0)))
+                    .as("counter read through gateway b")
+                    .isEqualTo(total);
         } finally {
             pool.shutdownNow();
         }
@@ -122,7 +128,8 @@ class RbdSessionIT {
                     } else {
                         throw new AssertionError("COMPARE AND WRITE: status " + r.status() + " sense "
                                 + (r.status() == CHECK_CONDITION
-                                        ? Integer.toHexString(TestInitiator.senseKeyAscAscq(r)) : "-"));
+                                        ? Integer.toHexString(TestInitiator.senseKeyAscAscq(r))
+                                        : "-"));
                     }
                 } finally {
                     r.release();
@@ -194,7 +201,9 @@ class RbdSessionIT {
         assertThat(lbaStatus(c, 0)).as("hole before the data").containsExactly(0, dataLba, 1);
         assertThat(lbaStatus(c, 100)).as("inside the hole").containsExactly(100, dataLba - 100, 1);
         assertThat(lbaStatus(c, dataLba)).as("the data").containsExactly(dataLba, 8, 0);
-        assertThat(lbaStatus(c, dataLba + 8)).as("after the data").containsExactly(dataLba + 8, blocks - dataLba - 8, 1);
+        assertThat(lbaStatus(c, dataLba + 8))
+                .as("after the data")
+                .containsExactly(dataLba + 8, blocks - dataLba - 8, 1);
 
         byte[] unmap = new byte[10];
         unmap[0] = 0x42;
@@ -300,7 +309,9 @@ class RbdSessionIT {
                         break;
                     }
                 } else if (o instanceof ScsiResponse r) {
-                    assertThat(r.status()).as("status of opcode %02x", cdb[0] & 0xff).isEqualTo(GOOD);
+                    assertThat(r.status())
+                            .as("status of opcode %02x", cdb[0] & 0xff)
+                            .isEqualTo(GOOD);
                     break;
                 } else {
                     throw new AssertionError("unexpected " + o);

@@ -2,10 +2,6 @@ package io.rbdgw.it.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ReferenceCountUtil;
@@ -14,6 +10,9 @@ import io.rbdgw.iscsi.pdu.ScsiCommand;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.iscsi.pdu.TaskManagementResponse;
 import io.rbdgw.iscsi.session.TestInitiator;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +34,8 @@ class AbortHeldWriteIT {
     void anAbortOrResetOfAWriteHeldByAPausedOsdCompletesOnlyAfterTheWriteSettled() throws Exception {
         long osd = StaleWriteIT.osdPid();
         try (FailoverCluster cluster = FailoverCluster.start(dir, 64 << 20, new FailoverCluster.Timing(10, 1))) {
-            int owner = FailoverCluster.indexOf(cluster.awaitOwner(Duration.ofSeconds(30)).owner());
+            int owner = FailoverCluster.indexOf(
+                    cluster.awaitOwner(Duration.ofSeconds(30)).owner());
             try (TestInitiator host = new TestInitiator(cluster.portal(owner)).isid(0x23d000000091L)) {
                 host.login(TestInitiator.normalKeys(FailoverCluster.HOST, FailoverCluster.IQN));
                 for (int i = 0; i < 5 && status(host, write(host, random()), 10_000) != 0; i++) {
@@ -50,15 +50,19 @@ class AbortHeldWriteIT {
                     try {
                         w = write(host, held);
                         Thread.sleep(300); // inside librbd, sent to the paused OSD
-                        host.send(host.taskManagement(function, 0, function == ABORT_TASK ? w.itt() : 0xFFFFFFFF,
-                                w.cmdSN()));
+                        host.send(host.taskManagement(
+                                function, 0, function == ABORT_TASK ? w.itt() : 0xFFFFFFFF, w.cmdSN()));
                         long t0 = System.nanoTime();
                         Object early = pollTmf(host, 1500);
-                        assertThat(early).as("function " + function + " answered while the write is held").isNull();
+                        assertThat(early)
+                                .as("function " + function + " answered while the write is held")
+                                .isNull();
                         StaleWriteIT.kill("CONT", osd);
                         TaskManagementResponse r = (TaskManagementResponse) pollTmf(host, 30_000);
                         answeredAfterMs = (System.nanoTime() - t0) / 1_000_000;
-                        assertThat(r).as("function " + function + " answered after the OSD resumed").isNotNull();
+                        assertThat(r)
+                                .as("function " + function + " answered after the OSD resumed")
+                                .isNotNull();
                         assertThat(r.response()).isZero();
                     } finally {
                         StaleWriteIT.kill("CONT", osd);
@@ -69,7 +73,9 @@ class AbortHeldWriteIT {
                         s = status(host, write(host, after), 10_000);
                     }
                     assertThat(s).isZero();
-                    assertThat(read(host)).as("the write sent after the abort is what reads back").isEqualTo(after);
+                    assertThat(read(host))
+                            .as("the write sent after the abort is what reads back")
+                            .isEqualTo(after);
                     try (TestInitiator other = new TestInitiator(cluster.portal(1 - owner)).isid(0x23d000000092L)) {
                         other.login(TestInitiator.normalKeys(FailoverCluster.HOST, FailoverCluster.IQN));
                         byte[] seen = null;
@@ -78,9 +84,10 @@ class AbortHeldWriteIT {
                         }
                         assertThat(seen).as("through the other gateway too").isEqualTo(after);
                     }
-                    System.out.printf("RESULT function %d of a write held by a paused OSD answered %d ms after it "
-                            + "was sent (the OSD resumed after 1.5 s); later write reads back%n", function,
-                            answeredAfterMs);
+                    System.out.printf(
+                            "RESULT function %d of a write held by a paused OSD answered %d ms after it "
+                                    + "was sent (the OSD resumed after 1.5 s); later write reads back%n",
+                            function, answeredAfterMs);
                 }
             }
         }
@@ -166,5 +173,4 @@ class AbortHeldWriteIT {
         b.getBytes(b.readerIndex(), out);
         return out;
     }
-
 }

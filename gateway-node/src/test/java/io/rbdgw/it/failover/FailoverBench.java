@@ -1,5 +1,7 @@
 package io.rbdgw.it.failover;
 
+import io.rbdgw.config.alua.LunOwnership;
+import io.rbdgw.scsi.TargetPortGroups;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,9 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
-
-import io.rbdgw.config.alua.LunOwnership;
-import io.rbdgw.scsi.TargetPortGroups;
 
 /**
  * The measuring part of {@code bench/failover.sh} (which builds the project and provides Ceph): a ZooKeeper in
@@ -25,8 +24,7 @@ import io.rbdgw.scsi.TargetPortGroups;
  */
 public final class FailoverBench {
 
-    private FailoverBench() {
-    }
+    private FailoverBench() {}
 
     public static void main(String[] args) throws Exception {
         int runs = 5;
@@ -57,9 +55,13 @@ public final class FailoverBench {
             }
             i++;
         }
-        if (runs < 1 || pathTimeout <= 0 || writeBefore <= 0 || zkSession != null && zkSession < 1
+        if (runs < 1
+                || pathTimeout <= 0
+                || writeBefore <= 0
+                || zkSession != null && zkSession < 1
                 || settle != null && settle < 0) {
-            usage("--runs, --path-timeout, --write-before and --zk-session-timeout must be positive, --alua-settle not negative");
+            usage(
+                    "--runs, --path-timeout, --write-before and --zk-session-timeout must be positive, --alua-settle not negative");
         }
         if (dir == null) {
             dir = Files.createTempDirectory("rbdgw-failover");
@@ -71,7 +73,8 @@ public final class FailoverBench {
         AtomicReference<FailoverCluster> started = new AtomicReference<>();
         Thread closer = new Thread(() -> stopAll(started.get()), "failover-bench-stop");
         Runtime.getRuntime().addShutdownHook(closer); // also on Ctrl-C / SIGTERM from the script, at any point
-        FailoverCluster cluster = FailoverCluster.create(dir, 256L << 20, new FailoverCluster.Timing(zkSession, settle));
+        FailoverCluster cluster =
+                FailoverCluster.create(dir, 256L << 20, new FailoverCluster.Timing(zkSession, settle));
         started.set(cluster);
         cluster.startGateways();
 
@@ -100,7 +103,8 @@ public final class FailoverBench {
                 cluster.gateway(victim).process().waitFor();
                 // the survivor becomes Active/Optimized once the coordinator fenced the victim and moved the LUN
                 long deadline = killed + Duration.ofSeconds(120).toNanos();
-                while (client.groupStates().getOrDefault(client.groupOf(survivor), -1) != TargetPortGroups.ACTIVE_OPTIMIZED) {
+                while (client.groupStates().getOrDefault(client.groupOf(survivor), -1)
+                        != TargetPortGroups.ACTIVE_OPTIMIZED) {
                     if (System.nanoTime() - deadline > 0) {
                         throw new IllegalStateException("the survivor is not Active/Optimized 120 s after the kill");
                     }
@@ -118,10 +122,19 @@ public final class FailoverBench {
                 maxStall = Math.max(maxStall, client.maxStallSeconds());
                 lost += v.lost();
                 stale += v.stale();
-                System.out.printf(Locale.ROOT, "run %d: killed %s (owner) -> first write on %s after %.3f s, max stall %.3f s, "
+                System.out.printf(
+                        Locale.ROOT,
+                        "run %d: killed %s (owner) -> first write on %s after %.3f s, max stall %.3f s, "
                                 + "%s Active/Optimized after %.1f s; %d writes acknowledged, read-back %s%n",
-                        run, FailoverCluster.NAMES[victim], FailoverCluster.NAMES[survivor], first, client.maxStallSeconds(),
-                        FailoverCluster.NAMES[survivor], optimizedAfter, client.acked(), v);
+                        run,
+                        FailoverCluster.NAMES[victim],
+                        FailoverCluster.NAMES[survivor],
+                        first,
+                        client.maxStallSeconds(),
+                        FailoverCluster.NAMES[survivor],
+                        optimizedAfter,
+                        client.acked(),
+                        v);
             }
             if (run < runs) {
                 // back to two gateways: restart the victim, wait until it is a member and has settled
@@ -134,8 +147,14 @@ public final class FailoverBench {
         sorted.sort(Double::compare);
         int n = sorted.size();
         double median = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-        System.out.printf(Locale.ROOT, "failover median_s=%.3f max_stall_s=%.3f runs=%d lost_writes=%d stale_writes=%d%n",
-                median, maxStall, runs, lost, stale);
+        System.out.printf(
+                Locale.ROOT,
+                "failover median_s=%.3f max_stall_s=%.3f runs=%d lost_writes=%d stale_writes=%d%n",
+                median,
+                maxStall,
+                runs,
+                lost,
+                stale);
         System.out.flush();
         Runtime.getRuntime().removeShutdownHook(closer);
         stopAll(cluster);
@@ -147,15 +166,17 @@ public final class FailoverBench {
      * generation) through the other gateway after the path timeout, SIGCONT once the client stopped; both gateways
      * read back. Last line: {@code freeze seconds=S runs=N lost_writes=L stale_writes=S disagreements=D}.
      */
-    private static void freezeRuns(FailoverCluster cluster, int runs, double freeze, Duration timeout,
-                                   double writeBefore) throws Exception {
+    private static void freezeRuns(
+            FailoverCluster cluster, int runs, double freeze, Duration timeout, double writeBefore) throws Exception {
         long lost = 0;
         long stale = 0;
         int disagree = 0;
         for (int run = 1; run <= runs; run++) {
-            int victim = FailoverCluster.indexOf(cluster.awaitOwner(Duration.ofSeconds(60)).owner());
+            int victim = FailoverCluster.indexOf(
+                    cluster.awaitOwner(Duration.ofSeconds(60)).owner());
             int survivor = 1 - victim;
-            try (MultipathClient client = cluster.client(victim, 256, 16, timeout).restampRetries()) {
+            try (MultipathClient client =
+                    cluster.client(victim, 256, 16, timeout).restampRetries()) {
                 client.start();
                 Thread.sleep((long) (writeBefore * 1000));
                 client.mark(victim);
@@ -183,15 +204,31 @@ public final class FailoverBench {
                 lost += vs.lost();
                 stale += vs.stale();
                 disagree += vs.equals(vv) ? 0 : 1;
-                System.out.printf(Locale.ROOT, "run %d: froze %s (owner) %.1f s -> first write on %s after %.3f s; "
-                        + "%d writes acknowledged; read-back via %s %s, via %s %s%n", run, FailoverCluster.NAMES[victim],
-                        freeze, FailoverCluster.NAMES[survivor], client.markToFirstAckSeconds(), client.acked(),
-                        FailoverCluster.NAMES[survivor], vs, FailoverCluster.NAMES[victim], vv);
+                System.out.printf(
+                        Locale.ROOT,
+                        "run %d: froze %s (owner) %.1f s -> first write on %s after %.3f s; "
+                                + "%d writes acknowledged; read-back via %s %s, via %s %s%n",
+                        run,
+                        FailoverCluster.NAMES[victim],
+                        freeze,
+                        FailoverCluster.NAMES[survivor],
+                        client.markToFirstAckSeconds(),
+                        client.acked(),
+                        FailoverCluster.NAMES[survivor],
+                        vs,
+                        FailoverCluster.NAMES[victim],
+                        vv);
             }
             cluster.awaitMember(FailoverCluster.NAMES[victim], Duration.ofSeconds(60));
         }
-        System.out.printf(Locale.ROOT, "freeze seconds=%.1f runs=%d lost_writes=%d stale_writes=%d disagreements=%d%n",
-                freeze, runs, lost, stale, disagree);
+        System.out.printf(
+                Locale.ROOT,
+                "freeze seconds=%.1f runs=%d lost_writes=%d stale_writes=%d disagreements=%d%n",
+                freeze,
+                runs,
+                lost,
+                stale,
+                disagree);
         System.out.flush();
     }
 

@@ -1,14 +1,5 @@
 package io.rbdgw.it.failover;
 
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.membership.MembershipView;
 import io.rbdgw.config.model.Client;
@@ -24,6 +15,14 @@ import io.rbdgw.it.GatewayProcess;
 import io.rbdgw.it.TestCluster;
 import io.rbdgw.it.ZkConfig;
 import io.rbdgw.scsi.TargetPortGroups;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 
 /**
@@ -92,7 +91,8 @@ public final class FailoverCluster implements AutoCloseable {
     }
 
     /** {@link #start(Path, long, Timing)} with more {@code run} options for both gateways. */
-    public static FailoverCluster start(Path dir, long imageBytes, Timing timing, List<String> runArgs) throws Exception {
+    public static FailoverCluster start(Path dir, long imageBytes, Timing timing, List<String> runArgs)
+            throws Exception {
         FailoverCluster c = create(dir, imageBytes, timing);
         try {
             c.extraArgs.addAll(runArgs);
@@ -107,7 +107,12 @@ public final class FailoverCluster implements AutoCloseable {
     /** The image, ZooKeeper and the configuration, without the gateways ({@link #startGateways()}). */
     public static FailoverCluster create(Path dir, long imageBytes, Timing timing) throws Exception {
         String image = "failover-" + UUID.randomUUID().toString().substring(0, 8);
-        TestCluster.rbd("create", "--size", (imageBytes >> 20) + "M", "--image-feature", "layering",
+        TestCluster.rbd(
+                "create",
+                "--size",
+                (imageBytes >> 20) + "M",
+                "--image-feature",
+                "layering",
                 TestCluster.POOL + "/" + image);
         FailoverCluster c = null;
         try {
@@ -115,13 +120,17 @@ public final class FailoverCluster implements AutoCloseable {
             c.ports[0] = GatewayProcess.freePort();
             c.ports[1] = GatewayProcess.freePort();
             FailoverCluster cc = c;
-            c.epoch = c.store.update(cfg -> List.of(
-                    new ConfigChange.PutGateway(new Gateway(NAMES[0], List.of(new Portal("127.0.0.1", cc.ports[0])), 1)),
-                    new ConfigChange.PutGateway(new Gateway(NAMES[1], List.of(new Portal("127.0.0.1", cc.ports[1])), 2)),
-                    new ConfigChange.PutTarget(Target.of(IQN)),
-                    new ConfigChange.PutDisk(Disk.rbd(TestCluster.POOL, image, imageBytes)),
-                    new ConfigChange.PutLun(new Lun(IQN, 0, cc.diskId)),
-                    new ConfigChange.PutClient(Client.allLuns(IQN, HOST))), 5);
+            c.epoch = c.store.update(
+                    cfg -> List.of(
+                            new ConfigChange.PutGateway(
+                                    new Gateway(NAMES[0], List.of(new Portal("127.0.0.1", cc.ports[0])), 1)),
+                            new ConfigChange.PutGateway(
+                                    new Gateway(NAMES[1], List.of(new Portal("127.0.0.1", cc.ports[1])), 2)),
+                            new ConfigChange.PutTarget(Target.of(IQN)),
+                            new ConfigChange.PutDisk(Disk.rbd(TestCluster.POOL, image, imageBytes)),
+                            new ConfigChange.PutLun(new Lun(IQN, 0, cc.diskId)),
+                            new ConfigChange.PutClient(Client.allLuns(IQN, HOST))),
+                    5);
             return c;
         } catch (Exception | Error e) {
             if (c != null) {
@@ -142,10 +151,18 @@ public final class FailoverCluster implements AutoCloseable {
     }
 
     private GatewayProcess startGateway(int i) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--ceph-conf", TestCluster.conf().toString(),
-                "--ceph-id", TestCluster.CLIENT_ID, "--retry-interval", "1", "--fence-seconds", "600"));
+        List<String> args = new ArrayList<>(List.of(
+                "--ceph-conf",
+                TestCluster.conf().toString(),
+                "--ceph-id",
+                TestCluster.CLIENT_ID,
+                "--retry-interval",
+                "1",
+                "--fence-seconds",
+                "600"));
         if (timing.zkSessionSeconds() != null) {
-            args.addAll(List.of("--zk-session-timeout", timing.zkSessionSeconds().toString()));
+            args.addAll(
+                    List.of("--zk-session-timeout", timing.zkSessionSeconds().toString()));
         }
         if (timing.aluaSettleSeconds() != null) {
             args.addAll(List.of("--alua-settle", timing.aluaSettleSeconds().toString()));
@@ -158,19 +175,20 @@ public final class FailoverCluster implements AutoCloseable {
         if (!timing.writeToken()) {
             jvm.add("-Drbdgw.write-token=off"); // negative runs only: shows what the write token prevents
         }
-        return GatewayProcess.run(jvm, NAMES[i], ports[i], dir.resolve(NAMES[i]), zk,
-                args.toArray(String[]::new));
+        return GatewayProcess.run(jvm, NAMES[i], ports[i], dir.resolve(NAMES[i]), zk, args.toArray(String[]::new));
     }
 
     /** Lets {@code initiators} log in to the target too (every LUN); returns once both gateways applied it. */
     public void allow(String... initiators) throws Exception {
-        epoch = store.update(cfg -> {
-            List<ConfigChange> changes = new ArrayList<>();
-            for (String i : initiators) {
-                changes.add(new ConfigChange.PutClient(Client.allLuns(IQN, i)));
-            }
-            return changes;
-        }, 5);
+        epoch = store.update(
+                cfg -> {
+                    List<ConfigChange> changes = new ArrayList<>();
+                    for (String i : initiators) {
+                        changes.add(new ConfigChange.PutClient(Client.allLuns(IQN, i)));
+                    }
+                    return changes;
+                },
+                5);
         awaitApplied(epoch, Duration.ofSeconds(60), NAMES);
     }
 
@@ -195,8 +213,8 @@ public final class FailoverCluster implements AutoCloseable {
     public MultipathClient client(int owner, int units, int queueDepth, Duration pathTimeout) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {
-            MultipathClient c = new MultipathClient(new MultipathClient.Options(IQN, HOST, portals(), units, queueDepth,
-                    pathTimeout));
+            MultipathClient c = new MultipathClient(
+                    new MultipathClient.Options(IQN, HOST, portals(), units, queueDepth, pathTimeout));
             Map<Integer, Integer> states = c.groupStates();
             if (states.getOrDefault(c.groupOf(owner), -1) == TargetPortGroups.ACTIVE_OPTIMIZED
                     && states.getOrDefault(c.groupOf(1 - owner), -1) == TargetPortGroups.ACTIVE_NON_OPTIMIZED) {
@@ -237,7 +255,9 @@ public final class FailoverCluster implements AutoCloseable {
         if (client.checkExists().forPath(path) == null) {
             return null;
         }
-        return new Documents().read(path, client.getData().forPath(path), LunOwnership.class).value();
+        return new Documents()
+                .read(path, client.getData().forPath(path), LunOwnership.class)
+                .value();
     }
 
     public LunOwnership awaitOwner(Duration timeout) throws Exception {
@@ -274,8 +294,8 @@ public final class FailoverCluster implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!view.appliedAtLeast(epoch).containsAll(List.of(names))) {
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError(String.join(",", names) + " did not apply epoch " + epoch + " within " + timeout
-                        + "; applied: " + view.appliedAtLeast(epoch));
+                throw new AssertionError(String.join(",", names) + " did not apply epoch " + epoch + " within "
+                        + timeout + "; applied: " + view.appliedAtLeast(epoch));
             }
             Thread.sleep(100);
         }
@@ -297,7 +317,9 @@ public final class FailoverCluster implements AutoCloseable {
     /** Sends a signal (STOP, CONT, KILL) to gateway {@code i}'s process. */
     public void signal(int i, String signal) throws Exception {
         long pid = gateways[i].process().pid();
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+                .inheritIO()
+                .start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
         }
@@ -305,7 +327,8 @@ public final class FailoverCluster implements AutoCloseable {
 
     /** Whether gateway {@code i} is stopped (state T in /proc). */
     public boolean isStopped(int i) throws Exception {
-        String stat = java.nio.file.Files.readString(Path.of("/proc/" + gateways[i].process().pid() + "/stat"));
+        String stat = java.nio.file.Files.readString(
+                Path.of("/proc/" + gateways[i].process().pid() + "/stat"));
         return stat.substring(stat.lastIndexOf(')') + 2).startsWith("T");
     }
 
@@ -345,7 +368,8 @@ public final class FailoverCluster implements AutoCloseable {
                 TestCluster.rbd("rm", "--no-progress", diskId);
                 return;
             } catch (AssertionError | java.io.IOException e) {
-                if (System.nanoTime() - deadline > 0 || !String.valueOf(e.getMessage()).contains("watchers")) {
+                if (System.nanoTime() - deadline > 0
+                        || !String.valueOf(e.getMessage()).contains("watchers")) {
                     System.err.println("could not remove test image " + diskId + ": " + e.getMessage());
                     return;
                 }

@@ -3,13 +3,6 @@ package io.rbdgw.it.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-
 import io.netty.buffer.Unpooled;
 import io.netty.util.ReferenceCountUtil;
 import io.rbdgw.config.alua.LunOwnership;
@@ -19,6 +12,12 @@ import io.rbdgw.iscsi.session.TestInitiator;
 import io.rbdgw.it.Cmd;
 import io.rbdgw.it.TestCluster;
 import io.rbdgw.scsi.TargetPortGroups;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,17 +47,23 @@ class FailoverIT {
             int victim = FailoverCluster.indexOf(before.owner());
             int survivor = 1 - victim;
             // both gateways are daemons of service rbdgw in Ceph's service map: what `ceph -s` counts
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-                Cmd dump = Cmd.run(60, "ceph", "-c", TestCluster.conf().toString(),
-                        "service", "dump", "-f", "json");
-                assertThat(dump.exitCode()).as(dump.toString()).isZero();
-                assertThat(dump.output()).contains("\"rbdgw\"").contains("\"" + FailoverCluster.NAMES[0] + "\"")
-                        .contains("\"" + FailoverCluster.NAMES[1] + "\"");
-            });
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .untilAsserted(() -> {
+                        Cmd dump = Cmd.run(
+                                60, "ceph", "-c", TestCluster.conf().toString(), "service", "dump", "-f", "json");
+                        assertThat(dump.exitCode()).as(dump.toString()).isZero();
+                        assertThat(dump.output())
+                                .contains("\"rbdgw\"")
+                                .contains("\"" + FailoverCluster.NAMES[0] + "\"")
+                                .contains("\"" + FailoverCluster.NAMES[1] + "\"");
+                    });
             try (MultipathClient client = client(cluster, victim)) {
                 client.start();
                 Thread.sleep(2000);
-                assertThat(client.ackedPerPath()).as("writes go to the optimized path only").containsOnlyKeys(victim);
+                assertThat(client.ackedPerPath())
+                        .as("writes go to the optimized path only")
+                        .containsOnlyKeys(victim);
 
                 client.mark(victim);
                 cluster.gateway(victim).process().destroyForcibly();
@@ -68,8 +73,9 @@ class FailoverIT {
                 assertThat(after.owner()).isEqualTo(FailoverCluster.NAMES[survivor]);
                 assertThat(after.epoch()).isGreaterThan(before.epoch());
                 // the client learns it from 2A/06 on the survivor's path
-                await().atMost(Duration.ofSeconds(10)).until(() ->
-                        client.groupStates().get(client.groupOf(survivor)) == TargetPortGroups.ACTIVE_OPTIMIZED);
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> client.groupStates().get(client.groupOf(survivor))
+                                == TargetPortGroups.ACTIVE_OPTIMIZED);
                 assertThat(client.groupStates().get(client.groupOf(victim))).isEqualTo(TargetPortGroups.UNAVAILABLE);
                 long ackedAtMove = client.acked();
                 Thread.sleep(1000);
@@ -77,13 +83,22 @@ class FailoverIT {
 
                 assertThat(client.acked()).as("writes continue after the move").isGreaterThan(ackedAtMove);
                 assertThat(client.ackedPerPath().get(survivor)).isPositive();
-                assertThat(client.pathFailures()).extracting(MultipathClient.PathFailure::path).containsExactly(victim);
-                assertThat(client.markToFirstAckSeconds()).as("kill -> first write on the survivor").isLessThan(5);
+                assertThat(client.pathFailures())
+                        .extracting(MultipathClient.PathFailure::path)
+                        .containsExactly(victim);
+                assertThat(client.markToFirstAckSeconds())
+                        .as("kill -> first write on the survivor")
+                        .isLessThan(5);
                 MultipathClient.Verification v = client.verify(cluster.portal(survivor));
-                System.out.printf("SIGKILL: first write on the survivor %.3f s after the kill, max stall %.3f s, "
+                System.out.printf(
+                        "SIGKILL: first write on the survivor %.3f s after the kill, max stall %.3f s, "
                                 + "%d writes acknowledged, %d retried, %d unit attentions; read-back %s%n",
-                        client.markToFirstAckSeconds(), client.maxStallSeconds(), client.acked(), client.retriedWrites(),
-                        client.unitAttentions(), v);
+                        client.markToFirstAckSeconds(),
+                        client.maxStallSeconds(),
+                        client.acked(),
+                        client.retriedWrites(),
+                        client.unitAttentions(),
+                        v);
                 assertThat(v.lost()).as("lost writes").isZero();
                 assertThat(v.stale()).as("stale writes").isZero();
                 assertThat(v.foreign()).isZero();
@@ -111,45 +126,54 @@ class FailoverIT {
                 // may be in flight. They are certain to sit unread in its socket: it reads them when it resumes,
                 // long after the client retried them on the survivor and overwrote their units with newer data.
                 client.mark(victim);
-                held = client.runOnWriter(() -> {
-                    try {
-                        cluster.signal(victim, "STOP");
-                        await().atMost(Duration.ofSeconds(5)).until(() -> cluster.isStopped(victim));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, 8);
+                held = client.runOnWriter(
+                        () -> {
+                            try {
+                                cluster.signal(victim, "STOP");
+                                await().atMost(Duration.ofSeconds(5)).until(() -> cluster.isStopped(victim));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        },
+                        8);
                 assertThat(held).hasSize(8);
 
                 LunOwnership after = cluster.awaitOwnerOtherThan(before.owner(), Duration.ofSeconds(30));
                 assertThat(after.owner()).isEqualTo(FailoverCluster.NAMES[survivor]);
-                await().atMost(Duration.ofSeconds(10)).until(() ->
-                        client.groupStates().get(client.groupOf(survivor)) == TargetPortGroups.ACTIVE_OPTIMIZED);
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> client.groupStates().get(client.groupOf(survivor))
+                                == TargetPortGroups.ACTIVE_OPTIMIZED);
                 Thread.sleep(1000); // more generations over the same units through the survivor
                 client.stop();
 
                 assertThat(client.pathFailures()).hasSize(1);
                 MultipathClient.PathFailure failure = client.pathFailures().get(0);
                 assertThat(failure.path()).isEqualTo(victim);
-                assertThat(failure.abandoned()).as("writes held by the frozen gateway").isGreaterThanOrEqualTo(held.size());
+                assertThat(failure.abandoned())
+                        .as("writes held by the frozen gateway")
+                        .isGreaterThanOrEqualTo(held.size());
                 assertThat(client.markToFirstAckSeconds()).isLessThan(5);
                 for (long seq : held) {
                     // a late landing of any held write would be older than what the unit was last acknowledged with
-                    assertThat(client.lastAckedOfUnitOf(seq)).as("unit of held write " + seq + " overwritten later")
+                    assertThat(client.lastAckedOfUnitOf(seq))
+                            .as("unit of held write " + seq + " overwritten later")
                             .isGreaterThan(seq);
                 }
 
                 // resume it: it reads the held writes and (being fenced) must not land them
                 cluster.signal(victim, "CONT");
-                await().atMost(Duration.ofSeconds(30)).until(() ->
-                        cluster.output(victim).contains("reconnecting to Ceph with a new client"));
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> cluster.output(victim).contains("reconnecting to Ceph with a new client"));
                 cluster.awaitMember(FailoverCluster.NAMES[victim], Duration.ofSeconds(30));
                 Thread.sleep(3000); // time to flush anything it held
                 MultipathClient.Verification v = client.verify(cluster.portal(survivor));
-                System.out.printf("SIGSTOP: first write on the survivor %.3f s after the freeze, max stall %.3f s, "
+                System.out.printf(
+                        "SIGSTOP: first write on the survivor %.3f s after the freeze, max stall %.3f s, "
                                 + "%d held writes, %d acknowledged; read-back after resume %s%n",
                         client.markToFirstAckSeconds(), client.maxStallSeconds(), held.size(), client.acked(), v);
-                assertThat(v.stale()).as("stale writes (a held write landed after the failover)").isZero();
+                assertThat(v.stale())
+                        .as("stale writes (a held write landed after the failover)")
+                        .isZero();
                 assertThat(v.lost()).as("lost writes").isZero();
                 assertThat(v.foreign()).isZero();
             }
@@ -160,22 +184,26 @@ class FailoverIT {
             try (TestInitiator host = new TestInitiator(cluster.portal(victim)).isid(0x23d000000077L)) {
                 host.login(TestInitiator.normalKeys(FailoverCluster.HOST, FailoverCluster.IQN));
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
-                    int state = MultipathClient.parseStates(command(host, new byte[] {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4,
-                        0, 0, 0}, 1024, null)).get(victim + 1);
+                    int state = MultipathClient.parseStates(command(
+                                    host, new byte[] {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0}, 1024, null))
+                            .get(victim + 1);
                     assertThat(state).isIn(TargetPortGroups.ACTIVE_OPTIMIZED, TargetPortGroups.ACTIVE_NON_OPTIMIZED);
                 });
                 byte[] data = new byte[4096];
                 ThreadLocalRandom.current().nextBytes(data);
                 long lba = (UNITS + 8) * 8L;
                 byte[] w = {0x2A, 0, 0, 0, (byte) (lba >>> 8), (byte) lba, 0, 0, 8, 0};
-                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
-                        command(host, w, 4096, data));
+                await().atMost(Duration.ofSeconds(30))
+                        .ignoreExceptions()
+                        .untilAsserted(() -> command(host, w, 4096, data));
                 byte[] r = {0x28, 0, 0, 0, (byte) (lba >>> 8), (byte) lba, 0, 0, 8, 0};
                 assertThat(command(host, r, 4096, null)).isEqualTo(data);
                 try (TestInitiator other = new TestInitiator(cluster.portal(survivor)).isid(0x23d000000078L)) {
                     other.login(TestInitiator.normalKeys(FailoverCluster.HOST, FailoverCluster.IQN));
-                    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() ->
-                            assertThat(command(other, r, 4096, null)).isEqualTo(data));
+                    await().atMost(Duration.ofSeconds(10))
+                            .ignoreExceptions()
+                            .untilAsserted(() ->
+                                    assertThat(command(other, r, 4096, null)).isEqualTo(data));
                 }
             }
             assertThat(cluster.output(survivor)).contains("blocklisted").doesNotContain("LEAK");
@@ -193,46 +221,59 @@ class FailoverIT {
             int victim = FailoverCluster.indexOf(before.owner());
             int survivor = 1 - victim;
             // both gateways are daemons of service rbdgw in Ceph's service map: what `ceph -s` counts
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-                Cmd dump = Cmd.run(60, "ceph", "-c", TestCluster.conf().toString(),
-                        "service", "dump", "-f", "json");
-                assertThat(dump.exitCode()).as(dump.toString()).isZero();
-                assertThat(dump.output()).contains("\"rbdgw\"").contains("\"" + FailoverCluster.NAMES[0] + "\"")
-                        .contains("\"" + FailoverCluster.NAMES[1] + "\"");
-            });
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .untilAsserted(() -> {
+                        Cmd dump = Cmd.run(
+                                60, "ceph", "-c", TestCluster.conf().toString(), "service", "dump", "-f", "json");
+                        assertThat(dump.exitCode()).as(dump.toString()).isZero();
+                        assertThat(dump.output())
+                                .contains("\"rbdgw\"")
+                                .contains("\"" + FailoverCluster.NAMES[0] + "\"")
+                                .contains("\"" + FailoverCluster.NAMES[1] + "\"");
+                    });
             try (MultipathClient client = client(cluster, victim)) {
                 client.start();
                 Thread.sleep(2000);
                 client.mark(victim);
                 // nothing in flight when it stops (so nothing sits in librbd, which only fencing can stop), then 8
                 // writes that are certain to wait unread in its socket
-                List<Long> held = client.runOnWriter(() -> {
-                    try {
-                        cluster.signal(victim, "STOP");
-                        await().atMost(Duration.ofSeconds(5)).until(() -> cluster.isStopped(victim));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, 8, true);
+                List<Long> held = client.runOnWriter(
+                        () -> {
+                            try {
+                                cluster.signal(victim, "STOP");
+                                await().atMost(Duration.ofSeconds(5)).until(() -> cluster.isStopped(victim));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        },
+                        8,
+                        true);
                 await().atMost(Duration.ofSeconds(10)).until(() -> !Double.isNaN(client.markToFirstAckSeconds()));
                 Thread.sleep(500);
                 client.stop();
                 for (long seq : held) {
                     assertThat(client.lastAckedOfUnitOf(seq)).isGreaterThan(seq);
                 }
-                assertThat(cluster.ownership().owner()).as("not failed over in ZooKeeper yet").isEqualTo(before.owner());
+                assertThat(cluster.ownership().owner())
+                        .as("not failed over in ZooKeeper yet")
+                        .isEqualTo(before.owner());
 
                 cluster.signal(victim, "CONT");
-                await().atMost(Duration.ofSeconds(10)).until(() -> cluster.output(victim).contains("did not run for"));
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> cluster.output(victim).contains("did not run for"));
                 Thread.sleep(2000);
                 MultipathClient.Verification v = client.verify(cluster.portal(survivor));
-                System.out.printf("short SIGSTOP: first write on the survivor %.3f s after the freeze; read-back after "
-                        + "resume %s%n", client.markToFirstAckSeconds(), v);
+                System.out.printf(
+                        "short SIGSTOP: first write on the survivor %.3f s after the freeze; read-back after "
+                                + "resume %s%n",
+                        client.markToFirstAckSeconds(), v);
                 // the stall guard drops what sat in its socket; what was inside its librbd is kept out by the write
                 // token: the survivor acknowledged the retries only after fencing it (the coordinator never did)
                 assertThat(cluster.output(victim)).contains("a PDU arrived while this gateway was stalled");
                 assertThat(cluster.output(survivor)).contains("did not hand over the write token");
-                assertThat(cluster.ownership().owner()).as("never failed over by the coordinator")
+                assertThat(cluster.ownership().owner())
+                        .as("never failed over by the coordinator")
                         .isEqualTo(before.owner());
                 assertThat(v.stale()).as("stale writes").isZero();
                 assertThat(v.lost()).as("lost writes").isZero();
@@ -244,7 +285,8 @@ class FailoverIT {
     /** One command on LUN 0; returns the data read; throws on anything but GOOD (so awaits retry unit attentions). */
     private static byte[] command(TestInitiator host, byte[] cdb, int length, byte[] out) throws Exception {
         boolean write = out != null;
-        host.send(host.command(cdb, !write, write, length, write ? Unpooled.wrappedBuffer(out) : Unpooled.EMPTY_BUFFER, true));
+        host.send(host.command(
+                cdb, !write, write, length, write ? Unpooled.wrappedBuffer(out) : Unpooled.EMPTY_BUFFER, true));
         ByteArrayOutputStream in = new ByteArrayOutputStream();
         while (true) {
             Object o = host.poll(5000);

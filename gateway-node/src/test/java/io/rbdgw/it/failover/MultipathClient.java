@@ -1,5 +1,11 @@
 package io.rbdgw.it.failover;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCountUtil;
+import io.rbdgw.iscsi.pdu.DataIn;
+import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.iscsi.session.TestInitiator;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -15,13 +21,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
-
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.util.ReferenceCountUtil;
-import io.rbdgw.iscsi.pdu.DataIn;
-import io.rbdgw.iscsi.pdu.ScsiResponse;
-import io.rbdgw.iscsi.session.TestInitiator;
 
 /**
  * A host with multipath behaviour, as dm-multipath or ESXi's ALUA plugin would act, driving a verifiable
@@ -47,24 +46,30 @@ public final class MultipathClient implements AutoCloseable {
     private static final int STAMP = SECTOR - 4;
 
     /** What to drive: the target on these portals, LUN 0. */
-    public record Options(String iqn, String initiator, List<InetSocketAddress> portals, int units, int queueDepth,
-                          Duration pathTimeout) {
+    public record Options(
+            String iqn,
+            String initiator,
+            List<InetSocketAddress> portals,
+            int units,
+            int queueDepth,
+            Duration pathTimeout) {
         public Options {
             if (units <= queueDepth * 2) {
-                throw new IllegalArgumentException("units must exceed twice the queue depth (a unit is never in flight twice)");
+                throw new IllegalArgumentException(
+                        "units must exceed twice the queue depth (a unit is never in flight twice)");
             }
         }
     }
 
     /** One path failure as the client saw it. */
-    public record PathFailure(int path, long atNanos, String why, int abandoned) {
-    }
+    public record PathFailure(int path, long atNanos, String why, int abandoned) {}
 
     /** What a read-back found. {@code lost} includes torn units. */
     public record Verification(int units, int ok, int lost, int stale, int torn, int foreign) {
         @Override
         public String toString() {
-            return String.format("units=%d ok=%d lost=%d stale=%d torn=%d foreign=%d", units, ok, lost, stale, torn, foreign);
+            return String.format(
+                    "units=%d ok=%d lost=%d stale=%d torn=%d foreign=%d", units, ok, lost, stale, torn, foreign);
         }
     }
 
@@ -83,6 +88,7 @@ public final class MultipathClient implements AutoCloseable {
     private volatile boolean stopping;
     /** Retries of abandoned writes carry a new generation (a host writing the block again, newer). */
     private volatile boolean restampRetries;
+
     private volatile Throwable failure;
     private volatile Hook hook;
 
@@ -100,8 +106,7 @@ public final class MultipathClient implements AutoCloseable {
     private final Map<Integer, Long> ackedPerPath = new LinkedHashMap<>();
     private final List<Write> hookWrites = new ArrayList<>();
 
-    private record Write(int unit, long seq) {
-    }
+    private record Write(int unit, long seq) {}
 
     /** A command sent on a path, waiting for its response. */
     private static final class Pending {
@@ -144,8 +149,7 @@ public final class MultipathClient implements AutoCloseable {
         }
     }
 
-    private record Hook(Runnable action, int extraWrites, boolean drainFirst, CountDownLatch done) {
-    }
+    private record Hook(Runnable action, int extraWrites, boolean drainFirst, CountDownLatch done) {}
 
     /** Logs into every portal and reads the paths' groups and states; does not write yet. */
     public MultipathClient(Options o) throws Exception {
@@ -169,12 +173,14 @@ public final class MultipathClient implements AutoCloseable {
                 throw new IllegalStateException("path " + p.index + ": no target port group in VPD 0x83");
             }
             if (blocksPerUnit == 0) {
-                Pending cap = syncRetrying(p, new byte[] {0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, true, 8, Unpooled.EMPTY_BUFFER);
+                Pending cap =
+                        syncRetrying(p, new byte[] {0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, true, 8, Unpooled.EMPTY_BUFFER);
                 byte[] d = cap.data.toByteArray();
                 int blockSize = ByteBuffer.wrap(d, 4, 4).getInt();
                 long blocks = (ByteBuffer.wrap(d, 0, 4).getInt() & 0xffffffffL) + 1;
                 if (UNIT % blockSize != 0 || blocks * blockSize < (long) o.units() * UNIT) {
-                    throw new IllegalStateException("LUN too small or block size " + blockSize + " does not divide 4096");
+                    throw new IllegalStateException(
+                            "LUN too small or block size " + blockSize + " does not divide 4096");
                 }
                 blocksPerUnit = UNIT / blockSize;
             }
@@ -396,8 +402,18 @@ public final class MultipathClient implements AutoCloseable {
     private void send(Path p, Write w) {
         ByteBuf data = Unpooled.wrappedBuffer(pattern(w.unit, w.seq));
         long lba = (long) w.unit * blocksPerUnit;
-        byte[] cdb = {0x2A, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba, 0,
-            (byte) (blocksPerUnit >>> 8), (byte) blocksPerUnit, 0};
+        byte[] cdb = {
+            0x2A,
+            0,
+            (byte) (lba >>> 24),
+            (byte) (lba >>> 16),
+            (byte) (lba >>> 8),
+            (byte) lba,
+            0,
+            (byte) (blocksPerUnit >>> 8),
+            (byte) blocksPerUnit,
+            0
+        };
         var cmd = p.conn.command(cdb, false, true, UNIT, data, true);
         p.pending.put(cmd.itt(), new Pending(w));
         try {
@@ -487,7 +503,8 @@ public final class MultipathClient implements AutoCloseable {
         if (c.status == 8 || c.status == 0x28) {
             return false; // BUSY / TASK SET FULL
         }
-        throw new IllegalStateException(String.format("write of unit %d failed on path %d: status %02x sense %06x",
+        throw new IllegalStateException(String.format(
+                "write of unit %d failed on path %d: status %02x sense %06x",
                 c.write.unit, p.index, c.status, c.sense));
     }
 
@@ -551,7 +568,8 @@ public final class MultipathClient implements AutoCloseable {
     /** REPORT TARGET PORT GROUPS on a path; false when the path timed out or broke. */
     private boolean readStates(Path p) throws InterruptedException {
         for (int attempt = 0; attempt < 5; attempt++) {
-            Pending r = sync(p, new byte[] {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0}, true, 1024, Unpooled.EMPTY_BUFFER);
+            Pending r = sync(
+                    p, new byte[] {(byte) 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0}, true, 1024, Unpooled.EMPTY_BUFFER);
             if (!r.done) {
                 return false;
             }
@@ -597,7 +615,8 @@ public final class MultipathClient implements AutoCloseable {
             }
         }
         out.release();
-        throw new IllegalStateException("command " + String.format("%02x", cdb[0]) + " keeps failing on path " + p.index);
+        throw new IllegalStateException(
+                "command " + String.format("%02x", cdb[0]) + " keeps failing on path " + p.index);
     }
 
     // ---- read-back
@@ -631,8 +650,18 @@ public final class MultipathClient implements AutoCloseable {
                 int n = Math.min(chunkUnits, o.units() - first);
                 long lba = (long) first * blocksPerUnit;
                 int blocks = n * blocksPerUnit;
-                byte[] cdb = {0x28, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba, 0,
-                    (byte) (blocks >>> 8), (byte) blocks, 0};
+                byte[] cdb = {
+                    0x28,
+                    0,
+                    (byte) (lba >>> 24),
+                    (byte) (lba >>> 16),
+                    (byte) (lba >>> 8),
+                    (byte) lba,
+                    0,
+                    (byte) (blocks >>> 8),
+                    (byte) blocks,
+                    0
+                };
                 Pending r = syncRetrying(p, cdb, true, n * UNIT, Unpooled.EMPTY_BUFFER);
                 byte[] data = r.data.toByteArray();
                 for (int u = 0; u < n; u++) {
@@ -680,7 +709,8 @@ public final class MultipathClient implements AutoCloseable {
             int u = b.getInt();
             int sector = b.getInt();
             long sq = b.getLong();
-            if ((int) crc.getValue() != ByteBuffer.wrap(d, off + s * SECTOR + STAMP, 4).getInt()) {
+            if ((int) crc.getValue()
+                    != ByteBuffer.wrap(d, off + s * SECTOR + STAMP, 4).getInt()) {
                 return -2;
             }
             if (run != runId || u != unit || sector != s) {
@@ -719,7 +749,9 @@ public final class MultipathClient implements AutoCloseable {
 
     private static int sense(ByteBuf d) {
         int base = d.readerIndex() + 2;
-        return ((d.getByte(base + 2) & 0x0f) << 16) | ((d.getByte(base + 12) & 0xff) << 8) | (d.getByte(base + 13) & 0xff);
+        return ((d.getByte(base + 2) & 0x0f) << 16)
+                | ((d.getByte(base + 12) & 0xff) << 8)
+                | (d.getByte(base + 13) & 0xff);
     }
 
     /** REPORT TARGET PORT GROUPS data as group id -> asymmetric access state. */

@@ -3,6 +3,8 @@ package io.rbdgw.it.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.rbdgw.config.alua.LunOwnership;
+import io.rbdgw.it.TestCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,9 +13,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-
-import io.rbdgw.config.alua.LunOwnership;
-import io.rbdgw.it.TestCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,18 +37,27 @@ class StaleWriteIT {
     @TempDir
     Path dir;
 
-    private record Outcome(String what, MultipathClient.Verification survivor, MultipathClient.Verification victim,
-                           int pathFailures, long acked, double firstAckOnOtherPath) {
+    private record Outcome(
+            String what,
+            MultipathClient.Verification survivor,
+            MultipathClient.Verification victim,
+            int pathFailures,
+            long acked,
+            double firstAckOnOtherPath) {
         boolean clean() {
-            return survivor.lost() == 0 && survivor.stale() == 0 && survivor.foreign() == 0 && survivor.torn() == 0
+            return survivor.lost() == 0
+                    && survivor.stale() == 0
+                    && survivor.foreign() == 0
+                    && survivor.torn() == 0
                     && survivor.equals(victim);
         }
 
         @Override
         public String toString() {
-            return String.format("%s: %d path failures, %d writes acknowledged, first ack on the other path %.2f s "
-                    + "after the freeze; read back through the survivor %s, through the frozen one %s", what,
-                    pathFailures, acked, firstAckOnOtherPath, survivor, victim);
+            return String.format(
+                    "%s: %d path failures, %d writes acknowledged, first ack on the other path %.2f s "
+                            + "after the freeze; read back through the survivor %s, through the frozen one %s",
+                    what, pathFailures, acked, firstAckOnOtherPath, survivor, victim);
         }
     }
 
@@ -74,7 +82,9 @@ class StaleWriteIT {
             assertThat(cluster.output(0) + cluster.output(1)).doesNotContain("LEAK");
         }
         outcomes.forEach(o -> System.out.println("RESULT " + o));
-        assertThat(outcomes).as("lost 0, stale 0, corrupt 0, both gateways agree").allMatch(Outcome::clean);
+        assertThat(outcomes)
+                .as("lost 0, stale 0, corrupt 0, both gateways agree")
+                .allMatch(Outcome::clean);
         assertThat(outcomes.stream().filter(o -> !o.what().startsWith("gateway frozen 1 s")))
                 .as("every freeze of 3 s or more made the host retry through the other gateway")
                 .allMatch(o -> o.pathFailures() > 0);
@@ -93,7 +103,9 @@ class StaleWriteIT {
             assertThat(cluster.output(0) + cluster.output(1)).doesNotContain("LEAK");
         }
         outcomes.forEach(o -> System.out.println("RESULT " + o));
-        assertThat(outcomes).as("lost 0, stale 0, corrupt 0, both gateways agree").allMatch(Outcome::clean);
+        assertThat(outcomes)
+                .as("lost 0, stale 0, corrupt 0, both gateways agree")
+                .allMatch(Outcome::clean);
         assertThat(outcomes).as("the host retried through the other gateway").allMatch(o -> o.pathFailures() > 0);
     }
 
@@ -113,18 +125,21 @@ class StaleWriteIT {
             LunOwnership own = cluster.awaitOwner(Duration.ofSeconds(30));
             int victim = FailoverCluster.indexOf(own.owner());
             int survivor = 1 - victim;
-            try (MultipathClient client = cluster.client(victim, UNITS, QUEUE_DEPTH, PATH_TIMEOUT).restampRetries()) {
+            try (MultipathClient client =
+                    cluster.client(victim, UNITS, QUEUE_DEPTH, PATH_TIMEOUT).restampRetries()) {
                 client.start();
                 Thread.sleep(1000);
                 client.mark(victim);
-                List<Long> held = client.runOnWriter(() -> {
-                    try {
-                        cluster.signal(victim, "STOP");
-                        await().atMost(Duration.ofSeconds(5)).until(() -> cluster.isStopped(victim));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, 8);
+                List<Long> held = client.runOnWriter(
+                        () -> {
+                            try {
+                                cluster.signal(victim, "STOP");
+                                await().atMost(Duration.ofSeconds(5)).until(() -> cluster.isStopped(victim));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        },
+                        8);
                 try {
                     Thread.sleep(8000); // shorter than the 15 s session: only the write token fences it
                     client.stop();
@@ -132,22 +147,29 @@ class StaleWriteIT {
                     cluster.signal(victim, "CONT");
                 }
                 for (long seq : held) {
-                    assertThat(client.lastAckedOfUnitOf(seq)).as("unit of held write " + seq + " written later")
+                    assertThat(client.lastAckedOfUnitOf(seq))
+                            .as("unit of held write " + seq + " written later")
                             .isGreaterThan(seq);
                 }
                 Thread.sleep(3000);
                 AtomicReference<MultipathClient.Verification> v = new AtomicReference<>();
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                await().atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(500))
+                        .ignoreExceptions()
                         .untilAsserted(() -> v.set(client.verify(cluster.portal(victim))));
                 MultipathClient.Verification s = client.verify(cluster.portal(survivor));
-                System.out.printf("RESULT no stall guard, owner frozen 8 s with %d writes in its socket: first ack on "
-                        + "the other path %.2f s after the freeze; read back through the survivor %s, through the "
-                        + "frozen one %s%n", held.size(), client.markToFirstAckSeconds(), s, v.get());
+                System.out.printf(
+                        "RESULT no stall guard, owner frozen 8 s with %d writes in its socket: first ack on "
+                                + "the other path %.2f s after the freeze; read back through the survivor %s, through the "
+                                + "frozen one %s%n",
+                        held.size(), client.markToFirstAckSeconds(), s, v.get());
                 assertThat(s.stale()).as("stale writes").isZero();
                 assertThat(s.lost()).as("lost writes").isZero();
                 assertThat(s.foreign()).isZero();
                 assertThat(v.get()).as("both gateways read the same").isEqualTo(s);
-                assertThat(cluster.ownership().owner()).as("not failed over by the coordinator").isEqualTo(own.owner());
+                assertThat(cluster.ownership().owner())
+                        .as("not failed over by the coordinator")
+                        .isEqualTo(own.owner());
             }
             assertThat(cluster.output(survivor)).contains("did not hand over the write token");
         }
@@ -170,7 +192,8 @@ class StaleWriteIT {
         String what = (gateway ? "gateway frozen " : "OSD frozen ") + seconds + " s (" + own.owner() + " owner)";
         MultipathClient.Verification vs;
         MultipathClient.Verification vv;
-        try (MultipathClient client = cluster.client(victim, UNITS, QUEUE_DEPTH, PATH_TIMEOUT).restampRetries()) {
+        try (MultipathClient client =
+                cluster.client(victim, UNITS, QUEUE_DEPTH, PATH_TIMEOUT).restampRetries()) {
             client.start();
             Thread.sleep(1000);
             client.mark(victim);
@@ -196,14 +219,18 @@ class StaleWriteIT {
             // the frozen gateway may have been fenced: it reconnects and serves the LUN again
             AtomicReference<MultipathClient.Verification> s = new AtomicReference<>();
             AtomicReference<MultipathClient.Verification> v = new AtomicReference<>();
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
                     .untilAsserted(() -> v.set(client.verify(cluster.portal(victim))));
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
                     .untilAsserted(() -> s.set(client.verify(cluster.portal(survivor))));
             vs = s.get();
             vv = v.get();
-            return new Outcome(what, vs, vv, client.pathFailures().size(), client.acked(),
-                    client.markToFirstAckSeconds());
+            return new Outcome(
+                    what, vs, vv, client.pathFailures().size(), client.acked(), client.markToFirstAckSeconds());
         }
     }
 
@@ -211,14 +238,17 @@ class StaleWriteIT {
     static long osdPid() throws Exception {
         Path run = TestCluster.conf().toAbsolutePath().getParent().resolve("run");
         try (Stream<Path> files = Files.list(run)) {
-            Path pid = files.filter(p -> p.getFileName().toString().matches("osd\\.\\d+\\.pid")).findFirst()
+            Path pid = files.filter(p -> p.getFileName().toString().matches("osd\\.\\d+\\.pid"))
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError("no osd.N.pid in " + run));
             return Long.parseLong(Files.readString(pid).trim());
         }
     }
 
     static void kill(String signal, long pid) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+                .inheritIO()
+                .start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
         }

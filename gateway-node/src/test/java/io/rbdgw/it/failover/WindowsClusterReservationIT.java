@@ -55,7 +55,7 @@ class WindowsClusterReservationIT {
             conn.login(TestInitiator.normalKeys(initiator, FailoverCluster.IQN));
             // the first commands see 29/00 (new nexus) and possibly ALUA/LUN changes: clear them
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (exec(new byte[]{0, 0, 0, 0, 0, 0}, 0, null) != GOOD) {
+            while (exec(new byte[] {0, 0, 0, 0, 0, 0}, 0, null) != GOOD) {
                 if (System.nanoTime() - deadline > 0) {
                     throw new AssertionError("TEST UNIT READY keeps failing: " + status + " " + Arrays.toString(sense));
                 }
@@ -116,12 +116,14 @@ class WindowsClusterReservationIT {
 
         int prOut(int sa, int type, long rk, long sark) throws Exception {
             byte[] cdb = {0x5F, (byte) sa, (byte) type, 0, 0, 0, 0, 0, 24, 0};
-            return exec(cdb, 0, ByteBuffer.allocate(24).putLong(rk).putLong(sark).array());
+            return exec(
+                    cdb, 0, ByteBuffer.allocate(24).putLong(rk).putLong(sark).array());
         }
 
         /** PERSISTENT RESERVE IN data, or an AssertionError. */
         ByteBuffer prIn(int sa) throws Exception {
-            assertThat(exec(new byte[]{0x5E, (byte) sa, 0, 0, 0, 0, 0, 0x10, 0, 0}, 4096, null)).isEqualTo(GOOD);
+            assertThat(exec(new byte[] {0x5E, (byte) sa, 0, 0, 0, 0, 0, 0x10, 0, 0}, 4096, null))
+                    .isEqualTo(GOOD);
             return ByteBuffer.wrap(data);
         }
 
@@ -130,7 +132,7 @@ class WindowsClusterReservationIT {
             byte[] block = new byte[512];
             Arrays.fill(block, fill);
             for (int i = 0; i < 10; i++) {
-                int s = exec(new byte[]{0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 0, block);
+                int s = exec(new byte[] {0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 0, block);
                 if (s != CHECK_CONDITION || sense == null || (sense[2] & 0x0f) != 2) {
                     return s;
                 }
@@ -177,16 +179,20 @@ class WindowsClusterReservationIT {
             Path1 n2a = new Path1(c.portal(0), NODE2, 0x400001370000L);
             Path1 n2b = new Path1(c.portal(1), NODE2, 0x400001370001L);
             try (Path1 n1a = new Path1(c.portal(0), NODE1, 0x400001370000L);
-                 Path1 n1b = new Path1(c.portal(1), NODE1, 0x400001370001L)) {
+                    Path1 n1b = new Path1(c.portal(1), NODE1, 0x400001370001L)) {
                 assertThat(n1a.prOut(0, 0, 0, K1)).isEqualTo(GOOD);
                 assertThat(n1b.prOut(0, 0, 0, K1)).isEqualTo(GOOD);
-                assertThat(n1a.prOut(1, WERO, K1, 0)).as("RESERVE WERO through A").isEqualTo(GOOD);
+                assertThat(n1a.prOut(1, WERO, K1, 0))
+                        .as("RESERVE WERO through A")
+                        .isEqualTo(GOOD);
                 assertThat(n2a.prOut(0, 0, 0, K2)).isEqualTo(GOOD);
                 assertThat(n2b.prOut(0, 0, 0, K2)).isEqualTo(GOOD);
                 assertThat(reservation(n2b)).isEqualTo(Long.toHexString(K1) + " type 5");
                 assertThat(n1b.write((byte) 1)).as("node 1 writes through B").isEqualTo(GOOD);
             } // node 1 dies: its sessions drop
-            assertThat(n2b.prOut(5, WERO, K2, K1)).as("PREEMPT AND ABORT through B").isEqualTo(GOOD);
+            assertThat(n2b.prOut(5, WERO, K2, K1))
+                    .as("PREEMPT AND ABORT through B")
+                    .isEqualTo(GOOD);
             assertThat(n2b.write((byte) 2)).as("node 2 writes through B").isEqualTo(GOOD);
             String keys = keys(n2b);
             String reservation = reservation(n2b);
@@ -196,7 +202,9 @@ class WindowsClusterReservationIT {
             assertThat(reservation(n2a)).isEqualTo(reservation);
             for (int g = 0; g < 2; g++) {
                 try (Path1 n1 = new Path1(c.portal(g), NODE1, 0x400001370000L + g)) {
-                    assertThat(n1.write((byte) 3)).as("node 1 through gateway " + g).isEqualTo(RESERVATION_CONFLICT);
+                    assertThat(n1.write((byte) 3))
+                            .as("node 1 through gateway " + g)
+                            .isEqualTo(RESERVATION_CONFLICT);
                 }
             }
             // gateway A crashes: B keeps the same state
@@ -216,7 +224,9 @@ class WindowsClusterReservationIT {
             try (Path1 n1a = new Path1(c.portal(0), NODE1, 0x400001370000L)) {
                 assertThat(n1a.write((byte) 5)).isEqualTo(RESERVATION_CONFLICT);
             }
-            assertThat(n2a2.write((byte) 6)).as("node 2 through the restarted A").isEqualTo(GOOD);
+            assertThat(n2a2.write((byte) 6))
+                    .as("node 2 through the restarted A")
+                    .isEqualTo(GOOD);
 
             // PROUT latency: REGISTER AND IGNORE EXISTING KEY (a stored change each) through each gateway
             for (Path1 p : List.of(n2a2, n2b)) {
@@ -232,9 +242,14 @@ class WindowsClusterReservationIT {
                     nanos[i] = System.nanoTime() - t0;
                 }
                 Arrays.sort(nanos);
-                System.out.printf("PROUT REGISTER latency through gateway %s: median %.2f ms, p99 %.2f ms, max %.2f ms "
-                        + "(%d operations)%n", p == n2b ? "B" : "A", nanos[nanos.length / 2] / 1e6,
-                        nanos[nanos.length * 99 / 100] / 1e6, nanos[nanos.length - 1] / 1e6, nanos.length);
+                System.out.printf(
+                        "PROUT REGISTER latency through gateway %s: median %.2f ms, p99 %.2f ms, max %.2f ms "
+                                + "(%d operations)%n",
+                        p == n2b ? "B" : "A",
+                        nanos[nanos.length / 2] / 1e6,
+                        nanos[nanos.length * 99 / 100] / 1e6,
+                        nanos[nanos.length - 1] / 1e6,
+                        nanos.length);
             }
             n2a2.close();
             n2b.close();

@@ -81,7 +81,8 @@ class GatewayMetricsTest {
         assertThat(perLun).isEqualTo(12);
         assertThat(2 * 4096 * perLun).isLessThan(100_000);
         String text = metrics.scrape();
-        assertThat(text).contains("rbdgw_scsi_operation_latency_seconds_count{gateway=\"gw-a\",kind=\"compare_and_write\"} 64");
+        assertThat(text)
+                .contains("rbdgw_scsi_operation_latency_seconds_count{gateway=\"gw-a\",kind=\"compare_and_write\"} 64");
         assertThat(text).contains("rbdgw_scsi_operation_latency_seconds_count{gateway=\"gw-a\",kind=\"unmap\"} 64");
     }
 
@@ -108,21 +109,63 @@ class GatewayMetricsTest {
 
         var r = metrics.registry();
         String[] lun = {"target", T, "lun", "3", "disk", "rbd/img"};
-        assertThat(r.get("rbdgw.scsi.latency").tags(lun).tag("kind", "read").timer().count()).isEqualTo(1);
-        assertThat(r.get("rbdgw.scsi.latency").tags(lun).tag("kind", "write").timer().count()).isEqualTo(5);
-        assertThat(r.get("rbdgw.scsi.bytes").tags(lun).tag("kind", "write").counter().count()).isEqualTo(8192);
-        assertThat(r.get("rbdgw.scsi.latency").tags(lun).tag("kind", "read").timer().totalTime(TimeUnit.MILLISECONDS))
+        assertThat(r.get("rbdgw.scsi.latency")
+                        .tags(lun)
+                        .tag("kind", "read")
+                        .timer()
+                        .count())
+                .isEqualTo(1);
+        assertThat(r.get("rbdgw.scsi.latency")
+                        .tags(lun)
+                        .tag("kind", "write")
+                        .timer()
+                        .count())
+                .isEqualTo(5);
+        assertThat(r.get("rbdgw.scsi.bytes")
+                        .tags(lun)
+                        .tag("kind", "write")
+                        .counter()
+                        .count())
+                .isEqualTo(8192);
+        assertThat(r.get("rbdgw.scsi.latency")
+                        .tags(lun)
+                        .tag("kind", "read")
+                        .timer()
+                        .totalTime(TimeUnit.MILLISECONDS))
                 .isEqualTo(1.0);
-        assertThat(r.get("rbdgw.scsi.errors").tags(lun).tags("outcome", "busy").counter().count()).isEqualTo(1);
-        assertThat(r.get("rbdgw.scsi.errors").tags(lun).tags("outcome", "check_condition", "sense_key", "miscompare")
-                .counter().count()).isEqualTo(2);
-        assertThat(r.get("rbdgw.scsi.errors").tags(lun).tags("outcome", "reservation_conflict").counter().count()).isEqualTo(1);
-        assertThat(r.get("rbdgw.scsi.errors").tags(lun).tags("outcome", "aborted").counter().count()).isEqualTo(1);
+        assertThat(r.get("rbdgw.scsi.errors")
+                        .tags(lun)
+                        .tags("outcome", "busy")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(r.get("rbdgw.scsi.errors")
+                        .tags(lun)
+                        .tags("outcome", "check_condition", "sense_key", "miscompare")
+                        .counter()
+                        .count())
+                .isEqualTo(2);
+        assertThat(r.get("rbdgw.scsi.errors")
+                        .tags(lun)
+                        .tags("outcome", "reservation_conflict")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(r.get("rbdgw.scsi.errors")
+                        .tags(lun)
+                        .tags("outcome", "aborted")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
 
         // this gateway's ALUA state of the LUN follows its port groups
         var state = r.get("rbdgw.lun.alua.state").tags(lun).gauge();
         assertThat(state.value()).isEqualTo(TargetPortGroups.ACTIVE_OPTIMIZED);
-        alua.update(2, List.of(new ClusterTargetPortGroups.Port(1, true, true), new ClusterTargetPortGroups.Port(2, true, false)));
+        alua.update(
+                2,
+                List.of(
+                        new ClusterTargetPortGroups.Port(1, true, true),
+                        new ClusterTargetPortGroups.Port(2, true, false)));
         assertThat(state.value()).isEqualTo(TargetPortGroups.ACTIVE_NON_OPTIMIZED);
 
         o.lunRemoved(T, 3, "rbd/img", lu);
@@ -134,33 +177,101 @@ class GatewayMetricsTest {
     void ownersTransitionsAndFailoversAreRecorded() {
         Reconciler.Observer o = metrics.reconcilerObserver();
         var r = metrics.registry();
-        o.aluaApplied(new AluaSnapshot(Map.of("rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null),
-                "rbd/b", new LunOwnership("rbd/b", "gw-b", 1, null)), Set.of("gw-a", "gw-b"), Set.of()), 2, 3_000_000);
-        assertThat(r.get("rbdgw.lun.owner").tags("disk", "rbd/a", "owner", "gw-a").gauge().value()).isEqualTo(1);
-        assertThat(r.get("rbdgw.lun.owner").tags("disk", "rbd/b", "owner", "gw-b").gauge().value()).isEqualTo(1);
-        o.aluaApplied(new AluaSnapshot(Map.of("rbd/a", new LunOwnership("rbd/a", "gw-a", 1, null),
-                "rbd/b", new LunOwnership("rbd/b", "gw-a", 2, null)), Set.of("gw-a"), Set.of()), 1, 1_000_000);
-        assertThat(r.find("rbdgw.lun.owner").tags("disk", "rbd/b", "owner", "gw-b").gauges()).isEmpty();
-        assertThat(r.get("rbdgw.lun.owner").tags("disk", "rbd/b", "owner", "gw-a").gauge().value()).isEqualTo(1);
+        o.aluaApplied(
+                new AluaSnapshot(
+                        Map.of(
+                                "rbd/a",
+                                new LunOwnership("rbd/a", "gw-a", 1, null),
+                                "rbd/b",
+                                new LunOwnership("rbd/b", "gw-b", 1, null)),
+                        Set.of("gw-a", "gw-b"),
+                        Set.of()),
+                2,
+                3_000_000);
+        assertThat(r.get("rbdgw.lun.owner")
+                        .tags("disk", "rbd/a", "owner", "gw-a")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
+        assertThat(r.get("rbdgw.lun.owner")
+                        .tags("disk", "rbd/b", "owner", "gw-b")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
+        o.aluaApplied(
+                new AluaSnapshot(
+                        Map.of(
+                                "rbd/a",
+                                new LunOwnership("rbd/a", "gw-a", 1, null),
+                                "rbd/b",
+                                new LunOwnership("rbd/b", "gw-a", 2, null)),
+                        Set.of("gw-a"),
+                        Set.of()),
+                1,
+                1_000_000);
+        assertThat(r.find("rbdgw.lun.owner")
+                        .tags("disk", "rbd/b", "owner", "gw-b")
+                        .gauges())
+                .isEmpty();
+        assertThat(r.get("rbdgw.lun.owner")
+                        .tags("disk", "rbd/b", "owner", "gw-a")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
         o.aluaApplied(new AluaSnapshot(Map.of(), Set.of("gw-a"), Set.of()), 0, 1_000);
         assertThat(r.find("rbdgw.lun.owner").gauges()).isEmpty();
         assertThat(r.get("rbdgw.alua.transitions").counter().count()).isEqualTo(3);
         assertThat(r.get("rbdgw.alua.apply").timer().count()).isEqualTo(2); // snapshots that changed something
         assertThat(r.get("rbdgw.alua.apply").timer().max(TimeUnit.MILLISECONDS)).isEqualTo(3.0);
 
-        metrics.failoverListener().moved(List.of(
-                new FailoverEvent("rbd/b", "gw-b", "gw-a", FailoverEvent.Reason.GATEWAY_LOST, 2, 1000L, 1400L, 2500L, 1500L, "gw-a"),
-                new FailoverEvent("rbd/c", "gw-b", "gw-a", FailoverEvent.Reason.DRAINED, 3, null, null, 2600L, null, "gw-a")));
-        assertThat(r.get("rbdgw.failover.moves").tag("reason", "gateway_lost").counter().count()).isEqualTo(1);
-        assertThat(r.get("rbdgw.failover.moves").tag("reason", "drained").counter().count()).isEqualTo(1);
-        assertThat(r.get("rbdgw.failover.duration").timer().totalTime(TimeUnit.MILLISECONDS)).isEqualTo(1500);
-        assertThat(r.get("rbdgw.failover.fencing").timer().totalTime(TimeUnit.MILLISECONDS)).isEqualTo(400);
+        metrics.failoverListener()
+                .moved(List.of(
+                        new FailoverEvent(
+                                "rbd/b",
+                                "gw-b",
+                                "gw-a",
+                                FailoverEvent.Reason.GATEWAY_LOST,
+                                2,
+                                1000L,
+                                1400L,
+                                2500L,
+                                1500L,
+                                "gw-a"),
+                        new FailoverEvent(
+                                "rbd/c",
+                                "gw-b",
+                                "gw-a",
+                                FailoverEvent.Reason.DRAINED,
+                                3,
+                                null,
+                                null,
+                                2600L,
+                                null,
+                                "gw-a")));
+        assertThat(r.get("rbdgw.failover.moves")
+                        .tag("reason", "gateway_lost")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(r.get("rbdgw.failover.moves")
+                        .tag("reason", "drained")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(r.get("rbdgw.failover.duration").timer().totalTime(TimeUnit.MILLISECONDS))
+                .isEqualTo(1500);
+        assertThat(r.get("rbdgw.failover.fencing").timer().totalTime(TimeUnit.MILLISECONDS))
+                .isEqualTo(400);
 
         metrics.zookeeperState(ConnectionState.CONNECTED);
         assertThat(r.get("rbdgw.zookeeper.connected").gauge().value()).isEqualTo(1);
         metrics.zookeeperState(ConnectionState.SUSPENDED);
         assertThat(r.get("rbdgw.zookeeper.connected").gauge().value()).isZero();
-        assertThat(r.get("rbdgw.zookeeper.state.changes").tag("state", "suspended").counter().count()).isEqualTo(1);
+        assertThat(r.get("rbdgw.zookeeper.state.changes")
+                        .tag("state", "suspended")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -176,17 +287,21 @@ class GatewayMetricsTest {
         try (MetricsServer s = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), metrics::scrape)) {
             String base = "http://127.0.0.1:" + s.address().getPort();
             HttpClient http = HttpClient.newHttpClient();
-            HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+            HttpResponse<String> ok = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(ok.statusCode()).isEqualTo(200);
             assertThat(ok.headers().firstValue("Content-Type")).contains(MetricsServer.CONTENT_TYPE);
             assertThat(ok.body()).contains("rbdgw_iscsi_pdu_rejects_total{gateway=\"gw-a\",reason=\"0x04\"} 1.0");
             assertThat(ok.body()).contains("# TYPE rbdgw_iscsi_pdu_rejects_total counter");
-            HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(post.statusCode()).isEqualTo(405);
-            HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(base + "/")).build(),
+            HttpResponse<String> post = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                            .POST(HttpRequest.BodyPublishers.noBody())
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
+            assertThat(post.statusCode()).isEqualTo(405);
+            HttpResponse<String> other = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(other.statusCode()).isEqualTo(404);
             assertThat(other.body()).contains("/metrics");
         }

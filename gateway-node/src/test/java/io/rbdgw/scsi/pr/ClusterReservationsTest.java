@@ -61,8 +61,12 @@ class ClusterReservationsTest {
 
         Gw(String name, int tpg) throws Exception {
             this.name = name;
-            client = CuratorFrameworkFactory.builder().connectString(zk.getConnectString()).sessionTimeoutMs(4000)
-                    .connectionTimeoutMs(2000).retryPolicy(new RetryNTimes(20, 100)).build();
+            client = CuratorFrameworkFactory.builder()
+                    .connectString(zk.getConnectString())
+                    .sessionTimeoutMs(4000)
+                    .connectionTimeoutMs(2000)
+                    .retryPolicy(new RetryNTimes(20, 100))
+                    .build();
             client.start();
             closeables.add(client);
             cluster = new ClusterReservations(client, layout, name, Duration.ofMillis(700), g -> {
@@ -157,14 +161,19 @@ class ClusterReservationsTest {
 
     static int prOut(Gw gw, ItNexus n, int sa, int type, long rk, long sark, int flags) throws Exception {
         byte[] cdb = {0x5F, (byte) sa, (byte) type, 0, 0, 0, 0, 0, 24, 0};
-        byte[] params = ByteBuffer.allocate(24).putLong(rk).putLong(sark).putInt(0).put((byte) flags).array();
+        byte[] params = ByteBuffer.allocate(24)
+                .putLong(rk)
+                .putLong(sark)
+                .putInt(0)
+                .put((byte) flags)
+                .array();
         Task t = new Task(n, cdb, params);
         gw.lu.persistentReserveOut(t);
         return t.await();
     }
 
     static int scsi2(Gw gw, ItNexus n, int opcode) throws Exception {
-        Task t = new Task(n, new byte[]{(byte) opcode, 0, 0, 0, 0, 0}, null);
+        Task t = new Task(n, new byte[] {(byte) opcode, 0, 0, 0, 0, 0}, null);
         if (opcode == 0x16) {
             gw.lu.reserve(t);
         } else {
@@ -174,7 +183,7 @@ class ClusterReservationsTest {
     }
 
     static ByteBuffer prIn(Gw gw, ItNexus n, int sa) throws Exception {
-        Task t = new Task(n, new byte[]{0x5E, (byte) sa, 0, 0, 0, 0, 0, 0x20, 0, 0}, null);
+        Task t = new Task(n, new byte[] {0x5E, (byte) sa, 0, 0, 0, 0, 0, 0x20, 0, 0}, null);
         gw.lu.persistentReserveIn(t);
         assertThat(t.await()).isEqualTo(ScsiStatus.GOOD);
         return ByteBuffer.wrap(t.dataIn);
@@ -185,11 +194,14 @@ class ClusterReservationsTest {
         Gw a = new Gw("gw-a", 1);
         Gw b = new Gw("gw-b", 2);
         assertThat(prOut(a, NODE1_A, 0, 0, 0, 0x1111, 0)).isEqualTo(ScsiStatus.GOOD);
-        assertThat(prOut(a, NODE1_A, 1, 1, 0x1111, 0, 0)).as("RESERVE Write Exclusive").isEqualTo(ScsiStatus.GOOD);
+        assertThat(prOut(a, NODE1_A, 1, 1, 0x1111, 0, 0))
+                .as("RESERVE Write Exclusive")
+                .isEqualTo(ScsiStatus.GOOD);
         // no waiting: GOOD means gateway B applied it already
         assertThat(b.lu.admission(NODE2_B, WRITE10)).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         assertThat(b.lu.admission(NODE2_B, READ10)).isEqualTo(ScsiStatus.GOOD);
-        assertThat(b.lu.admission(NODE1_B, WRITE10)).as("node1's other path is not registered")
+        assertThat(b.lu.admission(NODE1_B, WRITE10))
+                .as("node1's other path is not registered")
                 .isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         // PRIN through B answers with A's registration and reservation
         ByteBuffer keys = prIn(b, NODE2_B, 0);
@@ -227,7 +239,8 @@ class ClusterReservationsTest {
         assertThat(a.lu.admission(NODE1_A, WRITE10)).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         assertThat(b.lu.admission(NODE1_B, WRITE10)).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         // node 1's nexus on A, which B never saw, gets REGISTRATIONS PREEMPTED
-        await().atMost(WAIT).until(() -> a.uas.posted.stream().anyMatch(p -> p.nexus().equals(NODE1_A)));
+        await().atMost(WAIT)
+                .until(() -> a.uas.posted.stream().anyMatch(p -> p.nexus().equals(NODE1_A)));
         assertThat(a.uas.drain()).containsExactly(new RecordingUnitAttentions.Posted(NODE1_A, 0x2A, 0x05));
         // gateway A stops (its process dies): B still enforces everything; a new A finds it all again
         a.close();
@@ -236,7 +249,8 @@ class ClusterReservationsTest {
         assertThat(a2.lu.state()).isEqualTo(b.lu.state());
         assertThat(a2.lu.admission(NODE1_A, WRITE10)).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         assertThat(a2.lu.admission(NODE2_A, WRITE10)).isEqualTo(ScsiStatus.GOOD);
-        assertThat(a2.lu.state().registrations()).extracting(r -> r.nexus().initiatorPortName())
+        assertThat(a2.lu.state().registrations())
+                .extracting(r -> r.nexus().initiatorPortName())
                 .allMatch(p -> p.startsWith("iqn.1991-05.com.microsoft:node2"));
     }
 
@@ -249,8 +263,12 @@ class ClusterReservationsTest {
         a.lu.reset(); // LOGICAL UNIT RESET received by gateway A
         await().atMost(WAIT).until(() -> !b.uas.posted.isEmpty());
         assertThat(b.uas.drain()).containsExactly(new RecordingUnitAttentions.Posted(null, 0x29, 0x03));
-        assertThat(a.uas.drain()).as("A's logical unit posts its own nexuses' 29/03 itself").isEmpty();
-        assertThat(b.lu.state().spc2Holder()).as("the reset released the SPC-2 reservation").isNull();
+        assertThat(a.uas.drain())
+                .as("A's logical unit posts its own nexuses' 29/03 itself")
+                .isEmpty();
+        assertThat(b.lu.state().spc2Holder())
+                .as("the reset released the SPC-2 reservation")
+                .isNull();
     }
 
     @Test
@@ -278,7 +296,9 @@ class ClusterReservationsTest {
     void aptplRegistrationsSurviveEveryGatewayAndAptplZeroOnesOnlyWhileOneServes() throws Exception {
         Gw a = new Gw("gw-a", 1);
         Gw b = new Gw("gw-b", 2);
-        assertThat(prOut(a, NODE1_A, 0, 0, 0, 0x1111, 0x01)).as("REGISTER APTPL=1").isEqualTo(ScsiStatus.GOOD);
+        assertThat(prOut(a, NODE1_A, 0, 0, 0, 0x1111, 0x01))
+                .as("REGISTER APTPL=1")
+                .isEqualTo(ScsiStatus.GOOD);
         assertThat(prOut(b, NODE2_B, 0, 0, 0, 0x2222, 0)).isEqualTo(ScsiStatus.GOOD);
         assertThat(prOut(b, NODE2_B, 1, 1, 0x2222, 0, 0)).isEqualTo(ScsiStatus.GOOD);
         // capabilities report PTPL_C and PTPL_A
@@ -292,7 +312,9 @@ class ClusterReservationsTest {
         // every gateway down (a cluster power loss): APTPL=0 registrations and their reservation are gone
         a2.close();
         b.close();
-        await().atMost(WAIT).until(() -> new PrDocuments(zkClient(), layout).acknowledgers(DISK).isEmpty());
+        await().atMost(WAIT)
+                .until(() ->
+                        new PrDocuments(zkClient(), layout).acknowledgers(DISK).isEmpty());
         Gw a3 = new Gw("gw-a", 1);
         assertThat(a3.lu.state().registrations()).extracting(Registration::key).containsExactly(0x1111L);
         assertThat(a3.lu.state().isReserved()).isFalse();
@@ -314,12 +336,15 @@ class ClusterReservationsTest {
         new PrDocuments(frozen, layout).acknowledge(DISK, "gw-c", PrDocuments.Versioned.ABSENT);
         long start = System.nanoTime();
         assertThat(prOut(a, NODE1_A, 0, 0, 0, 0x1111, 0)).isEqualTo(ScsiStatus.GOOD);
-        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(700).toNanos());
+        assertThat(System.nanoTime() - start)
+                .isGreaterThanOrEqualTo(Duration.ofMillis(700).toNanos());
         assertThat(fenced).containsExactly("gw-c");
         // fenced: its acknowledgement is withdrawn and the next change does not wait for it
         new PrDocuments(frozen, layout).acknowledge(DISK, "gw-c", PrDocuments.Versioned.ABSENT);
         fencerBroken = true;
-        assertThat(prOut(a, NODE1_A, 1, 1, 0x1111, 0, 0)).as("could not fence: retryable").isEqualTo(ScsiStatus.BUSY);
+        assertThat(prOut(a, NODE1_A, 1, 1, 0x1111, 0, 0))
+                .as("could not fence: retryable")
+                .isEqualTo(ScsiStatus.BUSY);
     }
 
     @Test
@@ -330,7 +355,8 @@ class ClusterReservationsTest {
         assertThat(prOut(a, NODE1_A, 1, 1, 0x1111, 0, 0)).isEqualTo(ScsiStatus.GOOD);
         zk.stop();
         await().atMost(WAIT).until(() -> b.lu.admission(NODE2_B, READ10) == ScsiStatus.BUSY);
-        assertThat(b.lu.admission(NODE2_B, WRITE10)).as("forbidden by the last known state")
+        assertThat(b.lu.admission(NODE2_B, WRITE10))
+                .as("forbidden by the last known state")
                 .isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         assertThat(a.lu.admission(NODE1_A, WRITE10)).isEqualTo(ScsiStatus.BUSY);
         zk.restart();

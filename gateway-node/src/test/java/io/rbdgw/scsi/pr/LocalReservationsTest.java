@@ -1,12 +1,12 @@
 package io.rbdgw.scsi.pr;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.SenseData;
-import org.junit.jupiter.api.Test;
-
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -14,27 +14,41 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class LocalReservationsTest {
 
     static final ItNexus N1 = new ItNexus("iqn.2000-01.org.test:a", 0x23d000000001L, "iqn.2000-01.org.test:tgt", 1, 1);
     static final ItNexus N2 = new ItNexus("iqn.2000-01.org.test:b", 0x23d000000002L, "iqn.2000-01.org.test:tgt", 1, 1);
-    static final ItNexus N1_PORT2 = new ItNexus("iqn.2000-01.org.test:a", 0x23d000000001L, "iqn.2000-01.org.test:tgt",
-            2, 2);
+    static final ItNexus N1_PORT2 =
+            new ItNexus("iqn.2000-01.org.test:a", 0x23d000000001L, "iqn.2000-01.org.test:tgt", 2, 2);
 
     final RecordingUnitAttentions uas = new RecordingUnitAttentions();
     InMemoryReservationStore store = new InMemoryReservationStore();
     LocalReservations res = new LocalReservations(uas, store);
 
     static byte[] prOutCdb(int sa, int type, int length) {
-        return new byte[]{0x5F, (byte) sa, (byte) type, 0, 0, (byte) (length >>> 24), (byte) (length >>> 16),
-                (byte) (length >>> 8), (byte) length, 0};
+        return new byte[] {
+            0x5F,
+            (byte) sa,
+            (byte) type,
+            0,
+            0,
+            (byte) (length >>> 24),
+            (byte) (length >>> 16),
+            (byte) (length >>> 8),
+            (byte) length,
+            0
+        };
     }
 
     static byte[] params(long rk, long sark, int flags) {
-        return ByteBuffer.allocate(24).putLong(rk).putLong(sark).putInt(0).put((byte) flags).array();
+        return ByteBuffer.allocate(24)
+                .putLong(rk)
+                .putLong(sark)
+                .putInt(0)
+                .put((byte) flags)
+                .array();
     }
 
     RecordingTask prOut(ItNexus n, int sa, int type, long rk, long sark) {
@@ -54,7 +68,7 @@ class LocalReservationsTest {
     }
 
     RecordingTask scsi2(ItNexus n, int opcode) {
-        RecordingTask t = new RecordingTask(n, new byte[]{(byte) opcode, 0, 0, 0, 0, 0, 0, 0, 0, 0}, null);
+        RecordingTask t = new RecordingTask(n, new byte[] {(byte) opcode, 0, 0, 0, 0, 0, 0, 0, 0, 0}, null);
         if (opcode == 0x16 || opcode == 0x56) {
             res.reserve(t);
         } else {
@@ -132,7 +146,8 @@ class LocalReservationsTest {
         assertThat(none.dataIn).hasSize(8);
         assertThat(ByteBuffer.wrap(none.dataIn).getInt(4)).isZero();
 
-        assertThat(prOut(N1, 1, PrType.EXCLUSIVE_ACCESS.code(), 0x1111, 0).status).isEqualTo(ScsiStatus.GOOD);
+        assertThat(prOut(N1, 1, PrType.EXCLUSIVE_ACCESS.code(), 0x1111, 0).status)
+                .isEqualTo(ScsiStatus.GOOD);
         ByteBuffer b = ByteBuffer.wrap(prIn(N1, 1, 16384).dataIn);
         assertThat(b.getInt(4)).isEqualTo(16);
         assertThat(b.getLong(8)).isEqualTo(0x1111);
@@ -145,8 +160,7 @@ class LocalReservationsTest {
         assertThat(b.get(21)).isEqualTo((byte) 0x07);
     }
 
-    record FullStatus(long key, boolean allTgPt, boolean holder, int scopeType, int relPort, String transportId) {
-    }
+    record FullStatus(long key, boolean allTgPt, boolean holder, int scopeType, int relPort, String transportId) {}
 
     static List<FullStatus> parseFullStatus(byte[] data) {
         ByteBuffer b = ByteBuffer.wrap(data);
@@ -186,9 +200,10 @@ class LocalReservationsTest {
         prOut(N1, 1, PrType.WRITE_EXCLUSIVE.code(), 0x1, 0);
 
         RecordingTask t = prIn(N1, 3, 16384);
-        assertThat(parseFullStatus(t.dataIn)).containsExactly(
-                new FullStatus(1, false, true, 0x01, 1, "iqn.2000-01.org.test:a,i,0x23d000000001"),
-                new FullStatus(2, true, false, 0, 0, "iqn.2000-01.org.test:b,i,0x23d000000002"));
+        assertThat(parseFullStatus(t.dataIn))
+                .containsExactly(
+                        new FullStatus(1, false, true, 0x01, 1, "iqn.2000-01.org.test:a,i,0x23d000000001"),
+                        new FullStatus(2, true, false, 0, 0, "iqn.2000-01.org.test:b,i,0x23d000000002"));
         assertThat(ByteBuffer.wrap(t.dataIn).getInt(0)).isEqualTo(2);
     }
 
@@ -200,7 +215,12 @@ class LocalReservationsTest {
         ByteBuf tid = Unpooled.buffer();
         TransportId.write(N2.initiatorPortName(), tid);
         ByteBuffer p = ByteBuffer.allocate(24 + tid.readableBytes());
-        p.putLong(0x1).putLong(0x2).put((byte) 0).put((byte) 0).putShort((short) 1).putInt(tid.readableBytes());
+        p.putLong(0x1)
+                .putLong(0x2)
+                .put((byte) 0)
+                .put((byte) 0)
+                .putShort((short) 1)
+                .putInt(tid.readableBytes());
         tid.readBytes(p);
         tid.release();
         RecordingTask t = new RecordingTask(N1, prOutCdb(7, 0, p.capacity()), p.array());
@@ -221,9 +241,10 @@ class LocalReservationsTest {
         res.persistentReserveOut(allPorts);
         prOut(N2, 0, 0, 0, 0x2);
         assertThat(prOut(N2, 3, 0, 0x2, 0).status).isEqualTo(ScsiStatus.GOOD); // CLEAR
-        assertThat(uas.drain()).containsExactlyInAnyOrder(
-                new RecordingUnitAttentions.Posted(N1, 0x2A, 0x03),
-                new RecordingUnitAttentions.Posted(N1_PORT2, 0x2A, 0x03));
+        assertThat(uas.drain())
+                .containsExactlyInAnyOrder(
+                        new RecordingUnitAttentions.Posted(N1, 0x2A, 0x03),
+                        new RecordingUnitAttentions.Posted(N1_PORT2, 0x2A, 0x03));
     }
 
     @Test
@@ -266,9 +287,12 @@ class LocalReservationsTest {
             }
             if (n <= failures) {
                 // another gateway registers meanwhile
-                PrState other = new PrState(expected.generation() + 1, List.of(new Registration(
-                        new PrNexusId("iqn.other,i,0x000000000009", "iqn.t,t,0x0002"), 0x99, false, false, 2)),
-                        null, null);
+                PrState other = new PrState(
+                        expected.generation() + 1,
+                        List.of(new Registration(
+                                new PrNexusId("iqn.other,i,0x000000000009", "iqn.t,t,0x0002"), 0x99, false, false, 2)),
+                        null,
+                        null);
                 inner.compareAndSet(expected, other);
                 return CompletableFuture.completedFuture(false);
             }
@@ -283,7 +307,9 @@ class LocalReservationsTest {
         RecordingTask t = prOut(N1, 0, 0, 0, 0x1);
         assertThat(t.status).isEqualTo(ScsiStatus.GOOD);
         assertThat(racing.casCalls.get()).isEqualTo(2);
-        assertThat(racing.current().registrations()).extracting(Registration::key).containsExactly(0x99L, 0x1L);
+        assertThat(racing.current().registrations())
+                .extracting(Registration::key)
+                .containsExactly(0x99L, 0x1L);
         assertThat(racing.current().generation()).isEqualTo(2);
     }
 
@@ -311,7 +337,9 @@ class LocalReservationsTest {
         assertThat(res.permits(N1, PrAccessTest.cdb(0x1A))).isTrue();
         assertThat(res.permits(N2, PrAccessTest.cdb(0x1A))).isFalse();
         assertThat(res.permits(N2, PrAccessTest.cdb(0x12))).isTrue();
-        assertThat(res.permits(N1_PORT2, PrAccessTest.WRITE10)).as("same initiator, other port").isFalse();
+        assertThat(res.permits(N1_PORT2, PrAccessTest.WRITE10))
+                .as("same initiator, other port")
+                .isFalse();
         assertThat(scsi2(N1, 0x17).status).isEqualTo(ScsiStatus.GOOD);
         assertThat(scsi2(N2, 0x56).status).isEqualTo(ScsiStatus.GOOD);
         assertThat(res.permits(N1, PrAccessTest.READ10)).isFalse();
@@ -351,7 +379,7 @@ class LocalReservationsTest {
 
     @Test
     void thirdPartyReserve10IsRefused() {
-        RecordingTask t = new RecordingTask(N1, new byte[]{0x56, 0x10, 0, 0, 0, 0, 0, 0, 0, 0}, null);
+        RecordingTask t = new RecordingTask(N1, new byte[] {0x56, 0x10, 0, 0, 0, 0, 0, 0, 0, 0}, null);
         res.reserve(t);
         assertSense(t, SenseData.ILLEGAL_REQUEST, 0x24, 0);
         assertThat(res.spc2Holder()).isNull();
@@ -366,6 +394,8 @@ class LocalReservationsTest {
         assertThat(res.permits(N1, PrAccessTest.READ10)).isTrue();
         assertThat(res.permits(N2, PrAccessTest.READ10)).isFalse();
         assertThat(res.permits(N2, PrAccessTest.cdb(0x00))).isTrue();
-        assertThat(res.permits(N1_PORT2, PrAccessTest.WRITE10)).as("holder's initiator on another port").isFalse();
+        assertThat(res.permits(N1_PORT2, PrAccessTest.WRITE10))
+                .as("holder's initiator on another port")
+                .isFalse();
     }
 }

@@ -1,13 +1,5 @@
 package io.rbdgw.scsi.pr;
 
-import io.rbdgw.scsi.ScsiStatus;
-import io.rbdgw.scsi.SenseData;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
-import java.util.List;
-
 import static io.rbdgw.scsi.pr.PrOutRequest.CLEAR;
 import static io.rbdgw.scsi.pr.PrOutRequest.PREEMPT;
 import static io.rbdgw.scsi.pr.PrOutRequest.PREEMPT_AND_ABORT;
@@ -20,6 +12,13 @@ import static io.rbdgw.scsi.pr.PrUnitAttention.REGISTRATIONS_PREEMPTED;
 import static io.rbdgw.scsi.pr.PrUnitAttention.RESERVATIONS_PREEMPTED;
 import static io.rbdgw.scsi.pr.PrUnitAttention.RESERVATIONS_RELEASED;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rbdgw.scsi.ScsiStatus;
+import io.rbdgw.scsi.SenseData;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class PrLogicTest {
 
@@ -48,7 +47,9 @@ class PrLogicTest {
     }
 
     static List<Object> uas(PrResult r) {
-        return r.unitAttentions().stream().map(u -> (Object) List.of(u.registration().nexus(), u.ascq())).toList();
+        return r.unitAttentions().stream()
+                .map(u -> (Object) List.of(u.registration().nexus(), u.ascq()))
+                .toList();
     }
 
     @Test
@@ -83,18 +84,22 @@ class PrLogicTest {
 
     @Test
     void specIptAndAptplAreRefused() {
-        PrResult spec = PrLogic.apply(PrState.EMPTY, A, 1, new PrOutRequest(REGISTER, 0, 0, 0, 5, true, false, false,
-                false, 0, null, null, 24), false);
+        PrResult spec = PrLogic.apply(
+                PrState.EMPTY,
+                A,
+                1,
+                new PrOutRequest(REGISTER, 0, 0, 0, 5, true, false, false, false, 0, null, null, 24),
+                false);
         assertThat(spec.status()).isEqualTo(ScsiStatus.CHECK_CONDITION);
         assertThat(SenseData.asc(spec.sense())).isEqualTo(0x26);
 
-        PrResult aptpl = PrLogic.apply(PrState.EMPTY, A, 1, PrOutRequest.basic(REGISTER, 0, 0, 0, 5, false, true),
-                false);
+        PrResult aptpl =
+                PrLogic.apply(PrState.EMPTY, A, 1, PrOutRequest.basic(REGISTER, 0, 0, 0, 5, false, true), false);
         assertThat(aptpl.status()).isEqualTo(ScsiStatus.CHECK_CONDITION);
         assertThat(SenseData.asc(aptpl.sense())).isEqualTo(0x26);
         // a store persisting through power loss accepts it
-        PrResult accepted = PrLogic.apply(PrState.EMPTY, A, 1,
-                PrOutRequest.basic(REGISTER, 0, 0, 0, 5, false, true), true);
+        PrResult accepted =
+                PrLogic.apply(PrState.EMPTY, A, 1, PrOutRequest.basic(REGISTER, 0, 0, 0, 5, false, true), true);
         assertThat(accepted.next().registration(A).aptpl()).isTrue();
     }
 
@@ -139,8 +144,8 @@ class PrLogicTest {
         assertThat(released.next().registrations()).hasSize(2);
         assertThat(released.next().generation()).isEqualTo(gen);
         // RO and AR releases tell the other registrants
-        assertThat(uas(released)).isEqualTo(type.registrantsHaveAccess()
-                ? List.of(List.of(B, RESERVATIONS_RELEASED)) : List.of());
+        assertThat(uas(released))
+                .isEqualTo(type.registrantsHaveAccess() ? List.of(List.of(B, RESERVATIONS_RELEASED)) : List.of());
     }
 
     @Test
@@ -176,8 +181,8 @@ class PrLogicTest {
             assertThat(ok(next, B, REGISTER, 0, 0x11, 0).isReserved()).isFalse();
         } else {
             assertThat(next.isReserved()).isFalse();
-            assertThat(uas(r)).isEqualTo(type.registrantsOnly()
-                    ? List.of(List.of(B, RESERVATIONS_RELEASED)) : List.of());
+            assertThat(uas(r))
+                    .isEqualTo(type.registrantsOnly() ? List.of(List.of(B, RESERVATIONS_RELEASED)) : List.of());
         }
     }
 
@@ -259,8 +264,20 @@ class PrLogicTest {
     @Test
     void registerAndMove() {
         PrState s = ok(registered(A), A, RESERVE, PrType.EXCLUSIVE_ACCESS.code(), 0x10, 0);
-        PrOutRequest move = new PrOutRequest(REGISTER_AND_MOVE, 0, 0, 0x10, 0x55, false, false, false, true, 1,
-                new TransportId("iqn.b", "000000000001"), B, 48);
+        PrOutRequest move = new PrOutRequest(
+                REGISTER_AND_MOVE,
+                0,
+                0,
+                0x10,
+                0x55,
+                false,
+                false,
+                false,
+                true,
+                1,
+                new TransportId("iqn.b", "000000000001"),
+                B,
+                48);
         PrResult r = PrLogic.apply(s, A, 1, move, false);
         assertThat(r.status()).isEqualTo(ScsiStatus.GOOD);
         PrState next = r.next();
@@ -276,8 +293,8 @@ class PrLogicTest {
         assertThat(PrLogic.apply(s, A, 1, move.withDestination(null), false).status())
                 .isEqualTo(ScsiStatus.CHECK_CONDITION);
         PrState withB = ok(s, B, REGISTER, 0, 0, 0x20);
-        PrOutRequest fromB = new PrOutRequest(REGISTER_AND_MOVE, 0, 0, 0x20, 0x55, false, false, false, false, 1,
-                null, C, 48);
+        PrOutRequest fromB =
+                new PrOutRequest(REGISTER_AND_MOVE, 0, 0, 0x20, 0x55, false, false, false, false, 1, null, C, 48);
         assertThat(PrLogic.apply(withB, B, 1, fromB, false).status()).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         PrState ar = ok(registered(A), A, RESERVE, PrType.EXCLUSIVE_ACCESS_ALL_REGISTRANTS.code(), 0x10, 0);
         assertThat(PrLogic.apply(ar, A, 1, move, false).status()).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);

@@ -2,14 +2,12 @@ package io.rbdgw.scsi.pr;
 
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.UnitAttentions;
-
 import java.util.ArrayList;
 import java.util.List;
 
 final class RecordingUnitAttentions implements UnitAttentions {
 
-    record Posted(ItNexus nexus, int asc, int ascq) {
-    }
+    record Posted(ItNexus nexus, int asc, int ascq) {}
 
     final List<Posted> posted = new ArrayList<>();
 

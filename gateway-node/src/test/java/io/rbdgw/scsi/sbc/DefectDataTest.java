@@ -1,9 +1,9 @@
 package io.rbdgw.scsi.sbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.rbdgw.scsi.Fixture;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 class DefectDataTest {
 

@@ -1,15 +1,14 @@
 package io.rbdgw.scsi.sbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.scsi.Fixture;
 import io.rbdgw.scsi.RecordingTask;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.SenseData;
-import org.junit.jupiter.api.Test;
-
 import java.util.Arrays;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class ReadWriteTest {
 
@@ -66,7 +65,8 @@ class ReadWriteTest {
     @Test
     void outOfRange() {
         f.run(0x28, 0, 0, 0, 0x03, 0xFF, 0, 0, 2, 0).check(5, 0x21, 0);
-        f.run(0x88, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 2, 0, 0).check(5, 0x21, 0);
+        f.run(0x88, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 2, 0, 0)
+                .check(5, 0x21, 0);
         f.run(0x28, 0, 0, 0, 0x04, 0x00, 0, 0, 0, 0).check(5, 0x21, 0); // LBA = capacity, 0 blocks
         assertThat(f.device.ops).isEmpty();
     }
@@ -185,14 +185,16 @@ class ReadWriteTest {
     void readCapacity() {
         byte[] rc10 = f.run(0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0).good();
         assertThat(rc10).containsExactly(0, 0, 0x03, 0xFF - 256, 0, 0, 2, 0);
-        byte[] rc16 = f.run(0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0).good();
+        byte[] rc16 =
+                f.run(0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0).good();
         assertThat(rc16).hasSize(32);
         assertThat(rc16[7] & 0xff).isEqualTo(0xFF);
         assertThat(rc16[6]).isEqualTo((byte) 0x03);
         assertThat(rc16[13]).isZero(); // one logical block per physical block
         assertThat(rc16[14] & 0xC0).isEqualTo(0xC0); // LBPME, LBPRZ
         Fixture thick = new Fixture(io.rbdgw.scsi.MemoryDevice.thick(8, 4096));
-        byte[] t16 = thick.run(0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0).good();
+        byte[] t16 =
+                thick.run(0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0).good();
         assertThat(t16[14] & 0xC0).isZero();
         assertThat(t16[13]).isZero();
         assertThat(SenseData.LENGTH).isEqualTo(18);
@@ -217,7 +219,8 @@ class ReadWriteTest {
     @Test
     void getLbaStatusWithTheTopLbaBitSetIsOutOfRange() {
         f.run(0x9E, 0x12, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0).check(5, 0x21, 0); // 2^63
-        f.run(0x9E, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 24, 0, 0).check(5, 0x21, 0);
+        f.run(0x9E, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 24, 0, 0)
+                .check(5, 0x21, 0);
         assertThat(f.device.ops).isEmpty();
     }
 }

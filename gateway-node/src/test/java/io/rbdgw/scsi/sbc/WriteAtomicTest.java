@@ -1,14 +1,13 @@
 package io.rbdgw.scsi.sbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.rbdgw.scsi.Fixture;
 import io.rbdgw.scsi.MemoryDevice;
 import io.rbdgw.scsi.RecordingTask;
 import io.rbdgw.scsi.ScsiStatus;
-import org.junit.jupiter.api.Test;
-
 import java.util.Arrays;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class WriteAtomicTest {
 
@@ -69,9 +68,9 @@ class WriteAtomicTest {
     @Test
     void lengthAlignmentAndGranularityAreInvalidFields() {
         Fixture f = atomic(16, 8, 4);
-        f.runWithData(filled(24 * 512, 0), cdb(0, 0, 24)).invalidCdb(12, -1);  // above the maximum
-        f.runWithData(filled(6 * 512, 0), cdb(0, 0, 6)).invalidCdb(12, -1);    // not a multiple of 4
-        f.runWithData(filled(4 * 512, 0), cdb(0, 4, 4)).invalidCdb(2, -1);     // LBA not a multiple of 8
+        f.runWithData(filled(24 * 512, 0), cdb(0, 0, 24)).invalidCdb(12, -1); // above the maximum
+        f.runWithData(filled(6 * 512, 0), cdb(0, 0, 6)).invalidCdb(12, -1); // not a multiple of 4
+        f.runWithData(filled(4 * 512, 0), cdb(0, 4, 4)).invalidCdb(2, -1); // LBA not a multiple of 8
         f.runWithData(filled(16 * 512, 0), cdb(0, 8, 16)).good();
         assertThat(f.device.ops).containsExactly("writeAtomic 4096 8192");
     }
@@ -79,10 +78,10 @@ class WriteAtomicTest {
     @Test
     void reservedFieldsAreRejected() {
         Fixture f = atomic(128, 0, 0);
-        f.runWithData(filled(512, 0), cdb(0x20, 0, 1)).invalidCdb(1, 5);   // WRPROTECT
-        f.runWithData(filled(512, 0), cdb(0x02, 0, 1)).invalidCdb(1, 1);   // reserved bit
+        f.runWithData(filled(512, 0), cdb(0x20, 0, 1)).invalidCdb(1, 5); // WRPROTECT
+        f.runWithData(filled(512, 0), cdb(0x02, 0, 1)).invalidCdb(1, 1); // reserved bit
         int[] boundary = cdb(0, 0, 1);
-        boundary[11] = 1;                                                  // ATOMIC BOUNDARY
+        boundary[11] = 1; // ATOMIC BOUNDARY
         f.runWithData(filled(512, 0), boundary).invalidCdb(11, 0);
         int[] group = cdb(0, 0, 1);
         group[14] = 0x40;
@@ -117,8 +116,8 @@ class WriteAtomicTest {
     @Test
     void deviceFailureIsReported() {
         Fixture f = atomic(128, 0, 0);
-        f.device.failNext = new io.rbdgw.block.BlockDeviceException(
-                io.rbdgw.block.BlockDeviceException.Kind.WRITE_ERROR, "boom");
+        f.device.failNext =
+                new io.rbdgw.block.BlockDeviceException(io.rbdgw.block.BlockDeviceException.Kind.WRITE_ERROR, "boom");
         RecordingTask t = f.runWithData(filled(512, 0), cdb(0, 0, 1));
         assertThat(t.status).isEqualTo(ScsiStatus.CHECK_CONDITION);
         t.check(3, 0x0C, 0x00);

@@ -1,14 +1,13 @@
 package io.rbdgw.scsi.sbc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.rbdgw.scsi.Fixture;
 import io.rbdgw.scsi.MemoryDevice;
 import io.rbdgw.scsi.RecordingTask;
-import org.junit.jupiter.api.Test;
-
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class WriteSameUnmapCompareTest {
 
@@ -29,7 +28,8 @@ class WriteSameUnmapCompareTest {
 
     @Test
     void writeSameZerosWithUnmapDiscardsOnThinDevice() {
-        f.runWithData(new byte[512], 0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 4, 0, 0).good();
+        f.runWithData(new byte[512], 0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 4, 0, 0)
+                .good();
         assertThat(f.device.ops).containsExactly("discard 5120 2048");
         f.device.ops.clear();
         f.runWithData(new byte[512], 0x41, 0, 0, 0, 0, 10, 0, 0, 4, 0).good();
@@ -38,8 +38,7 @@ class WriteSameUnmapCompareTest {
 
     @Test
     void writeSameZerosWithUnmapWritesZeroesWhenDiscardMayLeaveData() {
-        MemoryDevice d = new MemoryDevice(new io.rbdgw.block.DeviceInfo(1 << 20, 512, true, false, true, 4096, 0,
-                "x"));
+        MemoryDevice d = new MemoryDevice(new io.rbdgw.block.DeviceInfo(1 << 20, 512, true, false, true, 4096, 0, "x"));
         Fixture g = new Fixture(d);
         g.runWithData(new byte[512], 0x41, 0x08, 0, 0, 0, 0, 0, 0, 1, 0).good();
         assertThat(d.ops).containsExactly("writeZeroes 0 512");
@@ -60,7 +59,8 @@ class WriteSameUnmapCompareTest {
         f.runWithData(new byte[512], 0x41, 0x10, 0, 0, 0, 0, 0, 0, 1, 0).invalidCdb(1, 4); // ANCHOR
         f.runWithData(new byte[512], 0x41, 0, 0, 0, 0x03, 0xFF, 0, 0, 2, 0).check(5, 0x21, 0);
         Fixture big = new Fixture(MemoryDevice.thick(70000, 512));
-        big.runWithData(new byte[512], 0x93, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x01, 0, 0).invalidCdb(10, -1);
+        big.runWithData(new byte[512], 0x93, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x01, 0, 0)
+                .invalidCdb(10, -1);
         f.run(0x41, 0, 0, 0, 0, 0, 0, 0, 1, 0).invalidCdb(7, -1);
     }
 
@@ -71,13 +71,16 @@ class WriteSameUnmapCompareTest {
         tooMuch.invalidCdb(10, -1);
         assertThat(tooMuch.transferLength).isEqualTo(512);
         // NDOB: no data-out at all
-        f.runWithData(new byte[512], 0x93, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0).invalidCdb(10, -1);
+        f.runWithData(new byte[512], 0x93, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0)
+                .invalidCdb(10, -1);
         assertThat(f.device.ops).isEmpty();
     }
 
     private static byte[] unmapList(long[][] descriptors) {
         ByteBuffer b = ByteBuffer.allocate(8 + 16 * descriptors.length);
-        b.putShort((short) (6 + 16 * descriptors.length)).putShort((short) (16 * descriptors.length)).putInt(0);
+        b.putShort((short) (6 + 16 * descriptors.length))
+                .putShort((short) (16 * descriptors.length))
+                .putInt(0);
         for (long[] d : descriptors) {
             b.putLong(d[0]).putInt((int) d[1]).putInt(0);
         }
@@ -158,16 +161,21 @@ class WriteSameUnmapCompareTest {
 
     @Test
     void compareAndWriteLimits() {
-        f.runWithData(new byte[9 * 1024], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0).invalidCdb(13, -1);
-        f.runWithData(new byte[1024], 0x89, 0, 0, 0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 1, 0, 0).check(5, 0x21, 0);
+        f.runWithData(new byte[9 * 1024], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0)
+                .invalidCdb(13, -1);
+        f.runWithData(new byte[1024], 0x89, 0, 0, 0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 1, 0, 0)
+                .check(5, 0x21, 0);
         // data-out of any size but 2 * blocks is rejected before anything is compared
-        f.runWithData(new byte[512], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0).invalidCdb(13, -1);
-        f.runWithData(new byte[2048], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0).invalidCdb(13, -1);
+        f.runWithData(new byte[512], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0)
+                .invalidCdb(13, -1);
+        f.runWithData(new byte[2048], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0)
+                .invalidCdb(13, -1);
         RecordingTask tooFew = f.runWithData(new byte[2048], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0);
         tooFew.invalidCdb(13, -1);
         assertThat(tooFew.transferLength).isEqualTo(3072);
         // NUMBER OF LOGICAL BLOCKS 0 (e.g. 256 truncated to 8 bits) with data-out is not a no-op
-        f.runWithData(new byte[4096], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0).invalidCdb(13, -1);
+        f.runWithData(new byte[4096], 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                .invalidCdb(13, -1);
         RecordingTask none = f.run(0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         none.good();
         assertThat(f.device.ops).isEmpty();

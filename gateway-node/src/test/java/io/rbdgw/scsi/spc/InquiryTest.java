@@ -1,16 +1,15 @@
 package io.rbdgw.scsi.spc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.rbdgw.scsi.Fixture;
 import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.RecordingTask;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class InquiryTest {
 
@@ -59,7 +58,8 @@ class InquiryTest {
             vpd(d[i] & 0xff);
         }
         byte[] s = vpd(0x80);
-        assertThat(new String(s, 4, s.length - 4, StandardCharsets.US_ASCII)).isEqualTo(f.lu.identity().serial());
+        assertThat(new String(s, 4, s.length - 4, StandardCharsets.US_ASCII))
+                .isEqualTo(f.lu.identity().serial());
     }
 
     @Test
@@ -100,17 +100,17 @@ class InquiryTest {
         byte[] d = vpd(0xB0);
         assertThat(d).hasSize(64);
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
-        assertThat(d[4] & 1).isEqualTo(1);                // WSNZ
-        assertThat(d[5] & 0xff).isEqualTo(8);             // CAW length
+        assertThat(d[4] & 1).isEqualTo(1); // WSNZ
+        assertThat(d[5] & 0xff).isEqualTo(8); // CAW length
         assertThat(b.getInt(8)).isEqualTo((8 << 20) / 512);
         assertThat(b.getInt(12)).isEqualTo((4 << 20) / 512);
-        assertThat(b.getInt(20)).isEqualTo(1 << 20);      // MAXIMUM UNMAP LBA COUNT capped at 2^20 blocks
+        assertThat(b.getInt(20)).isEqualTo(1 << 20); // MAXIMUM UNMAP LBA COUNT capped at 2^20 blocks
         assertThat(b.getInt(24)).isEqualTo(256);
         assertThat(b.getInt(28)).isEqualTo((4 << 20) / 512);
-        assertThat(b.getLong(36)).isEqualTo(0xFFFF);      // MAXIMUM WRITE SAME LENGTH: WRITE SAME(10)'s limit
-        assertThat(b.getInt(44)).isZero();                // no atomic writes: MAXIMUM ATOMIC TRANSFER LENGTH 0
-        assertThat(b.getInt(48)).isZero();                // ATOMIC ALIGNMENT
-        assertThat(b.getInt(52)).isZero();                // ATOMIC TRANSFER LENGTH GRANULARITY
+        assertThat(b.getLong(36)).isEqualTo(0xFFFF); // MAXIMUM WRITE SAME LENGTH: WRITE SAME(10)'s limit
+        assertThat(b.getInt(44)).isZero(); // no atomic writes: MAXIMUM ATOMIC TRANSFER LENGTH 0
+        assertThat(b.getInt(48)).isZero(); // ATOMIC ALIGNMENT
+        assertThat(b.getInt(52)).isZero(); // ATOMIC TRANSFER LENGTH GRANULARITY
     }
 
     @Test

@@ -1,14 +1,13 @@
 package io.rbdgw.scsi.spc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.rbdgw.scsi.CommandSpec;
 import io.rbdgw.scsi.Fixture;
 import io.rbdgw.scsi.RecordingTask;
-import org.junit.jupiter.api.Test;
-
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class ModeAndOpcodesTest {
 
@@ -62,7 +61,7 @@ class ModeAndOpcodesTest {
     @Test
     void softwareWriteProtectIsChangeableAndRefusesWrites() {
         byte[] mask = f.run(0x1A, 0x08, 0x4A, 0, 255, 0).good(); // DBD, changeable control page
-        assertThat(mask[4 + 4]).isEqualTo((byte) 0x08);            // only SWP
+        assertThat(mask[4 + 4]).isEqualTo((byte) 0x08); // only SWP
         byte[] control = f.run(0x1A, 0x08, 0x0A, 0, 255, 0).good();
         byte[] list = control.clone();
         list[0] = 0;

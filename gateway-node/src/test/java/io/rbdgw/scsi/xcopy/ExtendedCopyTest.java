@@ -1,5 +1,7 @@
 package io.rbdgw.scsi.xcopy;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LuIdentity;
 import io.rbdgw.scsi.MemoryDevice;
@@ -8,23 +10,20 @@ import io.rbdgw.scsi.RecordingTask;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.WriteGate;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 class ExtendedCopyTest {
 
     private static final int BS = 512;
 
     private final ScsiTarget target = new ScsiTarget();
-    private final MemoryDevice dev0 = MemoryDevice.thin(4096, BS);   // 2 MiB: more than one copy chunk
+    private final MemoryDevice dev0 = MemoryDevice.thin(4096, BS); // 2 MiB: more than one copy chunk
     private final MemoryDevice dev1 = MemoryDevice.thin(1024, BS);
     private final PermitAll res0 = new PermitAll();
     private final PermitAll res1 = new PermitAll();
@@ -53,8 +52,8 @@ class ExtendedCopyTest {
 
     private RecordingTask xcopy(long lun, byte[] list) {
         int n = list.length;
-        return run(lun, list, 0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, n >>> 24, n >>> 16 & 0xff, n >>> 8 & 0xff, n & 0xff,
-                0, 0);
+        return run(
+                lun, list, 0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, n >>> 24, n >>> 16 & 0xff, n >>> 8 & 0xff, n & 0xff, 0, 0);
     }
 
     private RecordingTask receive(long lun, int sa, int listId) {
@@ -76,8 +75,8 @@ class ExtendedCopyTest {
             byte[] d = new byte[32];
             d[0] = (byte) type;
             d[1] = (byte) byte1;
-            d[4] = 0x01;        // binary
-            d[5] = 0x03;        // LU association, NAA
+            d[4] = 0x01; // binary
+            d[5] = 0x03; // LU association, NAA
             d[7] = 16;
             System.arraycopy(naa, 0, d, 8, 16);
             d[29] = (byte) (blockSize >>> 16);
@@ -93,16 +92,27 @@ class ExtendedCopyTest {
 
         ListBuilder segment(int type, int src, int dst, int blocks, long srcLba, long dstLba) {
             ByteBuffer d = ByteBuffer.allocate(28);
-            d.put((byte) type).put((byte) 0).putShort((short) 24).putShort((short) src).putShort((short) dst)
-                    .putShort((short) 0).putShort((short) blocks).putLong(srcLba).putLong(dstLba);
+            d.put((byte) type)
+                    .put((byte) 0)
+                    .putShort((short) 24)
+                    .putShort((short) src)
+                    .putShort((short) dst)
+                    .putShort((short) 0)
+                    .putShort((short) blocks)
+                    .putLong(srcLba)
+                    .putLong(dstLba);
             segments.writeBytes(d.array());
             return this;
         }
 
         byte[] build() {
             ByteBuffer b = ByteBuffer.allocate(16 + targets.size() + segments.size());
-            b.put((byte) listId).put((byte) (usage << 3)).putShort((short) targets.size()).putInt(0)
-                    .putInt(segments.size()).putInt(0);
+            b.put((byte) listId)
+                    .put((byte) (usage << 3))
+                    .putShort((short) targets.size())
+                    .putInt(0)
+                    .putInt(segments.size())
+                    .putInt(0);
             b.put(targets.toByteArray()).put(segments.toByteArray());
             return b.array();
         }
@@ -114,8 +124,12 @@ class ExtendedCopyTest {
 
     @Test
     void copiesBetweenTwoLogicalUnits() {
-        byte[] list = new ListBuilder().target(lu0.identity()).target(lu1.identity())
-                .segment(0, 1, 16, 3, 100).segment(0, 1, 8, 4000, 0).build();
+        byte[] list = new ListBuilder()
+                .target(lu0.identity())
+                .target(lu1.identity())
+                .segment(0, 1, 16, 3, 100)
+                .segment(0, 1, 8, 4000, 0)
+                .build();
         RecordingTask t = xcopy(0, list);
         assertThat(t.status).isEqualTo(ScsiStatus.GOOD);
         assertThat(t.transferLength).isEqualTo(list.length);
@@ -128,23 +142,34 @@ class ExtendedCopyTest {
     void copiesWithinOneUnitAcrossChunksWithOverlap() {
         byte[] before = dev0.data.clone();
         // 1.5 MiB, destination overlapping the source from behind: must behave like memmove
-        byte[] list = new ListBuilder().target(lu0.identity()).segment(0, 0, 3000, 10, 500).build();
+        byte[] list = new ListBuilder()
+                .target(lu0.identity())
+                .segment(0, 0, 3000, 10, 500)
+                .build();
         assertThat(xcopy(0, list).status).isEqualTo(ScsiStatus.GOOD);
         assertThat(blocks(dev0.data, 500, 3000)).isEqualTo(blocks(before, 10, 3000));
         assertThat(blocks(dev0.data, 0, 500)).isEqualTo(blocks(before, 0, 500));
-        assertThat(dev0.ops).filteredOn(op -> op.startsWith("read")).hasSize(2)
+        assertThat(dev0.ops)
+                .filteredOn(op -> op.startsWith("read"))
+                .hasSize(2)
                 .allMatch(op -> Integer.parseInt(op.split(" ")[2]) <= CopyLimits.CHUNK_BYTES);
         // and the other way round
         byte[] mid = dev0.data.clone();
-        list = new ListBuilder().target(lu0.identity()).segment(0, 0, 3000, 600, 20).build();
+        list = new ListBuilder()
+                .target(lu0.identity())
+                .segment(0, 0, 3000, 600, 20)
+                .build();
         assertThat(xcopy(0, list).status).isEqualTo(ScsiStatus.GOOD);
         assertThat(blocks(dev0.data, 20, 3000)).isEqualTo(blocks(mid, 600, 3000));
     }
 
     @Test
     void copyManagerOnTheDestinationUnitWorksToo() {
-        byte[] list = new ListBuilder().target(lu0.identity()).target(lu1.identity())
-                .segment(0, 1, 4, 0, 1020).build();
+        byte[] list = new ListBuilder()
+                .target(lu0.identity())
+                .target(lu1.identity())
+                .segment(0, 1, 4, 0, 1020)
+                .build();
         assertThat(xcopy(1, list).status).isEqualTo(ScsiStatus.GOOD);
         assertThat(blocks(dev1.data, 1020, 4)).isEqualTo(blocks(dev0.data, 0, 4));
     }
@@ -157,7 +182,8 @@ class ExtendedCopyTest {
 
     @Test
     void parameterListLengthErrors() {
-        byte[] list = new ListBuilder().target(lu0.identity()).segment(0, 0, 1, 0, 1).build();
+        byte[] list =
+                new ListBuilder().target(lu0.identity()).segment(0, 0, 1, 0, 1).build();
         xcopy(0, Arrays.copyOf(list, 16 + 31)).check(5, 0x1A, 0x00);
         xcopy(0, Arrays.copyOf(list, list.length - 1)).check(5, 0x1A, 0x00);
         xcopy(0, Arrays.copyOf(list, 10)).check(5, 0x1A, 0x00);
@@ -184,21 +210,46 @@ class ExtendedCopyTest {
         }
         xcopy(0, b.build()).check(5, 0x26, 0x08);
         byte[] naa = lu0.identity().naaDesignator();
-        xcopy(0, new ListBuilder().target(0xE0, naa, BS, 0).segment(0, 0, 1, 0, 1).build()).check(5, 0x26, 0x07);
-        xcopy(0, new ListBuilder().target(lu0.identity()).segment(0x03, 0, 0, 1, 0, 1).build())
+        xcopy(
+                        0,
+                        new ListBuilder()
+                                .target(0xE0, naa, BS, 0)
+                                .segment(0, 0, 1, 0, 1)
+                                .build())
+                .check(5, 0x26, 0x07);
+        xcopy(
+                        0,
+                        new ListBuilder()
+                                .target(lu0.identity())
+                                .segment(0x03, 0, 0, 1, 0, 1)
+                                .build())
                 .check(5, 0x26, 0x09);
         // block length not the unit's, peripheral type not a block device: invalid field, pointer given
-        RecordingTask t = xcopy(0, new ListBuilder().target(0xE4, naa, 4096, 0).segment(0, 0, 1, 0, 1).build());
+        RecordingTask t = xcopy(
+                0,
+                new ListBuilder()
+                        .target(0xE4, naa, 4096, 0)
+                        .segment(0, 0, 1, 0, 1)
+                        .build());
         t.check(5, 0x26, 0x00);
         assertThat(((t.sense[16] & 0xff) << 8) | (t.sense[17] & 0xff)).isEqualTo(16 + 29);
-        xcopy(0, new ListBuilder().target(0xE4, naa, BS, 0x01).segment(0, 0, 1, 0, 1).build()).check(5, 0x26, 0x00);
+        xcopy(
+                        0,
+                        new ListBuilder()
+                                .target(0xE4, naa, BS, 0x01)
+                                .segment(0, 0, 1, 0, 1)
+                                .build())
+                .check(5, 0x26, 0x00);
         assertThat(dev0.ops).noneMatch(op -> op.startsWith("write"));
     }
 
     @Test
     void segmentsThatCannotBeCarriedOutAbortTheCopyBeforeAnyData() {
-        byte[] list = new ListBuilder().target(lu0.identity()).segment(0, 0, 8, 0, 8)
-                .segment(0, 1, 1, 0, 0).build(); // index 1 does not exist
+        byte[] list = new ListBuilder()
+                .target(lu0.identity())
+                .segment(0, 0, 8, 0, 8)
+                .segment(0, 1, 1, 0, 0)
+                .build(); // index 1 does not exist
         RecordingTask t = xcopy(0, list);
         t.check(0x0A, 0x08, 0x04);
         assertThat(t.sense[11]).as("segment number").isEqualTo((byte) 1);
@@ -206,16 +257,38 @@ class ExtendedCopyTest {
         assertThat(t.sense[17]).as("field: destination id").isEqualTo((byte) 6);
         assertThat(dev0.ops).noneMatch(op -> op.startsWith("write"));
 
-        t = xcopy(0, new ListBuilder().target(lu0.identity()).segment(0, 0, 2048, 0, 4096 - 1).build());
+        t = xcopy(
+                0,
+                new ListBuilder()
+                        .target(lu0.identity())
+                        .segment(0, 0, 2048, 0, 4096 - 1)
+                        .build());
         t.check(0x0A, 0x00, 0x00);
         assertThat(t.sense[17]).as("field: destination LBA").isEqualTo((byte) 20);
-        xcopy(0, new ListBuilder().target(lu0.identity()).segment(0, 0, 1, -1L, 0).build()).check(0x0A, 0, 0);
+        xcopy(
+                        0,
+                        new ListBuilder()
+                                .target(lu0.identity())
+                                .segment(0, 0, 1, -1L, 0)
+                                .build())
+                .check(0x0A, 0, 0);
 
         byte[] stranger = new LuIdentity("X", "Y", "1", "s", 0x6000000000000001L, 2).naaDesignator();
-        xcopy(0, new ListBuilder().target(lu0.identity()).target(0xE4, stranger, BS, 0)
-                .segment(0, 1, 1, 0, 0).build()).check(0x0A, 0x0D, 0x02);
-        xcopy(0, new ListBuilder().target(0xE4, lu0.identity().naaDesignator(), BS, 0x20)
-                .segment(0, 0, 1, 0, 1).build()).check(0x0A, 0x08, 0x04);
+        xcopy(
+                        0,
+                        new ListBuilder()
+                                .target(lu0.identity())
+                                .target(0xE4, stranger, BS, 0)
+                                .segment(0, 1, 1, 0, 0)
+                                .build())
+                .check(0x0A, 0x0D, 0x02);
+        xcopy(
+                        0,
+                        new ListBuilder()
+                                .target(0xE4, lu0.identity().naaDesignator(), BS, 0x20)
+                                .segment(0, 0, 1, 0, 1)
+                                .build())
+                .check(0x0A, 0x08, 0x04);
     }
 
     @Test
@@ -226,12 +299,22 @@ class ExtendedCopyTest {
         byte[] before0 = dev0.data.clone();
         run(0, null, 0x00, 0, 0, 0, 0, 0).check(6, 0x3F, 0x0E); // its view changed
 
-        RecordingTask into = xcopy(0, new ListBuilder().target(lu0.identity()).target(lu1.identity())
-                .segment(0, 1, 8, 0, 0).build());
+        RecordingTask into = xcopy(
+                0,
+                new ListBuilder()
+                        .target(lu0.identity())
+                        .target(lu1.identity())
+                        .segment(0, 1, 8, 0, 0)
+                        .build());
         into.check(0x0A, 0x0D, 0x02);
         assertThat(into.sense[17]).as("field: destination id").isEqualTo((byte) 6);
-        RecordingTask outOf = xcopy(0, new ListBuilder().target(lu1.identity()).target(lu0.identity())
-                .segment(0, 1, 8, 0, 0).build());
+        RecordingTask outOf = xcopy(
+                0,
+                new ListBuilder()
+                        .target(lu1.identity())
+                        .target(lu0.identity())
+                        .segment(0, 1, 8, 0, 0)
+                        .build());
         outOf.check(0x0A, 0x0D, 0x02);
         assertThat(outOf.sense[17]).as("field: source id").isEqualTo((byte) 4);
 
@@ -241,10 +324,18 @@ class ExtendedCopyTest {
         // another initiator that sees both still copies
         RecordingTask other = new RecordingTask(RecordingTask.OTHER, 0, RecordingTask.bytes(0x00, 0, 0, 0, 0, 0), null);
         target.nexusCreated(RecordingTask.OTHER, this);
-        byte[] list = new ListBuilder().target(lu0.identity()).target(lu1.identity()).segment(0, 1, 8, 0, 0).build();
+        byte[] list = new ListBuilder()
+                .target(lu0.identity())
+                .target(lu1.identity())
+                .segment(0, 1, 8, 0, 0)
+                .build();
         int n = list.length;
-        RecordingTask ok = new RecordingTask(RecordingTask.OTHER, 0, RecordingTask.bytes(0x83, 0, 0, 0, 0, 0, 0, 0, 0,
-                0, n >>> 24, n >>> 16 & 0xff, n >>> 8 & 0xff, n & 0xff, 0, 0), list);
+        RecordingTask ok = new RecordingTask(
+                RecordingTask.OTHER,
+                0,
+                RecordingTask.bytes(
+                        0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, n >>> 24, n >>> 16 & 0xff, n >>> 8 & 0xff, n & 0xff, 0, 0),
+                list);
         target.execute(other);
         target.execute(ok);
         assertThat(ok.status).isEqualTo(ScsiStatus.GOOD);
@@ -262,7 +353,11 @@ class ExtendedCopyTest {
         WriteGate gate1 = new WriteGate("pool/disk1", asked::incrementAndGet, 16, Duration.ofSeconds(1));
         lu1.writeGate(gate1);
         Arrays.fill(dev1.data, (byte) 0x5A);
-        byte[] list = new ListBuilder().target(lu0.identity()).target(lu1.identity()).segment(0, 1, 8, 0, 0).build();
+        byte[] list = new ListBuilder()
+                .target(lu0.identity())
+                .target(lu1.identity())
+                .segment(0, 1, 8, 0, 0)
+                .build();
 
         xcopy(0, list).check(2, 0x04, 0x0A);
         assertThat(asked).as("the token was asked for").hasPositiveValue();
@@ -279,18 +374,28 @@ class ExtendedCopyTest {
     @Test
     void destinationReservationConflicts() {
         res1.permit = false;
-        RecordingTask t = xcopy(0, new ListBuilder().target(lu0.identity()).target(lu1.identity())
-                .segment(0, 1, 1, 0, 0).build());
+        RecordingTask t = xcopy(
+                0,
+                new ListBuilder()
+                        .target(lu0.identity())
+                        .target(lu1.identity())
+                        .segment(0, 1, 1, 0, 0)
+                        .build());
         assertThat(t.status).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
         assertThat(dev1.ops).noneMatch(op -> op.startsWith("write"));
     }
 
     @Test
     void deviceFailureIsCopyAborted() {
-        dev1.failNext = new io.rbdgw.block.BlockDeviceException(io.rbdgw.block.BlockDeviceException.Kind.WRITE_ERROR,
-                "boom");
-        RecordingTask t = xcopy(0, new ListBuilder().target(lu0.identity()).target(lu1.identity())
-                .segment(0, 1, 1, 0, 0).build());
+        dev1.failNext =
+                new io.rbdgw.block.BlockDeviceException(io.rbdgw.block.BlockDeviceException.Kind.WRITE_ERROR, "boom");
+        RecordingTask t = xcopy(
+                0,
+                new ListBuilder()
+                        .target(lu0.identity())
+                        .target(lu1.identity())
+                        .segment(0, 1, 1, 0, 0)
+                        .build());
         t.check(0x0A, 0x0C, 0x00);
         receive(0, 0, 1).good();
     }
@@ -298,7 +403,8 @@ class ExtendedCopyTest {
     @Test
     void copyStatusIsHeldPerListIdentifierAndNexus() {
         receive(0, 0x00, 7).invalidCdb(2, -1);
-        ListBuilder b = new ListBuilder().target(lu0.identity()).target(lu1.identity()).segment(0, 1, 16, 0, 0);
+        ListBuilder b =
+                new ListBuilder().target(lu0.identity()).target(lu1.identity()).segment(0, 1, 16, 0, 0);
         b.listId = 7;
         assertThat(xcopy(0, b.build()).status).isEqualTo(ScsiStatus.GOOD);
         byte[] d = receive(0, 0x00, 7).good();

@@ -39,7 +39,16 @@ final class Aio {
      * What an operation was, for error mapping and the success byte count. ALLOCATION_STATUS is not an
      * aio operation (it runs on {@link AllocationQueries}' threads) but shares the error mapping.
      */
-    enum Type { READ, WRITE, FLUSH, DISCARD, WRITE_ZEROES, WRITE_SAME, COMPARE_AND_WRITE, ALLOCATION_STATUS }
+    enum Type {
+        READ,
+        WRITE,
+        FLUSH,
+        DISCARD,
+        WRITE_ZEROES,
+        WRITE_SAME,
+        COMPARE_AND_WRITE,
+        ALLOCATION_STATUS
+    }
 
     /** One in-flight operation; fields are written by the submitter before the native call. */
     static final class Op {
@@ -52,6 +61,7 @@ final class Aio {
         long length;
         /** Heap destination of a read that went through a direct bounce buffer, else null. */
         ByteBuffer heapDestination;
+
         ByteBuffer bounce;
 
         Op(int id, long mismatchAddress) {
@@ -72,6 +82,7 @@ final class Aio {
     private static final int[] NEXT = new int[CAPACITY];
     /** High 32 bits: ABA tag; low 32 bits: index of the top free op + 1 (0 = empty). */
     private static final AtomicLong HEAD = new AtomicLong();
+
     private static final Memory MISMATCH = new Memory(8L * CAPACITY);
 
     private static final class Dispatcher implements LibRbd.CompletionCallback {
@@ -104,8 +115,7 @@ final class Aio {
         }
     }
 
-    private Aio() {
-    }
+    private Aio() {}
 
     /**
      * The native trampoline of {@code cb}. JNA makes two kinds: the one its public
@@ -118,20 +128,22 @@ final class Aio {
      */
     static long functionPointer(Callback cb) {
         try {
-            Method direct = CallbackReference.class.getDeclaredMethod("getFunctionPointer", Callback.class,
-                    boolean.class);
+            Method direct =
+                    CallbackReference.class.getDeclaredMethod("getFunctionPointer", Callback.class, boolean.class);
             direct.setAccessible(true);
             return Pointer.nativeValue((Pointer) direct.invoke(null, cb, true));
         } catch (ReflectiveOperationException | RuntimeException e) {
-            LOG.warn("JNA's direct callbacks are not available ({}); librbd completions use JNA's boxing "
-                    + "callbacks, which cost more CPU per I/O", e.toString());
+            LOG.warn(
+                    "JNA's direct callbacks are not available ({}); librbd completions use JNA's boxing "
+                            + "callbacks, which cost more CPU per I/O",
+                    e.toString());
             return Pointer.nativeValue(CallbackReference.getFunctionPointer(cb));
         }
     }
 
     /** A free op, or null when {@link #CAPACITY} operations are in flight. */
     static Op acquire() {
-        for (;;) {
+        for (; ; ) {
             long head = HEAD.get();
             int top = (int) head - 1;
             if (top < 0) {
@@ -150,7 +162,7 @@ final class Aio {
     }
 
     private static void push(int id) {
-        for (;;) {
+        for (; ; ) {
             long head = HEAD.get();
             NEXT[id] = (int) head - 1;
             if (HEAD.compareAndSet(head, ((head >>> 32) + 1) << 32 | (id + 1L))) {

@@ -74,17 +74,22 @@ final class AllocationQueries {
         Native.setCallbackThreadInitializer(CALLBACK, new CallbackThreadInitializer(true, false, "librbd-diff"));
         CALLBACK_POINTER = Pointer.nativeValue(CallbackReference.getFunctionPointer(CALLBACK));
         AtomicInteger n = new AtomicInteger();
-        WORKERS = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE),
+        WORKERS = new ThreadPoolExecutor(
+                THREADS,
+                THREADS,
+                30,
+                TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(QUEUE),
                 r -> {
                     Thread t = new Thread(r, "rbd-lba-status-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
+                },
+                new ThreadPoolExecutor.AbortPolicy());
         WORKERS.allowCoreThreadTimeOut(true);
     }
 
-    private AllocationQueries() {
-    }
+    private AllocationQueries() {}
 
     /**
      * Runs {@code task} on a query thread; {@link java.util.concurrent.RejectedExecutionException} when
@@ -102,8 +107,8 @@ final class AllocationQueries {
         long id = IDS.incrementAndGet();
         RUNNING.put(id, into);
         try {
-            return LibRbd.rbd_diff_iterate2(image, null, offset, end - offset, (byte) 1, (byte) 0, CALLBACK_POINTER,
-                    id);
+            return LibRbd.rbd_diff_iterate2(
+                    image, null, offset, end - offset, (byte) 1, (byte) 0, CALLBACK_POINTER, id);
         } finally {
             RUNNING.remove(id);
         }

@@ -66,8 +66,8 @@ final class DiffExtents {
         if (offset >= end) {
             throw new IllegalArgumentException("empty window [" + offset + ", " + end + ")");
         }
-        long reach = offset;    // end of the data that runs contiguously from offset
-        long nextData = end;    // start of the first data after offset when offset is in a hole
+        long reach = offset; // end of the data that runs contiguously from offset
+        long nextData = end; // start of the first data after offset when offset is in a hole
         for (int i = 0; i < count; i++) {
             long s = starts[i] - Math.floorMod(starts[i], blockSize);
             long e = ends[i] + (Math.floorMod(-ends[i], blockSize));

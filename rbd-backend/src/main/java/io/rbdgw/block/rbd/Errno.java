@@ -22,37 +22,59 @@ final class Errno {
     static final int ENOTCONN = 107;
     /** Ceph's EBLOCKLISTED: this client address is on the OSD blocklist. */
     static final int ESHUTDOWN = 108;
+
     static final int ETIMEDOUT = 110;
     static final int ECONNREFUSED = 111;
     static final int EDQUOT = 122;
 
-    private Errno() {
-    }
+    private Errno() {}
 
     static String name(int errno) {
         switch (Math.abs(errno)) {
-            case EPERM: return "EPERM";
-            case ENOENT: return "ENOENT";
-            case EIO: return "EIO";
-            case EAGAIN: return "EAGAIN";
-            case ENOMEM: return "ENOMEM";
-            case EACCES: return "EACCES";
-            case EBUSY: return "EBUSY";
-            case EEXIST: return "EEXIST";
-            case EINVAL: return "EINVAL";
-            case ENOSPC: return "ENOSPC";
-            case EROFS: return "EROFS";
-            case ERANGE: return "ERANGE";
-            case ENOTEMPTY: return "ENOTEMPTY";
-            case EILSEQ: return "EILSEQ";
-            case EOPNOTSUPP: return "EOPNOTSUPP";
-            case ENOBUFS: return "ENOBUFS";
-            case ENOTCONN: return "ENOTCONN";
-            case ESHUTDOWN: return "ESHUTDOWN/EBLOCKLISTED";
-            case ETIMEDOUT: return "ETIMEDOUT";
-            case ECONNREFUSED: return "ECONNREFUSED";
-            case EDQUOT: return "EDQUOT";
-            default: return "errno";
+            case EPERM:
+                return "EPERM";
+            case ENOENT:
+                return "ENOENT";
+            case EIO:
+                return "EIO";
+            case EAGAIN:
+                return "EAGAIN";
+            case ENOMEM:
+                return "ENOMEM";
+            case EACCES:
+                return "EACCES";
+            case EBUSY:
+                return "EBUSY";
+            case EEXIST:
+                return "EEXIST";
+            case EINVAL:
+                return "EINVAL";
+            case ENOSPC:
+                return "ENOSPC";
+            case EROFS:
+                return "EROFS";
+            case ERANGE:
+                return "ERANGE";
+            case ENOTEMPTY:
+                return "ENOTEMPTY";
+            case EILSEQ:
+                return "EILSEQ";
+            case EOPNOTSUPP:
+                return "EOPNOTSUPP";
+            case ENOBUFS:
+                return "ENOBUFS";
+            case ENOTCONN:
+                return "ENOTCONN";
+            case ESHUTDOWN:
+                return "ESHUTDOWN/EBLOCKLISTED";
+            case ETIMEDOUT:
+                return "ETIMEDOUT";
+            case ECONNREFUSED:
+                return "ECONNREFUSED";
+            case EDQUOT:
+                return "EDQUOT";
+            default:
+                return "errno";
         }
     }
 

@@ -27,7 +27,10 @@ record ImageLayout(String id, long size, long objectSize, long stripeUnit) {
         if (LibRbd.rbd_get_stripe_unit(image, stripeUnit) < 0 || stripeUnit[0] <= 0) {
             stripeUnit[0] = objectSize;
         }
-        return new ImageLayout(new String(id, 0, strlen(id), StandardCharsets.US_ASCII), size[0], objectSize,
+        return new ImageLayout(
+                new String(id, 0, strlen(id), StandardCharsets.US_ASCII),
+                size[0],
+                objectSize,
                 Math.min(stripeUnit[0], objectSize));
     }
 

@@ -13,8 +13,7 @@ final class LibRados {
         Native.register(LibRados.class, "rados");
     }
 
-    private LibRados() {
-    }
+    private LibRados() {}
 
     /** {@code *addrs} receives a string to free with {@link #rados_buffer_free}. */
     static native int rados_getaddrs(long cluster, long[] addrs);

@@ -26,8 +26,7 @@ final class LibRbd {
         Native.register(LibRbd.class, "rbd");
     }
 
-    private LibRbd() {
-    }
+    private LibRbd() {}
 
     /** {@code void (*rbd_callback_t)(rbd_completion_t cb, void *arg)}. */
     interface CompletionCallback extends Callback {
@@ -82,15 +81,14 @@ final class LibRbd {
 
     static native int rbd_aio_discard(long image, long off, long len, long completion);
 
-    static native int rbd_aio_write_zeroes(long image, long off, long len, long completion, int zeroFlags,
-            int opFlags);
+    static native int rbd_aio_write_zeroes(long image, long off, long len, long completion, int zeroFlags, int opFlags);
 
-    static native int rbd_aio_writesame(long image, long off, long len, long buf, long dataLen, long completion,
-            int opFlags);
+    static native int rbd_aio_writesame(
+            long image, long off, long len, long buf, long dataLen, long completion, int opFlags);
 
     /** Returns a negative errno if the request was rejected at once; mismatchOff is written at completion. */
-    static native long rbd_aio_compare_and_write(long image, long off, long len, long cmpBuf, long buf,
-            long completion, long mismatchOff, int opFlags);
+    static native long rbd_aio_compare_and_write(
+            long image, long off, long len, long cmpBuf, long buf, long completion, long mismatchOff, int opFlags);
 
     static native int rbd_aio_flush(long image, long completion);
 
@@ -102,8 +100,15 @@ final class LibRbd {
      * {@code includeParent} 1 counts a clone's parent data; {@code wholeObject} 0 asks for extents
      * inside objects rather than whole objects. The length is clipped to the image size.
      */
-    static native int rbd_diff_iterate2(long image, String fromSnapName, long ofs, long len, byte includeParent,
-            byte wholeObject, long cb, long arg);
+    static native int rbd_diff_iterate2(
+            long image,
+            String fromSnapName,
+            long ofs,
+            long len,
+            byte includeParent,
+            byte wholeObject,
+            long cb,
+            long arg);
 
     // ---- image handle
     /**

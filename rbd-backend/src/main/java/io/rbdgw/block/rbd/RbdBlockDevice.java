@@ -81,6 +81,7 @@ public final class RbdBlockDevice implements BlockDevice {
     static final int MAX_IOV = 1024;
     /** Per-thread iovec array for {@link #writev}: librbd is done with it when the call returns. */
     private static final ThreadLocal<Memory> IOV = ThreadLocal.withInitial(() -> new Memory(16L * MAX_IOV));
+
     private final String pool;
     private final String name;
     private final String imageId;
@@ -109,16 +110,27 @@ public final class RbdBlockDevice implements BlockDevice {
         long[] handle = new long[1];
         int rc = LibRbd.rbd_open(Pointer.nativeValue(ioCtx.getPointer()), name, handle, null);
         if (rc < 0) {
-            throw new CephException("open image " + pool + "/" + name + " as client."
-                    + cluster.options().clientId(), rc);
+            throw new CephException(
+                    "open image " + pool + "/" + name + " as client."
+                            + cluster.options().clientId(),
+                    rc);
         }
         long image = handle[0];
         try {
             ImageLayout layout = ImageLayout.read(image, pool + "/" + name);
             int atomic = atomicWriteBytes(layout.stripeUnit());
-            DeviceInfo info = new DeviceInfo(layout.size() - layout.size() % BLOCK_SIZE, BLOCK_SIZE, true, false, false,
-                    MAX_ATOMIC_CAW_BYTES, (int) Math.min(layout.objectSize(), Integer.MAX_VALUE),
-                    "rbd:" + pool + "/" + layout.id(), atomic, atomic, atomic);
+            DeviceInfo info = new DeviceInfo(
+                    layout.size() - layout.size() % BLOCK_SIZE,
+                    BLOCK_SIZE,
+                    true,
+                    false,
+                    false,
+                    MAX_ATOMIC_CAW_BYTES,
+                    (int) Math.min(layout.objectSize(), Integer.MAX_VALUE),
+                    "rbd:" + pool + "/" + layout.id(),
+                    atomic,
+                    atomic,
+                    atomic);
             return new RbdBlockDevice(pool, name, layout.id(), image, info);
         } catch (CephException | RuntimeException e) {
             LibRbd.rbd_close(image);
@@ -240,8 +252,10 @@ public final class RbdBlockDevice implements BlockDevice {
         long address = directAddress(op, src);
         long c = Aio.newCompletion(op);
         // With rbd_cache off an acknowledged write is committed; the FUA flag documents intent.
-        submitted(op, c < 0 ? c
-                : LibRbd.rbd_aio_write2(image, offset, length, address, c, fua ? LibRbd.OP_FLAG_FUA : 0), c);
+        submitted(
+                op,
+                c < 0 ? c : LibRbd.rbd_aio_write2(image, offset, length, address, c, fua ? LibRbd.OP_FLAG_FUA : 0),
+                c);
     }
 
     /**
@@ -369,8 +383,10 @@ public final class RbdBlockDevice implements BlockDevice {
             wr = cmp + length;
         }
         long c = Aio.newCompletion(op);
-        submitted(op, c < 0 ? c
-                : LibRbd.rbd_aio_compare_and_write(image, offset, length, cmp, wr, c, op.mismatchAddress, 0), c);
+        submitted(
+                op,
+                c < 0 ? c : LibRbd.rbd_aio_compare_and_write(image, offset, length, cmp, wr, c, op.mismatchAddress, 0),
+                c);
     }
 
     /**
@@ -397,8 +413,12 @@ public final class RbdBlockDevice implements BlockDevice {
             AllocationQueries.submit(() -> runAllocationStatus(offset, callback));
         } catch (RejectedExecutionException e) {
             leave();
-            DeviceGuards.fail(callback, new BlockDeviceException(Kind.TRANSIENT, "allocation status of " + this + ": "
-                    + AllocationQueries.QUEUE + " queries already waiting for rbd_diff_iterate2"));
+            DeviceGuards.fail(
+                    callback,
+                    new BlockDeviceException(
+                            Kind.TRANSIENT,
+                            "allocation status of " + this + ": " + AllocationQueries.QUEUE
+                                    + " queries already waiting for rbd_diff_iterate2"));
         }
     }
 
@@ -414,13 +434,18 @@ public final class RbdBlockDevice implements BlockDevice {
             } else if (offset >= size) {
                 error = DeviceGuards.statusRangeError(offset, size);
             } else {
-                long end = DiffExtents.windowEnd(offset, size, Math.max(BLOCK_SIZE, current.optimalTransferBytes()),
+                long end = DiffExtents.windowEnd(
+                        offset,
+                        size,
+                        Math.max(BLOCK_SIZE, current.optimalTransferBytes()),
                         AllocationQueries.WINDOW_OBJECTS);
                 DiffExtents extents = new DiffExtents();
                 int rc = AllocationQueries.diff(image, offset, end, extents);
                 if (rc == -Errno.EINVAL && offset >= info.sizeBytes()) {
-                    error = new BlockDeviceException(Kind.OUT_OF_RANGE, "offset " + offset
-                            + " is beyond the device end " + info.sizeBytes() + " (shrunk during the query)");
+                    error = new BlockDeviceException(
+                            Kind.OUT_OF_RANGE,
+                            "offset " + offset + " is beyond the device end " + info.sizeBytes()
+                                    + " (shrunk during the query)");
                 } else if (rc < 0) {
                     error = error(Aio.Type.ALLOCATION_STATUS, offset, end - offset, rc);
                 } else {
@@ -463,8 +488,9 @@ public final class RbdBlockDevice implements BlockDevice {
         Aio.Op op = Aio.acquire();
         if (op == null) {
             leave();
-            DeviceGuards.fail(callback, new BlockDeviceException(Kind.TRANSIENT,
-                    Aio.CAPACITY + " RBD operations already in flight"));
+            DeviceGuards.fail(
+                    callback,
+                    new BlockDeviceException(Kind.TRANSIENT, Aio.CAPACITY + " RBD operations already in flight"));
             return null;
         }
         op.device = this;
@@ -532,10 +558,16 @@ public final class RbdBlockDevice implements BlockDevice {
 
     private BlockDeviceException error(Aio.Op op, long rv) {
         if (rv == -Errno.EILSEQ && op.type == Aio.Type.COMPARE_AND_WRITE) {
-            long at = RbdErrors.miscompareOffset(Aio.mismatchOffset(op), op.offset, op.length, info.optimalTransferBytes());
+            long at = RbdErrors.miscompareOffset(
+                    Aio.mismatchOffset(op), op.offset, op.length, info.optimalTransferBytes());
             if (at < 0) {
-                LOG.warn("rbd {}/{}: librbd reported miscompare offset {} outside the compared range [{}, +{})", pool,
-                        name, Aio.mismatchOffset(op), op.offset, op.length);
+                LOG.warn(
+                        "rbd {}/{}: librbd reported miscompare offset {} outside the compared range [{}, +{})",
+                        pool,
+                        name,
+                        Aio.mismatchOffset(op),
+                        op.offset,
+                        op.length);
                 at = 0;
             }
             return new MiscompareException(at);

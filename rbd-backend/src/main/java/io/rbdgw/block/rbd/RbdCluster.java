@@ -87,8 +87,8 @@ public final class RbdCluster implements AutoCloseable {
      * @param connectTimeout bound for connect and monitor commands
      * @param osdOpTimeout   bound for one OSD operation (0 = wait forever)
      */
-    public record Options(String clientId, Path confFile, Path keyring, Duration connectTimeout,
-            Duration osdOpTimeout) {
+    public record Options(
+            String clientId, Path confFile, Path keyring, Duration connectTimeout, Duration osdOpTimeout) {
 
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(15);
         public static final Duration DEFAULT_OSD_OP_TIMEOUT = Duration.ofSeconds(30);
@@ -171,15 +171,21 @@ public final class RbdCluster implements AutoCloseable {
             String connect = Long.toString(options.connectTimeout().toSeconds());
             rados.confSet("client_mount_timeout", connect);
             rados.confSet("rados_mon_op_timeout", connect);
-            rados.confSet("rados_osd_op_timeout", Long.toString(options.osdOpTimeout().toSeconds()));
+            rados.confSet(
+                    "rados_osd_op_timeout", Long.toString(options.osdOpTimeout().toSeconds()));
             rados.connect();
         } catch (RadosException e) {
             rados.shutDown();
-            throw new CephException("cannot connect to the Ceph cluster of " + options.confFile() + " as client."
-                    + options.clientId(), e.getReturnValue(), e);
+            throw new CephException(
+                    "cannot connect to the Ceph cluster of " + options.confFile() + " as client." + options.clientId(),
+                    e.getReturnValue(),
+                    e);
         }
         RbdCluster cluster = new RbdCluster(options, rados);
-        LOG.info("connected to Ceph as client.{} ({}), address {}", options.clientId(), options.confFile(),
+        LOG.info(
+                "connected to Ceph as client.{} ({}), address {}",
+                options.clientId(),
+                options.confFile(),
                 cluster.clientAddress());
         return cluster;
     }
@@ -283,8 +289,7 @@ public final class RbdCluster implements AutoCloseable {
      * {@code metadata} (static) and the status set by {@link #updateServiceStatus}. Once per connection;
      * needs the manager ({@code mgr 'profile rbd'} caps suffice).
      */
-    public void registerService(String service, String daemon, Map<String, String> metadata)
-            throws CephException {
+    public void registerService(String service, String daemon, Map<String, String> metadata) throws CephException {
         checkOpen();
         int rc = LibRados.rados_service_register(clusterAddress, service, daemon, encode(metadata));
         if (rc < 0) {
@@ -305,7 +310,9 @@ public final class RbdCluster implements AutoCloseable {
     static byte[] encode(Map<String, String> entries) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Map.Entry<String, String> e : entries.entrySet()) {
-            if (e.getKey().isEmpty() || e.getKey().indexOf('\0') >= 0 || e.getValue().indexOf('\0') >= 0) {
+            if (e.getKey().isEmpty()
+                    || e.getKey().indexOf('\0') >= 0
+                    || e.getValue().indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("service map keys must be non-empty, without NUL: " + e);
             }
             out.writeBytes(e.getKey().getBytes(StandardCharsets.UTF_8));

@@ -23,8 +23,7 @@ import io.rbdgw.block.MiscompareException;
  */
 final class RbdErrors {
 
-    private RbdErrors() {
-    }
+    private RbdErrors() {}
 
     /** The Kind of a failed operation of {@code type} with librbd's {@code errno} (miscompare aside). */
     static Kind kindOf(Aio.Type type, int errno) {
@@ -43,8 +42,7 @@ final class RbdErrors {
             case Errno.EOPNOTSUPP:
                 return Kind.UNSUPPORTED;
             default:
-                return type == Aio.Type.READ || type == Aio.Type.ALLOCATION_STATUS ? Kind.READ_ERROR
-                        : Kind.WRITE_ERROR;
+                return type == Aio.Type.READ || type == Aio.Type.ALLOCATION_STATUS ? Kind.READ_ERROR : Kind.WRITE_ERROR;
         }
     }
 

@@ -42,8 +42,7 @@ public final class RbdImages {
     public static final int DEFAULT_ORDER = 22;
 
     /** A snapshot of an image. */
-    public record Snapshot(long id, String name, long sizeBytes) {
-    }
+    public record Snapshot(long id, String name, long sizeBytes) {}
 
     private final RbdCluster cluster;
     private final String pool;
@@ -113,7 +112,10 @@ public final class RbdImages {
             Reference.reachabilityFence(callback); // librbd calls it until the call returns
         }
         if (rc < 0) {
-            throw new CephException("delete image " + pool + "/" + name + " as client." + cluster.options().clientId(), rc);
+            throw new CephException(
+                    "delete image " + pool + "/" + name + " as client."
+                            + cluster.options().clientId(),
+                    rc);
         }
         callback.invoke(1, 1, 0); // librbd's last report is the last object's start, short of 100
     }
@@ -169,11 +171,14 @@ public final class RbdImages {
 
     public List<Snapshot> listSnapshots(String name) throws CephException {
         List<Snapshot> out = new ArrayList<>();
-        withImage(name, image -> {
-            for (RbdSnapInfo s : image.snapList()) {
-                out.add(new Snapshot(s.id, s.name, s.size));
-            }
-        }, "list snapshots of");
+        withImage(
+                name,
+                image -> {
+                    for (RbdSnapInfo s : image.snapList()) {
+                        out.add(new Snapshot(s.id, s.name, s.size));
+                    }
+                },
+                "list snapshots of");
         return out;
     }
 
@@ -188,12 +193,15 @@ public final class RbdImages {
 
     public long features(String name) throws CephException {
         long[] f = new long[1];
-        withImage(name, image -> {
-            int rc = LibRbd.rbd_get_features(Pointer.nativeValue(image.getPointer()), f);
-            if (rc < 0) {
-                throw new RbdException("rbd_get_features", rc);
-            }
-        }, "read the features of");
+        withImage(
+                name,
+                image -> {
+                    int rc = LibRbd.rbd_get_features(Pointer.nativeValue(image.getPointer()), f);
+                    if (rc < 0) {
+                        throw new RbdException("rbd_get_features", rc);
+                    }
+                },
+                "read the features of");
         return f[0];
     }
 
@@ -206,13 +214,16 @@ public final class RbdImages {
     public long disableExclusiveLock(String name) throws CephException {
         long[] out = new long[1];
         CephException[] failure = new CephException[1];
-        withImage(name, image -> {
-            try {
-                out[0] = disableExclusiveLock(Pointer.nativeValue(image.getPointer()), pool + "/" + name);
-            } catch (CephException e) {
-                failure[0] = e;
-            }
-        }, "update the features of");
+        withImage(
+                name,
+                image -> {
+                    try {
+                        out[0] = disableExclusiveLock(Pointer.nativeValue(image.getPointer()), pool + "/" + name);
+                    } catch (CephException e) {
+                        failure[0] = e;
+                    }
+                },
+                "update the features of");
         if (failure[0] != null) {
             throw failure[0];
         }
@@ -230,15 +241,19 @@ public final class RbdImages {
             return 0;
         }
         if ((f[0] & JOURNALING) != 0) {
-            throw new CephException("image " + what + " has journaling (rbd-mirror journal mode), which needs "
-                    + "exclusive-lock; the gateways cannot serve it without the lock moving between them: "
-                    + disableCommand(what, disable | JOURNALING) + " after taking it out of mirroring", -Errno.EBUSY);
+            throw new CephException(
+                    "image " + what + " has journaling (rbd-mirror journal mode), which needs "
+                            + "exclusive-lock; the gateways cannot serve it without the lock moving between them: "
+                            + disableCommand(what, disable | JOURNALING) + " after taking it out of mirroring",
+                    -Errno.EBUSY);
         }
         rc = LibRbd.rbd_update_features(image, disable, (byte) 0);
         if (rc < 0) {
-            throw new CephException("cannot disable " + featureNames(disable) + " of image " + what
-                    + " (another client holds its exclusive lock and does not release it?): stop that client and run "
-                    + disableCommand(what, disable), rc);
+            throw new CephException(
+                    "cannot disable " + featureNames(disable) + " of image " + what
+                            + " (another client holds its exclusive lock and does not release it?): stop that client and run "
+                            + disableCommand(what, disable),
+                    rc);
         }
         return disable;
     }
@@ -297,12 +312,13 @@ public final class RbdImages {
 
     private CephException failure(String what, String name, RbdException e) {
         String target = name.isEmpty() ? pool : pool + "/" + name;
-        return new CephException(what + " " + target + " as client." + cluster.options().clientId(),
-                e.getReturnValue(), e);
+        return new CephException(
+                what + " " + target + " as client." + cluster.options().clientId(), e.getReturnValue(), e);
     }
 
     @Override
     public String toString() {
-        return "RbdImages[" + pool + ", " + Arrays.toString(new String[] {cluster.options().clientId()}) + "]";
+        return "RbdImages[" + pool + ", "
+                + Arrays.toString(new String[] {cluster.options().clientId()}) + "]";
     }
 }

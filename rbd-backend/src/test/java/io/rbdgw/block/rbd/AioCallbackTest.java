@@ -27,7 +27,8 @@ class AioCallbackTest {
         Recorder recorder = new Recorder();
         long direct = Aio.functionPointer(recorder);
         // the public factory builds the boxing kind: another trampoline (so the direct one was not a fallback)
-        assertThat(direct).isNotZero()
+        assertThat(direct)
+                .isNotZero()
                 .isNotEqualTo(Pointer.nativeValue(CallbackReference.getFunctionPointer(recorder)));
 
         Function.getFunction(new Pointer(direct)).invoke(void.class, new Object[] {0x7f12_3456_789aL, -2L});

@@ -42,11 +42,11 @@ class DiffExtentsTest {
     @Test
     void adjacentAndOverlappingExtentsJoinInAnyOrder() {
         DiffExtents d = new DiffExtents();
-        d.add(OBJ, OBJ, true);          // object 1, whole
-        d.add(0, OBJ, true);            // object 0, whole, reported after object 1
-        d.add(OBJ / 2, 4096, true);     // inside object 0
-        d.add(2 * OBJ, 8192, true);     // object 2 starts right where object 1 ends
-        d.add(3 * OBJ, 512, true);      // separate
+        d.add(OBJ, OBJ, true); // object 1, whole
+        d.add(0, OBJ, true); // object 0, whole, reported after object 1
+        d.add(OBJ / 2, 4096, true); // inside object 0
+        d.add(2 * OBJ, 8192, true); // object 2 starts right where object 1 ends
+        d.add(3 * OBJ, 512, true); // separate
         assertThat(d.size()).isEqualTo(5);
         assertThat(d.statusAt(0, 64 * MIB, B)).isEqualTo(2 * OBJ + 8192);
         assertThat(d.statusAt(2 * OBJ + 8192, 64 * MIB, B)).isEqualTo(-(OBJ - 8192));
@@ -74,8 +74,8 @@ class DiffExtentsTest {
     @Test
     void partialBlocksCountAsMapped() {
         DiffExtents d = new DiffExtents();
-        d.add(1000, 10, true);     // inside block 1
-        d.add(4097, 1, true);      // inside block 8
+        d.add(1000, 10, true); // inside block 1
+        d.add(4097, 1, true); // inside block 8
         assertThat(d.statusAt(0, MIB, B)).isEqualTo(-B);
         assertThat(d.statusAt(B, MIB, B)).isEqualTo(B);
         assertThat(d.statusAt(2 * B, MIB, B)).isEqualTo(-(4096 - 2 * B));

@@ -20,8 +20,7 @@ final class ExclusiveLocks {
         Native.register(ExclusiveLocks.class, "rbd");
     }
 
-    private ExclusiveLocks() {
-    }
+    private ExclusiveLocks() {}
 
     private static native int rbd_is_exclusive_lock_owner(long image, int[] isOwner);
 

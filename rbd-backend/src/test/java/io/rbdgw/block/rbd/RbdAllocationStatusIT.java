@@ -3,7 +3,6 @@ package io.rbdgw.block.rbd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rbdgw.block.BlockDeviceException.Kind;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +31,6 @@ class RbdAllocationStatusIT {
         images = TestCeph.cluster().images(TestCeph.POOL);
     }
 
-
     private static void write(RbdBlockDevice dev, long offset, int length) {
         Done done = new Done();
         dev.write(offset, TestCeph.random(length, offset), false, done);
@@ -50,7 +48,9 @@ class RbdAllocationStatusIT {
         Done done = new Done();
         dev.allocationStatus(offset, done);
         long bytes = done.success();
-        assertThat(done.thread).as("answered on a query thread, not the caller's").startsWith("rbd-lba-status");
+        assertThat(done.thread)
+                .as("answered on a query thread, not the caller's")
+                .startsWith("rbd-lba-status");
         return bytes;
     }
 
@@ -60,12 +60,15 @@ class RbdAllocationStatusIT {
         String name = TestCeph.uniqueName("it-lbas");
         images.create(name, 256 * MIB, features, RbdImages.DEFAULT_ORDER);
         try (RbdBlockDevice dev = images.open(name)) {
-            assertThat(status(dev, 0)).as("fresh image: a hole as long as the window").isEqualTo(-WINDOW);
-            assertThat(status(dev, 100 * MIB + 4096)).as("window from the object holding the offset")
+            assertThat(status(dev, 0))
+                    .as("fresh image: a hole as long as the window")
+                    .isEqualTo(-WINDOW);
+            assertThat(status(dev, 100 * MIB + 4096))
+                    .as("window from the object holding the offset")
                     .isEqualTo(-(100 * MIB + WINDOW - (100 * MIB + 4096)));
 
-            write(dev, 8 * MIB, 64 * 1024);                  // start of object 2
-            write(dev, 20 * MIB + 128 * 1024, 4096);          // inside object 5
+            write(dev, 8 * MIB, 64 * 1024); // start of object 2
+            write(dev, 20 * MIB + 128 * 1024, 4096); // inside object 5
 
             assertThat(status(dev, 0)).as("hole up to the first data").isEqualTo(-8 * MIB);
             assertThat(status(dev, MIB)).as("middle of a hole").isEqualTo(-7 * MIB);
@@ -74,7 +77,8 @@ class RbdAllocationStatusIT {
             // object 5 is reported from its start, so the hole ends at 20 MiB
             assertThat(status(dev, 8 * MIB + 64 * 1024)).isEqualTo(-(12 * MIB - 64 * 1024));
             assertThat(status(dev, 20 * MIB + 128 * 1024)).isEqualTo(4096);
-            assertThat(status(dev, 20 * MIB + 132 * 1024)).as("after the last data: hole to the window end")
+            assertThat(status(dev, 20 * MIB + 132 * 1024))
+                    .as("after the last data: hole to the window end")
                     .isEqualTo(-(20 * MIB + WINDOW - (20 * MIB + 132 * 1024)));
 
             discard(dev, 8 * MIB, OBJ);
@@ -139,14 +143,20 @@ class RbdAllocationStatusIT {
             }
             images.createSnapshot(parent, "base");
             TestCeph.cli("rbd", "snap", "protect", TestCeph.POOL + "/" + parent + "@base");
-            TestCeph.cli("rbd", "clone", "--image-feature", "layering,deep-flatten",
-                    TestCeph.POOL + "/" + parent + "@base", TestCeph.POOL + "/" + child);
+            TestCeph.cli(
+                    "rbd",
+                    "clone",
+                    "--image-feature",
+                    "layering,deep-flatten",
+                    TestCeph.POOL + "/" + parent + "@base",
+                    TestCeph.POOL + "/" + child);
             cloned = true;
             try (RbdBlockDevice dev = images.open(child)) {
                 assertThat(status(dev, 0)).isEqualTo(-4 * MIB);
                 assertThat(status(dev, 4 * MIB)).as("the parent's data").isEqualTo(64 * 1024);
                 write(dev, 12 * MIB, 4096);
-                assertThat(status(dev, 4 * MIB + 64 * 1024)).as("hole up to the child's own data")
+                assertThat(status(dev, 4 * MIB + 64 * 1024))
+                        .as("hole up to the child's own data")
                         .isEqualTo(-(8 * MIB - 64 * 1024));
                 assertThat(status(dev, 12 * MIB)).isEqualTo(4096);
             }
@@ -184,7 +194,8 @@ class RbdAllocationStatusIT {
                     assertThat(outcome).isEqualTo(4096L);
                 }
             }
-            System.out.printf("allocation status flood: %d answered by %d threads in %.1f ms, %d refused%n",
+            System.out.printf(
+                    "allocation status flood: %d answered by %d threads in %.1f ms, %d refused%n",
                     n - busy, AllocationQueries.THREADS, (System.nanoTime() - start) / 1e6, busy);
             // each query takes milliseconds (16 list_snaps), the loop microseconds: the queue fills
             assertThat(busy).as("refused beyond the queue").isPositive();

@@ -55,7 +55,6 @@ class RbdBlockDeviceIT {
         }
     }
 
-
     private static ByteBuffer filled(int length, int value) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(length);
         while (buffer.hasRemaining()) {
@@ -94,10 +93,12 @@ class RbdBlockDeviceIT {
         assertThat(read(lastWindowOfFirstObject, a)).isEqualTo(data);
         // half in the first object, half in the second: two RADOS operations, not atomic
         assertThatThrownBy(() -> device.writeAtomic(4L * MIB - a / 2, TestCeph.random(a, 78), false, new Done()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("window");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("window");
         assertThatThrownBy(() -> device.writeAtomic(4L * MIB - 512, TestCeph.random(1024, 79), false, new Done()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThat(read(4L * MIB - a / 2, 512)).isEqualTo(data.duplicate().position(a / 2).limit(a / 2 + 512));
+        assertThat(read(4L * MIB - a / 2, 512))
+                .isEqualTo(data.duplicate().position(a / 2).limit(a / 2 + 512));
     }
 
     @Test
@@ -244,7 +245,8 @@ class RbdBlockDeviceIT {
         assertThat(done.success()).isEqualTo(64 * 1024);
         ByteBuffer back = read(14L * MIB, 64 * 1024);
         for (int i = 0; i < 128; i++) {
-            assertThat(back.duplicate().position(i * 512).limit(i * 512 + 512).slice()).as("block %d", i)
+            assertThat(back.duplicate().position(i * 512).limit(i * 512 + 512).slice())
+                    .as("block %d", i)
                     .isEqualTo(pattern);
         }
     }
@@ -262,7 +264,8 @@ class RbdBlockDeviceIT {
         assertThat(read(offset, 512)).isEqualTo(replacement);
 
         for (int differAt : new int[] {0, 100, 511}) {
-            ByteBuffer stale = ByteBuffer.allocateDirect(512).put(replacement.duplicate()).flip();
+            ByteBuffer stale =
+                    ByteBuffer.allocateDirect(512).put(replacement.duplicate()).flip();
             stale.put(differAt, (byte) (stale.get(differAt) ^ 0x5a));
             Done miscompare = new Done();
             device.compareAndWrite(offset, stale, TestCeph.random(512, 11), miscompare);
@@ -291,8 +294,9 @@ class RbdBlockDeviceIT {
 
     @Test
     void compareAndWriteLongerThanOneSectorIsRejected() {
-        assertThatThrownBy(() -> device.compareAndWrite(0, ByteBuffer.allocateDirect(1024),
-                ByteBuffer.allocateDirect(1024), new Done())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> device.compareAndWrite(
+                        0, ByteBuffer.allocateDirect(1024), ByteBuffer.allocateDirect(1024), new Done()))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -417,8 +421,9 @@ class RbdBlockDeviceIT {
             assertThat(all.await(60, TimeUnit.SECONDS)).isTrue();
             assertThat(failure.get()).isNull();
             double seconds = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("4K %s QD32: %d ops in %.2f s = %.0f IOPS%n", isWrite ? "write" : "read", ops,
-                    seconds, ops / seconds);
+            System.out.printf(
+                    "4K %s QD32: %d ops in %.2f s = %.0f IOPS%n",
+                    isWrite ? "write" : "read", ops, seconds, ops / seconds);
         }
     }
 

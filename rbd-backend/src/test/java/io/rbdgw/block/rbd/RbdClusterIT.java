@@ -33,7 +33,6 @@ class RbdClusterIT {
         images = TestCeph.cluster().images(TestCeph.POOL);
     }
 
-
     private static ByteBuffer read(RbdBlockDevice dev, long offset, int length) {
         ByteBuffer dst = ByteBuffer.allocateDirect(length);
         Done done = new Done();
@@ -65,8 +64,9 @@ class RbdClusterIT {
         assertThat(seen).as("progress reported").hasSizeGreaterThan(2).endsWith(100);
         assertThat(seen).isSortedAccordingTo(Integer::compare).doesNotHaveDuplicates();
         assertThat(seen).anyMatch(p -> p > 0 && p < 100);
-        assertThatThrownBy(() -> images.delete(name, p -> { }))
-                .isInstanceOfSatisfying(CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
+        assertThatThrownBy(() -> images.delete(name, p -> {}))
+                .isInstanceOfSatisfying(
+                        CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
     }
 
     @Test
@@ -83,19 +83,24 @@ class RbdClusterIT {
         try (RbdCluster own = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf())) {
             own.registerService("rbdgw", daemon, Map.of("portals", "127.0.0.1:3260", "zk_root", "/rbdgw"));
             own.updateServiceStatus(Map.of("sessions", "3", "epoch", "17"));
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-                String dump = TestCeph.cli("ceph", "service", "dump", "-f", "json");
-                assertThat(dump).contains("\"rbdgw\"").contains("\"" + daemon + "\"")
-                        .contains("\"portals\":\"127.0.0.1:3260\"");
-                assertThat(TestCeph.cli("ceph", "service", "status", "-f", "json"))
-                        .contains("\"" + daemon + "\"").contains("\"sessions\":\"3\"");
-            });
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .untilAsserted(() -> {
+                        String dump = TestCeph.cli("ceph", "service", "dump", "-f", "json");
+                        assertThat(dump)
+                                .contains("\"rbdgw\"")
+                                .contains("\"" + daemon + "\"")
+                                .contains("\"portals\":\"127.0.0.1:3260\"");
+                        assertThat(TestCeph.cli("ceph", "service", "status", "-f", "json"))
+                                .contains("\"" + daemon + "\"")
+                                .contains("\"sessions\":\"3\"");
+                    });
             assertThat(TestCeph.cli("ceph", "-s")).contains("rbdgw");
             assertThatThrownBy(() -> own.registerService("rbdgw", daemon, Map.of()))
-                    .as("once per connection").isInstanceOf(CephException.class);
+                    .as("once per connection")
+                    .isInstanceOf(CephException.class);
         }
-        assertThatThrownBy(() -> RbdCluster.encode(Map.of("", "x")))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> RbdCluster.encode(Map.of("", "x"))).isInstanceOf(IllegalArgumentException.class);
         assertThat(RbdCluster.encode(Map.of("k", "v"))).containsExactly('k', 0, 'v', 0, 0);
     }
 
@@ -131,7 +136,8 @@ class RbdClusterIT {
             assertThat(images.list()).contains(name);
             assertThat(images.size(name)).isEqualTo(8L * MIB);
             assertThatThrownBy(() -> images.create(name, MIB))
-                    .isInstanceOfSatisfying(CephException.class,
+                    .isInstanceOfSatisfying(
+                            CephException.class,
                             e -> assertThat(e.reason()).isEqualTo(CephException.Reason.ALREADY_EXISTS));
 
             ByteBuffer first = TestCeph.random(8192, 1);
@@ -142,7 +148,9 @@ class RbdClusterIT {
                 write(dev, MIB, first);
             }
             images.createSnapshot(name, "s1");
-            assertThat(images.listSnapshots(name)).extracting(RbdImages.Snapshot::name).containsExactly("s1");
+            assertThat(images.listSnapshots(name))
+                    .extracting(RbdImages.Snapshot::name)
+                    .containsExactly("s1");
             assertThat(images.listSnapshots(name).get(0).sizeBytes()).isEqualTo(8L * MIB);
 
             try (RbdBlockDevice dev = images.open(name)) {
@@ -152,7 +160,8 @@ class RbdClusterIT {
             try (RbdBlockDevice dev = images.open(name)) {
                 assertThat(read(dev, MIB, 8192)).as("rolled back").isEqualTo(first);
             }
-            assertThatThrownBy(() -> images.delete(name)).as("image with snapshots")
+            assertThatThrownBy(() -> images.delete(name))
+                    .as("image with snapshots")
                     .isInstanceOf(CephException.class);
             images.deleteSnapshot(name, "s1");
             assertThat(images.listSnapshots(name)).isEmpty();
@@ -163,15 +172,18 @@ class RbdClusterIT {
             String renamed = name + "-renamed";
             images.rename(name, renamed);
             try (RbdBlockDevice dev = images.open(renamed)) {
-                assertThat(dev.info().identity()).as("identity survives a rename").isEqualTo(identity);
+                assertThat(dev.info().identity())
+                        .as("identity survives a rename")
+                        .isEqualTo(identity);
             }
             images.rename(renamed, name);
         } finally {
             images.delete(name);
         }
         assertThat(images.list()).doesNotContain(name);
-        assertThatThrownBy(() -> images.open(name)).isInstanceOfSatisfying(CephException.class,
-                e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
+        assertThatThrownBy(() -> images.open(name))
+                .isInstanceOfSatisfying(
+                        CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
     }
 
     @Test
@@ -182,15 +194,15 @@ class RbdClusterIT {
                     assertThat(e.getMessage()).contains("no-such-image").contains("ENOENT");
                 });
         assertThatThrownBy(() -> images.size("no-such-image"))
-                .isInstanceOfSatisfying(CephException.class,
-                        e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
     }
 
     @Test
     void missingPoolIsNotFound() {
         assertThatThrownBy(() -> TestCeph.cluster().images("no-such-pool"))
-                .isInstanceOfSatisfying(CephException.class,
-                        e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.NOT_FOUND));
     }
 
     @Test
@@ -199,10 +211,19 @@ class RbdClusterIT {
         images.create(name, 4L * MIB);
         String user = "rbdgw-it-noperm";
         Path keyring = tmp.resolve("noperm.keyring");
-        TestCeph.cli("ceph", "auth", "get-or-create", "client." + user, "mon", "profile rbd", "osd",
-                "profile rbd pool=some-other-pool", "-o", keyring.toString());
-        try (RbdCluster restricted = RbdCluster.connect(
-                RbdCluster.Options.of(user, TestCeph.conf()).withKeyring(keyring))) {
+        TestCeph.cli(
+                "ceph",
+                "auth",
+                "get-or-create",
+                "client." + user,
+                "mon",
+                "profile rbd",
+                "osd",
+                "profile rbd pool=some-other-pool",
+                "-o",
+                keyring.toString());
+        try (RbdCluster restricted =
+                RbdCluster.connect(RbdCluster.Options.of(user, TestCeph.conf()).withKeyring(keyring))) {
             assertThatThrownBy(() -> restricted.images(TestCeph.POOL).open(name))
                     .isInstanceOfSatisfying(CephException.class, e -> {
                         assertThat(e.reason()).isEqualTo(CephException.Reason.PERMISSION_DENIED);
@@ -217,14 +238,18 @@ class RbdClusterIT {
     @Test
     void wrongKeyIsDenied() throws Exception {
         Path keyring = tmp.resolve("wrong.keyring");
-        Files.writeString(keyring, "[client." + TestCeph.CLIENT_ID + "]\n\tkey = AQBxFKhlAAAAABAAm6Uo5dgPDvXDhrMP6uMsOA==\n",
+        Files.writeString(
+                keyring,
+                "[client." + TestCeph.CLIENT_ID + "]\n\tkey = AQBxFKhlAAAAABAAm6Uo5dgPDvXDhrMP6uMsOA==\n",
                 StandardCharsets.US_ASCII);
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> RbdCluster.connect(RbdCluster.Options.of(TestCeph.CLIENT_ID, TestCeph.conf())
-                .withKeyring(keyring).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(10))))
-                .isInstanceOfSatisfying(CephException.class,
-                        e -> assertThat(e.reason()).isIn(CephException.Reason.PERMISSION_DENIED,
-                                CephException.Reason.UNREACHABLE));
+                        .withKeyring(keyring)
+                        .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(10))))
+                .isInstanceOfSatisfying(
+                        CephException.class,
+                        e -> assertThat(e.reason())
+                                .isIn(CephException.Reason.PERMISSION_DENIED, CephException.Reason.UNREACHABLE));
         System.out.printf("wrong key rejected after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -232,13 +257,16 @@ class RbdClusterIT {
     void unreachableClusterFailsWithinTheTimeout() throws Exception {
         Path conf = tmp.resolve("dead.conf");
         // a loopback port nobody listens on
-        Files.writeString(conf, "[global]\nmon host = [v2:127.0.0.1:9,v1:127.0.0.1:7]\n"
-                + "auth client required = cephx\nkeyring = " + keyringOfTestUser() + "\n", StandardCharsets.US_ASCII);
+        Files.writeString(
+                conf,
+                "[global]\nmon host = [v2:127.0.0.1:9,v1:127.0.0.1:7]\n" + "auth client required = cephx\nkeyring = "
+                        + keyringOfTestUser() + "\n",
+                StandardCharsets.US_ASCII);
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> RbdCluster.connect(RbdCluster.Options.of(TestCeph.CLIENT_ID, conf)
-                .withTimeouts(Duration.ofSeconds(3), Duration.ofSeconds(10))))
-                .isInstanceOfSatisfying(CephException.class,
-                        e -> assertThat(e.reason()).isEqualTo(CephException.Reason.UNREACHABLE));
+                        .withTimeouts(Duration.ofSeconds(3), Duration.ofSeconds(10))))
+                .isInstanceOfSatisfying(
+                        CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.UNREACHABLE));
         long millis = (System.nanoTime() - t0) / 1_000_000;
         System.out.printf("unreachable cluster reported after %d ms%n", millis);
         assertThat(millis).isLessThan(10_000);
@@ -261,16 +289,18 @@ class RbdClusterIT {
 
             // the OSD may apply a write or two until it has the new OSD map; then every write fails
             AtomicInteger lateWrites = new AtomicInteger();
-            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50)).until(() -> {
-                Done attempt = new Done();
-                dev.write(4096, TestCeph.random(4096, 6), false, attempt);
-                try {
-                    return attempt.failure().kind() == Kind.FENCED;
-                } catch (AssertionError succeeded) {
-                    lateWrites.incrementAndGet();
-                    return false;
-                }
-            });
+            await().atMost(Duration.ofSeconds(15))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        Done attempt = new Done();
+                        dev.write(4096, TestCeph.random(4096, 6), false, attempt);
+                        try {
+                            return attempt.failure().kind() == Kind.FENCED;
+                        } catch (AssertionError succeeded) {
+                            lateWrites.incrementAndGet();
+                            return false;
+                        }
+                    });
             System.out.println("writes accepted after blocklist returned: " + lateWrites.get());
             Done fenced = new Done();
             dev.write(8192, TestCeph.random(4096, 6), false, fenced);

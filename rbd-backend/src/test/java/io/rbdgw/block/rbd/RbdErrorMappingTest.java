@@ -11,15 +11,21 @@ class RbdErrorMappingTest {
     @Test
     void fencingErrors() {
         for (int errno : new int[] {Errno.ESHUTDOWN, Errno.EROFS, Errno.EPERM, Errno.EACCES}) {
-            assertThat(RbdErrors.kindOf(Aio.Type.WRITE, errno)).as("errno %d", errno).isEqualTo(Kind.FENCED);
-            assertThat(RbdErrors.kindOf(Aio.Type.READ, errno)).as("errno %d", errno).isEqualTo(Kind.FENCED);
+            assertThat(RbdErrors.kindOf(Aio.Type.WRITE, errno))
+                    .as("errno %d", errno)
+                    .isEqualTo(Kind.FENCED);
+            assertThat(RbdErrors.kindOf(Aio.Type.READ, errno))
+                    .as("errno %d", errno)
+                    .isEqualTo(Kind.FENCED);
         }
     }
 
     @Test
     void transientErrors() {
         for (int errno : new int[] {Errno.ETIMEDOUT, Errno.EAGAIN, Errno.ENOTCONN, Errno.ENOMEM, Errno.ENOBUFS}) {
-            assertThat(RbdErrors.kindOf(Aio.Type.READ, errno)).as("errno %d", errno).isEqualTo(Kind.TRANSIENT);
+            assertThat(RbdErrors.kindOf(Aio.Type.READ, errno))
+                    .as("errno %d", errno)
+                    .isEqualTo(Kind.TRANSIENT);
         }
     }
 
@@ -42,9 +48,11 @@ class RbdErrorMappingTest {
         // as documented: the absolute image offset of the first differing byte
         assertThat(RbdErrors.miscompareOffset(offset + 17, offset, 512, object)).isEqualTo(17);
         // as Pacific reports it: relative to the compared extent, added to the object start
-        assertThat(RbdErrors.miscompareOffset(3 * object + 17, offset, 512, object)).isEqualTo(17);
+        assertThat(RbdErrors.miscompareOffset(3 * object + 17, offset, 512, object))
+                .isEqualTo(17);
         // neither reading falls inside the range
-        assertThat(RbdErrors.miscompareOffset(offset + 512, offset, 512, object)).isEqualTo(-1);
+        assertThat(RbdErrors.miscompareOffset(offset + 512, offset, 512, object))
+                .isEqualTo(-1);
     }
 
     @Test

@@ -46,15 +46,16 @@ class RbdFeaturesIT {
         String name = TestCeph.uniqueName("it-feat-held");
         images.create(name, 8 * MIB, RbdImages.DEFAULT_FEATURES, 22);
         try (RbdCluster other = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf());
-             RbdBlockDevice holder = other.images(TestCeph.POOL).open(name)) {
+                RbdBlockDevice holder = other.images(TestCeph.POOL).open(name)) {
             write(holder, 0); // librbd takes the lock on the first write
             assertThat(ExclusiveLocks.isOwner(holder)).isTrue();
 
-            assertThat(images.disableExclusiveLock(name)).isEqualTo(
-                    RbdImages.EXCLUSIVE_LOCK | RbdImages.OBJECT_MAP | RbdImages.FAST_DIFF);
+            assertThat(images.disableExclusiveLock(name))
+                    .isEqualTo(RbdImages.EXCLUSIVE_LOCK | RbdImages.OBJECT_MAP | RbdImages.FAST_DIFF);
             assertThat(images.features(name)).isEqualTo(RbdImages.GATEWAY_FEATURES);
             write(holder, 4096); // the holder goes on writing, without a lock
-            assertThat(ExclusiveLocks.features(holder) & RbdImages.EXCLUSIVE_LOCK).isZero();
+            assertThat(ExclusiveLocks.features(holder) & RbdImages.EXCLUSIVE_LOCK)
+                    .isZero();
         } finally {
             images.delete(name);
         }
@@ -67,7 +68,7 @@ class RbdFeaturesIT {
         String name = TestCeph.uniqueName("it-feat-managed");
         images.create(name, 8 * MIB, RbdImages.DEFAULT_FEATURES, 22);
         try (RbdCluster other = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf());
-             RbdBlockDevice holder = other.images(TestCeph.POOL).open(name)) {
+                RbdBlockDevice holder = other.images(TestCeph.POOL).open(name)) {
             ExclusiveLocks.acquire(holder);
             assertThat(ExclusiveLocks.isOwner(holder)).isTrue();
             assertThat(images.disableExclusiveLock(name)).isEqualTo(RbdImages.LOCK_FEATURES);
@@ -84,9 +85,11 @@ class RbdFeaturesIT {
         images.create(name, 8 * MIB, RbdImages.DEFAULT_FEATURES | RbdImages.JOURNALING, 22);
         try {
             assertThatThrownBy(() -> images.disableExclusiveLock(name))
-                    .isInstanceOfSatisfying(CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.BUSY))
+                    .isInstanceOfSatisfying(
+                            CephException.class, e -> assertThat(e.reason()).isEqualTo(CephException.Reason.BUSY))
                     .hasMessageContaining("journaling")
-                    .hasMessageContaining("rbd feature disable " + TestCeph.POOL + "/" + name + " journaling fast-diff");
+                    .hasMessageContaining(
+                            "rbd feature disable " + TestCeph.POOL + "/" + name + " journaling fast-diff");
             assertThat(images.features(name)).isEqualTo(RbdImages.DEFAULT_FEATURES | RbdImages.JOURNALING);
         } finally {
             images.delete(name);

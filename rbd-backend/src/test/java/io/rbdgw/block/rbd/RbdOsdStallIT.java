@@ -26,7 +26,9 @@ class RbdOsdStallIT {
     @Test
     void stalledOsdFailsOperationsTransientWithinTheTimeoutThenRecovers() throws Exception {
         Path pidFile = TestCeph.conf().getParent().resolve("run").resolve("osd.0.pid");
-        assertThat(pidFile).as("the dev cluster's OSD pid file (scripts/ceph-dev-cluster.sh)").isReadable();
+        assertThat(pidFile)
+                .as("the dev cluster's OSD pid file (scripts/ceph-dev-cluster.sh)")
+                .isReadable();
         long pid = Long.parseLong(Files.readString(pidFile).trim());
         assertThat(ProcessHandle.of(pid)).as("OSD process %d", pid).isPresent();
 
@@ -59,7 +61,8 @@ class RbdOsdStallIT {
                     signal(pid, "CONT");
                 }
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-                assertThat(ms).as("both failed after the timeout, not before and not much later")
+                assertThat(ms)
+                        .as("both failed after the timeout, not before and not much later")
                         .isBetween(timeout.toMillis() - 200, timeout.toMillis() + 8000);
 
                 // The host retries the write that got BUSY: it lands, whatever became of the first try.
@@ -77,9 +80,10 @@ class RbdOsdStallIT {
         }
     }
 
-
     private static void signal(long pid, String signal) throws Exception {
-        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+                .inheritIO()
+                .start();
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as("kill -%s %d", signal, pid).isZero();
     }

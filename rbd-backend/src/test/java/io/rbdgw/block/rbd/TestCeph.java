@@ -25,8 +25,7 @@ final class TestCeph {
 
     private static RbdCluster shared;
 
-    private TestCeph() {
-    }
+    private TestCeph() {}
 
     /** The conf file; fails (never skips) when the cluster was not set up. */
     static Path conf() {
@@ -38,8 +37,8 @@ final class TestCeph {
         }
         Path path = Path.of(conf);
         if (!Files.isReadable(path)) {
-            throw new AssertionError("ceph.conf " + path + " does not exist: run scripts/ceph-dev-cluster.sh up "
-                    + path.getParent());
+            throw new AssertionError(
+                    "ceph.conf " + path + " does not exist: run scripts/ceph-dev-cluster.sh up " + path.getParent());
         }
         return path;
     }
