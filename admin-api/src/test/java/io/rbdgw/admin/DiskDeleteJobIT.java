@@ -134,6 +134,67 @@ class DiskDeleteJobIT {
         }
     }
 
+    /** {@code rbd export} of the whole image (as client.admin), hashed. */
+    static String exportHash(String image) throws Exception {
+        Process p = new ProcessBuilder(
+                        "bash", "-c", "rbd -c '" + conf() + "' --id admin export --no-progress rbd/" + image + " - | md5sum")
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("rbd export finished").isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out.trim();
+    }
+
+    /** A snapshot rollback (it rewrites every object) runs as a job with progress and restores the data. */
+    @Test
+    void rollingBackASnapshotAsAJobRestoresTheDataAndEndsAt100() throws Exception {
+        ConfigStore store = TestZk.newStore();
+        String image = "jobrb-" + UUID.randomUUID().toString().substring(0, 8);
+        try (RbdCluster cluster = RbdCluster.connect("iscsi", conf());
+                AdminServer server =
+                        AdminServer.start(AdminServer.Options.of(store, PasswordHash.hash(PASSWORD.toCharArray(), 1000))
+                                .withListen("127.0.0.1", 0)
+                                .withCeph(CephAccess.of(cluster)))) {
+            HttpResponse<String> created = call(
+                    server,
+                    "POST",
+                    "/api/disks",
+                    "{\"pool\":\"rbd\",\"image\":\"" + image + "\",\"size\":\"1G\"}",
+                    false);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+            writeSome(image);
+            String atSnapshot = exportHash(image);
+            HttpResponse<String> snap = call(
+                    server, "POST", "/api/disks/rbd/" + image + "/snapshots", "{\"name\":\"s1\"}", false);
+            assertThat(snap.statusCode()).as(snap.body()).isEqualTo(201);
+            writeSome(image);
+            assertThat(exportHash(image)).as("the image changed after the snapshot").isNotEqualTo(atSnapshot);
+
+            HttpResponse<String> accepted =
+                    call(server, "POST", "/api/disks/rbd/" + image + "/snapshots/s1/rollback", null, true);
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            String location = accepted.headers().firstValue("Location").orElseThrow();
+            JsonNode[] job = new JsonNode[1];
+            Awaitility.await()
+                    .atMost(Duration.ofMinutes(4))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        job[0] = JSON.readTree(call(server, "GET", location, null, false).body());
+                        return job[0].get("finishedAt").isTextual();
+                    });
+            assertThat(job[0].get("state").asText()).as(job[0].toString()).isEqualTo("SUCCEEDED");
+            assertThat(job[0].get("kind").asText()).isEqualTo("disk.rollback");
+            assertThat(job[0].get("progress").asInt()).isEqualTo(100);
+            assertThat(exportHash(image)).as("the data is the snapshot's again").isEqualTo(atSnapshot);
+
+            assertThat(call(server, "DELETE", "/api/disks/rbd/" + image + "/snapshots/s1", null, false).statusCode())
+                    .isEqualTo(200);
+            assertThat(call(server, "DELETE", "/api/disks/rbd/" + image, null, false).statusCode())
+                    .isEqualTo(200);
+        }
+    }
+
     /** The CLI waits for the delete job and prints a line per 10 % step (its stdout is not a terminal here). */
     @Test
     void theCliPrintsTheDeletesProgressInTenPercentSteps() throws Exception {

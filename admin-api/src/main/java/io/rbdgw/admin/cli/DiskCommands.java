@@ -129,6 +129,9 @@ final class DiskCommands {
         @Option(names = "--force", description = "roll back even while the disk is exported")
         boolean force;
 
+        @Mixin
+        WaitOptions wait;
+
         void call(ApiClient api) throws Exception {
             String base = disk(id) + "/snapshots";
             switch (action) {
@@ -138,8 +141,16 @@ final class DiskCommands {
                     out().println("created snapshot " + name + " of " + id);
                 }
                 case "rollback" -> {
-                    api.post(base + "/" + ApiClient.seg(need(name)) + "/rollback" + (force ? "?force=true" : ""), null);
-                    out().println("rolled " + id + " back to " + name);
+                    // a rollback rewrites the whole image: a job, with progress
+                    JsonNode r = asJob(
+                            api,
+                            "POST",
+                            base + "/" + ApiClient.seg(need(name)) + "/rollback" + (force ? "?force=true" : ""),
+                            null,
+                            wait);
+                    if (r != null) {
+                        out().println("rolled " + id + " back to " + name);
+                    }
                 }
                 case "delete" -> {
                     api.delete(base + "/" + ApiClient.seg(need(name)));

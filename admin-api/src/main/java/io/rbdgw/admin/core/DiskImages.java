@@ -247,8 +247,13 @@ public final class DiskImages {
     }
 
     public void rollbackSnapshot(Disk disk, String name) {
+        rollbackSnapshot(disk, name, percent -> {});
+    }
+
+    /** Rolls the image back, telling {@code percent} how far it got (must not block). */
+    public void rollbackSnapshot(Disk disk, String name, IntConsumer percent) {
         try {
-            rbdOf(disk).rollbackSnapshot(disk.image(), name);
+            rbdOf(disk).rollbackSnapshot(disk.image(), name, percent);
         } catch (CephException e) {
             throw map(e, "roll " + disk.id() + " back to snapshot " + name);
         }

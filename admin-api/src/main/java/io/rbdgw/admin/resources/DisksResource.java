@@ -252,14 +252,19 @@ public final class DisksResource {
                 .build();
     }
 
-    /** Rolls the image back; refused while the disk is exported (hosts would see their data change under them) unless forced. */
+    /**
+     * Rolls the image back; refused while the disk is exported (hosts would see their data change under them) unless
+     * forced. A rollback rewrites the whole image: with {@code Prefer: respond-async} it runs as a job with progress.
+     */
     @POST
     @Path("{pool}/{image}/snapshots/{name}/rollback")
     public Response rollback(
             @PathParam("pool") String pool,
             @PathParam("image") String image,
             @PathParam("name") String name,
-            @QueryParam("force") @DefaultValue("false") boolean force) {
+            @QueryParam("force") @DefaultValue("false") boolean force,
+            @HeaderParam("Prefer") String prefer,
+            @Context SecurityContext who) {
         ClusterConfig c = config.read();
         Disk d = Views.disk(c, pool + "/" + image);
         if (!force) {
@@ -268,8 +273,10 @@ public final class DisksResource {
                         + ": remove the LUN first, or pass force=true");
             });
         }
-        images.rollbackSnapshot(d, name);
-        return Http.ok(c.epoch(), new SnapshotView(name, d.size()));
+        return maybeAsync(prefer, who, "disk.rollback", d.id() + "@" + name, progress -> {
+            images.rollbackSnapshot(d, name, progress::percent);
+            return Jobs.Outcome.ok(c.epoch(), new SnapshotView(name, d.size()));
+        });
     }
 
     @DELETE

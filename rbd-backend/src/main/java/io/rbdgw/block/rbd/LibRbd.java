@@ -117,6 +117,8 @@ final class LibRbd {
      */
     static native int rbd_remove_with_progress(long ioctx, String name, ProgressCallback cb, long cbdata);
 
+    static native int rbd_snap_rollback_with_progress(long image, String snapName, ProgressCallback cb, long cbdata);
+
     static native int rbd_open(long ioctx, String name, long[] image, String snapName);
 
     static native int rbd_close(long image);

@@ -139,7 +139,7 @@ public final class RbdImages {
                 }
             } catch (Throwable t) {
                 // nothing may escape into librbd
-                LOG.warn("progress callback of an image delete failed", t);
+                LOG.warn("progress callback of an image delete or rollback failed", t);
             }
             return 0;
         }
@@ -184,7 +184,31 @@ public final class RbdImages {
 
     /** Rolls the image back to the snapshot; do it while no gateway has the image open for I/O. */
     public void rollbackSnapshot(String name, String snapshot) throws CephException {
-        withImage(name, image -> image.snapRollBack(snapshot), "roll back to snapshot " + snapshot + " of");
+        rollbackSnapshot(name, snapshot, percent -> {});
+    }
+
+    /**
+     * Rolls the image back to the snapshot, telling {@code percent} how far it got (whole percents, increasing,
+     * ending at 100; from librbd's threads, so it must not block). A rollback rewrites every object of the image.
+     */
+    public void rollbackSnapshot(String name, String snapshot, IntConsumer percent) throws CephException {
+        Progress callback = new Progress(percent);
+        withImage(
+                name,
+                image -> {
+                    int rc;
+                    try {
+                        rc = LibRbd.rbd_snap_rollback_with_progress(
+                                Pointer.nativeValue(image.getPointer()), snapshot, callback, 0);
+                    } finally {
+                        Reference.reachabilityFence(callback); // librbd calls it until the call returns
+                    }
+                    if (rc < 0) {
+                        throw new RbdException("rbd_snap_rollback_with_progress", rc);
+                    }
+                },
+                "roll back to snapshot " + snapshot + " of");
+        callback.invoke(1, 1, 0);
     }
 
     public void deleteSnapshot(String name, String snapshot) throws CephException {

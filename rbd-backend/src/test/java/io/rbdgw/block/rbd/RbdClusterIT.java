@@ -70,6 +70,34 @@ class RbdClusterIT {
     }
 
     @Test
+    void aRollbackReportsIncreasingProgressEndingAt100AndRestoresTheSnapshot() throws Exception {
+        String name = TestCeph.uniqueName("rollback");
+        images.create(name, 256L * MIB, RbdImages.GATEWAY_FEATURES, RbdImages.DEFAULT_ORDER);
+        try {
+            ByteBuffer before = TestCeph.random(MIB, 1);
+            try (RbdBlockDevice dev = images.open(name)) {
+                write(dev, 8 * MIB, before);
+            }
+            images.createSnapshot(name, "s1");
+            try (RbdBlockDevice dev = images.open(name)) {
+                write(dev, 8 * MIB, TestCeph.random(MIB, 2));
+            }
+            List<Integer> seen = new CopyOnWriteArrayList<>();
+            images.rollbackSnapshot(name, "s1", seen::add);
+            assertThat(seen).as("progress reported").isNotEmpty().endsWith(100);
+            assertThat(seen).isSortedAccordingTo(Integer::compare).doesNotHaveDuplicates();
+            try (RbdBlockDevice dev = images.open(name)) {
+                assertThat(read(dev, 8 * MIB, MIB)).isEqualTo(before.rewind());
+            }
+            assertThatThrownBy(() -> images.rollbackSnapshot(name, "no-such-snapshot", p -> {}))
+                    .isInstanceOf(CephException.class);
+        } finally {
+            images.deleteSnapshot(name, "s1");
+            images.delete(name);
+        }
+    }
+
+    @Test
     void clusterReportsItsClientAddressAndId() throws Exception {
         RbdCluster cluster = TestCeph.cluster();
         assertThat(cluster.clientAddress()).matches("(v2:)?127\\.0\\.0\\.1:\\d+/\\d+");
