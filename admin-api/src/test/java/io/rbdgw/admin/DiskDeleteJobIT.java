@@ -137,7 +137,9 @@ class DiskDeleteJobIT {
     /** {@code rbd export} of the whole image (as client.admin), hashed. */
     static String exportHash(String image) throws Exception {
         Process p = new ProcessBuilder(
-                        "bash", "-c", "rbd -c '" + conf() + "' --id admin export --no-progress rbd/" + image + " - | md5sum")
+                        "bash",
+                        "-c",
+                        "rbd -c '" + conf() + "' --id admin export --no-progress rbd/" + image + " - | md5sum")
                 .redirectErrorStream(true)
                 .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -165,11 +167,13 @@ class DiskDeleteJobIT {
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             writeSome(image);
             String atSnapshot = exportHash(image);
-            HttpResponse<String> snap = call(
-                    server, "POST", "/api/disks/rbd/" + image + "/snapshots", "{\"name\":\"s1\"}", false);
+            HttpResponse<String> snap =
+                    call(server, "POST", "/api/disks/rbd/" + image + "/snapshots", "{\"name\":\"s1\"}", false);
             assertThat(snap.statusCode()).as(snap.body()).isEqualTo(201);
             writeSome(image);
-            assertThat(exportHash(image)).as("the image changed after the snapshot").isNotEqualTo(atSnapshot);
+            assertThat(exportHash(image))
+                    .as("the image changed after the snapshot")
+                    .isNotEqualTo(atSnapshot);
 
             HttpResponse<String> accepted =
                     call(server, "POST", "/api/disks/rbd/" + image + "/snapshots/s1/rollback", null, true);
@@ -180,7 +184,8 @@ class DiskDeleteJobIT {
                     .atMost(Duration.ofMinutes(4))
                     .pollInterval(Duration.ofMillis(50))
                     .until(() -> {
-                        job[0] = JSON.readTree(call(server, "GET", location, null, false).body());
+                        job[0] = JSON.readTree(
+                                call(server, "GET", location, null, false).body());
                         return job[0].get("finishedAt").isTextual();
                     });
             assertThat(job[0].get("state").asText()).as(job[0].toString()).isEqualTo("SUCCEEDED");
@@ -188,9 +193,11 @@ class DiskDeleteJobIT {
             assertThat(job[0].get("progress").asInt()).isEqualTo(100);
             assertThat(exportHash(image)).as("the data is the snapshot's again").isEqualTo(atSnapshot);
 
-            assertThat(call(server, "DELETE", "/api/disks/rbd/" + image + "/snapshots/s1", null, false).statusCode())
+            assertThat(call(server, "DELETE", "/api/disks/rbd/" + image + "/snapshots/s1", null, false)
+                            .statusCode())
                     .isEqualTo(200);
-            assertThat(call(server, "DELETE", "/api/disks/rbd/" + image, null, false).statusCode())
+            assertThat(call(server, "DELETE", "/api/disks/rbd/" + image, null, false)
+                            .statusCode())
                     .isEqualTo(200);
         }
     }
