@@ -42,6 +42,10 @@ class ReservationConformanceIT {
             c.allow(INIT1, INIT2);
             for (int first = 0; first < 2; first++) {
                 String order = first == 0 ? "a-b" : "b-a";
+                // libiscsi's MultipathIO.CompareAndWrite (Debian's 1.19) zeroes LBAs 0-255 with WRITE SAME but
+                // compares LBAs 0-256: LBA 256 must start zeroed, or the second run on the LUN miscompares there
+                // (what looked like a cross-gateway bug was this: it failed in whichever order ran second)
+                zeroFirstMiB(c, INIT1);
                 Path out = Path.of(System.getProperty("project.root", ".."))
                         .toAbsolutePath()
                         .normalize()
@@ -82,15 +86,7 @@ class ReservationConformanceIT {
                 System.out.printf(
                         "reservation conformance across the pair (first initiator on %s): %d tests, %d pass%n",
                         order, results.size(), pass);
-                results.forEach((test, status) -> {
-                    if (test.startsWith("SCSI.MultipathIO.CompareAndWrite")) {
-                        // the data path across gateways, not reservations: reported, not checked here (a
-                        // miscompare seen once in the b-a order; see the branch report)
-                        System.out.println("not checked: " + order + " " + test + " " + status);
-                    } else {
-                        all.put(order + " " + test, status);
-                    }
-                });
+                results.forEach((test, status) -> all.put(order + " " + test, status));
             }
         }
         Path expectedFile = Path.of(System.getProperty("project.root", ".."))
@@ -110,5 +106,21 @@ class ReservationConformanceIT {
         assertThat(ConformanceSuite.read(expectedFile))
                 .as("the committed expectations")
                 .isEqualTo(all);
+    }
+
+    /** Writes zeros over the LUN's first MiB through qemu-io, logged in as {@code initiator}. */
+    private static void zeroFirstMiB(FailoverCluster c, String initiator) throws Exception {
+        java.net.URI url = java.net.URI.create(c.lunUrl(0));
+        String target = url.getPath().split("/")[1];
+        Cmd zero = Cmd.run(
+                60,
+                "qemu-io",
+                "--image-opts",
+                "driver=iscsi,transport=tcp,portal=" + url.getHost() + ":" + url.getPort() + ",target=" + target
+                        + ",lun=0,initiator-name=" + initiator,
+                "-c",
+                "write -z 0 1M");
+        assertThat(zero.exitCode()).as(zero.toString()).isZero();
+        assertThat(zero.output()).as(zero.toString()).contains("wrote 1048576/1048576");
     }
 }
