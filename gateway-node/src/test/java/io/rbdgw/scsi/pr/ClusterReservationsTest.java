@@ -3,24 +3,16 @@ package io.rbdgw.scsi.pr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.rbdgw.config.pr.PrDocuments;
 import io.rbdgw.config.store.ZkLayout;
 import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
-import io.rbdgw.scsi.ScsiTask;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
@@ -87,63 +79,6 @@ class ClusterReservationsTest {
     }
 
     /** A task completed from any thread. */
-    static final class Task implements ScsiTask {
-        final ItNexus nexus;
-        final byte[] cdb;
-        final ByteBuf dataOut;
-        final CompletableFuture<Integer> status = new CompletableFuture<>();
-        volatile byte[] dataIn;
-
-        Task(ItNexus nexus, byte[] cdb, byte[] dataOut) {
-            this.nexus = nexus;
-            this.cdb = cdb;
-            this.dataOut = dataOut == null ? null : Unpooled.wrappedBuffer(dataOut);
-        }
-
-        @Override
-        public byte[] cdb() {
-            return cdb;
-        }
-
-        @Override
-        public ItNexus nexus() {
-            return nexus;
-        }
-
-        @Override
-        public long lun() {
-            return 0;
-        }
-
-        @Override
-        public int expectedTransferLength() {
-            return dataOut != null ? dataOut.readableBytes() : 65536;
-        }
-
-        @Override
-        public ByteBuf dataOut() {
-            return dataOut;
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return PooledByteBufAllocator.DEFAULT;
-        }
-
-        @Override
-        public void complete(int status, ByteBuf data, byte[] sense, int transferLength) {
-            if (data != null) {
-                dataIn = ByteBufUtil.getBytes(data);
-                data.release();
-            }
-            this.status.complete(status);
-        }
-
-        int await() throws Exception {
-            return status.get(20, TimeUnit.SECONDS);
-        }
-    }
-
     @BeforeEach
     void setUp() throws Exception {
         System.setProperty("zookeeper.admin.enableServer", "false");
@@ -167,13 +102,13 @@ class ClusterReservationsTest {
                 .putInt(0)
                 .put((byte) flags)
                 .array();
-        Task t = new Task(n, cdb, params);
+        RecordingTask t = new RecordingTask(n, cdb, params);
         gw.lu.persistentReserveOut(t);
         return t.await();
     }
 
     static int scsi2(Gw gw, ItNexus n, int opcode) throws Exception {
-        Task t = new Task(n, new byte[] {(byte) opcode, 0, 0, 0, 0, 0}, null);
+        RecordingTask t = new RecordingTask(n, new byte[] {(byte) opcode, 0, 0, 0, 0, 0}, null);
         if (opcode == 0x16) {
             gw.lu.reserve(t);
         } else {
@@ -183,7 +118,7 @@ class ClusterReservationsTest {
     }
 
     static ByteBuffer prIn(Gw gw, ItNexus n, int sa) throws Exception {
-        Task t = new Task(n, new byte[] {0x5E, (byte) sa, 0, 0, 0, 0, 0, 0x20, 0, 0}, null);
+        RecordingTask t = new RecordingTask(n, new byte[] {0x5E, (byte) sa, 0, 0, 0, 0, 0, 0x20, 0, 0}, null);
         gw.lu.persistentReserveIn(t);
         assertThat(t.await()).isEqualTo(ScsiStatus.GOOD);
         return ByteBuffer.wrap(t.dataIn);

@@ -7,18 +7,24 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiTask;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
-/** A task that records its completion; copies and releases the data-in buffer. */
+/**
+ * A task that records its completion; copies and releases the data-in buffer. {@link #await} waits for a completion
+ * that comes from another thread (the cluster store completes reservation commands on its executor).
+ */
 final class RecordingTask implements ScsiTask {
 
     private final byte[] cdb;
     private final ItNexus nexus;
     private final ByteBuf dataOut;
-    int completions;
-    int status = -1;
-    byte[] dataIn;
-    byte[] sense;
-    int transferLength = Integer.MIN_VALUE;
+    private final CompletableFuture<Integer> done = new CompletableFuture<>();
+    volatile int completions;
+    volatile int status = -1;
+    volatile byte[] dataIn;
+    volatile byte[] sense;
+    volatile int transferLength = Integer.MIN_VALUE;
 
     RecordingTask(ItNexus nexus, byte[] cdb, byte[] dataOut) {
         this.nexus = nexus;
@@ -66,5 +72,11 @@ final class RecordingTask implements ScsiTask {
             this.dataIn = ByteBufUtil.getBytes(dataIn);
             dataIn.release();
         }
+        done.complete(status);
+    }
+
+    /** The status of the first completion, waiting up to 20 s for it. */
+    int await() throws Exception {
+        return done.get(20, TimeUnit.SECONDS);
     }
 }
