@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rbdgw.admin.api.JobView;
 import io.rbdgw.admin.auth.PasswordHash;
+import io.rbdgw.admin.core.ApiException;
 import io.rbdgw.admin.core.Jobs;
 import io.rbdgw.config.store.ConfigStore;
 import java.net.http.HttpClient;
@@ -229,6 +230,43 @@ class JobsRestartTest {
             release.countDown();
             one.stop();
             other.stop();
+        }
+    }
+
+    /**
+     * What a client can make the service hold is bounded: with both workers busy and the queue full, a further job
+     * is refused with 503 and leaves no record; the accepted ones still run.
+     */
+    @Test
+    void aFullQueueRefusesTheNextJobWith503AndRecordsNothingForIt() throws Exception {
+        ConfigStore store = TestZk.newStore();
+        CountDownLatch release = new CountDownLatch(1);
+        Jobs jobs = new Jobs(store.client(), store.layout());
+        jobs.start();
+        try {
+            Jobs.Work blocked = progress -> {
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return Jobs.Outcome.ok(1, null);
+            };
+            int accepted = 2 + Jobs.QUEUE; // the two workers' jobs and a full queue
+            for (int i = 0; i < accepted; i++) {
+                jobs.submit("disk.resize", "rbd/x" + i, "bob", blocked);
+            }
+            assertThatThrownBy(() -> jobs.submit("disk.resize", "rbd/extra", "bob", blocked))
+                    .isInstanceOfSatisfying(
+                            ApiException.class, e -> assertThat(e.status()).isEqualTo(503));
+            assertThat(jobs.list()).hasSize(accepted).noneMatch(j -> j.subject().equals("rbd/extra"));
+            release.countDown();
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> jobs.list().stream().allMatch(j -> j.state().equals("SUCCEEDED")));
+        } finally {
+            release.countDown();
+            jobs.stop();
         }
     }
 

@@ -48,7 +48,7 @@ public final class Jobs implements Managed {
     private static final Logger log = LoggerFactory.getLogger(Jobs.class);
     public static final int KEPT = 200;
     static final int THREADS = 2;
-    static final int QUEUE = 64;
+    public static final int QUEUE = 64;
     /** At most one progress write to ZooKeeper per job in this interval. */
     static final long PROGRESS_INTERVAL_MS = 500;
 
