@@ -56,12 +56,11 @@ public final class FileBlockDevice implements BlockDevice {
 
     private static final int LOCK_REGION_SHIFT = 20;
     private static final int LOCK_STRIPES = 256;
-    private static final int FILL_BYTES = 1 << 20;
-    /** Shared source of zeros for the write-zeroes fallback; only ever read. */
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(FILL_BYTES);
+    private static final int FILL_BYTES = FileIo.FILL_BYTES;
 
     private final Path path;
     private final int fd;
+    private final FileIo io;
     /** Replaced (never shrunk) by {@link #grow}; operations read it once each. */
     private volatile DeviceInfo info;
 
@@ -71,13 +70,12 @@ public final class FileBlockDevice implements BlockDevice {
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_ATOMIC_CAW_BYTES));
     private volatile boolean closed;
     private boolean fdClosed;
-    private volatile boolean noZeroRange;
-    private volatile boolean noPunchHole;
     private volatile boolean noSeekData;
 
     private FileBlockDevice(Path path, int fd, DeviceInfo info, int ioThreads) {
         this.path = path;
         this.fd = fd;
+        this.io = new FileIo(path, fd);
         this.info = info;
         AtomicInteger n = new AtomicInteger();
         String name = path.getFileName().toString();
@@ -362,7 +360,7 @@ public final class FileBlockDevice implements BlockDevice {
         try {
             ByteBuffer target = dst.isDirect() ? dst : ByteBuffer.allocateDirect(length);
             long address = LibC.address(target) + (dst.isDirect() ? dst.position() : 0);
-            locks.readConsistent(offset, length, () -> preadFully(address, length, offset));
+            locks.readConsistent(offset, length, () -> io.preadFully(address, length, offset));
             if (!dst.isDirect()) {
                 dst.put(dst.position(), target, 0, length);
             }
@@ -387,7 +385,7 @@ public final class FileBlockDevice implements BlockDevice {
                 long at = offset;
                 for (ByteBuffer src : srcs) {
                     ByteBuffer direct = direct(src);
-                    pwriteFully(LibC.address(direct) + direct.position(), direct.remaining(), at);
+                    io.pwriteFully(LibC.address(direct) + direct.position(), direct.remaining(), at);
                     at += direct.remaining();
                 }
             };
@@ -397,7 +395,7 @@ public final class FileBlockDevice implements BlockDevice {
                 locks.shared(offset, length, pwrites);
             }
             if (fua) {
-                sync();
+                io.sync();
             }
         } catch (BlockDeviceException e) {
             DeviceGuards.fail(callback, e);
@@ -411,7 +409,7 @@ public final class FileBlockDevice implements BlockDevice {
 
     private void runFlush(IoCallback callback) {
         try {
-            sync();
+            io.sync();
         } catch (BlockDeviceException e) {
             DeviceGuards.fail(callback, e);
             return;
@@ -425,7 +423,7 @@ public final class FileBlockDevice implements BlockDevice {
     /** Discard ({@code preferAllocated} false) or write-zeroes (true) over the range. */
     private void runZero(long offset, long length, boolean preferAllocated, IoCallback callback) {
         try {
-            locks.shared(offset, length, () -> zeroRange(offset, length, preferAllocated));
+            locks.shared(offset, length, () -> io.zeroRange(offset, length, preferAllocated));
         } catch (BlockDeviceException e) {
             DeviceGuards.fail(callback, e);
             return;
@@ -447,7 +445,7 @@ public final class FileBlockDevice implements BlockDevice {
             long address = LibC.address(fill);
             locks.shared(offset, length, () -> {
                 for (long done = 0; done < length; done += fillLength) {
-                    pwriteFully(address, (int) Math.min(fillLength, length - done), offset + done);
+                    io.pwriteFully(address, (int) Math.min(fillLength, length - done), offset + done);
                 }
             });
         } catch (BlockDeviceException e) {
@@ -468,10 +466,10 @@ public final class FileBlockDevice implements BlockDevice {
             ByteBuffer current = compareScratch.get().clear().limit(length);
             locks.lockExclusive(offset, length);
             try {
-                preadFully(LibC.address(current), length, offset);
+                io.preadFully(LibC.address(current), length, offset);
                 mismatch = compare.slice(compare.position(), length).mismatch(current);
                 if (mismatch < 0) {
-                    pwriteFully(LibC.address(directWrite) + directWrite.position(), length, offset);
+                    io.pwriteFully(LibC.address(directWrite) + directWrite.position(), length, offset);
                 }
             } finally {
                 locks.unlockExclusive(offset, length);
@@ -506,7 +504,7 @@ public final class FileBlockDevice implements BlockDevice {
                     noSeekData = true;
                     extent = size - offset;
                 } else {
-                    DeviceGuards.fail(callback, error(errno, Kind.READ_ERROR, "lseek(SEEK_DATA)"));
+                    DeviceGuards.fail(callback, io.error(errno, Kind.READ_ERROR, "lseek(SEEK_DATA)"));
                     return;
                 }
             } else if (data > offset) {
@@ -515,7 +513,7 @@ public final class FileBlockDevice implements BlockDevice {
             } else {
                 long holeAt = LibC.lseek(fd, offset, LibC.SEEK_HOLE);
                 if (holeAt < 0) {
-                    DeviceGuards.fail(callback, error(LibC.errno(), Kind.READ_ERROR, "lseek(SEEK_HOLE)"));
+                    DeviceGuards.fail(callback, io.error(LibC.errno(), Kind.READ_ERROR, "lseek(SEEK_HOLE)"));
                     return;
                 }
                 long mapped = Math.min(holeAt, size) - offset;
@@ -523,97 +521,6 @@ public final class FileBlockDevice implements BlockDevice {
             }
         }
         DeviceGuards.succeed(callback, extent);
-    }
-
-    // ---- libc helpers (worker threads)
-
-    private void preadFully(long address, long length, long offset) throws BlockDeviceException {
-        long done = 0;
-        while (done < length) {
-            long n = LibC.pread(fd, address + done, length - done, offset + done);
-            if (n > 0) {
-                done += n;
-            } else if (n == 0) {
-                throw new BlockDeviceException(
-                        Kind.READ_ERROR, path + ": end of file at " + (offset + done) + " (was the image truncated?)");
-            } else {
-                int errno = LibC.errno();
-                if (errno != LibC.EINTR) {
-                    throw error(errno, Kind.READ_ERROR, "pread at " + (offset + done));
-                }
-            }
-        }
-    }
-
-    private void pwriteFully(long address, long length, long offset) throws BlockDeviceException {
-        long done = 0;
-        while (done < length) {
-            long n = LibC.pwrite(fd, address + done, length - done, offset + done);
-            if (n > 0) {
-                done += n;
-            } else if (n == 0) {
-                throw new BlockDeviceException(Kind.WRITE_ERROR, path + ": pwrite wrote nothing at " + (offset + done));
-            } else {
-                int errno = LibC.errno();
-                if (errno != LibC.EINTR) {
-                    throw error(errno, Kind.WRITE_ERROR, "pwrite at " + (offset + done));
-                }
-            }
-        }
-    }
-
-    private void sync() throws BlockDeviceException {
-        while (LibC.fdatasync(fd) != 0) {
-            int errno = LibC.errno();
-            if (errno != LibC.EINTR) {
-                throw error(errno, Kind.WRITE_ERROR, "fdatasync");
-            }
-        }
-    }
-
-    private void zeroRange(long offset, long length, boolean preferAllocated) throws BlockDeviceException {
-        if (length == 0) {
-            return;
-        }
-        if (preferAllocated && !noZeroRange) {
-            int errno = fallocate(LibC.FALLOC_FL_ZERO_RANGE | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
-            if (errno == 0) {
-                return;
-            }
-            if (!unsupported(errno)) {
-                throw error(errno, Kind.WRITE_ERROR, "fallocate(ZERO_RANGE)");
-            }
-            noZeroRange = true;
-        }
-        if (!noPunchHole) {
-            int errno = fallocate(LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, offset, length);
-            if (errno == 0) {
-                return;
-            }
-            if (!unsupported(errno)) {
-                throw error(errno, Kind.WRITE_ERROR, "fallocate(PUNCH_HOLE)");
-            }
-            noPunchHole = true;
-        }
-        long zeros = LibC.address(ZEROS);
-        for (long done = 0; done < length; done += FILL_BYTES) {
-            pwriteFully(zeros, Math.min(FILL_BYTES, length - done), offset + done);
-        }
-    }
-
-    /** fallocate, retried on EINTR; 0 or the errno. */
-    private int fallocate(int mode, long offset, long length) {
-        while (LibC.fallocate(fd, mode, offset, length) != 0) {
-            int errno = LibC.errno();
-            if (errno != LibC.EINTR) {
-                return errno;
-            }
-        }
-        return 0;
-    }
-
-    private static boolean unsupported(int errno) {
-        return errno == LibC.EOPNOTSUPP || errno == LibC.ENOSYS || errno == LibC.EINVAL;
     }
 
     private static ByteBuffer direct(ByteBuffer buffer) {
@@ -629,31 +536,5 @@ public final class FileBlockDevice implements BlockDevice {
     private BlockDeviceException unexpected(RuntimeException e, Kind kind) {
         LOG.error("{}: unexpected failure", path, e);
         return new BlockDeviceException(kind, path + ": unexpected " + e, e);
-    }
-
-    /** Maps an errno to the failure class the SCSI layer turns into sense data. */
-    private BlockDeviceException error(int errno, Kind ioKind, String what) {
-        Kind kind;
-        switch (errno) {
-            case LibC.EAGAIN:
-            case LibC.ENOMEM:
-            case LibC.EINTR:
-                kind = Kind.TRANSIENT;
-                break;
-            case LibC.EOPNOTSUPP:
-            case LibC.ENOSYS:
-                kind = Kind.UNSUPPORTED;
-                break;
-            case LibC.ENOSPC:
-            case LibC.EDQUOT:
-            case LibC.EFBIG:
-            case LibC.EROFS:
-                kind = Kind.WRITE_ERROR;
-                break;
-            default:
-                kind = ioKind;
-                break;
-        }
-        return new BlockDeviceException(kind, path + ": " + what + " failed, errno " + errno);
     }
 }

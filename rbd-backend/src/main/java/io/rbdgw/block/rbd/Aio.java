@@ -183,4 +183,20 @@ final class Aio {
     static long mismatchOffset(Op op) {
         return MISMATCH.getLong(8L * op.id);
     }
+
+    /** Native address of {@code src}'s position; a heap buffer is copied into a direct one first, kept in {@code op.bounce} until the operation completes. */
+    static long directAddress(Aio.Op op, ByteBuffer src) {
+        if (src.isDirect()) {
+            return address(src);
+        }
+        ByteBuffer copy = ByteBuffer.allocateDirect(src.remaining());
+        copy.put(src.duplicate()).flip();
+        op.bounce = copy;
+        return address(copy);
+    }
+
+    /** Native address of the buffer's position. */
+    static long address(ByteBuffer direct) {
+        return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
+    }
 }

@@ -2,7 +2,6 @@ package io.rbdgw.block.rbd;
 
 import com.ceph.rados.IoCTX;
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.BlockDeviceException;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,23 +31,9 @@ import org.slf4j.LoggerFactory;
  * committed in RADOS and a FUA write needs no extra flush); atomic compare-and-write of one 512-byte
  * sector (Pacific rejects anything longer or crossing a 512-byte boundary); optimal transfer = the
  * object size; identity {@code "rbd:" + pool + "/" + image id} (the id survives renames and is the
- * same on every gateway); atomic writes of exactly {@link #atomicWriteBytes} at multiples of it.
+ * same on every gateway); atomic writes of exactly A bytes at multiples of A.
  *
- * <p>Why those atomic writes are atomic: librbd cuts a write into one request per RADOS object it
- * touches, and each object request is a single OSD operation, which the OSD applies as one transaction
- * under the placement group's lock. Every read or write of that object, from this gateway or any
- * other, is ordered wholly before or wholly after it. So a single {@code rbd_aio_write} whose range
- * lies inside one object is atomic cluster-wide, with no lock in the gateway (the cache is off, so
- * nothing is merged or split on the way). A write across an object boundary is two independent
- * operations and is not atomic. The window that is contiguous inside one object is the stripe unit
- * (the object size unless the image uses fancy striping). The device therefore advertises
- * {@code A = gcd(stripe unit, 128 KiB)} as maximum, alignment and granularity: a write starting at a
- * multiple of A and at most A long never crosses an object boundary. The granularity equals the
- * alignment (atomic writes are exactly A) because initiators such as Linux assume naturally aligned
- * atomic writes of any size between granularity and maximum; a smaller granularity would let them send
- * writes that are not A-aligned. 128 KiB = 256 blocks of 512 bytes, the most libiscsi's conformance
- * suite writes atomically. {@link #writeAtomic} additionally refuses any range that crosses an object
- * boundary.
+ * <p>Why those atomic writes are atomic, and how A is chosen: {@link ImageLayout#atomicWriteBytes}.
  *
  * <p>Operation mapping: read/write → {@code rbd_aio_read}/{@code rbd_aio_write2} (FUA op flag on FUA
  * writes; gather writes → {@code rbd_aio_writev}), flush → {@code rbd_aio_flush}, discard →
@@ -89,8 +73,7 @@ public final class RbdBlockDevice implements BlockDevice {
     private final ImageWatch watch;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<Runnable> resizeListeners = new CopyOnWriteArrayList<>();
-    private volatile Runnable blocklistListener;
-    private final AtomicBoolean blocklistReported = new AtomicBoolean();
+    private final BlocklistSignal blocklisted = new BlocklistSignal();
     private volatile DeviceInfo info;
     private volatile boolean closed;
     private boolean released;
@@ -118,7 +101,7 @@ public final class RbdBlockDevice implements BlockDevice {
         long image = handle[0];
         try {
             ImageLayout layout = ImageLayout.read(image, pool + "/" + name);
-            int atomic = atomicWriteBytes(layout.stripeUnit());
+            int atomic = ImageLayout.atomicWriteBytes(layout.stripeUnit());
             DeviceInfo info = new DeviceInfo(
                     layout.size() - layout.size() % BLOCK_SIZE,
                     BLOCK_SIZE,
@@ -136,25 +119,6 @@ public final class RbdBlockDevice implements BlockDevice {
             LibRbd.rbd_close(image);
             throw e;
         }
-    }
-
-    /**
-     * The atomic write size for a stripe unit of {@code stripeUnit} bytes: the largest block multiple
-     * dividing both it and {@link #MAX_ATOMIC_WRITE_BYTES} (so A-aligned windows never straddle a
-     * stripe unit), 0 if there is none.
-     */
-    static int atomicWriteBytes(long stripeUnit) {
-        long a = gcd(stripeUnit, MAX_ATOMIC_WRITE_BYTES);
-        return a % BLOCK_SIZE == 0 ? (int) a : 0;
-    }
-
-    private static long gcd(long a, long b) {
-        while (b != 0) {
-            long t = a % b;
-            a = b;
-            b = t;
-        }
-        return a;
     }
 
     public String pool() {
@@ -230,11 +194,11 @@ public final class RbdBlockDevice implements BlockDevice {
         }
         long address;
         if (dst.isDirect()) {
-            address = address(dst);
+            address = Aio.address(dst);
         } else {
             op.heapDestination = dst;
             op.bounce = ByteBuffer.allocateDirect(length);
-            address = address(op.bounce);
+            address = Aio.address(op.bounce);
         }
         long c = Aio.newCompletion(op);
         submitted(op, c < 0 ? c : LibRbd.rbd_aio_read(image, offset, length, address, c), c);
@@ -249,7 +213,7 @@ public final class RbdBlockDevice implements BlockDevice {
         if (op == null) {
             return;
         }
-        long address = directAddress(op, src);
+        long address = Aio.directAddress(op, src);
         long c = Aio.newCompletion(op);
         // With rbd_cache off an acknowledged write is committed; the FUA flag documents intent.
         submitted(
@@ -286,7 +250,7 @@ public final class RbdBlockDevice implements BlockDevice {
         }
         Memory iov = IOV.get();
         for (int i = 0; i < srcs.length; i++) {
-            iov.setLong(16L * i, address(srcs[i]));
+            iov.setLong(16L * i, Aio.address(srcs[i]));
             iov.setLong(16L * i + 8, srcs[i].remaining());
         }
         long c = Aio.newCompletion(op);
@@ -355,7 +319,7 @@ public final class RbdBlockDevice implements BlockDevice {
         if (op == null) {
             return;
         }
-        long address = directAddress(op, pattern);
+        long address = Aio.directAddress(op, pattern);
         long c = Aio.newCompletion(op);
         submitted(op, c < 0 ? c : LibRbd.rbd_aio_writesame(image, offset, length, address, BLOCK_SIZE, c, 0), c);
     }
@@ -372,14 +336,14 @@ public final class RbdBlockDevice implements BlockDevice {
         long cmp;
         long wr;
         if (compare.isDirect() && write.isDirect()) {
-            cmp = address(compare);
-            wr = address(write);
+            cmp = Aio.address(compare);
+            wr = Aio.address(write);
         } else {
             // one bounce for both halves
             ByteBuffer both = ByteBuffer.allocateDirect(2 * length);
             both.put(compare.duplicate()).put(write.duplicate()).flip();
             op.bounce = both;
-            cmp = address(both);
+            cmp = Aio.address(both);
             wr = cmp + length;
         }
         long c = Aio.newCompletion(op);
@@ -521,20 +485,7 @@ public final class RbdBlockDevice implements BlockDevice {
      * blocklisted: the owner of the connection must stop using it and reconnect with a new client.
      */
     public void onBlocklisted(Runnable listener) {
-        this.blocklistListener = listener;
-    }
-
-    private void reportBlocklisted() {
-        Runnable l = blocklistListener;
-        if (l != null && blocklistReported.compareAndSet(false, true)) {
-            ImageWatch.post(() -> {
-                try {
-                    l.run();
-                } catch (RuntimeException e) {
-                    LOG.error("blocklist listener failed", e);
-                }
-            });
-        }
+        blocklisted.listen(listener);
     }
 
     /** Called on a librbd thread with the operation's return value. */
@@ -582,7 +533,7 @@ public final class RbdBlockDevice implements BlockDevice {
             LOG.error("librbd rejected {} as invalid (EINVAL): a gateway bug", what);
         }
         if (errno == Errno.ESHUTDOWN) {
-            reportBlocklisted();
+            blocklisted.raise();
         }
         return new BlockDeviceException(RbdErrors.kindOf(type, errno), what + " failed: " + RbdErrors.reasonOf(errno));
     }
@@ -598,21 +549,6 @@ public final class RbdBlockDevice implements BlockDevice {
 
     private void leave() {
         inFlight.decrementAndGet();
-    }
-
-    private static long directAddress(Aio.Op op, ByteBuffer src) {
-        if (src.isDirect()) {
-            return address(src);
-        }
-        ByteBuffer copy = ByteBuffer.allocateDirect(src.remaining());
-        copy.put(src.duplicate()).flip();
-        op.bounce = copy;
-        return address(copy);
-    }
-
-    /** Native address of the buffer's position. */
-    private static long address(ByteBuffer direct) {
-        return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
     }
 
     private BlockDeviceException closedError() {

@@ -103,10 +103,10 @@ class RbdBlockDeviceIT {
 
     @Test
     void atomicWriteSizeDividesTheStripeUnit() {
-        assertThat(RbdBlockDevice.atomicWriteBytes(4L * MIB)).isEqualTo(128 * 1024);
-        assertThat(RbdBlockDevice.atomicWriteBytes(64 * 1024)).isEqualTo(64 * 1024);
-        assertThat(RbdBlockDevice.atomicWriteBytes(3 * 64 * 1024)).isEqualTo(64 * 1024);
-        assertThat(RbdBlockDevice.atomicWriteBytes(256)).isZero();
+        assertThat(ImageLayout.atomicWriteBytes(4L * MIB)).isEqualTo(128 * 1024);
+        assertThat(ImageLayout.atomicWriteBytes(64 * 1024)).isEqualTo(64 * 1024);
+        assertThat(ImageLayout.atomicWriteBytes(3 * 64 * 1024)).isEqualTo(64 * 1024);
+        assertThat(ImageLayout.atomicWriteBytes(256)).isZero();
     }
 
     @Test
