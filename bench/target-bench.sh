@@ -9,41 +9,69 @@
 # Builds what is missing first: the gateway jar (./mvnw package) and fio with libiscsi
 # (tools/build-fio-libiscsi.sh, needs root for apt-get). Results: bench/results/<timestamp>/
 # (results.md is the table; copy it into docs/benchmarks.md with the command line).
+# BASELINE_JAR=path/to/older/gateway-node.jar adds that build as a third target ($BASELINE_NAME
+# [rbdgw-base], on 127.0.0.1:$BASELINE_PORT [3266]), interleaved with the others: a refactoring's
+# "unchanged within noise" is then measured in one run, under the same machine load. GATEWAY_JAR
+# [gateway-node/target/gateway-node.jar] and GATEWAY_NAME [rbdgw] name the measured build (swap the
+# two to see how much of a difference is the position in the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RBDGW_PORT=${RBDGW_PORT:-3265}
 TGT_PORT=${TGT_PORT:-3260}
 JAVA_OPTS=${JAVA_OPTS:--Xmx3g -Xms3g}
+GATEWAY_JAR=${GATEWAY_JAR:-gateway-node/target/gateway-node.jar}
+GATEWAY_NAME=${GATEWAY_NAME:-rbdgw}
+BASELINE_JAR=${BASELINE_JAR:-}
+BASELINE_NAME=${BASELINE_NAME:-rbdgw-base}
+BASELINE_PORT=${BASELINE_PORT:-3266}
 
-[ -f gateway-node/target/gateway-node.jar ] || ./mvnw -q -B -DskipTests package
+[ -f "$GATEWAY_JAR" ] || ./mvnw -q -B -DskipTests package
 FIO=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 [ -x "$FIO" ] || FIO=$(tools/build-fio-libiscsi.sh | tail -n 1)
 
 DATA=$(mktemp -d)
 GW_PID=
+BASE_PID=
 cleanup() {
   [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
+  [ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null && wait "$BASE_PID" 2>/dev/null
   PORTAL=127.0.0.1:$TGT_PORT bench/tgt-null.sh stop >/dev/null 2>&1 || true
   rm -rf "$DATA"
 }
 trap cleanup EXIT
 
-# shellcheck disable=SC2086
-java $JAVA_OPTS -jar gateway-node/target/gateway-node.jar standalone --memory --lun-size 1G --admin-listen 127.0.0.1:0 \
-  --data-dir "$DATA" --listen "127.0.0.1:$RBDGW_PORT" --target-iqn iqn.2026-11.io.rbdgw.bench:memory \
-  > "$DATA/gateway.log" 2>&1 &
-GW_PID=$!
-for _ in $(seq 1 100); do grep -q "LUN URL:" "$DATA/gateway.log" && break; sleep 0.2; done
-GW_URL=$(sed -n 's/.*LUN URL: //p' "$DATA/gateway.log")
-[ -n "$GW_URL" ] || { cat "$DATA/gateway.log" >&2; exit 1; }
+# start_gateway JAR PORT DIR: a memory-LUN gateway in the background; sets STARTED_PID and STARTED_URL
+start_gateway() {
+  mkdir -p "$3"
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS -jar "$1" standalone --memory --lun-size 1G --admin-listen 127.0.0.1:0 \
+    --data-dir "$3" --listen "127.0.0.1:$2" --target-iqn iqn.2026-11.io.rbdgw.bench:memory \
+    > "$3/gateway.log" 2>&1 &
+  STARTED_PID=$!
+  for _ in $(seq 1 100); do grep -q "LUN URL:" "$3/gateway.log" && break; sleep 0.2; done
+  STARTED_URL=$(sed -n 's/.*LUN URL: //p' "$3/gateway.log")
+  [ -n "$STARTED_URL" ] || { cat "$3/gateway.log" >&2; exit 1; }
+}
+# The memory LUN stores what is written: fill the measured region once, so that reads do not hit
+# never-written (all-zero, unallocated) chunks while tgt's null LUN never stores anything.
+fill() {
+  "$FIO" --name=fill --ioengine=libiscsi --filename="${1//:/\\:}" --initiator=iqn.2026-11.io.rbdgw.bench:fill \
+    --rw=write --bs=1m --iodepth=8 --size=1g >/dev/null
+}
+
+start_gateway "$GATEWAY_JAR" "$RBDGW_PORT" "$DATA/current"
+GW_PID=$STARTED_PID GW_URL=$STARTED_URL
+fill "$GW_URL"
+BASE_ARGS=()
+if [ -n "$BASELINE_JAR" ]; then
+  start_gateway "$BASELINE_JAR" "$BASELINE_PORT" "$DATA/base"
+  BASE_PID=$STARTED_PID
+  fill "$STARTED_URL"
+  BASE_ARGS=(--target "$BASELINE_NAME=$STARTED_URL" --pid "$BASELINE_NAME=$BASE_PID")
+fi
 
 eval "$(PORTAL=127.0.0.1:$TGT_PORT bench/tgt-null.sh start | sed 's/^/TGT_/')"
 
-# The memory LUN stores what is written: fill the measured region once, so that reads do not hit
-# never-written (all-zero, unallocated) chunks while tgt's null LUN never stores anything.
-"$FIO" --name=fill --ioengine=libiscsi --filename="${GW_URL//:/\\:}" --initiator=iqn.2026-11.io.rbdgw.bench:fill \
-  --rw=write --bs=1m --iodepth=8 --size=1g >/dev/null
-
 bench/iscsi-bench.sh --fio "$FIO" --size 1073741824 \
-  --target "rbdgw=$GW_URL" --pid "rbdgw=$GW_PID" \
-  --target "tgt=$TGT_url" --pid "tgt=$TGT_pid" "$@"
+  --target "$GATEWAY_NAME=$GW_URL" --pid "$GATEWAY_NAME=$GW_PID" \
+  "${BASE_ARGS[@]}" --target "tgt=$TGT_url" --pid "tgt=$TGT_pid" "$@"
