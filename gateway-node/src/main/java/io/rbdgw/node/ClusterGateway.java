@@ -71,18 +71,22 @@ final class ClusterGateway implements AutoCloseable {
             SecretBox secrets,
             List<Path> fileDiskRoots,
             WriteTokens.Options writeTokens,
-            Duration writeWait) {
+            Duration writeWait,
+            Duration prAckTimeout) {
         /**
          * @param secrets       decrypts the configuration's CHAP secrets (null: only plaintext ones can be used)
          * @param fileDiskRoots the only directories file disks may live in (empty: the data directory)
          * @param writeTokens   hand-over timeout and minimum hold of the per-disk write tokens (null: defaults)
          * @param writeWait     how long a write waits for its disk's token (null: default)
+         * @param prAckTimeout  how long a reservation change waits for the other gateways to apply it before it
+         *                      fences them (null: {@link ClusterReservations#DEFAULT_ACK_TIMEOUT})
          */
         Options {
             fileDiskRoots =
                     fileDiskRoots == null || fileDiskRoots.isEmpty() ? List.of(dataDir) : List.copyOf(fileDiskRoots);
             writeTokens = writeTokens == null ? WriteTokens.Options.DEFAULT : writeTokens;
             writeWait = writeWait == null ? DEFAULT_WRITE_WAIT : writeWait;
+            prAckTimeout = prAckTimeout == null ? ClusterReservations.DEFAULT_ACK_TIMEOUT : prAckTimeout;
         }
     }
 
@@ -205,7 +209,7 @@ final class ClusterGateway implements AutoCloseable {
                 store.client(),
                 store.layout(),
                 name,
-                ClusterReservations.DEFAULT_ACK_TIMEOUT,
+                o.prAckTimeout(),
                 gateway -> fenceForReservations(prFencer, gateway));
         reconciler.reservations(LunReservations.cluster(reservations));
         sessions.onChange(this::schedulePublish);

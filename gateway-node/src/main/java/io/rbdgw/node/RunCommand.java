@@ -6,6 +6,7 @@ import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.zk.ZkCredentials;
 import io.rbdgw.iscsi.session.ConnectionSettings;
+import io.rbdgw.node.pr.ClusterReservations;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -152,6 +153,24 @@ public final class RunCommand implements Callable<Integer> {
                     + "02/04/0A; keep it below the hosts' path timeout (default: ${DEFAULT-VALUE}).")
     int writeWaitMillis;
 
+    @Option(
+            names = "--pr-ack-timeout",
+            defaultValue = "2000",
+            paramLabel = "MS",
+            description = "Milliseconds a SCSI reservation change waits for every other gateway serving the disk to "
+                    + "apply it before it fences the late ones (the PERSISTENT RESERVE OUT answers only then; BUSY if "
+                    + "they cannot be fenced), "
+                    + ClusterReservations.MIN_ACK_TIMEOUT_MILLIS
+                    + "-"
+                    + ClusterReservations.MAX_ACK_TIMEOUT_MILLIS
+                    + " (default: ${DEFAULT-VALUE}).")
+    long prAckTimeoutMillis;
+
+    /** {@code --pr-ack-timeout}, checked. */
+    Duration prAckTimeout() {
+        return ClusterReservations.ackTimeout(prAckTimeoutMillis, "--pr-ack-timeout");
+    }
+
     @Override
     public Integer call() throws Exception {
         if (zkAuthFile == null && !zkInsecure) {
@@ -174,6 +193,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--write-handover-timeout and --write-token-wait must be positive, "
                     + "--write-token-hold not negative");
         }
+        Duration prAckTimeout = prAckTimeout();
         // LUN images live here: the gateway's user only (fixes what older versions left readable)
         PrivateDirs.create(dataDir);
         PrivateDirs.tighten(dataDir);
@@ -222,7 +242,8 @@ public final class RunCommand implements Callable<Integer> {
                                 Duration.ofMillis(writeHandoverMillis),
                                 Duration.ofMillis(writeHoldMillis),
                                 Duration.ofSeconds(zkSessionSeconds)),
-                        Duration.ofMillis(writeWaitMillis)));
+                        Duration.ofMillis(writeWaitMillis),
+                        prAckTimeout));
         List<Portal> portals = gateway.portals();
         gateway.start();
 

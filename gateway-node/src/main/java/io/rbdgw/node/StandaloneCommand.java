@@ -309,6 +309,7 @@ public final class StandaloneCommand implements Callable<Integer> {
                         secrets,
                         null,
                         null,
+                        null,
                         null));
         Portal bound = gateway.portals().get(0);
         long epoch = seed(store, bound, seedDisk, seedAuth);

@@ -7,6 +7,7 @@ import io.rbdgw.scsi.xcopy.CopyResults;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,8 @@ public final class LogicalUnit implements AutoCloseable {
     private volatile boolean softwareWriteProtect;
     /** Admits medium writes only while this gateway holds the disk's write token; null: always admitted. */
     private volatile WriteGate writeGate;
+    /** Aborts this unit's tasks in the transport by nexus: the target's sessions once a target attaches it. */
+    private volatile TaskAborter taskAborter = TaskAborter.NONE;
     /** Where transports report command outcomes (metrics); bound once when the unit is exported. */
     private volatile LunStats stats = LunStats.NONE;
 
@@ -77,6 +80,7 @@ public final class LogicalUnit implements AutoCloseable {
         this.device = Objects.requireNonNull(device, "device");
         this.identity = Objects.requireNonNull(identity, "identity");
         this.reservations = Objects.requireNonNull(reservations.apply(unitAttentions), "reservations");
+        this.reservations.abortTasksWith(this::abortTasks);
         this.targetPortGroups = Objects.requireNonNull(targetPortGroups, "targetPortGroups");
         long[] self = {lun};
         this.reportedLuns = () -> self;
@@ -199,6 +203,18 @@ public final class LogicalUnit implements AutoCloseable {
             softwareWriteProtect = on;
             unitAttentions.postAllExcept(by, 0x2A, 0x01);
         }
+    }
+
+    /**
+     * Aborts this unit's tasks of the nexuses {@code which} accepts, in whatever session carries them (PREEMPT AND
+     * ABORT). Completes once none of them is inside the backend any more; never exceptionally.
+     */
+    public CompletionStage<Void> abortTasks(Predicate<ItNexus> which) {
+        return taskAborter.abortTasks(which);
+    }
+
+    void abortTasksWith(TaskAborter aborter) {
+        this.taskAborter = aborter;
     }
 
     /** The device was resized: 2A/09 CAPACITY DATA HAS CHANGED for every nexus. */

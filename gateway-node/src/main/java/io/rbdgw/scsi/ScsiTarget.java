@@ -7,11 +7,13 @@ import io.rbdgw.scsi.spc.RequestSense;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.stream.LongStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,6 +117,7 @@ public final class ScsiTarget {
         }
         lu.reportLunsFrom(() -> lunList);
         lu.resolveLusWith(this::byNaa);
+        lu.abortTasksWith(which -> abortTasks(lu.lun(), which));
         for (ItNexus n : nexuses.keySet()) {
             lu.nexusCreated(n);
         }
@@ -204,6 +207,22 @@ public final class ScsiTarget {
         if (nexuses.remove(nexus, session)) {
             luns.values().forEach(lu -> lu.nexusLost(nexus));
         }
+    }
+
+    /**
+     * Aborts the tasks addressed to {@code lun} of every live nexus {@code which} accepts, in the sessions that
+     * carry them; completes once none of them is inside the backend any more.
+     */
+    private CompletionStage<Void> abortTasks(long lun, Predicate<ItNexus> which) {
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        nexuses.forEach((nexus, session) -> {
+            if (which.test(nexus) && session instanceof NexusTasks tasks) {
+                pending.add(tasks.abortTasks(lun).toCompletableFuture());
+            }
+        });
+        return pending.isEmpty()
+                ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
     }
 
     /**

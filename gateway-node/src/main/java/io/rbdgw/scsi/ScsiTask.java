@@ -50,4 +50,12 @@ public interface ScsiTask {
 
     /** Called just before {@code lu} executes this task (a transport may start timing it for {@code lu}'s stats). */
     default void executingOn(LogicalUnit lu) {}
+
+    /**
+     * Whether the transport aborted this task (task management, PREEMPT AND ABORT) while the engine held it: a
+     * command still waiting to start (a write parked for the write token) must then not start. Any thread.
+     */
+    default boolean aborted() {
+        return false;
+    }
 }

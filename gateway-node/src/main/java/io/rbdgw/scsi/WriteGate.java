@@ -185,6 +185,9 @@ public final class WriteGate {
             waitingCount.decrementAndGet();
             if (closed) {
                 reject(w.task());
+            } else if (w.task().aborted()) {
+                // aborted while it waited (PREEMPT AND ABORT): it never reaches the medium; the transport sends nothing
+                w.task().complete(ScsiStatus.TASK_ABORTED, null, null, -1);
             } else {
                 w.lu().execute(w.task()); // through the gate again: it may have been revoked meanwhile
             }
@@ -265,6 +268,11 @@ public final class WriteGate {
         @Override
         public void executingOn(LogicalUnit lu) {
             task.executingOn(lu);
+        }
+
+        @Override
+        public boolean aborted() {
+            return task.aborted();
         }
     }
 }

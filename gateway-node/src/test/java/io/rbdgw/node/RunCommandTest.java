@@ -1,11 +1,13 @@
 package io.rbdgw.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +41,62 @@ class RunCommandTest {
         String message = err.toString();
         assertThat(message.lines().count()).as(message).isEqualTo(1);
         assertThat(message).contains("no --zk-auth-file").contains("--zk-insecure");
+        assertThat(Files.exists(data)).as("refused before touching anything").isFalse();
+    }
+
+    @Test
+    void prAckTimeoutIsAnOptionAndAConfigFileKey() throws Exception {
+        CommandLine cli = Main.commandLine();
+        cli.parseArgs("run", "--zookeeper", "127.0.0.1:2181", "--name", "gw-a");
+        RunCommand run = cli.getSubcommands().get("run").getCommand();
+        assertThat(run.prAckTimeout()).isEqualTo(Duration.ofSeconds(2));
+
+        cli = Main.commandLine();
+        cli.parseArgs("run", "--zookeeper", "127.0.0.1:2181", "--name", "gw-a", "--pr-ack-timeout", "3500");
+        run = cli.getSubcommands().get("run").getCommand();
+        assertThat(run.prAckTimeout()).isEqualTo(Duration.ofMillis(3500));
+
+        Path yml = Files.writeString(dir.resolve("gateway.yml"), "pr-ack-timeout: 750\n");
+        cli = Main.commandLine();
+        cli.parseArgs(ConfigFile.expand(
+                new String[] {"run", "--config", yml.toString(), "--zookeeper", "127.0.0.1:2181", "--name", "gw-a"},
+                cli));
+        run = cli.getSubcommands().get("run").getCommand();
+        assertThat(run.prAckTimeout()).isEqualTo(Duration.ofMillis(750));
+    }
+
+    @Test
+    @Timeout(20)
+    void anAckTimeoutOutOfBoundsIsRefusedBeforeAnythingStarts() {
+        for (String bad : new String[] {"0", "99", "60001", "-1"}) {
+            CommandLine parsed = Main.commandLine();
+            parsed.parseArgs("run", "--zookeeper", "127.0.0.1:1", "--name", "gw-a", "--pr-ack-timeout=" + bad);
+            RunCommand run = parsed.getSubcommands().get("run").getCommand();
+            assertThatThrownBy(run::prAckTimeout)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("--pr-ack-timeout " + bad + " is out of range 100-60000 (milliseconds)");
+        }
+        CommandLine cli = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        Path data = dir.resolve("data");
+        int rc = cli.execute(
+                "run",
+                "--zookeeper",
+                "127.0.0.1:1",
+                "--zk-insecure",
+                "--name",
+                "gw-a",
+                "--data-dir",
+                data.toString(),
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--pr-ack-timeout",
+                "50");
+        assertThat(rc).isEqualTo(1);
+        assertThat(err.toString()).contains("--pr-ack-timeout 50 is out of range 100-60000 (milliseconds)");
         assertThat(Files.exists(data)).as("refused before touching anything").isFalse();
     }
 }

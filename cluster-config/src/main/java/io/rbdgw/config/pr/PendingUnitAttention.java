@@ -13,9 +13,18 @@ import java.util.Objects;
  * @param asc      additional sense code
  * @param ascq     additional sense code qualifier
  * @param everyNexus for every nexus of the logical unit on every gateway (a LOGICAL UNIT RESET's 29/03)
+ * @param abortTasks PREEMPT AND ABORT: the tasks of the nexuses it applies to are aborted too, and a gateway
+ *                   acknowledges this version only once none of its aborted tasks can still reach the medium
  */
 public record PendingUnitAttention(
-        long sequence, String origin, PrNexus nexus, boolean allTgPt, int asc, int ascq, boolean everyNexus) {
+        long sequence,
+        String origin,
+        PrNexus nexus,
+        boolean allTgPt,
+        int asc,
+        int ascq,
+        boolean everyNexus,
+        boolean abortTasks) {
     public PendingUnitAttention {
         Objects.requireNonNull(origin, "origin");
         Objects.requireNonNull(nexus, "nexus");

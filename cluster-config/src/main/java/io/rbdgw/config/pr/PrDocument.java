@@ -51,7 +51,8 @@ public record PrDocument(
         long seq = uaSequence;
         List<PendingUnitAttention> uas = new ArrayList<>(unitAttentions);
         for (Added a : added) {
-            uas.add(new PendingUnitAttention(++seq, origin, a.nexus(), a.allTgPt(), a.asc(), a.ascq(), a.everyNexus()));
+            uas.add(new PendingUnitAttention(
+                    ++seq, origin, a.nexus(), a.allTgPt(), a.asc(), a.ascq(), a.everyNexus(), a.abortTasks()));
         }
         if (uas.size() > MAX_PENDING_UAS) {
             uas = uas.subList(uas.size() - MAX_PENDING_UAS, uas.size());
@@ -59,10 +60,14 @@ public record PrDocument(
         return new PrDocument(newGeneration, regs, res, spc2, seq, uas);
     }
 
-    /** A unit attention to add, before it has a sequence. */
-    public record Added(PrNexus nexus, boolean allTgPt, int asc, int ascq, boolean everyNexus) {
+    /** A unit attention to add, before it has a sequence (see {@link PendingUnitAttention}). */
+    public record Added(PrNexus nexus, boolean allTgPt, int asc, int ascq, boolean everyNexus, boolean abortTasks) {
         public Added(PrNexus nexus, boolean allTgPt, int asc, int ascq) {
-            this(nexus, allTgPt, asc, ascq, false);
+            this(nexus, allTgPt, asc, ascq, false, false);
+        }
+
+        public Added(PrNexus nexus, boolean allTgPt, int asc, int ascq, boolean everyNexus) {
+            this(nexus, allTgPt, asc, ascq, everyNexus, false);
         }
     }
 }

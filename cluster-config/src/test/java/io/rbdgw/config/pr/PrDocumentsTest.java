@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.rbdgw.config.ZkTestSupport;
 import io.rbdgw.config.pr.PrDocuments.Versioned;
 import io.rbdgw.config.store.ZkLayout;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,6 +131,34 @@ class PrDocumentsTest {
         PendingUnitAttention ua = d.unitAttentions().get(0);
         assertThat(ua.appliesTo(A)).isTrue();
         assertThat(ua.appliesTo(new PrNexus(A.initiatorPort(), B.targetPort()))).isFalse();
+    }
+
+    @Test
+    void theAbortMarkOfPreemptAndAbortIsStoredAndAnOlderDocumentHasNone() throws Exception {
+        PrDocuments d = new PrDocuments(client(), layout);
+        d.update(
+                DISK,
+                doc -> doc.next(
+                        1,
+                        List.of(),
+                        null,
+                        null,
+                        "g1",
+                        List.of(new PrDocument.Added(A, true, 0x2A, 0x05, false, true))),
+                5);
+        PendingUnitAttention stored = d.read(DISK).document().unitAttentions().get(0);
+        assertThat(stored.abortTasks()).isTrue();
+        assertThat(stored.allTgPt()).isTrue();
+        // written by a gateway of the version before the mark: read as no abort
+        String old = "{\"schema\":\"1.0\",\"generation\":1,\"uaSequence\":1,\"unitAttentions\":[{\"sequence\":1,"
+                + "\"origin\":\"g1\",\"nexus\":{\"initiatorPort\":\"i\",\"targetPort\":\"t\"},\"allTgPt\":false,"
+                + "\"asc\":42,\"ascq\":5,\"everyNexus\":false}]}";
+        PendingUnitAttention before = d.decode("/x", old.getBytes(StandardCharsets.UTF_8), 0)
+                .document()
+                .unitAttentions()
+                .get(0);
+        assertThat(before.abortTasks()).isFalse();
+        assertThat(before.ascq()).isEqualTo(5);
     }
 
     @Test

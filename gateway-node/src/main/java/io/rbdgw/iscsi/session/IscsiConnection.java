@@ -14,10 +14,14 @@ import io.rbdgw.iscsi.pdu.IscsiPdu;
 import io.rbdgw.iscsi.pdu.Reject;
 import io.rbdgw.iscsi.pdu.RejectReason;
 import io.rbdgw.scsi.ItNexus;
+import io.rbdgw.scsi.NexusTasks;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,10 +35,10 @@ import org.slf4j.LoggerFactory;
  * {@link ConnectionFactory} for the set). The core checks the phase a route asks for once, before it
  * dispatches, and knows none of the handlers; they see each other only through the core's state.
  *
- * <p>Everything runs on the connection's event loop; only {@link #close}, {@link #runOnEventLoop} and
- * {@link #view} may be called from other threads.
+ * <p>Everything runs on the connection's event loop; only {@link #close}, {@link #runOnEventLoop},
+ * {@link #abortTasks} and {@link #view} may be called from other threads.
  */
-public final class IscsiConnection extends ChannelInboundHandlerAdapter {
+public final class IscsiConnection extends ChannelInboundHandlerAdapter implements NexusTasks {
 
     private static final Logger log = LoggerFactory.getLogger(IscsiConnection.class);
 
@@ -168,6 +172,38 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         } else {
             ctx.executor().execute(r);
         }
+    }
+
+    /**
+     * PREEMPT AND ABORT of this nexus (any thread): its tasks for {@code lun} are aborted as an ABORT TASK SET would,
+     * without a status for them (TAS=0); tasks still collecting data are dropped at once, those inside the backend
+     * once it returns them. Completes when none is inside the backend any more (tasks a task management function
+     * aborted earlier included).
+     */
+    @Override
+    public CompletionStage<Void> abortTasks(long lun) {
+        CompletableFuture<Void> gone = new CompletableFuture<>();
+        ChannelHandlerContext c = ctx;
+        if (c == null) {
+            gone.complete(null); // never connected: no task
+            return gone;
+        }
+        try {
+            runOnEventLoop(() -> {
+                TmfWait w = new TmfWait(RESERVED_TAG, 0, done -> gone.complete(null));
+                for (IscsiTask t : tasks.snapshot()) {
+                    if (t.lun == lun && (!t.aborted || t.executing)) {
+                        tasks.abort(t, w);
+                    }
+                }
+                if (w.pending == 0) {
+                    gone.complete(null);
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            gone.complete(null); // the event loop is gone, and its tasks with it
+        }
+        return gone;
     }
 
     /** This session as status reporting shows it (any thread; fields are set before it is registered). */

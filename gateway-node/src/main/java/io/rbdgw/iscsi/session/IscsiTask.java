@@ -6,6 +6,8 @@ import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LunStats;
 import io.rbdgw.scsi.ScsiTask;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One SCSI command in flight on a connection: its data-out assembly state (immediate data,
@@ -57,9 +59,11 @@ final class IscsiTask implements ScsiTask, Runnable {
     LunStats stats;
     long startNanos;
 
-    // task management
-    boolean aborted;
+    // task management; aborted is volatile for aborted(), which a write parked for the write token reads elsewhere
+    volatile boolean aborted;
     TmfWait abortWaiter;
+    /** Further functions waiting for this aborted task (a PREEMPT AND ABORT after an ABORT TASK), else null. */
+    List<TmfWait> moreAbortWaiters;
 
     IscsiTask(ScsiCommands commands, int maxOutstandingR2t) {
         this.commands = commands;
@@ -103,10 +107,25 @@ final class IscsiTask implements ScsiTask, Runnable {
         executing = false;
         discardDataOut = false;
         stats = null;
-        aborted = false;
+        if (aborted) {
+            aborted = false; // a volatile store only when it was set: the common path stays fence-free
+        }
         abortWaiter = null;
+        moreAbortWaiters = null;
         status = 0;
         transferLength = -1;
+    }
+
+    /** {@code w} waits for this task to leave the backend too. */
+    void addAbortWaiter(TmfWait w) {
+        if (abortWaiter == null) {
+            abortWaiter = w;
+        } else {
+            if (moreAbortWaiters == null) {
+                moreAbortWaiters = new ArrayList<>(2);
+            }
+            moreAbortWaiters.add(w);
+        }
     }
 
     R2tSlot findR2t(int ttt) {
@@ -172,6 +191,11 @@ final class IscsiTask implements ScsiTask, Runnable {
     public void executingOn(LogicalUnit lu) {
         stats = lu.stats();
         startNanos = System.nanoTime();
+    }
+
+    @Override
+    public boolean aborted() {
+        return aborted;
     }
 
     @Override

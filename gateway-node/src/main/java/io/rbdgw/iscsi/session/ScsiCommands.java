@@ -17,6 +17,7 @@ import io.rbdgw.scsi.LunStats;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.SenseData;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -387,9 +388,13 @@ final class ScsiCommands {
         }
         if (t.aborted || conn.state() == IscsiConnection.State.CLOSED) {
             TmfWait w = t.abortWaiter;
+            List<TmfWait> more = t.moreAbortWaiters;
             tasks.free(t);
             if (w != null) {
                 w.taskGone();
+            }
+            if (more != null) {
+                more.forEach(TmfWait::taskGone);
             }
             if (conn.state() != IscsiConnection.State.CLOSED) {
                 conn.commandFinished(); // a logout may wait for this one, aborted or not

@@ -118,7 +118,7 @@ final class TaskTable {
     void abort(IscsiTask t, TmfWait w) {
         t.aborted = true;
         if (t.executing) {
-            t.abortWaiter = w;
+            t.addAbortWaiter(w);
             w.pending++;
         } else {
             free(t); // still collecting data: nothing in the backend

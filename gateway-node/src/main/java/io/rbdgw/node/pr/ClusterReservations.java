@@ -52,8 +52,25 @@ import org.slf4j.LoggerFactory;
 public final class ClusterReservations implements PrWatcher.Listener, Closeable {
     private static final Logger log = LoggerFactory.getLogger(ClusterReservations.class);
 
-    /** How long a change waits for the other gateways before fencing the late ones. */
+    /** How long a change waits for the other gateways before fencing the late ones ({@code --pr-ack-timeout}). */
     public static final Duration DEFAULT_ACK_TIMEOUT = Duration.ofSeconds(2);
+
+    /**
+     * Bounds of the ack timeout: below 100 ms a healthy gateway's ZooKeeper round trip under load would get it
+     * fenced; above 60 s a host's PERSISTENT RESERVE OUT times out long before (Windows waits about 10-20 s).
+     */
+    public static final long MIN_ACK_TIMEOUT_MILLIS = 100;
+
+    public static final long MAX_ACK_TIMEOUT_MILLIS = 60_000;
+
+    /** {@code millis} as an ack timeout; refused with a message naming {@code option} when out of bounds. */
+    public static Duration ackTimeout(long millis, String option) {
+        if (millis < MIN_ACK_TIMEOUT_MILLIS || millis > MAX_ACK_TIMEOUT_MILLIS) {
+            throw new IllegalArgumentException(option + " " + millis + " is out of range " + MIN_ACK_TIMEOUT_MILLIS
+                    + "-" + MAX_ACK_TIMEOUT_MILLIS + " (milliseconds)");
+        }
+        return Duration.ofMillis(millis);
+    }
 
     /** Fences a gateway that did not acknowledge a reservation change (blocks; throws when it cannot). */
     @FunctionalInterface
@@ -73,10 +90,18 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
     private final Set<String> opened = ConcurrentHashMap.newKeySet();
     /** disk -> highest version to acknowledge. */
     private final Map<String, Integer> toAcknowledge = new ConcurrentHashMap<>();
+    /**
+     * disk -> completes once the tasks aborted by every version applied so far (PREEMPT AND ABORT) left the backend:
+     * a version is acknowledged only after that, its own aborts and every earlier version's.
+     */
+    private final Map<String, CompletableFuture<Void>> aborted = new ConcurrentHashMap<>();
+
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     public ClusterReservations(
             CuratorFramework client, ZkLayout layout, String self, Duration ackTimeout, GatewayFencer fencer) {
         this.self = self;
+        ackTimeout(ackTimeout.toMillis(), "ack timeout");
         this.watcher = new PrWatcher(client, layout);
         this.docs = watcher.documents();
         this.ackTimeout = ackTimeout;
@@ -176,7 +201,7 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
 
     /** One compare-and-set from {@code base}; completes true once applied everywhere, false when another change won. */
     CompletableFuture<Boolean> write(String disk, Versioned base, PrDocument next) {
-        record Stored(int version, Set<String> others) {}
+        record Stored(int version, Set<String> others, CompletableFuture<Void> localAborts) {}
         CompletableFuture<Stored> stored;
         try {
             stored = CompletableFuture.supplyAsync(
@@ -188,11 +213,14 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
                                 return null;
                             }
                             watcher.offer(disk, new Versioned(next, v));
+                            // this gateway's other logical units of the disk abort their tasks too (the writer's own
+                            // unit does so itself once this completes)
+                            CompletableFuture<Void> local = aborted.getOrDefault(disk, DONE);
                             // read after the write: a gateway that starts serving later reads this version or a newer
                             // one
                             Set<String> others = new HashSet<>(docs.acknowledgers(disk));
                             others.remove(self);
-                            return new Stored(v, others);
+                            return new Stored(v, others, local);
                         } catch (Exception e) {
                             throw new CompletionException(e);
                         }
@@ -204,6 +232,7 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
         return stored.thenCompose(s -> s == null
                 ? CompletableFuture.completedFuture(false)
                 : watcher.awaitAcknowledged(disk, s.version(), s.others(), ackTimeout)
+                        .thenCombine(s.localAborts(), (late, x) -> late)
                         .thenApplyAsync(late -> fenceLate(disk, s.version(), late), executor));
     }
 
@@ -263,17 +292,41 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
         if (list == null) {
             return;
         }
+        List<CompletableFuture<Void>> aborts = new ArrayList<>(0);
         for (WeakReference<ZkReservationStore> ref : list) {
             ZkReservationStore s = ref.get();
             if (s == null) {
                 list.remove(ref); // its logical unit is gone
             } else {
-                s.apply(document);
+                CompletableFuture<Void> gone = s.apply(document);
+                if (!gone.isDone()) {
+                    aborts.add(gone);
+                }
             }
         }
         // acknowledged as long as this process lives, even after its last LUN of the disk went: an unanswered
-        // acknowledgement would get this gateway fenced by the next change through another one
-        acknowledge(disk, document.version());
+        // acknowledgement would get this gateway fenced by the next change through another one. A PREEMPT AND
+        // ABORT's version only once the aborted tasks left the backend: the writer answers GOOD after every ack.
+        CompletableFuture<Void> settled = aborted.compute(disk, (k, before) -> {
+            boolean earlierDone = before == null || before.isDone();
+            if (aborts.isEmpty()) {
+                return earlierDone ? DONE : before;
+            }
+            if (!earlierDone) {
+                aborts.add(before);
+            }
+            return CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new));
+        });
+        if (settled.isDone()) {
+            acknowledge(disk, document.version());
+        } else {
+            log.info(
+                    "disk {}: reservation version {} aborts tasks (PREEMPT AND ABORT); acknowledged once they left the "
+                            + "backend",
+                    disk,
+                    document.version());
+            settled.whenComplete((x, e) -> acknowledge(disk, document.version()));
+        }
     }
 
     @Override
@@ -284,7 +337,7 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
                 Versioned v = watcher.latest(disk);
                 if (v != null) {
                     toAcknowledge.remove(disk);
-                    acknowledge(disk, v.version());
+                    aborted.getOrDefault(disk, DONE).whenComplete((x, e) -> acknowledge(disk, v.version()));
                 }
             }
         }

@@ -47,7 +47,12 @@ final class PrMapping {
                 added.add(new PrDocument.Added(new PrNexus("*", "*"), true, ua.asc(), ua.ascq(), true));
             } else {
                 added.add(new PrDocument.Added(
-                        nexus(ua.registration().nexus()), ua.registration().allTargetPorts(), ua.asc(), ua.ascq()));
+                        nexus(ua.registration().nexus()),
+                        ua.registration().allTargetPorts(),
+                        ua.asc(),
+                        ua.ascq(),
+                        false,
+                        ua.abortTasks()));
             }
         }
         return base.next(
@@ -60,14 +65,15 @@ final class PrMapping {
     }
 
     /**
-     * A stored unit attention as the engine posts them: to every nexus its registration matched. The key is not
-     * stored with it and does not matter for matching.
+     * A stored unit attention as the engine posts them: to every nexus its registration matched (and, for PREEMPT
+     * AND ABORT, with their tasks aborted). The key is not stored with it and does not matter for matching.
      */
     static PrUnitAttention unitAttention(PendingUnitAttention p) {
         if (p.everyNexus()) {
             return PrUnitAttention.everyNexus(p.asc(), p.ascq());
         }
-        return new PrUnitAttention(new Registration(id(p.nexus()), -1L, false, p.allTgPt(), 0), p.asc(), p.ascq());
+        return new PrUnitAttention(
+                new Registration(id(p.nexus()), -1L, false, p.allTgPt(), 0), p.asc(), p.ascq(), p.abortTasks());
     }
 
     static PrNexusId id(PrNexus n) {

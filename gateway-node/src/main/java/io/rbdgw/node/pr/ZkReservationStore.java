@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * One logical unit's view of its disk's reservation document in ZooKeeper. The I/O path reads
@@ -28,7 +28,9 @@ final class ZkReservationStore implements ReservationStore {
     private final String origin = UUID.randomUUID().toString();
 
     private volatile Applied applied;
-    private volatile Consumer<PrUnitAttention> sink = ua -> {};
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    private volatile Function<PrUnitAttention, CompletionStage<Void>> sink = ua -> DONE;
     private long uaSeen; // guarded by this
     private final List<CompletableFuture<PrState>> changeWaiters = new ArrayList<>(); // guarded by this
 
@@ -47,21 +49,34 @@ final class ZkReservationStore implements ReservationStore {
         return applied.document().version();
     }
 
-    /** A version of the document: applied if newer than the one applied; raises the new unit attentions of others. */
-    synchronized void apply(Versioned v) {
+    /**
+     * A version of the document: applied if newer than the one applied; raises the new unit attentions of others
+     * and aborts the tasks a PREEMPT AND ABORT through another logical unit named. Completes once those tasks left
+     * the backend (at once when there are none): only then may the version be acknowledged.
+     */
+    synchronized CompletableFuture<Void> apply(Versioned v) {
         if (!v.newerThan(applied.document())) {
-            return;
+            return DONE;
         }
         applied = new Applied(PrMapping.state(v.document()), v);
+        List<CompletableFuture<Void>> aborts = null;
         for (PendingUnitAttention ua : v.document().unitAttentions()) {
             if (ua.sequence() > uaSeen && !origin.equals(ua.origin())) {
-                sink.accept(PrMapping.unitAttention(ua));
+                CompletableFuture<Void> gone =
+                        sink.apply(PrMapping.unitAttention(ua)).toCompletableFuture();
+                if (!gone.isDone()) {
+                    if (aborts == null) {
+                        aborts = new ArrayList<>();
+                    }
+                    aborts.add(gone);
+                }
             }
         }
         uaSeen = Math.max(uaSeen, v.document().uaSequence());
         PrState now = applied.state();
         changeWaiters.forEach(w -> w.complete(now));
         changeWaiters.clear();
+        return aborts == null ? DONE : CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new));
     }
 
     @Override
@@ -104,7 +119,7 @@ final class ZkReservationStore implements ReservationStore {
     }
 
     @Override
-    public void onRemoteUnitAttention(Consumer<PrUnitAttention> sink) {
+    public void onRemoteUnitAttention(Function<PrUnitAttention, CompletionStage<Void>> sink) {
         this.sink = sink;
     }
 

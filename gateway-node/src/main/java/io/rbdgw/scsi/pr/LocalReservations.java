@@ -5,7 +5,9 @@ import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
+import io.rbdgw.scsi.TaskAborter;
 import io.rbdgw.scsi.UnitAttentions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reservations of one logical unit on this gateway. Persistent reservations live in a
@@ -26,6 +30,8 @@ import java.util.function.IntFunction;
  */
 public final class LocalReservations implements Reservations {
 
+    private static final Logger LOG = LoggerFactory.getLogger(LocalReservations.class);
+
     /** Compare-and-set attempts before answering BUSY (the initiator retries). */
     static final int MAX_ATTEMPTS = 16;
 
@@ -34,6 +40,8 @@ public final class LocalReservations implements Reservations {
     private final IntFunction<String> targetPortNames;
     /** Every nexus seen, with its PR name (computed once: ItNexus builds its names by formatting). */
     private final ConcurrentHashMap<ItNexus, PrNexusId> nexuses = new ConcurrentHashMap<>();
+    /** Aborts the logical unit's tasks by nexus (PREEMPT AND ABORT). */
+    private volatile TaskAborter aborter = TaskAborter.NONE;
 
     public LocalReservations(UnitAttentions unitAttentions, ReservationStore store) {
         this(unitAttentions, store, relativePort -> null);
@@ -49,6 +57,11 @@ public final class LocalReservations implements Reservations {
         this.store = store;
         this.targetPortNames = targetPortNames;
         store.onRemoteUnitAttention(this::post);
+    }
+
+    @Override
+    public void abortTasksWith(TaskAborter aborter) {
+        this.aborter = aborter;
     }
 
     private PrNexusId id(ItNexus nexus) {
@@ -161,10 +174,25 @@ public final class LocalReservations implements Reservations {
             if (error != null) {
                 task.complete(ScsiStatus.BUSY, null, null, transferLength);
             } else if (stored) {
+                List<CompletableFuture<Void>> aborts = null;
                 for (PrUnitAttention ua : result.unitAttentions()) {
-                    post(ua);
+                    CompletableFuture<Void> gone = post(ua).toCompletableFuture();
+                    if (!gone.isDone()) {
+                        if (aborts == null) {
+                            aborts = new ArrayList<>();
+                        }
+                        aborts.add(gone);
+                    }
                 }
-                task.complete(result.status(), null, result.sense(), transferLength);
+                if (aborts == null) {
+                    task.complete(result.status(), null, result.sense(), transferLength);
+                } else {
+                    // PREEMPT AND ABORT answers once the preempted nexuses' tasks on this gateway left the backend
+                    // (the store already waited for the other gateways' to)
+                    CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new))
+                            .whenComplete(
+                                    (x, e) -> task.complete(result.status(), null, result.sense(), transferLength));
+                }
             } else if (attempt < MAX_ATTEMPTS) {
                 attempt(task, nexus, me, request, transferLength, attempt + 1);
             } else {
@@ -173,18 +201,38 @@ public final class LocalReservations implements Reservations {
         });
     }
 
-    /** Establishes the unit attention on every nexus of this gateway the registration covers. */
-    private void post(PrUnitAttention ua) {
+    /**
+     * Establishes the unit attention on every nexus of this gateway the registration covers and, for PREEMPT AND
+     * ABORT, aborts their tasks on this logical unit. Completes once the aborted tasks left the backend (at once
+     * when nothing is aborted); never exceptionally.
+     */
+    private CompletionStage<Void> post(PrUnitAttention ua) {
         if (ua.isForEveryNexus()) {
             unitAttentions.postAllExcept(null, ua.asc(), ua.ascq());
-            return;
+            return DONE;
         }
         for (Map.Entry<ItNexus, PrNexusId> e : nexuses.entrySet()) {
             if (ua.registration().matches(e.getValue())) {
                 unitAttentions.post(e.getKey(), ua.asc(), ua.ascq());
             }
         }
+        if (!ua.abortTasks()) {
+            return DONE;
+        }
+        Registration preempted = ua.registration();
+        LOG.info(
+                "PREEMPT AND ABORT: aborting the tasks of {}{} on this gateway",
+                preempted.nexus().initiatorPortName(),
+                preempted.allTargetPorts()
+                        ? " (all target ports)"
+                        : " through " + preempted.nexus().targetPortName());
+        return aborter.abortTasks(n -> preempted.matches(id(n))).exceptionally(e -> {
+            LOG.error("aborting the tasks of {} failed", preempted.nexus().initiatorPortName(), e);
+            return null;
+        });
     }
+
+    private static final CompletionStage<Void> DONE = CompletableFuture.completedFuture(null);
 
     /** The destination nexus of REGISTER AND MOVE, or null when it cannot be named. */
     private PrNexusId resolve(TransportId tid, int relativePort) {

@@ -39,7 +39,7 @@ public final class PrLogic {
                 return clear(s, mine, q);
             case PrOutRequest.PREEMPT:
             case PrOutRequest.PREEMPT_AND_ABORT:
-                return preempt(s, mine, q);
+                return preempt(s, mine, q, q.serviceAction() == PrOutRequest.PREEMPT_AND_ABORT);
             case PrOutRequest.REGISTER_AND_MOVE:
                 return registerAndMove(s, me, mine, q);
             default:
@@ -155,7 +155,11 @@ public final class PrLogic {
         return PrResult.good(s.next(List.of(), null, null, true), uas);
     }
 
-    private static PrResult preempt(PrState s, Registration mine, PrOutRequest q) {
+    /**
+     * PREEMPT and PREEMPT AND ABORT (SPC-4 5.14.11.2.4-6); with {@code abort} the REGISTRATIONS PREEMPTED unit
+     * attentions also abort the tasks of the nexuses whose registrations are removed.
+     */
+    private static PrResult preempt(PrState s, Registration mine, PrOutRequest q, boolean abort) {
         if (keyMismatch(mine, q)) {
             return PrResult.conflict();
         }
@@ -164,7 +168,7 @@ public final class PrLogic {
             if (sark == 0) {
                 return PrResult.check(SenseData.invalidField(false, 8, -1));
             }
-            return removeRegistrations(s, mine, sark);
+            return removeRegistrations(s, mine, sark, abort);
         }
         PrType oldType = s.type();
         if (oldType.allRegistrants()
@@ -174,7 +178,7 @@ public final class PrLogic {
             if (sark == 0) {
                 return PrResult.check(SenseData.invalidField(false, 8, -1));
             }
-            return removeRegistrations(s, mine, sark);
+            return removeRegistrations(s, mine, sark, abort);
         }
         // preempting the reservation: the holder's key, or 0 for an all-registrants reservation
         PrType type = PrType.fromCode(q.typeCode());
@@ -186,7 +190,7 @@ public final class PrLogic {
         for (Registration r : s.registrations()) {
             boolean remove = r != mine && (oldType.allRegistrants() || r.key() == sark);
             if (remove) {
-                uas.add(PrUnitAttention.of(r, PrUnitAttention.REGISTRATIONS_PREEMPTED));
+                uas.add(PrUnitAttention.preempted(r, abort));
             } else {
                 regs.add(r);
             }
@@ -202,7 +206,7 @@ public final class PrLogic {
     }
 
     /** Removes every registration with {@code key} but the nexus's own (SPC-4 5.13.11.4.4). */
-    private static PrResult removeRegistrations(PrState s, Registration mine, long key) {
+    private static PrResult removeRegistrations(PrState s, Registration mine, long key, boolean abort) {
         List<Registration> regs = new ArrayList<>();
         List<PrUnitAttention> uas = new ArrayList<>();
         boolean found = false;
@@ -210,7 +214,7 @@ public final class PrLogic {
             if (r.key() == key) {
                 found = true;
                 if (r != mine) {
-                    uas.add(PrUnitAttention.of(r, PrUnitAttention.REGISTRATIONS_PREEMPTED));
+                    uas.add(PrUnitAttention.preempted(r, abort));
                     continue;
                 }
             }

@@ -5,13 +5,20 @@ package io.rbdgw.scsi.pr;
  * registration (through every target port when it was registered with ALL_TG_PT), or, with no
  * registration, for every nexus of the logical unit (a LOGICAL UNIT RESET's 29/03, carried to the
  * other gateways by a shared store).
+ *
+ * @param abortTasks PREEMPT AND ABORT (SPC-4 5.14.11.2.6): the tasks of the nexuses the registration covers are
+ *                   aborted on the logical unit too, on whichever gateway they run
  */
-public record PrUnitAttention(Registration registration, int asc, int ascq) {
+public record PrUnitAttention(Registration registration, int asc, int ascq, boolean abortTasks) {
 
     public static final int ASC = 0x2A;
     public static final int RESERVATIONS_PREEMPTED = 0x03;
     public static final int RESERVATIONS_RELEASED = 0x04;
     public static final int REGISTRATIONS_PREEMPTED = 0x05;
+
+    public PrUnitAttention(Registration registration, int asc, int ascq) {
+        this(registration, asc, ascq, false);
+    }
 
     /** A unit attention for every nexus of the logical unit, through every gateway. */
     public static PrUnitAttention everyNexus(int asc, int ascq) {
@@ -24,5 +31,10 @@ public record PrUnitAttention(Registration registration, int asc, int ascq) {
 
     static PrUnitAttention of(Registration r, int ascq) {
         return new PrUnitAttention(r, ASC, ascq);
+    }
+
+    /** REGISTRATIONS PREEMPTED for a removed registration; with its nexuses' tasks aborted for PREEMPT AND ABORT. */
+    static PrUnitAttention preempted(Registration r, boolean abortTasks) {
+        return new PrUnitAttention(r, ASC, REGISTRATIONS_PREEMPTED, abortTasks);
     }
 }

@@ -3,7 +3,7 @@ package io.rbdgw.scsi.pr;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Where the persistent-reservation state of one logical unit lives. A single gateway keeps it in
@@ -35,8 +35,12 @@ public interface ReservationStore {
         return compareAndSet(expected, next);
     }
 
-    /** Where unit attentions that other gateways established go (a shared store only). */
-    default void onRemoteUnitAttention(Consumer<PrUnitAttention> sink) {}
+    /**
+     * Where unit attentions that other gateways established go (a shared store only). The sink's stage completes
+     * once the unit attention is raised and, for PREEMPT AND ABORT, the covered nexuses' tasks left the backend: a
+     * shared store reports a version applied only after that.
+     */
+    default void onRemoteUnitAttention(Function<PrUnitAttention, CompletionStage<Void>> sink) {}
 
     /**
      * The latest state, read again from the shared store if there is one (PERSISTENT RESERVE IN). Completes

@@ -3,6 +3,7 @@ package io.rbdgw.scsi.pr;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
+import io.rbdgw.scsi.TaskAborter;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -28,6 +29,12 @@ public interface Reservations {
     default int admission(ItNexus nexus, byte[] cdb) {
         return permits(nexus, cdb) ? ScsiStatus.GOOD : ScsiStatus.RESERVATION_CONFLICT;
     }
+
+    /**
+     * How this logical unit's tasks are aborted by nexus (PREEMPT AND ABORT); the unit sets it once, before it
+     * serves. Without one nothing is aborted.
+     */
+    default void abortTasksWith(TaskAborter aborter) {}
 
     /** PERSISTENT RESERVE IN (0x5E). */
     void persistentReserveIn(ScsiTask task);

@@ -104,9 +104,26 @@ public final class FailoverCluster implements AutoCloseable {
         }
     }
 
+    /** {@link #start(Path, long, Timing)} with an image whose name starts with {@code imagePrefix}. */
+    public static FailoverCluster start(Path dir, String imagePrefix, long imageBytes, Timing timing) throws Exception {
+        FailoverCluster c = create(dir, imagePrefix, imageBytes, timing);
+        try {
+            c.startGateways();
+            return c;
+        } catch (Exception | Error e) {
+            c.close();
+            throw e;
+        }
+    }
+
     /** The image, ZooKeeper and the configuration, without the gateways ({@link #startGateways()}). */
     public static FailoverCluster create(Path dir, long imageBytes, Timing timing) throws Exception {
-        String image = "failover-" + UUID.randomUUID().toString().substring(0, 8);
+        return create(dir, "failover", imageBytes, timing);
+    }
+
+    private static FailoverCluster create(Path dir, String imagePrefix, long imageBytes, Timing timing)
+            throws Exception {
+        String image = imagePrefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         TestCluster.rbd(
                 "create",
                 "--size",

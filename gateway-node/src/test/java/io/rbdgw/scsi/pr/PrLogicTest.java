@@ -232,6 +232,20 @@ class PrLogicTest {
         assertThat(next.generation()).isEqualTo(s.generation() + 1);
         // A lost its registration; C keeps its own but the type changed
         assertThat(uas(r)).containsExactly(List.of(A, REGISTRATIONS_PREEMPTED), List.of(C, RESERVATIONS_RELEASED));
+        assertThat(r.unitAttentions())
+                .as("PREEMPT AND ABORT aborts the tasks of the removed registration's nexuses only")
+                .extracting(PrUnitAttention::abortTasks)
+                .containsExactly(true, false);
+        PrResult plain = run(s, B, PREEMPT, PrType.EXCLUSIVE_ACCESS.code(), 0x11, 0x10);
+        assertThat(plain.unitAttentions())
+                .as("PREEMPT aborts nothing")
+                .extracting(PrUnitAttention::abortTasks)
+                .containsOnly(false);
+        PrResult registrationsOnly = run(s, B, PREEMPT_AND_ABORT, PrType.EXCLUSIVE_ACCESS.code(), 0x11, 0x12);
+        assertThat(registrationsOnly.unitAttentions())
+                .as("removing a non-holder's registration aborts its tasks too")
+                .extracting(PrUnitAttention::abortTasks)
+                .containsExactly(true);
     }
 
     @Test
