@@ -63,7 +63,7 @@ class ClusterReservationsModelTest {
     static final byte[] READ10 = {0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0};
     static final byte[] WRITE10 = {0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0};
 
-    static final int SEQUENCES = Integer.getInteger("pr.model.sequences", 200);
+    static final int SEQUENCES = Integer.getInteger("pr.model.sequences", 100);
     static final int STEPS = Integer.getInteger("pr.model.steps", 20);
 
     TestingServer zk;
@@ -350,7 +350,7 @@ class ClusterReservationsModelTest {
             Nexus dest,
             boolean unreg) {
 
-        /** How often each command comes, in percent. */
+        /** How often each command comes (relative weights). */
         private static final Kind[] MIX = mix(
                 Kind.REGISTER, 20,
                 Kind.REGISTER_AND_IGNORE_EXISTING_KEY, 10,
@@ -360,8 +360,8 @@ class ClusterReservationsModelTest {
                 Kind.PREEMPT, 12,
                 Kind.PREEMPT_AND_ABORT, 6,
                 Kind.REGISTER_AND_MOVE, 8,
-                Kind.RESERVE6, 4,
-                Kind.RELEASE6, 6,
+                Kind.RESERVE6, 2,
+                Kind.RELEASE6, 4,
                 Kind.LOGOUT, 4);
 
         private static Kind[] mix(Object... kindsAndWeights) {
@@ -386,10 +386,9 @@ class ClusterReservationsModelTest {
 
         private static Op candidate(Random r, SpcReservationModel m) {
             List<Nexus> all = m.nexuses();
-            Nexus n = all.get(r.nextInt(all.size()));
+            Kind kind = MIX[r.nextInt(MIX.length)];
+            Nexus n = sender(r, m, kind, all);
             Reg mine = m.registration(n);
-            int p = r.nextInt(MIX.length);
-            Kind kind = MIX[p];
             int q = r.nextInt(100);
             long rk = q < 80 ? (mine == null ? 0 : mine.key()) : q < 90 ? 0 : KEYS[r.nextInt(KEYS.length)];
             long sark;
@@ -437,6 +436,35 @@ class ClusterReservationsModelTest {
                 default -> sark = 0;
             }
             return new Op(kind, n, rk, sark, type, allTgPt, aptpl, dest, unreg);
+        }
+
+        /**
+         * Who sends it: mostly a registered I_T nexus for the service actions that need one (and the holder for
+         * REGISTER AND MOVE, the SPC-2 holder for RELEASE(6)), so that not nearly everything conflicts.
+         */
+        private static Nexus sender(Random r, SpcReservationModel m, Kind kind, List<Nexus> all) {
+            List<Nexus> preferred = new ArrayList<>();
+            switch (kind) {
+                case RESERVE, RELEASE, CLEAR, PREEMPT, PREEMPT_AND_ABORT ->
+                    preferred.addAll(m.registrations().keySet());
+                case REGISTER_AND_MOVE -> {
+                    for (Nexus n : all) {
+                        if (m.isHolder(n)) {
+                            preferred.add(n);
+                        }
+                    }
+                }
+                case RELEASE6 -> {
+                    if (m.spc2Holder() != null) {
+                        preferred.add(m.spc2Holder());
+                    }
+                }
+                default -> {}
+            }
+            preferred.sort(Comparator.comparing(Nexus::toString)); // the map's order is not the seed's
+            return !preferred.isEmpty() && r.nextInt(100) < 75
+                    ? preferred.get(r.nextInt(preferred.size()))
+                    : all.get(r.nextInt(all.size()));
         }
 
         /** TRUE: the port is registered through ALL_TG_PT; FALSE: per target port; null: not registered. */
