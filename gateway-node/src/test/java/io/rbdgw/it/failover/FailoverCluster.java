@@ -106,7 +106,13 @@ public final class FailoverCluster implements AutoCloseable {
 
     /** The image, ZooKeeper and the configuration, without the gateways ({@link #startGateways()}). */
     public static FailoverCluster create(Path dir, long imageBytes, Timing timing) throws Exception {
-        String image = "failover-" + UUID.randomUUID().toString().substring(0, 8);
+        return create(dir, imageBytes, timing, "failover");
+    }
+
+    /** {@link #create(Path, long, Timing)} with an image named {@code imagePrefix-<random>}. */
+    public static FailoverCluster create(Path dir, long imageBytes, Timing timing, String imagePrefix)
+            throws Exception {
+        String image = imagePrefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         TestCluster.rbd(
                 "create",
                 "--size",
