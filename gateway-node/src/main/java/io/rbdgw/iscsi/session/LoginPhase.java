@@ -347,12 +347,12 @@ final class LoginPhase implements IscsiConnection.Part {
                 if (target.session() != null) {
                     sessionSettings = target.session();
                 }
+                int tag = target.login().portalGroupTag();
+                // the portal group's tag is its relative target port identifier, as VPD 0x83 and REPORT TARGET PORT
+                // GROUPS report it (ClusterTargetPortGroups); reservations name ports by it (READ FULL STATUS,
+                // REGISTER AND MOVE). Tag 0 is no valid identifier: the portal's setting then.
                 nexus = new ItNexus(
-                        params.initiatorName(),
-                        isid,
-                        targetName,
-                        target.login().portalGroupTag(),
-                        settings.relativeTargetPort());
+                        params.initiatorName(), isid, targetName, tag, tag != 0 ? tag : settings.relativeTargetPort());
             }
         }
         Session s = new Session(params, sessionSettings, key, tsih, cid, target, scsi, nexus);

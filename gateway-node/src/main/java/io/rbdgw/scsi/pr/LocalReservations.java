@@ -249,6 +249,14 @@ public final class LocalReservations implements Reservations {
                 return e.getValue(); // format 00b names the device: take a port of it we know
             }
         }
+        if (targetPort == null && tid.isid() != null) {
+            // a port of another gateway, which this one never sees a nexus of: its name is the target's name and its
+            // portal group tag, the same number as its relative target port identifier (ClusterTargetPortGroups)
+            for (ItNexus n : nexuses.keySet()) {
+                targetPort = n.targetName() + ",t,0x" + String.format("%04x", relativePort);
+                break;
+            }
+        }
         if (targetPort == null || tid.isid() == null) {
             return null;
         }

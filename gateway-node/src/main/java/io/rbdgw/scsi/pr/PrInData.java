@@ -44,8 +44,9 @@ public final class PrInData {
     public static ByteBuf reportCapabilities(boolean ptplCapable, PrState s, ByteBufAllocator alloc) {
         ByteBuf b = alloc.buffer(8);
         b.writeShort(8);
-        // CRH: RESERVE/RELEASE conflict while registrations exist; SIP_C=0; ATP_C=1; PTPL_C
-        b.writeByte(0x10 | 0x04 | (ptplCapable ? 0x01 : 0));
+        // CRH=0: RESERVE/RELEASE conflict while registrations exist, from holders too (SPC-2 5.5.1, not SPC-4
+        // 5.13.3's exceptions); SIP_C=0; ATP_C=1; PTPL_C
+        b.writeByte(0x04 | (ptplCapable ? 0x01 : 0));
         boolean ptplActive = false;
         for (Registration r : s.registrations()) {
             ptplActive |= r.aptpl();

@@ -205,30 +205,38 @@ public final class PrLogic {
         return PrResult.good(s.next(regs, mine.nexus(), type, true), uas);
     }
 
-    /** Removes every registration with {@code key} but the nexus's own (SPC-4 5.13.11.4.4). */
+    /**
+     * Removes every registration with {@code key}, the nexus's own too (SPC-4 5.13.11.2.5: "The registration is
+     * removed", with no unit attention for the nexus itself); an all-registrants reservation ends with its last
+     * registrant (table 71). With {@code abort} (PREEMPT AND ABORT) the removed nexuses' tasks are aborted too.
+     */
     private static PrResult removeRegistrations(PrState s, Registration mine, long key, boolean abort) {
         List<Registration> regs = new ArrayList<>();
         List<PrUnitAttention> uas = new ArrayList<>();
-        boolean found = false;
         for (Registration r : s.registrations()) {
-            if (r.key() == key) {
-                found = true;
-                if (r != mine) {
-                    uas.add(PrUnitAttention.preempted(r, abort));
-                    continue;
-                }
+            if (r.key() != key) {
+                regs.add(r);
+            } else if (r != mine) {
+                uas.add(PrUnitAttention.preempted(r, abort));
             }
-            regs.add(r);
         }
-        if (!found) {
+        if (regs.size() == s.registrations().size()) {
             return PrResult.conflict();
         }
-        return PrResult.good(s.next(regs, s.holder(), s.type(), true), uas);
+        PrType type = s.type();
+        if (type != null && type.allRegistrants() && regs.isEmpty()) {
+            type = null;
+        }
+        return PrResult.good(s.next(regs, s.holder(), type, true), uas);
     }
 
+    /** SPC-4 5.13.8 and table 70. */
     private static PrResult registerAndMove(PrState s, PrNexusId me, Registration mine, PrOutRequest q) {
         if (keyMismatch(mine, q)) {
             return PrResult.conflict();
+        }
+        if (!s.isReserved()) {
+            return PrResult.check(SenseData.invalidField(true, 1, 4)); // nothing to move: INVALID FIELD IN CDB
         }
         if (q.serviceActionKey() == 0) {
             return PrResult.check(SenseData.invalidField(false, 8, -1));
@@ -237,7 +245,8 @@ public final class PrLogic {
             return PrResult.conflict();
         }
         PrNexusId dest = q.destination();
-        if (dest == null || mine.matches(dest) || dest.equals(me)) {
+        if (dest == null || dest.initiatorPortName().equals(me.initiatorPortName())) {
+            // unknown, or the sender's own initiator port (through any target port)
             return PrResult.check(SenseData.invalidField(false, PrOutRequest.BASIC_LENGTH, -1));
         }
         List<Registration> regs = new ArrayList<>(s.registrations());
@@ -245,6 +254,11 @@ public final class PrLogic {
         if (destReg == null) {
             destReg = new Registration(dest, q.serviceActionKey(), q.aptpl(), false, q.relativeTargetPort());
             regs.add(destReg);
+        } else {
+            // registered already: it gets the new key all the same (5.13.8 c)
+            Registration rekeyed = destReg.withKey(q.serviceActionKey(), q.aptpl());
+            regs.set(regs.indexOf(destReg), rekeyed);
+            destReg = rekeyed;
         }
         if (q.unreg()) {
             regs.remove(mine);

@@ -106,7 +106,7 @@ public final class FailoverCluster implements AutoCloseable {
 
     /** {@link #start(Path, long, Timing)} with an image whose name starts with {@code imagePrefix}. */
     public static FailoverCluster start(Path dir, String imagePrefix, long imageBytes, Timing timing) throws Exception {
-        FailoverCluster c = create(dir, imagePrefix, imageBytes, timing);
+        FailoverCluster c = create(dir, imageBytes, timing, imagePrefix);
         try {
             c.startGateways();
             return c;
@@ -118,10 +118,11 @@ public final class FailoverCluster implements AutoCloseable {
 
     /** The image, ZooKeeper and the configuration, without the gateways ({@link #startGateways()}). */
     public static FailoverCluster create(Path dir, long imageBytes, Timing timing) throws Exception {
-        return create(dir, "failover", imageBytes, timing);
+        return create(dir, imageBytes, timing, "failover");
     }
 
-    private static FailoverCluster create(Path dir, String imagePrefix, long imageBytes, Timing timing)
+    /** {@link #create(Path, long, Timing)} with an image named {@code imagePrefix-<random>}. */
+    public static FailoverCluster create(Path dir, long imageBytes, Timing timing, String imagePrefix)
             throws Exception {
         String image = imagePrefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         TestCluster.rbd(

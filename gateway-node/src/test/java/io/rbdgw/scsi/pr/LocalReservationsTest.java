@@ -135,7 +135,7 @@ class LocalReservationsTest {
     @Test
     void reportCapabilities() {
         RecordingTask t = prIn(N1, 2, 16384);
-        assertThat(t.dataIn).containsExactly(0, 8, 0x14, 0x80, 0xea, 0x01, 0, 0);
+        assertThat(t.dataIn).containsExactly(0, 8, 0x04, 0x80, 0xea, 0x01, 0, 0);
         assertThat(t.transferLength).isEqualTo(8);
     }
 
