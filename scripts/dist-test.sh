@@ -72,10 +72,11 @@ import socket, sys
 s = socket.socket()
 sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0 else 1)
 PY
-curl -fsS "http://127.0.0.1:$metrics/metrics" | grep -q '^rbdgw_iscsi_sessions' || fail "metrics on the file's --metrics-listen"
+# to a file: `curl | grep -q` fails under pipefail when grep stops reading early
+curl -fsS -o "$work/metrics.txt" "http://127.0.0.1:$metrics/metrics" || fail "metrics on the file's --metrics-listen"
+grep -q '^rbdgw_iscsi_sessions' "$work/metrics.txt" || fail "metrics on the file's --metrics-listen"
 grep -q "version:   $version" "$work/gw.out" || fail "the banner does not name version $version"
-curl -fsS "http://127.0.0.1:$metrics/metrics" | grep -q "^rbdgw_build_info{.*version=\"$version\"" \
-  || fail "metrics: no rbdgw_build_info with version $version"
+grep -q "^rbdgw_build_info{.*version=\"$version\"" "$work/metrics.txt" || fail "metrics: no rbdgw_build_info with version $version"
 "$dist/bin/rbdgw" --url "http://127.0.0.1:$admin" --password-file "$work/admin-password" epoch >"$work/epoch.out" \
   || fail "bin/rbdgw epoch: $(cat "$work/epoch.out")"
 kill "$gw_pid"
