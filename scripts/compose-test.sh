@@ -72,6 +72,32 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { cat "$work/dockerd.log" >&2; fail "dockerd did not start"; }
 fi
 
+# The shipped file as users run it (its own bridge network, ports published on the host's loopback)
+# cannot run here (dockerd runs with --bridge=none); it must at least validate and keep that shape.
+docker-compose -f docker-compose.yml config >"$work/shipped.yml" 2>"$work/shipped.err" \
+  || { cat "$work/shipped.err" >&2; fail "docker-compose.yml does not validate"; }
+python3 - "$work/shipped.yml" <<'PY' || fail "docker-compose.yml: not the published-ports variant users expect"
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+services = d["services"]
+bad = [n for n, s in services.items() if "network_mode" in s]
+published = {}
+for n, s in services.items():
+    for p in s.get("ports", []):
+        # docker-compose 1.x prints "127.0.0.1:3260:3260/tcp"; Compose v2 prints a mapping
+        ip = p.get("host_ip") if isinstance(p, dict) else str(p).split(":")[0] if str(p).count(":") == 2 else None
+        if ip != "127.0.0.1":
+            bad.append(f"{n} publishes {p} beyond the loopback")
+        published.setdefault(n, []).append(p)
+for n in ("gw-a", "gw-b", "admin", "prometheus"):
+    if n not in published:
+        bad.append(f"{n} publishes no port")
+for b in bad:
+    print("docker-compose.yml:", b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+log "the shipped docker-compose.yml validates (bridge network, loopback-published ports: not run here)"
+
 ls gateway-node/target/rbdgw-*.tar.gz >/dev/null 2>&1 || ./mvnw -B -ntp -q -Pdist -DskipTests package
 [ "$BASE_IMAGE" != rbdgw-base:bookworm ] || scripts/base-image.sh
 log "building images (cached when nothing changed)"

@@ -25,6 +25,11 @@ for f in bin/rbdgw-gateway bin/rbdgw-admin bin/rbdgw lib/gateway-node.jar lib/rb
 done
 for f in bin/rbdgw-gateway bin/rbdgw-admin bin/rbdgw; do [ -x "$dist/$f" ] || fail "$f is not executable"; done
 
+# the build reports the version the distribution is named after (its jars' manifests)
+version=$(basename "$dist"); version=${version#rbdgw-}
+[ "$("$dist/bin/rbdgw-gateway" --version)" = "rbdgw $version" ] || fail "rbdgw-gateway --version: $("$dist/bin/rbdgw-gateway" --version)"
+[ "$("$dist/bin/rbdgw" --version)" = "rbdgw admin CLI $version" ] || fail "rbdgw --version: $("$dist/bin/rbdgw" --version)"
+
 # JVM memory: a quarter of the cgroup limit for direct memory when there is one, of RAM otherwise
 ram_mib=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024 ))
 cg="$work/cgroup"; mkdir -p "$cg/memory"
@@ -67,7 +72,11 @@ import socket, sys
 s = socket.socket()
 sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0 else 1)
 PY
-curl -fsS "http://127.0.0.1:$metrics/metrics" | grep -q '^rbdgw_iscsi_sessions' || fail "metrics on the file's --metrics-listen"
+# to a file: `curl | grep -q` fails under pipefail when grep stops reading early
+curl -fsS -o "$work/metrics.txt" "http://127.0.0.1:$metrics/metrics" || fail "metrics on the file's --metrics-listen"
+grep -q '^rbdgw_iscsi_sessions' "$work/metrics.txt" || fail "metrics on the file's --metrics-listen"
+grep -q "version:   $version" "$work/gw.out" || fail "the banner does not name version $version"
+grep -q "^rbdgw_build_info{.*version=\"$version\"" "$work/metrics.txt" || fail "metrics: no rbdgw_build_info with version $version"
 "$dist/bin/rbdgw" --url "http://127.0.0.1:$admin" --password-file "$work/admin-password" epoch >"$work/epoch.out" \
   || fail "bin/rbdgw epoch: $(cat "$work/epoch.out")"
 kill "$gw_pid"

@@ -10,8 +10,9 @@
 #              scripts/ansible-test.sh (lint, syntax, templates; under 1 min),
 #              scripts/compose-test.sh (docker-compose.yml: builds the images, about 2 min with
 #              cached images, 8-10 min without) and scripts/ansible-deploy-test.sh (site.yml into
-#              systemd containers, idempotence, rolling-upgrade.yml: 4-10 min, +4 min to build
-#              its image). They start dockerd if none runs and leave nothing behind.
+#              systemd containers, idempotence, rolling-upgrade.yml from build N to N+1 under a
+#              writing multipath host: 4-11 min, +4 min to build its image). They start dockerd if
+#              none runs and leave nothing behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh

@@ -141,7 +141,9 @@ final class ClusterGateway implements AutoCloseable {
         TargetRegistry targets = new TargetRegistry();
         this.sessions = new SessionRegistry();
         this.server = new IscsiServer(targets, sessions, o.settings(), o.ioThreads());
+        log.info("rbdgw gateway {} version {} starting", name, Main.version());
         this.metrics = new GatewayMetrics(name);
+        metrics.buildInfo(Main.version());
         this.metricsListen = o.metricsListen();
         server.stats(metrics.iscsiStats());
         metrics.bindSessions(sessions);
@@ -155,7 +157,7 @@ final class ClusterGateway implements AutoCloseable {
         this.membership = new GatewayMembership(
                 store.client(),
                 store.layout(),
-                new MemberInfo(name, portals, null, Main.VERSION, System.currentTimeMillis()));
+                new MemberInfo(name, portals, null, Main.version(), System.currentTimeMillis()));
         this.opener = new BackstoreOpener(o.dataDir(), o.fileDiskRoots(), o.cephConf(), o.cephId(), this::publishRados);
         this.reconciler = new Reconciler(
                 name,
@@ -500,7 +502,8 @@ final class ClusterGateway implements AutoCloseable {
         }
         // `ceph -s` lists the gateways as service "rbdgw" (each new client, after a fence too, registers anew)
         try {
-            cluster.registerService(CEPH_SERVICE, name, Map.of("portals", portals.toString(), "version", Main.VERSION));
+            cluster.registerService(
+                    CEPH_SERVICE, name, Map.of("portals", portals.toString(), "version", Main.version()));
             schedulePublish();
         } catch (Exception e) {
             log.warn("cannot register in Ceph's service map (`ceph -s` will not list this gateway): {}", e.toString());

@@ -9,12 +9,28 @@ import picocli.CommandLine.Command;
 @Command(
         name = "gateway-node",
         mixinStandardHelpOptions = true,
-        version = "rbdgw " + Main.VERSION,
+        versionProvider = Main.BuildVersion.class,
         description = "rbdgw: an iSCSI gateway for Ceph RBD.",
         subcommands = {StandaloneCommand.class, RunCommand.class})
 public final class Main implements Runnable {
 
-    static final String VERSION = "0.1.0";
+    /**
+     * This build's version: the runnable jar's manifest ({@code Implementation-Version}, the Maven project version the
+     * distribution is named after), or "dev" when running from classes. The gateway publishes it in its membership,
+     * Ceph's service map and the {@code rbdgw_build_info} metric, so a rolling upgrade can check what each gateway runs.
+     */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null || v.isBlank() ? "dev" : v;
+    }
+
+    /** {@code --version}: "rbdgw VERSION". */
+    static final class BuildVersion implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"rbdgw " + version()};
+        }
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -256,6 +256,7 @@ public final class RunCommand implements Callable<Integer> {
         CountDownLatch stopRequested = new CountDownLatch(1);
         Shutdown.onTermination(stopRequested::countDown);
         System.out.println("rbdgw gateway " + name + " is up");
+        System.out.println("  version:   " + Main.version());
         for (Portal p : portals) {
             System.out.println("  portal:    " + p);
         }

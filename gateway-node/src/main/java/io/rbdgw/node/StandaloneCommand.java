@@ -452,6 +452,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             Portal portal, AdminServer api, EmbeddedZooKeeper zkServer, ClusterConfig config, String metricsUrl) {
         String p = (portal.host().indexOf(':') >= 0 ? "[" + portal.host() + "]" : portal.host()) + ":" + portal.port();
         System.out.println("rbdgw standalone gateway is up");
+        System.out.println("  version:   " + Main.version());
         System.out.println("  portal:    " + p);
         if (metricsUrl != null) {
             System.out.println("  metrics:   " + metricsUrl);

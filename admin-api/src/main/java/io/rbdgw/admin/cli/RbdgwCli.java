@@ -28,7 +28,7 @@ import picocli.CommandLine.ScopeType;
         name = "rbdgw",
         mixinStandardHelpOptions = true,
         scope = ScopeType.INHERIT,
-        version = "rbdgw admin CLI",
+        versionProvider = RbdgwCli.BuildVersion.class,
         description = "Configure an rbdgw iSCSI gateway cluster through its admin API.",
         subcommands = {
             OverviewCommands.Ls.class,
@@ -142,5 +142,14 @@ public final class RbdgwCli {
         Path ca = cacert != null ? cacert : env.containsKey("RBDGW_CACERT") ? Path.of(env.get("RBDGW_CACERT")) : null;
         return new ApiClient(
                 URI.create(base), user == null ? "admin" : user, password, ca == null ? null : Pem.trusting(ca));
+    }
+
+    /** {@code --version}: the build (the jar manifest's Implementation-Version; "dev" when run from classes). */
+    static final class BuildVersion implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = RbdgwCli.class.getPackage().getImplementationVersion();
+            return new String[] {"rbdgw admin CLI " + (v == null ? "dev" : v)};
+        }
     }
 }

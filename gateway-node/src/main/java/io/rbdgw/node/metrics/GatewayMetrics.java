@@ -114,6 +114,17 @@ public final class GatewayMetrics implements AutoCloseable {
                 .register(registry);
     }
 
+    /**
+     * {@code rbdgw_build_info{version}}, always 1: the build this gateway runs, so a dashboard or a rolling upgrade
+     * sees which gateways run which version.
+     */
+    public void buildInfo(String version) {
+        Gauge.builder("rbdgw.build.info", () -> 1)
+                .tag("version", version)
+                .description("always 1; the version label is the build this gateway runs")
+                .register(registry);
+    }
+
     /** iSCSI sessions (normal and discovery) as a gauge. */
     public void bindSessions(SessionRegistry sessions) {
         Gauge.builder("rbdgw.iscsi.sessions", sessions, SessionRegistry::size)

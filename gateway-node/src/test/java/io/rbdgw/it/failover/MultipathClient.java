@@ -17,7 +17,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
@@ -31,7 +33,9 @@ import java.util.zip.CRC32C;
  * when no optimized path is left), keeping {@code queueDepth} writes in flight. A command that takes longer
  * than the path timeout, or a broken connection, fails the path: the connection is closed (as iscsid does)
  * and every write in flight on it is retried, unchanged, on another path. 2A/06 makes it re-read the states;
- * other unit attentions, BUSY and 02/04/0x (transitioning, standby, unavailable) are retried.
+ * other unit attentions, BUSY and 02/04/0x (transitioning, standby, unavailable) are retried. With
+ * {@link #recoverPaths} it also logs in again on lost paths, as iscsid does, so that a gateway that is stopped and
+ * started again (a rolling upgrade) becomes a path again.
  *
  * <p>The pattern: the LUN's first {@code units} 4 KiB units are overwritten round-robin; every write gets a
  * new sequence number (its generation), and every 512-byte sector is stamped with the client's run id, the
@@ -91,6 +95,17 @@ public final class MultipathClient implements AutoCloseable {
 
     private volatile Throwable failure;
     private volatile Hook hook;
+    /** Null: a lost path stays lost. Else: lost paths log in again, and writes wait this long for any path. */
+    private volatile Duration noPathTimeout;
+    /** New sessions on lost paths, made by the recovery thread, installed by the writer thread. */
+    private final BlockingQueue<Recovered> recovered = new LinkedBlockingQueue<>();
+
+    private Thread recovery;
+    private volatile int currentPath = -1;
+    /** 0: new writes as fast as the queue depth allows; else the interval between two new writes. */
+    private volatile long paceNanos;
+
+    private long nextSendAt;
 
     // statistics, guarded by lock
     private long acked;
@@ -102,11 +117,15 @@ public final class MultipathClient implements AutoCloseable {
     private long firstAckAfterMark;
     private long unitAttentions;
     private long retriedWrites;
+    private long recoveries;
+    private long hostErrors;
     private final List<PathFailure> failures = new ArrayList<>();
     private final Map<Integer, Long> ackedPerPath = new LinkedHashMap<>();
     private final List<Write> hookWrites = new ArrayList<>();
 
     private record Write(int unit, long seq) {}
+
+    private record Recovered(Path path, TestInitiator conn) {}
 
     /** A command sent on a path, waiting for its response. */
     private static final class Pending {
@@ -124,10 +143,14 @@ public final class MultipathClient implements AutoCloseable {
 
     private final class Path {
         final int index;
-        final TestInitiator conn;
+        /** Replaced by the writer thread when a lost path was logged in again. */
+        TestInitiator conn;
+
         final Map<Integer, Pending> pending = new HashMap<>();
         int group = -1;
-        boolean dead;
+        volatile boolean dead;
+        /** A new session for this lost path waits in {@link #recovered}. */
+        volatile boolean recovering;
 
         Path(int index, TestInitiator conn) {
             this.index = index;
@@ -199,6 +222,24 @@ public final class MultipathClient implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Lost paths are logged in again (before {@link #start}): a thread tries every second, as iscsid does while a
+     * session is down, and the writer uses the path again once its new session is up. An idle path whose connection
+     * closed counts as lost at once (iscsid notices a closed connection without I/O on it). With no path at all,
+     * writes wait for one up to {@code noPathTimeout} (dm-multipath's {@code no_path_retry}); after that they fail
+     * back to the host ({@link #hostErrors}) and the writer stops.
+     */
+    public MultipathClient recoverPaths(Duration noPathTimeout) {
+        this.noPathTimeout = noPathTimeout;
+        return this;
+    }
+
+    /** At most this many new writes a second (before {@link #start}); retries are never held back. */
+    public MultipathClient pace(int writesPerSecond) {
+        this.paceNanos = 1_000_000_000L / writesPerSecond;
+        return this;
+    }
+
     /** Stops issuing new writes; those in flight go on ({@link #stop} waits for them). */
     public void stopIssuing() {
         stopping = true;
@@ -208,6 +249,11 @@ public final class MultipathClient implements AutoCloseable {
         writer = new Thread(this::loop, "multipath-writer");
         writer.setDaemon(true);
         writer.start();
+        if (noPathTimeout != null) {
+            recovery = new Thread(this::recoverLoop, "multipath-recovery");
+            recovery.setDaemon(true);
+            recovery.start();
+        }
     }
 
     /** Notes an instant (just before a gateway is killed): the first acknowledgement after it on another path is timed. */
@@ -297,6 +343,33 @@ public final class MultipathClient implements AutoCloseable {
         }
     }
 
+    /** Lost paths logged in again ({@link #recoverPaths}). */
+    public long recoveries() {
+        synchronized (lock) {
+            return recoveries;
+        }
+    }
+
+    /**
+     * Writes that failed back to the host: a status no multipath host retries, or no path within the no-path
+     * timeout. The writer stops at the first such failure, so this is 0 or the writes it gave up on then.
+     */
+    public long hostErrors() {
+        synchronized (lock) {
+            return hostErrors;
+        }
+    }
+
+    /** Whether the writer thread stopped by itself (a failure, see {@link #stop}). */
+    public boolean failed() {
+        return failure != null;
+    }
+
+    /** The path the writer uses now (-1 before it starts). */
+    public int currentPath() {
+        return currentPath;
+    }
+
     /** The last acknowledged sequence number of the unit a sequence number was written to. */
     public long lastAckedOfUnitOf(long seq) {
         synchronized (lock) {
@@ -322,7 +395,13 @@ public final class MultipathClient implements AutoCloseable {
         try {
             Path p = choose();
             boolean statesStale = false;
+            nextSendAt = System.nanoTime();
             while (true) {
+                currentPath = p.index;
+                statesStale |= installRecovered();
+                if (noPathTimeout != null) {
+                    failClosedIdlePaths(p);
+                }
                 Hook h = hook;
                 if (h != null) {
                     hook = null;
@@ -342,15 +421,26 @@ public final class MultipathClient implements AutoCloseable {
                         h.done.countDown();
                     }
                 }
+                long waitMs = 20;
                 if (!stopping) {
                     while (p.inflightWrites() < o.queueDepth()) {
                         Write w = retries.pollFirst();
+                        if (w == null && paceNanos > 0) {
+                            long now = System.nanoTime();
+                            if (now - nextSendAt < 0) {
+                                waitMs = Math.max(1, Math.min(waitMs, (nextSendAt - now) / 1_000_000));
+                                break;
+                            }
+                            // a short catch-up after a pause, never a burst of everything missed
+                            long earliest = now - 4 * paceNanos;
+                            nextSendAt = (nextSendAt - earliest < 0 ? earliest : nextSendAt) + paceNanos;
+                        }
                         send(p, w != null ? w : nextWrite());
                     }
                 } else if (p.pending.isEmpty()) {
                     return;
                 }
-                statesStale |= pump(p, 20);
+                statesStale |= pump(p, waitMs);
                 String broken = p.conn.isClosed() ? "connection closed" : overdue(p);
                 if (broken != null) {
                     fail(p, broken);
@@ -503,6 +593,10 @@ public final class MultipathClient implements AutoCloseable {
         if (c.status == 8 || c.status == 0x28) {
             return false; // BUSY / TASK SET FULL
         }
+        retries.remove(c.write);
+        synchronized (lock) {
+            hostErrors++;
+        }
         throw new IllegalStateException(String.format(
                 "write of unit %d failed on path %d: status %02x sense %06x",
                 c.write.unit, p.index, c.status, c.sense));
@@ -544,8 +638,37 @@ public final class MultipathClient implements AutoCloseable {
         }
     }
 
-    /** The best live path: Active/Optimized, else Active/Non-optimized, else any live one. */
-    private Path choose() {
+    /**
+     * The best live path: Active/Optimized, else Active/Non-optimized, else any live one. With none and
+     * {@link #recoverPaths}, waits for a lost one to come back up to the no-path timeout.
+     */
+    private Path choose() throws InterruptedException {
+        Path best = best();
+        Duration wait = noPathTimeout;
+        if (best != null || wait == null) {
+            if (best == null) {
+                throw new IllegalStateException("no path left");
+            }
+            return best;
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            Recovered r = recovered.poll(100, TimeUnit.MILLISECONDS);
+            if (r != null) {
+                install(r);
+                installRecovered();
+                return best();
+            }
+        }
+        synchronized (lock) {
+            hostErrors += retries.size();
+        }
+        throw new IllegalStateException(
+                "no path for " + wait.toSeconds() + " s: " + retries.size() + " writes failed back to the host");
+    }
+
+    /** The best live path, null if every path is lost. */
+    private Path best() {
         Path best = null;
         int bestRank = Integer.MAX_VALUE;
         for (Path p : paths) {
@@ -559,10 +682,67 @@ public final class MultipathClient implements AutoCloseable {
                 bestRank = rank;
             }
         }
-        if (best == null) {
-            throw new IllegalStateException("no path left");
-        }
         return best;
+    }
+
+    /** Puts the sessions the recovery thread made in place; true if any (the states must be re-read). */
+    private boolean installRecovered() {
+        boolean any = false;
+        for (Recovered r = recovered.poll(); r != null; r = recovered.poll()) {
+            install(r);
+            any = true;
+        }
+        return any;
+    }
+
+    private void install(Recovered r) {
+        r.path.conn.close();
+        r.path.conn = r.conn;
+        r.path.dead = false;
+        r.path.recovering = false;
+        synchronized (lock) {
+            recoveries++;
+        }
+    }
+
+    /** Idle paths whose connection closed (a gateway stopped) are lost now, not when the writer next picks them. */
+    private void failClosedIdlePaths(Path current) {
+        for (Path q : paths) {
+            if (q != current && !q.dead && q.conn.isClosed()) {
+                fail(q, "connection closed while idle");
+            }
+        }
+    }
+
+    /** The recovery thread: a new login on every lost path each second until the writer stops. */
+    private void recoverLoop() {
+        while (!stopping) {
+            for (Path p : paths) {
+                if (p.dead && !p.recovering && !stopping) {
+                    TestInitiator conn = null;
+                    try {
+                        conn = new TestInitiator(o.portals().get(p.index));
+                        conn.login(TestInitiator.normalKeys(o.initiator(), o.iqn()));
+                        p.recovering = true;
+                        recovered.add(new Recovered(p, conn));
+                    } catch (InterruptedException e) {
+                        if (conn != null) {
+                            conn.close();
+                        }
+                        return;
+                    } catch (Throwable notYet) { // refused, reset or login rejected: the gateway is not back yet
+                        if (conn != null) {
+                            conn.close();
+                        }
+                    }
+                }
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     /** REPORT TARGET PORT GROUPS on a path; false when the path timed out or broke. */
@@ -789,6 +969,17 @@ public final class MultipathClient implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (recovery != null) {
+            recovery.interrupt();
+            try {
+                recovery.join(10000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Recovered r = recovered.poll(); r != null; r = recovered.poll()) {
+            r.conn.close();
         }
         for (Path p : paths) {
             if (p != null) {

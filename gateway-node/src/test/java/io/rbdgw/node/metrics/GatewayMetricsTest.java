@@ -274,6 +274,14 @@ class GatewayMetricsTest {
                 .isEqualTo(1);
     }
 
+    /** A rolling upgrade (and a dashboard) tells the builds apart by this series. */
+    @Test
+    void theBuildVersionIsOneSeriesWithAVersionLabel() {
+        metrics.buildInfo("0.2.0-rc1");
+        assertThat(metrics.scrape())
+                .containsPattern("(?m)^rbdgw_build_info\\{gateway=\"gw-a\",version=\"0\\.2\\.0-rc1\"} 1(\\.0)?$");
+    }
+
     @Test
     void loginReasonsAreNamedAfterTheirStatus() {
         assertThat(GatewayMetrics.loginReason(2, 1)).isEqualTo("authentication_failure");
