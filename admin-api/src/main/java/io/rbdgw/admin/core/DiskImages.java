@@ -105,7 +105,12 @@ public final class DiskImages {
                         path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
                     f.setLength(size); // sparse: no blocks are written
+                } catch (IOException e) {
+                    Files.deleteIfExists(path); // a refused create leaves nothing that blocks the next one
+                    throw tooLargeOr(e, size, "create " + path);
                 }
+            } catch (ApiException e) {
+                throw e;
             } catch (FileAlreadyExistsException e) {
                 throw ApiException.conflict("file " + path + " already exists: import it with \"create\": false");
             } catch (FileDiskRoots.RefusedPathException e) {
@@ -181,6 +186,19 @@ public final class DiskImages {
         }
     }
 
+    /**
+     * A size the file system cannot hold (EFBIG, which Java reports only as its message) is the caller's
+     * mistake: 400 naming the limit; any other I/O failure is the server's.
+     */
+    private static ApiException tooLargeOr(IOException e, long size, String what) {
+        if (String.valueOf(e.getMessage()).contains("File too large")) {
+            return ApiException.badRequest(
+                    "cannot " + what + ": size " + size
+                            + " bytes is more than the file system holds in one file (EFBIG); choose a smaller size or an RBD disk");
+        }
+        return new ApiException(500, "cannot " + what + ": " + e.getMessage());
+    }
+
     public void resize(Disk disk, long size) {
         if (disk.backstore() == Backstore.MEMORY) {
             throw ApiException.badRequest("memory disk " + disk.id() + " cannot be resized");
@@ -189,7 +207,7 @@ public final class DiskImages {
             try (RandomAccessFile f = new RandomAccessFile(confined(disk).toFile(), "rw")) {
                 f.setLength(size);
             } catch (IOException e) {
-                throw new ApiException(500, "cannot resize " + disk.path() + ": " + e.getMessage());
+                throw tooLargeOr(e, size, "resize " + disk.path());
             }
             return;
         }

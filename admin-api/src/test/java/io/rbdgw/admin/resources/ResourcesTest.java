@@ -469,6 +469,14 @@ class ResourcesTest {
         assertThat(resized.at("/value/size").asLong()).isEqualTo(4 << 20);
         assertThat(Files.size(file)).isEqualTo(4 << 20);
         expect(put("/api/disks/local/d1/size", Map.of("size", "1M")), 400, "shrinking");
+        // more than the file system holds in one file (ext4, where the tests run: 16 TiB): 400, the file unchanged
+        expect(put("/api/disks/local/d1/size", Map.of("size", "1P")), 400, "EFBIG");
+        assertThat(Files.size(file)).isEqualTo(4 << 20);
+        expect(
+                post("/api/disks", Map.of("pool", "local", "image", "big", "size", "1P", "backstore", "file")),
+                400,
+                "EFBIG");
+        assertThat(DATA.resolve("local/big.img")).doesNotExist();
         expect(put("/api/disks/local/none/size", Map.of("size", "8M")), 404, "no disk local/none");
         // a memory disk cannot grow in place (its LUN would keep the old size): refused, nothing changes
         json(post("/api/disks", Map.of("pool", "mem", "image", "m1", "size", "1M", "backstore", "memory")));
