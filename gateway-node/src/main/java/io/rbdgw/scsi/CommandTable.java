@@ -96,7 +96,7 @@ public final class CommandTable {
                 h,
                 direction(opcode),
                 writes,
-                writes || opcode == EXTENDED_COPY,
+                writes, // EXTENDED COPY passes each destination's gate per chunk instead (CopyJob)
                 reservationAccess(opcode, sa));
         if (sa >= 0) {
             if (plain[opcode] != null) {

@@ -174,8 +174,8 @@ public final class LogicalUnit implements AutoCloseable {
     }
 
     /**
-     * Gates this unit's medium writes (WRITE*, WRITE SAME, UNMAP, COMPARE AND WRITE, WRITE ATOMIC, EXTENDED COPY)
-     * on the disk's write token; set before the unit serves.
+     * Gates this unit's medium writes (WRITE*, WRITE SAME, UNMAP, COMPARE AND WRITE, WRITE ATOMIC, and the chunks
+     * copies write to it) on the disk's write token; set before the unit serves.
      */
     public void writeGate(WriteGate gate) {
         this.writeGate = gate;

@@ -50,4 +50,12 @@ public interface ScsiTask {
 
     /** Called just before {@code lu} executes this task (a transport may start timing it for {@code lu}'s stats). */
     default void executingOn(LogicalUnit lu) {}
+
+    /**
+     * Whether task management aborted this task (ABORT TASK, LUN RESET, ...) while it runs: long commands (copies)
+     * check it between their steps and stop; the transport discards their outcome. Any thread.
+     */
+    default boolean aborted() {
+        return false;
+    }
 }

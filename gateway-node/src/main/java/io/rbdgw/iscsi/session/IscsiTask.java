@@ -57,8 +57,8 @@ final class IscsiTask implements ScsiTask, Runnable {
     LunStats stats;
     long startNanos;
 
-    // task management
-    boolean aborted;
+    // task management (volatile: a copy running on device threads reads it)
+    volatile boolean aborted;
     TmfWait abortWaiter;
 
     IscsiTask(ScsiCommands commands, int maxOutstandingR2t) {
@@ -107,6 +107,11 @@ final class IscsiTask implements ScsiTask, Runnable {
         abortWaiter = null;
         status = 0;
         transferLength = -1;
+    }
+
+    @Override
+    public boolean aborted() {
+        return aborted;
     }
 
     R2tSlot findR2t(int ttt) {

@@ -3,6 +3,7 @@ package io.rbdgw.scsi.xcopy;
 import io.netty.buffer.ByteBuf;
 import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.Completions;
+import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiOpcodes;
@@ -43,8 +44,11 @@ public final class CopyCommands {
         } catch (ScsiError e) {
             throw e.withTransferLength(transfer);
         }
+        CopyResults results = lu.copyResults();
+        ItNexus nexus = task.nexus();
         try {
-            new CopyJob(task, request, lu.copyResults(), steps, transfer, lu.writeGate()).start();
+            new CopyJob(task, steps, transfer, (ok, done, bytes) -> results.end(nexus, request, ok, done, bytes), true)
+                    .start();
         } catch (RuntimeException e) {
             lu.copyResults().end(task.nexus(), request, false, 0, 0); // never started: do not leak the slot
             throw e;

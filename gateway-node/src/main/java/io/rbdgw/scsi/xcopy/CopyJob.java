@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.IoCallback;
 import io.rbdgw.scsi.BlockErrors;
-import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
@@ -14,34 +13,49 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries out the steps of an EXTENDED COPY: read a chunk of at most {@link CopyLimits#CHUNK_BYTES}
- * from the source into one pooled direct buffer, write it to the destination, repeat. One I/O is
- * in flight at a time; each completion continues the copy on the thread that completed it, so no
- * thread ever waits. Completions that arrive inline (before the device call returns) are turned
- * into loop iterations instead of recursion by a work-in-progress counter.
+ * Carries out the steps of a server-side copy (EXTENDED COPY, WRITE USING TOKEN): read a chunk of at most
+ * {@link CopyLimits#CHUNK_BYTES} from the source into one pooled direct buffer, write it to the destination,
+ * repeat. One I/O is in flight at a time; each completion continues the copy on the thread that completed it, so
+ * no thread ever waits. Completions that arrive inline (before the device call returns) are turned into loop
+ * iterations instead of recursion by a work-in-progress counter.
+ *
+ * <p>Every chunk written passes the destination disk's {@link WriteGate} like a host's write: only under that
+ * disk's write token, counted until its completion. Without the token the copy waits for it as a write does (the
+ * gateway asks for it) and ends with 02/04/0A, which hosts retry, if it does not come. The command itself is not
+ * admitted by the gate of the unit that received it: a copy manager only reads its source, and the receiving unit
+ * may be either side (or neither).
+ *
+ * <p>An aborted task (ABORT TASK, LUN RESET) stops before its next chunk.
  */
-final class CopyJob implements IoCallback {
+public final class CopyJob implements IoCallback {
 
     private static final Logger LOG = LoggerFactory.getLogger(CopyJob.class);
 
-    /** The gate of the unit that received the command (null: ungated); its admission covers that disk. */
-    private final WriteGate receivingGate;
-    /** The destination gate passed for the write in progress, if it is another disk's. */
-    private volatile WriteGate entered;
+    /** What the command that runs the copy records when it ends. */
+    public interface Outcome {
+        /**
+         * @param ok    every step was carried out
+         * @param steps steps completed
+         * @param bytes bytes copied
+         */
+        void ended(boolean ok, int steps, long bytes);
+    }
 
     private static final int READ = 0;
     private static final int READING = 1;
     private static final int WRITE = 2;
     private static final int WRITING = 3;
+    private static final int DONE = -1;
 
     private final ScsiTask task;
-    private final ItNexus nexus;
-    private final CopyRequest request;
-    private final CopyResults results;
     private final CopyPlan.Step[] steps;
     private final int transferLength;
+    private final Outcome outcome;
+    private final boolean segmentSense;
     private final AtomicInteger wip = new AtomicInteger();
     private ByteBuf buf;
+    /** The destination gate passed for the write in progress. */
+    private volatile WriteGate entered;
 
     // guarded by wip: written before an I/O starts or in its callback, read by the next drain pass
     private int phase = READ;
@@ -50,24 +64,21 @@ final class CopyJob implements IoCallback {
     private long bytesCopied;
     private int chunk;
     private BlockDeviceException error;
+    private boolean refused;
 
-    CopyJob(
-            ScsiTask task,
-            CopyRequest request,
-            CopyResults results,
-            CopyPlan.Step[] steps,
-            int transferLength,
-            WriteGate receivingGate) {
+    /**
+     * @param segmentSense a device failure is COPY ABORTED naming the segment (EXTENDED COPY); otherwise the device's
+     *                     own sense (WRITE USING TOKEN)
+     */
+    public CopyJob(ScsiTask task, CopyPlan.Step[] steps, int transferLength, Outcome outcome, boolean segmentSense) {
         this.task = task;
-        this.receivingGate = receivingGate;
-        this.nexus = task.nexus();
-        this.request = request;
-        this.results = results;
         this.steps = steps;
         this.transferLength = transferLength;
+        this.outcome = outcome;
+        this.segmentSense = segmentSense;
     }
 
-    void start() {
+    public void start() {
         long largest = 0;
         for (CopyPlan.Step s : steps) {
             largest = Math.max(largest, s.bytes());
@@ -80,7 +91,7 @@ final class CopyJob implements IoCallback {
 
     @Override
     public void onSuccess(long bytes) {
-        leaveGate();
+        leaveGate(false);
         phase = phase == READING ? WRITE : READ;
         if (phase == READ) {
             doneInStep += chunk;
@@ -91,7 +102,7 @@ final class CopyJob implements IoCallback {
 
     @Override
     public void onFailure(BlockDeviceException e) {
-        leaveGate();
+        leaveGate(phase == WRITING && e.kind() == BlockDeviceException.Kind.TRANSIENT);
         error = e;
         drive();
     }
@@ -107,20 +118,32 @@ final class CopyJob implements IoCallback {
 
     /** Starts the next I/O, or finishes the command. */
     private void advance() {
+        if (phase == DONE) {
+            return;
+        }
         if (error != null) {
             fail(error);
+            return;
+        }
+        if (refused) {
+            notWriter();
+            return;
+        }
+        if (task.aborted()) {
+            aborted();
             return;
         }
         try {
             if (phase == WRITE) {
                 CopyPlan.Step s = steps[step];
-                // The command was admitted by its own unit's gate; a destination on another disk is written only
-                // under that disk's write token too, or a late copy could land over a host's newer write there.
                 WriteGate g = s.dst().writeGate();
-                if (g != null && g != receivingGate) {
+                if (g != null) {
                     if (!g.enter()) {
-                        g.ask();
-                        notWriter(g.disk());
+                        // wait for the destination's token as a host write would; try again once held
+                        g.whenHeld(this::drive, () -> {
+                            refused = true;
+                            drive();
+                        });
                         return;
                     }
                     entered = g;
@@ -142,9 +165,9 @@ final class CopyJob implements IoCallback {
             phase = READING;
             s.src().device().read(s.srcOffset() + position(s), buf.nioBuffer(0, chunk), this);
         } catch (RuntimeException e) {
-            LOG.error("EXTENDED COPY segment {} failed", step, e);
-            error = new BlockDeviceException(BlockDeviceException.Kind.WRITE_ERROR, e.toString());
-            fail(error);
+            LOG.error("copy step {} failed", step, e);
+            leaveGate(false);
+            fail(new BlockDeviceException(BlockDeviceException.Kind.WRITE_ERROR, e.toString()));
         }
     }
 
@@ -154,19 +177,17 @@ final class CopyJob implements IoCallback {
     }
 
     private void finish() {
+        phase = DONE;
         release();
-        results.end(nexus, request, true, steps.length, bytesCopied);
+        outcome.ended(true, steps.length, bytesCopied);
         task.complete(ScsiStatus.GOOD, null, null, transferLength);
     }
 
     private void fail(BlockDeviceException e) {
-        if (phase == -1) {
-            return; // already completed
-        }
         boolean writing = phase == WRITING;
-        phase = -1;
+        phase = DONE;
         release();
-        results.end(nexus, request, false, step, bytesCopied);
+        outcome.ended(false, step, bytesCopied);
         switch (e.kind()) {
             case TRANSIENT:
             case FENCED:
@@ -175,6 +196,10 @@ final class CopyJob implements IoCallback {
                 BlockErrors.fail(task, e, transferLength);
                 return;
             default:
+                if (!segmentSense) {
+                    BlockErrors.fail(task, e, transferLength);
+                    return;
+                }
                 byte[] device = BlockErrors.sense(e);
                 int field = writing ? 20 : 12;
                 task.complete(
@@ -185,23 +210,35 @@ final class CopyJob implements IoCallback {
         }
     }
 
-    /** After a destination write on another disk completed: that disk's gate counts it as done. */
-    private void leaveGate() {
+    /** The destination's write token did not come: ends retryably, as a write to it would (02/04/0A). */
+    private void notWriter() {
+        LOG.debug("copy step {}: the write token of the destination did not come", step);
+        phase = DONE;
+        release();
+        outcome.ended(false, step, bytesCopied);
+        task.complete(
+                ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A), transferLength);
+    }
+
+    /** Task management aborted the command: no further chunk; the transport discards the outcome. */
+    private void aborted() {
+        LOG.debug("copy aborted at step {} after {} bytes", step, bytesCopied);
+        phase = DONE;
+        release();
+        outcome.ended(false, step, bytesCopied);
+        task.complete(ScsiStatus.TASK_ABORTED, null, null, transferLength);
+    }
+
+    /** After a destination write completed: that disk's gate counts it as done. */
+    private void leaveGate(boolean unknownOutcome) {
         WriteGate g = entered;
         if (g != null) {
             entered = null;
+            if (unknownOutcome) {
+                g.unknownOutcome(); // librados gave up on it, but it may still land
+            }
             g.exit();
         }
-    }
-
-    /** The destination's write token is another gateway's: ends retryably, as a write to it would (02/04/0A). */
-    private void notWriter(String disk) {
-        LOG.debug("EXTENDED COPY segment {}: this gateway does not hold the write token of {}", step, disk);
-        phase = -1;
-        release();
-        results.end(nexus, request, false, step, bytesCopied);
-        task.complete(
-                ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A), transferLength);
     }
 
     private void release() {
