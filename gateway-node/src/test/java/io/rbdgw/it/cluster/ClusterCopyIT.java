@@ -178,6 +178,118 @@ class ClusterCopyIT {
     }
 
     /**
+     * Windows ODX across the pair: POPULATE TOKEN through gateway A (the non-owner) for two ranges of LUN 0, the
+     * token from RECEIVE ROD TOKEN INFORMATION through A, WRITE USING TOKEN through gateway B into LUN 1: {@code rbd
+     * export} shows the data copied and nothing else changed. Through B, a token whose identifier was altered is
+     * refused (23/04) and a token left unused past its inactivity timeout is refused (23/07).
+     */
+    @Test
+    void odxTokenPopulatedThroughOneGatewayIsWrittenThroughTheOther() throws Exception {
+        long imageBytes = 48 * MIB;
+        Path srcFile = randomFile("src.raw", imageBytes, 3);
+        Path dstFile = randomFile("dst.raw", imageBytes, 4);
+        String srcDisk = TestCluster.POOL + "/" + importImage("wt-copy-odx-src", srcFile);
+        String dstDisk = TestCluster.POOL + "/" + importImage("wt-copy-odx-dst", dstFile);
+        int[] ports = startPairOwnedByB(srcDisk, dstDisk, imageBytes);
+        long r1 = 1 * MIB / BS + 5; // two source ranges: 12 MiB + 8 MiB
+        long n1 = 12 * MIB / BS;
+        long r2 = 30 * MIB / BS;
+        long n2 = 8 * MIB / BS;
+        long d = 6 * MIB / BS + 3; // one destination range
+        try (Host viaA = new Host(new InetSocketAddress("127.0.0.1", ports[0]), 0x400001560001L);
+                Host viaB = new Host(new InetSocketAddress("127.0.0.1", ports[1]), 0x400001560002L)) {
+            long t0 = System.nanoTime();
+            assertThat(viaA.exec(0, tokenOut(0x10, 1, 48), 0, populateList(0, r1, n1, r2, n2)))
+                    .as("POPULATE TOKEN through A (sense %s)", viaA.senseText())
+                    .isEqualTo(GOOD);
+            assertThat(viaA.exec(0, rrti(1), 4096, null)).isEqualTo(GOOD);
+            byte[] token = Arrays.copyOfRange(viaA.data, 38, 38 + 512);
+            int status = viaB.retrying(1, tokenOut(0x11, 2, 552), writeList(token, d, n1 + n2));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertThat(status)
+                    .as("WRITE USING TOKEN through B (sense %s)", viaB.senseText())
+                    .isEqualTo(GOOD);
+            assertThat(viaB.exec(1, rrti(2), 4096, null)).isEqualTo(GOOD);
+            assertThat(ByteBuffer.wrap(viaB.data).getLong(16))
+                    .as("blocks written")
+                    .isEqualTo(n1 + n2);
+            System.out.printf(
+                    "ODX across the pair: %d MiB in %.2f s = %.1f MiB/s (token through A, written through B)%n",
+                    (n1 + n2) * BS / MIB, seconds, (n1 + n2) * BS / MIB / seconds);
+
+            byte[] forged = token.clone();
+            forged[128 + 3] ^= 0x01;
+            assertThat(viaB.exec(1, tokenOut(0x11, 3, 552), 0, writeList(forged, 0, 8)))
+                    .isEqualTo(CHECK_CONDITION);
+            assertThat(viaB.senseText()).as("forged token").isEqualTo("5/23/04");
+
+            assertThat(viaA.exec(0, tokenOut(0x10, 4, 32), 0, populateList(1, 0, 8)))
+                    .isEqualTo(GOOD);
+            assertThat(viaA.exec(0, rrti(4), 4096, null)).isEqualTo(GOOD);
+            byte[] shortLived = Arrays.copyOfRange(viaA.data, 38, 38 + 512);
+            Thread.sleep(2500); // nothing to await: the token must go unused for longer than its 1 s timeout
+            assertThat(viaB.exec(1, tokenOut(0x11, 5, 552), 0, writeList(shortLived, 0, 8)))
+                    .isEqualTo(CHECK_CONDITION);
+            assertThat(viaB.senseText()).as("expired token").isEqualTo("5/23/07");
+        }
+        Path srcOut = export(srcDisk, "src.out");
+        Path dstOut = export(dstDisk, "dst.out");
+        long dOff = d * BS;
+        assertThat(mismatch(srcOut, 0, srcFile, 0, imageBytes))
+                .as("source unchanged")
+                .isEqualTo(-1);
+        assertThat(mismatch(dstOut, 0, dstFile, 0, dOff)).as("before the range").isEqualTo(-1);
+        assertThat(mismatch(dstOut, dOff, srcFile, r1 * BS, n1 * BS))
+                .as("first source range")
+                .isEqualTo(-1);
+        assertThat(mismatch(dstOut, dOff + n1 * BS, srcFile, r2 * BS, n2 * BS))
+                .as("second source range")
+                .isEqualTo(-1);
+        long after = dOff + (n1 + n2) * BS;
+        assertThat(mismatch(dstOut, after, dstFile, after, imageBytes - after))
+                .as("after the range")
+                .isEqualTo(-1);
+    }
+
+    static byte[] tokenOut(int sa, int listId, int length) {
+        ByteBuffer c = ByteBuffer.allocate(16);
+        c.put((byte) 0x83).put((byte) sa).position(6);
+        c.putInt(listId).putInt(length);
+        return c.array();
+    }
+
+    static byte[] rrti(int listId) {
+        ByteBuffer c = ByteBuffer.allocate(16);
+        c.put((byte) 0x84).put((byte) 0x07).putInt(listId).position(10);
+        c.putInt(4096);
+        return c.array();
+    }
+
+    /** POPULATE TOKEN parameter list: inactivity timeout, then lba,blocks pairs. */
+    static byte[] populateList(int inactivity, long... ranges) {
+        ByteBuffer b = ByteBuffer.allocate(16 + 8 * ranges.length);
+        b.putShort((short) (b.capacity() - 2)).putShort((short) 0).putInt(inactivity);
+        b.putInt(0).putShort((short) 0).putShort((short) (8 * ranges.length));
+        for (int i = 0; i < ranges.length; i += 2) {
+            b.putLong(ranges[i]).putInt((int) ranges[i + 1]).putInt(0);
+        }
+        return b.array();
+    }
+
+    /** WRITE USING TOKEN parameter list: the token into one range. */
+    static byte[] writeList(byte[] token, long lba, long blocks) {
+        ByteBuffer b = ByteBuffer.allocate(552);
+        b.putShort((short) 550)
+                .putShort((short) 0)
+                .putInt(0)
+                .putLong(0)
+                .put(token)
+                .position(534);
+        b.putShort((short) 16).putLong(lba).putInt((int) blocks).putInt(0);
+        return b.array();
+    }
+
+    /**
      * Configures the pair (gw-a tpg 1, gw-b tpg 2, LUN 0 {@code srcDisk}, LUN 1 {@code dstDisk}), drains gw-a so
      * that the coordinator gives both disks to gw-b while gw-a still serves both LUNs, starts both; returns their
      * ports once both applied it and gw-b owns both disks.
