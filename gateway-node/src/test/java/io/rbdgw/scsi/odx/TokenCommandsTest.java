@@ -26,7 +26,7 @@ class TokenCommandsTest {
 
     private final ScsiTarget target = new ScsiTarget();
     private final MemoryDevice dev0 = MemoryDevice.thin(4096, BS); // 2 MiB: more than one copy chunk
-    private final MemoryDevice dev1 = MemoryDevice.thin(4096, BS);
+    private final MemoryDevice dev1 = MemoryDevice.thin(4100, BS); // another size: another identity (NAA)
     private final MemoryRodTokens tokens = new MemoryRodTokens();
     private LogicalUnit lu0;
     private LogicalUnit lu1;
