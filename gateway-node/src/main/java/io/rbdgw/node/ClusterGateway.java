@@ -13,6 +13,7 @@ import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.model.Backstore;
 import io.rbdgw.config.model.Portal;
+import io.rbdgw.config.rod.RodTokens;
 import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.config.store.Documents;
@@ -129,6 +130,7 @@ final class ClusterGateway implements AutoCloseable {
     private final AtomicBoolean zkRechecking = new AtomicBoolean();
 
     private final WriteTokens writeTokens;
+    private final ZkRodTokenService rodTokens;
     private final ClusterReservations reservations;
 
     /**
@@ -170,6 +172,9 @@ final class ClusterGateway implements AutoCloseable {
                 },
                 o.retryInterval());
         reconciler.secrets(o.secrets());
+        // ODX tokens in ZooKeeper: a token populated through one gateway is written through any other
+        this.rodTokens = new ZkRodTokenService(new RodTokens(store.client(), store.layout()));
+        reconciler.rodTokens(rodTokens);
         reconciler.portal(o.settings());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
@@ -543,6 +548,7 @@ final class ClusterGateway implements AutoCloseable {
         if (writeTokens != null) {
             writeTokens.close();
         }
+        rodTokens.close();
         opener.close();
         if (metricsServer != null) {
             metricsServer.close();

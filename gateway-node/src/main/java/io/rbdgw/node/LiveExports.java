@@ -22,6 +22,7 @@ import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.TargetPortGroups.Group;
 import io.rbdgw.scsi.UnitAttentions;
 import io.rbdgw.scsi.WriteGate;
+import io.rbdgw.scsi.odx.RodTokenService;
 import io.rbdgw.scsi.pr.Reservations;
 import java.io.IOException;
 import java.time.Duration;
@@ -62,6 +63,7 @@ final class LiveExports {
     private volatile Reconciler.Observer observer = new Reconciler.Observer() {};
     private volatile LunReservations reservations = LunReservations.inMemory();
     private volatile WriteTokens writeTokens;
+    private volatile RodTokenService rodTokens;
     private volatile int maxWaitingWrites;
     private volatile Duration maxWriteWait;
     private volatile boolean aluaUnknown;
@@ -126,6 +128,11 @@ final class LiveExports {
 
     Reconciler.Observer observer() {
         return observer;
+    }
+
+    /** The cluster's ODX token store for the LUNs created from now on (none until set: no ODX). */
+    void rodTokens(RodTokenService service) {
+        this.rodTokens = service;
     }
 
     void writeTokens(WriteTokens tokens, int maxWaiting, Duration maxWait) {
@@ -271,6 +278,7 @@ final class LiveExports {
             LogicalUnit lu =
                     new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()), luReservations, tpgs);
             lu.writeGate(d.gate);
+            lu.rodTokens(rodTokens);
             tpgs.attach(lu.unitAttentions());
             d.users.add(lu);
             t.luns.put(n, new LiveLun(spec.id(), lu, tpgs));

@@ -16,6 +16,7 @@ import io.rbdgw.iscsi.session.TargetRegistry;
 import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiTarget;
+import io.rbdgw.scsi.odx.RodTokenService;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -137,6 +138,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
      */
     public void writeTokens(WriteTokens tokens, int maxWaiting, Duration maxWait) {
         exports.writeTokens(tokens, maxWaiting, maxWait);
+    }
+
+    /** Offers ODX on every LUN, with tokens kept in {@code service} (before {@link #start}). */
+    public void rodTokens(RodTokenService service) {
+        exports.rodTokens(service);
     }
 
     /** Sets the observer (before {@link #start}). */

@@ -19,8 +19,8 @@ package io.rbdgw.scsi;
  * @param direction      which way its data goes: {@link #NO_DATA}, {@link #DATA_IN} or {@link #DATA_OUT}
  *                       (the transport solicits data-out only for {@link #DATA_OUT})
  * @param writesMedium   changes the medium: refused while software write protected (SWP)
- * @param writeGated     runs only under the disk's write token ({@link WriteGate}): the medium writes and
- *                       EXTENDED COPY
+ * @param writeGated     runs only under the disk's write token ({@link WriteGate}): the medium writes (a copy
+ *                       passes each destination's gate per chunk instead, whichever unit received it)
  * @param reservation    what a persistent reservation held by another nexus lets through
  */
 public record CommandSpec(

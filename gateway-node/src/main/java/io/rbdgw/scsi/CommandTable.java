@@ -2,6 +2,7 @@ package io.rbdgw.scsi;
 
 import static io.rbdgw.scsi.ScsiOpcodes.*;
 
+import io.rbdgw.scsi.odx.TokenCommands;
 import io.rbdgw.scsi.sbc.CacheCommands;
 import io.rbdgw.scsi.sbc.Capacity;
 import io.rbdgw.scsi.sbc.CompareAndWrite;
@@ -96,7 +97,7 @@ public final class CommandTable {
                 h,
                 direction(opcode),
                 writes,
-                writes || opcode == EXTENDED_COPY,
+                writes, // EXTENDED COPY passes each destination's gate per chunk instead (CopyJob)
                 reservationAccess(opcode, sa));
         if (sa >= 0) {
             if (plain[opcode] != null) {
@@ -419,6 +420,72 @@ public final class CommandTable {
                 0,
                 0,
                 0,
+                0,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0,
+                C);
+        t.add(
+                EXTENDED_COPY,
+                SA_POPULATE_TOKEN,
+                "POPULATE TOKEN",
+                false,
+                0,
+                TokenCommands::populateToken,
+                0x1F,
+                0,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                EXTENDED_COPY,
+                SA_WRITE_USING_TOKEN,
+                "WRITE USING TOKEN",
+                false,
+                0,
+                TokenCommands::writeUsingToken,
+                0x1F,
+                0,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
+                0x1F,
+                C);
+        t.add(
+                RECEIVE_COPY_RESULTS,
+                SA_RECEIVE_ROD_TOKEN_INFORMATION,
+                "RECEIVE ROD TOKEN INFORMATION",
+                false,
+                0,
+                TokenCommands::receiveRodTokenInformation,
+                0x1F,
+                0xFF,
+                0xFF,
+                0xFF,
+                0xFF,
                 0,
                 0,
                 0,

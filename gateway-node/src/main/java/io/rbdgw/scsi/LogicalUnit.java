@@ -2,6 +2,8 @@ package io.rbdgw.scsi;
 
 import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.DeviceInfo;
+import io.rbdgw.scsi.odx.OdxResults;
+import io.rbdgw.scsi.odx.RodTokenService;
 import io.rbdgw.scsi.pr.Reservations;
 import io.rbdgw.scsi.xcopy.CopyResults;
 import java.util.Objects;
@@ -54,6 +56,10 @@ public final class LogicalUnit implements AutoCloseable {
     private volatile LuResolver luResolver;
 
     private final CopyResults copyResults = new CopyResults();
+    /** ODX results held for RECEIVE ROD TOKEN INFORMATION. */
+    private final OdxResults odxResults = new OdxResults();
+    /** Where ODX tokens live (shared by the gateways); null: ODX is not offered. */
+    private volatile RodTokenService rodTokens;
     /** SWP of the control mode page: medium writes fail with 07/27/02 while set (not saved). */
     private volatile boolean softwareWriteProtect;
     /** Admits medium writes only while this gateway holds the disk's write token; null: always admitted. */
@@ -162,6 +168,7 @@ public final class LogicalUnit implements AutoCloseable {
         unitAttentions.nexusLost(nexus);
         reservations.nexusLost(nexus);
         copyResults.nexusLost(nexus);
+        odxResults.nexusLost(nexus);
     }
 
     /**
@@ -174,12 +181,13 @@ public final class LogicalUnit implements AutoCloseable {
     public CompletionStage<Void> reset(ItNexus by) {
         unitAttentions.postAllExcept(null, 0x29, 0x03);
         copyResults.reset();
+        odxResults.reset();
         return reservations.resetEverywhere(); // the other gateways' nexuses too, where the state is shared
     }
 
     /**
-     * Gates this unit's medium writes (WRITE*, WRITE SAME, UNMAP, COMPARE AND WRITE, WRITE ATOMIC, EXTENDED COPY)
-     * on the disk's write token; set before the unit serves.
+     * Gates this unit's medium writes (WRITE*, WRITE SAME, UNMAP, COMPARE AND WRITE, WRITE ATOMIC, and the chunks
+     * copies write to it) on the disk's write token; set before the unit serves.
      */
     public void writeGate(WriteGate gate) {
         this.writeGate = gate;
@@ -279,6 +287,20 @@ public final class LogicalUnit implements AutoCloseable {
     }
 
     /** The copy manager's state: copies in progress and held copy statuses. */
+    public OdxResults odxResults() {
+        return odxResults;
+    }
+
+    /** The ODX token store, or null when this unit offers no ODX. */
+    public RodTokenService rodTokens() {
+        return rodTokens;
+    }
+
+    /** Offers ODX with tokens kept in {@code service}; set before the unit serves. */
+    public void rodTokens(RodTokenService service) {
+        this.rodTokens = service;
+    }
+
     public CopyResults copyResults() {
         return copyResults;
     }

@@ -69,6 +69,13 @@ public final class ScsiOpcodes {
     public static final int SA_EXTENDED_COPY_LID1 = 0x00;
     public static final int SA_COPY_STATUS = 0x00;
     public static final int SA_OPERATING_PARAMETERS = 0x03;
+    /** THIRD-PARTY COPY OUT (0x83) service actions of ODX: POPULATE TOKEN, WRITE USING TOKEN. */
+    public static final int SA_POPULATE_TOKEN = 0x10;
+
+    public static final int SA_WRITE_USING_TOKEN = 0x11;
+    /** THIRD-PARTY COPY IN (0x84): RECEIVE ROD TOKEN INFORMATION. */
+    public static final int SA_RECEIVE_ROD_TOKEN_INFORMATION = 0x07;
+
     public static final int SA_READ_CAPACITY_16 = 0x10;
     public static final int SA_GET_LBA_STATUS = 0x12;
     public static final int SA_REPORT_TARGET_PORT_GROUPS = 0x0A;

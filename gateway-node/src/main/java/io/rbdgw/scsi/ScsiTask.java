@@ -53,7 +53,8 @@ public interface ScsiTask {
 
     /**
      * Whether the transport aborted this task (task management, PREEMPT AND ABORT) while the engine held it: a
-     * command still waiting to start (a write parked for the write token) must then not start. Any thread.
+     * command still waiting to start (a write parked for the write token) must then not start, and long commands
+     * (copies) check it between their steps and stop; the transport discards their outcome. Any thread.
      */
     default boolean aborted() {
         return false;

@@ -38,7 +38,8 @@ public final class WriteGate {
         return t;
     });
 
-    private record Waiting(LogicalUnit lu, ScsiTask task, long deadline) {}
+    /** Something waiting for the token: {@code granted} runs once it is held, {@code refused} past the bounds. */
+    private record Waiting(Runnable granted, Runnable refused, long deadline) {}
 
     private final String disk;
     private final Runnable want;
@@ -113,15 +114,36 @@ public final class WriteGate {
 
     /** A write that found the gate closed: it waits for the token, or ends retryably. */
     void park(LogicalUnit lu, ScsiTask task) {
+        // through the gate again when granted: it may have been revoked meanwhile
+        whenHeld(
+                () -> {
+                    if (task.aborted()) {
+                        // aborted while it waited (PREEMPT AND ABORT): it never reaches the medium; the transport
+                        // sends nothing
+                        task.complete(ScsiStatus.TASK_ABORTED, null, null, -1);
+                    } else {
+                        lu.execute(task);
+                    }
+                },
+                () -> reject(task));
+    }
+
+    /**
+     * For a caller that found the gate closed and will try {@link #enter} again: asks for the token and runs
+     * {@code granted} once it is held (on the thread that grants it), or {@code refused} if it is not within the
+     * wait bound, too many already wait, or the disk closes. Exactly one of them runs. Public for the writes an
+     * EXTENDED COPY or WRITE USING TOKEN makes to a destination disk chunk by chunk.
+     */
+    public void whenHeld(Runnable granted, Runnable refused) {
         if (closed || waitingCount.incrementAndGet() > maxWaiting) {
             if (!closed) {
                 waitingCount.decrementAndGet();
             }
-            reject(task);
+            refused.run();
             want.run();
             return;
         }
-        waiting.add(new Waiting(lu, task, System.nanoTime() + maxWaitNanos));
+        waiting.add(new Waiting(granted, refused, System.nanoTime() + maxWaitNanos));
         want.run();
         try {
             TIMER.schedule(this::expire, maxWaitNanos, TimeUnit.NANOSECONDS);
@@ -164,6 +186,20 @@ public final class WriteGate {
         release();
     }
 
+    /**
+     * A write admitted by this gate ended BUSY (librados timed it out, or could not queue it): it may still land, so
+     * the gate never reports idle again.
+     */
+    public void unknownOutcome() {
+        if (!unsettled) {
+            unsettled = true;
+            LOG.warn(
+                    "disk {}: a write ended BUSY (timed out in librados?): its outcome is unknown, so this "
+                            + "gateway will not hand the write token over; a peer that needs it fences this gateway",
+                    disk);
+        }
+    }
+
     /** Whether a write ended with an unknown outcome (then the token only leaves this gateway by a fence). */
     public boolean unsettled() {
         return unsettled;
@@ -184,12 +220,9 @@ public final class WriteGate {
         while ((w = waiting.poll()) != null) {
             waitingCount.decrementAndGet();
             if (closed) {
-                reject(w.task());
-            } else if (w.task().aborted()) {
-                // aborted while it waited (PREEMPT AND ABORT): it never reaches the medium; the transport sends nothing
-                w.task().complete(ScsiStatus.TASK_ABORTED, null, null, -1);
+                w.refused().run();
             } else {
-                w.lu().execute(w.task()); // through the gate again: it may have been revoked meanwhile
+                w.granted().run();
             }
         }
     }
@@ -200,7 +233,7 @@ public final class WriteGate {
             Waiting w = it.next();
             if (now - w.deadline() >= 0 && waiting.remove(w)) {
                 waitingCount.decrementAndGet();
-                reject(w.task());
+                w.refused().run();
             }
         }
     }
@@ -251,12 +284,8 @@ public final class WriteGate {
 
         @Override
         public void complete(int status, ByteBuf dataIn, byte[] sense, int transferLength) {
-            if (status == ScsiStatus.BUSY && !gate.unsettled) {
-                gate.unsettled = true;
-                LOG.warn(
-                        "disk {}: a write ended BUSY (timed out in librados?): its outcome is unknown, so this "
-                                + "gateway will not hand the write token over; a peer that needs it fences this gateway",
-                        gate.disk);
+            if (status == ScsiStatus.BUSY) {
+                gate.unknownOutcome();
             }
             try {
                 task.complete(status, dataIn, sense, transferLength);

@@ -22,10 +22,14 @@ public final class RecordingTask implements ScsiTask {
     private final ByteBuf dataOut;
     private final int expected;
 
-    public int completions;
-    public int status = -1;
-    public byte[] sense;
-    public int transferLength;
+    // volatile: a test may await a completion that another thread (a timer, a device) delivers
+    public volatile int completions;
+    public volatile int status = -1;
+    public volatile byte[] sense;
+    public volatile int transferLength;
+    /** Set by a test to play task management aborting this task. */
+    public volatile boolean aborted;
+
     private ByteBuf dataIn;
 
     public RecordingTask(ItNexus nexus, long lun, byte[] cdb, byte[] dataOut) {
@@ -98,6 +102,11 @@ public final class RecordingTask implements ScsiTask {
         }
     }
 
+    @Override
+    public boolean aborted() {
+        return aborted;
+    }
+
     /** The data-in bytes (empty if none); releases the buffer. */
     public byte[] data() {
         assertThat(completions).isEqualTo(1);
@@ -133,6 +142,19 @@ public final class RecordingTask implements ScsiTask {
     public RecordingTask invalidCdb(int byteOffset, int bit) {
         check(5, 0x24, 0);
         assertThat(sense[15] & 0xC0).isEqualTo(0xC0);
+        assertThat(((sense[16] & 0xff) << 8) | (sense[17] & 0xff))
+                .as("field pointer")
+                .isEqualTo(byteOffset);
+        if (bit >= 0) {
+            assertThat(sense[15] & 0x0F).as("bit pointer").isEqualTo(0x08 | bit);
+        }
+        return this;
+    }
+
+    /** Asserts 05/26/00 INVALID FIELD IN PARAMETER LIST with the field pointer at {@code byteOffset}/{@code bit}. */
+    public RecordingTask invalidParameter(int byteOffset, int bit) {
+        check(5, 0x26, 0);
+        assertThat(sense[15] & 0xC0).as("SKSV, C/D 0: parameter list").isEqualTo(0x80);
         assertThat(((sense[16] & 0xff) << 8) | (sense[17] & 0xff))
                 .as("field pointer")
                 .isEqualTo(byteOffset);

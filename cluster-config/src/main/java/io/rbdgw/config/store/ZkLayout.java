@@ -208,6 +208,20 @@ public record ZkLayout(String root) {
         return ZKPaths.makePath(reservationAcks(diskId), Names.name("gateway name", gateway));
     }
 
+    /** Parent of the ODX ROD tokens: one child per creating logical unit (its NAA designator in hex). */
+    public String rodTokens() {
+        return ZKPaths.makePath(root, "rod-tokens");
+    }
+
+    /** The ROD tokens created by the logical unit with NAA designator {@code naaHex}. */
+    public String rodTokens(String naaHex) {
+        return ZKPaths.makePath(rodTokens(), Names.name("logical unit designator", naaHex));
+    }
+
+    public String rodToken(String naaHex, String id) {
+        return ZKPaths.makePath(rodTokens(naaHex), Names.name("ROD token id", id));
+    }
+
     /** The admin API's jobs, one persistent sequential znode each. */
     public String jobs() {
         return ZKPaths.makePath(root, "jobs");

@@ -59,7 +59,8 @@ final class IscsiTask implements ScsiTask, Runnable {
     LunStats stats;
     long startNanos;
 
-    // task management; aborted is volatile for aborted(), which a write parked for the write token reads elsewhere
+    // task management; aborted is volatile for aborted(), which a write parked for the write token and a copy
+    // running on device threads read elsewhere
     volatile boolean aborted;
     TmfWait abortWaiter;
     /** Further functions waiting for this aborted task (a PREEMPT AND ABORT after an ABORT TASK), else null. */

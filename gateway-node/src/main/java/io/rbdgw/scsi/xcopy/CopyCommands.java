@@ -3,10 +3,12 @@ package io.rbdgw.scsi.xcopy;
 import io.netty.buffer.ByteBuf;
 import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.Completions;
+import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiOpcodes;
 import io.rbdgw.scsi.ScsiTask;
+import io.rbdgw.scsi.odx.TokenCommands;
 
 /**
  * EXTENDED COPY (LID1, 0x83/00h) and RECEIVE COPY RESULTS (0x84: COPY STATUS 00h, OPERATING
@@ -43,8 +45,11 @@ public final class CopyCommands {
         } catch (ScsiError e) {
             throw e.withTransferLength(transfer);
         }
+        CopyResults results = lu.copyResults();
+        ItNexus nexus = task.nexus();
         try {
-            new CopyJob(task, request, lu.copyResults(), steps, transfer, lu.writeGate()).start();
+            new CopyJob(task, steps, transfer, (ok, done, bytes) -> results.end(nexus, request, ok, done, bytes), true)
+                    .start();
         } catch (RuntimeException e) {
             lu.copyResults().end(task.nexus(), request, false, 0, 0); // never started: do not leak the slot
             throw e;
@@ -115,11 +120,18 @@ public final class CopyCommands {
     /**
      * The descriptors of the Third-party Copy VPD page (0x8F, SPC-4 7.8.17) after the page header:
      * supported commands, parameter data, supported descriptors, supported CSCD descriptor ids (none
-     * of the special ones) and general copy operations.
+     * of the special ones) and general copy operations; with ODX also the ROD token descriptors, all in type order.
      */
     public static void thirdPartyCopyPage(ByteBuf b, LogicalUnit lu) {
-        // Supported Commands: EXTENDED COPY (00h), RECEIVE COPY RESULTS (00h, 03h)
-        byte[] commands = {(byte) 0x83, 1, 0x00, (byte) 0x84, 2, 0x00, 0x03};
+        boolean odx = lu.rodTokens() != null;
+        // Supported Commands: EXTENDED COPY (00h), RECEIVE COPY RESULTS (00h, 03h); with ODX also POPULATE TOKEN
+        // (10h), WRITE USING TOKEN (11h), RECEIVE ROD TOKEN INFORMATION (07h)
+        byte[] commands = odx
+                ? new byte[] {(byte) 0x83, 3, 0x00, 0x10, 0x11, (byte) 0x84, 3, 0x00, 0x03, 0x07}
+                : new byte[] {(byte) 0x83, 1, 0x00, (byte) 0x84, 2, 0x00, 0x03};
+        if (odx) {
+            TokenCommands.rodTokenLimits(b, lu); // descriptors in ascending type order
+        }
         descriptorHeader(b, 0x0001, padded(commands.length + 1));
         b.writeByte(commands.length).writeBytes(commands).writeZero(pad(commands.length + 1));
         // Parameter Data
@@ -137,6 +149,9 @@ public final class CopyCommands {
         // Supported CSCD Descriptor IDs: none besides list indexes
         descriptorHeader(b, 0x000C, padded(2));
         b.writeShort(0).writeZero(pad(2));
+        if (odx) {
+            TokenCommands.rodTokenFeatures(b);
+        }
         // General Copy Operations
         descriptorHeader(b, 0x8001, 0x20);
         b.writeInt(CopyLimits.MAX_CONCURRENT_COPIES); // TOTAL CONCURRENT COPIES

@@ -4,169 +4,188 @@ import io.netty.buffer.ByteBuf;
 import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.IoCallback;
 import io.rbdgw.scsi.BlockErrors;
-import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
 import io.rbdgw.scsi.WriteGate;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries out the steps of an EXTENDED COPY: read a chunk of at most {@link CopyLimits#CHUNK_BYTES}
- * from the source into one pooled direct buffer, write it to the destination, repeat. One I/O is
- * in flight at a time; each completion continues the copy on the thread that completed it, so no
- * thread ever waits. Completions that arrive inline (before the device call returns) are turned
- * into loop iterations instead of recursion by a work-in-progress counter.
+ * Carries out the steps of a server-side copy (EXTENDED COPY, WRITE USING TOKEN) in the gateway: chunks of at most
+ * {@link CopyLimits#CHUNK_BYTES} are read from the source into a pooled direct buffer and written to the
+ * destination. Up to {@link CopyLimits#LANES} lanes run at once, each with its own buffer and one I/O in flight,
+ * taking the next chunk when its previous one is written: at most {@code LANES} chunks per command are in flight,
+ * so a copy costs at most {@code LANES * CHUNK_BYTES} of memory. A copy within one device whose ranges overlap runs
+ * in one lane, in the order that never reads what it wrote. Each completion continues its lane on the thread that
+ * completed it, so no thread ever waits; completions that arrive inline become loop iterations (a work-in-progress
+ * counter per lane), not recursion.
+ *
+ * <p>Every chunk written passes the destination disk's {@link WriteGate} like a host's write: only under that
+ * disk's write token, counted until its completion. Without the token the lane waits for it as a write does (the
+ * gateway asks for it) and the copy ends with 02/04/0A, which hosts retry, if it does not come. The command itself
+ * is not admitted by the gate of the unit that received it: a copy manager only reads its source, and the receiving
+ * unit may be either side (or neither).
+ *
+ * <p>An aborted task (ABORT TASK, LUN RESET) takes no further chunk; the command ends once its lanes are idle.
  */
-final class CopyJob implements IoCallback {
+public final class CopyJob {
 
     private static final Logger LOG = LoggerFactory.getLogger(CopyJob.class);
 
-    /** The gate of the unit that received the command (null: ungated); its admission covers that disk. */
-    private final WriteGate receivingGate;
-    /** The destination gate passed for the write in progress, if it is another disk's. */
-    private volatile WriteGate entered;
-
-    private static final int READ = 0;
-    private static final int READING = 1;
-    private static final int WRITE = 2;
-    private static final int WRITING = 3;
+    /** What the command that runs the copy records when it ends. */
+    public interface Outcome {
+        /**
+         * @param ok    every step was carried out
+         * @param steps steps completed (on failure: the number of the step that failed)
+         * @param bytes bytes copied
+         */
+        void ended(boolean ok, int steps, long bytes);
+    }
 
     private final ScsiTask task;
-    private final ItNexus nexus;
-    private final CopyRequest request;
-    private final CopyResults results;
     private final CopyPlan.Step[] steps;
     private final int transferLength;
-    private final AtomicInteger wip = new AtomicInteger();
-    private ByteBuf buf;
+    private final Outcome outcome;
+    private final boolean segmentSense;
+    private final AtomicLong bytesCopied = new AtomicLong();
+    private final AtomicInteger activeLanes = new AtomicInteger();
 
-    // guarded by wip: written before an I/O starts or in its callback, read by the next drain pass
-    private int phase = READ;
+    // the cursor over the chunks, guarded by this
     private int step;
     private long doneInStep;
-    private long bytesCopied;
-    private int chunk;
-    private BlockDeviceException error;
 
-    CopyJob(
-            ScsiTask task,
-            CopyRequest request,
-            CopyResults results,
-            CopyPlan.Step[] steps,
-            int transferLength,
-            WriteGate receivingGate) {
+    // the first failure; written once under this
+    private BlockDeviceException error;
+    private int errorStep;
+    private boolean errorWriting;
+    private boolean refused;
+
+    /**
+     * @param segmentSense a device failure is COPY ABORTED naming the segment (EXTENDED COPY); otherwise the device's
+     *                     own sense (WRITE USING TOKEN)
+     */
+    public CopyJob(ScsiTask task, CopyPlan.Step[] steps, int transferLength, Outcome outcome, boolean segmentSense) {
         this.task = task;
-        this.receivingGate = receivingGate;
-        this.nexus = task.nexus();
-        this.request = request;
-        this.results = results;
         this.steps = steps;
         this.transferLength = transferLength;
+        this.outcome = outcome;
+        this.segmentSense = segmentSense;
     }
 
-    void start() {
+    public void start() {
         long largest = 0;
+        long total = 0;
+        boolean ordered = false;
         for (CopyPlan.Step s : steps) {
             largest = Math.max(largest, s.bytes());
+            total += s.bytes();
+            ordered |= s.backwards() || overlaps(s);
         }
-        if (largest > 0) {
-            buf = task.alloc().directBuffer((int) Math.min(CopyLimits.CHUNK_BYTES, largest));
-        }
-        drive();
-    }
-
-    @Override
-    public void onSuccess(long bytes) {
-        leaveGate();
-        phase = phase == READING ? WRITE : READ;
-        if (phase == READ) {
-            doneInStep += chunk;
-            bytesCopied += chunk;
-        }
-        drive();
-    }
-
-    @Override
-    public void onFailure(BlockDeviceException e) {
-        leaveGate();
-        error = e;
-        drive();
-    }
-
-    private void drive() {
-        if (wip.getAndIncrement() != 0) {
+        if (total == 0) {
+            end();
             return;
         }
-        do {
-            advance();
-        } while (wip.decrementAndGet() != 0);
-    }
-
-    /** Starts the next I/O, or finishes the command. */
-    private void advance() {
-        if (error != null) {
-            fail(error);
-            return;
+        int chunk = (int) Math.min(CopyLimits.CHUNK_BYTES, largest);
+        long chunks = (total + chunk - 1) / chunk;
+        int lanes = ordered ? 1 : (int) Math.min(CopyLimits.LANES, chunks);
+        Lane[] all = new Lane[lanes];
+        for (int i = 0; i < lanes; i++) {
+            all[i] = new Lane(task.alloc().directBuffer(chunk));
         }
-        try {
-            if (phase == WRITE) {
-                CopyPlan.Step s = steps[step];
-                // The command was admitted by its own unit's gate; a destination on another disk is written only
-                // under that disk's write token too, or a late copy could land over a host's newer write there.
-                WriteGate g = s.dst().writeGate();
-                if (g != null && g != receivingGate) {
-                    if (!g.enter()) {
-                        g.ask();
-                        notWriter(g.disk());
-                        return;
-                    }
-                    entered = g;
-                }
-                phase = WRITING;
-                s.dst().device().write(s.dstOffset() + position(s), buf.nioBuffer(0, chunk), false, this);
-                return;
-            }
-            while (step < steps.length && doneInStep == steps[step].bytes()) {
-                step++;
-                doneInStep = 0;
-            }
-            if (step == steps.length) {
-                finish();
-                return;
-            }
-            CopyPlan.Step s = steps[step];
-            chunk = (int) Math.min(buf.capacity(), s.bytes() - doneInStep);
-            phase = READING;
-            s.src().device().read(s.srcOffset() + position(s), buf.nioBuffer(0, chunk), this);
-        } catch (RuntimeException e) {
-            LOG.error("EXTENDED COPY segment {} failed", step, e);
-            error = new BlockDeviceException(BlockDeviceException.Kind.WRITE_ERROR, e.toString());
-            fail(error);
+        activeLanes.set(lanes);
+        for (Lane l : all) {
+            l.drive();
         }
     }
 
-    /** Offset of the current chunk within the step. */
-    private long position(CopyPlan.Step s) {
-        return s.backwards() ? s.bytes() - doneInStep - chunk : doneInStep;
+    /** A copy within one device whose source and destination ranges overlap must run in order. */
+    private static boolean overlaps(CopyPlan.Step s) {
+        return s.src().device() == s.dst().device()
+                && s.dstOffset() < s.srcOffset() + s.bytes()
+                && s.srcOffset() < s.dstOffset() + s.bytes();
     }
 
-    private void finish() {
-        release();
-        results.end(nexus, request, true, steps.length, bytesCopied);
-        task.complete(ScsiStatus.GOOD, null, null, transferLength);
+    /** One chunk to copy. */
+    private record Chunk(int step, CopyPlan.Step s, long position, int length) {}
+
+    /** The next chunk, or null when none is left or the copy is ending. */
+    private synchronized Chunk next(int capacity) {
+        if (error != null || refused || task.aborted()) {
+            return null;
+        }
+        while (step < steps.length && doneInStep == steps[step].bytes()) {
+            step++;
+            doneInStep = 0;
+        }
+        if (step == steps.length) {
+            return null;
+        }
+        CopyPlan.Step s = steps[step];
+        int length = (int) Math.min(capacity, s.bytes() - doneInStep);
+        long position = s.backwards() ? s.bytes() - doneInStep - length : doneInStep;
+        doneInStep += length;
+        return new Chunk(step, s, position, length);
+    }
+
+    private synchronized void failed(BlockDeviceException e, int atStep, boolean writing) {
+        if (error == null) {
+            error = e;
+            errorStep = atStep;
+            errorWriting = writing;
+        }
+    }
+
+    private synchronized void refused() {
+        refused = true;
+    }
+
+    /** A lane has no more work: the last one ends the command. */
+    private void laneDone() {
+        if (activeLanes.decrementAndGet() == 0) {
+            end();
+        }
+    }
+
+    private void end() {
+        BlockDeviceException e;
+        boolean notWriter;
+        int at;
+        synchronized (this) {
+            e = error;
+            notWriter = refused;
+            at = step;
+        }
+        long bytes = bytesCopied.get();
+        if (e != null) {
+            fail(e);
+        } else if (notWriter) {
+            LOG.debug("copy step {}: the write token of the destination did not come", at);
+            outcome.ended(false, at, bytes);
+            task.complete(
+                    ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A), transferLength);
+        } else if (task.aborted() && bytes < totalBytes()) {
+            LOG.debug("copy aborted at step {} after {} bytes", at, bytes);
+            outcome.ended(false, at, bytes);
+            task.complete(ScsiStatus.TASK_ABORTED, null, null, transferLength);
+        } else {
+            outcome.ended(true, steps.length, bytes);
+            task.complete(ScsiStatus.GOOD, null, null, transferLength);
+        }
+    }
+
+    private long totalBytes() {
+        long n = 0;
+        for (CopyPlan.Step s : steps) {
+            n += s.bytes();
+        }
+        return n;
     }
 
     private void fail(BlockDeviceException e) {
-        if (phase == -1) {
-            return; // already completed
-        }
-        boolean writing = phase == WRITING;
-        phase = -1;
-        release();
-        results.end(nexus, request, false, step, bytesCopied);
+        outcome.ended(false, errorStep, bytesCopied.get());
         switch (e.kind()) {
             case TRANSIENT:
             case FENCED:
@@ -175,39 +194,144 @@ final class CopyJob implements IoCallback {
                 BlockErrors.fail(task, e, transferLength);
                 return;
             default:
+                if (!segmentSense) {
+                    BlockErrors.fail(task, e, transferLength);
+                    return;
+                }
                 byte[] device = BlockErrors.sense(e);
-                int field = writing ? 20 : 12;
                 task.complete(
                         ScsiStatus.CHECK_CONDITION,
                         null,
-                        CopySense.copyAborted(SenseData.asc(device), SenseData.ascq(device), step, field),
+                        CopySense.copyAborted(
+                                SenseData.asc(device), SenseData.ascq(device), errorStep, errorWriting ? 20 : 12),
                         transferLength);
         }
     }
 
-    /** After a destination write on another disk completed: that disk's gate counts it as done. */
-    private void leaveGate() {
-        WriteGate g = entered;
-        if (g != null) {
-            entered = null;
-            g.exit();
+    /** One sequential worker: read a chunk, write it, take the next. */
+    private final class Lane implements IoCallback {
+        private static final int READ = 0;
+        private static final int READING = 1;
+        private static final int WRITE = 2;
+        private static final int WRITING = 3;
+
+        private final AtomicInteger wip = new AtomicInteger();
+        private ByteBuf buf;
+        private volatile WriteGate entered;
+        // guarded by wip
+        private int phase = READ;
+        private Chunk chunk;
+        private BlockDeviceException laneError;
+        private boolean laneRefused;
+        private boolean done;
+
+        Lane(ByteBuf buf) {
+            this.buf = buf;
         }
-    }
 
-    /** The destination's write token is another gateway's: ends retryably, as a write to it would (02/04/0A). */
-    private void notWriter(String disk) {
-        LOG.debug("EXTENDED COPY segment {}: this gateway does not hold the write token of {}", step, disk);
-        phase = -1;
-        release();
-        results.end(nexus, request, false, step, bytesCopied);
-        task.complete(
-                ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.NOT_READY, 0x04, 0x0A), transferLength);
-    }
+        @Override
+        public void onSuccess(long bytes) {
+            leaveGate(false);
+            if (phase == WRITING) {
+                bytesCopied.addAndGet(chunk.length());
+                phase = READ;
+            } else {
+                phase = WRITE;
+            }
+            drive();
+        }
 
-    private void release() {
-        if (buf != null) {
+        @Override
+        public void onFailure(BlockDeviceException e) {
+            leaveGate(phase == WRITING && e.kind() == BlockDeviceException.Kind.TRANSIENT);
+            laneError = e;
+            drive();
+        }
+
+        void drive() {
+            if (wip.getAndIncrement() != 0) {
+                return;
+            }
+            do {
+                advance();
+            } while (wip.decrementAndGet() != 0);
+        }
+
+        private void advance() {
+            if (done) {
+                return;
+            }
+            if (laneError != null) {
+                failed(laneError, chunk.step(), phase == WRITING);
+                stop();
+                return;
+            }
+            if (laneRefused) {
+                refused();
+                stop();
+                return;
+            }
+            try {
+                if (phase == WRITE) {
+                    if (task.aborted()) {
+                        stop();
+                        return;
+                    }
+                    CopyPlan.Step s = chunk.s();
+                    WriteGate g = s.dst().writeGate();
+                    if (g != null) {
+                        if (!g.enter()) {
+                            // wait for the destination's token as a host write would; try again once held
+                            g.whenHeld(this::drive, () -> {
+                                laneRefused = true;
+                                drive();
+                            });
+                            return;
+                        }
+                        entered = g;
+                    }
+                    phase = WRITING;
+                    s.dst()
+                            .device()
+                            .write(s.dstOffset() + chunk.position(), buf.nioBuffer(0, chunk.length()), false, this);
+                    return;
+                }
+                chunk = next(buf.capacity());
+                if (chunk == null) {
+                    stop();
+                    return;
+                }
+                phase = READING;
+                CopyPlan.Step s = chunk.s();
+                s.src().device().read(s.srcOffset() + chunk.position(), buf.nioBuffer(0, chunk.length()), this);
+            } catch (RuntimeException e) {
+                LOG.error("copy step {} failed", chunk == null ? -1 : chunk.step(), e);
+                leaveGate(false);
+                failed(
+                        new BlockDeviceException(BlockDeviceException.Kind.WRITE_ERROR, e.toString()),
+                        chunk == null ? 0 : chunk.step(),
+                        phase == WRITING);
+                stop();
+            }
+        }
+
+        private void stop() {
+            done = true;
             buf.release();
             buf = null;
+            laneDone();
+        }
+
+        /** After a destination write completed: that disk's gate counts it as done. */
+        private void leaveGate(boolean unknownOutcome) {
+            WriteGate g = entered;
+            if (g != null) {
+                entered = null;
+                if (unknownOutcome) {
+                    g.unknownOutcome(); // librados gave up on it, but it may still land
+                }
+                g.exit();
+            }
         }
     }
 }

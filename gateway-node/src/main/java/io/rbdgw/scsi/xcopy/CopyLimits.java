@@ -23,8 +23,13 @@ public final class CopyLimits {
     public static final int MAX_SEGMENT_BYTES = 32 << 20;
     /** Copies run by one copy manager at once; more get BUSY. */
     public static final int MAX_CONCURRENT_COPIES = 255;
-    /** Bytes moved per read/write pair: one pooled direct buffer of at most this size per copy. */
+    /** Bytes moved per read/write pair: one pooled direct buffer of at most this size per lane. */
     public static final int CHUNK_BYTES = 1 << 20;
+    /**
+     * Chunks one copy command has in flight at most (each lane one read or write at a time): a copy costs at most
+     * {@code LANES * CHUNK_BYTES} of buffer.
+     */
+    public static final int LANES = 4;
     /** Held copy statuses kept per I_T nexus; the oldest completed ones are dropped beyond that. */
     public static final int MAX_HELD_PER_NEXUS = 64;
 

@@ -169,6 +169,12 @@ public final class TestInitiator implements AutoCloseable {
     /** A SCSI command with the next ITT and CmdSN (non-immediate). */
     public ScsiCommand command(
             byte[] cdb, boolean read, boolean write, int edtl, ByteBuf immediate, boolean finalFlag) {
+        return command(0, cdb, read, write, edtl, immediate, finalFlag);
+    }
+
+    /** {@link #command(byte[], boolean, boolean, int, ByteBuf, boolean)} to LUN {@code lun} (peripheral addressing). */
+    public ScsiCommand command(
+            int lun, byte[] cdb, boolean read, boolean write, int edtl, ByteBuf immediate, boolean finalFlag) {
         byte[] full = java.util.Arrays.copyOf(cdb, Math.max(16, cdb.length));
         return new ScsiCommand(
                 false,
@@ -176,7 +182,7 @@ public final class TestInitiator implements AutoCloseable {
                 read,
                 write,
                 1,
-                0,
+                (long) lun << 48,
                 itt++,
                 edtl,
                 cmdSN++,

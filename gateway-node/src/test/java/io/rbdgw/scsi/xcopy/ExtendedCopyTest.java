@@ -1,6 +1,7 @@
 package io.rbdgw.scsi.xcopy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.LuIdentity;
@@ -343,14 +344,14 @@ class ExtendedCopyTest {
     }
 
     /**
-     * A copy into another disk passes that disk's write gate: without its token the copy ends retryably and writes
-     * nothing (a late copy could otherwise land over a newer write another gateway acknowledged); with it the copy
-     * runs and the gate counts its writes as done.
+     * A copy into another disk passes that disk's write gate for every chunk: without its token the copy writes
+     * nothing and waits for it (the gateway asks for it, as for a host's write); once granted the copy runs and the
+     * gate counts its writes as done.
      */
     @Test
-    void aDestinationOnAnotherDiskIsWrittenOnlyUnderThatDisksWriteToken() {
+    void aDestinationIsWrittenOnlyUnderItsDisksWriteTokenAndTheCopyWaitsForIt() {
         AtomicInteger asked = new AtomicInteger();
-        WriteGate gate1 = new WriteGate("pool/disk1", asked::incrementAndGet, 16, Duration.ofSeconds(1));
+        WriteGate gate1 = new WriteGate("pool/disk1", asked::incrementAndGet, 16, Duration.ofSeconds(30));
         lu1.writeGate(gate1);
         Arrays.fill(dev1.data, (byte) 0x5A);
         byte[] list = new ListBuilder()
@@ -359,15 +360,63 @@ class ExtendedCopyTest {
                 .segment(0, 1, 8, 0, 0)
                 .build();
 
-        xcopy(0, list).check(2, 0x04, 0x0A);
+        RecordingTask waiting = xcopy(0, list);
+        assertThat(waiting.completions).as("waits for the destination's token").isZero();
         assertThat(asked).as("the token was asked for").hasPositiveValue();
+        assertThat(gate1.waiting()).isEqualTo(1);
         assertThat(dev1.ops).noneMatch(op -> op.startsWith("write"));
         assertThat(dev1.data).containsOnly(0x5A);
 
-        gate1.grant();
-        RecordingTask ok = xcopy(0, list);
-        assertThat(ok.status).isEqualTo(ScsiStatus.GOOD);
+        gate1.grant(); // the memory device completes inline: the copy ends within this call
+        assertThat(waiting.status).isEqualTo(ScsiStatus.GOOD);
         assertThat(blocks(dev1.data, 0, 8)).isEqualTo(blocks(dev0.data, 0, 8));
+        assertThat(gate1.inflight()).isZero();
+        assertThat(gate1.waiting()).isZero();
+    }
+
+    /** The destination's token does not come within the wait: 02/04/0A (hosts retry), nothing written. */
+    @Test
+    void withoutTheDestinationsTokenTheCopyEndsRetryablyAndWritesNothing() {
+        WriteGate gate1 = new WriteGate("pool/disk1", () -> {}, 16, Duration.ofMillis(100));
+        lu1.writeGate(gate1);
+        Arrays.fill(dev1.data, (byte) 0x5A);
+        RecordingTask t = xcopy(
+                0,
+                new ListBuilder()
+                        .target(lu0.identity())
+                        .target(lu1.identity())
+                        .segment(0, 1, 8, 0, 0)
+                        .build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.completions == 1);
+        t.check(2, 0x04, 0x0A);
+        assertThat(dev1.ops).noneMatch(op -> op.startsWith("write"));
+        assertThat(dev1.data).containsOnly(0x5A);
+        receive(0, 0, 1).good(); // its status is held as failed
+    }
+
+    /**
+     * The copy manager reads its source: a copy sent to the source unit, whose disk's write token is another
+     * gateway's, runs at once and asks for nothing (it once waited for the source's token and moved it).
+     */
+    @Test
+    void theSourcesWriteTokenIsNotNeeded() {
+        AtomicInteger asked0 = new AtomicInteger();
+        WriteGate gate0 = new WriteGate("pool/disk0", asked0::incrementAndGet, 16, Duration.ofSeconds(30));
+        lu0.writeGate(gate0); // never granted: another gateway writes disk 0
+        WriteGate gate1 = new WriteGate("pool/disk1", () -> {}, 16, Duration.ofSeconds(30));
+        gate1.grant();
+        lu1.writeGate(gate1);
+        RecordingTask t = xcopy(
+                0,
+                new ListBuilder()
+                        .target(lu0.identity())
+                        .target(lu1.identity())
+                        .segment(0, 1, 8, 16, 32)
+                        .build());
+        assertThat(t.status).isEqualTo(ScsiStatus.GOOD);
+        assertThat(blocks(dev1.data, 32, 8)).isEqualTo(blocks(dev0.data, 16, 8));
+        assertThat(asked0).as("the source's token was not asked for").hasValue(0);
+        assertThat(gate0.waiting()).isZero();
         assertThat(gate1.inflight()).isZero();
     }
 
