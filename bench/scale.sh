@@ -20,7 +20,7 @@
 #                                reports the ALUA state of every LUN
 #
 # Defaults: 8 gateways, 256 targets x 16 LUNs = 4096, 512 clients (2 per target, CHAP), 64 host groups,
-# 20 changes, 256 sessions, 64 MiB memory disks, -Xmx384m, ZooKeeper session timeout 15 s.
+# 20 changes, 1024 sessions, 64 MiB memory disks, -Xmx384m, ZooKeeper session timeout 15 s.
 # --smoke: 2 gateways, 4 targets x 16 LUNs = 64, 8 clients, 2 host groups, 5 changes, 8 sessions (about 1-2 minutes).
 # Everything it starts (the bench JVM, through it ZooKeeper and the gateways) is stopped on exit, also on Ctrl-C.
 set -euo pipefail

@@ -499,6 +499,7 @@ public final class ScaleBench {
     private void coldStart(int i) throws Exception {
         long epoch = store.epoch();
         retired.add(gateways[i]);
+        long startedAtMillis = System.currentTimeMillis();
         long t0 = System.nanoTime();
         gateways[i] = start(i);
         double up = seconds(t0);
@@ -516,7 +517,11 @@ public final class ScaleBench {
             }
             if (Double.isNaN(known)) {
                 GatewayStatus s = statusIfChanged(names[i], versions);
-                if (s != null && s.appliedEpoch() >= epoch && s.alua().size() >= o.luns()) {
+                // the status node outlives the process: only what the new process wrote counts
+                if (s != null
+                        && s.updatedAtMillis() >= startedAtMillis
+                        && s.appliedEpoch() >= epoch
+                        && s.alua().size() >= o.luns()) {
                     known = seconds(t0);
                 }
             }
@@ -617,27 +622,33 @@ public final class ScaleBench {
         return client.getChildren().forPath(path);
     }
 
-    /** Gateway {@code i}'s heap after a full GC (jcmd GC.run, then GC.heap_info), in bytes. */
+    /**
+     * Gateway {@code i}'s heap after a full GC (jcmd GC.run, then GC.heap_info), in bytes: the least of three
+     * readings, since whatever the gateway allocates between the GC and the reading (status writes, pings) is noise.
+     */
     private long heapAfterGc(int i) throws Exception {
         long pid = gateways[i].process().pid();
-        jcmd(pid, "GC.run");
-        Thread.sleep(500);
-        jcmd(pid, "GC.run");
-        String info = jcmd(pid, "GC.heap_info");
-        // Serial GC lists its generations, G1 one heap line; Metaspace lines are not heap
-        long kib = 0;
-        boolean found = false;
-        for (String l : info.split("\n")) {
-            Matcher m = HEAP_USED.matcher(l);
-            if ((l.contains("generation") || l.contains("heap")) && m.find()) {
-                kib += Long.parseLong(m.group(1));
-                found = true;
+        long least = Long.MAX_VALUE;
+        for (int round = 0; round < 3; round++) {
+            jcmd(pid, "GC.run");
+            String info = jcmd(pid, "GC.heap_info");
+            // Serial GC lists its generations, G1 one heap line; Metaspace lines are not heap
+            long kib = 0;
+            boolean found = false;
+            for (String l : info.split("\n")) {
+                Matcher m = HEAP_USED.matcher(l);
+                if ((l.contains("generation") || l.contains("heap")) && m.find()) {
+                    kib += Long.parseLong(m.group(1));
+                    found = true;
+                }
             }
+            if (!found) {
+                throw new IllegalStateException("no heap figure in jcmd GC.heap_info:\n" + info);
+            }
+            least = Math.min(least, kib * 1024);
+            Thread.sleep(300);
         }
-        if (!found) {
-            throw new IllegalStateException("no heap figure in jcmd GC.heap_info:\n" + info);
-        }
-        return kib * 1024;
+        return least;
     }
 
     private static String jcmd(long pid, String command) throws Exception {
@@ -710,7 +721,7 @@ public final class ScaleBench {
         int clients = 512;
         int groups = 64;
         int changes = 20;
-        int sessions = 256;
+        int sessions = 1024;
         long diskMiB = 64;
         int zkSession = 15;
         String heap = "384m";
@@ -759,12 +770,36 @@ public final class ScaleBench {
                 gateways, targets, luns, clients, groups, changes, sessions, diskMiB << 20, zkSession, jvm, dir);
     }
 
+    private void saveOutputs() {
+        List<GatewayProcess> all = new ArrayList<>(retired);
+        for (GatewayProcess g : gateways) {
+            if (g != null) {
+                all.add(g);
+            }
+        }
+        for (int k = 0; k < all.size(); k++) {
+            GatewayProcess g = all.get(k);
+            int i = -1;
+            for (int j = 0; j < ports.length; j++) {
+                if (ports[j] == g.port()) {
+                    i = j;
+                }
+            }
+            String name = (i >= 0 ? names[i] : "gateway") + (k < retired.size() ? "-before-restart" : "") + ".log";
+            try {
+                Files.writeString(o.dir().resolve(name), g.output());
+            } catch (IOException e) {
+                System.err.println("cannot save " + name + ": " + e);
+            }
+        }
+    }
+
     private static void usage(String problem) {
         System.err.println("scale bench: " + problem);
         System.exit(2);
     }
 
-    /** Stops every gateway (SIGTERM, in parallel), then ZooKeeper. */
+    /** Stops every gateway (SIGTERM, in parallel), then ZooKeeper; keeps each gateway's output in the work dir. */
     private static void stopAll(ScaleBench b) {
         List<ProcessHandle> children = ProcessHandle.current().children().toList();
         children.forEach(ProcessHandle::destroy);
@@ -776,6 +811,7 @@ public final class ScaleBench {
             }
         }
         if (b != null) {
+            b.saveOutputs();
             try {
                 b.zk.close();
             } catch (Exception e) {
