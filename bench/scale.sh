@@ -7,7 +7,8 @@
 # portal and metrics endpoint on 127.0.0.1), and a configuration written straight into ZooKeeper in batches of
 # 16 targets: targets with LUNs on memory disks (the single-OSD dev Ceph cluster cannot hold thousands of open
 # images), clients with CHAP, host groups. Runs io.rbdgw.it.scale.ScaleBench and prints one line per figure:
-#   scale setup ...              what was started
+#   scale setup ...              what was started (the figures stream to stderr as they come; the summary
+#                                is printed on stdout at the end)
 #   scale provision ...          configuration written, applied by every gateway, every disk owned
 #   scale memory_luns ...        heap after GC of one gateway with 0 LUNs and with all of them, per LUN
 #   scale zookeeper ...          znodes, data bytes and watches (mntr, wchs)
@@ -73,8 +74,8 @@ echo "running (figures: $OUT/bench.log, progress and ZooKeeper: $OUT/bench.err)"
 "$JAVA" -Xmx1g -cp "$CP" -Dgateway.jar="$GN/gateway-node.jar" -Dzookeeper.admin.enableServer=false \
   io.rbdgw.it.scale.ScaleBench --dir "$OUT/work" "${ARGS[@]}" >"$OUT/bench.log" 2>"$OUT/bench.err" &
 BENCH_PID=$!
-# the figures as they come (in the background, so that a Ctrl-C interrupts `wait` at once)
-tail -n +1 -f "$OUT/bench.log" --pid="$BENCH_PID" 2>/dev/null | grep --line-buffered '^scale ' &
+# the figures as they come, on stderr (in the background, so that a Ctrl-C interrupts `wait` at once)
+tail -n +1 -f "$OUT/bench.log" --pid="$BENCH_PID" 2>/dev/null | grep --line-buffered '^scale ' >&2 &
 set +e
 wait "$BENCH_PID"; rc=$?
 set -e
@@ -85,3 +86,5 @@ if [ "$rc" -ne 0 ] || ! grep -q '^scale cold_start ' "$OUT/bench.log"; then
   echo "the benchmark failed (exit $rc); logs in $OUT" >&2
   exit 1
 fi
+echo "summary (gateway logs in $OUT/work):" >&2
+grep '^scale ' "$OUT/bench.log"
