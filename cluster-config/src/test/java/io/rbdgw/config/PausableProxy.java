@@ -13,7 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A loopback TCP forwarder to one server that a test can cut: while paused, existing connections are closed and
  * new ones are dropped at once. It makes one ZooKeeper client reconnect later than the others, as a client with a
- * longer back-off, a slower network path or a busier machine does.
+ * longer back-off, a slower network path or a busier machine does. It can also add latency ({@link #delay}).
  */
 public final class PausableProxy implements AutoCloseable {
 
@@ -21,6 +21,7 @@ public final class PausableProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean paused;
+    private volatile long delayMillis;
 
     public PausableProxy(InetSocketAddress target) throws IOException {
         this.target = target;
@@ -43,6 +44,14 @@ public final class PausableProxy implements AutoCloseable {
 
     public void resume() {
         paused = false;
+    }
+
+    /**
+     * Holds each chunk read {@code millis} before forwarding it, in both directions: a network with that much
+     * latency per hop, so that every request that waits for its answer before the next one costs twice that.
+     */
+    public void delay(long millis) {
+        delayMillis = millis;
     }
 
     private void accept() {
@@ -79,10 +88,16 @@ public final class PausableProxy implements AutoCloseable {
                             OutputStream os = to.getOutputStream()) {
                         int n;
                         while ((n = is.read(buffer)) > 0) {
+                            long d = delayMillis;
+                            if (d > 0) {
+                                Thread.sleep(d);
+                            }
                             os.write(buffer, 0, n);
                         }
                     } catch (IOException ended) {
                         // either side closed
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     } finally {
                         closeQuietly(from);
                         closeQuietly(to);

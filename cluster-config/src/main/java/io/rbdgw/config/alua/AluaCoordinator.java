@@ -4,6 +4,7 @@ import io.rbdgw.config.alua.OwnershipPolicy.Member;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.store.ConfigStoreException;
 import io.rbdgw.config.store.Documents;
+import io.rbdgw.config.store.PipelinedReads;
 import io.rbdgw.config.store.ZkLayout;
 import java.io.Closeable;
 import java.io.IOException;
@@ -458,18 +459,26 @@ public final class AluaCoordinator implements Closeable {
         return out;
     }
 
+    /** Every ownership document with its version; pipelined, since a pass reads one per disk. */
     private Map<String, Versioned> readOwnership() throws Exception {
         Map<String, Versioned> out = new TreeMap<>();
+        List<String> paths = new ArrayList<>();
         for (String node : children(layout.alua())) {
-            String path = layout.alua() + "/" + node;
+            paths.add(layout.alua() + "/" + node);
+        }
+        // a document deleted between listing and reading is left out
+        Map<String, PipelinedReads.Node> nodes = PipelinedReads.data(client, paths, true);
+        for (String path : paths) {
+            PipelinedReads.Node n = nodes.get(path);
+            if (n == null) {
+                continue;
+            }
             try {
-                Stat stat = new Stat();
-                byte[] data = client.getData().storingStatIn(stat).forPath(path);
                 out.put(
-                        ZkLayout.diskId(node),
-                        new Versioned(docs.read(path, data, LunOwnership.class).value(), stat.getVersion()));
-            } catch (KeeperException.NoNodeException gone) {
-                // deleted meanwhile
+                        ZkLayout.diskId(path.substring(path.lastIndexOf('/') + 1)),
+                        new Versioned(
+                                docs.read(path, n.data(), LunOwnership.class).value(),
+                                n.stat().getVersion()));
             } catch (ConfigStoreException bad) {
                 log.warn("ignoring unreadable ownership document {}: {}", path, bad.getMessage());
             }

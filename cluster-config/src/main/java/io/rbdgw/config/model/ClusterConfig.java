@@ -15,6 +15,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
  * The whole desired state of the cluster at one epoch. The compact constructor checks that it is internally
@@ -180,53 +181,92 @@ public record ClusterConfig(
 
     // ---- look-ups --------------------------------------------------------------------------------------------
 
+    // The lists are sorted by their keys (compact constructor), so look-ups are binary searches: the reconciler
+    // looks up every LUN's disk and every target's LUNs and clients on each pass, which scanning made quadratic
+    // in the number of LUNs (seconds per pass at a few thousand).
+
     public Optional<Target> target(String iqn) {
-        return targets.stream().filter(t -> t.iqn().equals(iqn)).findFirst();
+        return iqn == null ? Optional.empty() : find(targets, t -> t.iqn().compareTo(iqn));
     }
 
     public Optional<Disk> disk(String id) {
-        return disks.stream().filter(d -> d.id().equals(id)).findFirst();
+        return id == null ? Optional.empty() : find(disks, d -> d.id().compareTo(id));
     }
 
     public Optional<Gateway> gateway(String name) {
-        return gateways.stream().filter(g -> g.name().equals(name)).findFirst();
+        return name == null ? Optional.empty() : find(gateways, g -> g.name().compareTo(name));
     }
 
     public List<Lun> luns(String target) {
-        return luns.stream().filter(l -> l.target().equals(target)).toList();
+        return target == null ? List.of() : range(luns, l -> l.target().compareTo(target));
     }
 
     public Optional<Lun> lun(String target, int number) {
-        return luns.stream()
-                .filter(l -> l.target().equals(target) && l.number() == number)
-                .findFirst();
+        return target == null
+                ? Optional.empty()
+                : find(luns, l -> {
+                    int c = l.target().compareTo(target);
+                    return c != 0 ? c : Integer.compare(l.number(), number);
+                });
     }
 
     public List<Client> clients(String target) {
-        return clients.stream().filter(c -> c.target().equals(target)).toList();
+        return target == null ? List.of() : range(clients, c -> c.target().compareTo(target));
     }
 
     public Optional<Client> client(String target, String initiator) {
-        return clients.stream()
-                .filter(c -> c.target().equals(target) && c.initiator().equals(initiator))
-                .findFirst();
+        return target == null || initiator == null
+                ? Optional.empty()
+                : find(clients, c -> {
+                    int t = c.target().compareTo(target);
+                    return t != 0 ? t : c.initiator().compareTo(initiator);
+                });
     }
 
     public List<HostGroup> hostGroups(String target) {
-        return hostGroups.stream().filter(g -> g.target().equals(target)).toList();
+        return target == null ? List.of() : range(hostGroups, g -> g.target().compareTo(target));
     }
 
     public Optional<HostGroup> hostGroup(String target, String name) {
-        return hostGroups.stream()
-                .filter(g -> g.target().equals(target) && g.name().equals(name))
-                .findFirst();
+        return target == null || name == null
+                ? Optional.empty()
+                : find(hostGroups, g -> {
+                    int t = g.target().compareTo(target);
+                    return t != 0 ? t : g.name().compareTo(name);
+                });
     }
 
     /** The host group of {@code target} that {@code initiator} belongs to, if any. */
     public Optional<HostGroup> hostGroupOf(String target, String initiator) {
-        return hostGroups.stream()
-                .filter(g -> g.target().equals(target) && g.members().contains(initiator))
+        return hostGroups(target).stream()
+                .filter(g -> g.members().contains(initiator))
                 .findFirst();
+    }
+
+    /** The first index whose item is not before the key ({@code after}: not before or at it); {@code order} compares an item with the key. */
+    private static <T> int bound(List<T> items, ToIntFunction<T> order, boolean after) {
+        int lo = 0;
+        int hi = items.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            int c = order.applyAsInt(items.get(mid));
+            if (c < 0 || after && c == 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /** The items that compare equal to the key: a view of the (unmodifiable) sorted list. */
+    private static <T> List<T> range(List<T> items, ToIntFunction<T> order) {
+        return items.subList(bound(items, order, false), bound(items, order, true));
+    }
+
+    private static <T> Optional<T> find(List<T> items, ToIntFunction<T> order) {
+        int i = bound(items, order, false);
+        return i < items.size() && order.applyAsInt(items.get(i)) == 0 ? Optional.of(items.get(i)) : Optional.empty();
     }
 
     // ---- access control --------------------------------------------------------------------------------------

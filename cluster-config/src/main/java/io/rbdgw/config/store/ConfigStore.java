@@ -170,32 +170,62 @@ public final class ConfigStore implements Closeable {
         client.getData().storingStatIn(before).forPath(layout.epoch());
         SchemaVersion schema = docs.version(layout.schema(), client.getData().forPath(layout.schema()));
 
+        // pipelined (the lists of each target, then every document) instead of one round trip per znode: with
+        // thousands of LUNs the sequential reads took seconds, on every gateway for every change
+        List<String> iqns = client.getChildren().forPath(layout.targets());
+        List<String> lists = new ArrayList<>();
+        for (String iqn : iqns) {
+            lists.add(layout.luns(iqn));
+            lists.add(layout.clients(iqn));
+            lists.add(layout.hostGroups(iqn));
+        }
+        lists.add(layout.disks());
+        lists.add(layout.gateways());
+        Map<String, List<String>> children = PipelinedReads.children(client, lists, false);
+
+        Map<String, Class<?>> wanted = new LinkedHashMap<>();
+        for (String iqn : iqns) {
+            wanted.put(layout.target(iqn), Target.class);
+            children.get(layout.luns(iqn)).forEach(n -> wanted.put(layout.luns(iqn) + "/" + n, Lun.class));
+            children.get(layout.clients(iqn)).forEach(c -> wanted.put(layout.clients(iqn) + "/" + c, Client.class));
+            children.get(layout.hostGroups(iqn))
+                    .forEach(g -> wanted.put(layout.hostGroups(iqn) + "/" + g, HostGroup.class));
+        }
+        children.get(layout.disks()).forEach(d -> wanted.put(layout.disks() + "/" + d, Disk.class));
+        children.get(layout.gateways()).forEach(g -> wanted.put(layout.gateways() + "/" + g, Gateway.class));
+        wanted.put(layout.discovery(), Authentication.class);
+        wanted.put(layout.settings(), Settings.class);
+        Map<String, PipelinedReads.Node> data = PipelinedReads.data(client, new ArrayList<>(wanted.keySet()), false);
+
         List<Target> targets = new ArrayList<>();
         List<Lun> luns = new ArrayList<>();
         List<Client> clients = new ArrayList<>();
         List<HostGroup> groups = new ArrayList<>();
-        for (String iqn : client.getChildren().forPath(layout.targets())) {
-            targets.add(get(layout.target(iqn), Target.class));
-            for (String n : client.getChildren().forPath(layout.luns(iqn))) {
-                luns.add(get(layout.luns(iqn) + "/" + n, Lun.class));
-            }
-            for (String c : client.getChildren().forPath(layout.clients(iqn))) {
-                clients.add(get(layout.clients(iqn) + "/" + c, Client.class));
-            }
-            for (String g : client.getChildren().forPath(layout.hostGroups(iqn))) {
-                groups.add(get(layout.hostGroups(iqn) + "/" + g, HostGroup.class));
-            }
-        }
         List<Disk> disks = new ArrayList<>();
-        for (String d : client.getChildren().forPath(layout.disks())) {
-            disks.add(get(layout.disks() + "/" + d, Disk.class));
-        }
         List<Gateway> gateways = new ArrayList<>();
-        for (String g : client.getChildren().forPath(layout.gateways())) {
-            gateways.add(get(layout.gateways() + "/" + g, Gateway.class));
+        Authentication discovery = null;
+        Settings settings = null;
+        for (Map.Entry<String, Class<?>> w : wanted.entrySet()) {
+            Object v = docs.read(w.getKey(), data.get(w.getKey()).data(), w.getValue())
+                    .value();
+            if (v instanceof Target t) {
+                targets.add(t);
+            } else if (v instanceof Lun l) {
+                luns.add(l);
+            } else if (v instanceof Client c) {
+                clients.add(c);
+            } else if (v instanceof HostGroup g) {
+                groups.add(g);
+            } else if (v instanceof Disk d) {
+                disks.add(d);
+            } else if (v instanceof Gateway g) {
+                gateways.add(g);
+            } else if (v instanceof Authentication a) {
+                discovery = a;
+            } else {
+                settings = (Settings) v;
+            }
         }
-        Authentication discovery = get(layout.discovery(), Authentication.class);
-        Settings settings = get(layout.settings(), Settings.class);
 
         Stat after = client.checkExists().forPath(layout.epoch());
         if (after == null || after.getVersion() != before.getVersion()) {
@@ -209,10 +239,6 @@ public final class ConfigStore implements Closeable {
                     "the stored configuration at epoch " + before.getVersion() + " is inconsistent: " + e.getMessage(),
                     e);
         }
-    }
-
-    private <T> T get(String path, Class<T> type) throws Exception {
-        return docs.read(path, client.getData().forPath(path), type).value();
     }
 
     /** {@link #apply(long, List)} for a few changes. */

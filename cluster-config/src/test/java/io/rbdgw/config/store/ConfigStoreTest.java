@@ -5,8 +5,10 @@ import static io.rbdgw.config.Fixtures.T2;
 import static io.rbdgw.config.Fixtures.disk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.rbdgw.config.Fixtures;
+import io.rbdgw.config.PausableProxy;
 import io.rbdgw.config.ZkTestSupport;
 import io.rbdgw.config.model.Client;
 import io.rbdgw.config.model.ClusterConfig;
@@ -15,9 +17,12 @@ import io.rbdgw.config.model.Lun;
 import io.rbdgw.config.model.SchemaVersion;
 import io.rbdgw.config.model.Setting;
 import io.rbdgw.config.model.Target;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -350,5 +355,42 @@ class ConfigStoreTest {
     void aReaderWithoutConfigurationIsToldToInitialize() {
         ConfigStore empty = new ConfigStore(client, ZkTestSupport.newRoot());
         assertThatThrownBy(empty::read).isInstanceOf(ConfigStoreException.class).hasMessageContaining("initialize");
+    }
+
+    /**
+     * A configuration of 1,000 LUNs is some 2,600 znodes. Read one request at a time, each costs a round trip:
+     * behind 10 ms of latency per hop that is about 50 s (and on loopback, with eight gateways re-reading after
+     * every change, seconds per change). Pipelined it is a few round trips.
+     */
+    @Test
+    void aLargeConfigurationIsReadInAFewRoundTripsNotOnePerZnode() throws Exception {
+        List<ConfigChange> changes = new ArrayList<>();
+        for (int t = 0; t < 100; t++) {
+            String iqn = String.format(Locale.ROOT, "iqn.2026-12.io.rbdgw.test:t%03d", t);
+            changes.add(new ConfigChange.PutTarget(Target.of(iqn)));
+            for (int l = 0; l < 10; l++) {
+                String image = String.format(Locale.ROOT, "t%03d-d%02d", t, l);
+                changes.add(new ConfigChange.PutDisk(disk(image)));
+                changes.add(new ConfigChange.PutLun(new Lun(iqn, l, "rbd/" + image)));
+            }
+            changes.add(new ConfigChange.PutClient(Client.allLuns(iqn, "iqn.2026-12.io.rbdgw.host:h" + t + "a")));
+            changes.add(new ConfigChange.PutClient(Client.allLuns(iqn, "iqn.2026-12.io.rbdgw.host:h" + t + "b")));
+        }
+        store.apply(0, changes);
+        ClusterConfig expected = store.read();
+        assertThat(expected.luns()).hasSize(1000);
+
+        try (PausableProxy proxy = new PausableProxy(new InetSocketAddress("127.0.0.1", server.getPort()))) {
+            CuratorFramework far = ZkTestSupport.client(proxy.connectString());
+            try {
+                ConfigStore remote = new ConfigStore(far, store.layout().root());
+                assertThat(remote.epoch()).isEqualTo(1); // connected before the latency starts
+                proxy.delay(10);
+                ClusterConfig read = assertTimeoutPreemptively(Duration.ofSeconds(15), remote::read);
+                assertThat(read).isEqualTo(expected);
+            } finally {
+                far.close();
+            }
+        }
     }
 }

@@ -132,7 +132,7 @@ public final class TestInitiator implements AutoCloseable {
      */
     public Map<String, String> login(Map<String, String> keys) throws InterruptedException {
         Map<String, String> answer = new LinkedHashMap<>();
-        send(new LoginRequest(true, false, 1, 3, 0, 0, isid, 0, itt++, 0, cmdSN, 0, text(keys)));
+        send(new LoginRequest(true, false, 1, 3, 0, 0, isid, 0, itt++, 0, cmdSN, expStatSN, text(keys)));
         while (true) {
             LoginResponse r = expect(LoginResponse.class, 5000);
             try {
@@ -155,6 +155,54 @@ public final class TestInitiator implements AutoCloseable {
                 r.release();
             }
             send(new LoginRequest(true, false, 1, 3, 0, 0, isid, 0, itt++, 0, cmdSN, expStatSN, Unpooled.EMPTY_BUFFER));
+        }
+    }
+
+    /**
+     * Logs in through the security stage with one-way CHAP (MD5) as {@code user}/{@code secret}, then on to the full
+     * feature phase with {@code keys} (InitiatorName, SessionType, TargetName); returns the target's answer keys.
+     */
+    public Map<String, String> loginChap(Map<String, String> keys, String user, String secret)
+            throws InterruptedException {
+        Map<String, String> first = new LinkedHashMap<>(keys);
+        first.put("AuthMethod", "CHAP");
+        Map<String, String> answer = new LinkedHashMap<>(securityStep(false, first));
+        answer.putAll(securityStep(false, Map.of("CHAP_A", "5")));
+        int id = Integer.parseInt(answer.get("CHAP_I"));
+        byte[] challenge =
+                java.util.HexFormat.of().parseHex(answer.get("CHAP_C").substring(2));
+        byte[] response;
+        try {
+            java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+            md5.update((byte) id);
+            md5.update(secret.getBytes(StandardCharsets.UTF_8));
+            md5.update(challenge);
+            response = md5.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> proof = new LinkedHashMap<>();
+        proof.put("CHAP_N", user);
+        proof.put("CHAP_R", "0x" + java.util.HexFormat.of().formatHex(response));
+        answer.putAll(securityStep(true, proof));
+        Map<String, String> operational = new LinkedHashMap<>(keys);
+        operational.keySet().removeAll(java.util.List.of("InitiatorName", "SessionType", "TargetName"));
+        answer.putAll(login(operational));
+        return answer;
+    }
+
+    /** One security-stage login request and its answer; {@code transit} asks for the operational stage. */
+    private Map<String, String> securityStep(boolean transit, Map<String, String> keys) throws InterruptedException {
+        send(new LoginRequest(transit, false, 0, 1, 0, 0, isid, 0, itt++, 0, cmdSN, expStatSN, text(keys)));
+        LoginResponse r = expect(LoginResponse.class, 5000);
+        try {
+            if (r.statusClass() != 0) {
+                throw new AssertionError("login failed: " + r.statusClass() + "/" + r.statusDetail());
+            }
+            expStatSN = r.statSN() + 1;
+            return parse(r.data());
+        } finally {
+            r.release();
         }
     }
 
