@@ -60,8 +60,10 @@ class IscsiMetricsTest {
 
     /** Commands of a kind: the count of the LUN's latency timer. */
     private long commands(String[] tags) {
-        var t = registry.find("rbdgw.scsi.latency").tags(tags).timer();
-        return t == null ? 0 : t.count();
+        var search = registry.find("rbdgw.scsi.latency").tags(tags);
+        var t = search.timer(); // read and write; other is a function timer (count and sum, no max)
+        var f = search.functionTimer();
+        return t != null ? t.count() : f != null ? (long) f.count() : 0;
     }
 
     private double count(String name, String... tags) {
@@ -148,8 +150,11 @@ class IscsiMetricsTest {
                 .filter(l -> !l.startsWith("#") && l.contains("disk=\"mem/d0\"") && l.contains("rbdgw_scsi_"))
                 .count();
         assertThat(lunSeries)
-                .as("series of one LUN: 3 kinds x count/sum/max, 2 bytes, 2 error counters that occurred")
-                .isEqualTo(13);
+                .as("series of one LUN: read and write x count/sum/max, other count/sum, 2 bytes, 2 error counters that"
+                        + " occurred")
+                .isEqualTo(12);
+        assertThat(text)
+                .contains("rbdgw_scsi_latency_seconds_count{disk=\"mem/d0\",gateway=\"gw-test\",kind=\"other\"");
         assertThat(text)
                 .contains("rbdgw_iscsi_login_failures_total{gateway=\"gw-test\",reason=\"authorization_failure\"} 1.0");
         assertThat(text).contains("jvm_memory_used_bytes");
