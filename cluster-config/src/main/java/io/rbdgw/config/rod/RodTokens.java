@@ -3,6 +3,7 @@ package io.rbdgw.config.rod;
 import io.rbdgw.config.store.ConfigStoreException;
 import io.rbdgw.config.store.Documents;
 import io.rbdgw.config.store.ZkLayout;
+import io.rbdgw.config.store.ZkReads;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.List;
@@ -78,6 +79,7 @@ public final class RodTokens implements Closeable {
     private final Limits limits;
     private final LongSupplier clock;
     private final Documents docs = new Documents();
+    private final ZkReads reads;
     private final ScheduledExecutorService sweeper;
 
     /**
@@ -90,6 +92,7 @@ public final class RodTokens implements Closeable {
         this.layout = layout;
         this.limits = limits;
         this.clock = clock;
+        this.reads = new ZkReads(client, docs);
         if (sweepInterval == null) {
             sweeper = null;
         } else {
@@ -261,13 +264,7 @@ public final class RodTokens implements Closeable {
     }
 
     private List<String> children(String path) {
-        try {
-            return client.getChildren().forPath(path);
-        } catch (KeeperException.NoNodeException e) {
-            return List.of();
-        } catch (Exception e) {
-            throw new ConfigStoreException("cannot list " + path + ": " + e, e);
-        }
+        return reads.children(path);
     }
 
     @Override

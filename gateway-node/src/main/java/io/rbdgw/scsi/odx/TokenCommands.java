@@ -6,6 +6,7 @@ import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.Completions;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.ParameterLists;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
@@ -59,19 +60,7 @@ public final class TokenCommands {
         }
         int transfer = p.length;
         try {
-            if (p.length < OdxLimits.POPULATE_HEADER) {
-                throw ScsiError.parameterListLength();
-            }
-            int dataLength = Cdbs.u16(p, 0);
-            if (dataLength + 2 > p.length) {
-                throw ScsiError.parameterListLength(); // the list was cut short of what it says it holds
-            }
-            if (dataLength + 2 < OdxLimits.POPULATE_HEADER) {
-                throw ScsiError.invalidParameter(0, -1);
-            }
-            if ((p[2] & 0x01) != 0) {
-                throw ScsiError.invalidParameter(2, 0); // IMMED: not supported
-            }
+            int dataLength = header(p, OdxLimits.POPULATE_HEADER);
             if ((p[2] & 0x02) != 0 && Cdbs.u32(p, 8) != OdxLimits.ROD_TYPE_ACCESS_UPON_REFERENCE) {
                 throw ScsiError.invalidParameter(8, -1); // RTV with a ROD type we do not create
             }
@@ -135,19 +124,7 @@ public final class TokenCommands {
         }
         int transfer = p.length;
         try {
-            if (p.length < OdxLimits.WRITE_HEADER) {
-                throw ScsiError.parameterListLength();
-            }
-            int dataLength = Cdbs.u16(p, 0);
-            if (dataLength + 2 > p.length) {
-                throw ScsiError.parameterListLength(); // the list was cut short of what it says it holds
-            }
-            if (dataLength + 2 < OdxLimits.WRITE_HEADER) {
-                throw ScsiError.invalidParameter(0, -1);
-            }
-            if ((p[2] & 0x01) != 0) {
-                throw ScsiError.invalidParameter(2, 0); // IMMED: not supported
-            }
+            int dataLength = header(p, OdxLimits.WRITE_HEADER);
             boolean deleteToken = (p[2] & 0x02) != 0;
             long offsetIntoRod = Cdbs.u64(p, 8);
             byte[] token =
@@ -293,22 +270,28 @@ public final class TokenCommands {
 
     /** The parameter list, or null when there is none (length 0: not an error, nothing happens). */
     private static byte[] parameterList(ScsiTask task, byte[] cdb) {
-        long length = Cdbs.u32(cdb, 10);
-        if (length == 0) {
-            Completions.good(task, 0);
-            return null;
+        return ParameterLists.read(task, Cdbs.u32(cdb, 10), OdxLimits.MAX_PARAMETER_LIST);
+    }
+
+    /**
+     * Checks the list's header (SBC-3 6.3.2, 6.5.2): at least {@code header} bytes and as long as its PARAMETER DATA
+     * LENGTH says; IMMED is not supported. Returns the PARAMETER DATA LENGTH.
+     */
+    private static int header(byte[] p, int header) {
+        if (p.length < header) {
+            throw ScsiError.parameterListLength();
         }
-        int transfer = (int) Math.min(length, Integer.MAX_VALUE);
-        if (length > OdxLimits.MAX_PARAMETER_LIST) {
-            throw ScsiError.parameterListLength().withTransferLength(transfer);
+        int dataLength = Cdbs.u16(p, 0);
+        if (dataLength + 2 > p.length) {
+            throw ScsiError.parameterListLength(); // the list was cut short of what it says it holds
         }
-        ByteBuf out = task.dataOut();
-        if (out == null || out.readableBytes() < length) {
-            throw ScsiError.shortDataOut(transfer);
+        if (dataLength + 2 < header) {
+            throw ScsiError.invalidParameter(0, -1);
         }
-        byte[] p = new byte[transfer];
-        out.getBytes(out.readerIndex(), p);
-        return p;
+        if ((p[2] & 0x01) != 0) {
+            throw ScsiError.invalidParameter(2, 0); // IMMED: not supported
+        }
+        return dataLength;
     }
 
     /**

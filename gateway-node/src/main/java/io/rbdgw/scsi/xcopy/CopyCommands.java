@@ -5,6 +5,7 @@ import io.rbdgw.scsi.Cdbs;
 import io.rbdgw.scsi.Completions;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.ParameterLists;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiOpcodes;
 import io.rbdgw.scsi.ScsiTask;
@@ -21,21 +22,12 @@ public final class CopyCommands {
 
     /** EXTENDED COPY (LID1). */
     public static void extendedCopy(LogicalUnit lu, ScsiTask task, byte[] cdb) {
-        long length = Cdbs.u32(cdb, 10);
-        if (length == 0) {
-            Completions.good(task, 0); // no parameter list: not an error (SPC-4 6.4.1)
+        byte[] p =
+                ParameterLists.read(task, Cdbs.u32(cdb, 10), CopyLimits.HEADER + CopyLimits.MAX_DESCRIPTOR_LIST_LENGTH);
+        if (p == null) {
             return;
         }
-        int transfer = (int) Math.min(length, Integer.MAX_VALUE);
-        if (length > CopyLimits.HEADER + CopyLimits.MAX_DESCRIPTOR_LIST_LENGTH) {
-            throw ScsiError.parameterListLength().withTransferLength(transfer);
-        }
-        ByteBuf out = task.dataOut();
-        if (out == null || out.readableBytes() < length) {
-            throw ScsiError.shortDataOut(transfer);
-        }
-        byte[] p = new byte[transfer];
-        out.getBytes(out.readerIndex(), p);
+        int transfer = p.length;
         CopyRequest request;
         CopyPlan.Step[] steps;
         try {
