@@ -179,7 +179,9 @@ final class ClusterGateway implements AutoCloseable {
         reconciler.rodTokens(rodTokens);
         // one budget of copy buffers for every LUN of this gateway: what all hosts' copies may hold at once
         PortalLimits limits = o.settings().limits();
-        reconciler.copyBuffers(new CopyBuffers(limits.copyBuffer(), limits.maxWaitingCopies()));
+        CopyBuffers copyBuffers = new CopyBuffers(limits.copyBuffer(), limits.maxWaitingCopies());
+        reconciler.copyBuffers(copyBuffers);
+        metrics.bindCopyBuffers(copyBuffers);
         reconciler.portal(o.settings());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);
