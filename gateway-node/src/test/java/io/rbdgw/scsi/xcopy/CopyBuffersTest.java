@@ -1,7 +1,12 @@
 package io.rbdgw.scsi.xcopy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.rbdgw.block.BlockDevice;
+import io.rbdgw.block.BlockDeviceException;
+import io.rbdgw.block.DeviceInfo;
+import io.rbdgw.block.IoCallback;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.MemoryDevice;
 import io.rbdgw.scsi.PermitAll;
@@ -10,10 +15,17 @@ import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.xcopy.CopyLanesTest.DeferredDevice;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -208,5 +220,198 @@ class CopyBuffersTest {
         assertThat(buffers.inUse()).isZero();
         assertThat(buffers.waitingCopies()).isZero();
         assertThat(buffers.peak()).isEqualTo(MIB);
+    }
+
+    /** A memory device that completes every I/O on one of a pool's threads, after a short random delay. */
+    static final class ThreadedDevice implements BlockDevice {
+        final MemoryDevice mem;
+        final ScheduledExecutorService pool;
+        final Random random = new Random(7);
+
+        ThreadedDevice(MemoryDevice mem, ScheduledExecutorService pool) {
+            this.mem = mem;
+            this.pool = pool;
+        }
+
+        /** Calls {@code cb} outside the device's lock, so that a lane continuing from it can take the lock again. */
+        private static IoCallback outside(IoCallback cb, List<Runnable> after) {
+            return new IoCallback() {
+                @Override
+                public void onSuccess(long bytes) {
+                    after.add(() -> cb.onSuccess(bytes));
+                }
+
+                @Override
+                public void onFailure(BlockDeviceException e) {
+                    after.add(() -> cb.onFailure(e));
+                }
+            };
+        }
+
+        private void io(Consumer<IoCallback> op, IoCallback cb) {
+            pool.schedule(
+                    () -> {
+                        List<Runnable> after = new ArrayList<>(1);
+                        synchronized (mem) {
+                            op.accept(outside(cb, after));
+                        }
+                        after.forEach(Runnable::run);
+                    },
+                    nextDelay(),
+                    TimeUnit.MICROSECONDS);
+        }
+
+        private long nextDelay() {
+            synchronized (random) {
+                return random.nextInt(200);
+            }
+        }
+
+        @Override
+        public DeviceInfo info() {
+            return mem.info();
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst, IoCallback callback) {
+            io(cb -> mem.read(offset, dst, cb), callback);
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer src, boolean fua, IoCallback callback) {
+            io(cb -> mem.write(offset, src, fua, cb), callback);
+        }
+
+        @Override
+        public void flush(IoCallback callback) {
+            io(mem::flush, callback);
+        }
+
+        @Override
+        public void discard(long offset, long length, IoCallback callback) {
+            io(cb -> mem.discard(offset, length, cb), callback);
+        }
+
+        @Override
+        public void writeZeroes(long offset, long length, IoCallback callback) {
+            io(cb -> mem.writeZeroes(offset, length, cb), callback);
+        }
+
+        @Override
+        public void writeSame(long offset, long length, ByteBuffer pattern, IoCallback callback) {
+            io(cb -> mem.writeSame(offset, length, pattern, cb), callback);
+        }
+
+        @Override
+        public void compareAndWrite(long offset, ByteBuffer compare, ByteBuffer write, IoCallback callback) {
+            io(cb -> mem.compareAndWrite(offset, compare, write, cb), callback);
+        }
+
+        @Override
+        public void allocationStatus(long offset, IoCallback callback) {
+            io(cb -> mem.allocationStatus(offset, cb), callback);
+        }
+
+        @Override
+        public void close() {
+            mem.close();
+        }
+    }
+
+    /**
+     * Completions on four threads at once, as librbd's: 24 copies of 4 MiB (4 lanes each) through a 5 MiB budget
+     * never hold more than it (sampled by a fifth thread), all copy exactly, and every buffer comes back.
+     */
+    @Test
+    void copiesCompletingOnManyThreadsStayWithinTheBudget() throws Exception {
+        ScheduledExecutorService pool = Executors.newScheduledThreadPool(4);
+        try {
+            ThreadedDevice s = new ThreadedDevice(MemoryDevice.thin(16384, BS), pool);
+            ThreadedDevice d = new ThreadedDevice(MemoryDevice.thin(8192 * 24 + 1, BS), pool);
+            for (int i = 0; i < s.mem.data.length; i++) {
+                s.mem.data[i] = (byte) (i * 13 + i / BS);
+            }
+            CopyBuffers buffers = new CopyBuffers(5L * MIB, 64);
+            ScsiTarget t = new ScsiTarget();
+            LogicalUnit ls = new LogicalUnit(0, s, ua -> new PermitAll());
+            LogicalUnit ld = new LogicalUnit(1, d, ua -> new PermitAll());
+            ls.copyBuffers(buffers);
+            ld.copyBuffers(buffers);
+            t.addLun(ls);
+            t.addLun(ld);
+            t.nexusCreated(RecordingTask.NEXUS, this);
+            for (int lun = 0; lun < 2; lun++) {
+                RecordingTask ua = new RecordingTask(RecordingTask.NEXUS, lun, new byte[6], null);
+                t.execute(ua);
+                ua.check(6, 0x29, 0x00);
+            }
+            AtomicLong most = new AtomicLong();
+            AtomicBoolean sampling = new AtomicBoolean(true);
+            Thread sampler = new Thread(() -> {
+                while (sampling.get()) {
+                    long used = buffers.inUse();
+                    most.accumulateAndGet(used, Math::max);
+                    Thread.onSpinWait();
+                }
+            });
+            sampler.start();
+            List<RecordingTask> tasks = new ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                // each copy: 4 MiB (4 chunks, 4 lanes) from the source's i % 2 half to the destination's i-th 4 MiB
+                ByteBuffer list = ByteBuffer.allocate(16 + 64 + 28);
+                list.put((byte) i)
+                        .put((byte) 0)
+                        .putShort((short) 64)
+                        .putInt(0)
+                        .putInt(28)
+                        .putInt(0);
+                for (LogicalUnit lu : new LogicalUnit[] {ls, ld}) {
+                    int at = list.position();
+                    list.put((byte) 0xE4)
+                            .put((byte) 0)
+                            .putShort((short) 0)
+                            .put((byte) 1)
+                            .put((byte) 3)
+                            .put((byte) 0);
+                    list.put((byte) 16).put(lu.identity().naaDesignator()).position(at + 29);
+                    list.put((byte) 0).putShort((short) BS);
+                }
+                list.put((byte) 0x02)
+                        .put((byte) 0)
+                        .putShort((short) 24)
+                        .putShort((short) 0)
+                        .putShort((short) 1);
+                list.putShort((short) 0)
+                        .putShort((short) 8192)
+                        .putLong((i % 2) * 8192L)
+                        .putLong(i * 8192L);
+                byte[] p = list.array();
+                byte[] cdb = RecordingTask.bytes(0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, p.length, 0, 0);
+                RecordingTask task = new RecordingTask(RecordingTask.NEXUS, 0, cdb, p);
+                tasks.add(task);
+                t.execute(task);
+            }
+            await().atMost(Duration.ofMinutes(2)).until(() -> allDone(tasks));
+            sampling.set(false);
+            sampler.join(10_000);
+            for (RecordingTask task : tasks) {
+                assertThat(task.status).isEqualTo(ScsiStatus.GOOD);
+            }
+            for (int i = 0; i < 24; i++) {
+                int from = (i % 2) * 8192 * BS;
+                int to = i * 8192 * BS;
+                assertThat(Arrays.copyOfRange(d.mem.data, to, to + 8192 * BS))
+                        .as("copy %d", i)
+                        .isEqualTo(Arrays.copyOfRange(s.mem.data, from, from + 8192 * BS));
+            }
+            assertThat(most.get()).as("sampled in use").isLessThanOrEqualTo(5L * MIB);
+            assertThat(buffers.peak()).isEqualTo(5L * MIB);
+            assertThat(buffers.inUse()).isZero();
+            assertThat(buffers.waitingCopies()).isZero();
+            assertThat(buffers.refused()).isZero();
+        } finally {
+            pool.shutdownNow();
+            assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
     }
 }
