@@ -20,6 +20,7 @@ import io.rbdgw.config.store.Documents;
 import io.rbdgw.config.watch.ConfigWatcher;
 import io.rbdgw.iscsi.session.ConnectionSettings;
 import io.rbdgw.iscsi.session.IscsiServer;
+import io.rbdgw.iscsi.session.PortalLimits;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetRegistry;
 import io.rbdgw.node.metrics.GatewayMetrics;
@@ -27,6 +28,7 @@ import io.rbdgw.node.metrics.MetricsServer;
 import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.xcopy.CopyBuffers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -175,6 +177,11 @@ final class ClusterGateway implements AutoCloseable {
         // ODX tokens in ZooKeeper: a token populated through one gateway is written through any other
         this.rodTokens = new ZkRodTokenService(new RodTokens(store.client(), store.layout()));
         reconciler.rodTokens(rodTokens);
+        // one budget of copy buffers for every LUN of this gateway: what all hosts' copies may hold at once
+        PortalLimits limits = o.settings().limits();
+        CopyBuffers copyBuffers = new CopyBuffers(limits.copyBuffer(), limits.maxWaitingCopies());
+        reconciler.copyBuffers(copyBuffers);
+        metrics.bindCopyBuffers(copyBuffers);
         reconciler.portal(o.settings());
         this.watcher = new ConfigWatcher(store);
         watcher.addListener(reconciler);

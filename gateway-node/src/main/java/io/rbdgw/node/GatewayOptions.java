@@ -92,6 +92,22 @@ final class GatewayOptions {
     String maxWriteBuffer;
 
     @Option(
+            names = "--max-copy-buffer",
+            paramLabel = "SIZE",
+            defaultValue = "64M",
+            description =
+                    "Chunk buffers all EXTENDED COPY / ODX copies of this gateway hold at once; copies beyond wait "
+                            + "for one (default: ${DEFAULT-VALUE}, at least 1M).")
+    String maxCopyBuffer;
+
+    @Option(
+            names = "--max-waiting-copies",
+            defaultValue = "" + PortalLimits.DEFAULT_MAX_WAITING_COPIES,
+            description = "Copy commands that may wait for a copy buffer; more get 05/55/03 INSUFFICIENT RESOURCES "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int maxWaitingCopies;
+
+    @Option(
             names = "--allow-target-reset",
             description =
                     "Let initiators TARGET WARM/COLD RESET (on the LUNs they see; a cold reset also drops every session of the target). Refused by default.")
@@ -104,7 +120,9 @@ final class GatewayOptions {
                 maxSessionsPerInitiator,
                 maxLoginConnections,
                 Sizes.parse(maxWriteBufferPerConnection),
-                maxWriteBuffer == null ? PortalLimits.defaultWriteBuffer() : Sizes.parse(maxWriteBuffer));
+                maxWriteBuffer == null ? PortalLimits.defaultWriteBuffer() : Sizes.parse(maxWriteBuffer),
+                Sizes.parse(maxCopyBuffer),
+                maxWaitingCopies);
     }
 
     /** The metrics address, or null for none. */

@@ -24,6 +24,7 @@ import io.rbdgw.scsi.UnitAttentions;
 import io.rbdgw.scsi.WriteGate;
 import io.rbdgw.scsi.odx.RodTokenService;
 import io.rbdgw.scsi.pr.Reservations;
+import io.rbdgw.scsi.xcopy.CopyBuffers;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,6 +65,7 @@ final class LiveExports {
     private volatile LunReservations reservations = LunReservations.inMemory();
     private volatile WriteTokens writeTokens;
     private volatile RodTokenService rodTokens;
+    private volatile CopyBuffers copyBuffers = CopyBuffers.DEFAULT;
     private volatile int maxWaitingWrites;
     private volatile Duration maxWriteWait;
     private volatile boolean aluaUnknown;
@@ -133,6 +135,11 @@ final class LiveExports {
     /** The cluster's ODX token store for the LUNs created from now on (none until set: no ODX). */
     void rodTokens(RodTokenService service) {
         this.rodTokens = service;
+    }
+
+    /** The gateway's copy buffer budget for the LUNs created from now on. */
+    void copyBuffers(CopyBuffers buffers) {
+        this.copyBuffers = buffers;
     }
 
     void writeTokens(WriteTokens tokens, int maxWaiting, Duration maxWait) {
@@ -279,6 +286,7 @@ final class LiveExports {
                     new LogicalUnit(n, d.device, LuIdentity.fromDeviceIdentity(spec.wwnSeed()), luReservations, tpgs);
             lu.writeGate(d.gate);
             lu.rodTokens(rodTokens);
+            lu.copyBuffers(copyBuffers);
             tpgs.attach(lu.unitAttentions());
             d.users.add(lu);
             t.luns.put(n, new LiveLun(spec.id(), lu, tpgs));

@@ -17,6 +17,7 @@ import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.odx.RodTokenService;
+import io.rbdgw.scsi.xcopy.CopyBuffers;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -143,6 +144,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
     /** Offers ODX on every LUN, with tokens kept in {@code service} (before {@link #start}). */
     public void rodTokens(RodTokenService service) {
         exports.rodTokens(service);
+    }
+
+    /** The gateway's copy buffer budget, shared by every LUN (before {@link #start}). */
+    public void copyBuffers(CopyBuffers buffers) {
+        exports.copyBuffers(buffers);
     }
 
     /** Sets the observer (before {@link #start}). */

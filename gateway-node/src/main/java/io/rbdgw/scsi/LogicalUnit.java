@@ -5,6 +5,7 @@ import io.rbdgw.block.DeviceInfo;
 import io.rbdgw.scsi.odx.OdxResults;
 import io.rbdgw.scsi.odx.RodTokenService;
 import io.rbdgw.scsi.pr.Reservations;
+import io.rbdgw.scsi.xcopy.CopyBuffers;
 import io.rbdgw.scsi.xcopy.CopyResults;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -56,6 +57,8 @@ public final class LogicalUnit implements AutoCloseable {
     private volatile LuResolver luResolver;
 
     private final CopyResults copyResults = new CopyResults();
+    /** The gateway's budget of copy chunk buffers, shared by all its units (the JVM's default until set). */
+    private volatile CopyBuffers copyBuffers = CopyBuffers.DEFAULT;
     /** ODX results held for RECEIVE ROD TOKEN INFORMATION. */
     private final OdxResults odxResults = new OdxResults();
     /** Where ODX tokens live (shared by the gateways); null: ODX is not offered. */
@@ -303,6 +306,16 @@ public final class LogicalUnit implements AutoCloseable {
 
     public CopyResults copyResults() {
         return copyResults;
+    }
+
+    /** The copy chunk buffers EXTENDED COPY and WRITE USING TOKEN on this unit draw from. */
+    public CopyBuffers copyBuffers() {
+        return copyBuffers;
+    }
+
+    /** Draws copy buffers from {@code buffers} (the gateway's, shared by all its units); set before the unit serves. */
+    public void copyBuffers(CopyBuffers buffers) {
+        this.copyBuffers = Objects.requireNonNull(buffers, "buffers");
     }
 
     /** MAXIMUM TRANSFER LENGTH in blocks. */

@@ -1,6 +1,8 @@
 package io.rbdgw.iscsi.session;
 
 import io.netty.util.internal.PlatformDependent;
+import io.rbdgw.scsi.xcopy.CopyBuffers;
+import io.rbdgw.scsi.xcopy.CopyLimits;
 
 /**
  * What one gateway gives initiators at most, so that no initiator can take memory, sessions or status
@@ -14,6 +16,9 @@ import io.netty.util.internal.PlatformDependent;
  * @param writeBufferPerConnection bytes of write data one connection may hold before the device completes
  *                                 (reserved per write command at its expected length)
  * @param writeBuffer              the same for the whole gateway
+ * @param copyBuffer               bytes of chunk buffers all server-side copies (EXTENDED COPY, WRITE USING
+ *                                 TOKEN) of the gateway hold at most; copies beyond wait for a buffer
+ * @param maxWaitingCopies         copy commands that may wait for a copy buffer; more get 05/55/03
  */
 public record PortalLimits(
         int maxSessions,
@@ -21,13 +26,17 @@ public record PortalLimits(
         int maxSessionsPerInitiator,
         int maxLoginConnections,
         long writeBufferPerConnection,
-        long writeBuffer) {
+        long writeBuffer,
+        long copyBuffer,
+        int maxWaitingCopies) {
 
     public static final int DEFAULT_MAX_SESSIONS = 4096;
     public static final int DEFAULT_MAX_SESSIONS_PER_TARGET = 1024;
     public static final int DEFAULT_MAX_SESSIONS_PER_INITIATOR = 64;
     public static final int DEFAULT_MAX_LOGIN_CONNECTIONS = 256;
     public static final long DEFAULT_WRITE_BUFFER_PER_CONNECTION = 128L << 20;
+    public static final long DEFAULT_COPY_BUFFER = CopyBuffers.DEFAULT_BYTES;
+    public static final int DEFAULT_MAX_WAITING_COPIES = CopyBuffers.DEFAULT_MAX_WAITING_COPIES;
 
     public PortalLimits {
         if (maxSessions < 1 || maxSessionsPerTarget < 1 || maxSessionsPerInitiator < 1 || maxLoginConnections < 1) {
@@ -36,11 +45,38 @@ public record PortalLimits(
         if (writeBufferPerConnection < 1 || writeBuffer < 1) {
             throw new IllegalArgumentException("write buffer limits must be positive");
         }
+        if (copyBuffer < CopyLimits.CHUNK_BYTES) {
+            throw new IllegalArgumentException(
+                    "the copy buffer must hold at least one copy chunk (" + (CopyLimits.CHUNK_BYTES >> 20) + "M)");
+        }
+        if (maxWaitingCopies < 0) {
+            throw new IllegalArgumentException("waiting copies cannot be negative");
+        }
+    }
+
+    /** The session and write limits given, the default copy limits. */
+    public PortalLimits(
+            int maxSessions,
+            int maxSessionsPerTarget,
+            int maxSessionsPerInitiator,
+            int maxLoginConnections,
+            long writeBufferPerConnection,
+            long writeBuffer) {
+        this(
+                maxSessions,
+                maxSessionsPerTarget,
+                maxSessionsPerInitiator,
+                maxLoginConnections,
+                writeBufferPerConnection,
+                writeBuffer,
+                DEFAULT_COPY_BUFFER,
+                DEFAULT_MAX_WAITING_COPIES);
     }
 
     /**
      * The defaults: 4096 sessions, 1024 per target, 64 per initiator, 256 connections logging in, 128 MiB of
-     * write data per connection and {@link #defaultWriteBuffer()} for the gateway.
+     * write data per connection, {@link #defaultWriteBuffer()} for the gateway, 64 MiB of copy buffers and 256
+     * copies waiting for them.
      */
     public static PortalLimits defaults() {
         return new PortalLimits(

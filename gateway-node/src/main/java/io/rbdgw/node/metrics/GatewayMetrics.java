@@ -1,6 +1,7 @@
 package io.rbdgw.node.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +25,7 @@ import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.node.Reconciler;
 import io.rbdgw.scsi.ClusterTargetPortGroups;
 import io.rbdgw.scsi.LogicalUnit;
+import io.rbdgw.scsi.xcopy.CopyBuffers;
 import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.HashMap;
@@ -129,6 +131,25 @@ public final class GatewayMetrics implements AutoCloseable {
     public void bindSessions(SessionRegistry sessions) {
         Gauge.builder("rbdgw.iscsi.sessions", sessions, SessionRegistry::size)
                 .description("iSCSI sessions logged in to this gateway")
+                .register(registry);
+    }
+
+    /** The gateway's copy buffer budget: bytes held, the limit, the most held, copies waiting, copies refused. */
+    public void bindCopyBuffers(CopyBuffers buffers) {
+        Gauge.builder("rbdgw.copy.buffer.bytes", buffers, CopyBuffers::inUse)
+                .description("chunk buffer bytes EXTENDED COPY / WRITE USING TOKEN commands hold now")
+                .register(registry);
+        Gauge.builder("rbdgw.copy.buffer.limit.bytes", buffers, CopyBuffers::budget)
+                .description("the most chunk buffer bytes all copies may hold (--max-copy-buffer)")
+                .register(registry);
+        Gauge.builder("rbdgw.copy.buffer.peak.bytes", buffers, CopyBuffers::peak)
+                .description("the most chunk buffer bytes copies held at once since the gateway started")
+                .register(registry);
+        Gauge.builder("rbdgw.copy.waiting", buffers, CopyBuffers::waitingCopies)
+                .description("copy commands that hold no chunk buffer and wait for one")
+                .register(registry);
+        FunctionCounter.builder("rbdgw.copy.refused", buffers, CopyBuffers::refused)
+                .description("copy commands refused with 05/55/03 because too many waited for a buffer")
                 .register(registry);
     }
 

@@ -172,7 +172,8 @@ public final class TokenCommands {
                                             store.delete(srcKey, id);
                                         }
                                     },
-                                    false)
+                                    false,
+                                    lu.copyBuffers())
                             .start();
                 } catch (ScsiError e) {
                     if (e.sense() == null) {

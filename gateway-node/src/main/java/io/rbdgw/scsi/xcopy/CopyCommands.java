@@ -40,7 +40,13 @@ public final class CopyCommands {
         CopyResults results = lu.copyResults();
         ItNexus nexus = task.nexus();
         try {
-            new CopyJob(task, steps, transfer, (ok, done, bytes) -> results.end(nexus, request, ok, done, bytes), true)
+            new CopyJob(
+                            task,
+                            steps,
+                            transfer,
+                            (ok, done, bytes) -> results.end(nexus, request, ok, done, bytes),
+                            true,
+                            lu.copyBuffers())
                     .start();
         } catch (RuntimeException e) {
             lu.copyResults().end(task.nexus(), request, false, 0, 0); // never started: do not leak the slot

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.rbdgw.block.BlockDeviceException;
 import io.rbdgw.block.IoCallback;
 import io.rbdgw.scsi.BlockErrors;
+import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
@@ -18,8 +19,10 @@ import org.slf4j.LoggerFactory;
  * {@link CopyLimits#CHUNK_BYTES} are read from the source into a pooled direct buffer and written to the
  * destination. Up to {@link CopyLimits#LANES} lanes run at once, each with its own buffer and one I/O in flight,
  * taking the next chunk when its previous one is written: at most {@code LANES} chunks per command are in flight,
- * so a copy costs at most {@code LANES * CHUNK_BYTES} of memory. A copy within one device whose ranges overlap runs
- * in one lane, in the order that never reads what it wrote. Each completion continues its lane on the thread that
+ * so a copy costs at most {@code LANES * CHUNK_BYTES} of memory. All copies of the gateway together hold at most
+ * the {@link CopyBuffers} budget: a lane takes a chunk's bytes from it before reading and waits (without a thread)
+ * when it is spent; between chunks a lane keeps its buffer unless another copy waits. A copy within one device whose
+ * ranges overlap runs in one lane, in the order that never reads what it wrote. Each completion continues its lane on the thread that
  * completed it, so no thread ever waits; completions that arrive inline become loop iterations (a work-in-progress
  * counter per lane), not recursion.
  *
@@ -50,6 +53,9 @@ public final class CopyJob {
     private final int transferLength;
     private final Outcome outcome;
     private final boolean segmentSense;
+    private final CopyBuffers buffers;
+    private CopyBuffers.Copy share;
+    private int chunkBytes;
     private final AtomicLong bytesCopied = new AtomicLong();
     private final AtomicInteger activeLanes = new AtomicInteger();
 
@@ -66,15 +72,27 @@ public final class CopyJob {
     /**
      * @param segmentSense a device failure is COPY ABORTED naming the segment (EXTENDED COPY); otherwise the device's
      *                     own sense (WRITE USING TOKEN)
+     * @param buffers      the gateway's copy buffer budget
      */
-    public CopyJob(ScsiTask task, CopyPlan.Step[] steps, int transferLength, Outcome outcome, boolean segmentSense) {
+    public CopyJob(
+            ScsiTask task,
+            CopyPlan.Step[] steps,
+            int transferLength,
+            Outcome outcome,
+            boolean segmentSense,
+            CopyBuffers buffers) {
         this.task = task;
+        this.buffers = buffers;
         this.steps = steps;
         this.transferLength = transferLength;
         this.outcome = outcome;
         this.segmentSense = segmentSense;
     }
 
+    /**
+     * Starts the copy; throws 05/55/03 INSUFFICIENT RESOURCES, before anything is copied, when the gateway's copy
+     * buffers are spent and too many copies already wait for them.
+     */
     public void start() {
         long largest = 0;
         long total = 0;
@@ -91,9 +109,16 @@ public final class CopyJob {
         int chunk = (int) Math.min(CopyLimits.CHUNK_BYTES, largest);
         long chunks = (total + chunk - 1) / chunk;
         int lanes = ordered ? 1 : (int) Math.min(CopyLimits.LANES, chunks);
+        share = buffers.admit();
+        if (share == null) {
+            // SPC-4: a copy manager without the resources for a copy answers INSUFFICIENT RESOURCES; hosts then copy
+            // themselves (ESXi, Windows) rather than retry the same command as they would BUSY
+            throw ScsiError.check(SenseData.ILLEGAL_REQUEST, 0x55, 0x03).withTransferLength(transferLength);
+        }
+        chunkBytes = chunk;
         Lane[] all = new Lane[lanes];
         for (int i = 0; i < lanes; i++) {
-            all[i] = new Lane(task.alloc().directBuffer(chunk));
+            all[i] = new Lane();
         }
         activeLanes.set(lanes);
         for (Lane l : all) {
@@ -138,6 +163,11 @@ public final class CopyJob {
         }
     }
 
+    /** Whether the copy takes no further chunk. */
+    private synchronized boolean ending() {
+        return error != null || refused || task.aborted();
+    }
+
     private synchronized void refused() {
         refused = true;
     }
@@ -145,6 +175,7 @@ public final class CopyJob {
     /** A lane has no more work: the last one ends the command. */
     private void laneDone() {
         if (activeLanes.decrementAndGet() == 0) {
+            buffers.finish(share);
             end();
         }
     }
@@ -214,19 +245,26 @@ public final class CopyJob {
         private static final int READING = 1;
         private static final int WRITE = 2;
         private static final int WRITING = 3;
+        /** A chunk is taken; its buffer is not (yet) granted. */
+        private static final int BUFFER = 4;
 
         private final AtomicInteger wip = new AtomicInteger();
         private ByteBuf buf;
         private volatile WriteGate entered;
         // guarded by wip
         private int phase = READ;
+        /** The lane holds {@code chunkBytes} of the budget (set by the grant before it continues the lane). */
+        private boolean holding;
+
         private Chunk chunk;
         private BlockDeviceException laneError;
         private boolean laneRefused;
         private boolean done;
 
-        Lane(ByteBuf buf) {
-            this.buf = buf;
+        /** The budget granted this lane's buffer after it waited: continue with it. */
+        private void granted() {
+            holding = true;
+            drive();
         }
 
         @Override
@@ -296,10 +334,29 @@ public final class CopyJob {
                             .write(s.dstOffset() + chunk.position(), buf.nioBuffer(0, chunk.length()), false, this);
                     return;
                 }
-                chunk = next(buf.capacity());
-                if (chunk == null) {
+                if (phase == READ) {
+                    if (holding && buffers.hasWaiters()) {
+                        giveBack(); // another copy waits: take turns, one chunk each
+                    }
+                    chunk = next(chunkBytes);
+                    if (chunk == null) {
+                        stop();
+                        return;
+                    }
+                    phase = BUFFER;
+                }
+                if (!holding) {
+                    if (!buffers.acquire(share, chunkBytes, this::granted)) {
+                        return; // granted() continues this lane when another chunk's buffer comes back
+                    }
+                    holding = true;
+                }
+                if (ending()) {
                     stop();
                     return;
+                }
+                if (buf == null) {
+                    buf = task.alloc().directBuffer(chunkBytes);
                 }
                 phase = READING;
                 CopyPlan.Step s = chunk.s();
@@ -317,9 +374,20 @@ public final class CopyJob {
 
         private void stop() {
             done = true;
-            buf.release();
-            buf = null;
+            giveBack();
             laneDone();
+        }
+
+        /** Frees the buffer before its bytes go back to the budget, so that the budget bounds real memory. */
+        private void giveBack() {
+            if (buf != null) {
+                buf.release();
+                buf = null;
+            }
+            if (holding) {
+                holding = false;
+                buffers.release(share, chunkBytes);
+            }
         }
 
         /** After a destination write completed: that disk's gate counts it as done. */

@@ -9,9 +9,12 @@ import io.rbdgw.scsi.RecordingTask;
 import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.WriteGate;
+import io.rbdgw.scsi.xcopy.CopyBuffers;
+import io.rbdgw.scsi.xcopy.CopyLimits;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -290,6 +293,47 @@ class TokenCommandsTest {
         populate(0, 2, populateList(0, 0, 0, 8)).good();
         populate(0, 3, populateList(0, 0, 0, 8)).check(5, 0x55, 0x0D);
         assertThat(rrti(0, 3).good()[5]).isEqualTo((byte) 0x02);
+    }
+
+    /**
+     * With the gateway's copy buffers spent and as many copies waiting for them as allowed, WRITE USING TOKEN is
+     * refused before it copies (05/55/03, reported by RECEIVE ROD TOKEN INFORMATION too); once buffers come back it
+     * copies again.
+     */
+    @Test
+    void writeUsingTokenBeyondTheWaitingCopiesIsRefusedWithInsufficientResources() {
+        byte[] token = token(1, 0, 64);
+        CopyBuffers buffers = new CopyBuffers(CopyLimits.CHUNK_BYTES, 1);
+        lu0.copyBuffers(buffers);
+        lu1.copyBuffers(buffers);
+        // another copy holds the only chunk, a third waits for it
+        CopyBuffers.Copy holder = buffers.admit();
+        assertThat(buffers.acquire(holder, CopyLimits.CHUNK_BYTES, () -> {})).isTrue();
+        CopyBuffers.Copy waiter = buffers.admit();
+        AtomicInteger granted = new AtomicInteger();
+        assertThat(buffers.acquire(waiter, CopyLimits.CHUNK_BYTES, granted::incrementAndGet))
+                .isFalse();
+
+        write(1, 2, writeList(0, 0, token, 0, 64)).check(5, 0x55, 0x03);
+        byte[] info = rrti(1, 2).good();
+        assertThat(info[5]).as("failed").isEqualTo((byte) 0x02);
+        assertThat(Arrays.copyOfRange(info, 32, 32 + 18)).satisfies(sense -> {
+            assertThat(sense[2] & 0x0f).isEqualTo(5);
+            assertThat(sense[12] & 0xff).isEqualTo(0x55);
+            assertThat(sense[13] & 0xff).isEqualTo(0x03);
+        });
+        assertThat(blocks(dev1.data, 0, 64)).containsOnly(0x5A);
+        assertThat(buffers.refused()).isEqualTo(1);
+
+        buffers.release(holder, CopyLimits.CHUNK_BYTES);
+        buffers.finish(holder);
+        assertThat(granted).hasValue(1);
+        buffers.release(waiter, CopyLimits.CHUNK_BYTES);
+        buffers.finish(waiter);
+        write(1, 3, writeList(0, 0, token, 0, 64)).good();
+        assertThat(blocks(dev1.data, 0, 64)).isEqualTo(blocks(dev0.data, 0, 64));
+        assertThat(buffers.inUse()).isZero();
+        assertThat(buffers.waitingCopies()).isZero();
     }
 
     /** An aborted WRITE USING TOKEN stops before its next chunk: here while it waits for the destination's token. */
