@@ -63,8 +63,6 @@ public final class LogicalUnit implements AutoCloseable {
     private final OdxResults odxResults = new OdxResults();
     /** Where ODX tokens live (shared by the gateways); null: ODX is not offered. */
     private volatile RodTokenService rodTokens;
-    /** SWP of the control mode page: medium writes fail with 07/27/02 while set (not saved). */
-    private volatile boolean softwareWriteProtect;
     /** Admits medium writes only while this gateway holds the disk's write token; null: always admitted. */
     private volatile WriteGate writeGate;
     /** Aborts this unit's tasks in the transport by nexus: the target's sessions once a target attaches it. */
@@ -133,7 +131,7 @@ public final class LogicalUnit implements AutoCloseable {
                 throw commands.unsupported(cdb);
             }
             spec.validate(cdb);
-            if (softwareWriteProtect && spec.writesMedium()) {
+            if (spec.writesMedium() && reservations.softwareWriteProtected()) {
                 throw ScsiError.check(SenseData.DATA_PROTECT, 0x27, 0x02);
             }
             WriteGate gate = writeGate;
@@ -200,20 +198,25 @@ public final class LogicalUnit implements AutoCloseable {
         return writeGate;
     }
 
-    /** Whether SWP (software write protect, control mode page) is set. */
+    /**
+     * Whether SWP (software write protect, control mode page) is set: medium writes fail with 07/27/02 (not saved).
+     * The reservations keep it: a cluster store shares it with every gateway serving the disk.
+     */
     public boolean softwareWriteProtected() {
-        return softwareWriteProtect;
+        return reservations.softwareWriteProtected();
     }
 
     /**
-     * Sets or clears SWP (MODE SELECT from {@code by}); a change reports 2A/01 MODE PARAMETERS
-     * CHANGED to every other nexus (SPC-4 7.5.2).
+     * Sets or clears SWP (MODE SELECT from {@code by}); a change reports 2A/01 MODE PARAMETERS CHANGED to every
+     * other nexus (SPC-4 7.5.2), on every gateway sharing the reservation state. Completes once it is in force
+     * everywhere; exceptionally when it could not be (see {@link Reservations#softwareWriteProtect}).
      */
-    public void setSoftwareWriteProtect(boolean on, ItNexus by) {
-        if (softwareWriteProtect != on) {
-            softwareWriteProtect = on;
-            unitAttentions.postAllExcept(by, 0x2A, 0x01);
-        }
+    public CompletionStage<Void> setSoftwareWriteProtect(boolean on, ItNexus by) {
+        return reservations.softwareWriteProtect(on, by).thenAccept(changed -> {
+            if (changed) {
+                unitAttentions.postAllExcept(by, 0x2A, 0x01);
+            }
+        });
     }
 
     /**

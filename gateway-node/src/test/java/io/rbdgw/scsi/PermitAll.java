@@ -1,6 +1,8 @@
 package io.rbdgw.scsi;
 
 import io.rbdgw.scsi.pr.Reservations;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /** Test-only reservations: permits everything, RESERVE/RELEASE succeed; PR commands are unsupported. */
 public final class PermitAll implements Reservations {
@@ -8,6 +10,7 @@ public final class PermitAll implements Reservations {
     public boolean permit = true;
     public int resets;
     public int lost;
+    public volatile boolean softwareWriteProtect;
 
     @Override
     public boolean permits(ItNexus nexus, byte[] cdb) {
@@ -32,6 +35,18 @@ public final class PermitAll implements Reservations {
     @Override
     public void release(ScsiTask task) {
         task.complete(ScsiStatus.GOOD, null, null, -1);
+    }
+
+    @Override
+    public boolean softwareWriteProtected() {
+        return softwareWriteProtect;
+    }
+
+    @Override
+    public CompletionStage<Boolean> softwareWriteProtect(boolean on, ItNexus by) {
+        boolean changed = softwareWriteProtect != on;
+        softwareWriteProtect = on;
+        return CompletableFuture.completedFuture(changed);
     }
 
     @Override

@@ -162,6 +162,41 @@ class PrDocumentsTest {
     }
 
     @Test
+    void swpAndAModeParametersChangedForEveryNexusButTheSenderAreStoredAndAnOlderDocumentHasSwpZero() throws Exception {
+        PrDocuments d = new PrDocuments(client(), layout);
+        d.update(
+                DISK,
+                doc -> doc.next(
+                        doc.generation(),
+                        doc.registrations(),
+                        null,
+                        null,
+                        true,
+                        "g1",
+                        List.of(PrDocument.Added.everyNexusExcept(A, 0x2A, 0x01))),
+                5);
+        PrDocument stored = d.read(DISK).document();
+        assertThat(stored.softwareWriteProtect()).isTrue();
+        assertThat(stored.generation()).as("SWP is no reservation change").isZero();
+        PendingUnitAttention ua = stored.unitAttentions().get(0);
+        assertThat(ua.appliesTo(A)).as("the sender").isFalse();
+        assertThat(ua.appliesTo(B)).isTrue();
+        // a reservation change keeps SWP
+        d.update(DISK, doc -> doc.next(1, List.of(), null, B, "g2", List.of()), 5);
+        assertThat(d.read(DISK).document().softwareWriteProtect()).isTrue();
+        // written by a gateway of the version before SWP was shared: SWP=0, and its every-nexus unit attention
+        // (a LOGICAL UNIT RESET's) leaves nobody out
+        String old = "{\"schema\":\"1.0\",\"generation\":1,\"uaSequence\":1,\"unitAttentions\":[{\"sequence\":1,"
+                + "\"origin\":\"g1\",\"nexus\":{\"initiatorPort\":\"*\",\"targetPort\":\"*\"},\"allTgPt\":true,"
+                + "\"asc\":41,\"ascq\":3,\"everyNexus\":true}]}";
+        PrDocument before =
+                d.decode("/x", old.getBytes(StandardCharsets.UTF_8), 0).document();
+        assertThat(before.softwareWriteProtect()).isFalse();
+        assertThat(before.unitAttentions().get(0).exceptNexus()).isFalse();
+        assertThat(before.unitAttentions().get(0).appliesTo(A)).isTrue();
+    }
+
+    @Test
     void watchersSeeEveryGatewaysWritesInOrder() throws Exception {
         CuratorFramework c1 = client();
         PrWatcher w2 = watcher(client());

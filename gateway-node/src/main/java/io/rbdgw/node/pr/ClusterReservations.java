@@ -159,19 +159,25 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
         if (written.version() != v.version()) {
             log.info(
                     "disk {}: reservation state after this gateway's start{}: {} registrations, reservation {}, "
-                            + "SPC-2 holder {}",
+                            + "SPC-2 holder {}, SWP {}",
                     disk,
-                    powerLoss ? " (no other gateway serves it: APTPL=0 registrations " + "released, SPC-4 5.14.5)" : "",
+                    powerLoss
+                            ? " (no other gateway serves it: APTPL=0 registrations released, SPC-4 5.14.5, SWP cleared)"
+                            : "",
                     written.document().registrations().size(),
                     written.document().reservation(),
-                    written.document().spc2Holder());
+                    written.document().spc2Holder(),
+                    written.document().softwareWriteProtect() ? 1 : 0);
             watcher.offer(disk, written);
             return watcher.latest(disk);
         }
         return v;
     }
 
-    /** The state once this gateway's previous nexuses are gone and, on a cluster power loss, the APTPL=0 ones. */
+    /**
+     * The state once this gateway's previous nexuses are gone and, on a cluster power loss, the APTPL=0 ones and
+     * SWP (mode parameters are not saved: after a power on they are the defaults, SPC-4 7.5.1).
+     */
     static PrDocument afterStart(PrDocument d, String myPortSuffix, boolean powerLoss) {
         PrNexus spc2 = d.spc2Holder();
         if (spc2 != null && spc2.targetPort().endsWith(myPortSuffix)) {
@@ -192,11 +198,12 @@ public final class ClusterReservations implements PrWatcher.Listener, Closeable 
                 }
             }
         }
-        if (spc2 == d.spc2Holder() && regs == d.registrations()) {
+        boolean swp = d.softwareWriteProtect() && !powerLoss;
+        if (spc2 == d.spc2Holder() && regs == d.registrations() && swp == d.softwareWriteProtect()) {
             return d;
         }
         int generation = regs == d.registrations() ? d.generation() : d.generation() + 1;
-        return d.next(generation, regs, res, spc2, "start", List.of());
+        return d.next(generation, regs, res, spc2, swp, "start", List.of());
     }
 
     /** One compare-and-set from {@code base}; completes true once applied everywhere, false when another change won. */

@@ -25,7 +25,13 @@ final class PrMapping {
         PrReservation res = d.reservation();
         PrType type = res == null ? null : PrType.fromCode(res.type());
         PrNexusId holder = res == null || res.holder() == null ? null : id(res.holder());
-        return new PrState(d.generation(), regs, holder, type, d.spc2Holder() == null ? null : id(d.spc2Holder()));
+        return new PrState(
+                d.generation(),
+                regs,
+                holder,
+                type,
+                d.spc2Holder() == null ? null : id(d.spc2Holder()),
+                d.softwareWriteProtect());
     }
 
     /** {@code base} (the document {@code next} was computed from) carrying {@code next} and the new unit attentions. */
@@ -43,7 +49,9 @@ final class PrMapping {
                         PrState.SCOPE_LU);
         List<PrDocument.Added> added = new ArrayList<>(uas.size());
         for (PrUnitAttention ua : uas) {
-            if (ua.isForEveryNexus()) {
+            if (ua.isForEveryNexus() && ua.except() != null) {
+                added.add(PrDocument.Added.everyNexusExcept(nexus(ua.except()), ua.asc(), ua.ascq()));
+            } else if (ua.isForEveryNexus()) {
                 added.add(new PrDocument.Added(new PrNexus("*", "*"), true, ua.asc(), ua.ascq(), true));
             } else {
                 added.add(new PrDocument.Added(
@@ -60,6 +68,7 @@ final class PrMapping {
                 regs,
                 res,
                 next.spc2Holder() == null ? null : nexus(next.spc2Holder()),
+                next.softwareWriteProtect(),
                 origin,
                 added);
     }
@@ -70,7 +79,9 @@ final class PrMapping {
      */
     static PrUnitAttention unitAttention(PendingUnitAttention p) {
         if (p.everyNexus()) {
-            return PrUnitAttention.everyNexus(p.asc(), p.ascq());
+            return p.exceptNexus()
+                    ? PrUnitAttention.everyNexusExcept(id(p.nexus()), p.asc(), p.ascq())
+                    : PrUnitAttention.everyNexus(p.asc(), p.ascq());
         }
         return new PrUnitAttention(
                 new Registration(id(p.nexus()), -1L, false, p.allTgPt(), 0), p.asc(), p.ascq(), p.abortTasks());

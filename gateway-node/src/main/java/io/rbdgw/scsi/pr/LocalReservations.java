@@ -208,7 +208,7 @@ public final class LocalReservations implements Reservations {
      */
     private CompletionStage<Void> post(PrUnitAttention ua) {
         if (ua.isForEveryNexus()) {
-            unitAttentions.postAllExcept(null, ua.asc(), ua.ascq());
+            unitAttentions.postAllExcept(nexusOf(ua.except()), ua.asc(), ua.ascq());
             return DONE;
         }
         for (Map.Entry<ItNexus, PrNexusId> e : nexuses.entrySet()) {
@@ -233,6 +233,19 @@ public final class LocalReservations implements Reservations {
     }
 
     private static final CompletionStage<Void> DONE = CompletableFuture.completedFuture(null);
+
+    /** This gateway's nexus named {@code id}, or null (none, or {@code id} is null). */
+    private ItNexus nexusOf(PrNexusId id) {
+        if (id == null) {
+            return null;
+        }
+        for (Map.Entry<ItNexus, PrNexusId> e : nexuses.entrySet()) {
+            if (e.getValue().equals(id)) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
 
     /** The destination nexus of REGISTER AND MOVE, or null when it cannot be named. */
     private PrNexusId resolve(TransportId tid, int relativePort) {
@@ -405,18 +418,54 @@ public final class LocalReservations implements Reservations {
 
     static final int RESET_ASCQ = 0x03;
 
+    @Override
+    public boolean softwareWriteProtected() {
+        return store.current().softwareWriteProtect();
+    }
+
+    /**
+     * One compare-and-set like a PERSISTENT RESERVE OUT's: a shared store completes it once every other gateway
+     * applied it, and carries 2A/01 to every nexus but the sender's there (SPC-4 7.5.2).
+     */
+    @Override
+    public CompletionStage<Boolean> softwareWriteProtect(boolean on, ItNexus by) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        changeSoftwareWriteProtect(on, id(by), 1, done);
+        return done;
+    }
+
+    private void changeSoftwareWriteProtect(boolean on, PrNexusId by, int attempt, CompletableFuture<Boolean> done) {
+        PrState current = store.current();
+        if (current.softwareWriteProtect() == on) {
+            done.complete(false);
+            return;
+        }
+        store.compareAndSet(
+                        current,
+                        current.withSoftwareWriteProtect(on),
+                        List.of(PrUnitAttention.everyNexusExcept(by, MODE_PARAMETERS_ASC, MODE_PARAMETERS_ASCQ)))
+                .whenComplete((stored, error) -> {
+                    if (error != null) {
+                        done.completeExceptionally(error);
+                    } else if (stored) {
+                        done.complete(true);
+                    } else if (attempt < MAX_ATTEMPTS) {
+                        changeSoftwareWriteProtect(on, by, attempt + 1, done);
+                    } else {
+                        done.completeExceptionally(new IllegalStateException(
+                                "SWP: the reservation state changed " + MAX_ATTEMPTS + " times during one change"));
+                    }
+                });
+    }
+
+    /** MODE PARAMETERS CHANGED. */
+    static final int MODE_PARAMETERS_ASC = 0x2A;
+
+    static final int MODE_PARAMETERS_ASCQ = 0x01;
+
     /** The nexus of this gateway holding the SPC-2 reservation, or null. */
     public ItNexus spc2Holder() {
-        PrNexusId h = store.current().spc2Holder();
-        if (h == null) {
-            return null;
-        }
-        for (Map.Entry<ItNexus, PrNexusId> e : nexuses.entrySet()) {
-            if (e.getValue().equals(h)) {
-                return e.getKey();
-            }
-        }
-        return null;
+        return nexusOf(store.current().spc2Holder());
     }
 
     /** The current persistent-reservation state. */

@@ -8,6 +8,8 @@ import java.util.Objects;
  * The persistent-reservation state of one logical unit (immutable): the PR generation, the
  * registrations in registration order, and the reservation (holder and type; the scope is always
  * LU_SCOPE). For the all-registrants types there is no single holder: every registrant holds it.
+ * It also carries SWP of the control mode page, the one other piece of logical-unit-wide state a host
+ * changes, so that a cluster store shares it with the reservations.
  */
 public final class PrState {
 
@@ -21,9 +23,15 @@ public final class PrState {
     private final PrNexusId holder;
     private final PrType type;
     private final PrNexusId spc2Holder;
+    private final boolean softwareWriteProtect;
 
     public PrState(int generation, List<Registration> registrations, PrNexusId holder, PrType type) {
         this(generation, registrations, holder, type, null);
+    }
+
+    public PrState(
+            int generation, List<Registration> registrations, PrNexusId holder, PrType type, PrNexusId spc2Holder) {
+        this(generation, registrations, holder, type, spc2Holder, false);
     }
 
     /**
@@ -34,11 +42,18 @@ public final class PrState {
      * @param type          the reservation type, null when not reserved
      * @param spc2Holder    the nexus holding an SPC-2 RESERVE, else null (kept here so that every gateway
      *                      of a cluster enforces it)
+     * @param softwareWriteProtect SWP of the control mode page: medium writes fail with DATA PROTECT
      */
     public PrState(
-            int generation, List<Registration> registrations, PrNexusId holder, PrType type, PrNexusId spc2Holder) {
+            int generation,
+            List<Registration> registrations,
+            PrNexusId holder,
+            PrType type,
+            PrNexusId spc2Holder,
+            boolean softwareWriteProtect) {
         this.generation = generation;
         this.spc2Holder = spc2Holder;
+        this.softwareWriteProtect = softwareWriteProtect;
         this.registrations = List.copyOf(registrations);
         this.type = type;
         this.holder = type == null || type.allRegistrants() ? null : holder;
@@ -72,7 +87,17 @@ public final class PrState {
 
     /** This state with the SPC-2 reservation held by {@code nexus} (null: released); the generation stays. */
     public PrState withSpc2Holder(PrNexusId nexus) {
-        return new PrState(generation, registrations, holder, type, nexus);
+        return new PrState(generation, registrations, holder, type, nexus, softwareWriteProtect);
+    }
+
+    /** Whether SWP (software write protect, control mode page) is set. */
+    public boolean softwareWriteProtect() {
+        return softwareWriteProtect;
+    }
+
+    /** This state with SWP set or cleared; the PRgeneration stays (it counts reservation changes only). */
+    public PrState withSoftwareWriteProtect(boolean on) {
+        return new PrState(generation, registrations, holder, type, spc2Holder, on);
     }
 
     /** Whether any nexus could be refused a command because of this state. */
@@ -120,7 +145,13 @@ public final class PrState {
     }
 
     PrState next(List<Registration> regs, PrNexusId newHolder, PrType newType, boolean bumpGeneration) {
-        return new PrState(bumpGeneration ? generation + 1 : generation, regs, newHolder, newType, spc2Holder);
+        return new PrState(
+                bumpGeneration ? generation + 1 : generation,
+                regs,
+                newHolder,
+                newType,
+                spc2Holder,
+                softwareWriteProtect);
     }
 
     static List<Registration> without(List<Registration> regs, Registration gone) {
@@ -140,17 +171,19 @@ public final class PrState {
                 && s.registrations.equals(registrations)
                 && Objects.equals(s.holder, holder)
                 && s.type == type
-                && Objects.equals(s.spc2Holder, spc2Holder);
+                && Objects.equals(s.spc2Holder, spc2Holder)
+                && s.softwareWriteProtect == softwareWriteProtect;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(generation, registrations, holder, type, spc2Holder);
+        return Objects.hash(generation, registrations, holder, type, spc2Holder, softwareWriteProtect);
     }
 
     @Override
     public String toString() {
         return "PrState[generation=" + generation + ", registrations=" + registrations + ", holder=" + holder
-                + ", type=" + type + (spc2Holder != null ? ", spc2Holder=" + spc2Holder : "") + "]";
+                + ", type=" + type + (spc2Holder != null ? ", spc2Holder=" + spc2Holder : "")
+                + (softwareWriteProtect ? ", SWP" : "") + "]";
     }
 }

@@ -8,8 +8,9 @@ package io.rbdgw.scsi.pr;
  *
  * @param abortTasks PREEMPT AND ABORT (SPC-4 5.14.11.2.6): the tasks of the nexuses the registration covers are
  *                   aborted on the logical unit too, on whichever gateway they run
+ * @param except     for every nexus: the one nexus left out (the sender of a MODE SELECT gets no 2A/01), or null
  */
-public record PrUnitAttention(Registration registration, int asc, int ascq, boolean abortTasks) {
+public record PrUnitAttention(Registration registration, int asc, int ascq, boolean abortTasks, PrNexusId except) {
 
     public static final int ASC = 0x2A;
     public static final int RESERVATIONS_PREEMPTED = 0x03;
@@ -20,9 +21,18 @@ public record PrUnitAttention(Registration registration, int asc, int ascq, bool
         this(registration, asc, ascq, false);
     }
 
+    public PrUnitAttention(Registration registration, int asc, int ascq, boolean abortTasks) {
+        this(registration, asc, ascq, abortTasks, null);
+    }
+
     /** A unit attention for every nexus of the logical unit, through every gateway. */
     public static PrUnitAttention everyNexus(int asc, int ascq) {
         return new PrUnitAttention(null, asc, ascq);
+    }
+
+    /** A unit attention for every nexus of the logical unit, through every gateway, but {@code except}. */
+    public static PrUnitAttention everyNexusExcept(PrNexusId except, int asc, int ascq) {
+        return new PrUnitAttention(null, asc, ascq, false, except);
     }
 
     public boolean isForEveryNexus() {

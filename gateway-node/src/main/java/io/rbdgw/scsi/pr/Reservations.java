@@ -48,6 +48,20 @@ public interface Reservations {
     /** RELEASE(6) (0x17) and RELEASE(10) (0x57). */
     void release(ScsiTask task);
 
+    /**
+     * Whether SWP (software write protect, control mode page 0x0A) is set. Kept with the reservations so that a
+     * store shared by several gateways shares it too. Called on the I/O path: must not block or allocate.
+     */
+    boolean softwareWriteProtected();
+
+    /**
+     * Sets or clears SWP (MODE SELECT through {@code by}). Completes with whether it changed, once it is stored and,
+     * where the state is shared, applied by every gateway serving the logical unit (whose nexuses then have 2A/01
+     * MODE PARAMETERS CHANGED; this gateway's are the caller's to post). Completes exceptionally when it cannot be
+     * stored or applied everywhere: the command ends BUSY and the host retries.
+     */
+    CompletionStage<Boolean> softwareWriteProtect(boolean on, ItNexus by);
+
     /** The nexus is gone (session closed): its SPC-2 reservation is released; PR state stays. */
     void nexusLost(ItNexus nexus);
 

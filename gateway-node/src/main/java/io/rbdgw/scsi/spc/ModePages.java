@@ -7,17 +7,23 @@ import io.rbdgw.scsi.Completions;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiError;
 import io.rbdgw.scsi.ScsiOpcodes;
+import io.rbdgw.scsi.ScsiStatus;
 import io.rbdgw.scsi.ScsiTask;
 import io.rbdgw.scsi.SenseData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * MODE SENSE 6/10 and MODE SELECT 6/10 with the caching (0x08), control (0x0A) and informational
  * exceptions control (0x1C) pages. The only changeable field is SWP (software write protect) in the
  * control page; MODE SELECT accepts pages equal to the current ones apart from that bit (hosts write
  * back what they read) and rejects any other change with 05/26/00. While SWP is set the
- * DEVICE-SPECIFIC PARAMETER reports WP.
+ * DEVICE-SPECIFIC PARAMETER reports WP. SWP lives with the logical unit's reservations, so an RBD disk's is
+ * the same on every gateway (docs/ha.md).
  */
 public final class ModePages {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModePages.class);
 
     static final int CACHING = 0x08;
     static final int CONTROL = 0x0A;
@@ -166,12 +172,32 @@ public final class ModePages {
             }
             // applied only once the whole parameter list has been accepted
             if (newSwp != null) {
-                lu.setSoftwareWriteProtect(newSwp, task.nexus());
+                changeSoftwareWriteProtect(lu, task, newSwp, len);
+                return;
             }
         } catch (ScsiError e) {
             throw e.withTransferLength(len);
         }
         Completions.good(task, len);
+    }
+
+    /**
+     * GOOD once the new SWP is in force on every gateway serving the logical unit (a cluster store answers from
+     * its own thread, never blocking the event loop); BUSY when it could not be stored or applied everywhere.
+     */
+    private static void changeSoftwareWriteProtect(LogicalUnit lu, ScsiTask task, boolean swp, int len) {
+        lu.setSoftwareWriteProtect(swp, task.nexus()).whenComplete((x, error) -> {
+            if (error != null) {
+                LOG.warn(
+                        "LUN {}: MODE SELECT setting SWP={} ends BUSY: {}",
+                        lu.lun(),
+                        swp ? 1 : 0,
+                        error.getCause() != null ? error.getCause().toString() : error.toString());
+                task.complete(ScsiStatus.BUSY, null, null, len);
+            } else {
+                Completions.good(task, len);
+            }
+        });
     }
 
     private static boolean known(int page) {

@@ -1,6 +1,7 @@
 package io.rbdgw.scsi.pr;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.rbdgw.config.pr.PrDocuments;
@@ -13,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
@@ -254,6 +257,58 @@ class ClusterReservationsTest {
         assertThat(a3.lu.state().registrations()).extracting(Registration::key).containsExactly(0x1111L);
         assertThat(a3.lu.state().isReserved()).isFalse();
         assertThat(a3.lu.state().registration(PrNexusId.of(NODE1_A)).aptpl()).isTrue();
+    }
+
+    static boolean swp(Gw gw, ItNexus by, boolean on) throws Exception {
+        return gw.lu.softwareWriteProtect(on, by).toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Test
+    void swpIsSharedKeptAcrossTheRestartOfOneGatewayAndClearedByAClusterPowerLoss() throws Exception {
+        Gw a = new Gw("gw-a", 1);
+        Gw b = new Gw("gw-b", 2);
+        assertThat(prOut(a, NODE1_A, 0, 0, 0, 0x1111, 0x01))
+                .as("REGISTER APTPL=1")
+                .isEqualTo(ScsiStatus.GOOD);
+        b.uas.drain();
+        assertThat(swp(a, NODE1_A, true)).as("changed").isTrue();
+        // completed: gateway B applied it already, with 2A/01 for its nexuses (A's logical unit posts A's)
+        assertThat(b.lu.softwareWriteProtected()).isTrue();
+        assertThat(b.uas.drain()).containsExactly(new RecordingUnitAttentions.Posted(null, 0x2A, 0x01));
+        assertThat(a.uas.drain()).isEmpty();
+        assertThat(b.lu.state().generation())
+                .as("SWP is not a reservation change")
+                .isEqualTo(1);
+        assertThat(swp(b, NODE2_B, true)).as("already set: no change").isFalse();
+        assertThat(a.uas.drain()).isEmpty();
+        // one gateway restarts while the other serves: SWP stays
+        a.close();
+        Gw a2 = new Gw("gw-a", 1);
+        assertThat(a2.lu.softwareWriteProtected()).isTrue();
+        // every gateway down (a cluster power loss): mode parameters are not saved, SWP is 0 again
+        a2.close();
+        b.close();
+        await().atMost(WAIT)
+                .until(() ->
+                        new PrDocuments(zkClient(), layout).acknowledgers(DISK).isEmpty());
+        Gw a3 = new Gw("gw-a", 1);
+        assertThat(a3.lu.softwareWriteProtected()).isFalse();
+        assertThat(a3.lu.state().registrations()).extracting(Registration::key).containsExactly(0x1111L);
+    }
+
+    @Test
+    void anSwpChangeIsAppliedOrFencedEverywhereBeforeItCompletesAndFailsWhenItCannotBe() throws Exception {
+        Gw a = new Gw("gw-a", 1);
+        // gw-c serves the disk but never applies anything: frozen
+        CuratorFramework frozen = zkClient();
+        new PrDocuments(frozen, layout).acknowledge(DISK, "gw-c", PrDocuments.Versioned.ABSENT);
+        assertThat(swp(a, NODE1_A, true)).isTrue();
+        assertThat(fenced).containsExactly("gw-c");
+        new PrDocuments(frozen, layout).acknowledge(DISK, "gw-c", PrDocuments.Versioned.ABSENT);
+        fencerBroken = true;
+        assertThatThrownBy(() -> swp(a, NODE1_A, false))
+                .as("could not fence: the MODE SELECT ends BUSY")
+                .isInstanceOf(ExecutionException.class);
     }
 
     private CuratorFramework zkClient() {
