@@ -81,5 +81,11 @@ class GatewayOptionsTest {
         assertThatThrownBy(() -> tooSmall.gw.connectionSettings())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("copy chunk");
+
+        StandaloneCommand negative = new StandaloneCommand();
+        new CommandLine(negative).parseArgs("--max-waiting-copies", "-1");
+        assertThatThrownBy(() -> negative.gw.connectionSettings())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("max-waiting-copies");
     }
 }

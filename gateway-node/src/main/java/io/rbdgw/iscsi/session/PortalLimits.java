@@ -50,7 +50,8 @@ public record PortalLimits(
                     "the copy buffer must hold at least one copy chunk (" + (CopyLimits.CHUNK_BYTES >> 20) + "M)");
         }
         if (maxWaitingCopies < 0) {
-            throw new IllegalArgumentException("waiting copies cannot be negative");
+            throw new IllegalArgumentException(
+                    "--max-waiting-copies cannot be negative: " + maxWaitingCopies + " (0 refuses rather than waits)");
         }
     }
 
