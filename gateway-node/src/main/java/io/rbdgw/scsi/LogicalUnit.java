@@ -159,9 +159,13 @@ public final class LogicalUnit implements AutoCloseable {
         this.stats = stats == null ? LunStats.NONE : stats;
     }
 
-    /** A new I_T nexus: it will see 29/00 POWER ON, RESET, OR BUS DEVICE RESET OCCURRED once. */
+    /**
+     * A new I_T nexus: it will see 29/00 POWER ON, RESET, OR BUS DEVICE RESET OCCURRED once, and the unit attentions
+     * a reservation change (through any gateway) establishes for its registration.
+     */
     public void nexusCreated(ItNexus nexus) {
         unitAttentions.nexusCreated(nexus);
+        reservations.nexusCreated(nexus);
     }
 
     /** The nexus is gone: its unit attentions and SPC-2 reservation go with it. */

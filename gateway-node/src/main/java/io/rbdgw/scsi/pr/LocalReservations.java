@@ -38,7 +38,10 @@ public final class LocalReservations implements Reservations {
     private final UnitAttentions unitAttentions;
     private final ReservationStore store;
     private final IntFunction<String> targetPortNames;
-    /** Every nexus seen, with its PR name (computed once: ItNexus builds its names by formatting). */
+    /**
+     * Every live nexus (from its login, or its first command), with its PR name (computed once: ItNexus builds its
+     * names by formatting). A unit attention for a registration reaches the nexuses listed here only.
+     */
     private final ConcurrentHashMap<ItNexus, PrNexusId> nexuses = new ConcurrentHashMap<>();
     /** Aborts the logical unit's tasks by nexus (PREEMPT AND ABORT). */
     private volatile TaskAborter aborter = TaskAborter.NONE;
@@ -370,6 +373,11 @@ public final class LocalReservations implements Reservations {
             return true;
         }
         return false;
+    }
+
+    @Override
+    public void nexusCreated(ItNexus nexus) {
+        id(nexus);
     }
 
     @Override

@@ -62,6 +62,12 @@ public interface Reservations {
      */
     CompletionStage<Boolean> softwareWriteProtect(boolean on, ItNexus by);
 
+    /**
+     * A new I_T nexus (a login): from now on a unit attention a reservation change establishes for its registration
+     * reaches it, even before it sends a command to this logical unit.
+     */
+    default void nexusCreated(ItNexus nexus) {}
+
     /** The nexus is gone (session closed): its SPC-2 reservation is released; PR state stays. */
     void nexusLost(ItNexus nexus);
 

@@ -193,6 +193,28 @@ class ClusterReservationsTest {
     }
 
     @Test
+    void aNexusLoggedInThroughOneGatewayButSilentThereStillLearnsItsRegistrationWasPreempted() throws Exception {
+        Gw a = new Gw("gw-a", 1);
+        Gw b = new Gw("gw-b", 2);
+        // node 1's initiator port (ISID ...01) is logged in through both gateways but has sent nothing through A
+        ItNexus node1OnA = new ItNexus("iqn.1991-05.com.microsoft:node1", 0x400001370001L, TARGET, 1, 1);
+        a.lu.nexusCreated(node1OnA);
+        // it registers through B for every target port (ALL_TG_PT), node 2 registers through B too
+        assertThat(prOut(b, NODE1_B, 0, 0, 0, 0x1111, 0x04)).isEqualTo(ScsiStatus.GOOD);
+        assertThat(prOut(b, NODE2_B, 0, 0, 0, 0x2222, 0)).isEqualTo(ScsiStatus.GOOD);
+        a.uas.drain();
+        // node 2 preempts node 1 through B: node 1's silent path through A gets REGISTRATIONS PREEMPTED too
+        assertThat(prOut(b, NODE2_B, 4, 0, 0x2222, 0x1111, 0)).isEqualTo(ScsiStatus.GOOD);
+        await().atMost(WAIT).until(() -> !a.uas.posted.isEmpty());
+        assertThat(a.uas.drain()).containsExactly(new RecordingUnitAttentions.Posted(node1OnA, 0x2A, 0x05));
+        // a nexus gone before the change is not posted to
+        a.lu.nexusLost(node1OnA);
+        assertThat(prOut(b, NODE1_B, 0, 0, 0, 0x3333, 0x04)).isEqualTo(ScsiStatus.GOOD);
+        assertThat(prOut(b, NODE2_B, 4, 0, 0x2222, 0x3333, 0)).isEqualTo(ScsiStatus.GOOD);
+        assertThat(a.uas.drain()).isEmpty();
+    }
+
+    @Test
     void aLogicalUnitResetThroughOneGatewayRaises2903OnEveryNexusOfTheOther() throws Exception {
         Gw a = new Gw("gw-a", 1);
         Gw b = new Gw("gw-b", 2);
