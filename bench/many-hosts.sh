@@ -18,8 +18,11 @@
 # Each round runs both, in alternating order; the gateways' CPU (utime+stime from /proc) is sampled over
 # each measured window. Before the first round each LUN is filled once and each gateway warmed up (JIT).
 # Prints per round, then the summary (medians over the rounds; also OUT/summary.txt):
-#   many-hosts single initiators=1 sessions=S qd=J IOPS... cpu_us_per_io=C
-#   many-hosts many initiators=N qd=Q iops=... per_initiator_min/median/max=... within_2x_of_median=K/N
+#   many-hosts single initiators=1 sessions=S qd=JxQ iops=N cpu_us_per_io=C initiator_cpu_us_per_io=I
+#   many-hosts many initiators=N qd=Q iops=N per_initiator_min/median/max=... within_2x_of_median=K/N
+#              cpu_us_per_io=C initiator_cpu_us_per_io=I
+# cpu_us_per_io: both gateways' CPU per I/O; initiator_cpu_us_per_io: the fio processes' own (usr+sys of each
+# job, libiscsi included): on one shared machine the initiators' cost decides much of the aggregate.
 #   many-hosts ratio many/single=R (per round ...) starved=K failed=F load=L1,L5,L15
 # A host is starved when its IOPS is below half or above twice the median of its round; failed when its fio
 # reported no result (login refused, error). The load average of the machine is printed at start and end.
@@ -68,7 +71,7 @@ OUT=${OUT:-$HERE/results/many-hosts-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 log() { printf '[many-hosts %s] %s\n' "$(date +%T)" "$*" >&2; }
-. "$HERE/cpu-ticks.sh"  # proc_ticks PID
+. "$HERE/cpu-ticks.sh"  # proc_ticks PID, host_busy_ticks
 CLK=$(getconf CLK_TCK)
 
 GW_PIDS=(); FIO_PIDS=()
@@ -125,9 +128,9 @@ gw_ticks() { echo $(( $(proc_ticks "${GW_PIDS[0]}") + $(proc_ticks "${GW_PIDS[1]
 # measure DIR: waits for FIO_PIDS, sampling both gateways' CPU from the end of the ramp to the last exit
 measure() {
   local t0 c0 rc=0
-  sleep "$RAMP"; t0=$(date +%s.%N); c0=$(gw_ticks)
+  sleep "$RAMP"; t0=$(date +%s.%N); c0=$(gw_ticks); h0=$(host_busy_ticks)
   for p in "${FIO_PIDS[@]}"; do wait "$p" || rc=$((rc + 1)); done
-  echo "$t0 $c0 $(date +%s.%N) $(gw_ticks) $rc" > "$1/cpu.txt"
+  echo "$t0 $c0 $(date +%s.%N) $(gw_ticks) $rc $h0 $(host_busy_ticks)" > "$1/cpu.txt"
   FIO_PIDS=()
 }
 run_single() { # DIR
@@ -182,43 +185,49 @@ def jobs(path):
         return json.loads(text[text.index('{'):])['jobs']  # skip fio's notes before the report
     except Exception:
         return None
-def cpu(d, ios):
-    t0, c0, t1, c1, rc = open(f'{d}/cpu.txt').read().split()
-    s = (int(c1) - int(c0)) / clk
-    return s * 1e6 / ios if ios else None, s / (float(t1) - float(t0)) * 100
+def cpu(d, ios):  # both gateways' CPU per I/O and % of a core; the host's busy % (all CPUs, 100 per core)
+    t0, c0, t1, c1, rc, h0, h1 = open(f'{d}/cpu.txt').read().split()
+    s, wall = (int(c1) - int(c0)) / clk, float(t1) - float(t0)
+    return s * 1e6 / ios if ios else None, s / wall * 100, (int(h1) - int(h0)) / clk / wall * 100
+def initiator(js, iops):  # the initiators' own CPU (fio's usr+sys of each job, libiscsi included) per I/O
+    pct = sum(j.get('usr_cpu', 0) + j.get('sys_cpu', 0) for j in js)
+    return pct / 100 * 1e6 / iops if iops else None
 res = []
 for r in range(1, rounds + 1):
     d = f'{out}/round{r}'
     sj = jobs(f'{d}/single/single.json') or []
     s_iops = sum(j['read']['iops'] for j in sj)
     s_err = sum(1 for j in sj if j.get('error')) + (sjobs - len(sj))
-    s_cpu, s_pct = cpu(f'{d}/single', sum(j['read']['total_ios'] for j in sj))
-    per, failed, ios = [], 0, 0
+    s_cpu, s_pct, s_host = cpu(f'{d}/single', sum(j['read']['total_ios'] for j in sj))
+    s_init = initiator(sj, s_iops)
+    per, failed, ios, mj = [], 0, 0, []
     for i in range(hosts):
         j = jobs(f'{d}/many/host-{i}.json')
         if not j or j[0].get('error') or not j[0]['read']['total_ios']:
             failed += 1; per.append(0.0); continue
-        per.append(j[0]['read']['iops']); ios += j[0]['read']['total_ios']
+        per.append(j[0]['read']['iops']); ios += j[0]['read']['total_ios']; mj.append(j[0])
     m_iops = sum(per)
     med = statistics.median(per)
     within = sum(1 for v in per if v > 0 and med / 2 <= v <= med * 2)
-    m_cpu, m_pct = cpu(f'{d}/many', ios)
+    m_cpu, m_pct, m_host = cpu(f'{d}/many', ios)
+    m_init = initiator(mj, m_iops)
     by_gw = [sum(per[i] for i in range(hosts) if i % 2 == g) for g in (0, 1)]
     res.append(dict(s=s_iops, s_err=s_err, s_cpu=s_cpu, s_pct=s_pct, m=m_iops, mn=min(per), md=med, mx=max(per),
                     within=within, failed=failed, m_cpu=m_cpu, m_pct=m_pct, ratio=m_iops / s_iops if s_iops else None,
-                    gw=by_gw))
-    print(f'round {r}: single {s_iops:.0f} IOPS (errors {s_err}, gateways {s_pct:.0f}% CPU, {s_cpu or 0:.1f} us/IO)  '
+                    gw=by_gw, s_init=s_init, m_init=m_init))
+    print(f'round {r}: single {s_iops:.0f} IOPS (errors {s_err}, gateways {s_pct:.0f}% CPU, {s_cpu or 0:.1f} us/IO, '
+          f'initiator {s_init or 0:.1f} us/IO, host {s_host:.0f}% busy)  '
           f'many {m_iops:.0f} IOPS (A {by_gw[0]:.0f} / B {by_gw[1]:.0f}; per initiator min {min(per):.0f} median {med:.0f} '
           f'max {max(per):.0f}; within 2x {within}/{hosts}; failed {failed}; gateways {m_pct:.0f}% CPU, '
-          f'{m_cpu or 0:.1f} us/IO)  many/single {m_iops / s_iops if s_iops else 0:.2f}')
+          f'{m_cpu or 0:.1f} us/IO, initiators {m_init or 0:.1f} us/IO, host {m_host:.0f}% busy)  many/single {m_iops / s_iops if s_iops else 0:.2f}')
 M = lambda k: statistics.median([x[k] for x in res if x[k] is not None]) if any(x[k] is not None for x in res) else None
 f = lambda v, nd=0: '-' if v is None else f'{v:.{nd}f}'
 ratios = [x['ratio'] for x in res if x['ratio']]
 print(f'many-hosts single initiators=1 sessions={sjobs} qd={sjobs}x{sqd} iops={f(M("s"))} '
-      f'cpu_us_per_io={f(M("s_cpu"), 1)} errors={sum(x["s_err"] for x in res)}')
+      f'cpu_us_per_io={f(M("s_cpu"), 1)} initiator_cpu_us_per_io={f(M("s_init"), 1)} errors={sum(x["s_err"] for x in res)}')
 print(f'many-hosts many initiators={hosts} qd={qd} iops={f(M("m"))} per_initiator_min/median/max='
       f'{f(M("mn"))}/{f(M("md"))}/{f(M("mx"))} within_2x_of_median={min(x["within"] for x in res)}/{hosts} '
-      f'cpu_us_per_io={f(M("m_cpu"), 1)}')
+      f'cpu_us_per_io={f(M("m_cpu"), 1)} initiator_cpu_us_per_io={f(M("m_init"), 1)}')
 print(f'many-hosts ratio many/single={f(statistics.median(ratios) if ratios else None, 2)} '
       f'(per round {", ".join(f"{v:.2f}" for v in ratios)}) starved={max(hosts - x["within"] for x in res)} '
       f'failed={max(x["failed"] for x in res)} rounds={rounds} load_start={load_start.replace(" ", ",")} '
