@@ -22,6 +22,9 @@
 # window; *_vs_tgt: that target's IOPS and CPU per I/O over tgt's. The LUNs are memory/null, so there is
 # no librbd floor to compare with here: bench/rbd-bench.sh prints the CPU per I/O against fio+librbd.
 set -euo pipefail
+for a in "$@"; do
+  case $a in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;; esac
+done
 cd "$(dirname "$0")/.."
 RBDGW_PORT=${RBDGW_PORT:-3265}
 TGT_PORT=${TGT_PORT:-3260}
