@@ -15,8 +15,8 @@
 #             queue depth: --single-jobs sessions (half on each gateway) at --single-qd each. A session's
 #             command window is 128 commands (cmdsnDepth, MaxCmdSN - ExpCmdSN + 1): one session cannot hold
 #             512 commands, so QD512 takes 8 sessions x QD64 (or 4 x 128), as a host's multipath would.
-# Each round runs both, in alternating order; the gateways' CPU (utime+stime from /proc) is sampled over
-# each measured window. Before the first round each LUN is filled once and each gateway warmed up (JIT).
+# Each round runs both, in alternating order; the gateways' CPU is utime+stime from /proc. Before the first
+# round each LUN is filled once and each gateway warmed up (JIT).
 # Prints per round, then the summary (medians over the rounds; also OUT/summary.txt):
 #   many-hosts single initiators=1 sessions=S qd=JxQ iops=N cpu_us_per_io=C initiator_cpu_us_per_io=I
 #   many-hosts many initiators=N qd=Q iops=N per_initiator_min/median/max=... within_2x_of_median=K/N
@@ -24,8 +24,12 @@
 # cpu_us_per_io: both gateways' CPU per I/O; initiator_cpu_us_per_io: the fio processes' own (usr+sys of each
 # job, libiscsi included): on one shared machine the initiators' cost decides much of the aggregate.
 #   many-hosts ratio many/single=R (per round ...) starved=K failed=F load=L1,L5,L15
-# A host is starved when its IOPS is below half or above twice the median of its round; failed when its fio
-# reported no result (login refused, error). The load average of the machine is printed at start and end.
+# IOPS are counted over the seconds in which every initiator of the phase was running (fio's per-second IOPS
+# logs with epoch timestamps, cut to the common window), so that 64 processes starting and ending a few
+# seconds apart on a loaded host do not count a late one's time alone; the gateways' CPU is sampled every
+# 0.5 s and cut to the same window. A host is starved when its IOPS is below half or above twice the median
+# of its round; failed when it logged nothing (login refused, error). The machine's load average is printed
+# at start and end.
 #
 # Defaults: 64 hosts at QD8; single 8 sessions x QD64; 20 s runtime, 5 s ramp, 3 rounds; 256M LUNs,
 # -Xmx2g per gateway; ports 3271,3272; jar gateway-node/target/gateway-node.jar.
@@ -123,14 +127,17 @@ cat "$OUT/meta.txt" >&2
 
 # (fio takes the engine's options, --initiator, only after --ioengine)
 COMMON=(--ioengine=libiscsi --rw=randread --bs=4k --size="$LUN_BYTES" --time_based --runtime="$RUNTIME"
-        --ramp_time="$RAMP" --randrepeat=0 --norandommap)
+        --ramp_time="$RAMP" --randrepeat=0 --norandommap
+        --log_avg_msec=1000 --log_unix_epoch=1)
 gw_ticks() { echo $(( $(proc_ticks "${GW_PIDS[0]}") + $(proc_ticks "${GW_PIDS[1]}") )); }
-# measure DIR: waits for FIO_PIDS, sampling both gateways' CPU from the end of the ramp to the last exit
+# measure DIR: waits for FIO_PIDS; meanwhile samples both gateways' CPU and the host's busy time every
+# 0.5 s into DIR/cpu.log (epoch seconds, ticks, ticks), to be cut to the window all initiators ran in
 measure() {
-  local t0 c0 rc=0
-  sleep "$RAMP"; t0=$(date +%s.%N); c0=$(gw_ticks); h0=$(host_busy_ticks)
-  for p in "${FIO_PIDS[@]}"; do wait "$p" || rc=$((rc + 1)); done
-  echo "$t0 $c0 $(date +%s.%N) $(gw_ticks) $rc $h0 $(host_busy_ticks)" > "$1/cpu.txt"
+  local sampler
+  ( while :; do echo "$(date +%s.%N) $(gw_ticks) $(host_busy_ticks)"; sleep 0.5; done ) > "$1/cpu.log" 2>/dev/null &
+  sampler=$!
+  for p in "${FIO_PIDS[@]}"; do wait "$p" || true; done
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
   FIO_PIDS=()
 }
 run_single() { # DIR
@@ -143,7 +150,7 @@ run_single() { # DIR
   # (the options before the first --name are global; fio then notes "queue depth will be capped at 1" into
   # the JSON file, wrongly: the jobs run at --single-qd, as their latency and iodepth_level show)
   "$FIO" --thread "${COMMON[@]}" --initiator=iqn.2026-11.io.rbdgw.bench:single --iodepth="$SINGLE_QD" \
-    --output-format=json --output="$d/single.json" "${args[@]}" > "$d/single.log" 2>&1 &
+    --write_iops_log="$d/single" --output-format=json --output="$d/single.json" "${args[@]}" > "$d/single.log" 2>&1 &
   FIO_PIDS+=($!)
   measure "$d"
 }
@@ -153,7 +160,7 @@ run_many() { # DIR
   for ((i = 0; i < HOSTS; i++)); do
     if [ $((i % 2)) = 0 ]; then u=$URL_A; else u=$URL_B; fi
     "$FIO" --name="host-$i-$((i % 2))" "${COMMON[@]}" --initiator="$(printf 'iqn.2026-11.io.rbdgw.bench:host-%02d' "$i")" \
-      --filename="$(esc "$u")" --iodepth="$QD" --output-format=json \
+      --filename="$(esc "$u")" --iodepth="$QD" --write_iops_log="$d/host-$i" --output-format=json \
       --output="$d/host-$i.json" > "$d/host-$i.log" 2>&1 &
     FIO_PIDS+=($!)
   done
@@ -185,41 +192,65 @@ def jobs(path):
         return json.loads(text[text.index('{'):])['jobs']  # skip fio's notes before the report
     except Exception:
         return None
-def cpu(d, ios):  # both gateways' CPU per I/O and % of a core; the host's busy % (all CPUs, 100 per core)
-    t0, c0, t1, c1, rc, h0, h1 = open(f'{d}/cpu.txt').read().split()
-    s, wall = (int(c1) - int(c0)) / clk, float(t1) - float(t0)
-    return s * 1e6 / ios if ios else None, s / wall * 100, (int(h1) - int(h0)) / clk / wall * 100
-def initiator(js, iops):  # the initiators' own CPU (fio's usr+sys of each job, libiscsi included) per I/O
+def iops_log(path):  # fio's per-second IOPS log (log_avg_msec=1000, log_unix_epoch=1): [(epoch s, IOPS)]
+    try:
+        return [(int(l.split(',')[0]) / 1000, float(l.split(',')[1])) for l in open(path) if l.strip()]
+    except (OSError, ValueError, IndexError):
+        return []
+def window(logs):  # the span in which every job was logging: its latest first entry to its earliest last one
+    logs = [l for l in logs if l]
+    return (max(l[0][0] for l in logs), min(l[-1][0] for l in logs)) if logs else (0, 0)
+def rate(rows, w0, w1):  # one job's mean IOPS over the seconds that end inside (w0, w1]
+    v = [x for t, x in rows if w0 < t <= w1]
+    return sum(v) / len(v) if v else 0.0
+def cpu(d, w0, w1, iops):  # both gateways' CPU per I/O and % of a core, the host's busy % (100 per core)
+    rows = []
+    for l in open(f'{d}/cpu.log'):
+        p = l.split()
+        if len(p) == 3:
+            rows.append(tuple(map(float, p)))
+    inside = [x for x in rows if w0 <= x[0] <= w1]
+    if len(inside) < 2:
+        return None, 0.0, 0.0
+    (t0, c0, h0), (t1, c1, h1) = inside[0], inside[-1]
+    cores = (c1 - c0) / clk / (t1 - t0)
+    return (cores * 1e6 / iops if iops else None), cores * 100, (h1 - h0) / clk / (t1 - t0) * 100
+def initiator(js):  # the initiators' own CPU (fio's usr+sys of each job, libiscsi included) per I/O of their runs
     pct = sum(j.get('usr_cpu', 0) + j.get('sys_cpu', 0) for j in js)
+    iops = sum(j['read']['iops'] for j in js)
     return pct / 100 * 1e6 / iops if iops else None
 res = []
 for r in range(1, rounds + 1):
     d = f'{out}/round{r}'
     sj = jobs(f'{d}/single/single.json') or []
-    s_iops = sum(j['read']['iops'] for j in sj)
-    s_err = sum(1 for j in sj if j.get('error')) + (sjobs - len(sj))
-    s_cpu, s_pct, s_host = cpu(f'{d}/single', sum(j['read']['total_ios'] for j in sj))
-    s_init = initiator(sj, s_iops)
-    per, failed, ios, mj = [], 0, 0, []
-    for i in range(hosts):
-        j = jobs(f'{d}/many/host-{i}.json')
-        if not j or j[0].get('error') or not j[0]['read']['total_ios']:
-            failed += 1; per.append(0.0); continue
-        per.append(j[0]['read']['iops']); ios += j[0]['read']['total_ios']; mj.append(j[0])
+    s_logs = [iops_log(f'{d}/single/single_iops.{k}.log') for k in range(1, sjobs + 1)]
+    s0, s1 = window(s_logs)
+    s_iops = sum(rate(l, s0, s1) for l in s_logs)
+    s_err = sum(1 for j in sj if j.get('error')) + sum(1 for l in s_logs if not l)
+    s_cpu, s_pct, s_host = cpu(f'{d}/single', s0, s1, s_iops)
+    s_init = initiator(sj)
+    m_logs = [iops_log(f'{d}/many/host-{i}_iops.1.log') for i in range(hosts)]
+    mj = [j[0] for j in (jobs(f'{d}/many/host-{i}.json') for i in range(hosts)) if j]
+    m0, m1 = window(m_logs)
+    per = [rate(l, m0, m1) for l in m_logs]
+    failed = sum(1 for i in range(hosts) if not m_logs[i] or per[i] == 0)
     m_iops = sum(per)
     med = statistics.median(per)
     within = sum(1 for v in per if v > 0 and med / 2 <= v <= med * 2)
-    m_cpu, m_pct, m_host = cpu(f'{d}/many', ios)
-    m_init = initiator(mj, m_iops)
+    m_cpu, m_pct, m_host = cpu(f'{d}/many', m0, m1, m_iops)
+    m_init = initiator(mj)
     by_gw = [sum(per[i] for i in range(hosts) if i % 2 == g) for g in (0, 1)]
     res.append(dict(s=s_iops, s_err=s_err, s_cpu=s_cpu, s_pct=s_pct, m=m_iops, mn=min(per), md=med, mx=max(per),
                     within=within, failed=failed, m_cpu=m_cpu, m_pct=m_pct, ratio=m_iops / s_iops if s_iops else None,
-                    gw=by_gw, s_init=s_init, m_init=m_init))
-    print(f'round {r}: single {s_iops:.0f} IOPS (errors {s_err}, gateways {s_pct:.0f}% CPU, {s_cpu or 0:.1f} us/IO, '
-          f'initiator {s_init or 0:.1f} us/IO, host {s_host:.0f}% busy)  '
-          f'many {m_iops:.0f} IOPS (A {by_gw[0]:.0f} / B {by_gw[1]:.0f}; per initiator min {min(per):.0f} median {med:.0f} '
-          f'max {max(per):.0f}; within 2x {within}/{hosts}; failed {failed}; gateways {m_pct:.0f}% CPU, '
-          f'{m_cpu or 0:.1f} us/IO, initiators {m_init or 0:.1f} us/IO, host {m_host:.0f}% busy)  many/single {m_iops / s_iops if s_iops else 0:.2f}')
+                    gw=by_gw, s_init=s_init, m_init=m_init, sw=s1 - s0, mw=m1 - m0))
+    print(f'round {r}: single {s_iops:.0f} IOPS over {s1 - s0:.0f} s (errors {s_err}, gateways {s_pct:.0f}% CPU, '
+          f'{s_cpu or 0:.1f} us/IO, initiator {s_init or 0:.1f} us/IO, host {s_host:.0f}% busy)  '
+          f'many {m_iops:.0f} IOPS over the {m1 - m0:.0f} s all {hosts} ran (A {by_gw[0]:.0f} / B {by_gw[1]:.0f}; '
+          f'per initiator min {min(per):.0f} median {med:.0f} max {max(per):.0f}; within 2x {within}/{hosts}; '
+          f'failed {failed}; gateways {m_pct:.0f}% CPU, {m_cpu or 0:.1f} us/IO, initiators {m_init or 0:.1f} us/IO, '
+          f'host {m_host:.0f}% busy)  many/single {m_iops / s_iops if s_iops else 0:.2f}')
+    if m1 - m0 < 5:
+        print(f'round {r}: WARNING: the initiators overlapped for only {m1 - m0:.0f} s; use a longer --runtime')
 M = lambda k: statistics.median([x[k] for x in res if x[k] is not None]) if any(x[k] is not None for x in res) else None
 f = lambda v, nd=0: '-' if v is None else f'{v:.{nd}f}'
 ratios = [x['ratio'] for x in res if x['ratio']]
