@@ -13,6 +13,9 @@
 # and the whole host's busy time from /proc/stat over the same window (initiator, target, and
 # whatever else runs there, e.g. a Ceph cluster): host CPU % (100 per core) and host CPU us/IO.
 #
+# Latency: fio's mean total latency (lat_ns) and its completion-latency percentiles (clat_ns: p50,
+# p99, p99.9, from submission to completion as libiscsi sees it) of the measured window.
+#
 # URL: iscsi://HOST[:PORT]/TARGET-IQN/LUN (e.g. iscsi://127.0.0.1:3261/iqn.2026-11.io.rbdgw:disk1/0)
 # Options:
 #   --target NAME=URL   a target to measure (repeat; at least one)
@@ -28,6 +31,8 @@
 #   --fio PATH          fio with the libiscsi engine [$FIO, /opt/rbdgw-tools/bin/fio-iscsi, fio on PATH]
 #   --initiator IQN     initiator name fio logs in with [iqn.2026-11.io.rbdgw.bench:fio]
 # Output (in DIR): results.tsv, results.md (the table printed at the end), meta.txt, raw/*.json|.log
+# (results.tsv's columns clat_p50_us and clat_p999_us come last, after errors, so that older readers'
+# column positions still hold)
 # Needs: fio built with libiscsi (tools/build-fio-libiscsi.sh), python3, iscsi-readcapacity16
 # (libiscsi-bin) to find the LUN size when --size is not given.
 set -euo pipefail
@@ -106,7 +111,7 @@ cat "$OUT/meta.txt" >&2
 . "$HERE/cpu-ticks.sh"  # proc_ticks PID, host_busy_ticks
 
 TSV=$OUT/results.tsv
-printf 'round\ttarget\tworkload\tiops\tMBps\tlat_avg_us\tclat_p99_us\ttarget_cpu_us_per_io\ttarget_cpu_pct\tfio_cpu_pct\thost_cpu_pct\thost_cpu_us_per_io\terrors\n' > "$TSV"
+printf 'round\ttarget\tworkload\tiops\tMBps\tlat_avg_us\tclat_p99_us\ttarget_cpu_us_per_io\ttarget_cpu_pct\tfio_cpu_pct\thost_cpu_pct\thost_cpu_us_per_io\terrors\tclat_p50_us\tclat_p999_us\n' > "$TSV"
 
 run_job() { # round name workload
   local round=$1 n=$2 w=$3 rw bs qd pid tag
@@ -134,11 +139,15 @@ cells = [rnd, name, w]
 try:
     job = json.load(open(path))['jobs'][0]
 except Exception as e:  # fio failed before writing its report
-    print('\t'.join(cells + ['-'] * 9 + [f'fio rc={rc}, see raw log']))
+    print('\t'.join(cells + ['-'] * 9 + [f'fio rc={rc}, see raw log', '-', '-']))
     sys.exit(0)
 d = job['write'] if 'write' in w else job['read']
 ios = d['total_ios']
-p99 = d.get('clat_ns', {}).get('percentile', {}).get('99.000000')
+pct_ns = d.get('clat_ns', {}).get('percentile', {})
+p99 = pct_ns.get('99.000000')
+def us(key):  # a completion-latency percentile in microseconds, '-' where fio did not report it
+    v = pct_ns.get(key)
+    return f'{v / 1000:.1f}' if v else '-'
 if c0 != '-' and c1 != '-' and ios > 0:
     cpu_s = (float(c1) - float(c0)) / clk
     us_per_io = f'{cpu_s * 1e6 / ios:.1f}'
@@ -152,9 +161,9 @@ fio_cpu = job.get('usr_cpu', 0) + job.get('sys_cpu', 0)
 errors = job.get('error', 0)
 print('\t'.join(cells + [f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_ns']['mean'] / 1000:.1f}",
                          f'{p99 / 1000:.1f}' if p99 else '-', us_per_io, pct, f'{fio_cpu:.0f}', f'{host:.0f}', host_us,
-                         str(errors) if rc == '0' else f'{errors} (fio rc={rc})']))
+                         str(errors) if rc == '0' else f'{errors} (fio rc={rc})', us('50.000000'), us('99.900000')]))
 PY
-  tail -1 "$TSV" | awk -F'\t' '{printf "%-10s %-18s %8s IOPS %8s MB/s  lat %8s us  p99 %8s us  cpu/IO %6s us  cpu %4s%%\n", $2, $3, $4, $5, $6, $7, $8, $9}' >&2
+  tail -1 "$TSV" | awk -F'\t' '{printf "%-10s %-18s %8s IOPS %8s MB/s  lat %8s us  p50/p99/p99.9 %s/%s/%s us  cpu/IO %6s us  cpu %4s%%\n", $2, $3, $4, $5, $6, $14, $7, $15, $8, $9}' >&2
 }
 
 i=0
@@ -174,15 +183,19 @@ rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1])]
 body = rows[1:]
 multi = sys.argv[2] != '1'
 names = sys.argv[3:]
-cols = (['round'] if multi else []) + ['target', 'workload', 'IOPS', 'MB/s', 'avg lat (us)', 'p99 clat (us)',
-        'target CPU (us/IO)', 'target CPU (% core)', 'fio CPU (%)', 'host CPU (%)', 'host CPU (us/IO)', 'errors']
+cols = (['round'] if multi else []) + ['target', 'workload', 'IOPS', 'MB/s', 'avg lat (us)', 'p50 clat (us)',
+        'p99 clat (us)', 'p99.9 clat (us)', 'target CPU (us/IO)', 'target CPU (% core)', 'fio CPU (%)',
+        'host CPU (%)', 'host CPU (us/IO)', 'errors']
+def shown(r):  # the TSV keeps its first columns in place (readers index them); the table groups the percentiles
+    r = r + ['-'] * (15 - len(r))
+    return r[:6] + [r[13], r[6], r[14]] + r[7:13]
 print('| ' + ' | '.join(cols) + ' |')
 print('|' + '---|' * len(cols))
 order = {}
 for r in body:
     order.setdefault(r[2], len(order))
 for r in sorted(body, key=lambda r: (order[r[2]], int(r[0]), names.index(r[1]))):
-    print('| ' + ' | '.join(r if multi else r[1:]) + ' |')
+    print('| ' + ' | '.join(shown(r) if multi else shown(r)[1:]) + ' |')
 if len(names) > 1:
     # medians over rounds, relative to the first target
     def med(target, workload, col):

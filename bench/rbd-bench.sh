@@ -15,6 +15,15 @@
 # ratios gateway/direct and gateway/tgt-rbd, and a second one with the whole host's CPU per I/O on
 # each path (/proc/stat: initiator, target and Ceph daemons together), the initiator's own CPU, and
 # the gateway/direct ratio that the host's CPU allows a target costing what fio+librbd does.
+# Last lines (also OUT/summary.txt): one per path and workload, medians over the rounds:
+#   rbd-bench PATH WORKLOAD iops=N p50_us=X p99_us=Y p99.9_us=Z cpu_us_per_io=C
+#             [iops_vs_direct=R p50_over_direct_us=D cpu_vs_librbd=R]      (the bracket for gateway and tgt-rbd)
+# p50/p99/p99.9: fio's completion latency percentiles (clat_ns in its JSON report; at QD1 the latency of one
+# request); cpu_us_per_io: the whole serving process's CPU (utime+stime from /proc) per I/O of the measured
+# window: the gateway JVM with its librbd, tgtd with its librbd, and for direct the fio process, whose rbd
+# engine runs the same librbd work in one process (--thread); cpu_vs_librbd: the target's CPU per I/O over
+# fio+librbd's (issue #17 bar 3: the floor a target built on librbd cannot go below); p50_over_direct_us:
+# the target's median latency minus librbd's own (issue #17 bar 2).
 #
 # Options:
 #   --ceph-conf FILE   cluster conf [$RBDGW_CEPH_CONF]       --id NAME   Ceph client [iscsi]
@@ -28,13 +37,14 @@
 #   --rounds N         run everything N times (per workload the three paths back to back, order alternating), report
 #                      the median of each number and the range of the per-round ratios [1]
 #   --keep-image       leave the image behind
+#   --image-prefix P   the image is named P-<UTC timestamp> [rbdbench] (on a shared cluster, a name of your own)
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
 # bench/tgt-rbd.sh when root), the rbd CLI, python3.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=; KEEP=0; WARMUP=10; ROUNDS=1
+CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=; KEEP=0; WARMUP=10; ROUNDS=1; PREFIX=rbdbench
 FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
 WORKLOADS=randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd1,randwrite-4k-qd32,read-64k-qd8,write-64k-qd8,read-1m-qd8,write-1m-qd8
@@ -54,6 +64,7 @@ while [ $# -gt 0 ]; do
     --jar) JAR=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --keep-image) KEEP=1; shift ;;
+    --image-prefix) PREFIX=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -75,7 +86,7 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$HERE/results/rbd-$STAMP}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-IMG=rbdbench-$STAMP
+IMG=$PREFIX-$STAMP
 rbdc() { rbd -c "$CONF" --id "$ID" "$@"; }
 log() { printf '[rbd-bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -176,19 +187,24 @@ path, w, rc, clk, c0, c1, h0, h1, t0, t1 = sys.argv[1:]
 try:
     job = json.load(open(path))['jobs'][0]
 except Exception:
-    print('\t'.join([w] + ['-'] * 7 + [f'fio rc={rc}, see log'])); sys.exit(0)
+    print('\t'.join([w] + ['-'] * 7 + [f'fio rc={rc}, see log', '-', '-'])); sys.exit(0)
 d = job['write'] if 'write' in w else job['read']
 ios = d['total_ios']
-p99 = d.get('clat_ns', {}).get('percentile', {}).get('99.000000')
+pct_ns = d.get('clat_ns', {}).get('percentile', {})
+p99 = pct_ns.get('99.000000')
+def us(key):  # a completion-latency percentile in microseconds
+    v = pct_ns.get(key)
+    return f'{v / 1000:.1f}' if v else '-'
 cpu = (float(c1) - float(c0)) / int(clk) if '-' not in (c0, c1) else None  # seconds of CPU
 host = (float(h1) - float(h0)) / int(clk)
 wall = float(t1) - float(t0)
 print('\t'.join([w, f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_ns']['mean'] / 1000:.1f}",
                  f'{p99 / 1000:.1f}' if p99 else '-', f'{cpu * 1e6 / ios:.1f}' if ios and cpu is not None else '-',
                  f'{host / wall * 100:.0f}' if wall > 0 else '-', f'{host * 1e6 / ios:.1f}' if ios else '-',
-                 str(job.get('error', 0)) if rc == '0' else f"{job.get('error', 0)} (fio rc={rc})"]))
+                 str(job.get('error', 0)) if rc == '0' else f"{job.get('error', 0)} (fio rc={rc})",
+                 us('50.000000'), us('99.900000')]))
 PY
-    tail -1 "$R/direct.tsv" | awk -F'\t' '{printf "direct     %-18s %8s IOPS %8s MB/s  lat %8s us  p99 %8s us  client cpu/IO %6s us\n", $1, $2, $3, $4, $5, $6}' >&2
+    tail -1 "$R/direct.tsv" | awk -F'\t' '{printf "direct     %-18s %8s IOPS %8s MB/s  lat %8s us  p50/p99/p99.9 %s/%s/%s us  client cpu/IO %6s us\n", $1, $2, $3, $4, $10, $5, $11, $6}' >&2
 }
 
 # One workload through iSCSI, gateway and tgt-rbd back to back in the order given (target CPU from
@@ -214,7 +230,7 @@ for round in $(seq "$ROUNDS"); do
   R=$OUT/round$round
   mkdir -p "$R/direct" "$R/iscsi"
   [ "$ROUNDS" -gt 1 ] && log "round $round of $ROUNDS"
-  printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\thost_cpu_pct\thost_cpu_us_per_io\terrors\n' > "$R/direct.tsv"
+  printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\thost_cpu_pct\thost_cpu_us_per_io\terrors\tclat_p50_us\tclat_p999_us\n' > "$R/direct.tsv"
   i=0
   for w in "${JOBS[@]}"; do
     if [ $(((i + round) % 2)) = 1 ]; then run_direct "$w"; run_iscsi "$w" gateway tgt-rbd
@@ -258,7 +274,7 @@ def spread(w, other):
     return f'{min(r):.2f}-{max(r):.2f}' if len(r) > 1 else '-'
 cols = ['workload', 'direct IOPS', 'gateway IOPS', 'tgt-rbd IOPS', 'gateway/direct', 'gateway/tgt-rbd',
         'direct lat (us)', 'gateway lat (us)', 'tgt-rbd lat (us)', 'gateway p99 (us)', 'tgt-rbd p99 (us)',
-        'gateway CPU (us/IO)', 'tgt-rbd CPU (us/IO)', 'fio+librbd CPU (us/IO)', 'errors']
+        'gateway CPU (us/IO)', 'tgt-rbd CPU (us/IO)', 'fio+librbd CPU (us/IO)', 'gateway/fio+librbd CPU', 'errors']
 if rounds > 1:
     cols[6:6] = ['gateway/direct per round', 'gateway/tgt-rbd per round']
 print('| ' + ' | '.join(cols) + ' |')
@@ -274,6 +290,7 @@ for w in workloads:
               fmt(med('tgt-rbd', w, 'lat_avg_us')), fmt(med('gateway', w, 'clat_p99_us')),
               fmt(med('tgt-rbd', w, 'clat_p99_us')), fmt(med('gateway', w, 'target_cpu_us_per_io')),
               fmt(med('tgt-rbd', w, 'target_cpu_us_per_io')), fmt(med('direct', w, 'client_cpu_us_per_io')),
+              ratio(med('gateway', w, 'target_cpu_us_per_io'), med('direct', w, 'client_cpu_us_per_io')),
               '; '.join(errs) or '0']
     print('| ' + ' | '.join(cells) + ' |')
 print()
@@ -322,4 +339,40 @@ print(f'the host at >= {busy}% (CPU-bound). The Ceph daemons\' CPU per I/O varie
 PY
 echo >&2
 cat "$OUT/rbd-bench.md"
+
+# One summary line per path and workload (medians over the rounds), also in OUT/summary.txt
+echo
+python3 - "$OUT" "$ROUNDS" "$WORKLOADS" <<'PY' | tee "$OUT/summary.txt"
+import statistics, sys
+out, rounds, workloads = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')
+def rows(path):
+    r = [l.rstrip('\n').split('\t') for l in open(path)]
+    return [dict(zip(r[0], x)) for x in r[1:]]
+per = []
+for i in range(1, rounds + 1):
+    d = {('direct', r['workload']): r for r in rows(f'{out}/round{i}/direct.tsv')}
+    d.update({(r['target'], r['workload']): r for r in rows(f'{out}/round{i}/iscsi/results.tsv')})
+    per.append(d)
+def med(src, w, key):
+    v = []
+    for p in per:
+        try: v.append(float(p.get((src, w), {}).get(key)))
+        except (TypeError, ValueError): pass
+    return statistics.median(v) if v else None
+def f(v, nd=1):
+    return '-' if v is None else f'{v:.{nd}f}'
+for w in workloads:
+    dcpu, dp50 = med('direct', w, 'client_cpu_us_per_io'), med('direct', w, 'clat_p50_us')
+    diops = med('direct', w, 'iops')
+    for src in ('direct', 'gateway', 'tgt-rbd'):
+        cpu = dcpu if src == 'direct' else med(src, w, 'target_cpu_us_per_io')
+        iops, p50 = med(src, w, 'iops'), med(src, w, 'clat_p50_us')
+        line = (f'rbd-bench {src} {w} iops={f(iops, 0)} p50_us={f(p50)} p99_us={f(med(src, w, "clat_p99_us"))} '
+                f'p99.9_us={f(med(src, w, "clat_p999_us"))} cpu_us_per_io={f(cpu)}')
+        if src != 'direct':
+            line += (f' iops_vs_direct={f(iops / diops, 2) if iops and diops else "-"}'
+                     f' p50_over_direct_us={f(p50 - dp50) if p50 is not None and dp50 is not None else "-"}'
+                     f' cpu_vs_librbd={f(cpu / dcpu, 2) if cpu and dcpu else "-"}')
+        print(line)
+PY
 echo "(written to $OUT)" >&2

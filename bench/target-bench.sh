@@ -14,7 +14,17 @@
 # "unchanged within noise" is then measured in one run, under the same machine load. GATEWAY_JAR
 # [gateway-node/target/gateway-node.jar] and GATEWAY_NAME [rbdgw] name the measured build (swap the
 # two to see how much of a difference is the position in the run).
+#
+# Last lines: one summary line per target and workload, medians over the rounds:
+#   target-bench NAME WORKLOAD iops=N p50_us=X p99_us=Y p99.9_us=Z cpu_us_per_io=C [iops_vs_tgt=R cpu_vs_tgt=R]
+# p50/p99/p99.9: fio's completion latency percentiles (clat_ns of its JSON report; at QD1 the latency one
+# request sees); cpu_us_per_io: the target process's CPU (utime+stime from /proc) per I/O of the measured
+# window; *_vs_tgt: that target's IOPS and CPU per I/O over tgt's. The LUNs are memory/null, so there is
+# no librbd floor to compare with here: bench/rbd-bench.sh prints the CPU per I/O against fio+librbd.
 set -euo pipefail
+for a in "$@"; do
+  case $a in -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;; esac
+done
 cd "$(dirname "$0")/.."
 RBDGW_PORT=${RBDGW_PORT:-3265}
 TGT_PORT=${TGT_PORT:-3260}
@@ -72,6 +82,39 @@ fi
 
 eval "$(PORTAL=127.0.0.1:$TGT_PORT bench/tgt-null.sh start | sed 's/^/TGT_/')"
 
+# the summary below reads iscsi-bench's results.tsv: choose its directory unless the caller did
+OUT=
+prev=
+for a in "$@"; do [ "$prev" = --out ] && OUT=$a; prev=$a; done
+OUT_ARGS=()
+if [ -z "$OUT" ]; then OUT=bench/results/target-$(date -u +%Y%m%dT%H%M%SZ); OUT_ARGS=(--out "$OUT"); fi
+
 bench/iscsi-bench.sh --fio "$FIO" --size 1073741824 \
   --target "$GATEWAY_NAME=$GW_URL" --pid "$GATEWAY_NAME=$GW_PID" \
-  "${BASE_ARGS[@]}" --target "tgt=$TGT_url" --pid "tgt=$TGT_pid" "$@"
+  "${BASE_ARGS[@]}" --target "tgt=$TGT_url" --pid "tgt=$TGT_pid" "${OUT_ARGS[@]}" "$@"
+
+echo
+python3 - "$OUT/results.tsv" <<'PY' | tee "$OUT/summary.txt"
+import statistics, sys
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1])]
+body = [dict(zip(rows[0], r)) for r in rows[1:]]
+def med(target, w, key):
+    v = []
+    for r in body:
+        if r['target'] == target and r['workload'] == w:
+            try: v.append(float(r.get(key, '-')))
+            except ValueError: pass
+    return statistics.median(v) if v else None
+def f(v, nd=1):
+    return '-' if v is None else f'{v:.{nd}f}'
+targets = list(dict.fromkeys(r['target'] for r in body))
+for w in dict.fromkeys(r['workload'] for r in body):
+    for t in targets:
+        iops, cpu = med(t, w, 'iops'), med(t, w, 'target_cpu_us_per_io')
+        line = (f'target-bench {t} {w} iops={f(iops, 0)} p50_us={f(med(t, w, "clat_p50_us"))} '
+                f'p99_us={f(med(t, w, "clat_p99_us"))} p99.9_us={f(med(t, w, "clat_p999_us"))} cpu_us_per_io={f(cpu)}')
+        if t != 'tgt' and 'tgt' in targets:
+            ti, tc = med('tgt', w, 'iops'), med('tgt', w, 'target_cpu_us_per_io')
+            line += f' iops_vs_tgt={f(iops / ti, 2) if iops and ti else "-"} cpu_vs_tgt={f(cpu / tc, 2) if cpu and tc else "-"}'
+        print(line)
+PY
