@@ -56,8 +56,11 @@ public final class ConfigStore implements Closeable {
     static final int KEEP_CHANGES = 64;
     /** Old records one commit deletes at most (after an upgrade, or a burst of writers of an older version). */
     private static final int MAX_PRUNED_PER_COMMIT = 64;
-    /** A commit naming more than this (paths, in characters) records "everything": a transaction holds 1 MiB. */
-    static final long MAX_RECORD_CHARS = 128 * 1024;
+    /**
+     * A commit naming more than this (absolute paths, in characters; some 200 znodes) records "everything": the records kept
+     * then hold at most about 1 MiB, and a reader of a bulk change reads it whole, which costs about as much.
+     */
+    static final long MAX_RECORD_CHARS = 16 * 1024;
 
     private final CuratorFramework client;
     private final ZkLayout layout;

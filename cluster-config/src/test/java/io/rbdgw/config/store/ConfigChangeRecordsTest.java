@@ -234,6 +234,36 @@ class ConfigChangeRecordsTest {
     }
 
     @Test
+    void aCommitTooLargeToListRecordsEverythingAndItsReadersReadEverything() throws Exception {
+        ConfigStore reader = new ConfigStore(gateway, root);
+        ClusterConfig base = reader.read();
+        List<ConfigChange> bulk = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            bulk.add(new ConfigChange.PutDisk(disk(String.format(Locale.ROOT, "bulk-%04d", i))));
+        }
+        long e = store.apply(0, bulk);
+        ChangeRecord record = new Documents()
+                .read(
+                        store.layout().change(e),
+                        admin.getData().forPath(store.layout().change(e)),
+                        ChangeRecord.class)
+                .value();
+        assertThat(record.all()).isTrue();
+        assertThat(record.created()).isEmpty();
+
+        ClusterConfig next = reader.readSince(base);
+        assertThat(next).isEqualTo(wholeRead());
+        assertThat(next.disks()).hasSize(400);
+        assertThat(reader.readStats().fullReads()).isEqualTo(2);
+
+        // the next small change is listed again
+        long e2 = store.apply(e, new ConfigChange.PutDisk(disk("small")));
+        assertThat(reader.readSince(next)).isEqualTo(wholeRead());
+        assertThat(reader.readStats().deltaReads()).isEqualTo(1);
+        assertThat(e2).isEqualTo(e + 1);
+    }
+
+    @Test
     void aReaderBehindThePrunedRecordsReadsEverything() {
         ConfigStore reader = new ConfigStore(gateway, root);
         ClusterConfig base = reader.read();
