@@ -179,7 +179,7 @@ public final class ConfigWatcher implements Closeable {
                 return;
             }
             long t0 = System.nanoTime();
-            long znodes0 = store.readStats().znodesRead();
+            ConfigStore.ReadStats before = store.readStats();
             boolean all = readAll || snapshot == null;
             readAll = false;
             ClusterConfig next;
@@ -190,11 +190,16 @@ public final class ConfigWatcher implements Closeable {
                 throw e;
             }
             // one line per change, as the reconciler's: where a slow change spent its time
+            ConfigStore.ReadStats after = store.readStats();
             log.info(
                     "read configuration epoch {} ({}): {} znodes in {} ms",
                     next.epoch(),
-                    all ? "whole" : "changes since epoch " + snapshot.epoch(),
-                    store.readStats().znodesRead() - znodes0,
+                    all
+                            ? "whole"
+                            : after.fullReads() > before.fullReads()
+                                    ? "whole: no usable change records since epoch " + snapshot.epoch()
+                                    : "changes since epoch " + snapshot.epoch(),
+                    after.znodesRead() - before.znodesRead(),
                     (System.nanoTime() - t0) / 1_000_000);
             if (snapshot == null || next.epoch() > snapshot.epoch()) {
                 synchronized (snapshotLock) {
