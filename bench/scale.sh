@@ -11,7 +11,7 @@
 #                                is printed on stdout at the end)
 #   scale provision ...          configuration written, applied by every gateway, every disk owned
 #   scale memory_luns ...        heap after GC of one gateway with 0 LUNs and with all of them, per LUN
-#   scale zookeeper ...          znodes, data bytes and watches (mntr, wchs)
+#   scale zookeeper ...          znodes, data bytes and watches (mntr, wchs), the size of one gateway's status
 #   scale metrics ...            one whole /metrics scrape of one gateway: time, series; series of the cluster
 #   scale config_change ...      commit to every gateway reporting the epoch applied: median, max of --changes
 #   scale memory_sessions ...    heap after GC per idle CHAP session held open on one gateway

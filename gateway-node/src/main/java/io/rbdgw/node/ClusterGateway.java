@@ -6,7 +6,6 @@ import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.AluaWatcher;
 import io.rbdgw.config.alua.FenceRecord;
 import io.rbdgw.config.alua.FenceRecords;
-import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.alua.WriteTokens;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
@@ -36,7 +35,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -352,7 +350,8 @@ final class ClusterGateway implements AutoCloseable {
 
     /** The metrics' observer, plus the ownership this gateway applied (published in its status). */
     private Reconciler.Observer observer(Reconciler.Observer metricsObserver) {
-        Map<String, GatewayStatus.AluaApplied> applied = new TreeMap<>();
+        // the version of the ownership published last (reconciler thread only)
+        String[] published = {null};
         return new Reconciler.Observer() {
             @Override
             public void lunAdded(String target, int lun, String disk, LogicalUnit lu, ClusterTargetPortGroups tpgs) {
@@ -373,17 +372,12 @@ final class ClusterGateway implements AutoCloseable {
                 if (aluaApplied.compareAndSet(false, true) && configApplied.get()) {
                     openPortals("configuration and ALUA states applied");
                 }
-                long now = System.currentTimeMillis();
-                boolean changed = applied.keySet().retainAll(snapshot.owners().keySet());
-                for (LunOwnership o : snapshot.owners().values()) {
-                    var was = applied.get(o.disk());
-                    if (was == null || was.epoch() != o.epoch() || !was.owner().equals(o.owner())) {
-                        applied.put(o.disk(), new GatewayStatus.AluaApplied(o.disk(), o.owner(), o.epoch(), now));
-                        changed = true;
-                    }
-                }
-                if (changed) {
-                    membership.reportAlua(new ArrayList<>(applied.values()));
+                // a summary, not a list of every disk: the status is rewritten on every change it reports
+                GatewayStatus.AluaSummary summary =
+                        GatewayStatus.AluaSummary.of(snapshot.owners().values(), name, System.currentTimeMillis());
+                if (!summary.version().equals(published[0])) {
+                    published[0] = summary.version();
+                    membership.reportAlua(summary);
                 }
             }
         };

@@ -79,6 +79,8 @@ final class LiveExports {
         final ScsiTarget scsi = new ScsiTarget();
         final String iqn;
         final Map<Integer, LiveLun> luns = new TreeMap<>();
+        /** What the target was last published from (null: not yet, or to be re-published). */
+        Published published;
 
         LiveTarget(String iqn) {
             this.iqn = iqn;
@@ -86,6 +88,21 @@ final class LiveExports {
     }
 
     private record LiveLun(String diskId, LogicalUnit lu, ClusterTargetPortGroups alua) {}
+
+    /**
+     * Everything a target's registry entry, masking and LUNs are built from: its configuration slice, this
+     * gateway's port group and the login inputs (secret key, portal settings). Equal: nothing to re-publish.
+     */
+    private record Published(ClusterConfig slice, int tag, Object logins) {}
+
+    /** The inputs of the ALUA states applied last to every LUN ({@link #applyAlua}). */
+    private record AluaInputs(List<Gateway> gateways, int tag, AluaSnapshot snapshot, boolean unknown) {}
+
+    private AluaInputs aluaApplied;
+    /** Targets re-published by the last pass (tests, the pass's log line). */
+    private int republished;
+    /** LUNs whose ALUA states the last pass recomputed (tests). */
+    private int aluaRecomputed;
 
     private static final class OpenDisk {
         final Disk spec;
@@ -214,17 +231,28 @@ final class LiveExports {
             closeDisk(id, false);
         }
 
+        republished = 0;
+        Object loginInputs = logins.inputs();
         for (Target target : c.targets()) {
             LiveTarget t = live.computeIfAbsent(target.iqn(), iqn -> {
                 log.info("target {} added", iqn);
                 return new LiveTarget(iqn);
             });
             step = "target " + target.iqn();
-            registry.publish(logins.entry(c, target, tag, t.scsi, opened));
-            applyLuns(c, target, t, plan.targets().get(target.iqn()), tag, problems);
+            ReconcilePlan.TargetChanges changes = plan.targets().get(target.iqn());
+            // the entry and the masking hold the slice, not the snapshot: an unchanged target keeps no old snapshot
+            Published p = new Published(ReconcilePlan.slice(c, target), tag, loginInputs);
+            if (p.equals(t.published) && changes.isEmpty()) {
+                continue; // same slice, no LUN to add or remove: its entry, masking and LUNs are what it needs
+            }
+            t.published = null; // a pass that fails half-way re-publishes it next time
+            registry.publish(logins.entry(p.slice(), target, tag, t.scsi, opened));
+            applyLuns(p.slice(), target, t, changes, tag, problems);
             // LUNs attached (or listed not ready while their disk opens), ACL, CHAP and ALUA states applied:
             // from here on discovery announces the target and logins to it are accepted
             registry.markReady(target.iqn());
+            t.published = p;
+            republished++;
         }
 
         // disks that no LUN exports any more
@@ -466,17 +494,50 @@ final class LiveExports {
         }
     }
 
+    /** Targets re-published by the last {@link #apply} (the others were unchanged). */
+    int republished() {
+        return republished;
+    }
+
+    /**
+     * After a configuration pass: the ALUA states of every live LUN again only if their inputs (gateways, port
+     * group, ownership snapshot, known or not) changed since they were applied; LUNs the pass added got theirs when
+     * they were created. How many LUNs changed.
+     */
+    int applyAluaIfChanged(ClusterConfig c) {
+        aluaRecomputed = 0;
+        if (aluaInputs(c).equals(aluaApplied)) {
+            return 0;
+        }
+        return applyAlua(c);
+    }
+
+    /** LUNs whose ALUA states the last {@link #applyAluaIfChanged} or {@link #applyAlua} recomputed. */
+    int aluaRecomputed() {
+        return aluaRecomputed;
+    }
+
+    private AluaInputs aluaInputs(ClusterConfig c) {
+        int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
+        return new AluaInputs(c.gateways(), tag, alua.get(), aluaUnknown);
+    }
+
     /** Applies the ALUA states of {@code c} and the latest snapshot to every live LUN; how many LUNs changed. */
     int applyAlua(ClusterConfig c) {
-        int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
+        AluaInputs inputs = aluaInputs(c);
+        int tag = inputs.tag();
         int changed = 0;
+        int recomputed = 0;
         for (LiveTarget t : live.values()) {
             for (LiveLun l : t.luns.values()) {
                 if (l.alua().update(tag, groups(c, l.diskId(), tag))) {
                     changed++;
                 }
+                recomputed++;
             }
         }
+        aluaApplied = inputs;
+        aluaRecomputed = recomputed;
         return changed;
     }
 

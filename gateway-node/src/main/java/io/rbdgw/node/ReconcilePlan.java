@@ -51,6 +51,11 @@ public record ReconcilePlan(
             removed = Collections.unmodifiableSortedSet(new TreeSet<>(removed));
             added = Collections.unmodifiableSortedMap(new TreeMap<>(added));
         }
+
+        /** No LUN to remove or to add. */
+        public boolean isEmpty() {
+            return removed.isEmpty() && added.isEmpty();
+        }
     }
 
     public ReconcilePlan {
@@ -111,6 +116,32 @@ public record ReconcilePlan(
         }
         int tag = c.gateway(gatewayName).map(Gateway::targetPortGroup).orElse(1);
         return new ReconcilePlan(tag, portals, removedTargets, replaced, targets);
+    }
+
+    /**
+     * The part of {@code c} that target {@code t}'s login settings, LUN masking and LUNs are built from: the target,
+     * its LUNs, clients and host groups, the disks its LUNs export, the gateways (port groups, ALUA) and the
+     * cluster settings. At epoch 0: two snapshots in which a target did not change give equal slices, and a pass
+     * leaves such a target alone.
+     */
+    public static ClusterConfig slice(ClusterConfig c, Target t) {
+        String iqn = t.iqn();
+        List<Lun> luns = c.luns(iqn);
+        List<Disk> disks = new ArrayList<>(luns.size());
+        for (Lun l : luns) {
+            c.disk(l.diskId()).ifPresent(disks::add);
+        }
+        return new ClusterConfig(
+                0,
+                c.schema(),
+                List.of(t),
+                disks,
+                c.gateways(),
+                luns,
+                c.clients(iqn),
+                c.hostGroups(iqn),
+                null,
+                c.settings());
     }
 
     /** Whether a disk spec still names the device that was opened for {@code opened}. */

@@ -21,8 +21,10 @@ import io.rbdgw.scsi.xcopy.CopyBuffers;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -47,7 +49,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>targets that are gone leave the {@link TargetRegistry} (no new logins), their sessions are
  *       closed and their LUNs released;</li>
- *   <li>every target is (re)published with a {@link LoginTarget} built from the snapshot: the ACL is
+ *   <li>every target whose slice changed ({@link ReconcilePlan#slice}: the target, its LUNs, clients, host groups,
+ *       their disks, the gateways, the settings) or that has LUNs to add or remove is (re)published; the others
+ *       are left as they are (a change to one target of thousands costs one target). It is published with a
+ *       {@link LoginTarget} built from its slice: the ACL is
  *       {@link ClusterConfig#isAllowed}, CHAP is {@link ClusterConfig#authenticationFor} (per client when
  *       the ACL is on), the portal group tag is this gateway's target port group (1 when the gateway is
  *       not declared). The {@link ScsiTarget} stays the same object, so live sessions keep running;</li>
@@ -71,7 +76,8 @@ import org.slf4j.LoggerFactory;
  * <p>ALUA: every LUN reports one target port group per configured gateway ({@link ClusterTargetPortGroups}).
  * The states come from the latest {@link AluaSnapshot} ({@link #aluaChanged}): the disk's owner
  * Active/Optimized, other live gateways Active/Non-optimized, the others Unavailable. They are refreshed on
- * the reconciler's thread after every configuration pass and every ALUA snapshot; a LUN whose view changed
+ * the reconciler's thread after every ALUA snapshot, and after a configuration pass when their inputs (the
+ * gateways, this gateway's port group, the snapshot) changed (new LUNs get theirs when created); a LUN whose view changed
  * posts 2A/06 to its nexuses. Before the first ALUA snapshot a LUN reports this gateway alone, optimized.
  *
  * <p>While ZooKeeper is away no snapshot arrives and everything keeps running as last applied.
@@ -350,6 +356,19 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
     }
 
+    /** What the last configuration pass redid: targets re-published, LUNs whose ALUA states it recomputed. */
+    record PassWork(int republishedTargets, int aluaLuns) {}
+
+    /** What the last pass redid (tests). */
+    PassWork lastPassWork() throws InterruptedException, TimeoutException {
+        try {
+            return executor.submit(() -> new PassWork(exports.republished(), exports.aluaRecomputed()))
+                    .get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     /** The SCSI side of a live target (tests, diagnostics). */
     public Optional<ScsiTarget> scsiTarget(String iqn) {
         TargetEntry e = registry.find(iqn);
@@ -381,14 +400,26 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
             retry = null;
         }
         Map<String, String> problems = new LinkedHashMap<>();
+        String timing = "";
         exports.step("");
         try {
             exports.step("planning");
+            long t0 = System.nanoTime();
             ReconcilePlan plan = exports.plan(c);
+            long t1 = System.nanoTime();
             exports.apply(c, plan, problems);
             applied = c;
+            long t2 = System.nanoTime();
             exports.step("ALUA states");
-            int transitions = exports.applyAlua(c);
+            int transitions = exports.applyAluaIfChanged(c);
+            long t3 = System.nanoTime();
+            timing = String.format(
+                    Locale.ROOT,
+                    "%d targets re-published; planned in %d ms, applied in %d ms, ALUA states in %d ms",
+                    exports.republished(),
+                    (t1 - t0) / 1_000_000,
+                    (t2 - t1) / 1_000_000,
+                    (t3 - t2) / 1_000_000);
             AluaSnapshot s = alua.get();
             if (s != null && s != reportedAlua) {
                 // a snapshot that arrived before the first configuration is applied here: report it too
@@ -421,10 +452,11 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
         }
         if (health == Health.OK) {
             log.info(
-                    "applied configuration epoch {}: {} targets, {} disks open",
+                    "applied configuration epoch {}: {} targets, {} disks open ({})",
                     c.epoch(),
                     exports.targetCount(),
-                    exports.diskCount());
+                    exports.diskCount(),
+                    timing);
         } else {
             log.warn(
                     "applied configuration epoch {} partially ({}); retrying in {} s",

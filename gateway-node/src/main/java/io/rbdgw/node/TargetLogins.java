@@ -16,6 +16,7 @@ import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -52,6 +53,11 @@ final class TargetLogins {
 
     void portal(ConnectionSettings settings) {
         this.portal = settings;
+    }
+
+    /** What the login settings depend on besides the configuration (the secret key, the portal's settings). */
+    Object inputs() {
+        return List.of(secrets == null ? "no key" : secrets, portal);
     }
 
     /** The session settings of the cluster (targets without overrides): the snapshot's, else the portal's. */

@@ -124,4 +124,25 @@ class ReconcilePlanTest {
         assertThat(ReconcilePlan.sameDevice(a, reseeded)).isFalse();
         assertThat(ReconcilePlan.sameDevice(a, Disk.memory("rbd", "a", MIB))).isFalse();
     }
+
+    @Test
+    void aTargetsSliceChangesWithItsOwnItemsAndItsDisksOnlyNotWithOtherTargetsOrTheEpoch() {
+        Disk a = Disk.rbd("rbd", "a", MIB);
+        Disk b = Disk.rbd("rbd", "b", MIB);
+        ClusterConfig c = withLuns(config(a, b).toBuilder().put(Target.of(T2)).build(), new Lun(T1, 0, "rbd/a"));
+        ClusterConfig otherTarget = withLuns(c, new Lun(T2, 0, "rbd/b")).toBuilder()
+                .epoch(4)
+                .put(new Target(T2, "renamed", true, null, null))
+                .build();
+        Target t1 = c.target(T1).orElseThrow();
+
+        assertThat(ReconcilePlan.slice(otherTarget, t1)).isEqualTo(ReconcilePlan.slice(c, t1));
+        assertThat(ReconcilePlan.slice(c, t1).disks()).containsExactly(a); // not every disk of the cluster
+        ClusterConfig resized =
+                c.toBuilder().put(Disk.rbd("rbd", "a", 2 * MIB)).epoch(5).build();
+        assertThat(ReconcilePlan.slice(resized, t1)).isNotEqualTo(ReconcilePlan.slice(c, t1));
+        Target aclOff = t1.withAcl(false);
+        ClusterConfig changed = c.toBuilder().put(aclOff).build();
+        assertThat(ReconcilePlan.slice(changed, aclOff)).isNotEqualTo(ReconcilePlan.slice(c, t1));
+    }
 }

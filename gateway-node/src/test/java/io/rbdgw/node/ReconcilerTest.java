@@ -325,6 +325,50 @@ class ReconcilerTest {
     }
 
     @Test
+    void aChangeRePublishesOnlyTheTargetsItChangesAndRecomputesNoAluaStateItLeftAlone() throws Exception {
+        basicTarget();
+        change(
+                new ConfigChange.PutTarget(Target.of(T2)),
+                new ConfigChange.PutDisk(disk("d")),
+                new ConfigChange.PutLun(new Lun(T2, 0, "rbd/d")),
+                new ConfigChange.PutClient(Client.allLuns(T2, ESX1)));
+        reconciler.aluaChanged(new AluaSnapshot(
+                Map.of("rbd/a", new LunOwnership("rbd/a", "gw-b", 1, null)), Set.of("gw-a", "gw-b"), Set.of()));
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(
+                        () -> assertThat(reconciler.aluaOf(T1, 0).orElseThrow().localState())
+                                .isEqualTo(TargetPortGroups.ACTIVE_NON_OPTIMIZED));
+        TargetEntry t1 = registry.find(T1);
+        TargetEntry t2 = registry.find(T2);
+
+        // T2's alias: T2 alone is re-published; no LUN's ALUA inputs changed
+        change(new ConfigChange.PutTarget(new Target(T2, "renamed", true, Authentication.NONE, null)));
+        assertThat(registry.find(T1)).isSameAs(t1);
+        assertThat(registry.find(T2)).isNotSameAs(t2);
+        assertThat(registry.find(T2).login().alias()).isEqualTo("renamed");
+        assertThat(reconciler.lastPassWork()).isEqualTo(new Reconciler.PassWork(1, 0));
+
+        // a client of T1: T1 alone, and its new masking applies
+        change(new ConfigChange.PutClient(Client.withLuns(T1, STRANGER, Set.of(0))));
+        assertThat(registry.find(T1)).isNotSameAs(t1);
+        assertThat(registry.find(T1).login().initiatorAllowed().test(STRANGER)).isTrue();
+        assertThat(reconciler.lastPassWork()).isEqualTo(new Reconciler.PassWork(1, 0));
+
+        // outside every target (discovery CHAP): none
+        TargetEntry t1now = registry.find(T1);
+        change(new ConfigChange.PutDiscoveryAuth(Authentication.chap(CHAP)));
+        assertThat(registry.find(T1)).isSameAs(t1now);
+        assertThat(reconciler.lastPassWork()).isEqualTo(new Reconciler.PassWork(0, 0));
+
+        // a gateway (every LUN's port groups): every target, every LUN's ALUA states
+        change(new ConfigChange.PutGateway(new Gateway("gw-c", List.of(Portal.parse("10.0.0.3:3260")), 9)));
+        assertThat(reconciler.lastPassWork()).isEqualTo(new Reconciler.PassWork(2, 4));
+        assertThat(reconciler.aluaOf(T1, 0).orElseThrow().groups(nexus(ESX1, T1)))
+                .extracting(TargetPortGroups.Group::id)
+                .containsExactly(7, 8, 9);
+    }
+
+    @Test
     void reopenClosesTheDisksRunsTheStepBetweenAndServesThemAgain() throws Exception {
         basicTarget();
         ScsiTarget t = scsi(T1);

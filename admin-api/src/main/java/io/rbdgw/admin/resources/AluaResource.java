@@ -63,6 +63,7 @@ public final class AluaResource {
             throw ApiException.notFound("no gateway " + gatewayFilter);
         }
         List<AluaDiskView> out = new ArrayList<>();
+        String version = GatewayStatus.AluaSummary.version(alua.owners().values());
         for (String d : disks) {
             if (diskFilter != null && !diskFilter.equals(d)) {
                 continue;
@@ -71,7 +72,7 @@ public final class AluaResource {
             if (gatewayFilter != null && (o == null || !o.owner().equals(gatewayFilter))) {
                 continue;
             }
-            out.add(view(c, d, o, states, alua));
+            out.add(view(c, d, o, states, alua, version));
         }
         return Http.ok(c.epoch(), out);
     }
@@ -113,8 +114,17 @@ public final class AluaResource {
         return Http.ok(config.epoch(), out);
     }
 
+    /**
+     * @param version the {@link GatewayStatus.AluaSummary#version} of every ownership document now: a gateway whose
+     *     status reports it has applied every disk's current owner
+     */
     static AluaDiskView view(
-            ClusterConfig c, String disk, LunOwnership o, Map<String, MemberState> states, ClusterState.Alua alua) {
+            ClusterConfig c,
+            String disk,
+            LunOwnership o,
+            Map<String, MemberState> states,
+            ClusterState.Alua alua,
+            String version) {
         List<String> luns = new ArrayList<>();
         for (Target t : c.targets()) {
             for (Lun l : c.luns(t.iqn())) {
@@ -133,10 +143,7 @@ public final class AluaResource {
                     : o != null && o.owner().equals(g.name()) ? "ACTIVE_OPTIMIZED" : "ACTIVE_NON_OPTIMIZED";
             var applied = s == null
                     ? Optional.<GatewayStatus.AluaApplied>empty()
-                    : s.status()
-                            .flatMap(st -> st.alua().stream()
-                                    .filter(a -> a.disk().equals(disk))
-                                    .findFirst());
+                    : s.status().flatMap(st -> applied(st, disk, o, version));
             ports.add(new AluaDiskView.Port(
                     g.name(),
                     g.targetPortGroup(),
@@ -154,5 +161,21 @@ public final class AluaResource {
                 owner != null && owner.alive(),
                 luns,
                 ports);
+    }
+
+    /**
+     * What {@code st} says its gateway applied of {@code disk}: the disk's current ownership once its summary's
+     * version is that of the current documents (else nothing yet); a gateway of an older version lists every disk.
+     */
+    private static Optional<GatewayStatus.AluaApplied> applied(
+            GatewayStatus st, String disk, LunOwnership o, String version) {
+        GatewayStatus.AluaSummary summary = st.aluaSummary();
+        if (summary == null) {
+            return st.alua().stream().filter(a -> a.disk().equals(disk)).findFirst();
+        }
+        if (o == null || !summary.version().equals(version)) {
+            return Optional.empty();
+        }
+        return Optional.of(new GatewayStatus.AluaApplied(disk, o.owner(), o.epoch(), summary.appliedAtMillis()));
     }
 }

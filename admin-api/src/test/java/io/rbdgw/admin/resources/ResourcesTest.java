@@ -12,6 +12,7 @@ import io.rbdgw.admin.core.ClusterState;
 import io.rbdgw.admin.core.ConfigService;
 import io.rbdgw.admin.core.DiskImages;
 import io.rbdgw.admin.core.Jobs;
+import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.config.membership.GatewayMembership;
 import io.rbdgw.config.membership.GatewayStatus;
 import io.rbdgw.config.membership.MemberInfo;
@@ -24,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -984,9 +986,18 @@ class ResourcesTest {
                                     .get())
                             .findValuesAsText("owner"))
                     .containsExactly("gw-b");
-            // what each gateway reports it applied (the gateways publish it in their status)
+            // what each gateway reports it applied (the gateways publish a summary in their status): gw-a has
+            // applied the current ownership of every disk, gw-b has reported nothing
             long e1 = d1.get("epoch").asLong();
-            a.reportAlua(List.of(new GatewayStatus.AluaApplied("local/d1", owner1, e1, 4242)));
+            List<LunOwnership> now = new ArrayList<>();
+            for (JsonNode d : json(at("/api/alua").get())) {
+                now.add(new LunOwnership(
+                        d.get("disk").asText(),
+                        d.get("owner").asText(),
+                        d.get("epoch").asLong(),
+                        null));
+            }
+            a.reportAlua(GatewayStatus.AluaSummary.of(now, "gw-a", 4242));
             org.awaitility.Awaitility.await()
                     .atMost(Duration.ofSeconds(5))
                     .until(() -> a.unpublishedStatus().isEmpty());
@@ -1015,6 +1026,18 @@ class ResourcesTest {
                 assertThat(st.get("complete").asBoolean()).isTrue();
                 assertThat(st.get("ownedDisks")).isEmpty();
             });
+            // gw-b's disk moved: what gw-a reported is no longer the current ownership of every disk
+            assertThat(json(RESOURCES
+                                    .target("/api/alua")
+                                    .queryParam("disk", "local/d1")
+                                    .request()
+                                    .get())
+                            .get(0)
+                            .get("ports")
+                            .get(0)
+                            .get("appliedEpoch")
+                            .isNull())
+                    .isTrue();
             JsonNode gwB = json(at("/api/gateways/gw-b").get());
             assertThat(gwB.get("draining").asBoolean()).isTrue();
             assertThat(gwB.get("drained").asBoolean()).isTrue();

@@ -40,7 +40,7 @@ public final class GatewayMembership implements Closeable {
     private final AtomicReference<GatewayStatus> pending = new AtomicReference<>();
     private GatewayStatus last;
     private List<GatewayStatus.Session> sessions = List.of();
-    private List<GatewayStatus.AluaApplied> alua = List.of();
+    private GatewayStatus.AluaSummary alua;
     private final ConnectionStateListener reconnect = (c, newState) -> {
         if (newState.isConnected()) {
             flush();
@@ -119,8 +119,8 @@ public final class GatewayMembership implements Closeable {
     }
 
     /** Publishes the disk ownership this gateway has applied, with the status reported last (never blocks). */
-    public synchronized void reportAlua(List<GatewayStatus.AluaApplied> applied) {
-        alua = List.copyOf(applied);
+    public synchronized void reportAlua(GatewayStatus.AluaSummary applied) {
+        alua = applied;
         republish();
     }
 

@@ -15,7 +15,6 @@ import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.secret.Secrets;
 import java.io.Closeable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,11 +23,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The desired configuration in ZooKeeper (layout: {@link ZkLayout}).
@@ -39,14 +42,36 @@ import org.apache.zookeeper.data.Stat;
  * {@link ConfigConflictException} and nothing of theirs is written. Because every writer bumps the epoch, a reader
  * that sees the same epoch before and after reading the tree has read exactly that epoch's state.
  *
+ * <p>Each commit also stores its {@link ChangeRecord} at {@code config/changes/<epoch>} (the last
+ * {@link #KEEP_CHANGES}), so a reader that has epoch E's snapshot reads only what changed since
+ * ({@link #readSince}); writes start from the newest snapshot this store knows and read just that delta.
+ *
  * <p>The store does not own the Curator client; {@link #close()} only makes further calls fail.
  */
 public final class ConfigStore implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(ConfigStore.class);
     private static final int MAX_READ_ATTEMPTS = 50;
+    private static final int MAX_DELTA_ATTEMPTS = 5;
+    /** Change records kept: a reader further behind reads everything. */
+    static final int KEEP_CHANGES = 64;
+    /** Old records one commit deletes at most (after an upgrade, or a burst of writers of an older version). */
+    private static final int MAX_PRUNED_PER_COMMIT = 64;
+    /**
+     * A commit naming more than this (absolute paths, in characters; some 200 znodes) records "everything": the records kept
+     * then hold at most about 1 MiB, and a reader of a bulk change reads it whole, which costs about as much.
+     */
+    static final long MAX_RECORD_CHARS = 16 * 1024;
 
     private final CuratorFramework client;
     private final ZkLayout layout;
     private final Documents docs = new Documents();
+    private final ConfigDocs configDocs;
+    /** The newest snapshot this store read or committed: where writes and {@link #readSince} start from. */
+    private final AtomicReference<ClusterConfig> latest = new AtomicReference<>();
+
+    private final AtomicLong fullReads = new AtomicLong();
+    private final AtomicLong deltaReads = new AtomicLong();
+    private final AtomicLong znodesRead = new AtomicLong();
     private final SecretBox secrets;
     private final String plaintextRefusal;
     private volatile boolean closed;
@@ -72,6 +97,7 @@ public final class ConfigStore implements Closeable {
     public ConfigStore(CuratorFramework client, String root, SecretBox secrets, String plaintextRefusal) {
         this.client = Objects.requireNonNull(client, "client");
         this.layout = new ZkLayout(root);
+        this.configDocs = new ConfigDocs(layout);
         this.secrets = secrets;
         this.plaintextRefusal = plaintextRefusal;
     }
@@ -106,7 +132,8 @@ public final class ConfigStore implements Closeable {
                 ops.add(client.transactionOp().create().forPath(layout.schema(), docs.write(null)));
                 ops.add(client.transactionOp().create().forPath(layout.config()));
                 ops.add(client.transactionOp().create().forPath(layout.epoch(), epochDoc(0)));
-                tree(ClusterConfig.EMPTY).forEach((path, data) -> ops.add(createOp(path, data)));
+                ops.add(client.transactionOp().create().forPath(layout.changes()));
+                configDocs.of(ClusterConfig.EMPTY).forEach((path, value) -> ops.add(createOp(path, bytes(value))));
                 try {
                     client.transaction().forOperations(ops);
                 } catch (KeeperException.NodeExistsException raced) {
@@ -115,6 +142,14 @@ public final class ConfigStore implements Closeable {
             }
             byte[] schema = client.getData().forPath(layout.schema());
             docs.version(layout.schema(), schema);
+            if (client.checkExists().forPath(layout.changes()) == null) {
+                // a tree initialized by a version without change records: they start with the next commit
+                try {
+                    client.create().forPath(layout.changes());
+                } catch (KeeperException.NodeExistsException raced) {
+                    // another gateway did it
+                }
+            }
         } catch (ConfigStoreException e) {
             throw e;
         } catch (Exception e) {
@@ -138,13 +173,18 @@ public final class ConfigStore implements Closeable {
         }
     }
 
-    /** A consistent snapshot: the whole configuration of one epoch, never part of a change. */
+    /**
+     * A consistent snapshot: the whole configuration of one epoch, never part of a change. Reads every znode; see
+     * {@link #readSince} for a reader that keeps its last snapshot.
+     */
     public ClusterConfig read() {
         checkOpen();
         for (int attempt = 1; ; attempt++) {
             try {
                 ClusterConfig c = readOnce();
                 if (c != null) {
+                    fullReads.incrementAndGet();
+                    offer(c);
                     return c;
                 }
             } catch (KeeperException.NoNodeException e) {
@@ -196,35 +236,12 @@ public final class ConfigStore implements Closeable {
         wanted.put(layout.discovery(), Authentication.class);
         wanted.put(layout.settings(), Settings.class);
         Map<String, PipelinedReads.Node> data = PipelinedReads.data(client, new ArrayList<>(wanted.keySet()), false);
+        znodesRead.addAndGet(3 + lists.size() + wanted.size());
 
-        List<Target> targets = new ArrayList<>();
-        List<Lun> luns = new ArrayList<>();
-        List<Client> clients = new ArrayList<>();
-        List<HostGroup> groups = new ArrayList<>();
-        List<Disk> disks = new ArrayList<>();
-        List<Gateway> gateways = new ArrayList<>();
-        Authentication discovery = null;
-        Settings settings = null;
+        List<Object> values = new ArrayList<>(wanted.size());
         for (Map.Entry<String, Class<?>> w : wanted.entrySet()) {
-            Object v = docs.read(w.getKey(), data.get(w.getKey()).data(), w.getValue())
-                    .value();
-            if (v instanceof Target t) {
-                targets.add(t);
-            } else if (v instanceof Lun l) {
-                luns.add(l);
-            } else if (v instanceof Client c) {
-                clients.add(c);
-            } else if (v instanceof HostGroup g) {
-                groups.add(g);
-            } else if (v instanceof Disk d) {
-                disks.add(d);
-            } else if (v instanceof Gateway g) {
-                gateways.add(g);
-            } else if (v instanceof Authentication a) {
-                discovery = a;
-            } else {
-                settings = (Settings) v;
-            }
+            values.add(docs.read(w.getKey(), data.get(w.getKey()).data(), w.getValue())
+                    .value());
         }
 
         Stat after = client.checkExists().forPath(layout.epoch());
@@ -232,13 +249,156 @@ public final class ConfigStore implements Closeable {
             return null;
         }
         try {
-            return new ClusterConfig(
-                    before.getVersion(), schema, targets, disks, gateways, luns, clients, groups, discovery, settings);
+            return ConfigDocs.build(before.getVersion(), schema, values);
         } catch (IllegalArgumentException e) {
             throw new ConfigStoreException(
                     "the stored configuration at epoch " + before.getVersion() + " is inconsistent: " + e.getMessage(),
                     e);
         }
+    }
+
+    /**
+     * The configuration at the current epoch, read incrementally from {@code base} (a snapshot this store or
+     * another returned): only the change records of the epochs after it and the znodes they name are read, in a
+     * few pipelined round trips, and applied to {@code base}. Consistent as {@link #read()} is (the epoch is the
+     * same before and after). Reads everything instead when it cannot: no base, a record missing (pruned, or a
+     * commit by a version that writes none), a commit too large to list, or a result that does not validate.
+     *
+     * @return {@code base} itself if the epoch did not move
+     */
+    public ClusterConfig readSince(ClusterConfig base) {
+        checkOpen();
+        if (base == null) {
+            return read();
+        }
+        for (int attempt = 1; attempt <= MAX_DELTA_ATTEMPTS; attempt++) {
+            try {
+                ClusterConfig c = deltaOnce(base);
+                if (c != null) {
+                    offer(c);
+                    return c;
+                }
+            } catch (KeeperException.NoNodeException e) {
+                // a znode named by a record is gone again: a later change committed mid-read; retry
+                if (Objects.equals(e.getPath(), layout.epoch())) {
+                    throw notInitialized();
+                }
+            } catch (DeltaGap gap) {
+                log.debug("reading the whole configuration after epoch {}: {}", base.epoch(), gap.getMessage());
+                return read();
+            } catch (ConfigStoreException e) {
+                throw e;
+            } catch (Exception e) {
+                throw failure("read the configuration changes after epoch " + base.epoch(), e);
+            }
+            Thread.onSpinWait();
+        }
+        return read(); // kept changing: the full read retries longer
+    }
+
+    /** Why a delta read cannot be made; the whole configuration is read instead. */
+    private static final class DeltaGap extends Exception {
+        DeltaGap(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    private ClusterConfig deltaOnce(ClusterConfig base) throws Exception {
+        Stat before = new Stat();
+        client.getData().storingStatIn(before).forPath(layout.epoch());
+        long from = base.epoch();
+        long to = before.getVersion();
+        if (to == from) {
+            znodesRead.incrementAndGet();
+            return base;
+        }
+        if (to < from || to - from > KEEP_CHANGES) {
+            throw new DeltaGap("epoch " + to + " is not within " + KEEP_CHANGES + " after " + from);
+        }
+        List<String> wanted = new ArrayList<>();
+        wanted.add(layout.schema());
+        for (long e = from + 1; e <= to; e++) {
+            wanted.add(layout.change(e));
+        }
+        Map<String, PipelinedReads.Node> records = PipelinedReads.data(client, wanted, true);
+        if (!records.containsKey(layout.schema())) {
+            throw notInitialized();
+        }
+        SchemaVersion schema =
+                docs.version(layout.schema(), records.get(layout.schema()).data());
+        // per znode, the last thing the commits did to it: true = (re)written, false = deleted
+        Map<String, Boolean> touched = new LinkedHashMap<>();
+        for (long e = from + 1; e <= to; e++) {
+            PipelinedReads.Node n = records.get(layout.change(e));
+            if (n == null) {
+                throw new DeltaGap("no change record of epoch " + e);
+            }
+            ChangeRecord r =
+                    docs.read(layout.change(e), n.data(), ChangeRecord.class).value();
+            if (r.all()) {
+                throw new DeltaGap("the commit of epoch " + e + " is too large to list");
+            }
+            r.deleted().forEach(p -> touched.put(configDocs.absolute(p), false));
+            r.created().forEach(p -> touched.put(configDocs.absolute(p), true));
+            r.changed().forEach(p -> touched.put(configDocs.absolute(p), true));
+        }
+        List<String> read = new ArrayList<>();
+        touched.forEach((path, written) -> {
+            if (written && configDocs.typeOf(path) != null) {
+                read.add(path);
+            }
+        });
+        Map<String, PipelinedReads.Node> data = PipelinedReads.data(client, read, false);
+        znodesRead.addAndGet(2 + records.size() + read.size());
+        Stat after = client.checkExists().forPath(layout.epoch());
+        if (after == null || after.getVersion() != to) {
+            return null;
+        }
+        Map<String, Object> values = configDocs.of(base);
+        touched.forEach((path, written) -> {
+            if (!written) {
+                values.remove(path);
+            }
+        });
+        for (String path : read) {
+            values.put(
+                    path,
+                    docs.read(path, data.get(path).data(), configDocs.typeOf(path))
+                            .value());
+        }
+        try {
+            ClusterConfig c = ConfigDocs.build(to, schema, values.values());
+            deltaReads.incrementAndGet();
+            return c;
+        } catch (IllegalArgumentException e) {
+            // records that do not add up (a bug, or znodes written around the store): never serve them
+            log.warn(
+                    "the changes from epoch {} to {} do not add up ({}); reading the whole configuration",
+                    from,
+                    to,
+                    e.getMessage());
+            throw new DeltaGap(e.getMessage());
+        }
+    }
+
+    /** Remembers {@code c} as the newest snapshot known, unless a newer one is. */
+    private void offer(ClusterConfig c) {
+        latest.accumulateAndGet(c, (old, next) -> old == null || next.epoch() >= old.epoch() ? next : old);
+    }
+
+    /** The configuration at the current epoch, read incrementally from the newest snapshot this store knows. */
+    private ClusterConfig current() {
+        return readSince(latest.get());
+    }
+
+    /**
+     * How much this store read so far: whole reads, incremental reads ({@link #readSince} without a fall back),
+     * and znodes read by both.
+     */
+    public record ReadStats(long fullReads, long deltaReads, long znodesRead) {}
+
+    public ReadStats readStats() {
+        return new ReadStats(fullReads.get(), deltaReads.get(), znodesRead.get());
     }
 
     /** {@link #apply(long, List)} for a few changes. */
@@ -255,36 +415,118 @@ public final class ConfigStore implements Closeable {
      * @throws java.util.NoSuchElementException a change deletes something that does not exist
      */
     public long apply(long expectedEpoch, List<? extends ConfigChange> changes) {
-        ClusterConfig current = read();
+        ClusterConfig current = current();
         if (current.epoch() != expectedEpoch) {
             throw new ConfigConflictException(expectedEpoch, current.epoch());
         }
+        return applyTo(current, changes);
+    }
+
+    private long applyTo(ClusterConfig current, List<? extends ConfigChange> changes) {
         ClusterConfig next = sealSecrets(current, ConfigChange.applyAll(current, changes));
         return commit(current, next);
     }
 
-    /** Writes {@code next} over {@code current} (read at its epoch) in one transaction conditioned on that epoch. */
+    /**
+     * Writes {@code next} over {@code current} (read at its epoch) in one transaction conditioned on that epoch,
+     * with the change record of the new epoch (and the pruning of the oldest).
+     */
     private long commit(ClusterConfig current, ClusterConfig next) {
         long expectedEpoch = current.epoch();
-        List<CuratorOp> ops = diff(tree(current), tree(next));
-        if (ops.isEmpty()) {
+        Map<String, Object> from = configDocs.of(current);
+        Map<String, Object> to = configDocs.of(next);
+        Comparator<String> depth =
+                Comparator.comparingLong(p -> p.chars().filter(ch -> ch == '/').count());
+        List<String> deleted = from.keySet().stream()
+                .filter(p -> !to.containsKey(p))
+                .sorted(depth.reversed())
+                .toList();
+        List<String> created = to.keySet().stream()
+                .filter(p -> !from.containsKey(p))
+                .sorted(depth)
+                .toList();
+        List<String> changed = new ArrayList<>();
+        to.forEach((p, value) -> {
+            Object old = from.get(p);
+            if (old != null && !old.equals(value)) {
+                changed.add(p);
+            }
+        });
+        if (deleted.isEmpty() && created.isEmpty() && changed.isEmpty()) {
             return expectedEpoch;
         }
         long nextEpoch = expectedEpoch + 1;
-        ops.add(
-                0,
-                op(() -> client.transactionOp()
-                        .setData()
-                        .withVersion((int) expectedEpoch)
-                        .forPath(layout.epoch(), epochDoc(nextEpoch))));
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(op(() -> client.transactionOp()
+                .setData()
+                .withVersion((int) expectedEpoch)
+                .forPath(layout.epoch(), epochDoc(nextEpoch))));
+        deleted.forEach(p -> ops.add(op(() -> client.transactionOp().delete().forPath(p))));
+        created.forEach(p -> ops.add(createOp(p, bytes(to.get(p)))));
+        changed.forEach(p -> ops.add(op(() -> client.transactionOp().setData().forPath(p, bytes(to.get(p))))));
+        ops.addAll(recordOps(nextEpoch, created, changed, deleted));
         try {
             client.transaction().forOperations(ops);
-            return nextEpoch;
         } catch (KeeperException.BadVersionException e) {
             throw new ConfigConflictException(expectedEpoch, epoch());
         } catch (Exception e) {
             throw failure("commit the change at epoch " + expectedEpoch, e);
         }
+        try {
+            // what is stored now: the next writer (or reader) of this store starts from it
+            offer(ConfigDocs.build(nextEpoch, current.schema(), to.values()));
+        } catch (IllegalArgumentException e) {
+            latest.set(null); // cannot happen (next was valid); read it back next time
+        }
+        return nextEpoch;
+    }
+
+    /**
+     * The operations that store the change record of {@code epoch} and delete the records older than the last
+     * {@link #KEEP_CHANGES} (read now: the transaction is conditioned on the epoch, so they are still these).
+     */
+    private List<CuratorOp> recordOps(long epoch, List<String> created, List<String> changed, List<String> deleted)
+            throws ConfigStoreException {
+        List<CuratorOp> ops = new ArrayList<>();
+        List<String> existing;
+        try {
+            existing = client.getChildren().forPath(layout.changes());
+        } catch (KeeperException.NoNodeException e) {
+            existing = List.of();
+            ops.add(op(() -> client.transactionOp().create().forPath(layout.changes())));
+        } catch (Exception e) {
+            throw failure("list " + layout.changes(), e);
+        }
+        int pruned = 0;
+        for (String name : existing) {
+            long e;
+            try {
+                e = Long.parseLong(name);
+            } catch (NumberFormatException notARecord) {
+                continue;
+            }
+            if (e <= epoch - KEEP_CHANGES && pruned++ < MAX_PRUNED_PER_COMMIT) {
+                String path = layout.changes() + "/" + name;
+                ops.add(op(() -> client.transactionOp().delete().forPath(path)));
+            }
+        }
+        long chars = 0;
+        for (List<String> l : List.of(created, changed, deleted)) {
+            for (String p : l) {
+                chars += p.length();
+            }
+        }
+        ChangeRecord record = chars > MAX_RECORD_CHARS
+                ? ChangeRecord.everything(epoch)
+                : new ChangeRecord(
+                        epoch,
+                        false,
+                        created.stream().map(configDocs::relative).toList(),
+                        changed.stream().map(configDocs::relative).toList(),
+                        deleted.stream().map(configDocs::relative).toList());
+        byte[] data = docs.write(record);
+        ops.add(op(() -> client.transactionOp().create().forPath(layout.change(epoch), data)));
+        return ops;
     }
 
     /**
@@ -296,9 +538,9 @@ public final class ConfigStore implements Closeable {
      */
     public long update(Function<ClusterConfig, List<? extends ConfigChange>> changes, int maxAttempts) {
         for (int attempt = 1; ; attempt++) {
-            ClusterConfig snapshot = read();
+            ClusterConfig snapshot = current(); // read once: the commit is conditioned on its epoch
             try {
-                return apply(snapshot.epoch(), changes.apply(snapshot));
+                return applyTo(snapshot, changes.apply(snapshot));
             } catch (ConfigConflictException e) {
                 if (attempt >= maxAttempts) {
                     throw e;
@@ -386,50 +628,9 @@ public final class ConfigStore implements Closeable {
         return docs.writeFields(Map.of("epoch", epoch));
     }
 
-    /** Every config znode below {@code config/} except the epoch, with its content; parents before children. */
-    Map<String, byte[]> tree(ClusterConfig c) {
-        Map<String, byte[]> t = new LinkedHashMap<>();
-        byte[] none = new byte[0];
-        t.put(layout.targets(), none);
-        for (Target target : c.targets()) {
-            String iqn = target.iqn();
-            t.put(layout.target(iqn), docs.write(target));
-            t.put(layout.luns(iqn), none);
-            t.put(layout.clients(iqn), none);
-            t.put(layout.hostGroups(iqn), none);
-        }
-        c.luns().forEach(l -> t.put(layout.lun(l.target(), l.number()), docs.write(l)));
-        c.clients().forEach(x -> t.put(layout.client(x.target(), x.initiator()), docs.write(x)));
-        c.hostGroups().forEach(g -> t.put(layout.hostGroup(g.target(), g.name()), docs.write(g)));
-        t.put(layout.disks(), none);
-        c.disks().forEach(d -> t.put(layout.disk(d.id()), docs.write(d)));
-        t.put(layout.gateways(), none);
-        c.gateways().forEach(g -> t.put(layout.gateway(g.name()), docs.write(g)));
-        t.put(layout.discovery(), docs.write(c.discoveryAuth()));
-        t.put(layout.settings(), docs.write(c.settings()));
-        return t;
-    }
-
-    /** The operations that turn tree {@code from} into tree {@code to}: deletes deepest first, creates shallowest first. */
-    private List<CuratorOp> diff(Map<String, byte[]> from, Map<String, byte[]> to) {
-        Comparator<String> depth =
-                Comparator.comparingLong(p -> p.chars().filter(ch -> ch == '/').count());
-        List<CuratorOp> ops = new ArrayList<>();
-        from.keySet().stream()
-                .filter(p -> !to.containsKey(p))
-                .sorted(depth.reversed())
-                .forEach(p -> ops.add(op(() -> client.transactionOp().delete().forPath(p))));
-        to.keySet().stream()
-                .filter(p -> !from.containsKey(p))
-                .sorted(depth)
-                .forEach(p -> ops.add(createOp(p, to.get(p))));
-        to.forEach((p, data) -> {
-            byte[] old = from.get(p);
-            if (old != null && !Arrays.equals(old, data)) {
-                ops.add(op(() -> client.transactionOp().setData().forPath(p, data)));
-            }
-        });
-        return ops;
+    /** The stored bytes of a config znode's value (containers are empty). */
+    private byte[] bytes(Object value) {
+        return value == ConfigDocs.CONTAINER ? new byte[0] : docs.write(value);
     }
 
     private CuratorOp createOp(String path, byte[] data) {

@@ -1,6 +1,7 @@
 package io.rbdgw.config.store;
 
 import io.rbdgw.config.model.Names;
+import java.util.Locale;
 import org.apache.curator.utils.ZKPaths;
 
 /**
@@ -9,6 +10,7 @@ import org.apache.curator.utils.ZKPaths;
  * <pre>
  * /&lt;root&gt;/schema                                   layout version {"schema":"1.0"}
  * /&lt;root&gt;/config/epoch                             {"epoch":N}; N is also the znode's data version (the CAS)
+ * /&lt;root&gt;/config/changes/&lt;epoch&gt;                   ChangeRecord: the config znodes the commit of that epoch wrote (the last few)
  * /&lt;root&gt;/config/targets/&lt;iqn&gt;                    Target
  * /&lt;root&gt;/config/targets/&lt;iqn&gt;/luns/&lt;n&gt;           Lun
  * /&lt;root&gt;/config/targets/&lt;iqn&gt;/clients/&lt;iqn&gt;      Client
@@ -52,6 +54,16 @@ public record ZkLayout(String root) {
 
     public String epoch() {
         return ZKPaths.makePath(config(), "epoch");
+    }
+
+    /** Parent of the change records, one per recent epoch ({@code ChangeRecord}). */
+    public String changes() {
+        return ZKPaths.makePath(config(), "changes");
+    }
+
+    /** The change record of the commit that produced {@code epoch}; names sort by epoch. */
+    public String change(long epoch) {
+        return ZKPaths.makePath(changes(), String.format(Locale.ROOT, "%010d", epoch));
     }
 
     public String targets() {

@@ -25,8 +25,10 @@ import org.slf4j.LoggerFactory;
  * Hands listeners whole, consistent configuration snapshots, in epoch order, on one thread of its own.
  *
  * <p>The only trigger is a watch on {@code config/epoch}: every change bumps it, and since ZooKeeper may coalesce
- * events the watcher always re-reads the whole configuration ({@link ConfigStore#read()}, which is consistent).
- * The watch is set before reading, so no change can slip between a read and the next watch.
+ * events the watcher reads from its last snapshot to whatever epoch is current ({@link ConfigStore#readSince}:
+ * the change records of the epochs in between and the znodes they name, consistent; the whole configuration when
+ * a record is missing). The first read, and the first after a lost session, read everything. The watch is set
+ * before reading, so no change can slip between a read and the next watch.
  *
  * <p>While the connection is SUSPENDED or LOST the last snapshot stays current (a gateway keeps serving what it
  * applied last); on (RE)CONNECTED the watcher re-reads, which also re-registers the watch a session expiry dropped.
@@ -58,6 +60,9 @@ public final class ConfigWatcher implements Closeable {
     private final Object snapshotLock = new Object();
     private volatile ClusterConfig current;
     private volatile boolean connected;
+    /** The next read reads everything (the first one, and after a lost session). */
+    private volatile boolean readAll = true;
+
     private volatile Thread thread;
 
     // connection events (type None) also reach the watch; those are handled by the connection listener, and a
@@ -127,6 +132,9 @@ public final class ConfigWatcher implements Closeable {
     }
 
     private void onConnectionState(ConnectionState s) {
+        if (s == ConnectionState.LOST) {
+            readAll = true; // whatever happened meanwhile, start over from a whole read
+        }
         boolean now = s.isConnected();
         if (now != connected) {
             connected = now;
@@ -170,7 +178,29 @@ public final class ConfigWatcher implements Closeable {
             if (snapshot != null && stat.getVersion() <= snapshot.epoch()) {
                 return;
             }
-            ClusterConfig next = store.read();
+            long t0 = System.nanoTime();
+            ConfigStore.ReadStats before = store.readStats();
+            boolean all = readAll || snapshot == null;
+            readAll = false;
+            ClusterConfig next;
+            try {
+                next = all ? store.read() : store.readSince(snapshot);
+            } catch (RuntimeException e) {
+                readAll = all;
+                throw e;
+            }
+            // one line per change, as the reconciler's: where a slow change spent its time
+            ConfigStore.ReadStats after = store.readStats();
+            log.info(
+                    "read configuration epoch {} ({}): {} znodes in {} ms",
+                    next.epoch(),
+                    all
+                            ? "whole"
+                            : after.fullReads() > before.fullReads()
+                                    ? "whole: no usable change records since epoch " + snapshot.epoch()
+                                    : "changes since epoch " + snapshot.epoch(),
+                    after.znodesRead() - before.znodesRead(),
+                    (System.nanoTime() - t0) / 1_000_000);
             if (snapshot == null || next.epoch() > snapshot.epoch()) {
                 synchronized (snapshotLock) {
                     current = next;

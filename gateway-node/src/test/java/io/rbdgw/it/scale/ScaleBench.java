@@ -199,9 +199,15 @@ public final class ScaleBench {
 
         Map<String, String> mntr = fourLetter("mntr");
         String wchs = fourLetter("wchs").getOrDefault("_text", "").strip().replace('\n', ' ');
+        Stat status = client.checkExists().forPath(layout.status(names[0]));
         line(
-                "zookeeper znodes=%s data_bytes=%s watches=%s (wchs: %s)",
-                mntr.get("zk_znode_count"), mntr.get("zk_approximate_data_size"), mntr.get("zk_watch_count"), wchs);
+                "zookeeper znodes=%s data_bytes=%s watches=%s status_bytes=%d (wchs: %s; status: gateway %s's document)",
+                mntr.get("zk_znode_count"),
+                mntr.get("zk_approximate_data_size"),
+                mntr.get("zk_watch_count"),
+                status == null ? -1 : status.getDataLength(),
+                wchs,
+                names[0]);
 
         scrapes();
         configChanges();
@@ -447,8 +453,10 @@ public final class ScaleBench {
                     (movedAt.values().stream().mapToLong(Long::longValue).max().orElseThrow() - killed[0]) / 1e9;
             double firstWritten =
                     (movedAt.values().stream().mapToLong(Long::longValue).min().orElseThrow() - killed[0]) / 1e9;
-            // every moved disk applied by its new owner as its own
+            // every moved disk applied by its new owner as its own: each new owner reports the ownership version of
+            // the documents now (its status summarizes what it applied instead of listing every disk)
             Map<String, LunOwnership> now = ownership();
+            String version = GatewayStatus.AluaSummary.version(now.values());
             Map<String, Set<String>> byOwner = new HashMap<>();
             for (String d : disks) {
                 byOwner.computeIfAbsent(now.get(d).owner(), k -> new TreeSet<>())
@@ -456,22 +464,20 @@ public final class ScaleBench {
             }
             Map<String, Integer> versions = new HashMap<>();
             Set<String> pendingOwners = new TreeSet<>(byOwner.keySet());
+            GatewayStatus[] latest = new GatewayStatus[names.length];
             while (!pendingOwners.isEmpty()) {
                 if (System.nanoTime() - deadline > 0) {
                     throw new IllegalStateException("new owners " + pendingOwners + " did not apply their disks");
                 }
                 for (String owner : List.copyOf(pendingOwners)) {
                     GatewayStatus s = statusIfChanged(owner, versions);
-                    if (s == null) {
-                        continue;
+                    if (s != null) {
+                        latest[List.of(names).indexOf(owner)] = s;
                     }
-                    Set<String> mine = new TreeSet<>();
-                    s.alua().forEach(a -> {
-                        if (a.owner().equals(owner)) {
-                            mine.add(a.disk());
-                        }
-                    });
-                    if (mine.containsAll(byOwner.get(owner))) {
+                    GatewayStatus l = latest[List.of(names).indexOf(owner)];
+                    if (l != null
+                            && l.aluaSummary() != null
+                            && l.aluaSummary().version().equals(version)) {
                         pendingOwners.remove(owner);
                     }
                 }
@@ -521,7 +527,8 @@ public final class ScaleBench {
                 if (s != null
                         && s.updatedAtMillis() >= startedAtMillis
                         && s.appliedEpoch() >= epoch
-                        && s.alua().size() >= o.luns()) {
+                        && s.aluaSummary() != null
+                        && s.aluaSummary().disks() >= o.luns()) {
                     known = seconds(t0);
                 }
             }

@@ -1,0 +1,304 @@
+package io.rbdgw.config.store;
+
+import static io.rbdgw.config.Fixtures.disk;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.rbdgw.config.Fixtures;
+import io.rbdgw.config.ZkTestSupport;
+import io.rbdgw.config.model.Authentication;
+import io.rbdgw.config.model.ChapCredentials;
+import io.rbdgw.config.model.Client;
+import io.rbdgw.config.model.ClusterConfig;
+import io.rbdgw.config.model.ConfigChange;
+import io.rbdgw.config.model.HostGroup;
+import io.rbdgw.config.model.Lun;
+import io.rbdgw.config.model.Setting;
+import io.rbdgw.config.model.Target;
+import io.rbdgw.config.watch.ConfigWatcher;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import java.util.Random;
+import java.util.Set;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.KillSession;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Change records ({@code config/changes/<epoch>}) and the incremental reads they allow: what a reader patches
+ * together from them must always be what a whole read returns, and it must fall back to a whole read whenever a
+ * record is missing.
+ */
+class ConfigChangeRecordsTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String[] TARGETS = {Fixtures.T1, Fixtures.T2, "iqn.2003-01.io.rbdgw:t3"};
+    private static final String[] HOSTS = {Fixtures.ESX1, Fixtures.ESX2, Fixtures.WIN};
+
+    private TestingServer server;
+    private CuratorFramework admin;
+    private CuratorFramework gateway;
+    private String root;
+    private ConfigStore store;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        server = ZkTestSupport.server();
+        admin = ZkTestSupport.client(server.getConnectString());
+        gateway = ZkTestSupport.client(server.getConnectString());
+        root = ZkTestSupport.newRoot();
+        store = new ConfigStore(admin, root);
+        store.initialize();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        gateway.close();
+        admin.close();
+        server.close();
+    }
+
+    /** A whole read by a store that never read before: the reference. */
+    private ClusterConfig wholeRead() {
+        return new ConfigStore(admin, root).read();
+    }
+
+    @Test
+    void watchersPatchingTheirSnapshotsFromTheRecordsAlwaysEqualAWholeRead() throws Exception {
+        ConfigStore gatewayStore = new ConfigStore(gateway, root);
+        ConfigStore lagging = new ConfigStore(admin, root);
+        try (ConfigWatcher watcher = new ConfigWatcher(gatewayStore)) {
+            watcher.start();
+            watcher.awaitEpoch(0, WAIT);
+            Random random = new Random(20261205L);
+            ClusterConfig behind = lagging.read();
+            int commits = 0;
+            for (int i = 0; i < 400; i++) {
+                List<ConfigChange> changes = new ArrayList<>();
+                int n = 1 + random.nextInt(3);
+                ClusterConfig now = store.readSince(behind);
+                for (int k = 0; k < n; k++) {
+                    changes.add(randomChange(random, now));
+                }
+                long before = store.epoch();
+                long after;
+                try {
+                    after = store.apply(before, changes);
+                } catch (IllegalArgumentException | NoSuchElementException invalid) {
+                    continue; // refused as a whole: nothing written
+                }
+                if (after == before) {
+                    continue;
+                }
+                commits++;
+                ClusterConfig expected = wholeRead();
+                assertThat(expected.epoch()).isEqualTo(after);
+                assertThat(watcher.awaitEpoch(after, WAIT)).isEqualTo(expected);
+                if (random.nextInt(4) == 0) { // a reader that catches up over several epochs at once
+                    behind = lagging.readSince(behind);
+                    assertThat(behind).isEqualTo(expected);
+                }
+            }
+            assertThat(commits).isGreaterThan(100);
+            ConfigStore.ReadStats stats = gatewayStore.readStats();
+            assertThat(stats.fullReads())
+                    .as("only the first read reads everything")
+                    .isEqualTo(1);
+            assertThat(stats.deltaReads()).isGreaterThan(0);
+            assertThat(admin.getChildren().forPath(store.layout().changes()))
+                    .as("the oldest records are pruned")
+                    .hasSizeLessThanOrEqualTo(ConfigStore.KEEP_CHANGES);
+        }
+    }
+
+    private static ConfigChange randomChange(Random r, ClusterConfig c) {
+        String iqn = TARGETS[r.nextInt(TARGETS.length)];
+        String host = HOSTS[r.nextInt(HOSTS.length)];
+        String image = "img" + r.nextInt(6);
+        return switch (r.nextInt(14)) {
+            case 0, 1 ->
+                new ConfigChange.PutTarget(new Target(
+                        iqn,
+                        r.nextBoolean() ? null : "alias" + r.nextInt(5),
+                        r.nextBoolean(),
+                        Authentication.NONE,
+                        null));
+            case 2 -> new ConfigChange.DeleteTarget(iqn);
+            case 3, 4 ->
+                new ConfigChange.PutDisk(
+                        r.nextBoolean() ? disk(image) : io.rbdgw.config.model.Disk.rbd("rbd", image, 2L << 30));
+            case 5 -> new ConfigChange.DeleteDisk("rbd/" + image);
+            case 6, 7 -> new ConfigChange.PutLun(new Lun(iqn, r.nextInt(4), "rbd/" + image));
+            case 8 -> new ConfigChange.DeleteLun(iqn, r.nextInt(4));
+            case 9 ->
+                new ConfigChange.PutClient(
+                        r.nextBoolean()
+                                ? Client.allLuns(iqn, host)
+                                : Client.withLuns(iqn, host, Set.of(r.nextInt(4)))
+                                        .withAuth(Authentication.chap(new ChapCredentials(
+                                                "chapuser" + r.nextInt(3), "secretsecret" + r.nextInt(3)))));
+            case 10 -> new ConfigChange.DeleteClient(iqn, host);
+            case 11 ->
+                new ConfigChange.PutHostGroup(
+                        HostGroup.of(iqn, "hg" + r.nextInt(2), Set.of(host), Set.of("rbd/" + image)));
+            case 12 ->
+                new ConfigChange.PutGateway(
+                        Fixtures.gateway("gw-" + r.nextInt(3), 1 + r.nextInt(3), "10.0.0." + (1 + r.nextInt(9))));
+            default ->
+                new ConfigChange.PutSettings(
+                        c.settings().with(Setting.CMDSN_DEPTH, Integer.toString(16 + r.nextInt(100))));
+        };
+    }
+
+    @Test
+    void aChangeAtThousandsOfLunsReadsOnlyTheZnodesItWrote() {
+        // 128 targets x 16 LUNs and their disks, two clients each: some 5,000 znodes
+        int batch = 16;
+        for (int first = 0; first < 128; first += batch) {
+            List<ConfigChange> changes = new ArrayList<>();
+            for (int t = first; t < first + batch; t++) {
+                String iqn = String.format(Locale.ROOT, "iqn.2026-12.io.rbdgw.test:t%03d", t);
+                changes.add(new ConfigChange.PutTarget(Target.of(iqn)));
+                for (int l = 0; l < 16; l++) {
+                    String image = String.format(Locale.ROOT, "t%03d-d%02d", t, l);
+                    changes.add(new ConfigChange.PutDisk(disk(image)));
+                    changes.add(new ConfigChange.PutLun(new Lun(iqn, l, "rbd/" + image)));
+                }
+                changes.add(new ConfigChange.PutClient(Client.allLuns(iqn, "iqn.2026-12.io.rbdgw.host:h" + t + "a")));
+                changes.add(new ConfigChange.PutClient(Client.allLuns(iqn, "iqn.2026-12.io.rbdgw.host:h" + t + "b")));
+            }
+            store.update(c -> changes, 3);
+        }
+        ConfigStore reader = new ConfigStore(gateway, root);
+        ClusterConfig base = reader.read();
+        assertThat(base.luns()).hasSize(2048);
+        long wholeRead = reader.readStats().znodesRead();
+        assertThat(wholeRead).isGreaterThan(4000);
+
+        String iqn = "iqn.2026-12.io.rbdgw.test:t042";
+        ConfigStore.ReadStats writerBefore = store.readStats();
+        long epoch = store.update(
+                c -> List.of(new ConfigChange.PutTarget(new Target(iqn, "renamed", true, Authentication.NONE, null))),
+                3);
+
+        // the writer starts from what it committed last: it reads the epoch, not the configuration (once, not twice)
+        ConfigStore.ReadStats writerAfter = store.readStats();
+        assertThat(writerAfter.fullReads()).isEqualTo(writerBefore.fullReads());
+        assertThat(writerAfter.znodesRead() - writerBefore.znodesRead()).isLessThanOrEqualTo(1);
+
+        ClusterConfig next = reader.readSince(base);
+        assertThat(next.epoch()).isEqualTo(epoch);
+        assertThat(next.target(iqn).orElseThrow().alias()).isEqualTo("renamed");
+        assertThat(next).isEqualTo(wholeRead());
+        // the epoch (twice), the schema, one record, the target
+        assertThat(reader.readStats().znodesRead() - wholeRead).isLessThanOrEqualTo(5);
+        assertThat(reader.readStats().fullReads()).isEqualTo(1);
+    }
+
+    @Test
+    void aCommitWithoutARecordAsAnOlderWriterMakesItMakesReadersReadEverything() throws Exception {
+        ConfigStore reader = new ConfigStore(gateway, root);
+        long e = store.apply(0, Fixtures.basicTarget());
+        ClusterConfig base = reader.read();
+        assertThat(base.epoch()).isEqualTo(e);
+
+        // what a gateway or admin API of the previous version commits: the documents and the epoch, no record
+        ZkLayout l = store.layout();
+        admin.transaction()
+                .forOperations(
+                        admin.transactionOp()
+                                .setData()
+                                .withVersion((int) e)
+                                .forPath(l.epoch(), ("{\"epoch\":" + (e + 1) + "}").getBytes(StandardCharsets.UTF_8)),
+                        admin.transactionOp()
+                                .setData()
+                                .forPath(
+                                        l.target(Fixtures.T1),
+                                        ("{\"iqn\":\"" + Fixtures.T1 + "\",\"alias\":\"by-old-writer\"}")
+                                                .getBytes(StandardCharsets.UTF_8)));
+        // and a newer writer after it, whose record alone would miss the old writer's change
+        long e2 = store.update(c -> List.of(new ConfigChange.PutDisk(disk("after-old"))), 3);
+        assertThat(e2).isEqualTo(e + 2);
+
+        ClusterConfig next = reader.readSince(base);
+        assertThat(next).isEqualTo(wholeRead());
+        assertThat(next.target(Fixtures.T1).orElseThrow().alias()).isEqualTo("by-old-writer");
+        assertThat(reader.readStats().fullReads()).isEqualTo(2);
+        assertThat(reader.readStats().deltaReads()).isZero();
+    }
+
+    @Test
+    void aCommitTooLargeToListRecordsEverythingAndItsReadersReadEverything() throws Exception {
+        ConfigStore reader = new ConfigStore(gateway, root);
+        ClusterConfig base = reader.read();
+        List<ConfigChange> bulk = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            bulk.add(new ConfigChange.PutDisk(disk(String.format(Locale.ROOT, "bulk-%04d", i))));
+        }
+        long e = store.apply(0, bulk);
+        ChangeRecord record = new Documents()
+                .read(
+                        store.layout().change(e),
+                        admin.getData().forPath(store.layout().change(e)),
+                        ChangeRecord.class)
+                .value();
+        assertThat(record.all()).isTrue();
+        assertThat(record.created()).isEmpty();
+
+        ClusterConfig next = reader.readSince(base);
+        assertThat(next).isEqualTo(wholeRead());
+        assertThat(next.disks()).hasSize(400);
+        assertThat(reader.readStats().fullReads()).isEqualTo(2);
+
+        // the next small change is listed again
+        long e2 = store.apply(e, new ConfigChange.PutDisk(disk("small")));
+        assertThat(reader.readSince(next)).isEqualTo(wholeRead());
+        assertThat(reader.readStats().deltaReads()).isEqualTo(1);
+        assertThat(e2).isEqualTo(e + 1);
+    }
+
+    @Test
+    void aReaderBehindThePrunedRecordsReadsEverything() {
+        ConfigStore reader = new ConfigStore(gateway, root);
+        ClusterConfig base = reader.read();
+        long e = 0;
+        for (int i = 0; i <= ConfigStore.KEEP_CHANGES; i++) {
+            e = store.apply(e, new ConfigChange.PutDisk(disk("d" + i)));
+        }
+        ClusterConfig next = reader.readSince(base);
+        assertThat(next).isEqualTo(wholeRead());
+        assertThat(next.disks()).hasSize(ConfigStore.KEEP_CHANGES + 1);
+        assertThat(reader.readStats().fullReads()).isEqualTo(2);
+        assertThat(reader.readStats().deltaReads()).isZero();
+    }
+
+    @Test
+    void aWatcherReadsEverythingOnceAfterItsSessionExpired() throws Exception {
+        ConfigStore gatewayStore = new ConfigStore(gateway, root);
+        try (ConfigWatcher watcher = new ConfigWatcher(gatewayStore)) {
+            watcher.start();
+            long e = store.apply(0, Fixtures.basicTarget());
+            watcher.awaitEpoch(e, WAIT);
+            e = store.apply(e, new ConfigChange.PutDisk(disk("incremental")));
+            watcher.awaitEpoch(e, WAIT);
+            assertThat(gatewayStore.readStats().deltaReads()).isGreaterThan(0);
+            long full = gatewayStore.readStats().fullReads();
+
+            long session = gateway.getZookeeperClient().getZooKeeper().getSessionId();
+            KillSession.kill(gateway.getZookeeperClient().getZooKeeper());
+            await().atMost(WAIT)
+                    .until(() -> watcher.isConnected()
+                            && gateway.getZookeeperClient().getZooKeeper().getSessionId() != session);
+            long after = store.apply(e, new ConfigChange.PutDisk(disk("after-expiry")));
+
+            assertThat(watcher.awaitEpoch(after, WAIT)).isEqualTo(wholeRead());
+            assertThat(gatewayStore.readStats().fullReads()).isEqualTo(full + 1);
+        }
+    }
+}
