@@ -200,6 +200,8 @@ final class ClusterGateway implements AutoCloseable {
         metrics.bindCoordinator(coordinator::isLeader);
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
+        // an elected coordinator decides on the documents this gateway already watches (no full re-read)
+        coordinator.ownershipFrom(alua);
         if (WRITE_TOKEN && opener.cephConfigured()) {
             this.writeTokens = new WriteTokens(
                     store.client(),

@@ -1,5 +1,6 @@
 package io.rbdgw.config.alua;
 
+import io.rbdgw.config.alua.AluaWatcher.Versioned;
 import io.rbdgw.config.alua.OwnershipPolicy.Member;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.store.ConfigStoreException;
@@ -24,6 +25,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -75,6 +77,7 @@ public final class AluaCoordinator implements Closeable {
     private final List<CuratorCache> triggers = new ArrayList<>();
     private final ScheduledExecutorService executor;
     private final AtomicBoolean queued = new AtomicBoolean();
+    private final AtomicLong ownershipRead = new AtomicLong();
     private volatile boolean closed;
     // this client's session history: an election soon after a lost session may follow an ensemble outage
     private volatile boolean sessionLost;
@@ -113,6 +116,11 @@ public final class AluaCoordinator implements Closeable {
         void moved(List<FailoverEvent> events);
     }
 
+    // the ownership documents as a watcher of this gateway already holds them (null: read them every pass)
+    private volatile AluaWatcher watched;
+    // coordinator thread only: the next pass reads ownership from ZooKeeper (the cache was behind a write)
+    private boolean readFresh;
+
     private long pendingUntil;
     private boolean baselinePending; // elected, first full pass not done yet
     private long holdUntil; // after an outage: nobody is judged lost before this (nanoTime)
@@ -146,6 +154,18 @@ public final class AluaCoordinator implements Closeable {
 
     public void addListener(Listener l) {
         listeners.add(l);
+    }
+
+    /**
+     * Takes the ownership documents from {@code watcher} (which this gateway runs anyway) instead of reading every
+     * one of them in each pass: a coordinator elected after a failure then decides at once, whatever the number of
+     * disks. The cache may lag ZooKeeper; every write is checked against the versions it holds, and a pass whose
+     * write finds a newer version is run again at once on documents read from ZooKeeper. Before {@link #start}.
+     */
+    public void ownershipFrom(AluaWatcher watcher) {
+        this.watched = watcher;
+        // a decision made on a cache that was behind is made again once the cache has caught up
+        watcher.addListener(snapshot -> kick());
     }
 
     public void start() throws Exception {
@@ -200,6 +220,11 @@ public final class AluaCoordinator implements Closeable {
         latch.start();
     }
 
+    /** Ownership documents read from ZooKeeper since the start (tests: a takeover should read none). */
+    long ownershipDocumentsRead() {
+        return ownershipRead.get();
+    }
+
     /** Whether this gateway currently coordinates. */
     public boolean isLeader() {
         return latch.hasLeadership();
@@ -239,6 +264,14 @@ public final class AluaCoordinator implements Closeable {
             }
             rebalance(baselinePending);
             baselinePending = false;
+        } catch (KeeperException.BadVersionException
+                | KeeperException.NodeExistsException
+                | KeeperException.NoNodeException stale) {
+            // another writer (an earlier coordinator) or a lagging cache: decide again on what ZooKeeper holds
+            log.info(
+                    "ALUA ownership changed under this pass ({}); deciding again on fresh documents", stale.toString());
+            readFresh = true;
+            kick();
         } catch (Exception e) {
             log.warn("ALUA coordination pass failed ({}); retrying in {} ms", e.toString(), retryMillis);
             later(retryMillis);
@@ -248,7 +281,13 @@ public final class AluaCoordinator implements Closeable {
     private void rebalance(boolean justElected) throws Exception {
         long now = System.nanoTime();
         Map<String, Member> members = readMembers();
-        Map<String, Versioned> records = readOwnership();
+        long membersRead = System.nanoTime();
+        AluaWatcher w = watched;
+        Map<String, Versioned> cached =
+                w == null || readFresh ? null : w.ownership().orElse(null);
+        readFresh = false;
+        Map<String, Versioned> records = cached != null ? cached : readOwnership();
+        long ownershipRead = System.nanoTime();
         Map<String, LunOwnership> documents = new TreeMap<>();
         records.forEach((d, r) -> documents.put(d, r.value()));
 
@@ -281,6 +320,7 @@ public final class AluaCoordinator implements Closeable {
             disks.add(ZkLayout.diskId(node));
         }
         OwnershipPolicy.Decision decision = policy.decide(members, documents, disks, draining, now);
+        long decided = System.nanoTime();
 
         List<CuratorOp> ops = new ArrayList<>();
         Map<String, String> moves = new LinkedHashMap<>();
@@ -331,6 +371,20 @@ public final class AluaCoordinator implements Closeable {
                 all.add(historyOp(recorded));
             }
             client.transaction().forOperations(all);
+            long written = System.nanoTime();
+            if (!recorded.isEmpty()) {
+                log.info(
+                        "ALUA pass: {} members read in {} ms, {} ownership documents from {} in {} ms, decided in {} ms, "
+                                + "{} changes written in {} ms",
+                        members.size(),
+                        TimeUnit.NANOSECONDS.toMillis(membersRead - now),
+                        records.size(),
+                        cached != null ? "the watcher's cache" : "ZooKeeper",
+                        TimeUnit.NANOSECONDS.toMillis(ownershipRead - membersRead),
+                        TimeUnit.NANOSECONDS.toMillis(decided - ownershipRead),
+                        ops.size(),
+                        TimeUnit.NANOSECONDS.toMillis(written - decided));
+            }
             moves.forEach((d, what) -> log.info("ALUA owner of {}: {}", d, what));
             for (FailoverEvent e : recorded) {
                 if (e.durationMillis() != null) {
@@ -385,8 +439,8 @@ public final class AluaCoordinator implements Closeable {
         });
         Set<String> absent = new TreeSet<>();
         readOwnership().values().forEach(r -> {
-            if (!members.containsKey(r.value.owner())) {
-                absent.add(r.value.owner());
+            if (!members.containsKey(r.value().owner())) {
+                absent.add(r.value().owner());
             }
         });
         if (absent.isEmpty() && old.isEmpty()) {
@@ -442,8 +496,6 @@ public final class AluaCoordinator implements Closeable {
                 .forPath(path, docs.write(history.append(recorded, FailoverHistory.LIMIT)));
     }
 
-    private record Versioned(LunOwnership value, int version) {}
-
     private Map<String, Member> readMembers() throws Exception {
         Map<String, Member> out = new TreeMap<>();
         for (String name : children(layout.members())) {
@@ -468,6 +520,7 @@ public final class AluaCoordinator implements Closeable {
         }
         // a document deleted between listing and reading is left out
         Map<String, PipelinedReads.Node> nodes = PipelinedReads.data(client, paths, true);
+        ownershipRead.addAndGet(nodes.size());
         for (String path : paths) {
             PipelinedReads.Node n = nodes.get(path);
             if (n == null) {
