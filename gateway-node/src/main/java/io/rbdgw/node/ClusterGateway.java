@@ -372,6 +372,12 @@ final class ClusterGateway implements AutoCloseable {
                 if (snapshot == null) {
                     return;
                 }
+                if (transitions > 0) {
+                    log.info(
+                            "ALUA states of {} LUNs changed, applied {} ms after the ownership change arrived",
+                            transitions,
+                            TimeUnit.NANOSECONDS.toMillis(nanos));
+                }
                 if (aluaApplied.compareAndSet(false, true) && configApplied.get()) {
                     openPortals("configuration and ALUA states applied");
                 }
