@@ -12,9 +12,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,7 +52,14 @@ public final class AluaWatcher implements Closeable {
     private final CuratorCache members;
     private final CuratorCache drains;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    private final ExecutorService deliverer = Executors.newSingleThreadExecutor(r -> {
+    /**
+     * Deliveries of one burst are at least this far apart: a change after a quiet time is delivered at once, the
+     * documents of a mass move that arrive over hundreds of milliseconds are applied (and published in the status)
+     * a few times instead of once per arriving handful.
+     */
+    static final long MIN_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+
+    private final ScheduledExecutorService deliverer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "alua watcher");
         t.setDaemon(true);
         return t;
@@ -60,6 +68,7 @@ public final class AluaWatcher implements Closeable {
     private final AtomicInteger initialized = new AtomicInteger();
     private final AtomicLong parsed = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
+    private volatile long lastDelivery = System.nanoTime() - MIN_GAP_NANOS;
     private final Object lock = new Object();
     // under lock: ownership paths changed since the last delivery
     private final Set<String> dirty = new LinkedHashSet<>();
@@ -140,8 +149,9 @@ public final class AluaWatcher implements Closeable {
         if (closed || initialized.get() < 3 || !queued.compareAndSet(false, true)) {
             return;
         }
+        long wait = lastDelivery + MIN_GAP_NANOS - System.nanoTime();
         try {
-            deliverer.execute(this::deliver);
+            deliverer.schedule(this::deliver, Math.max(0, wait), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closing) {
             queued.set(false);
         }
@@ -149,6 +159,7 @@ public final class AluaWatcher implements Closeable {
 
     private void deliver() {
         queued.set(false); // from here on, a new event queues the next delivery
+        lastDelivery = System.nanoTime();
         List<String> batch;
         synchronized (lock) { // held briefly: Curator's event thread adds to it
             batch = List.copyOf(dirty);

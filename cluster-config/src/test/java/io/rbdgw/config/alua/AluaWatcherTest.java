@@ -88,6 +88,8 @@ class AluaWatcherTest {
             assertThat(w.ownership()).hasValueSatisfying(m -> assertThat(m).hasSize(DISKS));
 
             // gw-0 is lost: its quarter moves to the others in transactions of 250 documents
+            long deliveredBefore = w.deliveries();
+            long t0 = System.nanoTime();
             writeOwners(i -> i % 4 == 0 ? "gw-" + (1 + i % 3) : "gw-" + (i % 4), false);
             await().atMost(WAIT)
                     .until(() -> w.snapshot().owners().values().stream()
@@ -96,7 +98,11 @@ class AluaWatcherTest {
                     .until(() -> w.snapshot().owners().values().stream().allMatch(o -> o.epoch() == 2));
             // every document was rewritten once: parsed once more each, not once per event of the burst
             assertThat(w.documentsParsed()).isEqualTo(2L * DISKS);
-            assertThat(w.deliveries()).isLessThan(DISKS);
+            // and applied in a few snapshots, at least MIN_GAP apart during the burst
+            long elapsed = System.nanoTime() - t0;
+            assertThat(w.deliveries() - deliveredBefore)
+                    .isLessThanOrEqualTo(2 + elapsed / AluaWatcher.MIN_GAP_NANOS)
+                    .isLessThan(DISKS / 10);
             assertThat(w.ownership().orElseThrow().get(disk(0)).version()).isEqualTo(1);
         } finally {
             c.close();
