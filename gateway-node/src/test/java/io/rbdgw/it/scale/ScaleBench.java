@@ -61,7 +61,8 @@ import org.apache.zookeeper.data.Stat;
  * <p>Figures, in this order: provisioning; heap per idle LUN (gateway 0's heap after a full GC with 0 and with all
  * LUNs); ZooKeeper size and watches ({@code mntr}); one whole {@code /metrics} scrape and the cluster's series;
  * configuration changes until every gateway reports them applied; heap per idle session (CHAP logins held open);
- * SIGKILL of the gateway owning the most LUNs until each of them is Active/Optimized on a survivor; the killed
+ * SIGKILL of the gateway owning the most LUNs until each of them is Active/Optimized on a survivor, with hosts
+ * writing to its LUNs through a survivor's path meanwhile ({@link FailoverWriters}); the killed
  * gateway restarted cold until it serves and knows the ALUA state of every LUN.
  */
 public final class ScaleBench {
@@ -81,6 +82,7 @@ public final class ScaleBench {
             int sessions,
             long diskBytes,
             int zkSessionSeconds,
+            int writers,
             List<String> jvm,
             Path dir) {
         int luns() {
@@ -395,6 +397,7 @@ public final class ScaleBench {
             }
         });
         Map<String, Long> movedAt = new ConcurrentHashMap<>();
+        FailoverWriters writers = null;
         try (CuratorCache cache = CuratorCache.build(client, layout.alua())) {
             long[] killed = {0};
             CountDownLatch loaded = new CountDownLatch(1);
@@ -419,6 +422,11 @@ public final class ScaleBench {
             cache.start();
             if (!loaded.await(120, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the ownership documents did not load within 120 s");
+            }
+            int through = (victim + 1) % names.length;
+            writers = o.writers() == 0 ? null : new FailoverWriters(portal(through), writerLuns(disks, o.writers()));
+            if (writers != null) {
+                Thread.sleep(1000); // writing before the kill: the stall measured includes the path's normal pace
             }
             killed[0] = System.nanoTime();
             gateways[victim].process().destroyForcibly();
@@ -491,8 +499,57 @@ public final class ScaleBench {
                     written,
                     o.zkSessionSeconds(),
                     byOwner.size());
+            if (writers != null) {
+                Thread.sleep(1000); // and a second after: the writes go on once the states settled
+                FailoverWriters.Result r = writers.stop();
+                line(
+                        "host_io writers=%d through=%s writes=%d failed=%d unit_attentions=%d longest_stall_ms=%.0f "
+                                + "(4 KiB writes, one in flight per writer, to LUNs of %s through a survivor's path, "
+                                + "Active/Non-optimized until they moved; from 1 s before the SIGKILL to 1 s after "
+                                + "all were Active/Optimized)%s",
+                        r.writers(),
+                        names[(victim + 1) % names.length],
+                        r.writes(),
+                        r.failed(),
+                        r.unitAttentions(),
+                        r.longestStallMs(),
+                        victimName,
+                        r.failed() == 0 ? "" : " failures: " + r.failures());
+            }
+        } finally {
+            if (writers != null) {
+                writers.close();
+            }
         }
         return victim;
+    }
+
+    /** A survivor's portal. */
+    private InetSocketAddress portal(int i) {
+        return new InetSocketAddress("127.0.0.1", ports[i]);
+    }
+
+    /** Up to {@code n} LUNs of {@code disks} (ids {@code scale/tTTT-dLL}), on different targets where there are enough. */
+    private List<FailoverWriters.Lun> writerLuns(Set<String> disks, int n) {
+        Map<Integer, FailoverWriters.Lun> byTarget = new TreeMap<>();
+        Pattern id = Pattern.compile(Pattern.quote(POOL) + "/t(\\d+)-d(\\d+)");
+        for (String d : disks) {
+            Matcher m = id.matcher(d);
+            if (!m.matches()) {
+                continue;
+            }
+            int t = Integer.parseInt(m.group(1));
+            byTarget.putIfAbsent(
+                    t,
+                    new FailoverWriters.Lun(
+                            iqn(t), host(t, 0), chapUser(t, 0), chapSecret(t, 0), Integer.parseInt(m.group(2))));
+        }
+        List<FailoverWriters.Lun> all = new ArrayList<>(byTarget.values());
+        List<FailoverWriters.Lun> out = new ArrayList<>();
+        for (int k = 0; k < n && !all.isEmpty(); k++) {
+            out.add(all.get((int) ((long) k * all.size() / n) % all.size()));
+        }
+        return out;
     }
 
     /** The restarted victim: from process start until it serves its portals and lists every disk's ALUA state. */
@@ -724,6 +781,7 @@ public final class ScaleBench {
         int sessions = 1024;
         long diskMiB = 64;
         int zkSession = 15;
+        int writers = 4;
         String heap = "384m";
         Path dir = null;
         for (int i = 0; i < args.length; i += 2) {
@@ -742,6 +800,7 @@ public final class ScaleBench {
                     case "--sessions" -> sessions = Integer.parseInt(v);
                     case "--disk-mib" -> diskMiB = Long.parseLong(v);
                     case "--zk-session-timeout" -> zkSession = Integer.parseInt(v);
+                    case "--writers" -> writers = Integer.parseInt(v);
                     case "--heap" -> heap = v;
                     case "--dir" -> dir = Path.of(v);
                     default -> usage("unknown argument " + args[i]);
@@ -761,13 +820,25 @@ public final class ScaleBench {
                 || diskMiB < 1
                 || zkSession < 2
                 || zkSession > 20
+                || writers < 0
                 || dir == null) {
             usage("need --dir; --gateways >= 2; --host-groups <= --targets; --zk-session-timeout 2..20; "
                     + "the counts positive");
         }
         List<String> jvm = List.of("-Xmx" + heap, "-XX:+UseSerialGC", "-Dio.netty.leakDetection.level=disabled");
         return new Options(
-                gateways, targets, luns, clients, groups, changes, sessions, diskMiB << 20, zkSession, jvm, dir);
+                gateways,
+                targets,
+                luns,
+                clients,
+                groups,
+                changes,
+                sessions,
+                diskMiB << 20,
+                zkSession,
+                writers,
+                jvm,
+                dir);
     }
 
     private void saveOutputs() {
