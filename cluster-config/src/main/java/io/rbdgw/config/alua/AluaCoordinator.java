@@ -11,6 +11,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +32,7 @@ import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.watch.PersistentWatcher;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
@@ -75,6 +77,8 @@ public final class AluaCoordinator implements Closeable {
     private final Documents docs = new Documents();
     private final LeaderLatch latch;
     private final List<CuratorCache> triggers = new ArrayList<>();
+    // the configured disks matter as a set of names only: a watch on their parent, no copy of every document
+    private final PersistentWatcher diskSet;
     private final ScheduledExecutorService executor;
     private final AtomicBoolean queued = new AtomicBoolean();
     private final AtomicLong ownershipRead = new AtomicLong();
@@ -120,6 +124,13 @@ public final class AluaCoordinator implements Closeable {
     private volatile AluaWatcher watched;
     // coordinator thread only: the next pass reads ownership from ZooKeeper (the cache was behind a write)
     private boolean readFresh;
+    // coordinator thread only: the versions this coordinator's last writes produced, by disk (-1: deleted), until
+    // the watcher's cache shows them; a decision on a cache without them would undo or repeat them
+    private final Map<String, Integer> ownWrites = new HashMap<>();
+    private long ownWritesSince;
+
+    /** How long the cache may take to show this coordinator's own writes before a pass reads ZooKeeper instead. */
+    static final long CACHE_CATCH_UP_MILLIS = 2000;
 
     private long pendingUntil;
     private boolean baselinePending; // elected, first full pass not done yet
@@ -144,6 +155,7 @@ public final class AluaCoordinator implements Closeable {
         this.fencer = fencer;
         this.policy = new OwnershipPolicy(settleDelay.toNanos());
         this.retryMillis = Math.max(10, retryDelay.toMillis());
+        this.diskSet = new PersistentWatcher(client, layout.disks(), false);
         this.latch = new LeaderLatch(client, layout.coordinator(), self, LeaderLatch.CloseMode.NOTIFY_LEADER);
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "alua coordinator " + self);
@@ -175,6 +187,7 @@ public final class AluaCoordinator implements Closeable {
                     public void isLeader() {
                         leading = true;
                         policy.elected();
+                        ownWrites.clear();
                         pendingUntil = 0;
                         long recovered = recoveredAt;
                         long now = System.nanoTime();
@@ -202,7 +215,10 @@ public final class AluaCoordinator implements Closeable {
                 },
                 executor);
         client.getConnectionStateListenable().addListener(sessions);
-        for (String path : List.of(layout.members(), layout.drains(), layout.disks())) {
+        diskSet.getListenable().addListener(event -> kick());
+        diskSet.getResetListenable().addListener(this::kick); // re-armed after a new session: changes missed
+        diskSet.start();
+        for (String path : List.of(layout.members(), layout.drains())) {
             CuratorCache c = CuratorCache.build(client, path);
             boolean members = path.equals(layout.members());
             c.listenable().addListener((type, oldData, data) -> {
@@ -286,6 +302,17 @@ public final class AluaCoordinator implements Closeable {
         Map<String, Versioned> cached =
                 w == null || readFresh ? null : w.ownership().orElse(null);
         readFresh = false;
+        if (cached != null && !caughtUp(cached)) {
+            if (System.nanoTime() - ownWritesSince < TimeUnit.MILLISECONDS.toNanos(CACHE_CATCH_UP_MILLIS)) {
+                return; // the watcher's next delivery runs this pass again (or the timer set at the write)
+            }
+            log.info(
+                    "the ALUA watcher has not shown {} of this coordinator's writes after {} ms; reading ZooKeeper",
+                    ownWrites.size(),
+                    CACHE_CATCH_UP_MILLIS);
+            cached = null;
+        }
+        ownWrites.clear();
         Map<String, Versioned> records = cached != null ? cached : readOwnership();
         long ownershipRead = System.nanoTime();
         Map<String, LunOwnership> documents = new TreeMap<>();
@@ -372,6 +399,16 @@ public final class AluaCoordinator implements Closeable {
             }
             client.transaction().forOperations(all);
             long written = System.nanoTime();
+            if (w != null) {
+                for (OwnershipPolicy.Change change : decision.changes()) {
+                    Versioned r = records.get(change.disk());
+                    ownWrites.put(
+                            change.disk(),
+                            change instanceof OwnershipPolicy.Remove ? -1 : r == null ? 0 : r.version() + 1);
+                }
+                ownWritesSince = written;
+                later(CACHE_CATCH_UP_MILLIS + 1);
+            }
             if (!recorded.isEmpty()) {
                 log.info(
                         "ALUA pass: {} members read in {} ms, {} ownership documents from {} in {} ms, decided in {} ms, "
@@ -456,6 +493,15 @@ public final class AluaCoordinator implements Closeable {
         }
         holding = false;
         return true;
+    }
+
+    /** Whether {@code cached} shows every write of this coordinator not seen in it yet (forgetting those it shows). */
+    private boolean caughtUp(Map<String, Versioned> cached) {
+        ownWrites.entrySet().removeIf(e -> {
+            Versioned v = cached.get(e.getKey());
+            return e.getValue() < 0 ? v == null : v != null && v.version() >= e.getValue();
+        });
+        return ownWrites.isEmpty();
     }
 
     /** Twice the negotiated session timeout: the old sessions expire one timeout after the ensemble is back. */
@@ -564,6 +610,7 @@ public final class AluaCoordinator implements Closeable {
         closed = true;
         client.getConnectionStateListenable().removeListener(sessions);
         triggers.forEach(CuratorCache::close);
+        diskSet.close();
         try {
             latch.close();
         } catch (IllegalStateException notStarted) {
