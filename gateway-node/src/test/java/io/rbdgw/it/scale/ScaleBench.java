@@ -32,6 +32,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -429,6 +434,7 @@ public final class ScaleBench {
                 Thread.sleep(1000); // writing before the kill: the stall measured includes the path's normal pace
             }
             killed[0] = System.nanoTime();
+            long killedAtMillis = System.currentTimeMillis();
             gateways[victim].process().destroyForcibly();
             if (!gateways[victim].process().waitFor(30, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the victim did not die within 30 s of SIGKILL");
@@ -486,6 +492,7 @@ public final class ScaleBench {
                 Thread.sleep(20);
             }
             long done = System.nanoTime();
+            failoverBreakdown(victim, killedAtMillis, (expired - killed[0]) / 1e6);
             line(
                     "failover luns=%d victim=%s session_expired_s=%.2f all_active_optimized_s=%.2f "
                             + "after_session_expiry_s=%.2f ownership_written_s=%.2f..%.2f (from SIGKILL; session timeout "
@@ -522,6 +529,68 @@ public final class ScaleBench {
             }
         }
         return victim;
+    }
+
+    /**
+     * Where the failover's time went, from the survivors' logs (their wall clock, the bench's: one host): the new
+     * coordinator elected, its pass that moved the disks written, the last new owner's ALUA states applied; each
+     * from the session expiry as the bench saw it.
+     */
+    private void failoverBreakdown(int victim, long killedAtMillis, double expiredMs) {
+        double elected = Double.NaN;
+        double written = Double.NaN;
+        double applied = Double.NaN;
+        for (int i = 0; i < gateways.length; i++) {
+            if (i == victim) {
+                continue;
+            }
+            String out = gateways[i].output();
+            elected = min(elected, logMillis(out, "is the ALUA coordinator", killedAtMillis, false));
+            written = min(written, logMillis(out, "AluaCoordinator: ALUA pass:", killedAtMillis, false));
+            double last = logMillis(out, "ALUA states of", killedAtMillis, true);
+            applied = Double.isNaN(applied) || last > applied ? last : applied;
+        }
+        line(
+                "failover_breakdown from_expiry_ms elected=%.0f moves_written=%.0f last_owner_applied=%.0f "
+                        + "(survivors' logs; the bench saw the expiry %.0f ms after the SIGKILL)",
+                elected - expiredMs, written - expiredMs, applied - expiredMs, expiredMs);
+    }
+
+    private static double min(double a, double b) {
+        return Double.isNaN(a) || b < a ? b : a;
+    }
+
+    /**
+     * Milliseconds from {@code sinceMillis} to the first (or last) log line after it that contains {@code needle}
+     * (lines start with HH:mm:ss.SSS, this host's clock); NaN if there is none.
+     */
+    private static double logMillis(String output, String needle, long sinceMillis, boolean last) {
+        ZoneId zone = ZoneId.systemDefault();
+        LocalDate day = Instant.ofEpochMilli(sinceMillis).atZone(zone).toLocalDate();
+        double found = Double.NaN;
+        for (String l : output.split("\n")) {
+            if (l.length() < 12 || !l.contains(needle)) {
+                continue;
+            }
+            LocalTime t;
+            try {
+                t = LocalTime.parse(l.substring(0, 12));
+            } catch (DateTimeParseException notALogLine) {
+                continue;
+            }
+            long at = day.atTime(t).atZone(zone).toInstant().toEpochMilli();
+            if (at < sinceMillis - 43_200_000L) {
+                at += 86_400_000L; // past midnight
+            }
+            if (at < sinceMillis) {
+                continue;
+            }
+            found = at - sinceMillis;
+            if (!last) {
+                return found;
+            }
+        }
+        return found;
     }
 
     /** A survivor's portal. */
@@ -584,9 +653,18 @@ public final class ScaleBench {
             }
             Thread.sleep(20);
         }
+        String out = gateways[i].output();
         line(
-                "cold_start luns=%d banner_s=%.1f serving_s=%.1f all_alua_known_s=%.1f (gateway %s, from process start)",
-                o.luns(), up, serving, known, names[i]);
+                "cold_start luns=%d banner_s=%.1f serving_s=%.1f all_alua_known_s=%.1f (gateway %s, from process start; "
+                        + "by its log: first line %.1f s, first target %.1f s, configuration applied %.1f s)",
+                o.luns(),
+                up,
+                serving,
+                known,
+                names[i],
+                logMillis(out, " ", startedAtMillis, false) / 1000,
+                logMillis(out, "Reconciler: target ", startedAtMillis, false) / 1000,
+                logMillis(out, "Reconciler: applied configuration epoch", startedAtMillis, false) / 1000);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
