@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/scale.sh [--smoke] [--gateways N] [--targets N] [--luns-per-target N] [--clients N] [--host-groups N]
-#                [--changes N] [--sessions N] [--disk-mib N] [--heap SIZE] [--zk-session-timeout S] [--out DIR]
+#                [--changes N] [--sessions N] [--disk-mib N] [--heap SIZE] [--zk-session-timeout S] [--writers N]
+#                [--out DIR]
 #
 # A whole cluster at scale, set up and torn down by itself: a ZooKeeper (curator-test, in the bench JVM, on
 # 127.0.0.1), N `run` gateways as processes (java -jar gateway-node.jar run, -Xmx<heap> -XX:+UseSerialGC, every
@@ -17,11 +18,14 @@
 #   scale memory_sessions ...    heap after GC per idle CHAP session held open on one gateway
 #   scale failover ...           SIGKILL of the gateway owning the most LUNs until each is Active/Optimized on a
 #                                survivor (its new owner reports it applied), and that minus the session timeout
+#   scale host_io ...            --writers hosts writing to the victim's LUNs through a survivor's (non-optimized)
+#                                path during the failover: writes, failed I/Os, unit attentions, longest stall
 #   scale cold_start ...         the killed gateway restarted: from process start until it serves its portals and
 #                                reports the ALUA state of every LUN
 #
 # Defaults: 8 gateways, 256 targets x 16 LUNs = 4096, 512 clients (2 per target, CHAP), 64 host groups,
-# 20 changes, 1024 sessions, 64 MiB memory disks, -Xmx384m, ZooKeeper session timeout 15 s.
+# 20 changes, 1024 sessions, 64 MiB memory disks, -Xmx384m, ZooKeeper session timeout 15 s, 4 writers.
+# --sessions 0 skips the session figure (a quicker run when only the failover and cold start matter).
 # --smoke: 2 gateways, 4 targets x 16 LUNs = 64, 8 clients, 2 host groups, 5 changes, 8 sessions (about 1-2 minutes).
 # Everything it starts (the bench JVM, through it ZooKeeper and the gateways) is stopped on exit, also on Ctrl-C.
 set -euo pipefail
@@ -33,7 +37,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) ARGS+=(--gateways 2 --targets 4 --luns-per-target 16 --clients 8 --host-groups 2 --changes 5 --sessions 8); shift ;;
-    --gateways|--targets|--luns-per-target|--clients|--host-groups|--changes|--sessions|--disk-mib|--heap|--zk-session-timeout)
+    --gateways|--targets|--luns-per-target|--clients|--host-groups|--changes|--sessions|--disk-mib|--heap|--zk-session-timeout|--writers)
       [ $# -ge 2 ] || usage; ARGS+=("$1" "$2"); shift 2 ;;
     --out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
     -h|--help) usage ;;

@@ -198,6 +198,8 @@ final class ClusterGateway implements AutoCloseable {
         metrics.bindCoordinator(coordinator::isLeader);
         this.alua = new AluaWatcher(store.client(), store.layout());
         alua.addListener(reconciler);
+        // an elected coordinator decides on the documents this gateway already watches (no full re-read)
+        coordinator.ownershipFrom(alua);
         if (WRITE_TOKEN && opener.cephConfigured()) {
             this.writeTokens = new WriteTokens(
                     store.client(),
@@ -368,6 +370,12 @@ final class ClusterGateway implements AutoCloseable {
                 metricsObserver.aluaApplied(snapshot, transitions, nanos);
                 if (snapshot == null) {
                     return;
+                }
+                if (transitions > 0) {
+                    log.info(
+                            "ALUA states of {} LUNs changed, applied {} ms after the ownership change arrived",
+                            transitions,
+                            TimeUnit.NANOSECONDS.toMillis(nanos));
                 }
                 if (aluaApplied.compareAndSet(false, true) && configApplied.get()) {
                     openPortals("configuration and ALUA states applied");

@@ -1,5 +1,6 @@
 package io.rbdgw.config.alua;
 
+import io.rbdgw.config.alua.AluaWatcher.Versioned;
 import io.rbdgw.config.alua.OwnershipPolicy.Member;
 import io.rbdgw.config.membership.MemberInfo;
 import io.rbdgw.config.store.ConfigStoreException;
@@ -10,6 +11,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,11 +26,13 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.watch.PersistentWatcher;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
@@ -73,8 +77,11 @@ public final class AluaCoordinator implements Closeable {
     private final Documents docs = new Documents();
     private final LeaderLatch latch;
     private final List<CuratorCache> triggers = new ArrayList<>();
+    // the configured disks matter as a set of names only: a watch on their parent, no copy of every document
+    private final PersistentWatcher diskSet;
     private final ScheduledExecutorService executor;
     private final AtomicBoolean queued = new AtomicBoolean();
+    private final AtomicLong ownershipRead = new AtomicLong();
     private volatile boolean closed;
     // this client's session history: an election soon after a lost session may follow an ensemble outage
     private volatile boolean sessionLost;
@@ -113,6 +120,18 @@ public final class AluaCoordinator implements Closeable {
         void moved(List<FailoverEvent> events);
     }
 
+    // the ownership documents as a watcher of this gateway already holds them (null: read them every pass)
+    private volatile AluaWatcher watched;
+    // coordinator thread only: the next pass reads ownership from ZooKeeper (the cache was behind a write)
+    private boolean readFresh;
+    // coordinator thread only: the versions this coordinator's last writes produced, by disk (-1: deleted), until
+    // the watcher's cache shows them; a decision on a cache without them would undo or repeat them
+    private final Map<String, Integer> ownWrites = new HashMap<>();
+    private long ownWritesSince;
+
+    /** How long the cache may take to show this coordinator's own writes before a pass reads ZooKeeper instead. */
+    static final long CACHE_CATCH_UP_MILLIS = 2000;
+
     private long pendingUntil;
     private boolean baselinePending; // elected, first full pass not done yet
     private long holdUntil; // after an outage: nobody is judged lost before this (nanoTime)
@@ -136,6 +155,7 @@ public final class AluaCoordinator implements Closeable {
         this.fencer = fencer;
         this.policy = new OwnershipPolicy(settleDelay.toNanos());
         this.retryMillis = Math.max(10, retryDelay.toMillis());
+        this.diskSet = new PersistentWatcher(client, layout.disks(), false);
         this.latch = new LeaderLatch(client, layout.coordinator(), self, LeaderLatch.CloseMode.NOTIFY_LEADER);
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "alua coordinator " + self);
@@ -148,6 +168,18 @@ public final class AluaCoordinator implements Closeable {
         listeners.add(l);
     }
 
+    /**
+     * Takes the ownership documents from {@code watcher} (which this gateway runs anyway) instead of reading every
+     * one of them in each pass: a coordinator elected after a failure then decides at once, whatever the number of
+     * disks. The cache may lag ZooKeeper; every write is checked against the versions it holds, and a pass whose
+     * write finds a newer version is run again at once on documents read from ZooKeeper. Before {@link #start}.
+     */
+    public void ownershipFrom(AluaWatcher watcher) {
+        this.watched = watcher;
+        // a decision made on a cache that was behind is made again once the cache has caught up
+        watcher.addListener(snapshot -> kick());
+    }
+
     public void start() throws Exception {
         latch.addListener(
                 new LeaderLatchListener() {
@@ -155,6 +187,7 @@ public final class AluaCoordinator implements Closeable {
                     public void isLeader() {
                         leading = true;
                         policy.elected();
+                        ownWrites.clear();
                         pendingUntil = 0;
                         long recovered = recoveredAt;
                         long now = System.nanoTime();
@@ -182,7 +215,10 @@ public final class AluaCoordinator implements Closeable {
                 },
                 executor);
         client.getConnectionStateListenable().addListener(sessions);
-        for (String path : List.of(layout.members(), layout.drains(), layout.disks())) {
+        diskSet.getListenable().addListener(event -> kick());
+        diskSet.getResetListenable().addListener(this::kick); // re-armed after a new session: changes missed
+        diskSet.start();
+        for (String path : List.of(layout.members(), layout.drains())) {
             CuratorCache c = CuratorCache.build(client, path);
             boolean members = path.equals(layout.members());
             c.listenable().addListener((type, oldData, data) -> {
@@ -198,6 +234,11 @@ public final class AluaCoordinator implements Closeable {
             c.start();
         }
         latch.start();
+    }
+
+    /** Ownership documents read from ZooKeeper since the start (tests: a takeover should read none). */
+    long ownershipDocumentsRead() {
+        return ownershipRead.get();
     }
 
     /** Whether this gateway currently coordinates. */
@@ -239,6 +280,14 @@ public final class AluaCoordinator implements Closeable {
             }
             rebalance(baselinePending);
             baselinePending = false;
+        } catch (KeeperException.BadVersionException
+                | KeeperException.NodeExistsException
+                | KeeperException.NoNodeException stale) {
+            // another writer (an earlier coordinator) or a lagging cache: decide again on what ZooKeeper holds
+            log.info(
+                    "ALUA ownership changed under this pass ({}); deciding again on fresh documents", stale.toString());
+            readFresh = true;
+            kick();
         } catch (Exception e) {
             log.warn("ALUA coordination pass failed ({}); retrying in {} ms", e.toString(), retryMillis);
             later(retryMillis);
@@ -248,7 +297,24 @@ public final class AluaCoordinator implements Closeable {
     private void rebalance(boolean justElected) throws Exception {
         long now = System.nanoTime();
         Map<String, Member> members = readMembers();
-        Map<String, Versioned> records = readOwnership();
+        long membersRead = System.nanoTime();
+        AluaWatcher w = watched;
+        Map<String, Versioned> cached =
+                w == null || readFresh ? null : w.ownership().orElse(null);
+        readFresh = false;
+        if (cached != null && !caughtUp(cached)) {
+            if (System.nanoTime() - ownWritesSince < TimeUnit.MILLISECONDS.toNanos(CACHE_CATCH_UP_MILLIS)) {
+                return; // the watcher's next delivery runs this pass again (or the timer set at the write)
+            }
+            log.info(
+                    "the ALUA watcher has not shown {} of this coordinator's writes after {} ms; reading ZooKeeper",
+                    ownWrites.size(),
+                    CACHE_CATCH_UP_MILLIS);
+            cached = null;
+        }
+        ownWrites.clear();
+        Map<String, Versioned> records = cached != null ? cached : readOwnership();
+        long ownershipRead = System.nanoTime();
         Map<String, LunOwnership> documents = new TreeMap<>();
         records.forEach((d, r) -> documents.put(d, r.value()));
 
@@ -281,6 +347,7 @@ public final class AluaCoordinator implements Closeable {
             disks.add(ZkLayout.diskId(node));
         }
         OwnershipPolicy.Decision decision = policy.decide(members, documents, disks, draining, now);
+        long decided = System.nanoTime();
 
         List<CuratorOp> ops = new ArrayList<>();
         Map<String, String> moves = new LinkedHashMap<>();
@@ -331,6 +398,30 @@ public final class AluaCoordinator implements Closeable {
                 all.add(historyOp(recorded));
             }
             client.transaction().forOperations(all);
+            long written = System.nanoTime();
+            if (w != null) {
+                for (OwnershipPolicy.Change change : decision.changes()) {
+                    Versioned r = records.get(change.disk());
+                    ownWrites.put(
+                            change.disk(),
+                            change instanceof OwnershipPolicy.Remove ? -1 : r == null ? 0 : r.version() + 1);
+                }
+                ownWritesSince = written;
+                later(CACHE_CATCH_UP_MILLIS + 1);
+            }
+            if (!recorded.isEmpty()) {
+                log.info(
+                        "ALUA pass: {} members read in {} ms, {} ownership documents from {} in {} ms, decided in {} ms, "
+                                + "{} changes written in {} ms",
+                        members.size(),
+                        TimeUnit.NANOSECONDS.toMillis(membersRead - now),
+                        records.size(),
+                        cached != null ? "the watcher's cache" : "ZooKeeper",
+                        TimeUnit.NANOSECONDS.toMillis(ownershipRead - membersRead),
+                        TimeUnit.NANOSECONDS.toMillis(decided - ownershipRead),
+                        ops.size(),
+                        TimeUnit.NANOSECONDS.toMillis(written - decided));
+            }
             moves.forEach((d, what) -> log.info("ALUA owner of {}: {}", d, what));
             for (FailoverEvent e : recorded) {
                 if (e.durationMillis() != null) {
@@ -385,8 +476,8 @@ public final class AluaCoordinator implements Closeable {
         });
         Set<String> absent = new TreeSet<>();
         readOwnership().values().forEach(r -> {
-            if (!members.containsKey(r.value.owner())) {
-                absent.add(r.value.owner());
+            if (!members.containsKey(r.value().owner())) {
+                absent.add(r.value().owner());
             }
         });
         if (absent.isEmpty() && old.isEmpty()) {
@@ -402,6 +493,15 @@ public final class AluaCoordinator implements Closeable {
         }
         holding = false;
         return true;
+    }
+
+    /** Whether {@code cached} shows every write of this coordinator not seen in it yet (forgetting those it shows). */
+    private boolean caughtUp(Map<String, Versioned> cached) {
+        ownWrites.entrySet().removeIf(e -> {
+            Versioned v = cached.get(e.getKey());
+            return e.getValue() < 0 ? v == null : v != null && v.version() >= e.getValue();
+        });
+        return ownWrites.isEmpty();
     }
 
     /** Twice the negotiated session timeout: the old sessions expire one timeout after the ensemble is back. */
@@ -442,8 +542,6 @@ public final class AluaCoordinator implements Closeable {
                 .forPath(path, docs.write(history.append(recorded, FailoverHistory.LIMIT)));
     }
 
-    private record Versioned(LunOwnership value, int version) {}
-
     private Map<String, Member> readMembers() throws Exception {
         Map<String, Member> out = new TreeMap<>();
         for (String name : children(layout.members())) {
@@ -468,6 +566,7 @@ public final class AluaCoordinator implements Closeable {
         }
         // a document deleted between listing and reading is left out
         Map<String, PipelinedReads.Node> nodes = PipelinedReads.data(client, paths, true);
+        ownershipRead.addAndGet(nodes.size());
         for (String path : paths) {
             PipelinedReads.Node n = nodes.get(path);
             if (n == null) {
@@ -511,6 +610,7 @@ public final class AluaCoordinator implements Closeable {
         closed = true;
         client.getConnectionStateListenable().removeListener(sessions);
         triggers.forEach(CuratorCache::close);
+        diskSet.close();
         try {
             latch.close();
         } catch (IllegalStateException notStarted) {

@@ -32,6 +32,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -61,7 +66,8 @@ import org.apache.zookeeper.data.Stat;
  * <p>Figures, in this order: provisioning; heap per idle LUN (gateway 0's heap after a full GC with 0 and with all
  * LUNs); ZooKeeper size and watches ({@code mntr}); one whole {@code /metrics} scrape and the cluster's series;
  * configuration changes until every gateway reports them applied; heap per idle session (CHAP logins held open);
- * SIGKILL of the gateway owning the most LUNs until each of them is Active/Optimized on a survivor; the killed
+ * SIGKILL of the gateway owning the most LUNs until each of them is Active/Optimized on a survivor, with hosts
+ * writing to its LUNs through a survivor's path meanwhile ({@link FailoverWriters}); the killed
  * gateway restarted cold until it serves and knows the ALUA state of every LUN.
  */
 public final class ScaleBench {
@@ -81,6 +87,7 @@ public final class ScaleBench {
             int sessions,
             long diskBytes,
             int zkSessionSeconds,
+            int writers,
             List<String> jvm,
             Path dir) {
         int luns() {
@@ -401,6 +408,7 @@ public final class ScaleBench {
             }
         });
         Map<String, Long> movedAt = new ConcurrentHashMap<>();
+        FailoverWriters writers = null;
         try (CuratorCache cache = CuratorCache.build(client, layout.alua())) {
             long[] killed = {0};
             CountDownLatch loaded = new CountDownLatch(1);
@@ -426,7 +434,13 @@ public final class ScaleBench {
             if (!loaded.await(120, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the ownership documents did not load within 120 s");
             }
+            int through = (victim + 1) % names.length;
+            writers = o.writers() == 0 ? null : new FailoverWriters(portal(through), writerLuns(disks, o.writers()));
+            if (writers != null) {
+                Thread.sleep(1000); // writing before the kill: the stall measured includes the path's normal pace
+            }
             killed[0] = System.nanoTime();
+            long killedAtMillis = System.currentTimeMillis();
             gateways[victim].process().destroyForcibly();
             if (!gateways[victim].process().waitFor(30, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("the victim did not die within 30 s of SIGKILL");
@@ -484,6 +498,7 @@ public final class ScaleBench {
                 Thread.sleep(20);
             }
             long done = System.nanoTime();
+            failoverBreakdown(victim, killedAtMillis, (expired - killed[0]) / 1e6);
             line(
                     "failover luns=%d victim=%s session_expired_s=%.2f all_active_optimized_s=%.2f "
                             + "after_session_expiry_s=%.2f ownership_written_s=%.2f..%.2f (from SIGKILL; session timeout "
@@ -497,8 +512,119 @@ public final class ScaleBench {
                     written,
                     o.zkSessionSeconds(),
                     byOwner.size());
+            if (writers != null) {
+                Thread.sleep(1000); // and a second after: the writes go on once the states settled
+                FailoverWriters.Result r = writers.stop();
+                line(
+                        "host_io writers=%d through=%s writes=%d failed=%d unit_attentions=%d longest_stall_ms=%.0f "
+                                + "(4 KiB writes, one in flight per writer, to LUNs of %s through a survivor's path, "
+                                + "Active/Non-optimized until they moved; from 1 s before the SIGKILL to 1 s after "
+                                + "all were Active/Optimized)%s",
+                        r.writers(),
+                        names[(victim + 1) % names.length],
+                        r.writes(),
+                        r.failed(),
+                        r.unitAttentions(),
+                        r.longestStallMs(),
+                        victimName,
+                        r.failed() == 0 ? "" : " failures: " + r.failures());
+            }
+        } finally {
+            if (writers != null) {
+                writers.close();
+            }
         }
         return victim;
+    }
+
+    /**
+     * Where the failover's time went, from the survivors' logs (their wall clock, the bench's: one host): the new
+     * coordinator elected, its pass that moved the disks written, the last new owner's ALUA states applied; each
+     * from the session expiry as the bench saw it.
+     */
+    private void failoverBreakdown(int victim, long killedAtMillis, double expiredMs) {
+        double elected = Double.NaN;
+        double written = Double.NaN;
+        double applied = Double.NaN;
+        for (int i = 0; i < gateways.length; i++) {
+            if (i == victim) {
+                continue;
+            }
+            String out = gateways[i].output();
+            elected = min(elected, logMillis(out, "is the ALUA coordinator", killedAtMillis, false));
+            written = min(written, logMillis(out, "AluaCoordinator: ALUA pass:", killedAtMillis, false));
+            double last = logMillis(out, "ALUA states of", killedAtMillis, true);
+            applied = Double.isNaN(applied) || last > applied ? last : applied;
+        }
+        line(
+                "failover_breakdown from_expiry_ms elected=%.0f moves_written=%.0f last_owner_applied=%.0f "
+                        + "(survivors' logs; the bench saw the expiry %.0f ms after the SIGKILL)",
+                elected - expiredMs, written - expiredMs, applied - expiredMs, expiredMs);
+    }
+
+    private static double min(double a, double b) {
+        return Double.isNaN(a) || b < a ? b : a;
+    }
+
+    /**
+     * Milliseconds from {@code sinceMillis} to the first (or last) log line after it that contains {@code needle}
+     * (lines start with HH:mm:ss.SSS, this host's clock); NaN if there is none.
+     */
+    private static double logMillis(String output, String needle, long sinceMillis, boolean last) {
+        ZoneId zone = ZoneId.systemDefault();
+        LocalDate day = Instant.ofEpochMilli(sinceMillis).atZone(zone).toLocalDate();
+        double found = Double.NaN;
+        for (String l : output.split("\n")) {
+            if (l.length() < 12 || !l.contains(needle)) {
+                continue;
+            }
+            LocalTime t;
+            try {
+                t = LocalTime.parse(l.substring(0, 12));
+            } catch (DateTimeParseException notALogLine) {
+                continue;
+            }
+            long at = day.atTime(t).atZone(zone).toInstant().toEpochMilli();
+            if (at < sinceMillis - 43_200_000L) {
+                at += 86_400_000L; // past midnight
+            }
+            if (at < sinceMillis) {
+                continue;
+            }
+            found = at - sinceMillis;
+            if (!last) {
+                return found;
+            }
+        }
+        return found;
+    }
+
+    /** A survivor's portal. */
+    private InetSocketAddress portal(int i) {
+        return new InetSocketAddress("127.0.0.1", ports[i]);
+    }
+
+    /** Up to {@code n} LUNs of {@code disks} (ids {@code scale/tTTT-dLL}), on different targets where there are enough. */
+    private List<FailoverWriters.Lun> writerLuns(Set<String> disks, int n) {
+        Map<Integer, FailoverWriters.Lun> byTarget = new TreeMap<>();
+        Pattern id = Pattern.compile(Pattern.quote(POOL) + "/t(\\d+)-d(\\d+)");
+        for (String d : disks) {
+            Matcher m = id.matcher(d);
+            if (!m.matches()) {
+                continue;
+            }
+            int t = Integer.parseInt(m.group(1));
+            byTarget.putIfAbsent(
+                    t,
+                    new FailoverWriters.Lun(
+                            iqn(t), host(t, 0), chapUser(t, 0), chapSecret(t, 0), Integer.parseInt(m.group(2))));
+        }
+        List<FailoverWriters.Lun> all = new ArrayList<>(byTarget.values());
+        List<FailoverWriters.Lun> out = new ArrayList<>();
+        for (int k = 0; k < n && !all.isEmpty(); k++) {
+            out.add(all.get((int) ((long) k * all.size() / n) % all.size()));
+        }
+        return out;
     }
 
     /** The restarted victim: from process start until it serves its portals and lists every disk's ALUA state. */
@@ -534,9 +660,18 @@ public final class ScaleBench {
             }
             Thread.sleep(20);
         }
+        String out = gateways[i].output();
         line(
-                "cold_start luns=%d banner_s=%.1f serving_s=%.1f all_alua_known_s=%.1f (gateway %s, from process start)",
-                o.luns(), up, serving, known, names[i]);
+                "cold_start luns=%d banner_s=%.1f serving_s=%.1f all_alua_known_s=%.1f (gateway %s, from process start; "
+                        + "by its log: first line %.1f s, first target %.1f s, configuration applied %.1f s)",
+                o.luns(),
+                up,
+                serving,
+                known,
+                names[i],
+                logMillis(out, " ", startedAtMillis, false) / 1000,
+                logMillis(out, "Reconciler: target ", startedAtMillis, false) / 1000,
+                logMillis(out, "Reconciler: applied configuration epoch", startedAtMillis, false) / 1000);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
@@ -731,6 +866,7 @@ public final class ScaleBench {
         int sessions = 1024;
         long diskMiB = 64;
         int zkSession = 15;
+        int writers = 4;
         String heap = "384m";
         Path dir = null;
         for (int i = 0; i < args.length; i += 2) {
@@ -749,6 +885,7 @@ public final class ScaleBench {
                     case "--sessions" -> sessions = Integer.parseInt(v);
                     case "--disk-mib" -> diskMiB = Long.parseLong(v);
                     case "--zk-session-timeout" -> zkSession = Integer.parseInt(v);
+                    case "--writers" -> writers = Integer.parseInt(v);
                     case "--heap" -> heap = v;
                     case "--dir" -> dir = Path.of(v);
                     default -> usage("unknown argument " + args[i]);
@@ -768,13 +905,25 @@ public final class ScaleBench {
                 || diskMiB < 1
                 || zkSession < 2
                 || zkSession > 20
+                || writers < 0
                 || dir == null) {
             usage("need --dir; --gateways >= 2; --host-groups <= --targets; --zk-session-timeout 2..20; "
                     + "the counts positive");
         }
         List<String> jvm = List.of("-Xmx" + heap, "-XX:+UseSerialGC", "-Dio.netty.leakDetection.level=disabled");
         return new Options(
-                gateways, targets, luns, clients, groups, changes, sessions, diskMiB << 20, zkSession, jvm, dir);
+                gateways,
+                targets,
+                luns,
+                clients,
+                groups,
+                changes,
+                sessions,
+                diskMiB << 20,
+                zkSession,
+                writers,
+                jvm,
+                dir);
     }
 
     private void saveOutputs() {
