@@ -333,8 +333,14 @@ public final class ConfigStore implements Closeable {
             if (n == null) {
                 throw new DeltaGap("no change record of epoch " + e);
             }
-            ChangeRecord r =
-                    docs.read(layout.change(e), n.data(), ChangeRecord.class).value();
+            ChangeRecord r;
+            try {
+                r = docs.read(layout.change(e), n.data(), ChangeRecord.class).value();
+            } catch (ConfigStoreException unreadable) {
+                // a record written around the store: the documents themselves may be fine, so read them all
+                // rather than retry a delta that can never succeed
+                throw new DeltaGap(unreadable.getMessage());
+            }
             if (r.all()) {
                 throw new DeltaGap("the commit of epoch " + e + " is too large to list");
             }

@@ -234,6 +234,23 @@ class ConfigChangeRecordsTest {
     }
 
     @Test
+    void anUnreadableChangeRecordMakesReadersReadEverythingInsteadOfFailing() throws Exception {
+        ConfigStore reader = new ConfigStore(gateway, root);
+        long e = store.apply(0, Fixtures.basicTarget());
+        ClusterConfig base = reader.read();
+        long e2 = store.update(c -> List.of(new ConfigChange.PutDisk(disk("after-garbage"))), 3);
+        assertThat(e2).isEqualTo(e + 1);
+        // a record overwritten around the store (a careless admin with ZooKeeper credentials)
+        admin.setData().forPath(store.layout().change(e2), "not json".getBytes(StandardCharsets.UTF_8));
+
+        ClusterConfig next = reader.readSince(base);
+        assertThat(next).isEqualTo(wholeRead());
+        assertThat(next.disk(disk("after-garbage").id())).isPresent();
+        assertThat(reader.readStats().fullReads()).isEqualTo(2);
+        assertThat(reader.readStats().deltaReads()).isZero();
+    }
+
+    @Test
     void aCommitTooLargeToListRecordsEverythingAndItsReadersReadEverything() throws Exception {
         ConfigStore reader = new ConfigStore(gateway, root);
         ClusterConfig base = reader.read();
