@@ -66,31 +66,23 @@ final class ConfigDocs {
             return null;
         }
         String[] p = path.substring(prefix).split("/", -1);
-        switch (p[0]) {
-            case "targets":
-                if (p.length == 2) {
-                    return Target.class;
-                }
-                if (p.length == 4) {
-                    return switch (p[2]) {
-                        case "luns" -> Lun.class;
-                        case "clients" -> Client.class;
-                        case "hostgroups" -> HostGroup.class;
-                        default -> null;
-                    };
-                }
-                return null;
-            case "disks":
-                return p.length == 2 ? Disk.class : null;
-            case "gateways":
-                return p.length == 2 ? Gateway.class : null;
-            case "discovery":
-                return p.length == 1 ? Authentication.class : null;
-            case "settings":
-                return p.length == 1 ? Settings.class : null;
-            default:
-                return null;
-        }
+        return switch (p[0]) {
+            case ZkLayout.TARGETS -> p.length == 2 ? Target.class : p.length == 4 ? targetChildType(p[2]) : null;
+            case ZkLayout.DISKS -> p.length == 2 ? Disk.class : null;
+            case ZkLayout.GATEWAYS -> p.length == 2 ? Gateway.class : null;
+            case ZkLayout.DISCOVERY -> p.length == 1 ? Authentication.class : null;
+            case ZkLayout.SETTINGS -> p.length == 1 ? Settings.class : null;
+            default -> null;
+        };
+    }
+
+    private static Class<?> targetChildType(String list) {
+        return switch (list) {
+            case ZkLayout.LUNS -> Lun.class;
+            case ZkLayout.CLIENTS -> Client.class;
+            case ZkLayout.HOST_GROUPS -> HostGroup.class;
+            default -> null;
+        };
     }
 
     /** {@code path} relative to {@code config/} (how change records name znodes). */

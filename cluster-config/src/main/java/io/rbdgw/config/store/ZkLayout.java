@@ -36,6 +36,16 @@ import org.apache.curator.utils.ZKPaths;
  * one digest ACL: the gateways' and admin API's identity may do everything, nobody else anything.
  */
 public record ZkLayout(String root) {
+    // the segments below config/; ConfigDocs.typeOf tells documents apart by them
+    static final String TARGETS = "targets";
+    static final String LUNS = "luns";
+    static final String CLIENTS = "clients";
+    static final String HOST_GROUPS = "hostgroups";
+    static final String DISKS = "disks";
+    static final String GATEWAYS = "gateways";
+    static final String DISCOVERY = "discovery";
+    static final String SETTINGS = "settings";
+
     public ZkLayout {
         if (root == null || !root.startsWith("/") || root.length() > 1 && root.endsWith("/")) {
             throw new IllegalArgumentException(
@@ -67,7 +77,7 @@ public record ZkLayout(String root) {
     }
 
     public String targets() {
-        return ZKPaths.makePath(config(), "targets");
+        return ZKPaths.makePath(config(), TARGETS);
     }
 
     public String target(String iqn) {
@@ -75,7 +85,7 @@ public record ZkLayout(String root) {
     }
 
     public String luns(String iqn) {
-        return ZKPaths.makePath(target(iqn), "luns");
+        return ZKPaths.makePath(target(iqn), LUNS);
     }
 
     public String lun(String iqn, int number) {
@@ -83,7 +93,7 @@ public record ZkLayout(String root) {
     }
 
     public String clients(String iqn) {
-        return ZKPaths.makePath(target(iqn), "clients");
+        return ZKPaths.makePath(target(iqn), CLIENTS);
     }
 
     public String client(String iqn, String initiator) {
@@ -91,7 +101,7 @@ public record ZkLayout(String root) {
     }
 
     public String hostGroups(String iqn) {
-        return ZKPaths.makePath(target(iqn), "hostgroups");
+        return ZKPaths.makePath(target(iqn), HOST_GROUPS);
     }
 
     public String hostGroup(String iqn, String name) {
@@ -99,7 +109,7 @@ public record ZkLayout(String root) {
     }
 
     public String disks() {
-        return ZKPaths.makePath(config(), "disks");
+        return ZKPaths.makePath(config(), DISKS);
     }
 
     public String disk(String id) {
@@ -116,7 +126,7 @@ public record ZkLayout(String root) {
     }
 
     public String gateways() {
-        return ZKPaths.makePath(config(), "gateways");
+        return ZKPaths.makePath(config(), GATEWAYS);
     }
 
     public String gateway(String name) {
@@ -124,11 +134,11 @@ public record ZkLayout(String root) {
     }
 
     public String discovery() {
-        return ZKPaths.makePath(config(), "discovery");
+        return ZKPaths.makePath(config(), DISCOVERY);
     }
 
     public String settings() {
-        return ZKPaths.makePath(config(), "settings");
+        return ZKPaths.makePath(config(), SETTINGS);
     }
 
     public String members() {
