@@ -83,6 +83,12 @@ final class OwnershipPolicy {
     private final Map<String, Member> known = new HashMap<>();
     private final Map<String, Long> joinedAt = new HashMap<>();
     private final Map<String, String> unfenced = new TreeMap<>(); // lost gateway -> last known RADOS address
+    /**
+     * Lost gateways fenced in this term, with the address fenced: a baseline run again (its first pass failed on
+     * a version race and is retried) must not fence them again, since each fencing is a round trip to the monitors.
+     */
+    private final Map<String, String> fencedInTerm = new HashMap<>();
+
     private final Map<String, Loss> losses =
             new HashMap<>(); // lost gateway -> when seen lost / fenced, until its disks moved
     private final Set<String> everLost = new HashSet<>(); // gateways lost earlier: disks they get back are failbacks
@@ -97,6 +103,7 @@ final class OwnershipPolicy {
         known.clear();
         joinedAt.clear();
         unfenced.clear();
+        fencedInTerm.clear();
         losses.clear();
     }
 
@@ -110,7 +117,9 @@ final class OwnershipPolicy {
             joinedAt.put(n, now - settleNanos);
         });
         records.values().forEach(r -> {
-            if (!members.containsKey(r.owner()) && !unfenced.containsKey(r.owner())) {
+            if (!members.containsKey(r.owner())
+                    && !unfenced.containsKey(r.owner())
+                    && !fencedAt(r.owner(), r.ownerAddress())) {
                 unfenced.put(r.owner(), r.ownerAddress());
                 lost(r.owner(), nowMillis);
                 log.warn(
@@ -155,6 +164,11 @@ final class OwnershipPolicy {
         });
     }
 
+    /** Whether this term already fenced {@code gateway} at {@code address}. */
+    private boolean fencedAt(String gateway, String address) {
+        return fencedInTerm.containsKey(gateway) && Objects.equals(fencedInTerm.get(gateway), address);
+    }
+
     /** Lost gateways still to be fenced, with their last known RADOS address (null if none is known). */
     Map<String, String> unfenced() {
         return new TreeMap<>(unfenced);
@@ -162,7 +176,8 @@ final class OwnershipPolicy {
 
     /** {@code gateway} is fenced: its disks may move from now on. */
     void fenced(String gateway, long nowMillis) {
-        unfenced.remove(gateway);
+        String address = unfenced.remove(gateway);
+        fencedInTerm.put(gateway, address);
         Loss loss = losses.get(gateway);
         if (loss != null) {
             loss.fencedAtMillis = nowMillis;

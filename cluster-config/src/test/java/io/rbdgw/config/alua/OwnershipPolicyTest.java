@@ -174,6 +174,31 @@ class OwnershipPolicyTest {
         assertThat(policy.unfenced()).containsExactly(Map.entry("gw-9", "10.0.0.9:0/99"));
     }
 
+    /**
+     * The coordinator runs the baseline again when its first pass lost a version race (CI saw the same gateway
+     * fenced twice by one new leader): an owner already fenced at that address in this term is not fenced again,
+     * one recorded at another address is, and a new term starts over.
+     */
+    @Test
+    void aBaselineRunAgainInTheSameTermDoesNotFenceTheSameGatewayTwice() {
+        records.put("rbd/a", new LunOwnership("rbd/a", "gw-9", 7, "10.0.0.9:0/99"));
+        Map<String, Member> one = members(member("gw-1", 11, 1));
+        policy.elected();
+        policy.baseline(one, records, now, millis);
+        policy.fenced("gw-9", millis);
+
+        policy.baseline(one, records, now, millis);
+        assertThat(policy.unfenced()).isEmpty();
+
+        records.put("rbd/b", new LunOwnership("rbd/b", "gw-9", 3, "10.0.0.9:0/100"));
+        policy.baseline(one, records, now, millis);
+        assertThat(policy.unfenced()).containsExactly(Map.entry("gw-9", "10.0.0.9:0/100"));
+
+        policy.elected();
+        policy.baseline(one, records, now, millis);
+        assertThat(policy.unfenced()).containsOnlyKeys("gw-9");
+    }
+
     @Test
     void aDrainedGatewayGivesItsDisksAwayAndGoneDisksLoseTheirDocument() {
         Map<String, Member> two = members(member("gw-1", 11, 1), member("gw-2", 12, 1));
