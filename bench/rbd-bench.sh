@@ -38,6 +38,9 @@
 #                      the median of each number and the range of the per-round ratios [1]
 #   --keep-image       leave the image behind
 #   --image-prefix P   the image is named P-<UTC timestamp> [rbdbench] (on a shared cluster, a name of your own)
+#   --gw-preload LIB   LD_PRELOAD for the gateway JVM, e.g. /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 as
+#                      bin/rbdgw-gateway preloads it when installed [none: glibc's malloc]
+#   --direct-preload LIB  the same for fio+librbd (direct) [none]
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
 # bench/tgt-rbd.sh when root), the rbd CLI, python3.
@@ -45,6 +48,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=; KEEP=0; WARMUP=10; ROUNDS=1; PREFIX=rbdbench
+GW_PRELOAD=; DIRECT_PRELOAD=
 FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
 WORKLOADS=randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd1,randwrite-4k-qd32,read-64k-qd8,write-64k-qd8,read-1m-qd8,write-1m-qd8
@@ -65,6 +69,8 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2 ;;
     --keep-image) KEEP=1; shift ;;
     --image-prefix) PREFIX=$2; shift 2 ;;
+    --gw-preload) GW_PRELOAD=$2; shift 2 ;;
+    --direct-preload) DIRECT_PRELOAD=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -124,7 +130,7 @@ rbdc bench --io-type write --io-pattern seq --io-size 4M --io-threads 16 --io-to
   "$POOL/$IMG" > "$OUT/prefill.log" 2>&1
 
 log "gateway on 127.0.0.1:$GW_PORT"
-java -jar "$JAR" standalone --data-dir "$OUT/gw-data" --rbd "$POOL/$IMG" --ceph-conf "$CONF" --ceph-id "$ID" \
+env ${GW_PRELOAD:+LD_PRELOAD=$GW_PRELOAD} java -jar "$JAR" standalone --data-dir "$OUT/gw-data" --rbd "$POOL/$IMG" --ceph-conf "$CONF" --ceph-id "$ID" \
   --listen "127.0.0.1:$GW_PORT" --admin-listen 127.0.0.1:0 > "$OUT/gateway.log" 2>&1 < /dev/null &
 GW_PID=$!
 for _ in $(seq 600); do grep -q 'LUN URL:' "$OUT/gateway.log" && break; kill -0 "$GW_PID" || break; sleep 0.1; done
@@ -138,7 +144,8 @@ TGT_URL=$(sed -n 's/^url=//p' <<<"$TGT"); TGT_PID=$(sed -n 's/^pid=//p' <<<"$TGT
 
 {
   echo "date: $(date -u +%FT%TZ)  image: $POOL/$IMG  size: $SIZE_BYTES  client: $ID  conf: $CONF"
-  echo "direct: $(command -v fio) ($(fio --version)), ioengine=rbd, rbd cache = false"
+  echo "direct: $(command -v fio) ($(fio --version)), ioengine=rbd, rbd cache = false, LD_PRELOAD=${DIRECT_PRELOAD:-none}"
+  echo "gateway LD_PRELOAD=${GW_PRELOAD:-none}"
   echo "gateway: $GW_URL (pid $GW_PID)   tgt-rbd: $TGT_URL (pid $TGT_PID, $(dpkg-query -W -f='${Version}' tgt-rbd 2>/dev/null))"
   echo "ceph: $(ceph -v 2>/dev/null || rbd -v)"
 } > "$OUT/meta.txt"
@@ -167,7 +174,7 @@ run_direct() {
     IFS=- read -r rw bs qd <<<"$w"; qd=${qd#qd}
     sleep 1
     # --thread: the job and librbd's threads live in the one fio process whose CPU we sample
-    CEPH_CONF=$NOCACHE fio --thread --name="direct-$w" --ioengine=rbd --clientname="$ID" --pool="$POOL" \
+    CEPH_CONF=$NOCACHE env ${DIRECT_PRELOAD:+LD_PRELOAD=$DIRECT_PRELOAD} fio --thread --name="direct-$w" --ioengine=rbd --clientname="$ID" --pool="$POOL" \
       --rbdname="$IMG" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$SIZE_BYTES" --time_based \
       --runtime="$RUNTIME" --ramp_time="$RAMP" --randrepeat=0 --norandommap --output-format=json \
       --output="$R/direct/$w.json" > "$R/direct/$w.log" 2>&1 &

@@ -42,6 +42,15 @@ cmd=$(RBDGW_CGROUP_ROOT="$cg" RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_DIRECT_PERCENT=50
 cmd=$(RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_JAVA_OPTS=-XX:MaxRAMPercentage=10 "$dist/bin/rbdgw-gateway" run --name x)
 [[ "$cmd" == *"-XX:MaxRAMPercentage=25 "*"-XX:MaxRAMPercentage=10 -jar $dist/lib/gateway-node.jar run --name x" ]] \
   || fail "RBDGW_JAVA_OPTS must come last: $cmd"
+# malloc: tcmalloc preloaded when the library is there (RBDGW_TCMALLOC names it), glibc's on request or without it
+touch "$work/libtcmalloc.so.4"
+cmd=$(RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_TCMALLOC="$work/libtcmalloc.so.4" "$dist/bin/rbdgw-gateway" run)
+[[ "$cmd" == "LD_PRELOAD=$work/libtcmalloc.so.4 "* ]] || fail "RBDGW_TCMALLOC: $cmd"
+cmd=$(RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_MALLOC=system RBDGW_TCMALLOC="$work/libtcmalloc.so.4" "$dist/bin/rbdgw-gateway" run)
+[[ "$cmd" != *LD_PRELOAD* ]] || fail "RBDGW_MALLOC=system: $cmd"
+if RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_MALLOC=jemalloc "$dist/bin/rbdgw-gateway" run >/dev/null 2>&1; then
+  fail "RBDGW_MALLOC=jemalloc must be refused"
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 portal=$(free_port); file_portal=$(free_port); metrics=$(free_port); admin=$(free_port)
