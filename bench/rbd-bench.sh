@@ -48,7 +48,10 @@
 #                      TCP, wake-ups, the gateway's Java path); residual_us: what the RBD LUN adds beyond that and
 #                      librbd's own latency (the hand-off between librbd's completion and the event loop, the
 #                      submission into librbd, and the librbd/messenger work that runs in the gateway instead of in
-#                      fio). --mem-port PORT [3264], --tgt-null-port PORT [3267]
+#                      fio). hop_us is measured back to back, vCPUs busy; inside an RBD I/O the vCPUs idle during
+#                      librbd's and the OSD's work and each wake-up costs more (docs/architecture.md, "What one
+#                      I/O costs"), so the residual holds that difference too. --mem-port PORT [3264],
+#                      --tgt-null-port PORT [3267]
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
 # bench/tgt-rbd.sh when root), the rbd CLI, python3.
