@@ -41,6 +41,20 @@
 #   --gw-preload LIB   LD_PRELOAD for the gateway JVM, e.g. /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 as
 #                      bin/rbdgw-gateway preloads it when installed [none: glibc's malloc]
 #   --direct-preload LIB  the same for fio+librbd (direct) [none]
+#   --with-memory-hop  also measure, in the same rounds right after the gateway and tgt-rbd, two targets without
+#                      storage: the same gateway jar on a memory LUN of --size ("memory", -Xmx = size + 1G) and
+#                      tgt's null LUN ("tgt-null", bench/tgt-null.sh); adds their rbd-bench lines and one per
+#                      workload that splits the gateway's latency over direct librbd (issue #17 bar 2):
+#                        rbd-bench hop WORKLOAD direct_p50_us=D gateway_over_direct_us=G hop_us=H residual_us=G-H
+#                                  tgt_rbd_over_direct_us=T tgt_null_us=N tgt_residual_us=T-N
+#                      hop_us: the memory LUN's p50, an iSCSI round trip with no device (initiator, loopback
+#                      TCP, wake-ups, the gateway's Java path); residual_us: what the RBD LUN adds beyond that and
+#                      librbd's own latency (the hand-off between librbd's completion and the event loop, the
+#                      submission into librbd, and the librbd/messenger work that runs in the gateway instead of in
+#                      fio). hop_us is measured back to back, vCPUs busy; inside an RBD I/O the vCPUs idle during
+#                      librbd's and the OSD's work and each wake-up costs more (docs/architecture.md, "What one
+#                      I/O costs"), so the residual holds that difference too. --mem-port PORT [3264],
+#                      --tgt-null-port PORT [3267]
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
 # bench/tgt-rbd.sh when root), the rbd CLI, python3.
@@ -51,6 +65,7 @@ CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=
 GW_PRELOAD=; DIRECT_PRELOAD=
 FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
+MEMHOP=0; MEM_PORT=3264; TGTNULL_PORT=3267
 WORKLOADS=randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd1,randwrite-4k-qd32,read-64k-qd8,write-64k-qd8,read-1m-qd8,write-1m-qd8
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -73,6 +88,9 @@ while [ $# -gt 0 ]; do
     --direct-preload) DIRECT_PRELOAD=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --with-memory-hop) MEMHOP=1; shift ;;
+    --mem-port) MEM_PORT=$2; shift 2 ;;
+    --tgt-null-port) TGTNULL_PORT=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
@@ -82,7 +100,9 @@ done
 command -v fio >/dev/null && fio --enghelp 2>/dev/null | grep -qw rbd \
   || { echo "no fio with the rbd engine on PATH (apt-get install fio)" >&2; exit 2; }
 [ -x "$FIO_ISCSI" ] || { echo "no fio with libiscsi at $FIO_ISCSI (tools/build-fio-libiscsi.sh, or FIO=...)" >&2; exit 2; }
-for p in "$GW_PORT" "$TGT_PORT"; do
+PORTS=("$GW_PORT" "$TGT_PORT")
+[ "$MEMHOP" = 1 ] && PORTS+=("$MEM_PORT" "$TGTNULL_PORT")
+for p in "${PORTS[@]}"; do
   if ss -ltn "sport = :$p" | grep -q LISTEN; then echo "port $p is in use (--gw-port/--tgt-port)" >&2; exit 2; fi
 done
 SIZE_BYTES=$(numfmt --from=iec "${SIZE%B}")
@@ -114,8 +134,13 @@ open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
 PY
 
 GW_PID=
+MEM_PID=
 cleanup() {
   set +e
+  if [ -n "$MEM_PID" ] && kill -0 "$MEM_PID" 2>/dev/null; then
+    kill "$MEM_PID"; for _ in $(seq 100); do kill -0 "$MEM_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  if [ "$MEMHOP" = 1 ]; then DIR=$OUT/tgt-null CPORT=${TGTNULL_CPORT:-39} "$HERE/tgt-null.sh" stop >&2; fi
   if [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null; then
     kill "$GW_PID"; for _ in $(seq 100); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
   fi
@@ -142,12 +167,30 @@ TGT=$(IMAGE="$POOL/$IMG" CEPH_CONF="$NOCACHE" CEPH_ID="$ID" PORTAL="127.0.0.1:$T
   CPORT=${TGT_CPORT:-38} "$HERE/tgt-rbd.sh" start)
 TGT_URL=$(sed -n 's/^url=//p' <<<"$TGT"); TGT_PID=$(sed -n 's/^pid=//p' <<<"$TGT")
 
+if [ "$MEMHOP" = 1 ]; then
+  # the iSCSI round trip without a device: the same jar on a memory LUN, and tgt's null LUN
+  log "memory-LUN gateway on 127.0.0.1:$MEM_PORT, tgt-null on 127.0.0.1:$TGTNULL_PORT (--with-memory-hop)"
+  java -Xmx$(((SIZE_BYTES >> 20) + 1024))m -jar "$JAR" standalone --data-dir "$OUT/mem-data" --memory \
+    --lun-size "$SIZE_BYTES" --listen "127.0.0.1:$MEM_PORT" --admin-listen 127.0.0.1:0 \
+    --target-iqn iqn.2026-11.io.rbdgw.bench:memory > "$OUT/memory-gateway.log" 2>&1 < /dev/null &
+  MEM_PID=$!
+  for _ in $(seq 600); do grep -q 'LUN URL:' "$OUT/memory-gateway.log" && break; kill -0 "$MEM_PID" || break; sleep 0.1; done
+  MEM_URL=$(awk '/LUN URL:/{print $3}' "$OUT/memory-gateway.log")
+  [ -n "$MEM_URL" ] || { echo "the memory-LUN gateway did not come up:" >&2; cat "$OUT/memory-gateway.log" >&2; exit 1; }
+  # written once, so that reads do not find never-written (unallocated) chunks
+  "$FIO_ISCSI" --name=fill --ioengine=libiscsi --initiator=iqn.2026-11.io.rbdgw.bench:fill \
+    --filename="${MEM_URL//:/\\:}" --rw=write --bs=1M --iodepth=8 --size="$SIZE_BYTES" > "$OUT/memory-fill.log" 2>&1
+  TNULL=$(PORTAL="127.0.0.1:$TGTNULL_PORT" DIR="$OUT/tgt-null" CPORT=${TGTNULL_CPORT:-39} "$HERE/tgt-null.sh" start)
+  TNULL_URL=$(sed -n 's/^url=//p' <<<"$TNULL"); TNULL_PID=$(sed -n 's/^pid=//p' <<<"$TNULL")
+fi
+
 {
   echo "date: $(date -u +%FT%TZ)  image: $POOL/$IMG  size: $SIZE_BYTES  client: $ID  conf: $CONF"
   echo "direct: $(command -v fio) ($(fio --version)), ioengine=rbd, rbd cache = false, LD_PRELOAD=${DIRECT_PRELOAD:-none}"
   echo "gateway LD_PRELOAD=${GW_PRELOAD:-none}"
   echo "gateway: $GW_URL (pid $GW_PID)   tgt-rbd: $TGT_URL (pid $TGT_PID, $(dpkg-query -W -f='${Version}' tgt-rbd 2>/dev/null))"
   echo "ceph: $(ceph -v 2>/dev/null || rbd -v)"
+  if [ "$MEMHOP" = 1 ]; then echo "memory: $MEM_URL (pid $MEM_PID)   tgt-null: $TNULL_URL (pid $TNULL_PID)"; fi
 } > "$OUT/meta.txt"
 cat "$OUT/meta.txt" >&2
 
@@ -156,12 +199,16 @@ cat "$OUT/meta.txt" >&2
 # is only compiled once large transfers have run)
 if [ "$WARMUP" -gt 0 ]; then
   log "gateway warm-up: ${WARMUP}s of 4k random read/write at QD32, ${WARMUP}s of 1M read/write at QD8"
+  WARM_URLS=("$GW_URL")
+  [ "$MEMHOP" = 1 ] && WARM_URLS+=("$MEM_URL")
+  for u in "${WARM_URLS[@]}"; do
   for w in "randrw 4k 32" "rw 1M 8"; do
     set -- $w
     "$FIO_ISCSI" --name=warmup --ioengine=libiscsi --initiator=iqn.2026-11.io.rbdgw.bench:warmup \
-      --filename="${GW_URL//:/\\:}" --rw="$1" --bs="$2" --iodepth="$3" --size="$SIZE_BYTES" --time_based \
+      --filename="${u//:/\\:}" --rw="$1" --bs="$2" --iodepth="$3" --size="$SIZE_BYTES" --time_based \
       --runtime="$WARMUP" --randrepeat=0 --norandommap >> "$OUT/warmup.log" 2>&1 \
       || { echo "warm-up failed, see $OUT/warmup.log" >&2; exit 1; }
+  done
   done
 fi
 
@@ -225,6 +272,9 @@ run_iscsi() {
         tgt-rbd) args+=(--target "tgt-rbd=$TGT_URL" --pid "tgt-rbd=$TGT_PID") ;;
       esac
     done
+    # --with-memory-hop: the two targets without storage right after them, in the same order each time
+    [ "$MEMHOP" = 1 ] && args+=(--target "memory=$MEM_URL" --pid "memory=$MEM_PID" \
+      --target "tgt-null=$TNULL_URL" --pid "tgt-null=$TNULL_PID")
     bash "$HERE/iscsi-bench.sh" "${args[@]}" --runtime "$RUNTIME" --ramp "$RAMP" \
       --size "$SIZE_BYTES" --workloads "$w" --out "$R/iscsi/$w" > /dev/null
 }
@@ -382,4 +432,40 @@ for w in workloads:
                      f' cpu_vs_librbd={f(cpu / dcpu, 2) if cpu and dcpu else "-"}')
         print(line)
 PY
+if [ "$MEMHOP" = 1 ]; then
+python3 - "$OUT" "$ROUNDS" "$WORKLOADS" <<'PY' | tee -a "$OUT/summary.txt"
+# --with-memory-hop: the targets without storage, and the gateway's and tgt-rbd's latency over direct
+# librbd split into the iSCSI round trip (their no-storage twin's p50) and the residual
+import statistics, sys
+out, rounds, workloads = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')
+def rows(path):
+    r = [l.rstrip('\n').split('\t') for l in open(path)]
+    return [dict(zip(r[0], x)) for x in r[1:]]
+per = []
+for i in range(1, rounds + 1):
+    d = {('direct', r['workload']): r for r in rows(f'{out}/round{i}/direct.tsv')}
+    d.update({(r['target'], r['workload']): r for r in rows(f'{out}/round{i}/iscsi/results.tsv')})
+    per.append(d)
+def med(src, w, key):
+    v = []
+    for p in per:
+        try: v.append(float(p.get((src, w), {}).get(key)))
+        except (TypeError, ValueError): pass
+    return statistics.median(v) if v else None
+def f(v, nd=1):
+    return '-' if v is None else f'{v:.{nd}f}'
+def sub(a, b):
+    return None if a is None or b is None else a - b
+for w in workloads:
+    for src in ('memory', 'tgt-null'):
+        print(f'rbd-bench {src} {w} iops={f(med(src, w, "iops"), 0)} p50_us={f(med(src, w, "clat_p50_us"))} '
+              f'p99_us={f(med(src, w, "clat_p99_us"))} p99.9_us={f(med(src, w, "clat_p999_us"))} '
+              f'cpu_us_per_io={f(med(src, w, "target_cpu_us_per_io"))}')
+    d, g, t = (med(s, w, 'clat_p50_us') for s in ('direct', 'gateway', 'tgt-rbd'))
+    hop, null = med('memory', w, 'clat_p50_us'), med('tgt-null', w, 'clat_p50_us')
+    print(f'rbd-bench hop {w} direct_p50_us={f(d)} gateway_over_direct_us={f(sub(g, d))} hop_us={f(hop)} '
+          f'residual_us={f(sub(sub(g, d), hop))} tgt_rbd_over_direct_us={f(sub(t, d))} tgt_null_us={f(null)} '
+          f'tgt_residual_us={f(sub(sub(t, d), null))}')
+PY
+fi
 echo "(written to $OUT)" >&2
