@@ -38,8 +38,8 @@
 #                      the median of each number and the range of the per-round ratios [1]
 #   --keep-image       leave the image behind
 #   --image-prefix P   the image is named P-<UTC timestamp> [rbdbench] (on a shared cluster, a name of your own)
-#   --gw-preload LIB   LD_PRELOAD for the gateway JVM, e.g. /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 as
-#                      bin/rbdgw-gateway preloads it when installed [none: glibc's malloc]
+#   --gw-preload LIB   LD_PRELOAD for the gateway JVM; `none` for glibc's malloc [libtcmalloc.so.4 when
+#                      installed, as bin/rbdgw-gateway preloads it: the bench measures what ships]
 #   --direct-preload LIB  the same for fio+librbd (direct) [none]
 #   --with-memory-hop  also measure, in the same rounds right after the gateway and tgt-rbd, two targets without
 #                      storage: the same gateway jar on a memory LUN of --size ("memory", -Xmx = size + 1G) and
@@ -95,6 +95,11 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; usage ;;
   esac
 done
+# the gateway as bin/rbdgw-gateway runs it: on tcmalloc when the library is installed
+if [ -z "$GW_PRELOAD" ] && [ -r /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 ]; then
+  GW_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4
+fi
+[ "$GW_PRELOAD" = none ] && GW_PRELOAD=
 [ -r "$CONF" ] || { echo "no ceph.conf: give --ceph-conf or set RBDGW_CEPH_CONF" >&2; exit 2; }
 [ -r "$JAR" ] || { echo "no gateway jar at $JAR: mvn -o -q -DskipTests install" >&2; exit 2; }
 command -v fio >/dev/null && fio --enghelp 2>/dev/null | grep -qw rbd \
