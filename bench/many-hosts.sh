@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/many-hosts.sh [--target rbdgw|tgt] [--hosts N] [--qd N] [--single-jobs N] [--single-qd N] [--runtime S]
 #                     [--ramp S] [--rounds N] [--lun-size SIZE] [--heap SIZE] [--ports A,B] [--jar PATH]
-#                     [--gateway-args 'ARGS'] [--out DIR]
+#                     [--gateway-args 'ARGS'] [--syscalls] [--out DIR]
 #
 # Many hosts against two gateways (issue #17 bar 5), set up and torn down by itself, on 127.0.0.1 only:
 #   gateways  two `standalone --memory` gateways (java -jar gateway-node.jar), each with one memory LUN
@@ -34,6 +34,12 @@
 #   many-hosts ratio target=T many/single=R (per round ...) initiator_bound=B starved=K failed=F load=L1,L5,L15
 # initiator_bound: the initiators' CPU per I/O single / many (medians), the ratio a target that cost no CPU at
 # all would reach on a CPU-bound host: that part of the gap is the initiators', whatever the target.
+# --syscalls: in each phase, from the end of the ramp + 6 s for --runtime - 8 s, `perf stat` counts (kernel
+# tracepoints: no strace, which would slow the processes and change their batching) the system calls and
+# context switches of the targets and, separately, of the initiators; per I/O of that window:
+#   many-hosts syscalls target=T phase=P who=target|initiators all=N epoll=N recv=N send=N poll=N cs=N
+# epoll: epoll_wait/epoll_pwait/epoll_pwait2 (an event loop's wake-ups), recv: recvfrom/read/recvmsg,
+# send: writev/sendmsg/sendto/write, poll: poll/ppoll (libiscsi's fio engine waits there), cs: context switches.
 # IOPS are counted over the seconds in which every initiator of the phase was running (fio's per-second IOPS
 # logs with epoch timestamps, cut to the common window), so that 64 processes starting and ending a few
 # seconds apart on a loaded host do not count a late one's time alone; the gateways' CPU is sampled every
@@ -49,15 +55,16 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 HOSTS=64; QD=8; SINGLE_JOBS=8; SINGLE_QD=64; RUNTIME=20; RAMP=5; ROUNDS=3; LUN_SIZE=256M; HEAP=2g
-PORTS=3271,3272; JAR=$ROOT/gateway-node/target/gateway-node.jar; OUT=; TARGET=rbdgw; GW_ARGS=
+PORTS=3271,3272; JAR=$ROOT/gateway-node/target/gateway-node.jar; OUT=; TARGET=rbdgw; GW_ARGS=; SYSCALLS=
 FIO=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || [ "$1" = -h ] || [ "$1" = --help ] || usage
+  [ $# -ge 2 ] || [ "$1" = -h ] || [ "$1" = --help ] || [ "$1" = --syscalls ] || usage
   case "$1" in
     --target) TARGET=$2; shift 2 ;;
     --gateway-args) GW_ARGS=$2; shift 2 ;;
+    --syscalls) SYSCALLS=1; shift ;;
     --hosts) HOSTS=$2; shift 2 ;;
     --qd) QD=$2; shift 2 ;;
     --single-jobs) SINGLE_JOBS=$2; shift 2 ;;
@@ -79,6 +86,10 @@ case "$TARGET" in
   tgt) command -v tgtd >/dev/null && command -v tgtadm >/dev/null || { echo "no tgtd/tgtadm (apt-get install tgt)" >&2; exit 2; } ;;
   *) echo "--target must be rbdgw or tgt" >&2; exit 2 ;;
 esac
+if [ -n "$SYSCALLS" ]; then
+  command -v perf >/dev/null || { echo "--syscalls needs perf (apt-get install linux-perf)" >&2; exit 2; }
+  [ "$RUNTIME" -ge 12 ] || { echo "--syscalls needs --runtime 12 or more" >&2; exit 2; }
+fi
 [ -x "$FIO" ] && "$FIO" --enghelp 2>/dev/null | grep -qw libiscsi \
   || { echo "no fio with libiscsi at $FIO (tools/build-fio-libiscsi.sh, or FIO=...)" >&2; exit 2; }
 IFS=, read -r PORT_A PORT_B <<<"$PORTS"
@@ -169,14 +180,36 @@ COMMON=(--ioengine=libiscsi --rw=randread --bs=4k --size="$LUN_BYTES" --time_bas
         --ramp_time="$RAMP" --randrepeat=0 --norandommap
         --log_avg_msec=1000 --log_unix_epoch=1)
 gw_ticks() { echo $(( $(proc_ticks "${GW_PIDS[0]}") + $(proc_ticks "${GW_PIDS[1]}") )); }
+PERF_EVENTS=raw_syscalls:sys_enter,context-switches
+for e in epoll_wait epoll_pwait epoll_pwait2 recvfrom read recvmsg writev sendmsg sendto write poll ppoll; do
+  PERF_EVENTS+=",syscalls:sys_enter_$e"
+done
+# perf_counts DIR: (--syscalls) from the end of the ramp + 6 s (64 processes take seconds to start and log
+# in), perf stat of the targets and of the initiators for RUNTIME - 8 s into DIR/perf-{target,initiators}.csv,
+# the window's epoch bounds into DIR/perf-window
+perf_counts() {
+  local t=$((RUNTIME - 8)) targets initiators
+  sleep $((RAMP + 6))
+  # fio runs each job of the many phase in a child process of the one started (the single phase's --thread
+  # jobs are threads): count both
+  targets=$(IFS=,; echo "${GW_PIDS[*]}")
+  initiators=$( { printf '%s\n' "${FIO_PIDS[@]}"; ps -o pid= --ppid "$(IFS=,; echo "${FIO_PIDS[*]}")" || true; } | tr -d ' ' | paste -sd,)
+  echo "$(date +%s.%N)" > "$1/perf-window"
+  perf stat -x, -e "$PERF_EVENTS" -p "$targets" -o "$1/perf-target.csv" -- sleep "$t" 2>/dev/null &
+  perf stat -x, -e "$PERF_EVENTS" -p "$initiators" -o "$1/perf-initiators.csv" -- sleep "$t" 2>/dev/null
+  wait
+  echo "$(date +%s.%N)" >> "$1/perf-window"
+}
 # measure DIR: waits for FIO_PIDS; meanwhile samples both gateways' CPU and the host's busy time every
 # 0.5 s into DIR/cpu.log (epoch seconds, ticks, ticks), to be cut to the window all initiators ran in
 measure() {
-  local sampler
+  local sampler counter=
   ( while :; do echo "$(date +%s.%N) $(gw_ticks) $(host_busy_ticks)"; sleep 0.5; done ) > "$1/cpu.log" 2>/dev/null &
   sampler=$!
+  if [ -n "$SYSCALLS" ]; then perf_counts "$1" & counter=$!; fi
   for p in "${FIO_PIDS[@]}"; do wait "$p" || true; done
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  [ -z "$counter" ] || wait "$counter" || true
   FIO_PIDS=()
 }
 run_single() { # DIR
@@ -298,6 +331,39 @@ print(f'many-hosts single target={target} initiators=1 sessions={sjobs} qd={sjob
 print(f'many-hosts many target={target} initiators={hosts} qd={qd} iops={f(M("m"))} per_initiator_min/median/max='
       f'{f(M("mn"))}/{f(M("md"))}/{f(M("mx"))} within_2x_of_median={min(x["within"] for x in res)}/{hosts} '
       f'cpu_us_per_io={f(M("m_cpu"), 1)} initiator_cpu_us_per_io={f(M("m_init"), 1)}')
+def perf(d, logs):  # (--syscalls) per I/O of the perf window: {who: {group: count}}
+    try:
+        w0, w1 = map(float, open(f'{d}/perf-window').read().split()[:2])
+    except (OSError, ValueError):
+        return None
+    a0, a1 = window(logs)
+    if w0 < a0 - 1 or w1 > a1 + 1:  # (each log entry covers the second before it)
+        print(f'{d}: WARNING: the perf window {w1 - w0:.0f} s is {max(a0 - w0, 0):.0f} s before / '
+              f'{max(w1 - a1, 0):.0f} s after the window all initiators ran in; its I/Os are extrapolated')
+    ios = sum(rate(l, w0, w1) for l in logs) * (w1 - w0)
+    groups = dict(epoll=('epoll_wait', 'epoll_pwait', 'epoll_pwait2'), recv=('recvfrom', 'read', 'recvmsg'),
+                  send=('writev', 'sendmsg', 'sendto', 'write'), poll=('poll', 'ppoll'))
+    res = {}
+    for who in ('target', 'initiators'):
+        c = {}
+        for l in open(f'{d}/perf-{who}.csv'):
+            p = l.strip().split(',')
+            if len(p) > 2 and p[0].replace('.', '').isdigit():
+                c[p[2].replace('syscalls:sys_enter_', '')] = float(p[0])
+        g = {k: sum(c.get(n, 0) for n in names) for k, names in groups.items()}
+        g['all'], g['cs'] = c.get('raw_syscalls:sys_enter', 0), c.get('context-switches', 0)
+        res[who] = {k: v / ios for k, v in g.items()} if ios else None
+    return res
+for phase, lg in (('single', lambda d: [iops_log(f'{d}/single_iops.{k}.log') for k in range(1, sjobs + 1)]),
+                  ('many', lambda d: [iops_log(f'{d}/host-{i}_iops.1.log') for i in range(hosts)])):
+    per_round = [perf(f'{out}/round{r}/{phase}', lg(f'{out}/round{r}/{phase}')) for r in range(1, rounds + 1)]
+    per_round = [x for x in per_round if x]
+    for who in ('target', 'initiators'):
+        rows = [x[who] for x in per_round if x.get(who)]
+        if rows:
+            med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+            print(f'many-hosts syscalls target={target} phase={phase} who={who} ' +
+                  ' '.join(f'{k}={med[k]:.3f}' for k in ('all', 'epoll', 'recv', 'send', 'poll', 'cs')))
 si, mi = M('s_init'), M('m_init')
 print(f'many-hosts ratio target={target} many/single={f(statistics.median(ratios) if ratios else None, 2)} '
       f'(per round {", ".join(f"{v:.2f}" for v in ratios)}) '
