@@ -303,26 +303,22 @@ final class LiveExports {
     }
 
     /**
-     * What a worker did for one RBD disk ahead of the pass: its reservation factory (or why not) and its device
-     * with the opener's check (or why not). Taken by the LUN that needs it first; what no LUN took is closed.
+     * What a worker did for one RBD disk ahead of the pass: its reservation factory (or why not) and its device (or
+     * why not). Taken by the LUN that needs it first; what no LUN took is closed. The opener's check (which may
+     * disable the image's exclusive lock) stays on the reconciler's thread, one disk at a time as before: done
+     * from 16 threads on two gateways provisioning the same new images at once, one such update hung in librbd
+     * for minutes (bench/scale.sh --rbd-disks 256, 2026-12-05).
      */
     private final class Prefetched {
         final Disk spec;
         final CompletableFuture<Function<UnitAttentions, Reservations>> reservations;
         final CompletableFuture<BlockDevice> device;
-        volatile Optional<String> check = Optional.empty();
         boolean taken;
 
         Prefetched(Disk spec, LunReservations r, int tag, ExecutorService pool) {
             this.spec = spec;
             this.reservations = supply(() -> r.open(spec, tag), pool);
-            this.device = supply(
-                    () -> {
-                        BlockDevice d = opener.open(spec);
-                        check = opener.check(spec, d);
-                        return d;
-                    },
-                    pool);
+            this.device = supply(() -> opener.open(spec), pool);
         }
 
         /** The result of {@code f}, waited for with a bound; rethrows what it threw (an Error as itself). */
@@ -478,15 +474,12 @@ final class LiveExports {
             return d;
         }
         BlockDevice device;
-        Optional<String> checked;
         try {
             if (pre != null) {
                 pre.taken = true;
                 device = pre.await(pre.device, deadline);
-                checked = pre.check;
             } else {
                 device = opener.open(spec);
-                checked = opener.check(spec, device);
             }
         } catch (Exception e) {
             if (pre != null) {
@@ -508,7 +501,7 @@ final class LiveExports {
                     retryInterval.toSeconds());
             return null;
         }
-        checked.ifPresent(w -> problems.put("disk " + spec.id(), w));
+        opener.check(spec, device).ifPresent(w -> problems.put("disk " + spec.id(), w));
         OpenDisk opened = new OpenDisk(spec, device);
         WriteTokens tokens = writeTokens;
         if (tokens != null && spec.backstore() == Backstore.RBD) {
