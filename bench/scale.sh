@@ -71,7 +71,16 @@ IMAGES_CREATED=0
 remove_images() {
   [ "$IMAGES_CREATED" = 1 ] || return 0
   echo "removing the $RBD_DISKS images $POOL/${IMAGE_PREFIX}NNNN" >&2
-  images | xargs -P 4 -I{} rbd -c "$CEPH_CONF_FILE" --id "$CEPH_ID" rm --no-progress {} >/dev/null 2>&1 || true
+  left_images() { rbd -c "$CEPH_CONF_FILE" --id "$CEPH_ID" ls -p "$POOL" 2>/dev/null | grep "^${IMAGE_PREFIX}[0-9]\{4\}\$" || true; }
+  local left
+  # a stopped gateway's watches can outlive it by up to 30 s (rbd rm refuses an image with watchers): retry
+  for _ in $(seq 1 20); do
+    left=$(left_images)
+    [ -n "$left" ] || break
+    printf '%s\n' $left | sed "s|^|$POOL/|" \
+      | xargs -P 4 -I{} rbd -c "$CEPH_CONF_FILE" --id "$CEPH_ID" rm --no-progress {} >/dev/null 2>&1 || sleep 3
+  done
+  [ -z "$(left_images)" ] || echo "could not remove every image $POOL/${IMAGE_PREFIX}NNNN (watchers?): rbd ls -p $POOL" >&2
   IMAGES_CREATED=0
 }
 
