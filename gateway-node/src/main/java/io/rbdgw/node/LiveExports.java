@@ -30,11 +30,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -53,6 +61,15 @@ final class LiveExports {
 
     /** Implicit transition time reported by REPORT TARGET PORT GROUPS (we never report Transitioning). */
     static final int TRANSITION_SECONDS = 10;
+
+    /**
+     * RBD disks a pass opens at once, with their reservation state: a cold start with hundreds of them spent
+     * seconds opening images and reading reservation documents one after another.
+     */
+    static final int OPEN_CONCURRENCY = 16;
+
+    /** How long a pass waits for the disks it opens ahead; one still opening then is reported and retried. */
+    static final Duration OPEN_WAIT = Duration.ofMinutes(2);
 
     private final String gatewayName;
     private final TargetRegistry registry;
@@ -231,28 +248,12 @@ final class LiveExports {
             closeDisk(id, false);
         }
 
-        republished = 0;
-        Object loginInputs = logins.inputs();
-        for (Target target : c.targets()) {
-            LiveTarget t = live.computeIfAbsent(target.iqn(), iqn -> {
-                log.info("target {} added", iqn);
-                return new LiveTarget(iqn);
-            });
-            step = "target " + target.iqn();
-            ReconcilePlan.TargetChanges changes = plan.targets().get(target.iqn());
-            // the entry and the masking hold the slice, not the snapshot: an unchanged target keeps no old snapshot
-            Published p = new Published(ReconcilePlan.slice(c, target), tag, loginInputs);
-            if (p.equals(t.published) && changes.isEmpty()) {
-                continue; // same slice, no LUN to add or remove: its entry, masking and LUNs are what it needs
-            }
-            t.published = null; // a pass that fails half-way re-publishes it next time
-            registry.publish(logins.entry(p.slice(), target, tag, t.scsi, opened));
-            applyLuns(p.slice(), target, t, changes, tag, problems);
-            // LUNs attached (or listed not ready while their disk opens), ACL, CHAP and ALUA states applied:
-            // from here on discovery announces the target and logins to it are accepted
-            registry.markReady(target.iqn());
-            t.published = p;
-            republished++;
+        // RBD disks to open: opened (and their reservation state read) ahead, concurrently; used in order below
+        Map<String, Prefetched> ahead = openAhead(c, plan, tag);
+        try {
+            publishTargets(c, plan, tag, problems, opened, ahead);
+        } finally {
+            ahead.values().forEach(Prefetched::discard); // a pass that failed half-way
         }
 
         // disks that no LUN exports any more
@@ -269,13 +270,146 @@ final class LiveExports {
         }
     }
 
+    private void publishTargets(
+            ClusterConfig c,
+            ReconcilePlan plan,
+            int tag,
+            Map<String, String> problems,
+            Map<String, String> opened,
+            Map<String, Prefetched> ahead) {
+        republished = 0;
+        Object loginInputs = logins.inputs();
+        for (Target target : c.targets()) {
+            LiveTarget t = live.computeIfAbsent(target.iqn(), iqn -> {
+                log.info("target {} added", iqn);
+                return new LiveTarget(iqn);
+            });
+            step = "target " + target.iqn();
+            ReconcilePlan.TargetChanges changes = plan.targets().get(target.iqn());
+            // the entry and the masking hold the slice, not the snapshot: an unchanged target keeps no old snapshot
+            Published p = new Published(ReconcilePlan.slice(c, target), tag, loginInputs);
+            if (p.equals(t.published) && changes.isEmpty()) {
+                continue; // same slice, no LUN to add or remove: its entry, masking and LUNs are what it needs
+            }
+            t.published = null; // a pass that fails half-way re-publishes it next time
+            registry.publish(logins.entry(p.slice(), target, tag, t.scsi, opened));
+            applyLuns(p.slice(), target, t, changes, tag, problems, ahead);
+            // LUNs attached (or listed not ready while their disk opens), ACL, CHAP and ALUA states applied:
+            // from here on discovery announces the target and logins to it are accepted
+            registry.markReady(target.iqn());
+            t.published = p;
+            republished++;
+        }
+    }
+
+    /**
+     * What a worker did for one RBD disk ahead of the pass: its reservation factory (or why not) and its device (or
+     * why not). Taken by the LUN that needs it first; what no LUN took is closed. The opener's check (which may
+     * disable the image's exclusive lock) stays on the reconciler's thread, one disk at a time as before: done
+     * from 16 threads on two gateways provisioning the same new images at once, one such update hung in librbd
+     * for minutes (bench/scale.sh --rbd-disks 256, 2026-12-05).
+     */
+    private final class Prefetched {
+        final Disk spec;
+        final CompletableFuture<Function<UnitAttentions, Reservations>> reservations;
+        final CompletableFuture<BlockDevice> device;
+        boolean taken;
+
+        Prefetched(Disk spec, LunReservations r, int tag, ExecutorService pool) {
+            this.spec = spec;
+            this.reservations = supply(() -> r.open(spec, tag), pool);
+            this.device = supply(() -> opener.open(spec), pool);
+        }
+
+        /** The result of {@code f}, waited for with a bound; rethrows what it threw (an Error as itself). */
+        <T> T await(CompletableFuture<T> f, long deadline) throws Exception {
+            try {
+                return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw e.getCause() instanceof Exception ex ? ex : e;
+            } catch (TimeoutException e) {
+                throw new IOException("still opening after " + OPEN_WAIT.toSeconds() + " s", e);
+            }
+        }
+
+        /** Closes the device unless a LUN took it (also once it opens, if it is still opening). */
+        void discard() {
+            if (!taken) {
+                taken = true;
+                device.thenAccept(d -> {
+                    try {
+                        d.close();
+                    } catch (Exception e) {
+                        log.warn("closing disk {} opened ahead but not used: {}", spec.id(), e.toString());
+                    }
+                });
+            }
+        }
+    }
+
+    private interface Work<T> {
+        T run() throws Exception;
+    }
+
+    private static <T> CompletableFuture<T> supply(Work<T> work, ExecutorService pool) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        pool.execute(() -> {
+            try {
+                f.complete(work.run());
+            } catch (Throwable t) { // an Error too: rethrown on the reconciler's thread, as if it ran there
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
+    }
+
+    /**
+     * Starts opening the RBD disks that LUNs added by {@code plan} export and that are not open, with their
+     * reservation state, at most {@link #OPEN_CONCURRENCY} at once; nothing for fewer than two (as before).
+     */
+    private Map<String, Prefetched> openAhead(ClusterConfig c, ReconcilePlan plan, int tag) {
+        Map<String, Disk> wanted = new LinkedHashMap<>();
+        plan.targets()
+                .values()
+                .forEach(changes -> changes.added().values().forEach(id -> {
+                    if (!disks.containsKey(id)) {
+                        c.disk(id)
+                                .filter(d -> d.backstore() == Backstore.RBD)
+                                .ifPresent(d -> wanted.putIfAbsent(id, d));
+                    }
+                }));
+        if (wanted.size() < 2) {
+            return new HashMap<>();
+        }
+        step = "opening " + wanted.size() + " disks";
+        AtomicInteger n = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(OPEN_CONCURRENCY, wanted.size()), r -> {
+            Thread t = new Thread(r, "disk-open-" + gatewayName + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        LunReservations r = reservations;
+        Map<String, Prefetched> ahead = new HashMap<>();
+        wanted.forEach((id, spec) -> ahead.put(id, new Prefetched(spec, r, tag, pool)));
+        pool.shutdown(); // its threads end once the queue is done
+        log.info(
+                "opening {} RBD disks with their reservation state, {} at a time",
+                wanted.size(),
+                Math.min(OPEN_CONCURRENCY, wanted.size()));
+        return ahead;
+    }
+
     private void applyLuns(
             ClusterConfig c,
             Target target,
             LiveTarget t,
             ReconcilePlan.TargetChanges changes,
             int tag,
-            Map<String, String> problems) {
+            Map<String, String> problems,
+            Map<String, Prefetched> ahead) {
         for (Integer n : changes.removed()) {
             LiveLun l = t.luns.get(n);
             removeLun(t, n, false);
@@ -287,9 +421,14 @@ final class LiveExports {
             int n = w.getKey();
             step = "target " + target.iqn() + " LUN " + n + " (disk " + w.getValue() + ")";
             Disk spec = c.disk(w.getValue()).orElseThrow(); // the model guarantees it
+            Prefetched pre = ahead.get(spec.id());
+            if (pre != null && (pre.taken || !pre.spec.equals(spec))) {
+                pre = null; // a second LUN of the disk: it opens its own reservation store, the disk is open
+            }
             Function<UnitAttentions, Reservations> luReservations;
+            long deadline = System.nanoTime() + OPEN_WAIT.toNanos();
             try {
-                luReservations = reservations.open(spec, tag);
+                luReservations = pre != null ? pre.await(pre.reservations, deadline) : reservations.open(spec, tag);
             } catch (Exception e) {
                 problems.put("disk " + spec.id(), "reservation state unreadable: " + e);
                 log.error(
@@ -298,10 +437,13 @@ final class LiveExports {
                         spec.id(),
                         e.toString(),
                         gatewayName);
+                if (pre != null) {
+                    pre.discard(); // as before: a LUN whose reservation state is unreadable opens no disk
+                }
                 t.scsi.suspendLun(n);
                 continue;
             }
-            OpenDisk d = acquire(spec, problems);
+            OpenDisk d = acquire(spec, problems, pre, deadline);
             if (d == null) {
                 // reported by acquire; retried on the next pass. Meanwhile the LUN is listed and answers not
                 // ready (02/04/0A, retryable), never LOGICAL UNIT NOT SUPPORTED (a host's permanent device loss)
@@ -324,7 +466,8 @@ final class LiveExports {
         }
     }
 
-    private OpenDisk acquire(Disk spec, Map<String, String> problems) {
+    /** The open disk {@code spec}, opened now or taken from {@code pre} (opened ahead); null if it cannot be. */
+    private OpenDisk acquire(Disk spec, Map<String, String> problems, Prefetched pre, long deadline) {
         OpenDisk d = disks.get(spec.id());
         if (d != null) {
             opener.check(spec, d.device).ifPresent(w -> problems.put("disk " + spec.id(), w));
@@ -332,8 +475,17 @@ final class LiveExports {
         }
         BlockDevice device;
         try {
-            device = opener.open(spec);
+            if (pre != null) {
+                pre.taken = true;
+                device = pre.await(pre.device, deadline);
+            } else {
+                device = opener.open(spec);
+            }
         } catch (Exception e) {
+            if (pre != null) {
+                pre.taken = false;
+                pre.discard(); // one that opens after the wait is closed
+            }
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }

@@ -37,10 +37,14 @@ import io.rbdgw.scsi.ScsiTarget;
 import io.rbdgw.scsi.TargetPortGroups;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
@@ -80,6 +84,11 @@ class ReconcilerTest {
 
     final Set<String> opened = ConcurrentHashMap.newKeySet();
     final Set<String> closed = ConcurrentHashMap.newKeySet();
+    /** When set, each open counts down and waits (at most 2 s) until the latch is at zero: opens that meet. */
+    volatile CountDownLatch openTogether;
+
+    final AtomicInteger opening = new AtomicInteger();
+    final AtomicInteger mostOpeningAtOnce = new AtomicInteger();
 
     @BeforeEach
     void start() throws Exception {
@@ -96,6 +105,28 @@ class ReconcilerTest {
         membership = new GatewayMembership(client, store.layout(), new MemberInfo("gw-a", List.of(), null, "test", 0));
         membership.start();
         DiskOpener opener = disk -> {
+            mostOpeningAtOnce.accumulateAndGet(opening.incrementAndGet(), Math::max);
+            try {
+                CountDownLatch together = openTogether;
+                if (together != null) {
+                    together.countDown();
+                    together.await(2, TimeUnit.SECONDS);
+                }
+                return open(disk);
+            } finally {
+                opening.decrementAndGet();
+            }
+        };
+        reconciler =
+                new Reconciler("gw-a", registry, sessions, opener, membership::reportStatus, Duration.ofMillis(200));
+        reconciler.start();
+        watcher = new ConfigWatcher(store);
+        watcher.addListener(reconciler);
+        watcher.start();
+    }
+
+    private BlockDevice open(Disk disk) {
+        {
             if (broken.contains(disk.id())) {
                 throw new IllegalStateException("image " + disk.id() + " does not exist");
             }
@@ -116,13 +147,7 @@ class ReconcilerTest {
                             throw ex.getCause();
                         }
                     });
-        };
-        reconciler =
-                new Reconciler("gw-a", registry, sessions, opener, membership::reportStatus, Duration.ofMillis(200));
-        reconciler.start();
-        watcher = new ConfigWatcher(store);
-        watcher.addListener(reconciler);
-        watcher.start();
+        }
     }
 
     @AfterEach
@@ -546,6 +571,32 @@ class ReconcilerTest {
         assertThat(closed).doesNotContain("rbd/a");
         change(new ConfigChange.DeleteTarget(T1));
         assertThat(closed).contains("rbd/a");
+    }
+
+    @Test
+    void theRbdDisksOfManyNewLunsAreOpenedConcurrentlyWithABound() throws Exception {
+        // the first four opens wait for each other (at most 2 s each): one after another, none would meet
+        openTogether = new CountDownLatch(4);
+        List<ConfigChange> changes = new ArrayList<>();
+        changes.add(new ConfigChange.PutTarget(Target.of(T1).withAcl(false)));
+        for (int i = 0; i < 48; i++) {
+            changes.add(new ConfigChange.PutDisk(disk("many-" + i)));
+            changes.add(new ConfigChange.PutLun(new Lun(T1, i, "rbd/many-" + i)));
+        }
+        long t0 = System.nanoTime();
+        change(changes.toArray(ConfigChange[]::new));
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        assertThat(opened).hasSize(48);
+        assertThat(mostOpeningAtOnce.get())
+                .as("disks opening at once (applied in " + ms + " ms)")
+                .isGreaterThanOrEqualTo(4)
+                .isLessThanOrEqualTo(LiveExports.OPEN_CONCURRENCY);
+        assertThat(openTogether.getCount()).isZero();
+        for (int i = 0; i < 48; i++) {
+            assertThat(scsi(T1).lun(i).device().info().sizeBytes()).isEqualTo(1 << 20);
+        }
+        assertThat(closed).as("every disk opened ahead is used").isEmpty();
     }
 
     @Test

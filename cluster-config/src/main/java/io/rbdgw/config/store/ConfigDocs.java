@@ -76,6 +76,22 @@ final class ConfigDocs {
         };
     }
 
+    /**
+     * Whether the config znode at {@code path} holds config znodes below it: a list ({@code targets}, {@code disks},
+     * {@code gateways}, a target's lists) or a target.
+     */
+    boolean mayHaveChildren(String path) {
+        if (!path.startsWith(layout.config()) || path.length() <= prefix) {
+            return false;
+        }
+        String[] p = path.substring(prefix).split("/", -1);
+        return switch (p[0]) {
+            case ZkLayout.TARGETS -> p.length <= 2 || (p.length == 3 && targetChildType(p[2]) != null);
+            case ZkLayout.DISKS, ZkLayout.GATEWAYS -> p.length == 1;
+            default -> false;
+        };
+    }
+
     private static Class<?> targetChildType(String list) {
         return switch (list) {
             case ZkLayout.LUNS -> Lun.class;

@@ -15,14 +15,17 @@ import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.secret.Secrets;
 import java.io.Closeable;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -57,8 +60,9 @@ public final class ConfigStore implements Closeable {
     /** Old records one commit deletes at most (after an upgrade, or a burst of writers of an older version). */
     private static final int MAX_PRUNED_PER_COMMIT = 64;
     /**
-     * A commit naming more than this (absolute paths, in characters; some 200 znodes) records "everything": the records kept
-     * then hold at most about 1 MiB, and a reader of a bulk change reads it whole, which costs about as much.
+     * A commit naming more than this (absolute paths, in characters; some 200 znodes) is recorded in the bounded form
+     * instead (subtrees named instead of leaves until it fits this many characters of relative paths): the records
+     * kept then hold at most about 1 MiB. Readers of the previous version read a bounded record as "everything".
      */
     static final long MAX_RECORD_CHARS = 16 * 1024;
 
@@ -326,8 +330,10 @@ public final class ConfigStore implements Closeable {
         }
         SchemaVersion schema =
                 docs.version(layout.schema(), records.get(layout.schema()).data());
-        // per znode, the last thing the commits did to it: true = (re)written, false = deleted
-        Map<String, Boolean> touched = new LinkedHashMap<>();
+        // what the commits touched: each named znode now holds its value at epoch `to` or is gone (deleted), and
+        // each subtree of a bounded record is replaced by what it holds now; the epoch check below makes it one epoch
+        Set<String> named = new LinkedHashSet<>();
+        Set<String> roots = new TreeSet<>();
         for (long e = from + 1; e <= to; e++) {
             PipelinedReads.Node n = records.get(layout.change(e));
             if (n == null) {
@@ -341,37 +347,47 @@ public final class ConfigStore implements Closeable {
                 // rather than retry a delta that can never succeed
                 throw new DeltaGap(unreadable.getMessage());
             }
-            if (r.all()) {
+            if (r.boundedForm()) {
+                r.paths().forEach(p -> named.add(configDocs.absolute(p)));
+                r.under().forEach(p -> roots.add(configDocs.absolute(p)));
+            } else if (r.all()) {
                 throw new DeltaGap("the commit of epoch " + e + " is too large to list");
+            } else {
+                r.deleted().forEach(p -> named.add(configDocs.absolute(p)));
+                r.created().forEach(p -> named.add(configDocs.absolute(p)));
+                r.changed().forEach(p -> named.add(configDocs.absolute(p)));
             }
-            r.deleted().forEach(p -> touched.put(configDocs.absolute(p), false));
-            r.created().forEach(p -> touched.put(configDocs.absolute(p), true));
-            r.changed().forEach(p -> touched.put(configDocs.absolute(p), true));
         }
-        List<String> read = new ArrayList<>();
-        touched.forEach((path, written) -> {
-            if (written && configDocs.typeOf(path) != null) {
-                read.add(path);
+        Map<String, Object> values = configDocs.of(base);
+        Set<String> outer = new HashSet<>();
+        for (String root : roots) { // sorted: a subtree inside another comes after it
+            if (!insideAny(root, outer)) {
+                outer.add(root);
             }
-        });
-        Map<String, PipelinedReads.Node> data = PipelinedReads.data(client, read, false);
-        znodesRead.addAndGet(2 + records.size() + read.size());
+        }
+        values.keySet().removeIf(k -> insideAny(k, outer));
+        List<String> read = new ArrayList<>();
+        for (String path : named) {
+            if (!insideAny(path, outer)) {
+                values.remove(path);
+                if (configDocs.typeOf(path) != null) {
+                    read.add(path);
+                }
+            }
+        }
+        Map<String, PipelinedReads.Node> data = PipelinedReads.data(client, read, true);
+        long subtreeReads = readSubtrees(outer, data);
+        znodesRead.addAndGet(2 + records.size() + read.size() + subtreeReads);
         Stat after = client.checkExists().forPath(layout.epoch());
         if (after == null || after.getVersion() != to) {
             return null;
         }
-        Map<String, Object> values = configDocs.of(base);
-        touched.forEach((path, written) -> {
-            if (!written) {
-                values.remove(path);
+        data.forEach((path, node) -> {
+            Class<?> type = configDocs.typeOf(path);
+            if (type != null) {
+                values.put(path, docs.read(path, node.data(), type).value());
             }
         });
-        for (String path : read) {
-            values.put(
-                    path,
-                    docs.read(path, data.get(path).data(), configDocs.typeOf(path))
-                            .value());
-        }
         try {
             ClusterConfig c = ConfigDocs.build(to, schema, values.values());
             deltaReads.incrementAndGet();
@@ -385,6 +401,52 @@ public final class ConfigStore implements Closeable {
                     e.getMessage());
             throw new DeltaGap(e.getMessage());
         }
+    }
+
+    /**
+     * Reads every config znode in the subtrees at {@code roots} as stored now, level by level (a few pipelined round
+     * trips), into {@code data}; a subtree that is gone adds nothing.
+     *
+     * @return the znodes read (data and children lists)
+     */
+    private long readSubtrees(Set<String> roots, Map<String, PipelinedReads.Node> data) throws Exception {
+        long count = 0;
+        List<String> level = new ArrayList<>(roots);
+        while (!level.isEmpty()) {
+            List<String> documents = new ArrayList<>();
+            List<String> parents = new ArrayList<>();
+            for (String path : level) {
+                if (configDocs.typeOf(path) != null) {
+                    documents.add(path);
+                }
+                if (configDocs.mayHaveChildren(path)) {
+                    parents.add(path);
+                }
+            }
+            data.putAll(PipelinedReads.data(client, documents, true));
+            Map<String, List<String>> children = PipelinedReads.children(client, parents, true);
+            count += documents.size() + parents.size();
+            level = new ArrayList<>();
+            for (String parent : parents) {
+                for (String child : children.getOrDefault(parent, List.of())) {
+                    level.add(parent + "/" + child);
+                }
+            }
+        }
+        return count;
+    }
+
+    /** Whether {@code path} is one of {@code roots} or inside one. */
+    private static boolean insideAny(String path, Set<String> roots) {
+        if (roots.isEmpty()) {
+            return false;
+        }
+        for (int end = path.length(); end > 0; end = path.lastIndexOf('/', end - 1)) {
+            if (roots.contains(path.substring(0, end))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Remembers {@code c} as the newest snapshot known, unless a newer one is. */
@@ -470,7 +532,7 @@ public final class ConfigStore implements Closeable {
         deleted.forEach(p -> ops.add(op(() -> client.transactionOp().delete().forPath(p))));
         created.forEach(p -> ops.add(createOp(p, bytes(to.get(p)))));
         changed.forEach(p -> ops.add(op(() -> client.transactionOp().setData().forPath(p, bytes(to.get(p))))));
-        ops.addAll(recordOps(nextEpoch, created, changed, deleted));
+        ops.addAll(recordOps(nextEpoch, created, changed, deleted, to.keySet()));
         try {
             client.transaction().forOperations(ops);
         } catch (KeeperException.BadVersionException e) {
@@ -491,7 +553,8 @@ public final class ConfigStore implements Closeable {
      * The operations that store the change record of {@code epoch} and delete the records older than the last
      * {@link #KEEP_CHANGES} (read now: the transaction is conditioned on the epoch, so they are still these).
      */
-    private List<CuratorOp> recordOps(long epoch, List<String> created, List<String> changed, List<String> deleted)
+    private List<CuratorOp> recordOps(
+            long epoch, List<String> created, List<String> changed, List<String> deleted, Collection<String> stored)
             throws ConfigStoreException {
         List<CuratorOp> ops = new ArrayList<>();
         List<String> existing;
@@ -522,14 +585,23 @@ public final class ConfigStore implements Closeable {
                 chars += p.length();
             }
         }
-        ChangeRecord record = chars > MAX_RECORD_CHARS
-                ? ChangeRecord.everything(epoch)
-                : new ChangeRecord(
-                        epoch,
-                        false,
-                        created.stream().map(configDocs::relative).toList(),
-                        changed.stream().map(configDocs::relative).toList(),
-                        deleted.stream().map(configDocs::relative).toList());
+        ChangeRecord record;
+        if (chars <= MAX_RECORD_CHARS) {
+            // the form every version reads incrementally
+            record = ChangeRecord.listed(
+                    epoch,
+                    created.stream().map(configDocs::relative).toList(),
+                    changed.stream().map(configDocs::relative).toList(),
+                    deleted.stream().map(configDocs::relative).toList());
+        } else {
+            // a bulk commit: name subtrees instead of leaves where that costs readers least
+            List<String> touched = new ArrayList<>(created.size() + changed.size() + deleted.size());
+            for (List<String> l : List.of(created, changed, deleted)) {
+                l.forEach(p -> touched.add(configDocs.relative(p)));
+            }
+            record = BoundedRecords.of(
+                    epoch, touched, stored.stream().map(configDocs::relative).toList(), MAX_RECORD_CHARS);
+        }
         byte[] data = docs.write(record);
         ops.add(op(() -> client.transactionOp().create().forPath(layout.change(epoch), data)));
         return ops;

@@ -89,9 +89,20 @@ public final class ScaleBench {
             int zkSessionSeconds,
             int writers,
             List<String> jvm,
-            Path dir) {
+            Path dir,
+            Rbd rbd) {
         int luns() {
             return targets * lunsPerTarget;
+        }
+    }
+
+    /**
+     * RBD disks instead of memory disks: LUN k exports {@code pool/<prefix><k, 4 digits>}, images that
+     * bench/scale.sh created (thin) and removes; the gateways get the Ceph configuration and user.
+     */
+    record Rbd(String pool, String imagePrefix, long imageBytes, Path cephConf, String cephId) {
+        String image(int k) {
+            return imagePrefix + String.format(Locale.ROOT, "%04d", k);
         }
     }
 
@@ -147,14 +158,17 @@ public final class ScaleBench {
 
     private void run() throws Exception {
         line(
-                "setup gateways=%d targets=%d luns=%d clients=%d (CHAP) host_groups=%d disks=memory:%dMiB jvm=\"%s\" "
+                "setup gateways=%d targets=%d luns=%d clients=%d (CHAP) host_groups=%d disks=%s jvm=\"%s\" "
                         + "zk_session_s=%d zookeeper=curator-test(in the bench JVM, loopback)",
                 o.gateways(),
                 o.targets(),
                 o.luns(),
                 o.clients(),
                 o.hostGroups(),
-                o.diskBytes() >> 20,
+                o.rbd() == null
+                        ? "memory:" + (o.diskBytes() >> 20) + "MiB"
+                        : "rbd:" + (o.rbd().imageBytes() >> 20) + "MiB(thin, "
+                                + o.rbd().pool() + "/" + o.rbd().imagePrefix() + "NNNN)",
                 String.join(" ", o.jvm()),
                 o.zkSessionSeconds());
         long epoch = store.update(
@@ -195,6 +209,16 @@ public final class ScaleBench {
                 "provision written_s=%.1f all_applied_s=%.1f all_owned_s=%.1f (%d transactions of %d targets) owners=%s",
                 written, applied, owners, (o.targets() + batch - 1) / batch, batch, owned);
 
+        if (o.rbd() != null) {
+            // RBD disks: the cold start is the figure (each disk: its reservation state in ZooKeeper and an image
+            // open); the other figures are the memory-disk run's
+            zookeeperLine();
+            int victim = o.gateways() - 1;
+            int rc = gateways[victim].stop();
+            System.err.printf(Locale.ROOT, "%s stopped (SIGTERM, exit %d) for a cold start%n", names[victim], rc);
+            coldStart(victim);
+            return;
+        }
         long heapFull = heapAfterGc(0);
         line(
                 "memory_luns heap_after_gc_0_luns_mib=%.1f heap_after_gc_%d_luns_mib=%.1f per_lun_kib=%.2f (gateway %s)",
@@ -204,6 +228,15 @@ public final class ScaleBench {
                 (heapFull - heapEmpty) / 1024.0 / o.luns(),
                 names[0]);
 
+        zookeeperLine();
+        scrapes();
+        configChanges();
+        sessions();
+        int victim = failover();
+        coldStart(victim);
+    }
+
+    private void zookeeperLine() throws Exception {
         Map<String, String> mntr = fourLetter("mntr");
         String wchs = fourLetter("wchs").getOrDefault("_text", "").strip().replace('\n', ' ');
         Stat status = client.checkExists().forPath(layout.status(names[0]));
@@ -215,12 +248,6 @@ public final class ScaleBench {
                 status == null ? -1 : status.getDataLength(),
                 wchs,
                 names[0]);
-
-        scrapes();
-        configChanges();
-        sessions();
-        int victim = failover();
-        coldStart(victim);
     }
 
     /** Targets {@code [from, to)}: their disks, LUNs, CHAP clients and host groups. */
@@ -233,7 +260,12 @@ public final class ScaleBench {
             changes.add(new ConfigChange.PutTarget(Target.of(iqn)));
             Set<String> diskIds = new TreeSet<>();
             for (int l = 0; l < o.lunsPerTarget(); l++) {
-                Disk d = Disk.memory(POOL, String.format(Locale.ROOT, "t%03d-d%02d", t, l), o.diskBytes());
+                Disk d = o.rbd() == null
+                        ? Disk.memory(POOL, String.format(Locale.ROOT, "t%03d-d%02d", t, l), o.diskBytes())
+                        : Disk.rbd(
+                                o.rbd().pool(),
+                                o.rbd().image(t * o.lunsPerTarget() + l),
+                                o.rbd().imageBytes());
                 changes.add(new ConfigChange.PutDisk(d));
                 changes.add(new ConfigChange.PutLun(new Lun(iqn, l, d.id())));
                 diskIds.add(d.id());
@@ -662,9 +694,10 @@ public final class ScaleBench {
         }
         String out = gateways[i].output();
         line(
-                "cold_start luns=%d banner_s=%.1f serving_s=%.1f all_alua_known_s=%.1f (gateway %s, from process start; "
+                "cold_start luns=%d disks=%s banner_s=%.1f serving_s=%.1f all_alua_known_s=%.1f (gateway %s, from process start; "
                         + "by its log: first line %.1f s, first target %.1f s, configuration applied %.1f s)",
                 o.luns(),
+                o.rbd() == null ? "memory" : "rbd",
                 up,
                 serving,
                 known,
@@ -677,8 +710,15 @@ public final class ScaleBench {
     // ---- helpers ----------------------------------------------------------------------------------------------
 
     private GatewayProcess start(int i) throws Exception {
-        List<String> args =
-                List.of("--zk-session-timeout", Integer.toString(o.zkSessionSeconds()), "--retry-interval", "1");
+        List<String> args = new ArrayList<>(
+                List.of("--zk-session-timeout", Integer.toString(o.zkSessionSeconds()), "--retry-interval", "1"));
+        if (o.rbd() != null) {
+            args.addAll(List.of(
+                    "--ceph-conf",
+                    o.rbd().cephConf().toString(),
+                    "--ceph-id",
+                    o.rbd().cephId()));
+        }
         return GatewayProcess.run(
                 o.jvm(), names[i], ports[i], o.dir().resolve(names[i]), zk, args.toArray(String[]::new));
     }
@@ -869,6 +909,12 @@ public final class ScaleBench {
         int writers = 4;
         String heap = "384m";
         Path dir = null;
+        int rbdDisks = 0;
+        String imagePrefix = "scale-";
+        long imageMiB = 1024;
+        Path cephConf = null;
+        String cephId = "admin";
+        String pool = "rbd";
         for (int i = 0; i < args.length; i += 2) {
             if (i + 1 >= args.length) {
                 usage(args[i] + " needs a value");
@@ -888,6 +934,12 @@ public final class ScaleBench {
                     case "--writers" -> writers = Integer.parseInt(v);
                     case "--heap" -> heap = v;
                     case "--dir" -> dir = Path.of(v);
+                    case "--rbd-disks" -> rbdDisks = Integer.parseInt(v);
+                    case "--image-prefix" -> imagePrefix = v;
+                    case "--image-mib" -> imageMiB = Long.parseLong(v);
+                    case "--ceph-conf" -> cephConf = Path.of(v);
+                    case "--ceph-id" -> cephId = v;
+                    case "--pool" -> pool = v;
                     default -> usage("unknown argument " + args[i]);
                 }
             } catch (NumberFormatException e) {
@@ -910,6 +962,21 @@ public final class ScaleBench {
             usage("need --dir; --gateways >= 2; --host-groups <= --targets; --zk-session-timeout 2..20; "
                     + "the counts positive");
         }
+        Rbd rbd = null;
+        if (rbdDisks > 0) {
+            if (cephConf == null) {
+                usage("--rbd-disks needs --ceph-conf");
+            }
+            // whole targets of --luns-per-target LUNs, one image each
+            luns = Math.min(luns, rbdDisks);
+            if (rbdDisks % luns != 0) {
+                usage("--rbd-disks must be a multiple of --luns-per-target (" + luns + ")");
+            }
+            targets = rbdDisks / luns;
+            clients = 2 * targets; // as many per target as the memory-disk run
+            groups = targets / 4;
+            rbd = new Rbd(pool, imagePrefix, imageMiB << 20, cephConf, cephId);
+        }
         List<String> jvm = List.of("-Xmx" + heap, "-XX:+UseSerialGC", "-Dio.netty.leakDetection.level=disabled");
         return new Options(
                 gateways,
@@ -923,7 +990,8 @@ public final class ScaleBench {
                 zkSession,
                 writers,
                 jvm,
-                dir);
+                dir,
+                rbd);
     }
 
     private void saveOutputs() {
