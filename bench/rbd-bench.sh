@@ -407,9 +407,9 @@ cat "$OUT/rbd-bench.md"
 
 # One summary line per path and workload (medians over the rounds), also in OUT/summary.txt
 echo
-python3 - "$OUT" "$ROUNDS" "$WORKLOADS" <<'PY' | tee "$OUT/summary.txt"
+python3 - "$OUT" "$ROUNDS" "$WORKLOADS" "$MEMHOP" <<'PY' | tee "$OUT/summary.txt"
 import statistics, sys
-out, rounds, workloads = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')
+out, rounds, workloads, memhop = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(','), sys.argv[4] == '1'
 def rows(path):
     r = [l.rstrip('\n').split('\t') for l in open(path)]
     return [dict(zip(r[0], x)) for x in r[1:]]
@@ -439,32 +439,11 @@ for w in workloads:
                      f' p50_over_direct_us={f(p50 - dp50) if p50 is not None and dp50 is not None else "-"}'
                      f' cpu_vs_librbd={f(cpu / dcpu, 2) if cpu and dcpu else "-"}')
         print(line)
-PY
-if [ "$MEMHOP" = 1 ]; then
-python3 - "$OUT" "$ROUNDS" "$WORKLOADS" <<'PY' | tee -a "$OUT/summary.txt"
 # --with-memory-hop: the targets without storage, and the gateway's and tgt-rbd's latency over direct
 # librbd split into the iSCSI round trip (their no-storage twin's p50) and the residual
-import statistics, sys
-out, rounds, workloads = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')
-def rows(path):
-    r = [l.rstrip('\n').split('\t') for l in open(path)]
-    return [dict(zip(r[0], x)) for x in r[1:]]
-per = []
-for i in range(1, rounds + 1):
-    d = {('direct', r['workload']): r for r in rows(f'{out}/round{i}/direct.tsv')}
-    d.update({(r['target'], r['workload']): r for r in rows(f'{out}/round{i}/iscsi/results.tsv')})
-    per.append(d)
-def med(src, w, key):
-    v = []
-    for p in per:
-        try: v.append(float(p.get((src, w), {}).get(key)))
-        except (TypeError, ValueError): pass
-    return statistics.median(v) if v else None
-def f(v, nd=1):
-    return '-' if v is None else f'{v:.{nd}f}'
 def sub(a, b):
     return None if a is None or b is None else a - b
-for w in workloads:
+for w in workloads if memhop else []:
     for src in ('memory', 'tgt-null'):
         print(f'rbd-bench {src} {w} iops={f(med(src, w, "iops"), 0)} p50_us={f(med(src, w, "clat_p50_us"))} '
               f'p99_us={f(med(src, w, "clat_p99_us"))} p99.9_us={f(med(src, w, "clat_p999_us"))} '
@@ -475,5 +454,4 @@ for w in workloads:
           f'residual_us={f(sub(sub(g, d), hop))} tgt_rbd_over_direct_us={f(sub(t, d))} tgt_null_us={f(null)} '
           f'tgt_residual_us={f(sub(sub(t, d), null))}')
 PY
-fi
 echo "(written to $OUT)" >&2
