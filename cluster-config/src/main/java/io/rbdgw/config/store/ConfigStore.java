@@ -15,6 +15,7 @@ import io.rbdgw.config.secret.SecretBox;
 import io.rbdgw.config.secret.Secrets;
 import java.io.Closeable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -348,14 +349,14 @@ public final class ConfigStore implements Closeable {
                 throw new DeltaGap(unreadable.getMessage());
             }
             if (r.boundedForm()) {
-                r.paths().forEach(p -> named.add(configDocs.absolute(p)));
-                r.under().forEach(p -> roots.add(configDocs.absolute(p)));
+                named.addAll(known(e, r.paths()));
+                roots.addAll(known(e, r.under()));
             } else if (r.all()) {
                 throw new DeltaGap("the commit of epoch " + e + " is too large to list");
             } else {
-                r.deleted().forEach(p -> named.add(configDocs.absolute(p)));
-                r.created().forEach(p -> named.add(configDocs.absolute(p)));
-                r.changed().forEach(p -> named.add(configDocs.absolute(p)));
+                named.addAll(known(e, r.deleted()));
+                named.addAll(known(e, r.created()));
+                named.addAll(known(e, r.changed()));
             }
         }
         Map<String, Object> values = configDocs.of(base);
@@ -434,6 +435,25 @@ public final class ConfigStore implements Closeable {
             }
         }
         return count;
+    }
+
+    /**
+     * The absolute paths of a record's relative ones, each a configuration document or container. A record that
+     * names anything else (written around the store: {@code ..}, an empty segment, a path outside the layout)
+     * is a gap, so that the reader reads everything instead of listing or reading where the record points.
+     */
+    private List<String> known(long epoch, List<String> relative) throws DeltaGap {
+        List<String> out = new ArrayList<>(relative.size());
+        for (String p : relative) {
+            String path = configDocs.absolute(p);
+            boolean plain = !p.isEmpty()
+                    && Arrays.stream(p.split("/", -1)).noneMatch(s -> s.isEmpty() || s.equals(".") || s.equals(".."));
+            if (!plain || (configDocs.typeOf(path) == null && !configDocs.mayHaveChildren(path))) {
+                throw new DeltaGap("the change record of epoch " + epoch + " names an unknown path " + p);
+            }
+            out.add(path);
+        }
+        return out;
     }
 
     /** Whether {@code path} is one of {@code roots} or inside one. */

@@ -337,6 +337,39 @@ class ConfigChangeRecordsTest {
         assertThat(reader.readStats().deltaReads()).isZero();
     }
 
+    /**
+     * A record naming paths that are no configuration document (a relative segment, an empty one, a subtree
+     * outside the layout) is not followed: the reader reads everything, as for an unreadable record.
+     */
+    @Test
+    void aChangeRecordNamingPathsOutsideTheConfigurationMakesReadersReadEverything() throws Exception {
+        ConfigStore reader = new ConfigStore(gateway, root);
+        store.apply(0, Fixtures.basicTarget());
+        List<ChangeRecord> hostile = List.of(
+                ChangeRecord.bounded(0, List.of("targets/.."), List.of()),
+                ChangeRecord.bounded(0, List.of(), List.of("..")),
+                ChangeRecord.bounded(0, List.of(), List.of("changes")),
+                ChangeRecord.listed(0, List.of("disks//x"), List.of(), List.of()),
+                ChangeRecord.listed(0, List.of(), List.of(""), List.of()));
+        long fullReads = 0;
+        for (ChangeRecord r : hostile) {
+            ClusterConfig base = reader.read();
+            fullReads++;
+            long e = store.update(c -> List.of(new ConfigChange.PutDisk(disk("d-" + System.nanoTime()))), 3);
+            ChangeRecord written =
+                    new ChangeRecord(e, r.all(), r.created(), r.changed(), r.deleted(), r.paths(), r.under());
+            admin.setData().forPath(store.layout().change(e), new Documents().write(written));
+
+            ClusterConfig next = reader.readSince(base);
+            fullReads++;
+            assertThat(next).as("after a record %s", r).isEqualTo(wholeRead());
+            assertThat(reader.readStats().fullReads())
+                    .as("after a record %s", r)
+                    .isEqualTo(fullReads);
+        }
+        assertThat(reader.readStats().deltaReads()).isZero();
+    }
+
     /** A change record as a reader of the previous version parses it: it knew only these fields. */
     record PreviousChangeRecord(
             long epoch, boolean all, List<String> created, List<String> changed, List<String> deleted) {}
