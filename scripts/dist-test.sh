@@ -48,6 +48,10 @@ cmd=$(RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_TCMALLOC="$work/libtcmalloc.so.4" "$dist/
 [[ "$cmd" == "LD_PRELOAD=$work/libtcmalloc.so.4 "* ]] || fail "RBDGW_TCMALLOC: $cmd"
 cmd=$(RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_MALLOC=system RBDGW_TCMALLOC="$work/libtcmalloc.so.4" "$dist/bin/rbdgw-gateway" run)
 [[ "$cmd" != *LD_PRELOAD* ]] || fail "RBDGW_MALLOC=system: $cmd"
+if RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_TCMALLOC="$work/no-such-libtcmalloc.so.4" "$dist/bin/rbdgw-gateway" run \
+    >/dev/null 2>&1; then
+  fail "an RBDGW_TCMALLOC that names no file must be refused, not replaced by another malloc"
+fi
 if RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_MALLOC=jemalloc "$dist/bin/rbdgw-gateway" run >/dev/null 2>&1; then
   fail "RBDGW_MALLOC=jemalloc must be refused"
 fi
