@@ -80,17 +80,32 @@ public final class BackstoreOpener implements DiskOpener, AutoCloseable {
 
     /**
      * An image with exclusive-lock would have its lock moved between the gateways on every write (each gateway
-     * serves I/O), and librbd blocklists a holder whose lock it breaks, behind the coordinator's back. So the
-     * lock features are disabled here when librbd can (it asks a librbd holder to release the lock); when it
-     * cannot (a client that took the lock explicitly, journaling) the disk is served degraded, with the command
-     * that fixes it, and disabling is retried on every pass.
+     * serves I/O), and librbd blocklists a holder whose lock it breaks, behind the coordinator's back. The admin
+     * API creates images without it and disables it on import; an image that still has it (configuration
+     * written by other means, the feature enabled again) is fixed here by the disk's owner alone, when librbd can
+     * (it asks a librbd holder to release the lock): gateways updating the features of one image at once once
+     * hung librbd for two minutes (bench/scale.sh, 2026-12-05). Until then, and when it cannot be done (a client
+     * that took the lock explicitly, journaling), the disk is served degraded, with the reason, and checked
+     * again on every pass.
      */
     @Override
-    public Optional<String> check(Disk disk, BlockDevice device) {
+    public Optional<String> check(Disk disk, BlockDevice device, Changer changer) {
         if (!(device instanceof RbdBlockDevice image)) {
             return Optional.empty();
         }
         try {
+            if (!changer.self()) {
+                long features = image.lockFeatures();
+                if (features == 0) {
+                    return Optional.empty();
+                }
+                return Optional.of("image has " + RbdImages.featureNames(features) + ", which the gateways do "
+                        + "not use; "
+                        + (changer.owner() == null
+                                ? "its owner disables them once the coordinator assigns one"
+                                : "its owner, gateway " + changer.owner() + ", disables them")
+                        + "; served meanwhile (the lock moves between the gateways on writes)");
+            }
             long disabled = image.disableExclusiveLock();
             if (disabled != 0) {
                 log.warn(

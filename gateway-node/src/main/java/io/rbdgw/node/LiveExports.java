@@ -86,6 +86,8 @@ final class LiveExports {
     private volatile int maxWaitingWrites;
     private volatile Duration maxWriteWait;
     private volatile boolean aluaUnknown;
+    /** Passes applied (reconciler thread only): a disk is checked once per pass. */
+    private long passes;
 
     private final Map<String, LiveTarget> live = new TreeMap<>();
     private final Map<String, OpenDisk> disks = new HashMap<>();
@@ -129,6 +131,12 @@ final class LiveExports {
         WriteGate gate;
 
         WriteTokenHolder tokenHolder;
+
+        /** The last check found a problem: checked again on every pass until it finds none. */
+        boolean recheck;
+
+        /** The pass of the last check. */
+        long checkedIn = -1;
 
         OpenDisk(Disk spec, BlockDevice device) {
             this.spec = spec;
@@ -223,6 +231,7 @@ final class LiveExports {
     /** Applies {@code plan} (made from {@code c}); what could not be done goes to {@code problems}. */
     void apply(ClusterConfig c, ReconcilePlan plan, Map<String, String> problems) {
         int tag = plan.portGroup();
+        passes++;
 
         step = "CHAP secrets";
         Map<String, String> opened = logins.openSecrets(c);
@@ -265,9 +274,37 @@ final class LiveExports {
                 it.remove();
                 close(e.getKey(), d);
             } else {
-                c.disk(e.getKey()).ifPresent(spec -> noteResize(d, spec, problems));
+                c.disk(e.getKey()).ifPresent(spec -> {
+                    noteResize(d, spec, problems);
+                    if (d.recheck && d.checkedIn != passes) {
+                        check(spec, d, problems);
+                    }
+                });
             }
         }
+    }
+
+    /**
+     * The opener's check of an open disk, with who may change its image: the disk's owner in the latest ALUA
+     * snapshot. Nobody while none is known: the pass that follows the owner's assignment checks again.
+     */
+    private void check(Disk spec, OpenDisk d, Map<String, String> problems) {
+        AluaSnapshot s = alua.get();
+        String owner = s == null ? null : s.owner(spec.id()).orElse(null);
+        Optional<String> why = opener.check(spec, d.device, new DiskOpener.Changer(owner, gatewayName.equals(owner)));
+        d.recheck = why.isPresent();
+        d.checkedIn = passes;
+        why.ifPresent(w -> problems.put("disk " + spec.id(), w));
+    }
+
+    /** Whether an open disk waits for a check again (the reconciler runs a pass when disk ownership changes). */
+    boolean recheckPending() {
+        for (OpenDisk d : disks.values()) {
+            if (d.recheck) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void publishTargets(
@@ -470,7 +507,9 @@ final class LiveExports {
     private OpenDisk acquire(Disk spec, Map<String, String> problems, Prefetched pre, long deadline) {
         OpenDisk d = disks.get(spec.id());
         if (d != null) {
-            opener.check(spec, d.device).ifPresent(w -> problems.put("disk " + spec.id(), w));
+            if (d.checkedIn != passes) {
+                check(spec, d, problems);
+            }
             return d;
         }
         BlockDevice device;
@@ -501,8 +540,8 @@ final class LiveExports {
                     retryInterval.toSeconds());
             return null;
         }
-        opener.check(spec, device).ifPresent(w -> problems.put("disk " + spec.id(), w));
         OpenDisk opened = new OpenDisk(spec, device);
+        check(spec, opened, problems);
         WriteTokens tokens = writeTokens;
         if (tokens != null && spec.backstore() == Backstore.RBD) {
             // shared by every gateway: one writer at a time (docs/ha.md, "Write tokens")

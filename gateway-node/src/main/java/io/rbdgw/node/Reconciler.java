@@ -237,6 +237,9 @@ public final class Reconciler implements ConfigWatcher.Listener, AluaWatcher.Lis
                         int transitions = exports.applyAlua(applied);
                         reportedAlua = s;
                         exports.observer().aluaApplied(s, transitions, System.nanoTime() - received);
+                        if (exports.recheckPending()) {
+                            queuePass(); // a disk waiting for its owner to fix its image may have one now
+                        }
                     } catch (Throwable e) {
                         // the next ALUA snapshot or configuration pass applies the states again
                         failed(

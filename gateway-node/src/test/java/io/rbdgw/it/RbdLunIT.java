@@ -1,10 +1,12 @@
 package io.rbdgw.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
@@ -143,10 +145,12 @@ class RbdLunIT {
                 .contains("wrote 65536/65536 bytes")
                 .contains("read 65536/65536 bytes")
                 .doesNotContain("Pattern verification failed");
-        assertThat(gw.output())
-                .contains("image has the exclusive-lock feature and it cannot be disabled")
-                .contains("rbd feature disable " + TestCluster.POOL + "/" + image + " journaling")
-                .contains("partially");
+        // the disk's owner (this gateway, once the coordinator has assigned it) tries and reports why it cannot
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(gw.output())
+                        .contains("image has the exclusive-lock feature and it cannot be disabled")
+                        .contains("rbd feature disable " + TestCluster.POOL + "/" + image + " journaling")
+                        .contains("partially"));
         assertThat(TestCluster.rbd("info", TestCluster.POOL + "/" + image)).contains("journaling");
     }
 }

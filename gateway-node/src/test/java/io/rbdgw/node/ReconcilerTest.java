@@ -40,8 +40,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -83,6 +85,11 @@ class ReconcilerTest {
     final Set<String> staleJar = ConcurrentHashMap.newKeySet();
 
     final Set<String> opened = ConcurrentHashMap.newKeySet();
+    /** Images that still have exclusive-lock, until their owner's check disables it. */
+    final Set<String> lockedImages = ConcurrentHashMap.newKeySet();
+
+    final List<String> checks = new CopyOnWriteArrayList<>();
+    final List<String> fixed = new CopyOnWriteArrayList<>();
     final Set<String> closed = ConcurrentHashMap.newKeySet();
     /** When set, each open counts down and waits (at most 2 s) until the latch is at zero: opens that meet. */
     volatile CountDownLatch openTogether;
@@ -104,17 +111,35 @@ class ReconcilerTest {
         store.initialize();
         membership = new GatewayMembership(client, store.layout(), new MemberInfo("gw-a", List.of(), null, "test", 0));
         membership.start();
-        DiskOpener opener = disk -> {
-            mostOpeningAtOnce.accumulateAndGet(opening.incrementAndGet(), Math::max);
-            try {
-                CountDownLatch together = openTogether;
-                if (together != null) {
-                    together.countDown();
-                    together.await(2, TimeUnit.SECONDS);
+        DiskOpener opener = new DiskOpener() {
+            @Override
+            public BlockDevice open(Disk disk) throws Exception {
+                mostOpeningAtOnce.accumulateAndGet(opening.incrementAndGet(), Math::max);
+                try {
+                    CountDownLatch together = openTogether;
+                    if (together != null) {
+                        together.countDown();
+                        together.await(2, TimeUnit.SECONDS);
+                    }
+                    return ReconcilerTest.this.open(disk);
+                } finally {
+                    opening.decrementAndGet();
                 }
-                return open(disk);
-            } finally {
-                opening.decrementAndGet();
+            }
+
+            /** As the RBD opener treats an image with exclusive-lock: only the owner changes it. */
+            @Override
+            public Optional<String> check(Disk disk, BlockDevice device, Changer changer) {
+                checks.add(disk.id() + " owner=" + changer.owner() + " self=" + changer.self());
+                if (!lockedImages.contains(disk.id())) {
+                    return Optional.empty();
+                }
+                if (changer.self()) {
+                    lockedImages.remove(disk.id());
+                    fixed.add(disk.id());
+                    return Optional.empty();
+                }
+                return Optional.of("image has exclusive-lock; its owner " + changer.owner() + " disables it");
             }
         };
         reconciler =
@@ -623,6 +648,50 @@ class ReconcilerTest {
                         .isEqualTo(GatewayStatus.Health.OK));
         assertThat(reportLuns(t, nexus(ESX1, T1))).containsExactly(0, 1, 2);
         drain(t, nexus(ESX1, T1), 1);
+    }
+
+    /**
+     * An image that still has exclusive-lock is changed by the disk's owner alone (two gateways updating one
+     * image's features at once hung librbd), is served meanwhile, and stays reported until it is fixed: each
+     * pass checks it again (before, a retry pass reported OK without looking).
+     */
+    @Test
+    void onlyTheDisksOwnerFixesItsImageAndEveryPassChecksItUntilFixed() throws Exception {
+        basicTarget();
+        lockedImages.add("rbd/d");
+        long epoch = store.update(
+                c -> List.of(new ConfigChange.PutDisk(disk("d")), new ConfigChange.PutLun(new Lun(T1, 5, "rbd/d"))), 5);
+        Reconciler.Status s = reconciler.awaitApplied(epoch, Duration.ofSeconds(10));
+        assertThat(s.health()).isEqualTo(GatewayStatus.Health.DEGRADED);
+        assertThat(s.detail()).contains("disk rbd/d: image has exclusive-lock");
+        assertThat(reportLuns(scsi(T1), nexus(ESX1, T1))).contains(5); // served meanwhile
+        drain(scsi(T1), nexus(ESX1, T1), 5);
+
+        // another gateway owns the disk: this one only reports, on every retry pass (200 ms here)
+        reconciler.aluaChanged(new AluaSnapshot(
+                Map.of("rbd/d", new LunOwnership("rbd/d", "gw-b", 1, null)), Set.of("gw-a", "gw-b"), Set.of()));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> checks.stream()
+                                .filter(c -> c.equals("rbd/d owner=gw-b self=false"))
+                                .count()
+                        >= 3);
+        assertThat(reconciler.status().orElseThrow().health()).isEqualTo(GatewayStatus.Health.DEGRADED);
+        assertThat(reconciler.status().orElseThrow().detail()).contains("its owner gw-b disables it");
+        assertThat(fixed).isEmpty();
+        assertThat(checks).doesNotContain("rbd/d owner=gw-a self=true").contains("rbd/d owner=null self=false");
+
+        // this gateway becomes the owner: the ownership change alone (no configuration change) fixes it, once
+        reconciler.aluaChanged(new AluaSnapshot(
+                Map.of("rbd/d", new LunOwnership("rbd/d", "gw-a", 2, null)), Set.of("gw-a", "gw-b"), Set.of()));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() ->
+                        assertThat(reconciler.status().orElseThrow().health()).isEqualTo(GatewayStatus.Health.OK));
+        assertThat(fixed).containsExactly("rbd/d");
+        int checked = checks.size();
+        change(new ConfigChange.PutDisk(disk("e")), new ConfigChange.PutLun(new Lun(T1, 6, "rbd/e")));
+        assertThat(checks.subList(checked, checks.size()))
+                .as("a fixed disk is not checked again by later passes")
+                .containsExactly("rbd/e owner=null self=false");
     }
 
     @Test

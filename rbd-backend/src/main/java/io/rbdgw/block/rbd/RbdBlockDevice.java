@@ -565,6 +565,14 @@ public final class RbdBlockDevice implements BlockDevice {
         return RbdImages.disableExclusiveLock(image, pool + "/" + name);
     }
 
+    /**
+     * The lock-related features the image has (exclusive-lock, object-map, fast-diff, journaling), without changing
+     * it; librbd refreshes the image first when another client changed it.
+     */
+    public long lockFeatures() throws CephException {
+        return RbdImages.lockFeatures(image, pool + "/" + name);
+    }
+
     /** The open librbd image handle, for management calls made within this package. */
     long handle() {
         return image;

@@ -254,6 +254,15 @@ public final class RbdImages {
         return out[0];
     }
 
+    static long lockFeatures(long image, String what) throws CephException {
+        long[] f = new long[1];
+        int rc = LibRbd.rbd_get_features(image, f);
+        if (rc < 0) {
+            throw new CephException("cannot read the features of image " + what, rc);
+        }
+        return f[0] & (LOCK_FEATURES | JOURNALING);
+    }
+
     static long disableExclusiveLock(long image, String what) throws CephException {
         long[] f = new long[1];
         int rc = LibRbd.rbd_get_features(image, f);
