@@ -28,7 +28,8 @@
 # 20 changes, 1024 sessions, 64 MiB memory disks, -Xmx384m, ZooKeeper session timeout 15 s, 4 writers.
 # --sessions 0 skips the session figure (a quicker run when only the failover and cold start matter).
 # --smoke: 2 gateways, 4 targets x 16 LUNs = 64, 8 clients, 2 host groups, 5 changes, 8 sessions (about 1-2 minutes).
-# --rbd-disks N: the cold start with RBD disks instead. Creates N thin 1 GiB images POOL/<P>0000.. (default pool rbd,
+# --rbd-disks N: the cold start with RBD disks instead. Creates N thin 1 GiB images POOL/<P>0000.. (features
+#   layering,deep-flatten as the admin API creates them; default pool rbd,
 #   prefix scale-rbd-; removed on exit, also on failure), provisions N/16 targets x 16 LUNs on them (2 CHAP clients
 #   per target), then stops the last gateway (SIGTERM) and starts it cold: `scale cold_start luns=N disks=rbd ...`
 #   (plus the provision and zookeeper lines). Use fewer gateways (--gateways 2): each opens every image.
@@ -113,7 +114,11 @@ CP=$GN/test-classes:$GN/classes:$(cat "$GN/scale-classpath.txt")
 if [ "$RBD_DISKS" -gt 0 ]; then
   echo "creating $RBD_DISKS thin 1 GiB images $POOL/${IMAGE_PREFIX}NNNN" >&2
   IMAGES_CREATED=1
-  images | xargs -P 4 -I{} rbd -c "$CEPH_CONF_FILE" --id "$CEPH_ID" create --size 1G {} \
+  # with the features the admin API gives a disk it creates (docs/rbd.md): the bench writes the disks into the
+  # configuration itself, and images with Ceph's defaults would make every gateway disable exclusive-lock on
+  # first open, all at once, which is not what a provisioned cluster does
+  images | xargs -P 4 -I{} rbd -c "$CEPH_CONF_FILE" --id "$CEPH_ID" create --image-feature layering,deep-flatten \
+    --size 1G {} \
     || { echo "cannot create the images (the dev cluster's limits? see above)" >&2; exit 1; }
 fi
 
