@@ -56,6 +56,13 @@
 #                      librbd's and the OSD's work and each wake-up costs more (docs/architecture.md, "What one
 #                      I/O costs"), so the residual holds that difference too. --mem-port PORT [3264],
 #                      --tgt-null-port PORT [3267]
+#   --paced-direct     also run fio+librbd once more right after the gateway in each round, capped (fio --rate_iops)
+#                      at the IOPS the gateway reached in that round ("direct-paced"), and print per workload
+#                        rbd-bench paced WORKLOAD gateway_iops=G paced_iops=P direct_cpu_us_per_io=D
+#                                  paced_cpu_us_per_io=C gateway_cpu_vs_paced=R
+#                      On this host the OSD shares the CPUs with the initiator and the target, so a target runs
+#                      at fewer IOPS than fio+librbd alone, and every thread then wakes for fewer I/Os: the CPU per
+#                      I/O of librbd's own threads rises. gateway_cpu_vs_paced compares the two at the same rate.
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
 # bench/tgt-rbd.sh when root), the rbd CLI, python3.
@@ -66,7 +73,7 @@ CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=
 GW_PRELOAD=; DIRECT_PRELOAD=
 FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
-MEMHOP=0; MEM_PORT=3264; TGTNULL_PORT=3267
+MEMHOP=0; MEM_PORT=3264; TGTNULL_PORT=3267; PACED=0
 WORKLOADS=randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd1,randwrite-4k-qd32,read-64k-qd8,write-64k-qd8,read-1m-qd8,write-1m-qd8
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -90,6 +97,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --with-memory-hop) MEMHOP=1; shift ;;
+    --paced-direct) PACED=1; shift ;;
     --mem-port) MEM_PORT=$2; shift 2 ;;
     --tgt-null-port) TGTNULL_PORT=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -223,16 +231,18 @@ fi
 # ---- direct: fio + librbd, no iSCSI. CPU per I/O here is the benchmark process (fio + librbd).
 CLK=$(getconf CLK_TCK)
 . "$HERE/cpu-ticks.sh"  # proc_ticks PID, host_busy_ticks
-# One workload direct (fio + librbd) into $R/direct.tsv.
+# One workload direct (fio + librbd) into $R/direct.tsv; with a second argument N, capped at N IOPS into
+# $R/paced.tsv (--paced-direct).
 run_direct() {
-    local w=$1 rw bs qd rc=0
+    local w=$1 rate=${2:-} rw bs qd rc=0 src=direct
+    [ -n "$rate" ] && src=paced
     IFS=- read -r rw bs qd <<<"$w"; qd=${qd#qd}
     sleep 1
     # --thread: the job and librbd's threads live in the one fio process whose CPU we sample
-    CEPH_CONF=$NOCACHE env ${DIRECT_PRELOAD:+LD_PRELOAD=$DIRECT_PRELOAD} fio --thread --name="direct-$w" --ioengine=rbd --clientname="$ID" --pool="$POOL" \
+    CEPH_CONF=$NOCACHE env ${DIRECT_PRELOAD:+LD_PRELOAD=$DIRECT_PRELOAD} fio --thread --name="$src-$w" --ioengine=rbd --clientname="$ID" --pool="$POOL" \
       --rbdname="$IMG" --rw="$rw" --bs="$bs" --iodepth="$qd" --size="$SIZE_BYTES" --time_based \
       --runtime="$RUNTIME" --ramp_time="$RAMP" --randrepeat=0 --norandommap --output-format=json \
-      --output="$R/direct/$w.json" > "$R/direct/$w.log" 2>&1 &
+      ${rate:+--rate_iops=$rate} --output="$R/$src/$w.json" > "$R/$src/$w.log" 2>&1 &
     fio_pid=$!
     # fio's own usr/sys_cpu count only the job thread; sample the process from /proc instead: once
     # after the ramp, then every 0.2 s until it exits (the last sample ends the window)
@@ -243,7 +253,7 @@ run_direct() {
       sleep 0.2
     done
     wait "$fio_pid" || rc=$?
-    python3 - "$R/direct/$w.json" "$w" "$rc" "$CLK" "$c0" "$c1" "$h0" "$h1" "$t0" "$t1" >> "$R/direct.tsv" <<'PY'
+    python3 - "$R/$src/$w.json" "$w" "$rc" "$CLK" "$c0" "$c1" "$h0" "$h1" "$t0" "$t1" >> "$R/$src.tsv" <<'PY'
 import json, sys
 path, w, rc, clk, c0, c1, h0, h1, t0, t1 = sys.argv[1:]
 try:
@@ -266,7 +276,7 @@ print('\t'.join([w, f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_
                  str(job.get('error', 0)) if rc == '0' else f"{job.get('error', 0)} (fio rc={rc})",
                  us('50.000000'), us('99.900000')]))
 PY
-    tail -1 "$R/direct.tsv" | awk -F'\t' '{printf "direct     %-18s %8s IOPS %8s MB/s  lat %8s us  p50/p99/p99.9 %s/%s/%s us  client cpu/IO %6s us\n", $1, $2, $3, $4, $10, $5, $11, $6}' >&2
+    tail -1 "$R/$src.tsv" | awk -F'\t' -v src="$src" '{printf "%-10s %-18s %8s IOPS %8s MB/s  lat %8s us  p50/p99/p99.9 %s/%s/%s us  client cpu/IO %6s us\n", src, $1, $2, $3, $4, $10, $5, $11, $6}' >&2
 }
 
 # One workload through iSCSI, gateway and tgt-rbd back to back in the order given (target CPU from
@@ -295,11 +305,18 @@ for round in $(seq "$ROUNDS"); do
   R=$OUT/round$round
   mkdir -p "$R/direct" "$R/iscsi"
   [ "$ROUNDS" -gt 1 ] && log "round $round of $ROUNDS"
-  printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\thost_cpu_pct\thost_cpu_us_per_io\terrors\tclat_p50_us\tclat_p999_us\n' > "$R/direct.tsv"
+  for src in direct paced; do
+    printf 'workload\tiops\tMBps\tlat_avg_us\tclat_p99_us\tclient_cpu_us_per_io\thost_cpu_pct\thost_cpu_us_per_io\terrors\tclat_p50_us\tclat_p999_us\n' > "$R/$src.tsv"
+  done
+  [ "$PACED" = 1 ] && mkdir -p "$R/paced"
   i=0
   for w in "${JOBS[@]}"; do
     if [ $(((i + round) % 2)) = 1 ]; then run_direct "$w"; run_iscsi "$w" gateway tgt-rbd
     else run_iscsi "$w" tgt-rbd gateway; run_direct "$w"; fi
+    if [ "$PACED" = 1 ]; then
+      gw_iops=$(awk -F'\t' '$2 == "gateway" { print $4 }' "$R/iscsi/$w/results.tsv")
+      case "$gw_iops" in ''|*[!0-9]*) log "no gateway IOPS for $w in round $round: no paced run" ;; *) run_direct "$w" "$gw_iops" ;; esac
+    fi
     i=$((i + 1))
   done
   # one results.tsv per round, as the summary below reads it
@@ -416,6 +433,7 @@ def rows(path):
 per = []
 for i in range(1, rounds + 1):
     d = {('direct', r['workload']): r for r in rows(f'{out}/round{i}/direct.tsv')}
+    d.update({('paced', r['workload']): r for r in rows(f'{out}/round{i}/paced.tsv')})
     d.update({(r['target'], r['workload']): r for r in rows(f'{out}/round{i}/iscsi/results.tsv')})
     per.append(d)
 def med(src, w, key):
@@ -443,6 +461,15 @@ for w in workloads:
 # librbd split into the iSCSI round trip (their no-storage twin's p50) and the residual
 def sub(a, b):
     return None if a is None or b is None else a - b
+# --paced-direct: fio+librbd at the gateway's rate of the same round against the gateway
+for w in workloads:
+    pc = med('paced', w, 'client_cpu_us_per_io')
+    if pc is None:
+        continue
+    g = med('gateway', w, 'target_cpu_us_per_io')
+    print(f'rbd-bench paced {w} gateway_iops={f(med("gateway", w, "iops"), 0)} paced_iops={f(med("paced", w, "iops"), 0)} '
+          f'direct_cpu_us_per_io={f(med("direct", w, "client_cpu_us_per_io"))} paced_cpu_us_per_io={f(pc)} '
+          f'gateway_cpu_vs_paced={f(g / pc, 2) if g else "-"}')
 for w in workloads if memhop else []:
     for src in ('memory', 'tgt-null'):
         print(f'rbd-bench {src} {w} iops={f(med(src, w, "iops"), 0)} p50_us={f(med(src, w, "clat_p50_us"))} '
