@@ -31,7 +31,8 @@
 # --rbd-disks N: the cold start with RBD disks instead. Creates N thin 1 GiB images POOL/<P>0000.. (features
 #   layering,deep-flatten as the admin API creates them; default pool rbd,
 #   prefix scale-rbd-; removed on exit, also on failure), provisions N/16 targets x 16 LUNs on them (2 CHAP clients
-#   per target), then stops the last gateway (SIGTERM) and starts it cold: `scale cold_start luns=N disks=rbd ...`
+#   per target), then stops the last gateway (SIGTERM; `scale stop ... stop_s=`, its disks closed) and starts it cold:
+#   `scale cold_start luns=N disks=rbd ...`
 #   (plus the provision and zookeeper lines). Use fewer gateways (--gateways 2): each opens every image.
 #   --ceph-conf defaults to $RBDGW_CEPH_CONF, --ceph-id to iscsi.
 # Everything it starts (the bench JVM, through it ZooKeeper and the gateways) is stopped on exit, also on Ctrl-C.

@@ -34,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -623,23 +624,31 @@ final class LiveExports {
      * 05/25/00) until the next pass opens them anew.
      */
     void closeDisks(Predicate<Disk> which) {
-        for (String id : new ArrayList<>(disks.keySet())) {
-            if (which.test(disks.get(id).spec)) {
-                closeDisk(id, true);
+        Map<String, OpenDisk> closing = new LinkedHashMap<>();
+        disks.forEach((id, d) -> {
+            if (which.test(d.spec)) {
+                closing.put(id, d);
             }
-        }
+        });
+        removeLunsOf(closing.keySet(), true);
+        closing.forEach((id, d) -> close(id, disks.remove(id)));
     }
 
     /** Takes every LUN of disk {@code id} out of the targets, then closes the disk. */
     private void closeDisk(String id, boolean suspendLuns) {
+        removeLunsOf(Set.of(id), suspendLuns);
+        close(id, disks.remove(id));
+    }
+
+    /** Takes every LUN of the disks {@code ids} out of the targets, in one sweep over them. */
+    private void removeLunsOf(Set<String> ids, boolean suspendLuns) {
         for (LiveTarget t : live.values()) {
             for (Integer n : new ArrayList<>(t.luns.keySet())) {
-                if (t.luns.get(n).diskId().equals(id)) {
+                if (ids.contains(t.luns.get(n).diskId())) {
                     removeLun(t, n, suspendLuns);
                 }
             }
         }
-        close(id, disks.remove(id));
     }
 
     /** The target leaves the registry (no new logins), its sessions are closed and its LUNs released. */

@@ -214,8 +214,11 @@ public final class ScaleBench {
             // open); the other figures are the memory-disk run's
             zookeeperLine();
             int victim = o.gateways() - 1;
+            long stopping = System.nanoTime();
             int rc = gateways[victim].stop();
-            System.err.printf(Locale.ROOT, "%s stopped (SIGTERM, exit %d) for a cold start%n", names[victim], rc);
+            line(
+                    "stop gateway=%s signal=SIGTERM exit=%d stop_s=%.1f (every disk closed, then the process exits)",
+                    names[victim], rc, seconds(stopping));
             coldStart(victim);
             return;
         }
