@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -332,13 +333,19 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Sends SIGTERM and waits; returns the exit code. */
     public int stop() throws InterruptedException {
+        return stop(Duration.ofSeconds(20));
+    }
+
+    /** Sends SIGTERM and waits at most {@code within} (then SIGKILL and an exception); returns the exit code. */
+    public int stop(Duration within) throws InterruptedException {
         // ProcessHandle.destroy() only signals; Process.destroy() would also close our end of the
         // output pipe and lose the last lines the gateway prints while stopping.
         process.toHandle().destroy();
-        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
-            throw new IllegalStateException("gateway did not stop within 20 s of SIGTERM:\n" + output());
+            throw new IllegalStateException(
+                    "gateway did not stop within " + within.toSeconds() + " s of SIGTERM:\n" + output());
         }
         reader.join(5000); // the last lines it printed
         return process.exitValue();

@@ -215,7 +215,8 @@ public final class ScaleBench {
             zookeeperLine();
             int victim = o.gateways() - 1;
             long stopping = System.nanoTime();
-            int rc = gateways[victim].stop();
+            // every image is closed first, one after another (tens of ms each with thousands open)
+            int rc = gateways[victim].stop(Duration.ofMinutes(10));
             line(
                     "stop gateway=%s signal=SIGTERM exit=%d stop_s=%.1f (every disk closed, then the process exits)",
                     names[victim], rc, seconds(stopping));
