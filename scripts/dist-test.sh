@@ -55,6 +55,22 @@ fi
 if RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_MALLOC=jemalloc "$dist/bin/rbdgw-gateway" run >/dev/null 2>&1; then
   fail "RBDGW_MALLOC=jemalloc must be refused"
 fi
+# a host without the library: every path the script looks at hidden (/dev/null bound over it, in a mount
+# namespace of its own): the default falls back to glibc's malloc, an explicit RBDGW_MALLOC=tcmalloc stops
+# shellcheck disable=SC2016
+hide_tcmalloc='for lib in /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 /usr/lib/aarch64-linux-gnu/libtcmalloc.so.4 \
+    /usr/lib64/libtcmalloc.so.4 /usr/lib/libtcmalloc.so.4; do
+  if [ -e "$lib" ]; then mount --bind /dev/null "$lib" || exit 9; fi
+done'
+cmd=$(unshare -rm sh -c "$hide_tcmalloc"'
+  RBDGW_PRINT_JAVA_COMMAND=1 "$0" run' "$dist/bin/rbdgw-gateway") \
+  || fail "without tcmalloc installed the default must start on glibc's malloc (or unshare -rm failed)"
+[[ "$cmd" != *LD_PRELOAD* ]] || fail "no tcmalloc installed, default: $cmd"
+if out=$(unshare -rm sh -c "$hide_tcmalloc"'
+  RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_MALLOC=tcmalloc "$0" run' "$dist/bin/rbdgw-gateway" 2>&1); then
+  fail "RBDGW_MALLOC=tcmalloc on a host without the library must be refused: $out"
+fi
+[[ "$out" == *"no libtcmalloc.so.4 is installed"* ]] || fail "RBDGW_MALLOC=tcmalloc without the library: $out"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 portal=$(free_port); file_portal=$(free_port); metrics=$(free_port); admin=$(free_port)
