@@ -56,8 +56,8 @@
 #                      librbd's and the OSD's work and each wake-up costs more (docs/architecture.md, "What one
 #                      I/O costs"), so the residual holds that difference too. --mem-port PORT [3264],
 #                      --tgt-null-port PORT [3267]
-#   --paced-direct     also run fio+librbd once more right after the gateway in each round, capped (fio --rate_iops)
-#                      at the IOPS the gateway reached in that round ("direct-paced"), and print per workload
+#   --paced-direct     also run fio+librbd once more after each workload's three paths in each round, capped (fio
+#                      --rate_iops) at the IOPS the gateway reached in that round ("paced"), and print per workload
 #                        rbd-bench paced WORKLOAD gateway_iops=G paced_iops=P direct_cpu_us_per_io=D
 #                                  paced_cpu_us_per_io=C gateway_cpu_vs_paced=R
 #                      On this host the OSD shares the CPUs with the initiator and the target, so a target runs

@@ -52,6 +52,9 @@ if RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_TCMALLOC="$work/no-such-libtcmalloc.so.4" "$
     >/dev/null 2>&1; then
   fail "an RBDGW_TCMALLOC that names no file must be refused, not replaced by another malloc"
 fi
+if RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_TCMALLOC="$work" "$dist/bin/rbdgw-gateway" run >/dev/null 2>&1; then
+  fail "an RBDGW_TCMALLOC that names a directory must be refused"
+fi
 if RBDGW_PRINT_JAVA_COMMAND=1 RBDGW_MALLOC=jemalloc "$dist/bin/rbdgw-gateway" run >/dev/null 2>&1; then
   fail "RBDGW_MALLOC=jemalloc must be refused"
 fi

@@ -254,33 +254,34 @@ public final class RbdImages {
         return out[0];
     }
 
-    static long lockFeatures(long image, String what) throws CephException {
+    /** The feature bits of an open image. */
+    private static long features(long image, String what) throws CephException {
         long[] f = new long[1];
         int rc = LibRbd.rbd_get_features(image, f);
         if (rc < 0) {
             throw new CephException("cannot read the features of image " + what, rc);
         }
-        return f[0] & (LOCK_FEATURES | JOURNALING);
+        return f[0];
+    }
+
+    static long lockFeatures(long image, String what) throws CephException {
+        return features(image, what) & (LOCK_FEATURES | JOURNALING);
     }
 
     static long disableExclusiveLock(long image, String what) throws CephException {
-        long[] f = new long[1];
-        int rc = LibRbd.rbd_get_features(image, f);
-        if (rc < 0) {
-            throw new CephException("cannot read the features of image " + what, rc);
-        }
-        long disable = f[0] & LOCK_FEATURES;
+        long features = features(image, what);
+        long disable = features & LOCK_FEATURES;
         if (disable == 0) {
             return 0;
         }
-        if ((f[0] & JOURNALING) != 0) {
+        if ((features & JOURNALING) != 0) {
             throw new CephException(
                     "image " + what + " has journaling (rbd-mirror journal mode), which needs "
                             + "exclusive-lock; the gateways cannot serve it without the lock moving between them: "
                             + disableCommand(what, disable | JOURNALING) + " after taking it out of mirroring",
                     -Errno.EBUSY);
         }
-        rc = LibRbd.rbd_update_features(image, disable, (byte) 0);
+        int rc = LibRbd.rbd_update_features(image, disable, (byte) 0);
         if (rc < 0) {
             throw new CephException(
                     "cannot disable " + featureNames(disable) + " of image " + what
