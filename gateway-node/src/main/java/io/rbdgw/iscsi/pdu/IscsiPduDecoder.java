@@ -4,6 +4,7 @@ import static io.rbdgw.iscsi.pdu.PduCodec.BHS_LENGTH;
 import static io.rbdgw.iscsi.pdu.PduCodec.pad4;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -15,8 +16,7 @@ import java.util.List;
  *
  * <p>States: HEADER waits for the BHS, AHS and header digest, checks the digest and validates the lengths and
  * opcode before anything else is read; DATA waits for the data segment, padding and data digest and emits the PDU
- * with its data as a retained slice of the cumulation (no copy: the cumulation is a composite of the socket
- * reads); SKIP drops the data of a rejected PDU as it arrives, without buffering it; DISCARD drops everything
+ * with its data (see {@link #dataOf}); SKIP drops the data of a rejected PDU as it arrives, without buffering it; DISCARD drops everything
  * after a fatal error.
  *
  * <p>Emits at most one message per {@code decode} call, so a handler that changes the digest settings while
@@ -25,6 +25,15 @@ import java.util.List;
  */
 public class IscsiPduDecoder extends ByteToMessageDecoder {
     private static final int NO_ITT = 0xFFFFFFFF;
+
+    /**
+     * A data segment is handed on as slices of the socket reads it lies in only if it fills at least this
+     * share (1/N) of their capacity; a smaller one is copied out. A slice keeps its whole read buffer alive
+     * until the device completes, and the write budget counts data bytes, not buffers: without the copy, a
+     * 4 KiB write in a 1 MiB read would hold 256 times what it is charged. With it, what a connection pins
+     * is at most this factor times the write data it is charged for.
+     */
+    static final int MAX_PIN_FACTOR = 8;
 
     private enum State {
         HEADER,
@@ -203,7 +212,7 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
                 return;
             }
         }
-        ByteBuf data = dataSegmentLength == 0 ? Unpooled.EMPTY_BUFFER : in.retainedSlice(dataStart, dataSegmentLength);
+        ByteBuf data = dataSegmentLength == 0 ? Unpooled.EMPTY_BUFFER : dataOf(ctx, in, dataStart, dataSegmentLength);
         IscsiPdu pdu;
         try {
             pdu = PduCodec.decode(in, start, data);
@@ -213,6 +222,40 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
         }
         in.skipBytes(headerLength + dataLength);
         out.add(pdu);
+    }
+
+    /**
+     * The data segment at {@code index}: retained slices of the socket reads it lies in (one slice, or a
+     * composite of them), so that it keeps alive only those reads and not the whole cumulation, which also
+     * holds reads already consumed and the start of the next PDUs; or a copy, if it is small next to them.
+     */
+    private static ByteBuf dataOf(ChannelHandlerContext ctx, ByteBuf in, int index, int length) {
+        if (!(in instanceof CompositeByteBuf cumulation)) {
+            return (long) length * MAX_PIN_FACTOR < in.capacity()
+                    ? copyOf(ctx, in, index, length)
+                    : in.retainedSlice(index, length);
+        }
+        List<ByteBuf> parts = cumulation.decompose(index, length);
+        long pinned = 0;
+        for (ByteBuf part : parts) {
+            ByteBuf read = part.unwrap();
+            pinned += read != null ? read.capacity() : part.capacity();
+        }
+        if ((long) length * MAX_PIN_FACTOR < pinned) {
+            return copyOf(ctx, in, index, length);
+        }
+        if (parts.size() == 1) {
+            return parts.get(0).retain();
+        }
+        CompositeByteBuf data = ctx.alloc().compositeDirectBuffer(parts.size());
+        for (ByteBuf part : parts) {
+            data.addComponent(true, part.retain());
+        }
+        return data;
+    }
+
+    private static ByteBuf copyOf(ChannelHandlerContext ctx, ByteBuf in, int index, int length) {
+        return ctx.alloc().directBuffer(length, length).writeBytes(in, index, length);
     }
 
     private void skip(ByteBuf in) {

@@ -115,8 +115,10 @@ public final class IscsiServer implements AutoCloseable {
                 // Pooled arenas rather than Netty 4.2's adaptive default: data-out buffers stay pinned
                 // until the device completes, and the adaptive allocator then zeroes fresh chunks.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                // Reads grow to 256 KiB (one data segment) under large writes, instead of 64 KiB.
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 16384, 256 << 10))
+                // Reads grow to 1 MiB under large writes (Netty's default stops at 64 KiB, ours did at 256 KiB):
+                // fewer reads per 1 MiB write, 4-10 % of its CPU (docs/benchmarks.md). Small data segments
+                // are copied out of such reads rather than pinning them (IscsiPduDecoder.MAX_PIN_FACTOR).
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 16384, 1 << 20))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
