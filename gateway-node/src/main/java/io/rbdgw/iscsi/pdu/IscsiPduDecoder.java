@@ -16,8 +16,8 @@ import java.util.List;
  *
  * <p>States: HEADER waits for the BHS, AHS and header digest, checks the digest and validates the lengths and
  * opcode before anything else is read; DATA waits for the data segment, padding and data digest and emits the PDU
- * with its data (see {@link #dataOf}); SKIP drops the data of a rejected PDU as it arrives, without buffering it; DISCARD drops everything
- * after a fatal error.
+ * with its data (slices of the socket reads it lies in, or a copy: see {@link #MAX_PIN_FACTOR}); SKIP drops the
+ * data of a rejected PDU as it arrives, without buffering it; DISCARD drops everything after a fatal error.
  *
  * <p>Emits at most one message per {@code decode} call, so a handler that changes the digest settings while
  * processing a PDU (e.g. the last Login Response) affects the very next PDU. Not sharable; setters must be called

@@ -116,7 +116,7 @@ public final class IscsiServer implements AutoCloseable {
                 // until the device completes, and the adaptive allocator then zeroes fresh chunks.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // Reads grow to 1 MiB under large writes (Netty's default stops at 64 KiB, ours did at 256 KiB):
-                // fewer reads per 1 MiB write, 4-10 % of its CPU (docs/benchmarks.md). Small data segments
+                // fewer reads per 1 MiB write, about 7 % of its CPU (docs/benchmarks.md). Small data segments
                 // are copied out of such reads rather than pinning them (IscsiPduDecoder.MAX_PIN_FACTOR).
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 16384, 1 << 20))
                 .childHandler(new ChannelInitializer<SocketChannel>() {

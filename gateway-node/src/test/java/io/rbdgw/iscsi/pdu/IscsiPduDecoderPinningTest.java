@@ -7,6 +7,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +20,7 @@ class IscsiPduDecoderPinningTest {
 
     private final TrackingAllocator alloc = new TrackingAllocator();
     private final Random random = new Random(7);
+    private EmbeddedChannel ch;
 
     private byte[] dataOuts(int... lengths) {
         List<IscsiPdu> pdus = new ArrayList<>();
@@ -34,7 +37,7 @@ class IscsiPduDecoderPinningTest {
         return alloc.directBuffer(capacity).writeBytes(stream, from, to - from);
     }
 
-    private static List<DataOut> feed(EmbeddedChannel ch, ByteBuf... reads) {
+    private List<DataOut> feed(ByteBuf... reads) {
         List<DataOut> out = new ArrayList<>();
         for (ByteBuf r : reads) {
             ch.writeInbound(r);
@@ -45,11 +48,18 @@ class IscsiPduDecoderPinningTest {
         return out;
     }
 
-    private EmbeddedChannel channel() {
-        EmbeddedChannel ch = new EmbeddedChannel();
+    @BeforeEach
+    void channel() {
+        ch = new EmbeddedChannel();
         ch.config().setAllocator(alloc);
         ch.pipeline().addLast(new IscsiPduDecoder(true, 1 << 20));
-        return ch;
+    }
+
+    /** Every test releases what it was given; the decoder must then hold nothing. */
+    @AfterEach
+    void nothingLeaks() {
+        ch.finishAndReleaseAll();
+        alloc.assertAllReleased();
     }
 
     private static byte[] bytes(ByteBuf b) {
@@ -68,16 +78,13 @@ class IscsiPduDecoderPinningTest {
     void aSmallDataSegmentIsCopiedOutOfALargeReadAndDoesNotKeepItAlive() {
         byte[] stream = dataOuts(4096);
         ByteBuf big = read(1 << 20, stream, 0, stream.length);
-        EmbeddedChannel ch = channel();
 
-        List<DataOut> pdus = feed(ch, big);
+        List<DataOut> pdus = feed(big);
 
         assertThat(pdus).hasSize(1);
         assertThat(big.refCnt()).as("the 1 MiB read, once decoded, is freed").isZero();
         assertThat(bytes(pdus.get(0).data())).isEqualTo(range(stream, HEADER, 4096));
         pdus.get(0).release();
-        ch.finishAndReleaseAll();
-        alloc.assertAllReleased();
     }
 
     @Test
@@ -85,18 +92,15 @@ class IscsiPduDecoderPinningTest {
         int length = (1 << 20) / IscsiPduDecoder.MAX_PIN_FACTOR;
         byte[] stream = dataOuts(length);
         ByteBuf big = read(1 << 20, stream, 0, stream.length);
-        EmbeddedChannel ch = channel();
         int buffersBefore = alloc.count();
 
-        List<DataOut> pdus = feed(ch, big);
+        List<DataOut> pdus = feed(big);
 
         assertThat(alloc.count()).as("no buffer allocated for a copy").isEqualTo(buffersBefore);
         assertThat(big.refCnt()).as("the data is the read itself").isEqualTo(1);
         assertThat(bytes(pdus.get(0).data())).isEqualTo(range(stream, HEADER, length));
         pdus.get(0).release();
         assertThat(big.refCnt()).isZero();
-        ch.finishAndReleaseAll();
-        alloc.assertAllReleased();
     }
 
     @Test
@@ -111,10 +115,9 @@ class IscsiPduDecoderPinningTest {
         ByteBuf r1 = read(cut1, stream, 0, cut1);
         ByteBuf r2 = read(cut2 - cut1, stream, cut1, cut2);
         ByteBuf r3 = read(stream.length - cut2, stream, cut2, stream.length);
-        EmbeddedChannel ch = channel();
         int buffersBefore = alloc.count();
 
-        List<DataOut> pdus = feed(ch, r1, r2, r3);
+        List<DataOut> pdus = feed(r1, r2, r3);
 
         assertThat(pdus).hasSize(2);
         assertThat(alloc.count() - buffersBefore).as("no data copied").isZero();
@@ -130,8 +133,6 @@ class IscsiPduDecoderPinningTest {
         first.release();
         assertThat(r1.refCnt()).isZero();
         assertThat(r2.refCnt()).isZero();
-        ch.finishAndReleaseAll();
-        alloc.assertAllReleased();
     }
 
     @Test
@@ -142,9 +143,8 @@ class IscsiPduDecoderPinningTest {
         // read 1: the whole first PDU and the second's header; read 2: the second's data
         ByteBuf r1 = read(secondData, stream, 0, secondData);
         ByteBuf r2 = read(stream.length - secondData, stream, secondData, stream.length);
-        EmbeddedChannel ch = channel();
 
-        List<DataOut> pdus = feed(ch, r1, r2);
+        List<DataOut> pdus = feed(r1, r2);
 
         assertThat(pdus).hasSize(2);
         pdus.get(0).release();
@@ -152,8 +152,6 @@ class IscsiPduDecoderPinningTest {
         assertThat(bytes(pdus.get(1).data())).isEqualTo(range(stream, secondData, length));
         pdus.get(1).release();
         assertThat(r2.refCnt()).isZero();
-        ch.finishAndReleaseAll();
-        alloc.assertAllReleased();
     }
 
     @Test
@@ -162,15 +160,12 @@ class IscsiPduDecoderPinningTest {
         int cut = HEADER + 4096;
         ByteBuf r1 = read(1 << 20, stream, 0, cut);
         ByteBuf r2 = read(1 << 20, stream, cut, stream.length);
-        EmbeddedChannel ch = channel();
 
-        List<DataOut> pdus = feed(ch, r1, r2);
+        List<DataOut> pdus = feed(r1, r2);
 
         assertThat(r1.refCnt()).isZero();
         assertThat(r2.refCnt()).isZero();
         assertThat(bytes(pdus.get(0).data())).isEqualTo(range(stream, HEADER, 8192));
         pdus.get(0).release();
-        ch.finishAndReleaseAll();
-        alloc.assertAllReleased();
     }
 }
