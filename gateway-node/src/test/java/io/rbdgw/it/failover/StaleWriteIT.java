@@ -245,6 +245,40 @@ class StaleWriteIT {
         }
     }
 
+    /** The run states of {@code pid}'s threads, counted ("46 T" when all are stopped). */
+    static String threadStates(long pid) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            java.util.Map<String, Long> states = new java.util.TreeMap<>();
+            for (Path t : tasks.toList()) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    states.merge(stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), 1L, Long::sum);
+                } catch (java.io.IOException gone) {
+                    // the thread exited meanwhile
+                }
+            }
+            StringBuilder sb = new StringBuilder();
+            states.forEach((state, n) ->
+                    sb.append(sb.isEmpty() ? "" : ", ").append(n).append(' ').append(state));
+            return sb.toString();
+        } catch (java.io.IOException e) {
+            return "no process " + pid + " (" + e + ")";
+        }
+    }
+
+    /** SIGSTOP of the OSD; returns once every one of its threads is stopped, so nothing it has not done yet can be. */
+    static void stopOsd(long pid) throws Exception {
+        kill("STOP", pid);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        String states;
+        while (!(states = threadStates(pid)).matches("\\d+ T")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("OSD pid " + pid + " did not stop within 5 s: threads " + states);
+            }
+            Thread.sleep(1);
+        }
+    }
+
     static void kill(String signal, long pid) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
                 .inheritIO()
