@@ -35,6 +35,22 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
      */
     static final int MAX_PIN_FACTOR = 8;
 
+    /**
+     * The reads this decoder keeps alive through slices it handed on, in arrival order, each held by one more
+     * reference of the decoder's own (taken and given back the way the data slices do, so that Netty's leak
+     * detector sees the same releases): a read whose count is back to that one reference has no slice left, and is
+     * released and given back to the budget. Null while no budget bounds them (a test client).
+     */
+    private ByteBuf[] pinnedReads;
+
+    private int pinHead;
+    private int pinCount;
+    /** Capacity of {@link #pinnedReads}, in bytes. */
+    private long pinnedBytes;
+
+    private long maxPinnedBytes;
+    private ReadPinBudget pinBudget;
+
     private enum State {
         HEADER,
         DATA,
@@ -69,6 +85,28 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
         setCumulator(COMPOSITE_CUMULATOR);
     }
 
+    /**
+     * Bounds the socket reads this connection's data slices keep alive: at most {@code maxPerConnection} bytes of
+     * them, and what {@code budget} gives (shared by all connections). Past either, data segments are copied into
+     * buffers of their own size, so that the memory a hostile initiator can make the gateway hold stays within the
+     * write budget plus these bounds whatever it sends around its data. {@link #MAX_PIN_FACTOR} still applies.
+     */
+    public void boundPins(ReadPinBudget budget, long maxPerConnection) {
+        if (maxPerConnection < 1) {
+            throw new IllegalArgumentException("maxPerConnection must be positive: " + maxPerConnection);
+        }
+        this.pinBudget = budget;
+        this.maxPinnedBytes = maxPerConnection;
+        if (pinnedReads == null) {
+            pinnedReads = new ByteBuf[16];
+        }
+    }
+
+    /** Bytes of socket reads kept alive by this connection's data slices, as last reclaimed (tests, metrics). */
+    public long pinnedReadBytes() {
+        return pinnedBytes;
+    }
+
     public void setHeaderDigest(boolean on) {
         headerDigest = on;
     }
@@ -82,6 +120,129 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
             throw new IllegalArgumentException("maxDataSegmentLength out of range: " + n);
         }
         maxDataSegmentLength = n;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        reclaimPins();
+        super.channelRead(ctx, msg);
+        // writes a device completed while the read was decoded (memory and file disks) gave back their slices
+        // before the cumulation let go of the read
+        reclaimPins();
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        // the slices still out keep their reads alive by themselves; only the decoder's own references go
+        while (pinCount > 0) {
+            ByteBuf read = pinnedReads[pinHead];
+            pinnedReads[pinHead] = null;
+            pinHead = (pinHead + 1) & (pinnedReads.length - 1);
+            pinCount--;
+            unpin(read);
+        }
+    }
+
+    /**
+     * Releases the reads at the head of the pinned list that no slice holds any more. From the head only, so it
+     * stays cheap per read and per completed write; {@link #compactPins} looks further when the bound is reached.
+     */
+    public void reclaimPins() {
+        while (pinCount > 0 && pinnedReads[pinHead].refCnt() == 1) {
+            ByteBuf read = pinnedReads[pinHead];
+            pinnedReads[pinHead] = null;
+            pinHead = (pinHead + 1) & (pinnedReads.length - 1);
+            pinCount--;
+            unpin(read);
+        }
+    }
+
+    /** Releases every pinned read no slice holds any more, wherever it is in the list (order kept). */
+    private void compactPins() {
+        int mask = pinnedReads.length - 1;
+        int kept = 0;
+        for (int i = 0; i < pinCount; i++) {
+            int at = (pinHead + i) & mask;
+            ByteBuf read = pinnedReads[at];
+            pinnedReads[at] = null;
+            if (read.refCnt() == 1) {
+                unpin(read);
+            } else {
+                pinnedReads[(pinHead + kept++) & mask] = read;
+            }
+        }
+        pinCount = kept;
+    }
+
+    private void unpin(ByteBuf read) {
+        int capacity = rootOf(read).capacity();
+        read.release();
+        pinnedBytes -= capacity;
+        pinBudget.unpin(capacity);
+    }
+
+    /**
+     * Pins the reads of {@code parts} (slices of the cumulation's reads), or {@code single} (the cumulation, one
+     * read), not pinned yet: false, with nothing pinned, when that would go over this connection's bound or the
+     * shared budget. Only the first of them can be pinned already, as the newest pinned read: a segment sliced
+     * before this one ended at the latest in this one's first read.
+     */
+    private boolean pin(List<ByteBuf> parts, ByteBuf single) {
+        if (pinBudget == null) {
+            return true;
+        }
+        int n = parts != null ? parts.size() : 1;
+        ByteBuf newest = pinCount > 0 ? pinnedReads[(pinHead + pinCount - 1) & (pinnedReads.length - 1)] : null;
+        int from = newest != null && rootOf(newest) == rootOf(parts != null ? parts.get(0) : single) ? 1 : 0;
+        long extra = 0;
+        for (int i = from; i < n; i++) {
+            extra += rootOf(parts != null ? parts.get(i) : single).capacity();
+        }
+        if (extra == 0) {
+            return true;
+        }
+        if (pinnedBytes + extra > maxPinnedBytes) {
+            compactPins();
+            if (pinnedBytes + extra > maxPinnedBytes) {
+                return false;
+            }
+        }
+        if (!pinBudget.tryPin(extra)) {
+            return false;
+        }
+        pinnedBytes += extra;
+        for (int i = from; i < n; i++) {
+            // a slice of the part shares the read's count as the data slices do; the cumulation itself is the read
+            addPinned(parts != null ? parts.get(i).slice(0, 0).retain() : single.retain());
+        }
+        return true;
+    }
+
+    private void addPinned(ByteBuf read) {
+        if (pinCount == pinnedReads.length) {
+            ByteBuf[] grown = new ByteBuf[pinnedReads.length * 2];
+            for (int i = 0; i < pinCount; i++) {
+                grown[i] = pinnedReads[(pinHead + i) & (pinnedReads.length - 1)];
+            }
+            pinnedReads = grown;
+            pinHead = 0;
+        }
+        pinnedReads[(pinHead + pinCount) & (pinnedReads.length - 1)] = read;
+        pinCount++;
+    }
+
+    /** The buffer a slice or wrapper lies in, all the way down: the socket read's memory. */
+    private static ByteBuf rootOf(ByteBuf b) {
+        for (ByteBuf u = b.unwrap(); u != null; u = u.unwrap()) {
+            b = u;
+        }
+        return b;
+    }
+
+    /** The socket read a slice lies in (the buffer itself when it is one). */
+    private static ByteBuf readOf(ByteBuf b) {
+        ByteBuf read = b.unwrap();
+        return read != null ? read : b;
     }
 
     @Override
@@ -229,19 +390,18 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
      * composite of them), so that it keeps alive only those reads and not the whole cumulation, which also
      * holds reads already consumed and the start of the next PDUs; or a copy, if it is small next to them.
      */
-    private static ByteBuf dataOf(ChannelHandlerContext ctx, ByteBuf in, int index, int length) {
+    private ByteBuf dataOf(ChannelHandlerContext ctx, ByteBuf in, int index, int length) {
         if (!(in instanceof CompositeByteBuf cumulation)) {
-            return (long) length * MAX_PIN_FACTOR < in.capacity()
+            return (long) length * MAX_PIN_FACTOR < in.capacity() || !pin(null, in)
                     ? copyOf(ctx, in, index, length)
                     : in.retainedSlice(index, length);
         }
         List<ByteBuf> parts = cumulation.decompose(index, length);
-        long pinned = 0;
+        long spanned = 0;
         for (ByteBuf part : parts) {
-            ByteBuf read = part.unwrap();
-            pinned += read != null ? read.capacity() : part.capacity();
+            spanned += readOf(part).capacity();
         }
-        if ((long) length * MAX_PIN_FACTOR < pinned) {
+        if ((long) length * MAX_PIN_FACTOR < spanned || !pin(parts, null)) {
             return copyOf(ctx, in, index, length);
         }
         if (parts.size() == 1) {

@@ -40,10 +40,13 @@ final class ConnectionFactory {
     }
 
     IscsiConnection newConnection(IscsiPduDecoder decoder, IscsiPduEncoder encoder, IscsiStats stats) {
+        // a connection's data slices may keep alive as many bytes of socket reads as it may hold write data
+        decoder.boundPins(budget, settings.limits().writeBufferPerConnection());
         TaskTable tasks = new TaskTable(
                 budget,
                 settings.limits().writeBufferPerConnection(),
-                settings.session().commandWindow());
+                settings.session().commandWindow(),
+                decoder::reclaimPins);
         IscsiConnection c = new IscsiConnection(settings.session(), tasks, stats, stallGuard);
         LoginPhase login = new LoginPhase(c, targets, sessions, settings, budget, decoder, encoder);
         ScsiCommands scsi = new ScsiCommands(c, settings);

@@ -20,11 +20,14 @@ final class TaskTable {
     private long heldWriteBytes;
     /** Recycled tasks kept: the command window (more could never be in use at once). */
     private int poolLimit;
+    /** Runs after a write's data-out was released: the socket reads it lay in may be free now. */
+    private final Runnable writeDataReleased;
 
-    TaskTable(GatewayBudget budget, long writeBufferPerConnection, int poolLimit) {
+    TaskTable(GatewayBudget budget, long writeBufferPerConnection, int poolLimit, Runnable writeDataReleased) {
         this.budget = budget;
         this.writeBufferPerConnection = writeBufferPerConnection;
         this.poolLimit = poolLimit;
+        this.writeDataReleased = writeDataReleased;
     }
 
     void poolLimit(int limit) {
@@ -81,8 +84,12 @@ final class TaskTable {
     }
 
     private void recycle(IscsiTask t) {
+        boolean wrote = t.reservedWrite != 0;
         releaseWrite(t);
         t.reset();
+        if (wrote) {
+            writeDataReleased.run();
+        }
         if (free.size() < poolLimit) {
             free.addFirst(t);
         }

@@ -41,8 +41,12 @@ class IscsiLimitsTest {
 
     void start(ConnectionSettings settings) throws Exception {
         device = new MemoryBlockDevice(64L << 20, 512, "memory:limits");
+        start(settings, device);
+    }
+
+    void start(ConnectionSettings settings, io.rbdgw.block.BlockDevice lun0) throws Exception {
         scsi = new ScsiTarget();
-        scsi.addLun(LogicalUnits.create(0, device));
+        scsi.addLun(LogicalUnits.create(0, lun0));
         TargetRegistry targets = new TargetRegistry();
         targets.put(new TargetEntry(new LoginTarget(TARGET, null, 1, null, null, i -> true), scsi));
         server = new IscsiServer(targets, new SessionRegistry(), settings, 2);
@@ -181,6 +185,34 @@ class IscsiLimitsTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> server.budget().heldWriteBytes() == 0);
         other.send(other.command(rw10(0x2A, 8192, 2048), false, true, 1 << 20, null, true));
         assertThat(other.expect(R2t.class, 5000).desiredDataTransferLength()).isEqualTo(1 << 20);
+    }
+
+    @Test
+    void writesHeldByTheDeviceKeepTheirSocketReadsUntilTheyCompleteAndThenGiveThemBack() throws Exception {
+        AbortThenLogoutTest.HeldWrites held = new AbortThenLogoutTest.HeldWrites();
+        start(ConnectionSettings.defaults(), held);
+        assertThat(server.budget().pinnedReadLimit()).isEqualTo(PortalLimits.defaultWriteBuffer() / 2);
+        TestInitiator c = loggedIn(INITIATOR, 0x23d000000001L, SOLICITED_ONLY);
+        byte[] data = random(1 << 20, 5);
+        for (int i = 0; i < 4; i++) {
+            c.send(c.command(rw10(0x2A, i * 2048L, 2048), false, true, 1 << 20, null, true));
+            answer(c, c.expect(R2t.class, 5000), data);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> held.held.size() == 4);
+        assertThat(server.budget().pinnedReadBytes())
+                .as("the reads that 4 MiB of held write data lie in")
+                .isPositive()
+                .isLessThanOrEqualTo(server.budget().pinnedReadLimit());
+
+        held.release(); // completions come from this thread, as librbd's do from its own
+        for (int i = 0; i < 4; i++) {
+            ScsiResponse w = c.expect(ScsiResponse.class, 5000);
+            assertThat(w.status()).isZero();
+            w.release();
+        }
+        // nothing more is sent: the reads go back as the writes end, not at the connection's next read
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.budget().pinnedReadBytes() == 0);
+        assertThat(read(c, 3 * 2048L, 2048, 262144)).isEqualTo(data);
     }
 
     @Test
