@@ -149,6 +149,7 @@ final class ClusterGateway implements AutoCloseable {
         this.metricsListen = o.metricsListen();
         server.stats(metrics.iscsiStats());
         metrics.bindSessions(sessions);
+        metrics.bindWriteBudget(server.budget());
         // bound now (the addresses are published in the membership and seeded by standalone), served only once
         // the first configuration and ALUA state are applied (openWhenApplied)
         server.hold();

@@ -37,6 +37,11 @@ public final class GatewayBudget implements ReadPinBudget {
         writeBytes.addAndGet(-bytes);
     }
 
+    /** Write data all connections may hold ({@code --max-write-buffer}). */
+    public long writeBufferLimit() {
+        return limits.writeBuffer();
+    }
+
     /** Write data held by all connections now (reserved for commands not yet completed). */
     public long heldWriteBytes() {
         return writeBytes.get();

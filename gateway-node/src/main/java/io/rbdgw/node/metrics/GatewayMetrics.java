@@ -20,6 +20,7 @@ import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.FailoverEvent;
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.iscsi.login.LoginStatus;
+import io.rbdgw.iscsi.session.GatewayBudget;
 import io.rbdgw.iscsi.session.IscsiStats;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.node.Reconciler;
@@ -131,6 +132,25 @@ public final class GatewayMetrics implements AutoCloseable {
     public void bindSessions(SessionRegistry sessions) {
         Gauge.builder("rbdgw.iscsi.sessions", sessions, SessionRegistry::size)
                 .description("iSCSI sessions logged in to this gateway")
+                .register(registry);
+    }
+
+    /**
+     * The gateway's write budget: write data held and its limit, and the socket reads data slices keep alive and
+     * their limit (half the write buffer).
+     */
+    public void bindWriteBudget(GatewayBudget budget) {
+        Gauge.builder("rbdgw.write.buffer.bytes", budget, GatewayBudget::heldWriteBytes)
+                .description("write data all connections hold until their disks complete it")
+                .register(registry);
+        Gauge.builder("rbdgw.write.buffer.limit.bytes", budget, GatewayBudget::writeBufferLimit)
+                .description("the most write data all connections may hold (--max-write-buffer)")
+                .register(registry);
+        Gauge.builder("rbdgw.pinned.read.bytes", budget, GatewayBudget::pinnedReadBytes)
+                .description("socket read buffers kept alive by write data that lies in them")
+                .register(registry);
+        Gauge.builder("rbdgw.pinned.read.limit.bytes", budget, GatewayBudget::pinnedReadLimit)
+                .description("the most socket read buffers write data may keep alive; past it, data is copied out")
                 .register(registry);
     }
 
