@@ -45,7 +45,7 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
 
     private int pinHead;
     private int pinCount;
-    /** Capacity of {@link #pinnedReads}, in bytes. */
+    /** The pinned reads' capacity, in bytes. */
     private long pinnedBytes;
 
     private long maxPinnedBytes;
@@ -102,7 +102,7 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** Bytes of socket reads kept alive by this connection's data slices, as last reclaimed (tests, metrics). */
+    /** Bytes of socket reads kept alive by this connection's data slices, as of the last reclaim (tests). */
     public long pinnedReadBytes() {
         return pinnedBytes;
     }
