@@ -1,14 +1,12 @@
 package io.rbdgw.node;
 
+import static io.rbdgw.node.Scrapes.sample;
+import static io.rbdgw.node.Scrapes.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.rbdgw.config.model.ConfigChange;
 import io.rbdgw.config.model.Target;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -19,21 +17,6 @@ import picocli.CommandLine;
 class ConfigEpochMetricsTest {
     @TempDir
     Path dir;
-
-    private static double sample(String metrics, String name) {
-        return metrics.lines()
-                .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                .findFirst()
-                .orElse(Double.NaN);
-    }
-
-    private static String scrape(String url) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient()
-                .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).isEqualTo(200);
-        return r.body();
-    }
 
     @Test
     void appliedAndLatestEpochsFollowTheConfiguration() throws Exception {

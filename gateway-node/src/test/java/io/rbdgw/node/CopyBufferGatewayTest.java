@@ -1,5 +1,7 @@
 package io.rbdgw.node;
 
+import static io.rbdgw.node.Scrapes.sample;
+import static io.rbdgw.node.Scrapes.scrape;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
@@ -7,10 +9,6 @@ import io.rbdgw.iscsi.pdu.DataIn;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.iscsi.session.TestInitiator;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -26,21 +24,6 @@ class CopyBufferGatewayTest {
 
     @TempDir
     Path dir;
-
-    private static double sample(String metrics, String name) {
-        return metrics.lines()
-                .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                .findFirst()
-                .orElse(Double.NaN);
-    }
-
-    private static String scrape(String url) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient()
-                .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).isEqualTo(200);
-        return r.body();
-    }
 
     @Test
     void theGatewaysCopyBufferOptionIsTheBudgetItsLunsCopyThrough() throws Exception {

@@ -135,11 +135,7 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         // the slices still out keep their reads alive by themselves; only the decoder's own references go
         while (pinCount > 0) {
-            ByteBuf read = pinnedReads[pinHead];
-            pinnedReads[pinHead] = null;
-            pinHead = (pinHead + 1) & (pinnedReads.length - 1);
-            pinCount--;
-            unpin(read);
+            unpinHead();
         }
     }
 
@@ -149,12 +145,16 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
      */
     public void reclaimPins() {
         while (pinCount > 0 && pinnedReads[pinHead].refCnt() == 1) {
-            ByteBuf read = pinnedReads[pinHead];
-            pinnedReads[pinHead] = null;
-            pinHead = (pinHead + 1) & (pinnedReads.length - 1);
-            pinCount--;
-            unpin(read);
+            unpinHead();
         }
+    }
+
+    private void unpinHead() {
+        ByteBuf read = pinnedReads[pinHead];
+        pinnedReads[pinHead] = null;
+        pinHead = (pinHead + 1) & (pinnedReads.length - 1);
+        pinCount--;
+        unpin(read);
     }
 
     /** Releases every pinned read no slice holds any more, wherever it is in the list (order kept). */

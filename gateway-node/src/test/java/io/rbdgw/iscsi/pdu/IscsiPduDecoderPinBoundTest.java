@@ -70,15 +70,8 @@ class IscsiPduDecoderPinBoundTest {
         alloc.assertAllReleased();
     }
 
-    /** Data-Outs of these lengths, encoded back to back. */
     private byte[] dataOuts(int... lengths) {
-        List<IscsiPdu> pdus = new ArrayList<>();
-        for (int i = 0; i < lengths.length; i++) {
-            pdus.add(new DataOut(true, 0, i, 1, 0, 0, 0, PduSamples.data(random, lengths[i])));
-        }
-        byte[] stream = CodecHarness.encode(alloc, false, false, pdus);
-        pdus.forEach(IscsiPdu::release);
-        return stream;
+        return CodecHarness.dataOuts(alloc, random, lengths);
     }
 
     /** One full 1 MiB read: a Data-Out of {@link #HELD} bytes, then one that fills the rest of the read. */

@@ -23,13 +23,7 @@ class IscsiPduDecoderPinningTest {
     private EmbeddedChannel ch;
 
     private byte[] dataOuts(int... lengths) {
-        List<IscsiPdu> pdus = new ArrayList<>();
-        for (int i = 0; i < lengths.length; i++) {
-            pdus.add(new DataOut(true, 0, i, 1, 0, 0, 0, PduSamples.data(random, lengths[i])));
-        }
-        byte[] stream = CodecHarness.encode(alloc, false, false, pdus);
-        pdus.forEach(IscsiPdu::release);
-        return stream;
+        return CodecHarness.dataOuts(alloc, random, lengths);
     }
 
     /** A socket read: a buffer of {@code capacity} (as the receive allocator sized it) holding the bytes. */
