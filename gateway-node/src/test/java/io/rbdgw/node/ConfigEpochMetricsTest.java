@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** rbdgw_config_applied_epoch and rbdgw_config_latest_epoch follow the configuration a real gateway applies. */
 class ConfigEpochMetricsTest {
@@ -20,20 +19,7 @@ class ConfigEpochMetricsTest {
 
     @Test
     void appliedAndLatestEpochsFollowTheConfiguration() throws Exception {
-        StandaloneCommand cmd = new StandaloneCommand();
-        new CommandLine(cmd)
-                .parseArgs(
-                        "--data-dir",
-                        dir.resolve("data").toString(),
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--admin-listen",
-                        "127.0.0.1:0",
-                        "--metrics-listen",
-                        "127.0.0.1:0",
-                        "--memory",
-                        "--lun-size",
-                        "4M");
+        StandaloneCommand cmd = Scrapes.memoryGateway(dir, "4M");
         try (StandaloneCommand.Running r = cmd.start()) {
             String url = r.gateway.metricsUrl();
             long first = r.store.epoch();

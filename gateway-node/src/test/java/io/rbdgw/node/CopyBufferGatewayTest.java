@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A gateway started with {@code --max-copy-buffer} gives its LUNs that budget: an EXTENDED COPY over iSCSI draws
@@ -27,24 +26,8 @@ class CopyBufferGatewayTest {
 
     @Test
     void theGatewaysCopyBufferOptionIsTheBudgetItsLunsCopyThrough() throws Exception {
-        StandaloneCommand cmd = new StandaloneCommand();
-        new CommandLine(cmd)
-                .parseArgs(
-                        "--data-dir",
-                        dir.resolve("data").toString(),
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--admin-listen",
-                        "127.0.0.1:0",
-                        "--metrics-listen",
-                        "127.0.0.1:0",
-                        "--memory",
-                        "--lun-size",
-                        "8M",
-                        "--max-copy-buffer",
-                        "3M",
-                        "--max-waiting-copies",
-                        "7");
+        StandaloneCommand cmd =
+                Scrapes.memoryGateway(dir, "8M", "--max-copy-buffer", "3M", "--max-waiting-copies", "7");
         try (StandaloneCommand.Running r = cmd.start()) {
             String url = r.gateway.metricsUrl();
             String before = scrape(url);

@@ -7,9 +7,32 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
-/** Reads a running gateway's Prometheus endpoint in tests. */
+/** A standalone gateway on memory disks with its metrics served, and reading them, for tests. */
 final class Scrapes {
     private Scrapes() {}
+
+    /**
+     * A standalone gateway with data in {@code dir}, everything on ephemeral loopback ports, one memory LUN of
+     * {@code lunSize}, and {@code more} options; not started.
+     */
+    static StandaloneCommand memoryGateway(java.nio.file.Path dir, String lunSize, String... more) {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+                "--data-dir",
+                dir.resolve("data").toString(),
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--memory",
+                "--lun-size",
+                lunSize));
+        args.addAll(java.util.List.of(more));
+        StandaloneCommand cmd = new StandaloneCommand();
+        new picocli.CommandLine(cmd).parseArgs(args.toArray(String[]::new));
+        return cmd;
+    }
 
     /** The whole exposition from {@code url}, which must answer 200. */
     static String scrape(String url) throws Exception {

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A gateway started with {@code --max-write-buffer} reports that limit, and half of it as the limit on socket reads
@@ -27,22 +26,7 @@ class WriteBudgetGatewayTest {
 
     @Test
     void theWriteBufferOptionSetsBothLimitsAndAWriteLeavesNothingHeld() throws Exception {
-        StandaloneCommand cmd = new StandaloneCommand();
-        new CommandLine(cmd)
-                .parseArgs(
-                        "--data-dir",
-                        dir.resolve("data").toString(),
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--admin-listen",
-                        "127.0.0.1:0",
-                        "--metrics-listen",
-                        "127.0.0.1:0",
-                        "--memory",
-                        "--lun-size",
-                        "8M",
-                        "--max-write-buffer",
-                        "64M");
+        StandaloneCommand cmd = Scrapes.memoryGateway(dir, "8M", "--max-write-buffer", "64M");
         try (StandaloneCommand.Running r = cmd.start()) {
             String url = r.gateway.metricsUrl();
             String before = scrape(url);
