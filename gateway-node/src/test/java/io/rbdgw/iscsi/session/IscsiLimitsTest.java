@@ -216,6 +216,59 @@ class IscsiLimitsTest {
     }
 
     @Test
+    void aStreamThatPadsEachWriteWithDroppedDataPinsNoMoreThanTheConnectionsBoundAndLosesNothing() throws Exception {
+        // 4 MiB of write buffer per connection, so also at most 4 MiB of socket reads its data may keep alive
+        AbortThenLogoutTest.HeldWrites held = new AbortThenLogoutTest.HeldWrites();
+        start(ConnectionSettings.defaults().withLimits(limits(4 << 20, 64 << 20)), held);
+        TestInitiator c = loggedIn(
+                INITIATOR,
+                0x23d000000001L,
+                Map.of("ImmediateData", "Yes", "FirstBurstLength", "262144", "MaxBurstLength", "1048576"));
+        int writes = 32;
+        int length = 128 << 10;
+        byte[][] data = new byte[writes][];
+        for (int i = 0; i < writes; i++) {
+            data[i] = random(length, 100 + i);
+            c.send(c.command(rw10(0x2A, i * 256L, 256), false, true, length, Unpooled.wrappedBuffer(data[i]), true));
+            for (int f = 0; f < 3; f++) {
+                // 256 KiB of immediate data for a write the gateway refuses (EDTL above the largest it buffers):
+                // dropped at once, so it only fills the socket reads around the held data
+                c.send(c.command(
+                        rw10(0x2A, 0, 65535),
+                        false,
+                        true,
+                        65535 * 512,
+                        Unpooled.wrappedBuffer(random(256 << 10, f)),
+                        true));
+            }
+        }
+        for (int i = 0; i < 3 * writes; i++) {
+            ScsiResponse refused = c.expect(ScsiResponse.class, 5000);
+            assertThat(refused.status()).isEqualTo(2); // CHECK CONDITION, INVALID FIELD IN CDB
+            refused.release();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> held.held.size() == writes);
+        long pinned = server.budget().pinnedReadBytes();
+        assertThat(pinned)
+                .as("socket reads kept alive by 4 MiB of held write data sent among 24 MiB of dropped data")
+                .isPositive()
+                .isLessThanOrEqualTo(4 << 20);
+
+        held.release();
+        for (int i = 0; i < writes; i++) {
+            ScsiResponse w = c.expect(ScsiResponse.class, 5000);
+            assertThat(w.status()).isZero();
+            w.release();
+        }
+        for (int i = 0; i < writes; i++) {
+            assertThat(read(c, i * 256L, 256, 262144))
+                    .as("write %d, sliced or copied", i)
+                    .isEqualTo(data[i]);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.budget().pinnedReadBytes() == 0);
+    }
+
+    @Test
     void manyImmediateLargeWritesHoldNoMoreThanTheConnectionBuffer() throws Exception {
         // the review's shape: 300 immediate 16 MiB writes on one session, with the default limits
         start(ConnectionSettings.defaults());
