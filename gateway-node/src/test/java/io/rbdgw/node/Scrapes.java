@@ -6,6 +6,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
 
 /** A standalone gateway on memory disks with its metrics served, and reading them, for tests. */
 final class Scrapes {
@@ -15,8 +19,8 @@ final class Scrapes {
      * A standalone gateway with data in {@code dir}, everything on ephemeral loopback ports, one memory LUN of
      * {@code lunSize}, and {@code more} options; not started.
      */
-    static StandaloneCommand memoryGateway(java.nio.file.Path dir, String lunSize, String... more) {
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+    static StandaloneCommand memoryGateway(Path dir, String lunSize, String... more) {
+        List<String> args = new ArrayList<>(List.of(
                 "--data-dir",
                 dir.resolve("data").toString(),
                 "--listen",
@@ -28,9 +32,9 @@ final class Scrapes {
                 "--memory",
                 "--lun-size",
                 lunSize));
-        args.addAll(java.util.List.of(more));
+        args.addAll(List.of(more));
         StandaloneCommand cmd = new StandaloneCommand();
-        new picocli.CommandLine(cmd).parseArgs(args.toArray(String[]::new));
+        new CommandLine(cmd).parseArgs(args.toArray(String[]::new));
         return cmd;
     }
 

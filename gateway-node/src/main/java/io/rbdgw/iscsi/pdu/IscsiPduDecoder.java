@@ -239,12 +239,6 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
         return b;
     }
 
-    /** The socket read a slice lies in (the buffer itself when it is one). */
-    private static ByteBuf readOf(ByteBuf b) {
-        ByteBuf read = b.unwrap();
-        return read != null ? read : b;
-    }
-
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         try {
@@ -388,7 +382,8 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
     /**
      * The data segment at {@code index}: retained slices of the socket reads it lies in (one slice, or a
      * composite of them), so that it keeps alive only those reads and not the whole cumulation, which also
-     * holds reads already consumed and the start of the next PDUs; or a copy, if it is small next to them.
+     * holds reads already consumed and the start of the next PDUs; or a copy, if it is small next to them or if
+     * pinning those reads would go over the bounds set by {@link #boundPins}.
      */
     private ByteBuf dataOf(ChannelHandlerContext ctx, ByteBuf in, int index, int length) {
         if (!(in instanceof CompositeByteBuf cumulation)) {
@@ -399,7 +394,7 @@ public class IscsiPduDecoder extends ByteToMessageDecoder {
         List<ByteBuf> parts = cumulation.decompose(index, length);
         long spanned = 0;
         for (ByteBuf part : parts) {
-            spanned += readOf(part).capacity();
+            spanned += rootOf(part).capacity();
         }
         if ((long) length * MAX_PIN_FACTOR < spanned || !pin(parts, null)) {
             return copyOf(ctx, in, index, length);

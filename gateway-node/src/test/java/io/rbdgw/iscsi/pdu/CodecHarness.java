@@ -13,10 +13,9 @@ import java.util.Random;
 final class CodecHarness {
     private CodecHarness() {}
 
-    /** Encodes the PDUs (retaining them, so the caller still owns them) into one byte stream. */
     /** Data-Outs with random data segments of these lengths, encoded back to back (no digests). */
-    static byte[] dataOuts(TrackingAllocator alloc, java.util.Random random, int... lengths) {
-        List<IscsiPdu> pdus = new java.util.ArrayList<>();
+    static byte[] dataOuts(TrackingAllocator alloc, Random random, int... lengths) {
+        List<IscsiPdu> pdus = new ArrayList<>();
         for (int i = 0; i < lengths.length; i++) {
             pdus.add(new DataOut(true, 0, i, 1, 0, 0, 0, PduSamples.data(random, lengths[i])));
         }
@@ -25,6 +24,7 @@ final class CodecHarness {
         return stream;
     }
 
+    /** Encodes the PDUs (retaining them, so the caller still owns them) into one byte stream. */
     static byte[] encode(TrackingAllocator alloc, boolean headerDigest, boolean dataDigest, List<IscsiPdu> pdus) {
         IscsiPduEncoder encoder = new IscsiPduEncoder();
         encoder.setHeaderDigest(headerDigest);

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.Unpooled;
+import io.rbdgw.block.BlockDevice;
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.pdu.DataOut;
@@ -44,7 +45,7 @@ class IscsiLimitsTest {
         start(settings, device);
     }
 
-    void start(ConnectionSettings settings, io.rbdgw.block.BlockDevice lun0) throws Exception {
+    void start(ConnectionSettings settings, BlockDevice lun0) throws Exception {
         scsi = new ScsiTarget();
         scsi.addLun(LogicalUnits.create(0, lun0));
         TargetRegistry targets = new TargetRegistry();

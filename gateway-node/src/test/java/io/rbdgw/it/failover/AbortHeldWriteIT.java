@@ -13,6 +13,7 @@ import io.rbdgw.iscsi.session.TestInitiator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -158,7 +159,7 @@ class AbortHeldWriteIT {
 
     private static String tail(String output) {
         String[] lines = output.split("\\R");
-        return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 60), lines.length));
+        return String.join("\n", Arrays.copyOfRange(lines, Math.max(0, lines.length - 60), lines.length));
     }
 
     /** READ of the 4 KiB at LBA; null on a CHECK CONDITION (unit attention). */

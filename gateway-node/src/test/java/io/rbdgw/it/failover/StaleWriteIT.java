@@ -5,11 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.it.TestCluster;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -248,12 +251,12 @@ class StaleWriteIT {
     /** The run states of {@code pid}'s threads, counted ("46 T" when all are stopped). */
     static String threadStates(long pid) {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            java.util.Map<String, Long> states = new java.util.TreeMap<>();
+            Map<String, Long> states = new TreeMap<>();
             for (Path t : tasks.toList()) {
                 try {
                     String stat = Files.readString(t.resolve("stat"));
                     states.merge(stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), 1L, Long::sum);
-                } catch (java.io.IOException gone) {
+                } catch (IOException gone) {
                     // the thread exited meanwhile
                 }
             }
@@ -261,7 +264,7 @@ class StaleWriteIT {
             states.forEach((state, n) ->
                     sb.append(sb.isEmpty() ? "" : ", ").append(n).append(' ').append(state));
             return sb.toString();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "no process " + pid + " (" + e + ")";
         }
     }
