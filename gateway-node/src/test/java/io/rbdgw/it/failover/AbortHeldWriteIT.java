@@ -13,7 +13,6 @@ import io.rbdgw.iscsi.session.TestInitiator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,8 +70,8 @@ class AbortHeldWriteIT {
                                     osd,
                                     stopped,
                                     osdThreads,
-                                    tail(cluster.output(0)),
-                                    tail(cluster.output(1))));
+                                    cluster.tail(0, 60),
+                                    cluster.tail(1, 60)));
                         }
                         StaleWriteIT.kill("CONT", osd);
                         Object late = pollTmf(host, 30_000);
@@ -155,11 +154,6 @@ class AbortHeldWriteIT {
             ReferenceCountUtil.release(o);
         }
         return null;
-    }
-
-    private static String tail(String output) {
-        String[] lines = output.split("\\R");
-        return String.join("\n", Arrays.copyOfRange(lines, Math.max(0, lines.length - 60), lines.length));
     }
 
     /** READ of the 4 KiB at LBA; null on a CHECK CONDITION (unit attention). */

@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -359,6 +360,12 @@ public final class FailoverCluster implements AutoCloseable {
             }
         }
         return sb.append(gateways[i] == null ? "" : gateways[i].output()).toString();
+    }
+
+    /** The last {@code lines} lines of gateway {@code i}'s output, for a failure message. */
+    public String tail(int i, int lines) {
+        String[] all = output(i).split("\\R");
+        return String.join("\n", Arrays.copyOfRange(all, Math.max(0, all.length - lines), all.length));
     }
 
     @Override

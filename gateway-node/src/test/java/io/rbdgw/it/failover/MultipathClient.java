@@ -787,16 +787,21 @@ public final class MultipathClient implements AutoCloseable {
     }
 
     private Pending syncRetrying(Path p, byte[] cdb, boolean read, int edtl, ByteBuf out) throws InterruptedException {
+        List<String> failures = new ArrayList<>();
         for (int attempt = 0; attempt < 5; attempt++) {
             Pending c = sync(p, cdb, read, edtl, out.retainedDuplicate());
             if (c.done && c.status == 0) {
                 out.release();
                 return c;
             }
+            failures.add(
+                    c.done
+                            ? String.format("status %02x sense %06x", c.status, c.sense)
+                            : p.conn.isClosed() ? "connection closed" : "no answer in " + o.pathTimeout());
         }
         out.release();
-        throw new IllegalStateException(
-                "command " + String.format("%02x", cdb[0]) + " keeps failing on path " + p.index);
+        throw new IllegalStateException(String.format(
+                "command %02x keeps failing on path %d: %s", cdb[0], p.index, String.join("; ", failures)));
     }
 
     // ---- read-back

@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * them again, and newer ones, through the other gateway, without aborting; then the frozen process resumes. Read
  * back through both gateways, nothing acknowledged may be lost or older than the last acknowledgement.
  *
- * <p>{@code -Drbdgw.it.freeze-repeats=N} repeats every gateway freeze length N times (default 5). {@code -Drbdgw.it.write-token=off} starts the gateways without the write token:
+ * <p>{@code -Drbdgw.it.freeze-repeats=N} repeats every gateway freeze length N times (default 5);
+ * {@code -Drbdgw.it.freeze-seconds=9,10} sets the lengths (default 1,3,8,20). {@code -Drbdgw.it.write-token=off} starts the gateways without the write token:
  * the negative run, which must fail with stale writes.
  */
 class StaleWriteIT {
@@ -68,7 +70,11 @@ class StaleWriteIT {
     void writesHeldByAFrozenGatewayNeverLandOverTheirNewerRetries() throws Exception {
         int repeats = Integer.getInteger("rbdgw.it.freeze-repeats", 0);
         List<Integer> plan = new ArrayList<>();
-        for (int seconds : new int[] {1, 3, 8, 20}) {
+        int[] lengths = Stream.of(System.getProperty("rbdgw.it.freeze-seconds", "1,3,8,20")
+                        .split(","))
+                .mapToInt(Integer::parseInt)
+                .toArray();
+        for (int seconds : lengths) {
             // every length five times (about 6 minutes); -Drbdgw.it.freeze-repeats=1 for a quick run by hand
             int n = repeats > 0 ? repeats : 5;
             for (int i = 0; i < n; i++) {
@@ -222,10 +228,24 @@ class StaleWriteIT {
             // the frozen gateway may have been fenced: it reconnects and serves the LUN again
             AtomicReference<MultipathClient.Verification> s = new AtomicReference<>();
             AtomicReference<MultipathClient.Verification> v = new AtomicReference<>();
-            await().atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(500))
-                    .ignoreExceptions()
-                    .untilAsserted(() -> v.set(client.verify(cluster.portal(victim))));
+            try {
+                await().atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(500))
+                        .ignoreExceptions()
+                        .untilAsserted(() -> v.set(client.verify(cluster.portal(victim))));
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError(
+                        String.format(
+                                "%s: the frozen gateway did not serve a read within 60 s of resuming (%s)%n"
+                                        + "---- %s%n%s%n---- %s%n%s",
+                                what,
+                                e.getCause(),
+                                FailoverCluster.NAMES[victim],
+                                cluster.tail(victim, 150),
+                                FailoverCluster.NAMES[survivor],
+                                cluster.tail(survivor, 80)),
+                        e);
+            }
             await().atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(500))
                     .ignoreExceptions()
