@@ -48,7 +48,8 @@ class StaleWriteIT {
             MultipathClient.Verification victim,
             int pathFailures,
             long acked,
-            double firstAckOnOtherPath) {
+            double firstAckOnOtherPath,
+            double victimServedAfter) {
         boolean clean() {
             return survivor.lost() == 0
                     && survivor.stale() == 0
@@ -61,8 +62,9 @@ class StaleWriteIT {
         public String toString() {
             return String.format(
                     "%s: %d path failures, %d writes acknowledged, first ack on the other path %.2f s "
-                            + "after the freeze; read back through the survivor %s, through the frozen one %s",
-                    what, pathFailures, acked, firstAckOnOtherPath, survivor, victim);
+                            + "after the freeze; read back through the survivor %s, through the frozen one %s "
+                            + "(%.1f s after it resumed)",
+                    what, pathFailures, acked, firstAckOnOtherPath, survivor, victim, victimServedAfter);
         }
     }
 
@@ -201,6 +203,7 @@ class StaleWriteIT {
         String what = (gateway ? "gateway frozen " : "OSD frozen ") + seconds + " s (" + own.owner() + " owner)";
         MultipathClient.Verification vs;
         MultipathClient.Verification vv;
+        double servedAfter;
         try (MultipathClient client =
                 cluster.client(victim, UNITS, QUEUE_DEPTH, PATH_TIMEOUT).restampRetries()) {
             client.start();
@@ -223,6 +226,7 @@ class StaleWriteIT {
                     kill("CONT", osd);
                 }
             }
+            long resumed = System.nanoTime();
             client.stop();
             Thread.sleep(3000); // whatever the frozen side held runs now (or fails, fenced)
             // the frozen gateway may have been fenced: it reconnects and serves the LUN again
@@ -233,6 +237,7 @@ class StaleWriteIT {
                         .pollInterval(Duration.ofMillis(500))
                         .ignoreExceptions()
                         .untilAsserted(() -> v.set(client.verify(cluster.portal(victim))));
+                servedAfter = (System.nanoTime() - resumed) / 1e9;
             } catch (ConditionTimeoutException e) {
                 throw new AssertionError(
                         String.format(
@@ -253,7 +258,13 @@ class StaleWriteIT {
             vs = s.get();
             vv = v.get();
             return new Outcome(
-                    what, vs, vv, client.pathFailures().size(), client.acked(), client.markToFirstAckSeconds());
+                    what,
+                    vs,
+                    vv,
+                    client.pathFailures().size(),
+                    client.acked(),
+                    client.markToFirstAckSeconds(),
+                    servedAfter);
         }
     }
 
