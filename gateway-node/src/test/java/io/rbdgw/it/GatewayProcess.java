@@ -3,8 +3,10 @@ package io.rbdgw.it;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.Writer;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A gateway started as a real process from the packaged jar, as a user would start it. Its output is
  * collected; Netty's leak detector runs at PARANOID so that leaks show up in {@link #output()}.
+ * {@code -Drbdgw.it.gateway-logs=DIR} also keeps each gateway's output in DIR/gateway-PORT-PID.log.
  */
 public final class GatewayProcess implements AutoCloseable {
 
@@ -33,11 +36,17 @@ public final class GatewayProcess implements AutoCloseable {
         this.iqn = iqn;
         reader = new Thread(
                 () -> {
+                    String keep = System.getProperty("rbdgw.it.gateway-logs");
                     try (BufferedReader r = new BufferedReader(
-                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                            Writer copy = keep == null
+                                    ? Writer.nullWriter()
+                                    : Files.newBufferedWriter(Files.createDirectories(Path.of(keep))
+                                            .resolve("gateway-" + port + "-" + process.pid() + ".log"))) {
                         String line;
                         while ((line = r.readLine()) != null) {
                             output.append(line).append('\n');
+                            copy.append(line).append('\n').flush();
                             if (line.contains("LUN URL:")
                                     || (line.startsWith("rbdgw gateway ") && line.endsWith(" is up"))) {
                                 up.countDown();
