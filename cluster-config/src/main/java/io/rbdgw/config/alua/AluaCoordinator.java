@@ -109,6 +109,8 @@ public final class AluaCoordinator implements Closeable {
         }
     };
 
+    // coordinator thread only: the last pass found this gateway's own member node absent
+    private boolean selfAbsent;
     // coordinator thread only; reset when leadership is gained
     private boolean leading;
     private final OwnershipPolicy policy;
@@ -278,8 +280,9 @@ public final class AluaCoordinator implements Closeable {
             if (holding && !rejoined()) {
                 return;
             }
-            rebalance(baselinePending);
-            baselinePending = false;
+            if (rebalance(baselinePending)) {
+                baselinePending = false;
+            }
         } catch (KeeperException.BadVersionException
                 | KeeperException.NodeExistsException
                 | KeeperException.NoNodeException stale) {
@@ -294,17 +297,30 @@ public final class AluaCoordinator implements Closeable {
         }
     }
 
-    private void rebalance(boolean justElected) throws Exception {
+    /** One decision; false when it decided nothing because this gateway is not a member now (a baseline stays due). */
+    private boolean rebalance(boolean justElected) throws Exception {
         long now = System.nanoTime();
         Map<String, Member> members = readMembers();
         long membersRead = System.nanoTime();
+        if (!members.containsKey(self)) {
+            // this gateway's own member node is gone: its session ended (the latch it holds is stale and Curator
+            // says so in a moment; a gateway resuming from a freeze gets here first) or it is shutting down. A
+            // pass would find itself lost and fence itself, or move LUNs on that stale leadership: the next
+            // leader decides, or this one once its node is back (the member watch runs the pass again)
+            if (!selfAbsent) {
+                selfAbsent = true;
+                log.info("this gateway ({}) is not a registered member now: deciding nothing until it is", self);
+            }
+            return false;
+        }
+        selfAbsent = false;
         AluaWatcher w = watched;
         Map<String, Versioned> cached =
                 w == null || readFresh ? null : w.ownership().orElse(null);
         readFresh = false;
         if (cached != null && !caughtUp(cached)) {
             if (System.nanoTime() - ownWritesSince < TimeUnit.MILLISECONDS.toNanos(CACHE_CATCH_UP_MILLIS)) {
-                return; // the watcher's next delivery runs this pass again (or the timer set at the write)
+                return true; // the watcher's next delivery runs this pass again (or the timer set at the write)
             }
             log.info(
                     "the ALUA watcher has not shown {} of this coordinator's writes after {} ms; reading ZooKeeper",
@@ -384,7 +400,7 @@ public final class AluaCoordinator implements Closeable {
         if (!ops.isEmpty()) {
             String ourPath = latch.getOurPath();
             if (ourPath == null || !latch.hasLeadership()) {
-                return;
+                return true;
             }
             ensure(layout.alua());
             List<CuratorOp> all = new ArrayList<>(ops.size() + 2);
@@ -456,6 +472,7 @@ public final class AluaCoordinator implements Closeable {
                 later(TimeUnit.NANOSECONDS.toMillis(nextSettle) + 1);
             }
         }
+        return true;
     }
 
     /**

@@ -257,6 +257,31 @@ class AluaCoordinatorTest {
     }
 
     /**
+     * A leader whose own member node is gone (its session ended and Curator has not told its latch yet, as when a
+     * frozen gateway resumes; or it is shutting down) decides nothing: before, it found itself lost, fenced its
+     * own RADOS client and moved its LUNs on a leadership it no longer had.
+     */
+    @Test
+    void aLeaderWhoseOwnMemberNodeIsGoneNeitherFencesItselfNorMovesLuns() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        awaitCounts(Map.of("a", 6L));
+        gateways.get("a").membership.close();
+
+        start("b"); // a member event: the leader's pass runs
+        Thread.sleep(SETTLE.toMillis() + 1500);
+        assertThat(gateways.get("a").coordinator.isLeader()).isTrue();
+        assertThat(events).as("nobody fenced").isEmpty();
+        assertThat(ownedBy(owners(), "a")).as("nothing moved").hasSize(6);
+
+        // once it gives up the latch, b leads, fences a and takes its LUNs
+        gateways.get("a").coordinator.close();
+        await().atMost(WAIT).until(() -> gateways.get("b").coordinator.isLeader());
+        awaitCounts(Map.of("b", 6L));
+        assertThat(events).singleElement().asString().startsWith("fence a ").contains(" by b ");
+    }
+
+    /**
      * A coordinator elected after the leader left takes over with the ownership its watcher already holds: moving
      * the old leader's disks reads none of the 1,000 documents from ZooKeeper (reading them all was most of the
      * 1.4 s between election and decision in a 4096-disk failover).
