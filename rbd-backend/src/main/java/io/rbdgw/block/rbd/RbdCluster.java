@@ -13,6 +13,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,6 +139,12 @@ public final class RbdCluster implements AutoCloseable {
     private final long clusterAddress;
     private final Map<String, IoCTX> ioCtxs = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /**
+     * Shared by every call on the native handle, exclusive for {@link #close}: rados_shutdown under a call in
+     * progress is a use after free. It happened: a gateway replacing its fenced client shut it down while its
+     * ALUA coordinator was inside rados_blocklist_add on it.
+     */
+    private final ReentrantReadWriteLock handle = new ReentrantReadWriteLock();
 
     private RbdCluster(Options options, RadosHandle rados) {
         this.options = options;
@@ -200,22 +208,26 @@ public final class RbdCluster implements AutoCloseable {
 
     /** The I/O context of {@code pool}, opened once and kept until {@link #close}. */
     public IoCTX ioCtx(String pool) throws CephException {
-        checkOpen();
-        IoCTX ctx = ioCtxs.get(pool);
-        if (ctx != null) {
-            return ctx;
-        }
-        synchronized (ioCtxs) {
-            ctx = ioCtxs.get(pool);
-            if (ctx == null) {
-                try {
-                    ctx = rados.ioCtxCreate(pool);
-                } catch (RadosException e) {
-                    throw new CephException("cannot open pool " + pool, e.getReturnValue(), e);
-                }
-                ioCtxs.put(pool, ctx);
+        Lock in = use();
+        try {
+            IoCTX ctx = ioCtxs.get(pool);
+            if (ctx != null) {
+                return ctx;
             }
-            return ctx;
+            synchronized (ioCtxs) {
+                ctx = ioCtxs.get(pool);
+                if (ctx == null) {
+                    try {
+                        ctx = rados.ioCtxCreate(pool);
+                    } catch (RadosException e) {
+                        throw new CephException("cannot open pool " + pool, e.getReturnValue(), e);
+                    }
+                    ioCtxs.put(pool, ctx);
+                }
+                return ctx;
+            }
+        } finally {
+            in.unlock();
         }
     }
 
@@ -226,11 +238,13 @@ public final class RbdCluster implements AutoCloseable {
 
     /** The value of a Ceph option as this connection uses it ({@code rados_conf_get}). */
     public String confGet(String option) throws CephException {
-        checkOpen();
+        Lock in = use();
         try {
             return rados.confGet(option);
         } catch (RadosException e) {
             throw new CephException("cannot read ceph option " + option, e.getReturnValue(), e);
+        } finally {
+            in.unlock();
         }
     }
 
@@ -239,23 +253,31 @@ public final class RbdCluster implements AutoCloseable {
      * blocklists to fence this one.
      */
     public String clientAddress() throws CephException {
-        checkOpen();
-        long[] out = new long[1];
-        int rc = LibRados.rados_getaddrs(clusterAddress, out);
-        if (rc < 0) {
-            throw new CephException("rados_getaddrs", rc);
-        }
+        Lock in = use();
         try {
-            return new Pointer(out[0]).getString(0);
+            long[] out = new long[1];
+            int rc = LibRados.rados_getaddrs(clusterAddress, out);
+            if (rc < 0) {
+                throw new CephException("rados_getaddrs", rc);
+            }
+            try {
+                return new Pointer(out[0]).getString(0);
+            } finally {
+                LibRados.rados_buffer_free(out[0]);
+            }
         } finally {
-            LibRados.rados_buffer_free(out[0]);
+            in.unlock();
         }
     }
 
     /** The global id of this client ({@code client.4242} is 4242). */
     public long instanceId() throws CephException {
-        checkOpen();
-        return LibRados.rados_get_instance_id(clusterAddress);
+        Lock in = use();
+        try {
+            return LibRados.rados_get_instance_id(clusterAddress);
+        } finally {
+            in.unlock();
+        }
     }
 
     /**
@@ -269,17 +291,21 @@ public final class RbdCluster implements AutoCloseable {
      * after this call can still succeed.
      */
     public void blocklist(String clientAddress, int seconds) throws CephException {
-        checkOpen();
         if (seconds <= 0) {
             throw new IllegalArgumentException("blocklist expiry must be positive: " + seconds);
         }
-        int rc = LibRados.rados_blocklist_add(clusterAddress, clientAddress, seconds);
-        if (rc < 0) {
-            throw new CephException("blocklisting " + clientAddress, rc);
-        }
-        rc = LibRados.rados_wait_for_latest_osdmap(clusterAddress);
-        if (rc < 0) {
-            throw new CephException("waiting for the OSD map after blocklisting " + clientAddress, rc);
+        Lock in = use();
+        try {
+            int rc = LibRados.rados_blocklist_add(clusterAddress, clientAddress, seconds);
+            if (rc < 0) {
+                throw new CephException("blocklisting " + clientAddress, rc);
+            }
+            rc = LibRados.rados_wait_for_latest_osdmap(clusterAddress);
+            if (rc < 0) {
+                throw new CephException("waiting for the OSD map after blocklisting " + clientAddress, rc);
+            }
+        } finally {
+            in.unlock();
         }
     }
 
@@ -290,19 +316,29 @@ public final class RbdCluster implements AutoCloseable {
      * needs the manager ({@code mgr 'profile rbd'} caps suffice).
      */
     public void registerService(String service, String daemon, Map<String, String> metadata) throws CephException {
-        checkOpen();
-        int rc = LibRados.rados_service_register(clusterAddress, service, daemon, encode(metadata));
-        if (rc < 0) {
-            throw new CephException("registering " + service + "." + daemon + " in the service map", rc);
+        byte[] encoded = encode(metadata);
+        Lock in = use();
+        try {
+            int rc = LibRados.rados_service_register(clusterAddress, service, daemon, encoded);
+            if (rc < 0) {
+                throw new CephException("registering " + service + "." + daemon + " in the service map", rc);
+            }
+        } finally {
+            in.unlock();
         }
     }
 
     /** Replaces the service-map status of this client (after {@link #registerService}). */
     public void updateServiceStatus(Map<String, String> status) throws CephException {
-        checkOpen();
-        int rc = LibRados.rados_service_update_status(clusterAddress, encode(status));
-        if (rc < 0) {
-            throw new CephException("updating the service map status", rc);
+        byte[] encoded = encode(status);
+        Lock in = use();
+        try {
+            int rc = LibRados.rados_service_update_status(clusterAddress, encoded);
+            if (rc < 0) {
+                throw new CephException("updating the service map status", rc);
+            }
+        } finally {
+            in.unlock();
         }
     }
 
@@ -324,25 +360,38 @@ public final class RbdCluster implements AutoCloseable {
         return out.toByteArray();
     }
 
-    private void checkOpen() throws CephException {
+    /** Enters a call on the handle (release the lock when done); fails once the connection is closed. */
+    private Lock use() throws CephException {
+        Lock in = handle.readLock();
+        in.lock();
         if (closed) {
+            in.unlock();
             throw new CephException("cluster connection closed", -Errno.ENOTCONN);
         }
+        return in;
     }
 
-    /** Closes the I/O contexts and the connection; devices must be closed first. */
+    /**
+     * Closes the I/O contexts and the connection; devices must be closed first. Waits for calls in progress on
+     * other threads (each bounded by {@code rados_mon_op_timeout}); calls after it fail with ENOTCONN.
+     */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        synchronized (ioCtxs) {
-            for (IoCTX ctx : ioCtxs.values()) {
-                rados.ioCtxDestroy(ctx);
+        handle.writeLock().lock();
+        try {
+            if (closed) {
+                return;
             }
-            ioCtxs.clear();
+            closed = true;
+            synchronized (ioCtxs) {
+                for (IoCTX ctx : ioCtxs.values()) {
+                    rados.ioCtxDestroy(ctx);
+                }
+                ioCtxs.clear();
+            }
+            rados.shutDown();
+        } finally {
+            handle.writeLock().unlock();
         }
-        rados.shutDown();
     }
 }

@@ -349,6 +349,49 @@ class RbdClusterIT {
         }
     }
 
+    /**
+     * A gateway replaces its fenced client while its ALUA coordinator may be blocklisting someone through it: the
+     * close waits for that call, so the call either completes (before the close returns) or fails as closed, never
+     * runs into rados_shutdown (which answered ETIMEDOUT, or worse, in a gateway that did not wait).
+     */
+    @Test
+    void closeWaitsForACallInProgressOnAnotherThread() throws Exception {
+        List<String> outcomes = new CopyOnWriteArrayList<>();
+        for (int round = 0; round < 8; round++) {
+            RbdCluster c = RbdCluster.connect(TestCeph.CLIENT_ID, TestCeph.conf());
+            String nobody = "127.0.0.1:0/" + (4_000_000_000L - round);
+            long[] blocklistEnded = new long[1];
+            Thread caller = new Thread(() -> {
+                String outcome;
+                try {
+                    c.blocklist(nobody, 60);
+                    outcome = "done";
+                } catch (CephException e) {
+                    outcome = e.getMessage();
+                }
+                blocklistEnded[0] = System.nanoTime();
+                outcomes.add(outcome);
+            });
+            caller.start();
+            Thread.sleep(round * 4L); // from before the call to well inside it
+            c.close();
+            long closed = System.nanoTime();
+            caller.join(30_000);
+            assertThat(caller.isAlive()).isFalse();
+            String last = outcomes.get(outcomes.size() - 1);
+            if (last.equals("done")) {
+                assertThat(blocklistEnded[0])
+                        .as("the blocklist call ended before close returned")
+                        .isLessThan(closed);
+            } else {
+                assertThat(last).as("round " + round).contains("cluster connection closed");
+            }
+            TestCeph.cli("ceph", "osd", "blocklist", "rm", nobody);
+        }
+        System.out.println("blocklist calls racing close: " + outcomes);
+        assertThat(outcomes).as("some call was in progress when close came").contains("done");
+    }
+
     @Test
     void explicitExclusiveLockFencesOtherWriters() throws Exception {
         String name = TestCeph.uniqueName("it-lock");
