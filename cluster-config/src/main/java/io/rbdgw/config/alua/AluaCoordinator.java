@@ -302,14 +302,20 @@ public final class AluaCoordinator implements Closeable {
         long now = System.nanoTime();
         Map<String, Member> members = readMembers();
         long membersRead = System.nanoTime();
-        if (!members.containsKey(self)) {
-            // this gateway's own member node is gone: its session ended (the latch it holds is stale and Curator
-            // says so in a moment; a gateway resuming from a freeze gets here first) or it is shutting down. A
-            // pass would find itself lost and fence itself, or move LUNs on that stale leadership: the next
-            // leader decides, or this one once its node is back (the member watch runs the pass again)
+        Member me = members.get(self);
+        if (me == null
+                || me.session() != client.getZookeeperClient().getZooKeeper().getSessionId()) {
+            // this gateway's own member node is gone, or is already the one of a newer session: the session this
+            // coordinator was elected in ended (the latch it holds is stale and Curator says so in a moment; a
+            // gateway resuming from a freeze gets here first), or it is shutting down. A pass would find itself
+            // lost and fence itself, or move LUNs on that stale leadership: the next leader decides, or this one
+            // once it leads in its current session (the member watch runs the pass again)
             if (!selfAbsent) {
                 selfAbsent = true;
-                log.info("this gateway ({}) is not a registered member now: deciding nothing until it is", self);
+                log.info(
+                        "this gateway ({}) is not a member through its current ZooKeeper session: deciding nothing "
+                                + "until it is",
+                        self);
             }
             return false;
         }

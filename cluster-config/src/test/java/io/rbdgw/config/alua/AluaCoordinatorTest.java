@@ -282,6 +282,30 @@ class AluaCoordinatorTest {
     }
 
     /**
+     * The same when its member node is back, but through another session than the one the coordinator runs in (its
+     * gateway re-registered after the session it was elected in expired): before, it saw itself "rejoined with a new
+     * session" and fenced itself.
+     */
+    @Test
+    void aLeaderWhoseMemberNodeBelongsToAnotherSessionDoesNotFenceItself() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        awaitCounts(Map.of("a", 6L));
+        Gw a = gateways.get("a");
+        MemberInfo info = a.membership.self();
+        a.membership.close();
+        admin.create()
+                .withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)
+                .forPath(layout.member("a"), new io.rbdgw.config.store.Documents().write(info));
+
+        start("b");
+        Thread.sleep(SETTLE.toMillis() + 1500);
+        assertThat(a.coordinator.isLeader()).isTrue();
+        assertThat(events).as("nobody fenced").isEmpty();
+        assertThat(ownedBy(owners(), "a")).as("nothing moved").hasSize(6);
+    }
+
+    /**
      * A coordinator elected after the leader left takes over with the ownership its watcher already holds: moving
      * the old leader's disks reads none of the 1,000 documents from ZooKeeper (reading them all was most of the
      * 1.4 s between election and decision in a 4096-disk failover).
