@@ -46,7 +46,7 @@ class InsecureModesTest {
 
     @BeforeEach
     void startZooKeeper() throws Exception {
-        zk = new TestingServer(true);
+        zk = TestZk.loopbackServer();
     }
 
     @AfterEach

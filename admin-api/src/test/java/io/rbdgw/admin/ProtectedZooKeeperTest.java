@@ -76,7 +76,7 @@ class ProtectedZooKeeperTest {
 
     @BeforeEach
     void start() throws Exception {
-        zk = new TestingServer(true);
+        zk = TestZk.loopbackServer();
         open = CuratorFrameworkFactory.builder()
                 .connectString(zk.getConnectString())
                 .sessionTimeoutMs(10_000)

@@ -7,10 +7,12 @@ import io.rbdgw.config.model.Settings;
 import io.rbdgw.config.store.ConfigStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 
 /** One in-process ZooKeeper for the whole test JVM, and fresh stores on it. */
@@ -25,10 +27,20 @@ public final class TestZk {
 
     private TestZk() {}
 
+    /**
+     * A started ZooKeeper on a random port of 127.0.0.1: {@code new TestingServer(true)} listens on every address,
+     * and servers in tests listen on loopback only.
+     */
+    public static TestingServer loopbackServer() throws Exception {
+        InstanceSpec spec = new InstanceSpec(
+                null, -1, -1, -1, true, -1, -1, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+        return new TestingServer(spec, true);
+    }
+
     public static synchronized CuratorFramework client() {
         if (client == null) {
             try {
-                server = new TestingServer(true);
+                server = loopbackServer();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }

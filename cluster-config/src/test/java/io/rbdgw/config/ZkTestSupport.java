@@ -1,9 +1,11 @@
 package io.rbdgw.config;
 
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 
 /** An in-process ZooKeeper and short-timeout clients for the tests. */
@@ -17,7 +19,16 @@ public final class ZkTestSupport {
     }
 
     public static TestingServer server() throws Exception {
-        return new TestingServer(true);
+        return new TestingServer(loopback(), true);
+    }
+
+    /**
+     * A server's spec on a random port of 127.0.0.1: {@code new TestingServer(true)} listens on every address, and
+     * servers in tests listen on loopback only. Ensemble ports bind the spec's host too.
+     */
+    public static InstanceSpec loopback() {
+        return new InstanceSpec(
+                null, -1, -1, -1, true, -1, -1, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
     }
 
     /** A started client with a short session so expiry tests are quick. */

@@ -60,7 +60,7 @@ class SecuredRunGatewayIT {
         Path key = privateFile("secret.key", "k1:" + Base64.getEncoder().encodeToString(new byte[32]) + "\n");
         ZkCredentials creds = ZkCredentials.fromFile(auth);
         int port = GatewayProcess.freePort();
-        try (TestingServer zk = new TestingServer(true);
+        try (TestingServer zk = ZkConfig.loopbackServer();
                 CuratorFramework admin = creds.applyTo(CuratorFrameworkFactory.builder()
                                 .connectString(zk.getConnectString())
                                 .retryPolicy(new RetryNTimes(20, 100)))
@@ -119,7 +119,7 @@ class SecuredRunGatewayIT {
 
     @Test
     void withZkInsecureAGatewayStartsWithoutCredentialsAndWarns() throws Exception {
-        try (TestingServer zk = new TestingServer(true);
+        try (TestingServer zk = ZkConfig.loopbackServer();
                 GatewayProcess gw = GatewayProcess.run(
                         "gw-open",
                         GatewayProcess.freePort(),

@@ -37,7 +37,7 @@ public final class ZkConfig implements AutoCloseable {
     private volatile boolean running = true;
 
     public ZkConfig() throws Exception {
-        this(new TestingServer(true), 30000, new RetryNTimes(20, 100));
+        this(loopbackServer(), 30000, new RetryNTimes(20, 100));
     }
 
     private ZkConfig(TestingServer server, int sessionTimeoutMs, RetryPolicy retry) throws Exception {
@@ -57,6 +57,16 @@ public final class ZkConfig implements AutoCloseable {
         client.start();
         store = new ConfigStore(client, "/rbdgw");
         store.initialize();
+    }
+
+    /**
+     * A started ZooKeeper on a random port of 127.0.0.1: {@code new TestingServer(true)} listens on every address,
+     * and servers in tests listen on loopback only.
+     */
+    public static TestingServer loopbackServer() throws Exception {
+        InstanceSpec spec = new InstanceSpec(
+                null, -1, -1, -1, true, -1, -1, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+        return new TestingServer(spec, true);
     }
 
     /**

@@ -13,6 +13,7 @@ import io.rbdgw.config.model.Target;
 import io.rbdgw.config.store.ConfigStore;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetRegistry;
+import io.rbdgw.it.ZkConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ class FileDiskRootsTest {
     /** The gateway as a whole: a disk written straight into ZooKeeper with a path outside the root fails to open. */
     @Test
     void aDiskWrittenIntoZooKeeperOutsideTheRootFailsWithTheReason() throws Exception {
-        try (TestingServer zk = new TestingServer(true);
+        try (TestingServer zk = ZkConfig.loopbackServer();
                 CuratorFramework client = CuratorFrameworkFactory.builder()
                         .connectString(zk.getConnectString())
                         .retryPolicy(new RetryNTimes(20, 100))

@@ -31,6 +31,7 @@ import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.session.SessionRegistry;
 import io.rbdgw.iscsi.session.TargetEntry;
 import io.rbdgw.iscsi.session.TargetRegistry;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.RecordingTask;
 import io.rbdgw.scsi.ScsiTarget;
@@ -99,7 +100,7 @@ class ReconcilerTest {
 
     @BeforeEach
     void start() throws Exception {
-        zk = new TestingServer(true);
+        zk = ZkConfig.loopbackServer();
         client = CuratorFrameworkFactory.builder()
                 .connectString(zk.getConnectString())
                 .sessionTimeoutMs(30000)

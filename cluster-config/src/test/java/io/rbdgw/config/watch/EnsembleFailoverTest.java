@@ -23,7 +23,8 @@ class EnsembleFailoverTest {
 
     @Test
     void watcherAndMembershipSurviveTheLossOfTheirServer() throws Exception {
-        try (TestingCluster cluster = new TestingCluster(3)) {
+        try (TestingCluster cluster =
+                new TestingCluster(ZkTestSupport.loopback(), ZkTestSupport.loopback(), ZkTestSupport.loopback())) {
             cluster.start();
             String root = ZkTestSupport.newRoot();
             try (CuratorFramework admin = ZkTestSupport.client(cluster.getConnectString());

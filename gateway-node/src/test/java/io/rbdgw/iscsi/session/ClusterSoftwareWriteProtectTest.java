@@ -11,6 +11,7 @@ import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.pdu.DataIn;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
 import io.rbdgw.iscsi.session.PreemptAndAbortTest.GatewayDevice;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiTarget;
@@ -63,7 +64,7 @@ class ClusterSoftwareWriteProtectTest {
     @BeforeEach
     void setUp() throws Exception {
         System.setProperty("zookeeper.admin.enableServer", "false");
-        zk = new TestingServer(true);
+        zk = ZkConfig.loopbackServer();
         layout = new ZkLayout("/rbdgw-swp");
     }
 

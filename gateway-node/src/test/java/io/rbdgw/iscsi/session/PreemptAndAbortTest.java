@@ -12,6 +12,7 @@ import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.config.store.ZkLayout;
 import io.rbdgw.iscsi.login.LoginTarget;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.scsi.LogicalUnit;
 import io.rbdgw.scsi.ScsiTarget;
@@ -166,7 +167,7 @@ class PreemptAndAbortTest {
     @BeforeEach
     void setUp() throws Exception {
         System.setProperty("zookeeper.admin.enableServer", "false");
-        zk = new TestingServer(true);
+        zk = ZkConfig.loopbackServer();
         layout = new ZkLayout("/rbdgw-pa");
     }
 

@@ -23,6 +23,7 @@ import io.rbdgw.iscsi.pdu.NopOut;
 import io.rbdgw.iscsi.pdu.R2t;
 import io.rbdgw.iscsi.pdu.ScsiCommand;
 import io.rbdgw.iscsi.pdu.ScsiResponse;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.node.Reconciler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -101,7 +102,7 @@ class SettingsEffectTest {
 
     @BeforeAll
     void start() throws Exception {
-        zk = new TestingServer(true);
+        zk = ZkConfig.loopbackServer();
         client = CuratorFrameworkFactory.builder()
                 .connectString(zk.getConnectString())
                 .sessionTimeoutMs(30000)

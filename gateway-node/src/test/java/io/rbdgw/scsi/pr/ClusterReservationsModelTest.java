@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.rbdgw.block.MemoryBlockDevice;
 import io.rbdgw.config.store.ZkLayout;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.LogicalUnit;
@@ -111,7 +112,7 @@ class ClusterReservationsModelTest {
     @BeforeEach
     void setUp() throws Exception {
         System.setProperty("zookeeper.admin.enableServer", "false");
-        zk = new TestingServer(true);
+        zk = ZkConfig.loopbackServer();
         layout = new ZkLayout("/rbdgw-pr-model");
         a = new Gw("gw-a", PORT_A);
         b = new Gw("gw-b", PORT_B);

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.rbdgw.config.pr.PrDocuments;
 import io.rbdgw.config.store.ZkLayout;
+import io.rbdgw.it.ZkConfig;
 import io.rbdgw.node.pr.ClusterReservations;
 import io.rbdgw.scsi.ItNexus;
 import io.rbdgw.scsi.ScsiStatus;
@@ -85,7 +86,7 @@ class ClusterReservationsTest {
     @BeforeEach
     void setUp() throws Exception {
         System.setProperty("zookeeper.admin.enableServer", "false");
-        zk = new TestingServer(true);
+        zk = ZkConfig.loopbackServer();
         layout = new ZkLayout("/rbdgw-pr");
     }
 
