@@ -303,18 +303,18 @@ public final class AluaCoordinator implements Closeable {
         Map<String, Member> members = readMembers();
         long membersRead = System.nanoTime();
         Member me = members.get(self);
-        if (me == null
-                || me.session() != client.getZookeeperClient().getZooKeeper().getSessionId()) {
-            // this gateway's own member node is gone, or is already the one of a newer session: the session this
-            // coordinator was elected in ended (the latch it holds is stale and Curator says so in a moment; a
-            // gateway resuming from a freeze gets here first), or it is shutting down. A pass would find itself
-            // lost and fence itself, or move LUNs on that stale leadership: the next leader decides, or this one
-            // once it leads in its current session (the member watch runs the pass again)
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        if (me == null || me.session() != session || !leadsThrough(session)) {
+            // ZooKeeper does not show this gateway as the leader in its current session: the session it was elected
+            // in ended (Curator tells the latch in a moment; a gateway resuming from a freeze gets here first; its
+            // member node may already be back under the new session), or it is shutting down. A pass would find
+            // itself lost and fence itself, fence others, or move LUNs on that stale leadership: the real leader
+            // decides, or this one once it leads again (the member and latch watches run the pass)
             if (!selfAbsent) {
                 selfAbsent = true;
                 log.info(
-                        "this gateway ({}) is not a member through its current ZooKeeper session: deciding nothing "
-                                + "until it is",
+                        "this gateway ({}) is not the registered leader through its current ZooKeeper session: "
+                                + "deciding nothing until it is",
                         self);
             }
             return false;
@@ -563,6 +563,30 @@ public final class AluaCoordinator implements Closeable {
                 .setData()
                 .withVersion(stat.getVersion())
                 .forPath(path, docs.write(history.append(recorded, FailoverHistory.LIMIT)));
+    }
+
+    /** Whether the first node of the latch is this coordinator's, created through {@code session}. */
+    private boolean leadsThrough(long session) throws Exception {
+        String ours = latch.getOurPath();
+        if (ours == null) {
+            return false;
+        }
+        Stat stat = client.checkExists().forPath(ours);
+        if (stat == null || stat.getEphemeralOwner() != session) {
+            return false;
+        }
+        String first = null;
+        for (String child : client.getChildren().forPath(layout.coordinator())) {
+            // LeaderLatch names end with their sequence number: the lowest leads
+            if (first == null || sequence(child).compareTo(sequence(first)) < 0) {
+                first = child;
+            }
+        }
+        return ours.endsWith("/" + first);
+    }
+
+    private static String sequence(String latchNode) {
+        return latchNode.substring(Math.max(0, latchNode.length() - 10));
     }
 
     private Map<String, Member> readMembers() throws Exception {

@@ -306,6 +306,32 @@ class AluaCoordinatorTest {
     }
 
     /**
+     * A leader whose latch node is gone while it still believes it leads (what a resumed leader sees until Curator
+     * resets its latch, forced here by deleting the node) decides nothing when a member is lost: before, it fenced
+     * the lost gateway on that stale leadership.
+     */
+    @Test
+    void aLeaderWhoseLatchNodeIsGoneFencesNobody() throws Exception {
+        start("a");
+        await().atMost(WAIT).until(() -> gateways.get("a").coordinator.isLeader());
+        start("b");
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        for (String child : admin.getChildren().forPath(layout.coordinator())) {
+            String path = layout.coordinator() + "/" + child;
+            if (new String(admin.getData().forPath(path), java.nio.charset.StandardCharsets.UTF_8).equals("a")) {
+                admin.delete().forPath(path);
+            }
+        }
+        gateways.remove("b").stop();
+        Thread.sleep(SETTLE.toMillis() + 1500);
+        assertThat(gateways.get("a").coordinator.isLeader())
+                .as("its latch has not noticed")
+                .isTrue();
+        assertThat(events).as("nobody fenced").isEmpty();
+        assertThat(ownedBy(owners(), "b")).as("nothing moved").hasSize(3);
+    }
+
+    /**
      * A coordinator elected after the leader left takes over with the ownership its watcher already holds: moving
      * the old leader's disks reads none of the 1,000 documents from ZooKeeper (reading them all was most of the
      * 1.4 s between election and decision in a 4096-disk failover).
