@@ -109,8 +109,8 @@ public final class AluaCoordinator implements Closeable {
         }
     };
 
-    // coordinator thread only: the last pass found this gateway's own member node absent
-    private boolean selfAbsent;
+    // coordinator thread only: the last pass found ZooKeeper not showing this gateway leading in its current session
+    private boolean staleLeadership;
     // coordinator thread only; reset when leadership is gained
     private boolean leading;
     private final OwnershipPolicy policy;
@@ -297,7 +297,10 @@ public final class AluaCoordinator implements Closeable {
         }
     }
 
-    /** One decision; false when it decided nothing because this gateway is not a member now (a baseline stays due). */
+    /**
+     * One decision; false when it decided nothing because ZooKeeper does not show this gateway leading through its
+     * current session (a baseline stays due).
+     */
     private boolean rebalance(boolean justElected) throws Exception {
         long now = System.nanoTime();
         Map<String, Member> members = readMembers();
@@ -310,8 +313,8 @@ public final class AluaCoordinator implements Closeable {
             // member node may already be back under the new session), or it is shutting down. A pass would find
             // itself lost and fence itself, fence others, or move LUNs on that stale leadership: the real leader
             // decides, or this one once it leads again (the member and latch watches run the pass)
-            if (!selfAbsent) {
-                selfAbsent = true;
+            if (!staleLeadership) {
+                staleLeadership = true;
                 log.info(
                         "this gateway ({}) is not the registered leader through its current ZooKeeper session: "
                                 + "deciding nothing until it is",
@@ -319,7 +322,7 @@ public final class AluaCoordinator implements Closeable {
             }
             return false;
         }
-        selfAbsent = false;
+        staleLeadership = false;
         AluaWatcher w = watched;
         Map<String, Versioned> cached =
                 w == null || readFresh ? null : w.ownership().orElse(null);
