@@ -143,7 +143,14 @@ cat "$work/caps.txt" >&2
 grep -q 'CapEff:.*0000000000000000' "$work/caps.txt" && grep -q 'NoNewPrivs:.*1' "$work/caps.txt" && grep -q '^rbdgw' "$work/caps.txt" \
   || fail "the gateway does not run unprivileged"
 curl -fsS -G --data-urlencode 'query=sum(up{job="rbdgw"})' http://127.0.0.95:9090/api/v1/query >"$work/prom.json" || true
-log "deployed: both gateways serve the LUN"
+# every service listens on its own loopback address: none of them on every address (Debian's ZooKeeper
+# init script opened a JMX port there); the containers share this network namespace
+wildcard=$(ss -ltnpH | awk '$4 ~ /^(\*|0\.0\.0\.0|\[::\]):/' | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u \
+  | while read -r pid; do
+      tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -qE 'QuorumPeerMain|rbdgw|prometheus' && echo "$pid"
+    done || true)
+[ -z "$wildcard" ] || { ss -ltnp | grep -E "pid=($(echo $wildcard | tr ' ' '|'))," >&2; fail "a deployed service listens on every address"; }
+log "deployed: both gateways serve the LUN; no service listens on every address"
 
 log "site.yml again: must change nothing"
 play site.yml >"$work/site2.log" 2>&1 || { tail -60 "$work/site2.log" >&2; fail "second site.yml"; }
