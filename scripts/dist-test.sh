@@ -75,8 +75,9 @@ if out=$(unshare -rm sh -c "$hide_tcmalloc"'
 fi
 [[ "$out" == *"no libtcmalloc.so.4 is installed"* ]] || fail "RBDGW_MALLOC=tcmalloc without the library: $out"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-portal=$(free_port); file_portal=$(free_port); metrics=$(free_port); admin=$(free_port)
+. scripts/free-ports.sh
+ports=$(free_ports 4)
+read -r portal file_portal metrics admin <<<"$ports"
 echo "dist-test-password" >"$work/admin-password"
 cat >"$work/gateway.yml" <<YML
 memory: true

@@ -21,8 +21,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-portal=$(free_port); metrics=$(free_port); admin=$(free_port)
+. scripts/free-ports.sh
+ports=$(free_ports 3)
+read -r portal metrics admin <<<"$ports"
 java -jar "$jar" standalone --memory --data-dir "$work/data" --listen "127.0.0.1:$portal" \
   --metrics-listen "127.0.0.1:$metrics" --admin-listen "127.0.0.1:$admin" >"$work/gw.out" 2>&1 &
 gw_pid=$!

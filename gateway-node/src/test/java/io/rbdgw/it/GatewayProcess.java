@@ -181,14 +181,14 @@ public final class GatewayProcess implements AutoCloseable {
 
     /**
      * {@link #run(String, int, Path, String, String...)} on a free loopback port below the ephemeral range
-     * ({@link #portBelowEphemeralRange}), so that the gateway can be restarted on the same port ({@link #port}). A
+     * ({@link #freePort}), so that the gateway can be restarted on the same port ({@link #port}). A
      * port taken between the check and the gateway's own bind (by another test on the machine) costs a new try.
      */
     public static GatewayProcess runOnFreePort(String name, Path dataDir, String zookeeper, String... extra)
             throws Exception {
         for (int attempt = 1; ; attempt++) {
             try {
-                return run(name, portBelowEphemeralRange(), dataDir, zookeeper, extra);
+                return run(name, freePort(), dataDir, zookeeper, extra);
             } catch (PortTaken e) {
                 if (attempt == 5) {
                     throw e;
@@ -291,22 +291,23 @@ public final class GatewayProcess implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
+    /** Ports this JVM has handed out: two calls never return the same port, even if neither is bound yet. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
-     * A loopback port that is free now, in 20000..29999 (below the kernel's ephemeral range, 32768 and up by
-     * default): a server restarted on it finds it free, whereas a port from the ephemeral range can meanwhile
-     * become the local port of some client connection. Another process may still bind it before the caller
-     * does: see {@link #runOnFreePort}.
+     * A loopback port that is free now, in 20000..29999: below the kernel's ephemeral range (32768 and up by
+     * default), because a port from that range, once released, can become the local port of any outgoing
+     * connection on the machine (the gateway's own ZooKeeper or Ceph client among them) before the server
+     * binds it. A server restarted on it finds it free for the same reason. Another process may still bind it
+     * before the caller does: see {@link #runOnFreePort}.
      */
-    public static int portBelowEphemeralRange() throws IOException {
+    public static int freePort() throws IOException {
         java.util.Random random = new java.util.Random();
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < 1000; i++) {
             int port = 20000 + random.nextInt(10000);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
             try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
                 return s.getLocalPort();
             } catch (IOException taken) {

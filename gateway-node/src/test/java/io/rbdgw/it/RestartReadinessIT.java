@@ -35,7 +35,7 @@ class RestartReadinessIT {
     @Test
     void hostsNeverSeeAnEmptyDiscoveryOrAMissingLunWhileTheGatewayRestarts() throws Exception {
         Path data = dir.resolve("data");
-        int port = GatewayProcess.portBelowEphemeralRange();
+        int port = GatewayProcess.freePort();
         String portal = "127.0.0.1:" + port;
         String lun0 = "iscsi://" + portal + "/" + GatewayProcess.IQN + "/0";
         List<String> violations = new CopyOnWriteArrayList<>();

@@ -79,7 +79,7 @@ public final class ZkConfig implements AutoCloseable {
     public static ZkConfig restartable(Path dataDir, int tickMs) throws Exception {
         InstanceSpec spec = new InstanceSpec(
                 dataDir.toFile(),
-                GatewayProcess.portBelowEphemeralRange(),
+                GatewayProcess.freePort(),
                 -1,
                 -1,
                 false,

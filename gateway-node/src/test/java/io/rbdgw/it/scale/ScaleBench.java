@@ -176,7 +176,7 @@ public final class ScaleBench {
                     List<ConfigChange> changes = new ArrayList<>();
                     for (int i = 0; i < names.length; i++) {
                         try {
-                            ports[i] = GatewayProcess.portBelowEphemeralRange();
+                            ports[i] = GatewayProcess.freePort();
                         } catch (IOException e) {
                             throw new IllegalStateException(e);
                         }
