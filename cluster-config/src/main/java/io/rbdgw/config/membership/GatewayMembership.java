@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.BackgroundCallback;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.CreateMode;
@@ -37,6 +38,9 @@ public final class GatewayMembership implements Closeable {
     private final PersistentNode node;
     private volatile MemberInfo self;
     private volatile boolean unpublished;
+    /** A status write is in flight (guarded by this). */
+    private boolean writing;
+
     private final AtomicReference<GatewayStatus> pending = new AtomicReference<>();
     private GatewayStatus last;
     private List<GatewayStatus.Session> sessions = List.of();
@@ -140,39 +144,77 @@ public final class GatewayMembership implements Closeable {
         return Optional.ofNullable(pending.get());
     }
 
-    private void flush() {
-        GatewayStatus s = pending.get();
-        if (s == null || state.get() == State.CLOSED) {
+    /**
+     * Writes the pending status unless a write is already in flight. One write at a time: ZooKeeper applies a
+     * session's requests in order, but two writers (a report on the reconciler's thread and the reconnection's
+     * flush on Curator's event thread, each taking the pending status a moment apart) could otherwise submit an
+     * older status after a newer one, and the node would show an epoch this gateway applied long ago until its
+     * next report. The write's callback starts the next one when a newer status arrived meanwhile.
+     */
+    synchronized void flush() { // package-private: a test calls it as the reconnection listener does
+        if (writing || state.get() == State.CLOSED) {
             return;
         }
+        GatewayStatus s = pending.get();
+        if (s == null) {
+            return;
+        }
+        writing = true;
+        write(s, false);
+    }
+
+    /** Submits {@code s} (setData, or create when the node does not exist yet); {@link #writing} is set. */
+    private void write(GatewayStatus s, boolean create) {
         String path = layout.status(self.name());
         byte[] data = docs.write(s);
+        BackgroundCallback done = (c, event) -> written(s, create, event.getResultCode());
         try {
-            client.setData()
-                    .inBackground((c, event) -> {
-                        int rc = event.getResultCode();
-                        if (rc == KeeperException.Code.OK.intValue()) {
-                            pending.compareAndSet(s, null);
-                        } else if (rc == KeeperException.Code.NONODE.intValue()) {
-                            c.create()
-                                    .creatingParentsIfNeeded()
-                                    .inBackground((c2, created) -> {
-                                        if (created.getResultCode() == KeeperException.Code.OK.intValue()) {
-                                            pending.compareAndSet(s, null);
-                                        } else if (created.getResultCode()
-                                                == KeeperException.Code.NODEEXISTS.intValue()) {
-                                            flush(); // raced with another report's create: write the latest with
-                                            // setData
-                                        }
-                                    })
-                                    .forPath(path, data);
-                        }
-                        // connection problems: the status stays pending and is written on RECONNECTED
-                    })
-                    .forPath(path, data);
+            if (create) {
+                client.create().creatingParentsIfNeeded().inBackground(done).forPath(path, data);
+            } else {
+                client.setData().inBackground(done).forPath(path, data);
+            }
         } catch (Exception e) {
             log.warn("cannot publish status {} yet: {}", s, e.toString());
+            synchronized (this) {
+                writing = false;
+            }
         }
+    }
+
+    private void written(GatewayStatus s, boolean create, int rc) {
+        if (rc == KeeperException.Code.OK.intValue()) {
+            pending.compareAndSet(s, null);
+        } else if ((rc == KeeperException.Code.NONODE.intValue() && !create)
+                || (rc == KeeperException.Code.NODEEXISTS.intValue() && create)) {
+            // the first status creates the node; a create that finds it (after a lost answer) updates it
+            GatewayStatus latest = pending.get();
+            write(latest != null ? latest : s, !create);
+            return;
+        }
+        synchronized (this) {
+            writing = false;
+        }
+        if (rc == KeeperException.Code.OK.intValue()) {
+            flush(); // a newer status reported while this one was being written
+        } else if (isConnectionProblem(rc)) {
+            // the status stays pending and is written on RECONNECTED, or now if that came before this answer
+            if (client.getZookeeperClient().isConnected()) {
+                flush();
+            }
+        } else {
+            log.warn(
+                    "cannot publish this gateway's status to {}: {}; it is written with the next report",
+                    layout.status(self.name()),
+                    KeeperException.Code.get(rc));
+        }
+    }
+
+    private static boolean isConnectionProblem(int rc) {
+        return rc == KeeperException.Code.CONNECTIONLOSS.intValue()
+                || rc == KeeperException.Code.OPERATIONTIMEOUT.intValue()
+                || rc == KeeperException.Code.SESSIONEXPIRED.intValue()
+                || rc == KeeperException.Code.SESSIONMOVED.intValue();
     }
 
     public MembershipView view() {

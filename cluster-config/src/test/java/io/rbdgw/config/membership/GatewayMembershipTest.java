@@ -8,6 +8,8 @@ import io.rbdgw.config.model.Portal;
 import io.rbdgw.config.store.ZkLayout;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.KillSession;
 import org.apache.curator.test.TestingServer;
@@ -92,6 +94,41 @@ class GatewayMembershipTest {
             GatewayStatus s = gw.view().status("gw-a").orElseThrow();
             assertThat(s.appliedEpoch()).isEqualTo(3);
             assertThat(s.health()).isEqualTo(GatewayStatus.Health.DEGRADED);
+        }
+    }
+
+    @Test
+    void reportsRacingAReconnectionNeverLeaveAnOlderStatusPublished() throws Exception {
+        // Curator delivers RECONNECTED on its event thread, which writes the pending status while the reconciler
+        // reports a newer one: the node must end with the newest, not with whichever write ZooKeeper got last
+        ZkLayout layout = new ZkLayout(ZkTestSupport.newRoot());
+        try (CuratorFramework a = ZkTestSupport.client(server.getConnectString());
+                GatewayMembership gw = new GatewayMembership(a, layout, info("gw-a", "10.0.0.1"))) {
+            gw.start();
+            assertThat(gw.awaitRegistered(WAIT)).isTrue();
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread eventThread = new Thread(() -> {
+                while (!stop.get()) {
+                    gw.flush(); // what the membership's listener does on RECONNECTED
+                    LockSupport.parkNanos(20_000);
+                }
+            });
+            eventThread.start();
+            try {
+                long epoch = 0;
+                for (int round = 0; round < 20; round++) {
+                    for (int i = 0; i < 50; i++) {
+                        gw.reportStatus(++epoch, GatewayStatus.Health.OK, null);
+                    }
+                    await().atMost(WAIT).until(() -> gw.unpublishedStatus().isEmpty());
+                    assertThat(gw.view().status("gw-a").orElseThrow().appliedEpoch())
+                            .as("round %d", round)
+                            .isEqualTo(epoch);
+                }
+            } finally {
+                stop.set(true);
+                eventThread.join();
+            }
         }
     }
 
