@@ -314,10 +314,25 @@ public final class FailoverCluster implements AutoCloseable {
         while (!view.appliedAtLeast(epoch).containsAll(List.of(names))) {
             if (System.nanoTime() - deadline > 0) {
                 throw new AssertionError(String.join(",", names) + " did not apply epoch " + epoch + " within "
-                        + timeout + "; applied: " + view.appliedAtLeast(epoch));
+                        + timeout + "; applied: " + view.appliedAtLeast(epoch) + "; as ZooKeeper shows them: "
+                        + describe(view));
             }
             Thread.sleep(100);
         }
+    }
+
+    /** Each gateway's member node (present or not) and last status, for a failure message. */
+    private static String describe(MembershipView view) {
+        StringBuilder out = new StringBuilder();
+        view.states()
+                .forEach((name, state) -> out.append(name)
+                        .append(state.alive() ? " (member)" : " (no member node)")
+                        .append(state.status()
+                                .map(st -> " applied " + st.appliedEpoch() + ", " + st.health() + " " + st.detail()
+                                        + ", updated " + java.time.Instant.ofEpochMilli(st.updatedAtMillis()))
+                                .orElse(" no status"))
+                        .append("; "));
+        return out.toString();
     }
 
     /** Waits until a gateway is a member again (its node exists). */
