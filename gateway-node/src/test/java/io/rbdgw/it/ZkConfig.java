@@ -60,12 +60,21 @@ public final class ZkConfig implements AutoCloseable {
     }
 
     /**
-     * A started ZooKeeper on a random port of 127.0.0.1: {@code new TestingServer(true)} listens on every address,
-     * and servers in tests listen on loopback only.
+     * A started ZooKeeper on free ports of 127.0.0.1 below the ephemeral range ({@link GatewayProcess#freePort}):
+     * {@code new TestingServer(true)} listens on every address, and servers in tests listen on loopback only.
      */
     public static TestingServer loopbackServer() throws Exception {
         InstanceSpec spec = new InstanceSpec(
-                null, -1, -1, -1, true, -1, -1, -1, Map.of("clientPortAddress", "127.0.0.1"), "127.0.0.1");
+                null,
+                GatewayProcess.freePort(),
+                GatewayProcess.freePort(),
+                GatewayProcess.freePort(),
+                true,
+                -1,
+                -1,
+                -1,
+                Map.of("clientPortAddress", "127.0.0.1"),
+                "127.0.0.1");
         return new TestingServer(spec, true);
     }
 
