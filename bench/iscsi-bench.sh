@@ -14,7 +14,8 @@
 # whatever else runs there, e.g. a Ceph cluster): host CPU % (100 per core) and host CPU us/IO.
 #
 # Latency: fio's mean total latency (lat_ns) and its completion-latency percentiles (clat_ns: p50,
-# p99, p99.9, from submission to completion as libiscsi sees it) of the measured window.
+# p99, p99.9, from submission to completion as libiscsi sees it) of the measured window; results.tsv also
+# has the total latency's p50 (lat_p50_us: submission included, what rbd-bench compares with fio's rbd engine).
 #
 # URL: iscsi://HOST[:PORT]/TARGET-IQN/LUN (e.g. iscsi://127.0.0.1:3261/iqn.2026-11.io.rbdgw:disk1/0)
 # Options:
@@ -31,8 +32,8 @@
 #   --fio PATH          fio with the libiscsi engine [$FIO, /opt/rbdgw-tools/bin/fio-iscsi, fio on PATH]
 #   --initiator IQN     initiator name fio logs in with [iqn.2026-11.io.rbdgw.bench:fio]
 # Output (in DIR): results.tsv, results.md (the table printed at the end), meta.txt, raw/*.json|.log
-# (results.tsv's columns clat_p50_us and clat_p999_us come last, after errors, so that older readers'
-# column positions still hold)
+# (results.tsv's columns clat_p50_us, clat_p999_us and lat_p50_us come last, after errors, so that older
+# readers' column positions still hold)
 # Needs: fio built with libiscsi (tools/build-fio-libiscsi.sh), python3, iscsi-readcapacity16
 # (libiscsi-bin) to find the LUN size when --size is not given.
 set -euo pipefail
@@ -111,7 +112,7 @@ cat "$OUT/meta.txt" >&2
 . "$HERE/cpu-ticks.sh"  # proc_ticks PID, host_busy_ticks
 
 TSV=$OUT/results.tsv
-printf 'round\ttarget\tworkload\tiops\tMBps\tlat_avg_us\tclat_p99_us\ttarget_cpu_us_per_io\ttarget_cpu_pct\tfio_cpu_pct\thost_cpu_pct\thost_cpu_us_per_io\terrors\tclat_p50_us\tclat_p999_us\n' > "$TSV"
+printf 'round\ttarget\tworkload\tiops\tMBps\tlat_avg_us\tclat_p99_us\ttarget_cpu_us_per_io\ttarget_cpu_pct\tfio_cpu_pct\thost_cpu_pct\thost_cpu_us_per_io\terrors\tclat_p50_us\tclat_p999_us\tlat_p50_us\n' > "$TSV"
 
 run_job() { # round name workload
   local round=$1 n=$2 w=$3 rw bs qd pid tag
@@ -125,7 +126,7 @@ run_job() { # round name workload
   local rc=0
   "$FIOBIN" --name="$tag" --ioengine=libiscsi --initiator="$INITIATOR" --filename="${URLS[$n]//:/\\:}" \
     --rw="$rw" --bs="$bs" --iodepth="$qd" --size="${REGION[$n]}" --time_based --runtime="$RUNTIME" \
-    --ramp_time="$RAMP" --randrepeat=0 --norandommap --output-format=json \
+    --ramp_time="$RAMP" --randrepeat=0 --norandommap --lat_percentiles=1 --output-format=json \
     --output="$OUT/raw/$tag.json" > "$OUT/raw/$tag.log" 2>&1 || rc=$?
   local end; end="$(date +%s.%N) $(proc_ticks "$pid" || echo -) $(host_busy_ticks)"
   wait "$sampler" || true
@@ -139,7 +140,7 @@ cells = [rnd, name, w]
 try:
     job = json.load(open(path))['jobs'][0]
 except Exception as e:  # fio failed before writing its report
-    print('\t'.join(cells + ['-'] * 9 + [f'fio rc={rc}, see raw log', '-', '-']))
+    print('\t'.join(cells + ['-'] * 9 + [f'fio rc={rc}, see raw log', '-', '-', '-']))
     sys.exit(0)
 d = job['write'] if 'write' in w else job['read']
 ios = d['total_ios']
@@ -147,6 +148,9 @@ pct_ns = d.get('clat_ns', {}).get('percentile', {})
 p99 = pct_ns.get('99.000000')
 def us(key):  # a completion-latency percentile in microseconds, '-' where fio did not report it
     v = pct_ns.get(key)
+    return f'{v / 1000:.1f}' if v else '-'
+def lat_p50():  # the total latency's median (submission included: --lat_percentiles=1), '-' if not reported
+    v = d.get('lat_ns', {}).get('percentile', {}).get('50.000000')
     return f'{v / 1000:.1f}' if v else '-'
 if c0 != '-' and c1 != '-' and ios > 0:
     cpu_s = (float(c1) - float(c0)) / clk
@@ -161,7 +165,8 @@ fio_cpu = job.get('usr_cpu', 0) + job.get('sys_cpu', 0)
 errors = job.get('error', 0)
 print('\t'.join(cells + [f"{d['iops']:.0f}", f"{d['bw_bytes'] / 1e6:.1f}", f"{d['lat_ns']['mean'] / 1000:.1f}",
                          f'{p99 / 1000:.1f}' if p99 else '-', us_per_io, pct, f'{fio_cpu:.0f}', f'{host:.0f}', host_us,
-                         str(errors) if rc == '0' else f'{errors} (fio rc={rc})', us('50.000000'), us('99.900000')]))
+                         str(errors) if rc == '0' else f'{errors} (fio rc={rc})', us('50.000000'), us('99.900000'),
+                         lat_p50()]))
 PY
   tail -1 "$TSV" | awk -F'\t' '{printf "%-10s %-18s %8s IOPS %8s MB/s  lat %8s us  p50/p99/p99.9 %s/%s/%s us  cpu/IO %6s us  cpu %4s%%\n", $2, $3, $4, $5, $6, $14, $7, $15, $8, $9}' >&2
 }
