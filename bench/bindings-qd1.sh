@@ -50,17 +50,7 @@ trap cleanup EXIT
 
 # fio's conf: the cluster's with librbd's cache off, as the gateway runs (its file name stays ceph.conf)
 mkdir -p "$WORK/conf"
-python3 - "$CONF" "$WORK/conf/ceph.conf" <<'PY'
-import sys
-out, done = [], False
-for l in open(sys.argv[1]).read().splitlines():
-    out.append(l)
-    if l.strip() == '[client]' and not done:
-        out.append('rbd cache = false'); done = True
-if not done:
-    out += ['[client]', 'rbd cache = false']
-open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
-PY
+python3 "$HERE/nocache-conf.py" "$CONF" "$WORK/conf/ceph.conf"
 javac -d "$WORK/classes" -cp "$JAR" "$HERE/java/BindingsQd1.java"
 rbdc create --size "$SIZE" "$POOL/$IMG"
 rbdc bench --io-type write --io-pattern seq --io-size 4M --io-threads 16 --io-total "$((SIZE << 20))" "$POOL/$IMG" >/dev/null

@@ -139,18 +139,7 @@ log() { printf '[rbd-bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 # ceph.conf: Ceph takes $cluster (used in keyring paths) from the conf file's name.
 mkdir -p "$OUT/nocache"
 NOCACHE=$OUT/nocache/ceph.conf
-python3 - "$CONF" "$NOCACHE" <<'PY'
-import sys
-lines = open(sys.argv[1]).read().splitlines()
-out, done = [], False
-for l in lines:
-    out.append(l)
-    if l.strip() == '[client]' and not done:
-        out.append('rbd cache = false'); done = True
-if not done:
-    out += ['[client]', 'rbd cache = false']
-open(sys.argv[2], 'w').write('\n'.join(out) + '\n')
-PY
+python3 "$HERE/nocache-conf.py" "$CONF" "$NOCACHE"
 
 GW_PID=
 MEM_PID=
