@@ -150,6 +150,9 @@ final class ClusterGateway implements AutoCloseable {
         server.stats(metrics.iscsiStats());
         metrics.bindSessions(sessions);
         metrics.bindWriteBudget(server.budget());
+        if (server.polling() != null) {
+            metrics.bindCompletionPolling(server.polling());
+        }
         // bound now (the addresses are published in the membership and seeded by standalone), served only once
         // the first configuration and ALUA state are applied (openWhenApplied)
         server.hold();

@@ -194,6 +194,7 @@ public final class RunCommand implements Callable<Integer> {
                     + "--write-token-hold not negative");
         }
         Duration prAckTimeout = prAckTimeout();
+        gw.connectionSettings(); // its range checks, before anything starts
         // LUN images live here: the gateway's user only (fixes what older versions left readable)
         PrivateDirs.create(dataDir);
         PrivateDirs.tighten(dataDir);

@@ -219,6 +219,7 @@ public final class StandaloneCommand implements Callable<Integer> {
 
     /** Starts everything and returns once the gateway serves (or gave up waiting for its first configuration). */
     Running start() throws Exception {
+        gw.connectionSettings(); // its range checks, before anything starts
         if (chapSecretFile != null) {
             if (chapSecret != null) {
                 throw new IllegalArgumentException("--chap-secret and --chap-secret-file exclude each other");

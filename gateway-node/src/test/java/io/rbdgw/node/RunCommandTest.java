@@ -99,4 +99,51 @@ class RunCommandTest {
         assertThat(err.toString()).contains("--pr-ack-timeout 50 is out of range 100-60000 (milliseconds)");
         assertThat(Files.exists(data)).as("refused before touching anything").isFalse();
     }
+
+    @Test
+    void pollInFlightIsAnOptionAndAConfigFileKeyAndOffByDefault() throws Exception {
+        CommandLine cli = Main.commandLine();
+        cli.parseArgs("run", "--zookeeper", "127.0.0.1:2181", "--name", "gw-a");
+        RunCommand run = cli.getSubcommands().get("run").getCommand();
+        assertThat(run.gw.connectionSettings().pollInFlight()).isZero();
+
+        cli = Main.commandLine();
+        cli.parseArgs("run", "--zookeeper", "127.0.0.1:2181", "--name", "gw-a", "--poll-in-flight-us", "400");
+        run = cli.getSubcommands().get("run").getCommand();
+        assertThat(run.gw.connectionSettings().pollInFlight()).isEqualTo(Duration.ofNanos(400_000));
+
+        Path yml = Files.writeString(dir.resolve("gateway.yml"), "poll-in-flight-us: 2000\n");
+        cli = Main.commandLine();
+        cli.parseArgs(ConfigFile.expand(new String[] {"standalone", "--config", yml.toString()}, cli));
+        StandaloneCommand standalone = cli.getSubcommands().get("standalone").getCommand();
+        assertThat(standalone.gw.connectionSettings().pollInFlight()).isEqualTo(Duration.ofMillis(2));
+    }
+
+    @Test
+    @Timeout(20)
+    void aPollBoundOutOfRangeIsRefusedBeforeAnythingStarts() {
+        for (String bad : new String[] {"-1", "2001"}) {
+            CommandLine cli = Main.commandLine();
+            StringWriter err = new StringWriter();
+            cli.setErr(new PrintWriter(err, true));
+            Path data = dir.resolve("data" + bad);
+            int rc = cli.execute(
+                    "standalone",
+                    "--data-dir",
+                    data.toString(),
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--admin-listen",
+                    "127.0.0.1:0",
+                    "--metrics-listen",
+                    "off",
+                    "--poll-in-flight-us",
+                    bad);
+            assertThat(rc).isEqualTo(1);
+            assertThat(err.toString()).contains("--poll-in-flight-us " + bad + " is out of range 0-2000");
+            assertThat(Files.exists(data))
+                    .as("refused before touching anything")
+                    .isFalse();
+        }
+    }
 }

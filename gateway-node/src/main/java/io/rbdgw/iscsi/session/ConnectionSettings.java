@@ -20,6 +20,8 @@ import java.time.Duration;
  * @param limits              sessions, logins and write data the gateway accepts at most
  * @param allowTargetReset    whether initiators may TARGET WARM/COLD RESET (refused by default: a target reset
  *                            acts on every host of the target)
+ * @param pollInFlight        how long an event loop with device operations in flight polls for their completion
+ *                            before it sleeps ({@link CompletionPolling}); zero: it sleeps at once
  */
 public record ConnectionSettings(
         TargetParameters parameters,
@@ -30,7 +32,14 @@ public record ConnectionSettings(
         Duration loginTimeout,
         int relativeTargetPort,
         PortalLimits limits,
-        boolean allowTargetReset) {
+        boolean allowTargetReset,
+        Duration pollInFlight) {
+
+    public ConnectionSettings {
+        if (pollInFlight == null) {
+            pollInFlight = Duration.ZERO;
+        }
+    }
 
     public static ConnectionSettings defaults() {
         return new ConnectionSettings(
@@ -42,7 +51,8 @@ public record ConnectionSettings(
                 Duration.ofSeconds(15),
                 1,
                 PortalLimits.defaults(),
-                false);
+                false,
+                Duration.ZERO);
     }
 
     /** This portal's own session settings (for targets and discovery sessions that carry none). */
@@ -60,7 +70,8 @@ public record ConnectionSettings(
                 loginTimeout,
                 relativeTargetPort,
                 limits,
-                allowTargetReset);
+                allowTargetReset,
+                pollInFlight);
     }
 
     public ConnectionSettings withLimits(PortalLimits newLimits) {
@@ -73,7 +84,8 @@ public record ConnectionSettings(
                 loginTimeout,
                 relativeTargetPort,
                 newLimits,
-                allowTargetReset);
+                allowTargetReset,
+                pollInFlight);
     }
 
     public ConnectionSettings withCommandWindow(int window) {
@@ -86,7 +98,8 @@ public record ConnectionSettings(
                 loginTimeout,
                 relativeTargetPort,
                 limits,
-                allowTargetReset);
+                allowTargetReset,
+                pollInFlight);
     }
 
     public ConnectionSettings withTargetReset(boolean allow) {
@@ -99,6 +112,21 @@ public record ConnectionSettings(
                 loginTimeout,
                 relativeTargetPort,
                 limits,
-                allow);
+                allow,
+                pollInFlight);
+    }
+
+    public ConnectionSettings withPollInFlight(Duration bound) {
+        return new ConnectionSettings(
+                parameters,
+                commandWindow,
+                maxWriteBytes,
+                nopInInterval,
+                nopInTimeout,
+                loginTimeout,
+                relativeTargetPort,
+                limits,
+                allowTargetReset,
+                bound);
     }
 }

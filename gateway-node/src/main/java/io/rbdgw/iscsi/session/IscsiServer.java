@@ -20,6 +20,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.rbdgw.iscsi.pdu.IscsiPduDecoder;
 import io.rbdgw.iscsi.pdu.IscsiPduEncoder;
 import java.net.InetSocketAddress;
+import java.nio.channels.spi.SelectorProvider;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -40,6 +42,9 @@ public final class IscsiServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final boolean epoll;
     private final GatewayBudget budget;
+    /** The workers' idle strategy while device operations are in flight; null when the loops just sleep. */
+    private final CompletionPolling polling;
+
     private final ConnectionFactory connections;
     /** Refuses PDUs read right after this process stalled; its thread runs from construction to {@link #close}. */
     private final StallGuard stallGuard;
@@ -61,13 +66,31 @@ public final class IscsiServer implements AutoCloseable {
         this.epoll = Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, factory);
-        this.workers = new MultiThreadIoEventLoopGroup(ioThreads, factory);
+        Duration bound = settings.pollInFlight();
+        this.polling = bound.isZero() ? null : new CompletionPolling(bound);
+        IoHandlerFactory workerFactory = polling == null
+                ? factory
+                : polling.handlerFactory(strategy -> epoll
+                        ? EpollIoHandler.newFactory(0, strategy)
+                        : NioIoHandler.newFactory(SelectorProvider.provider(), strategy));
+        this.workers = new MultiThreadIoEventLoopGroup(ioThreads, workerFactory);
+        if (polling != null) {
+            log.info(
+                    "event loops poll up to {} us for disk completions while operations are in flight "
+                            + "(--poll-in-flight-us; rbdgw_iscsi_poll_seconds_total is the CPU it costs)",
+                    bound.toNanos() / 1000);
+        }
         stallGuard.start();
     }
 
     /** Where connections report logins refused, rejects and their opening and closing (set before {@link #bind}). */
     public void stats(IscsiStats stats) {
         this.stats = stats == null ? IscsiStats.NONE : stats;
+    }
+
+    /** The event loops' polling for device completions, or null when it is off ({@code --poll-in-flight-us 0}). */
+    public CompletionPolling polling() {
+        return polling;
     }
 
     /** The gateway-wide write-data and login counters of this server's connections. */

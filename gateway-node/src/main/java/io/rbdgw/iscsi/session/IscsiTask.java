@@ -48,6 +48,7 @@ final class IscsiTask implements ScsiTask, Runnable {
     boolean executing; // handed to the SCSI engine
     int reservedWrite; // write-buffer bytes reserved for this task (released when it is recycled)
     boolean discardDataOut; // W was set on a command that takes no data: its Data-Out is dropped
+    CompletionPolling.LoopPoller poller; // the loop that counts this task in flight until it completes
 
     // outcome (written by complete(), read on the event loop)
     int status;

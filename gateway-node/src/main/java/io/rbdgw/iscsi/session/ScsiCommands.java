@@ -38,11 +38,14 @@ final class ScsiCommands {
     private final IscsiConnection conn;
     private final TaskTable tasks;
     private final ConnectionSettings settings;
+    /** Whether the event loops poll for completions: tasks in the device are then counted for their loop. */
+    private final boolean polling;
 
     ScsiCommands(IscsiConnection conn, ConnectionSettings settings) {
         this.conn = conn;
         this.tasks = conn.tasks();
         this.settings = settings;
+        this.polling = !settings.pollInFlight().isZero();
     }
 
     // what a task asks of its connection, from any thread for runOnEventLoop
@@ -367,7 +370,23 @@ final class ScsiCommands {
             t.complete(ScsiStatus.CHECK_CONDITION, null, SenseData.fixed(SenseData.ILLEGAL_REQUEST, 0x25, 0), -1);
             return;
         }
-        scsi.execute(t);
+        if (polling) {
+            // In flight from here to taskCompleted; a command the engine answers inline nets out at once.
+            CompletionPolling.LoopPoller poller = CompletionPolling.current();
+            if (poller != null) {
+                poller.started();
+                t.poller = poller;
+            }
+        }
+        try {
+            scsi.execute(t);
+        } catch (RuntimeException | Error e) {
+            if (t.poller != null) { // never completes now: not in flight any more
+                t.poller.finished();
+                t.poller = null;
+            }
+            throw e;
+        }
     }
 
     private void finishWithoutExecuting(IscsiTask t, byte[] sense) {
@@ -377,6 +396,10 @@ final class ScsiCommands {
 
     /** The engine's answer, on the event loop. */
     void taskCompleted(IscsiTask t) {
+        if (t.poller != null) {
+            t.poller.finished();
+            t.poller = null;
+        }
         LunStats st = t.stats;
         if (st != null) {
             if (t.aborted) {

@@ -20,6 +20,7 @@ import io.rbdgw.config.alua.AluaSnapshot;
 import io.rbdgw.config.alua.FailoverEvent;
 import io.rbdgw.config.alua.LunOwnership;
 import io.rbdgw.iscsi.login.LoginStatus;
+import io.rbdgw.iscsi.session.CompletionPolling;
 import io.rbdgw.iscsi.session.GatewayBudget;
 import io.rbdgw.iscsi.session.IscsiStats;
 import io.rbdgw.iscsi.session.SessionRegistry;
@@ -170,6 +171,26 @@ public final class GatewayMetrics implements AutoCloseable {
                 .register(registry);
         FunctionCounter.builder("rbdgw.copy.refused", buffers, CopyBuffers::refused)
                 .description("copy commands refused with 05/55/03 because too many waited for a buffer")
+                .register(registry);
+    }
+
+    /**
+     * What polling for device completions ({@code --poll-in-flight-us}) costs and catches: the time the event
+     * loops spent polling (CPU), and the polls that something ended against those that ran out and slept.
+     */
+    public void bindCompletionPolling(CompletionPolling polling) {
+        FunctionCounter.builder("rbdgw.iscsi.poll.seconds", polling, p -> p.polledNanos() / 1e9)
+                .description("time the event loops spent polling for device completions instead of sleeping (CPU)")
+                .register(registry);
+        FunctionCounter.builder("rbdgw.iscsi.polls", polling, CompletionPolling::pollsWoken)
+                .tag("result", "woken")
+                .description("polls for device completions, by how they ended: woken (a completion or other "
+                        + "work arrived while polling) or expired (the bound ran out, the loop slept)")
+                .register(registry);
+        FunctionCounter.builder("rbdgw.iscsi.polls", polling, CompletionPolling::pollsExpired)
+                .tag("result", "expired")
+                .description("polls for device completions, by how they ended: woken (a completion or other "
+                        + "work arrived while polling) or expired (the bound ran out, the loop slept)")
                 .register(registry);
     }
 

@@ -103,7 +103,8 @@ class ClusterSoftwareWriteProtectTest {
                 d.loginTimeout(),
                 tpg,
                 d.limits(),
-                d.allowTargetReset());
+                d.allowTargetReset(),
+                d.pollInFlight());
         IscsiServer server = new IscsiServer(targets, new SessionRegistry(), settings, 1);
         closeables.add(server);
         return server.bind(new InetSocketAddress("127.0.0.1", 0));

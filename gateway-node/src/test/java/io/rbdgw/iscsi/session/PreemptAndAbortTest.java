@@ -150,7 +150,8 @@ class PreemptAndAbortTest {
                     d.loginTimeout(),
                     tpg,
                     d.limits(),
-                    d.allowTargetReset());
+                    d.allowTargetReset(),
+                    d.pollInFlight());
             server = new IscsiServer(targets, new SessionRegistry(), settings, 1);
             closeables.add(server);
             address = server.bind(new InetSocketAddress("127.0.0.1", 0));
