@@ -32,6 +32,8 @@
 #   --workloads LIST   comma-separated subset/extension of the list above
 #   --gw-port PORT     gateway portal port [3263]            --tgt-port PORT  tgt portal port [3262]
 #   --jar PATH         gateway jar [gateway-node/target/gateway-node.jar]
+#   --gw-args "ARGS"   more options for the RBD gateway's `standalone` command, e.g. "--poll-in-flight-us 500"
+#                      (printed in the header; the memory-LUN gateway of --with-memory-hop does not get them)
 #   --out DIR          output directory [bench/results/rbd-<UTC timestamp>]
 #   --warmup SEC       4k random and 1M mixed, read-only and write-only I/O through the gateway, SEC each,
 #                      before measuring (JIT) [10]
@@ -75,7 +77,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=; KEEP=0; WARMUP=10; ROUNDS=1; PREFIX=rbdbench
-GW_PRELOAD=; DIRECT_PRELOAD=
+GW_PRELOAD=; DIRECT_PRELOAD=; GW_ARGS=
 FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
 MEMHOP=0; MEM_PORT=3264; TGTNULL_PORT=3267; PACED=0
@@ -94,6 +96,7 @@ while [ $# -gt 0 ]; do
     --gw-port) GW_PORT=$2; shift 2 ;;
     --tgt-port) TGT_PORT=$2; shift 2 ;;
     --jar) JAR=$2; shift 2 ;;
+    --gw-args) GW_ARGS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --keep-image) KEEP=1; shift ;;
     --image-prefix) PREFIX=$2; shift 2 ;;
@@ -164,7 +167,7 @@ rbdc bench --io-type write --io-pattern seq --io-size 4M --io-threads 16 --io-to
 
 log "gateway on 127.0.0.1:$GW_PORT"
 env ${GW_PRELOAD:+LD_PRELOAD=$GW_PRELOAD} java -jar "$JAR" standalone --data-dir "$OUT/gw-data" --rbd "$POOL/$IMG" --ceph-conf "$CONF" --ceph-id "$ID" \
-  --listen "127.0.0.1:$GW_PORT" --admin-listen 127.0.0.1:0 > "$OUT/gateway.log" 2>&1 < /dev/null &
+  --listen "127.0.0.1:$GW_PORT" --admin-listen 127.0.0.1:0 $GW_ARGS > "$OUT/gateway.log" 2>&1 < /dev/null &
 GW_PID=$!
 for _ in $(seq 600); do grep -q 'LUN URL:' "$OUT/gateway.log" && break; kill -0 "$GW_PID" || break; sleep 0.1; done
 GW_URL=$(awk '/LUN URL:/{print $3}' "$OUT/gateway.log")
@@ -195,7 +198,7 @@ fi
 {
   echo "date: $(date -u +%FT%TZ)  image: $POOL/$IMG  size: $SIZE_BYTES  client: $ID  conf: $CONF"
   echo "direct: $(command -v fio) ($(fio --version)), ioengine=rbd, rbd cache = false, LD_PRELOAD=${DIRECT_PRELOAD:-none}"
-  echo "gateway LD_PRELOAD=${GW_PRELOAD:-none}"
+  echo "gateway LD_PRELOAD=${GW_PRELOAD:-none}  options: ${GW_ARGS:-none}"
   echo "gateway: $GW_URL (pid $GW_PID)   tgt-rbd: $TGT_URL (pid $TGT_PID, $(dpkg-query -W -f='${Version}' tgt-rbd 2>/dev/null))"
   echo "ceph: $(ceph -v 2>/dev/null || rbd -v)"
   if [ "$MEMHOP" = 1 ]; then echo "memory: $MEM_URL (pid $MEM_PID)   tgt-null: $TNULL_URL (pid $TNULL_PID)"; fi
