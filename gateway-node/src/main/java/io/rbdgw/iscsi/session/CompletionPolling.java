@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * The event loops' idle strategy when {@code --poll-in-flight-us} is set: a loop with device operations in flight
@@ -70,27 +71,23 @@ public final class CompletionPolling {
 
     /** Nanoseconds all loops spent polling. */
     public long polledNanos() {
-        long n = 0;
-        for (LoopPoller p : pollers) {
-            n += p.polledNanos;
-        }
-        return n;
+        return sum(p -> p.polledNanos);
     }
 
     /** Polls that ended because something arrived (a completion, another task, a socket ready). */
     public long pollsWoken() {
-        long n = 0;
-        for (LoopPoller p : pollers) {
-            n += p.woken;
-        }
-        return n;
+        return sum(p -> p.woken);
     }
 
     /** Polls that ran out of the bound, after which the loop slept. */
     public long pollsExpired() {
+        return sum(p -> p.expired);
+    }
+
+    private long sum(ToLongFunction<LoopPoller> counter) {
         long n = 0;
         for (LoopPoller p : pollers) {
-            n += p.expired;
+            n += counter.applyAsLong(p);
         }
         return n;
     }
