@@ -2,6 +2,7 @@ package io.rbdgw.iscsi.session;
 
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.SelectStrategy;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.util.IntSupplier;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.SingleThreadEventExecutor;
@@ -20,11 +21,11 @@ import java.util.function.ToLongFunction;
  * (docs/benchmarks.md). A polling loop picks the completion up as soon as it is queued, at the price of a core
  * busy while operations are outstanding.
  *
- * <p>A loop polls only while a few operations it submitted are outstanding (at most {@link
- * #MAX_POLLED_IN_FLIGHT}) and it has nothing else to do; it goes to
- * sleep as Netty's default strategy does once the bound runs out, and polls again only once an operation starts or
- * completes: an operation stuck in the device costs the bound once, not a core. A memory or file LUN completes on the loop itself: nothing is in flight, the loop
- * never polls. Timers (NOP-In, login timeouts) may run up to the bound late.
+ * <p>A loop polls only while a few operations it submitted are outstanding (at most {@link #MAX_POLLED_IN_FLIGHT})
+ * and it has nothing else to do. It goes to sleep as Netty's default strategy does once the bound runs out, and
+ * polls again only once an operation starts or completes: an operation stuck in the device costs the bound once,
+ * not a core. A memory or file LUN completes on the loop itself: nothing is in flight, the loop never polls.
+ * Timers (NOP-In, login timeouts) may run up to the bound late.
  */
 public final class CompletionPolling {
 
@@ -56,7 +57,7 @@ public final class CompletionPolling {
      * An I/O handler factory that gives each loop it creates a poller: {@code base} is the transport's factory for
      * a select strategy (epoll's or NIO's).
      */
-    public IoHandlerFactory handlerFactory(Function<io.netty.channel.SelectStrategyFactory, IoHandlerFactory> base) {
+    public IoHandlerFactory handlerFactory(Function<SelectStrategyFactory, IoHandlerFactory> base) {
         return executor -> {
             LoopPoller poller = new LoopPoller(executor, boundNanos);
             pollers.add(poller);

@@ -3,6 +3,7 @@ package io.rbdgw.iscsi.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.channel.DefaultSelectStrategyFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -55,7 +56,7 @@ class CompletionPollingTest {
     /** One loop of {@code polling}'s, or a plain one when it is null; returns the loop. */
     EventLoop loop(CompletionPolling polling, String transport) {
         IoHandlerFactory f = polling == null
-                ? transport(transport).apply(io.netty.channel.DefaultSelectStrategyFactory.INSTANCE)
+                ? transport(transport).apply(DefaultSelectStrategyFactory.INSTANCE)
                 : polling.handlerFactory(transport(transport));
         group = new MultiThreadIoEventLoopGroup(1, f);
         return group.next().next();
