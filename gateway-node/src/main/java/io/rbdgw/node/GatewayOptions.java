@@ -53,9 +53,10 @@ final class GatewayOptions {
             names = "--poll-in-flight-us",
             paramLabel = "US",
             defaultValue = "0",
-            description = "Microseconds an event loop with disk operations in flight polls for their completion before "
-                    + "it sleeps: lower latency at queue depth 1 on RBD for up to a core of CPU per loop while I/O is "
-                    + "outstanding; 0 for none, at most 2000 (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Microseconds an event loop with one to four disk operations in flight polls for their completion before "
+                            + "it sleeps: lower latency at queue depth 1 on RBD for up to a core of CPU per loop while I/O is "
+                            + "outstanding; 0 for none, at most 2000 (default: ${DEFAULT-VALUE}).")
     int pollInFlightMicros;
 
     // ---- what initiators may take from the gateway (see PortalLimits) --------------------------------------

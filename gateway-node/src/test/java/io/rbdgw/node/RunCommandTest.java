@@ -145,5 +145,15 @@ class RunCommandTest {
                     .as("refused before touching anything")
                     .isFalse();
         }
+        // a careless config value with a unit: refused by the parser, before anything starts
+        CommandLine cli = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        Path data = dir.resolve("data-unit");
+        int rc = cli.execute(
+                "standalone", "--data-dir", data.toString(), "--metrics-listen", "off", "--poll-in-flight-us", "500us");
+        assertThat(rc).isNotZero();
+        assertThat(err.toString()).contains("'--poll-in-flight-us': '500us' is not an int");
+        assertThat(Files.exists(data)).as("refused before touching anything").isFalse();
     }
 }
