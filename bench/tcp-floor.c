@@ -19,12 +19,34 @@
  * all per I/O (one request and its answer). target_cpu_us is what any TCP target pays for the socket on
  * top of its storage work: the floor this tool exists for.
  *
- * Usage: tcp-floor read|write SIZE INFLIGHT [SEG] [WARMUP_S] [SECONDS] [BATCH]
+ * With RBD (CONF:ID:POOL/IMAGE) the target also does the storage work, as the least a TCP target on librbd
+ * can do: every write request's data segments go to rbd_aio_writev as they lie in the request's receive buffer
+ * (a gather of SIZE/SEG pieces, as the gateway passes them), every read request is an rbd_aio_read into a
+ * buffer that the answer's Data-In segments are then sent from; librbd's completion callback hands the I/O
+ * back to the event loop through an eventfd, and the answer goes out from there. librbd is loaded at run
+ * time (librbd.so.1, no headers needed) and set up as the gateway sets it up (RbdCluster: cache off,
+ * objecter throttles off, rbd_non_blocking_aio off, one librados thread). Offsets are sequential for read
+ * and write, random (4K-aligned) for randread and randwrite. target_cpu_us then includes librbd's threads:
+ * the whole process, as rbd-bench counts the gateway's and fio+librbd's.
+ *
+ * With BURST (writes only), the initiator sends FIRST bytes with the command and the rest only as the target
+ * asks for it with R2Ts of BURST bytes at most, one at a time per command: the round trips an iSCSI write
+ * larger than FirstBurstLength costs (libiscsi: FirstBurstLength and MaxBurstLength 256 KiB, so a 1 MiB
+ * write takes three R2Ts). Messages then carry a tag and an offset, and the target reads each PDU's data
+ * into place in the command's buffer.
+ *
+ * Usage: tcp-floor read|write|randread|randwrite SIZE INFLIGHT [SEG] [WARMUP_S] [SECONDS] [BATCH] [RATE]
+ *                  [RBD|-] [FIRST BURST]
  * BATCH: at most this many answers per writev (0, the default: all that are owed, as a flush of many PDUs;
  * 1: one answer per writev, as a target whose storage completes one I/O at a time).
+ * RATE: the initiator sends at most this many requests per second (0, the default: as fast as answers come),
+ * to compare CPU per I/O at the rate another target reached.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -126,7 +148,18 @@ static long msg_bytes(long size, long seg) {
 }
 
 /* ---- initiator: blocking; keeps `inflight` requests outstanding until told to stop by the clock */
-static void initiator(int fd, int reading, long size, long seg, int inflight, struct window *w, int report) {
+/* sleeps until the `sent`th request is due at `rate` per second from `t0` (no pacing when rate is 0) */
+static void pace(double t0, double rate, long sent) {
+    if (rate <= 0) return;
+    double d = t0 + sent / rate - now();
+    if (d > 0) {
+        struct timespec ts = {.tv_sec = (time_t)d, .tv_nsec = (long)((d - (time_t)d) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void initiator(int fd, int reading, long size, long seg, int inflight, double rate, struct window *w,
+                      int report) {
     long req_len = reading ? HDR : msg_bytes(size, seg);
     long ans_len = reading ? msg_bytes(size, seg) : HDR;
     char *data = calloc(1, size), *hdr = calloc(1, HDR), *in = malloc(ans_len);
@@ -139,8 +172,11 @@ static void initiator(int fd, int reading, long size, long seg, int inflight, st
     }
     long done = 0, sent = 0;
     int stop = 0;
-    for (; sent < inflight; sent++)
+    double t0 = now();
+    for (; sent < inflight; sent++) {
+        pace(t0, rate, sent);
         if (writev(fd, iov, niov) != req_len) die("initiator writev");
+    }
     while (!stop || done < sent) {
         long got = 0;
         while (got < ans_len) {
@@ -152,6 +188,7 @@ static void initiator(int fd, int reading, long size, long seg, int inflight, st
         window_tick(w, done);
         if (w->state == 2) stop = 1;
         if (!stop) {
+            pace(t0, rate, sent);
             /* a request may need several writes when the socket is full (write mode, large sizes) */
             long off = 0;
             while (off < req_len) {
@@ -267,14 +304,487 @@ static void target(int fd, int reading, long size, long seg, long batch, struct 
     *msgs_out = w->msgs1 - w->msgs0;
 }
 
+/* ---- the target with librbd behind it (RBD argument) */
+typedef void *rados_t, *rados_ioctx_t, *rbd_image_t, *rbd_completion_t;
+typedef void (*rbd_callback_t)(rbd_completion_t c, void *arg);
+static struct {
+    int (*rados_create)(rados_t *, const char *);
+    int (*rados_conf_read_file)(rados_t, const char *);
+    int (*rados_conf_set)(rados_t, const char *, const char *);
+    int (*rados_connect)(rados_t);
+    int (*rados_ioctx_create)(rados_t, const char *, rados_ioctx_t *);
+    void (*rados_ioctx_destroy)(rados_ioctx_t);
+    void (*rados_shutdown)(rados_t);
+    int (*rbd_open)(rados_ioctx_t, const char *, rbd_image_t *, const char *);
+    int (*rbd_close)(rbd_image_t);
+    int (*rbd_get_size)(rbd_image_t, uint64_t *);
+    int (*rbd_aio_create_completion)(void *, rbd_callback_t, rbd_completion_t *);
+    int (*rbd_aio_writev)(rbd_image_t, const struct iovec *, int, uint64_t, rbd_completion_t);
+    int (*rbd_aio_read)(rbd_image_t, uint64_t, size_t, char *, rbd_completion_t);
+    ssize_t (*rbd_aio_get_return_value)(rbd_completion_t);
+    void (*rbd_aio_release)(rbd_completion_t);
+} L;
+
+static void *sym(void *lib, const char *name) {
+    void *f = dlsym(lib, name);
+    if (!f) {
+        fprintf(stderr, "%s not found: %s\n", name, dlerror());
+        exit(1);
+    }
+    return f;
+}
+
+static void check(int r, const char *what) {
+    if (r < 0) {
+        fprintf(stderr, "%s: %s\n", what, strerror(-r));
+        exit(1);
+    }
+}
+
+static rados_t cluster;
+static rados_ioctx_t ioctx;
+static rbd_image_t image;
+static uint64_t image_size;
+
+/* spec CONF:ID:POOL/IMAGE */
+static void rbd_setup(const char *spec) {
+    char *s = strdup(spec), *id = strchr(s, ':'), *pool = id ? strchr(id + 1, ':') : NULL;
+    char *name = pool ? strchr(pool + 1, '/') : NULL;
+    if (!name) {
+        fprintf(stderr, "RBD must be CONF:ID:POOL/IMAGE\n");
+        exit(2);
+    }
+    *id++ = 0, *pool++ = 0, *name++ = 0;
+    void *rbd = dlopen("librbd.so.1", RTLD_NOW | RTLD_GLOBAL), *rados = dlopen("librados.so.2", RTLD_NOW | RTLD_GLOBAL);
+    if (!rbd || !rados) {
+        fprintf(stderr, "cannot load librbd/librados: %s\n", dlerror());
+        exit(1);
+    }
+#define LOAD(lib, f) L.f = sym(lib, #f)
+    LOAD(rados, rados_create); LOAD(rados, rados_conf_read_file); LOAD(rados, rados_conf_set);
+    LOAD(rados, rados_connect); LOAD(rados, rados_ioctx_create); LOAD(rados, rados_ioctx_destroy);
+    LOAD(rados, rados_shutdown); LOAD(rbd, rbd_open); LOAD(rbd, rbd_close); LOAD(rbd, rbd_get_size);
+    LOAD(rbd, rbd_aio_create_completion); LOAD(rbd, rbd_aio_writev); LOAD(rbd, rbd_aio_read);
+    LOAD(rbd, rbd_aio_get_return_value); LOAD(rbd, rbd_aio_release);
+#undef LOAD
+    check(L.rados_create(&cluster, id), "rados_create");
+    check(L.rados_conf_read_file(cluster, s), "rados_conf_read_file");
+    /* the gateway's settings (RbdCluster) */
+    const char *opts[][2] = {{"objecter_inflight_ops", "0"}, {"objecter_inflight_op_bytes", "0"},
+                             {"rbd_non_blocking_aio", "false"}, {"librados_thread_count", "1"},
+                             {"rbd_cache", "false"}};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        check(L.rados_conf_set(cluster, opts[i][0], opts[i][1]), opts[i][0]);
+    check(L.rados_connect(cluster), "rados_connect");
+    check(L.rados_ioctx_create(cluster, pool, &ioctx), "rados_ioctx_create");
+    check(L.rbd_open(ioctx, name, &image, NULL), "rbd_open");
+    check(L.rbd_get_size(image, &image_size), "rbd_get_size");
+    free(s);
+}
+
+static void rbd_teardown(void) {
+    L.rbd_close(image);
+    L.rados_ioctx_destroy(ioctx);
+    L.rados_shutdown(cluster);
+}
+
+/* completed I/Os (buffer indexes), from librbd's callback thread to the event loop */
+static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;
+static int *done_q, done_n, done_cap, done_efd;
+
+static void on_complete(rbd_completion_t c, void *arg) {
+    ssize_t r = L.rbd_aio_get_return_value(c);
+    L.rbd_aio_release(c);
+    if (r < 0) {
+        fprintf(stderr, "rbd I/O failed: %s\n", strerror((int)-r));
+        _exit(1);
+    }
+    pthread_mutex_lock(&done_mu);
+    done_q[done_n++] = (int)(intptr_t)arg;
+    int first = done_n == 1;
+    pthread_mutex_unlock(&done_mu);
+    if (first) { /* the loop drains them all on one wake-up */
+        uint64_t one = 1;
+        if (write(done_efd, &one, sizeof one) != sizeof one) _exit(1);
+    }
+}
+
+static void target_rbd(int fd, int reading, int random, long size, long seg, long batch, int inflight,
+                       struct window *w, long *msgs_out) {
+    long req_len = reading ? HDR : msg_bytes(size, seg), ans_len = reading ? msg_bytes(size, seg) : HDR;
+    int nbuf = inflight + 1, ndata = (int)((size + seg - 1) / seg);
+    char **buf = calloc(nbuf, sizeof *buf), *hdr = calloc(1, HDR);
+    int *free_q = calloc(nbuf, sizeof *free_q), nfree = 0;
+    int *ans_q = calloc(nbuf, sizeof *ans_q), ans_head = 0, nans = 0; /* answers owed, in completion order */
+    int *batch_q = calloc(nbuf, sizeof *batch_q);
+    for (int i = 0; i < nbuf; i++) {
+        buf[i] = aligned_alloc(4096, (req_len > size ? req_len : size + 4095) / 4096 * 4096 + 4096);
+        memset(buf[i], 0x5a, req_len > size ? req_len : size);
+        free_q[nfree++] = i;
+    }
+    done_cap = nbuf;
+    done_q = calloc(done_cap, sizeof *done_q);
+    done_efd = eventfd(0, EFD_NONBLOCK);
+    char rbuf[HDR * 64];
+    long rfill = 0;
+    int cur = -1; /* write mode: the buffer the request being received goes into */
+    long partial = 0, answered = 0, submitted = 0;
+    uint64_t blocks = image_size / size, seq = 0, lcg = 88172645463325252ull;
+    struct iovec *data_iov = calloc(ndata, sizeof *data_iov);
+    int ep = epoll_create1(0), want_out = 0, eof = 0;
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd}, dev = {.events = EPOLLIN, .data.fd = done_efd}, evs[4];
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) || epoll_ctl(ep, EPOLL_CTL_ADD, done_efd, &dev)) die("epoll_ctl");
+    if (blocks == 0) {
+        fprintf(stderr, "image smaller than one I/O\n");
+        exit(1);
+    }
+#define NEXT_OFF() (random ? (lcg = lcg * 6364136223846793005ull + 1442695040888963407ull, (lcg >> 17) % blocks) \
+                           : seq++ % blocks) * (uint64_t)size
+    while (!eof || submitted > answered) {
+        int nev = epoll_wait(ep, evs, 4, -1), completed = 0;
+        if (nev < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (int i = 0; i < nev; i++) completed |= evs[i].data.fd == done_efd;
+        for (;;) {
+            char *into;
+            long room;
+            if (reading) {
+                into = rbuf + rfill, room = sizeof rbuf - rfill;
+            } else {
+                if (cur < 0) {
+                    if (nfree == 0) die("no free buffer: more requests than INFLIGHT");
+                    cur = free_q[--nfree];
+                }
+                into = buf[cur] + rfill, room = req_len - rfill;
+            }
+            ssize_t r = recv(fd, into, room, 0);
+            if (r == 0) {
+                eof = 1;
+                break;
+            }
+            if (r < 0) {
+                if (errno == EAGAIN) break;
+                die("target recv");
+            }
+            rfill += r;
+            if (reading) {
+                for (; rfill >= HDR; rfill -= HDR) {
+                    if (nfree == 0) die("no free buffer: more requests than INFLIGHT");
+                    int b = free_q[--nfree];
+                    rbd_completion_t c;
+                    check(L.rbd_aio_create_completion((void *)(intptr_t)b, on_complete, &c), "completion");
+                    check(L.rbd_aio_read(image, NEXT_OFF(), size, buf[b], c), "rbd_aio_read");
+                    submitted++;
+                }
+            } else if (rfill == req_len) {
+                /* the data segments as they lie in the buffer, behind their headers: a gather */
+                for (int i = 0; i < ndata; i++) {
+                    long off = (long)i * seg, len = size - off < seg ? size - off : seg;
+                    data_iov[i].iov_base = buf[cur] + (long)(i + 1) * HDR + off;
+                    data_iov[i].iov_len = len;
+                }
+                rbd_completion_t c;
+                check(L.rbd_aio_create_completion((void *)(intptr_t)cur, on_complete, &c), "completion");
+                check(L.rbd_aio_writev(image, data_iov, ndata, NEXT_OFF(), c), "rbd_aio_writev");
+                submitted++;
+                cur = -1, rfill = 0;
+            }
+            if (r < room) break; /* drained */
+        }
+        /* completions: writes free their buffer now; reads keep it until their answer is sent */
+        uint64_t n;
+        if (completed && read(done_efd, &n, sizeof n) == sizeof n) {
+            pthread_mutex_lock(&done_mu);
+            int k = done_n;
+            memcpy(batch_q, done_q, k * sizeof *batch_q);
+            done_n = 0;
+            pthread_mutex_unlock(&done_mu);
+            for (int i = 0; i < k; i++) {
+                if (!reading) free_q[nfree++] = batch_q[i];
+                ans_q[(ans_head + nans++) % nbuf] = batch_q[i];
+            }
+        }
+        while (nans > 0) {
+            struct iovec tmp[MAX_IOV], one[MAX_IOV];
+            int k = 0;
+            long skip = partial;
+            for (int m = 0; m < nans && (batch == 0 || m < batch); m++) {
+                int b = ans_q[(ans_head + m) % nbuf];
+                int ni = reading ? build_iov(one, hdr, buf[b], size, seg) : 1;
+                if (!reading) one[0].iov_base = hdr, one[0].iov_len = HDR;
+                if (k + ni > MAX_IOV) break;
+                for (int i = 0; i < ni; i++) {
+                    if (skip >= (long)one[i].iov_len) {
+                        skip -= one[i].iov_len;
+                        continue;
+                    }
+                    tmp[k].iov_base = (char *)one[i].iov_base + skip;
+                    tmp[k++].iov_len = one[i].iov_len - skip;
+                    skip = 0;
+                }
+            }
+            ssize_t r = writev(fd, tmp, k);
+            if (r < 0) {
+                if (errno == EAGAIN) break;
+                die("target writev");
+            }
+            partial += r;
+            while (nans > 0 && partial >= ans_len) {
+                partial -= ans_len;
+                if (reading) free_q[nfree++] = ans_q[ans_head];
+                ans_head = (ans_head + 1) % nbuf, nans--;
+                answered++;
+                window_tick(w, answered);
+            }
+        }
+        int need_out = nans > 0;
+        if (need_out != want_out) {
+            ev.events = EPOLLIN | (need_out ? EPOLLOUT : 0);
+            if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev)) die("epoll_ctl mod");
+            want_out = need_out;
+        }
+    }
+#undef NEXT_OFF
+    window_close(w, answered);
+    *msgs_out = w->msgs1 - w->msgs0;
+}
+
+/* ---- writes with R2Ts (BURST > 0): the exchange an iSCSI initiator and target go through for a write larger
+ * than the initiator's FirstBurstLength. Every message starts with a 48-byte header: type ('C' command with
+ * FIRST bytes of immediate data, 'D' Data-Out, 'R' R2T, 'A' answer), tag, data length, data offset. The
+ * initiator sends the command, then for each R2T the burst it asks for (BURST bytes at most, in SEG-byte
+ * Data-Out PDUs, one writev), one R2T outstanding per command (MaxOutstandingR2T=1, as libiscsi negotiates). */
+struct msg {
+    uint8_t type, pad[3];
+    uint32_t tag, len, off;
+    uint8_t rest[HDR - 16];
+};
+
+static void send_all(int fd, struct iovec *iov, int n) {
+    while (n > 0) {
+        ssize_t r = writev(fd, iov, n);
+        if (r <= 0) die("writev");
+        while (n > 0 && (size_t)r >= iov->iov_len) r -= iov->iov_len, iov++, n--;
+        if (n > 0) iov->iov_base = (char *)iov->iov_base + r, iov->iov_len -= r;
+    }
+}
+
+/* the PDUs carrying [off, off+len) of a command's data: the first as the command ('C'), the rest as Data-Out */
+static void send_data(int fd, uint8_t type, uint32_t tag, long off, long len, long seg, char *data) {
+    int n = (int)((len + seg - 1) / seg);
+    struct msg *h = calloc(n, sizeof *h);
+    struct iovec *iov = calloc(2 * n, sizeof *iov);
+    for (int i = 0; i < n; i++) {
+        long o = off + (long)i * seg, l = off + len - o < seg ? off + len - o : seg;
+        h[i] = (struct msg){.type = i == 0 ? type : 'D', .tag = tag, .len = (uint32_t)l, .off = (uint32_t)o};
+        iov[2 * i] = (struct iovec){.iov_base = &h[i], .iov_len = HDR};
+        iov[2 * i + 1] = (struct iovec){.iov_base = data + o, .iov_len = l};
+    }
+    send_all(fd, iov, 2 * n);
+    free(h);
+    free(iov);
+}
+
+static void initiator_r2t(int fd, long size, long seg, long first, int inflight, double rate, struct window *w,
+                          int report) {
+    char *data = calloc(1, size);
+    long done = 0, sent = 0;
+    int stop = 0;
+    double t0 = now();
+    for (; sent < inflight; sent++) {
+        pace(t0, rate, sent);
+        send_data(fd, 'C', (uint32_t)sent, 0, first < size ? first : size, seg, data);
+    }
+    while (!stop || done < sent) {
+        struct msg m;
+        for (long got = 0; got < HDR;) {
+            ssize_t r = recv(fd, (char *)&m + got, HDR - got, 0);
+            if (r <= 0) die("initiator recv");
+            got += r;
+        }
+        if (m.type == 'R') {
+            send_data(fd, 'D', m.tag, m.off, m.len, seg, data);
+            continue;
+        }
+        done++;
+        window_tick(w, done);
+        if (w->state == 2) stop = 1;
+        if (!stop) {
+            pace(t0, rate, sent);
+            send_data(fd, 'C', (uint32_t)sent, 0, first < size ? first : size, seg, data);
+            sent++;
+        }
+    }
+    shutdown(fd, SHUT_WR);
+    window_close(w, done);
+    double cpu = w->cpu1 - w->cpu0;
+    long msgs = w->msgs1 - w->msgs0;
+    if (write(report, &cpu, sizeof cpu) != sizeof cpu || write(report, &msgs, sizeof msgs) != sizeof msgs)
+        die("report");
+}
+
+/* The target side: data lands where it belongs in the command's buffer (a readv of the rest of the current
+ * PDU's data and the next header); a full command goes to librbd (when RBD is given) as SEG-byte pieces. */
+static void target_r2t(int fd, int random, long size, long seg, long burst, int inflight,
+                       struct window *w, long *msgs_out) {
+    int nbuf = inflight + 1, ndata = (int)((size + seg - 1) / seg);
+    char **buf = calloc(nbuf, sizeof *buf);
+    uint32_t *tag = calloc(nbuf, sizeof *tag);
+    long *got = calloc(nbuf, sizeof *got), *asked = calloc(nbuf, sizeof *asked);
+    int *free_q = calloc(nbuf, sizeof *free_q), nfree = 0;
+    for (int i = 0; i < nbuf; i++) {
+        buf[i] = aligned_alloc(4096, (size + 4095) / 4096 * 4096);
+        memset(buf[i], 0x5a, size);
+        free_q[nfree++] = i;
+    }
+    int outcap = 2 * nbuf, out_head = 0, nout = 0; /* 48-byte messages owed: R2Ts and answers */
+    struct msg *out = calloc(outcap, sizeof *out);
+    int *batch_q = calloc(nbuf, sizeof *batch_q);
+    done_cap = nbuf;
+    done_q = calloc(done_cap, sizeof *done_q);
+    done_efd = eventfd(0, EFD_NONBLOCK);
+    struct msg hdr;
+    long hfill = 0, partial = 0, answered = 0, submitted = 0, dleft = 0, doff = 0;
+    int cur = -1;
+    uint64_t blocks = image ? image_size / size : 1, seq = 0, lcg = 88172645463325252ull;
+    struct iovec *data_iov = calloc(ndata, sizeof *data_iov);
+    int ep = epoll_create1(0), want_out = 0, eof = 0;
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd}, dev = {.events = EPOLLIN, .data.fd = done_efd}, evs[4];
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) || epoll_ctl(ep, EPOLL_CTL_ADD, done_efd, &dev)) die("epoll_ctl");
+    if (blocks == 0) {
+        fprintf(stderr, "image smaller than one I/O\n");
+        exit(1);
+    }
+#define QUEUE(t, b, o, l) (out[(out_head + nout++) % outcap] = (struct msg){.type = (t), .tag = tag[b], .off = (o), .len = (l)})
+    while (!eof || submitted > answered) {
+        int nev = epoll_wait(ep, evs, 4, -1), completed = 0;
+        if (nev < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (int i = 0; i < nev; i++) completed |= evs[i].data.fd == done_efd;
+        for (;;) {
+            struct iovec v[2];
+            int n = 0;
+            if (dleft > 0) v[n++] = (struct iovec){.iov_base = buf[cur] + doff, .iov_len = dleft};
+            v[n++] = (struct iovec){.iov_base = (char *)&hdr + hfill, .iov_len = HDR - hfill};
+            long room = (long)(v[0].iov_len + (n > 1 ? v[1].iov_len : 0));
+            ssize_t r = readv(fd, v, n);
+            if (r == 0) {
+                eof = 1;
+                break;
+            }
+            if (r < 0) {
+                if (errno == EAGAIN) break;
+                die("target readv");
+            }
+            long d = r < dleft ? r : dleft;
+            doff += d, dleft -= d, hfill += r - d;
+            if (cur >= 0 && dleft == 0 && d > 0) {
+                /* the PDU's data is in: ask for the next burst, or submit the whole command */
+                if (got[cur] == size) {
+                    for (int i = 0; i < ndata; i++) {
+                        long o = (long)i * seg;
+                        data_iov[i] = (struct iovec){.iov_base = buf[cur] + o, .iov_len = size - o < seg ? size - o : seg};
+                    }
+                    uint64_t off = (random ? (lcg = lcg * 6364136223846793005ull + 1442695040888963407ull, (lcg >> 17) % blocks)
+                                           : seq++ % blocks) * (uint64_t)size;
+                    if (image) {
+                        rbd_completion_t c;
+                        check(L.rbd_aio_create_completion((void *)(intptr_t)cur, on_complete, &c), "completion");
+                        check(L.rbd_aio_writev(image, data_iov, ndata, off, c), "rbd_aio_writev");
+                    } else {
+                        free_q[nfree++] = cur;
+                        QUEUE('A', cur, 0, 0);
+                    }
+                    submitted++;
+                } else if (got[cur] == asked[cur]) {
+                    long l = size - got[cur] < burst ? size - got[cur] : burst;
+                    QUEUE('R', cur, (uint32_t)got[cur], (uint32_t)l);
+                    asked[cur] += l;
+                }
+                cur = -1;
+            }
+            if (hfill == HDR) {
+                hfill = 0;
+                if (hdr.type == 'C') {
+                    if (nfree == 0) die("no free buffer: more commands than INFLIGHT");
+                    cur = free_q[--nfree];
+                    tag[cur] = hdr.tag, got[cur] = 0, asked[cur] = hdr.len;
+                } else if (hdr.type == 'D') {
+                    cur = -1;
+                    for (int i = 0; i < nbuf; i++)
+                        if (got[i] < size && asked[i] > 0 && tag[i] == hdr.tag) cur = i;
+                    if (cur < 0) die("Data-Out for no command");
+                } else {
+                    die("bad message type");
+                }
+                if (hdr.off + hdr.len > (uint64_t)size || hdr.len == 0) die("bad data range");
+                doff = hdr.off, dleft = hdr.len;
+                got[cur] += hdr.len; /* counted as it is read into place: complete when dleft is 0 */
+            }
+            if (r < room) break; /* drained */
+        }
+        uint64_t cnt;
+        if (completed && read(done_efd, &cnt, sizeof cnt) == sizeof cnt) {
+            pthread_mutex_lock(&done_mu);
+            int k = done_n;
+            memcpy(batch_q, done_q, k * sizeof *batch_q);
+            done_n = 0;
+            pthread_mutex_unlock(&done_mu);
+            for (int i = 0; i < k; i++) {
+                free_q[nfree++] = batch_q[i];
+                QUEUE('A', batch_q[i], 0, 0);
+            }
+        }
+        while (nout > 0) {
+            struct iovec tmp[MAX_IOV];
+            int k = 0;
+            long skip = partial;
+            for (int m = 0; m < nout && k < MAX_IOV; m++) {
+                if (skip >= HDR) {
+                    skip -= HDR;
+                    continue;
+                }
+                tmp[k++] = (struct iovec){.iov_base = (char *)&out[(out_head + m) % outcap] + skip, .iov_len = HDR - skip};
+                skip = 0;
+            }
+            ssize_t r = writev(fd, tmp, k);
+            if (r < 0) {
+                if (errno == EAGAIN) break;
+                die("target writev");
+            }
+            partial += r;
+            while (nout > 0 && partial >= HDR) {
+                if (out[out_head].type == 'A') window_tick(w, ++answered);
+                partial -= HDR, out_head = (out_head + 1) % outcap, nout--;
+            }
+        }
+        int need_out = nout > 0;
+        if (need_out != want_out) {
+            ev.events = EPOLLIN | (need_out ? EPOLLOUT : 0);
+            if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev)) die("epoll_ctl mod");
+            want_out = need_out;
+        }
+    }
+#undef QUEUE
+    window_close(w, answered);
+    *msgs_out = w->msgs1 - w->msgs0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s read|write SIZE INFLIGHT [SEG] [WARMUP_S] [SECONDS] [BATCH]\n", argv[0]);
+        fprintf(stderr, "usage: %s read|write|randread|randwrite SIZE INFLIGHT [SEG] [WARMUP_S] [SECONDS] [BATCH] "
+                "[RATE] [CONF:ID:POOL/IMAGE|-] [FIRST BURST]\n", argv[0]);
         return 2;
     }
-    int reading = strcmp(argv[1], "read") == 0;
-    if (!reading && strcmp(argv[1], "write") != 0) {
-        fprintf(stderr, "mode must be read or write\n");
+    int random = strncmp(argv[1], "rand", 4) == 0;
+    const char *mode = argv[1] + (random ? 4 : 0);
+    int reading = strcmp(mode, "read") == 0;
+    if (!reading && strcmp(mode, "write") != 0) {
+        fprintf(stderr, "mode must be read, write, randread or randwrite\n");
         return 2;
     }
     long size = atol(argv[2]);
@@ -282,11 +792,19 @@ int main(int argc, char **argv) {
     long seg = argc > 4 ? atol(argv[4]) : 262144;
     double warm = argc > 5 ? atof(argv[5]) : 1, secs = argc > 6 ? atof(argv[6]) : 5;
     long batch = argc > 7 ? atol(argv[7]) : 0;
+    double rate = argc > 8 ? atof(argv[8]) : 0;
+    const char *rbd = argc > 9 && argv[9][0] && strcmp(argv[9], "-") != 0 ? argv[9] : NULL;
+    long first = argc > 10 ? atol(argv[10]) : 0, burst = argc > 11 ? atol(argv[11]) : 0;
     if (size <= 0 || inflight <= 0 || seg <= 0 || (size + seg - 1) / seg * 2 > MAX_IOV) {
         fprintf(stderr, "bad SIZE/INFLIGHT/SEG\n");
         return 2;
     }
     if (seg > size) seg = size;
+    if (burst > 0 && first > seg) first = seg; /* a command's immediate data is one PDU */
+    if (burst > 0 && (reading || first <= 0)) {
+        fprintf(stderr, "R2Ts (BURST) are for writes, with 0 < FIRST\n");
+        return 2;
+    }
 
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -306,7 +824,10 @@ int main(int argc, char **argv) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) die("connect");
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        initiator(fd, reading, size, seg, inflight, &w, pipefd[1]);
+        if (burst > 0)
+            initiator_r2t(fd, size, seg, first, inflight, rate, &w, pipefd[1]);
+        else
+            initiator(fd, reading, size, seg, inflight, rate, &w, pipefd[1]);
         _exit(0);
     }
     close(pipefd[1]);
@@ -315,7 +836,14 @@ int main(int argc, char **argv) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)) die("nonblock");
     long msgs = 0;
-    target(fd, reading, size, seg, batch, &w, &msgs);
+    if (rbd) rbd_setup(rbd);
+    if (burst > 0) {
+        target_r2t(fd, random, size, seg, burst, inflight, &w, &msgs);
+    } else if (rbd) {
+        target_rbd(fd, reading, random, size, seg, batch, inflight, &w, &msgs);
+    } else {
+        target(fd, reading, size, seg, batch, &w, &msgs);
+    }
     double icpu = 0;
     long imsgs = 0;
     if (read(pipefd[0], &icpu, sizeof icpu) != sizeof icpu || read(pipefd[0], &imsgs, sizeof imsgs) != sizeof imsgs)
@@ -325,10 +853,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "no messages in the window\n");
         return 1;
     }
+    if (rbd) rbd_teardown();
     double tcpu = w.cpu1 - w.cpu0, wall = w.t1 - w.t0;
-    printf("tcp-floor %s size=%ld seg=%ld inflight=%d batch=%ld msgs_per_s=%.0f target_cpu_us=%.2f (user=%.2f sys=%.2f) "
+    printf("tcp-floor %s storage=%s size=%ld seg=%ld first=%ld burst=%ld inflight=%d batch=%ld msgs_per_s=%.0f target_cpu_us=%.2f (user=%.2f sys=%.2f) "
            "initiator_cpu_us=%.2f host_cpu_us=%.2f\n",
-           argv[1], size, seg, inflight, batch, msgs / wall, tcpu * 1e6 / msgs, (w.user1 - w.user0) * 1e6 / msgs,
+           argv[1], rbd ? "rbd" : "none", size, seg, first, burst, inflight, batch, msgs / wall, tcpu * 1e6 / msgs, (w.user1 - w.user0) * 1e6 / msgs,
            (w.sys1 - w.sys0) * 1e6 / msgs, icpu * 1e6 / imsgs, (w.host1 - w.host0) * 1e6 / msgs);
     return 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/tcp-floor.sh [--workloads LIST] [--seconds S] [--warmup S] [--rounds N] [--seg BYTES]
-#                    [--batch N] [--librbd W=US,... | --rbd-summary FILE] [--out DIR]
+#                    [--batch N] [--burst BYTES] [--librbd W=US,... | --rbd-summary FILE] [--out DIR]
 #
 # The CPU per I/O that the initiator-facing TCP socket costs a target on this host, with no storage behind
 # it (issue #17 bar 3): bench/tcp-floor.c (built here with gcc) plays a target and an initiator over one
@@ -23,6 +23,10 @@
 #                      Linux's default MaxRecvDataSegmentLength]
 #   --batch N          at most N answers per writev [0: all that are owed; 1: one per I/O, as when the
 #                      storage completes I/Os one at a time]
+#   --burst BYTES      writes larger than --seg go as iSCSI sends them: --seg bytes with the command, the rest
+#                      in bursts of BYTES, each asked for by an R2T (262144: fio/libiscsi's FirstBurstLength and
+#                      MaxBurstLength) [0: all at once, no R2T]
+# (bench/rbd-bench.sh --tcp-floor runs the same program with librbd behind its target.)
 #   --librbd W=US,...  fio+librbd CPU per I/O per workload, e.g. randread-4k-qd32=24.7
 #   --rbd-summary FILE take them from an rbd-bench summary.txt (its "rbd-bench direct" lines)
 #   --out DIR          [bench/results/tcp-floor-<UTC timestamp>]
@@ -30,7 +34,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORKLOADS=randread-4k-qd32,randwrite-4k-qd32,read-1m-qd8,write-1m-qd8
-SECONDS_=5; WARMUP=1; ROUNDS=3; SEG=262144; BATCH=0; LIBRBD=; SUMMARY=; OUT=
+SECONDS_=5; WARMUP=1; ROUNDS=3; SEG=262144; BATCH=0; BURST=0; LIBRBD=; SUMMARY=; OUT=
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --seg) SEG=$2; shift 2 ;;
     --batch) BATCH=$2; shift 2 ;;
+    --burst) BURST=$2; shift 2 ;;
     --librbd) LIBRBD=$2; shift 2 ;;
     --rbd-summary) SUMMARY=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
@@ -50,7 +55,7 @@ while [ $# -gt 0 ]; do
 done
 OUT=${OUT:-$HERE/results/tcp-floor-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
-gcc -O2 -Wall -o "$OUT/tcp-floor" "$HERE/tcp-floor.c" 2>"$OUT/build.log" \
+gcc -O2 -Wall -o "$OUT/tcp-floor" "$HERE/tcp-floor.c" -ldl -lpthread 2>"$OUT/build.log" \
   || { cat "$OUT/build.log" >&2; echo "cannot build bench/tcp-floor.c (needs gcc)" >&2; exit 1; }
 if [ -n "$SUMMARY" ]; then
   LIBRBD=$(awk '$1 == "rbd-bench" && $2 == "direct" { for (i = 3; i <= NF; i++) if ($i ~ /^cpu_us_per_io=/)
@@ -64,7 +69,9 @@ for round in $(seq "$ROUNDS"); do
     IFS=- read -r rw bs qd <<<"$w"
     case $rw in *read) mode=read ;; *write) mode=write ;; *) echo "workload $w: RW must end in read or write" >&2; exit 2 ;; esac
     size=$(numfmt --from=iec "${bs^^}")
-    echo "$w $("$OUT/tcp-floor" "$mode" "$size" "${qd#qd}" "$SEG" "$WARMUP" "$SECONDS_" "$BATCH")" | tee -a "$OUT/runs.txt" >&2
+    r2t=()
+    [ "$mode" = write ] && [ "$BURST" -gt 0 ] && r2t=(0 - "$SEG" "$BURST")
+    echo "$w $("$OUT/tcp-floor" "$mode" "$size" "${qd#qd}" "$SEG" "$WARMUP" "$SECONDS_" "$BATCH" "${r2t[@]}")" | tee -a "$OUT/runs.txt" >&2
   done
 done
 python3 - "$OUT/runs.txt" "$WORKLOADS" "$LIBRBD" <<'PY' | tee "$OUT/summary.txt"
