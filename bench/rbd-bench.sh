@@ -70,6 +70,14 @@
 #                      On this host the OSD shares the CPUs with the initiator and the target, so a target runs
 #                      at fewer IOPS than fio+librbd alone, and every thread then wakes for fewer I/Os: the CPU per
 #                      I/O of librbd's own threads rises. gateway_cpu_vs_paced compares the two at the same rate.
+#   --tcp-floor        also run bench/tcp-floor.c with librbd behind it (the least a TCP target on librbd can do:
+#                      C, epoll, 48-byte headers and nothing else of a protocol, writes in 256 KiB bursts with R2Ts
+#                      as fio/libiscsi sends them, the gateway's librbd settings, data handed to librbd where it
+#                      was received) on the same image, its initiator capped at the gateway's IOPS of that round,
+#                      for workloads of 64K and more, and print per workload
+#                        rbd-bench floor WORKLOAD gateway_iops=G floor_iops=F gateway_cpu_us_per_io=X
+#                                  floor_cpu_us_per_io=C gateway_cpu_vs_floor=X/C [floor_cpu_vs_paced=C/P]
+#                      (needs gcc; RW of the workload must be read, write, randread or randwrite)
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
 # bench/tgt-rbd.sh when root), the rbd CLI, python3.
@@ -80,7 +88,7 @@ CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=
 GW_PRELOAD=; DIRECT_PRELOAD=; GW_ARGS=
 FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
-MEMHOP=0; MEM_PORT=3264; TGTNULL_PORT=3267; PACED=0
+MEMHOP=0; MEM_PORT=3264; TGTNULL_PORT=3267; PACED=0; TCPFLOOR=0
 WORKLOADS=randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd1,randwrite-4k-qd32,read-64k-qd8,write-64k-qd8,read-1m-qd8,write-1m-qd8
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -106,6 +114,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --with-memory-hop) MEMHOP=1; shift ;;
     --paced-direct) PACED=1; shift ;;
+    --tcp-floor) TCPFLOOR=1; shift ;;
     --mem-port) MEM_PORT=$2; shift 2 ;;
     --tgt-null-port) TGTNULL_PORT=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -137,6 +146,11 @@ OUT=$(cd "$OUT" && pwd)
 IMG=$PREFIX-$STAMP
 rbdc() { rbd -c "$CONF" --id "$ID" "$@"; }
 log() { printf '[rbd-bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+if [ "$TCPFLOOR" = 1 ]; then
+  gcc -O2 -Wall -o "$OUT/tcp-floor" "$HERE/tcp-floor.c" -ldl -lpthread 2>"$OUT/tcp-floor-build.log" \
+    || { cat "$OUT/tcp-floor-build.log" >&2; echo "cannot build bench/tcp-floor.c (needs gcc)" >&2; exit 2; }
+fi
 
 # The conf for fio and tgt: the cluster's, with librbd's cache off in [client]. Its file name stays
 # ceph.conf: Ceph takes $cluster (used in keyring paths) from the conf file's name.
@@ -277,6 +291,24 @@ PY
     tail -1 "$R/$src.tsv" | awk -F'\t' -v src="$src" '{printf "%-10s %-18s %8s IOPS %8s MB/s  lat %8s us  p50/p99/p99.9 %s/%s/%s us  client cpu/IO %6s us\n", src, $1, $2, $3, $4, $10, $5, $11, $6}' >&2
 }
 
+# --tcp-floor: one workload on the C target with librbd, its initiator capped at RATE IOPS, into $R/floor.txt
+run_floor() {
+    local w=$1 rate=$2 rw bs qd line size
+    IFS=- read -r rw bs qd <<<"$w"
+    case $rw in read|write|randread|randwrite) ;; *) log "tcp-floor: no mode for $w"; return ;; esac
+    size=$(numfmt --from=iec "${bs^^}")
+    # below 64K its target reads one request per system call, where a target reads many: no floor there
+    [ "$size" -ge 65536 ] || { log "tcp-floor: $w is below 64K, skipped"; return; }
+    sleep 1
+    # 262144: fio/libiscsi's Data-Out segment size, FirstBurstLength and MaxBurstLength: writes with R2Ts
+    local r2t=()
+    case $rw in *write) r2t=(262144 262144) ;; esac
+    line=$("$OUT/tcp-floor" "$rw" "$size" "${qd#qd}" 262144 "$RAMP" "$RUNTIME" 0 "$rate" "$CONF:$ID:$POOL/$IMG" \
+      "${r2t[@]}" 2>>"$R/floor.log") || { log "tcp-floor $w failed: see $R/floor.log"; return; }
+    echo "$w $line" >> "$R/floor.txt"
+    log "floor      $w $(sed 's/.*msgs_per_s=\([0-9]*\).*target_cpu_us=\([0-9.]*\).*/\1 IOPS  target cpu\/IO \2 us/' <<<"$line")"
+}
+
 # One workload through iSCSI, gateway and tgt-rbd back to back in the order given (target CPU from
 # /proc), into $R/iscsi/W.
 run_iscsi() {
@@ -314,6 +346,10 @@ for round in $(seq "$ROUNDS"); do
     if [ "$PACED" = 1 ]; then
       gw_iops=$(awk -F'\t' '$2 == "gateway" { print $4 }' "$R/iscsi/$w/results.tsv")
       case "$gw_iops" in ''|*[!0-9]*) log "no gateway IOPS for $w in round $round: no paced run" ;; *) run_direct "$w" "$gw_iops" ;; esac
+    fi
+    if [ "$TCPFLOOR" = 1 ]; then
+      gw_iops=$(awk -F'\t' '$2 == "gateway" { print $4 }' "$R/iscsi/$w/results.tsv")
+      case "$gw_iops" in ''|*[!0-9]*) log "no gateway IOPS for $w in round $round: no floor run" ;; *) run_floor "$w" "$gw_iops" ;; esac
     fi
     i=$((i + 1))
   done
@@ -433,6 +469,12 @@ for i in range(1, rounds + 1):
     d = {('direct', r['workload']): r for r in rows(f'{out}/round{i}/direct.tsv')}
     d.update({('paced', r['workload']): r for r in rows(f'{out}/round{i}/paced.tsv')})
     d.update({(r['target'], r['workload']): r for r in rows(f'{out}/round{i}/iscsi/results.tsv')})
+    try:  # --tcp-floor: "WORKLOAD tcp-floor MODE storage=rbd ... msgs_per_s=N target_cpu_us=C ..."
+        for line in open(f'{out}/round{i}/floor.txt'):
+            kv = dict(x.split('=', 1) for x in line.split() if '=' in x)
+            d[('floor', line.split()[0])] = {'iops': kv.get('msgs_per_s'), 'cpu': kv.get('target_cpu_us')}
+    except FileNotFoundError:
+        pass
     per.append(d)
 def med(src, w, key):
     v = []
@@ -468,6 +510,17 @@ for w in workloads:
     print(f'rbd-bench paced {w} gateway_iops={f(med("gateway", w, "iops"), 0)} paced_iops={f(med("paced", w, "iops"), 0)} '
           f'direct_cpu_us_per_io={f(med("direct", w, "client_cpu_us_per_io"))} paced_cpu_us_per_io={f(pc)} '
           f'gateway_cpu_vs_paced={f(g / pc, 2) if g else "-"}')
+# --tcp-floor: the C target with librbd at the gateway's rate of the same round against the gateway
+for w in workloads:
+    fc = med('floor', w, 'cpu')
+    if fc is None:
+        continue
+    g, pc = med('gateway', w, 'target_cpu_us_per_io'), med('paced', w, 'client_cpu_us_per_io')
+    line = (f'rbd-bench floor {w} gateway_iops={f(med("gateway", w, "iops"), 0)} floor_iops={f(med("floor", w, "iops"), 0)} '
+            f'gateway_cpu_us_per_io={f(g)} floor_cpu_us_per_io={f(fc)} gateway_cpu_vs_floor={f(g / fc, 2) if g else "-"}')
+    if pc:
+        line += f' floor_cpu_vs_paced={f(fc / pc, 2)}'
+    print(line)
 for w in workloads if memhop else []:
     for src in ('memory', 'tgt-null'):
         print(f'rbd-bench {src} {w} iops={f(med(src, w, "iops"), 0)} p50_us={f(med(src, w, "clat_p50_us"))} '
