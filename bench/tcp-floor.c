@@ -147,6 +147,66 @@ static long msg_bytes(long size, long seg) {
     return size + HDR * ((size + seg - 1) / seg);
 }
 
+/* appends iov[0..n) to tmp from index k, leaving out the first *skip bytes (used up from *skip): what of a
+ * queue of messages a partial writev has not sent yet; returns the new k */
+static int gather(struct iovec *tmp, int k, const struct iovec *iov, int n, long *skip) {
+    for (int i = 0; i < n; i++) {
+        if (*skip >= (long)iov[i].iov_len) {
+            *skip -= iov[i].iov_len;
+            continue;
+        }
+        tmp[k].iov_base = (char *)iov[i].iov_base + *skip;
+        tmp[k++].iov_len = iov[i].iov_len - *skip;
+        *skip = 0;
+    }
+    return k;
+}
+
+/* writes all of iov[0..n) (at most MAX_IOV) on a blocking socket */
+static void send_all(int fd, const struct iovec *iov, int n) {
+    long left = 0, skip = 0;
+    for (int i = 0; i < n; i++) left += iov[i].iov_len;
+    while (left > 0) {
+        struct iovec tmp[MAX_IOV];
+        long s = skip;
+        ssize_t r = writev(fd, tmp, gather(tmp, 0, iov, n, &s));
+        if (r <= 0) die("writev");
+        skip += r, left -= r;
+    }
+}
+
+/* the target's non-blocking read of what is there into v[0..n): the byte count, or 0 when there is nothing
+ * (EAGAIN) or the initiator has finished (then *eof is set) */
+static ssize_t read_some(int fd, struct iovec *v, int n, int *eof) {
+    ssize_t r = n == 1 ? recv(fd, v[0].iov_base, v[0].iov_len, 0) : readv(fd, v, n);
+    if (r == 0) *eof = 1;
+    if (r < 0) {
+        if (errno != EAGAIN) die("target read");
+        r = 0;
+    }
+    return r;
+}
+
+/* EPOLLOUT on the connection only while answers wait for room in its socket */
+static void watch_out(int ep, struct epoll_event *ev, int need, int *watching) {
+    if (need != *watching) {
+        ev->events = EPOLLIN | (need ? EPOLLOUT : 0);
+        if (epoll_ctl(ep, EPOLL_CTL_MOD, ev->data.fd, ev)) die("epoll_ctl mod");
+        *watching = need;
+    }
+}
+
+/* the initiator's end: stop sending, and report its CPU and messages over the window to the target */
+static void initiator_report(int fd, struct window *w, long done, int report) {
+    /* ask the target to end: a zero-length shutdown of our sending side */
+    shutdown(fd, SHUT_WR);
+    window_close(w, done);
+    double cpu = w->cpu1 - w->cpu0;
+    long msgs = w->msgs1 - w->msgs0;
+    if (write(report, &cpu, sizeof cpu) != sizeof cpu || write(report, &msgs, sizeof msgs) != sizeof msgs)
+        die("report");
+}
+
 /* ---- initiator: blocking; keeps `inflight` requests outstanding until told to stop by the clock */
 /* sleeps until the `sent`th request is due at `rate` per second from `t0` (no pacing when rate is 0) */
 static void pace(double t0, double rate, long sent) {
@@ -160,7 +220,6 @@ static void pace(double t0, double rate, long sent) {
 
 static void initiator(int fd, int reading, long size, long seg, int inflight, double rate, struct window *w,
                       int report) {
-    long req_len = reading ? HDR : msg_bytes(size, seg);
     long ans_len = reading ? msg_bytes(size, seg) : HDR;
     char *data = calloc(1, size), *hdr = calloc(1, HDR), *in = malloc(ans_len);
     struct iovec *iov = calloc(2 * (size / seg + 2), sizeof *iov);
@@ -175,7 +234,7 @@ static void initiator(int fd, int reading, long size, long seg, int inflight, do
     double t0 = now();
     for (; sent < inflight; sent++) {
         pace(t0, rate, sent);
-        if (writev(fd, iov, niov) != req_len) die("initiator writev");
+        send_all(fd, iov, niov);
     }
     while (!stop || done < sent) {
         long got = 0;
@@ -189,35 +248,11 @@ static void initiator(int fd, int reading, long size, long seg, int inflight, do
         if (w->state == 2) stop = 1;
         if (!stop) {
             pace(t0, rate, sent);
-            /* a request may need several writes when the socket is full (write mode, large sizes) */
-            long off = 0;
-            while (off < req_len) {
-                struct iovec tmp[MAX_IOV];
-                int k = 0;
-                long skip = off;
-                for (int i = 0; i < niov && k < MAX_IOV; i++) {
-                    if (skip >= (long)iov[i].iov_len) {
-                        skip -= iov[i].iov_len;
-                        continue;
-                    }
-                    tmp[k].iov_base = (char *)iov[i].iov_base + skip;
-                    tmp[k++].iov_len = iov[i].iov_len - skip;
-                    skip = 0;
-                }
-                ssize_t r = writev(fd, tmp, k);
-                if (r <= 0) die("initiator writev");
-                off += r;
-            }
+            send_all(fd, iov, niov);
             sent++;
         }
     }
-    /* ask the target to end: a zero-length shutdown of our sending side */
-    shutdown(fd, SHUT_WR);
-    window_close(w, done);
-    double cpu = w->cpu1 - w->cpu0;
-    long msgs = w->msgs1 - w->msgs0;
-    if (write(report, &cpu, sizeof cpu) != sizeof cpu || write(report, &msgs, sizeof msgs) != sizeof msgs)
-        die("report");
+    initiator_report(fd, w, done, report);
 }
 
 /* ---- target: non-blocking, epoll; answers every complete request in arrival order */
@@ -249,15 +284,9 @@ static void target(int fd, int reading, long size, long seg, long batch, struct 
         /* read what is there; in write mode the data lands in rbuf and is consumed by whole requests */
         for (;;) {
             long room = rbuf_len - rfill;
-            ssize_t r = recv(fd, rbuf + rfill, room, 0);
-            if (r == 0) {
-                eof = 1;
-                break;
-            }
-            if (r < 0) {
-                if (errno == EAGAIN) break;
-                die("target recv");
-            }
+            struct iovec v = {.iov_base = rbuf + rfill, .iov_len = room};
+            ssize_t r = read_some(fd, &v, 1, &eof);
+            if (r == 0) break;
             rfill += r;
             long whole = rfill / req_len;
             pending += whole;
@@ -269,17 +298,8 @@ static void target(int fd, int reading, long size, long seg, long batch, struct 
             struct iovec tmp[MAX_IOV];
             int k = 0;
             long skip = partial;
-            for (long m = 0; m < pending && k + nans <= MAX_IOV && (batch == 0 || m < batch); m++) {
-                for (int i = 0; i < nans; i++) {
-                    if (skip >= (long)ans[i].iov_len) {
-                        skip -= ans[i].iov_len;
-                        continue;
-                    }
-                    tmp[k].iov_base = (char *)ans[i].iov_base + skip;
-                    tmp[k++].iov_len = ans[i].iov_len - skip;
-                    skip = 0;
-                }
-            }
+            for (long m = 0; m < pending && k + nans <= MAX_IOV && (batch == 0 || m < batch); m++)
+                k = gather(tmp, k, ans, nans, &skip);
             ssize_t r = writev(fd, tmp, k);
             if (r < 0) {
                 if (errno == EAGAIN) break;
@@ -293,12 +313,7 @@ static void target(int fd, int reading, long size, long seg, long batch, struct 
                 window_tick(w, answered);
             }
         }
-        int need_out = pending > 0;
-        if (need_out != want_out) {
-            ev.events = EPOLLIN | (need_out ? EPOLLOUT : 0);
-            if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev)) die("epoll_ctl mod");
-            want_out = need_out;
-        }
+        watch_out(ep, &ev, pending > 0, &want_out);
     }
     window_close(w, answered);
     *msgs_out = w->msgs1 - w->msgs0;
@@ -409,44 +424,94 @@ static void on_complete(rbd_completion_t c, void *arg) {
     }
 }
 
+/* The event loop of a target with storage: epoll on the connection and on the completions' eventfd, which
+ * queue up to nbuf completions. */
+static int loop_open(struct epoll_event *ev, int nbuf) {
+    done_cap = nbuf;
+    done_q = calloc(done_cap, sizeof *done_q);
+    done_efd = eventfd(0, EFD_NONBLOCK);
+    struct epoll_event dev = {.events = EPOLLIN, .data.fd = done_efd};
+    int ep = epoll_create1(0);
+    if (ep < 0 || done_efd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ev->data.fd, ev) ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, done_efd, &dev))
+        die("epoll");
+    return ep;
+}
+
+/* waits for the connection or completions: -1 if interrupted, else whether completions are ready */
+static int loop_wait(int ep) {
+    struct epoll_event evs[4];
+    int n = epoll_wait(ep, evs, 4, -1), completed = 0;
+    if (n < 0) {
+        if (errno == EINTR) return -1;
+        die("epoll_wait");
+    }
+    for (int i = 0; i < n; i++) completed |= evs[i].data.fd == done_efd;
+    return completed;
+}
+
+/* takes the buffer indexes of the I/Os librbd completed since the last call into `into`; how many */
+static int take_completions(int *into) {
+    uint64_t n;
+    if (read(done_efd, &n, sizeof n) != sizeof n) return 0;
+    pthread_mutex_lock(&done_mu);
+    int k = done_n;
+    memcpy(into, done_q, k * sizeof *into);
+    done_n = 0;
+    pthread_mutex_unlock(&done_mu);
+    return k;
+}
+
+/* n buffers of len bytes (page aligned, touched), all free */
+static char **buffers(int n, long len, int *free_q, int *nfree) {
+    char **buf = calloc(n, sizeof *buf);
+    for (int i = 0; i < n; i++) {
+        buf[i] = aligned_alloc(4096, (len + 4095) / 4096 * 4096);
+        memset(buf[i], 0x5a, len);
+        free_q[(*nfree)++] = i;
+    }
+    return buf;
+}
+
+/* where the next I/O of SIZE bytes goes: one after the other, or random (aligned to SIZE) */
+struct offsets {
+    int random;
+    long size;
+    uint64_t blocks, seq, lcg;
+};
+
+static struct offsets offsets(int random, long size, uint64_t device_size) {
+    if (device_size < (uint64_t)size) {
+        fprintf(stderr, "image smaller than one I/O\n");
+        exit(1);
+    }
+    return (struct offsets){.random = random, .size = size, .blocks = device_size / size, .lcg = 88172645463325252ull};
+}
+
+static uint64_t next_offset(struct offsets *o) {
+    if (o->random) o->lcg = o->lcg * 6364136223846793005ull + 1442695040888963407ull;
+    return (o->random ? (o->lcg >> 17) % o->blocks : o->seq++ % o->blocks) * (uint64_t)o->size;
+}
+
 static void target_rbd(int fd, int reading, int random, long size, long seg, long batch, int inflight,
                        struct window *w, long *msgs_out) {
     long req_len = reading ? HDR : msg_bytes(size, seg), ans_len = reading ? msg_bytes(size, seg) : HDR;
     int nbuf = inflight + 1, ndata = (int)((size + seg - 1) / seg);
-    char **buf = calloc(nbuf, sizeof *buf), *hdr = calloc(1, HDR);
     int *free_q = calloc(nbuf, sizeof *free_q), nfree = 0;
+    char **buf = buffers(nbuf, req_len > size ? req_len : size, free_q, &nfree), *hdr = calloc(1, HDR);
     int *ans_q = calloc(nbuf, sizeof *ans_q), ans_head = 0, nans = 0; /* answers owed, in completion order */
     int *batch_q = calloc(nbuf, sizeof *batch_q);
-    for (int i = 0; i < nbuf; i++) {
-        buf[i] = aligned_alloc(4096, (req_len > size ? req_len : size + 4095) / 4096 * 4096 + 4096);
-        memset(buf[i], 0x5a, req_len > size ? req_len : size);
-        free_q[nfree++] = i;
-    }
-    done_cap = nbuf;
-    done_q = calloc(done_cap, sizeof *done_q);
-    done_efd = eventfd(0, EFD_NONBLOCK);
     char rbuf[HDR * 64];
     long rfill = 0;
     int cur = -1; /* write mode: the buffer the request being received goes into */
     long partial = 0, answered = 0, submitted = 0;
-    uint64_t blocks = image_size / size, seq = 0, lcg = 88172645463325252ull;
+    struct offsets at = offsets(random, size, image_size);
     struct iovec *data_iov = calloc(ndata, sizeof *data_iov);
-    int ep = epoll_create1(0), want_out = 0, eof = 0;
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd}, dev = {.events = EPOLLIN, .data.fd = done_efd}, evs[4];
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) || epoll_ctl(ep, EPOLL_CTL_ADD, done_efd, &dev)) die("epoll_ctl");
-    if (blocks == 0) {
-        fprintf(stderr, "image smaller than one I/O\n");
-        exit(1);
-    }
-#define NEXT_OFF() (random ? (lcg = lcg * 6364136223846793005ull + 1442695040888963407ull, (lcg >> 17) % blocks) \
-                           : seq++ % blocks) * (uint64_t)size
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    int ep = loop_open(&ev, nbuf), want_out = 0, eof = 0;
     while (!eof || submitted > answered) {
-        int nev = epoll_wait(ep, evs, 4, -1), completed = 0;
-        if (nev < 0) {
-            if (errno == EINTR) continue;
-            die("epoll_wait");
-        }
-        for (int i = 0; i < nev; i++) completed |= evs[i].data.fd == done_efd;
+        int completed = loop_wait(ep);
+        if (completed < 0) continue;
         for (;;) {
             char *into;
             long room;
@@ -459,15 +524,9 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
                 }
                 into = buf[cur] + rfill, room = req_len - rfill;
             }
-            ssize_t r = recv(fd, into, room, 0);
-            if (r == 0) {
-                eof = 1;
-                break;
-            }
-            if (r < 0) {
-                if (errno == EAGAIN) break;
-                die("target recv");
-            }
+            struct iovec v = {.iov_base = into, .iov_len = room};
+            ssize_t r = read_some(fd, &v, 1, &eof);
+            if (r == 0) break;
             rfill += r;
             if (reading) {
                 for (; rfill >= HDR; rfill -= HDR) {
@@ -475,7 +534,7 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
                     int b = free_q[--nfree];
                     rbd_completion_t c;
                     check(L.rbd_aio_create_completion((void *)(intptr_t)b, on_complete, &c), "completion");
-                    check(L.rbd_aio_read(image, NEXT_OFF(), size, buf[b], c), "rbd_aio_read");
+                    check(L.rbd_aio_read(image, next_offset(&at), size, buf[b], c), "rbd_aio_read");
                     submitted++;
                 }
             } else if (rfill == req_len) {
@@ -487,24 +546,16 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
                 }
                 rbd_completion_t c;
                 check(L.rbd_aio_create_completion((void *)(intptr_t)cur, on_complete, &c), "completion");
-                check(L.rbd_aio_writev(image, data_iov, ndata, NEXT_OFF(), c), "rbd_aio_writev");
+                check(L.rbd_aio_writev(image, data_iov, ndata, next_offset(&at), c), "rbd_aio_writev");
                 submitted++;
                 cur = -1, rfill = 0;
             }
             if (r < room) break; /* drained */
         }
         /* completions: writes free their buffer now; reads keep it until their answer is sent */
-        uint64_t n;
-        if (completed && read(done_efd, &n, sizeof n) == sizeof n) {
-            pthread_mutex_lock(&done_mu);
-            int k = done_n;
-            memcpy(batch_q, done_q, k * sizeof *batch_q);
-            done_n = 0;
-            pthread_mutex_unlock(&done_mu);
-            for (int i = 0; i < k; i++) {
-                if (!reading) free_q[nfree++] = batch_q[i];
-                ans_q[(ans_head + nans++) % nbuf] = batch_q[i];
-            }
+        for (int i = 0, k = completed ? take_completions(batch_q) : 0; i < k; i++) {
+            if (!reading) free_q[nfree++] = batch_q[i];
+            ans_q[(ans_head + nans++) % nbuf] = batch_q[i];
         }
         while (nans > 0) {
             struct iovec tmp[MAX_IOV], one[MAX_IOV];
@@ -515,15 +566,7 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
                 int ni = reading ? build_iov(one, hdr, buf[b], size, seg) : 1;
                 if (!reading) one[0].iov_base = hdr, one[0].iov_len = HDR;
                 if (k + ni > MAX_IOV) break;
-                for (int i = 0; i < ni; i++) {
-                    if (skip >= (long)one[i].iov_len) {
-                        skip -= one[i].iov_len;
-                        continue;
-                    }
-                    tmp[k].iov_base = (char *)one[i].iov_base + skip;
-                    tmp[k++].iov_len = one[i].iov_len - skip;
-                    skip = 0;
-                }
+                k = gather(tmp, k, one, ni, &skip);
             }
             ssize_t r = writev(fd, tmp, k);
             if (r < 0) {
@@ -539,14 +582,8 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
                 window_tick(w, answered);
             }
         }
-        int need_out = nans > 0;
-        if (need_out != want_out) {
-            ev.events = EPOLLIN | (need_out ? EPOLLOUT : 0);
-            if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev)) die("epoll_ctl mod");
-            want_out = need_out;
-        }
+        watch_out(ep, &ev, nans > 0, &want_out);
     }
-#undef NEXT_OFF
     window_close(w, answered);
     *msgs_out = w->msgs1 - w->msgs0;
 }
@@ -561,15 +598,6 @@ struct msg {
     uint32_t tag, len, off;
     uint8_t rest[HDR - 16];
 };
-
-static void send_all(int fd, struct iovec *iov, int n) {
-    while (n > 0) {
-        ssize_t r = writev(fd, iov, n);
-        if (r <= 0) die("writev");
-        while (n > 0 && (size_t)r >= iov->iov_len) r -= iov->iov_len, iov++, n--;
-        if (n > 0) iov->iov_base = (char *)iov->iov_base + r, iov->iov_len -= r;
-    }
-}
 
 /* the PDUs carrying [off, off+len) of a command's data: the first as the command ('C'), the rest as Data-Out */
 static void send_data(int fd, uint8_t type, uint32_t tag, long off, long len, long seg, char *data) {
@@ -617,12 +645,7 @@ static void initiator_r2t(int fd, long size, long seg, long first, int inflight,
             sent++;
         }
     }
-    shutdown(fd, SHUT_WR);
-    window_close(w, done);
-    double cpu = w->cpu1 - w->cpu0;
-    long msgs = w->msgs1 - w->msgs0;
-    if (write(report, &cpu, sizeof cpu) != sizeof cpu || write(report, &msgs, sizeof msgs) != sizeof msgs)
-        die("report");
+    initiator_report(fd, w, done, report);
 }
 
 /* The target side: data lands where it belongs in the command's buffer (a readv of the rest of the current
@@ -630,56 +653,32 @@ static void initiator_r2t(int fd, long size, long seg, long first, int inflight,
 static void target_r2t(int fd, int random, long size, long seg, long burst, int inflight,
                        struct window *w, long *msgs_out) {
     int nbuf = inflight + 1, ndata = (int)((size + seg - 1) / seg);
-    char **buf = calloc(nbuf, sizeof *buf);
+    int *free_q = calloc(nbuf, sizeof *free_q), nfree = 0;
+    char **buf = buffers(nbuf, size, free_q, &nfree);
     uint32_t *tag = calloc(nbuf, sizeof *tag);
     long *got = calloc(nbuf, sizeof *got), *asked = calloc(nbuf, sizeof *asked);
-    int *free_q = calloc(nbuf, sizeof *free_q), nfree = 0;
-    for (int i = 0; i < nbuf; i++) {
-        buf[i] = aligned_alloc(4096, (size + 4095) / 4096 * 4096);
-        memset(buf[i], 0x5a, size);
-        free_q[nfree++] = i;
-    }
     int outcap = 2 * nbuf, out_head = 0, nout = 0; /* 48-byte messages owed: R2Ts and answers */
     struct msg *out = calloc(outcap, sizeof *out);
     int *batch_q = calloc(nbuf, sizeof *batch_q);
-    done_cap = nbuf;
-    done_q = calloc(done_cap, sizeof *done_q);
-    done_efd = eventfd(0, EFD_NONBLOCK);
     struct msg hdr;
     long hfill = 0, partial = 0, answered = 0, submitted = 0, dleft = 0, doff = 0;
     int cur = -1;
-    uint64_t blocks = image ? image_size / size : 1, seq = 0, lcg = 88172645463325252ull;
+    struct offsets at = offsets(random, size, image ? image_size : (uint64_t)size);
     struct iovec *data_iov = calloc(ndata, sizeof *data_iov);
-    int ep = epoll_create1(0), want_out = 0, eof = 0;
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd}, dev = {.events = EPOLLIN, .data.fd = done_efd}, evs[4];
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) || epoll_ctl(ep, EPOLL_CTL_ADD, done_efd, &dev)) die("epoll_ctl");
-    if (blocks == 0) {
-        fprintf(stderr, "image smaller than one I/O\n");
-        exit(1);
-    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    int ep = loop_open(&ev, nbuf), want_out = 0, eof = 0;
 #define QUEUE(t, b, o, l) (out[(out_head + nout++) % outcap] = (struct msg){.type = (t), .tag = tag[b], .off = (o), .len = (l)})
     while (!eof || submitted > answered) {
-        int nev = epoll_wait(ep, evs, 4, -1), completed = 0;
-        if (nev < 0) {
-            if (errno == EINTR) continue;
-            die("epoll_wait");
-        }
-        for (int i = 0; i < nev; i++) completed |= evs[i].data.fd == done_efd;
+        int completed = loop_wait(ep);
+        if (completed < 0) continue;
         for (;;) {
             struct iovec v[2];
             int n = 0;
             if (dleft > 0) v[n++] = (struct iovec){.iov_base = buf[cur] + doff, .iov_len = dleft};
             v[n++] = (struct iovec){.iov_base = (char *)&hdr + hfill, .iov_len = HDR - hfill};
             long room = (long)(v[0].iov_len + (n > 1 ? v[1].iov_len : 0));
-            ssize_t r = readv(fd, v, n);
-            if (r == 0) {
-                eof = 1;
-                break;
-            }
-            if (r < 0) {
-                if (errno == EAGAIN) break;
-                die("target readv");
-            }
+            ssize_t r = read_some(fd, v, n, &eof);
+            if (r == 0) break;
             long d = r < dleft ? r : dleft;
             doff += d, dleft -= d, hfill += r - d;
             if (cur >= 0 && dleft == 0 && d > 0) {
@@ -689,8 +688,7 @@ static void target_r2t(int fd, int random, long size, long seg, long burst, int 
                         long o = (long)i * seg;
                         data_iov[i] = (struct iovec){.iov_base = buf[cur] + o, .iov_len = size - o < seg ? size - o : seg};
                     }
-                    uint64_t off = (random ? (lcg = lcg * 6364136223846793005ull + 1442695040888963407ull, (lcg >> 17) % blocks)
-                                           : seq++ % blocks) * (uint64_t)size;
+                    uint64_t off = next_offset(&at);
                     if (image) {
                         rbd_completion_t c;
                         check(L.rbd_aio_create_completion((void *)(intptr_t)cur, on_complete, &c), "completion");
@@ -727,17 +725,9 @@ static void target_r2t(int fd, int random, long size, long seg, long burst, int 
             }
             if (r < room) break; /* drained */
         }
-        uint64_t cnt;
-        if (completed && read(done_efd, &cnt, sizeof cnt) == sizeof cnt) {
-            pthread_mutex_lock(&done_mu);
-            int k = done_n;
-            memcpy(batch_q, done_q, k * sizeof *batch_q);
-            done_n = 0;
-            pthread_mutex_unlock(&done_mu);
-            for (int i = 0; i < k; i++) {
-                free_q[nfree++] = batch_q[i];
-                QUEUE('A', batch_q[i], 0, 0);
-            }
+        for (int i = 0, k = completed ? take_completions(batch_q) : 0; i < k; i++) {
+            free_q[nfree++] = batch_q[i];
+            QUEUE('A', batch_q[i], 0, 0);
         }
         while (nout > 0) {
             struct iovec tmp[MAX_IOV];
@@ -762,12 +752,7 @@ static void target_r2t(int fd, int random, long size, long seg, long burst, int 
                 partial -= HDR, out_head = (out_head + 1) % outcap, nout--;
             }
         }
-        int need_out = nout > 0;
-        if (need_out != want_out) {
-            ev.events = EPOLLIN | (need_out ? EPOLLOUT : 0);
-            if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev)) die("epoll_ctl mod");
-            want_out = need_out;
-        }
+        watch_out(ep, &ev, nout > 0, &want_out);
     }
 #undef QUEUE
     window_close(w, answered);
