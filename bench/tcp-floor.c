@@ -719,7 +719,10 @@ static void target_r2t(int fd, int random, long size, long seg, long burst, int 
                 } else {
                     die("bad message type");
                 }
-                if (hdr.off + hdr.len > (uint64_t)size || hdr.len == 0) die("bad data range");
+                /* in order, within the command (its immediate data) or the R2T it answers: else `got` never
+                 * meets `asked` again and the command would wait for ever */
+                if (hdr.len == 0 || hdr.off != got[cur] || got[cur] + hdr.len > asked[cur] || asked[cur] > size)
+                    die("data outside what was asked for");
                 doff = hdr.off, dleft = hdr.len;
                 got[cur] += hdr.len; /* counted as it is read into place: complete when dleft is 0 */
             }
