@@ -41,6 +41,14 @@
  * 1: one answer per writev, as a target whose storage completes one I/O at a time).
  * RATE: the initiator sends at most this many requests per second (0, the default: as fast as answers come),
  * to compare CPU per I/O at the rate another target reached.
+ *
+ * Two environment variables change the conditions, to test what a difference between targets comes from:
+ *   TCP_FLOOR_INITIATOR_COPY=BYTES  the initiator also copies BYTES (within a 16 MiB area) per answer: it then
+ *                                   loads the host as a costlier initiator does (fio/libiscsi spends about
+ *                                   100 µs more per 1 MiB write than this one);
+ *   TCP_FLOOR_BUFFERS=N             the RBD targets take their request buffers from N of them in turn (FIFO)
+ *                                   instead of reusing the last freed one: a memory footprint of N x SIZE, as
+ *                                   a target whose socket reads lie in pooled buffers has.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -69,6 +77,43 @@
 static void die(const char *what) {
     perror(what);
     exit(1);
+}
+
+/* TCP_FLOOR_INITIATOR_COPY: extra work of the initiator per answer (see the header), between two 16 MiB areas so
+ * that it goes through memory as the socket copies of a costlier initiator do */
+static void initiator_ballast(void) {
+    static long bytes = -1, at;
+    static char *src, *dst;
+    const long area = 16L << 20;
+    if (bytes < 0) {
+        const char *e = getenv("TCP_FLOOR_INITIATOR_COPY");
+        bytes = e ? atol(e) : 0;
+        if (bytes > area) bytes = area;
+        if (bytes > 0 && (!(src = malloc(area)) || !(dst = malloc(area)))) die("malloc");
+        if (bytes > 0) memset(src, 0x5a, area), memset(dst, 0, area);
+    }
+    if (bytes == 0) return;
+    if (at + bytes > area) at = 0;
+    memcpy(dst + at, src + at, bytes);
+    at += bytes;
+}
+
+/* The request buffers a target has free: the last one freed first, or with TCP_FLOOR_BUFFERS in turn */
+struct freelist {
+    int *q, n, head, cap, fifo;
+};
+
+static void free_push(struct freelist *f, int b) {
+    if (f->fifo) f->q[(f->head + f->n++) % f->cap] = b;
+    else f->q[f->n++] = b;
+}
+
+static int free_pop(struct freelist *f, const char *what) {
+    if (f->n == 0) die(what);
+    if (!f->fifo) return f->q[--f->n];
+    int b = f->q[f->head];
+    f->head = (f->head + 1) % f->cap, f->n--;
+    return b;
 }
 
 static double now(void) {
@@ -244,6 +289,7 @@ static void initiator(int fd, int reading, long size, long seg, int inflight, do
             got += r;
         }
         done++;
+        initiator_ballast();
         window_tick(w, done);
         if (w->state == 2) stop = 1;
         if (!stop) {
@@ -462,13 +508,23 @@ static int take_completions(int *into) {
     return k;
 }
 
-/* n buffers of len bytes (page aligned, touched), all free */
-static char **buffers(int n, long len, int *free_q, int *nfree) {
+/* How many request buffers a target keeps: one more than INFLIGHT, or TCP_FLOOR_BUFFERS if that is more */
+static int buffer_count(int inflight) {
+    const char *e = getenv("TCP_FLOOR_BUFFERS");
+    int n = e ? atoi(e) : 0;
+    return n > inflight + 1 ? n : inflight + 1;
+}
+
+/* n buffers of len bytes (page aligned, touched), all free in f */
+static char **buffers(int n, long len, struct freelist *f) {
     char **buf = calloc(n, sizeof *buf);
+    *f = (struct freelist){.q = calloc(n, sizeof *f->q), .cap = n, .fifo = getenv("TCP_FLOOR_BUFFERS") != NULL};
+    if (!buf || !f->q) die("calloc");
     for (int i = 0; i < n; i++) {
         buf[i] = aligned_alloc(4096, (len + 4095) / 4096 * 4096);
+        if (!buf[i]) die("aligned_alloc");
         memset(buf[i], 0x5a, len);
-        free_q[(*nfree)++] = i;
+        free_push(f, i);
     }
     return buf;
 }
@@ -496,9 +552,9 @@ static uint64_t next_offset(struct offsets *o) {
 static void target_rbd(int fd, int reading, int random, long size, long seg, long batch, int inflight,
                        struct window *w, long *msgs_out) {
     long req_len = reading ? HDR : msg_bytes(size, seg), ans_len = reading ? msg_bytes(size, seg) : HDR;
-    int nbuf = inflight + 1, ndata = (int)((size + seg - 1) / seg);
-    int *free_q = calloc(nbuf, sizeof *free_q), nfree = 0;
-    char **buf = buffers(nbuf, req_len > size ? req_len : size, free_q, &nfree), *hdr = calloc(1, HDR);
+    int nbuf = buffer_count(inflight), ndata = (int)((size + seg - 1) / seg);
+    struct freelist fl;
+    char **buf = buffers(nbuf, req_len > size ? req_len : size, &fl), *hdr = calloc(1, HDR);
     int *ans_q = calloc(nbuf, sizeof *ans_q), ans_head = 0, nans = 0; /* answers owed, in completion order */
     int *batch_q = calloc(nbuf, sizeof *batch_q);
     char rbuf[HDR * 64];
@@ -519,8 +575,7 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
                 into = rbuf + rfill, room = sizeof rbuf - rfill;
             } else {
                 if (cur < 0) {
-                    if (nfree == 0) die("no free buffer: more requests than INFLIGHT");
-                    cur = free_q[--nfree];
+                    cur = free_pop(&fl, "no free buffer: more requests than INFLIGHT");
                 }
                 into = buf[cur] + rfill, room = req_len - rfill;
             }
@@ -530,8 +585,7 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
             rfill += r;
             if (reading) {
                 for (; rfill >= HDR; rfill -= HDR) {
-                    if (nfree == 0) die("no free buffer: more requests than INFLIGHT");
-                    int b = free_q[--nfree];
+                    int b = free_pop(&fl, "no free buffer: more requests than INFLIGHT");
                     rbd_completion_t c;
                     check(L.rbd_aio_create_completion((void *)(intptr_t)b, on_complete, &c), "completion");
                     check(L.rbd_aio_read(image, next_offset(&at), size, buf[b], c), "rbd_aio_read");
@@ -554,7 +608,7 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
         }
         /* completions: writes free their buffer now; reads keep it until their answer is sent */
         for (int i = 0, k = completed ? take_completions(batch_q) : 0; i < k; i++) {
-            if (!reading) free_q[nfree++] = batch_q[i];
+            if (!reading) free_push(&fl, batch_q[i]);
             ans_q[(ans_head + nans++) % nbuf] = batch_q[i];
         }
         while (nans > 0) {
@@ -576,7 +630,7 @@ static void target_rbd(int fd, int reading, int random, long size, long seg, lon
             partial += r;
             while (nans > 0 && partial >= ans_len) {
                 partial -= ans_len;
-                if (reading) free_q[nfree++] = ans_q[ans_head];
+                if (reading) free_push(&fl, ans_q[ans_head]);
                 ans_head = (ans_head + 1) % nbuf, nans--;
                 answered++;
                 window_tick(w, answered);
@@ -637,6 +691,7 @@ static void initiator_r2t(int fd, long size, long seg, long first, int inflight,
             continue;
         }
         done++;
+        initiator_ballast();
         window_tick(w, done);
         if (w->state == 2) stop = 1;
         if (!stop) {
@@ -652,9 +707,9 @@ static void initiator_r2t(int fd, long size, long seg, long first, int inflight,
  * PDU's data and the next header); a full command goes to librbd (when RBD is given) as SEG-byte pieces. */
 static void target_r2t(int fd, int random, long size, long seg, long burst, int inflight,
                        struct window *w, long *msgs_out) {
-    int nbuf = inflight + 1, ndata = (int)((size + seg - 1) / seg);
-    int *free_q = calloc(nbuf, sizeof *free_q), nfree = 0;
-    char **buf = buffers(nbuf, size, free_q, &nfree);
+    int nbuf = buffer_count(inflight), ndata = (int)((size + seg - 1) / seg);
+    struct freelist fl;
+    char **buf = buffers(nbuf, size, &fl);
     uint32_t *tag = calloc(nbuf, sizeof *tag);
     long *got = calloc(nbuf, sizeof *got), *asked = calloc(nbuf, sizeof *asked);
     int outcap = 2 * nbuf, out_head = 0, nout = 0; /* 48-byte messages owed: R2Ts and answers */
@@ -694,7 +749,7 @@ static void target_r2t(int fd, int random, long size, long seg, long burst, int 
                         check(L.rbd_aio_create_completion((void *)(intptr_t)cur, on_complete, &c), "completion");
                         check(L.rbd_aio_writev(image, data_iov, ndata, off, c), "rbd_aio_writev");
                     } else {
-                        free_q[nfree++] = cur;
+                        free_push(&fl, cur);
                         QUEUE('A', cur, 0, 0);
                     }
                     submitted++;
@@ -708,8 +763,7 @@ static void target_r2t(int fd, int random, long size, long seg, long burst, int 
             if (hfill == HDR) {
                 hfill = 0;
                 if (hdr.type == 'C') {
-                    if (nfree == 0) die("no free buffer: more commands than INFLIGHT");
-                    cur = free_q[--nfree];
+                    cur = free_pop(&fl, "no free buffer: more commands than INFLIGHT");
                     tag[cur] = hdr.tag, got[cur] = 0, asked[cur] = hdr.len;
                 } else if (hdr.type == 'D') {
                     cur = -1;
@@ -729,7 +783,7 @@ static void target_r2t(int fd, int random, long size, long seg, long burst, int 
             if (r < room) break; /* drained */
         }
         for (int i = 0, k = completed ? take_completions(batch_q) : 0; i < k; i++) {
-            free_q[nfree++] = batch_q[i];
+            free_push(&fl, batch_q[i]);
             QUEUE('A', batch_q[i], 0, 0);
         }
         while (nout > 0) {
