@@ -77,7 +77,13 @@
 #                      for workloads of 64K and more, and print per workload
 #                        rbd-bench floor WORKLOAD gateway_iops=G floor_iops=F gateway_cpu_us_per_io=X
 #                                  floor_cpu_us_per_io=C gateway_cpu_vs_floor=X/C [floor_cpu_vs_paced=C/P]
-#                      (needs gcc; RW of the workload must be read, write, randread or randwrite)
+#                      (needs gcc; RW of the workload must be read, write, randread or randwrite), followed by
+#                        gateway_initiator_cpu_us_per_io=I floor_initiator_cpu_us_per_io=J
+#                      the CPU each initiator spent per I/O: on two CPUs a costlier initiator slows the target
+#                      that shares them, so compare the targets where I and J are alike.
+#   --floor-initiator-copy BYTES
+#                      with --tcp-floor: its initiator also copies BYTES per I/O (TCP_FLOOR_INITIATOR_COPY), to
+#                      load the host as fio/libiscsi does for the gateway (1572864 for 1 MiB writes here)
 # Needs: java 17, the built gateway jar (mvn -o -q -DskipTests install), fio with the rbd engine
 # (Debian's fio package), fio with libiscsi (tools/build-fio-libiscsi.sh), tgt + tgt-rbd (installed by
 # bench/tgt-rbd.sh when root), the rbd CLI, python3.
@@ -88,7 +94,7 @@ CONF=${RBDGW_CEPH_CONF:-}; ID=iscsi; POOL=rbd; SIZE=1G; RUNTIME=15; RAMP=2; OUT=
 GW_PRELOAD=; DIRECT_PRELOAD=; GW_ARGS=
 FIO_ISCSI=${FIO:-/opt/rbdgw-tools/bin/fio-iscsi}
 GW_PORT=3263; TGT_PORT=3262; JAR=$ROOT/gateway-node/target/gateway-node.jar
-MEMHOP=0; MEM_PORT=3264; TGTNULL_PORT=3267; PACED=0; TCPFLOOR=0
+MEMHOP=0; MEM_PORT=3264; TGTNULL_PORT=3267; PACED=0; TCPFLOOR=0; FLOOR_COPY=
 WORKLOADS=randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd1,randwrite-4k-qd32,read-64k-qd8,write-64k-qd8,read-1m-qd8,write-1m-qd8
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -115,6 +121,7 @@ while [ $# -gt 0 ]; do
     --with-memory-hop) MEMHOP=1; shift ;;
     --paced-direct) PACED=1; shift ;;
     --tcp-floor) TCPFLOOR=1; shift ;;
+    --floor-initiator-copy) FLOOR_COPY=$2; shift 2 ;;
     --mem-port) MEM_PORT=$2; shift 2 ;;
     --tgt-null-port) TGTNULL_PORT=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -126,6 +133,11 @@ if [ -z "$GW_PRELOAD" ] && [ -r /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 ]; th
   GW_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4
 fi
 [ "$GW_PRELOAD" = none ] && GW_PRELOAD=
+if [ -n "$FLOOR_COPY" ]; then
+  [[ $FLOOR_COPY =~ ^[0-9]+$ ]] && [ "$FLOOR_COPY" -le 16777216 ] \
+    || { echo "--floor-initiator-copy takes a byte count up to 16777216, not '$FLOOR_COPY'" >&2; exit 2; }
+  [ "$TCPFLOOR" = 1 ] || { echo "--floor-initiator-copy needs --tcp-floor" >&2; exit 2; }
+fi
 [ -r "$CONF" ] || { echo "no ceph.conf: give --ceph-conf or set RBDGW_CEPH_CONF" >&2; exit 2; }
 [ -r "$JAR" ] || { echo "no gateway jar at $JAR: mvn -o -q -DskipTests install" >&2; exit 2; }
 command -v fio >/dev/null && fio --enghelp 2>/dev/null | grep -qw rbd \
@@ -303,7 +315,7 @@ run_floor() {
     # 262144: fio/libiscsi's Data-Out segment size, FirstBurstLength and MaxBurstLength: writes with R2Ts
     local r2t=()
     case $rw in *write) r2t=(262144 262144) ;; esac
-    line=$("$OUT/tcp-floor" "$rw" "$size" "${qd#qd}" 262144 "$RAMP" "$RUNTIME" 0 "$rate" "$CONF:$ID:$POOL/$IMG" \
+    line=$(TCP_FLOOR_INITIATOR_COPY=${FLOOR_COPY:-0} "$OUT/tcp-floor" "$rw" "$size" "${qd#qd}" 262144 "$RAMP" "$RUNTIME" 0 "$rate" "$CONF:$ID:$POOL/$IMG" \
       "${r2t[@]}" 2>>"$R/floor.log") || { log "tcp-floor $w failed: see $R/floor.log"; return; }
     echo "$w $line" >> "$R/floor.txt"
     log "floor      $w $(sed 's/.*msgs_per_s=\([0-9]*\).*target_cpu_us=\([0-9.]*\).*/\1 IOPS  target cpu\/IO \2 us/' <<<"$line")"
@@ -472,7 +484,8 @@ for i in range(1, rounds + 1):
     try:  # --tcp-floor: "WORKLOAD tcp-floor MODE storage=rbd ... msgs_per_s=N target_cpu_us=C ..."
         for line in open(f'{out}/round{i}/floor.txt'):
             kv = dict(x.split('=', 1) for x in line.split() if '=' in x)
-            d[('floor', line.split()[0])] = {'iops': kv.get('msgs_per_s'), 'cpu': kv.get('target_cpu_us')}
+            d[('floor', line.split()[0])] = {'iops': kv.get('msgs_per_s'), 'cpu': kv.get('target_cpu_us'),
+                                             'initiator': kv.get('initiator_cpu_us')}
     except FileNotFoundError:
         pass
     per.append(d)
@@ -484,6 +497,13 @@ def med(src, w, key):
     return statistics.median(v) if v else None
 def f(v, nd=1):
     return '-' if v is None else f'{v:.{nd}f}'
+def initiator(w):  # fio/libiscsi's own CPU (fio's usr+sys, % of a core) per gateway I/O, median over the rounds
+    v = []
+    for p in per:
+        r = p.get(('gateway', w), {})
+        try: v.append(float(r.get('fio_cpu_pct')) * 1e4 / float(r.get('iops')))
+        except (TypeError, ValueError, ZeroDivisionError): pass
+    return statistics.median(v) if v else None
 for w in workloads:
     dcpu, dp50 = med('direct', w, 'client_cpu_us_per_io'), med('direct', w, 'clat_p50_us')
     diops = med('direct', w, 'iops')
@@ -520,6 +540,8 @@ for w in workloads:
             f'gateway_cpu_us_per_io={f(g)} floor_cpu_us_per_io={f(fc)} gateway_cpu_vs_floor={f(g / fc, 2) if g else "-"}')
     if pc:
         line += f' floor_cpu_vs_paced={f(fc / pc, 2)}'
+    line += (f' gateway_initiator_cpu_us_per_io={f(initiator(w))}'
+             f' floor_initiator_cpu_us_per_io={f(med("floor", w, "initiator"))}')
     print(line)
 for w in workloads if memhop else []:
     for src in ('memory', 'tgt-null'):
