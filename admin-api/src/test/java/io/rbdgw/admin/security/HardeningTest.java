@@ -131,18 +131,12 @@ class HardeningTest {
         RawHttp.Answer a = call("POST", "/api/targets", huge);
         assertThat(a.status()).isEqualTo(413);
         assertThat(a.body().length()).isLessThan(300);
-        // without a declared length (chunked), refused once the reader passes 1 MiB
-        java.net.http.HttpResponse<String> chunked = java.net.http.HttpClient.newHttpClient()
-                .send(
-                        java.net.http.HttpRequest.newBuilder(server.uri().resolve("/api/targets"))
-                                .header("Authorization", RawHttp.basic("admin", PASSWORD))
-                                .header("Content-Type", "application/json")
-                                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
-                                        () -> new java.io.ByteArrayInputStream(
-                                                huge.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
-                                .build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertThat(chunked.statusCode()).isEqualTo(413);
+        // without a declared length (chunked), refused once the reader passes 1 MiB; the server may answer and
+        // close while the rest is still being sent, which RawHttp reads through (java.net.http's client then
+        // sometimes failed with a broken pipe before it read the answer)
+        RawHttp.Answer chunked = http.sendChunked(
+                "POST", "/api/targets", huge, Map.of("Authorization", RawHttp.basic("admin", PASSWORD)));
+        assertThat(chunked.status()).isEqualTo(413);
         assertThat(chunked.body().length()).isLessThan(300);
         assertThat(store.read().targets()).isEmpty();
         // a body just under the cap is still read

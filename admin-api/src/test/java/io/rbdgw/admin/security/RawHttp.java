@@ -41,6 +41,16 @@ final class RawHttp {
     }
 
     Answer send(String method, String rawPath, String body, Map<String, String> headers) throws IOException {
+        return send(method, rawPath, body, headers, false);
+    }
+
+    /** The body without a declared length: Transfer-Encoding chunked, in 64 KiB chunks. */
+    Answer sendChunked(String method, String rawPath, String body, Map<String, String> headers) throws IOException {
+        return send(method, rawPath, body, headers, true);
+    }
+
+    private Answer send(String method, String rawPath, String body, Map<String, String> headers, boolean chunked)
+            throws IOException {
         try (Socket s = new Socket()) {
             if (sourceAddress != null) {
                 s.bind(new InetSocketAddress(sourceAddress, 0));
@@ -59,7 +69,9 @@ final class RawHttp {
             if (body != null) {
                 req.append("Content-Type: application/json\r\n");
             }
-            if (body != null || method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
+            if (chunked) {
+                req.append("Transfer-Encoding: chunked\r\n");
+            } else if (body != null || method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
                 req.append("Content-Length: ").append(payload.length).append("\r\n");
             }
             headers.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
@@ -67,7 +79,17 @@ final class RawHttp {
             OutputStream out = s.getOutputStream();
             try {
                 out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
-                out.write(payload);
+                if (chunked) {
+                    for (int at = 0; at < payload.length; at += 65536) {
+                        int n = Math.min(65536, payload.length - at);
+                        out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                        out.write(payload, at, n);
+                        out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    }
+                    out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                } else {
+                    out.write(payload);
+                }
                 out.flush();
             } catch (IOException e) {
                 // the server may answer (413) and close before the whole body is sent: read what it said
