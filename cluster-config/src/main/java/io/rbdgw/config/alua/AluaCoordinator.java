@@ -303,10 +303,13 @@ public final class AluaCoordinator implements Closeable {
      */
     private boolean rebalance(boolean justElected) throws Exception {
         long now = System.nanoTime();
+        // the session this pass decides in, taken before its reads: a read that outlasts the session (ZooKeeper down
+        // for longer than the timeout) returns what the next session shows, and the members would then all look
+        // lost-and-rejoined to the policy of the ended leadership, which would fence them all
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
         Map<String, Member> members = readMembers();
         long membersRead = System.nanoTime();
         Member me = members.get(self);
-        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
         if (me == null || me.session() != session || !leadsThrough(session)) {
             // ZooKeeper does not show this gateway as the leader in its current session: the session it was elected
             // in ended (Curator tells the latch in a moment; a gateway resuming from a freeze gets here first; its
@@ -339,6 +342,9 @@ public final class AluaCoordinator implements Closeable {
         }
         ownWrites.clear();
         Map<String, Versioned> records = cached != null ? cached : readOwnership();
+        if (client.getZookeeperClient().getZooKeeper().getSessionId() != session) {
+            return false; // the session ended during the reads: the leadership it carried too (see above)
+        }
         long ownershipRead = System.nanoTime();
         Map<String, LunOwnership> documents = new TreeMap<>();
         records.forEach((d, r) -> documents.put(d, r.value()));
