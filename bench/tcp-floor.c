@@ -49,6 +49,7 @@
  *   TCP_FLOOR_BUFFERS=N             the RBD targets take their request buffers from N of them in turn (FIFO)
  *                                   instead of reusing the last freed one: a memory footprint of N x SIZE, as
  *                                   a target whose socket reads lie in pooled buffers has.
+ * Both take whole numbers (BYTES up to 16 MiB, N up to 4096; 0 is the default); anything else stops the program.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -79,23 +80,36 @@ static void die(const char *what) {
     exit(1);
 }
 
+/* The environment variables of the header, read and checked once at start (0: not given) */
+static long initiator_copy, buffers_wanted;
+
+static long env_count(const char *name, long max) {
+    const char *e = getenv(name);
+    if (!e) return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(e, &end, 10);
+    if (errno || end == e || *end || v < 0 || v > max) {
+        fprintf(stderr, "%s must be a whole number from 0 to %ld, not '%s'\n", name, max, e);
+        exit(2);
+    }
+    return v;
+}
+
 /* TCP_FLOOR_INITIATOR_COPY: extra work of the initiator per answer (see the header), between two 16 MiB areas so
  * that it goes through memory as the socket copies of a costlier initiator do */
 static void initiator_ballast(void) {
-    static long bytes = -1, at;
+    static long at;
     static char *src, *dst;
     const long area = 16L << 20;
-    if (bytes < 0) {
-        const char *e = getenv("TCP_FLOOR_INITIATOR_COPY");
-        bytes = e ? atol(e) : 0;
-        if (bytes > area) bytes = area;
-        if (bytes > 0 && (!(src = malloc(area)) || !(dst = malloc(area)))) die("malloc");
-        if (bytes > 0) memset(src, 0x5a, area), memset(dst, 0, area);
+    if (initiator_copy == 0) return;
+    if (!src) {
+        if (!(src = malloc(area)) || !(dst = malloc(area))) die("malloc");
+        memset(src, 0x5a, area), memset(dst, 0, area);
     }
-    if (bytes == 0) return;
-    if (at + bytes > area) at = 0;
-    memcpy(dst + at, src + at, bytes);
-    at += bytes;
+    if (at + initiator_copy > area) at = 0;
+    memcpy(dst + at, src + at, initiator_copy);
+    at += initiator_copy;
 }
 
 /* The request buffers a target has free: the last one freed first, or with TCP_FLOOR_BUFFERS in turn */
@@ -510,15 +524,13 @@ static int take_completions(int *into) {
 
 /* How many request buffers a target keeps: one more than INFLIGHT, or TCP_FLOOR_BUFFERS if that is more */
 static int buffer_count(int inflight) {
-    const char *e = getenv("TCP_FLOOR_BUFFERS");
-    int n = e ? atoi(e) : 0;
-    return n > inflight + 1 ? n : inflight + 1;
+    return buffers_wanted > inflight + 1 ? (int)buffers_wanted : inflight + 1;
 }
 
 /* n buffers of len bytes (page aligned, touched), all free in f */
 static char **buffers(int n, long len, struct freelist *f) {
     char **buf = calloc(n, sizeof *buf);
-    *f = (struct freelist){.q = calloc(n, sizeof *f->q), .cap = n, .fifo = getenv("TCP_FLOOR_BUFFERS") != NULL};
+    *f = (struct freelist){.q = calloc(n, sizeof *f->q), .cap = n, .fifo = buffers_wanted > 0};
     if (!buf || !f->q) die("calloc");
     for (int i = 0; i < n; i++) {
         buf[i] = aligned_alloc(4096, (len + 4095) / 4096 * 4096);
@@ -822,6 +834,8 @@ int main(int argc, char **argv) {
                 "[RATE] [CONF:ID:POOL/IMAGE|-] [FIRST BURST]\n", argv[0]);
         return 2;
     }
+    initiator_copy = env_count("TCP_FLOOR_INITIATOR_COPY", 16L << 20);
+    buffers_wanted = env_count("TCP_FLOOR_BUFFERS", 4096);
     int random = strncmp(argv[1], "rand", 4) == 0;
     const char *mode = argv[1] + (random ? 4 : 0);
     int reading = strcmp(mode, "read") == 0;
