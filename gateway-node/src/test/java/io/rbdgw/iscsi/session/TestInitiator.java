@@ -103,8 +103,16 @@ public final class TestInitiator implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Sends a PDU; a closed connection is an unchecked {@link IllegalStateException}. (Netty's own rethrow of a
+     * {@code ClosedChannelException} is a checked exception thrown unchecked, which a caller's
+     * {@code catch (RuntimeException)} would miss.)
+     */
     public void send(IscsiPdu pdu) {
-        channel.writeAndFlush(pdu).syncUninterruptibly();
+        var f = channel.writeAndFlush(pdu).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new IllegalStateException("send of " + pdu.getClass().getSimpleName() + " failed", f.cause());
+        }
     }
 
     /** Next received PDU of the given type (fails on timeout or another type). Caller releases it. */

@@ -52,13 +52,19 @@ class WindowsClusterReservationIT {
 
         Path1(InetSocketAddress portal, String initiator, long isid) throws Exception {
             conn = new TestInitiator(portal).isid(isid);
-            conn.login(TestInitiator.normalKeys(initiator, FailoverCluster.IQN));
-            // the first commands see 29/00 (new nexus) and possibly ALUA/LUN changes: clear them
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (exec(new byte[] {0, 0, 0, 0, 0, 0}, 0, null) != GOOD) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AssertionError("TEST UNIT READY keeps failing: " + status + " " + Arrays.toString(sense));
+            try {
+                conn.login(TestInitiator.normalKeys(initiator, FailoverCluster.IQN));
+                // the first commands see 29/00 (new nexus) and possibly ALUA/LUN changes: clear them
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (exec(new byte[] {0, 0, 0, 0, 0, 0}, 0, null) != GOOD) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new AssertionError(
+                                "TEST UNIT READY keeps failing: " + status + " " + Arrays.toString(sense));
+                    }
                 }
+            } catch (Throwable t) {
+                conn.close();
+                throw t;
             }
         }
 
@@ -68,7 +74,11 @@ class WindowsClusterReservationIT {
             while (true) {
                 try {
                     return new Path1(portal, initiator, isid);
-                } catch (AssertionError | RuntimeException notYet) {
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Exception | AssertionError notYet) {
+                    // a portal that does not serve yet refuses the connection (Netty rethrows the checked
+                    // ConnectException) or closes it during the login
                     if (System.nanoTime() - deadline > 0) {
                         throw notYet;
                     }
