@@ -113,6 +113,9 @@ public final class AluaCoordinator implements Closeable {
     private boolean staleLeadership;
     // coordinator thread only; reset when leadership is gained
     private boolean leading;
+    // coordinator thread only: the session of the election whose baseline the policy's view of the members comes from
+    private long viewSession;
+    private boolean staleView;
     private final OwnershipPolicy policy;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
@@ -133,6 +136,9 @@ public final class AluaCoordinator implements Closeable {
 
     /** How long the cache may take to show this coordinator's own writes before a pass reads ZooKeeper instead. */
     static final long CACHE_CATCH_UP_MILLIS = 2000;
+
+    // tests: runs in each pass between taking the session and the first read, to hold a pass across a session's end
+    volatile Runnable beforeReads;
 
     private long pendingUntil;
     private boolean baselinePending; // elected, first full pass not done yet
@@ -307,6 +313,10 @@ public final class AluaCoordinator implements Closeable {
         // for longer than the timeout) returns what the next session shows, and the members would then all look
         // lost-and-rejoined to the policy of the ended leadership, which would fence them all
         long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        Runnable hook = beforeReads;
+        if (hook != null) {
+            hook.run();
+        }
         Map<String, Member> members = readMembers();
         long membersRead = System.nanoTime();
         Member me = members.get(self);
@@ -326,6 +336,23 @@ public final class AluaCoordinator implements Closeable {
             return false;
         }
         staleLeadership = false;
+        if (justElected) {
+            viewSession = session;
+        } else if (session != viewSession) {
+            // ZooKeeper shows this gateway leading, but through a newer session than the one whose election built the
+            // policy's view of the members: that leadership ended (an outage), and the pass of the new election is
+            // queued behind this one. Judged by the old view, every member re-registered through a new session
+            // would look lost and be fenced; only the new election's pass, from a fresh baseline, judges them
+            if (!staleView) {
+                staleView = true;
+                log.info(
+                        "gateway {} leads again through a new ZooKeeper session: deciding nothing until its new "
+                                + "election has taken a fresh view of the members",
+                        self);
+            }
+            return false;
+        }
+        staleView = false;
         AluaWatcher w = watched;
         Map<String, Versioned> cached =
                 w == null || readFresh ? null : w.ownership().orElse(null);

@@ -482,6 +482,69 @@ class AluaCoordinatorTest {
         assertThat(admin.checkExists().forPath(layout.fences())).isNull();
     }
 
+    /**
+     * A pass that began just before an outage longer than the session timeout and whose reads come back after it
+     * (Curator retries them into the next session) sees every member re-registered through a new session. Judged by
+     * the leadership of the ended session, they would all be lost-and-rejoined and be fenced; the pass must decide
+     * nothing and leave it to the leader elected in the new session (CI once caught this in ZooKeeperOutageIT).
+     */
+    @Test
+    void aPassWhoseReadsOutlastTheSessionFencesNobody() throws Exception {
+        Gw a = start("a");
+        await().atMost(WAIT).until(a.coordinator::isLeader);
+        Gw b = start("b");
+        awaitCounts(Map.of("a", 3L, "b", 3L));
+        b.coordinator.close(); // b stays a member; only a's latch node comes back, so a leads the new session
+        Map<String, LunOwnership> before = owners();
+        Map<String, java.util.concurrent.CountDownLatch> lost = watchLost();
+
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        a.coordinator.beforeReads = () -> {
+            if (first.compareAndSet(true, false)) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        a.coordinator.kick();
+        assertThat(held.await(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
+                .isTrue();
+
+        zk.stop();
+        awaitAllLost(lost);
+        zk.restart();
+        // both members and a's latch node are back through the new sessions (the old ones expired)
+        await().atMost(Duration.ofSeconds(40)).until(() -> {
+            for (Gw g : List.of(a, b)) {
+                var stat = admin.checkExists().forPath(layout.members() + "/" + g.name);
+                if (stat == null
+                        || stat.getEphemeralOwner()
+                                != g.client.getZookeeperClient().getZooKeeper().getSessionId()) {
+                    return false;
+                }
+            }
+            List<String> latch = admin.getChildren().forPath(layout.coordinator());
+            return latch.size() == 1
+                    && admin.checkExists()
+                                    .forPath(layout.coordinator() + "/" + latch.get(0))
+                                    .getEphemeralOwner()
+                            == a.client.getZookeeperClient().getZooKeeper().getSessionId();
+        });
+        release.countDown(); // the held pass now reads what the new session shows
+
+        addDisk("rbd/d7");
+        await().atMost(Duration.ofSeconds(30)).until(() -> owners().containsKey("rbd/d7"));
+        assertThat(events).as("fencings").isEmpty();
+        Map<String, LunOwnership> after = owners();
+        before.forEach((d, o) -> assertThat(after.get(d)).as(d).isEqualTo(o));
+        assertThat(admin.checkExists().forPath(layout.fences())).isNull();
+    }
+
     @Test
     void afterAnOutageAGatewayThatReconnectsLateButWithinTheGraceIsNotFenced() throws Exception {
         start("a");
